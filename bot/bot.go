@@ -1,0 +1,206 @@
+// Package bot is Lore's core: it takes platform-neutral messages and button
+// presses from any adapter, routes them to a capability, records the
+// engagement, and returns a platform-neutral reply.
+//
+// The core never knows which adapter it talks to; adapters depend on this
+// package, never the other way round.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/store"
+)
+
+// Knowledge is the question-answering capability as the core uses it.
+type Knowledge interface {
+	Ask(ctx context.Context, question string) (knowledge.Answer, error)
+}
+
+// EventLog is where the core records engagement.
+type EventLog interface {
+	RecordEvent(ctx context.Context, e store.Event) error
+	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+}
+
+// Config wires a Bot. Knowledge and Events are required.
+type Config struct {
+	Knowledge Knowledge
+	Events    EventLog
+	Logger    *slog.Logger     // default: slog.Default()
+	Clock     func() time.Time // default: time.Now
+	NewID     func() string    // default: random UUIDs
+}
+
+// Bot routes messages and actions to capabilities.
+type Bot struct {
+	knowledge Knowledge
+	events    EventLog
+	log       *slog.Logger
+	now       func() time.Time
+	newID     func() string
+}
+
+// New returns a Bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Knowledge == nil || cfg.Events == nil {
+		return nil, errors.New("bot: Knowledge and Events are required")
+	}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.newID == nil {
+		b.newID = func() string { return uuid.NewString() }
+	}
+	return b, nil
+}
+
+// HandleMessage routes a message: a command when its first word names one,
+// otherwise a question.
+func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
+	text := strings.TrimSpace(msg.Text)
+	cmd, rest, _ := strings.Cut(text, " ")
+	switch strings.ToLower(cmd) {
+	case "help", "?":
+		return helpReply()
+	case "ask":
+		msg.Text = strings.TrimSpace(rest)
+		return b.Ask(ctx, msg)
+	case "feedback":
+		return b.feedbackText(ctx, msg, strings.TrimSpace(rest))
+	case "+1", "👍", "-1", "👎":
+		return b.feedbackText(ctx, msg, cmd)
+	}
+	return b.Ask(ctx, msg)
+}
+
+// Ask answers msg.Text as a question, whatever its first word, and records
+// the question and the answer.
+func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
+	question := strings.TrimSpace(msg.Text)
+	qid := b.newID()
+	b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: question})
+	ans, err := b.knowledge.Ask(ctx, question)
+	if err != nil {
+		return b.askError(ctx, msg, err)
+	}
+	aid := b.newID()
+	docIDs := make([]string, 0, len(ans.Citations))
+	for _, c := range ans.Citations {
+		docIDs = append(docIDs, c.DocID)
+	}
+	b.record(ctx, msg, store.Event{
+		ID: aid, Kind: store.EventAnswer, Question: question, Confident: ans.Confident,
+		DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
+	})
+	reply := Reply{Text: ans.Text, Grounded: ans.Confident}
+	for _, c := range ans.Citations {
+		reply.Citations = append(reply.Citations, Citation(c))
+	}
+	if ans.Confident {
+		reply.Buttons = append(reply.Buttons,
+			Button{ID: ActionHelpful, Label: "👍 Helpful", Value: aid},
+			Button{ID: ActionNotHelpful, Label: "👎 Not helpful", Value: aid})
+	}
+	reply.Buttons = append(reply.Buttons, Button{ID: ActionAskPerson, Label: "Ask a person", Value: aid})
+	return reply
+}
+
+func (b *Bot) askError(ctx context.Context, msg Message, err error) Reply {
+	switch {
+	case errors.Is(err, knowledge.ErrEmptyQuestion):
+		return Reply{Text: "Ask me a question about the knowledge base, for example: *How do I request parental leave?* Type `help` to see what I can do."}
+	case errors.Is(err, knowledge.ErrQuestionTooLong):
+		return Reply{Text: fmt.Sprintf("That question is too long for me (%d characters). Please ask it in a sentence or two.", len([]rune(msg.Text)))}
+	case errors.Is(err, knowledge.ErrInvalidText):
+		return Reply{Text: "I couldn't read that message: it isn't valid text. Please type your question again."}
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		b.log.WarnContext(ctx, "answering failed", "err", err)
+		return Reply{Text: "I can't reach the knowledge base right now. Please try again in a minute."}
+	}
+	b.log.ErrorContext(ctx, "answering failed", "err", err)
+	return Reply{Text: "Something went wrong while I was looking for an answer. Please try again; if it keeps happening, tell an admin."}
+}
+
+// HandleAction handles a button press.
+func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
+	msg := Message{Platform: a.Platform, Workspace: a.Workspace, Channel: a.Channel, Thread: a.Thread, User: a.User}
+	switch a.ID {
+	case ActionHelpful:
+		return b.feedback(ctx, msg, a.Value, +1)
+	case ActionNotHelpful:
+		return b.feedback(ctx, msg, a.Value, -1)
+	case ActionAskPerson:
+		b.record(ctx, msg, store.Event{ID: b.newID(), Kind: store.EventHelpRequest, Ref: a.Value})
+		return Reply{Text: "Noted: you'd like a person to help with this. The question is on the content team's list.", Private: true}
+	}
+	return Reply{Text: "I don't know that button. It may belong to an older version of this message.", Private: true}
+}
+
+func (b *Bot) feedbackText(ctx context.Context, msg Message, arg string) Reply {
+	var value int
+	switch strings.ToLower(arg) {
+	case "+1", "👍", "up", "helpful", "yes":
+		value = +1
+	case "-1", "👎", "down", "unhelpful", "no":
+		value = -1
+	default:
+		return Reply{Text: "Rate my last answer with `+1` (helpful) or `-1` (not helpful)."}
+	}
+	last, err := b.events.Events(ctx, store.EventFilter{
+		Kind: store.EventAnswer, User: msg.User, Platform: msg.Platform, Channel: msg.Channel, Limit: 1,
+	})
+	if err != nil {
+		b.log.ErrorContext(ctx, "finding the last answer failed", "err", err)
+		return Reply{Text: "I couldn't record that just now. Please try again."}
+	}
+	if len(last) == 0 {
+		return Reply{Text: "There is no answer of mine here to rate yet. Ask me something first."}
+	}
+	return b.feedback(ctx, msg, last[0].ID, value)
+}
+
+func (b *Bot) feedback(ctx context.Context, msg Message, answerID string, value int) Reply {
+	if answerID == "" {
+		return Reply{Text: "That rating doesn't point at an answer, so I can't record it.", Private: true}
+	}
+	b.record(ctx, msg, store.Event{ID: b.newID(), Kind: store.EventFeedback, Value: value, Ref: answerID})
+	if value > 0 {
+		return Reply{Text: "Thanks, glad it helped.", Private: true}
+	}
+	return Reply{Text: "Thanks for telling me. The content team will see that this answer missed.", Private: true}
+}
+
+// record logs an engagement event; a failure is logged, never shown to the
+// person, whose answer matters more than the statistics.
+func (b *Bot) record(ctx context.Context, msg Message, e store.Event) {
+	e.Time = b.now()
+	e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct = msg.Platform, msg.Workspace, msg.Channel, msg.Thread, msg.User, msg.Direct
+	if err := b.events.RecordEvent(ctx, e); err != nil {
+		b.log.WarnContext(ctx, "recording engagement failed", "kind", e.Kind, "err", err)
+	}
+}
+
+func helpReply() Reply {
+	return Reply{Text: strings.TrimSpace(`
+I answer questions from the company knowledge base, with sources.
+
+- Just ask: *How many days of annual leave do I get?*
+- ` + "`ask QUESTION`" + ` asks explicitly, even when the question starts with a command word.
+- ` + "`+1`" + ` or ` + "`-1`" + ` rates my last answer; the buttons under an answer do the same.
+- ` + "`help`" + ` shows this message.
+
+When I don't know, I say so and note the question for the content team.`)}
+}

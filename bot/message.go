@@ -1,0 +1,67 @@
+package bot
+
+// Message is a platform-neutral chat message addressed to Lore. Adapters
+// build one from whatever their platform delivers.
+type Message struct {
+	Platform  string // "shell", "slack", "discord"
+	Workspace string // Slack team, Discord guild; empty for the shell
+	Channel   string
+	Thread    string // thread the message belongs to, if any
+	User      string
+	Text      string
+	// Direct is true for a direct message to Lore, as opposed to a message
+	// in a shared channel.
+	Direct bool
+}
+
+// Action is a button press on a reply Lore sent earlier.
+type Action struct {
+	Platform  string
+	Workspace string
+	Channel   string
+	Thread    string
+	User      string
+	ID        string // which button: one of the Action* constants
+	Value     string // what the button carries, for example an answer id
+}
+
+// Button ids that Lore puts on its replies and understands in an Action.
+const (
+	ActionHelpful    = "feedback_up"
+	ActionNotHelpful = "feedback_down"
+	ActionAskPerson  = "ask_person"
+)
+
+// Reply is Lore's platform-neutral answer. Adapters render it natively:
+// Block Kit in Slack, embeds and components in Discord, text in a terminal.
+type Reply struct {
+	// Text is Markdown. Text that came from documents or users has not been
+	// escaped for any platform; each adapter escapes it for its own.
+	Text      string
+	Citations []Citation
+	Buttons   []Button
+	// Grounded is true when Text is backed by the cited documents.
+	Grounded bool
+	// Private asks the adapter to show the reply only to the asker, where
+	// the platform can.
+	Private bool
+}
+
+// Citation names a source an answer relies on. N is the number used in the
+// answer text, as in "[1]".
+type Citation struct {
+	N       int
+	DocID   string
+	Title   string
+	Heading string
+	Source  string // file path or URL
+	Score   float64
+	Snippet string
+}
+
+// Button is an interactive choice attached to a reply.
+type Button struct {
+	ID    string // one of the Action* constants
+	Label string
+	Value string
+}

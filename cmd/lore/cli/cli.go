@@ -1,0 +1,205 @@
+// Package cli is the lore command tree. It parses flags, wires the store,
+// the capabilities and the adapters together (in one place, explicitly),
+// and maps outcomes to exit codes. Tests run it in-process through Run.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+// Exit codes of the lore command.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // the command could not do its work
+	ExitUsage    = 2 // bad arguments, flags or input
+	ExitNoAnswer = 3 // lore ask: no confident answer
+)
+
+// Stdio are the streams a command reads and writes.
+type Stdio struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// app holds what every command shares.
+type app struct {
+	io     Stdio
+	getenv func(string) string
+	dbURL  string
+	log    *slog.Logger
+}
+
+// Run executes the lore command line args and returns the exit code.
+func Run(ctx context.Context, args []string, stdio Stdio) int {
+	a := &app{io: stdio, getenv: os.Getenv}
+	a.log = slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return ee.code
+	}
+	fmt.Fprintf(stdio.Err, "lore: %s\n", userMessage(err))
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case isUsageError(err):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// isUsageError recognises cobra's own argument and flag errors, which it
+// returns as plain errors.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "required flag"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// userMessage words an error for the person at the terminal.
+func userMessage(err error) string {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return err.Error() + "\nAnother lore process is using this database; wait for it to finish and try again."
+	case errors.Is(err, fs.ErrNotExist):
+		return err.Error()
+	}
+	return err.Error()
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lore",
+		Short: "Lore answers questions from your company's knowledge, in chat",
+		Long: `Lore is a chat-native learning assistant. It answers questions from the
+content curators load, with citations, and says plainly when it does not know.
+
+Start with 'lore chat' to talk to it about the bundled sample handbook.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	var cpuProfile string
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		cobra.OnFinalize(func() { pprof.StopCPUProfile(); f.Close() })
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentFlags().StringVar(&a.dbURL, "db", "", "database: a SQLite file (sqlite:PATH) or a PostgreSQL URL; default $LORE_DATABASE_URL or lore.db")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+	})
+	root.AddCommand(
+		a.ingestCommand(),
+		a.askCommand(),
+		a.chatCommand(),
+		a.gapsCommand(),
+		a.evalCommand(),
+		a.benchCommand(),
+	)
+	return root
+}
+
+// databaseURL resolves the database from --db, then LORE_DATABASE_URL,
+// then lore.db in the working directory.
+func (a *app) databaseURL() string {
+	if a.dbURL != "" {
+		return a.dbURL
+	}
+	if v := a.getenv("LORE_DATABASE_URL"); v != "" {
+		return v
+	}
+	return "sqlite:lore.db"
+}
+
+// openStore opens the configured database.
+func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return nil, usageErrorf("PostgreSQL is not supported by this build yet; use a SQLite file (--db sqlite:PATH)")
+	}
+	path, ok := sqlite.ParseURL(url)
+	if !ok {
+		return nil, usageErrorf("unrecognised database %q: use sqlite:PATH or a path ending in .db", url)
+	}
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Dimensions: embed.DefaultDimensions})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// services wires the capabilities over a store.
+type services struct {
+	store     store.Store
+	knowledge *knowledge.Service
+	bot       *bot.Bot
+}
+
+func (a *app) open(ctx context.Context) (*services, error) {
+	st, err := a.openStore(ctx, a.databaseURL())
+	if err != nil {
+		return nil, err
+	}
+	return a.wire(st)
+}
+
+func (a *app) wire(st store.Store) (*services, error) {
+	k := knowledge.New(st, knowledge.Options{})
+	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &services{store: st, knowledge: k, bot: b}, nil
+}
+
+func (s *services) Close() error { return s.store.Close() }

@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/eval"
+	"github.com/lorehq/lore/knowledge/ingest"
+	"github.com/lorehq/lore/store"
+)
+
+// evalDepth is how many documents each query retrieves: enough for
+// Recall@100.
+const evalDepth = 100
+
+func (a *app) evalCommand() *cobra.Command {
+	var corpus, queries, qrels string
+	var k int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "eval --corpus FILE --queries FILE --qrels FILE",
+		Short: "Measure retrieval quality on a BEIR-layout benchmark",
+		Long: `Ingest a BEIR-layout corpus into a fresh temporary store (unless --db is
+given), run every query through the retrieval path that answers users, and
+print nDCG@10, Recall@1/5/10/100, MRR@10 and query latency percentiles.
+--k adds nDCG and Recall at another cut-off.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			for _, f := range []string{corpus, queries, qrels} {
+				if _, err := os.Stat(f); err != nil {
+					return usageErrorf("%s: no such file", f)
+				}
+			}
+			if k <= 0 || k > evalDepth {
+				return usageErrorf("--k must be between 1 and %d", evalDepth)
+			}
+			qs, err := eval.LoadQueries(queries)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			judged, err := eval.LoadQrels(qrels)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			svc, cleanup, err := a.evalStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			if err := loadCorpus(ctx, svc.knowledge, corpus, a.io.Err); err != nil {
+				return err
+			}
+			run := make(map[string][]string, len(qs))
+			latencies := make([]time.Duration, 0, len(qs))
+			for _, q := range qs {
+				start := time.Now()
+				passages, err := svc.knowledge.Search(ctx, q.Text, evalDepth*2)
+				if err != nil {
+					return fmt.Errorf("query %s: %w", q.ID, err)
+				}
+				latencies = append(latencies, time.Since(start))
+				run[q.ID] = rankedSources(passages, evalDepth)
+			}
+			res := eval.Evaluate(run, judged)
+			res.P50 = eval.Percentile(latencies, 50)
+			res.P99 = eval.Percentile(latencies, 99)
+			atK := eval.EvaluateAt(run, judged, k)
+			if asJSON {
+				out := map[string]any{}
+				raw, _ := json.Marshal(res)
+				_ = json.Unmarshal(raw, &out)
+				out[fmt.Sprintf("ndcg@%d", k)] = atK.NDCG
+				out[fmt.Sprintf("recall@%d", k)] = atK.Recall
+				enc := json.NewEncoder(a.io.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			w := a.io.Out
+			fmt.Fprintf(w, "queries     %d (with relevant documents)\n", res.Queries)
+			fmt.Fprintf(w, "nDCG@10     %.4f\n", res.NDCG10)
+			if k != 10 {
+				fmt.Fprintf(w, "nDCG@%-6d %.4f\n", k, atK.NDCG)
+				fmt.Fprintf(w, "Recall@%-4d %.4f\n", k, atK.Recall)
+			}
+			fmt.Fprintf(w, "Recall@1    %.4f\nRecall@5    %.4f\nRecall@10   %.4f\nRecall@100  %.4f\n", res.Recall1, res.Recall5, res.Recall10, res.Recall100)
+			fmt.Fprintf(w, "MRR@10      %.4f\n", res.MRR10)
+			fmt.Fprintf(w, "latency     p50 %.2f ms, p99 %.2f ms\n", ms(res.P50), ms(res.P99))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus.jsonl")
+	cmd.Flags().StringVar(&queries, "queries", "", "queries.jsonl")
+	cmd.Flags().StringVar(&qrels, "qrels", "", "qrels.tsv")
+	cmd.Flags().IntVar(&k, "k", 10, "also report nDCG and Recall at this cut-off")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the metrics as JSON")
+	for _, f := range []string{"corpus", "queries", "qrels"} {
+		_ = cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// evalStore opens --db when given, otherwise a fresh store in a temporary
+// directory that cleanup removes.
+func (a *app) evalStore(ctx context.Context) (*services, func(), error) {
+	if a.dbURL != "" {
+		svc, err := a.open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return svc, func() { svc.Close() }, nil
+	}
+	dir, err := os.MkdirTemp("", "lore-eval-")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := a.openStore(ctx, "sqlite:"+filepath.Join(dir, "eval.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	svc, err := a.wire(st)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return svc, func() { svc.Close(); os.RemoveAll(dir) }, nil
+}
+
+// loadCorpus ingests a BEIR corpus through the same parsing and chunking as
+// curated Markdown files. A document's source is its corpus id, so that
+// rankings map back to the qrels.
+func loadCorpus(ctx context.Context, k *knowledge.Service, path string, progressOut io.Writer) error {
+	progress := newIngestProgress(progressOut)
+	progress.Total(-1) // unknown length: a spinner
+	defer progress.finish()
+	return eval.LoadCorpus(path, func(d eval.Doc) error {
+		parsed, err := ingest.Parse(d.ID+".md", []byte(d.Text), ingest.Options{})
+		if err != nil {
+			progress.Warn(d.ID, err)
+			return nil
+		}
+		if d.Title != "" {
+			parsed.Title = d.Title
+		}
+		doc := store.Document{
+			ID: knowledge.DocumentID("eval", d.ID), Collection: "eval", Source: d.ID,
+			Title: parsed.Title, ContentHash: d.ID, UpdatedAt: time.Now(),
+		}
+		if _, err := k.AddDocument(ctx, doc, parsed.Chunks); err != nil {
+			return fmt.Errorf("corpus document %s: %w", d.ID, err)
+		}
+		progress.Done(d.ID)
+		return nil
+	})
+}
+
+// rankedSources turns ranked passages into ranked, distinct document
+// sources.
+func rankedSources(passages []knowledge.Passage, n int) []string {
+	seen := make(map[string]bool, n)
+	out := make([]string, 0, n)
+	for _, p := range passages {
+		if seen[p.Source] {
+			continue
+		}
+		seen[p.Source] = true
+		out = append(out, p.Source)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}

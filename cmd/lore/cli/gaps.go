@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/store"
+)
+
+func (a *app) gapsCommand() *cobra.Command {
+	var asJSON bool
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "gaps",
+		Short: "List questions Lore could not answer, grouped by similarity",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			gaps, err := contentGaps(cmd, svc.store)
+			if err != nil {
+				return err
+			}
+			if limit > 0 && len(gaps) > limit {
+				gaps = gaps[:limit]
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.io.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(gaps)
+			}
+			if len(gaps) == 0 {
+				fmt.Fprintln(a.io.Out, "No content gaps: every question so far had an answer.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "COUNT\tLAST ASKED\tQUESTION")
+			for _, g := range gaps {
+				fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.LastAsked.Local().Format("2006-01-02 15:04"), g.Question)
+				for _, ex := range g.Examples {
+					fmt.Fprintf(tw, "\t\t  also: %s\n", ex)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the gaps as JSON")
+	cmd.Flags().IntVar(&limit, "limit", 50, "show at most this many gaps (0: all)")
+	return cmd
+}
+
+func contentGaps(cmd *cobra.Command, st store.Events) ([]knowledge.Gap, error) {
+	notConfident := false
+	events, err := st.Events(cmd.Context(), store.EventFilter{Kind: store.EventAnswer, Confident: &notConfident})
+	if err != nil {
+		return nil, err
+	}
+	qs := make([]knowledge.Unanswered, len(events))
+	for i, e := range events {
+		qs[i] = knowledge.Unanswered{Question: e.Question, Time: e.Time}
+	}
+	return knowledge.Gaps(qs), nil
+}

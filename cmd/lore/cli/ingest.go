@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/lorehq/lore/knowledge"
+)
+
+func (a *app) ingestCommand() *cobra.Command {
+	var collection string
+	var prune bool
+	cmd := &cobra.Command{
+		Use:   "ingest PATH...",
+		Short: "Load Markdown, text and HTML files or folders into the knowledge base",
+		Long: `Load Markdown (with YAML front matter), plain text and HTML files, or folders
+of them, into a collection. Re-ingest is incremental: unchanged files are
+skipped and changed ones replaced atomically. --prune removes documents whose
+file under the given paths is gone. Binary and oversized files are skipped
+with a warning.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, p := range args {
+				if _, err := os.Stat(p); err != nil {
+					return usageErrorf("%s: no such file or directory", p)
+				}
+			}
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			progress := newIngestProgress(a.io.Err)
+			sum, err := svc.knowledge.Ingest(cmd.Context(), knowledge.IngestRequest{
+				Paths: args, Collection: collection, Prune: prune,
+			}, progress)
+			progress.finish()
+			if errors.Is(err, fs.ErrNotExist) {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			if err != nil {
+				return err
+			}
+			st, _ := svc.store.Stats(cmd.Context())
+			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d chunks written in %.1fs. The knowledge base holds %d documents, %d chunks.\n",
+				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Duration.Seconds(), st.Documents, st.Chunks)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&collection, "collection", "", "collection to load into (default \"default\")")
+	cmd.Flags().BoolVar(&prune, "prune", false, "remove documents whose file under PATH no longer exists")
+	return cmd
+}
+
+func orDefault(collection string) string {
+	if collection == "" {
+		return knowledge.DefaultCollection
+	}
+	return collection
+}
+
+// ingestProgress draws a progress bar on a terminal and prints warnings
+// either way.
+type ingestProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+	tty bool
+}
+
+func newIngestProgress(w io.Writer) *ingestProgress {
+	p := &ingestProgress{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *ingestProgress) Total(files int) {
+	if p.tty {
+		p.bar = progressbar.NewOptions(files,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("ingesting"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("files"),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+}
+
+func (p *ingestProgress) Done(string) {
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+	}
+}
+
+func (p *ingestProgress) Warn(path string, err error) {
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, "warning: skipped %s: %v\n", path, err)
+}
+
+func (p *ingestProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

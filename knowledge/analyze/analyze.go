@@ -1,0 +1,147 @@
+// Package analyze turns text into the units Lore retrieves and quotes by:
+// words, stemmed index terms, and sentences.
+//
+// Ingest, search, the offline embedder and content-gap clustering all use
+// the same analysis, so a word is the same term everywhere.
+package analyze
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// Words splits text into lower-cased words: runs of letters and digits.
+// An apostrophe between letters is dropped ("don't" becomes "dont",
+// "employee's" becomes "employees", which stems like "employee").
+func Words(text string) []string {
+	words := make([]string, 0, len(text)/6)
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			words = append(words, b.String())
+			b.Reset()
+		}
+	}
+	for i, r := range text {
+		switch {
+		case r == utf8.RuneError:
+			flush()
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case (r == '\'' || r == '’') && b.Len() > 0 && i+1 < len(text):
+			next, _ := utf8.DecodeRuneInString(text[i+len(string(r)):])
+			if !unicode.IsLetter(next) {
+				flush()
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// Terms returns the index terms of text: words that are not stop words,
+// stemmed with the Snowball English stemmer, followed by the phrases of
+// adjacent terms, joined with "_" ("minimum_wage"). Phrases are weighted
+// down at search time (see store/memindex).
+func Terms(text string) []string {
+	return terms(text, IsStopWord)
+}
+
+// QueryTerms returns the terms of a question for search: like Terms, but
+// without the filler of chat questions ("how do I", "can you tell me"),
+// which documents written in the second person rarely contain and which
+// would otherwise match by accident.
+func QueryTerms(text string) []string {
+	return terms(text, func(w string) bool { return IsStopWord(w) || questionFiller[w] })
+}
+
+func terms(text string, skip func(string) bool) []string {
+	words := Words(text)
+	terms := words[:0]
+	var phrases []string
+	prev := ""
+	for _, w := range words {
+		if skip(w) {
+			prev = ""
+			continue
+		}
+		stem := Stem(w)
+		terms = append(terms, stem)
+		if prev != "" {
+			phrases = append(phrases, prev+"_"+stem)
+		}
+		prev = stem
+	}
+	return append(terms, phrases...)
+}
+
+// ContentTerms returns the single-word terms of a question that carry its
+// topic: Terms without phrases and without the filler of chat questions
+// ("how do I", "can you tell me"). Confidence and answer composition count
+// these, so that "How do I ..." does not dilute how well a passage covers
+// the question.
+func ContentTerms(text string) []string {
+	var terms []string
+	for _, w := range Words(text) {
+		if IsStopWord(w) || questionFiller[w] {
+			continue
+		}
+		terms = append(terms, Stem(w))
+	}
+	return terms
+}
+
+var questionFiller = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`how what when where who whom why which whose do does did doing done i me my mine we us our
+you your yours can could would should shall may might must will get got need want please tell know
+much many am is are was were has have had there here any some about also just like one`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// stemCache memoises stems: the stemmer dominates analysis time and the
+// vocabulary of a knowledge base is small compared to its word count.
+var stemCache sync.Map
+
+const maxStemmedLen = 40
+
+// Stem returns the Snowball English stem of a lower-cased word. Words
+// longer than 40 bytes (identifiers, hashes) are kept as they are.
+func Stem(word string) string {
+	if len(word) > maxStemmedLen || len(word) < 3 {
+		return word
+	}
+	if s, ok := stemCache.Load(word); ok {
+		return s.(string)
+	}
+	s := english.Stem(word, false)
+	stemCache.Store(strings.Clone(word), s)
+	return s
+}
+
+// IsStopWord reports whether a lower-cased word carries too little meaning
+// to index. The list is deliberately short (Lucene's English set): words
+// like "not", "can" or "must" decide what a policy says, and lore eval
+// scores drop when they are removed. Besides the usual function words, the list holds the filler of
+// chat questions ("can I get", "how much", "please tell me").
+func IsStopWord(word string) bool {
+	_, ok := stopWords[word]
+	return ok
+}
+
+var stopWords = func() map[string]struct{} {
+	m := make(map[string]struct{})
+	for _, w := range strings.Fields(`a an and are as at be but by for if in into is it of on or such that the
+their then there these they this to was will with s t`) {
+		m[w] = struct{}{}
+	}
+	return m
+}()

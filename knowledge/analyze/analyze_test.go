@@ -1,0 +1,74 @@
+package analyze
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"Hello, World!", []string{"hello", "world"}},
+		{"don't stop", []string{"dont", "stop"}},
+		{"VPN-access in 2024", []string{"vpn", "access", "in", "2024"}},
+		{"Ünïcödé café", []string{"ünïcödé", "café"}},
+		{"bad \xff bytes", []string{"bad", "bytes"}},
+		{"", []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := Words(tt.in)
+			if len(got) == 0 && len(tt.want) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Words(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTermsStemAndDropStopWords(t *testing.T) {
+	got := Terms("Request the parental leave of an employee, not annual leave")
+	want := []string{"request", "parent", "leav", "employe", "not", "annual", "leav",
+		"parent_leav", "employe_not", "not_annual", "annual_leav"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Terms = %q, want %q", got, want)
+	}
+	got = ContentTerms("How do I request parental leave for my children?")
+	want = []string{"request", "parent", "leav", "children"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ContentTerms = %q, want %q", got, want)
+	}
+	if a, b := Terms("employees"), Terms("employee"); !reflect.DeepEqual(a, b) {
+		t.Errorf("plural and singular stem differently: %q vs %q", a, b)
+	}
+}
+
+func TestSentences(t *testing.T) {
+	text := "Leave is paid. You get 25 days, e.g. for holidays! Ask Dr. Smith first? Yes.\n\n- First item\n- Second item without stop\nValue is 3.5 units. Done"
+	got := Sentences(text)
+	want := []string{
+		"Leave is paid.",
+		"You get 25 days, e.g. for holidays!",
+		"Ask Dr. Smith first?",
+		"Yes.",
+		"- First item",
+		"- Second item without stop Value is 3.5 units.",
+		"Done",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sentences:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestSentencesKeepEveryWord(t *testing.T) {
+	text := strings.Repeat("Alpha beta. gamma delta! Epsilon (zeta) eta? ", 20)
+	got := strings.Join(Sentences(text), " ")
+	if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(text), " ") {
+		t.Fatalf("words lost or reordered:\n%s", got)
+	}
+}

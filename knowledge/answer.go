@@ -1,0 +1,211 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/knowledge/analyze"
+)
+
+// Answer is Lore's reply to a question, before any platform renders it.
+type Answer struct {
+	Question string
+	// Text is Markdown with citation markers "[1]" that refer to Citations.
+	Text string
+	// Confident is false when the knowledge base holds no good answer; Text
+	// then says so plainly and the question is a content gap.
+	Confident  bool
+	Confidence float64
+	Citations  []Citation
+	Latency    time.Duration
+}
+
+// Citation is a source an answer quotes, numbered as in the answer text.
+type Citation struct {
+	N       int
+	DocID   string
+	Title   string
+	Heading string
+	Source  string
+	Score   float64
+	Snippet string
+}
+
+// DefaultThreshold is the confidence below which Lore says it does not
+// know. It maximises the mean Youden's J (true-positive rate plus
+// true-negative rate, minus one) over two calibration sets: SciFact's
+// training questions whose relevant abstract is in the top three, against
+// OR-ShARC's questions that the SciFact corpus cannot answer; and the
+// bundled handbook's example questions against its unanswerable ones.
+// docs/benchmarks.md records the sweep.
+const DefaultThreshold = 0.38
+
+// Answer composition limits: short enough for a chat message.
+const (
+	maxAnswerSentences = 3
+	maxAnswerChars     = 700
+	maxSources         = 3
+	snippetChars       = 200
+	// A passage joins the sources when its score is within this share of
+	// the best one.
+	sourceScoreShare = 0.6
+)
+
+// NoAnswerText is what Lore says when it does not know.
+const NoAnswerText = "I couldn't find an answer to that in the knowledge base. I've noted the question so the content team can fill the gap."
+
+// Ask answers a question from the knowledge base without a language model:
+// the best supporting sentences of the top passages, each with its citation.
+func (s *Service) Ask(ctx context.Context, question string) (Answer, error) {
+	start := s.now()
+	if err := s.CheckQuestion(question); err != nil {
+		return Answer{}, err
+	}
+	passages, err := s.Search(ctx, question, 5)
+	if err != nil {
+		return Answer{}, err
+	}
+	ans := compose(question, passages, s.threshold)
+	ans.Latency = s.now().Sub(start)
+	return ans, nil
+}
+
+// Confidence scores how well the best passage supports an answer, from 0
+// to 1: the share of the question's terms it contains, blended with the
+// vector similarity that credits paraphrase and word parts.
+func Confidence(passages []Passage) float64 {
+	if len(passages) == 0 {
+		return 0
+	}
+	best := 0.0
+	for _, p := range passages[:min(3, len(passages))] {
+		c := 0.7*p.Coverage + 0.3*p.Similarity
+		if c > best {
+			best = c
+		}
+	}
+	return best
+}
+
+func compose(question string, passages []Passage, threshold float64) Answer {
+	ans := Answer{Question: question, Confidence: Confidence(passages)}
+	if len(passages) == 0 || ans.Confidence < threshold {
+		ans.Text = NoAnswerText
+		return ans
+	}
+	ans.Confident = true
+
+	// Sources: the best passage and those close to it, one per document.
+	best := passages[0].Score
+	var sources []Passage
+	docs := map[string]bool{}
+	for _, p := range passages {
+		if len(sources) == maxSources || p.Score < best*sourceScoreShare {
+			break
+		}
+		if docs[p.DocID] {
+			continue
+		}
+		docs[p.DocID] = true
+		sources = append(sources, p)
+	}
+
+	qterms := termSet(analyze.ContentTerms(question))
+	type candidate struct {
+		text   string
+		source int
+		order  int
+		score  float64
+	}
+	var cands []candidate
+	for si, p := range sources {
+		for i, sent := range analyze.Sentences(p.Text) {
+			terms := analyze.ContentTerms(sent)
+			if len(terms) == 0 {
+				continue
+			}
+			hit := 0
+			for _, t := range terms {
+				if _, ok := qterms[t]; ok {
+					hit++
+				}
+			}
+			covered := 0
+			seen := termSet(terms)
+			for t := range qterms {
+				if _, ok := seen[t]; ok {
+					covered++
+				}
+			}
+			// Prefer sentences that cover the question, then earlier
+			// sentences of better passages: documents put the key fact
+			// first more often than not.
+			score := float64(covered)/float64(max(1, len(qterms))) +
+				0.1*float64(hit)/float64(len(terms)) -
+				0.02*float64(i) - 0.05*float64(si)
+			cands = append(cands, candidate{text: sent, source: si, order: i, score: score})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	var chosen []candidate
+	length := 0
+	for _, c := range cands {
+		if len(chosen) == maxAnswerSentences {
+			break
+		}
+		if length > 0 && length+len(c.text) > maxAnswerChars {
+			continue
+		}
+		chosen = append(chosen, c)
+		length += len(c.text)
+	}
+	if len(chosen) == 0 && len(cands) > 0 {
+		chosen = append(chosen, candidate{text: truncate(cands[0].text, maxAnswerChars), source: cands[0].source})
+	}
+	// Read in document order: by source, then position in the passage.
+	sort.SliceStable(chosen, func(i, j int) bool {
+		if chosen[i].source != chosen[j].source {
+			return chosen[i].source < chosen[j].source
+		}
+		return chosen[i].order < chosen[j].order
+	})
+	used := map[int]int{} // source index -> citation number
+	var b strings.Builder
+	for i, c := range chosen {
+		n, ok := used[c.source]
+		if !ok {
+			n = len(used) + 1
+			used[c.source] = n
+			p := sources[c.source]
+			ans.Citations = append(ans.Citations, Citation{
+				N: n, DocID: p.DocID, Title: p.Title, Heading: p.Heading, Source: p.Source,
+				Score: p.Score, Snippet: truncate(p.Text, snippetChars),
+			})
+		}
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(c.text), n)
+	}
+	ans.Text = b.String()
+	return ans
+}
+
+// truncate cuts s to at most n bytes at a word boundary, with an ellipsis.
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n], ' ')
+	if cut <= 0 {
+		cut = n
+		for cut > 0 && s[cut]&0xC0 == 0x80 { // not inside a UTF-8 sequence
+			cut--
+		}
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,81 @@
+package knowledge
+
+import (
+	"sort"
+	"time"
+
+	"github.com/lorehq/lore/knowledge/analyze"
+)
+
+// Unanswered is one question Lore could not answer.
+type Unanswered struct {
+	Question string
+	Time     time.Time
+}
+
+// Gap is a cluster of similar unanswered questions: content the knowledge
+// base lacks.
+type Gap struct {
+	Question  string // the most recent phrasing
+	Count     int
+	LastAsked time.Time
+	Examples  []string // up to three other phrasings
+}
+
+// gapSimilarity is the term-set Jaccard similarity at which two questions
+// are taken to ask for the same missing content.
+const gapSimilarity = 0.5
+
+// Gaps groups unanswered questions by similarity, most asked first.
+func Gaps(questions []Unanswered) []Gap {
+	sorted := append([]Unanswered(nil), questions...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Time.After(sorted[j].Time) })
+	type cluster struct {
+		gap   Gap
+		terms map[string]struct{}
+		seen  map[string]bool
+	}
+	var clusters []*cluster
+	for _, q := range sorted {
+		terms := termSet(analyze.ContentTerms(q.Question))
+		var home *cluster
+		bestSim := 0.0
+		for _, c := range clusters {
+			if sim := jaccard(terms, c.terms); sim >= gapSimilarity && sim > bestSim {
+				home, bestSim = c, sim
+			}
+		}
+		if home == nil {
+			home = &cluster{gap: Gap{Question: q.Question, LastAsked: q.Time}, terms: terms, seen: map[string]bool{}}
+			home.seen[normalise(q.Question)] = true
+			clusters = append(clusters, home)
+		} else if n := normalise(q.Question); !home.seen[n] && len(home.gap.Examples) < 3 {
+			home.seen[n] = true
+			home.gap.Examples = append(home.gap.Examples, q.Question)
+		}
+		home.gap.Count++
+	}
+	out := make([]Gap, len(clusters))
+	for i, c := range clusters {
+		out[i] = c.gap
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].LastAsked.After(out[j].LastAsked)
+	})
+	return out
+}
+
+func normalise(q string) string {
+	words := analyze.Words(q)
+	out := ""
+	for i, w := range words {
+		if i > 0 {
+			out += " "
+		}
+		out += w
+	}
+	return out
+}

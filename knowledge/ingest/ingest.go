@@ -1,0 +1,214 @@
+// Package ingest reads the curated files of a knowledge base (Markdown,
+// plain text and HTML) into titled documents cut into chunks small enough
+// to retrieve, rank and quote in a chat message.
+//
+// Walk finds the files under the folders an administrator names and says
+// why any file was left out; Parse turns one file into a Parsed document
+// whose Pieces carry the heading path they sit under, so an answer can say
+// where in the document a passage comes from.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Sentinel reasons for a file that was not read. Reasons and errors wrap
+// them with details, so compare with errors.Is.
+var (
+	// ErrBinary means the content looks like a binary file, not text.
+	ErrBinary = errors.New("binary content")
+	// ErrTooLarge means the file is over WalkOptions.MaxFileBytes.
+	ErrTooLarge = errors.New("file too large")
+	// ErrUnsupported means the file is of a kind ingest does not read.
+	ErrUnsupported = errors.New("unsupported file type")
+)
+
+// Format names of Parsed.Format.
+const (
+	FormatMarkdown = "markdown"
+	FormatText     = "text"
+	FormatHTML     = "html"
+)
+
+// formats maps a lower-cased file extension to the format it is read as.
+var formats = map[string]string{
+	".md":       FormatMarkdown,
+	".markdown": FormatMarkdown,
+	".txt":      FormatText,
+	".text":     FormatText,
+	".html":     FormatHTML,
+	".htm":      FormatHTML,
+}
+
+// Supported reports whether Parse reads files with the extension of name.
+// The extension is matched without regard to case.
+func Supported(name string) bool {
+	return formatOf(name) != ""
+}
+
+func formatOf(name string) string {
+	return formats[strings.ToLower(filepath.Ext(name))]
+}
+
+// Parsed is a document read from one file.
+type Parsed struct {
+	// Title is the document's title: from front matter, the first H1 or
+	// <title>, else made from the file name.
+	Title string
+	// Tags, Owner and ReviewBy come from Markdown front matter. ReviewBy
+	// is kept as written (usually a date) so no format is imposed.
+	Tags     []string
+	Owner    string
+	ReviewBy string
+	// Format is one of "markdown", "text" or "html".
+	Format string
+	// Chunks holds the document's text in reading order.
+	Chunks []Piece
+}
+
+// Piece is a chunk of text with its heading path.
+type Piece struct {
+	// Heading is the chain of headings the text sits under, joined with
+	// " > " (for example "Leave > Parental leave"). The document's single
+	// H1 is its title and is left out; text before the first heading has
+	// an empty Heading.
+	Heading string
+	// Text is the chunk's readable text, without the heading line.
+	Text string
+}
+
+// Default chunk sizes, in characters (Unicode code points). 1200
+// characters is a few paragraphs: enough context to answer from, short
+// enough to quote in a chat message.
+const (
+	DefaultMaxChunkChars = 1200
+	DefaultMinChunkChars = 200
+)
+
+// Options tunes how Parse cuts sections into chunks.
+type Options struct {
+	// MaxChunkChars is the most characters a Piece's Text holds.
+	// Zero or less means DefaultMaxChunkChars.
+	MaxChunkChars int
+	// MinChunkChars is the size below which the last chunk of a section
+	// takes trailing sentences or paragraphs from the chunk before it,
+	// so a long section does not end in a scrap. Zero or less means
+	// DefaultMinChunkChars; it is capped at MaxChunkChars.
+	MinChunkChars int
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxChunkChars <= 0 {
+		o.MaxChunkChars = DefaultMaxChunkChars
+	}
+	if o.MinChunkChars <= 0 {
+		o.MinChunkChars = DefaultMinChunkChars
+	}
+	if o.MinChunkChars > o.MaxChunkChars {
+		o.MinChunkChars = o.MaxChunkChars
+	}
+	return o
+}
+
+// Parse reads data by the extension of name: .md and .markdown as
+// Markdown, .txt and .text as plain text, .html and .htm as HTML. Errors
+// name the file and wrap ErrUnsupported or ErrBinary where those apply.
+// Invalid UTF-8 is replaced with U+FFFD rather than rejected, since a
+// stray byte in a curated file should not hide the rest of it.
+func Parse(name string, data []byte, opts Options) (Parsed, error) {
+	format := formatOf(name)
+	if format == "" {
+		return Parsed{}, fmt.Errorf("%s: %w %q", name, ErrUnsupported, filepath.Ext(name))
+	}
+	if isBinary(data) {
+		return Parsed{}, fmt.Errorf("%s: %w", name, ErrBinary)
+	}
+	opts = opts.withDefaults()
+	src := cleanText(data)
+
+	var (
+		doc document
+		err error
+	)
+	switch format {
+	case FormatMarkdown:
+		doc, err = parseMarkdown(name, src)
+	case FormatHTML:
+		doc, err = parseHTML(name, src)
+	default:
+		doc = parseText(src)
+	}
+	if err != nil {
+		return Parsed{}, err
+	}
+	if doc.title == "" {
+		doc.title = titleFromName(name)
+	}
+	return Parsed{
+		Title:    doc.title,
+		Tags:     doc.tags,
+		Owner:    doc.owner,
+		ReviewBy: doc.reviewBy,
+		Format:   format,
+		Chunks:   chunkSections(doc.sections, opts),
+	}, nil
+}
+
+// document is what a format reader hands to chunking.
+type document struct {
+	title    string
+	tags     []string
+	owner    string
+	reviewBy string
+	sections []section
+}
+
+// cleanText makes data safe to process and show: valid UTF-8, "\n" line
+// ends, no byte order mark and no control characters other than tab and
+// newline (they would garble a chat message).
+func cleanText(data []byte) string {
+	s := strings.ToValidUTF8(string(data), "\uFFFD")
+	s = strings.TrimPrefix(s, "\uFEFF")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// titleFromName turns a file name into words: "parental-leave.md"
+// becomes "Parental leave". Only the first letter is raised, so acronyms
+// such as "VPN" keep their case.
+func titleFromName(name string) string {
+	base := filepath.Base(name)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	base = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' {
+			return ' '
+		}
+		return r
+	}, base)
+	base = strings.Join(strings.Fields(base), " ")
+	if base == "" {
+		return "Untitled"
+	}
+	r, size := utf8.DecodeRuneInString(base)
+	return string(unicode.ToUpper(r)) + base[size:]
+}
+
+// collapseSpace trims s and turns every run of white space into one
+// space, as a browser shows HTML text.
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

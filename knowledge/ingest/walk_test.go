@@ -1,0 +1,237 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// walkResult records what Walk reported, in order.
+type walkResult struct {
+	read    []string
+	skipped []string
+	reasons map[string]error
+	data    map[string][]byte
+}
+
+func walk(t *testing.T, paths []string, opts WalkOptions) (walkResult, error) {
+	t.Helper()
+	r := walkResult{reasons: map[string]error{}, data: map[string][]byte{}}
+	err := Walk(paths, opts, func(f File) error {
+		r.read = append(r.read, filepath.ToSlash(f.Path))
+		r.data[filepath.ToSlash(f.Path)] = f.Data
+		return nil
+	}, func(s Skipped) {
+		r.skipped = append(r.skipped, filepath.ToSlash(s.Path))
+		r.reasons[filepath.ToSlash(s.Path)] = s.Reason
+	})
+	return r, err
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWalkFixtures(t *testing.T) {
+	const root = "testdata/handbook"
+	tests := []struct {
+		name        string
+		paths       []string
+		wantRead    []string
+		wantSkipped map[string]error
+	}{
+		{
+			name:  "folder: nested, lexical, hidden entries passed over",
+			paths: []string{root},
+			wantRead: []string{
+				root + "/it/vpn.html",
+				root + "/leave/archive/sabbatical.markdown",
+				root + "/leave/parental-leave.md",
+				root + "/welcome.txt",
+			},
+			wantSkipped: map[string]error{root + "/it/inventory.csv": ErrUnsupported},
+		},
+		{
+			name:        "files named directly, in the order given",
+			paths:       []string{root + "/welcome.txt", root + "/it/inventory.csv", root + "/it/vpn.html"},
+			wantRead:    []string{root + "/welcome.txt", root + "/it/vpn.html"},
+			wantSkipped: map[string]error{root + "/it/inventory.csv": ErrUnsupported},
+		},
+		{
+			name:        "a hidden folder named directly is walked",
+			paths:       []string{root + "/.drafts"},
+			wantRead:    []string{root + "/.drafts/unreleased.md"},
+			wantSkipped: map[string]error{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := walk(t, tt.paths, WalkOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.read, tt.wantRead) {
+				t.Errorf("read %q\nwant %q", got.read, tt.wantRead)
+			}
+			if len(got.reasons) != len(tt.wantSkipped) {
+				t.Errorf("skipped %q, want %d files", got.skipped, len(tt.wantSkipped))
+			}
+			for path, want := range tt.wantSkipped {
+				if !errors.Is(got.reasons[path], want) {
+					t.Errorf("skip reason for %s = %v, want %v", path, got.reasons[path], want)
+				}
+			}
+			for _, path := range got.read {
+				disk, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.data[path], disk) {
+					t.Errorf("data of %s differs from the file", path)
+				}
+			}
+		})
+	}
+}
+
+func TestWalkSkips(t *testing.T) {
+	dir := t.TempDir()
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
+	writeFile(t, filepath.Join(dir, "a-small.md"), []byte("# Small\n\nFits."))
+	writeFile(t, filepath.Join(dir, "b-large.md"), bytes.Repeat([]byte("big "), 300)) // 1200 bytes
+	writeFile(t, filepath.Join(dir, "c-image.md"), png)
+	writeFile(t, filepath.Join(dir, "d-diagram.png"), png)
+	writeFile(t, filepath.Join(dir, "e-Makefile"), []byte("all:\n"))
+
+	got, err := walk(t, []string{dir}, WalkOptions{MaxFileBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.ToSlash(filepath.Join(dir, "a-small.md"))}; !reflect.DeepEqual(got.read, want) {
+		t.Errorf("read %q, want %q", got.read, want)
+	}
+	wantSkipped := []struct {
+		name   string
+		reason error
+	}{
+		{"b-large.md", ErrTooLarge},
+		{"c-image.md", ErrBinary},
+		{"d-diagram.png", ErrUnsupported},
+		{"e-Makefile", ErrUnsupported},
+	}
+	if len(got.skipped) != len(wantSkipped) {
+		t.Fatalf("skipped %q, want %d files", got.skipped, len(wantSkipped))
+	}
+	for i, w := range wantSkipped {
+		path := filepath.ToSlash(filepath.Join(dir, w.name))
+		if got.skipped[i] != path {
+			t.Errorf("skipped[%d] = %s, want %s", i, got.skipped[i], path)
+		}
+		if !errors.Is(got.reasons[path], w.reason) {
+			t.Errorf("reason for %s = %v, want %v", w.name, got.reasons[path], w.reason)
+		}
+	}
+}
+
+func TestWalkDefaultSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.txt")
+	exact := filepath.Join(dir, "exact.txt")
+	writeFile(t, huge, nil)
+	writeFile(t, exact, nil)
+	// Sparse files: no 10 MiB written to disk. Zero bytes would read as
+	// binary, so only the file at the limit is filled in at its start.
+	if err := os.Truncate(huge, DefaultMaxFileBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(exact, DefaultMaxFileBytes); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(exact, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(bytes.Repeat([]byte("text "), sniffLen/5+1)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	got, err := walk(t, []string{huge, exact}, WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(got.reasons[filepath.ToSlash(huge)], ErrTooLarge) {
+		t.Errorf("file over 10 MiB: reason %v, want ErrTooLarge", got.reasons[filepath.ToSlash(huge)])
+	}
+	if len(got.read) != 1 || len(got.data[filepath.ToSlash(exact)]) != DefaultMaxFileBytes {
+		t.Errorf("file of exactly 10 MiB not read whole: read %q", got.read)
+	}
+}
+
+func TestWalkMissingPath(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	calls := 0
+	err := Walk([]string{"testdata/handbook", missing}, WalkOptions{},
+		func(File) error { calls++; return nil },
+		func(Skipped) { calls++ })
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want one wrapping fs.ErrNotExist", err)
+	}
+	if !strings.Contains(err.Error(), missing) {
+		t.Errorf("error %q does not name %s", err, missing)
+	}
+	if calls != 0 {
+		t.Errorf("callbacks ran %d times before the missing path was reported", calls)
+	}
+}
+
+func TestWalkStopsOnCallbackError(t *testing.T) {
+	stop := errors.New("stop")
+	var read []string
+	err := Walk([]string{"testdata/handbook"}, WalkOptions{}, func(f File) error {
+		read = append(read, f.Path)
+		return stop
+	}, nil)
+	if !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want the callback's error", err)
+	}
+	if len(read) != 1 {
+		t.Errorf("read %d files after the callback failed, want 1", len(read))
+	}
+}
+
+func TestWalkFollowsFileLinksOnly(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "target")
+	writeFile(t, filepath.Join(target, "inner.md"), []byte("inner"))
+	writeFile(t, filepath.Join(target, "page.md"), []byte("page"))
+	if err := os.Symlink(filepath.Join(target, "page.md"), filepath.Join(dir, "link.md")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "folder.md")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := walk(t, []string{dir}, WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.ToSlash(filepath.Join(dir, "link.md"))
+	if !reflect.DeepEqual(got.read, []string{link}) || string(got.data[link]) != "page" {
+		t.Errorf("read %q, want only %s with the target's text", got.read, link)
+	}
+	folder := filepath.ToSlash(filepath.Join(dir, "folder.md"))
+	if !errors.Is(got.reasons[folder], ErrUnsupported) {
+		t.Errorf("link to a folder: reason %v, want ErrUnsupported", got.reasons[folder])
+	}
+}

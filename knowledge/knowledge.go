@@ -1,0 +1,97 @@
+// Package knowledge answers questions from the content curators load.
+//
+// It ingests files into chunks (with knowledge/ingest), embeds them
+// (knowledge/embed), retrieves passages by hybrid lexical and vector search,
+// and composes a short extractive answer with numbered citations. When the
+// passages do not support an answer confidently it says so, and the caller
+// records a content gap.
+package knowledge
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/store"
+)
+
+// Store is what the knowledge capability needs from the database.
+type Store interface {
+	store.Documents
+	store.Search
+	store.Locks
+}
+
+// Options configure a Service. The zero value is usable.
+type Options struct {
+	// Embedder embeds chunks and questions; default: the offline hashed
+	// embedder.
+	Embedder embed.Embedder
+	// Threshold is the retrieval confidence below which Lore says it does
+	// not know. Default: DefaultThreshold.
+	Threshold float64
+	// MaxQuestionBytes bounds a question; default 2,000.
+	MaxQuestionBytes int
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+}
+
+// Service is the knowledge capability.
+type Service struct {
+	store     Store
+	embedder  embed.Embedder
+	threshold float64
+	maxBytes  int
+	now       func() time.Time
+	ranking   ranking
+}
+
+// New returns a Service over st.
+func New(st Store, opts Options) *Service {
+	s := &Service{
+		store:     st,
+		embedder:  opts.Embedder,
+		threshold: opts.Threshold,
+		maxBytes:  opts.MaxQuestionBytes,
+		now:       opts.Clock,
+		ranking:   defaultRanking,
+	}
+	if s.embedder == nil {
+		s.embedder = embed.NewHashed(0)
+	}
+	if s.threshold == 0 {
+		s.threshold = DefaultThreshold
+	}
+	if s.maxBytes == 0 {
+		s.maxBytes = 2000
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Embedder is the embedder in use.
+func (s *Service) Embedder() embed.Embedder { return s.embedder }
+
+// Errors about a question, worded for the person who asked it.
+var (
+	ErrEmptyQuestion   = errors.New("the question is empty")
+	ErrQuestionTooLong = errors.New("the question is too long")
+	ErrInvalidText     = errors.New("the question is not valid UTF-8 text")
+)
+
+// CheckQuestion validates a question before any work is done on it.
+func (s *Service) CheckQuestion(q string) error {
+	switch {
+	case !utf8.ValidString(q):
+		return ErrInvalidText
+	case len(q) > s.maxBytes:
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrQuestionTooLong, len(q), s.maxBytes)
+	case len(analyzeWords(q)) == 0:
+		return ErrEmptyQuestion
+	}
+	return nil
+}

@@ -1,0 +1,332 @@
+package knowledge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/knowledge/ingest"
+	"github.com/lorehq/lore/store"
+)
+
+// DefaultCollection is where documents go when no collection is named.
+const DefaultCollection = "default"
+
+// IngestRequest says what to load.
+type IngestRequest struct {
+	Paths      []string
+	Collection string
+	// Prune removes documents of the collection whose file, under the given
+	// paths, no longer exists.
+	Prune bool
+	// Owner identifies this process in the ingest lock, for the message
+	// another ingest gets.
+	Owner string
+}
+
+// IngestSummary reports what an ingest did.
+type IngestSummary struct {
+	Added     int
+	Updated   int
+	Unchanged int
+	Removed   int
+	Skipped   int
+	Chunks    int // chunks written
+	Duration  time.Duration
+}
+
+// Progress receives ingest progress, for a terminal progress bar.
+type Progress interface {
+	// Total is called once, before the first file, with the file count.
+	Total(files int)
+	// Done is called after each file.
+	Done(path string)
+	// Warn reports a file that was skipped or failed, without stopping.
+	Warn(path string, err error)
+}
+
+// ingestLockTTL bounds how long a crashed ingest blocks the next one; a
+// running ingest renews its lease well before that.
+const ingestLockTTL = 30 * time.Second
+
+// Ingest loads files and folders into a collection, incrementally: files
+// whose content hash is unchanged are skipped, changed ones are replaced
+// atomically. Binary, oversized and unsupported files are skipped with a
+// warning. A path that does not exist fails the whole request before
+// anything is written (the error wraps fs.ErrNotExist). Only one ingest runs
+// on a database at a time; another gets an error wrapping store.ErrLocked.
+func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progress) (IngestSummary, error) {
+	start := s.now()
+	var sum IngestSummary
+	if req.Collection == "" {
+		req.Collection = DefaultCollection
+	}
+	if progress == nil {
+		progress = nopProgress{}
+	}
+	for _, p := range req.Paths {
+		if _, err := os.Stat(p); err != nil {
+			return sum, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
+		}
+	}
+	release, err := s.lock(ctx, req.Owner)
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+
+	refs, err := s.store.DocumentRefs(ctx, req.Collection)
+	if err != nil {
+		return sum, err
+	}
+	known := make(map[string]store.DocumentRef, len(refs))
+	for _, r := range refs {
+		known[r.Source] = r
+	}
+
+	// Count first, so the progress bar knows its length.
+	var files []string
+	countErr := ingest.Walk(req.Paths, ingest.WalkOptions{}, func(f ingest.File) error {
+		files = append(files, f.Path)
+		return nil
+	}, func(ingest.Skipped) {})
+	if countErr != nil {
+		return sum, countErr
+	}
+	progress.Total(len(files))
+
+	seen := make(map[string]bool)
+	err = ingest.Walk(req.Paths, ingest.WalkOptions{}, func(f ingest.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		source := sourceName(f.Path)
+		seen[source] = true
+		defer progress.Done(f.Path)
+		hash := contentHash(f.Data)
+		prev, exists := known[source]
+		if exists && prev.ContentHash == hash {
+			sum.Unchanged++
+			return nil
+		}
+		parsed, err := ingest.Parse(f.Path, f.Data, ingest.Options{})
+		if err != nil {
+			sum.Skipped++
+			progress.Warn(f.Path, err)
+			return nil
+		}
+		doc := store.Document{
+			ID:          DocumentID(req.Collection, source),
+			Collection:  req.Collection,
+			Source:      source,
+			Title:       parsed.Title,
+			Tags:        parsed.Tags,
+			Owner:       parsed.Owner,
+			ContentHash: hash,
+			UpdatedAt:   s.now(),
+		}
+		n, err := s.AddDocument(ctx, doc, parsed.Chunks)
+		if err != nil {
+			if errors.Is(err, store.ErrInvalidInput) {
+				sum.Skipped++
+				progress.Warn(f.Path, err)
+				return nil
+			}
+			return fmt.Errorf("%s: %w", f.Path, err)
+		}
+		sum.Chunks += n
+		if exists {
+			sum.Updated++
+		} else {
+			sum.Added++
+		}
+		return nil
+	}, func(sk ingest.Skipped) {
+		sum.Skipped++
+		progress.Warn(sk.Path, sk.Reason)
+	})
+	if err != nil {
+		sum.Duration = s.now().Sub(start)
+		return sum, err
+	}
+	if req.Prune {
+		var gone []string
+		for source, ref := range known {
+			if !seen[source] && underAny(source, req.Paths) {
+				gone = append(gone, ref.ID)
+			}
+		}
+		if len(gone) > 0 {
+			if err := s.store.DeleteDocuments(ctx, gone); err != nil {
+				return sum, err
+			}
+		}
+		sum.Removed = len(gone)
+	}
+	sum.Duration = s.now().Sub(start)
+	return sum, nil
+}
+
+// lock takes the ingest lock and keeps renewing it until released.
+func (s *Service) lock(ctx context.Context, owner string) (func(), error) {
+	if owner == "" {
+		host, _ := os.Hostname()
+		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	release, err := s.store.TryLock(ctx, "ingest", owner, ingestLockTTL)
+	if err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ingestLockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// Taking a lock one already holds extends its lease.
+				if r, err := s.store.TryLock(context.WithoutCancel(ctx), "ingest", owner, ingestLockTTL); err == nil {
+					release = r
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		_ = release(context.WithoutCancel(ctx))
+	}, nil
+}
+
+// AddDocument chunks are analysed, embedded and stored as doc, replacing any
+// previous version atomically. It returns the number of chunks written.
+func (s *Service) AddDocument(ctx context.Context, doc store.Document, pieces []ingest.Piece) (int, error) {
+	chunks, err := s.prepareChunks(ctx, doc, pieces)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.store.ReplaceDocument(ctx, doc, chunks); err != nil {
+		return 0, err
+	}
+	return len(chunks), nil
+}
+
+func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces []ingest.Piece) ([]store.Chunk, error) {
+	chunks := make([]store.Chunk, 0, len(pieces))
+	texts := make([]string, 0, len(pieces))
+	for i, p := range pieces {
+		// The title and heading are part of what a chunk is about: a
+		// passage under "Parental leave" answers leave questions even when
+		// its sentences never repeat the words.
+		context := doc.Title + "\n" + p.Heading + "\n" + p.Text
+		chunks = append(chunks, store.Chunk{
+			DocID:   doc.ID,
+			Ordinal: i,
+			Heading: p.Heading,
+			Text:    p.Text,
+			Terms:   analyze.Terms(context),
+		})
+		texts = append(texts, context)
+	}
+	if len(texts) == 0 {
+		return chunks, nil
+	}
+	vecs, err := s.embedder.Embed(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
+	}
+	for i := range chunks {
+		chunks[i].Vector = vecs[i]
+	}
+	return chunks, nil
+}
+
+// DocumentID derives a document's stable id from its collection and source.
+func DocumentID(collection, source string) string {
+	sum := sha256.Sum256([]byte(collection + "\x00" + source))
+	return hex.EncodeToString(sum[:8])
+}
+
+func contentHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// sourceName is how a file is cited: relative to the working directory
+// when inside it, absolute otherwise, with forward slashes.
+func sourceName(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(abs)
+}
+
+func underAny(source string, paths []string) bool {
+	for _, p := range paths {
+		root := sourceName(p)
+		if source == root || strings.HasPrefix(source, strings.TrimSuffix(root, "/")+"/") || root == "." {
+			return true
+		}
+	}
+	return false
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Total(int)          {}
+func (nopProgress) Done(string)        {}
+func (nopProgress) Warn(string, error) {}
+
+// IngestFS loads every supported file of fsys (the bundled handbook, for
+// example) into a collection, citing each as prefix/NAME. It is the
+// embedded counterpart of Ingest, for content that ships in the binary.
+func (s *Service) IngestFS(ctx context.Context, fsys fs.FS, collection, prefix string) (IngestSummary, error) {
+	start := s.now()
+	var sum IngestSummary
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !ingest.Supported(path) {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		parsed, err := ingest.Parse(path, data, ingest.Options{})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		source := prefix + "/" + filepath.Base(path)
+		doc := store.Document{
+			ID: DocumentID(collection, source), Collection: collection, Source: source,
+			Title: parsed.Title, Tags: parsed.Tags, Owner: parsed.Owner,
+			ContentHash: contentHash(data), UpdatedAt: s.now(),
+		}
+		n, err := s.AddDocument(ctx, doc, parsed.Chunks)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		sum.Added++
+		sum.Chunks += n
+		return nil
+	})
+	sum.Duration = s.now().Sub(start)
+	return sum, err
+}

@@ -1,0 +1,214 @@
+package memindex
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+func TestLexicalRanksBySpecificity(t *testing.T) {
+	ix := New(0)
+	ix.Add(1, "a", []string{"leav", "parent", "week", "paid"}, nil)
+	ix.Add(2, "b", []string{"leav", "annual", "day", "holiday", "leav"}, nil)
+	ix.Add(3, "c", []string{"laptop", "setup", "vpn"}, nil)
+	hits := ix.SearchLexical([]string{"parent", "leav"}, 10)
+	if len(hits) != 2 {
+		t.Fatalf("got %d hits, want 2: %+v", len(hits), hits)
+	}
+	if hits[0].ChunkID != 1 || hits[0].DocID != "a" {
+		t.Errorf("best hit = %+v, want chunk 1 of doc a", hits[0])
+	}
+	if !(hits[0].Score > hits[1].Score) {
+		t.Errorf("scores not descending: %+v", hits)
+	}
+	if got := ix.SearchLexical([]string{"unknown"}, 10); len(got) != 0 {
+		t.Errorf("unknown term matched %+v", got)
+	}
+	if got := ix.SearchLexical([]string{"leav"}, 1); len(got) != 1 {
+		t.Errorf("k=1 returned %d hits", len(got))
+	}
+}
+
+func TestRemoveAndReplace(t *testing.T) {
+	ix := New(0)
+	ix.Add(1, "a", []string{"alpha", "beta"}, nil)
+	ix.Add(2, "b", []string{"beta", "gamma"}, nil)
+	ix.Remove(1)
+	ix.Remove(42) // unknown: ignored
+	if ix.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", ix.Len())
+	}
+	if hits := ix.SearchLexical([]string{"alpha"}, 5); len(hits) != 0 {
+		t.Errorf("removed chunk still found: %+v", hits)
+	}
+	ix.Add(2, "b", []string{"delta"}, nil) // replace in place
+	if hits := ix.SearchLexical([]string{"gamma"}, 5); len(hits) != 0 {
+		t.Errorf("replaced terms still found: %+v", hits)
+	}
+	if hits := ix.SearchLexical([]string{"delta"}, 5); len(hits) != 1 || hits[0].ChunkID != 2 {
+		t.Errorf("replacement not found: %+v", hits)
+	}
+}
+
+func TestCompactionKeepsResults(t *testing.T) {
+	ix := New(4)
+	for round := 0; round < 5; round++ {
+		for i := int64(0); i < 1000; i++ {
+			ix.Add(i, fmt.Sprint("d", i), []string{fmt.Sprint("t", i), "common"}, []float32{float32(i), 1, 0, 0})
+		}
+	}
+	if ix.Len() != 1000 {
+		t.Fatalf("Len = %d, want 1000", ix.Len())
+	}
+	if len(ix.slots) > 2000 {
+		t.Errorf("slots = %d: removed slots were never compacted", len(ix.slots))
+	}
+	hits := ix.SearchLexical([]string{"t777"}, 3)
+	if len(hits) != 1 || hits[0].ChunkID != 777 {
+		t.Fatalf("after compaction t777 -> %+v", hits)
+	}
+	vh := ix.SearchVector([]float32{0, 1, 0, 0}, 1)
+	if len(vh) != 1 || vh[0].ChunkID != 0 {
+		t.Fatalf("after compaction nearest to (0,1,0,0) = %+v, want chunk 0", vh)
+	}
+}
+
+// clustered returns n unit vectors around a few hundred random centres, the
+// way embeddings of related passages cluster, and queries near the same
+// centres.
+func clustered(r *rand.Rand, n, nq, dim int) (vecs, queries [][]float32) {
+	centres := make([][]float32, 300)
+	for i := range centres {
+		centres[i] = randomUnit(r, dim, nil, 0)
+	}
+	return around(r, centres, n, dim), around(r, centres, nq, dim)
+}
+
+func around(r *rand.Rand, centres [][]float32, n, dim int) [][]float32 {
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = randomUnit(r, dim, centres[r.IntN(len(centres))], 0.6)
+	}
+	return out
+}
+
+func randomUnit(r *rand.Rand, dim int, centre []float32, noise float64) []float32 {
+	v := make([]float32, dim)
+	var norm float64
+	for i := range v {
+		x := r.NormFloat64()
+		if centre != nil {
+			x = float64(centre[i]) + noise*x/math.Sqrt(float64(dim))
+		}
+		v[i] = float32(x)
+		norm += x * x
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(norm))
+	}
+	return v
+}
+
+func exactTop(vecs [][]float32, q []float32, k int) []int64 {
+	type sc struct {
+		id int64
+		s  float64
+	}
+	all := make([]sc, len(vecs))
+	for i, v := range vecs {
+		var d float64
+		for j := range v {
+			d += float64(v[j]) * float64(q[j])
+		}
+		all[i] = sc{int64(i), d}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	ids := make([]int64, k)
+	for i := range ids {
+		ids[i] = all[i].id
+	}
+	return ids
+}
+
+func TestVectorRecallAgainstExactScan(t *testing.T) {
+	const n, dim, k = 20000, 256, 10
+	r := rand.New(rand.NewPCG(1, 2))
+	vecs, queries := clustered(r, n, 100, dim)
+	ix := New(dim)
+	for i, v := range vecs {
+		ix.Add(int64(i), "d", nil, v)
+	}
+	found, total := 0, 0
+	for _, q := range queries {
+		want := exactTop(vecs, q, k)
+		got := map[int64]bool{}
+		for _, h := range ix.SearchVector(q, k) {
+			got[h.ChunkID] = true
+		}
+		for _, id := range want {
+			if got[id] {
+				found++
+			}
+			total++
+		}
+	}
+	recall := float64(found) / float64(total)
+	if recall < 0.95 {
+		t.Fatalf("recall@10 against exact scan = %.3f, want >= 0.95", recall)
+	}
+	t.Logf("recall@10 = %.3f", recall)
+}
+
+func TestVectorIgnoresWrongDimensionAndZero(t *testing.T) {
+	ix := New(3)
+	ix.Add(1, "a", nil, []float32{1, 0, 0})
+	ix.Add(2, "b", nil, []float32{0, 1}) // wrong dimension: not searchable by vector
+	ix.Add(3, "c", nil, []float32{0, 0, 0})
+	hits := ix.SearchVector([]float32{0, 1, 0}, 5)
+	for _, h := range hits {
+		if h.ChunkID != 1 {
+			t.Errorf("unexpected hit %+v", h)
+		}
+	}
+	if got := ix.SearchVector([]float32{1, 0}, 5); got != nil {
+		t.Errorf("query of wrong dimension returned %+v", got)
+	}
+}
+
+func BenchmarkSearchLexical(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	zipf := rand.NewZipf(r, 1.1, 1, 50000)
+	ix := New(0)
+	for i := 0; i < 100000; i++ {
+		terms := make([]string, 80)
+		for j := range terms {
+			terms[j] = fmt.Sprint("w", zipf.Uint64())
+		}
+		ix.Add(int64(i), "d", terms, nil)
+	}
+	queries := make([][]string, 100)
+	for i := range queries {
+		for j := 0; j < 5; j++ {
+			queries[i] = append(queries[i], fmt.Sprint("w", zipf.Uint64()))
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.SearchLexical(queries[i%len(queries)], 10)
+	}
+}
+
+func BenchmarkSearchVector(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vecs, queries := clustered(r, 100000, 100, 256)
+	ix := New(256)
+	for i, v := range vecs {
+		ix.Add(int64(i), "d", nil, v)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.SearchVector(queries[i%len(queries)], 10)
+	}
+}

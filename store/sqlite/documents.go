@@ -1,0 +1,228 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+// ReplaceDocument stores doc with exactly chunks in one transaction: the
+// document row is upserted, its old chunks deleted and the new ones
+// inserted, so readers see either version whole. Chunk ids are assigned
+// here; the Chunk.ID and Chunk.DocID passed in are ignored (a DocID naming
+// another document is refused). Every chunk needs a vector of the store's
+// dimension; the first vector ever written fixes it.
+func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+	op := fmt.Sprintf("replace document %q", doc.ID)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	dim, err := checkDocument(doc, chunks)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	// Fail before taking the write lock when the answer is already known;
+	// the transaction checks again against the database.
+	s.mu.Lock()
+	known := s.dim
+	s.mu.Unlock()
+	if dim != 0 && known != 0 && dim != known {
+		return fmt.Errorf("%s: %w", op, invalid("vectors have dimension %d, the store holds %d", dim, known))
+	}
+	updated := doc.UpdatedAt
+	if updated.IsZero() {
+		updated = s.opts.Clock()
+	}
+
+	err = s.writeIndexed(ctx, func(tx *sql.Tx) ([]indexedChunk, error) {
+		if dim != 0 {
+			if err := claimDimension(ctx, tx, dim); err != nil {
+				return nil, err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO documents
+			(id, collection, source, title, tags, owner, content_hash, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				collection = excluded.collection, source = excluded.source,
+				title = excluded.title, tags = excluded.tags, owner = excluded.owner,
+				content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
+			doc.ID, doc.Collection, doc.Source, doc.Title, encodeStrings(doc.Tags),
+			doc.Owner, doc.ContentHash, updated.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("upsert document: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM chunks WHERE doc_id = ?", doc.ID); err != nil {
+			return nil, fmt.Errorf("delete old chunks: %w", err)
+		}
+		if len(chunks) == 0 {
+			return nil, nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunks
+			(doc_id, ordinal, heading, text, terms, vector, dim) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return nil, fmt.Errorf("prepare chunk insert: %w", err)
+		}
+		defer stmt.Close()
+		added := make([]indexedChunk, 0, len(chunks))
+		var buf []byte
+		for i, c := range chunks {
+			buf = appendVector(buf[:0], c.Vector)
+			res, err := stmt.ExecContext(ctx, doc.ID, c.Ordinal, c.Heading, c.Text,
+				strings.Join(c.Terms, " "), buf, len(c.Vector))
+			if err != nil {
+				return nil, fmt.Errorf("insert chunk %d: %w", i, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return nil, fmt.Errorf("insert chunk %d: %w", i, err)
+			}
+			// Copies: the caller may reuse its slices once we return,
+			// and Index.Add does not promise to copy what it keeps.
+			added = append(added, indexedChunk{
+				id: id, docID: doc.ID, terms: slices.Clone(c.Terms), vector: slices.Clone(c.Vector),
+			})
+		}
+		return added, nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// claimDimension records dim as the store's vector dimension if none is
+// recorded yet, and otherwise refuses vectors of another dimension.
+func claimDimension(ctx context.Context, tx *sql.Tx, dim int) error {
+	have, err := readDimension(ctx, tx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case have == 0:
+		_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?)", dimensionKey, strconv.Itoa(dim))
+		if err != nil {
+			return fmt.Errorf("record vector dimension: %w", err)
+		}
+	case have != dim:
+		return invalid("vectors have dimension %d, the store holds %d", dim, have)
+	}
+	return nil
+}
+
+// maxParams bounds the ids bound into one IN (...) list, well below
+// SQLite's limit on host parameters.
+const maxParams = 500
+
+// placeholders returns "?, ?, ..." for n parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// DeleteDocuments removes documents and, by cascade, their chunks, in one
+// transaction. Unknown ids are ignored.
+func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
+	const op = "delete documents"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := checkTexts("document ids", ids); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	err := s.writeIndexed(ctx, func(tx *sql.Tx) ([]indexedChunk, error) {
+		for batch := range slices.Chunk(ids, maxParams) {
+			args := make([]any, len(batch))
+			for i, id := range batch {
+				args[i] = id
+			}
+			q := "DELETE FROM documents WHERE id IN (" + placeholders(len(batch)) + ")"
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// DocumentRefs lists the documents of one collection, ordered by id.
+func (s *Store) DocumentRefs(ctx context.Context, collection string) ([]store.DocumentRef, error) {
+	op := fmt.Sprintf("list documents of collection %q", collection)
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx,
+		"SELECT id, source, content_hash FROM documents WHERE collection = ? ORDER BY id", collection)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var refs []store.DocumentRef
+	for rows.Next() {
+		var r store.DocumentRef
+		if err := rows.Scan(&r.ID, &r.Source, &r.ContentHash); err != nil {
+			return nil, s.fail(op, err)
+		}
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return refs, nil
+}
+
+// Document returns one document by id, or an error wrapping
+// store.ErrNotFound.
+func (s *Store) Document(ctx context.Context, id string) (store.Document, error) {
+	op := fmt.Sprintf("load document %q", id)
+	if err := s.usable(op); err != nil {
+		return store.Document{}, err
+	}
+	var (
+		d       store.Document
+		tags    string
+		updated int64
+	)
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
+		FROM documents WHERE id = ?`, id).
+		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Document{}, s.fail(op, err)
+	}
+	if d.Tags, err = decodeStrings(tags); err != nil {
+		return store.Document{}, s.fail(op, err)
+	}
+	d.UpdatedAt = time.UnixMilli(updated).UTC()
+	return d, nil
+}
+
+// Stats counts documents and chunks, from one snapshot.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	const op = "count documents"
+	if err := s.usable(op); err != nil {
+		return store.Stats{}, err
+	}
+	var st store.Stats
+	err := s.rdb.QueryRowContext(ctx,
+		"SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").Scan(&st.Documents, &st.Chunks)
+	if err != nil {
+		return store.Stats{}, s.fail(op, err)
+	}
+	return st, nil
+}

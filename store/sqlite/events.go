@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+// RecordEvent appends e to the engagement log. The id is required and makes
+// recording idempotent: a second event with the same id is ignored, so a
+// retried delivery does not count twice. A zero Time is stamped with the
+// store's clock.
+func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
+	op := fmt.Sprintf("record event %q", e.ID)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if err := checkEvent(e); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if e.Time.IsZero() {
+		e.Time = s.opts.Clock()
+	}
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO events
+		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		 question, confident, doc_ids, latency_ms, value, ref)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+func checkEvent(e store.Event) error {
+	if e.ID == "" {
+		return invalid("event id is empty")
+	}
+	if e.Kind == "" {
+		return invalid("event kind is empty")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"id", e.ID}, {"kind", e.Kind}, {"platform", e.Platform}, {"workspace", e.Workspace},
+		{"channel", e.Channel}, {"thread", e.Thread}, {"user", e.User}, {"question", e.Question}, {"ref", e.Ref},
+	} {
+		if err := checkText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return checkTexts("document ids", e.DocIDs)
+}
+
+// Events returns the events matching f, newest first; events recorded with
+// the same millisecond come latest-recorded first.
+func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	const op = "list events"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if f.Limit < 0 {
+		return nil, fmt.Errorf("%s: %w", op, invalid("negative limit %d", f.Limit))
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
+	if f.User != "" {
+		add("user_id = ?", f.User)
+	}
+	if f.Platform != "" {
+		add("platform = ?", f.Platform)
+	}
+	if f.Channel != "" {
+		add("channel = ?", f.Channel)
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", f.Until.UnixMilli())
+	}
+	if f.Confident != nil {
+		add("kind = '"+store.EventAnswer+"' AND confident = ?", *f.Confident)
+	}
+	q := `SELECT id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		question, confident, doc_ids, latency_ms, value, ref FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY time DESC, rowid DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var events []store.Event
+	for rows.Next() {
+		var (
+			e      store.Event
+			ms     int64
+			docIDs string
+		)
+		if err := rows.Scan(&e.ID, &ms, &e.Kind, &e.Platform, &e.Workspace, &e.Channel, &e.Thread, &e.User,
+			&e.Direct, &e.Question, &e.Confident, &docIDs, &e.LatencyMS, &e.Value, &e.Ref); err != nil {
+			return nil, s.fail(op, err)
+		}
+		e.Time = time.UnixMilli(ms).UTC()
+		if e.DocIDs, err = decodeStrings(docIDs); err != nil {
+			return nil, s.fail(op, err)
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return events, nil
+}

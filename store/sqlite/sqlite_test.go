@@ -1,0 +1,425 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, tempDB(t), Options{}) })
+}
+
+func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "lore.db") }
+
+func openTest(t *testing.T, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+// rawDB opens the file directly, as another program or an older process
+// would, bypassing everything Store does.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func vec(dim, hot int) []float32 {
+	v := make([]float32, dim)
+	v[hot%dim] = 1
+	return v
+}
+
+// testDoc returns a document and n chunks whose texts and terms name the
+// document, so that any mixing of two documents' chunks shows.
+func testDoc(id string, n, dim int) (store.Document, []store.Chunk) {
+	doc := store.Document{ID: id, Collection: "handbook", Source: id + ".md", Title: "Title " + id, ContentHash: "h-" + id}
+	chunks := make([]store.Chunk, n)
+	for i := range chunks {
+		chunks[i] = store.Chunk{
+			Ordinal: i,
+			Heading: fmt.Sprintf("%s section %d", id, i),
+			Text:    fmt.Sprintf("%s chunk %d", id, i),
+			Terms:   []string{strings.ToLower(id), fmt.Sprintf("part%d", i)},
+			Vector:  vec(dim, i),
+		}
+	}
+	return doc, chunks
+}
+
+func mustReplace(t *testing.T, s *Store, doc store.Document, chunks []store.Chunk) {
+	t.Helper()
+	if err := s.ReplaceDocument(t.Context(), doc, chunks); err != nil {
+		t.Fatalf("replace %s: %v", doc.ID, err)
+	}
+}
+
+// marks returns how far s's index has loaded.
+func marks(s *Store) (lastID, lastSeq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastChunkID, s.lastDeletionSeq
+}
+
+func dbMarks(t *testing.T, s *Store) (maxID, maxSeq int64) {
+	t.Helper()
+	if err := s.rdb.QueryRowContext(t.Context(), marksQuery).Scan(&maxID, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	return maxID, maxSeq
+}
+
+func TestParseURL(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"sqlite:lore.db", "lore.db", true},
+		{"sqlite:/var/lib/lore/lore.db", "/var/lib/lore/lore.db", true},
+		{"sqlite:///var/lib/lore/lore.db", "/var/lib/lore/lore.db", true},
+		{"sqlite://data/lore.db", "data/lore.db", true},
+		{"file:lore.db", "lore.db", true},
+		{"file:///tmp/lore.db", "/tmp/lore.db", true},
+		{"lore.db", "lore.db", true},
+		{"./data/knowledge.sqlite", "./data/knowledge.sqlite", true},
+		{"/abs/LORE.DB", "/abs/LORE.DB", true},
+		{"sqlite:", "", false},
+		{"postgres://lore@localhost/lore", "", false},
+		{"postgres://host/lore.db", "", false},
+		{"lore.txt", "", false},
+		{"", "", false},
+	}
+	for _, c := range cases {
+		got, ok := ParseURL(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseURL(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestMigrationsAreNumberedInOrder(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		if m.version != i+1 {
+			t.Errorf("migration %s has version %d, want %d: versions must run 1, 2, 3...", m.name, m.version, i+1)
+		}
+	}
+}
+
+func TestOpenMigratesOnce(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Options{})
+	latest, _ := latestVersion()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, path, Options{})
+	var n, v int
+	if err := s.rdb.QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != latest || v != latest {
+		t.Errorf("schema_migrations holds %d rows up to version %d, want %d once each", n, v, latest)
+	}
+}
+
+func TestPragmasOnEveryConnection(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{BusyTimeout: 1234 * time.Millisecond})
+	for name, db := range map[string]*sql.DB{"write": s.wdb, "read": s.rdb} {
+		// Several connections at once, so the pool must open new ones.
+		var conns []*sql.Conn
+		for range 3 {
+			if name == "write" && len(conns) == 1 {
+				break
+			}
+			c, err := db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			got := map[string]string{}
+			for _, p := range []string{"journal_mode", "foreign_keys", "synchronous", "busy_timeout"} {
+				var v string
+				if err := c.QueryRowContext(t.Context(), "PRAGMA "+p).Scan(&v); err != nil {
+					t.Fatal(err)
+				}
+				got[p] = v
+			}
+			want := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "1234"}
+			if !maps.Equal(got, want) {
+				t.Errorf("%s connection %d: pragmas %v, want %v", name, i, got, want)
+			}
+			_ = c.Close()
+		}
+	}
+}
+
+func TestReadPoolRefusesWrites(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	if _, err := s.rdb.Exec("INSERT INTO meta (key, value) VALUES ('x', 'y')"); err == nil {
+		t.Error("write through the read pool succeeded")
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Options{})
+	_ = s.Close()
+	if _, err := rawDB(t, path).Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), path, Options{})
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("open of newer schema: %v, want ErrSchemaTooNew naming the file and version", err)
+	}
+	_, err = Open(t.Context(), path, Options{ReadOnly: true})
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("read-only open of newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
+	path := tempDB(t)
+	raw := rawDB(t, path)
+	if _, err := raw.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), path, Options{})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("open of a foreign database: %v, want ErrCorrupt", err)
+	}
+	var n int
+	if err := raw.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'documents'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("Lore tables were added to a foreign database (%d, %v)", n, err)
+	}
+}
+
+func TestDimensions(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Options{Dimensions: 8})
+	doc, chunks := testDoc("a", 2, 4)
+	if err := s.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("dimension 4 into a store opened for 8: %v, want ErrInvalidInput", err)
+	}
+	doc, chunks = testDoc("a", 2, 8)
+	mustReplace(t, s, doc, chunks)
+	_ = s.Close()
+
+	if _, err := Open(t.Context(), path, Options{Dimensions: 16}); !errors.Is(err, store.ErrInvalidInput) ||
+		!strings.Contains(err.Error(), "16") {
+		t.Errorf("open for 16 of a database of 8: %v, want ErrInvalidInput", err)
+	}
+	s = openTest(t, path, Options{})
+	if s.dim != 8 {
+		t.Errorf("dimension taken from the database = %d, want 8", s.dim)
+	}
+}
+
+// Another process may write the first vector of a new database; a store
+// that had no dimension yet must adopt it and refuse others.
+func TestDimensionFixedByAnotherStore(t *testing.T) {
+	path := tempDB(t)
+	a := openTest(t, path, Options{})
+	b := openTest(t, path, Options{})
+	doc, chunks := testDoc("a", 2, 8)
+	mustReplace(t, a, doc, chunks)
+
+	doc, chunks = testDoc("b", 2, 4)
+	if err := b.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("dimension 4 after another store wrote 8: %v, want ErrInvalidInput", err)
+	}
+	if _, err := b.SearchVector(t.Context(), vec(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("query of dimension 4: %v, want ErrInvalidInput", err)
+	}
+	if b.dim != 8 {
+		t.Errorf("b's dimension = %d, want 8 adopted from the database", b.dim)
+	}
+}
+
+func TestTimesDefaultToClock(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := openTest(t, tempDB(t), Options{Clock: func() time.Time { return now }})
+	doc, chunks := testDoc("a", 1, 8)
+	mustReplace(t, s, doc, chunks)
+	got, err := s.Document(t.Context(), "a")
+	if err != nil || !got.UpdatedAt.Equal(now) {
+		t.Errorf("UpdatedAt = %v, %v; want the clock's %v", got.UpdatedAt, err, now)
+	}
+	if err := s.RecordEvent(t.Context(), store.Event{ID: "e", Kind: store.EventQuestion}); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Events(t.Context(), store.EventFilter{})
+	if err != nil || len(events) != 1 || !events[0].Time.Equal(now) {
+		t.Errorf("events = %+v, %v; want one stamped %v", events, err, now)
+	}
+}
+
+func TestLockExpiryFollowsClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s := openTest(t, tempDB(t), Options{Clock: clock})
+
+	if _, err := s.TryLock(t.Context(), "ingest", "a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	advance(59 * time.Minute)
+	_, err := s.TryLock(t.Context(), "ingest", "b", time.Hour)
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "ingest held by a until 2025-06-01T13:00:00Z") {
+		t.Errorf("lock before expiry: %v", err)
+	}
+	advance(2 * time.Minute)
+	if _, err := s.TryLock(t.Context(), "ingest", "b", time.Hour); err != nil {
+		t.Errorf("lock after expiry: %v", err)
+	}
+}
+
+func TestInvalidLockArguments(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	for _, c := range []struct {
+		name, owner string
+		ttl         time.Duration
+	}{{"", "a", time.Minute}, {"x", "", time.Minute}, {"x", "a", 0}, {"x", "\xff", time.Minute}} {
+		if _, err := s.TryLock(t.Context(), c.name, c.owner, c.ttl); !errors.Is(err, store.ErrInvalidInput) {
+			t.Errorf("TryLock(%q, %q, %s) = %v, want ErrInvalidInput", c.name, c.owner, c.ttl, err)
+		}
+	}
+}
+
+func TestDeletesAreLoggedForOtherProcesses(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	doc, chunks := testDoc("a", 3, 8)
+	mustReplace(t, s, doc, chunks)
+	mustReplace(t, s, doc, chunks[:1]) // replacing deletes 3
+	if err := s.DeleteDocuments(t.Context(), []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.rdb.QueryRow("SELECT count(*) FROM chunk_deletions").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Errorf("chunk_deletions holds %d rows, want 4 (3 replaced, 1 cascaded)", n)
+	}
+	maxID, maxSeq := dbMarks(t, s)
+	if lastID, lastSeq := marks(s); lastSeq != maxSeq || lastID < maxID || lastID != 4 {
+		t.Errorf("index marks = %d, %d; want chunk 4 and deletion %d", lastID, lastSeq, maxSeq)
+	}
+}
+
+func TestClosedStoreIsUnavailable(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	_ = s.Close()
+	ctx := t.Context()
+	doc, chunks := testDoc("a", 1, 8)
+	errs := map[string]error{
+		"replace": s.ReplaceDocument(ctx, doc, chunks),
+		"ping":    s.Ping(ctx),
+		"events":  func() error { _, err := s.Events(ctx, store.EventFilter{}); return err }(),
+		"search":  func() error { _, err := s.SearchLexical(ctx, store.LexicalQuery{Terms: []string{"a"}}, 1); return err }(),
+	}
+	for name, err := range errs {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s after close: %v, want ErrUnavailable", name, err)
+		}
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	path := tempDB(t)
+	if _, err := Open(t.Context(), path, Options{ReadOnly: true}); err == nil {
+		t.Error("read-only open of a missing file succeeded")
+	}
+	w := openTest(t, path, Options{})
+	doc, chunks := testDoc("a", 2, 8)
+	mustReplace(t, w, doc, chunks)
+
+	r := openTest(t, path, Options{ReadOnly: true})
+	if st, err := r.Stats(t.Context()); err != nil || st != (store.Stats{Documents: 1, Chunks: 2}) {
+		t.Errorf("stats = %+v, %v", st, err)
+	}
+	for name, err := range map[string]error{
+		"replace": r.ReplaceDocument(t.Context(), doc, chunks),
+		"delete":  r.DeleteDocuments(t.Context(), []string{"a"}),
+		"event":   r.RecordEvent(t.Context(), store.Event{ID: "e", Kind: store.EventQuestion}),
+		"lock":    func() error { _, err := r.TryLock(t.Context(), "x", "y", time.Minute); return err }(),
+	} {
+		if !errors.Is(err, ErrReadOnly) {
+			t.Errorf("%s on a read-only store: %v, want ErrReadOnly", name, err)
+		}
+	}
+	// A read-only store still follows what writers do.
+	doc, chunks = testDoc("b", 3, 8)
+	mustReplace(t, w, doc, chunks)
+	if _, err := r.SearchVector(t.Context(), vec(8, 0), 3); err != nil {
+		t.Fatal(err)
+	}
+	if maxID, _ := dbMarks(t, r); func() int64 { id, _ := marks(r); return id }() != maxID {
+		t.Errorf("read-only store did not catch up to chunk %d", maxID)
+	}
+}
+
+func TestPingChecksTheFile(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Ping(ctx); err == nil {
+		t.Error("ping with a cancelled context succeeded")
+	}
+}
+
+func TestChunksAcrossBatches(t *testing.T) {
+	s := openTest(t, tempDB(t), Options{})
+	doc, chunks := testDoc("big", maxParams+30, 8)
+	mustReplace(t, s, doc, chunks)
+	ids := make([]int64, len(chunks))
+	for i := range ids {
+		ids[i] = int64(len(chunks) - i) // reversed, across two batches
+	}
+	views, err := s.Chunks(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]int64, len(views))
+	for i, v := range views {
+		got[i] = v.ID
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("chunk order across batches differs from the ids asked")
+	}
+}

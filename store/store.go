@@ -1,0 +1,198 @@
+// Package store defines what Lore keeps and the narrow, domain-grouped
+// interfaces through which the rest of the code reaches it.
+//
+// Backends live in sub-packages (store/sqlite, later store/postgres) and all
+// of them run the conformance suite in store/storetest, so that behaviour is
+// the same whichever database an operator picks.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors shared by every backend. Callers test them with errors.Is;
+// user-facing wording is produced at the edge, not here.
+var (
+	// ErrNotFound means the requested record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrLocked means another process holds a lock the caller needs.
+	ErrLocked = errors.New("locked by another process")
+	// ErrInvalidInput means the caller passed something the store refuses
+	// to keep, such as a vector of the wrong dimension.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrUnavailable means the database could not be reached or used; the
+	// operation may succeed if retried later.
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// Document is one curated source file or page, as last ingested.
+type Document struct {
+	ID          string // stable: derived from collection and source
+	Collection  string
+	Source      string // file path or URL the document came from
+	Title       string
+	Tags        []string
+	Owner       string
+	ContentHash string // of the raw bytes; unchanged hash means skip on re-ingest
+	UpdatedAt   time.Time
+}
+
+// Chunk is a retrievable passage of a document, split along headings.
+type Chunk struct {
+	ID      int64  // assigned by the store
+	DocID   string // owning document
+	Ordinal int    // position within the document, from 0
+	Heading string // heading path, for example "Leave > Parental leave"
+	Text    string
+	// Terms are the analysed (lower-cased, stemmed) tokens of Heading and
+	// Text, computed once at ingest so that backends with an in-memory
+	// lexical index need not re-analyse on start-up.
+	Terms []string
+	// Vector is the chunk's embedding; all vectors in one store share a
+	// dimension.
+	Vector []float32
+}
+
+// ChunkView is a chunk joined with the document fields needed to cite it.
+type ChunkView struct {
+	Chunk
+	Title  string
+	Source string
+	Tags   []string
+}
+
+// DocumentRef is the part of a stored document needed to decide whether a
+// file on disk must be re-ingested.
+type DocumentRef struct {
+	ID          string
+	Source      string
+	ContentHash string
+}
+
+// Hit is one search result, a chunk and its backend-specific score (higher
+// is better; scores of different searches are not comparable).
+type Hit struct {
+	ChunkID int64
+	DocID   string
+	Score   float64
+}
+
+// LexicalQuery carries both the raw question and its analysed terms, so a
+// backend may use either its own text search (PostgreSQL) or Lore's analyser
+// (the in-memory index of SQLite).
+type LexicalQuery struct {
+	Text  string
+	Terms []string
+}
+
+// Stats summarises what the knowledge base holds.
+type Stats struct {
+	Documents int
+	Chunks    int
+}
+
+// Documents keeps curated documents and their chunks.
+type Documents interface {
+	// ReplaceDocument stores doc with exactly the given chunks, atomically:
+	// readers see either the old version or the new one, never a mixture.
+	ReplaceDocument(ctx context.Context, doc Document, chunks []Chunk) error
+	// DeleteDocuments removes documents and their chunks.
+	DeleteDocuments(ctx context.Context, ids []string) error
+	// DocumentRefs lists the documents of one collection.
+	DocumentRefs(ctx context.Context, collection string) ([]DocumentRef, error)
+	// Document returns one document by id.
+	Document(ctx context.Context, id string) (Document, error)
+	// Stats counts documents and chunks.
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// Search finds chunks by words and by vector, and loads them for citing.
+type Search interface {
+	SearchLexical(ctx context.Context, q LexicalQuery, k int) ([]Hit, error)
+	SearchVector(ctx context.Context, vector []float32, k int) ([]Hit, error)
+	// Chunks loads chunks by id, in the order of ids; unknown ids are
+	// omitted.
+	Chunks(ctx context.Context, ids []int64) ([]ChunkView, error)
+	// TermStats reports how many chunks contain each analysed term, so
+	// that callers can weigh a term by its rarity.
+	TermStats(ctx context.Context, terms []string) (TermStats, error)
+}
+
+// TermStats are document frequencies of terms over the stored chunks.
+type TermStats struct {
+	Chunks  int            // chunks in the store
+	DocFreq map[string]int // chunks containing each term; absent terms are 0
+}
+
+// Event kinds recorded in the engagement log.
+const (
+	EventQuestion = "question"
+	EventAnswer   = "answer"
+	EventFeedback = "feedback"
+	// EventHelpRequest records a press of "Ask a person" on an answer.
+	EventHelpRequest = "help_request"
+)
+
+// Event is one entry of the engagement log: who did what, where and when.
+type Event struct {
+	ID        string // client-generated UUID
+	Time      time.Time
+	Kind      string
+	Platform  string
+	Workspace string
+	Channel   string
+	Thread    string
+	User      string
+	Direct    bool // asked in a direct message
+
+	Question  string   // for question and answer events
+	Confident bool     // for answer events: grounded in the knowledge base
+	DocIDs    []string // documents cited by an answer
+	LatencyMS int64    // time to answer
+	Value     int      // feedback: +1 or -1
+	Ref       string   // feedback: id of the answer event it judges
+}
+
+// EventFilter selects events; zero fields match everything.
+type EventFilter struct {
+	Kind     string
+	User     string
+	Platform string
+	Channel  string
+	Since    time.Time
+	Until    time.Time
+	// Confident, when not nil, keeps answer events of that confidence.
+	Confident *bool
+	// Limit bounds the number of events returned, newest first; 0 means
+	// no limit.
+	Limit int
+}
+
+// Events is the append-only engagement log.
+type Events interface {
+	RecordEvent(ctx context.Context, e Event) error
+	// Events returns matching events, newest first.
+	Events(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// Locks are named leases that keep two processes from doing the same
+// exclusive work, such as two ingests into one database.
+type Locks interface {
+	// TryLock takes the named lock for owner or returns an error wrapping
+	// ErrLocked that names the current holder. The lease expires after ttl
+	// so that a crashed holder does not block others forever.
+	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (release func(context.Context) error, err error)
+}
+
+// Store is everything a Lore process needs from its database.
+type Store interface {
+	Documents
+	Search
+	Events
+	Locks
+	// Ping checks that the database is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
