@@ -52,6 +52,9 @@ const (
 	// A passage joins the sources when its score is within this share of
 	// the best one.
 	sourceScoreShare = 0.6
+	// minSentenceShare is how well, relative to the best sentence, a
+	// further sentence must support the question to join the answer.
+	minSentenceShare = 0.6
 )
 
 // NoAnswerText is what Lore says when it does not know.
@@ -154,6 +157,11 @@ func compose(question string, passages []Passage, threshold float64) Answer {
 	length := 0
 	for _, c := range cands {
 		if len(chosen) == maxAnswerSentences {
+			break
+		}
+		// A sentence that supports the question much less than the best
+		// one dilutes the answer more than it adds.
+		if len(chosen) > 0 && c.score < minSentenceShare*chosen[0].score {
 			break
 		}
 		if length > 0 && length+len(c.text) > maxAnswerChars {

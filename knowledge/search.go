@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/store"
@@ -74,7 +75,7 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 	fused := fuse(lex, vec, s.ranking)
 	// Load a few more than asked so that collapsing duplicates and
 	// diversifying documents still leaves k.
-	load := min(len(fused), k*3+5)
+	load := min(len(fused), k*2+5)
 	ids := make([]int64, load)
 	for i := range ids {
 		ids[i] = fused[i].ChunkID
@@ -172,11 +173,14 @@ func collapseDuplicates(ps []Passage) []Passage {
 	return out
 }
 
-// termSignature is the sorted set of a passage's term hashes.
+// termSignature is the sorted set of the hashes of a passage's single-word
+// terms (phrases add nothing to tell duplicates apart).
 func termSignature(terms []string) []uint64 {
-	sig := make([]uint64, len(terms))
-	for i, t := range terms {
-		sig[i] = maphash.String(signatureSeed, t)
+	sig := make([]uint64, 0, len(terms))
+	for _, t := range terms {
+		if strings.IndexByte(t, '_') < 0 {
+			sig = append(sig, maphash.String(signatureSeed, t))
+		}
 	}
 	slices.Sort(sig)
 	return slices.Compact(sig)

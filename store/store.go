@@ -182,7 +182,8 @@ type Events interface {
 type Locks interface {
 	// TryLock takes the named lock for owner or returns an error wrapping
 	// ErrLocked that names the current holder. The lease expires after ttl
-	// so that a crashed holder does not block others forever.
+	// so that a crashed holder does not block others forever; taking a
+	// lock one already holds (same owner) renews the lease.
 	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (release func(context.Context) error, err error)
 }
 

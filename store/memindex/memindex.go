@@ -17,6 +17,7 @@ package memindex
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,13 +33,36 @@ const (
 	defaultB  = 0.4
 )
 
-// PhraseWeight scales the BM25 weight of phrase terms (two words joined by
-// "_", see analyze.Terms) relative to single words. Phrases sharpen matches
-// on names like "minimum wage", but counted in full they drown the single
-// words; the value was tuned with lore eval on SciFact's training queries.
-const PhraseWeight = 0.2
+// PhraseWeight scales the score of a phrase (two adjacent words joined by
+// "_", see analyze.Terms) relative to a single word. Phrases sharpen
+// matches on names like "minimum wage", but counted in full they drown the
+// single words; the value was tuned with lore eval on SciFact's training
+// queries.
+const PhraseWeight = 0.35
+
+// phraseCandidates is how many of the best single-word matches per result
+// asked for are re-scored with phrases.
+const (
+	phraseCandidates    = 10
+	minPhraseCandidates = 100
+)
 
 func isPhrase(term string) bool { return strings.IndexByte(term, '_') >= 0 }
+
+// phraseHash keys a phrase in a chunk's phrase list. Phrases are not kept in
+// the term dictionary: a corpus has millions of distinct word pairs, and a
+// dictionary of them costs more memory than all the postings. A 16-bit hash
+// per occurrence is enough to find a query's few phrases in a chunk: with
+// about 80 phrases in a chunk, a query phrase matches one it does not
+// contain one time in 800, and then only adds a small bonus.
+func phraseHash(p string) uint16 {
+	h := uint32(2166136261)
+	for i := 0; i < len(p); i++ {
+		h ^= uint32(p[i])
+		h *= 16777619
+	}
+	return uint16(h ^ h>>16)
+}
 
 // Index holds chunks for lexical and vector search. It is safe for
 // concurrent use.
@@ -59,11 +83,7 @@ type Index struct {
 	docFreq   []int32     // live documents per term
 	totalLen  int64       // sum of live slot lengths
 
-	words    int // uint64 words of sign bits per vector
-	signs    []uint64
-	quant    []int8
-	invNorms []float32 // 1/|row| of each int8 row, 0 without a vector
-	hasVecs  []bool
+	vecs vectorRows // by slot
 
 	scratch sync.Pool
 }
@@ -74,6 +94,9 @@ type slot struct {
 	len   uint32
 	alive bool
 	terms []uint32 // distinct term ids, to update document frequencies on removal
+	// phrases are the hashes of the chunk's phrases, sorted, repeated as
+	// often as the phrase occurs.
+	phrases []uint16
 }
 
 type posting struct {
@@ -91,7 +114,7 @@ func New(dim int) *Index {
 		slotOf:  make(map[int64]uint32),
 		termIDs: make(map[string]uint32),
 	}
-	ix.words = (dim + 63) / 64
+	ix.vecs = newVectorRows(dim)
 	return ix
 }
 
@@ -119,51 +142,65 @@ func (ix *Index) Add(id int64, docID string, terms []string, vector []float32) {
 		ix.removeLocked(id)
 	}
 	s := uint32(len(ix.slots))
-	counts := make(map[uint32]uint32, len(terms))
+	ids := make([]uint32, 0, len(terms))
+	var phrases []uint16
+	words := 0
 	for _, t := range terms {
+		if isPhrase(t) {
+			phrases = append(phrases, phraseHash(t))
+			continue
+		}
+		words++
 		tid, ok := ix.termIDs[t]
 		if !ok {
 			tid = uint32(len(ix.postings))
-			ix.termIDs[t] = tid
-			ix.termNames = append(ix.termNames, t)
+			ix.termIDs[strings.Clone(t)] = tid
 			ix.postings = append(ix.postings, nil)
 			ix.docFreq = append(ix.docFreq, 0)
 		}
-		counts[tid]++
+		ids = append(ids, tid)
 	}
-	distinct := make([]uint32, 0, len(counts))
-	for tid, tf := range counts {
-		ix.postings[tid] = append(ix.postings[tid], posting{slot: s, tf: tf})
+	// Sorting groups repeats, so term frequencies need no map.
+	slices.Sort(ids)
+	slices.Sort(phrases)
+	distinct := ids[:0]
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j] == ids[i] {
+			j++
+		}
+		tid := ids[i]
+		ix.postings[tid] = append(ix.postings[tid], posting{slot: s, tf: uint32(j - i)})
 		ix.docFreq[tid]++
 		distinct = append(distinct, tid)
+		i = j
 	}
-	ix.slots = append(ix.slots, slot{id: id, docID: docID, len: uint32(len(terms)), alive: true, terms: distinct})
+	ix.slots = append(ix.slots, slot{id: id, docID: docID, len: uint32(words), alive: true,
+		terms: slices.Clip(distinct), phrases: phrases})
 	ix.slotOf[id] = s
 	ix.alive++
-	ix.totalLen += int64(len(terms))
+	ix.totalLen += int64(words)
 	ix.addVectorLocked(vector)
 	ix.maybeCompactLocked()
 }
 
 func (ix *Index) addVectorLocked(v []float32) {
 	if ix.dim == 0 && len(v) > 0 {
-		ix.dim = len(v)
-		ix.words = (len(v) + 63) / 64
 		// Slots added before the first vector get empty rows.
-		n := len(ix.slots) - 1
-		ix.signs = make([]uint64, n*ix.words, (n+1)*ix.words)
-		ix.quant = make([]int8, n*ix.dim, (n+1)*ix.dim)
-		ix.invNorms = make([]float32, n, n+1)
-		ix.hasVecs = make([]bool, n, n+1)
+		ix.dim = len(v)
+		ix.vecs = newVectorRows(ix.dim)
+		for range len(ix.slots) - 1 {
+			ix.vecs.add(nil, nil, 0)
+		}
 	}
-	if ix.dim == 0 || len(v) != ix.dim {
-		ix.signs = append(ix.signs, make([]uint64, ix.words)...)
-		ix.quant = append(ix.quant, make([]int8, ix.dim)...)
-		ix.invNorms = append(ix.invNorms, 0)
-		ix.hasVecs = append(ix.hasVecs, false)
+	if ix.dim == 0 {
 		return
 	}
-	sign := make([]uint64, ix.words)
+	if len(v) != ix.dim {
+		ix.vecs.add(nil, nil, 0)
+		return
+	}
+	sign := make([]uint64, ix.vecs.words)
 	var maxAbs float32
 	for i, x := range v {
 		if x > 0 {
@@ -186,10 +223,7 @@ func (ix *Index) addVectorLocked(v []float32) {
 			invNorm = float32(1 / math.Sqrt(float64(norm)))
 		}
 	}
-	ix.signs = append(ix.signs, sign...)
-	ix.quant = append(ix.quant, q...)
-	ix.invNorms = append(ix.invNorms, invNorm)
-	ix.hasVecs = append(ix.hasVecs, invNorm > 0)
+	ix.vecs.add(sign, q, invNorm)
 }
 
 // Remove deletes chunk id; unknown ids are ignored.
@@ -212,6 +246,10 @@ func (ix *Index) removeLocked(id int64) {
 		ix.docFreq[tid]--
 	}
 	sl.terms = nil
+	sl.phrases = nil
+	if ix.dim > 0 {
+		ix.vecs.blocks[s/rowsPerBlock].invNorms[s%rowsPerBlock] = 0
+	}
 	ix.alive--
 	ix.dead++
 	ix.totalLen -= int64(sl.len)
@@ -244,20 +282,13 @@ func (ix *Index) maybeCompactLocked() {
 		ix.postings[tid] = kept
 	}
 	if ix.dim > 0 {
-		signs := make([]uint64, 0, len(slots)*ix.words)
-		quant := make([]int8, 0, len(slots)*ix.dim)
-		invNorms := make([]float32, 0, len(slots))
-		has := make([]bool, 0, len(slots))
+		vecs := newVectorRows(ix.dim)
 		for old := range ix.slots {
-			if remap[old] == math.MaxUint32 {
-				continue
+			if remap[old] != math.MaxUint32 {
+				vecs.add(ix.vecs.signs(old), ix.vecs.quant(old), ix.vecs.invNorm(old))
 			}
-			signs = append(signs, ix.signs[old*ix.words:(old+1)*ix.words]...)
-			quant = append(quant, ix.quant[old*ix.dim:(old+1)*ix.dim]...)
-			invNorms = append(invNorms, ix.invNorms[old])
-			has = append(has, ix.hasVecs[old])
 		}
-		ix.signs, ix.quant, ix.invNorms, ix.hasVecs = signs, quant, invNorms, has
+		ix.vecs = vecs
 	}
 	ix.slots = slots
 	for i, sl := range slots {
@@ -283,15 +314,37 @@ func (ix *Index) DocFreqs(terms []string) (map[string]int, int) {
 }
 
 // SearchLexical ranks chunks by BM25 over terms and returns the best k.
-// A term repeated in the query counts once per repetition.
+// A term repeated in the query counts once per repetition. Phrases in
+// terms re-score the best single-word matches, in the manner of BM25 with
+// term proximity: a phrase found in a chunk adds PhraseWeight times the
+// BM25 weight of its rarer word.
 func (ix *Index) SearchLexical(terms []string, k int) []store.Hit {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.alive == 0 || k <= 0 {
 		return nil
 	}
+	n := float64(ix.alive)
+	idf := func(tid uint32) float64 {
+		df := float64(ix.docFreq[tid])
+		return math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
 	qtf := make(map[uint32]int, len(terms))
+	type phrase struct {
+		hash   uint16
+		weight float64
+	}
+	var phrases []phrase
 	for _, t := range terms {
+		if isPhrase(t) {
+			a, b, _ := strings.Cut(t, "_")
+			ta, okA := ix.termIDs[a]
+			tb, okB := ix.termIDs[b]
+			if okA && okB && ix.docFreq[ta] > 0 && ix.docFreq[tb] > 0 {
+				phrases = append(phrases, phrase{phraseHash(t), PhraseWeight * min(idf(ta), idf(tb))})
+			}
+			continue
+		}
 		if tid, ok := ix.termIDs[t]; ok && ix.docFreq[tid] > 0 {
 			qtf[tid]++
 		}
@@ -302,40 +355,65 @@ func (ix *Index) SearchLexical(terms []string, k int) []store.Hit {
 	sc := ix.getScratch()
 	defer ix.scratch.Put(sc)
 
-	n := float64(ix.alive)
 	avgLen := float64(ix.totalLen) / n
 	if avgLen == 0 {
 		avgLen = 1
 	}
 	k1, b := ix.k1, ix.b
+	norm := func(sl *slot) float64 { return k1 * (1 - b + b*float64(sl.len)/avgLen) }
 	for tid, count := range qtf {
-		df := float64(ix.docFreq[tid])
-		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		w := float32(idf * float64(count) * (k1 + 1))
-		if isPhrase(ix.termNames[tid]) {
-			w *= PhraseWeight
-		}
+		w := float32(idf(tid) * float64(count) * (k1 + 1))
 		for _, p := range ix.postings[tid] {
 			sl := &ix.slots[p.slot]
 			if !sl.alive {
 				continue
 			}
 			tf := float64(p.tf)
-			norm := k1 * (1 - b + b*float64(sl.len)/avgLen)
 			if sc.scores[p.slot] == 0 {
 				sc.touched = append(sc.touched, p.slot)
 			}
-			sc.scores[p.slot] += w * float32(tf/(tf+norm))
+			sc.scores[p.slot] += w * float32(tf/(tf+norm(sl)))
 		}
 	}
-	hits := topK(sc.touched, sc.scores, k, func(s uint32) store.Hit {
-		return store.Hit{ChunkID: ix.slots[s].id, DocID: ix.slots[s].docID}
-	})
+	hit := func(s uint32) store.Hit { return store.Hit{ChunkID: ix.slots[s].id, DocID: ix.slots[s].docID} }
+	var hits []store.Hit
+	if len(phrases) == 0 {
+		hits = topK(sc.touched, sc.scores, k, hit)
+	} else {
+		cands := topK(sc.touched, sc.scores, max(k*phraseCandidates, minPhraseCandidates), func(s uint32) store.Hit {
+			return store.Hit{ChunkID: int64(s)}
+		})
+		slots := make([]uint32, len(cands))
+		for i, c := range cands {
+			s := uint32(c.ChunkID)
+			slots[i] = s
+			sl := &ix.slots[s]
+			for _, p := range phrases {
+				if tf := countSorted(sl.phrases, p.hash); tf > 0 {
+					sc.scores[s] += float32(p.weight * (k1 + 1) * float64(tf) / (float64(tf) + norm(sl)))
+				}
+			}
+		}
+		hits = topK(slots, sc.scores, k, hit)
+	}
 	for _, s := range sc.touched {
 		sc.scores[s] = 0
 	}
 	sc.touched = sc.touched[:0]
 	return hits
+}
+
+// countSorted counts x in a sorted slice.
+func countSorted(xs []uint16, x uint16) int {
+	i, found := slices.BinarySearch(xs, x)
+	if !found {
+		return 0
+	}
+	j := i
+	for j < len(xs) && xs[j] == x {
+		j++
+	}
+	return j - i
 }
 
 // scratch is per-search working memory, pooled so that a search allocates
@@ -451,7 +529,7 @@ func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
 	if ix.alive == 0 || k <= 0 || ix.dim == 0 || len(v) != ix.dim {
 		return nil
 	}
-	words := ix.words
+	words := ix.vecs.words
 	qsign := make([]uint64, words)
 	for i, x := range v {
 		if x > 0 {
@@ -466,18 +544,25 @@ func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
 	defer ix.scratch.Put(sc)
 	dist := sc.dist[:nslots]
 	hist := make([]int, maxDist+2)
-	for s := 0; s < nslots; s++ {
-		if !ix.slots[s].alive || !ix.hasVecs[s] {
-			dist[s] = uint16(maxDist + 1)
-			continue
+	for bi, blk := range ix.vecs.blocks {
+		base := bi * rowsPerBlock
+		rows := min(rowsPerBlock, nslots-base)
+		for off := 0; off < rows; off++ {
+			s := base + off
+			// Removed slots have their inverse norm zeroed, so the scan
+			// need not touch the (much larger) slot records.
+			if blk.invNorms[off] == 0 {
+				dist[s] = uint16(maxDist + 1)
+				continue
+			}
+			row := blk.signs[off*words : off*words+words]
+			d := 0
+			for w, q := range qsign {
+				d += bits.OnesCount64(row[w] ^ q)
+			}
+			dist[s] = uint16(d)
+			hist[d]++
 		}
-		row := ix.signs[s*words : (s+1)*words]
-		d := 0
-		for w, q := range qsign {
-			d += bits.OnesCount64(row[w] ^ q)
-		}
-		dist[s] = uint16(d)
-		hist[d]++
 	}
 	want := max(k*rerankFactor, minCandidates)
 	cut, total := 0, 0
@@ -500,14 +585,14 @@ func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
 	}
 	qinv := float32(1 / math.Sqrt(qnorm))
 	for _, s := range cands {
-		row := ix.quant[int(s)*ix.dim : (int(s)+1)*ix.dim]
+		row := ix.vecs.quant(int(s))
 		var dot float32
 		for i, x := range row {
 			dot += v[i] * float32(x)
 		}
 		// Cosine: the quantisation scale cancels, so only the norm of the
 		// int8 row (kept in invNorms) is needed.
-		sc.scores[s] = dot * qinv * ix.invNorms[s]
+		sc.scores[s] = dot * qinv * ix.vecs.invNorm(int(s))
 	}
 	hits := topK(cands, sc.scores, k, func(s uint32) store.Hit {
 		return store.Hit{ChunkID: ix.slots[s].id, DocID: ix.slots[s].docID}

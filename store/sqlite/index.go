@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lorehq/lore/store/memindex"
 )
@@ -48,10 +49,15 @@ func readDimension(ctx context.Context, q queryer) (int, error) {
 func (s *Store) syncIndex(ctx context.Context) (*memindex.Index, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
+	if s.opts.Freshness > 0 && now.Sub(s.lastCheck) < s.opts.Freshness {
+		return s.ix, s.dim, nil
+	}
 	var maxID, maxSeq int64
 	if err := s.rdb.QueryRowContext(ctx, marksQuery).Scan(&maxID, &maxSeq); err != nil {
 		return nil, 0, fmt.Errorf("check for new chunks: %w", err)
 	}
+	s.lastCheck = now
 	if maxID > s.lastChunkID || maxSeq > s.lastDeletionSeq {
 		if err := s.catchUpLocked(ctx); err != nil {
 			return nil, 0, err

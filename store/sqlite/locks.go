@@ -10,8 +10,9 @@ import (
 	"github.com/lorehq/lore/store"
 )
 
-// TryLock takes the named lease for owner if it is free or expired, in an
-// immediate transaction so that two processes cannot both see it free.
+// TryLock takes the named lease for owner if it is free, expired or
+// already owner's (which extends it), in an immediate transaction so that
+// two processes cannot both see it free.
 // Otherwise it returns an error wrapping store.ErrLocked that names the
 // holder and when the lease ends. Expiry is judged by the store's clock.
 //
@@ -47,7 +48,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case until > now.UnixMilli():
+		case until > now.UnixMilli() && holder != owner:
 			return fmt.Errorf("%w: %s held by %s until %s",
 				store.ErrLocked, name, holder, time.UnixMilli(until).UTC().Format(time.RFC3339))
 		}

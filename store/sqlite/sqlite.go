@@ -89,6 +89,12 @@ type Options struct {
 	// migrations are not applied and writes fail with ErrReadOnly.
 	// Default false.
 	ReadOnly bool
+	// Freshness bounds how stale a search may be with respect to writes
+	// made by other processes: within this interval after one check, a
+	// search skips the query that looks for their writes. This process's
+	// own writes are always visible at once. Default 0: check before every
+	// search.
+	Freshness time.Duration
 }
 
 func (o *Options) validate() error {
@@ -126,6 +132,7 @@ type Store struct {
 	// lastChunkID is the highest chunk id loaded into ix; lastDeletionSeq
 	// the highest chunk_deletions seq applied to it.
 	lastChunkID     int64
+	lastCheck       time.Time // when syncIndex last looked for other writers
 	lastDeletionSeq int64
 }
 

@@ -15,6 +15,7 @@ var lockCases = []testCase{
 	{"ExpiryLetsAnotherIn", testLockExpiry},
 	{"StaleReleaseKeepsNewHolder", testLockStaleRelease},
 	{"NamesAreIndependent", testLockNames},
+	{"HolderRenews", testLockRenew},
 }
 
 var lifecycleCases = []testCase{
@@ -91,6 +92,19 @@ func testLockStaleRelease(t *testing.T, s store.Store) {
 		t.Errorf("stale release: %v", err)
 	}
 	wantLocked(t, s, "ingest", "host-c:303", "host-b:202")
+}
+
+// A long-running holder renews its lease by taking the lock again; the
+// renewed lease outlives the first ttl.
+func testLockRenew(t *testing.T, s store.Store) {
+	mustLock(t, s, "ingest", "host-a:101", 50*time.Millisecond)
+	release := mustLock(t, s, "ingest", "host-a:101", time.Minute)
+	time.Sleep(120 * time.Millisecond)
+	wantLocked(t, s, "ingest", "host-b:202", "host-a:101")
+	if err := release(t.Context()); err != nil {
+		t.Fatalf("release after renewal: %v", err)
+	}
+	mustLock(t, s, "ingest", "host-b:202", time.Minute)
 }
 
 func testLockNames(t *testing.T, s store.Store) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -120,10 +121,20 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	var cpuProfile string
+	var cpuProfile, memProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at exit")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if memProfile != "" {
+			cobra.OnFinalize(func() {
+				if f, err := os.Create(memProfile); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			})
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -161,6 +172,10 @@ func (a *app) databaseURL() string {
 	return "sqlite:lore.db"
 }
 
+// searchFreshness bounds how long a search may miss writes made by another
+// process; checking before every search would cost a query each time.
+const searchFreshness = 50 * time.Millisecond
+
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
@@ -170,7 +185,9 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if !ok {
 		return nil, usageErrorf("unrecognised database %q: use sqlite:PATH or a path ending in .db", url)
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Dimensions: embed.DefaultDimensions})
+	// Writes by other processes (a concurrent ingest) reach searches within
+	// searchFreshness; this process's own writes at once.
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Dimensions: embed.DefaultDimensions, Freshness: searchFreshness})
 	if err != nil {
 		return nil, err
 	}
