@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -71,7 +73,12 @@ func New(cfg Config) (*Bot, error) {
 // otherwise a question.
 func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 	text := strings.TrimSpace(msg.Text)
-	cmd, rest, _ := strings.Cut(text, " ")
+	// The first word ends at any white space: "ask" then a new line is
+	// still the ask command.
+	cmd, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		cmd, rest = text[:i], text[i:]
+	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
 		return helpReply()
@@ -91,7 +98,7 @@ func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 	question := strings.TrimSpace(msg.Text)
 	qid := b.newID()
-	b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: question})
+	b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)})
 	ans, err := b.knowledge.Ask(ctx, question)
 	if err != nil {
 		return b.askError(ctx, msg, err)
@@ -102,7 +109,7 @@ func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 		docIDs = append(docIDs, c.DocID)
 	}
 	b.record(ctx, msg, store.Event{
-		ID: aid, Kind: store.EventAnswer, Question: question, Confident: ans.Confident,
+		ID: aid, Kind: store.EventAnswer, Question: loggable(question), Confident: ans.Confident,
 		DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
 	})
 	reply := Reply{Text: ans.Text, Grounded: ans.Confident}
@@ -191,6 +198,24 @@ func (b *Bot) record(ctx context.Context, msg Message, e store.Event) {
 	if err := b.events.RecordEvent(ctx, e); err != nil {
 		b.log.WarnContext(ctx, "recording engagement failed", "kind", e.Kind, "err", err)
 	}
+}
+
+// maxLoggedQuestion bounds the question text kept in the engagement log:
+// enough for any real question, and a pasted log file is not kept whole.
+const maxLoggedQuestion = 2000
+
+// loggable makes a question safe to store: valid UTF-8, at most
+// maxLoggedQuestion bytes, cut at a character boundary.
+func loggable(q string) string {
+	q = strings.ToValidUTF8(q, "\uFFFD")
+	if len(q) <= maxLoggedQuestion {
+		return q
+	}
+	cut := maxLoggedQuestion
+	for cut > 0 && !utf8.RuneStart(q[cut]) {
+		cut--
+	}
+	return q[:cut] + "…"
 }
 
 func helpReply() Reply {

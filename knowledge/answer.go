@@ -164,14 +164,15 @@ func compose(question string, passages []Passage, threshold float64) Answer {
 		if len(chosen) > 0 && c.score < minSentenceShare*chosen[0].score {
 			break
 		}
-		if length > 0 && length+len(c.text) > maxAnswerChars {
-			continue
+		if length+len(c.text) > maxAnswerChars {
+			if length > 0 {
+				continue
+			}
+			// The best sentence alone is too long: quote its start.
+			c.text = truncate(c.text, maxAnswerChars)
 		}
 		chosen = append(chosen, c)
 		length += len(c.text)
-	}
-	if len(chosen) == 0 && len(cands) > 0 {
-		chosen = append(chosen, candidate{text: truncate(cands[0].text, maxAnswerChars), source: cands[0].source})
 	}
 	// Read in document order: by source, then position in the passage.
 	sort.SliceStable(chosen, func(i, j int) bool {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,9 +53,25 @@ func TestHandbookQuestionsAreAnsweredWithTheRightSources(t *testing.T) {
 	if len(questions) < 12 {
 		t.Fatalf("%d example questions, want at least 12", len(questions))
 	}
-	const wantShare = 0.7
-	good := 0
+	// Floors measured on the offline path: retrieval puts the expected
+	// document in the top three for all but a few questions; answering
+	// confidently from it is harder, since paraphrases lower confidence.
+	const (
+		wantRetrieved = 0.9
+		wantAnswered  = 0.65
+	)
+	good, retrieved := 0, 0
 	for _, q := range questions {
+		passages, err := svc.Search(context.Background(), q.Question, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range passages {
+			if slices.Contains(q.Docs, path.Base(p.Source)) {
+				retrieved++
+				break
+			}
+		}
 		ans, err := svc.Ask(context.Background(), q.Question)
 		if err != nil {
 			t.Fatal(err)
@@ -78,10 +95,13 @@ func TestHandbookQuestionsAreAnsweredWithTheRightSources(t *testing.T) {
 			good++
 		}
 	}
-	share := float64(good) / float64(len(questions))
-	t.Logf("%d of %d example questions answered from the expected document", good, len(questions))
-	if share < wantShare {
-		t.Fatalf("%.0f%% of example questions answered from the expected document, want at least %.0f%%", 100*share, 100*wantShare)
+	n := float64(len(questions))
+	t.Logf("%d of %d example questions retrieve the expected document in the top three; %d are answered from it", retrieved, len(questions), good)
+	if share := float64(retrieved) / n; share < wantRetrieved {
+		t.Errorf("%.0f%% of example questions retrieve the expected document in the top three, want at least %.0f%%", 100*share, 100*wantRetrieved)
+	}
+	if share := float64(good) / n; share < wantAnswered {
+		t.Errorf("%.0f%% of example questions answered from the expected document, want at least %.0f%%", 100*share, 100*wantAnswered)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	}
 	for _, p := range req.Paths {
 		if _, err := os.Stat(p); err != nil {
-			return sum, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
+			return sum, err // *fs.PathError: names the path, wraps the cause
 		}
 	}
 	release, err := s.lock(ctx, req.Owner)

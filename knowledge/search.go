@@ -72,7 +72,7 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 	if err != nil {
 		return nil, fmt.Errorf("vector search: %w", err)
 	}
-	fused := fuse(lex, vec, s.ranking)
+	fused := fuse(lex, vec, s.ranking, depth)
 	// Load a few more than asked so that collapsing duplicates and
 	// diversifying documents still leaves k.
 	load := min(len(fused), k*2+5)
@@ -114,11 +114,11 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 // reciprocal-rank fusion here: the hashed vectors are a weak ranker, and
 // RRF gives a weak ranker's order as much say as a strong one's
 // (docs/benchmarks.md has both).
-func fuse(lex, vec []store.Hit, r ranking) []store.Hit {
+func fuse(lex, vec []store.Hit, r ranking, depth int) []store.Hit {
 	byID := make(map[int64]*store.Hit, len(lex)+len(vec))
 	var order []int64
-	addScores(lex, r.lexical, byID, &order)
-	addScores(vec, r.vector, byID, &order)
+	addScores(lex, r.lexical, len(lex) < depth, byID, &order)
+	addScores(vec, r.vector, len(vec) < depth, byID, &order)
 	out := make([]store.Hit, 0, len(order))
 	for _, id := range order {
 		out = append(out, *byID[id])
@@ -129,11 +129,16 @@ func fuse(lex, vec []store.Hit, r ranking) []store.Hit {
 
 // addScores adds each hit's score, rescaled so that the list spans 0 to 1,
 // times weight.
-func addScores(hits []store.Hit, weight float64, byID map[int64]*store.Hit, order *[]int64) {
+func addScores(hits []store.Hit, weight float64, complete bool, byID map[int64]*store.Hit, order *[]int64) {
 	if len(hits) == 0 {
 		return
 	}
 	hi, lo := hits[0].Score, hits[len(hits)-1].Score
+	if complete {
+		// The list holds every match, so its last hit is a match too:
+		// rescale from no match at all, not from that hit.
+		lo = min(lo, 0)
+	}
 	for _, h := range hits {
 		e, ok := byID[h.ChunkID]
 		if !ok {

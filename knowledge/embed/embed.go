@@ -16,7 +16,9 @@ import (
 type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 	Dimensions() int
-	// Name identifies the embedder and its model, e.g. "hashed-v1/256".
+	// Name identifies the embedder and its model, e.g. "hashed-v1" or
+	// "openai/text-embedding-3-small"; with Dimensions it says which
+	// vectors are comparable.
 	Name() string
 }
 
