@@ -98,7 +98,9 @@ func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 	question := strings.TrimSpace(msg.Text)
 	qid := b.newID()
-	b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)})
+	// A locked event log has already cost one busy timeout; the answer is
+	// not made to wait for a second.
+	logLocked := errors.Is(b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)}), store.ErrLocked)
 	ans, err := b.knowledge.Ask(ctx, question)
 	if err != nil {
 		return b.askError(ctx, msg, err)
@@ -108,10 +110,12 @@ func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 	for _, c := range ans.Citations {
 		docIDs = append(docIDs, c.DocID)
 	}
-	b.record(ctx, msg, store.Event{
-		ID: aid, Kind: store.EventAnswer, Question: loggable(question), Confident: ans.Confident,
-		DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
-	})
+	if !logLocked {
+		b.record(ctx, msg, store.Event{
+			ID: aid, Kind: store.EventAnswer, Question: loggable(question), Confident: ans.Confident,
+			DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
+		})
+	}
 	reply := Reply{Text: ans.Text, Grounded: ans.Confident}
 	for _, c := range ans.Citations {
 		reply.Citations = append(reply.Citations, Citation(c))
@@ -191,13 +195,16 @@ func (b *Bot) feedback(ctx context.Context, msg Message, answerID string, value 
 }
 
 // record logs an engagement event; a failure is logged, never shown to the
-// person, whose answer matters more than the statistics.
-func (b *Bot) record(ctx context.Context, msg Message, e store.Event) {
+// person, whose answer matters more than the statistics. The error is
+// returned so that a caller can skip further writes that would wait too.
+func (b *Bot) record(ctx context.Context, msg Message, e store.Event) error {
 	e.Time = b.now()
 	e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct = msg.Platform, msg.Workspace, msg.Channel, msg.Thread, msg.User, msg.Direct
-	if err := b.events.RecordEvent(ctx, e); err != nil {
+	err := b.events.RecordEvent(ctx, e)
+	if err != nil {
 		b.log.WarnContext(ctx, "recording engagement failed", "kind", e.Kind, "err", err)
 	}
+	return err
 }
 
 // maxLoggedQuestion bounds the question text kept in the engagement log:

@@ -16,10 +16,10 @@ type Unanswered struct {
 // Gap is a cluster of similar unanswered questions: content the knowledge
 // base lacks.
 type Gap struct {
-	Question  string // the most recent phrasing
-	Count     int
-	LastAsked time.Time
-	Examples  []string // up to three other phrasings
+	Question  string    `json:"question"` // the most recent phrasing
+	Count     int       `json:"count"`
+	LastAsked time.Time `json:"last_asked"`
+	Examples  []string  `json:"examples,omitempty"` // up to three other phrasings
 }
 
 // gapSimilarity is the term-set Jaccard similarity at which two questions

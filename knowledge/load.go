@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -181,6 +182,10 @@ func (s *Service) lock(ctx context.Context, owner string) (func(), error) {
 		host, _ := os.Hostname()
 		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
+	// Taking a lease one already holds renews it, so every ingest needs a
+	// holder name of its own: two ingests in one process must still
+	// exclude each other.
+	owner += "/" + rand.Text()[:8]
 	release, err := s.store.TryLock(ctx, "ingest", owner, ingestLockTTL)
 	if err != nil {
 		return nil, err

@@ -138,7 +138,7 @@ func New(cfg Config) (*Shell, error) {
 		errs = append(errs, fmt.Errorf("channel: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("shell: %w", err)
+		return nil, fmt.Errorf("shell: %w: %w", ErrInvalidConfig, err)
 	}
 	hist, err := loadHistory(cfg.HistoryFile)
 	if err != nil {
@@ -161,6 +161,11 @@ func New(cfg Config) (*Shell, error) {
 		hist:    hist,
 	}, nil
 }
+
+// ErrInvalidConfig wraps the errors of New about a Config value the
+// person chose, such as a user name with a space, as opposed to a failure
+// to read the history file.
+var ErrInvalidConfig = errors.New("invalid configuration")
 
 const banner = "Type a question and press Enter to ask Lore; /help lists the shell commands."
 

@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -168,6 +169,9 @@ func (s *Store) open(ctx context.Context) error {
 		return fmt.Errorf("%s %s: %w", op, s.path, err)
 	}
 	if !s.opts.ReadOnly {
+		if err := s.precheck(ctx, base); err != nil {
+			return err
+		}
 		s.wdb, err = sql.Open("sqlite", base+"?"+s.params(true))
 		if err != nil {
 			return s.fail(op, err)
@@ -212,6 +216,36 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	if err := s.catchUpLocked(ctx); err != nil {
 		return s.fail(op+": load search index", err)
+	}
+	return nil
+}
+
+// precheck refuses an existing file that is not a Lore database, or was
+// migrated by a newer Lore, before anything writes to it: the write pool's
+// first connection switches the file to WAL, which rewrites its header.
+func (s *Store) precheck(ctx context.Context, base string) error {
+	const op = "open store"
+	if info, err := os.Stat(s.path); err != nil || info.Size() == 0 {
+		return nil // a new database
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", (s.opts.BusyTimeout+time.Millisecond-1)/time.Millisecond))
+	q.Set("mode", "ro")
+	db, err := sql.Open("sqlite", base+"?"+q.Encode())
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer db.Close()
+	latest, err := latestVersion()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, s.path, err)
+	}
+	v, foreign, err := schemaVersion(ctx, db)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if err := s.checkVersion(v, foreign, latest); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -30,19 +31,6 @@ base, the bundled sample handbook is loaded first.`,
 				return err
 			}
 			defer svc.Close()
-			stats, err := svc.store.Stats(ctx)
-			if err != nil {
-				return err
-			}
-			if stats.Documents == 0 {
-				docs, _ := fs.Sub(handbook.Docs, "docs")
-				fmt.Fprintln(a.io.Err, "The knowledge base is empty: loading the sample handbook...")
-				sum, err := svc.knowledge.IngestFS(ctx, docs, "handbook", "handbook")
-				if err != nil {
-					return fmt.Errorf("load the sample handbook: %w", err)
-				}
-				fmt.Fprintf(a.io.Err, "Loaded %d documents (%d chunks) in %.1fs.\n", sum.Added, sum.Chunks, sum.Duration.Seconds())
-			}
 			color := false
 			if f, ok := a.io.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
 				color = true
@@ -55,8 +43,24 @@ base, the bundled sample handbook is loaded first.`,
 				In: a.io.In, Out: a.io.Out, Handler: svc.bot,
 				User: user, Channel: channel, HistoryFile: history, Color: color,
 			})
+			if errors.Is(err, shell.ErrInvalidConfig) {
+				return usageErrorf("%v", err)
+			}
 			if err != nil {
 				return err
+			}
+			stats, err := svc.store.Stats(ctx)
+			if err != nil {
+				return err
+			}
+			if stats.Documents == 0 {
+				docs, _ := fs.Sub(handbook.Docs, "docs")
+				fmt.Fprintln(a.io.Err, "The knowledge base is empty: loading the sample handbook...")
+				sum, err := svc.knowledge.IngestFS(ctx, docs, "handbook", "handbook")
+				if err != nil {
+					return fmt.Errorf("load the sample handbook: %w", err)
+				}
+				fmt.Fprintf(a.io.Err, "Loaded %d documents (%d chunks) in %.1fs.\n", sum.Added, sum.Chunks, sum.Duration.Seconds())
 			}
 			return sh.Run(ctx)
 		},

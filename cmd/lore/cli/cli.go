@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -101,11 +100,8 @@ func isUsageError(err error) bool {
 
 // userMessage words an error for the person at the terminal.
 func userMessage(err error) string {
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		return err.Error() + "\nAnother lore process is using this database; wait for it to finish and try again."
-	case errors.Is(err, fs.ErrNotExist):
-		return err.Error()
+	if errors.Is(err, store.ErrLocked) {
+		return err.Error() + "\nAnother process is using this database; wait for it to finish and try again."
 	}
 	return err.Error()
 }

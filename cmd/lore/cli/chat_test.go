@@ -1,0 +1,123 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/store"
+)
+
+// chatHome gives the chat a home folder of its own for its history file,
+// and a known user name. t.Setenv: tests using it are not parallel.
+func chatHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USER", "alice")
+	t.Setenv("NO_COLOR", "1")
+	return home
+}
+
+func TestChatLoadsHandbookOnceAndRecordsFeedback(t *testing.T) {
+	home := chatHome(t)
+	db := newDB(t)
+	script := "how many days of annual leave do I get?\n+1\nexit\n"
+
+	r := runWithInput(t, strings.NewReader(script), "chat", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.err, "The knowledge base is empty: loading the sample handbook") || !strings.Contains(r.err, "Loaded ") {
+		t.Errorf("stderr does not say the handbook was loaded:\n%s", r.err)
+	}
+	for _, want := range []string{
+		"alice@#general> ",
+		"27 days",
+		"Sources:",
+		"handbook/annual-leave.md",
+		"Thanks, glad it helped.",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, r.out)
+		}
+	}
+	loaded := db.counts(t)
+	if loaded.documents == 0 {
+		t.Fatalf("the handbook was not stored")
+	}
+
+	answers := db.events(t, store.EventAnswer)
+	feedback := db.events(t, store.EventFeedback)
+	if len(answers) != 1 || !answers[0].Confident || answers[0].Platform != "shell" || answers[0].User != "alice" {
+		t.Fatalf("recorded answers %+v, want one confident answer from alice in the shell", answers)
+	}
+	if len(feedback) != 1 || feedback[0].Value != 1 || feedback[0].Ref != answers[0].ID {
+		t.Errorf("recorded feedback %+v, want +1 on answer %s", feedback, answers[0].ID)
+	}
+
+	history := filepath.Join(home, ".lore_history")
+	info, err := os.Stat(history)
+	if err != nil {
+		t.Fatalf("no chat history: %v", err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("history file mode %v, want 0600", perm)
+	}
+	if data, _ := os.ReadFile(history); string(data) != script {
+		t.Errorf("history %q, want %q", data, script)
+	}
+
+	again := runWithInput(t, strings.NewReader("exit\n"), "chat", db.flag())
+	again.wantCode(t, cli.ExitOK)
+	if strings.Contains(again.err, "loading the sample handbook") {
+		t.Errorf("the handbook was loaded a second time:\n%s", again.err)
+	}
+	if after := db.counts(t); after.documents != loaded.documents || after.chunks != loaded.chunks {
+		t.Errorf("the second chat changed the knowledge base: %+v, then %+v", loaded, after)
+	}
+}
+
+// A knowledge base with content of its own is not given the handbook.
+func TestChatKeepsCuratedContent(t *testing.T) {
+	chatHome(t)
+	db, _ := ingested(t)
+	before := db.counts(t)
+	r := runWithInput(t, strings.NewReader(vpnQuestion+"\n"), "chat", "--user", "bob", "--channel", "#it-help", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.err, "sample handbook") {
+		t.Errorf("the handbook was loaded into a curated knowledge base:\n%s", r.err)
+	}
+	if !strings.Contains(r.out, "bob@#it-help> ") || !strings.Contains(r.out, vpnFact) {
+		t.Errorf("chat as bob in #it-help did not answer from the curated content:\n%s", r.out)
+	}
+	if after := db.counts(t); after.documents != before.documents {
+		t.Errorf("chat changed the knowledge base: %+v, then %+v", before, after)
+	}
+}
+
+// A bad --user or --channel is bad input: exit 2, before anything is
+// written.
+func TestChatBadFlagsExitTwo(t *testing.T) {
+	chatHome(t)
+	for _, args := range [][]string{
+		{"--user", "two words"},
+		{"--channel", "dm"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			db := newDB(t)
+			r := runWithInput(t, strings.NewReader("exit\n"), append([]string{"chat", db.flag()}, args...)...)
+			if _, err := os.Stat(db.path); err == nil {
+				if c := db.counts(t); c.documents != 0 {
+					t.Errorf("a refused chat loaded %d documents", c.documents)
+				}
+			}
+			if r.code != cli.ExitUsage {
+				t.Errorf("exit status %d, want %d\nstderr:\n%s", r.code, cli.ExitUsage, r.err)
+			}
+			if !strings.Contains(r.err, args[1]) {
+				t.Errorf("stderr does not name the bad value %q:\n%s", args[1], r.err)
+			}
+		})
+	}
+}

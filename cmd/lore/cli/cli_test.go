@@ -1,0 +1,336 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+// Questions the test corpus answers, with a fact each answer must hold.
+const (
+	leaveQuestion = "how many days of paid annual leave do full-time employees get?"
+	leaveFact     = "27 days"
+	vpnQuestion   = "how do I fix the VPN disconnecting?"
+	vpnFact       = "tunnelwise doctor"
+)
+
+// result is what one in-process run of the lore command produced.
+type result struct {
+	code    int
+	out     string
+	err     string
+	elapsed time.Duration
+}
+
+// run executes lore with args and an empty stdin.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	return runWithInput(t, strings.NewReader(""), args...)
+}
+
+// runWithInput executes lore with args, reading stdin from in.
+func runWithInput(t *testing.T, in io.Reader, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := cli.Run(t.Context(), args, cli.Stdio{In: in, Out: &out, Err: &errOut})
+	return result{code: code, out: out.String(), err: errOut.String(), elapsed: time.Since(start)}
+}
+
+// wantCode fails the test unless r exited with code.
+func (r result) wantCode(t *testing.T, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.out, r.err)
+	}
+}
+
+// testDB is a database file of its own for one test.
+type testDB struct {
+	path string
+}
+
+func newDB(t *testing.T) testDB {
+	t.Helper()
+	return testDB{path: filepath.Join(t.TempDir(), "lore.db")}
+}
+
+// flag is the --db argument that points lore at the database.
+func (d testDB) flag() string { return "--db=sqlite:" + d.path }
+
+// run executes lore against the database.
+func (d testDB) run(t *testing.T, args ...string) result {
+	t.Helper()
+	return run(t, append(args, d.flag())...)
+}
+
+// open opens the database directly, as another process would.
+func (d testDB) open(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), d.path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", d.path, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// counts is what the database holds: documents, chunks and events.
+type counts struct {
+	documents, chunks, events int
+}
+
+func (d testDB) counts(t *testing.T) counts {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), d.path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open %s: %v", d.path, err)
+	}
+	defer st.Close()
+	stats, err := st.Stats(t.Context())
+	if err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	events, err := st.Events(t.Context(), store.EventFilter{})
+	if err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	return counts{documents: stats.Documents, chunks: stats.Chunks, events: len(events)}
+}
+
+// events lists the recorded events of one kind, newest first.
+func (d testDB) events(t *testing.T, kind string) []store.Event {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), d.path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open %s: %v", d.path, err)
+	}
+	defer st.Close()
+	events, err := st.Events(t.Context(), store.EventFilter{Kind: kind})
+	if err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	return events
+}
+
+// copyCorpus copies testdata/corpus into a fresh folder that the test may
+// change: three small documents, one each of Markdown with front matter,
+// plain text and HTML.
+func copyCorpus(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "corpus")
+	if err := os.CopyFS(dir, os.DirFS("testdata/corpus")); err != nil {
+		t.Fatalf("copy corpus: %v", err)
+	}
+	return dir
+}
+
+// ingested returns a database holding the test corpus.
+func ingested(t *testing.T) (testDB, string) {
+	t.Helper()
+	db := newDB(t)
+	dir := copyCorpus(t)
+	db.run(t, "ingest", dir).wantCode(t, cli.ExitOK)
+	return db, dir
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summary is the closing line of lore ingest.
+type summary struct {
+	added, updated, unchanged, removed, skipped, chunks int
+}
+
+var summaryLine = regexp.MustCompile(`(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed, (\d+) skipped; (\d+) chunks written`)
+
+func parseSummary(t *testing.T, out string) summary {
+	t.Helper()
+	m := summaryLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no ingest summary in output:\n%s", out)
+	}
+	n := make([]int, len(m)-1)
+	for i, s := range m[1:] {
+		n[i], _ = strconv.Atoi(s)
+	}
+	return summary{added: n[0], updated: n[1], unchanged: n[2], removed: n[3], skipped: n[4], chunks: n[5]}
+}
+
+// decodeObject parses out as one JSON object and checks that it has
+// exactly the keys want.
+func decodeObject(t *testing.T, out string, want ...string) map[string]json.RawMessage {
+	t.Helper()
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &obj); err != nil {
+		t.Fatalf("output is not a JSON object: %v\n%s", err, out)
+	}
+	if want != nil {
+		if got := sortedKeys(obj); !slices.Equal(got, sorted(want)) {
+			t.Fatalf("JSON keys %v, want %v\n%s", got, sorted(want), out)
+		}
+	}
+	return obj
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return sorted(keys)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+func TestHelpExitsZeroWithUsage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args  []string
+		usage string
+	}{
+		{[]string{"--help"}, "lore [command]"},
+		{[]string{"ingest", "--help"}, "lore ingest PATH..."},
+		{[]string{"ask", "--help"}, "lore ask QUESTION"},
+		{[]string{"chat", "--help"}, "lore chat"},
+		{[]string{"gaps", "--help"}, "lore gaps"},
+		{[]string{"eval", "--help"}, "lore eval --corpus FILE --queries FILE --qrels FILE"},
+		{[]string{"bench", "--help"}, "lore bench --chunks N"},
+		{[]string{"help", "ask"}, "lore ask QUESTION"},
+		{[]string{"ask", "-h"}, "lore ask QUESTION"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := run(t, c.args...)
+			r.wantCode(t, cli.ExitOK)
+			if !strings.Contains(r.out, "Usage:") || !strings.Contains(r.out, c.usage) {
+				t.Errorf("help does not show the usage %q:\n%s", c.usage, r.out)
+			}
+			// Help opens no database, not even the default lore.db.
+			if _, err := os.Stat("lore.db"); err == nil {
+				t.Errorf("help created lore.db in the working directory")
+			}
+		})
+	}
+}
+
+func TestNoArgumentsShowsHelp(t *testing.T) {
+	t.Parallel()
+	r := run(t)
+	r.wantCode(t, cli.ExitOK)
+	for _, cmd := range []string{"ingest", "ask", "chat", "gaps", "eval", "bench"} {
+		if !strings.Contains(r.out, cmd) {
+			t.Errorf("root help does not list %q:\n%s", cmd, r.out)
+		}
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	cases := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown root flag", []string{"--frobnicate"}, "unknown flag: --frobnicate"},
+		{"unknown ingest flag", []string{"ingest", "--frobnicate", "."}, "unknown flag: --frobnicate"},
+		{"unknown ask flag", []string{"ask", "--frobnicate", "question"}, "unknown flag: --frobnicate"},
+		{"unknown shorthand", []string{"gaps", "-z"}, "unknown shorthand flag: 'z'"},
+		{"flag without value", []string{"gaps", "--limit"}, "flag needs an argument"},
+		{"bad flag value", []string{"gaps", "--limit", "many"}, "invalid argument"},
+		{"ingest without path", []string{"ingest"}, "requires at least 1 arg"},
+		{"ask without question", []string{"ask"}, "requires at least 1 arg"},
+		{"gaps with argument", []string{"gaps", "extra"}, "unknown command"},
+		{"eval without flags", []string{"eval"}, "required flag"},
+		{"postgres database", []string{"gaps", "--db", "postgres://localhost/lore"}, "PostgreSQL"},
+		{"unrecognised database", []string{"gaps", "--db", "mysql://localhost/lore"}, "unrecognised database"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			args := c.args
+			if !slices.ContainsFunc(args, func(a string) bool { return a == "--db" }) {
+				args = append([]string{db.flag()}, args...)
+			}
+			r := run(t, args...)
+			r.wantCode(t, cli.ExitUsage)
+			if !strings.Contains(r.err, c.msg) {
+				t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
+			}
+			if r.out != "" {
+				t.Errorf("usage error wrote to stdout:\n%s", r.out)
+			}
+		})
+	}
+	if _, err := os.Stat(db.path); err == nil {
+		t.Errorf("a usage error created the database %s", db.path)
+	}
+}
+
+func TestEnvironmentSelectsDatabase(t *testing.T) {
+	// t.Setenv: not parallel.
+	db, _ := ingested(t)
+	t.Setenv("LORE_DATABASE_URL", "sqlite:"+db.path)
+	r := run(t, "ask", leaveQuestion)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, leaveFact) {
+		t.Errorf("answer from $LORE_DATABASE_URL lacks the fact:\n%s", r.out)
+	}
+}
+
+func TestCancelledContextStops(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := copyCorpus(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := cli.Run(ctx, []string{"ingest", dir, db.flag()}, cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	if code == cli.ExitOK {
+		t.Fatalf("ingest with a cancelled context succeeded:\n%s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "context canceled") {
+		t.Errorf("stderr does not say the run was cancelled:\n%s", errOut.String())
+	}
+}
