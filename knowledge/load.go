@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,4 +335,56 @@ func (s *Service) IngestFS(ctx context.Context, fsys fs.FS, collection, prefix s
 	})
 	sum.Duration = s.now().Sub(start)
 	return sum, err
+}
+
+// Pending is a document with its parsed pieces, waiting to be stored.
+type Pending struct {
+	Doc    store.Document
+	Pieces []ingest.Piece
+}
+
+// pipelineDepth is how many prepared documents may wait for the store.
+const pipelineDepth = 8
+
+// AddDocuments stores every document docs yields, like AddDocument, but
+// analyses and embeds the next documents on another goroutine while the
+// current one is written: on two cores, preparation and storage overlap.
+// It stops at the first error and returns the number of chunks written.
+func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done func(Pending, int)) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type prepared struct {
+		p      Pending
+		chunks []store.Chunk
+		err    error
+	}
+	ready := make(chan prepared, pipelineDepth)
+	go func() {
+		defer close(ready)
+		for p := range docs {
+			chunks, err := s.prepareChunks(ctx, p.Doc, p.Pieces)
+			select {
+			case ready <- prepared{p, chunks, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	total := 0
+	for r := range ready {
+		if r.err != nil {
+			return total, r.err
+		}
+		if err := s.store.ReplaceDocument(ctx, r.p.Doc, r.chunks); err != nil {
+			return total, err
+		}
+		total += len(r.chunks)
+		if done != nil {
+			done(r.p, len(r.chunks))
+		}
+	}
+	return total, ctx.Err()
 }

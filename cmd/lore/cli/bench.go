@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -75,28 +76,38 @@ chunks/s, query p50/p99 latency and the process's peak resident memory.`,
 	return cmd
 }
 
+var errStopped = errors.New("stopped")
+
 func runBench(ctx context.Context, k *knowledge.Service, chunks, queries int, progress *ingestProgress) (benchResult, error) {
 	opts := synth.Options{Chunks: chunks, Seed: 1}
 	res := benchResult{Chunks: chunks, Queries: queries}
 	progress.Total(chunks)
 	start := time.Now()
-	err := synth.Docs(opts, func(d synth.Doc) error {
-		pieces := make([]ingest.Piece, len(d.Sections))
-		for i, s := range d.Sections {
-			pieces[i] = ingest.Piece{Heading: s.Heading, Text: s.Text}
-		}
-		doc := store.Document{
-			ID: knowledge.DocumentID("bench", d.ID), Collection: "bench", Source: "bench/" + d.ID,
-			Title: d.Title, ContentHash: d.ID, UpdatedAt: start,
-		}
-		if _, err := k.AddDocument(ctx, doc, pieces); err != nil {
-			return err
-		}
+	var genErr error
+	docs := func(yield func(knowledge.Pending) bool) {
+		genErr = synth.Docs(opts, func(d synth.Doc) error {
+			pieces := make([]ingest.Piece, len(d.Sections))
+			for i, s := range d.Sections {
+				pieces[i] = ingest.Piece{Heading: s.Heading, Text: s.Text}
+			}
+			doc := store.Document{
+				ID: knowledge.DocumentID("bench", d.ID), Collection: "bench", Source: "bench/" + d.ID,
+				Title: d.Title, ContentHash: d.ID, UpdatedAt: start,
+			}
+			if !yield(knowledge.Pending{Doc: doc, Pieces: pieces}) {
+				return errStopped
+			}
+			return nil
+		})
+	}
+	_, err := k.AddDocuments(ctx, docs, func(_ knowledge.Pending, n int) {
 		if progress.bar != nil {
-			_ = progress.bar.Add(len(pieces))
+			_ = progress.bar.Add(n)
 		}
-		return nil
 	})
+	if err == nil && genErr != nil && !errors.Is(genErr, errStopped) {
+		err = genErr
+	}
 	progress.finish()
 	if err != nil {
 		return res, fmt.Errorf("ingest: %w", err)

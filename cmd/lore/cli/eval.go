@@ -18,8 +18,12 @@ import (
 )
 
 // evalDepth is how many documents each query retrieves: enough for
-// Recall@100.
-const evalDepth = 100
+// Recall@100. answerDepth is what the answer path retrieves, whose latency
+// eval reports.
+const (
+	evalDepth   = 100
+	answerDepth = 10
+)
 
 func (a *app) evalCommand() *cobra.Command {
 	var corpus, queries, qrels string
@@ -30,7 +34,8 @@ func (a *app) evalCommand() *cobra.Command {
 		Short: "Measure retrieval quality on a BEIR-layout benchmark",
 		Long: `Ingest a BEIR-layout corpus into a fresh temporary store (unless --db is
 given), run every query through the retrieval path that answers users, and
-print nDCG@10, Recall@1/5/10/100, MRR@10 and query latency percentiles.
+print nDCG@10, Recall@1/5/10/100, MRR@10, and the latency percentiles of
+the top-10 search that answers use.
 --k adds nDCG and Recall at another cut-off.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,12 +67,17 @@ print nDCG@10, Recall@1/5/10/100, MRR@10 and query latency percentiles.
 			run := make(map[string][]string, len(qs))
 			latencies := make([]time.Duration, 0, len(qs))
 			for _, q := range qs {
+				// Latency is that of the answer path (top 10); the deeper
+				// search below only feeds Recall@100.
 				start := time.Now()
+				if _, err := svc.knowledge.Search(ctx, q.Text, answerDepth); err != nil {
+					return fmt.Errorf("query %s: %w", q.ID, err)
+				}
+				latencies = append(latencies, time.Since(start))
 				passages, err := svc.knowledge.Search(ctx, q.Text, evalDepth*2)
 				if err != nil {
 					return fmt.Errorf("query %s: %w", q.ID, err)
 				}
-				latencies = append(latencies, time.Since(start))
 				run[q.ID] = rankedSources(passages, evalDepth)
 			}
 			res := eval.Evaluate(run, judged)
