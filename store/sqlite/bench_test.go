@@ -2,59 +2,21 @@ package sqlite
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
 )
 
-// Benchmarks use the offline embedder's dimension and chunk sizes typical
-// of a handbook: about 80 terms per chunk.
-const (
-	benchDim   = 256
-	benchTerms = 80
-)
-
-// benchChunks returns n chunks with realistic terms and random vectors;
-// seed keeps runs comparable.
-func benchChunks(n int, seed uint64) []store.Chunk {
-	r := rand.New(rand.NewPCG(seed, 1))
-	chunks := make([]store.Chunk, n)
-	for i := range chunks {
-		terms := make([]string, benchTerms)
-		for j := range terms {
-			// A Zipf-like vocabulary: a few common terms, a long tail.
-			terms[j] = fmt.Sprintf("t%d", int(r.ExpFloat64()*500))
-		}
-		v := make([]float32, benchDim)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		chunks[i] = store.Chunk{Ordinal: i, Heading: "Heading", Text: fmt.Sprintf("chunk %d of a benchmark document", i), Terms: terms, Vector: v}
-	}
-	return chunks
-}
-
-// BenchmarkReplaceDocument measures ingest throughput: one document of 20
-// chunks per operation, cycling over 100 documents so that most operations
-// replace existing chunks as a re-ingest does.
+// BenchmarkReplaceDocument measures ingest throughput, as
+// storetest.BenchReplaceDocument describes.
 func BenchmarkReplaceDocument(b *testing.B) {
 	s, err := Open(b.Context(), tempDBB(b), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const perDoc = 20
-	chunks := benchChunks(perDoc, 1)
-	i := 0
-	for b.Loop() {
-		doc := store.Document{ID: fmt.Sprintf("doc-%d", i%100), Collection: "bench", Source: "bench.md", Title: "Bench"}
-		if err := s.ReplaceDocument(b.Context(), doc, chunks); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(i*perDoc)/b.Elapsed().Seconds(), "chunks/s")
+	storetest.BenchReplaceDocument(b, s)
 }
 
 // BenchmarkOpen measures start-up with 100,000 chunks: migrations check
@@ -66,7 +28,7 @@ func BenchmarkOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	chunks := benchChunks(perDoc, 2)
+	chunks := storetest.BenchChunks(perDoc, 2)
 	for d := range docs {
 		doc := store.Document{ID: fmt.Sprintf("doc-%d", d), Collection: "bench", Source: "bench.md"}
 		if err := w.ReplaceDocument(b.Context(), doc, chunks); err != nil {
@@ -98,7 +60,7 @@ func BenchmarkSearchCatchUpCheck(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.ReplaceDocument(b.Context(), store.Document{ID: "d", Collection: "c"}, benchChunks(10, 3)); err != nil {
+	if err := s.ReplaceDocument(b.Context(), store.Document{ID: "d", Collection: "c"}, storetest.BenchChunks(10, 3)); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -24,7 +24,7 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	dim, err := checkDocument(doc, chunks)
+	dim, err := rules.ValidateDocument(doc, chunks)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -33,8 +33,8 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	s.mu.Lock()
 	known := s.dim
 	s.mu.Unlock()
-	if dim != 0 && known != 0 && dim != known {
-		return fmt.Errorf("%s: %w", op, invalid("vectors have dimension %d, the store holds %d", dim, known))
+	if err := store.CheckDimension(dim, known); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	updated := doc.UpdatedAt
 	if updated.IsZero() {
@@ -112,7 +112,7 @@ func claimDimension(ctx context.Context, tx *sql.Tx, dim int) error {
 			return fmt.Errorf("record vector dimension: %w", err)
 		}
 	case have != dim:
-		return invalid("vectors have dimension %d, the store holds %d", dim, have)
+		return store.CheckDimension(dim, have)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := checkTexts("document ids", ids); err != nil {
+	if err := rules.CheckTexts("document ids", ids); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	err := s.writeIndexed(ctx, func(tx *sql.Tx) ([]indexedChunk, error) {

@@ -18,7 +18,7 @@ func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	if err := checkEvent(e); err != nil {
+	if err := rules.ValidateEvent(e); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if e.Time.IsZero() {
@@ -37,24 +37,6 @@ func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
 	return nil
 }
 
-func checkEvent(e store.Event) error {
-	if e.ID == "" {
-		return invalid("event id is empty")
-	}
-	if e.Kind == "" {
-		return invalid("event kind is empty")
-	}
-	for _, f := range []struct{ name, v string }{
-		{"id", e.ID}, {"kind", e.Kind}, {"platform", e.Platform}, {"workspace", e.Workspace},
-		{"channel", e.Channel}, {"thread", e.Thread}, {"user", e.User}, {"question", e.Question}, {"ref", e.Ref},
-	} {
-		if err := checkText(f.name, f.v); err != nil {
-			return err
-		}
-	}
-	return checkTexts("document ids", e.DocIDs)
-}
-
 // Events returns the events matching f, newest first; events recorded with
 // the same millisecond come latest-recorded first.
 func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
@@ -62,8 +44,8 @@ func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Event,
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%s: %w", op, invalid("negative limit %d", f.Limit))
+	if err := store.ValidateEventFilter(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var (
 		where []string

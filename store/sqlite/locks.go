@@ -24,15 +24,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 	if err := s.writable(op); err != nil {
 		return nil, err
 	}
-	switch {
-	case name == "":
-		return nil, fmt.Errorf("%s: %w", op, invalid("lock name is empty"))
-	case owner == "":
-		return nil, fmt.Errorf("%s: %w", op, invalid("lock owner is empty"))
-	case ttl <= 0:
-		return nil, fmt.Errorf("%s: %w", op, invalid("lease ttl %s is not positive", ttl))
-	}
-	if err := errors.Join(checkText("lock name", name), checkText("lock owner", owner)); err != nil {
+	if err := rules.ValidateLock(name, owner, ttl); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 
@@ -49,8 +41,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 		case err != nil:
 			return err
 		case until > now.UnixMilli() && holder != owner:
-			return fmt.Errorf("%w: %s held by %s until %s",
-				store.ErrLocked, name, holder, time.UnixMilli(until).UTC().Format(time.RFC3339))
+			return store.LockHeld(name, holder, time.UnixMilli(until))
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`,

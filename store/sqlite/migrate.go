@@ -5,50 +5,18 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/lorehq/lore/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in version order. A malformed
-// file name is a build mistake, caught by the package's tests.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, name, v)
-		}
-		seen[v] = name
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+// name or a gap in the versions is a build mistake, caught by the
+// package's tests.
+func migrations() (store.Migrations, error) {
+	return store.ReadMigrations(migrationFiles, "migrations")
 }
 
 // latestVersion is the schema version this build migrates to.
@@ -57,10 +25,7 @@ func latestVersion() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(ms) == 0 {
-		return 0, nil
-	}
-	return ms[len(ms)-1].version, nil
+	return ms.Latest(), nil
 }
 
 type queryer interface {
@@ -94,10 +59,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", op, s.path, err)
 	}
-	if len(ms) == 0 {
-		return fmt.Errorf("%s %s: no embedded migrations", op, s.path)
-	}
-	latest := ms[len(ms)-1].version
+	latest := ms.Latest()
 
 	// The common case, a current schema, costs one read and no write lock.
 	v, foreign, err := schemaVersion(ctx, s.wdb)
@@ -117,7 +79,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := s.checkVersion(v, foreign, latest); err != nil || v >= m.version {
+			if err := s.checkVersion(v, foreign, latest); err != nil || v >= m.Version {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -126,11 +88,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			) STRICT`); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply %s: %w", m.Name, err)
 			}
 			_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-				m.version, s.opts.Clock().UnixMilli())
+				m.Version, s.opts.Clock().UnixMilli())
 			return err
 		})
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
 )
 
 // Two Stores on one file stand in for two processes: each has its own pools
@@ -29,7 +30,7 @@ func TestTwoStoresIngestAtOnce(t *testing.T) {
 	for w, s := range stores {
 		wg.Go(func() {
 			for i := range docsEach {
-				doc, chunks := testDoc(fmt.Sprintf("w%dd%d", w, i), chunksEach, 8)
+				doc, chunks := storetest.Doc(fmt.Sprintf("w%dd%d", w, i), chunksEach, 8)
 				// Every other document is written twice, so replaces
 				// (deletes) interleave with the other store's inserts.
 				for range 1 + i%2 {
@@ -110,18 +111,18 @@ func TestCatchUpWithAnotherStore(t *testing.T) {
 	if hits := search(b, "alpha"); len(hits) != 0 {
 		t.Fatalf("empty store found %v", hits)
 	}
-	doc, chunks := testDoc("Alpha", 3, 8)
-	mustReplace(t, a, doc, chunks)
+	doc, chunks := storetest.Doc("Alpha", 3, 8)
+	storetest.MustReplace(t, a, doc, chunks)
 	if hits := search(b, "alpha"); len(hits) != 3 {
 		t.Fatalf("b found %d chunks of a's new document, want 3", len(hits))
 	}
-	vhits, err := b.SearchVector(t.Context(), vec(8, 2), 1)
+	vhits, err := b.SearchVector(t.Context(), storetest.UnitVector(8, 2), 1)
 	if err != nil || len(vhits) != 1 || vhits[0].DocID != "Alpha" {
 		t.Errorf("b's vector search = %v, %v", vhits, err)
 	}
 
 	// A replace by a, then a delete by a: b drops what went away.
-	mustReplace(t, a, doc, chunks[:1])
+	storetest.MustReplace(t, a, doc, chunks[:1])
 	if hits := search(b, "part2"); len(hits) != 0 {
 		t.Errorf("b still finds a chunk a replaced away: %v", hits)
 	}
@@ -137,10 +138,10 @@ func TestCatchUpWithAnotherStore(t *testing.T) {
 
 	// The other way round, with b's own index behind when it writes: b
 	// must catch up rather than skip a's chunks.
-	doc, chunks = testDoc("Beta", 2, 8)
-	mustReplace(t, a, doc, chunks)
-	doc, chunks = testDoc("Gamma", 2, 8)
-	mustReplace(t, b, doc, chunks)
+	doc, chunks = storetest.Doc("Beta", 2, 8)
+	storetest.MustReplace(t, a, doc, chunks)
+	doc, chunks = storetest.Doc("Gamma", 2, 8)
+	storetest.MustReplace(t, b, doc, chunks)
 	if n := b.ix.Len(); n != 4 {
 		t.Errorf("b's index holds %d chunks after writing behind a, want 4", n)
 	}
@@ -154,8 +155,8 @@ func TestOpenLoadsIndex(t *testing.T) {
 	path := tempDB(t)
 	w := openTest(t, path, Options{})
 	for i := range 5 {
-		doc, chunks := testDoc(fmt.Sprintf("d%d", i), 4, 8)
-		mustReplace(t, w, doc, chunks)
+		doc, chunks := storetest.Doc(fmt.Sprintf("d%d", i), 4, 8)
+		storetest.MustReplace(t, w, doc, chunks)
 	}
 	if err := w.DeleteDocuments(t.Context(), []string{"d1"}); err != nil {
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func TestBusyDatabaseReportsLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	doc, chunks := testDoc("a", 2, 8)
+	doc, chunks := storetest.Doc("a", 2, 8)
 	start := time.Now()
 	err = s.ReplaceDocument(t.Context(), doc, chunks)
 	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "locked by another process") {
@@ -235,7 +236,7 @@ func TestBusyDatabaseReportsLocked(t *testing.T) {
 	if _, err := conn.ExecContext(t.Context(), "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	mustReplace(t, s, doc, chunks)
+	storetest.MustReplace(t, s, doc, chunks)
 }
 
 // Writers in one process queue on the single write connection; none fails
@@ -247,7 +248,7 @@ func TestConcurrentWritesInOneStore(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 8 {
-				doc, chunks := testDoc(fmt.Sprintf("g%dd%d", g, i), 3, 8)
+				doc, chunks := storetest.Doc(fmt.Sprintf("g%dd%d", g, i), 3, 8)
 				if err := s.ReplaceDocument(t.Context(), doc, chunks); err != nil {
 					errs <- err
 				}
@@ -270,8 +271,8 @@ func TestConcurrentWritesInOneStore(t *testing.T) {
 func TestInvalidInputIsRefused(t *testing.T) {
 	s := openTest(t, tempDB(t), Options{})
 	ctx := t.Context()
-	doc, chunks := testDoc("a", 2, 8)
-	mustReplace(t, s, doc, chunks)
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
 
 	badTerm := append([]store.Chunk(nil), chunks...)
 	badTerm[1].Terms = []string{"two words"}
@@ -283,7 +284,7 @@ func TestInvalidInputIsRefused(t *testing.T) {
 			_, err := s.SearchLexical(ctx, store.LexicalQuery{Text: "  "}, 5)
 			return err
 		}(),
-		"negative k":           func() error { _, err := s.SearchVector(ctx, vec(8, 0), -1); return err }(),
+		"negative k":           func() error { _, err := s.SearchVector(ctx, storetest.UnitVector(8, 0), -1); return err }(),
 		"term with a space":    s.ReplaceDocument(ctx, doc, badTerm),
 		"NaN in a vector":      s.ReplaceDocument(ctx, doc, badVec),
 		"event without kind":   s.RecordEvent(ctx, store.Event{ID: "e"}),
@@ -309,8 +310,8 @@ func TestPathWithURICharacters(t *testing.T) {
 	}
 	path := filepath.Join(dir, "lore?.db")
 	s := openTest(t, path, Options{})
-	doc, chunks := testDoc("a", 1, 8)
-	mustReplace(t, s, doc, chunks)
+	doc, chunks := storetest.Doc("a", 1, 8)
+	storetest.MustReplace(t, s, doc, chunks)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,8 @@ func (s *Store) SearchLexical(ctx context.Context, q store.LexicalQuery, k int) 
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(q.Text) == "" && len(q.Terms) == 0 {
-		return nil, fmt.Errorf("%s: %w", op, invalid("empty query"))
-	}
-	if k < 0 {
-		return nil, fmt.Errorf("%s: %w", op, invalid("negative result count %d", k))
+	if err := store.ValidateLexicalQuery(q, k); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if len(q.Terms) == 0 || k == 0 {
 		return nil, nil
@@ -60,11 +57,8 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if err := checkVector(v); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, invalid("%v", err))
-	}
-	if k < 0 {
-		return nil, fmt.Errorf("%s: %w", op, invalid("negative result count %d", k))
+	if err := store.ValidateVectorQuery(v, k); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if k == 0 {
 		return nil, nil
@@ -77,7 +71,7 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 		return nil, nil
 	}
 	if len(v) != dim {
-		return nil, fmt.Errorf("%s: %w", op, invalid("query vector has dimension %d, the store holds %d", len(v), dim))
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("query vector has dimension %d, the store holds %d", len(v), dim))
 	}
 	return ix.SearchVector(v, k), nil
 }
@@ -116,13 +110,7 @@ func (s *Store) Chunks(ctx context.Context, ids []int64) ([]store.ChunkView, err
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	views := make([]store.ChunkView, 0, len(byID))
-	for _, id := range ids {
-		if v, ok := byID[id]; ok {
-			views = append(views, v)
-		}
-	}
-	return views, nil
+	return store.ChunksInOrder(ids, byID), nil
 }
 
 func loadViews(ctx context.Context, q queryer, ids []int64, into map[int64]store.ChunkView) error {

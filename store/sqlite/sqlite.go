@@ -67,6 +67,10 @@ var (
 	ErrReadOnly = errors.New("store is read-only")
 )
 
+// rules are the input rules every backend applies, and no more: SQLite
+// keeps any text, NUL bytes included, and vectors of any dimension.
+var rules store.Rules
+
 // DefaultBusyTimeout is how long a statement waits for another process's
 // lock when Options.BusyTimeout is zero: long enough to outlast one
 // document's ingest transaction, short enough that a stuck process is

@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,12 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, tempDB(t), Options{}) })
+}
+
+func TestClockConformance(t *testing.T) {
+	storetest.RunClock(t, func(t *testing.T, clock func() time.Time) store.Store {
+		return openTest(t, tempDB(t), Options{Clock: clock})
+	})
 }
 
 func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "lore.db") }
@@ -47,36 +51,6 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-func vec(dim, hot int) []float32 {
-	v := make([]float32, dim)
-	v[hot%dim] = 1
-	return v
-}
-
-// testDoc returns a document and n chunks whose texts and terms name the
-// document, so that any mixing of two documents' chunks shows.
-func testDoc(id string, n, dim int) (store.Document, []store.Chunk) {
-	doc := store.Document{ID: id, Collection: "handbook", Source: id + ".md", Title: "Title " + id, ContentHash: "h-" + id}
-	chunks := make([]store.Chunk, n)
-	for i := range chunks {
-		chunks[i] = store.Chunk{
-			Ordinal: i,
-			Heading: fmt.Sprintf("%s section %d", id, i),
-			Text:    fmt.Sprintf("%s chunk %d", id, i),
-			Terms:   []string{strings.ToLower(id), fmt.Sprintf("part%d", i)},
-			Vector:  vec(dim, i),
-		}
-	}
-	return doc, chunks
-}
-
-func mustReplace(t *testing.T, s *Store, doc store.Document, chunks []store.Chunk) {
-	t.Helper()
-	if err := s.ReplaceDocument(t.Context(), doc, chunks); err != nil {
-		t.Fatalf("replace %s: %v", doc.ID, err)
-	}
 }
 
 // marks returns how far s's index has loaded.
@@ -123,15 +97,11 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
+// The embedded migrations must read: store.ReadMigrations refuses a
+// malformed name and versions that do not run 1, 2, 3...
 func TestMigrationsAreNumberedInOrder(t *testing.T) {
-	ms, err := migrations()
-	if err != nil {
+	if _, err := migrations(); err != nil {
 		t.Fatal(err)
-	}
-	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d: versions must run 1, 2, 3...", m.name, m.version, i+1)
-		}
 	}
 }
 
@@ -228,12 +198,12 @@ func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
 func TestDimensions(t *testing.T) {
 	path := tempDB(t)
 	s := openTest(t, path, Options{Dimensions: 8})
-	doc, chunks := testDoc("a", 2, 4)
+	doc, chunks := storetest.Doc("a", 2, 4)
 	if err := s.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("dimension 4 into a store opened for 8: %v, want ErrInvalidInput", err)
 	}
-	doc, chunks = testDoc("a", 2, 8)
-	mustReplace(t, s, doc, chunks)
+	doc, chunks = storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
 	_ = s.Close()
 
 	if _, err := Open(t.Context(), path, Options{Dimensions: 16}); !errors.Is(err, store.ErrInvalidInput) ||
@@ -252,57 +222,18 @@ func TestDimensionFixedByAnotherStore(t *testing.T) {
 	path := tempDB(t)
 	a := openTest(t, path, Options{})
 	b := openTest(t, path, Options{})
-	doc, chunks := testDoc("a", 2, 8)
-	mustReplace(t, a, doc, chunks)
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, a, doc, chunks)
 
-	doc, chunks = testDoc("b", 2, 4)
+	doc, chunks = storetest.Doc("b", 2, 4)
 	if err := b.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("dimension 4 after another store wrote 8: %v, want ErrInvalidInput", err)
 	}
-	if _, err := b.SearchVector(t.Context(), vec(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
+	if _, err := b.SearchVector(t.Context(), storetest.UnitVector(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("query of dimension 4: %v, want ErrInvalidInput", err)
 	}
 	if b.dim != 8 {
 		t.Errorf("b's dimension = %d, want 8 adopted from the database", b.dim)
-	}
-}
-
-func TestTimesDefaultToClock(t *testing.T) {
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	s := openTest(t, tempDB(t), Options{Clock: func() time.Time { return now }})
-	doc, chunks := testDoc("a", 1, 8)
-	mustReplace(t, s, doc, chunks)
-	got, err := s.Document(t.Context(), "a")
-	if err != nil || !got.UpdatedAt.Equal(now) {
-		t.Errorf("UpdatedAt = %v, %v; want the clock's %v", got.UpdatedAt, err, now)
-	}
-	if err := s.RecordEvent(t.Context(), store.Event{ID: "e", Kind: store.EventQuestion}); err != nil {
-		t.Fatal(err)
-	}
-	events, err := s.Events(t.Context(), store.EventFilter{})
-	if err != nil || len(events) != 1 || !events[0].Time.Equal(now) {
-		t.Errorf("events = %+v, %v; want one stamped %v", events, err, now)
-	}
-}
-
-func TestLockExpiryFollowsClock(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-	s := openTest(t, tempDB(t), Options{Clock: clock})
-
-	if _, err := s.TryLock(t.Context(), "ingest", "a", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	advance(59 * time.Minute)
-	_, err := s.TryLock(t.Context(), "ingest", "b", time.Hour)
-	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "ingest held by a until 2025-06-01T13:00:00Z") {
-		t.Errorf("lock before expiry: %v", err)
-	}
-	advance(2 * time.Minute)
-	if _, err := s.TryLock(t.Context(), "ingest", "b", time.Hour); err != nil {
-		t.Errorf("lock after expiry: %v", err)
 	}
 }
 
@@ -320,9 +251,9 @@ func TestInvalidLockArguments(t *testing.T) {
 
 func TestDeletesAreLoggedForOtherProcesses(t *testing.T) {
 	s := openTest(t, tempDB(t), Options{})
-	doc, chunks := testDoc("a", 3, 8)
-	mustReplace(t, s, doc, chunks)
-	mustReplace(t, s, doc, chunks[:1]) // replacing deletes 3
+	doc, chunks := storetest.Doc("a", 3, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	storetest.MustReplace(t, s, doc, chunks[:1]) // replacing deletes 3
 	if err := s.DeleteDocuments(t.Context(), []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +274,7 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	s := openTest(t, tempDB(t), Options{})
 	_ = s.Close()
 	ctx := t.Context()
-	doc, chunks := testDoc("a", 1, 8)
+	doc, chunks := storetest.Doc("a", 1, 8)
 	errs := map[string]error{
 		"replace": s.ReplaceDocument(ctx, doc, chunks),
 		"ping":    s.Ping(ctx),
@@ -363,8 +294,8 @@ func TestReadOnly(t *testing.T) {
 		t.Error("read-only open of a missing file succeeded")
 	}
 	w := openTest(t, path, Options{})
-	doc, chunks := testDoc("a", 2, 8)
-	mustReplace(t, w, doc, chunks)
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, w, doc, chunks)
 
 	r := openTest(t, path, Options{ReadOnly: true})
 	if st, err := r.Stats(t.Context()); err != nil || st != (store.Stats{Documents: 1, Chunks: 2}) {
@@ -381,9 +312,9 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 	// A read-only store still follows what writers do.
-	doc, chunks = testDoc("b", 3, 8)
-	mustReplace(t, w, doc, chunks)
-	if _, err := r.SearchVector(t.Context(), vec(8, 0), 3); err != nil {
+	doc, chunks = storetest.Doc("b", 3, 8)
+	storetest.MustReplace(t, w, doc, chunks)
+	if _, err := r.SearchVector(t.Context(), storetest.UnitVector(8, 0), 3); err != nil {
 		t.Fatal(err)
 	}
 	if maxID, _ := dbMarks(t, r); func() int64 { id, _ := marks(r); return id }() != maxID {
@@ -405,8 +336,8 @@ func TestPingChecksTheFile(t *testing.T) {
 
 func TestChunksAcrossBatches(t *testing.T) {
 	s := openTest(t, tempDB(t), Options{})
-	doc, chunks := testDoc("big", maxParams+30, 8)
-	mustReplace(t, s, doc, chunks)
+	doc, chunks := storetest.Doc("big", maxParams+30, 8)
+	storetest.MustReplace(t, s, doc, chunks)
 	ids := make([]int64, len(chunks))
 	for i := range ids {
 		ids[i] = int64(len(chunks) - i) // reversed, across two batches

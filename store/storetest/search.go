@@ -16,6 +16,7 @@ var searchCases = []testCase{
 	{"VectorNearestFirst", testVectorNearestFirst},
 	{"VectorWrongDimensionRefused", testVectorWrongDimensionRefused},
 	{"ChunksInOrder", testChunksInOrder},
+	{"TermStats", testTermStats},
 }
 
 // seedHandbook stores a small handbook whose chunks share few terms, so
@@ -247,4 +248,51 @@ func testChunksInOrder(t *testing.T, s store.Store) {
 	if views, err := s.Chunks(t.Context(), nil); err != nil || len(views) != 0 {
 		t.Errorf("chunks of no ids = %v, %v", views, err)
 	}
+}
+
+// TermStats counts chunks, not occurrences, follows replacements and
+// deletions, and knows words only: a phrase ("a_b") is not a term of the
+// dictionary, even in a chunk that holds it, so its frequency is 0.
+func testTermStats(t *testing.T, s store.Store) {
+	termStats := func(terms ...string) store.TermStats {
+		t.Helper()
+		st, err := s.TermStats(t.Context(), terms)
+		if err != nil {
+			t.Fatalf("term stats %v: %v", terms, err)
+		}
+		return st
+	}
+	wantStats := func(st store.TermStats, chunks int, df map[string]int) {
+		t.Helper()
+		if st.Chunks != chunks {
+			t.Errorf("term stats count %d chunks, want %d", st.Chunks, chunks)
+		}
+		for term, want := range df {
+			if got := st.DocFreq[term]; got != want {
+				t.Errorf("document frequency of %q = %d, want %d", term, got, want)
+			}
+		}
+	}
+	wantStats(termStats("leav", "unicorn"), 0, map[string]int{"leav": 0, "unicorn": 0})
+
+	mustReplace(t, s, newDoc("leave", "handbook"),
+		newChunk(0, "Annual leave: leave of 25 days.", []string{"annual", "leav", "leav", "25", "day", "annual_leav"}, basis(0)),
+		newChunk(1, "Parental leave of 26 weeks.", []string{"parent", "leav", "26", "week", "parent_leav"}, basis(1)),
+	)
+	mustReplace(t, s, newDoc("expenses", "handbook"),
+		newChunk(0, "Claim expenses within 30 days.", []string{"claim", "expens", "30", "day"}, basis(2)),
+	)
+	all := []string{"leav", "day", "annual", "claim", "unicorn", "annual_leav", "a_b"}
+	wantStats(termStats(all...), 3, map[string]int{
+		"leav": 2, "day": 2, "annual": 1, "claim": 1, "unicorn": 0, "annual_leav": 0, "a_b": 0,
+	})
+
+	mustReplace(t, s, newDoc("leave", "handbook"),
+		newChunk(0, "Annual leave is 25 days.", []string{"annual", "leav", "25", "day"}, basis(0)))
+	if err := s.DeleteDocuments(t.Context(), []string{"expenses"}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	wantStats(termStats(all...), 1, map[string]int{
+		"leav": 1, "day": 1, "annual": 1, "claim": 0, "unicorn": 0, "annual_leav": 0, "a_b": 0,
+	})
 }

@@ -8,8 +8,13 @@
 // so that Lore behaves the same whichever database an operator picks. A
 // change of behaviour is made here first and then in every backend.
 //
-// The suite uses vectors of dimension 8, so open must return stores whose
-// dimension is fixed by the first vector written.
+// RunClock adds the cases that need to set the store's clock. The suite
+// uses vectors of dimension 8, so open must return stores whose dimension
+// is fixed by the first vector written.
+//
+// The package also holds fixtures for the backends' own tests and
+// benchmarks (Doc, UnitVector, BenchChunks), so that they build the same
+// data and their figures compare.
 package storetest
 
 import (
@@ -94,9 +99,7 @@ func newChunk(ordinal int, text string, terms []string, vector []float32) store.
 
 func mustReplace(t *testing.T, s store.Store, doc store.Document, chunks ...store.Chunk) {
 	t.Helper()
-	if err := s.ReplaceDocument(t.Context(), doc, chunks); err != nil {
-		t.Fatalf("replace document %s: %v", doc.ID, err)
-	}
+	MustReplace(t, s, doc, chunks)
 }
 
 func mustStats(t *testing.T, s store.Store) store.Stats {

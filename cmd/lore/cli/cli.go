@@ -20,6 +20,7 @@ import (
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/sqlite"
 )
 
@@ -53,10 +54,11 @@ func usageErrorf(format string, args ...any) error {
 
 // app holds what every command shares.
 type app struct {
-	io     Stdio
-	getenv func(string) string
-	dbURL  string
-	log    *slog.Logger
+	io      Stdio
+	getenv  func(string) string
+	dbURL   string
+	migrate bool
+	log     *slog.Logger
 }
 
 // Run executes the lore command line args and returns the exit code.
@@ -141,6 +143,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		cobra.OnFinalize(func() { pprof.StopCPUProfile(); f.Close() })
 		return pprof.StartCPUProfile(f)
 	}
+	root.PersistentFlags().BoolVar(&a.migrate, "migrate", false, "apply pending PostgreSQL migrations at start (SQLite files are always migrated)")
 	root.PersistentFlags().StringVar(&a.dbURL, "db", "", "database: a SQLite file (sqlite:PATH) or a PostgreSQL URL; default $LORE_DATABASE_URL or lore.db")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
@@ -152,6 +155,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.gapsCommand(),
 		a.evalCommand(),
 		a.benchCommand(),
+		a.migrateCommand(),
 	)
 	return root
 }
@@ -175,7 +179,14 @@ const searchFreshness = 50 * time.Millisecond
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return nil, usageErrorf("PostgreSQL is not supported by this build yet; use a SQLite file (--db sqlite:PATH)")
+		st, err := postgres.Open(ctx, url, postgres.Options{Dimensions: embed.DefaultDimensions, Migrate: a.migrate})
+		if errors.Is(err, postgres.ErrNeedsMigration) {
+			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	}
 	path, ok := sqlite.ParseURL(url)
 	if !ok {

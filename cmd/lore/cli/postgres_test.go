@@ -1,0 +1,76 @@
+package cli_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+// postgresURL returns a database URL whose search path starts with a fresh
+// schema of the test's own, dropped at cleanup. Without
+// LORE_TEST_DATABASE_URL the test is skipped, unless CI is set: there it
+// must run.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("LORE_TEST_DATABASE_URL")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("LORE_TEST_DATABASE_URL is not set; CI must run the PostgreSQL tests (make test sets it)")
+		}
+		t.Skip("set LORE_TEST_DATABASE_URL (see `make postgres`) to run the PostgreSQL tests")
+	}
+	schema := "cli_" + strings.ToLower(rand.Text()[:10])
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", base, err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestPostgresNeedsMigrateThenAnswers(t *testing.T) {
+	db := "--db=" + postgresURL(t)
+	r := run(t, "ask", leaveQuestion, db)
+	if r.code == cli.ExitOK || !strings.Contains(r.err, "lore migrate") {
+		t.Fatalf("ask on an unmigrated schema: exit %d, stderr %q; want a failure pointing at lore migrate", r.code, r.err)
+	}
+	run(t, "migrate", db).wantCode(t, cli.ExitOK)
+	run(t, "migrate", db).wantCode(t, cli.ExitOK) // idempotent
+	run(t, "ingest", "testdata/corpus", db).wantCode(t, cli.ExitOK)
+	r = run(t, "ask", "--json", leaveQuestion, db)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, `"confident": true`) || !strings.Contains(r.out, "leave.md") {
+		t.Fatalf("answer from PostgreSQL does not cite leave.md:\n%s", r.out)
+	}
+	run(t, "ask", "what is the share price today?", db).wantCode(t, cli.ExitNoAnswer)
+	r = run(t, "gaps", db)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "share price") {
+		t.Fatalf("gaps on PostgreSQL misses the unanswered question:\n%s", r.out)
+	}
+}

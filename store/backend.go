@@ -1,0 +1,34 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Helpers for backends, so that they word errors and order results alike
+// and callers see the same whichever database answered.
+
+// Invalid returns an error wrapping ErrInvalidInput that says what is
+// wrong.
+func Invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// LockHeld returns the error of a TryLock refused because holder has the
+// lease on the lock name until the given time. It wraps ErrLocked.
+func LockHeld(name, holder string, until time.Time) error {
+	return fmt.Errorf("%w: %s held by %s until %s", ErrLocked, name, holder, until.UTC().Format(time.RFC3339))
+}
+
+// ChunksInOrder returns the views of byID in the order of ids, as
+// Search.Chunks promises: ids missing from byID are omitted, and an id
+// asked for twice is returned twice.
+func ChunksInOrder(ids []int64, byID map[int64]ChunkView) []ChunkView {
+	views := make([]ChunkView, 0, len(byID))
+	for _, id := range ids {
+		if v, ok := byID[id]; ok {
+			views = append(views, v)
+		}
+	}
+	return views
+}

@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
+)
+
+// BenchmarkReplaceDocument measures ingest throughput, as
+// storetest.BenchReplaceDocument describes. Each operation is one
+// transaction: upsert, delete, COPY, the statistics triggers and 20 HNSW
+// insertions.
+func BenchmarkReplaceDocument(b *testing.B) {
+	storetest.BenchReplaceDocument(b, openTest(b, Options{}))
+}
+
+// benchCorpus opens a store holding LORE_BENCH_CHUNKS chunks (default
+// 10,000) in documents of 100.
+func benchCorpus(b *testing.B) *Store {
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("LORE_BENCH_CHUNKS")); err == nil && v > 0 {
+		n = v
+	}
+	s := openTest(b, Options{})
+	const perDoc = 100
+	for d := 0; d*perDoc < n; d++ {
+		chunks := storetest.BenchChunks(perDoc, uint64(d)+10)
+		doc := store.Document{ID: fmt.Sprintf("doc-%d", d), Collection: "bench", Source: "bench.md"}
+		if err := s.ReplaceDocument(b.Context(), doc, chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Settle statistics and visibility as autovacuum would in service.
+	if _, err := s.pool.Exec(b.Context(), "VACUUM ANALYZE chunks, chunk_terms, term_stats, search_totals"); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkSearch measures searches of a corpus of LORE_BENCH_CHUNKS
+// chunks: a chat-length lexical query mixing common and rare words and
+// their phrases, and a vector query through the HNSW index.
+func BenchmarkSearch(b *testing.B) {
+	s := benchCorpus(b)
+	b.Run("Lexical", func(b *testing.B) {
+		q := store.LexicalQuery{Text: "question", Terms: []string{"t1", "t50", "t300", "t1000", "t2000", "t2500", "t1_t50", "t300_t1000"}}
+		for b.Loop() {
+			hits, err := s.SearchLexical(b.Context(), q, 10)
+			if err != nil || len(hits) != 10 {
+				b.Fatalf("hits %v, %v", hits, err)
+			}
+		}
+	})
+	b.Run("Vector", func(b *testing.B) {
+		q := storetest.BenchChunks(1, 99)[0].Vector
+		for b.Loop() {
+			hits, err := s.SearchVector(b.Context(), q, 10)
+			if err != nil || len(hits) != 10 {
+				b.Fatalf("hits %v, %v", hits, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lorehq/lore/store"
+)
+
+// RecordEvent appends e to the engagement log. The id is required and makes
+// recording idempotent: a second event with the same id is ignored, so a
+// retried delivery does not count twice. A zero Time is stamped with the
+// store's clock; times are kept to the millisecond, like the SQLite store.
+func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
+	op := fmt.Sprintf("record event %q", e.ID)
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if err := rules.ValidateEvent(e); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if e.Time.IsZero() {
+		e.Time = s.opts.Clock()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO events
+		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		 question, confident, doc_ids, latency_ms, value, ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO NOTHING`,
+		e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// Events returns the events matching f, newest first; events recorded with
+// the same millisecond come latest-recorded first.
+func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	const op = "list events"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if err := store.ValidateEventFilter(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	for _, v := range []string{f.Kind, f.User, f.Platform, f.Channel} {
+		if rules.CheckText("filter", v) != nil {
+			return nil, nil // nothing stored can match it
+		}
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Kind != "" {
+		add("kind = $?", f.Kind)
+	}
+	if f.User != "" {
+		add("user_id = $?", f.User)
+	}
+	if f.Platform != "" {
+		add("platform = $?", f.Platform)
+	}
+	if f.Channel != "" {
+		add("channel = $?", f.Channel)
+	}
+	if !f.Since.IsZero() {
+		add("time >= $?", millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("time < $?", millis(f.Until))
+	}
+	if f.Confident != nil {
+		add("kind = '"+store.EventAnswer+"' AND confident = $?", *f.Confident)
+	}
+	q := `SELECT id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		question, confident, doc_ids, latency_ms, value, ref FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY time DESC, seq DESC"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Event, error) {
+		var e store.Event
+		err := row.Scan(&e.ID, &e.Time, &e.Kind, &e.Platform, &e.Workspace, &e.Channel, &e.Thread, &e.User,
+			&e.Direct, &e.Question, &e.Confident, &e.DocIDs, &e.LatencyMS, &e.Value, &e.Ref)
+		e.Time = e.Time.UTC()
+		e.DocIDs = orNil(e.DocIDs)
+		return e, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return events, nil
+}

@@ -1,0 +1,369 @@
+// Package postgres is Lore's server store: PostgreSQL with the pgvector
+// extension, for deployments that run several Lore processes against one
+// database or already operate PostgreSQL. It behaves like store/sqlite in
+// every respect the conformance suite (store/storetest) checks, and ranks
+// lexical results by the same BM25.
+//
+// # Connections
+//
+// A Store holds a pgxpool.Pool. Every connection registers the pgvector
+// types when it is opened, so vectors travel in binary. Writes that touch
+// chunks (ReplaceDocument, DeleteDocuments) take a transaction-scoped
+// advisory lock first: writers of all processes queue on it, as they do on
+// SQLite's write lock, which keeps the search statistics free of deadlocks
+// and lets the first writer fix the vector dimension without a race.
+// Readers never wait for it.
+//
+// # Search
+//
+// Lexical search is BM25 over Lore's own analysed terms (store.Chunk.Terms),
+// not over PostgreSQL's text search parser: the english configuration
+// stems differently from Lore's analyser, and even the simple one splits
+// phrase terms such as "minimum_wage" at the underscore. Triggers on the
+// chunks table keep a postings table (word, chunk, frequency, length), the
+// document frequency of every word and the corpus totals exact in the same
+// transaction as each write, so one SQL statement computes the scores
+// store/memindex computes: BM25 over words (k1 0.9, b 0.4), then the best
+// candidates re-scored with the query's phrases (memindex.PhraseWeight).
+// A B-tree of postings was chosen over a GIN index because it yields term
+// frequencies without reading the chunks, which makes queries with common
+// words about ten times faster; it costs disk, about 5.5 KB per chunk of
+// 50 distinct words, more than the chunk itself.
+//
+// Vector search is an HNSW index (cosine) on the embedding column, created
+// when the first vector fixes the dimension; each search sets
+// hnsw.ef_search to max(40, 2k) so that recall stays high. Scores are
+// cosine similarities.
+//
+// # Schema
+//
+// Migrations are embedded SQL files (migrations/NNNN_name.sql), applied by
+// Migrate (or Open with Options.Migrate) under an advisory lock, so that
+// replicas starting together apply each migration once, and recorded in
+// schema_migrations. A schema newer than this build knows is refused with
+// ErrSchemaTooNew. Options.Schema puts Lore's tables in a schema of their
+// own, for tests and for several knowledge bases in one database.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
+
+	"github.com/lorehq/lore/store"
+)
+
+// Errors specific to this backend; operations also return errors wrapping
+// the sentinels of package store.
+var (
+	// ErrSchemaTooNew means the database was migrated by a newer Lore.
+	ErrSchemaTooNew = errors.New("database schema is newer than this build of Lore supports")
+	// ErrNeedsMigration means the schema is older than this build (or
+	// absent) and the Store was opened without Options.Migrate.
+	ErrNeedsMigration = errors.New("database schema needs migrating")
+	// ErrForeignSchema means the schema holds tables that Lore did not
+	// create; Lore will not add its own next to them.
+	ErrForeignSchema = errors.New("schema holds tables of another program")
+	// ErrNoVectorExtension means the pgvector extension is not installed in
+	// the database, or not in a schema on the search path.
+	ErrNoVectorExtension = errors.New("the pgvector extension (vector) is not available")
+)
+
+// Options configures Open.
+type Options struct {
+	// Dimensions is the length of every embedding vector. 0 takes it from
+	// the database, or from the first vector written to a new database;
+	// any other value must match what the database already holds.
+	Dimensions int
+	// Clock returns the current time; it stamps documents and events that
+	// carry none and decides lock expiry. Default time.Now.
+	Clock func() time.Time
+	// Schema, when set, is the schema Lore's tables live in: it is put
+	// first on every connection's search_path (ahead of the path the URL
+	// sets, or public, where the vector extension usually lives) and
+	// Migrate creates it. Default "": the connection's current schema.
+	Schema string
+	// Migrate applies pending migrations at Open. Default false: Open only
+	// checks that the schema is current, so that schema changes happen
+	// when an operator asks for them.
+	Migrate bool
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.Dimensions < 0 {
+		errs = append(errs, store.Invalid("dimensions %d is negative", o.Dimensions))
+	}
+	if o.Schema != "" {
+		// 63 bytes is PostgreSQL's identifier limit; a longer name would
+		// be truncated silently and name another schema.
+		if len(o.Schema) > 63 || !utf8.ValidString(o.Schema) || strings.ContainsRune(o.Schema, 0) {
+			errs = append(errs, store.Invalid("schema name %q is not a valid identifier of at most 63 bytes", o.Schema))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Store is a store.Store on a PostgreSQL database. It is safe for
+// concurrent use, and any number of Stores, in one process or many, may
+// share a database.
+type Store struct {
+	opts  Options
+	cfg   *pgxpool.Config
+	where string // host:port/database, for messages; never the password
+	pool  *pgxpool.Pool
+
+	schema   string // current_schema() of the pool's connections
+	writeKey int64  // advisory lock serialising chunk writers
+
+	// dim is the vector dimension recorded in the database, 0 until one
+	// is known; once set it never changes.
+	dim atomic.Int64
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or key=value
+// string as pgx accepts, including pool_ settings such as pool_max_conns),
+// migrates it if opts.Migrate is set and checks that its schema is the one
+// this build expects.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	const op = "open store"
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", op, store.ErrInvalidInput, parseError(err))
+	}
+	s := &Store{opts: opts, cfg: cfg}
+	cc := cfg.ConnConfig
+	s.where = fmt.Sprintf("%s:%d/%s", cc.Host, cc.Port, cc.Database)
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	if opts.Schema != "" {
+		rest := cc.RuntimeParams["search_path"]
+		if rest == "" {
+			rest = "public"
+		}
+		cc.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize() + ", " + rest
+	}
+	if cc.RuntimeParams["application_name"] == "" {
+		// Shows up in pg_stat_activity, so operators can tell Lore's
+		// connections from others.
+		cc.RuntimeParams["application_name"] = "lore"
+	}
+	if _, set := cc.RuntimeParams["jit"]; !set {
+		// Lore's statements are short. JIT compiling them costs tens of
+		// milliseconds whenever the planner's estimates run high, which
+		// is more than it could ever save.
+		cc.RuntimeParams["jit"] = "off"
+	}
+	cfg.AfterConnect = registerVector
+
+	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	if err := s.open(ctx); err != nil {
+		s.pool.Close()
+		s.closed.Store(true)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context) error {
+	const op = "open store"
+	if s.opts.Migrate {
+		if err := s.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	var (
+		schema *string
+		exists bool
+	)
+	// current_schema() skips schemas that do not exist, so a missing
+	// Options.Schema would silently select the next one on the path.
+	if err := s.pool.QueryRow(ctx, "SELECT current_schema(), EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+		s.opts.Schema).Scan(&schema, &exists); err != nil {
+		return s.fail(op, err)
+	}
+	switch {
+	case s.opts.Schema != "" && !exists:
+		return fmt.Errorf("%s: %s: schema %q does not exist: %w (open with Options.Migrate to create it)",
+			op, s.where, s.opts.Schema, ErrNeedsMigration)
+	case schema == nil:
+		return fmt.Errorf("%s: %s: no schema on the search path exists", op, s.where)
+	case s.opts.Schema != "" && *schema != s.opts.Schema:
+		return fmt.Errorf("%s: %s: the search path selects schema %q, not %q (does this role have USAGE on it?)",
+			op, s.where, *schema, s.opts.Schema)
+	}
+	s.schema = *schema
+	s.writeKey = lockKey("write", s.schema)
+
+	if err := s.checkSchema(ctx); err != nil {
+		return err
+	}
+	dim, err := readDimension(ctx, s.pool)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if dim != 0 && s.opts.Dimensions != 0 && dim != s.opts.Dimensions {
+		return fmt.Errorf("%s %s: %w: the database holds vectors of dimension %d, configured %d",
+			op, s.where, store.ErrInvalidInput, dim, s.opts.Dimensions)
+	}
+	s.dim.Store(int64(dim))
+	return nil
+}
+
+// registerVector teaches each new connection the pgvector types, so that
+// vectors are sent and received in binary as pgvector.Vector.
+func registerVector(ctx context.Context, conn *pgx.Conn) error {
+	err := pgxvec.RegisterTypes(ctx, conn)
+	// pgvector-go reports a missing type with a plain error; anything else
+	// (a dropped connection, a cancelled context) passes through as is.
+	if err != nil && strings.Contains(err.Error(), "vector type not found") {
+		return fmt.Errorf("%w: %w; install it with CREATE EXTENSION vector (see deploy/postgres/README.md)",
+			ErrNoVectorExtension, err)
+	}
+	return err
+}
+
+// lockKey derives an advisory lock key for one purpose in one schema, so
+// that tenants sharing a database do not queue on each other.
+func lockKey(purpose, schema string) int64 {
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, "lore:"+purpose+":"+schema)
+	return int64(h.Sum64())
+}
+
+// parseError returns what can safely be said about a URL pgx could not
+// parse: pgx's own message may quote the URL, password included.
+func parseError(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		if inner := errors.Unwrap(pe); inner != nil {
+			return "cannot parse the database URL: " + inner.Error()
+		}
+		return "cannot parse the database URL"
+	}
+	return err.Error()
+}
+
+// Ping checks that the database answers and holds Lore's schema.
+func (s *Store) Ping(ctx context.Context) error {
+	const op = "ping"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+		err = s.fail(op, err)
+		if errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+// It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.pool.Close()
+	})
+	return nil
+}
+
+// usable returns an error if the store has been closed, so callers get
+// store.ErrUnavailable rather than the pool's own error.
+func (s *Store) usable(op string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("%s: %w: store %s is closed", op, store.ErrUnavailable, s.where)
+	}
+	return nil
+}
+
+// SQLSTATE codes the store tells apart.
+const (
+	codeAdminShutdown      = "57P01"
+	codeCrashShutdown      = "57P02"
+	codeCannotConnectNow   = "57P03"
+	codeTooManyConnections = "53300"
+	codeLockNotAvailable   = "55P03"
+	codeDeadlock           = "40P01"
+)
+
+// fail wraps a driver error with the operation and translates the
+// failures callers must tell apart into Lore's sentinels. It is the one
+// place where driver errors are interpreted.
+func (s *Store) fail(op string, err error) error {
+	if isUnavailable(err) {
+		return fmt.Errorf("%s: %w: PostgreSQL at %s: %w", op, store.ErrUnavailable, s.where, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case codeLockNotAvailable, codeDeadlock:
+			return fmt.Errorf("%s: database %s is %w: %w", op, s.where, store.ErrLocked, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isUnavailable reports whether err means the database could not be
+// reached or is shutting down or starting up: worth retrying later, and
+// the pool replaces the broken connection on its own.
+func isUnavailable(err error) bool {
+	var (
+		connectErr *pgconn.ConnectError
+		pgErr      *pgconn.PgError
+		netErr     net.Error
+	)
+	switch {
+	case errors.As(err, &connectErr):
+		return true
+	case errors.As(err, &pgErr):
+		switch pgErr.Code {
+		case codeAdminShutdown, codeCrashShutdown, codeCannotConnectNow, codeTooManyConnections:
+			return true
+		}
+		// Class 08: connection exceptions.
+		return strings.HasPrefix(pgErr.Code, "08")
+	case errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, net.ErrClosed):
+		return true
+	case errors.As(err, &netErr):
+		return true
+	}
+	// The pool's own error once it is closed.
+	return errors.Is(err, puddle.ErrClosedPool)
+}

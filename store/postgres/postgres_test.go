@@ -1,0 +1,650 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
+)
+
+// The tests run against the PostgreSQL named by LORE_TEST_DATABASE_URL,
+// each in a schema of its own that is dropped when it ends.
+const urlEnv = "LORE_TEST_DATABASE_URL"
+
+// testURL returns the database URL, skipping the test when none is set, or
+// failing it in CI, where a missing database must not pass as green.
+func testURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(urlEnv)
+	if u != "" {
+		return u
+	}
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("%s is not set, and CI must run the PostgreSQL tests: run `make postgres` and export the URL it prints", urlEnv)
+	}
+	tb.Skipf("%s is not set: run `make postgres`, then export %s=postgres://postgres@127.0.0.1:5432/lore_test?sslmode=disable to run the PostgreSQL tests",
+		urlEnv, urlEnv)
+	return ""
+}
+
+// withParams adds connection settings to a URL or key=value string.
+func withParams(base string, params map[string]string) string {
+	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for k, v := range params {
+		base += fmt.Sprintf(" %s=%s", k, v)
+	}
+	return base
+}
+
+var (
+	adminOnce sync.Once
+	admin     *pgxpool.Pool
+	adminErr  error
+)
+
+// adminPool is a pool outside any test schema, for creating and dropping
+// schemas and for looking at what a Store did.
+func adminPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	u := testURL(tb)
+	adminOnce.Do(func() {
+		admin, adminErr = pgxpool.New(context.Background(), withParams(u, map[string]string{"pool_max_conns": "4"}))
+	})
+	if adminErr != nil {
+		tb.Fatalf("connect to %s: %v", urlEnv, adminErr)
+	}
+	return admin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if admin != nil {
+		admin.Close()
+	}
+	os.Exit(code)
+}
+
+// openStores bounds how many test stores are open at once: the suite runs
+// its cases in parallel, and each store's pool holds up to four
+// connections, while a default server allows 100.
+var openStores = make(chan struct{}, 8)
+
+func randomName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// newSchema names a fresh schema and drops it when the test ends; it does
+// not create it, so that tests can watch Migrate do that.
+func newSchema(tb testing.TB) string {
+	tb.Helper()
+	pool := adminPool(tb)
+	name := randomName("lore_test_")
+	tb.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// storeURL is the test database with settings that keep many parallel
+// stores within the server's connection limit and make their connections
+// easy to find.
+func storeURL(tb testing.TB, appName string) string {
+	return withParams(testURL(tb), map[string]string{"pool_max_conns": "4", "application_name": appName})
+}
+
+// openTest opens a migrated store in a fresh schema (or opts.Schema) and
+// closes it when the test ends.
+func openTest(tb testing.TB, opts Options) *Store {
+	tb.Helper()
+	adminPool(tb)
+	openStores <- struct{}{}
+	tb.Cleanup(func() { <-openStores })
+	if opts.Schema == "" {
+		opts.Schema = newSchema(tb)
+	}
+	opts.Migrate = true
+	s, err := Open(tb.Context(), storeURL(tb, "lore-test"), opts)
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+}
+
+func TestClockConformance(t *testing.T) {
+	storetest.RunClock(t, func(t *testing.T, clock func() time.Time) store.Store {
+		return openTest(t, Options{Clock: clock})
+	})
+}
+
+func TestMissingURL(t *testing.T) {
+	// Documents the behaviour without a database: skip locally, fail in
+	// CI. Only meaningful when the variable is unset.
+	if os.Getenv(urlEnv) != "" {
+		t.Skip("a database is configured")
+	}
+	testURL(t)
+}
+
+// The embedded migrations must read: store.ReadMigrations refuses a
+// malformed name and versions that do not run 1, 2, 3...
+func TestMigrationsAreNumberedInOrder(t *testing.T) {
+	if _, err := migrations(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two replicas starting at once on a fresh schema must both succeed, with
+// each migration applied once.
+func TestConcurrentMigrations(t *testing.T) {
+	schema := newSchema(t)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := ms.Latest()
+	const replicas = 4
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	stores := make([]*Store, replicas)
+	for i := range replicas {
+		wg.Go(func() {
+			stores[i], errs[i] = Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: schema, Migrate: true})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+			continue
+		}
+		defer stores[i].Close()
+	}
+	var rows, maxVersion, tables int
+	err = adminPool(t).QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*), max(version),
+		(SELECT count(*) FROM pg_tables WHERE schemaname = $1)
+		FROM %s.schema_migrations`, pgx.Identifier{schema}.Sanitize()), schema).Scan(&rows, &maxVersion, &tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != latest || maxVersion != latest {
+		t.Errorf("schema_migrations holds %d rows up to version %d, want %d once each", rows, maxVersion, latest)
+	}
+	if want := 9; tables != want {
+		t.Errorf("schema holds %d tables, want %d", tables, want)
+	}
+}
+
+func TestOpenWithoutMigrate(t *testing.T) {
+	schema := newSchema(t)
+	_, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: schema})
+	if !errors.Is(err, ErrNeedsMigration) {
+		t.Fatalf("open of a missing schema without Migrate: %v, want ErrNeedsMigration", err)
+	}
+	if _, err := adminPool(t).Exec(t.Context(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: schema})
+	if !errors.Is(err, ErrNeedsMigration) {
+		t.Fatalf("open of an empty schema without Migrate: %v, want ErrNeedsMigration", err)
+	}
+	s := openTest(t, Options{Schema: schema})
+	_ = s.Close()
+	s, err = Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: schema})
+	if err != nil {
+		t.Fatalf("open of a current schema without Migrate: %v", err)
+	}
+	_ = s.Close()
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s := openTest(t, Options{})
+	if _, err := s.pool.Exec(t.Context(), "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, now())"); err != nil {
+		t.Fatal(err)
+	}
+	for _, migrate := range []bool{true, false} {
+		_, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: s.schema, Migrate: migrate})
+		if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
+			t.Errorf("open (migrate %v) of a newer schema: %v, want ErrSchemaTooNew naming version 9999", migrate, err)
+		}
+	}
+}
+
+func TestOpenRefusesAnotherProgramsSchema(t *testing.T) {
+	schema := newSchema(t)
+	ident := pgx.Identifier{schema}.Sanitize()
+	if _, err := adminPool(t).Exec(t.Context(), "CREATE SCHEMA "+ident+"; CREATE TABLE "+ident+".users (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: schema, Migrate: true})
+	if !errors.Is(err, ErrForeignSchema) {
+		t.Fatalf("open of a foreign schema: %v, want ErrForeignSchema", err)
+	}
+	var n int
+	if err := adminPool(t).QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = $1", schema).Scan(&n); err != nil || n != 1 {
+		t.Errorf("schema holds %d tables (%v), want only the foreign one", n, err)
+	}
+}
+
+func TestOpenRefusesBadOptions(t *testing.T) {
+	u := storeURL(t, "lore-test")
+	for name, opts := range map[string]Options{
+		"negative dimensions": {Dimensions: -1},
+		"long schema":         {Schema: strings.Repeat("s", 64)},
+		"invalid schema":      {Schema: "bad\xff"},
+	} {
+		if _, err := Open(t.Context(), u, opts); !errors.Is(err, store.ErrInvalidInput) {
+			t.Errorf("%s: %v, want ErrInvalidInput", name, err)
+		}
+	}
+	_, err := Open(t.Context(), "postgres://lore:secret-password@localhost:notaport/lore", Options{})
+	if !errors.Is(err, store.ErrInvalidInput) || strings.Contains(err.Error(), "secret-password") {
+		t.Errorf("open of a malformed URL: %v, want ErrInvalidInput without the password", err)
+	}
+}
+
+// hnswIndexes returns the definitions of the vector indexes of s's schema.
+func hnswIndexes(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := adminPool(t).Query(t.Context(),
+		"SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING hnsw%'", s.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+func TestHNSWIndexCreatedWithFirstVector(t *testing.T) {
+	s := openTest(t, Options{})
+	if defs := hnswIndexes(t, s); len(defs) != 0 {
+		t.Fatalf("vector index before any vector: %v", defs)
+	}
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	defs := hnswIndexes(t, s)
+	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "vector_cosine_ops") {
+		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8)", defs)
+	}
+	// The index itself refuses a vector of another dimension, whoever
+	// writes it.
+	_, err := s.pool.Exec(t.Context(), "INSERT INTO chunks (doc_id, ordinal, text, embedding) VALUES ('a', 9, 'x', '[1,2,3]')")
+	if err == nil {
+		t.Error("a vector of dimension 3 was inserted past the index")
+	}
+}
+
+func TestDimensions(t *testing.T) {
+	s := openTest(t, Options{Dimensions: 8})
+	doc, chunks := storetest.Doc("a", 2, 4)
+	if err := s.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("dimension 4 into a store opened for 8: %v, want ErrInvalidInput", err)
+	}
+	doc, chunks = storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+
+	if _, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: s.schema, Dimensions: 16}); !errors.Is(err, store.ErrInvalidInput) ||
+		!strings.Contains(err.Error(), "16") {
+		t.Errorf("open for 16 of a database of 8: %v, want ErrInvalidInput", err)
+	}
+	other, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: s.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if d := other.dim.Load(); d != 8 {
+		t.Errorf("dimension taken from the database = %d, want 8", d)
+	}
+}
+
+// Another process may write the first vector; a store that had no
+// dimension yet must adopt it and refuse others.
+func TestDimensionFixedByAnotherStore(t *testing.T) {
+	a := openTest(t, Options{})
+	b, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: a.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, a, doc, chunks)
+
+	doc, chunks = storetest.Doc("b", 2, 4)
+	if err := b.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("dimension 4 after another store wrote 8: %v, want ErrInvalidInput", err)
+	}
+	if _, err := b.SearchVector(t.Context(), storetest.UnitVector(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("query of dimension 4: %v, want ErrInvalidInput", err)
+	}
+	if d := b.dim.Load(); d != 8 {
+		t.Errorf("b's dimension = %d, want 8 adopted from the database", d)
+	}
+}
+
+// Two stores writing first vectors of different dimensions at once: one
+// wins, the other is refused, and the index matches the winner.
+func TestConcurrentFirstVectors(t *testing.T) {
+	a := openTest(t, Options{})
+	b, err := Open(t.Context(), storeURL(t, "lore-test"), Options{Schema: a.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	var errA, errB error
+	wg.Go(func() { d, c := storetest.Doc("a", 3, 8); errA = a.ReplaceDocument(t.Context(), d, c) })
+	wg.Go(func() { d, c := storetest.Doc("b", 3, 4); errB = b.ReplaceDocument(t.Context(), d, c) })
+	wg.Wait()
+	if (errA == nil) == (errB == nil) {
+		t.Fatalf("errors %v and %v: want exactly one write refused", errA, errB)
+	}
+	want := "vector(8)"
+	if errA != nil {
+		want = "vector(4)"
+		if !errors.Is(errA, store.ErrInvalidInput) {
+			t.Errorf("refused write: %v, want ErrInvalidInput", errA)
+		}
+	} else if !errors.Is(errB, store.ErrInvalidInput) {
+		t.Errorf("refused write: %v, want ErrInvalidInput", errB)
+	}
+	if defs := hnswIndexes(t, a); len(defs) != 1 || !strings.Contains(defs[0], want) {
+		t.Errorf("vector indexes = %v, want one on %s", defs, want)
+	}
+}
+
+// Times keep milliseconds, like the SQLite store, and events of one
+// millisecond list latest-recorded first.
+func TestEventTimesAtMilliseconds(t *testing.T) {
+	s := openTest(t, Options{})
+	at := time.Date(2025, 6, 1, 12, 0, 0, 123_456_789, time.UTC)
+	for _, id := range []string{"first", "second"} {
+		if err := s.RecordEvent(t.Context(), store.Event{ID: id, Time: at, Kind: store.EventQuestion}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, err := s.Events(t.Context(), store.EventFilter{Since: at})
+	if err != nil || len(events) != 2 {
+		t.Fatalf("events since their own time = %+v, %v; want both", events, err)
+	}
+	if events[0].ID != "second" || !events[0].Time.Equal(at.Truncate(time.Millisecond)) {
+		t.Errorf("events = %s at %v first; want second at %v", events[0].ID, events[0].Time, at.Truncate(time.Millisecond))
+	}
+}
+
+// Many processes racing for one free lease: exactly one gets it.
+func TestLockRace(t *testing.T) {
+	s := openTest(t, Options{})
+	const racers = 8
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		taken int
+	)
+	for i := range racers {
+		wg.Go(func() {
+			_, err := s.TryLock(t.Context(), "ingest", fmt.Sprintf("host-%d", i), time.Minute)
+			switch {
+			case err == nil:
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			case !errors.Is(err, store.ErrLocked):
+				t.Errorf("racer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if taken != 1 {
+		t.Errorf("%d racers took the lock, want 1", taken)
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	s := openTest(t, Options{})
+	for _, c := range []struct {
+		name, owner string
+		ttl         time.Duration
+	}{{"", "a", time.Minute}, {"x", "", time.Minute}, {"x", "a", 0}, {"x", "\xff", time.Minute}, {"x\x00", "a", time.Minute}} {
+		if _, err := s.TryLock(t.Context(), c.name, c.owner, c.ttl); !errors.Is(err, store.ErrInvalidInput) {
+			t.Errorf("TryLock(%q, %q, %s) = %v, want ErrInvalidInput", c.name, c.owner, c.ttl, err)
+		}
+	}
+	doc, chunks := storetest.Doc("a", 1, 8)
+	chunks[0].Text = "nul \x00 byte"
+	if err := s.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("chunk text with NUL: %v, want ErrInvalidInput", err)
+	}
+	if err := s.RecordEvent(t.Context(), store.Event{ID: "e", Kind: "question", Question: "\x00"}); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("event with NUL: %v, want ErrInvalidInput", err)
+	}
+	// Queries for what cannot be stored find nothing rather than fail.
+	doc, chunks = storetest.Doc("b", 1, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	if hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"\xff", "b\x00"}}, 5); err != nil || len(hits) != 0 {
+		t.Errorf("lexical search for unstorable terms = %v, %v; want nothing", hits, err)
+	}
+	if _, err := s.Document(t.Context(), "\xff"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("document of an invalid id: %v, want ErrNotFound", err)
+	}
+}
+
+func TestClosedStoreIsUnavailable(t *testing.T) {
+	s := openTest(t, Options{})
+	_ = s.Close()
+	ctx := t.Context()
+	doc, chunks := storetest.Doc("a", 1, 8)
+	errs := map[string]error{
+		"replace": s.ReplaceDocument(ctx, doc, chunks),
+		"ping":    s.Ping(ctx),
+		"migrate": s.Migrate(ctx),
+		"events":  func() error { _, err := s.Events(ctx, store.EventFilter{}); return err }(),
+		"lexical": func() error { _, err := s.SearchLexical(ctx, store.LexicalQuery{Terms: []string{"a"}}, 1); return err }(),
+		"vector":  func() error { _, err := s.SearchVector(ctx, storetest.UnitVector(8, 0), 1); return err }(),
+		"lock":    func() error { _, err := s.TryLock(ctx, "x", "y", time.Minute); return err }(),
+	}
+	for name, err := range errs {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s after close: %v, want ErrUnavailable", name, err)
+		}
+	}
+}
+
+func TestUnreachableServerIsUnavailable(t *testing.T) {
+	// Port 1 on the loopback refuses connections at once.
+	_, err := Open(t.Context(), "postgres://lore@127.0.0.1:1/lore?connect_timeout=2", Options{})
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "127.0.0.1:1/lore") {
+		t.Errorf("open of an unreachable server: %v, want ErrUnavailable naming it", err)
+	}
+}
+
+// A server that drops the store's connections (a restart, a failover, an
+// administrator) yields ErrUnavailable at worst, and the pool recovers on
+// its own.
+func TestTerminatedConnectionsRecover(t *testing.T) {
+	app := randomName("lore-test-")
+	schema := newSchema(t)
+	s, err := Open(t.Context(), storeURL(t, app), Options{Schema: schema, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+
+	var killed int
+	if err := adminPool(t).QueryRow(t.Context(),
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no connection of the store to terminate")
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := s.Stats(t.Context())
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("after the server dropped the connection: %v, want ErrUnavailable", err)
+		}
+		if attempt == 5 {
+			t.Fatalf("still failing after %d attempts: %v", attempt, err)
+		}
+		t.Logf("attempt %d: %v", attempt, err)
+	}
+	if hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 1), 1); err != nil || len(hits) != 1 {
+		t.Errorf("vector search after reconnecting = %v, %v", hits, err)
+	}
+}
+
+// The search statistics the triggers keep must equal a recount from the
+// chunks themselves after any mix of inserts, replacements and deletes,
+// including a delete made outside the store.
+func TestSearchStatisticsStayExact(t *testing.T) {
+	s := openTest(t, Options{})
+	for _, id := range []string{"a", "b", "c", "d"} {
+		doc, chunks := storetest.Doc(id, 3, 8)
+		storetest.MustReplace(t, s, doc, chunks)
+	}
+	doc, chunks := storetest.Doc("b", 5, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	storetest.MustReplace(t, s, store.Document{ID: "c", Collection: "handbook"}, nil)
+	if err := s.DeleteDocuments(t.Context(), []string{"a", "a", "missing"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(t.Context(), "DELETE FROM documents WHERE id = 'd'"); err != nil {
+		t.Fatal(err)
+	}
+	var bad int
+	err := s.pool.QueryRow(t.Context(), `
+		WITH want AS (
+			SELECT t.term, c.id AS chunk_id, count(*) AS tf,
+				max((SELECT count(*) FROM unnest(c.terms) w WHERE strpos(w, '_') = 0)) AS len
+			FROM chunks c, unnest(c.terms) t(term) WHERE strpos(t.term, '_') = 0 GROUP BY t.term, c.id
+		), postings AS (
+			SELECT count(*) AS n FROM (
+				(SELECT term, chunk_id, tf, len FROM want EXCEPT SELECT term, chunk_id, tf, len FROM chunk_terms)
+				UNION ALL
+				(SELECT term, chunk_id, tf, len FROM chunk_terms EXCEPT SELECT term, chunk_id, tf, len FROM want)) x
+		), df AS (
+			SELECT count(*) AS n FROM (
+				(SELECT term, count(*) FROM want GROUP BY term EXCEPT SELECT term, df FROM term_stats)
+				UNION ALL
+				(SELECT term, df FROM term_stats EXCEPT SELECT term, count(*) FROM want GROUP BY term)) x
+		), totals AS (
+			SELECT count(*) AS n FROM search_totals t
+			WHERE t.chunks <> (SELECT count(*) FROM chunks)
+			   OR t.terms <> (SELECT count(*) FROM chunks, unnest(terms) w WHERE strpos(w, '_') = 0)
+		)
+		SELECT (SELECT n FROM postings) + (SELECT n FROM df) + (SELECT n FROM totals)`).Scan(&bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d rows of search statistics differ from a recount", bad)
+	}
+	st, err := s.TermStats(t.Context(), []string{"b", "common", "part4", "gone", "b_common"})
+	want := store.TermStats{Chunks: 5, DocFreq: map[string]int{"b": 5, "common": 5, "part4": 1, "gone": 0, "b_common": 0}}
+	if err != nil || st.Chunks != want.Chunks || fmt.Sprint(st.DocFreq) != fmt.Sprint(want.DocFreq) {
+		t.Errorf("term stats = %+v, %v; want %+v", st, err, want)
+	}
+}
+
+func TestChunksManyIDs(t *testing.T) {
+	s := openTest(t, Options{})
+	doc, chunks := storetest.Doc("big", 1200, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	views, err := s.Chunks(t.Context(), []int64{1200, 1, 600, 1, 99999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, v := range views {
+		got = append(got, v.ID)
+	}
+	if fmt.Sprint(got) != "[1200 1 600 1]" {
+		t.Errorf("chunk ids = %v, want [1200 1 600 1]", got)
+	}
+	if views[0].Ordinal != 1199 || views[0].Text != "big chunk 1199" || len(views[0].Vector) != 8 {
+		t.Errorf("last chunk = %+v", views[0])
+	}
+}
+
+// A database without pgvector: Open says so plainly, and Migrate enables
+// the extension when the role may and no tenant schema is in use.
+func TestDatabaseWithoutVector(t *testing.T) {
+	pool := adminPool(t)
+	db := randomName("lore_test_novec_")
+	if _, err := pool.Exec(t.Context(), "CREATE DATABASE "+db+" TEMPLATE template0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", db, err)
+		}
+	})
+	cfg, err := pgx.ParseConfig(testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable&pool_max_conns=2", cfg.User, cfg.Host, cfg.Port, db)
+	if cfg.Password != "" {
+		u = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable&pool_max_conns=2",
+			url.PathEscape(cfg.User), url.PathEscape(cfg.Password), cfg.Host, cfg.Port, db)
+	}
+
+	for name, opts := range map[string]Options{
+		"without migrate":      {},
+		"with a tenant schema": {Schema: "tenant", Migrate: true},
+	} {
+		_, err := Open(t.Context(), u, opts)
+		if !errors.Is(err, ErrNoVectorExtension) || !strings.Contains(err.Error(), "CREATE EXTENSION vector") {
+			t.Errorf("open %s: %v, want ErrNoVectorExtension saying how to install it", name, err)
+		}
+	}
+	s, err := Open(t.Context(), u, Options{Migrate: true})
+	if err != nil {
+		t.Fatalf("open with migrate as a role that may create the extension: %v", err)
+	}
+	defer s.Close()
+	doc, chunks := storetest.Doc("a", 2, 8)
+	storetest.MustReplace(t, s, doc, chunks)
+	if hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 1), 1); err != nil || len(hits) != 1 {
+		t.Errorf("vector search = %v, %v", hits, err)
+	}
+}

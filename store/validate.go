@@ -1,0 +1,215 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The input rules below are checked by every backend before any write, so
+// that what one database takes the others take too, and so that bad input
+// is refused where it enters rather than mangled later, far from the
+// cause. Their errors wrap ErrInvalidInput.
+
+// Rules are the input rules of one backend. The zero value holds the rules
+// every backend applies. A database that cannot keep some text says so
+// here, so that its refusal is checked with the rest, before any write,
+// and names the field at fault; other limits of one backend, such as a
+// bound on vector dimensions, are checked by that backend on top.
+type Rules struct {
+	// NoNUL refuses text holding a NUL byte, for databases whose text
+	// type cannot hold one (PostgreSQL's).
+	NoNUL bool
+}
+
+// CheckText refuses text that is not valid UTF-8 (a database may keep the
+// bytes, but JSON encoding, analysis and every chat platform would mangle
+// or refuse them later) and, with NoNUL, text holding a NUL byte. field
+// names the text in the error.
+func (r Rules) CheckText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return Invalid("%s is not valid UTF-8", field)
+	}
+	if r.NoNUL && strings.IndexByte(v, 0) >= 0 {
+		return Invalid("%s holds a NUL byte", field)
+	}
+	return nil
+}
+
+// CheckTexts applies CheckText to each of vs, naming them field[i].
+func (r Rules) CheckTexts(field string, vs []string) error {
+	for i, v := range vs {
+		if err := r.CheckText(fmt.Sprintf("%s[%d]", field, i), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateDocument validates a document and its chunks before any write
+// and returns the chunks' common vector dimension (0 when there are no
+// chunks). Whether that dimension is the store's is for the backend to
+// say.
+func (r Rules) ValidateDocument(doc Document, chunks []Chunk) (dim int, err error) {
+	if doc.ID == "" {
+		return 0, Invalid("document id is empty")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"document id", doc.ID},
+		{"collection", doc.Collection},
+		{"source", doc.Source},
+		{"title", doc.Title},
+		{"owner", doc.Owner},
+		{"content hash", doc.ContentHash},
+	} {
+		if err := r.CheckText(f.name, f.v); err != nil {
+			return 0, err
+		}
+	}
+	if err := r.CheckTexts("tags", doc.Tags); err != nil {
+		return 0, err
+	}
+	for i, c := range chunks {
+		if c.DocID != "" && c.DocID != doc.ID {
+			return 0, Invalid("chunk %d belongs to document %q, not %q", i, c.DocID, doc.ID)
+		}
+		if err := r.CheckText(fmt.Sprintf("chunk %d heading", i), c.Heading); err != nil {
+			return 0, err
+		}
+		if err := r.CheckText(fmt.Sprintf("chunk %d text", i), c.Text); err != nil {
+			return 0, err
+		}
+		for j, t := range c.Terms {
+			// A backend may keep terms space-joined and split them on
+			// white space when loading, so a term must be a single
+			// non-empty word in every backend.
+			if t == "" || strings.ContainsFunc(t, unicode.IsSpace) || r.CheckText("term", t) != nil {
+				return 0, Invalid("chunk %d term %d (%q) is empty, %s", i, j, t, r.termRule())
+			}
+		}
+		if err := vectorFault(c.Vector); err != nil {
+			return 0, Invalid("chunk %d: %v", i, err)
+		}
+		switch {
+		case i == 0:
+			dim = len(c.Vector)
+		case len(c.Vector) != dim:
+			return 0, Invalid("chunk %d has a vector of dimension %d, chunk 0 of %d", i, len(c.Vector), dim)
+		}
+	}
+	return dim, nil
+}
+
+// termRule completes the sentence that refuses a term.
+func (r Rules) termRule() string {
+	if r.NoNUL {
+		return "holds white space or a NUL byte, or is not UTF-8"
+	}
+	return "holds white space or is not UTF-8"
+}
+
+// ValidateEvent refuses an event without an id or kind, or with text the
+// rules refuse.
+func (r Rules) ValidateEvent(e Event) error {
+	if e.ID == "" {
+		return Invalid("event id is empty")
+	}
+	if e.Kind == "" {
+		return Invalid("event kind is empty")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"id", e.ID}, {"kind", e.Kind}, {"platform", e.Platform}, {"workspace", e.Workspace},
+		{"channel", e.Channel}, {"thread", e.Thread}, {"user", e.User}, {"question", e.Question}, {"ref", e.Ref},
+	} {
+		if err := r.CheckText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return r.CheckTexts("document ids", e.DocIDs)
+}
+
+// ValidateLock refuses the arguments of Locks.TryLock that no lease can
+// have: an empty name or owner, a ttl that is not positive, or text the
+// rules refuse.
+func (r Rules) ValidateLock(name, owner string, ttl time.Duration) error {
+	switch {
+	case name == "":
+		return Invalid("lock name is empty")
+	case owner == "":
+		return Invalid("lock owner is empty")
+	case ttl <= 0:
+		return Invalid("lease ttl %s is not positive", ttl)
+	}
+	return errors.Join(r.CheckText("lock name", name), r.CheckText("lock owner", owner))
+}
+
+// CheckVector refuses missing and non-finite vectors: every chunk needs
+// one, and a NaN would poison every similarity it takes part in.
+func CheckVector(v []float32) error {
+	if err := vectorFault(v); err != nil {
+		return Invalid("%v", err)
+	}
+	return nil
+}
+
+// vectorFault says what is wrong with v, for callers that add where v
+// came from.
+func vectorFault(v []float32) error {
+	if len(v) == 0 {
+		return errors.New("vector is empty")
+	}
+	for i, f := range v {
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+			return fmt.Errorf("vector element %d is %v", i, f)
+		}
+	}
+	return nil
+}
+
+// CheckDimension refuses vectors of dimension dim for a store that holds
+// vectors of dimension have. Either being 0 means not known yet, which
+// refuses nothing.
+func CheckDimension(dim, have int) error {
+	if dim != 0 && have != 0 && dim != have {
+		return Invalid("vectors have dimension %d, the store holds %d", dim, have)
+	}
+	return nil
+}
+
+// ValidateLexicalQuery refuses a query with neither text nor terms, and a
+// negative result count. A query whose text analysed to no terms (only
+// stop words, say) is valid: it matches nothing.
+func ValidateLexicalQuery(q LexicalQuery, k int) error {
+	if strings.TrimSpace(q.Text) == "" && len(q.Terms) == 0 {
+		return Invalid("empty query")
+	}
+	return checkResultCount(k)
+}
+
+// ValidateVectorQuery refuses a query vector CheckVector refuses, and a
+// negative result count.
+func ValidateVectorQuery(v []float32, k int) error {
+	if err := CheckVector(v); err != nil {
+		return err
+	}
+	return checkResultCount(k)
+}
+
+func checkResultCount(k int) error {
+	if k < 0 {
+		return Invalid("negative result count %d", k)
+	}
+	return nil
+}
+
+// ValidateEventFilter refuses a negative limit.
+func ValidateEventFilter(f EventFilter) error {
+	if f.Limit < 0 {
+		return Invalid("negative limit %d", f.Limit)
+	}
+	return nil
+}
