@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/store"
 )
@@ -90,7 +91,7 @@ func (s *Service) CheckQuestion(q string) error {
 		return ErrInvalidText
 	case len(q) > s.maxBytes:
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrQuestionTooLong, len(q), s.maxBytes)
-	case len(analyzeWords(q)) == 0:
+	case len(analyze.Words(q)) == 0:
 		return ErrEmptyQuestion
 	}
 	return nil

@@ -291,5 +291,3 @@ func cosine(a, b []float32) float64 {
 	}
 	return dot / math.Sqrt(na*nb)
 }
-
-func analyzeWords(s string) []string { return analyze.Words(s) }
