@@ -134,7 +134,7 @@ func (b *Bot) askError(ctx context.Context, msg Message, err error) Reply {
 	case errors.Is(err, knowledge.ErrEmptyQuestion):
 		return Reply{Text: "Ask me a question about the knowledge base, for example: *How do I request parental leave?* Type `help` to see what I can do."}
 	case errors.Is(err, knowledge.ErrQuestionTooLong):
-		return Reply{Text: fmt.Sprintf("That question is too long for me (%d characters). Please ask it in a sentence or two.", len([]rune(msg.Text)))}
+		return Reply{Text: fmt.Sprintf("That question is too long for me (%d bytes). Please ask it in a sentence or two.", len(msg.Text))}
 	case errors.Is(err, knowledge.ErrInvalidText):
 		return Reply{Text: "I couldn't read that message: it isn't valid text. Please type your question again."}
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
@@ -218,7 +218,7 @@ func loggable(q string) string {
 	if len(q) <= maxLoggedQuestion {
 		return q
 	}
-	cut := maxLoggedQuestion
+	cut := maxLoggedQuestion - len("…")
 	for cut > 0 && !utf8.RuneStart(q[cut]) {
 		cut--
 	}

@@ -199,6 +199,11 @@ func compose(question string, passages []Passage, threshold float64) Answer {
 		}
 		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(c.text), n)
 	}
+	if len(chosen) == 0 {
+		// No sentence of the sources shares a word with the question:
+		// nothing to quote, so nothing to claim.
+		return Answer{Question: question, Confidence: ans.Confidence, Text: NoAnswerText}
+	}
 	ans.Text = b.String()
 	return ans
 }

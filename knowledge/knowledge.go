@@ -37,6 +37,9 @@ type Options struct {
 	MaxQuestionBytes int
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
+	// IngestLease is how long the ingest lock outlives a crashed ingest; a
+	// running ingest renews it every third of that. Default 30 s.
+	IngestLease time.Duration
 }
 
 // Service is the knowledge capability.
@@ -47,6 +50,7 @@ type Service struct {
 	maxBytes  int
 	now       func() time.Time
 	ranking   ranking
+	lease     time.Duration
 }
 
 // New returns a Service over st.
@@ -58,6 +62,10 @@ func New(st Store, opts Options) *Service {
 		maxBytes:  opts.MaxQuestionBytes,
 		now:       opts.Clock,
 		ranking:   defaultRanking,
+		lease:     opts.IngestLease,
+	}
+	if s.lease <= 0 {
+		s.lease = defaultIngestLease
 	}
 	if s.embedder == nil {
 		s.embedder = embed.NewHashed(0)
@@ -73,9 +81,6 @@ func New(st Store, opts Options) *Service {
 	}
 	return s
 }
-
-// Embedder is the embedder in use.
-func (s *Service) Embedder() embed.Embedder { return s.embedder }
 
 // Errors about a question, worded for the person who asked it.
 var (

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"iter"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,9 +56,9 @@ type Progress interface {
 	Warn(path string, err error)
 }
 
-// ingestLockTTL bounds how long a crashed ingest blocks the next one; a
-// running ingest renews its lease well before that.
-const ingestLockTTL = 30 * time.Second
+// defaultIngestLease bounds how long a crashed ingest blocks the next one;
+// a running ingest renews its lease well before that.
+const defaultIngestLease = 30 * time.Second
 
 // Ingest loads files and folders into a collection, incrementally: files
 // whose content hash is unchanged are skipped, changed ones are replaced
@@ -79,7 +80,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 			return sum, err // *fs.PathError: names the path, wraps the cause
 		}
 	}
-	release, err := s.lock(ctx, req.Owner)
+	ctx, release, err := s.lock(ctx, req.Owner)
 	if err != nil {
 		return sum, err
 	}
@@ -107,8 +108,8 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 
 	seen := make(map[string]bool)
 	err = ingest.Walk(req.Paths, ingest.WalkOptions{}, func(f ingest.File) error {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return context.Cause(ctx) // ErrLeaseLost, or the caller's cancellation
 		}
 		source := sourceName(f.Path)
 		seen[source] = true
@@ -177,8 +178,11 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	return sum, nil
 }
 
-// lock takes the ingest lock and keeps renewing it until released.
-func (s *Service) lock(ctx context.Context, owner string) (func(), error) {
+// lock takes the ingest lock and keeps renewing it until released. The
+// returned context is cancelled, with ErrLeaseLost as its cause, when the
+// lease could not be renewed before it expired: another ingest may have
+// taken it, and this one must stop writing.
+func (s *Service) lock(ctx context.Context, owner string) (context.Context, func(), error) {
 	if owner == "" {
 		host, _ := os.Hostname()
 		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
@@ -187,37 +191,51 @@ func (s *Service) lock(ctx context.Context, owner string) (func(), error) {
 	// holder name of its own: two ingests in one process must still
 	// exclude each other.
 	owner += "/" + rand.Text()[:8]
-	release, err := s.store.TryLock(ctx, "ingest", owner, ingestLockTTL)
+	release, err := s.store.TryLock(ctx, "ingest", owner, s.lease)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	leased, cancel := context.WithCancelCause(ctx)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(ingestLockTTL / 3)
+		t := time.NewTicker(s.lease / 3)
 		defer t.Stop()
+		renewed := s.now()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-t.C:
 				// Taking a lock one already holds extends its lease.
-				if r, err := s.store.TryLock(context.WithoutCancel(ctx), "ingest", owner, ingestLockTTL); err == nil {
-					release = r
+				r, err := s.store.TryLock(context.WithoutCancel(ctx), "ingest", owner, s.lease)
+				if err == nil {
+					release, renewed = r, s.now()
+					continue
+				}
+				if errors.Is(err, store.ErrLocked) || s.now().Sub(renewed) >= s.lease {
+					cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
+					return
 				}
 			}
 		}
 	}()
-	return func() {
+	return leased, func() {
 		close(stop)
 		<-done
+		cancel(nil)
 		_ = release(context.WithoutCancel(ctx))
 	}, nil
 }
 
-// AddDocument chunks are analysed, embedded and stored as doc, replacing any
-// previous version atomically. It returns the number of chunks written.
+// ErrLeaseLost means an ingest stopped because its lock could not be
+// renewed in time; documents it had finished are stored, the rest are not.
+var ErrLeaseLost = errors.New("the ingest lock was lost")
+
+// AddDocument analyses and embeds pieces and stores them as doc's chunks,
+// replacing any previous version atomically. It returns the number of
+// chunks written.
 func (s *Service) AddDocument(ctx context.Context, doc store.Document, pieces []ingest.Piece) (int, error) {
 	chunks, err := s.prepareChunks(ctx, doc, pieces)
 	if err != nil {
@@ -270,25 +288,23 @@ func contentHash(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// sourceName is how a file is cited: relative to the working directory
-// when inside it, absolute otherwise, with forward slashes.
+// sourceName is a file's identity and how it is cited: its absolute path
+// with forward slashes. Absolute, so that the same file ingested from two
+// working directories is one document, and so that pruning one folder can
+// never match documents from another.
 func sourceName(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return filepath.ToSlash(path)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
-			return filepath.ToSlash(rel)
-		}
+		return filepath.ToSlash(filepath.Clean(path))
 	}
 	return filepath.ToSlash(abs)
 }
 
+// underAny reports whether source lies at or below one of paths.
 func underAny(source string, paths []string) bool {
 	for _, p := range paths {
 		root := sourceName(p)
-		if source == root || strings.HasPrefix(source, strings.TrimSuffix(root, "/")+"/") || root == "." {
+		if source == root || strings.HasPrefix(source, strings.TrimSuffix(root, "/")+"/") {
 			return true
 		}
 	}
@@ -319,7 +335,7 @@ func (s *Service) IngestFS(ctx context.Context, fsys fs.FS, collection, prefix s
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		source := prefix + "/" + filepath.Base(path)
+		source := pathpkg.Join(prefix, path)
 		doc := store.Document{
 			ID: DocumentID(collection, source), Collection: collection, Source: source,
 			Title: parsed.Title, Tags: parsed.Tags, Owner: parsed.Owner,
@@ -352,7 +368,10 @@ const pipelineDepth = 8
 // It stops at the first error and returns the number of chunks written.
 func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done func(Pending, int)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	workerDone := make(chan struct{})
+	// The worker runs the caller's iterator; it must have stopped before
+	// this returns, or it could still be reading what the caller frees.
+	defer func() { cancel(); <-workerDone }()
 	type prepared struct {
 		p      Pending
 		chunks []store.Chunk
@@ -360,6 +379,7 @@ func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done
 	}
 	ready := make(chan prepared, pipelineDepth)
 	go func() {
+		defer close(workerDone)
 		defer close(ready)
 		for p := range docs {
 			chunks, err := s.prepareChunks(ctx, p.Doc, p.Pieces)

@@ -3,6 +3,7 @@ package knowledge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -533,5 +534,76 @@ func TestIngestFSLoadsHandbook(t *testing.T) {
 	}
 	if src := ans.Citations[0].Source; !strings.HasPrefix(src, "handbook/") {
 		t.Errorf("citation source %q, want handbook/NAME", src)
+	}
+}
+
+// Pruning "." from one folder must not remove documents ingested from
+// another folder, nor can the same file become two documents by being
+// ingested from two working directories.
+func TestPruneOfWorkingDirectoryKeepsOtherFolders(t *testing.T) {
+	// t.Chdir: not parallel.
+	svc, st := newService(t, knowledge.Options{})
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeFiles(t, a, map[string]string{"leave.md": "# Leave\n\nAnnual leave is 27 days."})
+	writeFiles(t, b, map[string]string{"vpn.md": "# VPN\n\nRun tunnelwise doctor when the VPN drops."})
+
+	ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{b}})
+	t.Chdir(a)
+	sum := ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{"."}, Prune: true})
+	if sum.Added != 1 || sum.Removed != 0 {
+		t.Fatalf("prune of . from %s: %+v, want 1 added and nothing removed", a, sum)
+	}
+	t.Chdir(root)
+	sum = ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{"a"}})
+	if sum.Unchanged != 1 || sum.Added != 0 {
+		t.Fatalf("the same file from another directory: %+v, want 1 unchanged", sum)
+	}
+	got := sources(t, st, knowledge.DefaultCollection)
+	want := []string{filepath.ToSlash(filepath.Join(a, "leave.md")), filepath.ToSlash(filepath.Join(b, "vpn.md"))}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sources %q, want %q", got, want)
+	}
+}
+
+// stealingStore hands the ingest lock to someone else after the first
+// take, as if this process had stalled past its lease.
+type stealingStore struct {
+	*sqlite.Store
+	takes int
+}
+
+func (s *stealingStore) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (func(context.Context) error, error) {
+	s.takes++
+	if s.takes > 1 {
+		return nil, fmt.Errorf("%w: %s held by thief until later", store.ErrLocked, name)
+	}
+	return s.Store.TryLock(ctx, name, owner, ttl)
+}
+
+// An ingest whose lease is taken over stops writing instead of running on
+// beside the new holder.
+func TestIngestStopsWhenItsLeaseIsLost(t *testing.T) {
+	st := &stealingStore{Store: newStore(t)}
+	svc := knowledge.New(st, knowledge.Options{IngestLease: 30 * time.Millisecond})
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 400 {
+		files[fmt.Sprintf("doc%03d.md", i)] = fmt.Sprintf("# Topic %d\n\n%s", i, strings.Repeat(fmt.Sprintf("Sentence about subject%d. ", i), 40))
+	}
+	writeFiles(t, dir, files)
+	sum, err := svc.Ingest(t.Context(), knowledge.IngestRequest{Paths: []string{dir}}, nil)
+	if !errors.Is(err, knowledge.ErrLeaseLost) {
+		t.Fatalf("ingest after losing its lease: %+v, %v; want ErrLeaseLost", sum, err)
+	}
+	if sum.Added >= 400 {
+		t.Fatalf("all %d documents written after the lease was lost", sum.Added)
+	}
+	stats, err := st.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Documents != sum.Added {
+		t.Fatalf("store holds %d documents, summary says %d added", stats.Documents, sum.Added)
 	}
 }

@@ -52,7 +52,7 @@ const (
 )
 
 // Search returns up to k passages for query, best first: lexical and vector
-// results fused by weighted reciprocal rank, near-duplicates collapsed, and
+// results fused by their weighted, rescaled scores, near-duplicates collapsed, and
 // further chunks of one document ranked below other documents.
 func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, error) {
 	if k <= 0 {

@@ -1,7 +1,7 @@
 // Package store defines what Lore keeps and the narrow, domain-grouped
 // interfaces through which the rest of the code reaches it.
 //
-// Backends live in sub-packages (store/sqlite, later store/postgres) and all
+// Backends live in sub-packages (store/sqlite, store/postgres) and all
 // of them run the conformance suite in store/storetest, so that behaviour is
 // the same whichever database an operator picks.
 package store
@@ -125,6 +125,18 @@ type TermStats struct {
 	Chunks  int            // chunks in the store
 	DocFreq map[string]int // chunks containing each term; absent terms are 0
 }
+
+// BM25 parameters shared by every backend's lexical search, so that the same
+// corpus ranks the same way whichever database holds it. k1 and b follow
+// the values that do best on short passages in the BEIR benchmarks;
+// PhraseWeight scales a phrase (two adjacent words joined by "_") found in a
+// chunk against the BM25 weight of its more common word. Both were tuned
+// with lore eval on SciFact's training queries (docs/benchmarks.md).
+const (
+	BM25K1       = 0.9
+	BM25B        = 0.4
+	PhraseWeight = 0.35
+)
 
 // Event kinds recorded in the engagement log.
 const (

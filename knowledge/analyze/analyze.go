@@ -8,6 +8,7 @@ package analyze
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -108,8 +109,15 @@ much many am is are was were has have had there here any some about also just li
 }()
 
 // stemCache memoises stems: the stemmer dominates analysis time and the
-// vocabulary of a knowledge base is small compared to its word count.
-var stemCache sync.Map
+// vocabulary of a knowledge base is small compared to its word count. It
+// stops growing at maxCachedStems words, so that a stream of odd tokens
+// from chat (pasted logs, identifiers) cannot grow the heap without bound.
+var (
+	stemCache   sync.Map
+	cachedStems atomic.Int64
+)
+
+const maxCachedStems = 1 << 18
 
 const maxStemmedLen = 40
 
@@ -123,15 +131,19 @@ func Stem(word string) string {
 		return s.(string)
 	}
 	s := english.Stem(word, false)
-	stemCache.Store(strings.Clone(word), s)
+	if cachedStems.Load() < maxCachedStems {
+		if _, loaded := stemCache.LoadOrStore(strings.Clone(word), s); !loaded {
+			cachedStems.Add(1)
+		}
+	}
 	return s
 }
 
 // IsStopWord reports whether a lower-cased word carries too little meaning
 // to index. The list is deliberately short (Lucene's English set): words
 // like "not", "can" or "must" decide what a policy says, and lore eval
-// scores drop when they are removed. Besides the usual function words, the list holds the filler of
-// chat questions ("can I get", "how much", "please tell me").
+// scores drop when they are removed. The filler of chat questions is
+// dropped from queries only (see QueryTerms).
 func IsStopWord(word string) bool {
 	_, ok := stopWords[word]
 	return ok

@@ -1,8 +1,8 @@
 // Package embed turns text into vectors for similarity search.
 //
 // Embedders sit behind one interface so that the offline default and a
-// model served over an API are interchangeable. Every vector records, in the
-// store, the Name of the embedder that produced it.
+// model served over an API are interchangeable. Vectors are comparable only
+// when they come from the same embedder (Name) and dimension.
 package embed
 
 import (
@@ -16,9 +16,8 @@ import (
 type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 	Dimensions() int
-	// Name identifies the embedder and its model, e.g. "hashed-v1" or
-	// "openai/text-embedding-3-small"; with Dimensions it says which
-	// vectors are comparable.
+	// Name identifies the embedder and its model, e.g. "hashed-v1"; with
+	// Dimensions it says which vectors are comparable.
 	Name() string
 }
 

@@ -25,20 +25,9 @@ import (
 	"github.com/lorehq/lore/store"
 )
 
-// BM25 parameters. k1 and b follow the values that do best on short
-// passages in the BEIR benchmarks (Anserini's defaults), confirmed on
-// SciFact's training queries by lore eval.
-const (
-	defaultK1 = 0.9
-	defaultB  = 0.4
-)
-
-// PhraseWeight scales the score of a phrase (two adjacent words joined by
-// "_", see analyze.Terms) relative to a single word. Phrases sharpen
-// matches on names like "minimum wage", but counted in full they drown the
-// single words; the value was tuned with lore eval on SciFact's training
-// queries.
-const PhraseWeight = 0.35
+// PhraseWeight is store.PhraseWeight: phrases sharpen matches on names
+// like "minimum wage", but counted in full they drown the single words.
+const PhraseWeight = store.PhraseWeight
 
 // phraseCandidates is how many of the best single-word matches per result
 // asked for are re-scored with phrases.
@@ -77,11 +66,10 @@ type Index struct {
 	alive  int
 	dead   int
 
-	termIDs   map[string]uint32
-	termNames []string
-	postings  [][]posting // by term id
-	docFreq   []int32     // live documents per term
-	totalLen  int64       // sum of live slot lengths
+	termIDs  map[string]uint32
+	postings [][]posting // by term id
+	docFreq  []int32     // live documents per term
+	totalLen int64       // sum of live slot lengths
 
 	vecs vectorRows // by slot
 
@@ -109,20 +97,13 @@ type posting struct {
 func New(dim int) *Index {
 	ix := &Index{
 		dim:     dim,
-		k1:      defaultK1,
-		b:       defaultB,
+		k1:      store.BM25K1,
+		b:       store.BM25B,
 		slotOf:  make(map[int64]uint32),
 		termIDs: make(map[string]uint32),
 	}
 	ix.vecs = newVectorRows(dim)
 	return ix
-}
-
-// Dim is the vector dimension, or 0 when no vector has been added yet.
-func (ix *Index) Dim() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.dim
 }
 
 // Len is the number of chunks indexed.
@@ -317,7 +298,8 @@ func (ix *Index) DocFreqs(terms []string) (map[string]int, int) {
 // A term repeated in the query counts once per repetition. Phrases in
 // terms re-score the best single-word matches, in the manner of BM25 with
 // term proximity: a phrase found in a chunk adds PhraseWeight times the
-// BM25 weight of its rarer word.
+// BM25 weight of its more common word (the smaller idf), so a phrase never
+// outweighs the words it is made of.
 func (ix *Index) SearchLexical(terms []string, k int) []store.Hit {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -440,6 +422,7 @@ func (ix *Index) getScratch() *scratch {
 // topK returns the k best-scoring slots among cands, best first, with ties
 // broken by slot order so results are deterministic.
 func topK(cands []uint32, scores []float32, k int, hit func(uint32) store.Hit) []store.Hit {
+	k = min(k, len(cands)) // a huge k must not size the heap
 	h := make(minHeap, 0, k)
 	for _, s := range cands {
 		sc := scores[s]

@@ -11,14 +11,14 @@ import (
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/lorehq/lore/store"
-	"github.com/lorehq/lore/store/memindex"
 )
 
-// BM25 and phrase parameters: store/memindex's, so that both backends
-// rank alike (TestLexicalMatchesSQLite compares the two).
+// BM25 and phrase parameters are the store package's, shared with the
+// SQLite store's index so that both backends rank alike
+// (TestLexicalMatchesSQLite compares the two).
 const (
-	bm25K1 = 0.9
-	bm25B  = 0.4
+	bm25K1 = store.BM25K1
+	bm25B  = store.BM25B
 	// A query with phrases re-scores this many of the best word matches
 	// per result asked for, and at least minPhraseCandidates.
 	phraseCandidates    = 10
@@ -33,7 +33,7 @@ const (
 //     count words only, words no chunk holds are ignored;
 //   - the best $3 chunks by that score (ties to the older chunk) are
 //     re-scored with the query's phrases ($2, "a_b"): a phrase whose two
-//     words are known adds $4 (memindex.PhraseWeight) times the smaller idf
+//     words are known adds $4 (store.PhraseWeight) times the smaller idf
 //     of its words, in BM25's saturation by the phrase's frequency in the
 //     chunk;
 //   - the best $5 of those are returned.
@@ -107,7 +107,7 @@ func (s *Store) SearchLexical(ctx context.Context, q store.LexicalQuery, k int) 
 	if len(phrases) > 0 {
 		cands = max(k*phraseCandidates, minPhraseCandidates)
 	}
-	rows, err := s.pool.Query(ctx, lexicalQuery, words, phrases, cands, memindex.PhraseWeight, k, bm25K1, bm25B)
+	rows, err := s.pool.Query(ctx, lexicalQuery, words, phrases, cands, store.PhraseWeight, k, bm25K1, bm25B)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

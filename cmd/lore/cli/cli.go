@@ -190,7 +190,8 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	}
 	path, ok := sqlite.ParseURL(url)
 	if !ok {
-		return nil, usageErrorf("unrecognised database %q: use sqlite:PATH or a path ending in .db", url)
+		// The value is not echoed: a mistyped URL may carry a password.
+		return nil, usageErrorf("unrecognised database URL: use sqlite:PATH, a path ending in .db, or postgres://...")
 	}
 	// Writes by other processes (a concurrent ingest) reach searches within
 	// searchFreshness; this process's own writes at once.

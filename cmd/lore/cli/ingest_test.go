@@ -358,9 +358,10 @@ func TestConcurrentIngestIsRefused(t *testing.T) {
 	db.run(t, "ask", "which report covers sales of widget model 17 in region 4?").wantCode(t, cli.ExitOK)
 }
 
-// Files inside the working directory are cited relative to it, however
-// the path was spelled, so re-ingest and --prune match them up.
-func TestIngestCitesRelativeToWorkingDirectory(t *testing.T) {
+// A file is one document, cited by its absolute path, however the path
+// was spelled and from whichever directory, so re-ingest and --prune match
+// it up.
+func TestIngestIdentifiesFilesByAbsolutePath(t *testing.T) {
 	// t.Chdir: not parallel.
 	corpus := copyCorpus(t)
 	work := filepath.Dir(corpus)
@@ -375,8 +376,9 @@ func TestIngestCitesRelativeToWorkingDirectory(t *testing.T) {
 	}
 	ask := run(t, "ask", "--json", vpnQuestion, flag)
 	ask.wantCode(t, cli.ExitOK)
-	if a := decodeAsk(t, ask.out); len(a.Citations) == 0 || a.Citations[0].Source != "corpus/vpn.html" {
-		t.Errorf("citations %+v, want the source corpus/vpn.html", a.Citations)
+	wantSource := filepath.ToSlash(filepath.Join(corpus, "vpn.html"))
+	if a := decodeAsk(t, ask.out); len(a.Citations) == 0 || a.Citations[0].Source != wantSource {
+		t.Errorf("citations %+v, want the source %s", a.Citations, wantSource)
 	}
 
 	for _, spelling := range []string{"./corpus/", corpus, filepath.Join(corpus, "leave.md")} {
