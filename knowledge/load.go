@@ -12,7 +12,9 @@ import (
 	"os"
 	pathpkg "path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lorehq/lore/knowledge/analyze"
@@ -192,6 +194,15 @@ func (s *Service) lock(ctx context.Context, owner string) (context.Context, func
 	// exclude each other.
 	owner += "/" + rand.Text()[:8]
 	release, err := s.store.TryLock(ctx, "ingest", owner, s.lease)
+	var held *store.LockHeldError
+	if errors.As(err, &held) && deadHereHolder(held.Holder) {
+		// A killed ingest on this machine left its lease behind; the
+		// re-run takes over instead of waiting for it to expire.
+		if err := s.store.BreakLock(ctx, "ingest", held.Holder); err != nil {
+			return nil, nil, err
+		}
+		release, err = s.store.TryLock(ctx, "ingest", owner, s.lease)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -227,6 +238,31 @@ func (s *Service) lock(ctx context.Context, owner string) (context.Context, func
 		cancel(nil)
 		_ = release(context.WithoutCancel(ctx))
 	}, nil
+}
+
+// deadHereHolder reports whether a lock holder named "host:pid/..." is a
+// process of this machine that no longer runs.
+func deadHereHolder(holder string) bool {
+	hostPID, _, _ := strings.Cut(holder, "/")
+	host, pidText, ok := strings.Cut(hostPID, ":")
+	if !ok {
+		return false
+	}
+	if me, err := os.Hostname(); err != nil || me != host {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	// Signal 0 checks that the process exists without touching it; EPERM
+	// means it exists but belongs to someone else.
+	err = p.Signal(syscall.Signal(0))
+	return err != nil && !errors.Is(err, syscall.EPERM)
 }
 
 // ErrLeaseLost means an ingest stopped because its lock could not be

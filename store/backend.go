@@ -17,8 +17,23 @@ func Invalid(format string, args ...any) error {
 // LockHeld returns the error of a TryLock refused because holder has the
 // lease on the lock name until the given time. It wraps ErrLocked.
 func LockHeld(name, holder string, until time.Time) error {
-	return fmt.Errorf("%w: %s held by %s until %s", ErrLocked, name, holder, until.UTC().Format(time.RFC3339))
+	return &LockHeldError{Name: name, Holder: holder, Until: until}
 }
+
+// LockHeldError says who holds a lock a TryLock could not take, so that a
+// caller can tell a live holder from one it knows to be dead.
+type LockHeldError struct {
+	Name   string
+	Holder string
+	Until  time.Time
+}
+
+func (e *LockHeldError) Error() string {
+	return fmt.Sprintf("%v: %s held by %s until %s", ErrLocked, e.Name, e.Holder, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) hold.
+func (e *LockHeldError) Unwrap() error { return ErrLocked }
 
 // ChunksInOrder returns the views of byID in the order of ids, as
 // Search.Chunks promises: ids missing from byID are omitted, and an id

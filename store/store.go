@@ -197,6 +197,10 @@ type Locks interface {
 	// so that a crashed holder does not block others forever; taking a
 	// lock one already holds (same owner) renews the lease.
 	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (release func(context.Context) error, err error)
+	// BreakLock removes the named lease if holder still has it, whatever
+	// its expiry: for a holder known to be dead (a process killed on this
+	// machine), so that the work can resume before the lease runs out.
+	BreakLock(ctx context.Context, name, holder string) error
 }
 
 // Store is everything a Lore process needs from its database.

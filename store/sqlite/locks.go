@@ -69,3 +69,15 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 	}
 	return release, nil
 }
+
+// BreakLock removes the named lease if holder still has it.
+func (s *Store) BreakLock(ctx context.Context, name, holder string) error {
+	op := fmt.Sprintf("break lock %q", name)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if _, err := s.wdb.ExecContext(ctx, "DELETE FROM locks WHERE name = ? AND owner = ?", name, holder); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}

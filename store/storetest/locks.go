@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ var lockCases = []testCase{
 	{"StaleReleaseKeepsNewHolder", testLockStaleRelease},
 	{"NamesAreIndependent", testLockNames},
 	{"HolderRenews", testLockRenew},
+	{"BreakRemovesOnlyThatHolder", testLockBreak},
 }
 
 var lifecycleCases = []testCase{
@@ -103,6 +105,25 @@ func testLockRenew(t *testing.T, s store.Store) {
 	wantLocked(t, s, "ingest", "host-b:202", "host-a:101")
 	if err := release(t.Context()); err != nil {
 		t.Fatalf("release after renewal: %v", err)
+	}
+	mustLock(t, s, "ingest", "host-b:202", time.Minute)
+}
+
+// A lease whose holder is known to be dead can be broken before it
+// expires; breaking names the holder, so a lease taken since is kept.
+func testLockBreak(t *testing.T, s store.Store) {
+	mustLock(t, s, "ingest", "host-a:101", time.Minute)
+	if err := s.BreakLock(t.Context(), "ingest", "host-z:999"); err != nil {
+		t.Fatalf("break for another holder: %v", err)
+	}
+	wantLocked(t, s, "ingest", "host-b:202", "host-a:101")
+	_, err := s.TryLock(t.Context(), "ingest", "host-b:202", time.Minute)
+	var held *store.LockHeldError
+	if !errors.As(err, &held) || held.Holder != "host-a:101" || held.Name != "ingest" {
+		t.Fatalf("refusal %v does not name the holder as a LockHeldError", err)
+	}
+	if err := s.BreakLock(t.Context(), "ingest", "host-a:101"); err != nil {
+		t.Fatalf("break: %v", err)
 	}
 	mustLock(t, s, "ingest", "host-b:202", time.Minute)
 }
