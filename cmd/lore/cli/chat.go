@@ -16,6 +16,7 @@ import (
 
 func (a *app) chatCommand() *cobra.Command {
 	var user, channel string
+	var noSample bool
 	cmd := &cobra.Command{
 		Use:   "chat",
 		Short: "Chat with Lore in the terminal",
@@ -53,7 +54,7 @@ base, the bundled sample handbook is loaded first.`,
 			if err != nil {
 				return err
 			}
-			if stats.Documents == 0 {
+			if stats.Documents == 0 && !noSample {
 				docs, _ := fs.Sub(handbook.Docs, "docs")
 				fmt.Fprintln(a.io.Err, "The knowledge base is empty: loading the sample handbook...")
 				sum, err := svc.knowledge.IngestFS(ctx, docs, "handbook", "handbook")
@@ -67,5 +68,6 @@ base, the bundled sample handbook is loaded first.`,
 	}
 	cmd.Flags().StringVar(&user, "user", "", "who you are in the chat (default $USER)")
 	cmd.Flags().StringVar(&channel, "channel", "general", "channel to start in")
+	cmd.Flags().BoolVar(&noSample, "no-sample", false, "do not load the sample handbook into an empty knowledge base")
 	return cmd
 }

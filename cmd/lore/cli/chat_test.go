@@ -96,6 +96,24 @@ func TestChatKeepsCuratedContent(t *testing.T) {
 	}
 }
 
+// With --no-sample an empty knowledge base stays empty: a production
+// database must not receive the fictional handbook by accident.
+func TestChatNoSampleKeepsAnEmptyBaseEmpty(t *testing.T) {
+	chatHome(t)
+	db := newDB(t)
+	r := runWithInput(t, strings.NewReader(leaveQuestion+"\nexit\n"), "chat", "--no-sample", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.err, "sample handbook") {
+		t.Errorf("the handbook was loaded despite --no-sample:\n%s", r.err)
+	}
+	if c := db.counts(t); c.documents != 0 {
+		t.Errorf("%d documents after chat --no-sample, want 0", c.documents)
+	}
+	if !strings.Contains(r.out, "couldn't find an answer") {
+		t.Errorf("an empty knowledge base should say it has no answer:\n%s", r.out)
+	}
+}
+
 // A bad --user or --channel is bad input: exit 2, before anything is
 // written.
 func TestChatBadFlagsExitTwo(t *testing.T) {
