@@ -367,3 +367,11 @@ func isUnavailable(err error) bool {
 	// The pool's own error once it is closed.
 	return errors.Is(err, puddle.ErrClosedPool)
 }
+
+// Pool is the store's connection pool, for components that share the
+// database, such as the job queue (store/queue).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Schema is the schema Lore's tables live in (the connections' current
+// schema), for components that keep their tables beside them.
+func (s *Store) Schema() string { return s.schema }

@@ -21,6 +21,7 @@ import (
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
+	"github.com/lorehq/lore/store/queue"
 	"github.com/lorehq/lore/store/sqlite"
 )
 
@@ -185,6 +186,13 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if a.migrate {
+			// The job queue's tables live beside Lore's and migrate with them.
+			if err := queue.Migrate(ctx, st.Pool(), st.Schema()); err != nil {
+				st.Close()
+				return nil, err
+			}
 		}
 		return st, nil
 	}

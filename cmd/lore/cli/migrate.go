@@ -10,9 +10,10 @@ func (a *app) migrateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring the database schema up to date",
-		Long: `Apply the embedded schema migrations that the database lacks. Safe to run
-from several replicas at once: PostgreSQL migrations run under an advisory
-lock. SQLite files are migrated whenever they are opened.`,
+		Long: `Apply the embedded schema migrations that the database lacks, and on
+PostgreSQL those of the job queue (River). Safe to run from several replicas
+at once: PostgreSQL migrations run under advisory locks. SQLite files are
+migrated whenever they are opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.migrate = true

@@ -61,6 +61,15 @@ func TestPostgresNeedsMigrateThenAnswers(t *testing.T) {
 	}
 	run(t, "migrate", db).wantCode(t, cli.ExitOK)
 	run(t, "migrate", db).wantCode(t, cli.ExitOK) // idempotent
+	conn, err := pgx.Connect(context.Background(), strings.TrimPrefix(db, "--db="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queueTable *string
+	if err := conn.QueryRow(context.Background(), "SELECT to_regclass('river_job')::text").Scan(&queueTable); err != nil || queueTable == nil {
+		t.Fatalf("lore migrate did not create the job queue's tables: %v", err)
+	}
+	conn.Close(context.Background())
 	run(t, "ingest", "testdata/corpus", db).wantCode(t, cli.ExitOK)
 	r = run(t, "ask", "--json", leaveQuestion, db)
 	r.wantCode(t, cli.ExitOK)
