@@ -22,39 +22,10 @@ import (
 
 // The tests run against the PostgreSQL named by LORE_TEST_DATABASE_URL,
 // each in a schema of its own that is dropped when it ends.
-const urlEnv = "LORE_TEST_DATABASE_URL"
-
-// testURL returns the database URL, skipping the test when none is set, or
-// failing it in CI, where a missing database must not pass as green.
-func testURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(urlEnv)
-	if u != "" {
-		return u
-	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("%s is not set, and CI must run the PostgreSQL tests: run `make postgres` and export the URL it prints", urlEnv)
-	}
-	tb.Skipf("%s is not set: run `make postgres`, then export %s=postgres://postgres@127.0.0.1:5432/lore_test?sslmode=disable to run the PostgreSQL tests",
-		urlEnv, urlEnv)
-	return ""
-}
-
-// withParams adds connection settings to a URL or key=value string.
-func withParams(base string, params map[string]string) string {
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for k, v := range params {
-		base += fmt.Sprintf(" %s=%s", k, v)
-	}
-	return base
-}
+var (
+	testURL    = storetest.PostgresURL
+	withParams = storetest.WithParams
+)
 
 var (
 	adminOnce sync.Once
@@ -71,7 +42,7 @@ func adminPool(tb testing.TB) *pgxpool.Pool {
 		admin, adminErr = pgxpool.New(context.Background(), withParams(u, map[string]string{"pool_max_conns": "4"}))
 	})
 	if adminErr != nil {
-		tb.Fatalf("connect to %s: %v", urlEnv, adminErr)
+		tb.Fatalf("connect to %s: %v", storetest.PostgresURLEnv, adminErr)
 	}
 	return admin
 }
@@ -152,7 +123,7 @@ func TestClockConformance(t *testing.T) {
 func TestMissingURL(t *testing.T) {
 	// Documents the behaviour without a database: skip locally, fail in
 	// CI. Only meaningful when the variable is unset.
-	if os.Getenv(urlEnv) != "" {
+	if os.Getenv(storetest.PostgresURLEnv) != "" {
 		t.Skip("a database is configured")
 	}
 	testURL(t)

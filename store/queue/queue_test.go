@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,43 +19,15 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/lorehq/lore/store/queue"
+	"github.com/lorehq/lore/store/storetest"
 )
 
 // The tests run against the PostgreSQL named by LORE_TEST_DATABASE_URL,
 // each in a schema of its own that is dropped when it ends.
-const urlEnv = "LORE_TEST_DATABASE_URL"
-
-// testURL returns the database URL, skipping the test when none is set, or
-// failing it in CI, where a missing database must not pass as green.
-func testURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(urlEnv)
-	if u != "" {
-		return u
-	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("%s is not set, and CI must run the PostgreSQL tests: run `make postgres` and export the URL it prints", urlEnv)
-	}
-	tb.Skipf("%s is not set: run `make postgres`, then export %s=postgres://postgres@127.0.0.1:5432/lore_test?sslmode=disable to run the PostgreSQL tests",
-		urlEnv, urlEnv)
-	return ""
-}
-
-// withParams adds connection settings to a URL or key=value string.
-func withParams(base string, params map[string]string) string {
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for k, v := range params {
-		base += fmt.Sprintf(" %s=%s", k, v)
-	}
-	return base
-}
+var (
+	testURL    = storetest.PostgresURL
+	withParams = storetest.WithParams
+)
 
 // openPool opens a pool on the test database, closed when the test ends.
 func openPool(tb testing.TB, appName string, maxConns int) *pgxpool.Pool {
@@ -68,7 +38,7 @@ func openPool(tb testing.TB, appName string, maxConns int) *pgxpool.Pool {
 	})
 	pool, err := pgxpool.New(context.Background(), u)
 	if err != nil {
-		tb.Fatalf("connect to %s: %v", urlEnv, err)
+		tb.Fatalf("connect to %s: %v", storetest.PostgresURLEnv, err)
 	}
 	tb.Cleanup(pool.Close)
 	return pool

@@ -3,14 +3,13 @@ package cli_test
 import (
 	"context"
 	"crypto/rand"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/store/storetest"
 )
 
 // postgresURL returns a database URL whose search path starts with a fresh
@@ -19,13 +18,7 @@ import (
 // must run.
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("LORE_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("LORE_TEST_DATABASE_URL is not set; CI must run the PostgreSQL tests (make test sets it)")
-		}
-		t.Skip("set LORE_TEST_DATABASE_URL (see `make postgres`) to run the PostgreSQL tests")
-	}
+	base := storetest.PostgresURL(t)
 	schema := "cli_" + strings.ToLower(rand.Text()[:10])
 	conn, err := pgx.Connect(context.Background(), base)
 	if err != nil {
@@ -43,14 +36,7 @@ func postgresURL(t *testing.T) string {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.WithParams(base, map[string]string{"search_path": schema + ",public"})
 }
 
 func TestPostgresNeedsMigrateThenAnswers(t *testing.T) {
