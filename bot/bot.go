@@ -93,6 +93,14 @@ func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 	return b.Ask(ctx, msg)
 }
 
+// HandleMessageStream is HandleMessage for adapters that can show a reply
+// while it is written: stream receives the text so far whenever it grows.
+// The returned Reply is final and complete either way; an answer that is not
+// streamed (the extractive path, commands) reaches stream not at all.
+func (b *Bot) HandleMessageStream(ctx context.Context, msg Message, stream StreamFunc) Reply {
+	return b.HandleMessage(ctx, msg)
+}
+
 // Ask answers msg.Text as a question, whatever its first word, and records
 // the question and the answer.
 func (b *Bot) Ask(ctx context.Context, msg Message) Reply {

@@ -65,3 +65,9 @@ type Button struct {
 	Label string
 	Value string
 }
+
+// StreamFunc receives a reply's text so far while it is being written, for
+// adapters that can show an answer as a language model produces it (the
+// shell prints it, Slack and Discord update a message). It is called from
+// the answering goroutine and must return quickly.
+type StreamFunc func(textSoFar string)
