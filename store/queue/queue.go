@@ -56,6 +56,7 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -68,6 +69,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // DefaultQueue is the queue jobs go to unless their InsertOpts name another.
@@ -196,6 +198,15 @@ func New(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if err := validateSchema(cfg.Schema); err != nil {
 		return nil, err
 	}
+	client, err := river.NewClient(riverpgxv5.New(pool), cfg.riverConfig())
+	if err != nil {
+		return nil, fmt.Errorf("new queue client: %w", err)
+	}
+	return client, nil
+}
+
+// riverConfig is cfg with the defaults described on Config applied.
+func (cfg Config) riverConfig() *river.Config {
 	queues := cfg.Queues
 	if queues == nil && cfg.Workers != nil {
 		queues = map[string]river.QueueConfig{DefaultQueue: {MaxWorkers: DefaultMaxWorkers}}
@@ -204,7 +215,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+	return &river.Config{
 		FetchCooldown:        cfg.FetchCooldown,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		ID:                   cfg.ID,
@@ -215,9 +226,21 @@ func New(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		Schema:               cfg.Schema,
 		Workers:              cfg.Workers,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("new queue client: %w", err)
 	}
-	return client, nil
 }
+
+// Client is what Lore uses of a River client, whichever database it runs
+// on: *river.Client[pgx.Tx] from New and *river.Client[*sql.Tx] from
+// NewSQLite both satisfy it.
+type Client interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+}
+
+var (
+	_ Client = (*river.Client[pgx.Tx])(nil)
+	_ Client = (*river.Client[*sql.Tx])(nil)
+)
