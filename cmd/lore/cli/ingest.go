@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +13,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/store/queue"
 )
 
 func (a *app) ingestCommand() *cobra.Command {
 	var collection string
-	var prune bool
+	var prune, queued bool
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
 		Short: "Load Markdown, text and HTML files or folders into the knowledge base",
@@ -24,7 +27,8 @@ func (a *app) ingestCommand() *cobra.Command {
 of them, into a collection. Re-ingest is incremental: unchanged files are
 skipped and changed ones replaced atomically. --prune removes documents whose
 file under the given paths is gone. Binary and oversized files are skipped
-with a warning.`,
+with a warning. --queue hands the work to the replicas running 'lore serve':
+the same request queued twice while the first is pending is queued once.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, p := range args {
@@ -37,6 +41,9 @@ with a warning.`,
 				return err
 			}
 			defer svc.Close()
+			if queued {
+				return a.queueIngest(cmd.Context(), svc, args, collection, prune)
+			}
 			progress := newIngestProgress(a.io.Err)
 			sum, err := svc.knowledge.Ingest(cmd.Context(), knowledge.IngestRequest{
 				Paths: args, Collection: collection, Prune: prune,
@@ -56,6 +63,7 @@ with a warning.`,
 	}
 	cmd.Flags().StringVar(&collection, "collection", "", "collection to load into (default \"default\")")
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove documents whose file under PATH no longer exists")
+	cmd.Flags().BoolVar(&queued, "queue", false, "queue the ingest as a background job for a 'lore serve' replica instead of running it here")
 	return cmd
 }
 
@@ -112,4 +120,27 @@ func (p *ingestProgress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
+}
+
+// queueIngest inserts an ingest job for the replicas running lore serve.
+func (a *app) queueIngest(ctx context.Context, svc *services, paths []string, collection string, prune bool) error {
+	args, err := jobs.NewIngestArgs(paths, collection, prune)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	q, err := a.openQueue(ctx, svc.store, queue.Config{})
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	res, err := q.Insert(ctx, args, nil)
+	if err != nil {
+		return fmt.Errorf("queue ingest: %w", err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		fmt.Fprintf(a.io.Out, "The same ingest is already queued as job %d (%s); not queued again.\n", res.Job.ID, res.Job.State)
+		return nil
+	}
+	fmt.Fprintf(a.io.Out, "Queued ingest job %d into %q; a replica running 'lore serve' will work it.\n", res.Job.ID, args.Collection)
+	return nil
 }

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/adapters/web"
+	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/store/queue"
+)
+
+// Shutdown bounds: how long answers and jobs in flight may take to finish
+// once Lore is asked to stop, before they are cancelled (a cancelled job is
+// made available again for another replica).
+const (
+	httpShutdownTimeout = 10 * time.Second
+	jobShutdownTimeout  = 30 * time.Second
+)
+
+type serveOptions struct {
+	listen      string
+	workersOnly bool
+	maxWorkers  int
+	syncs       []string
+	syncEvery   time.Duration
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run Lore: chat adapters, background job workers and health endpoints",
+		Long: `Run a Lore replica. It works background jobs (ingests queued with
+'lore ingest --queue', periodic source re-syncs) from the queue in the
+database, serves /healthz and /readyz over HTTP, and connects the chat
+adapters that are configured. Several replicas on one PostgreSQL database
+share the jobs: each is worked by exactly one replica, and each periodic job
+runs once per period between them all.
+
+--workers-only runs a replica that only works jobs, without chat adapters.
+--sync PATH[=COLLECTION] re-syncs a folder into a collection every
+--sync-every (with pruning), and once at start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz)")
+	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "only work background jobs; connect no chat adapter")
+	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs this replica works at once")
+	cmd.Flags().StringArrayVar(&o.syncs, "sync", nil, "re-sync this folder periodically, as PATH or PATH=COLLECTION (repeatable)")
+	cmd.Flags().DurationVar(&o.syncEvery, "sync-every", time.Hour, "interval of the --sync re-syncs")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, o serveOptions) error {
+	if o.maxWorkers <= 0 {
+		return usageErrorf("--max-workers must be positive")
+	}
+	var sources []jobs.Source
+	for _, s := range o.syncs {
+		path, collection, _ := strings.Cut(s, "=")
+		if path == "" {
+			return usageErrorf("--sync %q: want PATH or PATH=COLLECTION", s)
+		}
+		sources = append(sources, jobs.Source{Path: path, Collection: collection})
+	}
+	periodic, err := jobs.PeriodicSync(sources, o.syncEvery)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+
+	svc, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	id := replicaID()
+	workers := river.NewWorkers()
+	if err := jobs.Register(workers, &jobs.IngestWorker{Knowledge: svc.knowledge, Logger: a.log, Owner: id}); err != nil {
+		return err
+	}
+	q, err := a.openQueue(ctx, svc.store, queue.Config{
+		Workers:      workers,
+		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},
+		PeriodicJobs: periodic,
+		ID:           id,
+		// Ingest jobs run up to two hours; a job still marked running
+		// after that belongs to a dead replica.
+		RescueStuckJobsAfter: 3 * time.Hour,
+	})
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	// The queue's context is not ctx: on a signal, jobs in flight are given
+	// jobShutdownTimeout to finish rather than being cut at once.
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		return queueStartError(err)
+	}
+	var queueRunning atomic.Bool
+	queueRunning.Store(true)
+
+	health := web.NewHealth(0)
+	health.Add("store", svc.store.Ping)
+	health.Add("queue", func(context.Context) error {
+		if !queueRunning.Load() {
+			return errors.New("job queue stopped")
+		}
+		return nil
+	})
+	mux := http.NewServeMux()
+	health.Register(mux)
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		stopQueue(q)
+		return &exitError{code: ExitUsage, err: fmt.Errorf("listen on %s: %w", o.listen, err)}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	role := "chat adapters and job workers"
+	adapters := "no chat adapter is configured"
+	if o.workersOnly {
+		role, adapters = "job workers only", "chat adapters are off"
+	}
+	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz); %s; %d periodic sync(s); up to %d jobs at once\n",
+		role, ln.Addr(), adapters, len(periodic), o.maxWorkers)
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	fmt.Fprintln(a.io.Err, "lore: stopping: finishing answers and jobs in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	_ = srv.Shutdown(shutdownCtx)
+	cancel()
+	queueRunning.Store(false)
+	stopQueue(q)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+// stopQueue lets running jobs finish for jobShutdownTimeout, then cancels
+// them so that another replica takes them over.
+func stopQueue(q *jobQueue) {
+	ctx, cancel := context.WithTimeout(context.Background(), jobShutdownTimeout)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = q.StopAndCancel(cctx)
+	}
+}

@@ -1,0 +1,302 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in different
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a lore serve running in-process.
+type server struct {
+	base   string // http://host:port
+	stderr *syncBuffer
+	stop   func() int
+}
+
+var servingRE = regexp.MustCompile(`on (http://[0-9.:]+) `)
+
+// startServe runs lore serve with args until the test ends or stop is
+// called, and waits for it to listen.
+func startServe(t *testing.T, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{stderr: &syncBuffer{}}
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, append([]string{"serve", "--listen=127.0.0.1:0"}, args...),
+			cli.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: s.stderr})
+	}()
+	var once sync.Once
+	code := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(45 * time.Second):
+				t.Errorf("lore serve did not stop within 45 s:\n%s", s.stderr)
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := servingRE.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.base = m[1]
+			return s
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("lore serve exited with %d before listening:\n%s", c, s.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("lore serve did not start listening within 20 s:\n%s", s.stderr)
+	return nil
+}
+
+type readiness struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks"`
+}
+
+func (s *server) ready(t *testing.T) (int, readiness) {
+	t.Helper()
+	resp, err := http.Get(s.base + "/readyz")
+	if err != nil {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	defer resp.Body.Close()
+	var r readiness
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("/readyz body: %v", err)
+	}
+	return resp.StatusCode, r
+}
+
+// waitReady polls /readyz until it reports want or the timeout passes.
+func (s *server) waitReady(t *testing.T, want bool, timeout time.Duration) readiness {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var r readiness
+	for time.Now().Before(deadline) {
+		var code int
+		code, r = s.ready(t)
+		if r.Ready == want {
+			if want != (code == http.StatusOK) {
+				t.Fatalf("/readyz says ready=%v with status %d", r.Ready, code)
+			}
+			return r
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("/readyz did not report ready=%v within %s; last: %+v\nserve log:\n%s", want, timeout, r, s.stderr)
+	return r
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s", what, timeout)
+}
+
+// An ingest queued with lore ingest --queue is worked by a lore serve
+// replica on the same SQLite file; the replica is healthy and ready, and
+// stops cleanly when asked.
+func TestServeWorksQueuedIngestOnSQLite(t *testing.T) {
+	db := newDB(t)
+	corpus := copyCorpus(t)
+	r := db.run(t, "ingest", "--queue", corpus)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "Queued ingest job") {
+		t.Fatalf("ingest --queue printed %q", r.out)
+	}
+	if c := db.counts(t); c.documents != 0 {
+		t.Fatalf("ingest --queue loaded %d documents itself; the work belongs to a replica", c.documents)
+	}
+	r = db.run(t, "ingest", "--queue", corpus)
+	if !strings.Contains(r.out, "already queued") {
+		t.Fatalf("the same ingest queued twice: %q", r.out)
+	}
+
+	srv := startServe(t, db.flag())
+	resp, err := http.Get(srv.base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	ready := srv.waitReady(t, true, 10*time.Second)
+	if ready.Checks["store"] != "ok" || ready.Checks["queue"] != "ok" {
+		t.Fatalf("/readyz checks: %+v", ready.Checks)
+	}
+	waitFor(t, "the queued ingest is worked", 30*time.Second, func() bool { return db.counts(t).documents > 0 })
+	db.run(t, "ask", leaveQuestion).wantCode(t, cli.ExitOK)
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("lore serve exited with %d after a stop signal:\n%s", code, srv.stderr)
+	}
+	if !strings.Contains(srv.stderr.String(), "stopping") {
+		t.Fatalf("lore serve did not say it was stopping:\n%s", srv.stderr)
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "serve", "--max-workers=0").wantCode(t, cli.ExitUsage)
+	db.run(t, "serve", "--sync", "=wiki").wantCode(t, cli.ExitUsage)
+	db.run(t, "serve", "--sync", t.TempDir(), "--sync-every=1ms").wantCode(t, cli.ExitUsage)
+	db.run(t, "serve", "--listen=256.0.0.1:99999").wantCode(t, cli.ExitUsage)
+}
+
+// proxy forwards TCP connections to a backend until it is cut, standing in
+// for a database server that goes away and comes back on the same address.
+type proxy struct {
+	t       *testing.T
+	addr    string
+	backend string
+	mu      sync.Mutex
+	ln      net.Listener
+	conns   map[net.Conn]struct{}
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	p := &proxy{t: t, backend: backend, conns: map[net.Conn]struct{}{}}
+	p.up("127.0.0.1:0")
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *proxy) up(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatalf("proxy listen: %v", err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", p.backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns[c], p.conns[b] = struct{}{}, struct{}{}
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			go func() { _, _ = io.Copy(c, b); c.Close() }()
+		}
+	}()
+}
+
+// down refuses new connections and cuts every open one, as a server
+// restart does.
+func (p *proxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// through rewrites a PostgreSQL URL to go through the proxy.
+func (p *proxy) through(t *testing.T, dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.addr
+	return u.String()
+}
+
+// PostgreSQL goes away while lore serve runs: /readyz reports not ready,
+// requests fail with a clear, temporary error, and once the database is
+// back Lore is ready and answers again without a restart, and its job
+// workers pick up work queued after the outage.
+func TestServeSurvivesPostgresRestart(t *testing.T) {
+	direct := postgresURL(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	db := "--db=" + px.through(t, direct)
+	run(t, "migrate", db).wantCode(t, cli.ExitOK)
+	run(t, "ingest", "testdata/corpus", db).wantCode(t, cli.ExitOK)
+
+	srv := startServe(t, db)
+	srv.waitReady(t, true, 10*time.Second)
+
+	px.down()
+	r := srv.waitReady(t, false, 10*time.Second)
+	if !strings.Contains(r.Checks["store"], "unavailable") {
+		t.Fatalf("/readyz during the outage: store check %q, want it to say the database is unavailable", r.Checks["store"])
+	}
+	ask := run(t, "ask", leaveQuestion, db)
+	if ask.code != cli.ExitFailure || !strings.Contains(ask.err, "unavailable") {
+		t.Fatalf("ask during the outage: exit %d, stderr %q; want a failure saying the database is unavailable", ask.code, ask.err)
+	}
+
+	px.up(px.addr) // the same address, as a restarted server
+	srv.waitReady(t, true, 30*time.Second)
+	run(t, "ask", leaveQuestion, db).wantCode(t, cli.ExitOK)
+
+	// The replica's job workers came back too: a job queued now is worked.
+	extra := t.TempDir()
+	writeFile(t, extra+"/travel.md", []byte("# Travel\n\nBook trains through Railway Desk at least 14 days ahead.\n"))
+	run(t, "ingest", "--queue", "--collection=travel", extra, db).wantCode(t, cli.ExitOK)
+	waitFor(t, "a job queued after the outage is worked", 30*time.Second, func() bool {
+		res := run(t, "ask", "--json", "how far ahead should I book trains with Railway Desk?", db)
+		return res.code == cli.ExitOK && strings.Contains(res.out, "travel.md")
+	})
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
+	}
+}
