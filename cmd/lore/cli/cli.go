@@ -60,11 +60,18 @@ type app struct {
 	dbURL   string
 	migrate bool
 	log     *slog.Logger
+	config  *config
 }
 
 // Run executes the lore command line args and returns the exit code.
 func Run(ctx context.Context, args []string, stdio Stdio) int {
-	a := &app{io: stdio, getenv: os.Getenv}
+	return RunWithEnv(ctx, args, stdio, os.Getenv)
+}
+
+// RunWithEnv is Run with the environment read through getenv, so that
+// tests can set configuration without touching the process's.
+func RunWithEnv(ctx context.Context, args []string, stdio Stdio, getenv func(string) string) int {
+	a := &app{io: stdio, getenv: getenv}
 	a.log = slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -120,12 +127,16 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	var cpuProfile, memProfile string
+	var cpuProfile, memProfile, configFile string
+	root.PersistentFlags().StringVar(&configFile, "config", "", "YAML configuration file (default $LORE_CONFIG, or lore.yaml when present); the environment overrides it")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at exit")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := a.loadSettings(configFile); err != nil {
+			return err
+		}
 		if memProfile != "" {
 			cobra.OnFinalize(func() {
 				if f, err := os.Create(memProfile); err == nil {
@@ -158,20 +169,19 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.benchCommand(),
 		a.migrateCommand(),
 		a.serveCommand(),
+		a.configCommand(),
 	)
 	return root
 }
 
-// databaseURL resolves the database from --db, then LORE_DATABASE_URL,
-// then lore.db in the working directory.
+// databaseURL resolves the database from --db, then LORE_DATABASE_URL
+// (environment, then configuration file), then lore.db in the working
+// directory.
 func (a *app) databaseURL() string {
 	if a.dbURL != "" {
 		return a.dbURL
 	}
-	if v := a.getenv("LORE_DATABASE_URL"); v != "" {
-		return v
-	}
-	return "sqlite:lore.db"
+	return a.getenv("LORE_DATABASE_URL")
 }
 
 // searchFreshness bounds how long a search may miss writes made by another

@@ -51,10 +51,13 @@ runs once per period between them all.
 --sync-every (with pruning), and once at start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("listen") {
+				o.listen = a.getenv("LORE_LISTEN")
+			}
 			return a.serve(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz)")
+	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz); default $LORE_LISTEN")
 	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "only work background jobs; connect no chat adapter")
 	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs this replica works at once")
 	cmd.Flags().StringArrayVar(&o.syncs, "sync", nil, "re-sync this folder periodically, as PATH or PATH=COLLECTION (repeatable)")
@@ -79,6 +82,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return &exitError{code: ExitUsage, err: err}
 	}
 
+	a.log = a.serviceLogger()
 	svc, err := a.open(ctx)
 	if err != nil {
 		return err

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// A setting is one configuration key. Its environment variable is the
+// name; in the YAML file the same key is written in lower case and nested
+// at each underscore group the registry lists, for example
+//
+//	database:
+//	  url: postgres://...
+//
+// for LORE_DATABASE_URL. Secrets are never read from the YAML file: only
+// from the environment, or from a file named by NAME_FILE (the way
+// Docker and Kubernetes secrets are mounted).
+type setting struct {
+	Name    string // environment variable, LORE_...
+	Default string
+	Secret  bool
+	// Check validates a non-empty value; nil accepts any.
+	Check func(string) error
+	Doc   string
+}
+
+// settings is every key Lore reads, in the order docs/configuration.md
+// lists them.
+var settings = []setting{
+	{Name: "LORE_DATABASE_URL", Default: "sqlite:lore.db", Doc: "The database: `sqlite:PATH` (embedded) or `postgres://...` (PostgreSQL with pgvector). `--db` overrides it."},
+	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
+	{Name: "LORE_LOG_FORMAT", Default: "auto", Check: oneOf("auto", "text", "json"), Doc: "Log format: `json` for production, `text` for people; `auto` is text on a terminal and JSON otherwise."},
+	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
+	{Name: "LORE_OPENAI_BASE_URL", Doc: "Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM). Unset: offline extractive answers and the hashed embedder."},
+	{Name: "LORE_OPENAI_API_KEY", Secret: true, Doc: "API key for LORE_OPENAI_BASE_URL."},
+	{Name: "LORE_CHAT_MODEL", Doc: "Chat model for written answers."},
+	{Name: "LORE_EMBEDDING_MODEL", Doc: "Embedding model; changing it calls for `lore reindex`."},
+	{Name: "LORE_EMBEDDING_DIMENSIONS", Check: positiveInt, Doc: "Dimension of the embedding model's vectors."},
+	{Name: "LORE_SLACK_MODE", Default: "socket", Check: oneOf("socket", "http"), Doc: "Slack connection: Socket Mode (no public URL) or HTTP (Events API on `lore serve`)."},
+	{Name: "LORE_SLACK_APP_TOKEN", Secret: true, Doc: "Slack app-level token (`xapp-...`), for Socket Mode."},
+	{Name: "LORE_SLACK_BOT_TOKEN", Secret: true, Doc: "Slack bot token (`xoxb-...`). Setting it enables the Slack adapter."},
+	{Name: "LORE_SLACK_SIGNING_SECRET", Secret: true, Doc: "Slack signing secret, for HTTP mode."},
+	{Name: "LORE_DISCORD_TOKEN", Secret: true, Doc: "Discord bot token. Setting it enables the Discord adapter."},
+	{Name: "LORE_DISCORD_APP_ID", Doc: "Discord application id."},
+	{Name: "LORE_DISCORD_PUBLIC_KEY", Doc: "Discord application public key (hex), for the HTTP interactions endpoint."},
+	{Name: "LORE_DISCORD_GUILD_ID", Doc: "Register commands in this guild only (development); unset registers them globally."},
+	{Name: "LORE_DISCORD_SHARD_ID", Default: "0", Check: nonNegativeInt, Doc: "This process's shard."},
+	{Name: "LORE_DISCORD_SHARD_COUNT", Default: "1", Check: positiveInt, Doc: "Number of shards."},
+	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
+}
+
+func lookupSetting(name string) (setting, bool) {
+	i := slices.IndexFunc(settings, func(s setting) bool { return s.Name == name })
+	if i < 0 {
+		return setting{}, false
+	}
+	return settings[i], true
+}
+
+func oneOf(values ...string) func(string) error {
+	return func(v string) error {
+		if slices.Contains(values, v) {
+			return nil
+		}
+		return fmt.Errorf("want one of %s", strings.Join(values, ", "))
+	}
+}
+
+func positiveInt(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+		return errors.New("want a positive whole number")
+	}
+	return nil
+}
+
+func nonNegativeInt(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 0 {
+		return errors.New("want a whole number, 0 or more")
+	}
+	return nil
+}
+
+func boolean(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return errors.New("want true or false")
+	}
+	return nil
+}
+
+// source says where a value came from, for lore config show.
+type source string
+
+const (
+	fromEnv     source = "environment"
+	fromFile    source = "secret file"
+	fromConfig  source = "config file"
+	fromDefault source = "default"
+)
+
+// config is the configuration file and the environment, merged: the
+// environment wins.
+type config struct {
+	path   string            // the YAML file read, if any
+	file   map[string]string // LORE_... → value from the file
+	getenv func(string) string
+}
+
+// loadConfig reads the YAML file at path (none when empty) and checks it
+// and the environment, returning every problem at once.
+func loadConfig(path string, getenv func(string) string) (*config, error) {
+	c := &config{path: path, file: map[string]string{}, getenv: getenv}
+	var errs []error
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		var tree map[string]any
+		if err := yaml.Unmarshal(data, &tree); err != nil {
+			return nil, fmt.Errorf("config file %s: not valid YAML: %w", path, err)
+		}
+		flatten("LORE", tree, c.file)
+		for _, name := range slices.Sorted(maps.Keys(c.file)) {
+			s, ok := lookupSetting(name)
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("%s: unknown key %s", path, yamlKey(name)))
+			case s.Secret:
+				errs = append(errs, fmt.Errorf("%s: %s is a secret: set %s (or %s_FILE) in the environment instead of writing it in the file", path, yamlKey(name), name, name))
+				delete(c.file, name)
+			}
+		}
+	}
+	for _, s := range settings {
+		v, _ := c.lookup(s.Name)
+		if v == "" || s.Check == nil {
+			continue
+		}
+		if err := s.Check(v); err != nil {
+			// A secret's value is never echoed; others help the reader.
+			shown := fmt.Sprintf(" %q", v)
+			if s.Secret {
+				shown = ""
+			}
+			errs = append(errs, fmt.Errorf("%s%s: %w", s.Name, shown, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// flatten turns nested YAML maps into LORE_A_B keys.
+func flatten(prefix string, tree map[string]any, out map[string]string) {
+	for k, v := range tree {
+		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		switch v := v.(type) {
+		case map[string]any:
+			flatten(name, v, out)
+		case nil:
+			out[name] = ""
+		default:
+			out[name] = fmt.Sprint(v)
+		}
+	}
+}
+
+// yamlKey names a setting as the YAML file spells it, for messages.
+func yamlKey(name string) string {
+	return strings.ToLower(strings.TrimPrefix(name, "LORE_"))
+}
+
+// lookup returns a setting's value and where it came from.
+func (c *config) lookup(name string) (string, source) {
+	if v := c.getenv(name); v != "" {
+		return v, fromEnv
+	}
+	if s, ok := lookupSetting(name); ok && s.Secret {
+		if p := c.getenv(name + "_FILE"); p != "" {
+			if b, err := os.ReadFile(p); err == nil {
+				return strings.TrimRight(string(b), "\r\n"), fromFile
+			}
+		}
+	}
+	if v, ok := c.file[name]; ok && v != "" {
+		return v, fromConfig
+	}
+	if s, ok := lookupSetting(name); ok {
+		return s.Default, fromDefault
+	}
+	return "", fromDefault
+}
+
+// Getenv is lookup without the source: what the rest of the command tree
+// reads configuration through.
+func (c *config) Getenv(name string) string {
+	v, _ := c.lookup(name)
+	return v
+}
+
+// secretFileErrors reports NAME_FILE variables that cannot be read. They
+// are checked when a command starts, so a mis-mounted secret is named
+// rather than silently missing.
+func (c *config) secretFileErrors() error {
+	var errs []error
+	for _, s := range settings {
+		if !s.Secret {
+			continue
+		}
+		p := c.getenv(s.Name + "_FILE")
+		if p == "" || c.getenv(s.Name) != "" {
+			continue
+		}
+		if _, err := os.ReadFile(p); err != nil {
+			errs = append(errs, fmt.Errorf("%s_FILE: cannot read the secret: %w", s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,130 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+// runEnv runs lore with a chosen environment instead of the process's.
+func runEnv(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.RunWithEnv(t.Context(), args, cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut},
+		func(k string) string { return env[k] })
+	return result{code: code, out: out.String(), err: errOut.String()}
+}
+
+func TestConfigFileAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "lore.yaml")
+	writeFile(t, cfg, []byte("database:\n  url: sqlite:"+filepath.Join(dir, "from-file.db")+"\nslack:\n  mode: http\nlog:\n  format: json\n"))
+
+	r := runEnv(t, map[string]string{"LORE_CONFIG": cfg, "LORE_SLACK_MODE": "socket"}, "config", "show")
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`LORE_DATABASE_URL\s+sqlite:\S+from-file.db\s+config file`),
+		regexp.MustCompile(`LORE_SLACK_MODE\s+socket\s+environment`), // the environment wins
+		regexp.MustCompile(`LORE_LOG_FORMAT\s+json\s+config file`),
+		regexp.MustCompile(`LORE_LISTEN\s+127.0.0.1:8080\s+default`),
+	} {
+		if !want.MatchString(r.out) {
+			t.Errorf("config show lacks %s:\n%s", want, r.out)
+		}
+	}
+
+	// The database named in the file is the one commands use.
+	corpus := copyCorpus(t)
+	runEnv(t, map[string]string{"LORE_CONFIG": cfg}, "ingest", corpus).wantCode(t, cli.ExitOK)
+	if _, err := os.Stat(filepath.Join(dir, "from-file.db")); err != nil {
+		t.Fatalf("ingest did not use the database from the config file: %v", err)
+	}
+}
+
+func TestConfigErrorsAreListedAtOnce(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "lore.yaml")
+	writeFile(t, cfg, []byte("slack:\n  mode: carrier-pigeon\n  bot_token: xoxb-written-in-the-file\ncolour: blue\n"))
+	r := runEnv(t, map[string]string{"LORE_DISCORD_SHARD_COUNT": "zero"}, "--config", cfg, "config", "check")
+	r.wantCode(t, cli.ExitUsage)
+	for _, want := range []string{"unknown key colour", "slack_bot_token is a secret", "LORE_SLACK_BOT_TOKEN_FILE", `LORE_SLACK_MODE "carrier-pigeon": want one of socket, http`, `LORE_DISCORD_SHARD_COUNT "zero"`} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("config check output lacks %q:\n%s", want, r.err)
+		}
+	}
+	if strings.Contains(r.err+r.out, "xoxb-written-in-the-file") {
+		t.Fatalf("a secret written in the config file was echoed:\n%s", r.err)
+	}
+
+	writeFile(t, cfg, []byte("database: [unclosed\n"))
+	r = runEnv(t, nil, "--config", cfg, "config", "check")
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "not valid YAML") {
+		t.Fatalf("broken YAML: exit %d, %q", r.code, r.err)
+	}
+	runEnv(t, nil, "--config", filepath.Join(t.TempDir(), "missing.yaml"), "config", "check").wantCode(t, cli.ExitUsage)
+}
+
+func TestSecretsAreMaskedAndReadFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "bot-token")
+	writeFile(t, secret, []byte("xoxb-from-a-mounted-file\n"))
+	r := runEnv(t, map[string]string{
+		"LORE_SLACK_BOT_TOKEN_FILE": secret,
+		"LORE_OPENAI_API_KEY":       "sk-from-the-environment",
+	}, "config", "show")
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.out, "xoxb-from-a-mounted-file") || strings.Contains(r.out, "sk-from-the-environment") {
+		t.Fatalf("config show printed a secret:\n%s", r.out)
+	}
+	if !regexp.MustCompile(`LORE_SLACK_BOT_TOKEN\s+\*+ \(set\)\s+secret file`).MatchString(r.out) ||
+		!regexp.MustCompile(`LORE_OPENAI_API_KEY\s+\*+ \(set\)\s+environment`).MatchString(r.out) {
+		t.Fatalf("config show does not report the secrets as set:\n%s", r.out)
+	}
+	r = runEnv(t, map[string]string{"LORE_SLACK_BOT_TOKEN_FILE": filepath.Join(dir, "nope")}, "config", "check")
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "LORE_SLACK_BOT_TOKEN_FILE: cannot read the secret") {
+		t.Fatalf("unreadable secret file: exit %d, %q", r.code, r.err)
+	}
+}
+
+// docs/configuration.md lists every setting Lore reads.
+func TestConfigurationDocListsEverySetting(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runEnv(t, nil, "config", "show")
+	names := regexp.MustCompile(`(?m)^(LORE_[A-Z0-9_]+)\s`).FindAllStringSubmatch(r.out, -1)
+	if len(names) < 10 {
+		t.Fatalf("config show lists %d settings:\n%s", len(names), r.out)
+	}
+	for _, m := range names {
+		if !strings.Contains(string(doc), "`"+m[1]+"`") {
+			t.Errorf("docs/configuration.md does not document %s", m[1])
+		}
+	}
+}
+
+// lore serve logs JSON at the configured level when its output is not a
+// terminal.
+func TestServeLogsJSON(t *testing.T) {
+	db := newDB(t)
+	srv := startServe(t, db.flag())
+	srv.stop()
+	lines := strings.Split(strings.TrimSpace(srv.stderr.String()), "\n")
+	sawJSON := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, "{") {
+			sawJSON = true
+			if !strings.Contains(l, `"level":`) || !strings.Contains(l, `"msg":`) {
+				t.Errorf("log line without level or msg: %s", l)
+			}
+		}
+	}
+	if !sawJSON {
+		t.Fatalf("lore serve wrote no JSON log line at level info:\n%s", srv.stderr)
+	}
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// defaultConfigFile is read when present in the working directory and
+// neither --config nor LORE_CONFIG names another.
+const defaultConfigFile = "lore.yaml"
+
+// configPath resolves the configuration file: --config, LORE_CONFIG, or
+// lore.yaml when it exists.
+func (a *app) configPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := a.getenv("LORE_CONFIG"); v != "" {
+		return v
+	}
+	if _, err := os.Stat(defaultConfigFile); err == nil {
+		return defaultConfigFile
+	}
+	return ""
+}
+
+// loadSettings reads the configuration for every command, before it runs.
+func (a *app) loadSettings(flag string) error {
+	c, err := loadConfig(a.configPath(flag), a.getenv)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	if err := c.secretFileErrors(); err != nil {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	a.config = c
+	a.getenv = c.Getenv
+	return nil
+}
+
+func (a *app) configCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Show or check Lore's configuration",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print every setting, its value and where it came from; secrets are masked",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+			if a.config.path != "" {
+				fmt.Fprintf(w, "# config file: %s\n", a.config.path)
+			}
+			fmt.Fprintln(w, "SETTING\tVALUE\tFROM")
+			for _, s := range settings {
+				v, src := a.config.lookup(s.Name)
+				switch {
+				case s.Secret && v != "":
+					v = "******** (set)"
+				case v == "":
+					v = "(unset)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, v, src)
+			}
+			return w.Flush()
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration file and environment, listing every problem at once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Loading already validated it, before the command ran.
+			fmt.Fprintln(a.io.Out, "The configuration is valid.")
+			return nil
+		},
+	})
+	return cmd
+}
+
+// serviceLogger is the logger of a long-running lore serve: the format
+// and level configured, JSON when nobody watches a terminal.
+func (a *app) serviceLogger() *slog.Logger {
+	var level slog.Level
+	switch a.getenv("LORE_LOG_LEVEL") {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := a.getenv("LORE_LOG_FORMAT")
+	if format == "auto" || format == "" {
+		format = "json"
+		if f, ok := a.io.Err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(a.io.Err, opts))
+	}
+	return slog.New(slog.NewJSONHandler(a.io.Err, opts))
+}
