@@ -170,6 +170,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.migrateCommand(),
 		a.serveCommand(),
 		a.configCommand(),
+		a.probeCommand(),
 	)
 	return root
 }

@@ -1,0 +1,176 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+const deployDir = "../../../deploy"
+
+// manifests decodes every YAML document of a file into generic maps.
+func manifests(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []map[string]any
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if err.Error() == "EOF" {
+				return docs
+			}
+			t.Fatalf("%s: %v", path, err)
+		}
+		if m != nil {
+			docs = append(docs, m)
+		}
+	}
+}
+
+// dig follows keys (strings) and indexes (ints) into a decoded document.
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			s, ok := v.([]any)
+			if !ok || k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// wantValidCommand checks that args are a lore command line that parses:
+// the same args with --help exit 0.
+func wantValidCommand(t *testing.T, where string, args []string) {
+	t.Helper()
+	var filtered []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--config" { // the file exists only in the cluster
+			i++
+			continue
+		}
+		filtered = append(filtered, args[i])
+	}
+	var out, errOut bytes.Buffer
+	code := cli.RunWithEnv(t.Context(), append(filtered, "--help"), cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut}, func(string) string { return "" })
+	if code != cli.ExitOK {
+		t.Errorf("%s: lore %s is not a valid command line: %s", where, strings.Join(args, " "), errOut.String())
+	}
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(deployDir, "kubernetes", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no Kubernetes manifests")
+	}
+	kinds := map[string]int{}
+	for _, f := range files {
+		for _, doc := range manifests(t, f) {
+			kind, _ := doc["kind"].(string)
+			kinds[kind]++
+			var pod any
+			switch kind {
+			case "Deployment":
+				pod = dig(doc, "spec", "template", "spec")
+				c := dig(pod, "containers", 0)
+				if dig(c, "livenessProbe", "httpGet", "path") != "/healthz" || dig(c, "readinessProbe", "httpGet", "path") != "/readyz" {
+					t.Errorf("%s: deployment %v lacks /healthz and /readyz probes", f, dig(doc, "metadata", "name"))
+				}
+				if grace, _ := dig(pod, "terminationGracePeriodSeconds").(int); grace < 40 {
+					t.Errorf("%s: grace period %d s is shorter than lore serve's shutdown bounds", f, grace)
+				}
+			case "Job":
+				pod = dig(doc, "spec", "template", "spec")
+			default:
+				continue
+			}
+			if dig(pod, "securityContext", "runAsNonRoot") != true {
+				t.Errorf("%s: %s does not run as non-root", f, kind)
+			}
+			c := dig(pod, "containers", 0)
+			wantValidCommand(t, f, strs(dig(c, "args")))
+			if dig(c, "envFrom", 0, "secretRef", "name") != "lore" {
+				t.Errorf("%s: %s does not take its tokens from the lore Secret", f, kind)
+			}
+		}
+	}
+	for _, k := range []string{"Deployment", "Job", "Secret", "ConfigMap", "Service"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s among the Kubernetes manifests", k)
+		}
+	}
+	// The ConfigMap's lore.yaml is a valid Lore configuration.
+	for _, doc := range manifests(t, filepath.Join(deployDir, "kubernetes", "configmap.yaml")) {
+		cfg := filepath.Join(t.TempDir(), "lore.yaml")
+		writeFile(t, cfg, []byte(dig(doc, "data", "lore.yaml").(string)))
+		runEnv(t, nil, "--config", cfg, "config", "check").wantCode(t, cli.ExitOK)
+	}
+}
+
+func TestComposeAndDockerfile(t *testing.T) {
+	docs := manifests(t, filepath.Join(deployDir, "compose", "compose.yaml"))
+	services := dig(docs[0], "services").(map[string]any)
+	for _, name := range []string{"db", "migrate", "lore", "workers"} {
+		if services[name] == nil {
+			t.Fatalf("compose file lacks service %s", name)
+		}
+	}
+	if img, _ := dig(services["db"], "image").(string); !strings.HasPrefix(img, "pgvector/pgvector:") {
+		t.Errorf("database image %q is not pgvector's", img)
+	}
+	for _, name := range []string{"migrate", "lore", "workers"} {
+		wantValidCommand(t, "compose "+name, strs(dig(services[name], "command")))
+	}
+	probe := strs(dig(services["lore"], "healthcheck", "test"))
+	wantValidCommand(t, "compose health check", probe[2:])
+
+	df, err := os.ReadFile(filepath.Join(deployDir, "docker", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(df)
+	if !strings.Contains(s, "./cmd/lore") || !strings.Contains(s, "AS build") {
+		t.Error("Dockerfile is not a multi-stage build of ./cmd/lore")
+	}
+	if !strings.Contains(s, "USER 65532") {
+		t.Error("Dockerfile does not switch to a non-root user")
+	}
+}
+
+func TestProbe(t *testing.T) {
+	db := newDB(t)
+	srv := startServe(t, db.flag())
+	srv.waitReady(t, true, 10*time.Second)
+	run(t, "probe", srv.base+"/readyz").wantCode(t, cli.ExitOK)
+	run(t, "probe", srv.base+"/nothing-here").wantCode(t, cli.ExitFailure)
+	run(t, "probe", "http://127.0.0.1:1/readyz").wantCode(t, cli.ExitFailure)
+	run(t, "probe", "::not a url").wantCode(t, cli.ExitUsage)
+}

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// probeTimeout bounds lore probe, below the usual orchestrator timeout.
+const probeTimeout = 4 * time.Second
+
+func (a *app) probeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "probe URL",
+		Short: "Exit 0 when URL answers 2xx (a health check for images without curl)",
+		Long: `GET the URL and exit 0 on a 2xx status, 1 otherwise, printing the status.
+Container images built from deploy/docker have no shell or curl; their health
+checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), probeTimeout)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+			if err != nil {
+				return usageErrorf("probe: %v", err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("probe: %w", err)
+			}
+			resp.Body.Close()
+			fmt.Fprintf(a.io.Out, "%s: %s\n", args[0], resp.Status)
+			if resp.StatusCode/100 != 2 {
+				return &exitError{code: ExitFailure}
+			}
+			return nil
+		},
+	}
+}
