@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
@@ -19,6 +21,8 @@ import (
 type jobQueue struct {
 	queue.Client
 	close func() error
+	// depth counts jobs by state, for /metrics.
+	depth func(ctx context.Context) (map[string]int, error)
 }
 
 // openQueue returns a River client for st's database. With cfg.Workers
@@ -36,7 +40,15 @@ func (a *app) openQueue(ctx context.Context, st store.Store, cfg queue.Config) (
 		if err != nil {
 			return nil, err
 		}
-		return &jobQueue{Client: c, close: func() error { return nil }}, nil
+		table := pgx.Identifier{s.Schema(), "river_job"}.Sanitize()
+		depth := func(ctx context.Context) (map[string]int, error) {
+			rows, err := s.Pool().Query(ctx, "SELECT state::text, count(*) FROM "+table+" GROUP BY state")
+			if err != nil {
+				return nil, err
+			}
+			return collectDepth(rows.Next, rows.Scan, rows.Err, rows.Close)
+		}
+		return &jobQueue{Client: c, close: func() error { return nil }, depth: depth}, nil
 	case *sqlite.Store:
 		path, ok := sqlite.ParseURL(a.databaseURL())
 		if !ok {
@@ -55,7 +67,14 @@ func (a *app) openQueue(ctx context.Context, st store.Store, cfg queue.Config) (
 			db.Close()
 			return nil, err
 		}
-		return &jobQueue{Client: c, close: db.Close}, nil
+		depth := func(ctx context.Context) (map[string]int, error) {
+			rows, err := db.QueryContext(ctx, "SELECT state, count(*) FROM river_job GROUP BY state")
+			if err != nil {
+				return nil, err
+			}
+			return collectDepth(rows.Next, rows.Scan, rows.Err, func() { rows.Close() })
+		}
+		return &jobQueue{Client: c, close: db.Close, depth: depth}, nil
 	}
 	return nil, fmt.Errorf("job queue: no queue for a %T store", st)
 }
@@ -73,4 +92,19 @@ func queueStartError(err error) error {
 func replicaID() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().Unix())
+}
+
+// collectDepth reads (state, count) rows from either driver.
+func collectDepth(next func() bool, scan func(...any) error, rowsErr func() error, closeRows func()) (map[string]int, error) {
+	defer closeRows()
+	out := map[string]int{}
+	for next() {
+		var state string
+		var n int
+		if err := scan(&state, &n); err != nil {
+			return nil, err
+		}
+		out[state] = n
+	}
+	return out, rowsErr()
 }

@@ -57,7 +57,7 @@ runs once per period between them all.
 			return a.serve(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz); default $LORE_LISTEN")
+	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz, /metrics); default $LORE_LISTEN")
 	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "only work background jobs; connect no chat adapter")
 	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs this replica works at once")
 	cmd.Flags().StringArrayVar(&o.syncs, "sync", nil, "re-sync this folder periodically, as PATH or PATH=COLLECTION (repeatable)")
@@ -125,6 +125,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	})
 	mux := http.NewServeMux()
 	health.Register(mux)
+	metrics := web.NewMetrics()
+	metrics.WatchQueue(q.depth, a.log)
+	metrics.Register(mux)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -140,7 +143,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if o.workersOnly {
 		role, adapters = "job workers only", "chat adapters are off"
 	}
-	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz); %s; %d periodic sync(s); up to %d jobs at once\n",
+	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d periodic sync(s); up to %d jobs at once\n",
 		role, ln.Addr(), adapters, len(periodic), o.maxWorkers)
 
 	select {

@@ -169,6 +169,15 @@ func TestServeWorksQueuedIngestOnSQLite(t *testing.T) {
 	}
 	waitFor(t, "the queued ingest is worked", 30*time.Second, func() bool { return db.counts(t).documents > 0 })
 	db.run(t, "ask", leaveQuestion).wantCode(t, cli.ExitOK)
+	waitFor(t, "/metrics reports the completed job", 10*time.Second, func() bool {
+		resp, err := http.Get(srv.base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `lore_jobs{state="completed"} 1`)
+	})
 	if code := srv.stop(); code != cli.ExitOK {
 		t.Fatalf("lore serve exited with %d after a stop signal:\n%s", code, srv.stderr)
 	}
