@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // defaultConfigFile is read when present in the working directory and
@@ -107,7 +109,7 @@ func (a *app) serviceLogger() *slog.Logger {
 		}
 	}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(a.io.Err, opts))
+		return slog.New(trace.Handler(slog.NewTextHandler(a.io.Err, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(a.io.Err, opts))
+	return slog.New(trace.Handler(slog.NewJSONHandler(a.io.Err, opts)))
 }
