@@ -160,8 +160,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv(EnvShardCount); v != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a whole number", EnvShardCount, v))
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number of at least 1", EnvShardCount, v))
 			n = 1
 		}
 		cfg.ShardCount = n
@@ -210,10 +210,11 @@ func (c Config) validate() error {
 	if c.GroupChannelID != "" && !isSnowflake(c.GroupChannelID) {
 		errs = append(errs, fmt.Errorf("%s: %q is not a Discord id (digits only)", EnvGroupChannel, c.GroupChannelID))
 	}
-	if c.ShardCount < 1 {
+	// A zero shard count is the default, one shard.
+	if count := max(c.ShardCount, 1); c.ShardCount < 0 {
 		errs = append(errs, fmt.Errorf("%s: the shard count must be at least 1, not %d", EnvShardCount, c.ShardCount))
-	} else if c.ShardID < 0 || c.ShardID >= c.ShardCount {
-		errs = append(errs, fmt.Errorf("%s: shard id %d is outside 0..%d", EnvShardID, c.ShardID, c.ShardCount-1))
+	} else if c.ShardID < 0 || c.ShardID >= count {
+		errs = append(errs, fmt.Errorf("%s: shard id %d is outside 0..%d", EnvShardID, c.ShardID, count-1))
 	}
 	for _, s := range c.Subcommands {
 		if err := s.validate(); err != nil {
