@@ -458,3 +458,5 @@ func checkNoToken(t *testing.T, what, s string) {
 		t.Errorf("%s contains the bot token: %s", what, s)
 	}
 }
+
+func httptestBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
