@@ -69,10 +69,22 @@ func TestHandlerVerifiesSignatures(t *testing.T) {
 			r.Body = httptestBody(bytes.Replace(ping, []byte(`"type":1`), []byte(`"type":2`), 1))
 			return r
 		},
-		"another key":       func() *http.Request { return signed(ping, testNow, otherKey) },
-		"no signature":      func() *http.Request { r := signed(ping, testNow, testKey); r.Header.Del("X-Signature-Ed25519"); return r },
-		"no timestamp":      func() *http.Request { r := signed(ping, testNow, testKey); r.Header.Del("X-Signature-Timestamp"); return r },
-		"signature not hex": func() *http.Request { r := signed(ping, testNow, testKey); r.Header.Set("X-Signature-Ed25519", "zz"); return r },
+		"another key": func() *http.Request { return signed(ping, testNow, otherKey) },
+		"no signature": func() *http.Request {
+			r := signed(ping, testNow, testKey)
+			r.Header.Del("X-Signature-Ed25519")
+			return r
+		},
+		"no timestamp": func() *http.Request {
+			r := signed(ping, testNow, testKey)
+			r.Header.Del("X-Signature-Timestamp")
+			return r
+		},
+		"signature not hex": func() *http.Request {
+			r := signed(ping, testNow, testKey)
+			r.Header.Set("X-Signature-Ed25519", "zz")
+			return r
+		},
 		"changed timestamp": func() *http.Request {
 			r := signed(ping, testNow, testKey)
 			r.Header.Set("X-Signature-Timestamp", strconv.FormatInt(testNow.Unix()+1, 10))
