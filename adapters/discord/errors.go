@@ -51,9 +51,10 @@ func (e *APIError) Retryable() bool {
 }
 
 // apiError rebuilds err from a discordgo call as an *APIError whose text
-// holds neither token. Context errors pass through so callers can tell a
+// holds neither token; also lists further secrets to cut, such as an
+// interaction's token. Context errors pass through so callers can tell a
 // cancelled call.
-func (a *Adapter) apiError(op string, err error) error {
+func (a *Adapter) apiError(op string, err error, also ...string) error {
 	if err == nil {
 		return nil
 	}
@@ -85,7 +86,7 @@ func (a *Adapter) apiError(op string, err error) error {
 	default:
 		e.Message = err.Error()
 	}
-	e.Message = a.redact(e.Message)
+	e.Message = a.redact(e.Message, also...)
 	return e
 }
 
@@ -98,10 +99,13 @@ func contextErr(err error) error {
 	return context.Canceled
 }
 
-// redact removes the bot token from text that came back from elsewhere.
-func (a *Adapter) redact(s string) string {
-	if t := a.cfg.Token.reveal(); t != "" {
-		s = strings.ReplaceAll(s, t, redacted)
+// redact removes the bot token and the secrets in also from text that
+// came back from elsewhere.
+func (a *Adapter) redact(s string, also ...string) string {
+	for _, t := range append(also, a.cfg.Token.reveal()) {
+		if t != "" {
+			s = strings.ReplaceAll(s, t, redacted)
+		}
 	}
 	if len(s) > 300 {
 		s = s[:300] + "…"

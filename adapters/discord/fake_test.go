@@ -460,3 +460,11 @@ func checkNoToken(t *testing.T, what, s string) {
 }
 
 func httptestBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

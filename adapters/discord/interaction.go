@@ -114,7 +114,7 @@ func (a *Adapter) onInteractionCreate(s *discordgo.Session, ic *discordgo.Intera
 	ctx, cancel := a.handlerContext()
 	defer cancel()
 	a.handleInteraction(ctx, ic.Interaction, func(resp *discordgo.InteractionResponse) error {
-		return a.apiError("respond to interaction", s.InteractionRespond(ic.Interaction, resp, discordgo.WithContext(ctx)))
+		return a.apiError("respond to interaction", s.InteractionRespond(ic.Interaction, resp, discordgo.WithContext(ctx)), ic.Token)
 	})
 }
 
@@ -158,7 +158,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interacti
 			return nil
 		}
 		_, err := a.session.InteractionResponseEdit(ix, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
-		return a.apiError("edit interaction response", err)
+		return a.apiError("edit interaction response", err, ix.Token)
 	})
 	reply := a.core.HandleMessageStream(ctx, req.msg, st.update)
 	st.stop()
@@ -190,7 +190,7 @@ func (a *Adapter) complete(ctx context.Context, ix *discordgo.Interaction, recei
 		// The deferred response is public and cannot become ephemeral:
 		// remove it and answer privately.
 		if err := a.session.InteractionResponseDelete(ix, discordgo.WithContext(ctx)); err != nil {
-			a.log.WarnContext(ctx, "removing a response failed", "err", a.apiError("delete interaction response", err))
+			a.log.WarnContext(ctx, "removing a response failed", "err", a.apiError("delete interaction response", err, ix.Token))
 		}
 		original = false
 	}
@@ -198,14 +198,14 @@ func (a *Adapter) complete(ctx context.Context, ix *discordgo.Interaction, recei
 		var err error
 		if i == 0 && original {
 			_, err = a.session.InteractionResponseEdit(ix, webhookEdit(om), discordgo.WithContext(ctx))
-			err = a.apiError("edit interaction response", err)
+			err = a.apiError("edit interaction response", err, ix.Token)
 		} else {
 			p := &discordgo.WebhookParams{Content: om.Content, Embeds: om.Embeds, Components: om.Components, AllowedMentions: noMentions()}
 			if reply.Private {
 				p.Flags = discordgo.MessageFlagsEphemeral
 			}
 			_, err = a.session.FollowupMessageCreate(ix, true, p, discordgo.WithContext(ctx))
-			err = a.apiError("send follow-up", err)
+			err = a.apiError("send follow-up", err, ix.Token)
 		}
 		if err != nil {
 			a.log.ErrorContext(ctx, "completing an interaction failed", "part", i+1, "err", err)
