@@ -63,7 +63,7 @@ type fakeDiscord struct {
 	conns  chan struct{}
 }
 
-func newFakeDiscord(t *testing.T) *fakeDiscord {
+func newFakeDiscord(t testing.TB) *fakeDiscord {
 	f := &fakeDiscord{channels: map[string]map[string]any{}, nextID: 9000, events: make(chan []byte, 16), conns: make(chan struct{}, 4)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gateway-ws/", f.gateway)

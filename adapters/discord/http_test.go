@@ -22,12 +22,14 @@ var testKey = func() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed)
 }()
 
+func hexKey() string { return hex.EncodeToString(testKey.Public().(ed25519.PublicKey)) }
+
 // testNow is the fixed clock of the endpoint tests.
 var testNow = time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
 
 func endpointAdapter(t *testing.T, f *fakeDiscord, core Core, log *testLog) *Adapter {
 	cfg := testConfig(f, log)
-	cfg.PublicKey = hex.EncodeToString(testKey.Public().(ed25519.PublicKey))
+	cfg.PublicKey = hexKey()
 	cfg.Clock = func() time.Time { return testNow }
 	return newTestAdapter(t, cfg, core)
 }

@@ -194,3 +194,28 @@ func TestHelpAndExtraSubcommands(t *testing.T) {
 		t.Error("an invalid subcommand was accepted")
 	}
 }
+
+// TestRateLimitedAnswerIsNotLost: a 429 on the edit that carries the
+// answer is waited out and the edit made, not dropped.
+func TestRateLimitedAnswerIsNotLost(t *testing.T) {
+	f := newFakeDiscord(t)
+	var mu sync.Mutex
+	limited := false
+	f.setFail(func(r recorded) (int, string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if reOriginal.MatchString(r.Path) && !limited {
+			limited = true
+			return http.StatusTooManyRequests, `{"message":"You are being rate limited.","retry_after":0.02,"global":false}`, true
+		}
+		return 0, "", false
+	})
+	var log testLog
+	a := newTestAdapter(t, testConfig(f, &log), &fakeCore{})
+	ix := gatewayInteraction(t, interactionPayload(1, 2, askCommand("x")))
+	a.handleInteraction(context.Background(), ix, restRespond(a, ix))
+	edits := f.recorded(http.MethodPatch, reOriginal)
+	if len(edits) != 2 || !strings.Contains(string(edits[1].Body), "27 days") {
+		t.Fatalf("edits: %s", f.dump())
+	}
+}

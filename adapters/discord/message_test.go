@@ -30,16 +30,21 @@ func TestMentionStartsThreadAndFollowUpsNeedNoMention(t *testing.T) {
 	core := &fakeCore{}
 	cfg := testConfig(f, &log)
 	cfg.MessageContent = true
+	cfg.ShardID, cfg.ShardCount = 0, 2
 	a := newTestAdapter(t, cfg, core)
 	runAdapter(t, f, a)
 	var ident struct {
 		D struct {
-			Intents int `json:"intents"`
+			Intents int    `json:"intents"`
+			Shard   [2]int `json:"shard"`
 		} `json:"d"`
 	}
 	json.Unmarshal(f.identified(), &ident)
 	if ident.D.Intents&(1<<15) == 0 {
 		t.Errorf("intents %b lack Message Content although configured", ident.D.Intents)
+	}
+	if ident.D.Shard != [2]int{0, 2} {
+		t.Errorf("identify shard = %v, want [0 2]", ident.D.Shard)
 	}
 	f.setChannel("4444", map[string]any{"type": 0, "guild_id": testGuild})
 
