@@ -60,3 +60,19 @@ func (c *channelCache) lookup(ctx context.Context, id string) (channelInfo, erro
 	c.remember(id, info)
 	return info, nil
 }
+
+// parent returns the channel a thread belongs to, from memory or
+// discordgo's state only, so that it costs no request; id itself when it
+// is not a known thread.
+func (c *channelCache) parent(id string) string {
+	c.mu.Lock()
+	info, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && info.thread && info.parent != "" {
+		return info.parent
+	}
+	if ch, err := c.s.State.Channel(id); err == nil && ch != nil && ch.IsThread() && ch.ParentID != "" {
+		return ch.ParentID
+	}
+	return id
+}

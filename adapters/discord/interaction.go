@@ -66,7 +66,9 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 		return request{}, userMessage("I couldn't tell who sent that.")
 	}
 	direct := ix.GuildID == ""
-	pol := a.cfg.Settings.resolve(ix.GuildID, ix.ChannelID)
+	// Settings are by channel; a command in a thread uses its parent's.
+	// The lookup costs no request: the deferral must not wait.
+	pol := a.cfg.Settings.resolve(ix.GuildID, a.channels.parent(ix.ChannelID))
 	if !pol.allowed {
 		return request{}, userMessage("I'm not set up to answer in this channel.")
 	}

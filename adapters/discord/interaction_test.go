@@ -219,3 +219,32 @@ func TestRateLimitedAnswerIsNotLost(t *testing.T) {
 		t.Fatalf("edits: %s", f.dump())
 	}
 }
+
+func TestCommandInLoreThreadUsesParentSettings(t *testing.T) {
+	f := newFakeDiscord(t)
+	var log testLog
+	core := &fakeCore{}
+	cfg := testConfig(f, &log)
+	cfg.Settings = Settings{AllowChannels: []string{"4444"}, Channels: map[string]Place{"4444": {Collections: []string{"it"}}}}
+	a := newTestAdapter(t, cfg, core)
+	a.channels.remember("8001", channelInfo{thread: true, ownerID: testBot, parent: "4444"})
+	p := interactionPayload(1, 2, askCommand("vpn?"))
+	p["channel_id"] = "8001"
+	ix := gatewayInteraction(t, p)
+	a.handleInteraction(context.Background(), ix, restRespond(a, ix))
+	got := core.gotMessages()
+	if len(got) != 1 || len(got[0].Collections) != 1 || got[0].Collections[0] != "it" {
+		t.Fatalf("core got %+v; %s", got, f.dump())
+	}
+	p = interactionPayload(2, 2, askCommand("vpn?"))
+	p["channel_id"] = "9999"
+	ix = gatewayInteraction(t, p)
+	a.handleInteraction(context.Background(), ix, restRespond(a, ix))
+	if len(core.gotMessages()) != 1 {
+		t.Error("a command outside the allow-list reached the core")
+	}
+	cb := f.recorded(http.MethodPost, reCallback)
+	if !strings.Contains(string(cb[len(cb)-1].Body), "not set up to answer") {
+		t.Errorf("refusal = %s", cb[len(cb)-1].Body)
+	}
+}
