@@ -33,6 +33,12 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	direct := m.GuildID == ""
 	mentioned := mentionsUser(m, self)
+	if !direct && !mentioned && strings.TrimSpace(m.Content) == "" {
+		// Without the Message Content intent an unmentioned message
+		// arrives empty; there is nothing to answer, and no need to look
+		// up its channel.
+		return
+	}
 	var info channelInfo
 	if !direct {
 		var err error
@@ -58,11 +64,6 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 		return
 	}
 	text := stripMention(m.Content, self)
-	if strings.TrimSpace(text) == "" && !direct && !mentioned {
-		// Without the Message Content intent an unmentioned message
-		// arrives empty; there is nothing to answer.
-		return
-	}
 	if first, err := a.claims.Claim(ctx, "discord:message:"+m.ID, claimTTL); err != nil {
 		// Answering twice is better than not answering.
 		a.log.WarnContext(ctx, "claiming a message failed; answering anyway", "err", err)
