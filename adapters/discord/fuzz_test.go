@@ -61,6 +61,10 @@ func FuzzParseInteraction(f *testing.F) {
 }
 
 func TestSeedCorpusParses(t *testing.T) {
+	a, err := New(Config{Token: testToken, AppID: testApp}, &fakeCore{}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, want := range map[string]string{"ask.json": "ask How do I reset my VPN password?", "help-dm.json": "help"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "interactions", name))
 		if err != nil {
@@ -70,7 +74,6 @@ func TestSeedCorpusParses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := &Adapter{subs: builtinSubcommands}
 		req, err := a.toRequest(ix)
 		if err != nil || req.msg.Text != want {
 			t.Errorf("%s: %q, %v", name, req.msg.Text, err)
