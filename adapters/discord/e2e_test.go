@@ -188,3 +188,19 @@ func TestEndToEndSlashCommandAndFeedback(t *testing.T) {
 	f.checkNoMentions(t)
 	checkNoToken(t, "the log", log.String())
 }
+
+func TestRunReportsARejectedToken(t *testing.T) {
+	f := newFakeDiscord(t)
+	f.setFail(func(r recorded) (int, string, bool) {
+		return http.StatusUnauthorized, `{"message":"401: Unauthorized","code":0}`, true
+	})
+	var log testLog
+	a := newTestAdapter(t, testConfig(f, &log), &fakeCore{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := a.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "register slash commands: HTTP 401") {
+		t.Fatalf("Run = %v", err)
+	}
+	checkNoToken(t, "error", err.Error())
+}
