@@ -12,6 +12,9 @@ type Message struct {
 	// Direct is true for a direct message to Lore, as opposed to a message
 	// in a shared channel.
 	Direct bool
+	// Collections, when not empty, limits answers to these knowledge
+	// collections, as the adapter's per-channel settings say.
+	Collections []string
 }
 
 // Action is a button press on a reply Lore sent earlier.

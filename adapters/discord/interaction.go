@@ -1,0 +1,228 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/lorehq/lore/bot"
+)
+
+// An interaction token lets Lore edit its response and send follow-ups for
+// fifteen minutes. tokenMargin keeps a slow final edit from racing the end.
+const (
+	interactionWindow = 15 * time.Minute
+	tokenMargin       = time.Minute
+)
+
+// errBadInteraction marks an interaction Lore cannot read.
+var errBadInteraction = errors.New("malformed interaction")
+
+// parseInteraction decodes an interaction as Discord sends it, over HTTP or
+// inside INTERACTION_CREATE, and checks the fields Lore relies on.
+func parseInteraction(body []byte) (*discordgo.Interaction, error) {
+	var ix discordgo.Interaction
+	if err := json.Unmarshal(body, &ix); err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadInteraction, err)
+	}
+	if ix.Type == 0 {
+		return nil, fmt.Errorf("%w: no type", errBadInteraction)
+	}
+	if ix.Type != discordgo.InteractionPing && (ix.ID == "" || ix.Token == "" || ix.AppID == "") {
+		return nil, fmt.Errorf("%w: id, application_id and token are required", errBadInteraction)
+	}
+	return &ix, nil
+}
+
+// request is an interaction as the core sees it: a message (a slash
+// command) or an action (a button).
+type request struct {
+	command bool
+	msg     bot.Message
+	action  bot.Action
+}
+
+// userMessage is what a person sees when Lore cannot handle an
+// interaction; it is shown only to them.
+type userMessage string
+
+func (u userMessage) Error() string { return string(u) }
+
+// toRequest turns an interaction into a request for the core, or a
+// userMessage saying why it cannot.
+func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
+	var user string
+	switch {
+	case ix.Member != nil && ix.Member.User != nil:
+		user = ix.Member.User.ID
+	case ix.User != nil:
+		user = ix.User.ID
+	}
+	if user == "" {
+		return request{}, userMessage("I couldn't tell who sent that.")
+	}
+	direct := ix.GuildID == ""
+	// Settings are by channel; a command in a thread uses its parent's.
+	// The lookup costs no request: the deferral must not wait.
+	pol := a.cfg.Settings.resolve(ix.GuildID, a.channels.parent(ix.ChannelID))
+	if !pol.allowed {
+		return request{}, userMessage("I'm not set up to answer in this channel.")
+	}
+	switch ix.Type {
+	case discordgo.InteractionApplicationCommand:
+		data, ok := ix.Data.(discordgo.ApplicationCommandInteractionData)
+		if !ok {
+			return request{}, userMessage("I couldn't read that command.")
+		}
+		text, ok := commandText(data, a.subs)
+		if !ok {
+			return request{}, userMessage("I don't know that command. Try `/lore help`.")
+		}
+		return request{command: true, msg: bot.Message{
+			Platform: platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
+			User: user, Text: text, Direct: direct, Collections: pol.collections,
+		}}, nil
+	case discordgo.InteractionMessageComponent:
+		data, ok := ix.Data.(discordgo.MessageComponentInteractionData)
+		if !ok {
+			return request{}, userMessage("I couldn't read that button.")
+		}
+		id, value, ok := decodeCustomID(data.CustomID)
+		if !ok {
+			return request{}, userMessage("I don't know that button. It may belong to an older version of this message.")
+		}
+		return request{action: bot.Action{
+			Platform: platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
+			User: user, ID: id, Value: value,
+		}}, nil
+	}
+	return request{}, userMessage("I can't handle that kind of interaction.")
+}
+
+// respondFunc sends the one initial response to an interaction: a REST
+// callback for the gateway, the HTTP response for the endpoint.
+type respondFunc func(*discordgo.InteractionResponse) error
+
+func (a *Adapter) onInteractionCreate(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	if ic == nil || ic.Interaction == nil {
+		return
+	}
+	a.work.Add(1)
+	defer a.work.Done()
+	ctx, cancel := a.handlerContext()
+	defer cancel()
+	a.handleInteraction(ctx, ic.Interaction, func(resp *discordgo.InteractionResponse) error {
+		return a.apiError("respond to interaction", s.InteractionRespond(ic.Interaction, resp, discordgo.WithContext(ctx)), ic.Token)
+	})
+}
+
+// handleInteraction defers the interaction at once, asks the core, and
+// completes the response with edits and follow-ups.
+func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interaction, respond respondFunc) {
+	received := a.now()
+	if first, err := a.claims.Claim(ctx, "discord:interaction:"+ix.ID, claimTTL); err != nil {
+		a.log.WarnContext(ctx, "claiming an interaction failed; handling it anyway", "err", err)
+	} else if !first {
+		return
+	}
+	req, err := a.toRequest(ix)
+	var um userMessage
+	if errors.As(err, &um) {
+		if err := respond(&discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: string(um), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+		}); err != nil {
+			a.log.WarnContext(ctx, "answering an interaction failed", "err", err)
+		}
+		return
+	}
+	if !req.command {
+		// A button press: acknowledge without changing the message, then
+		// answer in a follow-up.
+		if err := respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}); err != nil {
+			a.log.WarnContext(ctx, "deferring a button press failed", "err", err)
+			return
+		}
+		reply := a.core.HandleAction(ctx, req.action)
+		a.complete(ctx, ix, received, false, reply)
+		return
+	}
+	if err := respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}); err != nil {
+		a.log.WarnContext(ctx, "deferring a command failed", "err", err)
+		return
+	}
+	st := startStreamer(ctx, a.cfg.StreamInterval, a.log, func(ctx context.Context, text string) error {
+		if a.expired(received) {
+			return nil
+		}
+		_, err := a.session.InteractionResponseEdit(ix, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		return a.apiError("edit interaction response", err, ix.Token)
+	})
+	reply := a.core.HandleMessageStream(ctx, req.msg, st.update)
+	st.stop()
+	a.complete(ctx, ix, received, true, reply)
+}
+
+// expired reports whether an interaction received at t can no longer be
+// answered through its token.
+func (a *Adapter) expired(t time.Time) bool {
+	return a.now().Sub(t) > interactionWindow-tokenMargin
+}
+
+// complete shows reply for an interaction: in the deferred original
+// response (when there is one) and follow-ups, ephemeral when the reply is
+// private, or in the channel once the token has expired.
+func (a *Adapter) complete(ctx context.Context, ix *discordgo.Interaction, received time.Time, original bool, reply bot.Reply) {
+	msgs := render(reply)
+	if a.expired(received) {
+		a.log.InfoContext(ctx, "interaction token expired; replying in the channel", "channel", ix.ChannelID)
+		for _, om := range msgs {
+			if _, err := a.session.ChannelMessageSendComplex(ix.ChannelID, messageSend(om), discordgo.WithContext(ctx)); err != nil {
+				a.log.ErrorContext(ctx, "sending a reply failed", "channel", ix.ChannelID, "err", a.apiError("send message", err))
+				return
+			}
+		}
+		return
+	}
+	if original && reply.Private {
+		// The deferred response is public and cannot become ephemeral:
+		// remove it and answer privately.
+		if err := a.session.InteractionResponseDelete(ix, discordgo.WithContext(ctx)); err != nil {
+			a.log.WarnContext(ctx, "removing a response failed", "err", a.apiError("delete interaction response", err, ix.Token))
+		}
+		original = false
+	}
+	for i, om := range msgs {
+		var err error
+		if i == 0 && original {
+			_, err = a.session.InteractionResponseEdit(ix, webhookEdit(om), discordgo.WithContext(ctx))
+			err = a.apiError("edit interaction response", err, ix.Token)
+		} else {
+			p := &discordgo.WebhookParams{Content: om.Content, Embeds: om.Embeds, Components: om.Components, AllowedMentions: noMentions()}
+			if reply.Private {
+				p.Flags = discordgo.MessageFlagsEphemeral
+			}
+			_, err = a.session.FollowupMessageCreate(ix, true, p, discordgo.WithContext(ctx))
+			err = a.apiError("send follow-up", err, ix.Token)
+		}
+		if err != nil {
+			a.log.ErrorContext(ctx, "completing an interaction failed", "part", i+1, "err", err)
+			return
+		}
+	}
+}
+
+func webhookEdit(om outMessage) *discordgo.WebhookEdit {
+	e := &discordgo.WebhookEdit{Content: &om.Content, AllowedMentions: noMentions()}
+	if len(om.Embeds) > 0 {
+		e.Embeds = &om.Embeds
+	}
+	if len(om.Components) > 0 {
+		e.Components = &om.Components
+	}
+	return e
+}

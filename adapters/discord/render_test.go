@@ -1,0 +1,200 @@
+package discord
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/lorehq/lore/bot"
+)
+
+func TestEscapeText(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello @everyone":          "hello @\u200beveryone",
+		"@HERE and @Everyone":      "@\u200bHERE and @\u200bEveryone",
+		"ping <@123> now":          "ping <@\u200b123> now",
+		"nick <@!123>":             "nick <@\u200b!123>",
+		"role <@&456>":             "role <@\u200b&456>",
+		"mail a@example.com":       "mail a@example.com",
+		"bell\x07 and \x1b[31mred": "bell and [31mred",
+		"bad \xff byte":            "bad \uFFFD byte",
+		"lines\nand\ttabs":         "lines\nand\ttabs",
+	} {
+		if got := escapeText(in); got != want {
+			t.Errorf("escapeText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRenderEscapesEverythingFromDocuments(t *testing.T) {
+	r := bot.Reply{
+		Text:      "Tell @everyone and <@&99> [1]",
+		Citations: []bot.Citation{{N: 1, Title: "@here notice <@1>", Heading: "<@&2>", Source: "x.md", Snippet: "@everyone read this"}},
+		Buttons:   []bot.Button{{ID: bot.ActionHelpful, Label: "@everyone", Value: "a"}},
+	}
+	msgs := render(r)
+	var all strings.Builder
+	for _, m := range msgs {
+		all.WriteString(m.Content)
+		for _, e := range m.Embeds {
+			all.WriteString(e.Title + e.Description)
+		}
+	}
+	s := all.String()
+	for _, bad := range []string{"@everyone", "@here", "<@&", "<@1"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("rendered text contains %q: %q", bad, s)
+		}
+	}
+}
+
+func TestSplitTextRespectsLimitAndBoundaries(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 9000; i++ {
+		fmt.Fprintf(&b, "Paragraph %d has a few sentences. It explains something useful about leave. ", i)
+		if i%3 == 2 {
+			b.WriteString("\n\n")
+		}
+	}
+	text := strings.TrimSpace(b.String())
+	pieces := splitText(text, maxContent)
+	if len(pieces) < 5 {
+		t.Fatalf("%d pieces for %d characters", len(pieces), len(text))
+	}
+	for i, p := range pieces {
+		if units(p) > maxContent {
+			t.Errorf("piece %d has %d units", i, units(p))
+		}
+		if i < len(pieces)-1 && !strings.HasSuffix(p, ".") {
+			t.Errorf("piece %d ends mid-sentence: %q", i, p[max(0, len(p)-30):])
+		}
+	}
+	if got := strings.Join(strings.Fields(strings.Join(pieces, " ")), " "); got != strings.Join(strings.Fields(text), " ") {
+		t.Error("the pieces do not add up to the text")
+	}
+}
+
+func TestSplitTextWithoutSpacesAndWideRunes(t *testing.T) {
+	text := strings.Repeat("😀", 3000) // two UTF-16 units each
+	pieces := splitText(text, maxContent)
+	total := 0
+	for _, p := range pieces {
+		if units(p) > maxContent || !utf8.ValidString(p) {
+			t.Fatalf("bad piece: %d units, valid %v", units(p), utf8.ValidString(p))
+		}
+		total += utf8.RuneCountInString(p)
+	}
+	if total != 3000 {
+		t.Errorf("%d runes after splitting, want 3000", total)
+	}
+}
+
+func TestSplitTextKeepsCodeBlocksClosed(t *testing.T) {
+	code := "```go\n" + strings.Repeat("fmt.Println(\"hello, world\")\n", 150) + "```"
+	pieces := splitText("Here is the code:\n\n"+code, maxContent)
+	if len(pieces) < 2 {
+		t.Fatalf("%d pieces", len(pieces))
+	}
+	for i, p := range pieces {
+		if strings.Count(p, "```")%2 != 0 {
+			t.Errorf("piece %d leaves a code block open", i)
+		}
+		if units(p) > maxContent {
+			t.Errorf("piece %d has %d units", i, units(p))
+		}
+	}
+}
+
+func TestRenderLimits(t *testing.T) {
+	r := bot.Reply{Text: strings.Repeat("word ", 3000)}
+	for i := 1; i <= 23; i++ {
+		r.Citations = append(r.Citations, bot.Citation{N: i, Title: strings.Repeat("T", 300), Source: "https://example.com/" + fmt.Sprint(i), Snippet: strings.Repeat("s", 5000)})
+	}
+	r.Buttons = []bot.Button{{ID: bot.ActionHelpful, Label: "Helpful", Value: "a"}, {ID: bot.ActionAskPerson, Label: strings.Repeat("L", 200), Value: "a"}}
+	msgs := render(r)
+	embeds := 0
+	for i, m := range msgs {
+		if units(m.Content) > maxContent {
+			t.Errorf("message %d: %d units of content", i, units(m.Content))
+		}
+		if len(m.Embeds) > maxEmbeds {
+			t.Errorf("message %d: %d embeds", i, len(m.Embeds))
+		}
+		size := 0
+		for _, e := range m.Embeds {
+			if units(e.Title) > maxEmbedTitle || units(e.Description) > maxEmbedDescription {
+				t.Errorf("message %d: embed over its limits", i)
+			}
+			size += embedSize(e)
+		}
+		if size > maxEmbedTotal {
+			t.Errorf("message %d: %d units of embeds", i, size)
+		}
+		embeds += len(m.Embeds)
+		if len(m.Components) > 0 && i != len(msgs)-1 {
+			t.Errorf("buttons on message %d of %d", i, len(msgs))
+		}
+	}
+	if embeds != 23 {
+		t.Errorf("%d embeds, want one per source (23)", embeds)
+	}
+	last := msgs[len(msgs)-1]
+	if len(last.Components) != 1 {
+		t.Fatalf("components = %+v", last.Components)
+	}
+	if len(msgs) > maxMessages+3 {
+		t.Errorf("%d messages", len(msgs))
+	}
+}
+
+func TestRenderCutsVeryLongAnswers(t *testing.T) {
+	msgs := render(bot.Reply{Text: strings.Repeat("A sentence of text. ", 5000)})
+	if len(msgs) != maxMessages || !strings.HasSuffix(msgs[maxMessages-1].Content, shortened) {
+		t.Fatalf("%d messages, last ends %q", len(msgs), msgs[len(msgs)-1].Content[max(0, len(msgs[len(msgs)-1].Content)-40):])
+	}
+}
+
+func TestSourceEmbedLinks(t *testing.T) {
+	es := sourceEmbeds([]bot.Citation{
+		{N: 1, Title: "Web", Source: "https://wiki.example.com/vpn"},
+		{N: 2, Title: "File", Source: "/srv/handbook/vpn.md"},
+		{N: 3, Title: "Script", Source: "javascript:alert(1)"},
+	})
+	if es[0].URL != "https://wiki.example.com/vpn" || es[1].URL != "" || es[2].URL != "" {
+		t.Errorf("urls = %q %q %q", es[0].URL, es[1].URL, es[2].URL)
+	}
+	if !strings.Contains(es[1].Description, "/srv/handbook/vpn.md") {
+		t.Errorf("a file source is not named: %q", es[1].Description)
+	}
+}
+
+func TestCustomIDRoundTrip(t *testing.T) {
+	for _, c := range []struct{ id, value string }{
+		{bot.ActionHelpful, "0b6f3a1e-8f1e-4c1b-9a53-2f0c6f5d9b11"},
+		{bot.ActionAskPerson, ""},
+		{bot.ActionNotHelpful, "value:with:colons"},
+	} {
+		s, ok := encodeCustomID(c.id, c.value)
+		if !ok || len(s) > maxCustomID {
+			t.Fatalf("encode(%q, %q) = %q, %v", c.id, c.value, s, ok)
+		}
+		id, value, ok := decodeCustomID(s)
+		if !ok || id != c.id || value != c.value {
+			t.Errorf("decode(%q) = %q, %q, %v", s, id, value, ok)
+		}
+	}
+	if _, ok := encodeCustomID(bot.ActionHelpful, strings.Repeat("v", 100)); ok {
+		t.Error("a custom_id over 100 characters was encoded")
+	}
+	for _, s := range []string{"", "lore:", "other:feedback_up:x", "lore::x", "lore:\xff:x", "lore:x:" + strings.Repeat("v", 100)} {
+		if _, _, ok := decodeCustomID(s); ok {
+			t.Errorf("decode(%q) accepted", s)
+		}
+	}
+	// A button whose value cannot fit is left out, not truncated.
+	rows := buttonRows([]bot.Button{{ID: bot.ActionHelpful, Label: "ok", Value: "a"}, {ID: bot.ActionAskPerson, Label: "long", Value: strings.Repeat("v", 200)}})
+	if len(rows) != 1 {
+		t.Fatalf("rows = %+v", rows)
+	}
+}
