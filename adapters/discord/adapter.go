@@ -182,3 +182,15 @@ func (a *Adapter) selfID() string {
 func (a *Adapter) handlerContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), interactionWindow)
 }
+
+// Ready reports whether the gateway connection is up (READY received and
+// not lost since), for a readiness probe.
+func (a *Adapter) Ready(context.Context) error {
+	a.session.RLock()
+	ok := a.session.DataReady
+	a.session.RUnlock()
+	if !ok {
+		return errors.New("not connected to the Discord gateway")
+	}
+	return nil
+}

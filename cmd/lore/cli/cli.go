@@ -228,6 +228,14 @@ type services struct {
 	store     store.Store
 	knowledge *knowledge.Service
 	bot       *bot.Bot
+	// claims de-duplicates platform deliveries across replicas; nil when
+	// the store cannot, and adapters then de-duplicate within the process.
+	claims claimer
+}
+
+// claimer is what adapters need to answer one platform event once.
+type claimer interface {
+	Claim(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 }
 
 func (a *app) open(ctx context.Context) (*services, error) {
@@ -245,7 +253,11 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	return &services{store: st, knowledge: k, bot: b}, nil
+	svc := &services{store: st, knowledge: k, bot: b}
+	if c, ok := st.(claimer); ok {
+		svc.claims = c
+	}
+	return svc, nil
 }
 
 func (s *services) Close() error { return s.store.Close() }

@@ -53,6 +53,8 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_GUILD_ID", Doc: "Register commands in this guild only (development); unset registers them globally."},
 	{Name: "LORE_DISCORD_SHARD_ID", Default: "0", Check: nonNegativeInt, Doc: "This process's shard."},
 	{Name: "LORE_DISCORD_SHARD_COUNT", Default: "1", Check: positiveInt, Doc: "Number of shards."},
+	{Name: "LORE_DISCORD_SETTINGS", Doc: "Per-guild and per-channel settings as JSON: allow-lists, answering every message, collections (docs/discord.md)."},
+	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
 }
 

@@ -129,8 +129,18 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	metrics.WatchQueue(q.depth, a.log)
 	metrics.Register(mux)
 
+	adapters := &chatAdapters{}
+	if !o.workersOnly {
+		adapters, err = a.startAdapters(ctx, svc, mux, health)
+		if err != nil {
+			stopQueue(q)
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
+		adapters.stop()
 		stopQueue(q)
 		return &exitError{code: ExitUsage, err: fmt.Errorf("listen on %s: %w", o.listen, err)}
 	}
@@ -139,18 +149,22 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	go func() { served <- srv.Serve(ln) }()
 
 	role := "chat adapters and job workers"
-	adapters := "no chat adapter is configured"
+	connected := "no chat adapter is configured"
+	if len(adapters.names) > 0 {
+		connected = "chat: " + strings.Join(adapters.names, ", ")
+	}
 	if o.workersOnly {
-		role, adapters = "job workers only", "chat adapters are off"
+		role, connected = "job workers only", "chat adapters are off"
 	}
 	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d periodic sync(s); up to %d jobs at once\n",
-		role, ln.Addr(), adapters, len(periodic), o.maxWorkers)
+		role, ln.Addr(), connected, len(periodic), o.maxWorkers)
 
 	select {
 	case <-ctx.Done():
 	case err = <-served:
 	}
 	fmt.Fprintln(a.io.Err, "lore: stopping: finishing answers and jobs in flight")
+	adapters.stop()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	_ = srv.Shutdown(shutdownCtx)
 	cancel()

@@ -309,3 +309,20 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
 	}
 }
+
+// A chat adapter with a broken configuration stops lore serve at start,
+// naming every problem, without echoing the token.
+func TestServeRefusesBadAdapterConfiguration(t *testing.T) {
+	db := newDB(t)
+	r := runEnv(t, map[string]string{
+		"LORE_DISCORD_TOKEN":       "not-a-real-token-value",
+		"LORE_DISCORD_SHARD_COUNT": "3",
+		"LORE_DISCORD_SHARD_ID":    "7",
+	}, "serve", "--listen=127.0.0.1:0", db.flag())
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "discord") {
+		t.Fatalf("serve with a broken Discord configuration: exit %d\n%s", r.code, r.err)
+	}
+	if strings.Contains(r.err+r.out, "not-a-real-token-value") {
+		t.Fatalf("the Discord token was echoed:\n%s", r.err)
+	}
+}

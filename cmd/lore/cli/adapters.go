@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/web"
+)
+
+// chatAdapters are the chat platforms lore serve connects, and how to stop
+// them.
+type chatAdapters struct {
+	names   []string
+	wg      sync.WaitGroup
+	stops   []func()
+	closers []func() error
+}
+
+// startAdapters connects every chat adapter whose token is configured,
+// mounts their HTTP endpoints on mux and their readiness on health. Each
+// adapter runs until ctx ends.
+func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeMux, health *web.Health) (*chatAdapters, error) {
+	ca := &chatAdapters{}
+	if a.getenv(discord.EnvToken) != "" {
+		cfg, err := discord.ConfigFromEnv(a.getenv)
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
+		}
+		cfg.Logger = a.log
+		d, err := discord.New(cfg, svc.bot, discord.Deps{Claims: svc.claims})
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
+		if cfg.PublicKey != "" {
+			mux.Handle("POST /discord/interactions", d.Handler())
+		}
+		health.Add("discord", d.Ready)
+		ca.names = append(ca.names, "discord")
+		ca.run(ctx, a, "discord", d.Run, d.Close)
+	}
+	return ca, nil
+}
+
+// run starts one adapter's Run in the background; stop waits for it.
+func (ca *chatAdapters) run(ctx context.Context, a *app, name string, run func(context.Context) error, closeFn func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	ca.wg.Go(func() {
+		if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.ErrorContext(ctx, "chat adapter stopped", "adapter", name, "err", err)
+		}
+	})
+	ca.stops = append(ca.stops, func() { cancel() })
+	ca.closers = append(ca.closers, closeFn)
+}
+
+// stop disconnects every adapter and waits for the answers in flight.
+func (ca *chatAdapters) stop() {
+	for _, s := range ca.stops {
+		s()
+	}
+	ca.wg.Wait()
+	for _, c := range ca.closers {
+		_ = c()
+	}
+}
