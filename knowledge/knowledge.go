@@ -2,9 +2,11 @@
 //
 // It ingests files into chunks (with knowledge/ingest), embeds them
 // (knowledge/embed), retrieves passages by hybrid lexical and vector search,
-// and composes a short extractive answer with numbered citations. When the
-// passages do not support an answer confidently it says so, and the caller
-// records a content gap.
+// and composes a short answer with numbered citations: extractive (quoted
+// sentences, offline, the default) or written by a language model from the
+// passages (Options.Model), falling back to the extractive answer whenever
+// the model fails. When the passages do not support an answer it says so,
+// and the caller records a content gap.
 package knowledge
 
 import (
@@ -40,6 +42,15 @@ type Options struct {
 	// IngestLease is how long the ingest lock outlives a crashed ingest; a
 	// running ingest renews it every third of that. Default 30 s.
 	IngestLease time.Duration
+	// Model, when set, writes answers from the retrieved passages (and
+	// condenses follow-up questions); nil keeps the extractive answers.
+	Model LanguageModel
+	// AnswerTimeout bounds the time spent on the model for one question;
+	// past it the extractive answer is given instead. Default 20 s.
+	AnswerTimeout time.Duration
+	// ContextTokens is the token budget of a model prompt: passages are
+	// added best first until it is spent. Default 3,000.
+	ContextTokens int
 }
 
 // Service is the knowledge capability.
@@ -51,6 +62,10 @@ type Service struct {
 	now       func() time.Time
 	ranking   ranking
 	lease     time.Duration
+
+	model         LanguageModel
+	answerTimeout time.Duration
+	contextTokens int
 }
 
 // New returns a Service over st.
@@ -63,6 +78,16 @@ func New(st Store, opts Options) *Service {
 		now:       opts.Clock,
 		ranking:   defaultRanking,
 		lease:     opts.IngestLease,
+
+		model:         opts.Model,
+		answerTimeout: opts.AnswerTimeout,
+		contextTokens: opts.ContextTokens,
+	}
+	if s.answerTimeout <= 0 {
+		s.answerTimeout = DefaultAnswerTimeout
+	}
+	if s.contextTokens <= 0 {
+		s.contextTokens = defaultContextTokens
 	}
 	if s.lease <= 0 {
 		s.lease = defaultIngestLease
@@ -81,6 +106,9 @@ func New(st Store, opts Options) *Service {
 	}
 	return s
 }
+
+// DefaultAnswerTimeout bounds the model's part of an answer.
+const DefaultAnswerTimeout = 20 * time.Second
 
 // Errors about a question, worded for the person who asked it.
 var (
