@@ -33,12 +33,12 @@ type Secret string
 
 const redacted = "[redacted]"
 
-func (Secret) String() string                 { return redacted }
-func (Secret) GoString() string               { return redacted }
-func (Secret) LogValue() slog.Value           { return slog.StringValue(redacted) }
-func (Secret) MarshalText() ([]byte, error)   { return []byte(redacted), nil }
-func (s Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
-func (s Secret) reveal() string               { return string(s) }
+func (Secret) String() string               { return redacted }
+func (Secret) GoString() string             { return redacted }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (s Secret) reveal() string             { return string(s) }
 func (s Secret) redactFrom(text string) string {
 	if len(s) < 4 { // a one-letter "key" would redact every occurrence of a letter
 		return text
