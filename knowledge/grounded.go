@@ -112,8 +112,9 @@ func neutralise(s string) string { return tagLike.ReplaceAllString(s, "‹$1") }
 
 // prompt builds the messages for a grounded answer. It returns the
 // passages it included, in the order of their numbers: passages are added
-// best first until the token budget is spent, and the last one may be
-// trimmed to its leading whole sentences.
+// best first while the token budget lasts; one that does not fit whole is
+// trimmed to its leading whole sentences, or left out when not even its
+// first sentence fits.
 func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatMessage) {
 	used := estimateTokens(systemPrompt) + estimateTokens(question) + 64
 	var b strings.Builder
@@ -128,7 +129,7 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 		if estimateTokens(text) > room {
 			text = leadingSentences(text, room*bytesPerToken)
 			if text == "" {
-				break
+				continue // not even its first sentence fits; a later, shorter passage may
 			}
 		}
 		used += estimateTokens(head + text + tail)

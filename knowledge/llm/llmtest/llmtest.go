@@ -278,3 +278,10 @@ func (s *Server) models(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
 }
+
+// Request decodes a recorded chat completion request.
+func (r Request) Request() ChatRequest {
+	var c ChatRequest
+	_ = json.Unmarshal([]byte(r.Body), &c)
+	return c
+}
