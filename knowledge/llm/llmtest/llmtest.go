@@ -62,8 +62,8 @@ type Server struct {
 	Reply func(ChatRequest) string
 	// TokenDelay is the pause between streamed pieces.
 	TokenDelay time.Duration
-	// FirstTokenSent, if set, is called with the time the first streamed
-	// piece was flushed to the connection.
+	// FirstTokenSent, if set, is called with the time just before the
+	// first streamed piece is written and flushed to the connection.
 	FirstTokenSent func(time.Time)
 
 	mu       sync.Mutex
@@ -229,12 +229,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 			"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": req.Model,
 			"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": piece}}},
 		})
+		if i == 0 && s.FirstTokenSent != nil {
+			s.FirstTokenSent(time.Now())
+		}
 		fmt.Fprintf(w, "data: %s\n\n", chunk)
 		if flusher != nil {
 			flusher.Flush()
-		}
-		if i == 0 && s.FirstTokenSent != nil {
-			s.FirstTokenSent(time.Now())
 		}
 	}
 	io.WriteString(w, "data: [DONE]\n\n")
