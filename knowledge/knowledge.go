@@ -42,6 +42,12 @@ type Options struct {
 	// IngestLease is how long the ingest lock outlives a crashed ingest; a
 	// running ingest renews it every third of that. Default 30 s.
 	IngestLease time.Duration
+	// EmbedderFor returns an embedder for a store whose vectors come from
+	// another embedder than Embedder (a model changed before 'lore
+	// reindex' ran), so that searches keep using those vectors meanwhile.
+	// Default: only the offline embedder's vectors are searchable that
+	// way; others leave search to words alone until the reindex.
+	EmbedderFor func(store.EmbeddingSpace) (embed.Embedder, error)
 	// Model, when set, writes answers from the retrieved passages (and
 	// condenses follow-up questions); nil keeps the extractive answers.
 	Model LanguageModel
@@ -63,6 +69,11 @@ type Service struct {
 	ranking   ranking
 	lease     time.Duration
 
+	// spaces is the store's record of its embedder, when it keeps one.
+	spaces           store.Embeddings
+	embedderForSpace func(store.EmbeddingSpace) (embed.Embedder, error)
+	active           activeEmbedder
+
 	model         LanguageModel
 	answerTimeout time.Duration
 	contextTokens int
@@ -79,10 +90,13 @@ func New(st Store, opts Options) *Service {
 		ranking:   defaultRanking,
 		lease:     opts.IngestLease,
 
+		embedderForSpace: opts.EmbedderFor,
+
 		model:         opts.Model,
 		answerTimeout: opts.AnswerTimeout,
 		contextTokens: opts.ContextTokens,
 	}
+	s.spaces, _ = st.(store.Embeddings)
 	if s.answerTimeout <= 0 {
 		s.answerTimeout = DefaultAnswerTimeout
 	}
