@@ -158,9 +158,9 @@ type ReindexSummary struct {
 	Duration time.Duration
 }
 
-// reindexBatch is how many chunks are embedded and staged at a time: a
-// few embedding requests' worth.
-const reindexBatch = 256
+// defaultReindexBatch is how many chunks are embedded and staged at a
+// time: a few embedding requests' worth.
+const defaultReindexBatch = 256
 
 // ErrCannotReindex means the store does not record embedding spaces.
 var ErrCannotReindex = errors.New("this store cannot be reindexed")
@@ -213,7 +213,7 @@ func (s *Service) Reindex(ctx context.Context, owner string, progress ReindexPro
 		if ctx.Err() != nil {
 			return sum, context.Cause(ctx)
 		}
-		views, remaining, err := s.spaces.UnstagedChunks(ctx, target, reindexBatch)
+		views, remaining, err := s.spaces.UnstagedChunks(ctx, target, s.reindexBatch)
 		if err != nil {
 			return sum, err
 		}

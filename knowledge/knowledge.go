@@ -48,6 +48,9 @@ type Options struct {
 	// Default: only the offline embedder's vectors are searchable that
 	// way; others leave search to words alone until the reindex.
 	EmbedderFor func(store.EmbeddingSpace) (embed.Embedder, error)
+	// ReindexBatch is how many chunks Reindex embeds and stages at a
+	// time; an interrupted reindex keeps every finished batch. Default 256.
+	ReindexBatch int
 	// Model, when set, writes answers from the retrieved passages (and
 	// condenses follow-up questions); nil keeps the extractive answers.
 	Model LanguageModel
@@ -73,6 +76,7 @@ type Service struct {
 	spaces           store.Embeddings
 	embedderForSpace func(store.EmbeddingSpace) (embed.Embedder, error)
 	active           activeEmbedder
+	reindexBatch     int
 
 	model         LanguageModel
 	answerTimeout time.Duration
@@ -91,12 +95,16 @@ func New(st Store, opts Options) *Service {
 		lease:     opts.IngestLease,
 
 		embedderForSpace: opts.EmbedderFor,
+		reindexBatch:     opts.ReindexBatch,
 
 		model:         opts.Model,
 		answerTimeout: opts.AnswerTimeout,
 		contextTokens: opts.ContextTokens,
 	}
 	s.spaces, _ = st.(store.Embeddings)
+	if s.reindexBatch <= 0 {
+		s.reindexBatch = defaultReindexBatch
+	}
 	if s.answerTimeout <= 0 {
 		s.answerTimeout = DefaultAnswerTimeout
 	}
