@@ -231,6 +231,7 @@ func (s *Service) generate(ctx context.Context, req AskRequest, query string, pa
 	if err != nil {
 		return fallback(extractive, err)
 	}
+	reply = strings.ToValidUTF8(reply, "\uFFFD")
 	ans := Answer{Question: req.Question, Query: query, Confidence: extractive.Confidence, Mode: ModeModel}
 	if strings.TrimSpace(reply) == "" {
 		return fallback(extractive, fmt.Errorf("the model's answer is empty"))

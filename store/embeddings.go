@@ -21,8 +21,9 @@ var ErrIncomplete = errors.New("not every chunk has a vector of the new embedder
 // Embeddings records which embedder produced a store's vectors and
 // replaces them all with another embedder's without a moment in which
 // searches find none: new vectors are staged beside the ones searches use,
-// then swapped in by one transaction. Every chunk's vector comes from the
-// store's one space; a store never mixes embedders or dimensions.
+// then swapped in by one transaction. Every chunk records the embedder of
+// its vector, which is the store's: a store never mixes embedders or
+// dimensions.
 type Embeddings interface {
 	// EmbeddingSpace returns the space of the stored vectors. Embedder is
 	// empty when none is recorded: a new store (Dimensions 0 too) or one
@@ -40,6 +41,10 @@ type Embeddings interface {
 	// the vectors searches use. Ids of chunks deleted meanwhile are
 	// ignored.
 	StageVectors(ctx context.Context, space EmbeddingSpace, ids []int64, vectors [][]float32) error
+	// EmbedderCounts counts the chunks by the embedder recorded with
+	// each ("" for chunks written before the store recorded one): one
+	// entry, the store's, unless the store has no space yet.
+	EmbedderCounts(ctx context.Context) (map[string]int, error)
 	// CommitStaged makes the staged vectors of space the store's, and
 	// space its recorded space, atomically. It returns an error wrapping
 	// ErrIncomplete, and changes nothing, while a chunk has none.

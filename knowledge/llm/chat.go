@@ -50,6 +50,9 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 			if len(res.Choices) == 0 {
 				return errEmptyResponse
 			}
+			if n := len(res.Choices[0].Message.Content); n > MaxReplyBytes {
+				return fmt.Errorf("%w: a reply of %d bytes, at most %d", ErrMalformed, n, MaxReplyBytes)
+			}
 			text.Reset()
 			text.WriteString(res.Choices[0].Message.Content)
 			return nil
@@ -80,6 +83,9 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 				if c.Index != 0 || c.Delta.Content == "" {
 					continue
 				}
+				if text.Len()+len(c.Delta.Content) > MaxReplyBytes {
+					return fmt.Errorf("%w: %w: a reply longer than %d bytes", errNoRetry, ErrMalformed, MaxReplyBytes)
+				}
 				streamed = true
 				text.WriteString(c.Delta.Content)
 				onDelta(c.Delta.Content)
@@ -92,6 +98,10 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 	})
 	return text.String(), err
 }
+
+// MaxReplyBytes bounds a chat reply: a chat answer is a few sentences,
+// and an endpoint that sends without end must not fill the memory.
+const MaxReplyBytes = 32 << 10
 
 // errNoRetry marks a failure after part of an answer was passed on.
 var errNoRetry = errors.New("interrupted")

@@ -290,3 +290,15 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestChatReplyIsBounded(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Reply = func(llmtest.ChatRequest) string { return strings.Repeat(strings.Repeat("x", 1000)+" ", MaxReplyBytes/1000+8) }
+	c, _ := newClient(t, srv, nil)
+	ch, _ := NewChat(c)
+	for _, stream := range []func(string){nil, func(string) {}} {
+		if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, stream); !errors.Is(err, ErrMalformed) {
+			t.Errorf("an endless reply (streamed %v): %v", stream != nil, err)
+		}
+	}
+}

@@ -79,6 +79,10 @@ func (s *Store) ClaimEmbeddingSpace(ctx context.Context, sp store.EmbeddingSpace
 		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2)", embedderKey, sp.Embedder); err != nil {
 			return err
 		}
+		// Chunks written before the store recorded its embedder.
+		if _, err := tx.Exec(ctx, "UPDATE chunks SET embedder = $1 WHERE embedder = ''", sp.Embedder); err != nil {
+			return err
+		}
 		have = sp
 		return nil
 	})
@@ -200,7 +204,7 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 				return fmt.Errorf("drop vector index: %w", err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE chunks c SET embedding = n.embedding
+		if _, err := tx.Exec(ctx, `UPDATE chunks c SET embedding = n.embedding, embedder = n.embedder
 			FROM chunk_vectors_next n WHERE n.chunk_id = c.id`); err != nil {
 			return fmt.Errorf("swap vectors: %w", err)
 		}
@@ -245,4 +249,23 @@ func (s *Store) refreshDimension(ctx context.Context, cached int) int {
 	}
 	s.dim.Store(int64(d))
 	return d
+}
+
+// EmbedderCounts implements store.Embeddings.
+func (s *Store) EmbedderCounts(ctx context.Context) (map[string]int, error) {
+	const op = "count chunks by embedder"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, "SELECT embedder, count(*) FROM chunks GROUP BY embedder")
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	counts := map[string]int{}
+	var name string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&name, &n}, func() error { counts[name] = n; return nil }); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return counts, nil
 }

@@ -79,6 +79,10 @@ func (s *Store) ClaimEmbeddingSpace(ctx context.Context, sp store.EmbeddingSpace
 		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?)", embedderKey, sp.Embedder); err != nil {
 			return err
 		}
+		// Chunks written before the store recorded its embedder.
+		if _, err := tx.ExecContext(ctx, "UPDATE chunks SET embedder = ? WHERE embedder = ''", sp.Embedder); err != nil {
+			return err
+		}
 		have = sp
 		return nil
 	})
@@ -224,8 +228,8 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM chunks").Scan(&maxOld); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (doc_id, ordinal, heading, text, terms, vector, dim)
-			SELECT c.doc_id, c.ordinal, c.heading, c.text, c.terms, n.vector, n.dim
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (doc_id, ordinal, heading, text, terms, vector, dim, embedder)
+			SELECT c.doc_id, c.ordinal, c.heading, c.text, c.terms, n.vector, n.dim, n.embedder
 			FROM chunks c JOIN chunk_vectors_next n ON n.chunk_id = c.id
 			ORDER BY c.id`); err != nil {
 			return fmt.Errorf("copy chunks with new vectors: %w", err)
@@ -260,4 +264,30 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 		return s.fail(op+": reload search index", err)
 	}
 	return nil
+}
+
+// EmbedderCounts implements store.Embeddings.
+func (s *Store) EmbedderCounts(ctx context.Context) (map[string]int, error) {
+	const op = "count chunks by embedder"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT embedder, count(*) FROM chunks GROUP BY embedder")
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, s.fail(op, err)
+		}
+		counts[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return counts, nil
 }

@@ -58,6 +58,22 @@ func mustSpace(t *testing.T, e store.Embeddings) store.EmbeddingSpace {
 	return sp
 }
 
+func wantCounts(t *testing.T, e store.Embeddings, want map[string]int) {
+	t.Helper()
+	got, err := e.EmbedderCounts(t.Context())
+	if err != nil {
+		t.Fatalf("EmbedderCounts: %v", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("chunks by embedder %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Fatalf("chunks by embedder %v, want %v", got, want)
+		}
+	}
+}
+
 func testClaimSpace(t *testing.T, p pair) {
 	if sp := mustSpace(t, p.ea); sp != (store.EmbeddingSpace{}) {
 		t.Fatalf("a new store has space %+v", sp)
@@ -93,9 +109,12 @@ func testLegacyClaim(t *testing.T, p pair) {
 	if _, err := p.ea.ClaimEmbeddingSpace(t.Context(), spaceNew); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("claiming a dimension unlike the stored vectors: %v", err)
 	}
+	wantCounts(t, p.ea, map[string]int{"": 2})
 	if got, err := p.ea.ClaimEmbeddingSpace(t.Context(), spaceOld); err != nil || got != spaceOld {
 		t.Errorf("claim = %+v, %v", got, err)
 	}
+	// The claim names the embedder of the chunks written before it.
+	wantCounts(t, p.eb, map[string]int{spaceOld.Embedder: 2})
 }
 
 // stageAll embeds every unstaged chunk into space with vec.
@@ -131,6 +150,7 @@ func testReindexSwap(t *testing.T, p pair) {
 	docB, chunksB := Doc("beta", 3, Dim)
 	MustReplace(t, p.a, docA, chunksA)
 	MustReplace(t, p.a, docB, chunksB)
+	wantCounts(t, p.eb, map[string]int{spaceOld.Embedder: 7})
 	// Both handles have searched, so both hold the old vectors.
 	for _, s := range []store.Store{p.a, p.b} {
 		if hits, err := s.SearchVector(ctx, UnitVector(Dim, 2), 3); err != nil || len(hits) == 0 {
@@ -167,6 +187,7 @@ func testReindexSwap(t *testing.T, p pair) {
 	if err := p.b.DeleteDocuments(ctx, []string{"beta"}); err != nil {
 		t.Fatal(err)
 	}
+	wantCounts(t, p.ea, map[string]int{spaceOld.Embedder: 6})
 	if n := stageAll(t, p.ea, spaceNew, newVec); n != 4 { // alpha's last 2, gamma's 2
 		t.Errorf("staged %d more chunks, want 4", n)
 	}
@@ -180,6 +201,7 @@ func testReindexSwap(t *testing.T, p pair) {
 			t.Errorf("%s: space %+v after the commit", name, sp)
 		}
 		wantStats(t, s, store.Stats{Documents: 2, Chunks: 6})
+		wantCounts(t, e, map[string]int{spaceNew.Embedder: 6})
 		hits, err := s.SearchVector(ctx, UnitVector(4, 1), 10)
 		if err != nil {
 			t.Fatalf("%s: search with a new vector: %v", name, err)
@@ -209,6 +231,7 @@ func testReindexSwap(t *testing.T, p pair) {
 	}
 	docD, chunksD = Doc("delta", 1, 4)
 	MustReplace(t, p.b, docD, chunksD)
+	wantCounts(t, p.ea, map[string]int{spaceNew.Embedder: 7})
 }
 
 func testReindexSameDimension(t *testing.T, p pair) {
@@ -241,6 +264,7 @@ func testReindexSameDimension(t *testing.T, p pair) {
 	if sp := mustSpace(t, p.eb); sp != next {
 		t.Errorf("space %+v", sp)
 	}
+	wantCounts(t, p.ea, map[string]int{next.Embedder: 3})
 }
 
 func testStageBadInput(t *testing.T, p pair) {

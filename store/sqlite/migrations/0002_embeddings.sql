@@ -10,3 +10,8 @@ CREATE TABLE chunk_vectors_next (
     dim      INTEGER NOT NULL,
     vector   BLOB NOT NULL -- little-endian float32 x dim
 ) STRICT;
+
+-- The embedder of each chunk's vector, as meta 'embedder' named it when the
+-- chunk was written ('' for chunks written before stores recorded one).
+-- A store never mixes: every chunk's is the store's.
+ALTER TABLE chunks ADD COLUMN embedder TEXT NOT NULL DEFAULT '';
