@@ -293,7 +293,9 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestChatReplyIsBounded(t *testing.T) {
 	srv := llmtest.New(t)
-	srv.Reply = func(llmtest.ChatRequest) string { return strings.Repeat(strings.Repeat("x", 1000)+" ", MaxReplyBytes/1000+8) }
+	srv.Reply = func(llmtest.ChatRequest) string {
+		return strings.Repeat(strings.Repeat("x", 1000)+" ", MaxReplyBytes/1000+8)
+	}
 	c, _ := newClient(t, srv, nil)
 	ch, _ := NewChat(c)
 	for _, stream := range []func(string){nil, func(string) {}} {
