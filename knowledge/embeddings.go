@@ -141,6 +141,27 @@ func (s *Service) searchVector(ctx context.Context, query string, depth int) ([]
 	}
 }
 
+// NeedsReindex reports whether the store's vectors come from another
+// embedder than the configured one, so that a server can start Reindex
+// (as a background job) when the embedding model was changed. A new,
+// empty store needs none: its first write takes the configured embedder.
+func (s *Service) NeedsReindex(ctx context.Context) (bool, store.EmbeddingSpace, error) {
+	if s.spaces == nil {
+		return false, store.EmbeddingSpace{}, nil
+	}
+	sp, err := s.spaces.EmbeddingSpace(ctx)
+	if err != nil {
+		return false, sp, err
+	}
+	if sp.Dimensions == 0 {
+		return false, sp, nil
+	}
+	if sp.Embedder == "" {
+		sp.Embedder = hashedName
+	}
+	return sp != spaceOf(s.embedder), sp, nil
+}
+
 // ReindexProgress receives a reindex's progress, for a progress bar.
 type ReindexProgress interface {
 	// Total is called with the number of chunks still to embed, again

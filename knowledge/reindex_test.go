@@ -1,6 +1,7 @@
 package knowledge_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/knowledge/llm"
 	"github.com/lorehq/lore/knowledge/llm/llmtest"
 	"github.com/lorehq/lore/store"
@@ -127,5 +129,54 @@ func TestReindexToAModelEmbedder(t *testing.T) {
 	again, err := model.Reindex(ctx, "test", nil)
 	if err != nil || !again.UpToDate || again.Chunks != 0 {
 		t.Errorf("a second reindex: %+v, %v", again, err)
+	}
+}
+
+// TestOldModelServesUntilReindex changes the embedding model: until the
+// reindex, questions are embedded with the model that made the stored
+// vectors (Options.EmbedderFor), then with the new one.
+func TestOldModelServesUntilReindex(t *testing.T) {
+	ctx := t.Context()
+	srv := llmtest.New(t)
+	client, err := llm.New(llm.Config{BaseURL: srv.BaseURL(), APIKey: fakeKey, EmbeddingModel: "model-a", EmbeddingDimensions: 8, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := client.Embedder("model-a", 8)
+	b, _ := client.Embedder("model-b", 8)
+	svcA, st := newService(t, knowledge.Options{Embedder: a})
+	dir := t.TempDir()
+	writeFiles(t, dir, answerCorpus)
+	ingestDir(t, svcA, knowledge.IngestRequest{Paths: []string{dir}})
+
+	svcB := knowledge.New(st, knowledge.Options{Embedder: b, EmbedderFor: func(sp store.EmbeddingSpace) (embed.Embedder, error) {
+		return client.Embedder(strings.TrimPrefix(sp.Embedder, llm.NamePrefix), sp.Dimensions)
+	}})
+	lastModel := func() string {
+		reqs := srv.Requests("/embeddings")
+		var body struct{ Model string }
+		_ = json.Unmarshal([]byte(reqs[len(reqs)-1].Body), &body)
+		return body.Model
+	}
+	if need, from, err := svcB.NeedsReindex(ctx); !need || from.Embedder != "openai:model-a" || err != nil {
+		t.Errorf("NeedsReindex = %v, %+v, %v", need, from, err)
+	}
+	if need, _, _ := svcA.NeedsReindex(ctx); need {
+		t.Error("the service whose embedder made the vectors needs a reindex")
+	}
+	if _, err := svcB.Search(ctx, "parental leave", 3); err != nil || lastModel() != "model-a" {
+		t.Fatalf("before the reindex the question was embedded by %q (%v), want model-a", lastModel(), err)
+	}
+	if _, err := svcB.Reindex(ctx, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svcB.Search(ctx, "parental leave", 3); err != nil || lastModel() != "model-b" {
+		t.Fatalf("after the reindex the question was embedded by %q (%v), want model-b", lastModel(), err)
+	}
+	if need, _, _ := svcB.NeedsReindex(ctx); need {
+		t.Error("NeedsReindex after the reindex")
+	}
+	if counts, _ := st.EmbedderCounts(ctx); len(counts) != 1 || counts["openai:model-b"] == 0 {
+		t.Errorf("chunks by embedder after the reindex: %v", counts)
 	}
 }
