@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -26,6 +27,17 @@ import (
 type Knowledge interface {
 	Ask(ctx context.Context, question string) (knowledge.Answer, error)
 }
+
+// StreamingKnowledge is a Knowledge that also takes a conversation's
+// history (to condense follow-ups) and streams an answer while it is
+// written. knowledge.Service is one; a Knowledge without it still works,
+// unstreamed and without history.
+type StreamingKnowledge interface {
+	Knowledge
+	AskWith(ctx context.Context, req knowledge.AskRequest) (knowledge.Answer, error)
+}
+
+var _ StreamingKnowledge = (*knowledge.Service)(nil)
 
 // EventLog is where the core records engagement.
 type EventLog interface {
@@ -72,6 +84,10 @@ func New(cfg Config) (*Bot, error) {
 // HandleMessage routes a message: a command when its first word names one,
 // otherwise a question.
 func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
+	return b.handle(ctx, msg, nil)
+}
+
+func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply {
 	text := strings.TrimSpace(msg.Text)
 	// The first word ends at any white space: "ask" then a new line is
 	// still the ask command.
@@ -84,32 +100,87 @@ func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 		return helpReply()
 	case "ask":
 		msg.Text = strings.TrimSpace(rest)
-		return b.Ask(ctx, msg)
+		return b.ask(ctx, msg, stream)
 	case "feedback":
 		return b.feedbackText(ctx, msg, strings.TrimSpace(rest))
 	case "+1", "👍", "-1", "👎":
 		return b.feedbackText(ctx, msg, cmd)
 	}
-	return b.Ask(ctx, msg)
+	return b.ask(ctx, msg, stream)
 }
 
 // HandleMessageStream is HandleMessage for adapters that can show a reply
-// while it is written: stream receives the text so far whenever it grows.
-// The returned Reply is final and complete either way; an answer that is not
-// streamed (the extractive path, commands) reaches stream not at all.
+// while it is written: stream receives the text so far whenever it grows,
+// as the language model writes it. The returned Reply is final and
+// complete either way, and its text may differ from the last streamed one
+// (a note on a fallback, a refusal); an answer that is not streamed (the
+// extractive path, commands) reaches stream not at all.
 func (b *Bot) HandleMessageStream(ctx context.Context, msg Message, stream StreamFunc) Reply {
-	return b.HandleMessage(ctx, msg)
+	return b.handle(ctx, msg, stream)
 }
 
 // Ask answers msg.Text as a question, whatever its first word, and records
 // the question and the answer.
 func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
+	return b.ask(ctx, msg, nil)
+}
+
+// maxHistory is how many earlier questions of a thread are kept to
+// condense a follow-up; historyScan is how many recent questions of the
+// channel are read to find them.
+const (
+	maxHistory  = 4
+	historyScan = 50
+)
+
+// history returns the earlier questions of msg's thread, oldest first,
+// from the engagement log. Outside a thread there is none.
+func (b *Bot) history(ctx context.Context, msg Message) []string {
+	if msg.Thread == "" {
+		return nil
+	}
+	events, err := b.events.Events(ctx, store.EventFilter{
+		Kind: store.EventQuestion, Platform: msg.Platform, Channel: msg.Channel, Limit: historyScan,
+	})
+	if err != nil {
+		b.log.WarnContext(ctx, "reading the thread's history failed", "err", err)
+		return nil
+	}
+	var h []string
+	for _, e := range events { // newest first
+		if e.Thread == msg.Thread && e.Workspace == msg.Workspace && e.Question != "" {
+			h = append(h, e.Question)
+			if len(h) == maxHistory {
+				break
+			}
+		}
+	}
+	slices.Reverse(h)
+	return h
+}
+
+func (b *Bot) answer(ctx context.Context, question string, history []string, stream StreamFunc) (knowledge.Answer, error) {
+	sk, ok := b.knowledge.(StreamingKnowledge)
+	if !ok {
+		return b.knowledge.Ask(ctx, question)
+	}
+	req := knowledge.AskRequest{Question: question, History: history}
+	if stream != nil {
+		req.OnText = func(text string) { stream(text) }
+	}
+	return sk.AskWith(ctx, req)
+}
+
+func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 	question := strings.TrimSpace(msg.Text)
+	// Read before this question is recorded, which would otherwise be its
+	// own history.
+	history := b.history(ctx, msg)
 	qid := b.newID()
 	// A locked event log has already cost one busy timeout; the answer is
 	// not made to wait for a second.
 	logLocked := errors.Is(b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)}), store.ErrLocked)
-	ans, err := b.knowledge.Ask(ctx, question)
+	ans, err := b.answer(ctx, question, history, stream)
 	if err != nil {
 		return b.askError(ctx, msg, err)
 	}
@@ -124,7 +195,7 @@ func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 			DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
 		})
 	}
-	reply := Reply{Text: ans.Text, Grounded: ans.Confident}
+	reply := Reply{Text: ans.Text, Grounded: ans.Confident, Fallback: ans.Mode == knowledge.ModeFallback}
 	for _, c := range ans.Citations {
 		reply.Citations = append(reply.Citations, Citation(c))
 	}

@@ -45,6 +45,10 @@ type Reply struct {
 	Buttons   []Button
 	// Grounded is true when Text is backed by the cited documents.
 	Grounded bool
+	// Fallback is true when a language model was to write the answer but
+	// failed or took too long, so Text quotes the sources instead (and
+	// ends with a short note saying so).
+	Fallback bool
 	// Private asks the adapter to show the reply only to the asker, where
 	// the platform can.
 	Private bool

@@ -21,6 +21,13 @@ type Answer struct {
 	Confidence float64
 	Citations  []Citation
 	Latency    time.Duration
+	// Mode says how Text was written: extractive, by the model, or
+	// extractive in the model's place (fallback, with FallbackReason).
+	Mode           AnswerMode
+	FallbackReason string
+	// Query is what retrieval searched for: the question, or a follow-up
+	// rewritten as a standalone question.
+	Query string
 }
 
 // Citation is a source an answer quotes, numbered as in the answer text.
@@ -60,18 +67,41 @@ const (
 // NoAnswerText is what Lore says when it does not know.
 const NoAnswerText = "I couldn't find an answer to that in the knowledge base. I've noted the question so the content team can fill the gap."
 
-// Ask answers a question from the knowledge base without a language model:
-// the best supporting sentences of the top passages, each with its citation.
+// Ask answers a question from the knowledge base: see AskWith.
 func (s *Service) Ask(ctx context.Context, question string) (Answer, error) {
+	return s.AskWith(ctx, AskRequest{Question: question})
+}
+
+// AskWith answers a question from the knowledge base. Without a language
+// model the answer is extractive: the best supporting sentences of the top
+// passages, each with its citation. With one, a follow-up is first
+// condensed with req.History, and the model writes the answer from the
+// passages, streamed to req.OnText; if it fails or runs past the answer
+// timeout, the extractive answer is given, marked as a fallback.
+func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 	start := s.now()
-	if err := s.CheckQuestion(question); err != nil {
+	if err := s.CheckQuestion(req.Question); err != nil {
 		return Answer{}, err
 	}
-	passages, err := s.Search(ctx, question, 5)
+	query := req.Question
+	mctx := ctx
+	if s.model != nil {
+		var cancel context.CancelFunc
+		mctx, cancel = context.WithTimeout(ctx, s.answerTimeout)
+		defer cancel()
+		if len(req.History) > 0 {
+			query = s.condense(mctx, req.History, req.Question)
+		}
+	}
+	passages, err := s.Search(ctx, query, modelPassageCount)
 	if err != nil {
 		return Answer{}, err
 	}
-	ans := compose(question, passages, s.threshold)
+	ans := compose(query, passages, s.threshold)
+	ans.Question, ans.Query, ans.Mode = req.Question, query, ModeExtractive
+	if s.model != nil && len(passages) > 0 {
+		ans = s.generate(mctx, req, query, passages, ans)
+	}
 	ans.Latency = s.now().Sub(start)
 	return ans, nil
 }

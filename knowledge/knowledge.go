@@ -2,9 +2,11 @@
 //
 // It ingests files into chunks (with knowledge/ingest), embeds them
 // (knowledge/embed), retrieves passages by hybrid lexical and vector search,
-// and composes a short extractive answer with numbered citations. When the
-// passages do not support an answer confidently it says so, and the caller
-// records a content gap.
+// and composes a short answer with numbered citations: extractive (quoted
+// sentences, offline, the default) or written by a language model from the
+// passages (Options.Model), falling back to the extractive answer whenever
+// the model fails. When the passages do not support an answer it says so,
+// and the caller records a content gap.
 package knowledge
 
 import (
@@ -40,6 +42,24 @@ type Options struct {
 	// IngestLease is how long the ingest lock outlives a crashed ingest; a
 	// running ingest renews it every third of that. Default 30 s.
 	IngestLease time.Duration
+	// EmbedderFor returns an embedder for a store whose vectors come from
+	// another embedder than Embedder (a model changed before 'lore
+	// reindex' ran), so that searches keep using those vectors meanwhile.
+	// Default: only the offline embedder's vectors are searchable that
+	// way; others leave search to words alone until the reindex.
+	EmbedderFor func(store.EmbeddingSpace) (embed.Embedder, error)
+	// ReindexBatch is how many chunks Reindex embeds and stages at a
+	// time; an interrupted reindex keeps every finished batch. Default 256.
+	ReindexBatch int
+	// Model, when set, writes answers from the retrieved passages (and
+	// condenses follow-up questions); nil keeps the extractive answers.
+	Model LanguageModel
+	// AnswerTimeout bounds the time spent on the model for one question;
+	// past it the extractive answer is given instead. Default 20 s.
+	AnswerTimeout time.Duration
+	// ContextTokens is the token budget of a model prompt: passages are
+	// added best first until it is spent. Default 3,000.
+	ContextTokens int
 }
 
 // Service is the knowledge capability.
@@ -51,6 +71,16 @@ type Service struct {
 	now       func() time.Time
 	ranking   ranking
 	lease     time.Duration
+
+	// spaces is the store's record of its embedder, when it keeps one.
+	spaces           store.Embeddings
+	embedderForSpace func(store.EmbeddingSpace) (embed.Embedder, error)
+	active           activeEmbedder
+	reindexBatch     int
+
+	model         LanguageModel
+	answerTimeout time.Duration
+	contextTokens int
 }
 
 // New returns a Service over st.
@@ -63,6 +93,23 @@ func New(st Store, opts Options) *Service {
 		now:       opts.Clock,
 		ranking:   defaultRanking,
 		lease:     opts.IngestLease,
+
+		embedderForSpace: opts.EmbedderFor,
+		reindexBatch:     opts.ReindexBatch,
+
+		model:         opts.Model,
+		answerTimeout: opts.AnswerTimeout,
+		contextTokens: opts.ContextTokens,
+	}
+	s.spaces, _ = st.(store.Embeddings)
+	if s.reindexBatch <= 0 {
+		s.reindexBatch = defaultReindexBatch
+	}
+	if s.answerTimeout <= 0 {
+		s.answerTimeout = DefaultAnswerTimeout
+	}
+	if s.contextTokens <= 0 {
+		s.contextTokens = defaultContextTokens
 	}
 	if s.lease <= 0 {
 		s.lease = defaultIngestLease
@@ -81,6 +128,9 @@ func New(st Store, opts Options) *Service {
 	}
 	return s
 }
+
+// DefaultAnswerTimeout bounds the model's part of an answer.
+const DefaultAnswerTimeout = 20 * time.Second
 
 // Errors about a question, worded for the person who asked it.
 var (

@@ -82,7 +82,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 			return sum, err // *fs.PathError: names the path, wraps the cause
 		}
 	}
-	ctx, release, err := s.lock(ctx, req.Owner)
+	ctx, release, err := s.lock(ctx, "ingest", req.Owner)
 	if err != nil {
 		return sum, err
 	}
@@ -180,11 +180,12 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	return sum, nil
 }
 
-// lock takes the ingest lock and keeps renewing it until released. The
+// lock takes the named lock ("ingest", "reindex") and keeps renewing it
+// until released. The
 // returned context is cancelled, with ErrLeaseLost as its cause, when the
 // lease could not be renewed before it expired: another ingest may have
 // taken it, and this one must stop writing.
-func (s *Service) lock(ctx context.Context, owner string) (context.Context, func(), error) {
+func (s *Service) lock(ctx context.Context, name, owner string) (context.Context, func(), error) {
 	if owner == "" {
 		host, _ := os.Hostname()
 		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
@@ -193,15 +194,15 @@ func (s *Service) lock(ctx context.Context, owner string) (context.Context, func
 	// holder name of its own: two ingests in one process must still
 	// exclude each other.
 	owner += "/" + rand.Text()[:8]
-	release, err := s.store.TryLock(ctx, "ingest", owner, s.lease)
+	release, err := s.store.TryLock(ctx, name, owner, s.lease)
 	var held *store.LockHeldError
 	if errors.As(err, &held) && deadHereHolder(held.Holder) {
 		// A killed ingest on this machine left its lease behind; the
 		// re-run takes over instead of waiting for it to expire.
-		if err := s.store.BreakLock(ctx, "ingest", held.Holder); err != nil {
+		if err := s.store.BreakLock(ctx, name, held.Holder); err != nil {
 			return nil, nil, err
 		}
-		release, err = s.store.TryLock(ctx, "ingest", owner, s.lease)
+		release, err = s.store.TryLock(ctx, name, owner, s.lease)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -220,7 +221,7 @@ func (s *Service) lock(ctx context.Context, owner string) (context.Context, func
 				return
 			case <-t.C:
 				// Taking a lock one already holds extends its lease.
-				r, err := s.store.TryLock(context.WithoutCancel(ctx), "ingest", owner, s.lease)
+				r, err := s.store.TryLock(context.WithoutCancel(ctx), name, owner, s.lease)
 				if err == nil {
 					release, renewed = r, s.now()
 					continue
@@ -290,7 +291,7 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 		// The title and heading are part of what a chunk is about: a
 		// passage under "Parental leave" answers leave questions even when
 		// its sentences never repeat the words.
-		context := doc.Title + "\n" + p.Heading + "\n" + p.Text
+		context := chunkContext(doc.Title, p.Heading, p.Text)
 		chunks = append(chunks, store.Chunk{
 			DocID:   doc.ID,
 			Ordinal: i,
@@ -303,7 +304,11 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 	if len(texts) == 0 {
 		return chunks, nil
 	}
-	vecs, err := s.embedder.Embed(ctx, texts)
+	embedder, err := s.writeEmbedder(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
+	}
+	vecs, err := embedder.Embed(ctx, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
 	}
@@ -443,4 +448,10 @@ func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done
 		}
 	}
 	return total, ctx.Err()
+}
+
+// chunkContext is the text a chunk is embedded from: its title and heading
+// are part of what it is about.
+func chunkContext(title, heading, text string) string {
+	return title + "\n" + heading + "\n" + text
 }

@@ -59,18 +59,14 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 		return nil, nil
 	}
 	terms := analyze.QueryTerms(query)
-	vecs, err := s.embedder.Embed(ctx, []string{query})
-	if err != nil {
-		return nil, fmt.Errorf("embed question: %w", err)
-	}
 	depth := max(k*candidatesPerResult, minCandidates)
 	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Text: query, Terms: terms}, depth)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}
-	vec, err := s.store.SearchVector(ctx, vecs[0], depth)
+	qvec, vec, err := s.searchVector(ctx, query, depth)
 	if err != nil {
-		return nil, fmt.Errorf("vector search: %w", err)
+		return nil, err
 	}
 	fused := fuse(lex, vec, s.ranking, depth)
 	// Load a few more than asked so that collapsing duplicates and
@@ -98,7 +94,7 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 			ChunkView:  v,
 			Score:      scores[v.ID],
 			Coverage:   coverage(weights, v),
-			Similarity: cosine(vecs[0], v.Vector),
+			Similarity: cosine(qvec, v.Vector),
 		})
 	}
 	passages = collapseDuplicates(passages)

@@ -184,3 +184,51 @@ func escapeLen(s string) int {
 	}
 	return 1
 }
+
+// streamPrinter prints a reply's text while it is written. It prints only
+// up to the last white space of the text so far: the last word may still
+// change (a citation marker being written, or one that turns out invalid
+// and is removed).
+type streamPrinter struct {
+	w       io.Writer
+	printed string // sanitized text written so far
+}
+
+func (p *streamPrinter) update(textSoFar string) {
+	cut := strings.LastIndexAny(textSoFar, " \n\t")
+	if cut < 0 {
+		return
+	}
+	ready := sanitize(textSoFar[:cut+1])
+	if !strings.HasPrefix(ready, p.printed) || len(ready) == len(p.printed) {
+		return // earlier text changed; finish prints the final version
+	}
+	if _, err := io.WriteString(p.w, ready[len(p.printed):]); err == nil {
+		p.printed = ready
+	}
+}
+
+// finish completes the reply: the rest of the text when it continues what
+// was printed, the whole final text on a new line when it does not (a
+// refusal or a fallback replaced the streamed text), then the footer.
+func (p *streamPrinter) finish(r bot.Reply, color bool) error {
+	if p.printed == "" {
+		return printReply(p.w, r, color)
+	}
+	final := strings.TrimRight(sanitize(r.Text), " \t\n")
+	var b strings.Builder
+	if rest, ok := strings.CutPrefix(final, p.printed); ok {
+		b.WriteString(rest)
+		b.WriteByte('\n')
+	} else {
+		b.WriteString("\n\n")
+		b.WriteString(renderText(r.Text, color))
+		b.WriteByte('\n')
+	}
+	if footer := renderFooter(r, color); footer != "" {
+		b.WriteByte('\n')
+		b.WriteString(footer)
+	}
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}

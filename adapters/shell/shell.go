@@ -53,6 +53,15 @@ type Handler interface {
 	HandleAction(ctx context.Context, a bot.Action) bot.Reply
 }
 
+// StreamHandler is a Handler that can also stream an answer while it is
+// written; the shell then prints the text as it arrives. *bot.Bot is one.
+type StreamHandler interface {
+	Handler
+	HandleMessageStream(ctx context.Context, msg bot.Message, stream bot.StreamFunc) bot.Reply
+}
+
+var _ StreamHandler = (*bot.Bot)(nil)
+
 // Config configures a Shell.
 type Config struct {
 	// In is where lines are read from. Default os.Stdin.
@@ -335,7 +344,15 @@ func (s *Shell) send(ctx context.Context, text string) {
 		Text:     text,
 		Direct:   s.direct,
 	}
-	s.show(s.handler.HandleMessage(ctx, msg), msg.Channel)
+	sh, ok := s.handler.(StreamHandler)
+	if !ok {
+		s.show(s.handler.HandleMessage(ctx, msg), msg.Channel)
+		return
+	}
+	p := &streamPrinter{w: s.w}
+	r := sh.HandleMessageStream(ctx, msg, p.update)
+	s.last = lastReply{buttons: append([]bot.Button(nil), r.Buttons...), channel: msg.Channel}
+	_ = p.finish(r, s.color)
 }
 
 func (s *Shell) press(ctx context.Context, arg string) {

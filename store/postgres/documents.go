@@ -81,8 +81,10 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	}
 	// Fail before taking the writer lock when the answer is already
 	// known; the transaction checks again against the database.
-	if err := store.CheckDimension(dim, s.knownDimension()); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+	if known := s.knownDimension(); store.CheckDimension(dim, known) != nil {
+		if err := store.CheckDimension(dim, s.refreshDimension(ctx, known)); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	updated := doc.UpdatedAt
 	if updated.IsZero() {

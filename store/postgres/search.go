@@ -214,6 +214,9 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 		return nil, nil // no vector was ever written
 	}
 	if len(v) != dim {
+		dim = s.refreshDimension(ctx, dim)
+	}
+	if len(v) != dim {
 		return nil, fmt.Errorf("%s: %w", op, store.Invalid("query vector has dimension %d, the store holds %d", len(v), dim))
 	}
 	if isZero(v) {
@@ -223,7 +226,7 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 	// The typed cast must be spelled as in the index for the planner to
 	// use it; dim is an int, so formatting it in is safe.
 	q := fmt.Sprintf(`SELECT id, doc_id, embedding::vector(%[1]d) <=> $1 AS distance
-		FROM chunks ORDER BY embedding::vector(%[1]d) <=> $1 LIMIT $2`, dim)
+		FROM chunks WHERE vector_dims(embedding) = %[1]d ORDER BY embedding::vector(%[1]d) <=> $1 LIMIT $2`, dim)
 	var hits []store.Hit
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// SET LOCAL: the setting ends with the transaction, so a pooled

@@ -65,8 +65,10 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 		if len(chunks) == 0 {
 			return nil, nil
 		}
+		// The chunk records the store's embedder (embeddings.go).
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunks
-			(doc_id, ordinal, heading, text, terms, vector, dim) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+			(doc_id, ordinal, heading, text, terms, vector, dim, embedder) VALUES (?, ?, ?, ?, ?, ?, ?,
+			coalesce((SELECT value FROM meta WHERE key = 'embedder'), ''))`)
 		if err != nil {
 			return nil, fmt.Errorf("prepare chunk insert: %w", err)
 		}

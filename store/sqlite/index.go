@@ -86,6 +86,19 @@ func (s *Store) catchUpLocked(ctx context.Context) error {
 	if maxID <= s.lastChunkID && maxSeq <= s.lastDeletionSeq {
 		return nil
 	}
+	if s.ix != nil && maxID > s.lastChunkID {
+		// A committed reindex (store/sqlite/embeddings.go) may have
+		// replaced every vector with one of another dimension: start a
+		// new index and load it whole.
+		dim, err := readDimension(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if dim != s.dim {
+			s.ix, s.dim, s.lastChunkID = nil, 0, 0
+			s.lastDeletionSeq = maxSeq
+		}
+	}
 	if s.ix == nil && maxID > 0 {
 		// Another process wrote the first vectors.
 		dim, err := readDimension(ctx, tx)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/knowledge"
-	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
@@ -172,6 +171,8 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.configCommand(),
 		a.probeCommand(),
 		a.discordCommand(),
+		a.reindexCommand(),
+		a.doctorCommand(),
 	)
 	return root
 }
@@ -193,7 +194,7 @@ const searchFreshness = 50 * time.Millisecond
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		st, err := postgres.Open(ctx, url, postgres.Options{Dimensions: embed.DefaultDimensions, Migrate: a.migrate})
+		st, err := postgres.Open(ctx, url, postgres.Options{Migrate: a.migrate})
 		if errors.Is(err, postgres.ErrNeedsMigration) {
 			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
 		}
@@ -216,7 +217,7 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	}
 	// Writes by other processes (a concurrent ingest) reach searches within
 	// searchFreshness; this process's own writes at once.
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Dimensions: embed.DefaultDimensions, Freshness: searchFreshness})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Freshness: searchFreshness})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +248,17 @@ func (a *app) open(ctx context.Context) (*services, error) {
 }
 
 func (a *app) wire(st store.Store) (*services, error) {
-	k := knowledge.New(st, knowledge.Options{})
+	models, err := a.readModelSettings()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	opts, _, err := models.knowledgeOptions()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	k := knowledge.New(st, opts)
 	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
 	if err != nil {
 		st.Close()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,9 +41,13 @@ var settings = []setting{
 	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
 	{Name: "LORE_OPENAI_BASE_URL", Doc: "Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM). Unset: offline extractive answers and the hashed embedder."},
 	{Name: "LORE_OPENAI_API_KEY", Secret: true, Doc: "API key for LORE_OPENAI_BASE_URL."},
+	{Name: "LORE_OPENAI_AZURE", Default: "false", Check: boolean, Doc: "The endpoint is Azure OpenAI (deployments named by the model settings)."},
+	{Name: "LORE_OPENAI_API_VERSION", Doc: "Azure OpenAI API version."},
 	{Name: "LORE_CHAT_MODEL", Doc: "Chat model for written answers."},
 	{Name: "LORE_EMBEDDING_MODEL", Doc: "Embedding model; changing it calls for `lore reindex`."},
 	{Name: "LORE_EMBEDDING_DIMENSIONS", Check: positiveInt, Doc: "Dimension of the embedding model's vectors."},
+	{Name: "LORE_ANSWER_TIMEOUT", Default: "20s", Check: duration, Doc: "Longest wait for the model before the extractive answer is given."},
+	{Name: "LORE_CONTEXT_TOKENS", Default: "3000", Check: atLeast(500), Doc: "Token budget of the passages given to the model."},
 	{Name: "LORE_SLACK_MODE", Default: "socket", Check: oneOf("socket", "http"), Doc: "Slack connection: Socket Mode (no public URL) or HTTP (Events API on `lore serve`)."},
 	{Name: "LORE_SLACK_APP_TOKEN", Secret: true, Doc: "Slack app-level token (`xapp-...`), for Socket Mode."},
 	{Name: "LORE_SLACK_BOT_TOKEN", Secret: true, Doc: "Slack bot token (`xoxb-...`). Setting it enables the Slack adapter."},
@@ -85,6 +90,22 @@ func positiveInt(v string) error {
 func nonNegativeInt(v string) error {
 	if n, err := strconv.Atoi(v); err != nil || n < 0 {
 		return errors.New("want a whole number, 0 or more")
+	}
+	return nil
+}
+
+func atLeast(min int) func(string) error {
+	return func(v string) error {
+		if n, err := strconv.Atoi(v); err != nil || n < min {
+			return fmt.Errorf("want a whole number of at least %d", min)
+		}
+		return nil
+	}
+}
+
+func duration(v string) error {
+	if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+		return errors.New("want a duration such as 20s or 5m")
 	}
 	return nil
 }

@@ -1,0 +1,369 @@
+// Package llm reaches language models and embedding models through any
+// OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM, LocalAI) with
+// github.com/sashabaranov/go-openai.
+//
+// It provides an Embedder for knowledge/embed and a Chat model for the
+// knowledge capability's grounded answers. Both retry what is worth
+// retrying (429, honouring Retry-After; 5xx; timeouts; an unreachable
+// endpoint) with exponential backoff, bound every request by a timeout, and
+// classify failures into the sentinel errors below so that callers can fall
+// back to the offline path. The API key is a Secret: it never appears in an
+// error, a log line or a printed Config.
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Secret is a credential. Every way of printing it prints "[redacted]".
+type Secret string
+
+const redacted = "[redacted]"
+
+func (Secret) String() string               { return redacted }
+func (Secret) GoString() string             { return redacted }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (s Secret) reveal() string             { return string(s) }
+func (s Secret) redactFrom(text string) string {
+	if len(s) < 4 { // a one-letter "key" would redact every occurrence of a letter
+		return text
+	}
+	return strings.ReplaceAll(text, string(s), redacted)
+}
+
+// Config says which endpoint and models to use. Zero durations and counts
+// take the defaults named on each field.
+type Config struct {
+	// BaseURL is the API root, for example https://api.openai.com/v1 or
+	// http://localhost:11434/v1 (Ollama). Required.
+	BaseURL string
+	// APIKey is sent as a bearer token (or as api-key for Azure). Local
+	// servers usually need none.
+	APIKey Secret
+	// Azure selects Azure OpenAI: BaseURL is the resource endpoint and
+	// model names are deployment names. APIVersion defaults to 2024-06-01.
+	Azure      bool
+	APIVersion string
+	// ChatModel answers questions; empty disables model answers.
+	ChatModel string
+	// EmbeddingModel embeds chunks and questions; empty keeps the offline
+	// embedder. EmbeddingDimensions is the length of its vectors (required
+	// with EmbeddingModel); it is requested from text-embedding-3 models
+	// and checked on every response.
+	EmbeddingModel      string
+	EmbeddingDimensions int
+	// Timeout bounds one HTTP request. Default 30 s.
+	Timeout time.Duration
+	// MaxRetries is how many times a failed request is retried when the
+	// failure is worth retrying. Default 3; negative means none.
+	MaxRetries int
+	// Backoff is the first retry's wait, doubled after each retry (with
+	// jitter) and capped at MaxBackoff; a Retry-After header overrides it.
+	// Defaults 500 ms and 20 s.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// BatchSize is how many texts go into one embeddings request. Default 64.
+	BatchSize int
+	// Concurrency is how many embeddings requests run at once. Default 4.
+	Concurrency int
+	// HTTPClient is the transport; default a new http.Client.
+	HTTPClient *http.Client
+}
+
+// String describes the configuration without the key.
+func (c Config) String() string {
+	return fmt.Sprintf("llm.Config{BaseURL: %q, APIKey: %s, ChatModel: %q, EmbeddingModel: %q, EmbeddingDimensions: %d}",
+		c.BaseURL, redacted, c.ChatModel, c.EmbeddingModel, c.EmbeddingDimensions)
+}
+
+// Validate reports every problem of the configuration, in plain words.
+func (c Config) Validate() error {
+	var errs []error
+	if c.BaseURL == "" {
+		errs = append(errs, errors.New("the base URL is empty"))
+	} else if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("the base URL %q is not an http(s) URL", redactURL(c.BaseURL)))
+	}
+	if c.EmbeddingModel != "" && c.EmbeddingDimensions <= 0 {
+		errs = append(errs, fmt.Errorf("the embedding model %q needs its dimension (LORE_EMBEDDING_DIMENSIONS), for example 1536", c.EmbeddingModel))
+	}
+	if c.EmbeddingDimensions < 0 {
+		errs = append(errs, fmt.Errorf("the embedding dimension %d is negative", c.EmbeddingDimensions))
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL drops any user information from a URL before it is shown.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = url.User(redacted)
+	return u.String()
+}
+
+// Failure classes. Errors returned by this package wrap one of them.
+var (
+	// ErrUnavailable: the endpoint could not be reached, timed out, or
+	// failed on its side (5xx), even after retries.
+	ErrUnavailable = errors.New("the model endpoint is unavailable")
+	// ErrRateLimited: the endpoint kept answering 429 after the retries.
+	ErrRateLimited = errors.New("the model endpoint is rate limiting requests")
+	// ErrUnauthorized: the endpoint refused the API key (401 or 403).
+	ErrUnauthorized = errors.New("the model endpoint refused the API key")
+	// ErrModelNotFound: the endpoint does not serve the model (404).
+	ErrModelNotFound = errors.New("the model endpoint does not serve this model")
+	// ErrMalformed: the response could not be understood.
+	ErrMalformed = errors.New("the model endpoint sent a malformed response")
+	// ErrDimension: an embedding has another length than configured.
+	ErrDimension = errors.New("the embedding model returned vectors of the wrong dimension")
+	// ErrRejected: the endpoint refused the request itself (another 4xx).
+	ErrRejected = errors.New("the model endpoint rejected the request")
+)
+
+// Client is a configured connection to one endpoint, shared by the
+// Embedder and the Chat model.
+type Client struct {
+	cfg   Config
+	api   *openai.Client
+	sleep func(context.Context, time.Duration) error
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model configuration: %w", err)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	} else if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 20 * time.Second
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 64
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{}
+	}
+	var oc openai.ClientConfig
+	if cfg.Azure {
+		oc = openai.DefaultAzureConfig(cfg.APIKey.reveal(), cfg.BaseURL)
+		if cfg.APIVersion != "" {
+			oc.APIVersion = cfg.APIVersion
+		} else {
+			oc.APIVersion = "2024-06-01"
+		}
+	} else {
+		oc = openai.DefaultConfig(cfg.APIKey.reveal())
+		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	}
+	oc.HTTPClient = hintingDoer{httpClient}
+	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc), sleep: sleepCtx}, nil
+}
+
+// Config returns the client's configuration, defaults filled in.
+func (c *Client) Config() Config { return c.cfg }
+
+// Models lists the model ids the endpoint serves.
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := c.retry(ctx, "list models", func(ctx context.Context) error {
+		list, err := c.api.ListModels(ctx)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for _, m := range list.Models {
+			ids = append(ids, m.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// retryHint carries what the HTTP layer saw of a 429 to the retry loop;
+// go-openai's errors do not keep response headers.
+type retryHint struct{ after time.Duration }
+
+type hintKey struct{}
+
+// hintingDoer records a response's Retry-After in the request's hint.
+type hintingDoer struct{ inner *http.Client }
+
+func (d hintingDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.inner.Do(req)
+	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if h, ok := req.Context().Value(hintKey{}).(*retryHint); ok {
+			h.after = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+	}
+	return resp, err
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
+// unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// retry runs attempt with the per-request timeout until it succeeds, fails
+// for good, or the retries are spent. The returned error is classified and
+// carries no secret.
+func (c *Client) retry(ctx context.Context, op string, attempt func(context.Context) error) error {
+	backoff := c.cfg.Backoff
+	for try := 0; ; try++ {
+		hint := &retryHint{}
+		actx, cancel := context.WithTimeout(context.WithValue(ctx, hintKey{}, hint), c.cfg.Timeout)
+		err := attempt(actx)
+		timedOut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil {
+			return nil
+		}
+		class, retryable := classify(err, timedOut)
+		if ctx.Err() != nil {
+			return c.wrap(op, fmt.Errorf("%w: %w", ErrUnavailable, context.Cause(ctx)), err)
+		}
+		if !retryable || try >= c.cfg.MaxRetries {
+			return c.wrap(op, class, err)
+		}
+		wait := hint.after
+		if wait <= 0 {
+			// Full jitter around the doubling backoff, so that many
+			// clients rejected at once do not return at once.
+			wait = backoff/2 + rand.N(backoff/2+1)
+			backoff = min(backoff*2, c.cfg.MaxBackoff)
+		}
+		wait = min(wait, c.cfg.MaxBackoff)
+		if err := c.sleep(ctx, wait); err != nil {
+			return c.wrap(op, fmt.Errorf("%w: %w", ErrUnavailable, err), nil)
+		}
+	}
+}
+
+// classify maps a go-openai or transport error to a failure class and
+// whether retrying may help.
+func classify(err error, timedOut bool) (error, bool) {
+	class, retryable := classifyCause(err, timedOut)
+	if errors.Is(err, errNoRetry) {
+		retryable = false
+	}
+	return class, retryable
+}
+
+func classifyCause(err error, timedOut bool) (error, bool) {
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrDimension) {
+		return err, false
+	}
+	status := 0
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		status = apiErr.HTTPStatusCode
+	case errors.As(err, &reqErr):
+		status = reqErr.HTTPStatusCode
+	}
+	switch {
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited, true
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return ErrUnauthorized, false
+	case status == http.StatusNotFound:
+		return ErrModelNotFound, false
+	case status == http.StatusRequestTimeout || status >= 500:
+		return ErrUnavailable, true
+	case status >= 400:
+		return ErrRejected, false
+	case status >= 200 && status < 300:
+		return ErrMalformed, false
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, errEmptyResponse) {
+		return ErrMalformed, false
+	}
+	var netErr net.Error
+	if timedOut || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) {
+		return ErrUnavailable, true
+	}
+	// Connection refused, reset, DNS: all net.Error or *url.Error above;
+	// anything else is treated as an unreadable response.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return ErrUnavailable, true
+	}
+	return ErrMalformed, false
+}
+
+var errEmptyResponse = errors.New("the response holds no choices")
+
+// wrap returns an error wrapping class with op and the cause, the key
+// removed from its text.
+func (c *Client) wrap(op string, class, cause error) error {
+	msg := fmt.Sprintf("%s (%s): %v", op, redactURL(c.cfg.BaseURL), class)
+	if cause != nil && !errors.Is(cause, class) {
+		msg += ": " + cause.Error()
+	}
+	return &modelError{msg: c.cfg.APIKey.redactFrom(msg), class: class}
+}
+
+// modelError is a classified error whose text has been redacted. It
+// unwraps to its class only: the cause may hold the key.
+type modelError struct {
+	msg   string
+	class error
+}
+
+func (e *modelError) Error() string { return e.msg }
+func (e *modelError) Unwrap() error { return e.class }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

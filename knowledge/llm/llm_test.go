@@ -1,0 +1,306 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/llm/llmtest"
+)
+
+const testKey = "sk-test-0123456789abcdef"
+
+// newClient returns a client of srv whose waits between retries are
+// recorded instead of slept.
+func newClient(t *testing.T, srv *llmtest.Server, edit func(*Config)) (*Client, *[]time.Duration) {
+	t.Helper()
+	cfg := Config{
+		BaseURL: srv.BaseURL(), APIKey: testKey, ChatModel: "chat-model",
+		EmbeddingModel: "embed-model", EmbeddingDimensions: srv.Dimensions,
+		Timeout: 2 * time.Second,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	waits := &[]time.Duration{}
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		*waits = append(*waits, d)
+		mu.Unlock()
+		return ctx.Err()
+	}
+	return c, waits
+}
+
+func TestEmbedBatchesInOrder(t *testing.T) {
+	srv := llmtest.New(t)
+	c, _ := newClient(t, srv, func(c *Config) { c.BatchSize = 3; c.Concurrency = 2 })
+	e, err := NewEmbedder(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, 10)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("text %d", i)
+	}
+	texts[4] = "" // blank input is sent as a space, not refused
+	vecs, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(srv.Requests("/embeddings")); got != 4 {
+		t.Errorf("%d requests for 10 texts in batches of 3, want 4", got)
+	}
+	for i, v := range vecs {
+		input := texts[i]
+		if input == "" {
+			input = " "
+		}
+		want := llmtest.Vector("embed-model\x00"+input, srv.Dimensions)
+		if fmt.Sprint(v) != fmt.Sprint(want) {
+			t.Fatalf("vector %d is not the embedding of text %d", i, i)
+		}
+	}
+	if e.Name() != "openai:embed-model" || e.Dimensions() != 8 {
+		t.Errorf("Name, Dimensions = %q, %d", e.Name(), e.Dimensions())
+	}
+	if got := srv.Requests("/embeddings")[0].Authorization; got != "Bearer "+testKey {
+		t.Errorf("Authorization header %q", got)
+	}
+}
+
+func TestEmbedConcurrencyLimit(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	srv := llmtest.New(t)
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		inner.ServeHTTP(w, r)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	})
+	c, _ := newClient(t, srv, func(c *Config) { c.BatchSize = 1; c.Concurrency = 3 })
+	e, _ := NewEmbedder(c)
+	if _, err := e.Embed(context.Background(), make([]string, 12)); err != nil {
+		t.Fatal(err)
+	}
+	if peak > 3 || peak < 2 {
+		t.Errorf("peak of %d requests in flight, want 2 or 3 (limit 3)", peak)
+	}
+}
+
+func TestRetryAfterOn429IsHonoured(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Fail("/embeddings", llmtest.Fault{Status: 429, RetryAfter: "7"}, llmtest.Fault{Status: 429, RetryAfter: "0.25"})
+	c, waits := newClient(t, srv, func(c *Config) { c.MaxBackoff = time.Minute })
+	e, _ := NewEmbedder(c)
+	if _, err := e.Embed(context.Background(), []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(*waits) != "[7s 250ms]" {
+		t.Errorf("waited %v, want [7s 250ms] as the Retry-After headers asked", *waits)
+	}
+}
+
+func TestPersistent429IsRateLimited(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Fail("/embeddings", llmtest.Fault{Status: 429}, llmtest.Fault{Status: 429}, llmtest.Fault{Status: 429})
+	c, waits := newClient(t, srv, func(c *Config) { c.MaxRetries = 2; c.Backoff = 100 * time.Millisecond })
+	e, _ := NewEmbedder(c)
+	_, err := e.Embed(context.Background(), []string{"a"})
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v, want ErrRateLimited", err)
+	}
+	if len(*waits) != 2 {
+		t.Errorf("%d waits for 2 retries", len(*waits))
+	}
+	// Without Retry-After the backoff doubles (with jitter of half).
+	if w := *waits; w[0] < 50*time.Millisecond || w[0] > 100*time.Millisecond || w[1] < 100*time.Millisecond || w[1] > 200*time.Millisecond {
+		t.Errorf("backoff waits %v, want about 100ms then 200ms", w)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	cases := []struct {
+		name   string
+		faults []llmtest.Fault
+		want   error
+		tries  int
+	}{
+		{"5xx retried then given up", []llmtest.Fault{{Status: 500}, {Status: 502}, {Status: 503}, {Status: 500}}, ErrUnavailable, 4},
+		{"5xx once then fine", []llmtest.Fault{{Status: 500}}, nil, 2},
+		{"malformed JSON not retried", []llmtest.Fault{{Malformed: true}}, ErrMalformed, 1},
+		{"wrong dimension not retried", []llmtest.Fault{{WrongDimension: true}}, ErrDimension, 1},
+		{"rejected key", []llmtest.Fault{{Status: 401}}, ErrUnauthorized, 1},
+		{"unknown model", []llmtest.Fault{{Status: 404}}, ErrModelNotFound, 1},
+		{"bad request", []llmtest.Fault{{Status: 400}}, ErrRejected, 1},
+		{"slow server times out and retries", []llmtest.Fault{{Delay: time.Second}}, nil, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := llmtest.New(t)
+			srv.Fail("/embeddings", tc.faults...)
+			c, _ := newClient(t, srv, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			e, _ := NewEmbedder(c)
+			_, err := e.Embed(context.Background(), []string{"a"})
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if got := len(srv.Requests("/embeddings")); got != tc.tries {
+				t.Errorf("%d requests, want %d", got, tc.tries)
+			}
+		})
+	}
+}
+
+func TestUnreachableEndpoint(t *testing.T) {
+	ln := httptest.NewServer(http.NotFoundHandler())
+	url := ln.URL
+	ln.Close() // nothing listens there any more
+	c, err := New(Config{BaseURL: url + "/v1", APIKey: testKey, ChatModel: "m", MaxRetries: -1, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := NewChat(c)
+	_, err = ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestKeyNeverLeaks uses an endpoint that echoes the Authorization header
+// in its error bodies, as some proxies do, and checks errors, the printed
+// config and log lines.
+func TestKeyNeverLeaks(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":{"message":"bad key %s","type":"auth"}}`, r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	garbled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprintf(w, `not json: %s`, r.Header.Get("Authorization"))
+	}))
+	defer garbled.Close()
+	for _, base := range []string{echo.URL, garbled.URL} {
+		cfg := Config{BaseURL: base + "/v1", APIKey: testKey, ChatModel: "m", EmbeddingModel: "e", EmbeddingDimensions: 4, MaxRetries: -1}
+		c, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, _ := NewChat(c)
+		_, chatErr := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, func(string) {})
+		e, _ := NewEmbedder(c)
+		_, embErr := e.Embed(context.Background(), []string{"x"})
+		_, modelsErr := c.Models(context.Background())
+		var logs bytes.Buffer
+		slog.New(slog.NewTextHandler(&logs, nil)).Error("failed", "err", chatErr, "config", cfg, "key", cfg.APIKey)
+		for _, s := range []string{fmt.Sprint(chatErr), fmt.Sprint(embErr), fmt.Sprint(modelsErr), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.APIKey), logs.String()} {
+			if strings.Contains(s, testKey) || strings.Contains(s, "0123456789abcdef") {
+				t.Errorf("the key leaked: %s", s)
+			}
+		}
+		if chatErr == nil || embErr == nil || modelsErr == nil {
+			t.Errorf("errors expected: %v, %v, %v", chatErr, embErr, modelsErr)
+		}
+	}
+}
+
+func TestChatStreams(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Reply = func(r llmtest.ChatRequest) string {
+		return "You get 27 days [1]. Ask " + r.Messages[len(r.Messages)-1].Content
+	}
+	c, _ := newClient(t, srv, nil)
+	ch, _ := NewChat(c)
+	var pieces []string
+	text, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "system", Content: "rules"}, {Role: "user", Content: "more."}}, func(d string) {
+		pieces = append(pieces, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text != "You get 27 days [1]. Ask more." || strings.Join(pieces, "") != text || len(pieces) != 7 {
+		t.Errorf("text %q from pieces %q", text, pieces)
+	}
+	// Not streamed: one plain request.
+	text, err = ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, nil)
+	if err != nil || text != "You get 27 days [1]. Ask x" {
+		t.Errorf("plain completion %q, %v", text, err)
+	}
+}
+
+func TestChatStreamMalformedAndFailures(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Fail("/chat/completions", llmtest.Fault{Malformed: true})
+	c, _ := newClient(t, srv, nil)
+	ch, _ := NewChat(c)
+	_, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, func(string) {})
+	if !errors.Is(err, ErrMalformed) {
+		t.Errorf("malformed stream: err = %v", err)
+	}
+	srv.Fail("/chat/completions", llmtest.Fault{Status: 500}, llmtest.Fault{Status: 429, RetryAfter: "1"})
+	text, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, func(string) {})
+	if err != nil || text != "answer [1]" {
+		t.Errorf("after a 500 and a 429: %q, %v", text, err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := Config{BaseURL: "ftp://x", EmbeddingModel: "e"}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "not an http(s) URL") || !strings.Contains(err.Error(), "needs its dimension") {
+		t.Errorf("Validate = %v", err)
+	}
+	if err := (Config{BaseURL: "http://u:secretpw@host/v1"}).Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+	if err := (Config{BaseURL: "http://u:secretpw@"}).Validate(); err == nil || strings.Contains(err.Error(), "secretpw") {
+		t.Errorf("Validate = %v: want an error without the password", err)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"": 0, "3": 3 * time.Second, "0.5": 500 * time.Millisecond, "soon": 0, "-1": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestChatReplyIsBounded(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Reply = func(llmtest.ChatRequest) string {
+		return strings.Repeat(strings.Repeat("x", 1000)+" ", MaxReplyBytes/1000+8)
+	}
+	c, _ := newClient(t, srv, nil)
+	ch, _ := NewChat(c)
+	for _, stream := range []func(string){nil, func(string) {}} {
+		if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, stream); !errors.Is(err, ErrMalformed) {
+			t.Errorf("an endless reply (streamed %v): %v", stream != nil, err)
+		}
+	}
+}
