@@ -25,7 +25,7 @@ var (
 
 var (
 	// mdLink is a Markdown link [label](url).
-	mdLink = regexp.MustCompile(`\[([^\]\n]{1,500})\]\(([^)\s]{1,2000})\)`)
+	mdLink = regexp.MustCompile(`\[([^\]\n]{1,500})\]\(([^)\s]{1,1000})\)`)
 	// mdBold is **bold**, which mrkdwn writes *bold*.
 	mdBold = regexp.MustCompile(`\*\*([^*\n]+)\*\*`)
 	// mdItalic is *italic*, which mrkdwn writes _italic_.
