@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -394,3 +395,5 @@ func mentionEvent(text, ts, thread string) map[string]any {
 	}
 	return e
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

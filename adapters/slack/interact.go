@@ -70,4 +70,4 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 }
 
 // userIDPattern is a Slack user id, safe to put in a <@…> mention.
-var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,30}$`)
+var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{1,30}$`)
