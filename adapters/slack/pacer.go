@@ -49,13 +49,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // context ends.
 func (p *pacer) do(ctx context.Context, method string, call func(ctx context.Context) error) error {
 	for attempt := 0; ; attempt++ {
-		if err := p.wait(ctx); err != nil {
-			return fmt.Errorf("slack %s: %w", method, err)
-		}
+		// The slot is taken before the pause is checked, so a call queued
+		// for a slot cannot slip out after another call's 429.
 		select {
 		case p.slots <- struct{}{}:
 		case <-ctx.Done():
 			return fmt.Errorf("slack %s: %w", method, ctx.Err())
+		}
+		if err := p.wait(ctx); err != nil {
+			<-p.slots
+			return fmt.Errorf("slack %s: %w", method, err)
 		}
 		err := call(ctx)
 		<-p.slots
