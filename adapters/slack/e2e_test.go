@@ -65,8 +65,8 @@ func TestEndToEndMentionAnswerFeedback(t *testing.T) {
 
 	press, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "user": map[string]any{"id": "U1", "team_id": "T1"}, "team": map[string]any{"id": "T1"},
-		"channel":   map[string]any{"id": "C1"},
-		"container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1", "thread_ts": "1700000100.000100"},
+		"channel":      map[string]any{"id": "C1"},
+		"container":    map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1", "thread_ts": "1700000100.000100"},
 		"response_url": h.fake.responseURL(),
 		"actions":      []any{map[string]any{"action_id": bot.ActionHelpful, "block_id": blockIDButtons, "value": helpful, "type": "button"}},
 	})
