@@ -59,7 +59,7 @@ func (c apiCall) blocks(t *testing.T) []map[string]any {
 // fakeSlack is a Slack Web API and Socket Mode server on slacktest, with a
 // handler of its own for every method the adapter calls.
 type fakeSlack struct {
-	t   *testing.T
+	t   testing.TB
 	srv *slacktest.Server
 
 	mu    sync.Mutex
@@ -75,7 +75,7 @@ type fakeSlack struct {
 	changed   chan struct{}
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{
 		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"},
@@ -296,7 +296,7 @@ func (b *logBuffer) String() string {
 }
 
 // openStore opens a fresh SQLite store for a test.
-func openStore(t *testing.T) *sqlite.Store {
+func openStore(t testing.TB) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
 	if err != nil {
@@ -316,7 +316,7 @@ type harness struct {
 
 // newHarness builds an adapter on a fake Slack and a fresh store; edit
 // changes the configuration first.
-func newHarness(t *testing.T, core Core, edit func(*Config, *Deps)) *harness {
+func newHarness(t testing.TB, core Core, edit func(*Config, *Deps)) *harness {
 	t.Helper()
 	h := &harness{fake: newFakeSlack(t), core: core, store: openStore(t), logs: &logBuffer{}}
 	cfg := Config{

@@ -74,7 +74,7 @@ func TestVerifierSlackExample(t *testing.T) {
 }
 
 // signed builds a request signed as Slack would, at the harness clock.
-func signed(t *testing.T, path, contentType string, body []byte, now time.Time, headers ...string) *http.Request {
+func signed(t testing.TB, path, contentType string, body []byte, now time.Time, headers ...string) *http.Request {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	r.Header.Set("Content-Type", contentType)
@@ -95,7 +95,7 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 var httpNow = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
 
-func newHTTPHarness(t *testing.T, core Core, edit func(*Config, *Deps)) *harness {
+func newHTTPHarness(t testing.TB, core Core, edit func(*Config, *Deps)) *harness {
 	return newHarness(t, core, func(c *Config, d *Deps) {
 		c.Mode, c.AppToken = ModeHTTP, ""
 		c.Clock = func() time.Time { return httpNow }
@@ -125,13 +125,11 @@ func TestHTTPEvents(t *testing.T) {
 			<-release
 			return bot.Reply{Text: "It is on the wiki."}
 		}
-		start := time.Now()
+		// The core is still blocked: the 200 below was sent before any
+		// answering was done.
 		w := serve(srv, signed(t, "/slack/events", "application/json", body, httpNow))
 		if w.Code != 200 {
 			t.Fatalf("status %d %q", w.Code, w.Body)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("acknowledged after %s; Slack retries after 3s", d)
 		}
 		if len(h.fake.callsOf("chat.postMessage")) != 0 {
 			t.Fatal("answered before the core finished")
