@@ -83,6 +83,14 @@ func TestEndToEndMentionAnswerFeedback(t *testing.T) {
 	if f := feedback[0]; f.Ref != helpful || f.Value != 1 || f.User != "U1" || f.Platform != "slack" || f.Channel != "C1" {
 		t.Errorf("feedback event %+v, want +1 by U1 on answer %s", f, helpful)
 	}
+	// "Ask a person" on the same answer is recorded as a help request.
+	ask := strings.Replace(string(press), bot.ActionHelpful, bot.ActionAskPerson, 1)
+	h.sendSocket(t, "interactive", []byte(ask))
+	h.fake.waitFor("the help request", func() bool {
+		reqs, err := st.Events(t.Context(), store.EventFilter{Kind: store.EventHelpRequest})
+		return err == nil && len(reqs) == 1 && reqs[0].Ref == helpful
+	})
+
 	answers, _ := st.Events(t.Context(), store.EventFilter{Kind: store.EventAnswer})
 	if len(answers) != 1 || answers[0].ID != helpful || answers[0].Thread != "1700000100.000100" || answers[0].Workspace != "T1" {
 		t.Errorf("answer events %+v, want one in the thread with id %s", answers, helpful)

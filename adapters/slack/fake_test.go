@@ -397,3 +397,8 @@ func mentionEvent(text, ts, thread string) map[string]any {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
