@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,8 +240,8 @@ func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
 	}
 }
 
-// ignoredSubtypes are message subtypes that are not someone asking
-// something: edits, deletions, joins, topic changes...
+// answerableSubtype reports whether a message subtype can be someone
+// asking something; edits, deletions, joins and topic changes cannot.
 func answerableSubtype(s string) bool {
 	switch s {
 	case "", "thread_broadcast", "file_share":
@@ -360,7 +361,7 @@ func (a *Adapter) guardCollections(ctx context.Context, r bot.Reply, s ChannelSe
 	}
 	for _, c := range r.Citations {
 		doc, err := a.deps.Documents.Document(ctx, c.DocID)
-		if err == nil && containsString(s.Collections, doc.Collection) {
+		if err == nil && slices.Contains(s.Collections, doc.Collection) {
 			continue
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -375,15 +376,6 @@ func (a *Adapter) guardCollections(ctx context.Context, r bot.Reply, s ChannelSe
 		return withheld
 	}
 	return r
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // call runs one Web API call through the pacer, logging a failure.
