@@ -57,6 +57,11 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": env.Challenge})
 		return
 	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		// Answered once all the same: handleEnvelope claims the event id.
+		a.log.DebugContext(r.Context(), "event retried by Slack", "event_id", env.EventID, "retry", n,
+			"reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
 	a.background(r.Context(), "event", func(ctx context.Context) {
 		if a.self.Load() == nil {
 			if err := a.Identify(ctx); err != nil {

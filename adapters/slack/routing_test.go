@@ -260,3 +260,19 @@ func TestSendDirect(t *testing.T) {
 		}
 	}
 }
+
+// A private reply to a channel message is shown only to the asker.
+func TestPrivateReplyInChannelIsEphemeral(t *testing.T) {
+	core := &fakeCore{reply: func(bot.Message, bot.StreamFunc) bot.Reply {
+		return bot.Reply{Text: "Only you can see this.", Private: true}
+	}}
+	h := newHarness(t, core, nil)
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+	eph := h.fake.callsOf("chat.postEphemeral")
+	if len(eph) != 1 || eph[0].Form.Get("user") != "U1" || eph[0].Form.Get("thread_ts") != "1515449522.000016" {
+		t.Fatalf("ephemeral calls %+v", eph)
+	}
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 0 {
+		t.Errorf("a private reply was posted for everyone (%d posts)", n)
+	}
+}
