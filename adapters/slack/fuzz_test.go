@@ -17,7 +17,8 @@ func FuzzParseEnvelope(f *testing.F) {
 		f.Add(readTestdata(f, name))
 	}
 	f.Add([]byte(`{"type":"url_verification","challenge":"c"}`))
-	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"message","text":"<!channel> \u0000 \xff"}}`))
+	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"message","text":"<!channel> <@U0123|ada> <!subteam^S1> \u0000 \ud800"}}`))
+	f.Add([]byte("{\"type\":\"event_callback\",\"event_id\":\"E\",\"event\":{\"type\":\"message\",\"text\":\"&lt;!here&gt; \xff\"}}"))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, err := parseEnvelope(body)

@@ -14,8 +14,18 @@ import (
 // replaced.
 func Escape(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(dropControl, s)
 	s = entityEscaper.Replace(s)
 	return broadcast.ReplaceAllString(s, "@\u2060$1")
+}
+
+// dropControl removes control characters other than tab and new line:
+// Slack shows them as garbage, and NUL is the placeholder Mrkdwn uses.
+func dropControl(r rune) rune {
+	if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+		return -1
+	}
+	return r
 }
 
 var (
@@ -68,7 +78,7 @@ func inlineMrkdwn(s string) string {
 func Link(target string) string {
 	lower := strings.ToLower(target)
 	if (strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://")) && utf8.ValidString(target) &&
-		!strings.ContainsAny(target, "<>| \t\n") {
+		!strings.ContainsAny(target, "<>| \t\n") && strings.Map(dropControl, target) == target {
 		return "<" + strings.ReplaceAll(target, "&", "&amp;") + ">"
 	}
 	return "`" + strings.ReplaceAll(Escape(target), "`", "'") + "`"

@@ -154,3 +154,14 @@ func TestSplitText(t *testing.T) {
 		}
 	}
 }
+
+// Control characters in content neither reach Slack nor turn into
+// formatting.
+func TestControlCharactersDropped(t *testing.T) {
+	if got := Mrkdwn("a\x00b\x00c\x07d\te\nf"); got != "abcd\te\nf" {
+		t.Errorf("Mrkdwn = %q", got)
+	}
+	if got := Link("https://x.example.com/\x00"); !strings.HasPrefix(got, "`") {
+		t.Errorf("a URL with a NUL became a link: %q", got)
+	}
+}
