@@ -70,9 +70,10 @@ type fakeSlack struct {
 	limit func(method string) (refuse bool, retryAfter int)
 	tz    map[string]string // users.info time zones by user id
 
-	socketOut chan []byte // envelopes to send over Socket Mode
-	acks      chan string // envelope ids acknowledged
-	changed   chan struct{}
+	socketOut  chan []byte   // envelopes to send over Socket Mode
+	acks       chan string   // envelope ids acknowledged
+	dropSocket chan struct{} // closes the current socket, as Slack does to rotate connections
+	changed    chan struct{}
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -80,6 +81,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"},
 		socketOut: make(chan []byte, 16), acks: make(chan string, 16), changed: make(chan struct{}, 1),
+		dropSocket: make(chan struct{}),
 	}
 	respond := func(method string, reply func(r *http.Request, call apiCall) any) func(slacktest.Customize) {
 		return func(c slacktest.Customize) {
@@ -197,6 +199,8 @@ func (f *fakeSlack) serveSocket(c *websocket.Conn) {
 			if err := c.WriteMessage(websocket.TextMessage, env); err != nil {
 				return
 			}
+		case <-f.dropSocket:
+			return
 		case <-done:
 			return
 		}

@@ -92,3 +92,24 @@ func TestSocketSlashCommand(t *testing.T) {
 	h.sendSocket(t, "slash_commands", []byte(`{"command":"/lore"}`))
 	h.fake.waitFor("the warning", func() bool { return strings.Contains(h.logs.String(), "slash command dropped") })
 }
+
+// Slack closes a socket and delivers again on the next one: Lore
+// reconnects, and an event it has answered is not answered again.
+func TestSocketReconnectRedelivery(t *testing.T) {
+	core := &fakeCore{}
+	h := newHarness(t, core, nil)
+	h.runSocket(t)
+	mention := readTestdata(t, "app_mention.json")
+	h.sendSocket(t, "events_api", mention)
+	h.fake.waitCalls("chat.postMessage", 1)
+
+	h.fake.dropSocket <- struct{}{}
+	h.fake.waitCalls("apps.connections.open", 2)
+	h.sendSocket(t, "events_api", mention)
+	h.sendSocket(t, "events_api", withEvent(t, "app_mention.json", "Ev-after-reconnect", func(ev map[string]any) { ev["ts"] = "1515449999.000001" }))
+	h.fake.waitCalls("chat.postMessage", 2)
+	_ = h.a.Wait(t.Context())
+	if n := len(core.messages()); n != 2 {
+		t.Errorf("core asked %d times, want 2: the redelivered event once, the new one once", n)
+	}
+}
