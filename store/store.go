@@ -209,6 +209,8 @@ type Store interface {
 	Search
 	Events
 	Locks
+	Claims
+	People
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -21,6 +21,8 @@ func RunClock(t *testing.T, open func(t *testing.T, clock func() time.Time) stor
 	}{
 		{"TimesDefaultToClock", testTimesDefaultToClock},
 		{"LockExpiryFollowsClock", testLockExpiryFollowsClock},
+		{"ClaimExpiryFollowsClock", testClaimExpiryFollowsClock},
+		{"PersonStampedByClock", testPersonStampedByClock},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Search", searchCases},
 		{"Events", eventCases},
 		{"Locks", lockCases},
+		{"Claims", claimCases},
+		{"People", peopleCases},
 		{"Lifecycle", lifecycleCases},
 	}
 	for _, g := range groups {

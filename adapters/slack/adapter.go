@@ -1,0 +1,460 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/store"
+)
+
+// Core is what the adapter needs from Lore's core; *bot.Bot satisfies it.
+type Core interface {
+	HandleMessage(ctx context.Context, msg bot.Message) bot.Reply
+	HandleMessageStream(ctx context.Context, msg bot.Message, stream bot.StreamFunc) bot.Reply
+	HandleAction(ctx context.Context, a bot.Action) bot.Reply
+}
+
+var _ Core = (*bot.Bot)(nil)
+
+// Claims de-duplicates deliveries and remembers the threads Lore answered;
+// store.Claims satisfies it.
+type Claims interface {
+	Claim(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
+	Claimed(ctx context.Context, key string) (bool, error)
+}
+
+// People keeps each person's time zone; store.People satisfies it.
+type People interface {
+	SavePerson(ctx context.Context, p store.Person) error
+	Person(ctx context.Context, platform, workspace, user string) (store.Person, error)
+}
+
+// Documents tells which collection a cited document belongs to, for
+// channels limited to some collections; store.Documents satisfies it.
+type Documents interface {
+	Document(ctx context.Context, id string) (store.Document, error)
+}
+
+var (
+	_ Claims    = (store.Store)(nil)
+	_ People    = (store.Store)(nil)
+	_ Documents = (store.Store)(nil)
+)
+
+// Command is a /lore subcommand a capability adds, such as "learn".
+type Command struct {
+	Summary string // one line for /lore help, e.g. "start a learning path"
+	// Run answers the command; msg.Text holds what follows the subcommand.
+	// A Private reply is shown only to the person who typed it.
+	Run func(ctx context.Context, msg bot.Message) bot.Reply
+}
+
+// Deps are the adapter's collaborators besides the core.
+type Deps struct {
+	Claims Claims // required
+	People People // required
+	// Documents is required when a channel limits its collections.
+	Documents Documents
+	// Commands are extra /lore subcommands, keyed by their lower-case
+	// name; "help" and "ask" are built in and cannot be replaced.
+	Commands map[string]Command
+}
+
+// platform is the bot.Message platform name of this adapter.
+const platform = "slack"
+
+// workingReaction marks a message Lore is answering.
+const workingReaction = "eyes"
+
+// identity is who Lore is in the workspace, from auth.test.
+type identity struct {
+	UserID string // the bot user, as mentioned in <@U…>
+	BotID  string // bot_id on Lore's own messages
+	TeamID string
+}
+
+// Adapter is Lore's Slack app.
+type Adapter struct {
+	cfg      Config
+	core     Core
+	deps     Deps
+	api      *slack.Client
+	pace     *pacer
+	log      *slog.Logger
+	verifier Verifier
+	self     atomic.Pointer[identity]
+	work     sync.WaitGroup
+	// personMu guards refreshing: one users.info per person at a time.
+	personMu   sync.Mutex
+	refreshing map[string]bool
+}
+
+// New returns an Adapter. It makes no network call; Run (Socket Mode) and
+// Start (HTTP mode) look up the bot's identity first.
+func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if core == nil {
+		errs = append(errs, errors.New("a core is required"))
+	}
+	if deps.Claims == nil || deps.People == nil {
+		errs = append(errs, errors.New("Deps.Claims and Deps.People are required"))
+	}
+	for id, s := range cfg.Channels {
+		if len(s.Collections) > 0 && deps.Documents == nil {
+			errs = append(errs, fmt.Errorf("channel %s limits collections, which needs Deps.Documents", id))
+		}
+	}
+	for name := range deps.Commands {
+		if name != strings.ToLower(name) || name == "help" || name == "ask" || strings.ContainsAny(name, " \t\n") || name == "" {
+			errs = append(errs, fmt.Errorf("command %q: names are single lower-case words other than help and ask", name))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("slack adapter: %w", err)
+	}
+	cfg.setDefaults()
+	opts := []slack.Option{slack.OptionHTTPClient(cfg.HTTPClient), slack.OptionLog(discardLogger{})}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken.Reveal()))
+	}
+	if cfg.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
+	}
+	a := &Adapter{
+		cfg:        cfg,
+		core:       core,
+		deps:       deps,
+		api:        slack.New(cfg.BotToken.Reveal(), opts...),
+		pace:       newPacer(cfg.MaxConcurrent),
+		log:        cfg.Logger.With("adapter", platform),
+		verifier:   Verifier{Secret: cfg.SigningSecret, Now: cfg.Clock},
+		refreshing: map[string]bool{},
+	}
+	return a, nil
+}
+
+// discardLogger silences slack-go's own logging, which would bypass slog;
+// the adapter logs what matters itself.
+type discardLogger struct{}
+
+func (discardLogger) Output(int, string) error { return nil }
+
+// Identify looks up the bot's user id, bot id and workspace (auth.test).
+// Run calls it; HTTP deployments call it once before serving Handler.
+func (a *Adapter) Identify(ctx context.Context) error {
+	var resp *slack.AuthTestResponse
+	err := a.pace.do(ctx, "auth.test", func(ctx context.Context) (err error) {
+		resp, err = a.api.AuthTestContext(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("identify the bot: %w", err)
+	}
+	a.self.Store(&identity{UserID: resp.UserID, BotID: resp.BotID, TeamID: resp.TeamID})
+	a.log.Info("connected to Slack", "team", resp.TeamID, "bot_user", resp.UserID)
+	return nil
+}
+
+func (a *Adapter) identity() identity {
+	if id := a.self.Load(); id != nil {
+		return *id
+	}
+	return identity{}
+}
+
+// Wait blocks until background work started so far has finished or ctx
+// ends: for a graceful shutdown after Run returns or the HTTP server
+// stops.
+func (a *Adapter) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { a.work.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// background runs fn after the delivery has been acknowledged, bounded by
+// WorkTimeout and detached from the request that brought it.
+func (a *Adapter) background(ctx context.Context, what string, fn func(ctx context.Context)) {
+	a.work.Add(1)
+	go func() {
+		defer a.work.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.WorkTimeout)
+		defer cancel()
+		defer func() {
+			if r := recover(); r != nil {
+				a.log.ErrorContext(ctx, "handling a delivery panicked", "what", what, "panic", r)
+			}
+		}()
+		fn(ctx)
+	}()
+}
+
+// handleEnvelope handles one Events API event, once across replicas.
+func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
+	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
+	switch {
+	case err != nil:
+		// Without the store no replica can tell; answering twice is
+		// better than not answering.
+		a.log.WarnContext(ctx, "de-duplicating an event failed; handling it anyway", "event_id", env.EventID, "err", err)
+	case !first:
+		a.log.DebugContext(ctx, "duplicate event dropped", "event_id", env.EventID)
+		return
+	}
+	team := env.TeamID
+	if team == "" {
+		team = env.Event.Team
+	}
+	ev := env.Event
+	switch ev.Type {
+	case eventAppMention:
+		a.onMessage(ctx, team, ev, true)
+	case eventMessage:
+		a.onMessage(ctx, team, ev, false)
+	case eventAppHomeOpened:
+		if ev.Tab == "home" && ev.User != "" {
+			if err := a.savePerson(ctx, team, ev.User, false); err != nil {
+				a.log.WarnContext(ctx, "storing a person's time zone failed", "user", ev.User, "err", err)
+			}
+			a.publishHome(ctx, team, ev.User)
+		}
+	default:
+		a.log.DebugContext(ctx, "event type not handled", "type", ev.Type)
+	}
+}
+
+// answerableSubtype reports whether a message subtype can be someone
+// asking something; edits, deletions, joins and topic changes cannot.
+func answerableSubtype(s string) bool {
+	switch s {
+	case "", "thread_broadcast", "file_share":
+		return true
+	}
+	return false
+}
+
+// onMessage decides whether a message is for Lore and answers it.
+func (a *Adapter) onMessage(ctx context.Context, team string, ev innerEvent, mentioned bool) {
+	self := a.identity()
+	switch {
+	case ev.User != "" && ev.User == self.UserID, ev.BotID != "" && ev.BotID == self.BotID:
+		return // Lore's own message
+	case ev.BotID != "" || ev.Subtype == "bot_message":
+		if !a.cfg.AnswerBots {
+			return
+		}
+	case !answerableSubtype(ev.Subtype), ev.User == "":
+		return
+	}
+	if ev.Channel == "" || ev.TS == "" {
+		return
+	}
+	direct := ev.ChannelType == "im"
+	settings, allowed := a.cfg.channel(ev.Channel, direct)
+	inThread := ev.ThreadTS != "" && ev.ThreadTS != ev.TS
+	if !mentioned && !direct {
+		switch {
+		case self.UserID != "" && mentions(ev.Text, self.UserID):
+			return // the app_mention event of the same message answers it
+		case inThread:
+			if !allowed || !a.threadIsLores(ctx, team, ev.Channel, ev.ThreadTS) {
+				return
+			}
+		case settings.Answer == AnswerAll && strings.Contains(ev.Text, "?"):
+		default:
+			return
+		}
+	}
+	if !allowed {
+		if mentioned && ev.User != "" {
+			a.postEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS, render(bot.Reply{
+				Text: "I'm not set up to answer in this channel. Send me a direct message instead, or ask an admin to add this channel.",
+			}, renderOptions{}))
+		}
+		return
+	}
+	thread := ev.ThreadTS
+	if thread == "" && !direct {
+		thread = ev.TS
+	}
+	msg := bot.Message{
+		Platform: platform, Workspace: team, Channel: ev.Channel, Thread: thread, User: ev.User, Direct: direct,
+		Text: unescapeText(stripMention(ev.Text, self.UserID)),
+	}
+	if ev.User != "" && ev.BotID == "" {
+		a.refreshPerson(ctx, team, ev.User, false)
+	}
+	a.answer(ctx, msg, ev.TS, settings)
+}
+
+func threadKey(team, channel, thread string) string {
+	return "slack:thread:" + team + ":" + channel + ":" + thread
+}
+
+func (a *Adapter) threadIsLores(ctx context.Context, team, channel, thread string) bool {
+	held, err := a.deps.Claims.Claimed(ctx, threadKey(team, channel, thread))
+	if err != nil {
+		a.log.WarnContext(ctx, "checking a thread failed", "channel", channel, "err", err)
+	}
+	return held
+}
+
+// answer shows that Lore is working, asks the core (streaming the answer
+// into a message when the core streams), and posts the reply in the
+// thread.
+func (a *Adapter) answer(ctx context.Context, msg bot.Message, sourceTS string, settings ChannelSettings) {
+	ref := slack.NewRefToMessage(msg.Channel, sourceTS)
+	reacted := a.call(ctx, "reactions.add", func(ctx context.Context) error {
+		return a.api.AddReactionContext(ctx, workingReaction, ref)
+	}) == nil
+	defer func() {
+		if reacted {
+			_ = a.call(ctx, "reactions.remove", func(ctx context.Context) error {
+				return a.api.RemoveReactionContext(ctx, workingReaction, ref)
+			})
+		}
+	}()
+
+	st := a.newStreamer(ctx, msg.Channel, msg.Thread)
+	reply := a.core.HandleMessageStream(ctx, msg, st.update)
+	streamTS := st.stop()
+	reply = a.guardCollections(ctx, reply, settings)
+
+	msgs := render(reply, renderOptions{})
+	if reply.Private && !msg.Direct && streamTS == "" {
+		a.postEphemeral(ctx, msg.Channel, msg.User, msg.Thread, msgs)
+		return
+	}
+	if err := a.deliver(ctx, msg.Channel, msg.Thread, streamTS, msgs); err != nil {
+		a.log.ErrorContext(ctx, "posting an answer failed", "channel", msg.Channel, "err", err)
+		return
+	}
+	if !msg.Direct && msg.Thread != "" {
+		if _, err := a.deps.Claims.Claim(ctx, threadKey(msg.Workspace, msg.Channel, msg.Thread), a.cfg.ThreadTTL); err != nil {
+			a.log.WarnContext(ctx, "remembering the thread failed; follow-ups will need a mention", "err", err)
+		}
+	}
+}
+
+// guardCollections withholds an answer citing a document outside the
+// channel's collections.
+func (a *Adapter) guardCollections(ctx context.Context, r bot.Reply, s ChannelSettings) bot.Reply {
+	if len(s.Collections) == 0 || len(r.Citations) == 0 || a.deps.Documents == nil {
+		return r
+	}
+	for _, c := range r.Citations {
+		doc, err := a.deps.Documents.Document(ctx, c.DocID)
+		if err == nil && slices.Contains(s.Collections, doc.Collection) {
+			continue
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.log.WarnContext(ctx, "checking a cited document's collection failed", "doc", c.DocID, "err", err)
+		}
+		withheld := bot.Reply{Text: "The answer I found comes from sources this channel isn't set up to cite. Ask me in a direct message, or ask an admin about this channel's collections."}
+		for _, b := range r.Buttons {
+			if b.ID == bot.ActionAskPerson {
+				withheld.Buttons = append(withheld.Buttons, b)
+			}
+		}
+		return withheld
+	}
+	return r
+}
+
+// call runs one Web API call through the pacer, logging a failure.
+func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.Context) error) error {
+	err := a.pace.do(ctx, method, fn)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack call failed", "method", method, "err", err)
+	}
+	return err
+}
+
+// deliver posts msgs in a thread (top level when thread is empty); the
+// first replaces the message at updateTS when there is one.
+func (a *Adapter) deliver(ctx context.Context, channel, thread, updateTS string, msgs []message) error {
+	for i, m := range msgs {
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		if i == 0 && updateTS != "" {
+			if err := a.call(ctx, "chat.update", func(ctx context.Context) error {
+				_, _, _, err := a.api.UpdateMessageContext(ctx, channel, updateTS, opts...)
+				return err
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := a.post(ctx, channel, thread, opts...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Adapter) post(ctx context.Context, channel, thread string, opts ...slack.MsgOption) (string, error) {
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	var ts string
+	err := a.call(ctx, "chat.postMessage", func(ctx context.Context) (err error) {
+		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+	return ts, err
+}
+
+func (a *Adapter) postEphemeral(ctx context.Context, channel, user, thread string, msgs []message) {
+	for _, m := range msgs {
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(thread))
+		}
+		if err := a.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+			_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+			return err
+		}); err != nil {
+			return
+		}
+	}
+}
+
+// respond answers through a response_url (slash commands and button
+// presses): ephemeral, or in the channel for everyone.
+func (a *Adapter) respond(ctx context.Context, responseURL string, msgs []message, inChannel, replaceOriginal bool) error {
+	if !a.cfg.responseURLAllowed(responseURL) {
+		return fmt.Errorf("%w: response_url is not a Slack address", ErrMalformed)
+	}
+	kind := slack.ResponseTypeEphemeral
+	if inChannel {
+		kind = slack.ResponseTypeInChannel
+	}
+	for i, m := range msgs {
+		wm := &slack.WebhookMessage{
+			ResponseType: kind, Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks},
+			ReplaceOriginal: replaceOriginal && i == 0,
+		}
+		if err := a.call(ctx, "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookCustomHTTPContext(ctx, responseURL, a.cfg.HTTPClient, wm)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

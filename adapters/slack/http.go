@@ -1,0 +1,103 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+)
+
+// Handler serves HTTP mode: the Events API at /slack/events, the /lore
+// command at /slack/commands and button presses at /slack/interactivity.
+// Every request must carry a valid signature with a timestamp within five
+// minutes; it is acknowledged at once and worked in the background.
+func (a *Adapter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /slack/events", a.serveEvents)
+	mux.HandleFunc("POST /slack/commands", a.serveCommands)
+	mux.HandleFunc("POST /slack/interactivity", a.serveInteractivity)
+	return mux
+}
+
+// readVerified reads a request body of bounded size and checks its
+// signature, answering the request itself when either fails.
+func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "could not read the request body", http.StatusBadRequest)
+		}
+		return nil, false
+	}
+	if err := a.verifier.Verify(r.Header, body); err != nil {
+		a.log.WarnContext(r.Context(), "request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	env, err := parseEnvelope(body)
+	if err != nil {
+		a.log.WarnContext(r.Context(), "event refused", "err", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if env.Type == "url_verification" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": env.Challenge})
+		return
+	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		// Answered once all the same: handleEnvelope claims the event id.
+		a.log.DebugContext(r.Context(), "event retried by Slack", "event_id", env.EventID, "retry", n,
+			"reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	a.background(r.Context(), "event", func(ctx context.Context) {
+		if a.self.Load() == nil {
+			if err := a.Identify(ctx); err != nil {
+				a.log.ErrorContext(ctx, "cannot identify the bot; event dropped", "err", err)
+				return
+			}
+		}
+		a.handleEnvelope(ctx, env)
+	})
+	w.WriteHeader(http.StatusOK)
+}
+
+func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	c, err := parseCommandForm(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.background(r.Context(), "command", func(ctx context.Context) { a.handleCommand(ctx, c) })
+	w.WriteHeader(http.StatusOK)
+}
+
+func (a *Adapter) serveInteractivity(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	in, err := parseInteractionForm(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.background(r.Context(), "interaction", func(ctx context.Context) { a.handleInteraction(ctx, in) })
+	w.WriteHeader(http.StatusOK)
+}

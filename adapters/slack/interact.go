@@ -1,0 +1,73 @@
+package slack
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/lorehq/lore/bot"
+)
+
+// handleInteraction handles button presses: Lore's answer buttons go to
+// the core as a bot.Action; "Share in channel" and the App Home settings
+// are the adapter's own.
+func (a *Adapter) handleInteraction(ctx context.Context, in interaction) {
+	team, channel, thread := in.team(), in.channel(), in.thread()
+	for _, act := range in.Actions {
+		switch act.ActionID {
+		case actionRefreshTZ:
+			if err := a.savePerson(ctx, team, in.User.ID, true); err != nil {
+				a.log.WarnContext(ctx, "refreshing a time zone failed", "user", in.User.ID, "err", err)
+			}
+			a.publishHome(ctx, team, in.User.ID)
+		case actionShare:
+			a.share(ctx, in, strings.TrimSpace(act.Value))
+		default:
+			reply := a.core.HandleAction(ctx, bot.Action{
+				Platform: platform, Workspace: team, Channel: channel, Thread: thread, User: in.User.ID,
+				ID: act.ActionID, Value: act.Value,
+			})
+			a.replyToPress(ctx, in, reply)
+		}
+	}
+}
+
+// replyToPress shows the core's reply to a press: privately through the
+// response_url when there is one, else as an ephemeral message.
+func (a *Adapter) replyToPress(ctx context.Context, in interaction, reply bot.Reply) {
+	msgs := render(reply, renderOptions{})
+	if in.ResponseURL != "" {
+		if err := a.respond(ctx, in.ResponseURL, msgs, !reply.Private, false); err != nil {
+			a.log.WarnContext(ctx, "answering a button press failed", "user", in.User.ID, "err", err)
+		}
+		return
+	}
+	if ch := in.channel(); ch != "" {
+		a.postEphemeral(ctx, ch, in.User.ID, in.thread(), msgs)
+	}
+}
+
+// share asks the question again in the open and posts the answer for the
+// channel, replacing the private answer. The answer is recomputed rather
+// than carried in the button, which holds only the question.
+func (a *Adapter) share(ctx context.Context, in interaction, question string) {
+	if question == "" || in.ResponseURL == "" {
+		return
+	}
+	msg := bot.Message{
+		Platform: platform, Workspace: in.team(), Channel: in.channel(), User: in.User.ID,
+		Direct: strings.HasPrefix(in.channel(), "D"), Text: "ask " + question,
+	}
+	reply := a.core.HandleMessage(ctx, msg)
+	opts := renderOptions{}
+	if userIDPattern.MatchString(in.User.ID) {
+		opts.preface = "<@" + in.User.ID + "> asked: " + Escape(truncate(question, 500))
+	}
+	msgs := render(bot.Reply{Text: reply.Text, Citations: reply.Citations, Buttons: reply.Buttons, Grounded: reply.Grounded}, opts)
+	if err := a.respond(ctx, in.ResponseURL, msgs, true, false); err != nil {
+		a.log.WarnContext(ctx, "sharing an answer failed", "user", in.User.ID, "err", err)
+	}
+}
+
+// userIDPattern is a Slack user id, safe to put in a <@…> mention.
+var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{1,30}$`)

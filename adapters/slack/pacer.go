@@ -1,0 +1,99 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// pacer queues Web API calls so that a burst is spread out rather than
+// lost: at most a fixed number are in flight, and when Slack answers 429 it
+// holds every call until the Retry-After has passed and then retries the
+// refused one. Slack's limits are per method and workspace; pausing all
+// calls on any 429 is coarser than needed but never makes things worse.
+type pacer struct {
+	slots   chan struct{}
+	mu      sync.Mutex
+	until   time.Time // no call starts before this
+	retries int       // attempts after the first for one call
+	sleep   func(ctx context.Context, d time.Duration) error
+	now     func() time.Time
+}
+
+func newPacer(concurrent int) *pacer {
+	return &pacer{
+		slots:   make(chan struct{}, concurrent),
+		retries: 20,
+		sleep:   sleepCtx,
+		now:     time.Now,
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// do runs call, waiting for a slot and for any rate-limit pause, and
+// retries it after each 429 until it succeeds, fails otherwise, or the
+// context ends.
+func (p *pacer) do(ctx context.Context, method string, call func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		// The slot is taken before the pause is checked, so a call queued
+		// for a slot cannot slip out after another call's 429.
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("slack %s: %w", method, ctx.Err())
+		}
+		if err := p.wait(ctx); err != nil {
+			<-p.slots
+			return fmt.Errorf("slack %s: %w", method, err)
+		}
+		err := call(ctx)
+		<-p.slots
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			if err != nil {
+				return fmt.Errorf("slack %s: %w", method, err)
+			}
+			return nil
+		}
+		if attempt >= p.retries {
+			return fmt.Errorf("slack %s: still rate limited after %d retries: %w", method, attempt, err)
+		}
+		p.hold(max(rl.RetryAfter, time.Second))
+	}
+}
+
+func (p *pacer) hold(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if until := p.now().Add(d); until.After(p.until) {
+		p.until = until
+	}
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		d := p.until.Sub(p.now())
+		p.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := p.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}

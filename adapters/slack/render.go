@@ -1,0 +1,125 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/lorehq/lore/bot"
+)
+
+// Action ids the adapter handles itself, besides the bot.Action* ids it
+// passes to the core.
+const (
+	actionShare      = "lore_share"      // "Share in channel" under a private /lore ask answer
+	actionRefreshTZ  = "lore_refresh_tz" // App Home: read the time zone from Slack again
+	blockIDButtons   = "lore_buttons"    // the actions block under an answer
+	blockIDSourcePfx = "lore_sources"    // section(s) listing the sources
+	blockIDAnswerPfx = "lore_answer"     // section(s) of the answer text
+)
+
+// message is one Slack message to post: blocks and the plain notification
+// text Slack shows where blocks cannot be.
+type message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// renderOptions adds adapter buttons to a rendering.
+type renderOptions struct {
+	// share adds "Share in channel" carrying the question.
+	share    bool
+	question string
+	// preface is trusted mrkdwn shown above the answer, already escaped.
+	preface string
+}
+
+// render turns a reply into one or more messages, each within Block Kit's
+// limits: answer text is split into sections of at most 3,000 characters,
+// and a message holds at most 50 blocks, so a very long answer continues
+// in further messages. Sources and buttons come last, in the last message.
+func render(r bot.Reply, opts renderOptions) []message {
+	var blocks []slack.Block
+	if opts.preface != "" {
+		blocks = append(blocks, section("lore_preface", truncate(opts.preface, maxSectionText)))
+	}
+	text := Mrkdwn(r.Text)
+	if strings.TrimSpace(text) == "" {
+		text = "_(no text)_"
+	}
+	for i, part := range splitText(text, maxSectionText) {
+		blocks = append(blocks, section(fmt.Sprintf("%s_%d", blockIDAnswerPfx, i), part))
+	}
+	if len(r.Citations) > 0 {
+		lines := []string{"*Sources*"}
+		for _, c := range r.Citations {
+			lines = append(lines, citationLine(c))
+		}
+		for i, part := range splitText(strings.Join(lines, "\n"), maxSectionText) {
+			blocks = append(blocks, section(fmt.Sprintf("%s_%d", blockIDSourcePfx, i), part))
+		}
+	}
+	var buttons []slack.BlockElement
+	for _, b := range r.Buttons {
+		buttons = append(buttons, button(b.ID, b.Label, b.Value))
+	}
+	if opts.share {
+		buttons = append(buttons, button(actionShare, "Share in channel", opts.question))
+	}
+	if len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock(blockIDButtons, buttons...))
+	}
+
+	var msgs []message
+	for len(blocks) > 0 {
+		n := min(len(blocks), maxBlocks)
+		msgs = append(msgs, message{Blocks: blocks[:n]})
+		blocks = blocks[n:]
+	}
+	fallback := truncate(Escape(plain(r.Text)), maxFallback)
+	for i := range msgs {
+		msgs[i].Text = fallback
+		if i > 0 {
+			msgs[i].Text = "(continued)"
+		}
+	}
+	return msgs
+}
+
+// citationLine shows one source: its number, title and heading, and where
+// it lives, the address always in view.
+func citationLine(c bot.Citation) string {
+	name := c.Title
+	if c.Heading != "" && c.Heading != c.Title {
+		if name != "" {
+			name += " › "
+		}
+		name += c.Heading
+	}
+	if name == "" {
+		name = c.DocID
+	}
+	line := fmt.Sprintf("*[%d]* %s", c.N, Escape(truncate(name, 300)))
+	if c.Source != "" {
+		line += " — " + Link(truncate(c.Source, 1000))
+	}
+	return line
+}
+
+// section is a mrkdwn section. Verbatim stops Slack from turning bare
+// channel names and addresses in content into links or mentions.
+func section(id, text string) *slack.SectionBlock {
+	t := slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
+	return slack.NewSectionBlock(t, nil, nil, slack.SectionBlockOptionBlockID(id))
+}
+
+func button(id, label, value string) *slack.ButtonBlockElement {
+	t := slack.NewTextBlockObject(slack.PlainTextType, truncate(strings.ToValidUTF8(label, "\uFFFD"), maxButtonText), true, false)
+	return slack.NewButtonBlockElement(id, truncate(strings.ToValidUTF8(value, "\uFFFD"), maxButtonValue), t)
+}
+
+// plain strips the Markdown emphasis a notification would show literally.
+func plain(md string) string {
+	return strings.NewReplacer("**", "", "`", "").Replace(md)
+}

@@ -1,0 +1,167 @@
+package slack
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/lorehq/lore/bot"
+)
+
+func TestEscapeBlocksInjection(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"<!channel> please read", "&lt;!channel&gt; please read"},
+		{"<!here|here> and <!everyone>", "&lt;!here|here&gt; and &lt;!everyone&gt;"},
+		{"ping <!subteam^S0123|@oncall>", "ping &lt;!subteam^S0123|@oncall&gt;"},
+		{"ask <@U0123> or <#C0123>", "ask &lt;@U0123&gt; or &lt;#C0123&gt;"},
+		{"<https://evil.example.com|https://intranet.example.com>", "&lt;https://evil.example.com|https://intranet.example.com&gt;"},
+		{"AT&T", "AT&amp;T"},
+		{"tell @channel and @here and @Everyone", "tell @\u2060channel and @\u2060here and @\u2060Everyone"},
+		{"mail me@here.com", "mail me@\u2060here.com"},
+		{"bad \xff byte", "bad \uFFFD byte"},
+	} {
+		if got := Escape(c.in); got != c.want {
+			t.Errorf("Escape(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMrkdwn(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"**Bold** and *italic*", "*Bold* and _italic_"},
+		{"# Leave\nText", "*Leave*\nText"},
+		{"See [the wiki](https://wiki.example.com/a?b=1&c=2).", "See the wiki (<https://wiki.example.com/a?b=1&amp;c=2>)."},
+		{"[https://intranet.example.com](https://evil.example.com)", "https://intranet.example.com (<https://evil.example.com>)"},
+		{"[click](javascript:alert(1))", "click (`javascript:alert(1`))"},
+		{"[x](https://a.example.com|<!channel>)", "x (`https://a.example.com|&lt;!channel&gt;`)"},
+		{"use `code` here", "use `code` here"},
+		{"<!here> [<!channel>](https://x.example.com)", "&lt;!here&gt; &lt;!channel&gt; (<https://x.example.com>)"},
+	} {
+		if got := Mrkdwn(c.in); got != c.want {
+			t.Errorf("Mrkdwn(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// Whatever the content, rendered text never holds a Slack control
+// sequence that content could have formed.
+func checkNoInjection(t *testing.T, msgs []message) {
+	t.Helper()
+	raw, _ := json.Marshal(msgs)
+	s := string(raw)
+	for _, bad := range []string{"<!channel", "<!here", "<!everyone", "<!subteam", "<@U", "<#C", "\\u003c!", "\\u003c@"} {
+		if strings.Contains(s, bad) {
+			t.Fatalf("rendered message holds %q: %s", bad, s)
+		}
+	}
+}
+
+func TestRenderLimits(t *testing.T) {
+	long := strings.Repeat("Leave & holidays <b> are described here. ", 4000) // ~170,000 characters
+	r := bot.Reply{Text: long, Grounded: true,
+		Citations: []bot.Citation{{N: 1, DocID: "d", Title: "<!channel> Leave", Heading: "Entitlement", Source: "https://wiki.example.com/leave"},
+			{N: 2, DocID: "e", Title: "Sick", Source: "/srv/handbook/sick leave.md"}},
+		Buttons: []bot.Button{{ID: bot.ActionHelpful, Label: "👍 Helpful", Value: "ans-1"}, {ID: bot.ActionNotHelpful, Label: "👎 Not helpful", Value: "ans-1"},
+			{ID: bot.ActionAskPerson, Label: "Ask a person", Value: "ans-1"}}}
+	msgs := render(r, renderOptions{})
+	if len(msgs) < 2 {
+		t.Fatalf("a %d-character answer fit in %d message", len(long), len(msgs))
+	}
+	var text strings.Builder
+	for i, m := range msgs {
+		if len(m.Blocks) > maxBlocks {
+			t.Errorf("message %d has %d blocks", i, len(m.Blocks))
+		}
+		if n := utf8.RuneCountInString(m.Text); n > maxFallback+1 {
+			t.Errorf("message %d fallback text has %d characters", i, n)
+		}
+		for _, b := range m.Blocks {
+			s, ok := b.(*slack.SectionBlock)
+			if !ok {
+				continue
+			}
+			if n := utf8.RuneCountInString(s.Text.Text); n > maxSectionText {
+				t.Errorf("section of %d characters", n)
+			}
+			if strings.HasPrefix(s.BlockID, blockIDAnswerPfx) {
+				text.WriteString(s.Text.Text + " ")
+			}
+			if strings.Contains(s.Text.Text, "&amp") && strings.Count(s.Text.Text, "&amp;") != strings.Count(s.Text.Text, "&amp") {
+				t.Errorf("an entity was cut: %q", s.Text.Text[len(s.Text.Text)-20:])
+			}
+		}
+	}
+	// Nothing is lost in the split: every sentence is there.
+	if got, want := strings.Count(text.String(), "are described here."), 4000; got != want {
+		t.Errorf("%d sentences rendered, want %d", got, want)
+	}
+	checkNoInjection(t, msgs)
+
+	last := msgs[len(msgs)-1]
+	raw, _ := json.Marshal(last.Blocks)
+	for _, want := range []string{`*[1]* \u0026lt;!channel\u0026gt; Leave › Entitlement — \u003chttps://wiki.example.com/leave\u003e`, "`/srv/handbook/sick leave.md`",
+		`"action_id":"feedback_up"`, `"action_id":"feedback_down"`, `"action_id":"ask_person"`, `"value":"ans-1"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("last message lacks %s:\n%s", want, raw)
+		}
+	}
+}
+
+// Buttons round-trip: the action_id and value Slack sends back on a press
+// are the bot.Button's id and value.
+func TestButtonsRoundTrip(t *testing.T) {
+	r := bot.Reply{Text: "x", Buttons: []bot.Button{{ID: bot.ActionAskPerson, Label: "Ask a person", Value: "3f2a-answer"}}}
+	raw, _ := json.Marshal(render(r, renderOptions{})[0].Blocks)
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	el := blocks[len(blocks)-1].Elements[0]
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": "U1"},
+		"actions": []any{map[string]any{"action_id": el.ActionID, "value": el.Value}}})
+	in, err := parseInteractionJSON(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Actions[0]; got.ActionID != bot.ActionAskPerson || got.Value != "3f2a-answer" {
+		t.Errorf("pressed %+v", got)
+	}
+}
+
+func TestSplitText(t *testing.T) {
+	for _, s := range []string{"", "short", strings.Repeat("a", 7000), strings.Repeat("word ", 2000), strings.Repeat("é&amp;", 1500),
+		strings.Repeat("x", 2990) + " <https://example.com/" + strings.Repeat("p", 50) + ">"} {
+		parts := splitText(s, 3000)
+		joined := strings.Join(parts, "")
+		if strings.ReplaceAll(joined, " ", "") != strings.ReplaceAll(s, " ", "") {
+			t.Errorf("split of %d bytes lost text", len(s))
+		}
+		for _, p := range parts {
+			if utf8.RuneCountInString(p) > 3000 || !utf8.ValidString(p) {
+				t.Errorf("part of %d characters (valid %v)", utf8.RuneCountInString(p), utf8.ValidString(p))
+			}
+			if strings.Count(p, "<") != strings.Count(p, ">") {
+				t.Errorf("a link was cut: …%q", p[max(0, len(p)-30):])
+			}
+		}
+	}
+}
+
+// Control characters in content neither reach Slack nor turn into
+// formatting.
+func TestControlCharactersDropped(t *testing.T) {
+	if got := Mrkdwn("a\x00b\x00c\x07d\te\nf"); got != "abcd\te\nf" {
+		t.Errorf("Mrkdwn = %q", got)
+	}
+	if got := Link("https://x.example.com/\x00"); !strings.HasPrefix(got, "`") {
+		t.Errorf("a URL with a NUL became a link: %q", got)
+	}
+}

@@ -1,0 +1,115 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+// Three replicas sharing one store receive the same event at once (a
+// retry reaching each, say): exactly one answers.
+func TestReplicasAnswerOnce(t *testing.T) {
+	core := &fakeCore{}
+	h := newHarness(t, core, nil)
+	replicas := []*Adapter{h.a}
+	for range 2 {
+		a, err := New(h.a.cfg, core, Deps{Claims: h.store, People: h.store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, a)
+	}
+	env, err := parseEnvelope(readTestdata(t, "app_mention.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, a := range replicas {
+		if err := a.Identify(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { a.handleEnvelope(t.Context(), env) })
+	}
+	wg.Wait()
+	for _, a := range replicas {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		_ = a.Wait(ctx)
+		cancel()
+	}
+	if n := len(core.messages()); n != 1 {
+		t.Errorf("core asked %d times by 3 replicas, want 1", n)
+	}
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
+		t.Errorf("%d answers posted, want 1", n)
+	}
+}
+
+// failingClaims is a store that has gone away.
+type failingClaims struct{}
+
+func (failingClaims) Claim(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.Join(store.ErrUnavailable, errors.New("connection refused"))
+}
+
+func (failingClaims) Claimed(context.Context, string) (bool, error) {
+	return false, errors.Join(store.ErrUnavailable, errors.New("connection refused"))
+}
+
+// Without the database, a question is still answered (answering twice on
+// a rare retry beats not answering) and the trouble is logged.
+func TestDatabaseGoneStillAnswers(t *testing.T) {
+	core := &fakeCore{}
+	h := newHarness(t, core, func(_ *Config, d *Deps) { d.Claims = failingClaims{} })
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
+		t.Fatalf("%d answers posted without a database, want 1", n)
+	}
+	logs := h.logs.String()
+	for _, want := range []string{"de-duplicating an event failed", "remembering the thread failed"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+// /lore over Socket Mode: acknowledged on the socket, answered through
+// the response_url.
+func TestSocketSlashCommand(t *testing.T) {
+	h := newHarness(t, &fakeCore{}, nil)
+	h.runSocket(t)
+	h.sendSocket(t, "slash_commands", []byte(`{"command":"/lore","text":"help","team_id":"T1","channel_id":"C1","user_id":"U1","response_url":"`+h.fake.responseURL()+`"}`))
+	resp := h.fake.waitCalls("hooks/response", 1)[0]
+	if resp.JSON["response_type"] != "ephemeral" || !strings.Contains(strings.ToLower(toJSON(resp.JSON["blocks"])), "/lore ask question") {
+		t.Errorf("help over socket mode: %v", resp.JSON)
+	}
+	// A malformed command is acknowledged (so Slack does not retry it)
+	// and dropped with a warning.
+	h.sendSocket(t, "slash_commands", []byte(`{"command":"/lore"}`))
+	h.fake.waitFor("the warning", func() bool { return strings.Contains(h.logs.String(), "slash command dropped") })
+}
+
+// Slack closes a socket and delivers again on the next one: Lore
+// reconnects, and an event it has answered is not answered again.
+func TestSocketReconnectRedelivery(t *testing.T) {
+	core := &fakeCore{}
+	h := newHarness(t, core, nil)
+	h.runSocket(t)
+	mention := readTestdata(t, "app_mention.json")
+	h.sendSocket(t, "events_api", mention)
+	h.fake.waitCalls("chat.postMessage", 1)
+
+	h.fake.dropSocket <- struct{}{}
+	h.fake.waitCalls("apps.connections.open", 2)
+	h.sendSocket(t, "events_api", mention)
+	h.sendSocket(t, "events_api", withEvent(t, "app_mention.json", "Ev-after-reconnect", func(ev map[string]any) { ev["ts"] = "1515449999.000001" }))
+	h.fake.waitCalls("chat.postMessage", 2)
+	_ = h.a.Wait(t.Context())
+	if n := len(core.messages()); n != 2 {
+		t.Errorf("core asked %d times, want 2: the redelivered event once, the new one once", n)
+	}
+}

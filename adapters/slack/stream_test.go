@@ -1,0 +1,70 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+)
+
+// A core that streams many partial answers quickly: the message is posted
+// once, updated no more often than StreamInterval allows, and finally
+// replaced by the complete answer with its sources and buttons.
+func TestStreamingIsPaced(t *testing.T) {
+	const (
+		interval = 100 * time.Millisecond
+		tokens   = 60
+		gap      = 10 * time.Millisecond
+	)
+	var elapsed time.Duration
+	core := &fakeCore{reply: func(_ bot.Message, stream bot.StreamFunc) bot.Reply {
+		start := time.Now()
+		text := ""
+		for i := range tokens {
+			text += fmt.Sprintf("word%d ", i)
+			stream(text)
+			time.Sleep(gap)
+		}
+		elapsed = time.Since(start)
+		return bot.Reply{Text: text + "done.", Grounded: true,
+			Citations: []bot.Citation{{N: 1, DocID: "d", Title: "VPN", Source: "handbook/vpn.md"}},
+			Buttons:   []bot.Button{{ID: bot.ActionHelpful, Label: "👍 Helpful", Value: "a1"}}}
+	}}
+	h := newHarness(t, core, func(c *Config, _ *Deps) { c.StreamInterval = interval })
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+
+	posts, updates := h.fake.callsOf("chat.postMessage"), h.fake.callsOf("chat.update")
+	if len(posts) != 1 {
+		t.Fatalf("%d messages posted, want 1 updated in place", len(posts))
+	}
+	if !strings.Contains(posts[0].Form.Get("blocks"), "writing…") {
+		t.Errorf("the first post is not a partial answer: %s", posts[0].Form.Get("blocks"))
+	}
+	// One update per interval at most, plus the final one.
+	if limit := int(elapsed/interval) + 2; len(updates) > limit || len(updates) < 2 {
+		t.Fatalf("%d chat.update calls over %s at one per %s; want between 2 and %d", len(updates), elapsed, interval, limit)
+	}
+	final := updates[len(updates)-1]
+	if final.Form.Get("ts") != "1700000000.000001" {
+		t.Errorf("final update of %q, want the streamed message", final.Form.Get("ts"))
+	}
+	for _, want := range []string{"word59 done.", "*[1]* VPN", bot.ActionHelpful} {
+		if !strings.Contains(final.Form.Get("blocks"), want) {
+			t.Errorf("final message lacks %q: %s", want, final.Form.Get("blocks"))
+		}
+	}
+	if strings.Contains(final.Form.Get("blocks"), "writing…") {
+		t.Error("final message still says writing…")
+	}
+}
+
+// A core that does not stream gets one post and no updates.
+func TestNoStreamOnePost(t *testing.T) {
+	h := newHarness(t, &fakeCore{}, nil)
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+	if p, u := len(h.fake.callsOf("chat.postMessage")), len(h.fake.callsOf("chat.update")); p != 1 || u != 0 {
+		t.Errorf("posts/updates = %d/%d, want 1/0", p, u)
+	}
+}
