@@ -94,6 +94,8 @@ type Adapter struct {
 	verifier Verifier
 	self     atomic.Pointer[identity]
 	work     sync.WaitGroup
+	// socketUp is whether the Socket Mode connection is up, for Ready.
+	socketUp atomic.Bool
 	// personMu guards refreshing: one users.info per person at a time.
 	personMu   sync.Mutex
 	refreshing map[string]bool
@@ -455,6 +457,19 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, msgs []messag
 		}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Ready reports whether Lore can take Slack events now, for a readiness
+// probe: in Socket Mode the websocket is connected; in HTTP mode the bot's
+// identity is known (Identify succeeded).
+func (a *Adapter) Ready(context.Context) error {
+	if a.self.Load() == nil {
+		return errors.New("not yet identified with Slack (auth.test)")
+	}
+	if a.cfg.Mode == ModeSocket && !a.socketUp.Load() {
+		return errors.New("Socket Mode is not connected")
 	}
 	return nil
 }

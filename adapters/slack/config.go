@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -72,6 +73,9 @@ const (
 	EnvSigningSecret = "LORE_SLACK_SIGNING_SECRET" // HTTP mode
 	EnvMode          = "LORE_SLACK_MODE"           // socket (default) or http
 	EnvChannels      = "LORE_SLACK_CHANNELS"       // allow-list and per-channel settings
+	// EnvAPIURL points the Web API elsewhere than slack.com: GovSlack
+	// (https://slack-gov.com/api/), a proxy, or a fake in load tests.
+	EnvAPIURL = "LORE_SLACK_API_URL"
 )
 
 // Config configures an Adapter. Zero fields take the defaults named in
@@ -135,9 +139,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = ModeSocket
 	}
+	var urlErr error
+	if v := strings.TrimSpace(getenv(EnvAPIURL)); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			urlErr = fmt.Errorf("%s: %q is not an http(s) URL", EnvAPIURL, v)
+		}
+		if !strings.HasSuffix(v, "/") {
+			v += "/"
+		}
+		cfg.APIURL = v
+	}
 	channels, chErr := ParseChannels(getenv(EnvChannels))
 	cfg.Channels = channels
-	err := errors.Join(cfg.Validate(), chErr)
+	err := errors.Join(cfg.Validate(), chErr, urlErr)
 	return cfg, err
 }
 

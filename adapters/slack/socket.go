@@ -41,12 +41,18 @@ func (a *Adapter) Run(ctx context.Context) error {
 func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
+		a.socketUp.Store(true)
 		a.log.InfoContext(ctx, "socket mode connected")
 		return
+	case socketmode.EventTypeConnecting:
+		a.socketUp.Store(false)
+		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		a.socketUp.Store(false)
 		a.log.WarnContext(ctx, "socket mode trouble; reconnecting", "type", string(evt.Type), "err", evt.Data)
 		return
 	case socketmode.EventTypeInvalidAuth:
+		a.socketUp.Store(false)
 		a.log.ErrorContext(ctx, "socket mode refused the app-level token (invalid_auth)")
 		return
 	case socketmode.EventTypeErrorBadMessage:

@@ -6,10 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/adapters/web"
 )
+
+// adapterDrainTimeout bounds how long answers in flight may take to finish
+// once lore serve stops.
+const adapterDrainTimeout = 20 * time.Second
 
 // chatAdapters are the chat platforms lore serve connects, and how to stop
 // them.
@@ -25,6 +31,34 @@ type chatAdapters struct {
 // adapter runs until ctx ends.
 func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeMux, health *web.Health) (*chatAdapters, error) {
 	ca := &chatAdapters{}
+	if a.getenv(slack.EnvBotToken) != "" {
+		cfg, err := slack.ConfigFromEnv(a.getenv)
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("slack configuration:\n%w", err)}
+		}
+		cfg.Logger = a.log
+		sl, err := slack.New(cfg, svc.bot, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store})
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
+		health.Add("slack", sl.Ready)
+		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
+		wait := func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
+			defer cancel()
+			return sl.Wait(ctx)
+		}
+		if cfg.Mode == slack.ModeHTTP {
+			// A wrong token fails at start rather than at the first event.
+			if err := sl.Identify(ctx); err != nil {
+				return nil, fmt.Errorf("slack: %w", err)
+			}
+			mux.Handle("/slack/", sl.Handler())
+			ca.closers = append(ca.closers, wait)
+		} else {
+			ca.run(ctx, a, "slack", sl.Run, wait)
+		}
+	}
 	if a.getenv(discord.EnvToken) != "" {
 		cfg, err := discord.ConfigFromEnv(a.getenv)
 		if err != nil {

@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lorehq/lore/adapters/slack/slackfake"
 	"github.com/lorehq/lore/cmd/lore/cli"
 )
 
@@ -49,12 +52,18 @@ var servingRE = regexp.MustCompile(`on (http://[0-9.:]+) `)
 // called, and waits for it to listen.
 func startServe(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startServeEnv(t, os.Getenv, args...)
+}
+
+// startServeEnv is startServe with the environment read through getenv.
+func startServeEnv(t *testing.T, getenv func(string) string, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stderr: &syncBuffer{}}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, append([]string{"serve", "--listen=127.0.0.1:0"}, args...),
-			cli.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: s.stderr})
+		done <- cli.RunWithEnv(ctx, append([]string{"serve", "--listen=127.0.0.1:0"}, args...),
+			cli.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: s.stderr}, getenv)
 	}()
 	var once sync.Once
 	code := -1
@@ -324,5 +333,64 @@ func TestServeRefusesBadAdapterConfiguration(t *testing.T) {
 	}
 	if strings.Contains(r.err+r.out, "not-a-real-token-value") {
 		t.Fatalf("the Discord token was echoed:\n%s", r.err)
+	}
+}
+
+// Slack in HTTP mode through lore serve: a signed mention is acknowledged,
+// answered in its thread with the cited fact, and Slack's retry of the same
+// event is not answered again; a forged request is refused.
+func TestServeAnswersSlackEventsOverHTTP(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "ingest", copyCorpus(t)).wantCode(t, cli.ExitOK)
+	fake := slackfake.New()
+	defer fake.Close()
+	const secret = "8f742231b10e8888abcd99yyyzzz85a5"
+	env := map[string]string{
+		"LORE_SLACK_MODE": "http", "LORE_SLACK_BOT_TOKEN": "xoxb-serve-test",
+		"LORE_SLACK_SIGNING_SECRET": secret, "LORE_SLACK_API_URL": fake.URL(),
+	}
+	srv := startServeEnv(t, func(k string) string { return env[k] }, db.flag())
+	r := srv.waitReady(t, true, 10*time.Second)
+	if r.Checks["slack"] != "ok" {
+		t.Fatalf("/readyz slack check: %+v", r.Checks)
+	}
+
+	post := func(body []byte, headers http.Header) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.base+"/slack/events", bytes.NewReader(body))
+		req.Header = headers
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	body := slackfake.MentionEvent("Ev0001", "C0GENERAL", "U0ASKER", leaveQuestion, "1700000000.000100")
+	if code := post(body, slackfake.Sign(secret, body, time.Now())); code != http.StatusOK {
+		t.Fatalf("signed event: %d", code)
+	}
+	waitFor(t, "the answer is posted", 20*time.Second, func() bool { return len(fake.Calls("chat.postMessage")) > 0 })
+	answer := fake.Calls("chat.postMessage")[0]
+	if answer.Arg("thread_ts") != "1700000000.000100" || !strings.Contains(fmt.Sprint(answer.Args), leaveFact) {
+		t.Fatalf("answer not in the thread or without the fact: %v", answer.Args)
+	}
+
+	retry := slackfake.Sign(secret, body, time.Now())
+	retry.Set("X-Slack-Retry-Num", "1")
+	retry.Set("X-Slack-Retry-Reason", "http_timeout")
+	if code := post(body, retry); code != http.StatusOK {
+		t.Fatalf("retried event: %d", code)
+	}
+	forged := slackfake.Sign("not-the-secret", body, time.Now())
+	if code := post(body, forged); code != http.StatusUnauthorized {
+		t.Fatalf("forged event: %d, want 401", code)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(fake.Calls("chat.postMessage")); n != 1 {
+		t.Fatalf("%d answers posted for one event delivered twice", n)
+	}
+	if strings.Contains(srv.stderr.String(), "xoxb-serve-test") || strings.Contains(srv.stderr.String(), secret) {
+		t.Fatalf("a Slack secret reached the log:\n%s", srv.stderr)
 	}
 }
