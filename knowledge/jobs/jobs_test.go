@@ -21,6 +21,7 @@ import (
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/queue"
 	"github.com/lorehq/lore/store/sqlite"
 	"github.com/lorehq/lore/store/storetest"
@@ -270,5 +271,76 @@ func TestPeriodicSyncRunsOncePerPeriodAcrossReplicas(t *testing.T) {
 		if gap := ingester.runs[i].Sub(ingester.runs[i-1]); gap < every/2 {
 			t.Errorf("runs %d and %d only %s apart: one period ran twice", i-1, i, gap)
 		}
+	}
+}
+
+type fakeReindexer struct {
+	mu      sync.Mutex
+	runs    int
+	results []error
+}
+
+func (f *fakeReindexer) Reindex(_ context.Context, _ string, p knowledge.ReindexProgress) (knowledge.ReindexSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs++
+	p.Total(3)
+	p.Done(3)
+	err := f.results[0]
+	f.results = f.results[1:]
+	return knowledge.ReindexSummary{Chunks: 3}, err
+}
+
+// A reindex queued twice runs once; one that finds another holding the
+// lock waits for it instead of failing.
+func TestReindexJobOnSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lore.db")
+	db, err := queue.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	re := &fakeReindexer{results: []error{fmt.Errorf("wrapped: %w", store.ErrLocked), nil}}
+	if err := jobs.RegisterReindex(workers, &jobs.ReindexWorker{Knowledge: re, Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := queue.NewSQLite(db, queue.Config{Workers: workers, Logger: testLogger(t), FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Insert(t.Context(), jobs.ReindexArgs{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := c.Insert(t.Context(), jobs.ReindexArgs{}, nil); err != nil || !second.UniqueSkippedAsDuplicate {
+		t.Fatalf("a second reindex was queued: %+v %v", second, err)
+	}
+	if err := c.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	// Snoozed: River records the job as scheduled for later, not failed.
+	var row *rivertype.JobRow
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if row, err = c.JobGet(t.Context(), first.Job.ID); err != nil {
+			t.Fatal(err)
+		}
+		if row.State == rivertype.JobStateScheduled {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if row.State != rivertype.JobStateScheduled || len(row.Errors) != 0 {
+		t.Fatalf("a reindex that met the lock is %s with errors %v, want scheduled for later without an error", row.State, row.Errors)
+	}
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	if re.runs != 1 {
+		t.Fatalf("reindex ran %d times", re.runs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lorehq/lore/knowledge/llm/llmtest"
 )
@@ -181,4 +182,28 @@ func TestModelSettingsErrors(t *testing.T) {
 		t.Errorf("an unknown config key and a key in the file: %d\n%s%s", r4.code, r4.out, r4.err)
 	}
 	noKey(t, r, r2, r2b, r3, r4)
+}
+
+// A replica started with a new embedding model queues the reindex itself,
+// and its workers carry it out; lore reindex --queue on top queues nothing
+// more.
+func TestServeReindexesAfterAModelChange(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "lore.db")
+	db := "--db=sqlite:" + dbPath
+	run(t, "ingest", "testdata/corpus", db).wantCode(t, 0)
+	srv := llmtest.New(t)
+	modelEnv(t, srv, 8)
+	lore := startServe(t, db)
+	waitFor(t, "the reindex job finishes", 30*time.Second, func() bool {
+		return strings.Contains(run(t, "doctor", db).out, "ok    vectors: come from the configured embedder")
+	})
+	if !strings.Contains(lore.stderr.String(), "reindex queued") {
+		t.Fatalf("serve did not say it queued the reindex:\n%s", lore.stderr)
+	}
+	r := run(t, "reindex", "--queue", db)
+	r.wantCode(t, 0)
+	if !strings.Contains(r.out, "Queued reindex job") && !strings.Contains(r.out, "already queued") {
+		t.Fatalf("reindex --queue said %q", r.out)
+	}
+	lore.stop()
 }

@@ -9,11 +9,14 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/queue"
 )
 
 func (a *app) reindexCommand() *cobra.Command {
-	return &cobra.Command{
+	var queued bool
+	cmd := &cobra.Command{
 		Use:   "reindex",
 		Short: "Embed every chunk again with the configured embedding model",
 		Long: `Embed every chunk again with the configured embedding model
@@ -21,7 +24,8 @@ func (a *app) reindexCommand() *cobra.Command {
 the new vectors in at once. Until the swap, questions are answered from
 the vectors the knowledge base already holds, and documents ingested
 meanwhile are embedded too. Interrupted, it continues where it stopped
-when run again.`,
+when run again. --queue hands the work to the replicas running 'lore
+serve' (which also queue it themselves at start when the model changed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.open(cmd.Context())
@@ -29,6 +33,23 @@ when run again.`,
 				return err
 			}
 			defer svc.Close()
+			if queued {
+				q, err := a.openQueue(cmd.Context(), svc.store, queue.Config{})
+				if err != nil {
+					return err
+				}
+				defer q.close()
+				res, err := q.Insert(cmd.Context(), jobs.ReindexArgs{}, nil)
+				if err != nil {
+					return fmt.Errorf("queue reindex: %w", err)
+				}
+				if res.UniqueSkippedAsDuplicate {
+					fmt.Fprintf(a.io.Out, "A reindex is already queued as job %d (%s).\n", res.Job.ID, res.Job.State)
+					return nil
+				}
+				fmt.Fprintf(a.io.Out, "Queued reindex job %d; a replica running 'lore serve' will work it.\n", res.Job.ID)
+				return nil
+			}
 			progress := newReindexProgress(a.io.Err)
 			sum, err := svc.knowledge.Reindex(cmd.Context(), "", progress)
 			progress.finish()
@@ -44,6 +65,8 @@ when run again.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&queued, "queue", false, "queue the reindex as a background job for a 'lore serve' replica")
+	return cmd
 }
 
 func spaceText(sp store.EmbeddingSpace) string {

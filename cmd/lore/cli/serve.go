@@ -94,6 +94,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err := jobs.Register(workers, &jobs.IngestWorker{Knowledge: svc.knowledge, Logger: a.log, Owner: id}); err != nil {
 		return err
 	}
+	if err := jobs.RegisterReindex(workers, &jobs.ReindexWorker{Knowledge: svc.knowledge, Logger: a.log, Owner: id}); err != nil {
+		return err
+	}
 	q, err := a.openQueue(ctx, svc.store, queue.Config{
 		Workers:      workers,
 		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},
@@ -111,6 +114,18 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	// jobShutdownTimeout to finish rather than being cut at once.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return queueStartError(err)
+	}
+	// A changed embedding model calls for a reindex; queued once, however
+	// many replicas start with the new setting.
+	if need, sp, err := svc.knowledge.NeedsReindex(ctx); err != nil {
+		a.log.WarnContext(ctx, "could not tell whether a reindex is needed", "err", err)
+	} else if need {
+		if res, err := q.Insert(ctx, jobs.ReindexArgs{}, nil); err != nil {
+			a.log.ErrorContext(ctx, "queueing the reindex failed", "err", err)
+		} else {
+			a.log.InfoContext(ctx, "the stored vectors come from another embedder; reindex queued",
+				"job", res.Job.ID, "stored", sp.Embedder, "dimensions", sp.Dimensions)
+		}
 	}
 	var queueRunning atomic.Bool
 	queueRunning.Store(true)
