@@ -43,6 +43,7 @@ var formats = map[string]string{
 	".text":     FormatText,
 	".html":     FormatHTML,
 	".htm":      FormatHTML,
+	".pdf":      FormatPDF,
 }
 
 // Supported reports whether Parse reads files with the extension of name.
@@ -124,6 +125,9 @@ func Parse(name string, data []byte, opts Options) (Parsed, error) {
 	format := formatOf(name)
 	if format == "" {
 		return Parsed{}, fmt.Errorf("%s: %w %q", name, ErrUnsupported, filepath.Ext(name))
+	}
+	if format == FormatPDF {
+		return ParsePDF(name, data, opts)
 	}
 	if isBinary(data) {
 		return Parsed{}, fmt.Errorf("%s: %w", name, ErrBinary)

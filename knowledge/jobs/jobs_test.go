@@ -272,4 +272,3 @@ func TestPeriodicSyncRunsOncePerPeriodAcrossReplicas(t *testing.T) {
 		}
 	}
 }
-
