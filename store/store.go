@@ -209,6 +209,7 @@ type Store interface {
 	Search
 	Events
 	Locks
+	Sources
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

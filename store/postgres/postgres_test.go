@@ -173,7 +173,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	if rows != latest || maxVersion != latest {
 		t.Errorf("schema_migrations holds %d rows up to version %d, want %d once each", rows, maxVersion, latest)
 	}
-	if want := 9; tables != want {
+	if want := 11; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }
