@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,9 @@ func ParsePDF(name string, data []byte, opts Options) (parsed Parsed, err error)
 		if page.V.IsNull() {
 			continue
 		}
+		if err := checkContent(page); err != nil {
+			return Parsed{}, fmt.Errorf("%s: page %d: %w", name, n, err)
+		}
 		text, err := page.GetPlainText(nil)
 		if err != nil {
 			return Parsed{}, fmt.Errorf("%s: page %d: %w: %v", name, n, ErrMalformed, err)
@@ -95,4 +99,80 @@ func pdfTitle(r *pdf.Reader) string {
 		return ""
 	}
 	return t
+}
+
+// maxPageContent bounds the decompressed content of one page, so that a
+// small file that inflates to gigabytes (a "zip bomb") is refused.
+const maxPageContent = 16 << 20
+
+// checkContent reads a page's content streams, bounded, and refuses what
+// the PDF reader cannot survive: too much content, or a hex string that
+// never ends, on which the reader would loop forever.
+func checkContent(page pdf.Page) error {
+	contents := page.V.Key("Contents")
+	var streams []pdf.Value
+	if contents.Kind() == pdf.Array {
+		for i := range contents.Len() {
+			streams = append(streams, contents.Index(i))
+		}
+	} else {
+		streams = append(streams, contents)
+	}
+	var data []byte
+	for _, st := range streams {
+		if st.Kind() != pdf.Stream {
+			continue
+		}
+		rc := st.Reader()
+		b, err := io.ReadAll(io.LimitReader(rc, int64(maxPageContent-len(data)+1)))
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("%w: content stream: %v", ErrMalformed, err)
+		}
+		data = append(data, b...)
+		if len(data) > maxPageContent {
+			return fmt.Errorf("%w: page content over %d bytes", ErrTooLarge, maxPageContent)
+		}
+	}
+	if unterminatedHexString(data) {
+		return fmt.Errorf("%w: unterminated hex string in page content", ErrMalformed)
+	}
+	return nil
+}
+
+// unterminatedHexString reports whether content holds a <hex string>
+// without its closing '>', outside comments and (literal strings).
+func unterminatedHexString(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '%':
+			for i < len(data) && data[i] != '\n' && data[i] != '\r' {
+				i++
+			}
+		case '(':
+			depth := 1
+			for i++; i < len(data) && depth > 0; i++ {
+				switch data[i] {
+				case '\\':
+					i++
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+			i--
+		case '<':
+			if i+1 < len(data) && data[i+1] == '<' {
+				i++
+				continue
+			}
+			j := bytes.IndexByte(data[i+1:], '>')
+			if j < 0 {
+				return true
+			}
+			i += j + 1
+		}
+	}
+	return false
 }

@@ -72,6 +72,9 @@ func TestParsePDFBadInput(t *testing.T) {
 		"truncated":         {valid[:len(valid)/2], ErrMalformed},
 		"header only":       {[]byte("%PDF-1.7\n"), ErrMalformed},
 		"garbage after hdr": {append([]byte("%PDF-1.4\n"), make([]byte, 4096)...), ErrMalformed},
+		// Found by fuzzing: an unterminated <hex string> made the reader
+		// loop forever.
+		"endless hex string": {readTestdata(t, "hex-loop.pdf"), ErrMalformed},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
