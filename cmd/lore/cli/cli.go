@@ -171,6 +171,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.serveCommand(),
 		a.configCommand(),
 		a.probeCommand(),
+		a.sourcesCommand(),
 	)
 	return root
 }

@@ -54,6 +54,7 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_SHARD_ID", Default: "0", Check: nonNegativeInt, Doc: "This process's shard."},
 	{Name: "LORE_DISCORD_SHARD_COUNT", Default: "1", Check: positiveInt, Doc: "Number of shards."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
+	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
 }
 
 func lookupSetting(name string) (setting, bool) {
