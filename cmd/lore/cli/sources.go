@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/knowledge/sources"
 	"github.com/lorehq/lore/store"
 )
@@ -318,4 +321,22 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// wireSourceSyncs registers the source sync worker of a lore serve replica
+// and adds a periodic sync for every scheduled source to periodic.
+func (a *app) wireSourceSyncs(ctx context.Context, svc *services, workers *river.Workers, periodic []*river.PeriodicJob, id string) ([]*river.PeriodicJob, error) {
+	client, err := a.fetchClient(nil)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, Owner: id}
+	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: a.log}); err != nil {
+		return nil, err
+	}
+	scheduled, err := jobs.PeriodicSourceSyncs(ctx, svc.store)
+	if err != nil {
+		return nil, err
+	}
+	return append(periodic, scheduled...), nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lorehq/lore/cmd/lore/cli"
 )
@@ -144,5 +145,21 @@ func TestSourcesBadInput(t *testing.T) {
 	r = db.run(t, "sources")
 	if !strings.Contains(r.out, "not synced yet") || strings.Count(r.out, "\n") != 2 {
 		t.Errorf("refused sources were stored:\n%s", r.out)
+	}
+}
+
+// A replica running lore serve syncs every scheduled source at start.
+func TestServeSyncsScheduledSources(t *testing.T) {
+	db := newDB(t)
+	corpus := copyCorpus(t)
+	db.run(t, "sources", "add", "corpus", corpus, "--every", "1h").wantCode(t, cli.ExitOK)
+	srv := startServe(t, db.flag())
+	waitFor(t, "the scheduled source is synced", 30*time.Second, func() bool { return db.counts(t).documents > 0 })
+	waitFor(t, "its status is recorded", 10*time.Second, func() bool {
+		return strings.Contains(db.run(t, "sources").out, "ok")
+	})
+	db.run(t, "ask", leaveQuestion).wantCode(t, cli.ExitOK)
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
 	}
 }
