@@ -73,7 +73,12 @@ func FuzzParseFeed(f *testing.F) {
 }
 
 func FuzzParseWebPage(f *testing.F) {
-	f.Add(readTestdata(f, "page.html"), uint16(0))
+	// The full sample page (testdata/sources/page.html) is left out: under
+	// coverage instrumentation the fuzz engine stalls on its mutations,
+	// though the same mutations run uninstrumented at thousands a second.
+	// TestParseWebPageKeepsArticleDropsFurniture covers it.
+	f.Add([]byte(`<html><head><title>Guide | Intranet</title></head><body><nav><a href="/">Home</a></nav><main><article><h1>Guide</h1>
+		<p>Remote work up to three days a week.</p><h2>Equipment</h2><p>A laptop and a <a href="/it">monitor</a>.</p></article></main></body></html>`), uint16(0))
 	f.Add([]byte("<html><head><title>t</title></head><body><article><h2>a</h2><p>b</p></article></body></html>"), uint16(90))
 	f.Add([]byte("<p>---</p><hr><pre>\n---\nx: [\n</pre>"), uint16(10))
 	f.Add([]byte("\xff\xfe<\x00h1>"), uint16(3))
