@@ -17,13 +17,16 @@ const (
 	SourceURL = "url"
 	// SourceSitemap is every page a sitemap (or sitemap index) lists.
 	SourceSitemap = "sitemap"
+	// SourceSite is a site crawled from a start URL, following its links
+	// under that URL's folder.
+	SourceSite = "site"
 	// SourceFeed is an RSS, Atom or JSON feed, podcasts included: one
 	// document per entry.
 	SourceFeed = "feed"
 )
 
 // SourceKinds lists the kinds a source may have.
-var SourceKinds = []string{SourceFiles, SourceURL, SourceSitemap, SourceFeed}
+var SourceKinds = []string{SourceFiles, SourceURL, SourceSitemap, SourceSite, SourceFeed}
 
 // ErrSourceExists means a source of that name is already registered.
 var ErrSourceExists = errors.New("a source of that name already exists")

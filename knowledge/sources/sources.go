@@ -1,5 +1,5 @@
 // Package sources keeps registered sources (folders, web pages, sitemaps,
-// feeds) in sync with the index: a Syncer reads a source, stores the
+// crawled sites, feeds) in sync with the index: a Syncer reads a source, stores the
 // documents that are new or changed, removes those gone upstream, and
 // records the outcome on the source.
 //
@@ -180,6 +180,8 @@ func (r *syncRun) list(ctx context.Context) error {
 		return r.syncURL(ctx)
 	case store.SourceSitemap:
 		return r.syncSitemap(ctx)
+	case store.SourceSite:
+		return r.syncSite(ctx)
 	case store.SourceFeed:
 		return r.syncFeed(ctx)
 	}

@@ -439,3 +439,46 @@ func readIngestTestdata(t *testing.T, name string) []byte {
 	}
 	return data
 }
+
+func TestSiteCrawl(t *testing.T) {
+	s := newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: Lore\nDisallow: /docs/private\n"})
+	links := func(paths ...string) string {
+		var b strings.Builder
+		for _, p := range paths {
+			fmt.Fprintf(&b, `<a href="%s">link</a> `, p)
+		}
+		return b.String()
+	}
+	s.set("/docs/", page{body: article("Docs home", "Start here for the engineering handbook. "+
+		links("a", "/docs/b#section", "/docs/private/x", "/other", "http://169.254.169.254/", "mailto:x@example.com", "guide.pdf"))})
+	s.set("/docs/a", page{body: article("On-call", "The on-call engineer acknowledges pages within five minutes. "+links("/docs/"))})
+	s.set("/docs/b", page{body: article("Deploys", "Deploys go out through the canary pipeline.")})
+	s.set("/docs/guide.pdf", page{ctype: "application/pdf", body: string(pdfBytes(t))})
+	s.set("/docs/private/x", page{body: article("Private", "Not for Lore.")})
+	s.set("/other", page{body: article("Other", "Out of the crawl's folder.")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "docs", Kind: store.SourceSite, Location: s.url("/docs/")})
+	res := e.mustSync(t, "docs")
+	if res.Added != 4 || res.Documents != 4 {
+		t.Fatalf("crawl %+v, want the start page, a, b and the PDF", res)
+	}
+	for _, p := range []string{"/docs/private/x", "/other"} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url(p))); err == nil {
+			t.Errorf("%s was indexed", p)
+		}
+	}
+
+	// b is deleted upstream and no longer linked: it leaves the index.
+	s.remove("/docs/b")
+	res = e.mustSync(t, "docs")
+	if res.Removed != 1 || res.Unchanged != 3 || res.Documents != 3 {
+		t.Fatalf("second crawl %+v", res)
+	}
+	// A start page that fails keeps everything.
+	s.set("/docs/", page{status: 500})
+	if _, err := e.sync(t, "docs"); !errors.Is(err, ErrSourceFailed) || e.docs(t) != 3 {
+		t.Fatalf("failed start page: %v, %d documents", err, e.docs(t))
+	}
+}

@@ -140,11 +140,12 @@ func (a *app) sourcesAddCommand() *cobra.Command {
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "add NAME URL-or-PATH",
-		Short: "Register a source: a folder or file, a web page or PDF by URL, a sitemap, or a feed",
+		Short: "Register a source: a folder or file, a web page or PDF by URL, a sitemap, a site to crawl, or a feed",
 		Long: `Register a source to keep in sync. Without --kind, the kind is guessed: an
 existing path is "files"; a URL whose path mentions "sitemap" is "sitemap";
 one that mentions "feed", "rss" or "atom" (or ends in .rss, .atom) is "feed";
-any other URL is "url" (one page, PDF or text file). Run 'lore sources sync
+any other URL is "url" (one page, PDF or text file). "site" (crawl the pages
+linked under the URL's folder) is never guessed. Run 'lore sources sync
 NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -180,7 +181,7 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap or feed (default: guessed from the location)")
+	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap, site (crawl from the URL) or feed (default: guessed from the location)")
 	cmd.Flags().StringVar(&collection, "collection", "", "collection its documents go into (default \"default\")")
 	cmd.Flags().StringVar(&owner, "owner", "", "who answers for the content")
 	cmd.Flags().StringVar(&audience, "audience", "", "who may be answered from it (recorded; enforced in a later release)")
