@@ -292,6 +292,12 @@ func (r *syncRun) notModified(location string) {
 
 // store writes a new or changed document.
 func (r *syncRun) store(ctx context.Context, d document) error {
+	if len(d.parsed.Chunks) == 0 {
+		// Stored, it would be a document nothing can be answered from;
+		// reported, a curator can see why the page is missing.
+		r.pageFailed(d.location, fmt.Errorf("%s: no readable text", d.location))
+		return nil
+	}
 	id := r.docID(d.location)
 	owner := d.parsed.Owner
 	if owner == "" {

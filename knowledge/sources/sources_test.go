@@ -325,10 +325,11 @@ func TestURLSourceBadPages(t *testing.T) {
 	s.set("/broken.pdf", page{ctype: "application/pdf", body: "%PDF-1.7\nthis is not really a PDF"})
 	s.set("/huge", page{body: strings.Repeat("<p>big</p>", 20<<10)})
 	s.set("/binary", page{ctype: "application/octet-stream", body: "\x00\x01\x02"})
+	s.set("/empty", page{body: "<html><head><title>Nothing</title></head><body><script>app()</script></body></html>"})
 	e := newEnv(t, "127.0.0.1")
 	for path, want := range map[string]string{
 		"/loop": "redirect loop", "/scan.pdf": "no text layer", "/broken.pdf": "malformed",
-		"/huge": "too large", "/binary": "unsupported",
+		"/huge": "too large", "/binary": "unsupported", "/empty": "no readable text",
 	} {
 		name := strings.Trim(strings.ReplaceAll(path, ".", "-"), "/")
 		e.add(t, store.Source{Name: name, Kind: store.SourceURL, Location: s.url(path)})

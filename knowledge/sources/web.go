@@ -31,6 +31,9 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 		r.notModified(r.src.Location)
 		return nil
 	}
+	if len(doc.parsed.Chunks) == 0 {
+		return fmt.Errorf("%s: no readable text", doc.location)
+	}
 	if r.unchanged(doc.location, doc.hash, doc.validators) {
 		return nil
 	}
