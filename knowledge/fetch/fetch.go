@@ -283,6 +283,11 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if err := checkScheme(req.URL); err != nil {
 		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), err)
 	}
+	if req.URL.User != nil {
+		// Credentials planted by a redirect would end up in logs and
+		// statuses; no source needs them.
+		return fmt.Errorf("redirect to %s: URLs with credentials are not followed", req.URL.Redacted())
+	}
 	next := normalise(req.URL)
 	for _, prev := range via {
 		if normalise(prev.URL) == next {
@@ -379,7 +384,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, prev Validators) (Respo
 	}
 	defer resp.Body.Close()
 	out := Response{
-		URL: resp.Request.URL.String(),
+		URL: resp.Request.URL.Redacted(),
 		Validators: Validators{
 			ETag:         resp.Header.Get("ETag"),
 			LastModified: resp.Header.Get("Last-Modified"),

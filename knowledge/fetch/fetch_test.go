@@ -130,12 +130,13 @@ func TestRedirectToInternalRefused(t *testing.T) {
 		target string
 		want   error
 	}{
-		"loopback":  {secret.URL + "/admin", ErrBlockedAddress},
-		"metadata":  {"http://169.254.169.254/latest/meta-data/iam/", ErrBlockedAddress},
-		"private":   {"http://10.0.0.5/", ErrBlockedAddress},
-		"file":      {"file:///etc/passwd", ErrScheme},
-		"gopher":    {"gopher://127.0.0.1:70/", ErrScheme},
-		"ipv6-loop": {"http://[::1]/", ErrBlockedAddress},
+		"loopback":    {secret.URL + "/admin", ErrBlockedAddress},
+		"metadata":    {"http://169.254.169.254/latest/meta-data/iam/", ErrBlockedAddress},
+		"private":     {"http://10.0.0.5/", ErrBlockedAddress},
+		"file":        {"file:///etc/passwd", ErrScheme},
+		"gopher":      {"gopher://127.0.0.1:70/", ErrScheme},
+		"ipv6-loop":   {"http://[::1]/", ErrBlockedAddress},
+		"credentials": {"http://admin:hunter2@public.example/x", nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -150,6 +151,13 @@ func TestRedirectToInternalRefused(t *testing.T) {
 				Allow:    []string{"public.example"},
 			})
 			_, err := c.Get(t.Context(), fmt.Sprintf("http://public.example:%d/start", port), Validators{})
+			if tc.want == nil {
+				// Refused, and without repeating the password.
+				if err == nil || !strings.Contains(err.Error(), "credentials") || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("error %v, want a refusal without the password", err)
+				}
+				return
+			}
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
