@@ -118,8 +118,8 @@ func (o Options) withDefaults() Options {
 
 // Parse reads data by the extension of name: .md and .markdown as
 // Markdown, .txt and .text as plain text, .html and .htm as HTML, .pdf as
-// PDF (ParsePDF). Errors
-// name the file and wrap ErrUnsupported or ErrBinary where those apply.
+// PDF (ParsePDF). Errors name the file and wrap ErrUnsupported or
+// ErrBinary where those apply.
 // Invalid UTF-8 is replaced with U+FFFD rather than rejected, since a
 // stray byte in a curated file should not hide the rest of it.
 func Parse(name string, data []byte, opts Options) (Parsed, error) {
