@@ -329,7 +329,7 @@ func TestIngestSkipsWithWarning(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"good.md":       "# Good\n\nA readable document about the office kitchen.\n",
 		"photo.png":     "\x89PNG\r\n\x1a\nnot really an image",
-		"report.pdf":    "%PDF-1.7 pretend",
+		"report.docx":   "PK\x03\x04 pretend",
 		"blob.md":       "# Looks like Markdown\x00\x00\x01\x02\x00 but is binary",
 		".draft.md":     "# Hidden\n\nHidden files are passed over silently.\n",
 		"sub/other.txt": "Plain text about the bike shed.\n",
@@ -347,9 +347,9 @@ func TestIngestSkipsWithWarning(t *testing.T) {
 	}
 
 	wantWarn := map[string]error{
-		filepath.Join(dir, "photo.png"):  ingest.ErrUnsupported,
-		filepath.Join(dir, "report.pdf"): ingest.ErrUnsupported,
-		filepath.Join(dir, "blob.md"):    ingest.ErrBinary,
+		filepath.Join(dir, "photo.png"):   ingest.ErrUnsupported,
+		filepath.Join(dir, "report.docx"): ingest.ErrUnsupported,
+		filepath.Join(dir, "blob.md"):     ingest.ErrBinary,
 	}
 	if len(progress.warned) != len(wantWarn) {
 		t.Errorf("warnings for %v, want exactly %d", keysOf(progress.warned), len(wantWarn))

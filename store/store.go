@@ -211,6 +211,7 @@ type Store interface {
 	Locks
 	Claims
 	People
+	Sources
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

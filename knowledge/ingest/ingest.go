@@ -43,6 +43,7 @@ var formats = map[string]string{
 	".text":     FormatText,
 	".html":     FormatHTML,
 	".htm":      FormatHTML,
+	".pdf":      FormatPDF,
 }
 
 // Supported reports whether Parse reads files with the extension of name.
@@ -116,14 +117,18 @@ func (o Options) withDefaults() Options {
 }
 
 // Parse reads data by the extension of name: .md and .markdown as
-// Markdown, .txt and .text as plain text, .html and .htm as HTML. Errors
-// name the file and wrap ErrUnsupported or ErrBinary where those apply.
+// Markdown, .txt and .text as plain text, .html and .htm as HTML, .pdf as
+// PDF (ParsePDF). Errors name the file and wrap ErrUnsupported or
+// ErrBinary where those apply.
 // Invalid UTF-8 is replaced with U+FFFD rather than rejected, since a
 // stray byte in a curated file should not hide the rest of it.
 func Parse(name string, data []byte, opts Options) (Parsed, error) {
 	format := formatOf(name)
 	if format == "" {
 		return Parsed{}, fmt.Errorf("%s: %w %q", name, ErrUnsupported, filepath.Ext(name))
+	}
+	if format == FormatPDF {
+		return ParsePDF(name, data, opts)
 	}
 	if isBinary(data) {
 		return Parsed{}, fmt.Errorf("%s: %w", name, ErrBinary)

@@ -447,7 +447,7 @@ func TestParseRejects(t *testing.T) {
 	}{
 		{"NUL byte", "a.md", []byte("# Title\x00\x01"), ErrBinary},
 		{"many control characters", "a.txt", []byte("ab\x01\x02\x03\x04cd"), ErrBinary},
-		{"unsupported extension", "a.pdf", []byte("%PDF-1.7"), ErrUnsupported},
+		{"unsupported extension", "a.docx", []byte("PK"), ErrUnsupported},
 		{"no extension", "README", []byte("text"), ErrUnsupported},
 	}
 	for _, tt := range tests {
@@ -537,7 +537,7 @@ func TestSupported(t *testing.T) {
 		want bool
 	}{
 		{"a.md", true}, {"a.MARKDOWN", true}, {"a.txt", true}, {"a.text", true},
-		{"a.html", true}, {"a.HTM", true}, {"a.pdf", false}, {"a.md.bak", false},
+		{"a.html", true}, {"a.HTM", true}, {"a.pdf", true}, {"a.docx", false}, {"a.md.bak", false},
 		{"README", false}, {"dir.md/file", false},
 	}
 	for _, tt := range tests {

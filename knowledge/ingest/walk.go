@@ -143,7 +143,7 @@ func (w walker) file(path string, info fs.FileInfo) error {
 		w.skip(Skipped{Path: path, Reason: tooLarge(int64(len(data)), w.opts.MaxFileBytes)})
 		return nil
 	}
-	if isBinary(data) {
+	if isBinary(data) && formatOf(path) != FormatPDF {
 		w.skip(Skipped{Path: path, Reason: ErrBinary})
 		return nil
 	}

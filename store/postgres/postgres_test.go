@@ -174,8 +174,9 @@ func TestConcurrentMigrations(t *testing.T) {
 		t.Errorf("schema_migrations holds %d rows up to version %d, want %d once each", rows, maxVersion, latest)
 	}
 	// 0001 creates 8 tables besides schema_migrations, 0002 one more
-	// (embeddings staging), 0003 two (claims, people).
-	if want := 12; tables != want {
+	// (embeddings staging), 0003 two (claims, people), 0004 two
+	// (sources, source pages).
+	if want := 14; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }

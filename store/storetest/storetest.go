@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Locks", lockCases},
 		{"Claims", claimCases},
 		{"People", peopleCases},
+		{"Sources", sourceCases},
 		{"Lifecycle", lifecycleCases},
 	}
 	for _, g := range groups {

@@ -173,6 +173,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.discordCommand(),
 		a.reindexCommand(),
 		a.doctorCommand(),
+		a.sourcesCommand(),
 	)
 	return root
 }

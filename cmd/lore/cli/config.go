@@ -63,6 +63,7 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_SETTINGS", Doc: "Per-guild and per-channel settings as JSON: allow-lists, answering every message, collections (docs/discord.md)."},
 	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
+	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
 }
 
 func lookupSetting(name string) (setting, bool) {

@@ -97,6 +97,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err := jobs.RegisterReindex(workers, &jobs.ReindexWorker{Knowledge: svc.knowledge, Logger: a.log, Owner: id}); err != nil {
 		return err
 	}
+	if periodic, err = a.wireSourceSyncs(ctx, svc, workers, periodic, id); err != nil {
+		return err
+	}
 	q, err := a.openQueue(ctx, svc.store, queue.Config{
 		Workers:      workers,
 		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},

@@ -1,0 +1,343 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/knowledge/sources"
+	"github.com/lorehq/lore/store"
+)
+
+func (a *app) sourcesCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sources",
+		Short: "List the registered sources (folders, web pages, sitemaps, feeds) and their sync status",
+		Long: `List the registered sources with their documents, chunks, last sync and last
+error. Subcommands add, sync and remove sources; see docs/sources.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			list, err := svc.store.ListSources(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printSourcesJSON(list)
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(a.io.Out, "No sources yet: add one with 'lore sources add NAME URL-or-PATH'.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tLOCATION\tCOLLECTION\tOWNER\tAUDIENCE\tEVERY\tDOCS\tCHUNKS\tLAST SYNC\tSTATUS")
+			for _, s := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.Name, s.Kind, s.Location, s.Collection,
+					orDash(s.Owner), orDash(s.Audience), every(s.Every), s.Status.Documents, s.Status.Chunks,
+					when(s.Status.LastSync), sourceState(s.Status))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as JSON")
+	cmd.AddCommand(a.sourcesAddCommand(), a.sourcesSyncCommand(), a.sourcesRemoveCommand())
+	return cmd
+}
+
+func (a *app) printSourcesJSON(list []store.Source) error {
+	type status struct {
+		Documents   int        `json:"documents"`
+		Chunks      int        `json:"chunks"`
+		LastSync    *time.Time `json:"last_sync"`
+		LastSuccess *time.Time `json:"last_success"`
+		LastError   string     `json:"last_error"`
+	}
+	type source struct {
+		Name       string `json:"name"`
+		Kind       string `json:"kind"`
+		Location   string `json:"location"`
+		Collection string `json:"collection"`
+		Owner      string `json:"owner"`
+		Audience   string `json:"audience"`
+		Every      string `json:"every"`
+		Status     status `json:"status"`
+	}
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	out := make([]source, 0, len(list))
+	for _, s := range list {
+		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, every(s.Every),
+			status{s.Status.Documents, s.Status.Chunks, opt(s.Status.LastSync), opt(s.Status.LastSuccess), s.Status.LastError}})
+	}
+	enc := json.NewEncoder(a.io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func every(d time.Duration) string {
+	if d <= 0 {
+		return "manual"
+	}
+	return d.String()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// sourceState is the STATUS column: ok, or the last error, shortened to
+// fit a terminal line.
+func sourceState(st store.SourceStatus) string {
+	switch {
+	case st.LastSync.IsZero():
+		return "not synced yet"
+	case st.LastError == "":
+		return "ok"
+	}
+	msg := strings.Join(strings.Fields(st.LastError), " ")
+	if r := []rune(msg); len(r) > 100 {
+		msg = string(r[:99]) + "…"
+	}
+	if st.LastSuccess.Before(st.LastSync) {
+		return "failed: " + msg
+	}
+	return "warning: " + msg
+}
+
+func (a *app) sourcesAddCommand() *cobra.Command {
+	var kind, collection, owner, audience string
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "add NAME URL-or-PATH",
+		Short: "Register a source: a folder or file, a web page or PDF by URL, a sitemap, a site to crawl, or a feed",
+		Long: `Register a source to keep in sync. Without --kind, the kind is guessed: an
+existing path is "files"; a URL whose path mentions "sitemap" is "sitemap";
+one that mentions "feed", "rss" or "atom" (or ends in .rss, .atom) is "feed";
+any other URL is "url" (one page, PDF or text file). "site" (crawl the pages
+linked under the URL's folder) is never guessed. Run 'lore sources sync
+NAME' to load it now; 'lore serve' re-syncs it every --every.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := store.Source{Name: args[0], Kind: kind, Location: args[1], Collection: collection,
+				Owner: owner, Audience: audience, Every: interval}
+			if src.Collection == "" {
+				src.Collection = knowledge.DefaultCollection
+			}
+			if err := resolveSource(&src); err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			err = svc.store.AddSource(cmd.Context(), src)
+			if errors.Is(err, store.ErrSourceExists) {
+				return usageErrorf("a source named %q already exists; remove it first or choose another name", src.Name)
+			}
+			if errors.Is(err, store.ErrInvalidInput) {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			if err != nil {
+				return err
+			}
+			schedule := "re-synced by 'lore serve' every " + every(src.Every)
+			if src.Every <= 0 {
+				schedule = "synced only when asked"
+			}
+			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
+				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap, site (crawl from the URL) or feed (default: guessed from the location)")
+	cmd.Flags().StringVar(&collection, "collection", "", "collection its documents go into (default \"default\")")
+	cmd.Flags().StringVar(&owner, "owner", "", "who answers for the content")
+	cmd.Flags().StringVar(&audience, "audience", "", "who may be answered from it (recorded; enforced in a later release)")
+	cmd.Flags().DurationVar(&interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve' (0: only when asked)")
+	return cmd
+}
+
+// resolveSource guesses the kind when it is not given and checks the
+// location: files must exist and are stored as absolute paths, URLs must
+// be http or https without credentials.
+func resolveSource(src *store.Source) error {
+	loc := strings.TrimSpace(src.Location)
+	isURL := strings.Contains(loc, "://")
+	if src.Kind == "" {
+		lower := strings.ToLower(loc)
+		switch {
+		case !isURL:
+			src.Kind = store.SourceFiles
+		case strings.Contains(lower, "sitemap"):
+			src.Kind = store.SourceSitemap
+		case strings.Contains(lower, "feed") || strings.Contains(lower, "rss") || strings.Contains(lower, "atom"):
+			src.Kind = store.SourceFeed
+		default:
+			src.Kind = store.SourceURL
+		}
+	}
+	if src.Kind == store.SourceFiles {
+		abs, err := filepath.Abs(loc)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("%s: no such file or directory", loc)
+		}
+		src.Location = abs
+		return nil
+	}
+	u, err := fetch.ParseURL(loc)
+	if err != nil {
+		return err
+	}
+	src.Location = u.String()
+	return nil
+}
+
+func (a *app) sourcesSyncCommand() *cobra.Command {
+	var allow []string
+	cmd := &cobra.Command{
+		Use:   "sync NAME",
+		Short: "Sync one source now, printing each document read",
+		Long: `Sync one source now: new and changed documents are stored, documents gone
+upstream are removed, and the outcome is recorded on the source. If the
+source cannot be read, nothing indexed before is lost and the error is
+recorded. Internal addresses are refused unless named by --allow or
+LORE_FETCH_ALLOW.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := a.fetchClient(allow)
+			if err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client}
+			res, err := syncer.Sync(cmd.Context(), args[0], func(ev sources.Event) {
+				if ev.Err != nil {
+					fmt.Fprintf(a.io.Err, "%-9s %s: %v\n", ev.Outcome, ev.Location, ev.Err)
+					return
+				}
+				fmt.Fprintf(a.io.Err, "%-9s %s\n", ev.Outcome, ev.Location)
+			})
+			if errors.Is(err, store.ErrNotFound) {
+				return usageErrorf("no source named %q; 'lore sources' lists them", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "Synced %q: %d added, %d updated, %d unchanged, %d removed, %d failed; it holds %d documents, %d chunks (%.1fs).\n",
+				args[0], res.Added, res.Updated, res.Unchanged, res.Removed, res.Failed, res.Documents, res.Chunks, res.Duration.Seconds())
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&allow, "allow", nil, "internal host, address or prefix this sync may fetch from (repeatable; adds to LORE_FETCH_ALLOW)")
+	return cmd
+}
+
+// fetchClient builds the fetch client of source syncs, with the allow-list
+// of the configuration and of the command line.
+func (a *app) fetchClient(extra []string) (*fetch.Client, error) {
+	var allow []string
+	for _, v := range strings.Split(a.getenv("LORE_FETCH_ALLOW"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			allow = append(allow, v)
+		}
+	}
+	return fetch.New(fetch.Options{Allow: append(allow, extra...)})
+}
+
+func (a *app) sourcesRemoveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a source and the documents it put in the index",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			ctx := cmd.Context()
+			if _, err := svc.store.Source(ctx, args[0]); errors.Is(err, store.ErrNotFound) {
+				return usageErrorf("no source named %q; 'lore sources' lists them", args[0])
+			} else if err != nil {
+				return err
+			}
+			pages, err := svc.store.SourcePages(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(pages))
+			for i, p := range pages {
+				ids[i] = p.DocID
+			}
+			// Documents first: if removing the source then fails, a
+			// re-run finds it and finishes the job.
+			if len(ids) > 0 {
+				if err := svc.store.DeleteDocuments(ctx, ids); err != nil {
+					return err
+				}
+			}
+			if err := svc.store.RemoveSource(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents.\n", args[0], len(ids))
+			return nil
+		},
+	}
+}
+
+// wireSourceSyncs registers the source sync worker of a lore serve replica
+// and adds a periodic sync for every scheduled source to periodic.
+func (a *app) wireSourceSyncs(ctx context.Context, svc *services, workers *river.Workers, periodic []*river.PeriodicJob, id string) ([]*river.PeriodicJob, error) {
+	client, err := a.fetchClient(nil)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, Owner: id}
+	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: a.log}); err != nil {
+		return nil, err
+	}
+	scheduled, err := jobs.PeriodicSourceSyncs(ctx, svc.store)
+	if err != nil {
+		return nil, err
+	}
+	return append(periodic, scheduled...), nil
+}

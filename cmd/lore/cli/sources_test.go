@@ -1,0 +1,165 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+// intranet serves a sitemap of two pages on 127.0.0.1.
+func intranet(t *testing.T) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sitemap.xml":
+			fmt.Fprintf(w, `<urlset><url><loc>%[1]s/remote-work</loc></url><url><loc>%[1]s/parking</loc></url></urlset>`, srv.URL)
+		case "/remote-work":
+			fmt.Fprint(w, `<html><head><title>Remote work</title></head><body><article><h1>Remote work</h1>
+				<p>Employees may work remotely up to three days a week, agreed with their manager.</p>
+				<p>The company pays a one-off home office allowance of 300 euros for a chair or a lamp.</p></article></body></html>`)
+		case "/parking":
+			fmt.Fprint(w, `<html><head><title>Parking</title></head><body><article><h1>Parking</h1>
+				<p>Staff parking is in the basement garage; register your number plate at reception.</p></article></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestSourcesLifecycle(t *testing.T) {
+	db := newDB(t)
+	srv := intranet(t)
+
+	r := db.run(t, "sources")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "No sources yet") {
+		t.Errorf("empty list: %q", r.out)
+	}
+
+	docs := t.TempDir()
+	pdf, err := os.ReadFile("../../../knowledge/ingest/testdata/sources/handbook.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(docs, "handbook.pdf"), pdf)
+
+	db.run(t, "sources", "add", "intranet", srv.URL+"/sitemap.xml", "--owner", "people-ops", "--audience", "everyone").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "add", "pdfs", docs, "--collection", "handbook", "--every", "0").wantCode(t, cli.ExitOK)
+
+	// Without the allow-list, 127.0.0.1 is an internal address.
+	r = db.run(t, "sources", "sync", "intranet")
+	r.wantCode(t, cli.ExitFailure)
+	if !strings.Contains(r.err, "internal or reserved") {
+		t.Errorf("refusal not explained: %q", r.err)
+	}
+	r = db.run(t, "sources")
+	if !strings.Contains(r.out, "failed: ") {
+		t.Errorf("the table does not show the failure:\n%s", r.out)
+	}
+
+	r = db.run(t, "sources", "sync", "intranet", "--allow", "127.0.0.1")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.err, "added     "+srv.URL+"/remote-work") || !strings.Contains(r.out, "2 added") {
+		t.Errorf("sync output:\nstdout %s\nstderr %s", r.out, r.err)
+	}
+	db.run(t, "sources", "sync", "pdfs").wantCode(t, cli.ExitOK)
+
+	r = db.run(t, "sources")
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"intranet", "sitemap", "people-ops", "24h0m0s", "pdfs", "files", "manual", "ok"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.out)
+		}
+	}
+
+	r = db.run(t, "ask", "--json", "how much is the home office allowance?")
+	var ans struct {
+		Citations []struct{ Source, Heading string } `json:"citations"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &ans); err != nil || len(ans.Citations) == 0 || ans.Citations[0].Source != srv.URL+"/remote-work" {
+		t.Errorf("answer not cited from the synced page (%v):\n%s", err, r.out)
+	}
+	r = db.run(t, "ask", "--json", "within how many days must expenses be claimed?")
+	if err := json.Unmarshal([]byte(r.out), &ans); err != nil || len(ans.Citations) == 0 || ans.Citations[0].Heading != "p. 2" {
+		t.Errorf("the PDF's page is not in the citation (%v):\n%s", err, r.out)
+	}
+
+	r = db.run(t, "sources", "--json")
+	var list []struct {
+		Name   string
+		Status struct{ Documents int }
+	}
+	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 || list[0].Name != "intranet" || list[0].Status.Documents != 2 {
+		t.Errorf("JSON list (%v):\n%s", err, r.out)
+	}
+
+	r = db.run(t, "sources", "remove", "intranet")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "2 documents") {
+		t.Errorf("remove: %q", r.out)
+	}
+	r = db.run(t, "ask", "--json", "how much is the home office allowance?")
+	if strings.Contains(r.out, "/remote-work") {
+		t.Errorf("a removed source's page is still cited:\n%s", r.out)
+	}
+}
+
+func TestSourcesBadInput(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "sources", "add", "site", "https://example.com/sitemap.xml").wantCode(t, cli.ExitOK)
+	for name, args := range map[string][]string{
+		"taken name":     {"add", "site", "https://example.com/other"},
+		"bad scheme":     {"add", "ftp", "ftp://example.com/x"},
+		"missing path":   {"add", "files", filepath.Join(t.TempDir(), "nope")},
+		"bad name":       {"add", "my site", "https://example.com/"},
+		"bad kind":       {"add", "k", "https://example.com/", "--kind", "gopher"},
+		"short schedule": {"add", "fast", "https://example.com/", "--every", "1s"},
+		"unknown sync":   {"sync", "nope"},
+		"unknown remove": {"remove", "nope"},
+		"no args":        {"add"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := db.run(t, append([]string{"sources"}, args...)...)
+			r.wantCode(t, cli.ExitUsage)
+			if r.err == "" {
+				t.Error("no message")
+			}
+		})
+	}
+	r := db.run(t, "sources", "add", "creds", "https://alice:hunter2@example.com/")
+	r.wantCode(t, cli.ExitUsage)
+	if strings.Contains(r.err+r.out, "hunter2") {
+		t.Errorf("the password was echoed: %q", r.err)
+	}
+	r = db.run(t, "sources")
+	if !strings.Contains(r.out, "not synced yet") || strings.Count(r.out, "\n") != 2 {
+		t.Errorf("refused sources were stored:\n%s", r.out)
+	}
+}
+
+// A replica running lore serve syncs every scheduled source at start.
+func TestServeSyncsScheduledSources(t *testing.T) {
+	db := newDB(t)
+	corpus := copyCorpus(t)
+	db.run(t, "sources", "add", "corpus", corpus, "--every", "1h").wantCode(t, cli.ExitOK)
+	srv := startServe(t, db.flag())
+	waitFor(t, "the scheduled source is synced", 30*time.Second, func() bool { return db.counts(t).documents > 0 })
+	waitFor(t, "its status is recorded", 10*time.Second, func() bool {
+		return strings.Contains(db.run(t, "sources").out, "ok")
+	})
+	db.run(t, "ask", leaveQuestion).wantCode(t, cli.ExitOK)
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
+	}
+}

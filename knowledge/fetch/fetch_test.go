@@ -1,0 +1,346 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeResolver maps host names to addresses, so tests can make a name
+// resolve to loopback without touching DNS.
+type fakeResolver map[string][]netip.Addr
+
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func loopback() []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }
+
+// server runs handler on 127.0.0.1 and counts the requests it gets, so a
+// test can prove that a refused fetch never reached it.
+func server(t *testing.T, handler http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		handler(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func newClient(t *testing.T, opts Options) *Client {
+	t.Helper()
+	c, err := New(opts)
+	if err != nil {
+		t.Fatalf("new client: %v", err)
+	}
+	return c
+}
+
+func TestGetAllowedLoopbackSendsUserAgent(t *testing.T) {
+	var ua string
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		ua = r.Header.Get("User-Agent")
+		w.Header().Set("Content-Type", "text/HTML; charset=utf-8")
+		fmt.Fprint(w, "<p>hello</p>")
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1/32"}})
+	resp, err := c.Get(t.Context(), srv.URL+"/page", Validators{})
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if string(resp.Body) != "<p>hello</p>" || resp.MediaType != "text/html" {
+		t.Errorf("got %q (%s)", resp.Body, resp.MediaType)
+	}
+	if ua != UserAgent || !strings.Contains(ua, "Lore") {
+		t.Errorf("User-Agent = %q, want %q", ua, UserAgent)
+	}
+}
+
+func TestInternalAddressesRefusedByDefault(t *testing.T) {
+	srv, hits := server(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret") })
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	c := newClient(t, Options{})
+	for _, u := range []string{
+		srv.URL,
+		fmt.Sprintf("http://localhost:%d/", port),
+		fmt.Sprintf("http://[::1]:%d/", port),
+		fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/", port),
+		fmt.Sprintf("http://0.0.0.0:%d/", port),
+		"http://169.254.169.254/latest/meta-data/",
+		"http://10.1.2.3/",
+		"http://172.16.0.1/",
+		"http://192.168.1.1/",
+		"http://100.64.0.1/",
+		"http://[fe80::1]/",
+		"http://[fd00::1]/",
+	} {
+		t.Run(u, func(t *testing.T) {
+			c := c
+			if strings.Contains(u, "localhost") {
+				c = newClient(t, Options{Resolver: fakeResolver{"localhost": loopback()}})
+			}
+			if _, err := c.Get(t.Context(), u, Validators{}); !errors.Is(err, ErrBlockedAddress) {
+				t.Fatalf("get %s: error %v, want %v", u, err, ErrBlockedAddress)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the internal server got %d requests", n)
+	}
+}
+
+func TestHostnameResolvingToLoopbackRefused(t *testing.T) {
+	srv, hits := server(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "internal") })
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	res := fakeResolver{"innocent.example": loopback()}
+	u := fmt.Sprintf("http://innocent.example:%d/", port)
+
+	_, err := newClient(t, Options{Resolver: res}).Get(t.Context(), u, Validators{})
+	if !errors.Is(err, ErrBlockedAddress) || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Fatalf("error %v, want %v naming 127.0.0.1", err, ErrBlockedAddress)
+	}
+	if hits.Load() != 0 {
+		t.Fatal("the request reached the internal server")
+	}
+
+	// Naming the host on the allow-list lets it through.
+	resp, err := newClient(t, Options{Resolver: res, Allow: []string{"Innocent.Example"}}).Get(t.Context(), u, Validators{})
+	if err != nil || string(resp.Body) != "internal" {
+		t.Fatalf("allowed host: %q, %v", resp.Body, err)
+	}
+}
+
+func TestRedirectToInternalRefused(t *testing.T) {
+	secret, secretHits := server(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret") })
+	cases := map[string]struct {
+		target string
+		want   error
+	}{
+		"loopback":    {secret.URL + "/admin", ErrBlockedAddress},
+		"metadata":    {"http://169.254.169.254/latest/meta-data/iam/", ErrBlockedAddress},
+		"private":     {"http://10.0.0.5/", ErrBlockedAddress},
+		"file":        {"file:///etc/passwd", ErrScheme},
+		"gopher":      {"gopher://127.0.0.1:70/", ErrScheme},
+		"ipv6-loop":   {"http://[::1]/", ErrBlockedAddress},
+		"credentials": {"http://admin:hunter2@public.example/x", nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			public, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, tc.target, http.StatusFound)
+			})
+			port := public.Listener.Addr().(*net.TCPAddr).Port
+			// public.example stands for a public site: allowed by name,
+			// while the redirect targets are addresses nobody allowed.
+			c := newClient(t, Options{
+				Resolver: fakeResolver{"public.example": loopback()},
+				Allow:    []string{"public.example"},
+			})
+			_, err := c.Get(t.Context(), fmt.Sprintf("http://public.example:%d/start", port), Validators{})
+			if tc.want == nil {
+				// Refused, and without repeating the password.
+				if err == nil || !strings.Contains(err.Error(), "credentials") || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("error %v, want a refusal without the password", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if n := secretHits.Load(); n != 0 {
+		t.Errorf("the internal server got %d requests through redirects", n)
+	}
+}
+
+func TestRedirectLoopAndLimit(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/a":
+			http.Redirect(w, r, "/b", http.StatusMovedPermanently)
+		case r.URL.Path == "/b":
+			http.Redirect(w, r, "/a", http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, "/chain/"):
+			var n int
+			fmt.Sscanf(r.URL.Path, "/chain/%d", &n)
+			http.Redirect(w, r, fmt.Sprintf("/chain/%d", n+1), http.StatusFound)
+		case r.URL.Path == "/ok":
+			fmt.Fprint(w, "ok")
+		case r.URL.Path == "/once":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		}
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}, MaxRedirects: 3})
+	if _, err := c.Get(t.Context(), srv.URL+"/a", Validators{}); !errors.Is(err, ErrRedirectLoop) {
+		t.Errorf("loop: error %v, want %v", err, ErrRedirectLoop)
+	}
+	if _, err := c.Get(t.Context(), srv.URL+"/chain/0", Validators{}); !errors.Is(err, ErrTooManyRedirects) {
+		t.Errorf("chain: error %v, want %v", err, ErrTooManyRedirects)
+	}
+	resp, err := c.Get(t.Context(), srv.URL+"/once", Validators{})
+	if err != nil || resp.URL != srv.URL+"/ok" {
+		t.Errorf("one redirect: %+v, %v", resp.URL, err)
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	big := strings.Repeat("x", 2048)
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			w.(http.Flusher).Flush() // no Content-Length: the limit must hold while reading
+		}
+		fmt.Fprint(w, big)
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}, MaxBytes: 1024})
+	for _, path := range []string{"/sized", "/chunked"} {
+		if _, err := c.Get(t.Context(), srv.URL+path, Validators{}); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: error %v, want %v", path, err, ErrTooLarge)
+		}
+	}
+	c = newClient(t, Options{Allow: []string{"127.0.0.1"}, MaxBytes: 2048})
+	if resp, err := c.Get(t.Context(), srv.URL+"/sized", Validators{}); err != nil || len(resp.Body) != 2048 {
+		t.Errorf("at the limit: %d bytes, %v", len(resp.Body), err)
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}, Timeout: 100 * time.Millisecond})
+	_, err := c.Get(t.Context(), srv.URL, Validators{})
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("error %v, want a timeout", err)
+	}
+}
+
+func TestConditionalGet(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, "body")
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}})
+	first, err := c.Get(t.Context(), srv.URL, Validators{})
+	if err != nil || first.NotModified || first.Validators.ETag != `"v1"` {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	second, err := c.Get(t.Context(), srv.URL, first.Validators)
+	if err != nil || !second.NotModified || len(second.Body) != 0 {
+		t.Fatalf("second: %+v, %v", second, err)
+	}
+}
+
+func TestStatusErrors(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		code := map[string]int{"/gone": 410, "/missing": 404, "/broken": 500}[r.URL.Path]
+		w.WriteHeader(code)
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}})
+	for path, gone := range map[string]bool{"/gone": true, "/missing": true, "/broken": false} {
+		_, err := c.Get(t.Context(), srv.URL+path, Validators{})
+		if !errors.Is(err, ErrStatus) || IsGone(err) != gone {
+			t.Errorf("%s: error %v, gone %v; want a status error, gone %v", path, err, IsGone(err), gone)
+		}
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	for _, bad := range []string{"", "ftp://example.com/x", "file:///etc/passwd", "javascript:alert(1)",
+		"example.com/page", "https://user:secret@example.com/", "http://"} {
+		if _, err := ParseURL(bad); err == nil {
+			t.Errorf("ParseURL(%q) accepted it", bad)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("error %q repeats the password", err)
+		}
+	}
+	if _, err := ParseURL(" https://example.com/handbook "); err != nil {
+		t.Errorf("valid URL refused: %v", err)
+	}
+}
+
+func TestNewRejectsBadAllowEntries(t *testing.T) {
+	_, err := New(Options{Allow: []string{"10.0.0.0/8", "not a host!", "300.1.1.1/8"}})
+	if err == nil || !strings.Contains(err.Error(), "not a host!") || !strings.Contains(err.Error(), "300.1.1.1/8") {
+		t.Fatalf("error %v, want both bad entries named", err)
+	}
+}
+
+func TestBlocked(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1": true, "127.255.0.9": true, "10.0.0.1": true, "172.31.255.255": true,
+		"192.168.0.1": true, "169.254.169.254": true, "100.64.1.1": true, "0.0.0.0": true,
+		"224.0.0.1": true, "255.255.255.255": true, "::1": true, "::": true, "fe80::1": true,
+		"fc00::1": true, "fd00:ec2::254": true, "::ffff:10.0.0.1": true, "64:ff9b::a00:1": true,
+		"ff02::1": true, "2001:db8::1": true, "198.18.0.1": true,
+		"8.8.8.8": false, "1.1.1.1": false, "172.32.0.1": false, "2606:4700:4700::1111": false,
+		"::ffff:8.8.8.8": false,
+	} {
+		if got := Blocked(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Blocked(%s) = %v, want %v", addr, got, want)
+		}
+	}
+	if !Blocked(netip.Addr{}) {
+		t.Error("the zero address is not blocked")
+	}
+}
+
+func TestRobots(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private\n\nUser-agent: Lore\nDisallow: /no-lore\n")
+			return
+		}
+		fmt.Fprint(w, "page")
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}})
+	r := c.NewRobots()
+	for path, want := range map[string]bool{"/public": true, "/no-lore/x": false, "/private/x": true} {
+		// The Lore group replaces the * group for Lore, as RFC 9309 says.
+		got, err := r.Allowed(t.Context(), srv.URL+path)
+		if err != nil || got != want {
+			t.Errorf("%s: allowed %v (%v), want %v", path, got, err, want)
+		}
+	}
+
+	missing, _ := server(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	if ok, err := r.Allowed(t.Context(), missing.URL+"/any"); !ok || err != nil {
+		t.Errorf("missing robots.txt: allowed %v, %v; want allowed", ok, err)
+	}
+	failing, _ := server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	if ok, err := r.Allowed(t.Context(), failing.URL+"/any"); ok || err == nil {
+		t.Errorf("unreachable robots.txt: allowed %v, %v; want disallowed with an error", ok, err)
+	}
+}
+
+func TestSameSite(t *testing.T) {
+	a, _ := url.Parse("https://example.com/a")
+	b, _ := url.Parse("https://example.com/b?x")
+	c, _ := url.Parse("https://other.example.com/a")
+	if !SameSite(a, b) || SameSite(a, c) {
+		t.Error("SameSite wrong")
+	}
+}

@@ -1,0 +1,193 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+)
+
+// maxFeedItems bounds the entries read from one feed.
+const maxFeedItems = 1000
+
+// Feed is an RSS, Atom or JSON feed read by ParseFeed: one document per
+// entry (a post, or a podcast episode).
+type Feed struct {
+	Title string
+	// Podcast is set when entries carry audio or video, or the feed has
+	// iTunes podcast tags.
+	Podcast bool
+	Items   []FeedItem
+}
+
+// FeedItem is one entry of a feed.
+type FeedItem struct {
+	// Source identifies and cites the entry: its link, else its GUID
+	// when that is a URL, else the feed's URL with the GUID as fragment.
+	Source    string
+	Published time.Time
+	// Media is the first audio or video enclosure (a podcast episode's
+	// file), and Transcripts the episode's transcript links (Podcasting
+	// 2.0 <podcast:transcript>), so an answer can point to both.
+	Media       string
+	Transcripts []string
+	// Parsed holds the entry's title and its show notes or body as
+	// chunks, with a closing "Links" section naming the media and
+	// transcripts.
+	Parsed Parsed
+}
+
+// ParseFeed reads a feed fetched from feedURL. Content that is not a feed
+// (invalid XML, an HTML page) fails with ErrMalformed.
+func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			feed, err = Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, r)
+		}
+	}()
+	opts = opts.withDefaults()
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(data))
+	if err != nil {
+		return Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, err)
+	}
+	feed = Feed{Title: collapseSpace(cleanText([]byte(f.Title))), Podcast: f.ITunesExt != nil}
+	seen := map[string]bool{}
+	for i, it := range f.Items {
+		if i == maxFeedItems {
+			break
+		}
+		if it == nil {
+			continue
+		}
+		item := feedItem(feedURL, it, opts)
+		if item.Source == "" || seen[item.Source] {
+			continue
+		}
+		seen[item.Source] = true
+		if item.Media != "" {
+			feed.Podcast = true
+		}
+		feed.Items = append(feed.Items, item)
+	}
+	return feed, nil
+}
+
+func feedItem(feedURL string, it *gofeed.Item, opts Options) FeedItem {
+	item := FeedItem{Source: itemSource(feedURL, it)}
+	if it.PublishedParsed != nil {
+		item.Published = it.PublishedParsed.UTC()
+	} else if it.UpdatedParsed != nil {
+		item.Published = it.UpdatedParsed.UTC()
+	}
+	for _, enc := range it.Enclosures {
+		if enc == nil || !isWebURL(enc.URL) {
+			continue
+		}
+		if strings.HasPrefix(enc.Type, "audio/") || strings.HasPrefix(enc.Type, "video/") {
+			item.Media = enc.URL
+			break
+		}
+	}
+	item.Transcripts = transcripts(it.Extensions)
+
+	notes := it.Content
+	if strings.TrimSpace(notes) == "" {
+		notes = it.Description
+	}
+	if strings.TrimSpace(notes) == "" && it.ITunesExt != nil {
+		notes = it.ITunesExt.Summary
+	}
+	var doc document
+	if notes != "" {
+		// Show notes are HTML or plain text; HTML reading keeps links,
+		// and plain text reads the same through it.
+		doc, _ = parseHTML(item.Source, "<body>"+cleanText([]byte(notes))+"</body>")
+	}
+	var links outline
+	links.heading(2, "Links")
+	if item.Media != "" {
+		links.add(kindLine, "- Episode audio: "+item.Media)
+	}
+	for _, t := range item.Transcripts {
+		links.add(kindLine, "- Transcript: "+t)
+	}
+	if isWebURL(item.Source) && item.Media == "" && len(item.Transcripts) == 0 {
+		links.add(kindLine, "- Read online: "+item.Source)
+	}
+	if !item.Published.IsZero() {
+		links.add(kindLine, "- Published: "+item.Published.Format("2 January 2006"))
+	}
+	doc.sections = append(doc.sections, links.sections...)
+
+	title := collapseSpace(cleanText([]byte(it.Title)))
+	if title == "" {
+		title = "Untitled entry"
+	}
+	var tags []string
+	for _, c := range it.Categories {
+		if c = collapseSpace(cleanText([]byte(c))); c != "" && len(tags) < 20 {
+			tags = append(tags, c)
+		}
+	}
+	var owner string
+	if len(it.Authors) > 0 && it.Authors[0] != nil {
+		owner = collapseSpace(cleanText([]byte(it.Authors[0].Name)))
+	}
+	item.Parsed = Parsed{
+		Title:  title,
+		Tags:   tags,
+		Owner:  owner,
+		Format: "feed",
+		Chunks: chunkSections(doc.sections, opts),
+	}
+	return item
+}
+
+func itemSource(feedURL string, it *gofeed.Item) string {
+	if isWebURL(it.Link) {
+		return strings.TrimSpace(it.Link)
+	}
+	guid := strings.TrimSpace(it.GUID)
+	if isWebURL(guid) {
+		return guid
+	}
+	if guid == "" {
+		guid = strings.TrimSpace(it.Title)
+	}
+	if guid == "" {
+		return ""
+	}
+	u, err := url.Parse(feedURL)
+	if err != nil {
+		return ""
+	}
+	u.Fragment = cleanText([]byte(guid))
+	return u.String()
+}
+
+// transcripts finds <podcast:transcript url="..."> elements, whatever
+// prefix the feed bound the namespace to.
+func transcripts(exts ext.Extensions) []string {
+	var out []string
+	for _, prefix := range slices.Sorted(maps.Keys(exts)) {
+		for _, e := range exts[prefix]["transcript"] {
+			if u := e.Attrs["url"]; isWebURL(u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// isWebURL reports whether s is an absolute http or https URL; links of
+// other schemes (javascript:, file:) are never shown or followed.
+func isWebURL(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

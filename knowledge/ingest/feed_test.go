@@ -1,0 +1,108 @@
+package ingest
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/sources/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestParseFeedPodcastEpisodes(t *testing.T) {
+	feed, err := ParseFeed("https://podcast.quillfeather.example/feed.xml", readTestdata(t, "podcast.xml"), Options{})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if feed.Title != "Quillfeather Engineering Hour" || !feed.Podcast || len(feed.Items) != 2 {
+		t.Fatalf("feed %q podcast %v with %d items", feed.Title, feed.Podcast, len(feed.Items))
+	}
+	ep := feed.Items[0]
+	if ep.Source != "https://podcast.quillfeather.example/12-incident-reviews" ||
+		ep.Media != "https://cdn.quillfeather.example/eng-12.mp3" ||
+		len(ep.Transcripts) != 1 || ep.Transcripts[0] != "https://podcast.quillfeather.example/12/transcript.vtt" {
+		t.Errorf("episode %+v", ep)
+	}
+	if !ep.Published.Equal(time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("published %v", ep.Published)
+	}
+	if ep.Parsed.Title != "Episode 12: How we run incident reviews" || len(ep.Parsed.Tags) != 1 || ep.Parsed.Tags[0] != "Incidents" {
+		t.Errorf("parsed %q %v", ep.Parsed.Title, ep.Parsed.Tags)
+	}
+	text := chunkText(ep.Parsed)
+	for _, want := range []string{"blameless postmortem", "five working days",
+		"Episode audio: https://cdn.quillfeather.example/eng-12.mp3",
+		"Transcript: https://podcast.quillfeather.example/12/transcript.vtt",
+		"https://handbook.quillfeather.example/incident-postmortems", "Published: 4 March 2025"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("episode text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(chunkText(feed.Items[1].Parsed), "forty a day") {
+		t.Errorf("iTunes summary not used as show notes: %s", chunkText(feed.Items[1].Parsed))
+	}
+}
+
+func TestParseFeedAtom(t *testing.T) {
+	feed, err := ParseFeed("https://blog.quillfeather.example/atom", readTestdata(t, "blog.atom"), Options{})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if feed.Podcast || len(feed.Items) != 2 {
+		t.Fatalf("podcast %v, %d items", feed.Podcast, len(feed.Items))
+	}
+	post := feed.Items[0]
+	if post.Source != "https://blog.quillfeather.example/learning-budget-2025" || post.Parsed.Owner != "Dana Okafor" ||
+		!strings.Contains(chunkText(post.Parsed), "1,500 euros") {
+		t.Errorf("post %+v", post)
+	}
+	// Without a link, the entry is identified by the feed URL and its id.
+	if got := feed.Items[1].Source; got != "https://blog.quillfeather.example/atom#urn:uuid:no-link-entry" {
+		t.Errorf("linkless entry source %q", got)
+	}
+}
+
+func TestParseFeedBadInput(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"invalid XML":  readTestdata(t, "broken-feed.xml"),
+		"HTML page":    []byte("<!DOCTYPE html><html><body><p>not a feed</p></body></html>"),
+		"empty":        nil,
+		"binary":       {0x00, 0x01, 0xff, 0xfe},
+		"unclosed tag": []byte("<rss><channel><item><title>a"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseFeed("https://example.com/feed", data, Options{}); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v, want %v", err, ErrMalformed)
+			}
+		})
+	}
+}
+
+func TestParseFeedDropsUnsafeLinks(t *testing.T) {
+	data := []byte(`<rss version="2.0"><channel><title>t</title><item><title>x</title><link>javascript:alert(1)</link>
+		<guid>g1</guid><enclosure url="file:///etc/passwd" type="audio/mpeg"/><description>notes</description></item></channel></rss>`)
+	feed, err := ParseFeed("https://example.com/feed", data, Options{})
+	if err != nil || len(feed.Items) != 1 {
+		t.Fatalf("%+v, %v", feed, err)
+	}
+	it := feed.Items[0]
+	if it.Source != "https://example.com/feed#g1" || it.Media != "" || strings.Contains(chunkText(it.Parsed), "file:") {
+		t.Errorf("unsafe links kept: %+v", it)
+	}
+}
+
+func chunkText(p Parsed) string {
+	var b strings.Builder
+	for _, c := range p.Chunks {
+		b.WriteString(c.Heading + ": " + c.Text + "\n")
+	}
+	return b.String()
+}

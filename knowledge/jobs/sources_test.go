@@ -1,0 +1,117 @@
+package jobs_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/knowledge/sources"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/queue"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+// A source sync queued on SQLite is worked by a River client and fills the
+// index; queued twice while pending, it is queued once. A sync that fails
+// because of the source completes (the failure is on the source), and a
+// sync of a removed source is cancelled.
+func TestSyncSourceJobOnSQLite(t *testing.T) {
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	if err := os.Mkdir(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeDocs(t, docs, 3)
+	path := filepath.Join(dir, "lore.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{Dimensions: embed.DefaultDimensions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, src := range []store.Source{
+		{Name: "handbook", Kind: store.SourceFiles, Location: docs, Collection: "handbook", Every: time.Hour},
+		{Name: "gone", Kind: store.SourceFiles, Location: filepath.Join(dir, "missing"), Collection: "x"},
+	} {
+		if err := st.AddSource(t.Context(), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := queue.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	inserter, err := queue.NewSQLite(db, queue.Config{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := inserter.Insert(t.Context(), jobs.SyncSourceArgs{Name: "handbook"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := inserter.Insert(t.Context(), jobs.SyncSourceArgs{Name: "handbook"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.UniqueSkippedAsDuplicate || again.Job.ID != first.Job.ID {
+		t.Fatalf("the same sync queued twice: jobs %d and %d", first.Job.ID, again.Job.ID)
+	}
+	failing, err := inserter.Insert(t.Context(), jobs.SyncSourceArgs{Name: "gone"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := inserter.Insert(t.Context(), jobs.SyncSourceArgs{Name: "never-registered"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	workers := river.NewWorkers()
+	syncer := &sources.Syncer{Store: st, Index: knowledge.New(st, knowledge.Options{}), Owner: "test"}
+	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	worker, err := queue.NewSQLite(db, queue.Config{Workers: workers, Logger: testLogger(t), FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer worker.Stop(context.Background())
+
+	for id, want := range map[int64]rivertype.JobState{
+		first.Job.ID: rivertype.JobStateCompleted, failing.Job.ID: rivertype.JobStateCompleted,
+		removed.Job.ID: rivertype.JobStateCancelled,
+	} {
+		if row := waitJob(t, worker, id); row.State != want {
+			t.Errorf("job %d (%s) ended %s, want %s: %v", id, row.Kind, row.State, want, row.Errors)
+		}
+	}
+	src, err := st.Source(t.Context(), "handbook")
+	if err != nil || src.Status.Documents != 3 {
+		t.Fatalf("handbook status %+v, %v", src.Status, err)
+	}
+	gone, _ := st.Source(t.Context(), "gone")
+	if gone.Status.LastError == "" {
+		t.Error("the failed sync left no error on its source")
+	}
+
+	periodic, err := jobs.PeriodicSourceSyncs(t.Context(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(periodic) != 1 {
+		t.Errorf("%d periodic jobs, want 1 (only the scheduled source)", len(periodic))
+	}
+}

@@ -1,0 +1,485 @@
+package sources
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+// site is a test web site whose pages can change between syncs.
+type site struct {
+	mu    sync.Mutex
+	pages map[string]page // by path
+	srv   *httptest.Server
+}
+
+type page struct {
+	status int
+	ctype  string
+	body   string
+	etag   string
+	// location, when set, makes the page a redirect there.
+	location string
+}
+
+func newSite(t *testing.T) *site {
+	s := &site{pages: map[string]page{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		p, ok := s.pages[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if p.location != "" {
+			http.Redirect(w, r, p.location, http.StatusFound)
+			return
+		}
+		if p.etag != "" {
+			w.Header().Set("ETag", p.etag)
+			if r.Header.Get("If-None-Match") == p.etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+		if p.ctype != "" {
+			w.Header().Set("Content-Type", p.ctype)
+		}
+		if p.status != 0 {
+			w.WriteHeader(p.status)
+		}
+		fmt.Fprint(w, p.body)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *site) set(path string, p page) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.ctype == "" {
+		p.ctype = "text/html; charset=utf-8"
+	}
+	s.pages[path] = p
+}
+
+func (s *site) remove(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pages, path)
+}
+
+func (s *site) url(path string) string { return s.srv.URL + path }
+
+func (s *site) sitemap(paths ...string) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
+	for _, p := range paths {
+		fmt.Fprintf(&b, "<url><loc>%s</loc></url>", s.url(p))
+	}
+	b.WriteString("</urlset>")
+	s.set("/sitemap.xml", page{ctype: "application/xml", body: b.String()})
+}
+
+func article(title, text string) string {
+	return fmt.Sprintf(`<html><head><title>%s</title></head><body><nav>Home | About</nav><article><h1>%s</h1>
+		<p>%s</p><p>This paragraph is here so that the readability extractor sees enough prose to call this an article.</p>
+		</article><footer>© Example</footer></body></html>`, title, title, text)
+}
+
+type env struct {
+	st     *sqlite.Store
+	svc    *knowledge.Service
+	syncer *Syncer
+	events []Event
+}
+
+func newEnv(t *testing.T, allow ...string) *env {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	client, err := fetch.New(fetch.Options{Allow: allow, MaxBytes: 64 << 10, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := knowledge.New(st, knowledge.Options{})
+	return &env{st: st, svc: svc, syncer: &Syncer{Store: st, Index: svc, Fetch: client, Delay: -1}}
+}
+
+func (e *env) add(t *testing.T, src store.Source) {
+	t.Helper()
+	if src.Collection == "" {
+		src.Collection = "web"
+	}
+	if err := e.st.AddSource(t.Context(), src); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) sync(t *testing.T, name string) (Result, error) {
+	t.Helper()
+	e.events = nil
+	return e.syncer.Sync(t.Context(), name, func(ev Event) { e.events = append(e.events, ev) })
+}
+
+func (e *env) mustSync(t *testing.T, name string) Result {
+	t.Helper()
+	res, err := e.sync(t, name)
+	if err != nil {
+		t.Fatalf("sync %s: %v", name, err)
+	}
+	return res
+}
+
+func (e *env) status(t *testing.T, name string) store.SourceStatus {
+	t.Helper()
+	src, err := e.st.Source(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src.Status
+}
+
+func (e *env) docs(t *testing.T) int {
+	t.Helper()
+	st, err := e.st.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Documents
+}
+
+// search returns the sources and headings of the top passages.
+func (e *env) search(t *testing.T, q string) []string {
+	t.Helper()
+	ps, err := e.svc.Search(t.Context(), q, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Source+" | "+p.Heading)
+	}
+	return out
+}
+
+func TestSitemapSyncAddsUpdatesRemoves(t *testing.T) {
+	s := newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /private\n"})
+	s.set("/leave", page{body: article("Annual leave", "Employees get 27 days of paid annual leave each year.")})
+	s.set("/vpn", page{body: article("VPN", "Connect to the VPN with the WireGuard client before opening the wiki.")})
+	s.set("/private/salaries", page{body: article("Salaries", "Secret salary bands.")})
+	s.set("/travel.pdf", page{ctype: "application/pdf", etag: `"pdf-1"`, body: string(pdfBytes(t))})
+	s.sitemap("/leave", "/vpn", "/private/salaries", "/travel.pdf")
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "intranet", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml"), Owner: "people-ops"})
+	res := e.mustSync(t, "intranet")
+	if res.Added != 3 || res.Failed != 0 || res.Documents != 3 {
+		t.Fatalf("first sync %+v, want 3 added (the private page left out by robots.txt)", res)
+	}
+	st := e.status(t, "intranet")
+	if st.Documents != 3 || st.Chunks < 3 || st.LastError != "" || st.LastSuccess.IsZero() {
+		t.Errorf("status %+v", st)
+	}
+	// The PDF's page number is the heading its passages are cited by.
+	if hits := e.search(t, "claim expenses within 30 days"); len(hits) == 0 || hits[0] != s.url("/travel.pdf")+" | p. 2" {
+		t.Errorf("search hits %v, want the PDF's page 2 first", hits)
+	}
+	doc, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/leave")))
+	if err != nil || doc.Owner != "people-ops" || doc.Title != "Annual leave" {
+		t.Errorf("leave document %+v, %v", doc, err)
+	}
+
+	// Upstream: the VPN page leaves the sitemap, the leave page changes,
+	// the PDF is unchanged (answered 304).
+	s.set("/leave", page{body: article("Annual leave", "Employees get 30 days of paid annual leave each year.")})
+	s.sitemap("/leave", "/private/salaries", "/travel.pdf")
+	res = e.mustSync(t, "intranet")
+	if res.Added != 0 || res.Updated != 1 || res.Unchanged != 1 || res.Removed != 1 || res.Documents != 2 {
+		t.Fatalf("second sync %+v, want 1 updated, 1 unchanged, 1 removed", res)
+	}
+	if n := e.docs(t); n != 2 {
+		t.Errorf("index holds %d documents, want 2", n)
+	}
+	if hits := e.search(t, "WireGuard VPN client"); len(hits) > 0 && strings.Contains(hits[0], "/vpn") {
+		t.Errorf("the removed page is still found: %v", hits)
+	}
+}
+
+func TestSitemapPageGoneOrFailing(t *testing.T) {
+	s := newSite(t)
+	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
+	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
+	s.sitemap("/a", "/b")
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	e.mustSync(t, "site")
+
+	// /a now fails with 500 (kept, reported); /b answers 404 (removed).
+	s.set("/a", page{status: 500, body: "oops"})
+	s.remove("/b")
+	res := e.mustSync(t, "site")
+	if res.Failed != 1 || res.Removed != 1 || res.Documents != 1 {
+		t.Fatalf("sync %+v, want 1 failed (kept) and 1 removed", res)
+	}
+	st := e.status(t, "site")
+	if !strings.Contains(st.LastError, "500") || !strings.Contains(st.LastError, "/a") {
+		t.Errorf("status error %q does not name the failing page", st.LastError)
+	}
+	if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/a"))); err != nil {
+		t.Errorf("the failing page's document was lost: %v", err)
+	}
+}
+
+// Bad input at the source level: each gets a clear status, and what was
+// indexed before stays.
+func TestFailedSyncKeepsIndex(t *testing.T) {
+	cases := map[string]struct {
+		breakIt func(s *site)
+		want    string
+	}{
+		"sitemap 503":     {func(s *site) { s.set("/sitemap.xml", page{status: 503}) }, "503"},
+		"invalid XML":     {func(s *site) { s.set("/sitemap.xml", page{body: "<urlset><url><loc>"}) }, "malformed"},
+		"empty sitemap":   {func(s *site) { s.sitemap() }, "no <url>"},
+		"redirect loop":   {func(s *site) { s.set("/sitemap.xml", page{location: "/sitemap.xml"}) }, "redirect loop"},
+		"huge sitemap":    {func(s *site) { s.set("/sitemap.xml", page{body: strings.Repeat("x", 100<<10)}) }, "too large"},
+		"sitemap deleted": {func(s *site) { s.remove("/sitemap.xml") }, "404"},
+		"foreign page URL": {func(s *site) {
+			s.set("/sitemap.xml", page{body: `<urlset><url><loc>http://169.254.169.254/</loc></url></urlset>`})
+		}, "no documents"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newSite(t)
+			s.set("/a", page{body: article("Alpha", "Alpha page about the onboarding checklist.")})
+			s.sitemap("/a")
+			e := newEnv(t, "127.0.0.1")
+			e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+			e.mustSync(t, "site")
+			before := e.status(t, "site")
+
+			tc.breakIt(s)
+			_, err := e.sync(t, "site")
+			if !errors.Is(err, ErrSourceFailed) {
+				t.Fatalf("sync error %v, want %v", err, ErrSourceFailed)
+			}
+			st := e.status(t, "site")
+			if st.LastError == "" || !strings.Contains(st.LastError, tc.want) {
+				t.Errorf("status error %q, want it to mention %q", st.LastError, tc.want)
+			}
+			if st.Documents != before.Documents || st.Chunks != before.Chunks || !st.LastSuccess.Equal(before.LastSuccess) {
+				t.Errorf("status %+v after failure, was %+v", st, before)
+			}
+			if e.docs(t) != 1 {
+				t.Error("the failed sync lost the indexed document")
+			}
+			pages, _ := e.st.SourcePages(t.Context(), "site")
+			if len(pages) != 1 {
+				t.Errorf("pages %+v, want the one indexed before", pages)
+			}
+		})
+	}
+}
+
+func TestURLSourceRefusesInternalAddresses(t *testing.T) {
+	s := newSite(t)
+	s.set("/admin", page{body: article("Admin", "Internal admin console.")})
+	e := newEnv(t) // no allow-list: loopback is internal
+	for name, loc := range map[string]string{"loopback": s.url("/admin"), "metadata": "http://169.254.169.254/latest/meta-data/"} {
+		e.add(t, store.Source{Name: name, Kind: store.SourceURL, Location: loc})
+		_, err := e.sync(t, name)
+		if !errors.Is(err, fetch.ErrBlockedAddress) {
+			t.Errorf("%s: error %v, want %v", name, err, fetch.ErrBlockedAddress)
+		}
+		if st := e.status(t, name); !strings.Contains(st.LastError, "internal or reserved") {
+			t.Errorf("%s: status error %q", name, st.LastError)
+		}
+	}
+	if e.docs(t) != 0 {
+		t.Error("an internal page was indexed")
+	}
+}
+
+func TestURLSourceBadPages(t *testing.T) {
+	s := newSite(t)
+	s.set("/loop", page{location: "/loop2"})
+	s.set("/loop2", page{location: "/loop"})
+	s.set("/scan.pdf", page{ctype: "application/pdf", body: string(scanPDF(t))})
+	s.set("/broken.pdf", page{ctype: "application/pdf", body: "%PDF-1.7\nthis is not really a PDF"})
+	s.set("/huge", page{body: strings.Repeat("<p>big</p>", 20<<10)})
+	s.set("/binary", page{ctype: "application/octet-stream", body: "\x00\x01\x02"})
+	s.set("/empty", page{body: "<html><head><title>Nothing</title></head><body><script>app()</script></body></html>"})
+	e := newEnv(t, "127.0.0.1")
+	for path, want := range map[string]string{
+		"/loop": "redirect loop", "/scan.pdf": "no text layer", "/broken.pdf": "malformed",
+		"/huge": "too large", "/binary": "unsupported", "/empty": "no readable text",
+	} {
+		name := strings.Trim(strings.ReplaceAll(path, ".", "-"), "/")
+		e.add(t, store.Source{Name: name, Kind: store.SourceURL, Location: s.url(path)})
+		_, err := e.sync(t, name)
+		if !errors.Is(err, ErrSourceFailed) {
+			t.Errorf("%s: error %v", path, err)
+		}
+		if st := e.status(t, name); !strings.Contains(st.LastError, want) {
+			t.Errorf("%s: status error %q, want it to mention %q", path, st.LastError, want)
+		}
+	}
+}
+
+func TestFeedKeepsEntriesThatScrollOff(t *testing.T) {
+	s := newSite(t)
+	feed := func(items ...string) string {
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0"?><rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Eng Hour</title>`)
+		for _, it := range items {
+			fmt.Fprintf(&b, `<item><title>Episode %s</title><link>%s</link><description>Show notes of episode %s about canary deploys.</description>
+				<enclosure url="https://cdn.example.com/%s.mp3" type="audio/mpeg"/><podcast:transcript url="https://cdn.example.com/%s.vtt" type="text/vtt"/></item>`,
+				it, s.url("/ep/"+it), it, it, it)
+		}
+		b.WriteString("</channel></rss>")
+		return b.String()
+	}
+	s.set("/feed.xml", page{ctype: "application/rss+xml", body: feed("2", "1")})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "podcast", Kind: store.SourceFeed, Location: s.url("/feed.xml")})
+	if res := e.mustSync(t, "podcast"); res.Added != 2 {
+		t.Fatalf("first sync %+v", res)
+	}
+	s.set("/feed.xml", page{ctype: "application/rss+xml", body: feed("3", "2")})
+	res := e.mustSync(t, "podcast")
+	if res.Added != 1 || res.Unchanged != 1 || res.Removed != 0 || res.Documents != 3 {
+		t.Fatalf("second sync %+v, want episode 3 added and episode 1 kept", res)
+	}
+	s.set("/feed.xml", page{ctype: "application/rss+xml", body: "<rss><channel><item>"})
+	if _, err := e.sync(t, "podcast"); !errors.Is(err, ErrSourceFailed) {
+		t.Fatalf("invalid feed: %v", err)
+	}
+	if st := e.status(t, "podcast"); !strings.Contains(st.LastError, "malformed") || st.Documents != 3 {
+		t.Errorf("status %+v", st)
+	}
+	if e.docs(t) != 3 {
+		t.Error("an invalid feed lost episodes")
+	}
+}
+
+func TestFilesSource(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("leave.md", "# Leave\n\nEmployees get 27 days of annual leave.\n")
+	write("travel.pdf", string(pdfBytes(t)))
+	write("scan.pdf", string(scanPDF(t)))
+	e := newEnv(t)
+	e.add(t, store.Source{Name: "handbook", Kind: store.SourceFiles, Location: dir, Collection: "handbook"})
+	res := e.mustSync(t, "handbook")
+	if res.Added != 2 || res.Failed != 1 {
+		t.Fatalf("sync %+v, want 2 added and the scan reported", res)
+	}
+	if st := e.status(t, "handbook"); !strings.Contains(st.LastError, "no text layer") {
+		t.Errorf("status error %q does not report the scanned PDF", st.LastError)
+	}
+	// The same ids as lore ingest gives the files.
+	abs, _ := filepath.Abs(filepath.Join(dir, "leave.md"))
+	if _, err := e.st.Document(t.Context(), knowledge.DocumentID("handbook", filepath.ToSlash(abs))); err != nil {
+		t.Errorf("leave.md not stored under its ingest id: %v", err)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "leave.md")); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.mustSync(t, "handbook"); res.Removed != 1 || res.Unchanged != 1 {
+		t.Fatalf("sync after delete %+v", res)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sync(t, "handbook"); !errors.Is(err, ErrSourceFailed) || e.docs(t) != 1 {
+		t.Fatalf("a missing folder: %v, %d documents left", err, e.docs(t))
+	}
+}
+
+func TestSyncUnknownSource(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sync(t, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// pdfBytes is a two-page PDF with a text layer: "Welcome / Leave is 27
+// days." on page 1, "Expenses / Claim within 30 days." on page 2.
+func pdfBytes(t *testing.T) []byte { return readIngestTestdata(t, "handbook.pdf") }
+
+// scanPDF is a PDF whose only page has no text layer.
+func scanPDF(t *testing.T) []byte { return readIngestTestdata(t, "scan.pdf") }
+
+func readIngestTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", "sources", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestSiteCrawl(t *testing.T) {
+	s := newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: Lore\nDisallow: /docs/private\n"})
+	links := func(paths ...string) string {
+		var b strings.Builder
+		for _, p := range paths {
+			fmt.Fprintf(&b, `<a href="%s">link</a> `, p)
+		}
+		return b.String()
+	}
+	s.set("/docs/", page{body: article("Docs home", "Start here for the engineering handbook. "+
+		links("a", "/docs/b#section", "/docs/private/x", "/other", "http://169.254.169.254/", "mailto:x@example.com", "guide.pdf"))})
+	s.set("/docs/a", page{body: article("On-call", "The on-call engineer acknowledges pages within five minutes. "+links("/docs/"))})
+	s.set("/docs/b", page{body: article("Deploys", "Deploys go out through the canary pipeline.")})
+	s.set("/docs/guide.pdf", page{ctype: "application/pdf", body: string(pdfBytes(t))})
+	s.set("/docs/private/x", page{body: article("Private", "Not for Lore.")})
+	s.set("/other", page{body: article("Other", "Out of the crawl's folder.")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "docs", Kind: store.SourceSite, Location: s.url("/docs/")})
+	res := e.mustSync(t, "docs")
+	if res.Added != 4 || res.Documents != 4 {
+		t.Fatalf("crawl %+v, want the start page, a, b and the PDF", res)
+	}
+	for _, p := range []string{"/docs/private/x", "/other"} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url(p))); err == nil {
+			t.Errorf("%s was indexed", p)
+		}
+	}
+
+	// b is deleted upstream and no longer linked: it leaves the index.
+	s.remove("/docs/b")
+	res = e.mustSync(t, "docs")
+	if res.Removed != 1 || res.Unchanged != 3 || res.Documents != 3 {
+		t.Fatalf("second crawl %+v", res)
+	}
+	// A start page that fails keeps everything.
+	s.set("/docs/", page{status: 500})
+	if _, err := e.sync(t, "docs"); !errors.Is(err, ErrSourceFailed) || e.docs(t) != 3 {
+		t.Fatalf("failed start page: %v, %d documents", err, e.docs(t))
+	}
+}

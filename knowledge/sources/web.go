@@ -1,0 +1,282 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/ingest"
+)
+
+// syncURL reads one page or file. Unlike a page of a sitemap, the one URL
+// of a source failing in any way (404 included) is a failure of the
+// source: its document is kept until someone removes the source.
+func (r *syncRun) syncURL(ctx context.Context) error {
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	doc, notModified, err := r.fetchPage(ctx, c, r.src.Location)
+	if err != nil {
+		return err
+	}
+	if notModified {
+		r.notModified(r.src.Location)
+		return nil
+	}
+	if len(doc.parsed.Chunks) == 0 {
+		return fmt.Errorf("%s: no readable text", doc.location)
+	}
+	if r.unchanged(doc.location, doc.hash, doc.validators) {
+		return nil
+	}
+	return r.store(ctx, doc)
+}
+
+// fetchPage fetches and parses one page, conditionally when an earlier
+// sync stored its validators.
+func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location string) (document, bool, error) {
+	var v fetch.Validators
+	if prev, ok := r.prev[r.docID(location)]; ok {
+		v = fetch.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
+	}
+	resp, err := c.Get(ctx, location, v)
+	if err != nil {
+		return document{}, false, err
+	}
+	if resp.NotModified {
+		return document{}, true, nil
+	}
+	parsed, err := parseFetched(location, resp)
+	if err != nil {
+		return document{}, false, err
+	}
+	return document{location: location, hash: hashOf(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
+}
+
+// parseFetched reads a response by its media type, else by the URL's
+// extension: PDF, Markdown, plain text, or a web page.
+func parseFetched(location string, resp fetch.Response) (ingest.Parsed, error) {
+	u, _ := url.Parse(location)
+	ext := ""
+	if u != nil {
+		ext = strings.ToLower(path.Ext(u.Path))
+	}
+	switch {
+	case resp.MediaType == "application/pdf" || ext == ".pdf" || bytes.HasPrefix(resp.Body, []byte("%PDF-")):
+		return ingest.ParsePDF(location, resp.Body, ingest.Options{})
+	case resp.MediaType == "text/markdown" || ext == ".md" || ext == ".markdown":
+		return ingest.Parse(location+"#.md", resp.Body, ingest.Options{})
+	case resp.MediaType == "text/plain":
+		return ingest.Parse(location+"#.txt", resp.Body, ingest.Options{})
+	case resp.MediaType == "text/html", resp.MediaType == "application/xhtml+xml", resp.MediaType == "":
+		return ingest.ParseWebPage(location, resp.Body, ingest.Options{})
+	}
+	return ingest.Parsed{}, fmt.Errorf("%s: %w: %s", location, ingest.ErrUnsupported, resp.MediaType)
+}
+
+// sitemap is a sitemap or a sitemap index (sitemaps.org).
+type sitemap struct {
+	URLs     []sitemapLoc `xml:"url"`
+	Sitemaps []sitemapLoc `xml:"sitemap"`
+}
+
+type sitemapLoc struct {
+	Loc string `xml:"loc"`
+}
+
+// maxSitemapDepth bounds nested sitemap indexes.
+const maxSitemapDepth = 3
+
+// syncSitemap reads every page a sitemap lists, on the sitemap's own
+// site, as robots.txt allows.
+func (r *syncRun) syncSitemap(ctx context.Context) error {
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	root, err := fetch.ParseURL(r.src.Location)
+	if err != nil {
+		return err
+	}
+	pages, err := r.listSitemap(ctx, c, root, r.src.Location, 0, map[string]bool{})
+	if err != nil {
+		return err
+	}
+	robots := c.NewRobots()
+	delay := r.Delay
+	if delay == 0 {
+		delay = DefaultDelay
+	}
+	for i, page := range pages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if i > 0 && delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		allowed, err := robots.Allowed(ctx, page)
+		if !allowed {
+			if err == nil {
+				err = fmt.Errorf("%s: %w", page, fetch.ErrDisallowed)
+				r.pageGone(page, err)
+			} else {
+				// robots.txt could not be read: keep what was
+				// indexed rather than guess.
+				r.pageFailed(page, err)
+			}
+			continue
+		}
+		doc, notModified, err := r.fetchPage(ctx, c, page)
+		switch {
+		case fetch.IsGone(err):
+			r.pageGone(page, err)
+			continue
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			r.pageFailed(page, err)
+			continue
+		case notModified:
+			r.notModified(page)
+			continue
+		}
+		if r.unchanged(doc.location, doc.hash, doc.validators) {
+			continue
+		}
+		if err := r.store(ctx, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listSitemap returns the page URLs of a sitemap, following sitemap
+// indexes; any sitemap that cannot be read fails the listing, since the
+// pages it would list cannot be told from pages deleted.
+func (r *syncRun) listSitemap(ctx context.Context, c *fetch.Client, root *url.URL, location string, depth int, seen map[string]bool) ([]string, error) {
+	if depth > maxSitemapDepth {
+		return nil, fmt.Errorf("sitemap %s: indexes nested more than %d deep", location, maxSitemapDepth)
+	}
+	if seen[location] {
+		return nil, nil
+	}
+	seen[location] = true
+	resp, err := c.Get(ctx, location, fetch.Validators{})
+	if err != nil {
+		return nil, err
+	}
+	var sm sitemap
+	if err := xml.Unmarshal(resp.Body, &sm); err != nil {
+		return nil, fmt.Errorf("sitemap %s: %w: %v", location, ingest.ErrMalformed, err)
+	}
+	max := r.MaxPages
+	if max <= 0 {
+		max = DefaultMaxPages
+	}
+	var pages []string
+	for _, child := range sm.Sitemaps {
+		u, err := sameSite(root, child.Loc)
+		if err != nil {
+			return nil, fmt.Errorf("sitemap %s: %w", location, err)
+		}
+		sub, err := r.listSitemap(ctx, c, root, u, depth+1, seen)
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, sub...)
+	}
+	listed := map[string]bool{}
+	for _, p := range pages {
+		listed[p] = true
+	}
+	for _, loc := range sm.URLs {
+		u, err := sameSite(root, loc.Loc)
+		if err != nil {
+			r.warnings = append(r.warnings, fmt.Sprintf("sitemap %s: %v", location, err))
+			continue
+		}
+		if !listed[u] {
+			listed[u] = true
+			pages = append(pages, u)
+		}
+	}
+	if len(pages) > max {
+		return nil, fmt.Errorf("sitemap %s lists %d pages, over the limit of %d", r.src.Location, len(pages), max)
+	}
+	if len(sm.URLs) == 0 && len(sm.Sitemaps) == 0 {
+		return nil, fmt.Errorf("sitemap %s: %w: no <url> or <sitemap> entries", location, ingest.ErrMalformed)
+	}
+	return pages, nil
+}
+
+var errOtherSite = errors.New("not on the sitemap's site")
+
+// sameSite checks that a URL listed by a sitemap is on the sitemap's own
+// site, as the sitemap protocol requires: a sitemap must not steer Lore
+// to other hosts.
+func sameSite(root *url.URL, raw string) (string, error) {
+	u, err := fetch.ParseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	if !fetch.SameSite(root, u) {
+		return "", fmt.Errorf("%s: %w", u.Redacted(), errOtherSite)
+	}
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// syncFeed reads a feed: every entry is a document.
+func (r *syncRun) syncFeed(ctx context.Context) error {
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	resp, err := c.Get(ctx, r.src.Location, fetch.Validators{})
+	if err != nil {
+		return err
+	}
+	feed, err := ingest.ParseFeed(r.src.Location, resp.Body, ingest.Options{})
+	if err != nil {
+		return err
+	}
+	for _, item := range feed.Items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(item.Parsed.Chunks) == 0 {
+			r.pageFailed(item.Source, fmt.Errorf("%s: entry without text", item.Source))
+			continue
+		}
+		hash := hashOf([]byte(renderParsed(item.Parsed)))
+		if r.unchanged(item.Source, hash, fetch.Validators{}) {
+			continue
+		}
+		if err := r.store(ctx, document{location: item.Source, hash: hash, parsed: item.Parsed}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderParsed is a stable rendering of an entry, for its content hash.
+func renderParsed(p ingest.Parsed) string {
+	var b strings.Builder
+	b.WriteString(p.Title + "\x00" + p.Owner + "\x00" + strings.Join(p.Tags, "\x01"))
+	for _, c := range p.Chunks {
+		b.WriteString("\x00" + c.Heading + "\x00" + c.Text)
+	}
+	return b.String()
+}

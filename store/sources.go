@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kinds of source.
+const (
+	// SourceFiles is a file or folder on the machine running the sync.
+	SourceFiles = "files"
+	// SourceURL is one web page or file (HTML, PDF, text) by URL.
+	SourceURL = "url"
+	// SourceSitemap is every page a sitemap (or sitemap index) lists.
+	SourceSitemap = "sitemap"
+	// SourceSite is a site crawled from a start URL, following its links
+	// under that URL's folder.
+	SourceSite = "site"
+	// SourceFeed is an RSS, Atom or JSON feed, podcasts included: one
+	// document per entry.
+	SourceFeed = "feed"
+)
+
+// SourceKinds lists the kinds a source may have.
+var SourceKinds = []string{SourceFiles, SourceURL, SourceSitemap, SourceSite, SourceFeed}
+
+// ErrSourceExists means a source of that name is already registered.
+var ErrSourceExists = errors.New("a source of that name already exists")
+
+// MinSourceInterval is the shortest re-sync schedule a source may have:
+// more often would hammer the sites fetched for little gain.
+const MinSourceInterval = time.Minute
+
+// Source is a registered origin of documents that Lore keeps in sync.
+type Source struct {
+	// Name identifies the source in commands: letters, digits, '-', '_'
+	// and '.', at most 64.
+	Name       string
+	Kind       string // one of SourceKinds
+	Location   string // a path for files, a URL for the other kinds
+	Collection string // where its documents go
+	Owner      string // who answers for the content
+	// Audience says who may be answered from it; kept as written until
+	// audiences are enforced.
+	Audience string
+	// Every is the re-sync schedule; 0 means only when asked.
+	Every     time.Duration
+	CreatedAt time.Time
+	Status    SourceStatus
+}
+
+// SourceStatus is what the last syncs of a source did.
+type SourceStatus struct {
+	Documents int // documents the source holds in the index
+	Chunks    int // their chunks
+	// LastSync is when the last sync ended, successful or not;
+	// LastSuccess when the last successful one did. Zero: never.
+	LastSync    time.Time
+	LastSuccess time.Time
+	// LastError is why the last sync failed, or the pages it could not
+	// read; empty when it went through cleanly.
+	LastError string
+}
+
+// SourcePage is one document a source has put in the index, with what the
+// next sync needs to skip it when unchanged.
+type SourcePage struct {
+	DocID       string
+	Location    string // URL or path it was read from
+	ContentHash string
+	// ETag and LastModified are the validators of the last fetch, for a
+	// conditional request.
+	ETag         string
+	LastModified string
+	Chunks       int
+}
+
+// SyncRecord is the outcome of one sync, recorded by Sources.RecordSync.
+type SyncRecord struct {
+	Status SourceStatus
+	// ReplacePages replaces the source's pages with Pages. A sync that
+	// failed before it knew the source's pages leaves it false, so the
+	// pages recorded before are kept.
+	ReplacePages bool
+	Pages        []SourcePage
+}
+
+// Sources is the registry of sources and of the pages each has indexed.
+type Sources interface {
+	// AddSource registers src; a taken name is an error wrapping
+	// ErrSourceExists.
+	AddSource(ctx context.Context, src Source) error
+	// Source returns one source by name, or an error wrapping ErrNotFound.
+	Source(ctx context.Context, name string) (Source, error)
+	// ListSources returns every source, by name.
+	ListSources(ctx context.Context) ([]Source, error)
+	// RemoveSource forgets a source and its pages (not the documents:
+	// the caller deletes those first). ErrNotFound if it is not there.
+	RemoveSource(ctx context.Context, name string) error
+	// RecordSync stores the outcome of a sync atomically. ErrNotFound if
+	// the source is not there (removed meanwhile).
+	RecordSync(ctx context.Context, name string, rec SyncRecord) error
+	// SourcePages lists the pages a source has indexed, by location.
+	SourcePages(ctx context.Context, name string) ([]SourcePage, error)
+}
+
+// Limits of source fields.
+const (
+	maxSourceName  = 64
+	maxSourceField = 2048
+)
+
+// ValidateSource refuses a source no backend may keep; the error wraps
+// ErrInvalidInput and lists every problem.
+func ValidateSource(src Source) error {
+	var errs []error
+	if !validSourceName(src.Name) {
+		errs = append(errs, Invalid("source name %q must be 1 to %d letters, digits, '-', '_' or '.'", src.Name, maxSourceName))
+	}
+	known := false
+	for _, k := range SourceKinds {
+		known = known || src.Kind == k
+	}
+	if !known {
+		errs = append(errs, Invalid("source kind %q is not one of %s", src.Kind, strings.Join(SourceKinds, ", ")))
+	}
+	if strings.TrimSpace(src.Location) == "" {
+		errs = append(errs, Invalid("source location is empty"))
+	}
+	if strings.TrimSpace(src.Collection) == "" {
+		errs = append(errs, Invalid("source collection is empty"))
+	}
+	for _, f := range []struct{ name, v string }{
+		{"location", src.Location}, {"collection", src.Collection}, {"owner", src.Owner}, {"audience", src.Audience},
+	} {
+		if err := checkSourceText(f.name, f.v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if src.Every < 0 || (src.Every > 0 && src.Every < MinSourceInterval) {
+		errs = append(errs, Invalid("source schedule %s must be 0 (only when asked) or at least %s", src.Every, MinSourceInterval))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateSyncRecord refuses a record with text no backend may keep.
+func ValidateSyncRecord(rec SyncRecord) error {
+	if !utf8.ValidString(rec.Status.LastError) || strings.IndexByte(rec.Status.LastError, 0) >= 0 {
+		return Invalid("sync error text is not valid UTF-8 or holds a NUL byte")
+	}
+	for _, p := range rec.Pages {
+		for _, v := range []string{p.DocID, p.Location, p.ContentHash, p.ETag, p.LastModified} {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return Invalid("page %q: text is not valid UTF-8 or holds a NUL byte", p.Location)
+			}
+		}
+		if p.DocID == "" {
+			return Invalid("page %q has no document id", p.Location)
+		}
+	}
+	return nil
+}
+
+func validSourceName(s string) bool {
+	if s == "" || len(s) > maxSourceName {
+		return false
+	}
+	for _, r := range s {
+		if !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkSourceText(field, v string) error {
+	if len(v) > maxSourceField {
+		return Invalid("source %s is over %d bytes", field, maxSourceField)
+	}
+	if !utf8.ValidString(v) {
+		return Invalid("source %s is not valid UTF-8", field)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return Invalid("source %s holds a control character", field)
+		}
+	}
+	return nil
+}

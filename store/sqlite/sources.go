@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+var _ store.Sources = (*Store)(nil)
+
+const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
+	documents, chunks, last_sync, last_success, last_error`
+
+// AddSource registers src; CreatedAt defaults to the store's clock.
+func (s *Store) AddSource(ctx context.Context, src store.Source) error {
+	op := fmt.Sprintf("add source %q", src.Name)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if err := store.ValidateSource(src); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if src.CreatedAt.IsZero() {
+		src.CreatedAt = s.opts.Clock()
+	}
+	st := src.Status
+	res, err := s.wdb.ExecContext(ctx, `INSERT INTO sources (`+sourceColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
+		src.CreatedAt.UnixMilli(), st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%s: %w", op, store.ErrSourceExists)
+	}
+	return nil
+}
+
+// Source returns one source by name.
+func (s *Store) Source(ctx context.Context, name string) (store.Source, error) {
+	op := fmt.Sprintf("load source %q", name)
+	if err := s.usable(op); err != nil {
+		return store.Source{}, err
+	}
+	src, err := scanSource(s.rdb.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Source{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Source{}, s.fail(op, err)
+	}
+	return src, nil
+}
+
+// ListSources returns every source, by name.
+func (s *Store) ListSources(ctx context.Context) ([]store.Source, error) {
+	const op = "list sources"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources ORDER BY name`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.Source
+	for rows.Next() {
+		src, err := scanSource(rows)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, src)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSource(r rowScanner) (store.Source, error) {
+	var (
+		src                              store.Source
+		everyMS, created, last, lastSucc int64
+	)
+	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError)
+	if err != nil {
+		return store.Source{}, err
+	}
+	src.Every = time.Duration(everyMS) * time.Millisecond
+	src.CreatedAt = time.UnixMilli(created).UTC()
+	src.Status.LastSync = timeOrZero(last)
+	src.Status.LastSuccess = timeOrZero(lastSucc)
+	return src, nil
+}
+
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func timeOrZero(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// RemoveSource forgets a source and, by cascade, its pages.
+func (s *Store) RemoveSource(ctx context.Context, name string) error {
+	op := fmt.Sprintf("remove source %q", name)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, name)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// RecordSync stores a sync's status and, when asked, its pages, in one
+// transaction.
+func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecord) error {
+	op := fmt.Sprintf("record sync of source %q", name)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if err := store.ValidateSyncRecord(rec); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	st := rec.Status
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET documents = ?, chunks = ?, last_sync = ?,
+			last_success = ?, last_error = ? WHERE name = ?`,
+			st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return store.ErrNotFound
+		}
+		if !rec.ReplacePages {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM source_pages WHERE source = ?`, name); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO source_pages
+			(source, doc_id, location, content_hash, etag, last_modified, chunks) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source, doc_id) DO UPDATE SET location = excluded.location,
+			content_hash = excluded.content_hash, etag = excluded.etag,
+			last_modified = excluded.last_modified, chunks = excluded.chunks`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, p := range rec.Pages {
+			if _, err := stmt.ExecContext(ctx, name, p.DocID, p.Location, p.ContentHash, p.ETag, p.LastModified, p.Chunks); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// SourcePages lists the pages a source has indexed, by location.
+func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePage, error) {
+	op := fmt.Sprintf("list pages of source %q", name)
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT doc_id, location, content_hash, etag, last_modified, chunks
+		FROM source_pages WHERE source = ? ORDER BY location, doc_id`, name)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.SourcePage
+	for rows.Next() {
+		var p store.SourcePage
+		if err := rows.Scan(&p.DocID, &p.Location, &p.ContentHash, &p.ETag, &p.LastModified, &p.Chunks); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,203 @@
+package storetest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+var sourceCases = []testCase{
+	{"AddAndList", testSourceAddList},
+	{"NameTaken", testSourceExists},
+	{"InvalidRefused", testSourceInvalid},
+	{"MissingIsNotFound", testSourceMissing},
+	{"SuccessfulSyncReplacesPages", testSourceSyncPages},
+	{"FailedSyncKeepsPages", testSourceFailedSync},
+	{"RemoveForgetsPages", testSourceRemove},
+}
+
+func sampleSource(name string) store.Source {
+	return store.Source{
+		Name: name, Kind: store.SourceSitemap, Location: "https://handbook.example.com/sitemap.xml",
+		Collection: "handbook", Owner: "people-ops", Audience: "everyone", Every: 24 * time.Hour,
+		CreatedAt: time.Date(2025, 3, 1, 9, 30, 0, 123e6, time.UTC),
+	}
+}
+
+func mustAddSource(t *testing.T, s store.Store, src store.Source) {
+	t.Helper()
+	if err := s.AddSource(t.Context(), src); err != nil {
+		t.Fatalf("add source %s: %v", src.Name, err)
+	}
+}
+
+func testSourceAddList(t *testing.T, s store.Store) {
+	b := sampleSource("b-site")
+	a := sampleSource("a.feed_1")
+	a.Kind, a.Location, a.Every, a.Owner, a.Audience = store.SourceFeed, "https://podcast.example.com/feed.xml", 0, "", ""
+	mustAddSource(t, s, b)
+	mustAddSource(t, s, a)
+	list, err := s.ListSources(t.Context())
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if len(list) != 2 || !reflect.DeepEqual(list[0], a) || !reflect.DeepEqual(list[1], b) {
+		t.Fatalf("list = %+v, want %+v then %+v", list, a, b)
+	}
+	got, err := s.Source(t.Context(), "b-site")
+	if err != nil || !reflect.DeepEqual(got, b) {
+		t.Fatalf("source = %+v, %v; want %+v", got, err, b)
+	}
+	// A source without a creation time gets the store's clock.
+	c := sampleSource("c")
+	c.CreatedAt = time.Time{}
+	mustAddSource(t, s, c)
+	if got, _ := s.Source(t.Context(), "c"); got.CreatedAt.IsZero() {
+		t.Error("CreatedAt not stamped")
+	}
+}
+
+func testSourceExists(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("handbook"))
+	other := sampleSource("handbook")
+	other.Location = "https://elsewhere.example.com/"
+	wantErrorIs(t, s.AddSource(t.Context(), other), store.ErrSourceExists, "second add")
+	if got, _ := s.Source(t.Context(), "handbook"); got.Location != sampleSource("").Location {
+		t.Errorf("the refused add changed the source: %+v", got)
+	}
+}
+
+func testSourceInvalid(t *testing.T, s store.Store) {
+	for name, mutate := range map[string]func(*store.Source){
+		"empty name":       func(src *store.Source) { src.Name = "" },
+		"name with space":  func(src *store.Source) { src.Name = "my source" },
+		"long name":        func(src *store.Source) { src.Name = strings.Repeat("n", 65) },
+		"unknown kind":     func(src *store.Source) { src.Kind = "ftp" },
+		"no location":      func(src *store.Source) { src.Location = " " },
+		"no collection":    func(src *store.Source) { src.Collection = "" },
+		"NUL in owner":     func(src *store.Source) { src.Owner = "a\x00b" },
+		"bad UTF-8":        func(src *store.Source) { src.Audience = "\xff" },
+		"negative every":   func(src *store.Source) { src.Every = -time.Hour },
+		"every too short":  func(src *store.Source) { src.Every = time.Second },
+		"newline location": func(src *store.Source) { src.Location = "https://a/\nb" },
+	} {
+		src := sampleSource("valid-name")
+		mutate(&src)
+		wantErrorIs(t, s.AddSource(t.Context(), src), store.ErrInvalidInput, name)
+	}
+	if list, _ := s.ListSources(t.Context()); len(list) != 0 {
+		t.Errorf("invalid sources stored: %+v", list)
+	}
+}
+
+func testSourceMissing(t *testing.T, s store.Store) {
+	_, err := s.Source(t.Context(), "nope")
+	wantErrorIs(t, err, store.ErrNotFound, "load")
+	wantErrorIs(t, s.RemoveSource(t.Context(), "nope"), store.ErrNotFound, "remove")
+	wantErrorIs(t, s.RecordSync(t.Context(), "nope", store.SyncRecord{}), store.ErrNotFound, "record")
+	if pages, err := s.SourcePages(t.Context(), "nope"); err != nil || len(pages) != 0 {
+		t.Errorf("pages of a missing source: %v, %v", pages, err)
+	}
+}
+
+func page(id, loc string, chunks int) store.SourcePage {
+	return store.SourcePage{DocID: id, Location: loc, ContentHash: "h-" + id, ETag: `"` + id + `"`,
+		LastModified: "Mon, 02 Jan 2006 15:04:05 GMT", Chunks: chunks}
+}
+
+func mustPages(t *testing.T, s store.Store, name string) []store.SourcePage {
+	t.Helper()
+	pages, err := s.SourcePages(t.Context(), name)
+	if err != nil {
+		t.Fatalf("pages of %s: %v", name, err)
+	}
+	return pages
+}
+
+func testSourceSyncPages(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("site"))
+	mustAddSource(t, s, sampleSource("other"))
+	at := time.Date(2025, 3, 2, 10, 0, 0, 456e6, time.UTC)
+	first := store.SyncRecord{
+		Status:       store.SourceStatus{Documents: 2, Chunks: 7, LastSync: at, LastSuccess: at},
+		ReplacePages: true,
+		Pages:        []store.SourcePage{page("d2", "https://x/b", 3), page("d1", "https://x/a", 4)},
+	}
+	if err := s.RecordSync(t.Context(), "site", first); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	if err := s.RecordSync(t.Context(), "other", store.SyncRecord{ReplacePages: true, Pages: []store.SourcePage{page("o1", "https://y/", 1)}}); err != nil {
+		t.Fatalf("record other: %v", err)
+	}
+	want := []store.SourcePage{page("d1", "https://x/a", 4), page("d2", "https://x/b", 3)}
+	if got := mustPages(t, s, "site"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("pages = %+v, want %+v", got, want)
+	}
+	got, _ := s.Source(t.Context(), "site")
+	if got.Status != first.Status {
+		t.Fatalf("status = %+v, want %+v", got.Status, first.Status)
+	}
+
+	later := at.Add(time.Hour)
+	second := store.SyncRecord{
+		Status:       store.SourceStatus{Documents: 1, Chunks: 2, LastSync: later, LastSuccess: later},
+		ReplacePages: true,
+		Pages:        []store.SourcePage{page("d3", "https://x/c", 2)},
+	}
+	if err := s.RecordSync(t.Context(), "site", second); err != nil {
+		t.Fatalf("second record: %v", err)
+	}
+	if got := mustPages(t, s, "site"); !reflect.DeepEqual(got, second.Pages) {
+		t.Fatalf("pages after second sync = %+v, want %+v", got, second.Pages)
+	}
+	if got := mustPages(t, s, "other"); len(got) != 1 || got[0].DocID != "o1" {
+		t.Errorf("another source's pages changed: %+v", got)
+	}
+	wantErrorIs(t, s.RecordSync(t.Context(), "site", store.SyncRecord{ReplacePages: true,
+		Pages: []store.SourcePage{{DocID: "", Location: "x"}}}), store.ErrInvalidInput, "page without id")
+}
+
+func testSourceFailedSync(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("site"))
+	ok := time.Date(2025, 3, 2, 10, 0, 0, 0, time.UTC)
+	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{
+		Status:       store.SourceStatus{Documents: 1, Chunks: 4, LastSync: ok, LastSuccess: ok},
+		ReplacePages: true, Pages: []store.SourcePage{page("d1", "https://x/a", 4)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	failed := store.SourceStatus{Documents: 1, Chunks: 4, LastSync: ok.Add(time.Hour), LastSuccess: ok,
+		LastError: "fetch https://x/sitemap.xml: unexpected HTTP status 503"}
+	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{Status: failed}); err != nil {
+		t.Fatalf("record failure: %v", err)
+	}
+	got, _ := s.Source(t.Context(), "site")
+	if got.Status != failed {
+		t.Errorf("status = %+v, want %+v", got.Status, failed)
+	}
+	if pages := mustPages(t, s, "site"); len(pages) != 1 || pages[0].DocID != "d1" {
+		t.Errorf("a failed sync lost the pages: %+v", pages)
+	}
+	wantErrorIs(t, s.RecordSync(t.Context(), "site", store.SyncRecord{Status: store.SourceStatus{LastError: "bad \x00"}}),
+		store.ErrInvalidInput, "NUL in error")
+}
+
+func testSourceRemove(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("site"))
+	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{ReplacePages: true,
+		Pages: []store.SourcePage{page("d1", "https://x/a", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveSource(t.Context(), "site"); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	_, err := s.Source(t.Context(), "site")
+	wantErrorIs(t, err, store.ErrNotFound, "load after remove")
+	mustAddSource(t, s, sampleSource("site"))
+	if pages := mustPages(t, s, "site"); len(pages) != 0 {
+		t.Errorf("a re-added source inherited pages: %+v", pages)
+	}
+}
