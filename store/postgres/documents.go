@@ -54,13 +54,30 @@ func (s *Store) dimension(ctx context.Context) (int, error) {
 
 // writeTx runs fn in a transaction that first takes the schema's writer
 // lock, so that writers of chunks, in every process, run one at a time.
-func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// fn records in w the chunks it removed and added; once the transaction
+// commits, the lexical index learns them (applyWrite).
+func (s *Store) writeTx(ctx context.Context, w *written, fn func(tx pgx.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
 			return err
 		}
-		return fn(tx)
+		var err error
+		if w.start, err = readMarks(ctx, tx); err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		w.end, err = readMarks(ctx, tx)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.applyWrite(*w)
+	return nil
 }
 
 // ReplaceDocument stores doc with exactly chunks in one transaction: the
@@ -75,14 +92,29 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	if err := s.usable(op); err != nil {
 		return err
 	}
+	if _, err := s.replace(ctx, doc, chunks, false); err != nil {
+		if errors.Is(err, store.ErrInvalidInput) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// replace is ReplaceDocument without the operation's name in errors. In a
+// bulk load (bulk set) the commit does not wait for the write-ahead log to
+// reach disk: a crash of the server may lose the last documents of the
+// load, whole, and re-running the load stores them again. It returns the
+// number of chunks the document had before.
+func (s *Store) replace(ctx context.Context, doc store.Document, chunks []store.Chunk, bulk bool) (replaced int, err error) {
 	dim, err := checkDocument(doc, chunks)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return 0, err
 	}
 	// Fail before taking the writer lock when the answer is already
 	// known; the transaction checks again against the database.
 	if err := store.CheckDimension(dim, s.knownDimension()); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return 0, err
 	}
 	updated := doc.UpdatedAt
 	if updated.IsZero() {
@@ -90,7 +122,13 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	}
 
 	claimed := false
-	err = s.writeTx(ctx, func(tx pgx.Tx) error {
+	var w written
+	err = s.writeTx(ctx, &w, func(tx pgx.Tx) error {
+		if bulk {
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+		}
 		if dim != 0 {
 			var err error
 			if claimed, err = claimDimension(ctx, tx, dim); err != nil {
@@ -109,36 +147,48 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 		if err != nil {
 			return fmt.Errorf("upsert document: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE doc_id = $1", doc.ID); err != nil {
+		rows, err := tx.Query(ctx, "DELETE FROM chunks WHERE doc_id = $1 RETURNING id", doc.ID)
+		if err != nil {
+			return fmt.Errorf("delete old chunks: %w", err)
+		}
+		if w.removed, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
 			return fmt.Errorf("delete old chunks: %w", err)
 		}
 		if len(chunks) == 0 {
 			return nil
 		}
+		// Ids are drawn as one range under the writer lock, so that the
+		// lexical index learns them without reading the chunks back.
+		var last int64
+		if err := tx.QueryRow(ctx, "SELECT setval('chunks_id_seq', nextval('chunks_id_seq') + $1 - 1)",
+			len(chunks)).Scan(&last); err != nil {
+			return fmt.Errorf("allocate chunk ids: %w", err)
+		}
+		first := last - int64(len(chunks)) + 1
 		// COPY rather than INSERTs: one round trip for the whole
-		// document, and the statement trigger that maintains the search
-		// statistics then runs once for all its chunks.
-		rows := make([][]any, len(chunks))
+		// document.
+		rowsIn := make([][]any, len(chunks))
+		w.added = make([]termRow, len(chunks))
 		for i, c := range chunks {
-			rows[i] = []any{doc.ID, c.Ordinal, c.Heading, c.Text, orEmpty(c.Terms), pgvector.NewVector(c.Vector)}
+			id := first + int64(i)
+			terms := orEmpty(c.Terms)
+			rowsIn[i] = []any{id, doc.ID, c.Ordinal, c.Heading, c.Text, terms, pgvector.NewVector(c.Vector)}
+			w.added[i] = termRow{id: id, docID: doc.ID, terms: terms}
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"},
-			[]string{"doc_id", "ordinal", "heading", "text", "terms", "embedding"}, pgx.CopyFromRows(rows))
+			[]string{"id", "doc_id", "ordinal", "heading", "text", "terms", "embedding"}, pgx.CopyFromRows(rowsIn))
 		if err != nil {
 			return fmt.Errorf("copy chunks: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrInvalidInput) {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		return s.fail(op, err)
+		return 0, err
 	}
 	if claimed {
 		s.dim.Store(int64(dim))
 	}
-	return nil
+	return len(w.removed), nil
 }
 
 // knownDimension is the dimension this store already knows, without
@@ -172,9 +222,7 @@ func claimDimension(ctx context.Context, tx pgx.Tx, dim int) (bool, error) {
 		}
 		// dim is an int validated by checkDocument, so formatting it into
 		// the statement is safe; DDL takes no parameters.
-		q := fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::vector(%d)) vector_cosine_ops)",
-			hnswIndex, dim)
-		if _, err := tx.Exec(ctx, q); err != nil {
+		if _, err := tx.Exec(ctx, createVectorIndex(dim)); err != nil {
 			return false, fmt.Errorf("create vector index: %w", err)
 		}
 	case have != dim:
@@ -196,14 +244,19 @@ func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
 	if err := rules.CheckTexts("document ids", ids); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	err := s.writeTx(ctx, func(tx pgx.Tx) error {
-		// Chunks first, in one statement, so the trigger that updates
-		// the search statistics runs once rather than once per document
-		// as the cascade would.
-		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE doc_id = ANY($1)", ids); err != nil {
+	var w written
+	err := s.writeTx(ctx, &w, func(tx pgx.Tx) error {
+		// Chunks first, in one statement, so the trigger that logs the
+		// deletions runs once rather than once per document as the
+		// cascade would.
+		rows, err := tx.Query(ctx, "DELETE FROM chunks WHERE doc_id = ANY($1) RETURNING id", ids)
+		if err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1)", ids)
+		if w.removed, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1)", ids)
 		return err
 	})
 	if err != nil {

@@ -102,10 +102,24 @@ type Options struct {
 	// checks that the schema is current, so that schema changes happen
 	// when an operator asks for them.
 	Migrate bool
+	// BulkDeferAt is how many chunks a bulk load (BeginBulkLoad) writes,
+	// at least, before it drops the vector index to build it once at the
+	// end; a load must also write a tenth of the chunks the store held.
+	// Default 2,000.
+	BulkDeferAt int
+	// IndexBuildMemoryMB bounds the maintenance_work_mem a vector index
+	// build asks for; the build asks for what the graph of all chunks
+	// needs, about 1.7 KB per chunk of 256 dimensions. Default 1,024
+	// (enough for about 500,000 chunks); a graph that does not fit is
+	// built several times slower. See deploy/postgres/README.md.
+	IndexBuildMemoryMB int
 }
 
 func (o *Options) validate() error {
 	var errs []error
+	if o.BulkDeferAt < 0 || o.IndexBuildMemoryMB < 0 {
+		errs = append(errs, store.Invalid("bulk load settings must not be negative"))
+	}
 	if o.Dimensions < 0 {
 		errs = append(errs, store.Invalid("dimensions %d is negative", o.Dimensions))
 	}
@@ -135,6 +149,11 @@ type Store struct {
 	// is known; once set it never changes.
 	dim atomic.Int64
 
+	// writeMu keeps this process's chunk writes in order, so that each
+	// finds the lexical index as the previous one left it.
+	writeMu sync.Mutex
+	lex     lexicon
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 }
@@ -152,6 +171,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.BulkDeferAt == 0 {
+		opts.BulkDeferAt = defaultBulkDeferAt
+	}
+	if opts.IndexBuildMemoryMB == 0 {
+		opts.IndexBuildMemoryMB = defaultIndexBuildMemoryMB
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {

@@ -319,19 +319,3 @@ func TestPhraseBoostsAdjacentWords(t *testing.T) {
 		t.Errorf("term stats = %+v, %v; want minimum 2 and the phrase 0", st, err)
 	}
 }
-
-// The lexical query reads postings through the index, never by scanning
-// the chunks.
-func TestLexicalPlanUsesPostingsIndex(t *testing.T) {
-	s := openTest(t, Options{})
-	for d := range 10 {
-		storetest.MustReplace(t, s, store.Document{ID: fmt.Sprintf("doc-%d", d), Collection: "c"}, storetest.BenchChunks(100, uint64(d)))
-	}
-	if _, err := s.pool.Exec(t.Context(), "ANALYZE chunks, chunk_terms, term_stats"); err != nil {
-		t.Fatal(err)
-	}
-	plan := explain(t, s, lexicalQuery, []string{"t1", "t2000"}, []string{"t1_t2000"}, 100, 0.35, 5, bm25K1, bm25B)
-	if !strings.Contains(plan, "chunk_terms_pkey") || strings.Contains(plan, "Seq Scan on chunk_terms") {
-		t.Errorf("lexical plan does not read postings through chunk_terms_pkey:\n%s", plan)
-	}
-}

@@ -1,0 +1,24 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/lorehq/lore/store"
+)
+
+var _ store.BulkLoader = (*Store)(nil)
+
+// BeginBulkLoad starts a load that writes through ReplaceDocument: the
+// in-memory index takes chunks one by one as fast as a bulk build would,
+// so SQLite needs no separate path.
+func (s *Store) BeginBulkLoad(context.Context) (store.BulkLoad, error) {
+	return plainLoad{s}, nil
+}
+
+type plainLoad struct{ s *Store }
+
+func (l plainLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+	return l.s.ReplaceDocument(ctx, doc, chunks)
+}
+
+func (plainLoad) Finish(context.Context) error { return nil }
