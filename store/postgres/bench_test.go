@@ -69,3 +69,31 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBulkLoad measures a bulk load of b.N documents of 10 chunks,
+// index build included (the vector index is deferred once 2,000 chunks
+// are written).
+func BenchmarkBulkLoad(b *testing.B) {
+	s := openTest(b, Options{})
+	docs := make([][]store.Chunk, 64)
+	for i := range docs {
+		docs[i] = storetest.BenchChunks(10, uint64(i))
+	}
+	b.ResetTimer()
+	load, err := s.BeginBulkLoad(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		doc := store.Document{ID: fmt.Sprintf("doc-%d", i), Collection: "bench", Source: "bench.md"}
+		if err := load.ReplaceDocument(b.Context(), doc, docs[i%len(docs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	if err := load.Finish(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(10*i)/b.Elapsed().Seconds(), "chunks/s")
+}

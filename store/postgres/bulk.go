@@ -36,12 +36,25 @@ const (
 
 var _ store.BulkLoader = (*Store)(nil)
 
+// Documents of a bulk load are written in transactions of up to
+// bulkBatchChunks chunks (or bulkBatchDocs documents): five round trips
+// per transaction rather than per document.
+const (
+	bulkBatchChunks = 1000
+	bulkBatchDocs   = 200
+)
+
 // BulkLoad is a load of many documents into a Store; see store.BulkLoad.
+// It is not safe for concurrent use.
 type BulkLoad struct {
 	s       *Store
 	conn    *pgxpool.Conn // holds the load's advisory lock
-	before  int           // chunks in the store when the load began
-	written int           // chunks written by the load
+	before  int64         // chunks in the store when the load began
+	written int           // chunks written or buffered by the load
+	dim     int           // the load's vector dimension, once known
+
+	pending       []docWrite
+	pendingChunks int
 	// deferred is set once the load has dropped the vector index.
 	deferred bool
 	finished bool
@@ -63,16 +76,22 @@ func (s *Store) BeginBulkLoad(ctx context.Context) (store.BulkLoad, error) {
 		return nil, s.fail(op, err)
 	}
 	l := &BulkLoad{s: s, conn: conn}
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM chunks").Scan(&l.before); err != nil {
+	// The planner's estimate is enough to size the load against the
+	// store, and unlike count(*) it costs nothing at a million chunks.
+	if err := conn.QueryRow(ctx, "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'chunks'::regclass").
+		Scan(&l.before); err != nil {
 		l.release()
 		return nil, s.fail(op, err)
 	}
 	return l, nil
 }
 
-// ReplaceDocument stores one document of the load, atomically. Once the
-// load has written Options.BulkDeferAt chunks, and a tenth of what the
-// store held before, it drops the vector index for Finish to build.
+// ReplaceDocument adds one document to the load. Documents are written in
+// transactions of many, each document whole; a document is stored when a
+// later ReplaceDocument or Finish returns without error. Invalid input is
+// refused here, at once. Once the load has written Options.BulkDeferAt
+// chunks, and a tenth of what the store held before, it drops the vector
+// index for Finish to build.
 func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
 	s := l.s
 	op := fmt.Sprintf("replace document %q", doc.ID)
@@ -82,24 +101,62 @@ func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chun
 	if l.finished {
 		return fmt.Errorf("%s: the bulk load has finished", op)
 	}
-	if !l.deferred && l.written+len(chunks) >= max(s.opts.BulkDeferAt, l.before/10) {
+	d, err := s.checkWrite(doc, chunks)
+	if err == nil && d.dim != 0 {
+		// Until the first write records it, the dimension is the load's
+		// first vector's.
+		if l.dim == 0 {
+			l.dim = d.dim
+		}
+		err = store.CheckDimension(d.dim, l.dim)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	for _, p := range l.pending {
+		if p.doc.ID == doc.ID {
+			// A transaction writes each document once.
+			if err := l.flush(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	l.pending = append(l.pending, d)
+	l.pendingChunks += len(chunks)
+	l.written += len(chunks)
+	if l.pendingChunks >= bulkBatchChunks || len(l.pending) >= bulkBatchDocs {
+		return l.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the buffered documents in one transaction.
+func (l *BulkLoad) flush(ctx context.Context) error {
+	const op = "bulk load"
+	s := l.s
+	if len(l.pending) == 0 {
+		return nil
+	}
+	if !l.deferred && int64(l.written) >= max(int64(s.opts.BulkDeferAt), l.before/10) {
 		if err := s.dropVectorIndex(ctx); err != nil {
 			return s.fail(op, err)
 		}
 		l.deferred = true
 	}
-	if _, err := s.replace(ctx, doc, chunks, true); err != nil {
+	if err := s.replaceAll(ctx, l.pending, true); err != nil {
 		if errors.Is(err, store.ErrInvalidInput) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return s.fail(op, err)
 	}
-	l.written += len(chunks)
+	l.pending, l.pendingChunks = l.pending[:0], 0
 	return nil
 }
 
-// Finish builds the vector index if it is missing, whether this load or a
-// killed earlier one dropped it, and ends the load.
+// Finish writes what is buffered, builds the vector index if it is
+// missing, whether this load or a killed earlier one dropped it, and ends
+// the load. The index is built even when the write failed.
 func (l *BulkLoad) Finish(ctx context.Context) error {
 	const op = "finish bulk load"
 	if l.finished {
@@ -109,10 +166,12 @@ func (l *BulkLoad) Finish(ctx context.Context) error {
 		return err
 	}
 	defer l.release()
+	werr := l.flush(ctx)
+	l.pending = nil
 	if err := l.s.ensureVectorIndex(ctx); err != nil {
-		return l.s.fail(op, err)
+		return errors.Join(werr, l.s.fail(op, err))
 	}
-	return nil
+	return werr
 }
 
 func (l *BulkLoad) release() {

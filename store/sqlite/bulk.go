@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lorehq/lore/store"
 )
@@ -12,13 +13,22 @@ var _ store.BulkLoader = (*Store)(nil)
 // in-memory index takes chunks one by one as fast as a bulk build would,
 // so SQLite needs no separate path.
 func (s *Store) BeginBulkLoad(context.Context) (store.BulkLoad, error) {
-	return plainLoad{s}, nil
+	return &plainLoad{s: s}, nil
 }
 
-type plainLoad struct{ s *Store }
+type plainLoad struct {
+	s        *Store
+	finished bool
+}
 
-func (l plainLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+func (l *plainLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+	if l.finished {
+		return fmt.Errorf("replace document %q: the bulk load has finished", doc.ID)
+	}
 	return l.s.ReplaceDocument(ctx, doc, chunks)
 }
 
-func (plainLoad) Finish(context.Context) error { return nil }
+func (l *plainLoad) Finish(context.Context) error {
+	l.finished = true
+	return nil
+}
