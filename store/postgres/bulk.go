@@ -29,9 +29,12 @@ import (
 
 // Defaults for Options.BulkDeferAt and Options.IndexBuildMemoryMB.
 const (
-	defaultBulkDeferAt        = 2000
-	defaultIndexBuildMemoryMB = 1024
-	minIndexBuildMemoryMB     = 64
+	defaultBulkDeferAt         = 2000
+	defaultIndexBuildMemoryMB  = 1024
+	minIndexBuildMemoryMB      = 64
+	defaultIndexM              = 16
+	defaultIndexEfConstruction = 32
+	defaultSearchEf            = 200
 )
 
 var _ store.BulkLoader = (*Store)(nil)
@@ -217,30 +220,41 @@ func (s *Store) ensureVectorIndex(ctx context.Context) error {
 		if exists {
 			return nil
 		}
-		mb := min(max(indexBuildBytes(dim, chunks)>>20, minIndexBuildMemoryMB), int64(s.opts.IndexBuildMemoryMB))
+		mb := min(max(indexBuildBytes(dim, s.opts.IndexM, chunks)>>20, minIndexBuildMemoryMB), int64(s.opts.IndexBuildMemoryMB))
 		if _, err := tx.Exec(ctx, "SELECT set_config('maintenance_work_mem', $1, true)", fmt.Sprintf("%dMB", mb)); err != nil {
 			return fmt.Errorf("set maintenance_work_mem: %w", err)
 		}
-		if _, err := tx.Exec(ctx, createVectorIndex(dim)); err != nil {
+		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
 			return fmt.Errorf("build vector index: %w", err)
 		}
 		return nil
 	})
 }
 
+// indexedVector is the expression the vector index is built on: the
+// embedding at unit length in half precision. Cosine distance ignores
+// length, so normalising first changes no result and keeps every element
+// within half precision's range; half precision halves the index, which
+// then fits memory twice as far and builds about 1.5 times faster, for the
+// same recall (docs/benchmarks.md). The cast to vector(dim) also refuses
+// rows of another dimension.
+func indexedVector(dim int) string {
+	return fmt.Sprintf("(l2_normalize(embedding::vector(%[1]d))::halfvec(%[1]d))", dim)
+}
+
 // createVectorIndex is the statement that creates the vector index for
 // vectors of dim dimensions. dim is an int, validated by checkDocument
-// before it is ever recorded, so formatting it in is safe; DDL takes no
-// parameters.
-func createVectorIndex(dim int) string {
-	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::vector(%d)) vector_cosine_ops)",
-		hnswIndex, dim)
+// before it is ever recorded, and m and efConstruction are validated
+// options, so formatting them in is safe; DDL takes no parameters.
+func (s *Store) createVectorIndex(dim int) string {
+	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw (%s halfvec_cosine_ops) WITH (m = %d, ef_construction = %d)",
+		hnswIndex, indexedVector(dim), s.opts.IndexM, s.opts.IndexEfConstruction)
 }
 
 // indexBuildBytes estimates the memory pgvector needs to build the HNSW
-// graph of n vectors in memory: each element holds its vector and, at
-// the bottom layer, 2m neighbour entries (m = 16), plus headers.
-func indexBuildBytes(dim int, n int64) int64 {
-	perElement := int64(4*dim) + 2*16*16 + 200
+// graph of n vectors in memory: each element holds its half-precision
+// vector and, at the bottom layer, 2m neighbour entries, plus headers.
+func indexBuildBytes(dim, m int, n int64) int64 {
+	perElement := int64(2*dim) + int64(2*m*16) + 200
 	return n * perElement * 5 / 4
 }

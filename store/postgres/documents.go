@@ -205,7 +205,7 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 			// Until the dimension is known, each write checks it, and the
 			// first one records it.
 			var err error
-			if claimed, err = claimDimension(ctx, tx, dim); err != nil {
+			if claimed, err = s.claimDimension(ctx, tx, dim, !bulk); err != nil {
 				return err
 			}
 		}
@@ -258,8 +258,9 @@ func (s *Store) knownDimension() int {
 // The index is created inside the writing transaction: it is empty, so
 // creating it is instant, it blocks only other writers (which queue on the
 // writer lock anyway) and never readers, and it exists exactly when the
-// dimension is recorded.
-func claimDimension(ctx context.Context, tx pgx.Tx, dim int) (bool, error) {
+// dimension is recorded, except in a bulk load (withIndex false), whose
+// Finish builds it once the load is written.
+func (s *Store) claimDimension(ctx context.Context, tx pgx.Tx, dim int, withIndex bool) (bool, error) {
 	have, err := readDimension(ctx, tx)
 	if err != nil {
 		return false, err
@@ -269,9 +270,10 @@ func claimDimension(ctx context.Context, tx pgx.Tx, dim int) (bool, error) {
 		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2)", dimensionKey, strconv.Itoa(dim)); err != nil {
 			return false, fmt.Errorf("record vector dimension: %w", err)
 		}
-		// dim is an int validated by checkDocument, so formatting it into
-		// the statement is safe; DDL takes no parameters.
-		if _, err := tx.Exec(ctx, createVectorIndex(dim)); err != nil {
+		if !withIndex {
+			break
+		}
+		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
 			return false, fmt.Errorf("create vector index: %w", err)
 		}
 	case have != dim:

@@ -235,6 +235,10 @@ func TestOpenRefusesBadOptions(t *testing.T) {
 		"negative dimensions": {Dimensions: -1},
 		"long schema":         {Schema: strings.Repeat("s", 64)},
 		"invalid schema":      {Schema: "bad\xff"},
+		"negative bulk":       {BulkDeferAt: -1},
+		"m too small":         {IndexM: 1},
+		"ef below 2m":         {IndexM: 40, IndexEfConstruction: 60},
+		"search ef too large": {SearchEf: 5000},
 	} {
 		if _, err := Open(t.Context(), u, opts); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("%s: %v, want ErrInvalidInput", name, err)
@@ -269,8 +273,9 @@ func TestHNSWIndexCreatedWithFirstVector(t *testing.T) {
 	doc, chunks := storetest.Doc("a", 2, 8)
 	storetest.MustReplace(t, s, doc, chunks)
 	defs := hnswIndexes(t, s)
-	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "vector_cosine_ops") {
-		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8)", defs)
+	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "halfvec_cosine_ops") ||
+		!strings.Contains(defs[0], "m='16'") || !strings.Contains(defs[0], "ef_construction='32'") {
+		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8) in half precision, m 16, ef_construction 32", defs)
 	}
 	// The index itself refuses a vector of another dimension, whoever
 	// writes it.

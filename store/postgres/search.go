@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -85,39 +86,19 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 		return nil, nil // a zero vector has no direction to compare
 	}
 
-	// The typed cast must be spelled as in the index for the planner to
-	// use it; dim is an int, so formatting it in is safe.
+	// The indexed expression must be spelled as in the index for the
+	// planner to use it; dim is an int, so formatting it in is safe. The
+	// index orders by half-precision distance; the distance returned, and
+	// the final order, are in full precision.
 	q := fmt.Sprintf(`SELECT id, doc_id, embedding::vector(%[1]d) <=> $1 AS distance
-		FROM chunks ORDER BY embedding::vector(%[1]d) <=> $1 LIMIT $2`, dim)
+		FROM chunks ORDER BY %[2]s <=> l2_normalize($1::vector(%[1]d))::halfvec(%[1]d) LIMIT $2`, dim, indexedVector(dim))
 	var hits []store.Hit
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// SET LOCAL: the setting ends with the transaction, so a pooled
-		// connection never carries one search's setting into another.
-		// Each candidate list of the HNSW scan holds ef_search entries, so
-		// twice k keeps recall high; beyond what an HNSW scan can return,
-		// an exact scan is the only way to return k.
-		b := &pgx.Batch{}
-		ef := max(40, 2*k)
-		if ef > maxEfSearch {
-			b.Queue("SELECT set_config('enable_indexscan', 'off', true)")
-		} else {
-			b.Queue("SELECT set_config('hnsw.ef_search', $1, true)", strconv.Itoa(ef))
-		}
-		b.Queue(q, pgvector.NewVector(v), k)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
+	collect := func(rows pgx.Rows) error {
 		var (
 			h        store.Hit
 			distance float64
 		)
-		_, err = pgx.ForEachRow(rows, []any{&h.ChunkID, &h.DocID, &distance}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&h.ChunkID, &h.DocID, &distance}, func() error {
 			// A stored zero vector has no cosine distance (NaN); it is
 			// similar to nothing, as in the SQLite store.
 			if !math.IsNaN(distance) {
@@ -126,11 +107,34 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 			}
 			return nil
 		})
-		if err != nil {
-			return err
+		return err
+	}
+	// Each candidate list of the HNSW scan holds ef_search entries; every
+	// connection starts with Options.SearchEf, and a larger k needs twice
+	// k. Beyond what an HNSW scan can return, an exact scan is the only
+	// way to return k.
+	ef := max(s.opts.SearchEf, 2*k)
+	if ef == s.opts.SearchEf {
+		rows, qerr := s.pool.Query(ctx, q, pgvector.NewVector(v), k)
+		if qerr == nil {
+			qerr = collect(rows)
 		}
-		return br.Close()
-	})
+		err = qerr
+	} else {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			// SET LOCAL: the setting ends with the transaction, so a
+			// pooled connection never carries it into another search.
+			b := &pgx.Batch{}
+			if ef > maxEfSearch {
+				b.Queue("SELECT set_config('enable_indexscan', 'off', true)")
+			} else {
+				b.Queue("SELECT set_config('hnsw.ef_search', $1, true)", strconv.Itoa(ef))
+			}
+			b.Queue(q, pgvector.NewVector(v), k).Query(collect)
+			return tx.SendBatch(ctx, b).Close()
+		})
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

@@ -110,9 +110,9 @@ func TestVectorRecall(t *testing.T) {
 	}
 
 	// ef_search follows k: an HNSW scan returns at most ef_search rows,
-	// 40 by default, and beyond what any HNSW scan returns the search
+	// Options.SearchEf by default, and beyond what any HNSW scan returns the search
 	// falls back to an exact scan.
-	for _, k := range []int{300, 600} {
+	for _, k := range []int{150, 300, 600} {
 		hits, err := s.SearchVector(t.Context(), draw(), k)
 		if err != nil || len(hits) != k {
 			t.Errorf("vector search for %d: %d hits, %v", k, len(hits), err)
@@ -120,7 +120,8 @@ func TestVectorRecall(t *testing.T) {
 	}
 
 	// And it is the index that answered, not a scan.
-	plan := explain(t, s, fmt.Sprintf("SELECT id FROM chunks ORDER BY embedding::vector(%d) <=> $1 LIMIT %d", dim, k), pgvector.NewVector(draw()))
+	plan := explain(t, s, fmt.Sprintf("SELECT id FROM chunks ORDER BY %s <=> l2_normalize($1::vector(%d))::halfvec(%d) LIMIT %d",
+		indexedVector(dim), dim, dim, k), pgvector.NewVector(draw()))
 	if !strings.Contains(plan, hnswIndex) {
 		t.Errorf("vector search plan does not use %s:\n%s", hnswIndex, plan)
 	}
