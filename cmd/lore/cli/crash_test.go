@@ -74,7 +74,17 @@ func TestKilledPostgresIngestLeavesWholeDocumentsAndResumes(t *testing.T) {
 		}
 		return n
 	}
-	const vectorIndex = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE '%USING hnsw%'"
+	// By name in pg_class: pg_indexes deparses each index and fails on
+	// one dropped meanwhile.
+	const vectorIndex = `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relname = 'chunks_embedding_hnsw'`
+
+	// A first small ingest creates the vector index (a load into an
+	// empty store builds it at its end).
+	run(t, "ingest", "testdata/corpus", flag).wantCode(t, cli.ExitOK)
+	if count(vectorIndex) != 1 {
+		t.Fatal("no vector index after the first ingest")
+	}
 
 	// Documents are written in transactions of about 1,000 chunks; the
 	// bulk path drops the vector index after 2,000.
