@@ -68,7 +68,7 @@ const defaultIngestLease = 30 * time.Second
 // warning. A path that does not exist fails the whole request before
 // anything is written (the error wraps fs.ErrNotExist). Only one ingest runs
 // on a database at a time; another gets an error wrapping store.ErrLocked.
-func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progress) (IngestSummary, error) {
+func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progress) (_ IngestSummary, err error) {
 	start := s.now()
 	var sum IngestSummary
 	if req.Collection == "" {
@@ -87,6 +87,11 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		return sum, err
 	}
 	defer release()
+	replace, finish, err := s.beginLoad(ctx)
+	if err != nil {
+		return sum, err
+	}
+	defer func() { err = errors.Join(err, finish(context.WithoutCancel(ctx))) }()
 
 	refs, err := s.store.DocumentRefs(ctx, req.Collection)
 	if err != nil {
@@ -138,7 +143,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 			ContentHash: hash,
 			UpdatedAt:   s.now(),
 		}
-		n, err := s.AddDocument(ctx, doc, parsed.Chunks)
+		n, err := s.addDocument(ctx, replace, doc, parsed.Chunks)
 		if err != nil {
 			if errors.Is(err, store.ErrInvalidInput) {
 				sum.Skipped++
@@ -274,11 +279,32 @@ var ErrLeaseLost = errors.New("the ingest lock was lost")
 // replacing any previous version atomically. It returns the number of
 // chunks written.
 func (s *Service) AddDocument(ctx context.Context, doc store.Document, pieces []ingest.Piece) (int, error) {
+	return s.addDocument(ctx, s.store.ReplaceDocument, doc, pieces)
+}
+
+type replaceFunc func(context.Context, store.Document, []store.Chunk) error
+
+// beginLoad returns how the documents of a load are written: through the
+// store's bulk path when it has one (store.BulkLoader), else one by one.
+// finish must be called when the load ends, however it ends.
+func (s *Service) beginLoad(ctx context.Context) (replaceFunc, func(context.Context) error, error) {
+	b, ok := s.store.(store.BulkLoader)
+	if !ok {
+		return s.store.ReplaceDocument, func(context.Context) error { return nil }, nil
+	}
+	load, err := b.BeginBulkLoad(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return load.ReplaceDocument, load.Finish, nil
+}
+
+func (s *Service) addDocument(ctx context.Context, replace replaceFunc, doc store.Document, pieces []ingest.Piece) (int, error) {
 	chunks, err := s.prepareChunks(ctx, doc, pieces)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.store.ReplaceDocument(ctx, doc, chunks); err != nil {
+	if err := replace(ctx, doc, chunks); err != nil {
 		return 0, err
 	}
 	return len(chunks), nil
@@ -407,7 +433,12 @@ const pipelineDepth = 8
 // analyses and embeds the next documents on another goroutine while the
 // current one is written: on two cores, preparation and storage overlap.
 // It stops at the first error and returns the number of chunks written.
-func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done func(Pending, int)) (int, error) {
+func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done func(Pending, int)) (_ int, err error) {
+	replace, finish, err := s.beginLoad(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { err = errors.Join(err, finish(context.WithoutCancel(ctx))) }()
 	ctx, cancel := context.WithCancel(ctx)
 	workerDone := make(chan struct{})
 	// The worker runs the caller's iterator; it must have stopped before
@@ -439,7 +470,7 @@ func (s *Service) AddDocuments(ctx context.Context, docs iter.Seq[Pending], done
 		if r.err != nil {
 			return total, r.err
 		}
-		if err := s.store.ReplaceDocument(ctx, r.p.Doc, r.chunks); err != nil {
+		if err := replace(ctx, r.p.Doc, r.chunks); err != nil {
 			return total, err
 		}
 		total += len(r.chunks)

@@ -52,15 +52,45 @@ func (s *Store) dimension(ctx context.Context) (int, error) {
 	return s.opts.Dimensions, nil
 }
 
-// writeTx runs fn in a transaction that first takes the schema's writer
-// lock, so that writers of chunks, in every process, run one at a time.
-func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// writeTx runs a write of chunks in a transaction that first takes the
+// schema's writer lock, so that writers of chunks, in every process, run
+// one at a time. The statements queue adds are sent in one round trip
+// with the lock, the marks before them (w.start) and the deletion log's
+// mark after them (w.end.seq); then, if not nil, runs then. Once the
+// transaction commits, the lexical index learns the chunks queue and then
+// recorded in w.removed and w.added (applyWrite).
+func (s *Store) writeTx(ctx context.Context, w *written, queue func(b *pgx.Batch), then func(tx pgx.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The lock goes alone, before the batch: pgx parses a batch's new
+		// statements before it runs the first, and parsing takes locks on
+		// chunks that would deadlock with a holder of the writer lock
+		// creating or dropping the vector index.
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
 			return err
 		}
-		return fn(tx)
+		b := &pgx.Batch{}
+		b.Queue(marksQuery).QueryRow(func(r pgx.Row) error { return r.Scan(&w.start.chunkID, &w.start.seq) })
+		queue(b)
+		b.Queue("SELECT coalesce(max(seq), 0) FROM chunk_deletions").QueryRow(func(r pgx.Row) error { return r.Scan(&w.end.seq) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx)
+		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	w.end.chunkID = w.start.chunkID
+	for _, c := range w.added {
+		w.end.chunkID = max(w.end.chunkID, c.id)
+	}
+	s.applyWrite(*w)
+	return nil
 }
 
 // ReplaceDocument stores doc with exactly chunks in one transaction: the
@@ -75,67 +105,137 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	if err := s.usable(op); err != nil {
 		return err
 	}
-	dim, err := checkDocument(doc, chunks)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	// Fail before taking the writer lock when the answer is already
-	// known; the transaction checks again against the database.
-	if known := s.knownDimension(); store.CheckDimension(dim, known) != nil {
-		if err := store.CheckDimension(dim, s.refreshDimension(ctx, known)); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	updated := doc.UpdatedAt
-	if updated.IsZero() {
-		updated = s.opts.Clock()
-	}
-
-	claimed := false
-	err = s.writeTx(ctx, func(tx pgx.Tx) error {
-		if dim != 0 {
-			var err error
-			if claimed, err = claimDimension(ctx, tx, dim); err != nil {
-				return err
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO documents
-			(id, collection, source, title, tags, owner, content_hash, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO UPDATE SET
-				collection = excluded.collection, source = excluded.source,
-				title = excluded.title, tags = excluded.tags, owner = excluded.owner,
-				content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
-			doc.ID, doc.Collection, doc.Source, doc.Title, orEmpty(doc.Tags),
-			doc.Owner, doc.ContentHash, millis(updated))
-		if err != nil {
-			return fmt.Errorf("upsert document: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE doc_id = $1", doc.ID); err != nil {
-			return fmt.Errorf("delete old chunks: %w", err)
-		}
-		if len(chunks) == 0 {
-			return nil
-		}
-		// COPY rather than INSERTs: one round trip for the whole
-		// document, and the statement trigger that maintains the search
-		// statistics then runs once for all its chunks.
-		rows := make([][]any, len(chunks))
-		for i, c := range chunks {
-			rows[i] = []any{doc.ID, c.Ordinal, c.Heading, c.Text, orEmpty(c.Terms), pgvector.NewVector(c.Vector)}
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"},
-			[]string{"doc_id", "ordinal", "heading", "text", "terms", "embedding"}, pgx.CopyFromRows(rows))
-		if err != nil {
-			return fmt.Errorf("copy chunks: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.replace(ctx, doc, chunks, false); err != nil {
 		if errors.Is(err, store.ErrInvalidInput) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return s.fail(op, err)
+	}
+	return nil
+}
+
+// docWrite is one document to store with exactly its chunks, validated.
+type docWrite struct {
+	doc    store.Document
+	chunks []store.Chunk
+	dim    int
+}
+
+// checkWrite validates a document before it is written, against the
+// store's known dimension too so that a wrong vector fails before any
+// lock is taken; the transaction checks again against the database.
+func (s *Store) checkWrite(ctx context.Context, doc store.Document, chunks []store.Chunk) (docWrite, error) {
+	dim, err := checkDocument(doc, chunks)
+	if err != nil {
+		return docWrite{}, err
+	}
+	if known := s.knownDimension(); store.CheckDimension(dim, known) != nil {
+		// Another process may have committed a reindex to a new dimension.
+		if err := store.CheckDimension(dim, s.refreshDimension(ctx, known)); err != nil {
+			return docWrite{}, err
+		}
+	}
+	if doc.UpdatedAt.IsZero() {
+		doc.UpdatedAt = s.opts.Clock()
+	}
+	return docWrite{doc: doc, chunks: chunks, dim: dim}, nil
+}
+
+// replace is ReplaceDocument without the operation's name in errors.
+func (s *Store) replace(ctx context.Context, doc store.Document, chunks []store.Chunk, bulk bool) error {
+	d, err := s.checkWrite(ctx, doc, chunks)
+	if err != nil {
+		return err
+	}
+	return s.replaceAll(ctx, []docWrite{d}, bulk)
+}
+
+// replaceAll stores validated documents, each with exactly its chunks, in
+// one transaction of five round trips however many documents it holds.
+// Document ids must be distinct. In a bulk load (bulk set) the commit does
+// not wait for the write-ahead log to reach disk: a crash of the server
+// may lose the load's last transactions, whole, and re-running the load
+// stores them again.
+func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) error {
+	dim, total := 0, 0
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.doc.ID
+		total += len(d.chunks)
+		if d.dim != 0 {
+			if dim != 0 && d.dim != dim {
+				return store.CheckDimension(d.dim, dim)
+			}
+			dim = d.dim
+		}
+	}
+	claimed := false
+	var (
+		w    written
+		last int64 // the last chunk id drawn
+	)
+	queue := func(b *pgx.Batch) {
+		if bulk {
+			b.Queue("SET LOCAL synchronous_commit = off")
+		}
+		for _, d := range docs {
+			doc := d.doc
+			b.Queue(`INSERT INTO documents
+				(id, collection, source, title, tags, owner, content_hash, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				ON CONFLICT (id) DO UPDATE SET
+					collection = excluded.collection, source = excluded.source,
+					title = excluded.title, tags = excluded.tags, owner = excluded.owner,
+					content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
+				doc.ID, doc.Collection, doc.Source, doc.Title, orEmpty(doc.Tags),
+				doc.Owner, doc.ContentHash, millis(doc.UpdatedAt))
+		}
+		b.Queue("DELETE FROM chunks WHERE doc_id = ANY($1) RETURNING id", ids).Query(func(rows pgx.Rows) error {
+			var err error
+			w.removed, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			return err
+		})
+		if total > 0 {
+			// Ids are drawn as one range under the writer lock, so that
+			// the lexical index learns them without reading the chunks
+			// back.
+			b.Queue("SELECT setval('chunks_id_seq', nextval('chunks_id_seq') + $1 - 1)", total).
+				QueryRow(func(r pgx.Row) error { return r.Scan(&last) })
+		}
+	}
+	then := func(tx pgx.Tx) error {
+		if dim != 0 && s.dim.Load() == 0 {
+			// Until the dimension is known, each write checks it, and the
+			// first one records it.
+			var err error
+			if claimed, err = s.claimDimension(ctx, tx, dim, !bulk); err != nil {
+				return err
+			}
+		}
+		if total == 0 {
+			return nil
+		}
+		// COPY rather than INSERTs: one round trip for every chunk.
+		id := last - int64(total)
+		rowsIn := make([][]any, 0, total)
+		w.added = make([]termRow, 0, total)
+		for _, d := range docs {
+			for _, c := range d.chunks {
+				id++
+				terms := orEmpty(c.Terms)
+				rowsIn = append(rowsIn, []any{id, d.doc.ID, c.Ordinal, c.Heading, c.Text, terms, pgvector.NewVector(c.Vector)})
+				w.added = append(w.added, termRow{id: id, docID: d.doc.ID, terms: terms})
+			}
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"},
+			[]string{"id", "doc_id", "ordinal", "heading", "text", "terms", "embedding"}, pgx.CopyFromRows(rowsIn))
+		if err != nil {
+			return fmt.Errorf("copy chunks: %w", err)
+		}
+		return nil
+	}
+	if err := s.writeTx(ctx, &w, queue, then); err != nil {
+		return err
 	}
 	if claimed {
 		s.dim.Store(int64(dim))
@@ -161,8 +261,9 @@ func (s *Store) knownDimension() int {
 // The index is created inside the writing transaction: it is empty, so
 // creating it is instant, it blocks only other writers (which queue on the
 // writer lock anyway) and never readers, and it exists exactly when the
-// dimension is recorded.
-func claimDimension(ctx context.Context, tx pgx.Tx, dim int) (bool, error) {
+// dimension is recorded, except in a bulk load (withIndex false), whose
+// Finish builds it once the load is written.
+func (s *Store) claimDimension(ctx context.Context, tx pgx.Tx, dim int, withIndex bool) (bool, error) {
 	have, err := readDimension(ctx, tx)
 	if err != nil {
 		return false, err
@@ -172,11 +273,10 @@ func claimDimension(ctx context.Context, tx pgx.Tx, dim int) (bool, error) {
 		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2)", dimensionKey, strconv.Itoa(dim)); err != nil {
 			return false, fmt.Errorf("record vector dimension: %w", err)
 		}
-		// dim is an int validated by checkDocument, so formatting it into
-		// the statement is safe; DDL takes no parameters.
-		q := fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::vector(%d)) vector_cosine_ops)",
-			hnswIndex, dim)
-		if _, err := tx.Exec(ctx, q); err != nil {
+		if !withIndex {
+			break
+		}
+		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
 			return false, fmt.Errorf("create vector index: %w", err)
 		}
 	case have != dim:
@@ -198,16 +298,18 @@ func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
 	if err := rules.CheckTexts("document ids", ids); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	err := s.writeTx(ctx, func(tx pgx.Tx) error {
-		// Chunks first, in one statement, so the trigger that updates
-		// the search statistics runs once rather than once per document
-		// as the cascade would.
-		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE doc_id = ANY($1)", ids); err != nil {
+	var w written
+	err := s.writeTx(ctx, &w, func(b *pgx.Batch) {
+		// Chunks first, in one statement, so the trigger that logs the
+		// deletions runs once rather than once per document as the
+		// cascade would.
+		b.Queue("DELETE FROM chunks WHERE doc_id = ANY($1) RETURNING id", ids).Query(func(rows pgx.Rows) error {
+			var err error
+			w.removed, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 			return err
-		}
-		_, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1)", ids)
-		return err
-	})
+		})
+		b.Queue("DELETE FROM documents WHERE id = ANY($1)", ids)
+	}, nil)
 	if err != nil {
 		return s.fail(op, err)
 	}

@@ -65,7 +65,8 @@ func (s *Store) ClaimEmbeddingSpace(ctx context.Context, sp store.EmbeddingSpace
 		return store.EmbeddingSpace{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var have store.EmbeddingSpace
-	err := s.writeTx(ctx, func(tx pgx.Tx) error {
+	var w written
+	err := s.writeTx(ctx, &w, func(*pgx.Batch) {}, func(tx pgx.Tx) error {
 		var err error
 		if have, err = readSpace(ctx, tx); err != nil {
 			return err
@@ -73,7 +74,7 @@ func (s *Store) ClaimEmbeddingSpace(ctx context.Context, sp store.EmbeddingSpace
 		if have.Embedder != "" {
 			return nil
 		}
-		if _, err := claimDimension(ctx, tx, sp.Dimensions); err != nil {
+		if _, err := s.claimDimension(ctx, tx, sp.Dimensions, true); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2)", embedderKey, sp.Embedder); err != nil {
@@ -183,7 +184,8 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 	if err := checkSpace(sp); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	err := s.writeTx(ctx, func(tx pgx.Tx) error {
+	var w written
+	err := s.writeTx(ctx, &w, func(*pgx.Batch) {}, func(tx pgx.Tx) error {
 		if cur, err := readSpace(ctx, tx); err != nil || cur == sp {
 			return err // nothing to swap when the live vectors are of sp
 		}
@@ -218,13 +220,7 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 			}
 		}
 		if rebuild {
-			// Partial, because CREATE INDEX also reads the row versions
-			// this transaction replaced, whose vectors have the old
-			// dimension and would fail the cast. sp.Dimensions is a
-			// checked int; DDL takes no parameters.
-			q := fmt.Sprintf("CREATE INDEX %[1]s ON chunks USING hnsw ((embedding::vector(%[2]d)) vector_cosine_ops) WHERE vector_dims(embedding) = %[2]d",
-				hnswIndex, sp.Dimensions)
-			if _, err := tx.Exec(ctx, q); err != nil {
+			if _, err := tx.Exec(ctx, s.createVectorIndex(sp.Dimensions)); err != nil {
 				return fmt.Errorf("create vector index: %w", err)
 			}
 		}

@@ -16,24 +16,26 @@
 //
 // # Search
 //
-// Lexical search is BM25 over Lore's own analysed terms (store.Chunk.Terms),
-// not over PostgreSQL's text search parser: the english configuration
-// stems differently from Lore's analyser, and even the simple one splits
-// phrase terms such as "minimum_wage" at the underscore. Triggers on the
-// chunks table keep a postings table (word, chunk, frequency, length), the
-// document frequency of every word and the corpus totals exact in the same
-// transaction as each write, so one SQL statement computes the scores
-// store/memindex computes: BM25 over words (k1 0.9, b 0.4), then the best
-// candidates re-scored with the query's phrases (memindex.PhraseWeight).
-// A B-tree of postings was chosen over a GIN index because it yields term
-// frequencies without reading the chunks, which makes queries with common
-// words about ten times faster; it costs disk, about 5.5 KB per chunk of
-// 50 distinct words, more than the chunk itself.
+// Lexical search is BM25 over Lore's own analysed terms (store.Chunk.Terms)
+// in an in-memory index per Store (store/memindex, the SQLite store's),
+// loaded from chunks.terms on the first search and caught up before each
+// search with what any process committed since, through the highest chunk
+// id and a log of deleted chunk ids (index.go). It ranks exactly as the
+// SQLite store does. SQL postings maintained by triggers were measured
+// first: 22 to 32 ms for common words at 100,000 chunks against about 2 ms
+// here, and they slowed every write (docs/benchmarks.md).
 //
-// Vector search is an HNSW index (cosine) on the embedding column, created
-// when the first vector fixes the dimension; each search sets
-// hnsw.ef_search to max(40, 2k) so that recall stays high. Scores are
-// cosine similarities.
+// Vector search is an HNSW index (cosine) over the embeddings at unit
+// length in half precision, created when the first vector fixes the
+// dimension. Searches run with hnsw.ef_search = Options.SearchEf (or 2k,
+// if larger) and return full-precision cosine similarities.
+//
+// # Bulk loads
+//
+// BeginBulkLoad (store.BulkLoader) is the path of large ingests: documents
+// are written many to a transaction, commits do not wait for the disk, and
+// once a load is large enough the vector index is dropped and built once
+// at the end, tens of times faster than inserting into it (bulk.go).
 //
 // # Schema
 //
@@ -52,6 +54,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,10 +105,44 @@ type Options struct {
 	// checks that the schema is current, so that schema changes happen
 	// when an operator asks for them.
 	Migrate bool
+	// BulkDeferAt is how many chunks a bulk load (BeginBulkLoad) writes,
+	// at least, before it drops the vector index to build it once at the
+	// end; a load must also write a tenth of the chunks the store held.
+	// Default 2,000.
+	BulkDeferAt int
+	// IndexBuildMemoryMB bounds the maintenance_work_mem a vector index
+	// build asks for; the build asks for what the graph of all chunks
+	// needs, about 1.7 KB per chunk of 256 dimensions. Default 1,024
+	// (enough for about 500,000 chunks); a graph that does not fit is
+	// built several times slower. See deploy/postgres/README.md.
+	IndexBuildMemoryMB int
+	// IndexM and IndexEfConstruction are the HNSW graph's parameters:
+	// neighbours per element and the candidate list of each insertion.
+	// Larger values give better recall at a given SearchEf and cost build
+	// time. They apply when the index is (re)built. Defaults 16 and 32.
+	IndexM, IndexEfConstruction int
+	// SearchEf is hnsw.ef_search for vector searches of up to SearchEf/2
+	// results (more take twice k): the candidate list of a search, the
+	// knob between recall and latency. Default 200.
+	SearchEf int
 }
 
 func (o *Options) validate() error {
 	var errs []error
+	if o.BulkDeferAt < 0 || o.IndexBuildMemoryMB < 0 {
+		errs = append(errs, store.Invalid("bulk load settings must not be negative"))
+	}
+	// pgvector's limits.
+	if o.IndexM != 0 && (o.IndexM < 2 || o.IndexM > 100) {
+		errs = append(errs, store.Invalid("index m %d is outside 2..100", o.IndexM))
+	}
+	if o.IndexEfConstruction != 0 && (o.IndexEfConstruction < 4 || o.IndexEfConstruction > 1000 ||
+		(o.IndexM != 0 && o.IndexEfConstruction < 2*o.IndexM)) {
+		errs = append(errs, store.Invalid("index ef_construction %d is outside 4..1000 or below twice m", o.IndexEfConstruction))
+	}
+	if o.SearchEf != 0 && (o.SearchEf < 1 || o.SearchEf > maxEfSearch) {
+		errs = append(errs, store.Invalid("search ef %d is outside 1..%d", o.SearchEf, maxEfSearch))
+	}
 	if o.Dimensions < 0 {
 		errs = append(errs, store.Invalid("dimensions %d is negative", o.Dimensions))
 	}
@@ -135,6 +172,11 @@ type Store struct {
 	// is known; once set it never changes.
 	dim atomic.Int64
 
+	// writeMu keeps this process's chunk writes in order, so that each
+	// finds the lexical index as the previous one left it.
+	writeMu sync.Mutex
+	lex     lexicon
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 }
@@ -152,6 +194,21 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.BulkDeferAt == 0 {
+		opts.BulkDeferAt = defaultBulkDeferAt
+	}
+	if opts.IndexBuildMemoryMB == 0 {
+		opts.IndexBuildMemoryMB = defaultIndexBuildMemoryMB
+	}
+	if opts.IndexM == 0 {
+		opts.IndexM = defaultIndexM
+	}
+	if opts.IndexEfConstruction == 0 {
+		opts.IndexEfConstruction = max(defaultIndexEfConstruction, 2*opts.IndexM)
+	}
+	if opts.SearchEf == 0 {
+		opts.SearchEf = defaultSearchEf
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -180,6 +237,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// milliseconds whenever the planner's estimates run high, which
 		// is more than it could ever save.
 		cc.RuntimeParams["jit"] = "off"
+	}
+	if _, set := cc.RuntimeParams["hnsw.ef_search"]; !set {
+		// Set at connection start, so that a search with the default
+		// needs no transaction to set it (SearchVector).
+		cc.RuntimeParams["hnsw.ef_search"] = strconv.Itoa(opts.SearchEf)
 	}
 	cfg.AfterConnect = registerVector
 

@@ -175,8 +175,9 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	// 0001 creates 8 tables besides schema_migrations, 0002 one more
 	// (embeddings staging), 0003 two (claims, people), 0004 two
-	// (sources, source pages).
-	if want := 14; tables != want {
+	// (sources, source pages), and 0005 replaces the three lexical
+	// statistics tables with the chunk deletion log.
+	if want := 12; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }
@@ -238,6 +239,10 @@ func TestOpenRefusesBadOptions(t *testing.T) {
 		"negative dimensions": {Dimensions: -1},
 		"long schema":         {Schema: strings.Repeat("s", 64)},
 		"invalid schema":      {Schema: "bad\xff"},
+		"negative bulk":       {BulkDeferAt: -1},
+		"m too small":         {IndexM: 1},
+		"ef below 2m":         {IndexM: 40, IndexEfConstruction: 60},
+		"search ef too large": {SearchEf: 5000},
 	} {
 		if _, err := Open(t.Context(), u, opts); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("%s: %v, want ErrInvalidInput", name, err)
@@ -272,14 +277,19 @@ func TestHNSWIndexCreatedWithFirstVector(t *testing.T) {
 	doc, chunks := storetest.Doc("a", 2, 8)
 	storetest.MustReplace(t, s, doc, chunks)
 	defs := hnswIndexes(t, s)
-	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "vector_cosine_ops") {
-		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8)", defs)
+	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "halfvec_cosine_ops") ||
+		!strings.Contains(defs[0], "m='16'") || !strings.Contains(defs[0], "ef_construction='32'") {
+		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8) in half precision, m 16, ef_construction 32", defs)
 	}
-	// The index itself refuses a vector of another dimension, whoever
-	// writes it.
-	_, err := s.pool.Exec(t.Context(), "INSERT INTO chunks (doc_id, ordinal, text, embedding) VALUES ('a', 9, 'x', '[1,2,3]')")
-	if err == nil {
-		t.Error("a vector of dimension 3 was inserted past the index")
+	// The index covers the store's dimension only (a reindex to another
+	// one rebuilds it), so the store refuses vectors of another dimension
+	// before they reach the table.
+	if !strings.Contains(defs[0], "WHERE (vector_dims(embedding) = 8)") {
+		t.Errorf("vector index %s is not partial on the dimension", defs[0])
+	}
+	other, otherChunks := storetest.Doc("b", 1, 3)
+	if err := s.ReplaceDocument(t.Context(), other, otherChunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("a document with vectors of dimension 3: %v, want invalid input", err)
 	}
 }
 
@@ -506,56 +516,53 @@ func TestTerminatedConnectionsRecover(t *testing.T) {
 	}
 }
 
-// The search statistics the triggers keep must equal a recount from the
-// chunks themselves after any mix of inserts, replacements and deletes,
-// including a delete made outside the store.
-func TestSearchStatisticsStayExact(t *testing.T) {
-	s := openTest(t, Options{})
+// The lexical index of one store follows writes made through another (as
+// by another replica), including replacements, deletions, a delete made
+// outside Lore and a TRUNCATE, and counts exactly what a fresh load counts.
+func TestLexicalIndexFollowsOtherWriters(t *testing.T) {
+	reader := openTest(t, Options{})
+	writer := openTest(t, Options{Schema: reader.schema})
+	termStats := func(s *Store) store.TermStats {
+		t.Helper()
+		st, err := s.TermStats(t.Context(), []string{"b", "common", "part4", "gone", "b_common"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	termStats(reader) // loads the reader's index before the writes
 	for _, id := range []string{"a", "b", "c", "d"} {
 		doc, chunks := storetest.Doc(id, 3, 8)
-		storetest.MustReplace(t, s, doc, chunks)
+		storetest.MustReplace(t, writer, doc, chunks)
 	}
 	doc, chunks := storetest.Doc("b", 5, 8)
-	storetest.MustReplace(t, s, doc, chunks)
-	storetest.MustReplace(t, s, store.Document{ID: "c", Collection: "handbook"}, nil)
-	if err := s.DeleteDocuments(t.Context(), []string{"a", "a", "missing"}); err != nil {
+	storetest.MustReplace(t, writer, doc, chunks)
+	storetest.MustReplace(t, writer, store.Document{ID: "c", Collection: "handbook"}, nil)
+	if err := writer.DeleteDocuments(t.Context(), []string{"a", "a", "missing"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.pool.Exec(t.Context(), "DELETE FROM documents WHERE id = 'd'"); err != nil {
+	if _, err := writer.pool.Exec(t.Context(), "DELETE FROM documents WHERE id = 'd'"); err != nil {
 		t.Fatal(err)
 	}
-	var bad int
-	err := s.pool.QueryRow(t.Context(), `
-		WITH want AS (
-			SELECT t.term, c.id AS chunk_id, count(*) AS tf,
-				max((SELECT count(*) FROM unnest(c.terms) w WHERE strpos(w, '_') = 0)) AS len
-			FROM chunks c, unnest(c.terms) t(term) WHERE strpos(t.term, '_') = 0 GROUP BY t.term, c.id
-		), postings AS (
-			SELECT count(*) AS n FROM (
-				(SELECT term, chunk_id, tf, len FROM want EXCEPT SELECT term, chunk_id, tf, len FROM chunk_terms)
-				UNION ALL
-				(SELECT term, chunk_id, tf, len FROM chunk_terms EXCEPT SELECT term, chunk_id, tf, len FROM want)) x
-		), df AS (
-			SELECT count(*) AS n FROM (
-				(SELECT term, count(*) FROM want GROUP BY term EXCEPT SELECT term, df FROM term_stats)
-				UNION ALL
-				(SELECT term, df FROM term_stats EXCEPT SELECT term, count(*) FROM want GROUP BY term)) x
-		), totals AS (
-			SELECT count(*) AS n FROM search_totals t
-			WHERE t.chunks <> (SELECT count(*) FROM chunks)
-			   OR t.terms <> (SELECT count(*) FROM chunks, unnest(terms) w WHERE strpos(w, '_') = 0)
-		)
-		SELECT (SELECT n FROM postings) + (SELECT n FROM df) + (SELECT n FROM totals)`).Scan(&bad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bad != 0 {
-		t.Errorf("%d rows of search statistics differ from a recount", bad)
-	}
-	st, err := s.TermStats(t.Context(), []string{"b", "common", "part4", "gone", "b_common"})
 	want := store.TermStats{Chunks: 5, DocFreq: map[string]int{"b": 5, "common": 5, "part4": 1, "gone": 0, "b_common": 0}}
-	if err != nil || st.Chunks != want.Chunks || fmt.Sprint(st.DocFreq) != fmt.Sprint(want.DocFreq) {
-		t.Errorf("term stats = %+v, %v; want %+v", st, err, want)
+	fresh := openTest(t, Options{Schema: reader.schema})
+	for name, s := range map[string]*Store{"caught up": reader, "written": writer, "fresh": fresh} {
+		if st := termStats(s); st.Chunks != want.Chunks || fmt.Sprint(st.DocFreq) != fmt.Sprint(want.DocFreq) {
+			t.Errorf("%s: term stats = %+v; want %+v", name, st, want)
+		}
+	}
+	hits, err := reader.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"part4"}}, 10)
+	if err != nil || len(hits) != 1 || hits[0].DocID != "b" {
+		t.Errorf("search for a chunk only the replacement has = %v, %v", hits, err)
+	}
+
+	if _, err := writer.pool.Exec(t.Context(), "TRUNCATE chunks CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks = storetest.Doc("e", 2, 8)
+	storetest.MustReplace(t, writer, doc, chunks)
+	if st := termStats(reader); st.Chunks != 2 || st.DocFreq["common"] != 2 || st.DocFreq["b"] != 0 {
+		t.Errorf("after TRUNCATE and a new document: %+v, want the new document's 2 chunks only", st)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lorehq/lore/cmd/lore/cli"
 )
 
@@ -28,6 +30,40 @@ func TestBenchReportsSpeed(t *testing.T) {
 	if err := json.Unmarshal(obj["chunks"], &chunks); err != nil || chunks != 300 {
 		t.Errorf("chunks = %s, want 300", obj["chunks"])
 	}
+	var recall float64
+	if err := json.Unmarshal(obj["recall_at_10"], &recall); err != nil || recall <= 0 || recall > 1 {
+		t.Errorf("recall_at_10 = %s, want a share above 0", obj["recall_at_10"])
+	}
+}
+
+// On PostgreSQL the bench goes through the bulk path: the chunks are
+// stored, the vector index exists at the end, and the HNSW search agrees
+// with the exact scan on a corpus this small.
+func TestBenchPostgres(t *testing.T) {
+	t.Parallel()
+	db := "--db=" + postgresURL(t)
+	run(t, "migrate", db).wantCode(t, cli.ExitOK)
+	r := run(t, "bench", "--chunks", "3000", "--queries", "20", "--json", db)
+	r.wantCode(t, cli.ExitOK)
+	obj := decodeObject(t, r.out)
+	var recall float64
+	if err := json.Unmarshal(obj["recall_at_10"], &recall); err != nil || recall < 0.9 || recall > 1 {
+		t.Errorf("recall_at_10 = %s, want between 0.9 and 1", obj["recall_at_10"])
+	}
+	conn, err := pgx.Connect(t.Context(), strings.TrimPrefix(db, "--db="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var chunks, indexes int
+	if err := conn.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM chunks),
+		(SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE '%USING hnsw%')`).
+		Scan(&chunks, &indexes); err != nil {
+		t.Fatal(err)
+	}
+	if chunks != 3000 || indexes != 1 {
+		t.Errorf("after the bench: %d chunks and %d vector indexes, want 3000 and 1", chunks, indexes)
+	}
 }
 
 func TestBenchText(t *testing.T) {
@@ -35,7 +71,7 @@ func TestBenchText(t *testing.T) {
 	db := newDB(t)
 	r := db.run(t, "bench", "--chunks", "50", "--queries", "5")
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"chunks/s", "p50", "p99", "peak RSS"} {
+	for _, want := range []string{"chunks/s", "p50", "p99", "peak RSS", "recall@10"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, r.out)
 		}

@@ -1,0 +1,265 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lorehq/lore/store"
+)
+
+// Bulk loads. Inserting into an HNSW index costs a graph search per
+// vector, and once the graph outgrows shared_buffers each of those reads
+// pages from the operating system: at 100,000 chunks that was about 90
+// chunks/s. Building the graph once over all vectors, with enough
+// maintenance_work_mem that it stays in memory, is tens of times faster.
+// So a bulk load that writes enough chunks drops the vector index, writes
+// on without it, and builds it again in Finish.
+//
+// While the index is gone, vector searches still answer, exactly, by
+// scanning the chunks: slower, never wrong. A load killed part way leaves
+// every document whole (each is its own transaction) and the index
+// missing; the next bulk load builds it in its Finish, whatever it writes.
+// Loads exclude each other through a session-level advisory lock, which
+// PostgreSQL releases when the holder's connection ends, so a killed
+// loader never blocks the next one.
+
+// Defaults for Options.BulkDeferAt and Options.IndexBuildMemoryMB.
+const (
+	defaultBulkDeferAt         = 2000
+	defaultIndexBuildMemoryMB  = 1024
+	minIndexBuildMemoryMB      = 64
+	defaultIndexM              = 16
+	defaultIndexEfConstruction = 32
+	defaultSearchEf            = 200
+)
+
+var _ store.BulkLoader = (*Store)(nil)
+
+// Documents of a bulk load are written in transactions of up to
+// bulkBatchChunks chunks (or bulkBatchDocs documents): five round trips
+// per transaction rather than per document.
+const (
+	bulkBatchChunks = 1000
+	bulkBatchDocs   = 200
+)
+
+// BulkLoad is a load of many documents into a Store; see store.BulkLoad.
+// It is not safe for concurrent use.
+type BulkLoad struct {
+	s       *Store
+	conn    *pgxpool.Conn // holds the load's advisory lock
+	before  int64         // chunks in the store when the load began
+	written int           // chunks written or buffered by the load
+	dim     int           // the load's vector dimension, once known
+
+	pending       []docWrite
+	pendingChunks int
+	// deferred is set once the load has dropped the vector index.
+	deferred bool
+	finished bool
+}
+
+// BeginBulkLoad starts a bulk load, waiting for any other load on the
+// database to finish first.
+func (s *Store) BeginBulkLoad(ctx context.Context) (store.BulkLoad, error) {
+	const op = "begin bulk load"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey("bulk", s.schema)); err != nil {
+		conn.Release()
+		return nil, s.fail(op, err)
+	}
+	l := &BulkLoad{s: s, conn: conn}
+	// The planner's estimate is enough to size the load against the
+	// store, and unlike count(*) it costs nothing at a million chunks.
+	if err := conn.QueryRow(ctx, "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'chunks'::regclass").
+		Scan(&l.before); err != nil {
+		l.release()
+		return nil, s.fail(op, err)
+	}
+	return l, nil
+}
+
+// ReplaceDocument adds one document to the load. Documents are written in
+// transactions of many, each document whole; a document is stored when a
+// later ReplaceDocument or Finish returns without error. Invalid input is
+// refused here, at once. Once the load has written Options.BulkDeferAt
+// chunks, and a tenth of what the store held before, it drops the vector
+// index for Finish to build.
+func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+	s := l.s
+	op := fmt.Sprintf("replace document %q", doc.ID)
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if l.finished {
+		return fmt.Errorf("%s: the bulk load has finished", op)
+	}
+	d, err := s.checkWrite(ctx, doc, chunks)
+	if err == nil && d.dim != 0 {
+		// Until the first write records it, the dimension is the load's
+		// first vector's.
+		if l.dim == 0 {
+			l.dim = d.dim
+		}
+		err = store.CheckDimension(d.dim, l.dim)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	for _, p := range l.pending {
+		if p.doc.ID == doc.ID {
+			// A transaction writes each document once.
+			if err := l.flush(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	l.pending = append(l.pending, d)
+	l.pendingChunks += len(chunks)
+	l.written += len(chunks)
+	if l.pendingChunks >= bulkBatchChunks || len(l.pending) >= bulkBatchDocs {
+		return l.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the buffered documents in one transaction.
+func (l *BulkLoad) flush(ctx context.Context) error {
+	const op = "bulk load"
+	s := l.s
+	if len(l.pending) == 0 {
+		return nil
+	}
+	if !l.deferred && int64(l.written) >= max(int64(s.opts.BulkDeferAt), l.before/10) {
+		if err := s.dropVectorIndex(ctx); err != nil {
+			return s.fail(op, err)
+		}
+		l.deferred = true
+	}
+	if err := s.replaceAll(ctx, l.pending, true); err != nil {
+		if errors.Is(err, store.ErrInvalidInput) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return s.fail(op, err)
+	}
+	l.pending, l.pendingChunks = l.pending[:0], 0
+	return nil
+}
+
+// Finish writes what is buffered, builds the vector index if it is
+// missing, whether this load or a killed earlier one dropped it, and ends
+// the load. The index is built even when the write failed.
+func (l *BulkLoad) Finish(ctx context.Context) error {
+	const op = "finish bulk load"
+	if l.finished {
+		return nil
+	}
+	if err := l.s.usable(op); err != nil {
+		return err
+	}
+	defer l.release()
+	werr := l.flush(ctx)
+	l.pending = nil
+	if err := l.s.ensureVectorIndex(ctx); err != nil {
+		return errors.Join(werr, l.s.fail(op, err))
+	}
+	return werr
+}
+
+func (l *BulkLoad) release() {
+	l.finished = true
+	// Unlocking explicitly lets the connection go back to the pool; if
+	// that fails, closing the connection releases the lock instead.
+	if _, err := l.conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", lockKey("bulk", l.s.schema)); err != nil {
+		_ = l.conn.Conn().Close(context.Background())
+	}
+	l.conn.Release()
+}
+
+// dropVectorIndex removes the vector index, under the writer lock so that
+// no write is half way through it.
+func (s *Store) dropVectorIndex(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+hnswIndex)
+		return err
+	})
+}
+
+// ensureVectorIndex builds the vector index when the store holds vectors
+// but no index, with memory enough for the graph of every chunk (bounded
+// by Options.IndexBuildMemoryMB) and the server's parallel workers.
+func (s *Store) ensureVectorIndex(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
+			return err
+		}
+		dim, err := readDimension(ctx, tx)
+		if err != nil || dim == 0 {
+			return err
+		}
+		var exists bool
+		var chunks int64
+		if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL, (SELECT count(*) FROM chunks)",
+			hnswIndex).Scan(&exists, &chunks); err != nil {
+			return err
+		}
+		if exists {
+			return nil
+		}
+		mb := min(max(indexBuildBytes(dim, s.opts.IndexM, chunks)>>20, minIndexBuildMemoryMB), int64(s.opts.IndexBuildMemoryMB))
+		if _, err := tx.Exec(ctx, "SELECT set_config('maintenance_work_mem', $1, true)", fmt.Sprintf("%dMB", mb)); err != nil {
+			return fmt.Errorf("set maintenance_work_mem: %w", err)
+		}
+		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
+			return fmt.Errorf("build vector index: %w", err)
+		}
+		return nil
+	})
+}
+
+// indexedVector is the expression the vector index is built on: the
+// embedding at unit length in half precision. Cosine distance ignores
+// length, so normalising first changes no result and keeps every element
+// within half precision's range; half precision halves the index, which
+// then fits memory twice as far and builds about 1.5 times faster, for the
+// same recall (docs/benchmarks.md). The cast to vector(dim) also refuses
+// rows of another dimension.
+func indexedVector(dim int) string {
+	return fmt.Sprintf("(l2_normalize(embedding::vector(%[1]d))::halfvec(%[1]d))", dim)
+}
+
+// createVectorIndex is the statement that creates the vector index for
+// vectors of dim dimensions. dim is an int, validated by checkDocument
+// before it is ever recorded, and m and efConstruction are validated
+// options, so formatting them in is safe; DDL takes no parameters.
+//
+// The index is partial on the dimension: a reindex to another dimension
+// rebuilds it in the transaction that swaps the vectors, and CREATE INDEX
+// also reads the row versions that transaction replaced, whose vectors of
+// the old dimension would fail the cast.
+func (s *Store) createVectorIndex(dim int) string {
+	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw (%s halfvec_cosine_ops) WITH (m = %d, ef_construction = %d) WHERE vector_dims(embedding) = %d",
+		hnswIndex, indexedVector(dim), s.opts.IndexM, s.opts.IndexEfConstruction, dim)
+}
+
+// indexBuildBytes estimates the memory pgvector needs to build the HNSW
+// graph of n vectors in memory: each element holds its half-precision
+// vector and, at the bottom layer, 2m neighbour entries, plus headers.
+func indexBuildBytes(dim, m int, n int64) int64 {
+	perElement := int64(2*dim) + int64(2*m*16) + 200
+	return n * perElement * 5 / 4
+}

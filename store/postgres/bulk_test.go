@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/storetest"
+)
+
+func bulkDocs(t *testing.T, load store.BulkLoad, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		doc, chunks := storetest.Doc(fmt.Sprintf("d%04d", i), 5, 8)
+		if err := load.ReplaceDocument(t.Context(), doc, chunks); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A large bulk load drops the vector index and builds it in Finish; a
+// small one into a large store keeps it. A load that ends without Finish
+// (its process killed) leaves the index missing but every document whole
+// and vector search answering; the next load's Finish builds it.
+func TestBulkLoadDefersVectorIndex(t *testing.T) {
+	s := openTest(t, Options{BulkDeferAt: 500})
+	load, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, load, 0, 300) // 1,500 chunks: past BulkDeferAt
+	if defs := hnswIndexes(t, s); len(defs) != 0 {
+		t.Errorf("vector index during a large load: %v, want it deferred", defs)
+	}
+	if err := load.Finish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if defs := hnswIndexes(t, s); len(defs) != 1 {
+		t.Fatalf("vector index after Finish: %v, want one", defs)
+	}
+
+	// 50 more chunks into 1,500 are less than a tenth: the index stays.
+	small, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, small, 300, 310)
+	if err := small.Finish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if defs := hnswIndexes(t, s); len(defs) != 1 {
+		t.Fatalf("vector index after a small load: %v, want it kept", defs)
+	}
+
+	// A load abandoned part way, as by a killed process: its connection
+	// goes, and with it the load's lock.
+	killed := openTest(t, Options{Schema: s.schema, BulkDeferAt: 500})
+	dead, err := killed.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, dead, 400, 700)
+	conn := dead.(*BulkLoad).conn
+	if err := conn.Conn().Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	conn.Release()
+	if defs := hnswIndexes(t, s); len(defs) != 0 {
+		t.Fatalf("vector index after an abandoned load: %v, want it still missing", defs)
+	}
+	var partial int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM (SELECT doc_id FROM chunks GROUP BY doc_id HAVING count(*) <> 5) p`).
+		Scan(&partial); err != nil || partial != 0 {
+		t.Fatalf("%d documents half written after an abandoned load (%v)", partial, err)
+	}
+	hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 3), 5)
+	if err != nil || len(hits) != 5 || hits[0].Score < 0.99 {
+		t.Errorf("vector search without the index = %v, %v; want exact answers", hits, err)
+	}
+
+	repair, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatalf("a new load after an abandoned one: %v", err)
+	}
+	if err := repair.Finish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if defs := hnswIndexes(t, s); len(defs) != 1 {
+		t.Fatalf("vector index after the next load: %v, want it rebuilt", defs)
+	}
+}
