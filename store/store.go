@@ -208,6 +208,7 @@ type Store interface {
 	Documents
 	Search
 	Events
+	Engagement
 	Locks
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
