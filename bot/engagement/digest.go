@@ -173,7 +173,6 @@ func (d Digest) PNG() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-
 // Message is a digest ready to send: the reply and its chart.
 type Message struct {
 	Reply     bot.Reply

@@ -219,7 +219,9 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	for name, n := range cur.topics {
 		r.Topics = append(r.Topics, Topic{Name: name, Questions: n})
 	}
-	slices.SortFunc(r.Topics, func(a, b Topic) int { return cmp.Or(cmp.Compare(b.Questions, a.Questions), cmp.Compare(a.Name, b.Name)) })
+	slices.SortFunc(r.Topics, func(a, b Topic) int {
+		return cmp.Or(cmp.Compare(b.Questions, a.Questions), cmp.Compare(a.Name, b.Name))
+	})
 	r.Topics = r.Topics[:min(10, len(r.Topics))]
 
 	var used []DocUse

@@ -64,7 +64,9 @@ func seedWeek(t *testing.T) *sqlite.Store {
 		}
 	}
 	sd := &seeder{t: t, s: s}
-	day := func(d int, h int) time.Time { return weekStart.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour) }
+	day := func(d int, h int) time.Time {
+		return weekStart.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
+	}
 	var leaveAnswers []string
 	for i := range 8 {
 		u := fmt.Sprintf("g%d", i)

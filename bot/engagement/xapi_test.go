@@ -134,7 +134,7 @@ func TestUnmapped(t *testing.T) {
 	m := newMapper(t)
 	for _, e := range []store.Event{
 		{ID: "x", Kind: "something_new", User: "u"},
-		{ID: "x", Kind: store.EventQuestion},              // anonymous
+		{ID: "x", Kind: store.EventQuestion},            // anonymous
 		{ID: "x", Kind: store.EventFeedback, User: "u"}, // no answer to point at
 	} {
 		if _, err := m.Statement(e); !errors.Is(err, engagement.ErrUnmapped) {
