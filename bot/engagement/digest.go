@@ -15,18 +15,17 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lorehq/lore/bot"
-	"github.com/lorehq/lore/store"
 )
 
 // Digest is the weekly summary a leader receives.
 type Digest struct {
-	Since    time.Time           `json:"since"`
-	Until    time.Time           `json:"until"`
-	Withheld bool                `json:"withheld,omitempty"`
-	Headline []Figure            `json:"headline"`
-	Gaps     []Gap               `json:"content_gaps"`
-	Review   []DocUse            `json:"documents_to_review"`
-	Daily    []store.DayActivity `json:"daily"`
+	Since    time.Time  `json:"since"`
+	Until    time.Time  `json:"until"`
+	Withheld bool       `json:"withheld,omitempty"`
+	Headline []Figure   `json:"headline"`
+	Gaps     []Gap      `json:"content_gaps"`
+	Review   []DocUse   `json:"documents_to_review"`
+	Daily    []DayPoint `json:"daily"`
 }
 
 // headlineKeys are the digest's five figures.

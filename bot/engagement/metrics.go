@@ -94,18 +94,25 @@ type Report struct {
 	K      int       `json:"k"`
 	// Withheld is set when the period's people are fewer than K: figures
 	// and breakdowns are then left out.
-	Withheld   bool                `json:"withheld,omitempty"`
-	Figures    []Figure            `json:"figures"`
-	Topics     []Topic             `json:"top_topics"`
-	Gaps       []Gap               `json:"content_gaps"`
-	MostUsed   []DocUse            `json:"most_used_documents"`
-	LeastUsed  []DocUse            `json:"least_used_documents"`
-	NeverCited []DocUse            `json:"never_cited_documents"`
-	ToReview   []DocUse            `json:"documents_to_review"`
-	ByPlatform []Group             `json:"by_platform,omitempty"`
-	ByChannel  []Group             `json:"by_channel,omitempty"`
-	ByTeam     []Group             `json:"by_team,omitempty"`
-	Daily      []store.DayActivity `json:"daily"`
+	Withheld   bool       `json:"withheld,omitempty"`
+	Figures    []Figure   `json:"figures"`
+	Topics     []Topic    `json:"top_topics"`
+	Gaps       []Gap      `json:"content_gaps"`
+	MostUsed   []DocUse   `json:"most_used_documents"`
+	LeastUsed  []DocUse   `json:"least_used_documents"`
+	NeverCited []DocUse   `json:"never_cited_documents"`
+	ToReview   []DocUse   `json:"documents_to_review"`
+	ByPlatform []Group    `json:"by_platform,omitempty"`
+	ByChannel  []Group    `json:"by_channel,omitempty"`
+	ByTeam     []Group    `json:"by_team,omitempty"`
+	Daily      []DayPoint `json:"daily"`
+}
+
+// DayPoint is one day of the chart. A day with fewer than K active people
+// is Withheld and its counts are zero.
+type DayPoint struct {
+	store.DayActivity
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // Figure returns the figure with key, and whether there is one.
@@ -190,17 +197,26 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	if err != nil {
 		return Report{}, err
 	}
-	if cur.people < k {
+	// Days folded into rollups by retention have no raw events left; their
+	// daily counts still say how many people were active.
+	people := cur.people
+	for _, d := range daily {
+		if !d.Day.Before(store.Day(f.Since)) {
+			people = max(people, d.Active)
+		}
+	}
+	if people < k {
 		// Too few people to show anything about them; the chart's days
 		// are hidden the same way.
 		r.Withheld = true
 		return r, nil
 	}
 	for _, d := range daily {
+		p := DayPoint{DayActivity: d}
 		if d.Active < k {
-			d.Active, d.Questions = 0, 0
+			p.Active, p.Questions, p.Withheld = 0, 0, true
 		}
-		r.Daily = append(r.Daily, d)
+		r.Daily = append(r.Daily, p)
 	}
 	for _, spec := range figureSpecs {
 		fig := Figure{Key: spec.key, Label: spec.label, Ratio: spec.ratio, Value: cur.values[spec.key], Previous: prev.values[spec.key]}

@@ -158,6 +158,10 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.benchCommand(),
 		a.migrateCommand(),
 		a.serveCommand(),
+		a.exportCommand(),
+		a.digestCommand(),
+		a.forgetCommand(),
+		a.retentionCommand(),
 	)
 	return root
 }
@@ -228,7 +232,12 @@ func (a *app) open(ctx context.Context) (*services, error) {
 
 func (a *app) wire(st store.Store) (*services, error) {
 	k := knowledge.New(st, knowledge.Options{})
-	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
+	events, err := a.eventLog(st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	b, err := bot.New(bot.Config{Knowledge: k, Events: events, Logger: a.log})
 	if err != nil {
 		st.Close()
 		return nil, err
