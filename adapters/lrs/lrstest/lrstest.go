@@ -128,7 +128,7 @@ func (l *LRS) Counts() (requests, posted int) {
 }
 
 type statement struct {
-	ID     string `json:"id"`
+	ID     string              `json:"id"`
 	Verb   struct{ ID string } `json:"verb"`
 	Object struct {
 		ObjectType string `json:"objectType"`
