@@ -144,6 +144,8 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"change": engagement.FormatChange,
 	"pct":    func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"day":    func(t time.Time) string { return t.Format("2 Jan 2006") },
+	// lastDay names the last day of a period that ends, exclusively, at t.
+	"lastDay": func(t time.Time) string { return t.Add(-time.Nanosecond).Format("2 Jan 2006") },
 	"trend": func(f engagement.Figure) string {
 		switch {
 		case f.Delta > 0:

@@ -211,9 +211,19 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		r.Withheld = true
 		return r, nil
 	}
+	// Every day of the chart gets a point, zero when nothing happened, so
+	// that the chart's axis is time.
+	byDay := make(map[time.Time]store.DayActivity, len(daily))
 	for _, d := range daily {
+		byDay[d.Day] = d
+	}
+	for day := store.Day(f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour)); day.Before(f.Until); day = day.Add(24 * time.Hour) {
+		d, ok := byDay[day]
+		if !ok {
+			d = store.DayActivity{Day: day}
+		}
 		p := DayPoint{DayActivity: d}
-		if d.Active < k {
+		if d.Active > 0 && d.Active < k {
 			p.Active, p.Questions, p.Withheld = 0, 0, true
 		}
 		r.Daily = append(r.Daily, p)

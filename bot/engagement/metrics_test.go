@@ -177,6 +177,22 @@ func TestComputeKnownWeek(t *testing.T) {
 	if len(r.Topics) == 0 || r.Topics[0].Name != "leave" || r.Topics[0].Questions != 6 {
 		t.Errorf("topics = %+v", r.Topics)
 	}
+	// Eight weeks, a point a day; days of fewer than 5 people are withheld.
+	if len(r.Daily) != 56 || !r.Daily[55].Day.Equal(weekEnd.Add(-24*time.Hour)) {
+		t.Fatalf("daily = %d points ending %v", len(r.Daily), r.Daily[len(r.Daily)-1].Day)
+	}
+	withheld := 0
+	for _, d := range r.Daily {
+		if d.Withheld {
+			withheld++
+		}
+		if d.Active > 0 && d.Active < 5 {
+			t.Errorf("day %v shows %d people", d.Day, d.Active)
+		}
+	}
+	if withheld == 0 {
+		t.Error("no day withheld, though most seeded days have fewer than 5 people")
+	}
 	if len(r.ToReview) != 2 || r.ToReview[0].ID != "leave" {
 		t.Errorf("to review = %+v, want leave (a 👎) first", r.ToReview)
 	}
