@@ -162,6 +162,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.digestCommand(),
 		a.forgetCommand(),
 		a.retentionCommand(),
+		a.dashboardCommand(),
 	)
 	return root
 }

@@ -7,12 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lorehq/lore/cmd/lore/cli"
 	"github.com/lorehq/lore/store"
 )
 
@@ -252,5 +258,69 @@ func TestRetention(t *testing.T) {
 	r = db.run(t, "export", "csv", "--until", "2026-03-09", "--table", "daily", "--period", "7d")
 	if !strings.Contains(r.out, "2026-03-08,8,8") {
 		t.Errorf("daily CSV after retention:\n%s", r.out)
+	}
+}
+
+var dashboardRE = regexp.MustCompile(`dashboard on (http://[0-9.:]+)/dashboard`)
+
+func TestDashboardCommand(t *testing.T) {
+	db := newDB(t)
+	seedEngagement(t, db)
+	t.Setenv("LORE_DASHBOARD_TOKEN", "dashboard-token-0123456789")
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"dashboard", "--listen=127.0.0.1:0", db.flag()}, cli.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: stderr})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("lore dashboard exited with %d:\n%s", code, stderr)
+		}
+	}()
+	var base string
+	waitFor(t, "the dashboard to listen", 20*time.Second, func() bool {
+		m := dashboardRE.FindStringSubmatch(stderr.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/dashboard/login", url.Values{"token": {"dashboard-token-0123456789"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(base + "/dashboard?until=2026-03-09")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `data-metric="answer_rate"`) || !strings.Contains(string(page), "75%") {
+		t.Errorf("dashboard after sign-in = %d\n%s", resp.StatusCode, page)
+	}
+	if strings.Contains(stderr.String(), "dashboard-token-0123456789") {
+		t.Error("the admin token was logged")
+	}
+}
+
+func TestDashboardCommandNeedsSignIn(t *testing.T) {
+	db := newDB(t)
+	t.Setenv("LORE_DASHBOARD_TOKEN", "")
+	t.Setenv("LORE_OIDC_ISSUER", "")
+	r := db.run(t, "dashboard", "--listen=127.0.0.1:0")
+	r.wantCode(t, 2)
+	if !strings.Contains(r.err, "LORE_DASHBOARD_TOKEN") {
+		t.Errorf("stderr = %q", r.err)
+	}
+	t.Setenv("LORE_DASHBOARD_TOKEN", "short")
+	r = db.run(t, "dashboard", "--listen=127.0.0.1:0")
+	r.wantCode(t, 2)
+	if strings.Contains(r.err, "short") && !strings.Contains(r.err, "at least 16") {
+		t.Errorf("stderr = %q", r.err)
 	}
 }
