@@ -112,6 +112,10 @@ type Engagement interface {
 	DailyActivity(ctx context.Context, f ActivityFilter) ([]DayActivity, error)
 	// AllDocuments lists every stored document, by id.
 	AllDocuments(ctx context.Context) ([]Document, error)
+	// RecordEvents appends many events at once, as RecordEvent does one
+	// (ids already recorded are ignored), for imports and benchmarks:
+	// in one transaction, by the fastest path the database offers.
+	RecordEvents(ctx context.Context, events []Event) error
 }
 
 // ValidateStatement refuses a statement without id or JSON, or with text

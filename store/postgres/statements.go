@@ -389,3 +389,46 @@ func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
 	}
 	return out, nil
 }
+
+// RecordEvents appends events with COPY into a temporary table and one
+// INSERT from it, which skips ids already recorded.
+func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
+	const op = "record events"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	now := millis(s.opts.Clock())
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		if err := rules.ValidateEvent(e); err != nil {
+			return fmt.Errorf("%s: event %d: %w", op, i, err)
+		}
+		t := millis(e.Time)
+		if e.Time.IsZero() {
+			t = now
+		}
+		rows[i] = []any{e.ID, t, e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+			e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, int32(e.Value), e.Ref}
+	}
+	cols := []string{"id", "time", "kind", "platform", "workspace", "channel", "thread", "user_id", "direct",
+		"question", "confident", "doc_ids", "latency_ms", "value", "ref"}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE events_load
+			(LIKE events INCLUDING DEFAULTS EXCLUDING IDENTITY) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ALTER TABLE events_load DROP COLUMN seq`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_load"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		list := strings.Join(cols, ", ")
+		_, err := tx.Exec(ctx, `INSERT INTO events (`+list+`) SELECT `+list+` FROM events_load ON CONFLICT (id) DO NOTHING`)
+		return err
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}

@@ -419,3 +419,43 @@ func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
 	}
 	return out, nil
 }
+
+// RecordEvents appends events in one transaction through one prepared
+// statement.
+func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
+	const op = "record events"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	now := s.opts.Clock()
+	for i := range events {
+		if err := rules.ValidateEvent(events[i]); err != nil {
+			return fmt.Errorf("%s: event %d: %w", op, i, err)
+		}
+		if events[i].Time.IsZero() {
+			events[i].Time = now
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO events
+			(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+			 question, confident, doc_ids, latency_ms, value, ref)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, e := range events {
+			if _, err := ins.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+				e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}

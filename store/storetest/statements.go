@@ -20,6 +20,7 @@ var engagementCases = []testCase{
 	{"CompactRollsUp", testCompact},
 	{"DailyActivity", testDailyActivity},
 	{"AllDocuments", testAllDocuments},
+	{"RecordEventsInBulk", testRecordEvents},
 }
 
 func stmt(id string, at time.Time, user string) store.Statement {
@@ -379,5 +380,34 @@ func testAllDocuments(t *testing.T, s store.Store) {
 	}
 	if len(docs) != 2 || docs[0].ID != "a" || docs[1].ID != "b" || docs[1].Owner != "hr-team" || !slices.Equal(docs[1].Tags, []string{"leave"}) {
 		t.Errorf("documents = %+v", docs)
+	}
+}
+
+func testRecordEvents(t *testing.T, s store.Store) {
+	mustRecord(t, s, store.Event{ID: "b0", Time: base, Kind: store.EventQuestion, Question: "first"})
+	batch := []store.Event{
+		{ID: "b0", Time: base.Add(time.Hour), Kind: store.EventQuestion, Question: "again"}, // already recorded
+		{ID: "b1", Time: base.Add(time.Minute), Kind: store.EventAnswer, Platform: "slack", User: "ana", Confident: true,
+			DocIDs: []string{"leave"}, LatencyMS: 12, Value: -1, Ref: "b0", Direct: true, Question: "q"},
+		{ID: "b2", Time: base.Add(2 * time.Minute), Kind: store.EventFeedback, User: "ben", Value: 1, Ref: "b1"},
+	}
+	if err := s.RecordEvents(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	got := mustEvents(t, s, store.EventFilter{})
+	if ids := eventIDs(got); !slices.Equal(ids, []string{"b2", "b1", "b0"}) {
+		t.Fatalf("events = %v", ids)
+	}
+	if got[2].Question != "first" {
+		t.Errorf("a batch replaced a recorded event: %+v", got[2])
+	}
+	b1 := got[1]
+	if b1.User != "ana" || !b1.Confident || !slices.Equal(b1.DocIDs, []string{"leave"}) || b1.LatencyMS != 12 || b1.Value != -1 || !b1.Direct || b1.Ref != "b0" {
+		t.Errorf("b1 = %+v", b1)
+	}
+	err := s.RecordEvents(t.Context(), []store.Event{{ID: "b3", Kind: store.EventQuestion}, {Kind: store.EventQuestion}})
+	wantErrorIs(t, err, store.ErrInvalidInput, "batch with an event without id")
+	if n := len(mustEvents(t, s, store.EventFilter{})); n != 3 {
+		t.Errorf("a refused batch recorded part of itself: %d events", n)
 	}
 }

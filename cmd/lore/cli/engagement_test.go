@@ -324,3 +324,20 @@ func TestDashboardCommandNeedsSignIn(t *testing.T) {
 		t.Errorf("stderr = %q", r.err)
 	}
 }
+
+func TestBenchInsights(t *testing.T) {
+	r := run(t, "bench", "insights", "--events", "3000", "--people", "300", "--views", "3", "--json")
+	r.wantCode(t, 0)
+	obj := decodeObject(t, r.out, "events", "people", "seed_s", "digest_s", "dashboard_p95_ms", "dashboard_cold_ms", "dashboard_views")
+	var events int
+	if err := json.Unmarshal(obj["events"], &events); err != nil || events != 3000 {
+		t.Errorf("events = %s", obj["events"])
+	}
+	for _, k := range []string{"seed_s", "digest_s", "dashboard_p95_ms"} {
+		var v float64
+		if err := json.Unmarshal(obj[k], &v); err != nil || v <= 0 {
+			t.Errorf("%s = %s, want a positive number", k, obj[k])
+		}
+	}
+	run(t, "bench", "insights", "--events", "0").wantCode(t, 2)
+}
