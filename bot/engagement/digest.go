@@ -89,16 +89,29 @@ func (d Digest) Text() string {
 			if g.Owner != "" {
 				owner = ", suggested owner " + g.Owner
 			}
-			fmt.Fprintf(&b, "- %q, asked %d times%s\n", g.Question, g.Count, owner)
+			fmt.Fprintf(&b, "- “%s”, asked %d times%s\n", quiet(g.Question), g.Count, quiet(owner))
 		}
 	}
 	if len(d.Review) > 0 {
 		b.WriteString("\n*Documents to review*\n")
 		for _, u := range d.Review {
-			fmt.Fprintf(&b, "- %s: cited %d times, %d 👎\n", titleOr(u), u.Citations, u.Unhelpful)
+			fmt.Fprintf(&b, "- %s: cited %d times, %d 👎\n", quiet(titleOr(u)), u.Citations, u.Unhelpful)
 		}
 	}
 	return b.String()
+}
+
+// quiet keeps text from users and documents from notifying anyone when a
+// chat platform renders the digest: mentions (@channel, @here, @everyone,
+// @name) and Slack's <!channel> and <@U123> forms get a zero-width joiner
+// after the @ or <, which breaks the mention and not the reading. Adapters
+// escape for their platform too; a digest goes to leaders' channels, so it
+// does not rely on that alone.
+func quiet(s string) string {
+	s = strings.ReplaceAll(s, "<!", "<\u2060!")
+	s = strings.ReplaceAll(s, "<@", "<\u2060@")
+	s = strings.ReplaceAll(s, "<#", "<\u2060#")
+	return strings.ReplaceAll(s, "@", "@\u2060")
 }
 
 func titleOr(u DocUse) string {

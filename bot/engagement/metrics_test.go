@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/sqlite"
 )
@@ -286,6 +287,23 @@ func TestDigest(t *testing.T) {
 	}
 	if err := json.Unmarshal(js, &back); err != nil || len(back.Headline) != 5 {
 		t.Errorf("digest JSON headline = %+v (%v)", back.Headline, err)
+	}
+}
+
+func TestDigestTextCannotMention(t *testing.T) {
+	d := engagement.Digest{
+		Headline: []engagement.Figure{{Label: "Questions asked", Value: 3}},
+		Gaps:     []engagement.Gap{{Gap: knowledge.Gap{Question: "ping @channel and <!here> and <@U123> and @everyone", Count: 2}}},
+		Review:   []engagement.DocUse{{ID: "x", Title: "Policy for @here <!channel>"}},
+	}
+	text := d.Text()
+	for _, mention := range []string{"@channel", "<!here>", "<@U123>", "@everyone", "@here", "<!channel>"} {
+		if strings.Contains(text, mention) {
+			t.Errorf("digest text holds a live mention %q:\n%s", mention, text)
+		}
+	}
+	if !strings.Contains(text, "channel and") || !strings.Contains(text, "asked 2 times") {
+		t.Errorf("digest text lost the words:\n%s", text)
 	}
 }
 
