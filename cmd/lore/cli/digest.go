@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +31,7 @@ func ownerSuggester(svc *services) func(ctx context.Context, question string) st
 }
 
 func (a *app) digestCommand() *cobra.Command {
-	var period, until, format, out, chart, platform, channel string
+	var period, until, format, out, chart, platform, channel, leadersFile, leaderName string
 	cmd := &cobra.Command{
 		Use:   "digest",
 		Short: "Print the leaders' digest: headline figures, chart, content gaps, documents to review",
@@ -39,13 +41,23 @@ for everyone, as leaders receive it each week.
 --format text prints Markdown and writes the chart as a PNG (to --chart,
 default a file in the temporary folder), whose path it prints; json prints
 the digest as JSON; png writes the chart to --out (default
-lore-digest-DATE.png) and prints its path.`,
+lore-digest-DATE.png) and prints its path.
+
+--leaders FILE (JSON: [{"name", "time_zone", "hour", "to": {...}}]) prints
+the digest each leader receives, for the week that ends at the start of
+their local day (or of --until), one after another; --leader NAME picks one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "text", "json", "png":
 			default:
 				return usageErrorf("--format %q: want text, json or png", format)
+			}
+			if leadersFile != "" {
+				return a.leaderDigests(cmd, leadersFile, leaderName, period, until, format)
+			}
+			if leaderName != "" {
+				return usageErrorf("--leader needs --leaders FILE")
 			}
 			r, err := a.report(cmd, period, until, platform, channel)
 			if err != nil {
@@ -85,7 +97,73 @@ lore-digest-DATE.png) and prints its path.`,
 	cmd.Flags().StringVar(&chart, "chart", "", "with --format text: where to write the chart")
 	cmd.Flags().StringVar(&platform, "platform", "", "only this platform")
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	cmd.Flags().StringVar(&leadersFile, "leaders", "", "JSON file of the leaders who receive the digest")
+	cmd.Flags().StringVar(&leaderName, "leader", "", "with --leaders: only this leader's digest")
 	return cmd
+}
+
+// leaderDigests prints the digest of each leader of the file, or of one.
+func (a *app) leaderDigests(cmd *cobra.Command, file, name, period, until, format string) error {
+	if format != "text" && format != "json" {
+		return usageErrorf("--leaders prints text or json")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageErrorf("--leaders: %v", err)
+	}
+	var leaders []engagement.Leader
+	if err := json.Unmarshal(data, &leaders); err != nil {
+		return usageErrorf("--leaders %s: not a JSON list of leaders: %v", file, err)
+	}
+	d, err := parsePeriod(period)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	if until != "" {
+		if at, err = parseDate("until", until); err != nil {
+			return err
+		}
+	}
+	k, err := a.privacyK()
+	if err != nil {
+		return err
+	}
+	svc, err := a.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	found := false
+	for _, l := range leaders {
+		if name != "" && l.Name != name {
+			continue
+		}
+		found = true
+		_, end, err := l.Due(at)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		r, err := engagement.Compute(cmd.Context(), svc.store, engagement.Filter{Since: end.Add(-d), Until: end},
+			engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
+		if err != nil {
+			return err
+		}
+		dg := engagement.BuildDigest(r)
+		if format == "json" {
+			js, err := json.Marshal(map[string]any{"leader": l.Name, "digest": dg})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "%s\n", js)
+			continue
+		}
+		fmt.Fprintf(a.io.Out, "== %s (%s) ==\n%s\n", l.Name, valueOr(l.TimeZone, "UTC"), dg.Text())
+	}
+	if !found {
+		return usageErrorf("--leader %q is not in %s", name, file)
+	}
+	return nil
 }
 
 func (a *app) writeChart(d engagement.Digest, path string) error {

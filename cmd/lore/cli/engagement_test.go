@@ -341,3 +341,30 @@ func TestBenchInsights(t *testing.T) {
 	}
 	run(t, "bench", "insights", "--events", "0").wantCode(t, 2)
 }
+
+func TestDigestPerLeader(t *testing.T) {
+	db := newDB(t)
+	seedEngagement(t, db)
+	leaders := filepath.Join(t.TempDir(), "leaders.json")
+	writeFile(t, leaders, []byte(`[{"name":"Ana","time_zone":"Europe/Paris","to":{"platform":"slack","user":"U1"}},
+		{"name":"Ben","time_zone":"Pacific/Auckland","to":{"platform":"discord","channel":"leads"}}]`))
+	// At 2026-03-09T12:00Z it is already 10 March in Auckland: Ben's week
+	// (3 to 9 March) holds the 8th, Ana's (2 to 8 March) too.
+	r := db.run(t, "digest", "--leaders", leaders, "--until", "2026-03-09T12:00:00Z", "--format", "json")
+	r.wantCode(t, 0)
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"leader":"Ana"`) || !strings.Contains(lines[1], `"leader":"Ben"`) {
+		t.Fatalf("per-leader digests:\n%s", r.out)
+	}
+	if !strings.Contains(lines[1], `"until":"2026-03-10T00:00:00+13:00"`) {
+		t.Errorf("Ben's week does not end at his local midnight:\n%s", lines[1])
+	}
+	r = db.run(t, "digest", "--leaders", leaders, "--leader", "Ana", "--until", "2026-03-09T12:00:00Z")
+	r.wantCode(t, 0)
+	if !strings.HasPrefix(r.out, "== Ana (Europe/Paris) ==") || strings.Contains(r.out, "Ben") {
+		t.Errorf("Ana's digest:\n%s", r.out)
+	}
+	db.run(t, "digest", "--leaders", leaders, "--leader", "Zoe").wantCode(t, 2)
+	writeFile(t, leaders, []byte(`{not json`))
+	db.run(t, "digest", "--leaders", leaders).wantCode(t, 2)
+}
