@@ -4,14 +4,18 @@ GO ?= go
 PKGS := ./...
 export LORE_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lore_test?sslmode=disable
 
-.PHONY: test postgres vet fmt-check unit demo build eval bench
+.PHONY: test postgres chromium vet fmt-check unit demo build eval bench
 
-## test: everything CI checks: PostgreSQL with pgvector ready, vet, gofmt, race-enabled tests.
-test: postgres vet fmt-check unit
+## test: everything CI checks: PostgreSQL with pgvector and Chromium ready, vet, gofmt, race-enabled tests.
+test: postgres chromium vet fmt-check unit
 
 ## postgres: build and install pgvector if missing, start PostgreSQL, create the test database.
 postgres:
 	bash deploy/postgres/setup-pgvector.sh
+
+## chromium: install Debian's Chromium for the dashboard's browser test, if missing.
+chromium:
+	bash deploy/chromium/ensure-chromium.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -208,6 +208,7 @@ type Store interface {
 	Documents
 	Search
 	Events
+	Engagement
 	Locks
 	Claims
 	People

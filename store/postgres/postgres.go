@@ -156,6 +156,12 @@ func (o *Options) validate() error {
 	return errors.Join(errs...)
 }
 
+// DefaultMaxConns is the pool size unless the URL sets pool_max_conns.
+// pgx's own default, the number of CPUs, is far too few for a server: the
+// job queue alone keeps several connections (fetching, leadership,
+// notifications), and each answer in flight needs one for a moment.
+const DefaultMaxConns = 25
+
 // Store is a store.Store on a PostgreSQL database. It is safe for
 // concurrent use, and any number of Stores, in one process or many, may
 // share a database.
@@ -213,6 +219,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %s", op, store.ErrInvalidInput, parseError(err))
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	s := &Store{opts: opts, cfg: cfg}
 	cc := cfg.ConnConfig

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Documents", documentCases},
 		{"Search", searchCases},
 		{"Events", eventCases},
+		{"Engagement", engagementCases},
 		{"Locks", lockCases},
 		{"Claims", claimCases},
 		{"People", peopleCases},

@@ -87,6 +87,7 @@ store's vector search against an exact scan (measured after the rest).`,
 	cmd.Flags().IntVar(&queries, "queries", 1000, "number of timed queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	cmd.AddCommand(a.benchServeCommand())
+	cmd.AddCommand(a.benchInsightsCommand())
 	return cmd
 }
 

@@ -202,7 +202,6 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 	return res, nil
 }
 
-
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")

@@ -174,6 +174,11 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.reindexCommand(),
 		a.doctorCommand(),
 		a.sourcesCommand(),
+		a.exportCommand(),
+		a.digestCommand(),
+		a.forgetCommand(),
+		a.retentionCommand(),
+		a.dashboardCommand(),
 	)
 	return root
 }
@@ -254,13 +259,18 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
+	events, err := a.eventLog(st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	opts, _, err := models.knowledgeOptions()
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	k := knowledge.New(st, opts)
-	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
+	b, err := bot.New(bot.Config{Knowledge: k, Events: events, Logger: a.log})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -64,6 +64,17 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
 	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
+	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
+	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
+	{Name: "LORE_PRIVACY_K", Default: "5", Check: atLeast(3), Doc: "Smallest group any figure may describe (never below 3)."},
+	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Doc: "Shared admin token for the web dashboard."},
+	{Name: "LORE_SESSION_KEY", Secret: true, Doc: "Key that signs dashboard session cookies; random per process when unset."},
+	{Name: "LORE_OIDC_ISSUER", Doc: "OpenID Connect issuer for dashboard sign-in (https://slack.com for Sign in with Slack)."},
+	{Name: "LORE_OIDC_CLIENT_ID", Doc: "OpenID Connect client id."},
+	{Name: "LORE_OIDC_CLIENT_SECRET", Secret: true, Doc: "OpenID Connect client secret."},
+	{Name: "LORE_OIDC_REDIRECT_URL", Doc: "OpenID Connect redirect URL, ending in /auth/callback."},
+	{Name: "LORE_OIDC_ROLES", Doc: "Dashboard roles by email: email=leader|curator|admin, comma-separated."},
+	{Name: "LORE_OIDC_DEFAULT_ROLE", Doc: "Role of a signed-in person not listed in LORE_OIDC_ROLES; unset refuses them."},
 }
 
 func lookupSetting(name string) (setting, bool) {

@@ -1,0 +1,262 @@
+// Package lrs forwards Lore's xAPI statements to a Learning Record Store.
+//
+// Statements wait in the store's outbox (store.Engagement) until the LRS
+// has answered for them, so nothing is lost when the LRS or Lore is down:
+// the next Flush picks up where the last one stopped. Batches go to
+// POST {endpoint}/statements with X-Experience-API-Version 1.0.3 and Basic
+// auth. 429 and 5xx answers and network failures are retried with
+// exponential backoff (honouring Retry-After); a 413 splits the batch in
+// two. Statement ids make forwarding idempotent: a 409 for a batch splits
+// it, and a 409 for a single statement means the LRS already holds it,
+// which is success.
+package lrs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+// Version is the xAPI version header every request carries.
+const Version = "1.0.3"
+
+// Outbox is where statements wait to be forwarded.
+type Outbox interface {
+	PendingStatements(ctx context.Context, limit int) ([]store.Statement, error)
+	MarkForwarded(ctx context.Context, ids []string) error
+}
+
+var _ Outbox = store.Engagement(nil)
+
+// Secret is a password or token; it never prints.
+type Secret string
+
+// String hides the secret from logs and error messages.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString hides the secret from %#v.
+func (Secret) GoString() string { return "[redacted]" }
+
+// Config configures a Forwarder.
+type Config struct {
+	// Endpoint is the LRS's xAPI base URL; statements go to
+	// Endpoint + "/statements". Required.
+	Endpoint string
+	Username string
+	Password Secret
+	// BatchSize is the most statements sent in one request; default 100.
+	BatchSize int
+	// MaxAttempts bounds the tries of one request on 429, 5xx and network
+	// failures; default 6.
+	MaxAttempts int
+	// MinBackoff and MaxBackoff bound the wait between tries, which
+	// doubles from MinBackoff with jitter; defaults 500 ms and 1 minute.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+	// Client sends the requests; default one with a 30 s timeout.
+	Client *http.Client
+	Logger *slog.Logger // default slog.Default()
+	// Sleep waits between tries; default a timer that ends with ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Forwarder drains the outbox to an LRS.
+type Forwarder struct {
+	cfg      Config
+	endpoint string
+	outbox   Outbox
+}
+
+// Errors a Flush returns, wrapped with detail.
+var (
+	// ErrRetryLater means the LRS could not be reached or kept refusing
+	// for now; the statements stay in the outbox.
+	ErrRetryLater = errors.New("LRS unavailable, statements kept for later")
+	// ErrRejected means the LRS refused a request for good (bad
+	// credentials, a malformed statement); retrying will not help until
+	// the configuration or the statement changes.
+	ErrRejected = errors.New("LRS rejected the statements")
+)
+
+// New returns a Forwarder from outbox to the configured LRS.
+func New(cfg Config, outbox Outbox) (*Forwarder, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("LRS endpoint: want an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return nil, errors.New("LRS endpoint: put the credentials in Username and Password, not in the URL")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 6
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(time.Minute, cfg.MinBackoff)
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	return &Forwarder{cfg: cfg, endpoint: strings.TrimRight(cfg.Endpoint, "/") + "/statements", outbox: outbox}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush forwards every statement of the outbox, oldest first, and returns
+// how many the LRS accepted. It stops at the first batch that cannot be
+// delivered now, leaving it and the rest in the outbox.
+func (f *Forwarder) Flush(ctx context.Context) (int, error) {
+	sent := 0
+	for {
+		batch, err := f.outbox.PendingStatements(ctx, f.cfg.BatchSize)
+		if err != nil {
+			return sent, fmt.Errorf("read outbox: %w", err)
+		}
+		if len(batch) == 0 {
+			return sent, nil
+		}
+		n, err := f.deliver(ctx, batch)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
+}
+
+// deliver sends batch, splitting it on 413 and 409, and marks what the LRS
+// accepted as forwarded.
+func (f *Forwarder) deliver(ctx context.Context, batch []store.Statement) (int, error) {
+	status, err := f.post(ctx, batch)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case status == http.StatusOK || status == http.StatusNoContent ||
+		(status == http.StatusConflict && len(batch) == 1):
+		// 409 for one statement: the LRS holds this id already.
+		ids := make([]string, len(batch))
+		for i, s := range batch {
+			ids[i] = s.ID
+		}
+		if err := f.outbox.MarkForwarded(ctx, ids); err != nil {
+			return 0, fmt.Errorf("mark forwarded: %w", err)
+		}
+		return len(batch), nil
+	case (status == http.StatusRequestEntityTooLarge || status == http.StatusConflict) && len(batch) > 1:
+		half := len(batch) / 2
+		n, err := f.deliver(ctx, batch[:half])
+		if err != nil {
+			return n, err
+		}
+		m, err := f.deliver(ctx, batch[half:])
+		return n + m, err
+	case status == http.StatusRequestEntityTooLarge:
+		return 0, fmt.Errorf("%w: statement %s alone is larger than the LRS accepts (413)", ErrRejected, batch[0].ID)
+	}
+	return 0, fmt.Errorf("%w: HTTP %d for a batch of %d statements starting with %s", ErrRejected, status, len(batch), batch[0].ID)
+}
+
+// post sends one request, retrying 429, 5xx and network failures, and
+// returns the final status.
+func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, error) {
+	var body bytes.Buffer
+	body.WriteByte('[')
+	for i, s := range batch {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.Write(s.JSON)
+	}
+	body.WriteByte(']')
+	wait := f.cfg.MinBackoff
+	var last string
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, bytes.NewReader(body.Bytes()))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Experience-API-Version", Version)
+		if f.cfg.Username != "" || f.cfg.Password != "" {
+			req.SetBasicAuth(f.cfg.Username, string(f.cfg.Password))
+		}
+		resp, err := f.cfg.Client.Do(req)
+		retryAfter := time.Duration(0)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+				return resp.StatusCode, nil
+			}
+			last = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				retryAfter = time.Duration(s) * time.Second
+			}
+		} else {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			// The URL error names the endpoint, never the credentials,
+			// which travel in a header.
+			last = err.Error()
+		}
+		if attempt >= f.cfg.MaxAttempts {
+			return 0, fmt.Errorf("%w: %s after %d attempts", ErrRetryLater, last, attempt)
+		}
+		d := max(retryAfter, wait/2+rand.N(wait/2+1))
+		d = min(d, f.cfg.MaxBackoff)
+		f.cfg.Logger.WarnContext(ctx, "LRS refused statements; retrying", "status", last, "attempt", attempt, "wait", d)
+		if err := f.cfg.Sleep(ctx, d); err != nil {
+			return 0, err
+		}
+		wait = min(wait*2, f.cfg.MaxBackoff)
+	}
+}
+
+// Run flushes the outbox every interval until ctx ends, for a process
+// without a job queue; `lore serve` runs Flush as a periodic job instead.
+func (f *Forwarder) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := f.Flush(ctx); err != nil {
+			f.cfg.Logger.WarnContext(ctx, "forwarding statements failed", "sent", n, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

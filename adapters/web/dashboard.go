@@ -1,0 +1,435 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
+)
+
+// DashboardConfig configures the engagement dashboard.
+type DashboardConfig struct {
+	// Source is where metrics come from: the store.
+	Source engagement.Source
+	// Options are passed to engagement.Compute (privacy k, teams, owner
+	// suggestions).
+	Options engagement.Options
+	// AdminToken, when set, signs in as admin anyone who types it: a
+	// shared secret for a first deployment.
+	AdminToken string
+	// SessionKey signs session cookies; at least 32 bytes, the same on
+	// every replica. Required.
+	SessionKey []byte
+	// SessionTTL is how long a sign-in lasts; default 12 hours.
+	SessionTTL time.Duration
+	// OIDC, when set, offers sign-in through an OpenID Connect provider.
+	OIDC *OIDCConfig
+	// CacheTTL is how long a computed view is reused; default 1 minute.
+	// A year of events takes seconds to aggregate, and leaders reload.
+	CacheTTL time.Duration
+	// Settings are shown to admins.
+	Settings map[string]string
+	Clock    func() time.Time // default time.Now
+	Logger   *slog.Logger     // default slog.Default()
+}
+
+// Dashboard serves /dashboard: metrics, charts, the content-gap list and
+// CSV downloads for leaders, curators and admins. It is plain HTML with
+// inline SVG charts: no JavaScript, nothing fetched from elsewhere.
+type Dashboard struct {
+	cfg      DashboardConfig
+	sessions sessions
+	oidc     *oidcLogin
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]cachedReport
+}
+
+type cachedReport struct {
+	r  engagement.Report
+	at time.Time
+}
+
+// NewDashboard returns the dashboard; with cfg.OIDC it fetches the
+// provider's discovery document.
+func NewDashboard(ctx context.Context, cfg DashboardConfig) (*Dashboard, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("dashboard: Source is required")
+	}
+	if len(cfg.SessionKey) < 32 {
+		return nil, errors.New("dashboard: the session key must be at least 32 bytes")
+	}
+	if cfg.AdminToken == "" && cfg.OIDC == nil {
+		return nil, errors.New("dashboard: configure an admin token or OpenID Connect, or nobody can sign in")
+	}
+	if cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
+		return nil, errors.New("dashboard: the admin token must be at least 16 characters")
+	}
+	if _, err := engagement.CheckK(cfg.Options.K); err != nil {
+		return nil, err
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	d := &Dashboard{cfg: cfg, sessions: sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL, now: cfg.Clock}, log: cfg.Logger, cache: map[string]cachedReport{}}
+	if cfg.OIDC != nil {
+		o, err := newOIDC(ctx, *cfg.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		d.oidc = o
+	}
+	return d, nil
+}
+
+// Register adds the dashboard's routes to mux.
+func (d *Dashboard) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /dashboard", d.page)
+	mux.HandleFunc("GET /dashboard/export.csv", d.csv)
+	mux.HandleFunc("GET /dashboard/login", d.loginForm)
+	mux.HandleFunc("POST /dashboard/login", d.login)
+	mux.HandleFunc("POST /dashboard/logout", d.logout)
+	mux.HandleFunc("GET /dashboard/oidc/login", d.oidcStart)
+	mux.HandleFunc("GET /dashboard/oidc/callback", d.oidcCallback)
+}
+
+// Handler returns a handler serving only the dashboard, with / sending to it.
+func (d *Dashboard) Handler() http.Handler {
+	mux := http.NewServeMux()
+	d.Register(mux)
+	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
+	return securityHeaders(mux)
+}
+
+// securityHeaders forbid scripts and framing: the pages need neither.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"value":  engagement.FormatValue,
+	"change": engagement.FormatChange,
+	"pct":    func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"day":    func(t time.Time) string { return t.Format("2 Jan 2006") },
+	// lastDay names the last day of a period that ends, exclusively, at t.
+	"lastDay": func(t time.Time) string { return t.Add(-time.Nanosecond).Format("2 Jan 2006") },
+	"trend": func(f engagement.Figure) string {
+		switch {
+		case f.Delta > 0:
+			return "up"
+		case f.Delta < 0:
+			return "down"
+		}
+		return "flat"
+	},
+}).ParseFS(templateFiles, "templates/*.html"))
+
+// view is the parsed filter of a request.
+type view struct {
+	Period   string
+	Until    string
+	Platform string
+	Channel  string
+	filter   engagement.Filter
+}
+
+var periods = map[string]time.Duration{"7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour, "365d": 365 * 24 * time.Hour}
+
+// maxFilterLen bounds filter values: no platform or channel id is longer.
+const maxFilterLen = 200
+
+func (d *Dashboard) parseView(q url.Values) (view, error) {
+	v := view{Period: q.Get("period"), Until: q.Get("until"), Platform: q.Get("platform"), Channel: q.Get("channel")}
+	if v.Period == "" {
+		v.Period = "7d"
+	}
+	length, ok := periods[v.Period]
+	if !ok {
+		return v, fmt.Errorf("period must be one of 7d, 30d, 90d or 365d")
+	}
+	for _, s := range []string{v.Platform, v.Channel, v.Until} {
+		if len(s) > maxFilterLen || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			return v, fmt.Errorf("a filter is too long or not valid text")
+		}
+	}
+	until := store.Day(d.cfg.Clock()).Add(24 * time.Hour)
+	if v.Until != "" {
+		t, err := time.Parse("2006-01-02", v.Until)
+		if err != nil {
+			return v, fmt.Errorf("until must be a date such as 2026-03-09")
+		}
+		until = t
+	}
+	v.filter = engagement.Filter{Since: until.Add(-length), Until: until, Platform: v.Platform, Channel: v.Channel}
+	return v, nil
+}
+
+// report computes or reuses the report of a view.
+func (d *Dashboard) report(ctx context.Context, v view) (engagement.Report, error) {
+	key := fmt.Sprintf("%d|%d|%q|%q", v.filter.Since.Unix(), v.filter.Until.Unix(), v.filter.Platform, v.filter.Channel)
+	now := d.cfg.Clock()
+	d.mu.Lock()
+	c, ok := d.cache[key]
+	d.mu.Unlock()
+	if ok && now.Sub(c.at) < d.cfg.CacheTTL {
+		return c.r, nil
+	}
+	r, err := engagement.Compute(ctx, d.cfg.Source, v.filter, d.cfg.Options)
+	if err != nil {
+		return r, err
+	}
+	d.mu.Lock()
+	for k, old := range d.cache {
+		if now.Sub(old.at) >= d.cfg.CacheTTL {
+			delete(d.cache, k)
+		}
+	}
+	d.cache[key] = cachedReport{r: r, at: now}
+	d.mu.Unlock()
+	return r, nil
+}
+
+// Warm computes the default view ahead of the first visitor, so that the
+// first page loads as fast as the next.
+func (d *Dashboard) Warm(ctx context.Context) error {
+	v, err := d.parseView(url.Values{})
+	if err != nil {
+		return err
+	}
+	_, err = d.report(ctx, v)
+	return err
+}
+
+type pageData struct {
+	Session  Session
+	View     view
+	Report   engagement.Report
+	Chart    template.HTML
+	Periods  []string
+	Settings map[string]string
+	Curator  bool
+	Admin    bool
+	Query    string
+	Tables   []string
+}
+
+func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
+	sess, ok := d.sessions.read(r)
+	if !ok {
+		http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+		return
+	}
+	v, err := d.parseView(r.URL.Query())
+	if err != nil {
+		d.errorPage(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	rep, err := d.report(r.Context(), v)
+	if err != nil {
+		d.failure(w, r, err)
+		return
+	}
+	data := pageData{
+		Session: sess, View: v, Report: rep, Chart: chartSVG(rep.Daily),
+		Periods: []string{"7d", "30d", "90d", "365d"}, Curator: sess.Role.Allows(RoleCurator), Admin: sess.Role.Allows(RoleAdmin),
+		Query: r.URL.RawQuery, Tables: d.tablesFor(sess.Role),
+	}
+	if data.Admin {
+		data.Settings = d.cfg.Settings
+	}
+	d.render(w, "dashboard.html", data)
+}
+
+// tablesFor lists the CSV tables a role may download: gaps and documents
+// are content, for curators and admins.
+func (d *Dashboard) tablesFor(role Role) []string {
+	tables := []string{"figures", "daily", "breakdown"}
+	if role.Allows(RoleCurator) {
+		tables = append(tables, "documents", "gaps")
+	}
+	return tables
+}
+
+func (d *Dashboard) csv(w http.ResponseWriter, r *http.Request) {
+	sess, ok := d.sessions.read(r)
+	if !ok {
+		http.Error(w, "sign in first", http.StatusUnauthorized)
+		return
+	}
+	table := r.URL.Query().Get("table")
+	if !slices.Contains(d.tablesFor(sess.Role), table) {
+		http.Error(w, "no such table for your role", http.StatusForbidden)
+		return
+	}
+	v, err := d.parseView(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rep, err := d.report(r.Context(), v)
+	if err != nil {
+		d.failure(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := engagement.WriteCSV(&buf, table, rep); err != nil {
+		d.failure(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lore-%s-%s.csv"`, table, rep.Until.Format("2006-01-02")))
+	w.Write(buf.Bytes())
+}
+
+func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
+	d.render(w, "login.html", map[string]any{"Token": d.cfg.AdminToken != "", "OIDC": d.oidc != nil, "Error": r.URL.Query().Get("failed") != ""})
+}
+
+func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	token := r.PostFormValue("token")
+	if d.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(d.cfg.AdminToken)) != 1 {
+		d.log.WarnContext(r.Context(), "dashboard sign-in refused", "remote", r.RemoteAddr)
+		http.Redirect(w, r, "/dashboard/login?failed=1", http.StatusSeeOther)
+		return
+	}
+	d.sessions.issue(w, r, "admin", RoleAdmin)
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
+	clearSession(w)
+	http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+}
+
+func (d *Dashboard) oidcStart(w http.ResponseWriter, r *http.Request) {
+	if d.oidc == nil {
+		http.NotFound(w, r)
+		return
+	}
+	d.oidc.start(w, r)
+}
+
+func (d *Dashboard) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	if d.oidc == nil {
+		http.NotFound(w, r)
+		return
+	}
+	name, role, err := d.oidc.finish(r)
+	if err != nil {
+		d.log.WarnContext(r.Context(), "OpenID Connect sign-in refused", "err", err)
+		d.errorPage(w, http.StatusForbidden, err.Error())
+		return
+	}
+	d.sessions.issue(w, r, name, role)
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+func (d *Dashboard) failure(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		d.log.WarnContext(r.Context(), "dashboard: database unavailable", "err", err)
+		d.errorPage(w, http.StatusServiceUnavailable, "The database cannot be reached right now. Try again in a minute.")
+		return
+	}
+	d.log.ErrorContext(r.Context(), "dashboard failed", "err", err)
+	d.errorPage(w, http.StatusInternalServerError, "Something went wrong while computing the dashboard.")
+}
+
+func (d *Dashboard) errorPage(w http.ResponseWriter, status int, msg string) {
+	w.WriteHeader(status)
+	d.renderBody(w, "error.html", map[string]any{"Message": msg})
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
+		d.log.Error("dashboard template", "template", name, "err", err)
+		http.Error(w, "template error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+func (d *Dashboard) renderBody(w http.ResponseWriter, name string, data any) {
+	_ = templates.ExecuteTemplate(w, name, data)
+}
+
+// chartSVG draws active learners and questions per day as an inline SVG
+// line chart, with a title per point for the exact figures.
+func chartSVG(days []engagement.DayPoint) template.HTML {
+	const w, h, pad = 720.0, 240.0, 32.0
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg id="activity-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Active learners and questions per day">`, w, h)
+	if len(days) == 0 {
+		b.WriteString(`<text x="20" y="40">No activity in this period.</text></svg>`)
+		return template.HTML(b.String())
+	}
+	top := 1.0
+	for _, d := range days {
+		top = math.Max(top, float64(max(d.Active, d.Questions)))
+	}
+	x := func(i int) float64 {
+		if len(days) == 1 {
+			return w / 2
+		}
+		return pad + float64(i)*(w-2*pad)/float64(len(days)-1)
+	}
+	y := func(v int) float64 { return h - pad - float64(v)*(h-2*pad)/top }
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, pad, h-pad, w-pad, h-pad)
+	fmt.Fprintf(&b, `<text x="2" y="%.0f" font-size="11">%.0f</text><text x="2" y="%.0f" font-size="11">0</text>`, pad, top, h-pad)
+	for _, s := range []struct {
+		name, color string
+		val         func(engagement.DayPoint) int
+	}{
+		{"active learners", "#1f77b4", func(d engagement.DayPoint) int { return d.Active }},
+		{"questions", "#ff7f0e", func(d engagement.DayPoint) int { return d.Questions }},
+	} {
+		var pts []string
+		for i, d := range days {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(s.val(d))))
+		}
+		fmt.Fprintf(&b, `<polyline class="series" data-series="%s" fill="none" stroke="%s" stroke-width="2" points="%s"/>`, s.name, s.color, strings.Join(pts, " "))
+		for i, d := range days {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"><title>%s: %d %s</title></circle>`,
+				x(i), y(s.val(d)), s.color, d.Day.Format("2 Jan"), s.val(d), s.name)
+		}
+	}
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11">%s</text>`, pad, h-8, days[0].Day.Format("2 Jan"))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text>`, w-pad, h-8, days[len(days)-1].Day.Format("2 Jan"))
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -1,0 +1,264 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/adapters/web"
+	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+const adminToken = "admin-token-for-tests-0123"
+
+var (
+	sessionKey = []byte("session-key-for-tests-0123456789abcdef")
+	// now is a Wednesday; the default view is the 7 days to the end of it.
+	now = time.Date(2026, 3, 11, 15, 0, 0, 0, time.UTC)
+)
+
+// seed records a known week for the dashboard: 12 people in #general ask
+// one question each (9 answered from "Annual leave", 3 not, two of them
+// alike), 2 people in #tiny ask one each; and 6 questions the week before.
+func seed(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	for _, d := range []store.Document{
+		{ID: "leave", Collection: "handbook", Source: "leave.md", Title: "Annual leave", Owner: "hr@example.com", Tags: []string{"leave"}},
+		{ID: "unused", Collection: "handbook", Source: "unused.md", Title: "Travel <policy>"},
+	} {
+		if err := s.ReplaceDocument(ctx, d, []store.Chunk{{Text: d.Title, Terms: []string{"x"}, Vector: []float32{1, 0}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	rec := func(e store.Event) {
+		n++
+		e.ID = fmt.Sprintf("e%d", n)
+		if e.Platform == "" {
+			e.Platform = "slack"
+		}
+		if err := s.RecordEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
+	gapQuestions := []string{"<script>alert(1)</script> where is the @channel gym?", "where is the gym?", "can I bring my dog?"}
+	for i := range 12 {
+		u := fmt.Sprintf("U%02d", i)
+		at := start.Add(time.Duration(i) * time.Hour)
+		rec(store.Event{Time: at, Kind: store.EventQuestion, Channel: "general", User: u})
+		if i < 9 {
+			rec(store.Event{Time: at.Add(time.Second), Kind: store.EventAnswer, Channel: "general", User: u, Confident: true, DocIDs: []string{"leave"}})
+		} else {
+			rec(store.Event{Time: at.Add(time.Second), Kind: store.EventAnswer, Channel: "general", User: u, Question: gapQuestions[i-9]})
+		}
+	}
+	for i := range 2 {
+		rec(store.Event{Time: start, Kind: store.EventQuestion, Channel: "tiny", User: fmt.Sprintf("T%d", i)})
+	}
+	for i := range 6 {
+		rec(store.Event{Time: start.AddDate(0, 0, -7), Kind: store.EventQuestion, Channel: "general", User: fmt.Sprintf("U%02d", i)})
+	}
+	return s
+}
+
+func newDashboard(t *testing.T, src engagement.Source, mutate ...func(*web.DashboardConfig)) *web.Dashboard {
+	t.Helper()
+	cfg := web.DashboardConfig{Source: src, AdminToken: adminToken, SessionKey: sessionKey, Clock: func() time.Time { return now },
+		Settings: map[string]string{"privacy k": "5"}, Logger: slog.New(slog.DiscardHandler)}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	d, err := web.NewDashboard(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// client is a browser: it keeps cookies and does not follow redirects.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func signIn(t *testing.T, c *http.Client, base, token string) *http.Response {
+	t.Helper()
+	resp, err := c.PostForm(base+"/dashboard/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func metric(t *testing.T, page, key string) string {
+	t.Helper()
+	m := regexp.MustCompile(`data-metric="` + key + `"><div>[^<]*</div><div class="v">([^<]*)</div><div class="(\w+)">([^<]*)</div>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page has no metric %s", key)
+	}
+	return html.UnescapeString(m[1] + " " + m[3])
+}
+
+func TestDashboardAsAdmin(t *testing.T) {
+	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
+	defer srv.Close()
+	c := client(t)
+	if code, _, h := get(t, c, srv.URL+"/dashboard"); code != http.StatusSeeOther || h.Get("Location") != "/dashboard/login" {
+		t.Fatalf("anonymous GET /dashboard = %d to %q, want a redirect to sign in", code, h.Get("Location"))
+	}
+	if resp := signIn(t, c, srv.URL, "wrong-token-0123456789"); resp.Header.Get("Location") != "/dashboard/login?failed=1" {
+		t.Fatalf("wrong token: redirect to %q", resp.Header.Get("Location"))
+	}
+	if code, _, _ := get(t, c, srv.URL+"/dashboard"); code != http.StatusSeeOther {
+		t.Fatal("a wrong token signed in")
+	}
+	signIn(t, c, srv.URL, adminToken)
+	code, page, h := get(t, c, srv.URL+"/dashboard")
+	if code != http.StatusOK {
+		t.Fatalf("GET /dashboard = %d\n%s", code, page)
+	}
+	for key, want := range map[string]string{
+		"active_learners": "14 +133%", // 14 people; 6 the week before
+		"questions":       "14 +133%",
+		"answered":        "9 new",
+		"answer_rate":     "75% +75 pts",
+	} {
+		if got := metric(t, page, key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+	if !strings.Contains(page, `<polyline class="series" data-series="active learners"`) {
+		t.Error("no chart")
+	}
+	if strings.Contains(page, "<script>") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") || !strings.Contains(page, "Travel &lt;policy&gt;") {
+		t.Error("user or document text is not escaped")
+	}
+	if strings.Contains(page, `<td>tiny</td>`) {
+		t.Error("a channel of 2 people is shown")
+	}
+	for _, want := range []string{`id="gaps"`, "hr@example.com", `id="settings"`, "privacy k"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("admin page lacks %q", want)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+	code, body, h := get(t, c, srv.URL+"/dashboard/export.csv?table=gaps")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(body, "where is the gym?") {
+		t.Errorf("gaps CSV = %d %q\n%s", code, h.Get("Content-Type"), body)
+	}
+}
+
+func TestDashboardRefusesForgedSessions(t *testing.T) {
+	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	u, _ := url.Parse(srv.URL)
+	cookie := c.Jar.Cookies(u)[0]
+	payload, sig, _ := strings.Cut(cookie.Value, ".")
+	for name, value := range map[string]string{
+		"other signature": payload + ".AAAA" + sig[4:],
+		"no signature":    payload,
+		"garbage":         "%%%",
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/dashboard", nil)
+		req.AddCookie(&http.Cookie{Name: "lore_session", Value: value})
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s: status %d, want a redirect to sign in", name, resp.StatusCode)
+		}
+	}
+	// An expired session is refused too.
+	later := newDashboard(t, seed(t), func(c *web.DashboardConfig) {
+		c.Clock = func() time.Time { return now.Add(13 * time.Hour) }
+	})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/dashboard", nil)
+	req.AddCookie(cookie)
+	later.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Errorf("expired session: status %d", rec.Code)
+	}
+}
+
+func TestDashboardBadInput(t *testing.T) {
+	s := seed(t)
+	srv := httptest.NewServer(newDashboard(t, s).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	for _, q := range []string{"period=1y", "until=yesterday", "channel=" + strings.Repeat("x", 300), "platform=%ff", "until=2026-03-09&period=-7d"} {
+		code, body, _ := get(t, c, srv.URL+"/dashboard?"+q)
+		if code != http.StatusBadRequest || !strings.Contains(body, "class=\"notice\"") {
+			t.Errorf("?%s = %d, want 400 with a message", q, code)
+		}
+	}
+	if code, _, _ := get(t, c, srv.URL+"/dashboard/export.csv?table=people"); code != http.StatusForbidden {
+		t.Errorf("unknown table: %d", code)
+	}
+	// A channel of 2 people is withheld whole.
+	_, page, _ := get(t, c, srv.URL+"/dashboard?channel=tiny")
+	if !strings.Contains(page, `id="withheld"`) || strings.Contains(page, "data-metric") {
+		t.Error("the figures of 2 people are shown")
+	}
+	// The database goes away: a clear 503, not a crash.
+	s.Close()
+	code, page, _ := get(t, c, srv.URL+"/dashboard?period=30d")
+	if code != http.StatusServiceUnavailable || !strings.Contains(page, "cannot be reached") {
+		t.Errorf("database closed: %d\n%s", code, page)
+	}
+}
+
+func TestNewDashboardRefusesWeakConfig(t *testing.T) {
+	s := seed(t)
+	for name, cfg := range map[string]web.DashboardConfig{
+		"no source":       {AdminToken: adminToken, SessionKey: sessionKey},
+		"short key":       {Source: s, AdminToken: adminToken, SessionKey: []byte("short")},
+		"no sign-in":      {Source: s, SessionKey: sessionKey},
+		"short token":     {Source: s, AdminToken: "abc", SessionKey: sessionKey},
+		"k below the min": {Source: s, AdminToken: adminToken, SessionKey: sessionKey, Options: engagement.Options{K: 2}},
+	} {
+		if _, err := web.NewDashboard(t.Context(), cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

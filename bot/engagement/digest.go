@@ -1,0 +1,209 @@
+package engagement
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/lorehq/lore/bot"
+)
+
+// Digest is the weekly summary a leader receives.
+type Digest struct {
+	Since    time.Time  `json:"since"`
+	Until    time.Time  `json:"until"`
+	Withheld bool       `json:"withheld,omitempty"`
+	Headline []Figure   `json:"headline"`
+	Gaps     []Gap      `json:"content_gaps"`
+	Review   []DocUse   `json:"documents_to_review"`
+	Daily    []DayPoint `json:"daily"`
+}
+
+// headlineKeys are the digest's five figures.
+var headlineKeys = []string{FigActiveLearners, FigQuestions, FigAnswerRate, FigHelpfulness, FigNudges}
+
+// BuildDigest condenses a report.
+func BuildDigest(r Report) Digest {
+	d := Digest{Since: r.Since, Until: r.Until, Withheld: r.Withheld, Daily: r.Daily}
+	for _, k := range headlineKeys {
+		if f, ok := r.Figure(k); ok {
+			d.Headline = append(d.Headline, f)
+		}
+	}
+	d.Gaps = r.Gaps[:min(3, len(r.Gaps))]
+	d.Review = r.ToReview
+	return d
+}
+
+// FormatValue writes a figure's value for people: ratios as percentages.
+func FormatValue(f Figure) string {
+	if f.Ratio {
+		return fmt.Sprintf("%.0f%%", f.Value*100)
+	}
+	if f.Value == math.Trunc(f.Value) {
+		return fmt.Sprintf("%.0f", f.Value)
+	}
+	return fmt.Sprintf("%.1f", f.Value)
+}
+
+// FormatChange writes a figure's change from the previous period: points
+// for ratios, a percentage for counts.
+func FormatChange(f Figure) string {
+	switch {
+	case f.Ratio:
+		return fmt.Sprintf("%+.0f pts", f.Delta*100)
+	case f.Change != nil:
+		return fmt.Sprintf("%+.0f%%", *f.Change*100)
+	case f.Value > 0:
+		return "new"
+	}
+	return "±0"
+}
+
+// Text renders the digest as Markdown, for the shell and as a fallback.
+// Gap questions and titles are user and document text: chat adapters
+// escape them when they render the Reply.
+func (d Digest) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Lore weekly digest* (%s to %s)\n\n", d.Since.Format("2 Jan"), d.Until.Add(-time.Second).Format("2 Jan 2006"))
+	if d.Withheld {
+		b.WriteString("Too few people used Lore in this period to report on without identifying them.\n")
+		return b.String()
+	}
+	for _, f := range d.Headline {
+		fmt.Fprintf(&b, "- %s: *%s* (%s)\n", f.Label, FormatValue(f), FormatChange(f))
+	}
+	if len(d.Gaps) > 0 {
+		b.WriteString("\n*Top content gaps*\n")
+		for _, g := range d.Gaps {
+			owner := ""
+			if g.Owner != "" {
+				owner = ", suggested owner " + g.Owner
+			}
+			fmt.Fprintf(&b, "- “%s”, asked %d times%s\n", quiet(g.Question), g.Count, quiet(owner))
+		}
+	}
+	if len(d.Review) > 0 {
+		b.WriteString("\n*Documents to review*\n")
+		for _, u := range d.Review {
+			fmt.Fprintf(&b, "- %s: cited %d times, %d 👎\n", quiet(titleOr(u)), u.Citations, u.Unhelpful)
+		}
+	}
+	return b.String()
+}
+
+// quiet keeps text from users and documents from notifying anyone when a
+// chat platform renders the digest: mentions (@channel, @here, @everyone,
+// @name) and Slack's <!channel> and <@U123> forms get a zero-width joiner
+// after the @ or <, which breaks the mention and not the reading. Adapters
+// escape for their platform too; a digest goes to leaders' channels, so it
+// does not rely on that alone.
+func quiet(s string) string {
+	s = strings.ReplaceAll(s, "<!", "<\u2060!")
+	s = strings.ReplaceAll(s, "<@", "<\u2060@")
+	s = strings.ReplaceAll(s, "<#", "<\u2060#")
+	return strings.ReplaceAll(s, "@", "@\u2060")
+}
+
+func titleOr(u DocUse) string {
+	if u.Title != "" {
+		return u.Title
+	}
+	return u.ID
+}
+
+// JSON renders the digest as indented JSON.
+func (d Digest) JSON() ([]byte, error) {
+	return json.MarshalIndent(d, "", "  ")
+}
+
+// Reply is the digest as a platform-neutral reply, for adapters to draw
+// (Block Kit in Slack, an embed in Discord); the chart travels beside it
+// (see Message).
+func (d Digest) Reply() bot.Reply {
+	return bot.Reply{Text: d.Text(), Private: true}
+}
+
+// PNG draws the chart of the digest: active learners and questions per day
+// over its days (eight weeks), as a PNG of 900×400 pixels.
+func (d Digest) PNG() ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = "Active learners and questions per day"
+	p.X.Label.Text = "day"
+	p.X.Tick.Marker = plot.TimeTicks{Format: "2 Jan"}
+	p.Y.Min = 0
+	p.Legend.Top = true
+	active := make(plotter.XYs, len(d.Daily))
+	questions := make(plotter.XYs, len(d.Daily))
+	for i, day := range d.Daily {
+		x := float64(day.Day.Unix())
+		active[i] = plotter.XY{X: x, Y: float64(day.Active)}
+		questions[i] = plotter.XY{X: x, Y: float64(day.Questions)}
+	}
+	for _, s := range []struct {
+		name string
+		xys  plotter.XYs
+		c    color.RGBA
+	}{
+		{"active learners", active, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}},
+		{"questions", questions, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}},
+	} {
+		if len(s.xys) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(s.xys)
+		if err != nil {
+			return nil, fmt.Errorf("chart %s: %w", s.name, err)
+		}
+		l.Color = s.c
+		l.Width = vg.Points(2)
+		p.Add(l)
+		p.Legend.Add(s.name, l)
+	}
+	if len(d.Daily) == 0 {
+		p.X.Min, p.X.Max = float64(d.Until.Add(-56*24*time.Hour).Unix()), float64(d.Until.Unix())
+		p.Y.Max = 1
+	}
+	p.Add(plotter.NewGrid())
+	w, err := p.WriterTo(9*vg.Inch, 4*vg.Inch, "png")
+	if err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Message is a digest ready to send: the reply and its chart.
+type Message struct {
+	Reply     bot.Reply
+	Chart     []byte // PNG
+	ChartName string // file name for the upload
+}
+
+// Destination says where a leader wants the digest: a direct message, or a
+// channel.
+type Destination struct {
+	Platform  string `json:"platform" yaml:"platform"`
+	Workspace string `json:"workspace,omitempty" yaml:"workspace"`
+	User      string `json:"user,omitempty" yaml:"user"`       // direct message to this user
+	Channel   string `json:"channel,omitempty" yaml:"channel"` // or to this channel
+}
+
+// Sender delivers a digest. Chat adapters implement it: Slack as Block Kit
+// with the chart uploaded, Discord as an embed with the chart attached,
+// the shell as text and the path of the PNG.
+type Sender interface {
+	SendDigest(ctx context.Context, to Destination, m Message) error
+}

@@ -1,0 +1,520 @@
+package engagement
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/store"
+)
+
+// Source is what metrics are computed from.
+type Source interface {
+	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+	DailyActivity(ctx context.Context, f store.ActivityFilter) ([]store.DayActivity, error)
+	AllDocuments(ctx context.Context) ([]store.Document, error)
+}
+
+// Filter selects what a report covers. Until is exclusive; the previous
+// period is the one of the same length just before Since.
+type Filter struct {
+	Since      time.Time
+	Until      time.Time
+	Platform   string
+	Channel    string
+	Team       string // needs Options.TeamOf
+	Track      string // needs Options.TrackOf
+	Collection string // documents of this collection, and answers citing them
+}
+
+// Options configure Compute.
+type Options struct {
+	// K is the privacy threshold; 0 means DefaultK.
+	K int
+	// TeamOf names a person's team or group, for the team breakdown and
+	// filter; nil: no teams.
+	TeamOf func(user string) string
+	// TrackOf names the track an event belongs to; nil: no track filter.
+	TrackOf func(e store.Event) string
+	// SuggestOwner names who should write the content a gap asks for;
+	// nil: no suggestion.
+	SuggestOwner func(ctx context.Context, question string) string
+	// ChartDays is how many days of daily activity the report carries;
+	// default 56 (eight weeks).
+	ChartDays int
+	// MaxGapQuestions bounds the unanswered questions clustered into gaps,
+	// newest first, so that a year of them stays fast. Default 5000.
+	MaxGapQuestions int
+}
+
+// Figure is one metric of a period with its previous value. Ratios are
+// between 0 and 1, and their Delta is in points (0.05 is five points);
+// counts have a relative Change too (nil when the previous value is 0).
+type Figure struct {
+	Key      string   `json:"key"`
+	Label    string   `json:"label"`
+	Value    float64  `json:"value"`
+	Previous float64  `json:"previous"`
+	Delta    float64  `json:"delta"`
+	Change   *float64 `json:"change,omitempty"`
+	Ratio    bool     `json:"ratio,omitempty"`
+}
+
+// DocUse is how often a document was cited.
+type DocUse struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Owner     string `json:"owner,omitempty"`
+	Citations int    `json:"citations"`
+	// Unhelpful counts 👎 votes on answers citing the document.
+	Unhelpful int `json:"unhelpful"`
+}
+
+// Gap is a cluster of unanswered questions with a suggested owner.
+type Gap struct {
+	knowledge.Gap
+	Owner string `json:"owner,omitempty"`
+}
+
+// Topic counts questions answered from one topic (a document's first tag,
+// or its collection).
+type Topic struct {
+	Name      string `json:"name"`
+	Questions int    `json:"questions"`
+}
+
+// Report holds every metric of a period.
+type Report struct {
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
+	Filter Filter    `json:"filter"`
+	K      int       `json:"k"`
+	// Withheld is set when the period's people are fewer than K: figures
+	// and breakdowns are then left out.
+	Withheld   bool       `json:"withheld,omitempty"`
+	Figures    []Figure   `json:"figures"`
+	Topics     []Topic    `json:"top_topics"`
+	Gaps       []Gap      `json:"content_gaps"`
+	MostUsed   []DocUse   `json:"most_used_documents"`
+	LeastUsed  []DocUse   `json:"least_used_documents"`
+	NeverCited []DocUse   `json:"never_cited_documents"`
+	ToReview   []DocUse   `json:"documents_to_review"`
+	ByPlatform []Group    `json:"by_platform,omitempty"`
+	ByChannel  []Group    `json:"by_channel,omitempty"`
+	ByTeam     []Group    `json:"by_team,omitempty"`
+	Daily      []DayPoint `json:"daily"`
+}
+
+// DayPoint is one day of the chart. A day with fewer than K active people
+// is Withheld and its counts are zero.
+type DayPoint struct {
+	store.DayActivity
+	Withheld bool `json:"withheld,omitempty"`
+}
+
+// Figure returns the figure with key, and whether there is one.
+func (r Report) Figure(key string) (Figure, bool) {
+	for _, f := range r.Figures {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Figure{}, false
+}
+
+// Figure keys.
+const (
+	FigActiveLearners = "active_learners"
+	FigDailyActive    = "daily_active"
+	FigWeeklyActive   = "weekly_active"
+	FigQuestions      = "questions"
+	FigAnswered       = "answered"
+	FigUnanswered     = "unanswered"
+	FigAnswerRate     = "answer_rate"
+	FigHelpfulness    = "helpfulness"
+	FigNudges         = "nudges_delivered"
+	FigOpenRate       = "nudge_open_rate"
+	FigNudgeAnswer    = "nudge_answer_rate"
+	FigQuizFirst      = "quiz_accuracy_first"
+	FigQuizLatest     = "quiz_accuracy_latest"
+	FigTrackCompl     = "track_completion"
+	FigIntros         = "intros_made"
+	FigMetRate        = "intro_met_rate"
+)
+
+// periodStats are the figures of one period.
+type periodStats struct {
+	values  map[string]float64
+	people  int
+	byPlat  map[string]*groupAcc
+	byChan  map[string]*groupAcc
+	byTeam  map[string]*groupAcc
+	cites   map[string]int
+	unhelp  map[string]int
+	topics  map[string]int
+	missing []knowledge.Unanswered
+}
+
+// Compute builds the report of f's period.
+func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, error) {
+	k, err := CheckK(o.K)
+	if err != nil {
+		return Report{}, err
+	}
+	if !f.Until.After(f.Since) {
+		return Report{}, fmt.Errorf("report period: until %s is not after since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	}
+	if o.ChartDays <= 0 {
+		o.ChartDays = 56
+	}
+	if o.MaxGapQuestions <= 0 {
+		o.MaxGapQuestions = 5000
+	}
+	docs, err := src.AllDocuments(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	docByID := make(map[string]store.Document, len(docs))
+	for _, d := range docs {
+		docByID[d.ID] = d
+	}
+	length := f.Until.Sub(f.Since)
+	cur, err := periodOf(ctx, src, f, f.Since, f.Until, docByID, o)
+	if err != nil {
+		return Report{}, err
+	}
+	prev, err := periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o)
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k}
+	daily, err := src.DailyActivity(ctx, store.ActivityFilter{
+		Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	// Days folded into rollups by retention have no raw events left; their
+	// daily counts still say how many people were active.
+	people := cur.people
+	for _, d := range daily {
+		if !d.Day.Before(store.Day(f.Since)) {
+			people = max(people, d.Active)
+		}
+	}
+	if people < k {
+		// Too few people to show anything about them; the chart's days
+		// are hidden the same way.
+		r.Withheld = true
+		return r, nil
+	}
+	// Every day of the chart gets a point, zero when nothing happened, so
+	// that the chart's axis is time.
+	byDay := make(map[time.Time]store.DayActivity, len(daily))
+	for _, d := range daily {
+		byDay[d.Day] = d
+	}
+	for day := store.Day(f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour)); day.Before(f.Until); day = day.Add(24 * time.Hour) {
+		d, ok := byDay[day]
+		if !ok {
+			d = store.DayActivity{Day: day}
+		}
+		p := DayPoint{DayActivity: d}
+		if d.Active > 0 && d.Active < k {
+			p.Active, p.Questions, p.Withheld = 0, 0, true
+		}
+		r.Daily = append(r.Daily, p)
+	}
+	for _, spec := range figureSpecs {
+		fig := Figure{Key: spec.key, Label: spec.label, Ratio: spec.ratio, Value: cur.values[spec.key], Previous: prev.values[spec.key]}
+		fig.Delta = fig.Value - fig.Previous
+		if !fig.Ratio && fig.Previous != 0 {
+			c := fig.Delta / fig.Previous
+			fig.Change = &c
+		}
+		r.Figures = append(r.Figures, fig)
+	}
+	r.ByPlatform = suppress(values(cur.byPlat), k)
+	r.ByChannel = suppress(values(cur.byChan), k)
+	if o.TeamOf != nil {
+		r.ByTeam = suppress(values(cur.byTeam), k)
+	}
+	for name, n := range cur.topics {
+		r.Topics = append(r.Topics, Topic{Name: name, Questions: n})
+	}
+	slices.SortFunc(r.Topics, func(a, b Topic) int {
+		return cmp.Or(cmp.Compare(b.Questions, a.Questions), cmp.Compare(a.Name, b.Name))
+	})
+	r.Topics = r.Topics[:min(10, len(r.Topics))]
+
+	var used []DocUse
+	for _, d := range docs {
+		if f.Collection != "" && d.Collection != f.Collection {
+			continue
+		}
+		u := DocUse{ID: d.ID, Title: d.Title, Owner: d.Owner, Citations: cur.cites[d.ID], Unhelpful: cur.unhelp[d.ID]}
+		if u.Citations == 0 {
+			r.NeverCited = append(r.NeverCited, u)
+			continue
+		}
+		used = append(used, u)
+	}
+	slices.SortFunc(used, func(a, b DocUse) int { return cmp.Or(cmp.Compare(b.Citations, a.Citations), cmp.Compare(a.ID, b.ID)) })
+	r.MostUsed = used[:min(10, len(used))]
+	least := slices.Clone(used)
+	slices.Reverse(least)
+	r.LeastUsed = least[:min(10, len(least))]
+	// To review: the documents behind the most 👎, then the least used.
+	review := slices.Clone(used)
+	slices.SortStableFunc(review, func(a, b DocUse) int { return cmp.Compare(b.Unhelpful, a.Unhelpful) })
+	for _, u := range review {
+		if len(r.ToReview) == 3 || u.Unhelpful == 0 {
+			break
+		}
+		r.ToReview = append(r.ToReview, u)
+	}
+	for _, u := range least {
+		if len(r.ToReview) == 3 {
+			break
+		}
+		if !slices.ContainsFunc(r.ToReview, func(x DocUse) bool { return x.ID == u.ID }) {
+			r.ToReview = append(r.ToReview, u)
+		}
+	}
+	for _, g := range knowledge.Gaps(cur.missing) {
+		gap := Gap{Gap: g}
+		if o.SuggestOwner != nil {
+			gap.Owner = o.SuggestOwner(ctx, g.Question)
+		}
+		r.Gaps = append(r.Gaps, gap)
+	}
+	return r, nil
+}
+
+func values(m map[string]*groupAcc) []*groupAcc {
+	out := make([]*groupAcc, 0, len(m))
+	for _, g := range m {
+		out = append(out, g)
+	}
+	return out
+}
+
+var figureSpecs = []struct {
+	key, label string
+	ratio      bool
+}{
+	{FigActiveLearners, "Active learners", false},
+	{FigDailyActive, "Daily active learners (average)", false},
+	{FigWeeklyActive, "Weekly active learners (last 7 days)", false},
+	{FigQuestions, "Questions asked", false},
+	{FigAnswered, "Questions answered", false},
+	{FigUnanswered, "Questions unanswered", false},
+	{FigAnswerRate, "Answer rate", true},
+	{FigHelpfulness, "Helpfulness (👍 of votes)", true},
+	{FigNudges, "Nudges delivered", false},
+	{FigOpenRate, "Nudge open rate", true},
+	{FigNudgeAnswer, "Nudge answer rate", true},
+	{FigQuizFirst, "Quiz accuracy, first attempt", true},
+	{FigQuizLatest, "Quiz accuracy, latest attempt", true},
+	{FigTrackCompl, "Track completion", true},
+	{FigIntros, "Introductions made", false},
+	{FigMetRate, "Introductions that met", true},
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// periodOf reads the events of [since, until) and counts them.
+func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time, docs map[string]store.Document, o Options) (periodStats, error) {
+	events, err := src.Events(ctx, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel})
+	if err != nil {
+		return periodStats{}, err
+	}
+	p := periodStats{
+		values: map[string]float64{}, byPlat: map[string]*groupAcc{}, byChan: map[string]*groupAcc{}, byTeam: map[string]*groupAcc{},
+		cites: map[string]int{}, unhelp: map[string]int{}, topics: map[string]int{},
+	}
+	people := map[string]struct{}{}
+	weekly := map[string]struct{}{}
+	daily := map[int64]map[string]struct{}{}
+	answers := map[string][]string{} // answer id -> cited documents
+	type attempt struct {
+		first, last   bool
+		firstT, lastT time.Time
+	}
+	quiz := map[[2]string]*attempt{}
+	pair := func(e store.Event) string { return e.User + "\x00" + e.Ref }
+	delivered, opened, answeredN := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	joined, completed := map[string]bool{}, map[string]bool{}
+	intros, met := map[string]bool{}, map[string]bool{}
+	var questions, answered, unanswered, up, votes int
+	weekStart := until.Add(-7 * 24 * time.Hour)
+	// Events come newest first; the feedback on an answer comes after it,
+	// so answers are indexed in a first pass.
+	for _, e := range events {
+		if e.Kind == store.EventAnswer {
+			answers[e.ID] = e.DocIDs
+		}
+	}
+	for _, e := range events {
+		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
+			continue
+		}
+		if f.Track != "" && (o.TrackOf == nil || o.TrackOf(e) != f.Track) {
+			continue
+		}
+		if f.Collection != "" && !citesCollection(e, answers, docs, f.Collection) {
+			continue
+		}
+		if e.User != "" {
+			people[e.User] = struct{}{}
+			if !e.Time.Before(weekStart) {
+				weekly[e.User] = struct{}{}
+			}
+			d := e.Time.UTC().Unix() / 86400
+			if daily[d] == nil {
+				daily[d] = map[string]struct{}{}
+			}
+			daily[d][e.User] = struct{}{}
+		}
+		acc := func(m map[string]*groupAcc, name string) {
+			g := m[name]
+			if g == nil {
+				g = &groupAcc{name: name}
+				m[name] = g
+			}
+			g.add(e)
+		}
+		acc(p.byPlat, e.Platform)
+		acc(p.byChan, e.Channel)
+		if o.TeamOf != nil {
+			acc(p.byTeam, o.TeamOf(e.User))
+		}
+		switch e.Kind {
+		case store.EventQuestion:
+			questions++
+		case store.EventAnswer:
+			if e.Confident {
+				answered++
+				for _, id := range e.DocIDs {
+					p.cites[id]++
+				}
+				if len(e.DocIDs) > 0 {
+					p.topics[topicOf(docs[e.DocIDs[0]], e.DocIDs[0])]++
+				}
+			} else {
+				unanswered++
+				if len(p.missing) < o.MaxGapQuestions && e.Question != "" {
+					p.missing = append(p.missing, knowledge.Unanswered{Question: e.Question, Time: e.Time})
+				}
+			}
+		case store.EventFeedback:
+			votes++
+			if e.Value > 0 {
+				up++
+			} else {
+				for _, id := range answers[e.Ref] {
+					p.unhelp[id]++
+				}
+			}
+		case KindNudgeDelivered:
+			delivered[pair(e)] = true
+		case KindNudgeOpened:
+			opened[pair(e)] = true
+		case KindNudgeAnswered:
+			answeredN[pair(e)] = true
+			key := [2]string{e.User, e.Ref}
+			a := quiz[key]
+			ok := e.Value > 0
+			if a == nil {
+				quiz[key] = &attempt{first: ok, last: ok, firstT: e.Time, lastT: e.Time}
+				break
+			}
+			if e.Time.Before(a.firstT) {
+				a.first, a.firstT = ok, e.Time
+			}
+			if !e.Time.Before(a.lastT) {
+				a.last, a.lastT = ok, e.Time
+			}
+		case KindTrackJoined:
+			joined[pair(e)] = true
+		case KindTrackCompleted:
+			completed[pair(e)] = true
+		case KindIntroMade:
+			intros[e.Ref] = true
+		case KindIntroMet:
+			if e.Value >= 0 {
+				met[e.Ref] = true
+			}
+		}
+	}
+	var firstOK, lastOK int
+	for _, a := range quiz {
+		if a.first {
+			firstOK++
+		}
+		if a.last {
+			lastOK++
+		}
+	}
+	dailySum := 0
+	for _, d := range daily {
+		dailySum += len(d)
+	}
+	days := max(1, int(until.Sub(since).Hours()/24))
+	v := p.values
+	p.people = len(people)
+	v[FigActiveLearners] = float64(len(people))
+	v[FigDailyActive] = float64(dailySum) / float64(days)
+	v[FigWeeklyActive] = float64(len(weekly))
+	v[FigQuestions] = float64(questions)
+	v[FigAnswered] = float64(answered)
+	v[FigUnanswered] = float64(unanswered)
+	v[FigAnswerRate] = ratio(answered, answered+unanswered)
+	v[FigHelpfulness] = ratio(up, votes)
+	v[FigNudges] = float64(len(delivered))
+	v[FigOpenRate] = ratio(len(opened), len(delivered))
+	v[FigNudgeAnswer] = ratio(len(answeredN), len(delivered))
+	v[FigQuizFirst] = ratio(firstOK, len(quiz))
+	v[FigQuizLatest] = ratio(lastOK, len(quiz))
+	v[FigTrackCompl] = ratio(len(completed), len(joined))
+	v[FigIntros] = float64(len(intros))
+	v[FigMetRate] = ratio(len(met), len(intros))
+	return p, nil
+}
+
+// citesCollection keeps, under a collection filter, the answers (and the
+// feedback on answers) citing a document of the collection, and the
+// questions those answers answer.
+func citesCollection(e store.Event, answers map[string][]string, docs map[string]store.Document, collection string) bool {
+	ids := e.DocIDs
+	switch e.Kind {
+	case store.EventFeedback, store.EventHelpRequest:
+		ids = answers[e.Ref]
+	case store.EventQuestion:
+		return true // the question's answer decides; unanswered ones count everywhere
+	}
+	for _, id := range ids {
+		if docs[id].Collection == collection {
+			return true
+		}
+	}
+	return false
+}
+
+func topicOf(d store.Document, id string) string {
+	if len(d.Tags) > 0 {
+		return d.Tags[0]
+	}
+	if d.Collection != "" {
+		return d.Collection
+	}
+	return id
+}

@@ -1,0 +1,143 @@
+package engagement
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+// Privacy thresholds: a breakdown never shows a group of fewer than K
+// people. DefaultK is used when none is configured; MinK is the floor an
+// operator cannot go below, since with groups of one or two a person's own
+// activity is easy to read off.
+const (
+	DefaultK = 5
+	MinK     = 3
+)
+
+// CheckK refuses a threshold below MinK; 0 means DefaultK.
+func CheckK(k int) (int, error) {
+	if k == 0 {
+		return DefaultK, nil
+	}
+	if k < MinK {
+		return 0, fmt.Errorf("privacy threshold k=%d: it may not be below %d", k, MinK)
+	}
+	return k, nil
+}
+
+// Group is one row of a breakdown (by platform, channel, team or topic).
+type Group struct {
+	Name      string `json:"name"`
+	People    int    `json:"people"`
+	Questions int    `json:"questions"`
+	Answered  int    `json:"answered"`
+}
+
+// OtherGroup names the row that holds merged small groups.
+const OtherGroup = "Other"
+
+type groupAcc struct {
+	name      string
+	people    map[string]struct{}
+	questions int
+	answered  int
+}
+
+func (g *groupAcc) add(e store.Event) {
+	if g.people == nil {
+		g.people = map[string]struct{}{}
+	}
+	if e.User != "" {
+		g.people[e.User] = struct{}{}
+	}
+	switch e.Kind {
+	case store.EventQuestion:
+		g.questions++
+	case store.EventAnswer:
+		if e.Confident {
+			g.answered++
+		}
+	}
+}
+
+// suppress applies the k threshold to a breakdown: groups of fewer than k
+// people are merged into OtherGroup, and if that merged group is itself
+// smaller than k, the smallest visible groups join it until it is not, so
+// that no small group can be recovered by subtracting the visible groups
+// from a total. When even all groups together are fewer than k people, the
+// breakdown is hidden (nil).
+func suppress(groups []*groupAcc, k int) []Group {
+	slices.SortFunc(groups, func(a, b *groupAcc) int {
+		return cmp.Or(cmp.Compare(len(b.people), len(a.people)), cmp.Compare(a.name, b.name))
+	})
+	var visible, small []*groupAcc
+	for _, g := range groups {
+		if len(g.people) >= k {
+			visible = append(visible, g)
+		} else {
+			small = append(small, g)
+		}
+	}
+	if len(small) > 0 {
+		other := &groupAcc{name: OtherGroup, people: map[string]struct{}{}}
+		merge := func(g *groupAcc) {
+			for p := range g.people {
+				other.people[p] = struct{}{}
+			}
+			other.questions += g.questions
+			other.answered += g.answered
+		}
+		for _, g := range small {
+			merge(g)
+		}
+		for len(other.people) < k && len(visible) > 0 {
+			merge(visible[len(visible)-1])
+			visible = visible[:len(visible)-1]
+		}
+		if len(other.people) < k {
+			return nil
+		}
+		visible = append(visible, other)
+	}
+	out := make([]Group, len(visible))
+	for i, g := range visible {
+		out[i] = Group{Name: g.name, People: len(g.people), Questions: g.questions, Answered: g.answered}
+	}
+	return out
+}
+
+// ForgetStore is what Forget needs.
+type ForgetStore interface {
+	Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error)
+	AddStatements(ctx context.Context, ss []store.Statement) error
+}
+
+// Forget removes a person's personal data and statements. Statements that
+// an LRS already holds cannot be deleted there, so a voiding statement for
+// each is queued in the outbox. With keepCounts (an analytics opt-out) the
+// person's events stay as anonymous counts; otherwise they are deleted.
+func Forget(ctx context.Context, st ForgetStore, m *Mapper, user string, keepCounts bool, now time.Time) (store.ForgetResult, error) {
+	res, err := st.Forget(ctx, user, keepCounts)
+	if err != nil {
+		return res, err
+	}
+	voids := make([]store.Statement, 0, len(res.Forwarded))
+	for _, id := range res.Forwarded {
+		v, err := Stored(m.Void(id, now), "")
+		if err != nil {
+			return res, err
+		}
+		voids = append(voids, v)
+	}
+	if len(voids) > 0 {
+		if err := st.AddStatements(ctx, voids); err != nil {
+			return res, fmt.Errorf("queue voiding statements: %w", err)
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/bot/engagement"
+)
+
+// ownerSuggester names, for a content gap, the owner of the document that
+// comes closest to the question: the person who curates that area.
+func ownerSuggester(svc *services) func(ctx context.Context, question string) string {
+	return func(ctx context.Context, question string) string {
+		passages, err := svc.knowledge.Search(ctx, question, 3)
+		if err != nil {
+			return ""
+		}
+		for _, p := range passages {
+			if d, err := svc.store.Document(ctx, p.DocID); err == nil && d.Owner != "" {
+				return d.Owner
+			}
+		}
+		return ""
+	}
+}
+
+func (a *app) digestCommand() *cobra.Command {
+	var period, until, format, out, chart, platform, channel, leadersFile, leaderName string
+	cmd := &cobra.Command{
+		Use:   "digest",
+		Short: "Print the leaders' digest: headline figures, chart, content gaps, documents to review",
+		Long: `Compute the digest of the period ending at --until (default: today, UTC)
+for everyone, as leaders receive it each week.
+
+--format text prints Markdown and writes the chart as a PNG (to --chart,
+default a file in the temporary folder), whose path it prints; json prints
+the digest as JSON; png writes the chart to --out (default
+lore-digest-DATE.png) and prints its path.
+
+--leaders FILE (JSON: [{"name", "time_zone", "hour", "to": {...}}]) prints
+the digest each leader receives, for the week that ends at the start of
+their local day (or of --until), one after another; --leader NAME picks one.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch format {
+			case "text", "json", "png":
+			default:
+				return usageErrorf("--format %q: want text, json or png", format)
+			}
+			if leadersFile != "" {
+				return a.leaderDigests(cmd, leadersFile, leaderName, period, until, format)
+			}
+			if leaderName != "" {
+				return usageErrorf("--leader needs --leaders FILE")
+			}
+			r, err := a.report(cmd, period, until, platform, channel)
+			if err != nil {
+				return err
+			}
+			d := engagement.BuildDigest(r)
+			name := "lore-digest-" + r.Until.Format("2006-01-02") + ".png"
+			switch format {
+			case "json":
+				js, err := d.JSON()
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.io.Out, "%s\n", js)
+				return err
+			case "png":
+				if out == "" {
+					out = name
+				}
+				return a.writeChart(d, out)
+			}
+			fmt.Fprint(a.io.Out, d.Text())
+			if d.Withheld {
+				return nil
+			}
+			if chart == "" {
+				chart = filepath.Join(os.TempDir(), name)
+			}
+			fmt.Fprint(a.io.Out, "\nChart: ")
+			return a.writeChart(d, chart)
+		},
+	}
+	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
+	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json or png")
+	cmd.Flags().StringVar(&out, "out", "", "with --format png: the file to write")
+	cmd.Flags().StringVar(&chart, "chart", "", "with --format text: where to write the chart")
+	cmd.Flags().StringVar(&platform, "platform", "", "only this platform")
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	cmd.Flags().StringVar(&leadersFile, "leaders", "", "JSON file of the leaders who receive the digest")
+	cmd.Flags().StringVar(&leaderName, "leader", "", "with --leaders: only this leader's digest")
+	return cmd
+}
+
+// leaderDigests prints the digest of each leader of the file, or of one.
+func (a *app) leaderDigests(cmd *cobra.Command, file, name, period, until, format string) error {
+	if format != "text" && format != "json" {
+		return usageErrorf("--leaders prints text or json")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageErrorf("--leaders: %v", err)
+	}
+	var leaders []engagement.Leader
+	if err := json.Unmarshal(data, &leaders); err != nil {
+		return usageErrorf("--leaders %s: not a JSON list of leaders: %v", file, err)
+	}
+	d, err := parsePeriod(period)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	if until != "" {
+		if at, err = parseDate("until", until); err != nil {
+			return err
+		}
+	}
+	k, err := a.privacyK()
+	if err != nil {
+		return err
+	}
+	svc, err := a.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	found := false
+	for _, l := range leaders {
+		if name != "" && l.Name != name {
+			continue
+		}
+		found = true
+		_, end, err := l.Due(at)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		r, err := engagement.Compute(cmd.Context(), svc.store, engagement.Filter{Since: end.Add(-d), Until: end},
+			engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
+		if err != nil {
+			return err
+		}
+		dg := engagement.BuildDigest(r)
+		if format == "json" {
+			js, err := json.Marshal(map[string]any{"leader": l.Name, "digest": dg})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "%s\n", js)
+			continue
+		}
+		fmt.Fprintf(a.io.Out, "== %s (%s) ==\n%s\n", l.Name, valueOr(l.TimeZone, "UTC"), dg.Text())
+	}
+	if !found {
+		return usageErrorf("--leader %q is not in %s", name, file)
+	}
+	return nil
+}
+
+func (a *app) writeChart(d engagement.Digest, path string) error {
+	png, err := d.PNG()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return fmt.Errorf("write chart: %w", err)
+	}
+	_, err = fmt.Fprintln(a.io.Out, path)
+	return err
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
+)
+
+func (a *app) exportCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Export engagement data: xAPI statements or CSV tables",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(a.exportStatementsCommand(), a.exportCSVCommand())
+	return cmd
+}
+
+func (a *app) exportStatementsCommand() *cobra.Command {
+	var since, until string
+	cmd := &cobra.Command{
+		Use:   "statements --since DATE",
+		Short: "Write the stored xAPI statements as NDJSON, oldest first",
+		Long: `Write the xAPI 1.0.3 statements recorded since DATE (and before --until),
+one JSON object a line, oldest first, including voiding statements. Actors
+are pseudonymous accounts; no user id leaves the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := store.StatementFilter{Limit: 5000}
+			var err error
+			if since == "" {
+				return usageErrorf("--since is required, for example --since 2026-01-01")
+			}
+			if f.Since, err = parseDate("since", since); err != nil {
+				return err
+			}
+			if until != "" {
+				if f.Until, err = parseDate("until", until); err != nil {
+					return err
+				}
+			}
+			svc, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			w := bufio.NewWriterSize(a.io.Out, 1<<16)
+			for {
+				page, err := svc.store.Statements(cmd.Context(), f)
+				if err != nil {
+					return err
+				}
+				for _, s := range page {
+					w.Write(s.JSON)
+					w.WriteByte('\n')
+				}
+				if len(page) < f.Limit {
+					break
+				}
+				f.After = page[len(page)-1].ID
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "first day to export (2006-01-02 or an RFC 3339 time)")
+	cmd.Flags().StringVar(&until, "until", "", "export statements before this day or time (default: all)")
+	return cmd
+}
+
+func (a *app) exportCSVCommand() *cobra.Command {
+	var period, until, table, platform, channel string
+	cmd := &cobra.Command{
+		Use:   "csv",
+		Short: "Write an engagement table as CSV, for spreadsheets",
+		Long: `Write one table of the engagement report of a period as CSV: figures
+(each metric with its previous value and change), daily (active learners
+and questions per day), documents (citations and 👎 per document), gaps
+(unanswered questions, clustered) or breakdown (by platform and channel,
+groups under the privacy threshold merged). Aggregates only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, ok := engagement.CSVTables[table]; !ok {
+				return usageErrorf("--table %q: want one of %s", table, quoteList(engagement.CSVTableNames()))
+			}
+			r, err := a.report(cmd, period, until, platform, channel)
+			if err != nil {
+				return err
+			}
+			return engagement.WriteCSV(a.io.Out, table, r)
+		},
+	}
+	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
+	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
+	cmd.Flags().StringVar(&table, "table", "figures", "table to write: "+quoteList(engagement.CSVTableNames()))
+	cmd.Flags().StringVar(&platform, "platform", "", "only this platform")
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	return cmd
+}
+
+// report computes the engagement report of the flags' period.
+func (a *app) report(cmd *cobra.Command, period, until, platform, channel string) (engagement.Report, error) {
+	d, err := parsePeriod(period)
+	if err != nil {
+		return engagement.Report{}, err
+	}
+	var end time.Time
+	if until != "" {
+		if end, err = parseDate("until", until); err != nil {
+			return engagement.Report{}, err
+		}
+	}
+	k, err := a.privacyK()
+	if err != nil {
+		return engagement.Report{}, err
+	}
+	svc, err := a.open(cmd.Context())
+	if err != nil {
+		return engagement.Report{}, err
+	}
+	defer svc.Close()
+	f := reportFilter(end, d)
+	f.Platform, f.Channel = platform, channel
+	return engagement.Compute(cmd.Context(), svc.store, f, engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
+}

@@ -1,0 +1,444 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lorehq/lore/store"
+)
+
+var _ store.Engagement = (*Store)(nil)
+
+// AddStatements stores ss and queues them in the outbox, in one
+// transaction; ids already stored are ignored.
+func (s *Store) AddStatements(ctx context.Context, ss []store.Statement) error {
+	const op = "add statements"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ss))
+	times := make([]time.Time, len(ss))
+	users := make([]string, len(ss))
+	voids := make([]string, len(ss))
+	bodies := make([]string, len(ss))
+	for i, st := range ss {
+		if err := rules.ValidateStatement(st); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		t := st.Time
+		if t.IsZero() {
+			t = s.opts.Clock()
+		}
+		ids[i], times[i], users[i], voids[i], bodies[i] = st.ID, millis(t), st.User, st.Voids, string(st.JSON)
+	}
+	// One statement for the batch; WITH ORDINALITY keeps the caller's
+	// order in seq, which is the outbox's order.
+	_, err := s.pool.Exec(ctx, `WITH added AS (
+			INSERT INTO statements (id, time, user_id, voids, json)
+			SELECT id, time, user_id, voids, json
+			FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
+			     WITH ORDINALITY AS u (id, time, user_id, voids, json, n)
+			ORDER BY n
+			ON CONFLICT (id) DO NOTHING
+			RETURNING seq, id
+		)
+		INSERT INTO statement_outbox (seq, id) SELECT seq, id FROM added`,
+		ids, times, users, voids, bodies)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// Statements returns the statements matching f, oldest first.
+func (s *Store) Statements(ctx context.Context, f store.StatementFilter) ([]store.Statement, error) {
+	const op = "list statements"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if f.Limit < 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("negative limit %d", f.Limit))
+	}
+	for _, v := range []string{f.User, f.After} {
+		if rules.CheckText("filter", v) != nil {
+			return nil, nil
+		}
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if !f.Since.IsZero() {
+		add("time >= $?", millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("time < $?", millis(f.Until))
+	}
+	if f.User != "" {
+		add("user_id = $?", f.User)
+	}
+	if f.After != "" {
+		add("(time, seq) > (SELECT time, seq FROM statements WHERE id = $?)", f.After)
+	}
+	q := "SELECT id, time, user_id, voids, json FROM statements"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY time, seq"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	return s.queryStatements(ctx, op, q, args...)
+}
+
+func (s *Store) queryStatements(ctx context.Context, op, q string, args ...any) ([]store.Statement, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Statement, error) {
+		var (
+			st   store.Statement
+			body string
+		)
+		err := row.Scan(&st.ID, &st.Time, &st.User, &st.Voids, &body)
+		st.Time = st.Time.UTC()
+		st.JSON = []byte(body)
+		return st, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// PendingStatements returns up to limit statements of the outbox, oldest
+// first.
+func (s *Store) PendingStatements(ctx context.Context, limit int) ([]store.Statement, error) {
+	const op = "list pending statements"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
+	}
+	return s.queryStatements(ctx, op, `SELECT s.id, s.time, s.user_id, s.voids, s.json
+		FROM statement_outbox o JOIN statements s ON s.seq = o.seq ORDER BY o.seq LIMIT $1`, limit)
+}
+
+// MarkForwarded removes ids from the outbox.
+func (s *Store) MarkForwarded(ctx context.Context, ids []string) error {
+	const op = "mark statements forwarded"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM statement_outbox WHERE id = ANY ($1)`, validTexts(ids)); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// validTexts drops the strings PostgreSQL cannot hold; none can name a
+// stored row.
+func validTexts(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, v := range ss {
+		if rules.CheckText("id", v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// SetOptOut records user's analytics choice.
+func (s *Store) SetOptOut(ctx context.Context, user string, optOut bool) error {
+	const op = "set analytics opt-out"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if user == "" {
+		return fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	}
+	if err := rules.CheckText("user", user); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var err error
+	if optOut {
+		_, err = s.pool.Exec(ctx, `INSERT INTO analytics_opt_outs (user_id, since) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO NOTHING`, user, millis(s.opts.Clock()))
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = $1`, user)
+	}
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// OptedOut reports whether user has opted out of analytics.
+func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
+	const op = "read analytics opt-out"
+	if err := s.usable(op); err != nil {
+		return false, err
+	}
+	if rules.CheckText("user", user) != nil {
+		return false, nil
+	}
+	var out bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM analytics_opt_outs WHERE user_id = $1)`, user).Scan(&out); err != nil {
+		return false, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// Forget removes user's statements and deletes or anonymises their events,
+// in one transaction.
+func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
+	const op = "forget user"
+	var res store.ForgetResult
+	if err := s.usable(op); err != nil {
+		return res, err
+	}
+	if user == "" {
+		return res, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	}
+	if err := rules.CheckText("user", user); err != nil {
+		return res, fmt.Errorf("%s: %w", op, err)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT s.id FROM statements s
+			WHERE s.user_id = $1 AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)
+			ORDER BY s.seq`, user)
+		if err != nil {
+			return err
+		}
+		if res.Forwarded, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = $1)`, user); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM statements WHERE user_id = $1`, user); err != nil {
+			return err
+		}
+		q := `DELETE FROM events WHERE user_id = $1`
+		if keepCounts {
+			q = `UPDATE events SET user_id = '', thread = '', question = '' WHERE user_id = $1`
+		}
+		tag, err := tx.Exec(ctx, q, user)
+		if err != nil {
+			return err
+		}
+		res.Events = int(tag.RowsAffected())
+		if !keepCounts {
+			_, err = tx.Exec(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = $1`, user)
+		}
+		return err
+	})
+	if err != nil {
+		return store.ForgetResult{}, s.fail(op, err)
+	}
+	return res, nil
+}
+
+// Compact folds events older than before into rollups and deletes them.
+func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
+	const op = "compact events"
+	if err := s.usable(op); err != nil {
+		return 0, err
+	}
+	cut := millis(before)
+	var deleted int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			`INSERT INTO event_rollups AS r (day, kind, platform, channel, events, users)
+			 SELECT (time AT TIME ZONE 'UTC')::date, kind, platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
+			 FROM events WHERE time < $1 GROUP BY 1, 2, 3, 4
+			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
+			 SET events = r.events + excluded.events, users = r.users + excluded.users`,
+			`INSERT INTO event_rollups AS r (day, kind, platform, channel, events, users)
+			 SELECT (time AT TIME ZONE 'UTC')::date, '', platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
+			 FROM events WHERE time < $1 GROUP BY 1, 3, 4
+			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
+			 SET events = r.events + excluded.events, users = r.users + excluded.users`,
+		} {
+			if _, err := tx.Exec(ctx, q, cut); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE time < $1`, cut)
+		if err != nil {
+			return err
+		}
+		deleted = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `DELETE FROM statements s WHERE s.time < $1
+			AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)`, cut)
+		return err
+	})
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	return int(deleted), nil
+}
+
+// Rollups returns the rollups of days in [since, until).
+func (s *Store) Rollups(ctx context.Context, since, until time.Time) ([]store.Rollup, error) {
+	const op = "list rollups"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT day::timestamp AT TIME ZONE 'UTC', kind, platform, channel, events, users
+		FROM event_rollups WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
+		ORDER BY day, kind, platform, channel`, since, until)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Rollup, error) {
+		var r store.Rollup
+		err := row.Scan(&r.Day, &r.Kind, &r.Platform, &r.Channel, &r.Events, &r.Users)
+		r.Day = r.Day.UTC()
+		return r, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// DailyActivity counts questions and active people per UTC day.
+func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]store.DayActivity, error) {
+	const op = "count daily activity"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	for _, v := range []string{f.Platform, f.Channel} {
+		if rules.CheckText("filter", v) != nil {
+			return nil, nil
+		}
+	}
+	// JIT compilation of this aggregate costs seconds and saves
+	// nothing, so it is turned off for the statement's transaction.
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+		return nil, s.fail(op, err)
+	}
+	rows, err := tx.Query(ctx, `SELECT day::timestamp AT TIME ZONE 'UTC', sum(questions)::bigint, sum(active)::bigint FROM (
+			SELECT (time AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE kind = 'question') AS questions,
+			       count(DISTINCT NULLIF(user_id, '')) AS active
+			FROM events WHERE time >= $1 AND time < $2
+			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
+			GROUP BY 1
+			UNION ALL
+			SELECT day, sum(events) FILTER (WHERE kind = 'question'), sum(users) FILTER (WHERE kind = '')
+			FROM event_rollups
+			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
+			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
+			GROUP BY 1
+		) d GROUP BY day ORDER BY day`, store.Day(f.Since), f.Until, f.Platform, f.Channel)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DayActivity, error) {
+		var (
+			d    store.DayActivity
+			q, a *int64
+		)
+		err := row.Scan(&d.Day, &q, &a)
+		d.Day = d.Day.UTC()
+		if q != nil {
+			d.Questions = int(*q)
+		}
+		if a != nil {
+			d.Active = int(*a)
+		}
+		return d, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// AllDocuments lists every document, by id.
+func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
+	const op = "list documents"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
+		FROM documents ORDER BY id`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) {
+		var d store.Document
+		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt)
+		d.Tags = orNil(d.Tags)
+		d.UpdatedAt = d.UpdatedAt.UTC()
+		return d, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// RecordEvents appends events with COPY into a temporary table and one
+// INSERT from it, which skips ids already recorded.
+func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
+	const op = "record events"
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	now := millis(s.opts.Clock())
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		if err := rules.ValidateEvent(e); err != nil {
+			return fmt.Errorf("%s: event %d: %w", op, i, err)
+		}
+		t := millis(e.Time)
+		if e.Time.IsZero() {
+			t = now
+		}
+		rows[i] = []any{e.ID, t, e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+			e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, int32(e.Value), e.Ref}
+	}
+	cols := []string{"id", "time", "kind", "platform", "workspace", "channel", "thread", "user_id", "direct",
+		"question", "confident", "doc_ids", "latency_ms", "value", "ref"}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE events_load
+			(LIKE events INCLUDING DEFAULTS EXCLUDING IDENTITY) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ALTER TABLE events_load DROP COLUMN seq`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_load"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		list := strings.Join(cols, ", ")
+		_, err := tx.Exec(ctx, `INSERT INTO events (`+list+`) SELECT `+list+` FROM events_load ON CONFLICT (id) DO NOTHING`)
+		return err
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,461 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+var _ store.Engagement = (*Store)(nil)
+
+const dayMS = int64(24 * time.Hour / time.Millisecond)
+
+// AddStatements stores ss and queues them in the outbox, in one
+// transaction; ids already stored are ignored.
+func (s *Store) AddStatements(ctx context.Context, ss []store.Statement) error {
+	const op = "add statements"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	for _, st := range ss {
+		if err := rules.ValidateStatement(st); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO statements (id, time, user_id, voids, json)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		queue, err := tx.PrepareContext(ctx, `INSERT INTO statement_outbox (seq, id) VALUES (?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer queue.Close()
+		for _, st := range ss {
+			t := st.Time
+			if t.IsZero() {
+				t = s.opts.Clock()
+			}
+			var seq int64
+			err := ins.QueryRowContext(ctx, st.ID, t.UnixMilli(), st.User, st.Voids, string(st.JSON)).Scan(&seq)
+			if err == sql.ErrNoRows {
+				continue // already stored: immutable
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := queue.ExecContext(ctx, seq, st.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// Statements returns the statements matching f, oldest first.
+func (s *Store) Statements(ctx context.Context, f store.StatementFilter) ([]store.Statement, error) {
+	const op = "list statements"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if f.Limit < 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("negative limit %d", f.Limit))
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", f.Until.UnixMilli())
+	}
+	if f.User != "" {
+		add("user_id = ?", f.User)
+	}
+	if f.After != "" {
+		add("(time, seq) > (SELECT time, seq FROM statements WHERE id = ?)", f.After)
+	}
+	q := "SELECT id, time, user_id, voids, json FROM statements"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY time, seq"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return s.queryStatements(ctx, op, q, args...)
+}
+
+func (s *Store) queryStatements(ctx context.Context, op, q string, args ...any) ([]store.Statement, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.Statement
+	for rows.Next() {
+		var (
+			st   store.Statement
+			ms   int64
+			body string
+		)
+		if err := rows.Scan(&st.ID, &ms, &st.User, &st.Voids, &body); err != nil {
+			return nil, s.fail(op, err)
+		}
+		st.Time = time.UnixMilli(ms).UTC()
+		st.JSON = []byte(body)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// PendingStatements returns up to limit statements of the outbox, oldest
+// first.
+func (s *Store) PendingStatements(ctx context.Context, limit int) ([]store.Statement, error) {
+	const op = "list pending statements"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
+	}
+	return s.queryStatements(ctx, op, `SELECT s.id, s.time, s.user_id, s.voids, s.json
+		FROM statement_outbox o JOIN statements s ON s.seq = o.seq ORDER BY o.seq LIMIT ?`, limit)
+}
+
+// MarkForwarded removes ids from the outbox.
+func (s *Store) MarkForwarded(ctx context.Context, ids []string) error {
+	const op = "mark statements forwarded"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(ids); start += 500 {
+			batch := ids[start:min(start+500, len(ids))]
+			args := make([]any, len(batch))
+			for i, id := range batch {
+				args[i] = id
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM statement_outbox WHERE id IN ("+placeholders(len(batch))+")", args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// SetOptOut records user's analytics choice.
+func (s *Store) SetOptOut(ctx context.Context, user string, optOut bool) error {
+	const op = "set analytics opt-out"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if user == "" {
+		return fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	}
+	if err := rules.CheckText("user", user); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var err error
+	if optOut {
+		_, err = s.wdb.ExecContext(ctx, `INSERT INTO analytics_opt_outs (user_id, since) VALUES (?, ?)
+			ON CONFLICT (user_id) DO NOTHING`, user, s.opts.Clock().UnixMilli())
+	} else {
+		_, err = s.wdb.ExecContext(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = ?`, user)
+	}
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// OptedOut reports whether user has opted out of analytics.
+func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
+	const op = "read analytics opt-out"
+	if err := s.usable(op); err != nil {
+		return false, err
+	}
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM analytics_opt_outs WHERE user_id = ?`, user).Scan(&n); err != nil {
+		return false, s.fail(op, err)
+	}
+	return n > 0, nil
+}
+
+// Forget removes user's statements and deletes or anonymises their events,
+// in one transaction.
+func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
+	const op = "forget user"
+	var res store.ForgetResult
+	if err := s.writable(op); err != nil {
+		return res, err
+	}
+	if user == "" {
+		return res, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT s.id FROM statements s
+			WHERE s.user_id = ? AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)
+			ORDER BY s.seq`, user)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			res.Forwarded = append(res.Forwarded, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = ?)`, user); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM statements WHERE user_id = ?`, user); err != nil {
+			return err
+		}
+		var r sql.Result
+		if keepCounts {
+			r, err = tx.ExecContext(ctx, `UPDATE events SET user_id = '', thread = '', question = '' WHERE user_id = ?`, user)
+		} else {
+			r, err = tx.ExecContext(ctx, `DELETE FROM events WHERE user_id = ?`, user)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = ?`, user)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		res.Events = int(n)
+		return err
+	})
+	if err != nil {
+		return store.ForgetResult{}, s.fail(op, err)
+	}
+	return res, nil
+}
+
+// Compact folds events older than before into rollups and deletes them.
+func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
+	const op = "compact events"
+	if err := s.writable(op); err != nil {
+		return 0, err
+	}
+	cut := before.UnixMilli()
+	var deleted int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`INSERT INTO event_rollups (day, kind, platform, channel, events, users)
+			 SELECT (time / ?) * ?, kind, platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
+			 FROM events WHERE time < ? GROUP BY 1, 2, 3, 4
+			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
+			 SET events = events + excluded.events, users = users + excluded.users`,
+			`INSERT INTO event_rollups (day, kind, platform, channel, events, users)
+			 SELECT (time / ?) * ?, '', platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
+			 FROM events WHERE time < ? GROUP BY 1, 3, 4
+			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
+			 SET events = events + excluded.events, users = users + excluded.users`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, dayMS, dayMS, cut); err != nil {
+				return err
+			}
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE time < ?`, cut)
+		if err != nil {
+			return err
+		}
+		if deleted, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM statements WHERE time < ?
+			AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = statements.seq)`, cut)
+		return err
+	})
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	return int(deleted), nil
+}
+
+// Rollups returns the rollups of days in [since, until).
+func (s *Store) Rollups(ctx context.Context, since, until time.Time) ([]store.Rollup, error) {
+	const op = "list rollups"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT day, kind, platform, channel, events, users FROM event_rollups
+		WHERE day >= ? AND day < ? ORDER BY day, kind, platform, channel`, store.Day(since).UnixMilli(), until.UnixMilli())
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.Rollup
+	for rows.Next() {
+		var (
+			r   store.Rollup
+			day int64
+		)
+		if err := rows.Scan(&day, &r.Kind, &r.Platform, &r.Channel, &r.Events, &r.Users); err != nil {
+			return nil, s.fail(op, err)
+		}
+		r.Day = time.UnixMilli(day).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// DailyActivity counts questions and active people per UTC day.
+func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]store.DayActivity, error) {
+	const op = "count daily activity"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	since, until := store.Day(f.Since).UnixMilli(), f.Until.UnixMilli()
+	cond, args := "", []any{}
+	if f.Platform != "" {
+		cond += " AND platform = ?"
+		args = append(args, f.Platform)
+	}
+	if f.Channel != "" {
+		cond += " AND channel = ?"
+		args = append(args, f.Channel)
+	}
+	q := `SELECT day, sum(questions), sum(active) FROM (
+		SELECT (time / ?) * ? AS day, sum(kind = 'question') AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
+		FROM events WHERE time >= ? AND time < ?` + cond + ` GROUP BY 1
+		UNION ALL
+		SELECT day, sum(CASE WHEN kind = 'question' THEN events ELSE 0 END), sum(CASE WHEN kind = '' THEN users ELSE 0 END)
+		FROM event_rollups WHERE day >= ? AND day < ?` + cond + ` GROUP BY 1
+	) GROUP BY day ORDER BY day`
+	all := append([]any{dayMS, dayMS, since, until}, args...)
+	all = append(all, since, until)
+	all = append(all, args...)
+	rows, err := s.rdb.QueryContext(ctx, q, all...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.DayActivity
+	for rows.Next() {
+		var (
+			d   store.DayActivity
+			day int64
+		)
+		if err := rows.Scan(&day, &d.Questions, &d.Active); err != nil {
+			return nil, s.fail(op, err)
+		}
+		d.Day = time.UnixMilli(day).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// AllDocuments lists every document, by id.
+func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
+	const op = "list documents"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
+		FROM documents ORDER BY id`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.Document
+	for rows.Next() {
+		var (
+			d       store.Document
+			tags    string
+			updated int64
+		)
+		if err := rows.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated); err != nil {
+			return nil, s.fail(op, err)
+		}
+		if d.Tags, err = decodeStrings(tags); err != nil {
+			return nil, s.fail(op, err)
+		}
+		d.UpdatedAt = time.UnixMilli(updated).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// RecordEvents appends events in one transaction through one prepared
+// statement.
+func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
+	const op = "record events"
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	now := s.opts.Clock()
+	for i := range events {
+		if err := rules.ValidateEvent(events[i]); err != nil {
+			return fmt.Errorf("%s: event %d: %w", op, i, err)
+		}
+		if events[i].Time.IsZero() {
+			events[i].Time = now
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO events
+			(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+			 question, confident, doc_ids, latency_ms, value, ref)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, e := range events {
+			if _, err := ins.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+				e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Statement is one xAPI statement as the store keeps it: the statement's
+// JSON, immutable once stored, and the few columns queries need. Package
+// bot/engagement builds statements from events; the store does not look
+// inside the JSON.
+type Statement struct {
+	ID   string    // the statement's UUID
+	Time time.Time // the statement's timestamp
+	// User is the platform user the statement is about, kept so that the
+	// person can be forgotten; "" for a statement about no one, such as a
+	// voiding statement. It never appears in the JSON, whose actor is a
+	// pseudonym.
+	User string
+	// Voids is, for a voiding statement, the id of the statement it voids.
+	Voids string
+	JSON  []byte
+}
+
+// StatementFilter selects statements; zero fields match everything.
+type StatementFilter struct {
+	Since time.Time // inclusive
+	Until time.Time // exclusive
+	User  string
+	// After continues a listing after the statement with this id, in the
+	// order of Statements, so that an export can page through millions.
+	After string
+	Limit int // 0: no limit
+}
+
+// ForgetResult says what Forget removed.
+type ForgetResult struct {
+	Events int // events deleted, or anonymised when counts are kept
+	// Forwarded lists the removed statements that had already left the
+	// outbox: a Learning Record Store holds them, and they must be voided
+	// there.
+	Forwarded []string
+}
+
+// Rollup counts the events of one day, kind, platform and channel. Retention
+// (Engagement.Compact) replaces old raw events by rollups, so that long-term
+// trends survive without any personal data.
+type Rollup struct {
+	Day      time.Time // UTC midnight
+	Kind     string
+	Platform string
+	Channel  string
+	Events   int
+	// Users counts the distinct people of the group that day.
+	Users int
+}
+
+// ActivityFilter selects the events DailyActivity counts.
+type ActivityFilter struct {
+	Since    time.Time // inclusive; rounded down to a UTC day
+	Until    time.Time // exclusive
+	Platform string
+	Channel  string
+}
+
+// DayActivity is one UTC day of the engagement log, in raw events and
+// rollups together.
+type DayActivity struct {
+	Day       time.Time // UTC midnight
+	Questions int
+	// Active counts people with any event that day. Rolled-up days add
+	// the distinct people of each platform and channel, so a person
+	// active in two channels counts twice there.
+	Active int
+}
+
+// Engagement keeps what analytics need beyond the event log: xAPI
+// statements and their outbox towards a Learning Record Store, analytics
+// opt-outs, forgetting a person, retention, and daily counts for charts.
+type Engagement interface {
+	// AddStatements stores statements and queues each in the outbox. A
+	// statement whose id is already stored is ignored: statements are
+	// immutable, and corrections are voiding statements.
+	AddStatements(ctx context.Context, ss []Statement) error
+	// Statements returns matching statements, oldest first (by time, then
+	// by the order they were stored).
+	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
+	// PendingStatements returns up to limit statements of the outbox,
+	// oldest first.
+	PendingStatements(ctx context.Context, limit int) ([]Statement, error)
+	// MarkForwarded removes statements from the outbox; unknown ids are
+	// ignored.
+	MarkForwarded(ctx context.Context, ids []string) error
+
+	// SetOptOut records whether user has opted out of analytics.
+	SetOptOut(ctx context.Context, user string, optOut bool) error
+	// OptedOut reports whether user has opted out of analytics.
+	OptedOut(ctx context.Context, user string) (bool, error)
+	// Forget removes user's statements (and their outbox entries) and
+	// either deletes the person's events or, with keepCounts, keeps them
+	// anonymised: no user, thread or question text. Without keepCounts,
+	// the opt-out record goes too.
+	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
+	// Compact folds events older than before into rollups and deletes
+	// them, with the statements older than before that have been
+	// forwarded. It returns the number of events deleted.
+	Compact(ctx context.Context, before time.Time) (int, error)
+	// Rollups returns the rollups of days in [since, until), by day.
+	Rollups(ctx context.Context, since, until time.Time) ([]Rollup, error)
+	// DailyActivity counts questions and active people per UTC day, from
+	// raw events and rollups; days without any are omitted.
+	DailyActivity(ctx context.Context, f ActivityFilter) ([]DayActivity, error)
+	// AllDocuments lists every stored document, by id.
+	AllDocuments(ctx context.Context) ([]Document, error)
+	// RecordEvents appends many events at once, as RecordEvent does one
+	// (ids already recorded are ignored), for imports and benchmarks:
+	// in one transaction, by the fastest path the database offers.
+	RecordEvents(ctx context.Context, events []Event) error
+}
+
+// ValidateStatement refuses a statement without id or JSON, or with text
+// the rules refuse.
+func (r Rules) ValidateStatement(s Statement) error {
+	if s.ID == "" {
+		return Invalid("statement id is empty")
+	}
+	if len(s.JSON) == 0 {
+		return Invalid("statement %s has no JSON", s.ID)
+	}
+	for _, f := range []struct{ name, v string }{{"statement id", s.ID}, {"user", s.User}, {"voids", s.Voids}, {"statement", string(s.JSON)}} {
+		if err := r.CheckText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Day returns the UTC midnight that starts t's day.
+func Day(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
+}
