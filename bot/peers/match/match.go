@@ -1,0 +1,156 @@
+// Package match computes maximum-weight matchings of people: an exact
+// blossom algorithm (Exact) for graphs of up to a few thousand vertices,
+// and a fast approximation (Approx) for larger ones, greedy by weight then
+// improved by local search. Both take integer weights, so results are
+// exact and repeatable.
+package match
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Edge is a possible pair, vertices I and J, with weight W.
+type Edge struct {
+	I, J int
+	W    int64
+}
+
+// Oracle gives the weight of any pair and whether the pair may be matched
+// at all; local search uses it to weigh pairs outside the candidate edges.
+type Oracle func(i, j int) (w int64, ok bool)
+
+// Weight sums the weights of the matched pairs of mate, each counted once.
+func Weight(mate []int, w Oracle) int64 {
+	var total int64
+	for i, j := range mate {
+		if j > i {
+			x, _ := w(i, j)
+			total += x
+		}
+	}
+	return total
+}
+
+// Greedy matches the heaviest remaining edge whose ends are both free,
+// until none is left: at least half the optimum weight, usually far more.
+// Ties break by vertex numbers, so the result is repeatable.
+func Greedy(n int, edges []Edge) []int {
+	sorted := slices.Clone(edges)
+	slices.SortFunc(sorted, func(a, b Edge) int {
+		if c := cmp.Compare(b.W, a.W); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.I, b.I); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.J, b.J)
+	})
+	mate := make([]int, n)
+	for i := range mate {
+		mate[i] = -1
+	}
+	for _, e := range sorted {
+		if e.I != e.J && mate[e.I] == -1 && mate[e.J] == -1 {
+			mate[e.I], mate[e.J] = e.J, e.I
+		}
+	}
+	return mate
+}
+
+// MaxPasses bounds the local search of Approx; each pass visits every
+// candidate edge once, and in practice it settles in a few passes.
+const MaxPasses = 20
+
+// Approx returns a matching at least as heavy as Greedy's on the candidate
+// edges, improved by local search until no move gains weight (or after
+// MaxPasses passes). The moves, for each candidate edge a-c:
+//
+//   - both free: match them;
+//   - a free, c matched to d, and d has a free candidate x: rematch to
+//     a-c and d-x (an augmenting path of three edges: two more people
+//     matched);
+//   - a matched to b, c matched to d: swap to a-c and b-d when heavier
+//     (a 2-opt move), with b-d weighed by the oracle.
+//
+// w must agree with the weights of edges and refuse forbidden pairs.
+func Approx(n int, edges []Edge, w Oracle) []int {
+	mate := Greedy(n, edges)
+	Improve(mate, edges, w)
+	return mate
+}
+
+// Improve runs Approx's local search on mate in place and returns the
+// number of moves made.
+func Improve(mate []int, edges []Edge, w Oracle) int {
+	adj := adjacency(len(mate), edges)
+	moves := 0
+	for range MaxPasses {
+		changed := 0
+		for _, e := range edges {
+			a, c := e.I, e.J
+			if a == c || mate[a] == c {
+				continue
+			}
+			b, d := mate[a], mate[c]
+			switch {
+			case b == -1 && d == -1:
+				mate[a], mate[c] = c, a
+				changed++
+			case b == -1 || d == -1:
+				// Orient so that a is the free end.
+				if d == -1 {
+					a, c, b, d = c, a, d, b
+				}
+				if augmentThree(mate, adj, a, c, d, w) {
+					changed++
+				}
+			default:
+				wab, _ := w(a, b)
+				wcd, _ := w(c, d)
+				wbd, ok := w(b, d)
+				if ok && e.W+wbd > wab+wcd {
+					mate[a], mate[c], mate[b], mate[d] = c, a, d, b
+					changed++
+				}
+			}
+		}
+		moves += changed
+		if changed == 0 {
+			break
+		}
+	}
+	return moves
+}
+
+// augmentThree tries the path a-c, d-x where a and some neighbour x of d
+// are free: both gain a partner and c keeps one.
+func augmentThree(mate []int, adj [][]int, a, c, d int, w Oracle) bool {
+	for _, x := range adj[d] {
+		if x != a && mate[x] == -1 {
+			if _, ok := w(d, x); ok {
+				mate[a], mate[c] = c, a
+				mate[d], mate[x] = x, d
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func adjacency(n int, edges []Edge) [][]int {
+	deg := make([]int, n)
+	for _, e := range edges {
+		deg[e.I]++
+		deg[e.J]++
+	}
+	adj := make([][]int, n)
+	for v := range adj {
+		adj[v] = make([]int, 0, deg[v])
+	}
+	for _, e := range edges {
+		adj[e.I] = append(adj[e.I], e.J)
+		adj[e.J] = append(adj[e.J], e.I)
+	}
+	return adj
+}
