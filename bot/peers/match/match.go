@@ -74,10 +74,109 @@ const MaxPasses = 20
 //     (a 2-opt move), with b-d weighed by the oracle.
 //
 // w must agree with the weights of edges and refuse forbidden pairs.
+//
+// Then Reoptimize re-solves windows of about Window members exactly, and
+// the local search runs once more on the result.
 func Approx(n int, edges []Edge, w Oracle) []int {
 	mate := Greedy(n, edges)
 	Improve(mate, edges, w)
+	if Reoptimize(mate, edges, w, Window) > 0 {
+		Improve(mate, edges, w)
+	}
 	return mate
+}
+
+// Window is the number of members Reoptimize solves exactly at once: large
+// enough to hold most improving exchanges, small enough that each exact
+// solve takes milliseconds.
+const Window = 400
+
+// Reoptimize improves mate by windows: from each vertex not yet visited in
+// this sweep it gathers about window vertices by breadth-first search over
+// candidate edges and matched pairs (a pair is never split across windows),
+// solves the maximum-weight matching of the window exactly, and keeps it
+// when it matches more vertices or, as many, weighs more. It returns the
+// weight gained.
+func Reoptimize(mate []int, edges []Edge, w Oracle, window int) int64 {
+	n := len(mate)
+	adj := adjacency(n, edges)
+	local := make([]int, n) // vertex -> index in the current window, or -1
+	done := make([]bool, n)
+	for i := range local {
+		local[i] = -1
+	}
+	var gained int64
+	var members []int
+	for seed := range n {
+		if done[seed] {
+			continue
+		}
+		members = members[:0]
+		add := func(v int) {
+			if local[v] == -1 && !done[v] {
+				local[v] = len(members)
+				members = append(members, v)
+			}
+		}
+		add(seed)
+		if mate[seed] >= 0 {
+			add(mate[seed])
+		}
+		for q := 0; q < len(members) && len(members) < window; q++ {
+			for _, x := range adj[members[q]] {
+				if len(members) >= window {
+					break
+				}
+				add(x)
+				if mate[x] >= 0 {
+					add(mate[x])
+				}
+			}
+		}
+		var sub []Edge
+		var oldW int64
+		oldSize := 0
+		for li, v := range members {
+			for _, x := range adj[v] {
+				if lx := local[x]; lx > li {
+					if wx, ok := w(v, x); ok {
+						sub = append(sub, Edge{I: li, J: lx, W: wx})
+					}
+				}
+			}
+			if m := mate[v]; m >= 0 && local[m] > li {
+				wm, _ := w(v, m)
+				sub = append(sub, Edge{I: li, J: local[m], W: wm})
+				oldW += wm
+				oldSize++
+			}
+		}
+		best := Exact(len(members), sub, false)
+		var newW int64
+		newSize := 0
+		for li, lj := range best {
+			if lj > li {
+				wx, _ := w(members[li], members[lj])
+				newW += wx
+				newSize++
+			}
+		}
+		if newW > oldW {
+			for li, lj := range best {
+				if lj >= 0 {
+					mate[members[li]] = members[lj]
+				} else {
+					mate[members[li]] = -1
+				}
+			}
+			gained += newW - oldW
+		}
+		for _, v := range members {
+			local[v] = -1
+			done[v] = true
+		}
+	}
+	return gained
 }
 
 // Improve runs Approx's local search on mate in place and returns the
@@ -102,7 +201,7 @@ func Improve(mate []int, edges []Edge, w Oracle) int {
 				if d == -1 {
 					a, c, b, d = c, a, d, b
 				}
-				if augmentThree(mate, adj, a, c, d, w) {
+				if augmentThree(mate, adj, a, c, d, e.W, w) {
 					changed++
 				}
 			default:
@@ -124,11 +223,13 @@ func Improve(mate []int, edges []Edge, w Oracle) int {
 }
 
 // augmentThree tries the path a-c, d-x where a and some neighbour x of d
-// are free: both gain a partner and c keeps one.
-func augmentThree(mate []int, adj [][]int, a, c, d int, w Oracle) bool {
+// are free: both gain a partner and c keeps one. It is taken only when it
+// adds weight too, so the search never goes round in circles.
+func augmentThree(mate []int, adj [][]int, a, c, d int, wac int64, w Oracle) bool {
+	wcd, _ := w(c, d)
 	for _, x := range adj[d] {
 		if x != a && mate[x] == -1 {
-			if _, ok := w(d, x); ok {
+			if wdx, ok := w(d, x); ok && wac+wdx > wcd {
 				mate[a], mate[c] = c, a
 				mate[d], mate[x] = x, d
 				return true

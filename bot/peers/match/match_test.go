@@ -144,7 +144,7 @@ func oracleOf(edges []Edge) Oracle {
 	}
 }
 
-func TestApproxIsAValidMatchingAtLeastGreedy(t *testing.T) {
+func TestApproxIsAValidMatchingAtLeastAsHeavyAsGreedy(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := range 300 {
 		n := 2 + r.IntN(60)
@@ -153,12 +153,8 @@ func TestApproxIsAValidMatchingAtLeastGreedy(t *testing.T) {
 		greedy := Greedy(n, edges)
 		_, gw := check(t, n, edges, greedy)
 		approx := Approx(n, edges, w)
-		asize, aw := check(t, n, edges, approx)
-		gsize, _ := check(t, n, edges, greedy)
-		if asize < gsize {
-			t.Fatalf("trial %d: approx matched %d pairs, greedy %d", trial, asize, gsize)
-		}
-		if asize == gsize && aw < gw {
+		_, aw := check(t, n, edges, approx)
+		if aw < gw {
 			t.Fatalf("trial %d: approx weight %d below greedy %d", trial, aw, gw)
 		}
 		if n <= 12 {
@@ -179,8 +175,9 @@ func TestImproveFindsTwoOptSwap(t *testing.T) {
 }
 
 func TestImproveAugmentsThroughAMatchedPair(t *testing.T) {
-	// Greedy takes 1-2 and leaves 0 and 3 free; 0-1, 2-3 matches everyone.
-	edges := []Edge{{1, 2, 10}, {0, 1, 2}, {2, 3, 2}}
+	// Greedy takes 1-2 and leaves 0 and 3 free; 0-1, 2-3 matches everyone
+	// and weighs more.
+	edges := []Edge{{1, 2, 3}, {0, 1, 2}, {2, 3, 2}}
 	mate := Approx(4, edges, oracleOf(edges))
 	if size, _ := check(t, 4, edges, mate); size != 2 {
 		t.Errorf("Approx = %v, want everyone matched", mate)
