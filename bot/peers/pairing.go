@@ -38,8 +38,9 @@ const (
 	// maxCounted caps the skill matches that count, so one person with a
 	// long list does not dominate.
 	maxCounted = 3
-	// scale turns weights into the integers match works with.
-	scale = 1000
+	// Scale turns weights into the integers match works with: a Plan weight
+	// of Scale is one unit of score.
+	Scale = 1000
 )
 
 // Pair is an unordered pair of member indexes, lower first.
@@ -176,7 +177,7 @@ func (s *scorer) weight(i, j int) int64 {
 		w += WeightTeam
 	}
 	w += WeightOverlap * overlapShare(a, b)
-	return int64(w * scale)
+	return int64(w * Scale)
 }
 
 // overlapShare is the fraction of the shorter working day the two share,

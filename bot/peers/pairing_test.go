@@ -114,12 +114,12 @@ func TestWeightParts(t *testing.T) {
 	b := Member{ID: "b", Team: "y", Can: []string{"sql"}, Learn: []string{"go"}, WorkStart: 9 * 60, WorkEnd: 17 * 60}
 	c := Member{ID: "c", Team: "x", Can: []string{"art"}, Learn: []string{"art"}, WorkStart: 21 * 60, WorkEnd: 29 * 60}
 	s := newScorer(&Problem{Members: []Member{a, b, c}})
-	want := int64((WeightBase + 2*WeightComplement + WeightTeam + WeightOverlap) * scale)
+	want := int64((WeightBase + 2*WeightComplement + WeightTeam + WeightOverlap) * Scale)
 	if got := s.weight(0, 1); got != want {
 		t.Errorf("complementary pair = %d, want %d", got, want)
 	}
-	if got := s.weight(0, 2); got != WeightBase*scale {
-		t.Errorf("same team, no common skill, no overlap = %d, want %d", got, int64(WeightBase*scale))
+	if got := s.weight(0, 2); got != WeightBase*Scale {
+		t.Errorf("same team, no common skill, no overlap = %d, want %d", got, int64(WeightBase*Scale))
 	}
 }
 
