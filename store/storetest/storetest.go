@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Search", searchCases},
 		{"Events", eventCases},
 		{"Locks", lockCases},
+		{"Peers", peerCases},
 		{"Lifecycle", lifecycleCases},
 	}
 	for _, g := range groups {
