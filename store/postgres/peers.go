@@ -312,4 +312,3 @@ func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.
 	}
 	return docs, nil
 }
-
