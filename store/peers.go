@@ -51,11 +51,13 @@ type Profile struct {
 	UpdatedAt       time.Time
 }
 
-// Request states.
+// Request states. A suggested request was shown to the asker and not yet
+// sent; only the others count towards an expert's weekly cap.
 const (
-	RequestPending  = "pending"
-	RequestAccepted = "accepted"
-	RequestDeclined = "declined"
+	RequestSuggested = "suggested"
+	RequestPending   = "pending"
+	RequestAccepted  = "accepted"
+	RequestDeclined  = "declined"
 )
 
 // PeerRequest is one expert asked to help one asker.
