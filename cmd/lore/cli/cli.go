@@ -157,6 +157,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.evalCommand(),
 		a.benchCommand(),
 		a.migrateCommand(),
+		a.profilesCommand(),
 	)
 	return root
 }
