@@ -216,6 +216,9 @@ type services struct {
 	store     store.Store
 	knowledge *knowledge.Service
 	bot       *bot.Bot
+	// messenger sends the peer capability's direct messages through the
+	// chat adapter once one is running.
+	messenger *lateMessenger
 }
 
 func (a *app) open(ctx context.Context) (*services, error) {
@@ -228,12 +231,18 @@ func (a *app) open(ctx context.Context) (*services, error) {
 
 func (a *app) wire(st store.Store) (*services, error) {
 	k := knowledge.New(st, knowledge.Options{})
-	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
+	messenger := &lateMessenger{}
+	p, err := a.peerCapability(st, messenger)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &services{store: st, knowledge: k, bot: b}, nil
+	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log, Peers: p})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &services{store: st, knowledge: k, bot: b, messenger: messenger}, nil
 }
 
 func (s *services) Close() error { return s.store.Close() }
