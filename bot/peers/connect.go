@@ -192,9 +192,9 @@ func plural(n int, one, many string) string {
 }
 
 // cleanTopic makes a topic safe to keep and show: valid UTF-8, one line,
-// bounded.
+// bounded, and unable to mention anyone.
 func cleanTopic(t string) string {
-	t = strings.Join(strings.Fields(strings.ToValidUTF8(t, "")), " ")
+	t = defuse(strings.Join(strings.Fields(strings.ToValidUTF8(t, "")), " "))
 	if len(t) > maxTopicLen {
 		cut := maxTopicLen
 		for cut > 0 && t[cut]&0xC0 == 0x80 {
@@ -407,3 +407,16 @@ func (s *Service) Offer(ctx context.Context, msg bot.Message, question string) s
 	}
 	return "A colleague may know: press *Ask a person* and I'll suggest who to ask."
 }
+
+// defuser breaks the forms that notify people on a chat platform
+// (@everyone, @here, @channel, Slack's <!channel> and <@U123>) in text that
+// came from users, such as a topic or a name. Adapters escape reply text
+// too; peer messages quote user text into other people's direct messages,
+// so it is made harmless here as well. A zero-width joiner after the @ or
+// a look-alike angle bracket keeps the text readable.
+var defuser = strings.NewReplacer(
+	"@everyone", "@\u200deveryone", "@here", "@\u200dhere", "@channel", "@\u200dchannel",
+	"<!", "‹!", "<@", "‹@", "<#", "‹#",
+)
+
+func defuse(s string) string { return defuser.Replace(s) }

@@ -200,7 +200,7 @@ func (s *Service) record(ctx context.Context, e store.Event) {
 // name when they gave one, else their user id.
 func displayName(p store.Profile) string {
 	if p.Name != "" {
-		return p.Name
+		return defuse(p.Name)
 	}
-	return p.User
+	return defuse(p.User)
 }

@@ -473,3 +473,20 @@ func manySkills(n int) string {
 	}
 	return strings.Join(l, ", ")
 }
+
+func TestUserTextCannotMentionEveryone(t *testing.T) {
+	f := setup(t, nil)
+	f.putProfile(t, store.Profile{Person: store.Person{User: "ana"}, Name: "Ana <!channel>"})
+	f.putProfile(t, store.Profile{Person: store.Person{User: "ben"}, Name: "@here Ben", CanHelp: []string{"sql"}, Available: true})
+	r := f.say(t, "ana", "connect sql for @everyone <@U999>")
+	f.press(t, "ana", r.Buttons[0])
+	sends := f.msgr.take()
+	for _, text := range []string{r.Text, r.Buttons[0].Label, sends[0].reply.Text} {
+		for _, bad := range []string{"@everyone", "@here", "<!channel>", "<@U999>"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%q reaches a chat platform in %q", bad, text)
+			}
+		}
+	}
+	contains(t, "expert DM", sends[0].reply.Text, "Ana ‹!channel>", "sql for @\u200deveryone")
+}
