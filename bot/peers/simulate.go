@@ -41,13 +41,17 @@ func Synthetic(n int, seed uint64) []Member {
 
 // Simulation is the outcome of SimulateRounds.
 type Simulation struct {
-	Rounds       int
-	Repeats      int           // pairs grouped again within the window
-	FirstRound   time.Duration // time to solve the first round
-	FirstWeight  int64
-	TotalWeight  int64
-	Unplaced     int
-	AvoidedPairs int // recent pairs the last round had to avoid
+	Rounds     int
+	Repeats    int           // pairs grouped again within the window
+	FirstRound time.Duration // time to solve the first round
+	// FirstRoundCPU is the process's CPU time (user and system) during the
+	// first round; 0 where it is not measured. Unlike FirstRound it hardly
+	// depends on other programs' load.
+	FirstRoundCPU time.Duration
+	FirstWeight   int64
+	TotalWeight   int64
+	Unplaced      int
+	AvoidedPairs  int // recent pairs the last round had to avoid
 }
 
 // SimulateRounds solves rounds consecutive rounds of the same members,
@@ -64,10 +68,11 @@ func SimulateRounds(base Problem, rounds, avoid int) Simulation {
 				p.Recent[pr] = true
 			}
 		}
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		plan := Solve(p)
 		if r == 0 {
 			sim.FirstRound = time.Since(start)
+			sim.FirstRoundCPU = processCPU() - cpu
 			sim.FirstWeight = plan.Weight
 		}
 		sim.AvoidedPairs = len(p.Recent)

@@ -80,16 +80,27 @@ const MaxPasses = 20
 func Approx(n int, edges []Edge, w Oracle) []int {
 	mate := Greedy(n, edges)
 	Improve(mate, edges, w)
-	if Reoptimize(mate, edges, w, Window) > 0 {
+	for sweep := range Sweeps {
+		if reoptimize(mate, edges, w, Window, sweep) == 0 {
+			break
+		}
 		Improve(mate, edges, w)
 	}
 	return mate
 }
 
+// Sweeps bounds the window sweeps of Approx. Each sweep starts its windows
+// from other vertices, so exchanges that straddled the borders of the
+// previous sweep's windows fall inside one window.
+const Sweeps = 4
+
 // Window is the number of members Reoptimize solves exactly at once: large
 // enough to hold most improving exchanges, small enough that each exact
-// solve takes milliseconds.
-const Window = 400
+// solve takes tens of milliseconds. With Sweeps 4, 600 brought the
+// approximation from 98.6% to 99.5-99.7% of the exact matching at 1,000
+// people, for about the same time at 10,000 as one sweep of 400
+// (docs/benchmarks.md).
+const Window = 600
 
 // Reoptimize improves mate by windows: from each vertex not yet visited in
 // this sweep it gathers about window vertices by breadth-first search over
@@ -98,6 +109,13 @@ const Window = 400
 // when it matches more vertices or, as many, weighs more. It returns the
 // weight gained.
 func Reoptimize(mate []int, edges []Edge, w Oracle, window int) int64 {
+	return reoptimize(mate, edges, w, window, 0)
+}
+
+// reoptimize is Reoptimize with the windows seeded in the order of sweep:
+// sweep 0 from vertex 0 upwards, later sweeps from other starting points
+// and strides.
+func reoptimize(mate []int, edges []Edge, w Oracle, window, sweep int) int64 {
 	n := len(mate)
 	adj := adjacency(n, edges)
 	local := make([]int, n) // vertex -> index in the current window, or -1
@@ -107,7 +125,17 @@ func Reoptimize(mate []int, edges []Edge, w Oracle, window int) int64 {
 	}
 	var gained int64
 	var members []int
-	for seed := range n {
+	stride := 1
+	if sweep > 0 {
+		// A stride coprime with n visits every vertex once, in an order
+		// unrelated to the previous sweep's.
+		stride = 7919 + 2*sweep
+		for gcd(stride, n) != 1 {
+			stride += 2
+		}
+	}
+	for k := range n {
+		seed := (k*stride + sweep*(n/Sweeps+1)) % n
 		if done[seed] {
 			continue
 		}
@@ -254,4 +282,11 @@ func adjacency(n int, edges []Edge) [][]int {
 		adj[e.J] = append(adj[e.J], e.I)
 	}
 	return adj
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -15,7 +15,7 @@ func TestBenchPairingJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
-	for _, k := range []string{"seconds", "weight", "greedy_weight", "repeats", "exact_weight"} {
+	for _, k := range []string{"seconds", "cpu_seconds", "weight", "greedy_weight", "repeats", "exact_weight"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("key %q missing from %s", k, out)
 		}
