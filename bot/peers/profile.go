@@ -22,7 +22,7 @@ const profileUsage = "" +
 	"- `profile skip-rounds 4w` leaves you out of pairing rounds for a while (`off` rejoins).\n" +
 	"- `profile block USER` / `profile unblock USER`: never be paired with, or asked by, someone.\n" +
 	"- `profile name NAME`, `profile team TEAM`, `profile hours 09:00-17:00`, `profile timezone Europe/Paris`.\n" +
-	"- `profile delete` removes your profile and your peer history."
+	"- `profile history` lists your requests for help and pairing rounds; `profile delete` removes your profile and that history."
 
 // maxProfileText bounds free text in a profile (a name, a team).
 const maxProfileText = 100
@@ -35,6 +35,8 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		return s.showProfile(ctx, who)
 	case "help":
 		return bot.Reply{Text: profileUsage, Private: true}
+	case "history":
+		return s.showHistory(ctx, who)
 	case "delete":
 		if strings.EqualFold(val, "yes") {
 			return s.deletePerson(ctx, who)
@@ -226,7 +228,7 @@ func (s *Service) showProfile(ctx context.Context, who store.Person) bot.Reply {
 	if len(p.Blocked) > 0 {
 		fmt.Fprintf(&b, "Blocked: %s\n", strings.Join(p.Blocked, ", "))
 	}
-	b.WriteString("`profile help` shows how to change it; `profile delete` removes it.")
+	b.WriteString("`profile help` shows how to change it, `profile history` what Lore keeps about your connections, and `profile delete` removes it all.")
 	return bot.Reply{Text: b.String(), Private: true}
 }
 
@@ -367,4 +369,70 @@ func firstWord(s string) string {
 
 func usage(u string) bot.Reply {
 	return bot.Reply{Text: "Usage: `" + u + "`.", Private: true}
+}
+
+// historyWindow bounds the history shown; older entries are kept until
+// the person deletes them, but a year is what anyone scrolls through.
+const (
+	historyWindow = 365 * 24 * time.Hour
+	historyLines  = 20
+)
+
+// showHistory lists what Lore keeps about a person's connections: requests
+// they made or were asked, and the pairing rounds they were in.
+func (s *Service) showHistory(ctx context.Context, who store.Person) bot.Reply {
+	now := s.now()
+	reqs, err := s.store.Requests(ctx, store.RequestFilter{Platform: who.Platform, Workspace: who.Workspace, Since: now.Add(-historyWindow)})
+	if err != nil {
+		return s.storeTrouble(ctx, "loading requests", err)
+	}
+	var b strings.Builder
+	b.WriteString("*Your requests*\n")
+	n := 0
+	for _, r := range reqs {
+		if n == historyLines {
+			break
+		}
+		switch {
+		case r.Asker == who.User && r.Status != store.RequestSuggested:
+			fmt.Fprintf(&b, "- %s: you asked %s about *%s* (%s)\n", r.CreatedAt.Format("2 Jan 2006"), defuse(r.Expert), r.Topic, r.Status)
+		case r.Expert == who.User && r.Status != store.RequestSuggested:
+			fmt.Fprintf(&b, "- %s: %s asked you about *%s* (%s)\n", r.CreatedAt.Format("2 Jan 2006"), defuse(r.Asker), r.Topic, r.Status)
+		default:
+			continue
+		}
+		n++
+	}
+	if n == 0 {
+		b.WriteString("none\n")
+	}
+	b.WriteString("*Your pairing rounds*\n")
+	configs, err := s.store.RoundConfigs(ctx)
+	if err != nil {
+		return s.storeTrouble(ctx, "loading schedules", err)
+	}
+	n = 0
+	for _, c := range configs {
+		if c.Platform != who.Platform || c.Workspace != who.Workspace {
+			continue
+		}
+		rounds, err := s.store.Rounds(ctx, c.Platform, c.Workspace, c.Channel, historyLines)
+		if err != nil {
+			return s.storeTrouble(ctx, "loading rounds", err)
+		}
+		for _, r := range rounds {
+			for _, g := range r.Groups {
+				if n < historyLines && slices.Contains(g.Members, who.User) {
+					others := slices.DeleteFunc(slices.Clone(g.Members), func(u string) bool { return u == who.User })
+					fmt.Fprintf(&b, "- %s in %s, with %s\n", r.StartedAt.Format("2 Jan 2006"), r.Channel, defuse(strings.Join(others, ", ")))
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		b.WriteString("none\n")
+	}
+	b.WriteString("`profile delete` removes your profile and all of this.")
+	return bot.Reply{Text: b.String(), Private: true}
 }

@@ -490,3 +490,23 @@ func TestUserTextCannotMentionEveryone(t *testing.T) {
 	}
 	contains(t, "expert DM", sends[0].reply.Text, "Ana ‹!channel>", "sql for @\u200deveryone")
 }
+
+func TestProfileHistoryShowsAndDeleteForgets(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben"}})
+	f.putProfile(t, store.Profile{Person: store.Person{User: "ben"}, CanHelp: []string{"sql"}, Available: true})
+	r := f.say(t, "ana", "connect sql joins")
+	f.press(t, "ana", r.Buttons[0])
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RunRound(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "ana's history", f.say(t, "ana", "profile history").Text, "you asked ben about *sql joins* (pending)", "2 Nov 2026 in C1, with ben")
+	contains(t, "ben's history", f.say(t, "ben", "profile history").Text, "ana asked you about *sql joins* (pending)")
+	f.say(t, "ana", "profile delete yes")
+	h := f.say(t, "ana", "profile history").Text
+	if strings.Count(h, "none") != 2 {
+		t.Errorf("history after delete:\n%s", h)
+	}
+}
