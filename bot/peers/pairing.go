@@ -118,6 +118,9 @@ type scorer struct {
 	skillIDs map[string]int32
 	canIndex [][]int32 // skill id -> members who can help
 	lrnIndex [][]int32 // skill id -> members learning
+	// team is each member's team as a small number (-1: none): weight
+	// runs millions of times, and comparing numbers beats comparing names.
+	team []int32
 }
 
 func newScorer(p *Problem) *scorer {
@@ -143,9 +146,20 @@ func newScorer(p *Problem) *scorer {
 	}
 	s.can = make([][]int32, len(p.Members))
 	s.lrn = make([][]int32, len(p.Members))
+	s.team = make([]int32, len(p.Members))
+	teams := map[string]int32{}
 	for i, m := range p.Members {
 		s.can[i] = intern(m.Can, i, &s.canIndex)
 		s.lrn[i] = intern(m.Learn, i, &s.lrnIndex)
+		s.team[i] = -1
+		if m.Team != "" {
+			id, ok := teams[m.Team]
+			if !ok {
+				id = int32(len(teams))
+				teams[m.Team] = id
+			}
+			s.team[i] = id
+		}
 	}
 	return s
 }
@@ -173,7 +187,7 @@ func (s *scorer) weight(i, j int) int64 {
 	w := WeightBase
 	w += WeightComplement * float64(min(maxCounted, common(s.can[i], s.lrn[j])+common(s.can[j], s.lrn[i])))
 	w += WeightShared * float64(min(maxCounted, common(s.lrn[i], s.lrn[j])+common(s.can[i], s.can[j])))
-	if a.Team != "" && b.Team != "" && a.Team != b.Team {
+	if s.team[i] >= 0 && s.team[j] >= 0 && s.team[i] != s.team[j] {
 		w += WeightTeam
 	}
 	w += WeightOverlap * overlapShare(a, b)
