@@ -45,6 +45,23 @@ type EventLog interface {
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 }
 
+// Peers is the peer capability (bot/peers) as the core routes to it:
+// profiles, finding a person who knows, pairing rounds.
+type Peers interface {
+	// Command handles "profile ..." and "connect ..."; cmd is the command
+	// word in lower case, args the text after it.
+	Command(ctx context.Context, msg Message, cmd, args string) Reply
+	// Action handles the buttons the peer capability put on its replies;
+	// ok is false for a button it does not own.
+	Action(ctx context.Context, a Action) (reply Reply, ok bool)
+	// AskPerson handles "Ask a person" on an answer: a.Value is the id of
+	// the answer event, whose question is routed to people who know.
+	AskPerson(ctx context.Context, a Action) Reply
+	// Offer returns a line offering to find a person when Lore could not
+	// answer question, or "" when nobody suitable is known.
+	Offer(ctx context.Context, msg Message, question string) string
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
@@ -52,12 +69,17 @@ type Config struct {
 	Logger    *slog.Logger     // default: slog.Default()
 	Clock     func() time.Time // default: time.Now
 	NewID     func() string    // default: random UUIDs
+
+	// Peers, when set, adds the profile and connect commands and routes
+	// "Ask a person" to people. Default nil: no peer capability.
+	Peers Peers
 }
 
 // Bot routes messages and actions to capabilities.
 type Bot struct {
 	knowledge Knowledge
 	events    EventLog
+	peers     Peers
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -68,7 +90,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -97,7 +119,15 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
-		return helpReply()
+		r := helpReply()
+		if b.peers != nil {
+			r.Text += peersHelp
+		}
+		return r
+	case "profile", "connect":
+		if b.peers != nil {
+			return b.peers.Command(ctx, msg, strings.ToLower(cmd), strings.TrimSpace(rest))
+		}
 	case "ask":
 		msg.Text = strings.TrimSpace(rest)
 		return b.ask(ctx, msg, stream)
@@ -205,6 +235,11 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 			Button{ID: ActionNotHelpful, Label: "👎 Not helpful", Value: aid})
 	}
 	reply.Buttons = append(reply.Buttons, Button{ID: ActionAskPerson, Label: "Ask a person", Value: aid})
+	if !ans.Confident && b.peers != nil {
+		if offer := b.peers.Offer(ctx, msg, question); offer != "" {
+			reply.Text += "\n\n" + offer
+		}
+	}
 	return reply
 }
 
@@ -227,6 +262,11 @@ func (b *Bot) askError(ctx context.Context, msg Message, err error) Reply {
 // HandleAction handles a button press.
 func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 	msg := Message{Platform: a.Platform, Workspace: a.Workspace, Channel: a.Channel, Thread: a.Thread, User: a.User}
+	if b.peers != nil {
+		if r, ok := b.peers.Action(ctx, a); ok {
+			return r
+		}
+	}
 	switch a.ID {
 	case ActionHelpful:
 		return b.feedback(ctx, msg, a.Value, +1)
@@ -234,6 +274,9 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 		return b.feedback(ctx, msg, a.Value, -1)
 	case ActionAskPerson:
 		b.record(ctx, msg, store.Event{ID: b.newID(), Kind: store.EventHelpRequest, Ref: a.Value})
+		if b.peers != nil {
+			return b.peers.AskPerson(ctx, a)
+		}
 		return Reply{Text: "Noted: you'd like a person to help with this. The question is on the content team's list.", Private: true}
 	}
 	return Reply{Text: "I don't know that button. It may belong to an older version of this message.", Private: true}
@@ -315,3 +358,5 @@ I answer questions from the company knowledge base, with sources.
 
 When I don't know, I say so and note the question for the content team.`)}
 }
+
+const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."

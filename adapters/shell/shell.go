@@ -111,6 +111,9 @@ type Shell struct {
 
 	hist *history
 	last lastReply
+	// sentDirect holds the buttons of a direct message sent while a line
+	// was handled; /press answers them when the reply itself has none.
+	sentDirect lastReply
 
 	// w is the writer for the current Run; it remembers the first write
 	// error so that a closed output ends Run instead of being ignored.
@@ -384,6 +387,10 @@ func (s *Shell) press(ctx context.Context, arg string) {
 // show prints a reply and remembers its buttons for /press.
 func (s *Shell) show(r bot.Reply, channel string) {
 	s.last = lastReply{buttons: append([]bot.Button(nil), r.Buttons...), channel: channel}
+	if len(r.Buttons) == 0 && len(s.sentDirect.buttons) > 0 {
+		s.last = s.sentDirect
+	}
+	s.sentDirect = lastReply{}
 	// A write error is kept by s.w and ends Run.
 	_ = printReply(s.w, r, s.color)
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Claims", claimCases},
 		{"People", peopleCases},
 		{"Sources", sourceCases},
+		{"Peers", peerCases},
 		{"Lifecycle", lifecycleCases},
 		{"BulkLoad", bulkCases},
 	}

@@ -88,6 +88,7 @@ store's vector search against an exact scan (measured after the rest).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	cmd.AddCommand(a.benchServeCommand())
 	cmd.AddCommand(a.benchInsightsCommand())
+	cmd.AddCommand(a.benchPairingCommand())
 	return cmd
 }
 

@@ -50,6 +50,7 @@ base, the bundled sample handbook is loaded first.`,
 			if err != nil {
 				return err
 			}
+			svc.messenger.set(sh)
 			stats, err := svc.store.Stats(ctx)
 			if err != nil {
 				return err

@@ -179,6 +179,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.forgetCommand(),
 		a.retentionCommand(),
 		a.dashboardCommand(),
+		a.profilesCommand(),
 	)
 	return root
 }
@@ -238,6 +239,9 @@ type services struct {
 	// claims de-duplicates platform deliveries across replicas; nil when
 	// the store cannot, and adapters then de-duplicate within the process.
 	claims claimer
+	// messenger sends the peer capability's direct messages through the
+	// chat adapter once one is running.
+	messenger *lateMessenger
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -270,12 +274,18 @@ func (a *app) wire(st store.Store) (*services, error) {
 		return nil, err
 	}
 	k := knowledge.New(st, opts)
-	b, err := bot.New(bot.Config{Knowledge: k, Events: events, Logger: a.log})
+	messenger := &lateMessenger{}
+	p, err := a.peerCapability(st, messenger)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, bot: b}
+	b, err := bot.New(bot.Config{Knowledge: k, Events: events, Logger: a.log, Peers: p})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc := &services{store: st, knowledge: k, bot: b, messenger: messenger}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

@@ -1,0 +1,650 @@
+package peers
+
+import (
+	"cmp"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	"github.com/lorehq/lore/bot/peers/match"
+)
+
+// Member is one person as the pairing sees them: who they are, what they
+// can help with and want to learn (skill keys), their team, and their
+// working hours in UTC minutes.
+type Member struct {
+	ID    string
+	Team  string
+	Can   []string // skill keys
+	Learn []string // skill keys
+	// WorkStart and WorkEnd are the person's working hours as minutes from
+	// midnight UTC; WorkEnd may exceed 1440 for hours that cross midnight.
+	WorkStart, WorkEnd int
+}
+
+// Weights of the parts of a pair's score. A pair scores Base plus
+// Complement per skill one can help the other learn, Shared per common
+// interest (both learning or both helping with the same thing), Team when
+// they work in different teams, and up to Overlap for working hours that
+// overlap fully. Every allowed pair scores above zero, so a larger matching
+// is always a heavier one.
+const (
+	WeightBase       = 1.0
+	WeightComplement = 3.0
+	WeightShared     = 1.0
+	WeightTeam       = 1.0
+	WeightOverlap    = 2.0
+	// maxCounted caps the skill matches that count, so one person with a
+	// long list does not dominate.
+	maxCounted = 3
+	// Scale turns weights into the integers match works with: a Plan weight
+	// of Scale is one unit of score.
+	Scale = 1000
+)
+
+// Pair is an unordered pair of member indexes, lower first.
+type Pair [2]int
+
+// PairOf returns the Pair of i and j.
+func PairOf(i, j int) Pair {
+	if i > j {
+		i, j = j, i
+	}
+	return Pair{i, j}
+}
+
+// Problem is one round's matching problem.
+type Problem struct {
+	Members []Member
+	// Blocked pairs are never grouped together.
+	Blocked map[Pair]bool
+	// Recent pairs met in the last rounds; they are grouped again only
+	// when no grouping without repeats places everyone.
+	Recent map[Pair]bool
+	// GroupSize is 2 (pairs, with one group of three when the count is
+	// odd) or 4 (groups of three or four).
+	GroupSize int
+	// ExactLimit is the largest member count matched by the exact
+	// algorithm; above it Approx runs. Default DefaultExactLimit.
+	ExactLimit int
+	// Neighbours is how many best candidates per member the sparsified
+	// graph keeps. Default DefaultNeighbours.
+	Neighbours int
+	// Seed makes the random candidates repeatable.
+	Seed uint64
+	// Algorithm forces one matching algorithm; default Auto.
+	Algorithm Algorithm
+	// Dense uses every allowed pair instead of the sparsified graph: for
+	// measuring how much the sparsification loses, at small sizes only.
+	Dense bool
+}
+
+// Algorithm names the matching that forms the pairs.
+type Algorithm int
+
+// Algorithms of Problem.Algorithm.
+const (
+	Auto   Algorithm = iota // Exact up to ExactLimit members, Approx above
+	Exact                   // blossom, exact on the graph it is given
+	Approx                  // greedy then local search
+	Greedy                  // greedy only, for comparison
+)
+
+// Defaults of Problem.
+const (
+	DefaultExactLimit = 2000
+	DefaultNeighbours = 24
+)
+
+// Plan is the grouping of a round.
+type Plan struct {
+	Groups [][]int // member indexes
+	// Unplaced members could not join any group: they have blocked, or
+	// been blocked by, everyone else, or are alone. They are told so.
+	Unplaced []int
+	// Repeats counts pairs in Groups that met in a recent round.
+	Repeats int
+	// Weight is the sum of the pair weights within groups.
+	Weight int64
+	// Exact is true when the pairs come from the exact matching.
+	Exact bool
+}
+
+// scorer computes pair weights over interned skills.
+type scorer struct {
+	p        *Problem
+	can, lrn [][]int32 // sorted skill ids per member
+	skillIDs map[string]int32
+	canIndex [][]int32 // skill id -> members who can help
+	lrnIndex [][]int32 // skill id -> members learning
+	// team is each member's team as a small number (-1: none): weight
+	// runs millions of times, and comparing numbers beats comparing names.
+	team []int32
+}
+
+func newScorer(p *Problem) *scorer {
+	s := &scorer{p: p, skillIDs: map[string]int32{}}
+	intern := func(keys []string, member int, index *[][]int32) []int32 {
+		ids := make([]int32, 0, len(keys))
+		for _, k := range keys {
+			id, ok := s.skillIDs[k]
+			if !ok {
+				id = int32(len(s.skillIDs))
+				s.skillIDs[k] = id
+				s.canIndex = append(s.canIndex, nil)
+				s.lrnIndex = append(s.lrnIndex, nil)
+			}
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for _, id := range ids {
+			(*index)[id] = append((*index)[id], int32(member))
+		}
+		return ids
+	}
+	s.can = make([][]int32, len(p.Members))
+	s.lrn = make([][]int32, len(p.Members))
+	s.team = make([]int32, len(p.Members))
+	teams := map[string]int32{}
+	for i, m := range p.Members {
+		s.can[i] = intern(m.Can, i, &s.canIndex)
+		s.lrn[i] = intern(m.Learn, i, &s.lrnIndex)
+		s.team[i] = -1
+		if m.Team != "" {
+			id, ok := teams[m.Team]
+			if !ok {
+				id = int32(len(teams))
+				teams[m.Team] = id
+			}
+			s.team[i] = id
+		}
+	}
+	return s
+}
+
+func common(a, b []int32) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
+}
+
+// weight scores a pair, ignoring blocks and history.
+func (s *scorer) weight(i, j int) int64 {
+	a, b := &s.p.Members[i], &s.p.Members[j]
+	w := WeightBase
+	w += WeightComplement * float64(min(maxCounted, common(s.can[i], s.lrn[j])+common(s.can[j], s.lrn[i])))
+	w += WeightShared * float64(min(maxCounted, common(s.lrn[i], s.lrn[j])+common(s.can[i], s.can[j])))
+	if s.team[i] >= 0 && s.team[j] >= 0 && s.team[i] != s.team[j] {
+		w += WeightTeam
+	}
+	w += WeightOverlap * overlapShare(a, b)
+	return int64(w * Scale)
+}
+
+// overlapShare is the fraction of the shorter working day the two share,
+// from 0 to 1, comparing days on either side of midnight UTC too.
+func overlapShare(a, b *Member) float64 {
+	la, lb := a.WorkEnd-a.WorkStart, b.WorkEnd-b.WorkStart
+	if la <= 0 || lb <= 0 {
+		return 0
+	}
+	best := 0
+	for _, shift := range []int{-1440, 0, 1440} {
+		lo := max(a.WorkStart, b.WorkStart+shift)
+		hi := min(a.WorkEnd, b.WorkEnd+shift)
+		best = max(best, hi-lo)
+	}
+	return float64(best) / float64(min(la, lb))
+}
+
+// allowed reports whether i and j may meet; withRepeats lets recent pairs
+// meet again.
+func (s *scorer) allowed(i, j int, withRepeats bool) bool {
+	if i == j {
+		return false
+	}
+	pr := PairOf(i, j)
+	if s.p.Blocked[pr] {
+		return false
+	}
+	return withRepeats || !s.p.Recent[pr]
+}
+
+func (s *scorer) oracle(withRepeats bool) match.Oracle {
+	return func(i, j int) (int64, bool) {
+		if !s.allowed(i, j, withRepeats) {
+			return 0, false
+		}
+		return s.weight(i, j), true
+	}
+}
+
+// Candidate sampling for the sparsified graph: from each skill list, at
+// most postingSample members who can help with, or learn, the same thing;
+// plus randomCandidates others for diversity of teams and time zones.
+const (
+	postingSample    = 64
+	randomCandidates = 32
+)
+
+// candidates builds the sparsified graph: for each member, the k heaviest
+// allowed pairs among sampled candidates. Members are matched to those who
+// complement or share their skills far more often than to anyone else, so
+// the heaviest pairs of the full graph are almost all kept.
+func (s *scorer) candidates(k int, seed uint64, withRepeats bool) []match.Edge {
+	n := len(s.p.Members)
+	type cand struct {
+		j int
+		w int64
+	}
+	var edges []match.Edge
+	seen := make([]int, n) // seen[j] == i+1: j already considered for i
+	var cs []cand
+	for i := range n {
+		cs = cs[:0]
+		r := rand.New(rand.NewPCG(seed, uint64(i)))
+		try := func(j int) {
+			if j == i || seen[j] == i+1 || !s.allowed(i, j, withRepeats) {
+				return
+			}
+			seen[j] = i + 1
+			cs = append(cs, cand{j, s.weight(i, j)})
+		}
+		sample := func(list []int32) {
+			if len(list) <= postingSample {
+				for _, j := range list {
+					try(int(j))
+				}
+				return
+			}
+			start := r.IntN(len(list))
+			for x := range postingSample {
+				try(int(list[(start+x*7919)%len(list)]))
+			}
+		}
+		for _, id := range s.lrn[i] {
+			sample(s.canIndex[id])
+			sample(s.lrnIndex[id])
+		}
+		for _, id := range s.can[i] {
+			sample(s.lrnIndex[id])
+		}
+		for range min(randomCandidates, n-1) {
+			try(r.IntN(n))
+		}
+		slices.SortFunc(cs, func(a, b cand) int {
+			if c := cmp.Compare(b.w, a.w); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.j, b.j)
+		})
+		for _, c := range cs[:min(k, len(cs))] {
+			edges = append(edges, match.Edge{I: min(i, c.j), J: max(i, c.j), W: c.w})
+		}
+	}
+	slices.SortFunc(edges, func(a, b match.Edge) int {
+		if c := cmp.Compare(a.I, b.I); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.J, b.J)
+	})
+	return slices.CompactFunc(edges, func(a, b match.Edge) bool { return a.I == b.I && a.J == b.J })
+}
+
+// Solve groups the members of p.
+//
+// Pairs come from a maximum-weight matching over a sparsified graph without
+// blocked or recent pairs: the exact blossom algorithm up to ExactLimit
+// members, match.Approx above. Members still unmatched are then matched
+// among themselves over every allowed pair, first without and then with
+// repeats. A last odd member joins the best pair as a third. With
+// GroupSize 4, pairs are then joined two by two into groups of four.
+func Solve(p Problem) Plan {
+	if p.ExactLimit == 0 {
+		p.ExactLimit = DefaultExactLimit
+	}
+	if p.Neighbours == 0 {
+		p.Neighbours = DefaultNeighbours
+	}
+	n := len(p.Members)
+	s := newScorer(&p)
+	var plan Plan
+	mate := make([]int, n)
+	for i := range mate {
+		mate[i] = -1
+	}
+	if n >= 2 {
+		var edges []match.Edge
+		if p.Dense {
+			edges = s.allPairs(false)
+		} else {
+			edges = s.candidates(p.Neighbours, p.Seed, false)
+		}
+		algo := p.Algorithm
+		if algo == Auto {
+			algo = Approx
+			if n <= p.ExactLimit {
+				algo = Exact
+			}
+		}
+		switch algo {
+		case Exact:
+			mate = match.Exact(n, edges, true)
+			plan.Exact = true
+		case Greedy:
+			mate = match.Greedy(n, edges)
+		default:
+			mate = match.Approx(n, edges, s.oracle(false))
+			s.repair(mate, repairSize)
+		}
+		greedyOnly := p.Algorithm == Greedy
+		s.rematch(mate, false, greedyOnly)
+		s.rematch(mate, true, greedyOnly)
+	}
+	var groups [][]int
+	var singles []int
+	for i, j := range mate {
+		switch {
+		case j == -1:
+			singles = append(singles, i)
+		case i < j:
+			groups = append(groups, []int{i, j})
+		}
+	}
+	for _, x := range singles {
+		if g := s.bestGroup(groups, x, 3); g >= 0 {
+			groups[g] = append(groups[g], x)
+		} else if g := s.bestGroup(groups, x, 4); g >= 0 {
+			groups[g] = append(groups[g], x)
+		} else {
+			plan.Unplaced = append(plan.Unplaced, x)
+		}
+	}
+	if p.GroupSize >= 3 {
+		groups = s.mergePairs(groups)
+	}
+	plan.Groups = groups
+	for _, g := range groups {
+		for a := range g {
+			for b := a + 1; b < len(g); b++ {
+				plan.Weight += s.weight(g[a], g[b])
+				if p.Recent[PairOf(g[a], g[b])] {
+					plan.Repeats++
+				}
+			}
+		}
+	}
+	return plan
+}
+
+func (s *scorer) allPairs(withRepeats bool) []match.Edge {
+	var edges []match.Edge
+	for i := range s.p.Members {
+		for j := i + 1; j < len(s.p.Members); j++ {
+			if s.allowed(i, j, withRepeats) {
+				edges = append(edges, match.Edge{I: i, J: j, W: s.weight(i, j)})
+			}
+		}
+	}
+	return edges
+}
+
+// repairSize is how many members of the lightest pairs repair re-matches
+// over all their pairs.
+const repairSize = 1200
+
+// repair re-matches the members of the lightest pairs (and the unmatched)
+// over every allowed pair among them, not only the sparsified graph's, and
+// keeps the result when it is heavier: the sparsified graph misses some good
+// partners of exactly the people whose pairs came out light.
+func (s *scorer) repair(mate []int, size int) {
+	type pw struct {
+		i int
+		w int64
+	}
+	var light []pw
+	for i, j := range mate {
+		switch {
+		case j == -1:
+			light = append(light, pw{i, -1})
+		case i < j:
+			light = append(light, pw{i, s.weight(i, j)})
+		}
+	}
+	slices.SortFunc(light, func(a, b pw) int { return cmp.Compare(a.w, b.w) })
+	var set []int
+	for _, x := range light {
+		if len(set) >= size {
+			break
+		}
+		set = append(set, x.i)
+		if j := mate[x.i]; j >= 0 {
+			set = append(set, j)
+		}
+	}
+	var edges []match.Edge
+	for a := range set {
+		for b := a + 1; b < len(set); b++ {
+			if s.allowed(set[a], set[b], false) {
+				edges = append(edges, match.Edge{I: a, J: b, W: s.weight(set[a], set[b])})
+			}
+		}
+	}
+	w := func(a, b int) (int64, bool) { return s.oracle(false)(set[a], set[b]) }
+	sub := match.Greedy(len(set), edges)
+	match.Improve(sub, edges, w)
+	var oldW, newW int64
+	oldN, newN := 0, 0
+	for a, b := range sub {
+		if m := mate[set[a]]; m > set[a] {
+			oldW += s.weight(set[a], m)
+			oldN++
+		}
+		if b > a {
+			newW += s.weight(set[a], set[b])
+			newN++
+		}
+	}
+	if newN < oldN || newW <= oldW {
+		return
+	}
+	for a, b := range sub {
+		mate[set[a]] = -1
+		if b >= 0 {
+			mate[set[a]] = set[b]
+		}
+	}
+}
+
+// rematchLimit bounds the members matched over all their pairs by
+// rematch; beyond it the leftovers are matched greedily.
+const rematchLimit = 1500
+
+// rematch matches the unmatched members of mate among themselves over
+// every allowed pair.
+func (s *scorer) rematch(mate []int, withRepeats, greedyOnly bool) {
+	var free []int
+	for i, j := range mate {
+		if j == -1 {
+			free = append(free, i)
+		}
+	}
+	if len(free) < 2 {
+		return
+	}
+	var edges []match.Edge
+	for a := range free {
+		for b := a + 1; b < len(free); b++ {
+			if s.allowed(free[a], free[b], withRepeats) {
+				edges = append(edges, match.Edge{I: a, J: b, W: s.weight(free[a], free[b])})
+			}
+		}
+	}
+	var sub []int
+	if len(free) <= rematchLimit && !greedyOnly {
+		sub = match.Exact(len(free), edges, true)
+	} else {
+		sub = match.Greedy(len(free), edges)
+	}
+	for a, b := range sub {
+		if b >= 0 {
+			mate[free[a]] = free[b]
+		}
+	}
+}
+
+// bestGroup is the group of fewer than size members that x adds the most
+// weight to, without a block or (when one exists) a repeat; -1 if none.
+func (s *scorer) bestGroup(groups [][]int, x, size int) int {
+	best, bestW, bestRepeat := -1, int64(-1), true
+	for gi, g := range groups {
+		if len(g) >= size {
+			continue
+		}
+		var w int64
+		ok, repeat := true, false
+		for _, y := range g {
+			if !s.allowed(x, y, true) {
+				ok = false
+				break
+			}
+			repeat = repeat || s.p.Recent[PairOf(x, y)]
+			w += s.weight(x, y)
+		}
+		if !ok {
+			continue
+		}
+		if best == -1 || (bestRepeat && !repeat) || (repeat == bestRepeat && w > bestW) {
+			best, bestW, bestRepeat = gi, w, repeat
+		}
+	}
+	return best
+}
+
+// mergePairs joins pairs two by two into groups of four by a matching over
+// the pairs, weighed by the four cross pairs. A pair left over takes one
+// group of four and makes two groups of three with it.
+func (s *scorer) mergePairs(groups [][]int) [][]int {
+	var pairs, rest [][]int
+	for _, g := range groups {
+		if len(g) == 2 {
+			pairs = append(pairs, g)
+		} else {
+			rest = append(rest, g)
+		}
+	}
+	cross := func(a, b []int) (int64, bool) {
+		var w int64
+		for _, x := range a {
+			for _, y := range b {
+				if !s.allowed(x, y, true) {
+					return 0, false
+				}
+				w += s.weight(x, y)
+			}
+		}
+		return w, true
+	}
+	var edges []match.Edge
+	if len(pairs) <= rematchLimit {
+		for a := range pairs {
+			for b := a + 1; b < len(pairs); b++ {
+				if w, ok := cross(pairs[a], pairs[b]); ok {
+					edges = append(edges, match.Edge{I: a, J: b, W: w})
+				}
+			}
+		}
+	} else {
+		// Pairs are joined with nearby pairs in a random order: at this
+		// size the pair-level matching is a small share of the weight.
+		r := rand.New(rand.NewPCG(uint64(len(pairs)), 7))
+		for a := range pairs {
+			for range 16 {
+				b := r.IntN(len(pairs))
+				if b != a {
+					if w, ok := cross(pairs[a], pairs[b]); ok {
+						edges = append(edges, match.Edge{I: min(a, b), J: max(a, b), W: w})
+					}
+				}
+			}
+		}
+	}
+	var mate []int
+	if len(pairs) <= rematchLimit {
+		mate = match.Exact(len(pairs), edges, true)
+	} else {
+		mate = match.Approx(len(pairs), edges, func(a, b int) (int64, bool) { return cross(pairs[a], pairs[b]) })
+	}
+	var out, left [][]int
+	for a, b := range mate {
+		switch {
+		case b == -1:
+			left = append(left, pairs[a])
+		case a < b:
+			out = append(out, append(slices.Clone(pairs[a]), pairs[b]...))
+		}
+	}
+	out = append(out, rest...)
+	for _, lp := range left {
+		// A lone pair splits a group of four into two groups of three
+		// with it; failing that it stays a pair, the only group of two.
+		placed := false
+		for gi, g := range out {
+			if len(g) != 4 {
+				continue
+			}
+			h1, h2 := []int{g[0], g[1], lp[0]}, []int{g[2], g[3], lp[1]}
+			if s.groupAllowed(h1) && s.groupAllowed(h2) {
+				out[gi] = h1
+				out = append(out, h2)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			out = append(out, lp)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a][0] < out[b][0] })
+	return out
+}
+
+func (s *scorer) groupAllowed(g []int) bool {
+	for a := range g {
+		for b := a + 1; b < len(g); b++ {
+			if !s.allowed(g[a], g[b], true) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SkillKeys returns the keys of skill labels.
+func SkillKeys(labels []string) []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = Key(l)
+	}
+	return out
+}
+
+// hashSeed derives a seed from a text, such as a channel and round number.
+func hashSeed(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}

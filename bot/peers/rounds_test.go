@@ -1,0 +1,242 @@
+package peers_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/peers"
+	"github.com/lorehq/lore/store"
+)
+
+func weekly(channel string) store.RoundConfig {
+	return store.RoundConfig{Platform: "slack", Workspace: "T1", Channel: channel, Frequency: "weekly", GroupSize: 2, IntroHour: 9, AvoidRounds: 6, Enabled: true}
+}
+
+func TestRoundID(t *testing.T) {
+	c := weekly("C1")
+	if got := peers.RoundID(c, start); got != "slack/T1/C1/2026-W45" {
+		t.Errorf("weekly id = %q", got)
+	}
+	if peers.RoundID(c, start) != peers.RoundID(c, start.Add(6*24*time.Hour)) || peers.RoundID(c, start) == peers.RoundID(c, start.Add(7*24*time.Hour)) {
+		t.Error("a weekly id must hold for the week and change with it")
+	}
+	c.Frequency = "biweekly"
+	if peers.RoundID(c, start) != peers.RoundID(c, start.Add(7*24*time.Hour)) || peers.RoundID(c, start) == peers.RoundID(c, start.Add(14*24*time.Hour)) {
+		t.Error("a biweekly id must hold for two weeks")
+	}
+	c.Frequency = "monthly"
+	if got := peers.RoundID(c, start); got != "slack/T1/C1/2026-11" {
+		t.Errorf("monthly id = %q", got)
+	}
+}
+
+func TestRunRoundGroupsIntroducesOnceAndChecksIn(t *testing.T) {
+	roster := fakeRoster{"C1": {"ana", "ben", "cy", "dee", "eve", "fay", "fay"}}
+	f := setup(t, roster)
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ana"}, Name: "Ana", CanHelp: []string{"golang"}, Blocked: []string{"ben"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ben"}, Name: "Ben", Learning: []string{"golang"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "fay"}, SkipRoundsUntil: start.AddDate(0, 0, 14)})
+	r, err := f.svc.RunRound(t.Context(), weekly("C1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five take part (fay skips, and is listed once in the roster): a
+	// pair and a group of three.
+	var sizes []int
+	placed := map[string]bool{}
+	for _, g := range r.Groups {
+		sizes = append(sizes, len(g.Members))
+		for _, u := range g.Members {
+			placed[u] = true
+		}
+		if slices.Contains(g.Members, "ana") && slices.Contains(g.Members, "ben") {
+			t.Errorf("blocked pair grouped: %v", g.Members)
+		}
+		if g.Reason == "" || g.Starter == "" {
+			t.Errorf("group %v without reason or starter", g.Members)
+		}
+		if !g.SendAt.Equal(start.Add(time.Hour)) {
+			t.Errorf("group %v goes out at %v, want 09:00 UTC", g.Members, g.SendAt)
+		}
+	}
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{2, 3}) || len(placed) != 5 || placed["fay"] || len(r.Unplaced) != 0 {
+		t.Fatalf("groups %+v unplaced %v", r.Groups, r.Unplaced)
+	}
+	if sends := f.msgr.take(); len(sends) != 0 {
+		t.Fatalf("introductions before 09:00: %+v", sends)
+	}
+
+	f.clock.add(90 * time.Minute)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatalf("tick without a schedule: %v", err)
+	}
+	if sends := f.msgr.take(); len(sends) != 0 {
+		t.Fatalf("a tick without an enabled schedule sent %+v", sends)
+	}
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sends := f.msgr.take()
+	if len(sends) != 2 {
+		t.Fatalf("introductions = %+v, want one per group", sends)
+	}
+	for _, s := range sends {
+		contains(t, "introduction", s.reply.Text, "Why you:", "To start:")
+	}
+	// A second replica, and a second tick, send nothing more.
+	other, err := peers.New(peers.Config{Store: f.st, Events: f.st, Messenger: f.msgr, Roster: roster, Clock: f.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := other.RunRound(t.Context(), weekly("C1"))
+	if err != nil || again.ID != r.ID || len(again.Groups) != len(r.Groups) {
+		t.Fatalf("second run: %+v, %v", again, err)
+	}
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sends := f.msgr.take(); len(sends) != 0 {
+		t.Fatalf("introduced twice: %+v", sends)
+	}
+	intros, _ := f.st.Events(t.Context(), store.EventFilter{Kind: store.EventIntroMade})
+	if len(intros) != 5 {
+		t.Errorf("intro_made events = %d, want one per member", len(intros))
+	}
+
+	// Halfway through the week the groups are asked whether they met.
+	f.clock.add(4 * 24 * time.Hour)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sends = f.msgr.take()
+	if len(sends) != 2 || len(sends[0].reply.Buttons) != 2 {
+		t.Fatalf("check-ins = %+v", sends)
+	}
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if again := f.msgr.take(); len(again) != 0 {
+		t.Fatalf("checked in twice: %+v", again)
+	}
+	yes := sends[0].reply.Buttons[0]
+	member := sends[0].users[0]
+	contains(t, "met", f.press(t, member, yes).Text, "Great")
+	contains(t, "outsider", f.press(t, "fay", yes).Text, "weren't in a group")
+	met, _ := f.st.Events(t.Context(), store.EventFilter{Kind: store.EventMet})
+	if len(met) != 1 || met[0].User != member || met[0].Value != 1 || met[0].Ref != r.ID {
+		t.Errorf("met events = %+v", met)
+	}
+}
+
+func TestRoundsAvoidRecentPairs(t *testing.T) {
+	roster := fakeRoster{"C1": {"a", "b", "c", "d"}}
+	f := setup(t, roster)
+	seen := map[string]bool{}
+	for week := range 3 {
+		r, err := f.svc.RunRound(t.Context(), weekly("C1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range r.Groups {
+			key := strings.Join(g.Members, "+")
+			if seen[key] {
+				t.Errorf("week %d repeats %s although a new pairing exists", week, key)
+			}
+			seen[key] = true
+		}
+		f.clock.add(7 * 24 * time.Hour)
+	}
+	if len(seen) != 6 {
+		t.Errorf("pairs over three weeks = %d, want all 6", len(seen))
+	}
+}
+
+func TestUnplacedMemberIsTold(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"a", "b"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "a"}, Blocked: []string{"b"}})
+	r, err := f.svc.RunRound(t.Context(), weekly("C1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 0 || len(r.Unplaced) != 2 {
+		t.Fatalf("round = %+v", r)
+	}
+	sends := f.msgr.take()
+	if len(sends) != 2 || !strings.Contains(sends[0].reply.Text, "couldn't place you") {
+		t.Errorf("unplaced members told: %+v", sends)
+	}
+}
+
+func TestIntroductionsGoOutInTheGroupsSharedMorning(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"paris", "london"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "paris"}, TimeZone: "Europe/Paris"})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "london"}, TimeZone: "Europe/London"})
+	r, err := f.svc.RunRound(t.Context(), weekly("C1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 08:00 UTC is 09:00 in Paris but 08:00 in London; 09:00 UTC suits both.
+	if len(r.Groups) != 1 || !r.Groups[0].SendAt.Equal(start.Add(time.Hour)) {
+		t.Errorf("groups = %+v", r.Groups)
+	}
+}
+
+func TestRoundFailuresAreReported(t *testing.T) {
+	f := setup(t, nil)
+	if _, err := f.svc.RunRound(t.Context(), weekly("C1")); err == nil {
+		t.Error("a round without a roster ran")
+	}
+	f = setup(t, fakeRoster{"C1": {"a", "b"}})
+	if _, err := f.svc.RunRound(t.Context(), weekly("C9")); err == nil || !strings.Contains(err.Error(), "C9") {
+		t.Errorf("unknown channel: %v", err)
+	}
+	f.msgr.fail = errorString("slack down")
+	f.clock.add(2 * time.Hour)
+	if _, err := f.svc.RunRound(t.Context(), weekly("C1")); err == nil {
+		t.Error("a failed introduction was not reported")
+	}
+	f.msgr.fail = nil
+	if _, err := f.svc.RunRound(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	if sends := f.msgr.take(); len(sends) != 1 {
+		t.Errorf("the failed introduction was not retried: %+v", sends)
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func TestRoundsCommand(t *testing.T) {
+	f := setup(t, nil)
+	contains(t, "status", f.say(t, "ana", "connect rounds").Text, "off")
+	contains(t, "non-admin", f.say(t, "ana", "connect rounds on").Text, "Only an admin")
+	contains(t, "bad option", f.say(t, "admin", "connect rounds on hourly").Text, `don't understand "hourly"`)
+	contains(t, "bad size", f.say(t, "admin", "connect rounds on size 5").Text, "2 or 3-4")
+	contains(t, "bad time", f.say(t, "admin", "connect rounds on time 9:30").Text, "on the hour")
+	if cs, _ := f.st.RoundConfigs(t.Context()); len(cs) != 0 {
+		t.Fatalf("bad commands saved %+v", cs)
+	}
+	r := f.say(t, "admin", "connect rounds on biweekly size 3-4 time 10:00 avoid 4")
+	contains(t, "on", r.Text, "biweekly, groups of 3-4, introductions at 10:00", "last 4 rounds")
+	cs, _ := f.st.RoundConfigs(t.Context())
+	want := store.RoundConfig{Platform: "slack", Workspace: "T1", Channel: "C1", Frequency: "biweekly", GroupSize: 4, IntroHour: 10, AvoidRounds: 4, Enabled: true}
+	if len(cs) != 1 || cs[0] != want {
+		t.Fatalf("configs = %+v", cs)
+	}
+	f.say(t, "admin", "connect rounds off")
+	cs, _ = f.st.RoundConfigs(t.Context())
+	if len(cs) != 1 || cs[0].Enabled || cs[0].GroupSize != 4 {
+		t.Errorf("after off = %+v", cs)
+	}
+	dm := f.svc.Command(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "admin", Direct: true}, "connect", "rounds on")
+	contains(t, "in a DM", dm.Text, "in the channel")
+}

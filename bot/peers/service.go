@@ -1,0 +1,206 @@
+// Package peers is Lore's peer capability: people say what they can help
+// with and want to learn (the profile command), Lore finds colleagues who
+// know a topic and asks one of them for the asker (connect, and "Ask a
+// person" on an answer), and pairing rounds introduce members of a channel
+// to each other on a schedule.
+//
+// The package depends on the core's platform-neutral types (bot.Message,
+// bot.Action, bot.Reply) and on two small interfaces the chat adapters
+// implement: Messenger, to send direct and group messages, and Roster, to
+// list a channel's members. It never imports an adapter.
+package peers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/store"
+)
+
+// Messenger sends Lore's messages to people outside the conversation Lore
+// is answering in. Adapters implement it: with one user it is a direct
+// message, with several a group conversation (Slack conversations.open
+// with several users; a Discord group DM or private thread).
+type Messenger interface {
+	SendDirect(ctx context.Context, platform, workspace string, userIDs []string, reply bot.Reply) error
+}
+
+// Roster lists the members of a channel, for pairing rounds. Adapters
+// implement it; bots and deactivated users are left out by the adapter.
+type Roster interface {
+	ChannelMembers(ctx context.Context, platform, workspace, channel string) ([]string, error)
+}
+
+// EventLog is where the peer capability records engagement and finds the
+// answer an "Ask a person" press refers to.
+type EventLog interface {
+	RecordEvent(ctx context.Context, e store.Event) error
+	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+}
+
+// Button ids of the peer capability. Their values are request or round
+// ids, short enough for every platform (Discord allows 100 bytes).
+const (
+	ActionAsk           = "peers_ask"            // the asker picks an expert; value: request id
+	ActionAccept        = "peers_accept"         // the expert accepts; value: request id
+	ActionDecline       = "peers_decline"        // the expert declines; value: request id
+	ActionMetYes        = "peers_met_yes"        // check-in answer; value: round id
+	ActionMetNo         = "peers_met_no"         // check-in answer; value: round id
+	ActionDeleteProfile = "peers_delete_profile" // confirms profile delete; value: user id
+)
+
+// Defaults of Config.
+const (
+	DefaultWeeklyCap = 3
+	// DefaultSuggestions is how many people connect suggests.
+	DefaultSuggestions = 3
+)
+
+// Config wires a Service. Store, Events and Messenger are required.
+type Config struct {
+	Store     store.Peers
+	Events    EventLog
+	Messenger Messenger
+	// Roster lists channel members for pairing rounds. Default nil: rounds
+	// cannot run (RunRound returns an error), everything else works.
+	Roster Roster
+	// Skills normalises skills. Default NewSkills(DefaultSynonyms).
+	Skills *Skills
+	// Admins may turn pairing rounds on and off from chat, each written
+	// "platform/user", for example "slack/U012AB3CD". Default none.
+	Admins []string
+	// WeeklyCap is how many requests one person is asked in seven days
+	// at most. Default DefaultWeeklyCap.
+	WeeklyCap int
+	Logger    *slog.Logger     // default slog.Default()
+	Clock     func() time.Time // default time.Now
+	NewID     func() string    // default random UUIDs
+}
+
+// Service is the peer capability. It implements bot.Peers.
+type Service struct {
+	store     store.Peers
+	events    EventLog
+	messenger Messenger
+	roster    Roster
+	skills    *Skills
+	weeklyCap int
+	admins    map[string]bool
+	log       *slog.Logger
+	now       func() time.Time
+	newID     func() string
+}
+
+var _ bot.Peers = (*Service)(nil)
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Events == nil || cfg.Messenger == nil {
+		return nil, errors.New("peers: Store, Events and Messenger are required")
+	}
+	s := &Service{
+		store: cfg.Store, events: cfg.Events, messenger: cfg.Messenger, roster: cfg.Roster,
+		skills: cfg.Skills, weeklyCap: cfg.WeeklyCap, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID,
+	}
+	s.admins = map[string]bool{}
+	for _, a := range cfg.Admins {
+		s.admins[a] = true
+	}
+	if s.skills == nil {
+		s.skills = NewSkills(DefaultSynonyms)
+	}
+	if s.weeklyCap <= 0 {
+		s.weeklyCap = DefaultWeeklyCap
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = uuid.NewString
+	}
+	return s, nil
+}
+
+// Command implements bot.Peers.
+func (s *Service) Command(ctx context.Context, msg bot.Message, cmd, args string) bot.Reply {
+	switch cmd {
+	case "profile":
+		return s.profileCommand(ctx, msg, args)
+	case "connect":
+		return s.connectCommand(ctx, msg, args)
+	}
+	return bot.Reply{Text: "I don't know that command. Type `help` to see what I can do."}
+}
+
+// Action implements bot.Peers.
+func (s *Service) Action(ctx context.Context, a bot.Action) (bot.Reply, bool) {
+	switch a.ID {
+	case ActionAsk:
+		return s.askExpert(ctx, a), true
+	case ActionAccept:
+		return s.answerRequest(ctx, a, true), true
+	case ActionDecline:
+		return s.answerRequest(ctx, a, false), true
+	case ActionMetYes:
+		return s.recordMet(ctx, a, +1), true
+	case ActionMetNo:
+		return s.recordMet(ctx, a, -1), true
+	case ActionDeleteProfile:
+		return s.deleteProfile(ctx, a), true
+	}
+	return bot.Reply{}, false
+}
+
+// person is who sent msg.
+func person(msg bot.Message) store.PersonKey {
+	return store.PersonKey{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
+}
+
+// loadProfile returns the person's profile, or a new empty one.
+func (s *Service) loadProfile(ctx context.Context, who store.PersonKey) (store.Profile, error) {
+	p, err := s.store.Profile(ctx, who)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Profile{PersonKey: who}, nil
+	}
+	return p, err
+}
+
+// storeTrouble is the reply when the database fails; the details go to
+// the log, not to the person.
+func (s *Service) storeTrouble(ctx context.Context, what string, err error) bot.Reply {
+	s.log.ErrorContext(ctx, "peers: "+what+" failed", "err", err)
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return bot.Reply{Text: "I can't reach my database right now, so nothing was changed. Please try again in a minute.", Private: true}
+	}
+	return bot.Reply{Text: "Something went wrong on my side, so nothing was changed. Please try again; if it keeps happening, tell an admin.", Private: true}
+}
+
+// record logs an engagement event; a failure is logged only.
+func (s *Service) record(ctx context.Context, e store.Event) {
+	if e.ID == "" {
+		e.ID = s.newID()
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	if err := s.events.RecordEvent(ctx, e); err != nil {
+		s.log.WarnContext(ctx, "peers: recording engagement failed", "kind", e.Kind, "err", err)
+	}
+}
+
+// displayName is how a person is named in Lore's messages: their profile
+// name when they gave one, else their user id.
+func displayName(p store.Profile) string {
+	if p.Name != "" {
+		return defuse(p.Name)
+	}
+	return defuse(p.User)
+}

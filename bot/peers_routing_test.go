@@ -1,0 +1,116 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/store"
+)
+
+// fakePeers records how the core routed to it.
+type fakePeers struct {
+	commands []string // "cmd|args"
+	actions  []string
+	askedFor []string // answer ids of Ask a person
+	offer    string
+}
+
+func (p *fakePeers) Command(_ context.Context, msg bot.Message, cmd, args string) bot.Reply {
+	p.commands = append(p.commands, cmd+"|"+args)
+	return bot.Reply{Text: "peers: " + cmd}
+}
+
+func (p *fakePeers) Action(_ context.Context, a bot.Action) (bot.Reply, bool) {
+	if !strings.HasPrefix(a.ID, "peers_") {
+		return bot.Reply{}, false
+	}
+	p.actions = append(p.actions, a.ID)
+	return bot.Reply{Text: "peers button"}, true
+}
+
+func (p *fakePeers) AskPerson(_ context.Context, a bot.Action) bot.Reply {
+	p.askedFor = append(p.askedFor, a.Value)
+	return bot.Reply{Text: "here are people"}
+}
+
+func (p *fakePeers) Offer(context.Context, bot.Message, string) string { return p.offer }
+
+var _ bot.Peers = (*fakePeers)(nil)
+
+func setupWithPeers(t *testing.T, p bot.Peers) fixture {
+	t.Helper()
+	f := fixture{knowledge: &fakeKnowledge{}, events: openStore(t), logs: &syncBuffer{}}
+	gen := &ids{}
+	b, err := bot.New(bot.Config{Knowledge: f.knowledge, Events: f.events, Peers: p, Clock: func() time.Time { return epoch }, NewID: gen.next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bot = b
+	return f
+}
+
+func TestPeerCommandsRouteToPeers(t *testing.T) {
+	p := &fakePeers{}
+	f := setupWithPeers(t, p)
+	for _, text := range []string{"profile can-help: go", "Connect  kubernetes networking", "profile"} {
+		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
+	}
+	want := []string{"profile|can-help: go", "connect|kubernetes networking", "profile|"}
+	if strings.Join(p.commands, ";") != strings.Join(want, ";") {
+		t.Errorf("routed %q, want %q", p.commands, want)
+	}
+	if q := f.knowledge.questions(); len(q) != 0 {
+		t.Errorf("peer commands reached knowledge: %q", q)
+	}
+	if r := f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "help")); !strings.Contains(r.Text, "connect TOPIC") {
+		t.Errorf("help without the peer commands: %q", r.Text)
+	}
+}
+
+func TestWithoutPeersProfileIsAQuestion(t *testing.T) {
+	f := setup(t)
+	f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "profile of the VPN"))
+	if q := f.knowledge.questions(); len(q) != 1 || q[0] != "profile of the VPN" {
+		t.Errorf("questions = %q", q)
+	}
+	r := f.bot.HandleAction(t.Context(), bot.Action{Platform: "shell", User: "ana", ID: bot.ActionAskPerson, Value: "id-2"})
+	if !strings.Contains(r.Text, "content team") {
+		t.Errorf("ask a person without peers = %q", r.Text)
+	}
+}
+
+func TestAskPersonAndPeerButtonsRouteToPeers(t *testing.T) {
+	p := &fakePeers{}
+	f := setupWithPeers(t, p)
+	r := f.bot.HandleAction(t.Context(), bot.Action{Platform: "shell", Channel: "general", User: "ana", ID: bot.ActionAskPerson, Value: "ans-1"})
+	if r.Text != "here are people" || len(p.askedFor) != 1 || p.askedFor[0] != "ans-1" {
+		t.Errorf("ask a person: reply %q, routed %v", r.Text, p.askedFor)
+	}
+	if n := len(f.ofKind(t, store.EventHelpRequest)); n != 1 {
+		t.Errorf("help_request events = %d, want 1 (the press is still recorded)", n)
+	}
+	if r := f.bot.HandleAction(t.Context(), bot.Action{Platform: "shell", User: "ana", ID: "peers_accept", Value: "r1"}); r.Text != "peers button" {
+		t.Errorf("peer button: %q", r.Text)
+	}
+	if r := f.bot.HandleAction(t.Context(), bot.Action{Platform: "shell", User: "ana", ID: bot.ActionHelpful, Value: "x"}); !strings.Contains(r.Text, "glad it helped") {
+		t.Errorf("feedback button with peers set: %q", r.Text)
+	}
+}
+
+func TestNoAnswerOffersAPerson(t *testing.T) {
+	p := &fakePeers{offer: "A colleague may know."}
+	f := setupWithPeers(t, p)
+	f.knowledge.answer = func(q string) (knowledge.Answer, error) { return noAnswer(q), nil }
+	r := f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "why is the sky green?"))
+	if !strings.HasSuffix(r.Text, "\n\nA colleague may know.") {
+		t.Errorf("no-answer reply = %q", r.Text)
+	}
+	f.knowledge.answer = nil
+	if r := f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "vpn?")); strings.Contains(r.Text, "colleague") {
+		t.Errorf("a confident answer offered a person: %q", r.Text)
+	}
+}

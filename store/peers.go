@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Event kinds of the peer capability (bot/peers).
+const (
+	// EventIntroMade records an introduction: a pairing group or an
+	// accepted expert request. Ref holds the round or request id.
+	EventIntroMade = "intro_made"
+	// EventMet records a check-in answer: Value +1 met, -1 did not.
+	EventMet = "met"
+	// EventExpertAsked records an expert asked to help; Ref is the
+	// request id.
+	EventExpertAsked = "expert_asked"
+)
+
+// PersonKey names one chat user.
+type PersonKey struct {
+	Platform  string
+	Workspace string
+	User      string
+}
+
+// Profile is what a person declared about themselves, what was inferred
+// with their consent, and their choices about being contacted.
+type Profile struct {
+	PersonKey
+	Name     string
+	Team     string
+	TimeZone string // IANA name; "" means UTC
+	// WorkStart and WorkEnd are working hours in minutes from local
+	// midnight; both zero means 09:00-17:00.
+	WorkStart, WorkEnd int
+	CanHelp            []string // skill labels (bot/peers normalises them)
+	Learning           []string
+	// Inferred skills came from engagement, only with InferConsent;
+	// Dismissed ones were removed by the person and are not inferred again.
+	Inferred     []string
+	Dismissed    []string
+	InferConsent bool
+	// Available opts in to expert requests; SnoozedUntil pauses them.
+	Available    bool
+	SnoozedUntil time.Time
+	// SkipRoundsUntil leaves the person out of pairing rounds until then.
+	SkipRoundsUntil time.Time
+	Blocked         []string // users never paired with or routed to
+	UpdatedAt       time.Time
+}
+
+// Request states. A suggested request was shown to the asker and not yet
+// sent; only the others count towards an expert's weekly cap.
+const (
+	RequestSuggested = "suggested"
+	RequestPending   = "pending"
+	RequestAccepted  = "accepted"
+	RequestDeclined  = "declined"
+)
+
+// PeerRequest is one expert asked to help one asker.
+type PeerRequest struct {
+	ID        string
+	Platform  string
+	Workspace string
+	Asker     string
+	Expert    string
+	Topic     string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RequestFilter selects requests; zero fields match everything.
+type RequestFilter struct {
+	Platform, Workspace string
+	Expert              string
+	Status              string
+	Since               time.Time
+}
+
+// RoundConfig is a channel's pairing schedule.
+type RoundConfig struct {
+	Platform, Workspace, Channel string
+	Frequency                    string // "weekly", "biweekly", "monthly"
+	GroupSize                    int    // 2, or 4 for groups of three or four
+	IntroHour                    int    // local hour the introductions go out
+	AvoidRounds                  int    // K: pairs of the last K rounds do not meet again
+	Enabled                      bool
+}
+
+// RoundGroup is one group of a round.
+type RoundGroup struct {
+	Members []string
+	Reason  string
+	Starter string
+	SendAt  time.Time
+	SentAt  time.Time // zero until the introduction went out
+}
+
+// Round is one pairing round of a channel.
+type Round struct {
+	ID                           string // unique per channel and period
+	Platform, Workspace, Channel string
+	StartedAt                    time.Time
+	CheckInAt                    time.Time
+	CheckedIn                    bool
+	Groups                       []RoundGroup
+	Unplaced                     []string
+}
+
+// Peers keeps profiles, expert requests and pairing rounds.
+type Peers interface {
+	// PutProfile creates or replaces a profile.
+	PutProfile(ctx context.Context, p Profile) error
+	// Profile returns one profile or an error wrapping ErrNotFound.
+	Profile(ctx context.Context, who PersonKey) (Profile, error)
+	// Profiles lists the profiles of one workspace.
+	Profiles(ctx context.Context, platform, workspace string) ([]Profile, error)
+	// DeletePerson removes a profile, the person's requests, their place in
+	// past rounds and their peer events (EventIntroMade, EventMet,
+	// EventExpertAsked), in one transaction.
+	DeletePerson(ctx context.Context, who PersonKey) error
+
+	// PutRequest creates or replaces a request.
+	PutRequest(ctx context.Context, r PeerRequest) error
+	// Request returns one request or an error wrapping ErrNotFound.
+	Request(ctx context.Context, id string) (PeerRequest, error)
+	// Requests lists matching requests, newest first.
+	Requests(ctx context.Context, f RequestFilter) ([]PeerRequest, error)
+
+	// PutRoundConfig creates or replaces a channel's schedule.
+	PutRoundConfig(ctx context.Context, c RoundConfig) error
+	// RoundConfigs lists every channel's schedule.
+	RoundConfigs(ctx context.Context) ([]RoundConfig, error)
+	// CreateRound stores a new round; it returns false, storing nothing,
+	// when a round with that id exists (another replica made it).
+	CreateRound(ctx context.Context, r Round) (created bool, err error)
+	// UpdateRound replaces a stored round.
+	UpdateRound(ctx context.Context, r Round) error
+	// Rounds lists a channel's rounds, newest first; limit 0 means all.
+	Rounds(ctx context.Context, platform, workspace, channel string, limit int) ([]Round, error)
+	// Round returns one round or an error wrapping ErrNotFound.
+	Round(ctx context.Context, id string) (Round, error)
+	// DocumentsOwnedBy lists the documents whose Owner is one of owners.
+	DocumentsOwnedBy(ctx context.Context, owners []string) ([]Document, error)
+}
+
+// ValidateProfile refuses a profile with no user or with text a backend
+// cannot keep.
+func (r Rules) ValidateProfile(p Profile) error {
+	if p.User == "" {
+		return Invalid("profile has no user")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"platform", p.Platform}, {"workspace", p.Workspace}, {"user", p.User},
+		{"name", p.Name}, {"team", p.Team}, {"time zone", p.TimeZone},
+	} {
+		if err := r.CheckText(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for _, l := range []struct {
+		name string
+		vs   []string
+	}{{"can help", p.CanHelp}, {"learning", p.Learning}, {"inferred", p.Inferred}, {"dismissed", p.Dismissed}, {"blocked", p.Blocked}} {
+		if err := r.CheckTexts(l.name, l.vs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateRequest refuses a request without id, asker or expert, or with
+// text a backend cannot keep.
+func (r Rules) ValidateRequest(q PeerRequest) error {
+	if q.ID == "" || q.Asker == "" || q.Expert == "" {
+		return Invalid("request needs an id, an asker and an expert")
+	}
+	return r.CheckTexts("request", []string{q.ID, q.Platform, q.Workspace, q.Asker, q.Expert, q.Topic, q.Status})
+}
+
+// ValidateRound refuses a round without id or with text a backend cannot
+// keep.
+func (r Rules) ValidateRound(x Round) error {
+	if x.ID == "" {
+		return Invalid("round has no id")
+	}
+	if err := r.CheckTexts("round", append([]string{x.ID, x.Platform, x.Workspace, x.Channel}, x.Unplaced...)); err != nil {
+		return err
+	}
+	for i, g := range x.Groups {
+		if err := r.CheckTexts("group", append([]string{g.Reason, g.Starter}, g.Members...)); err != nil {
+			return Invalid("group %d: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// ValidateRoundConfig refuses a schedule Lore cannot run.
+func (r Rules) ValidateRoundConfig(c RoundConfig) error {
+	switch c.Frequency {
+	case "weekly", "biweekly", "monthly":
+	default:
+		return Invalid("frequency %q is not weekly, biweekly or monthly", c.Frequency)
+	}
+	if c.GroupSize != 2 && c.GroupSize != 4 {
+		return Invalid("group size %d is not 2 or 4 (groups of three or four)", c.GroupSize)
+	}
+	if c.IntroHour < 0 || c.IntroHour > 23 {
+		return Invalid("introduction hour %d is not 0-23", c.IntroHour)
+	}
+	if c.AvoidRounds < 0 {
+		return Invalid("rounds to avoid %d is negative", c.AvoidRounds)
+	}
+	return r.CheckTexts("round config", []string{c.Platform, c.Workspace, c.Channel})
+}
+
+// ForgetInRound removes user from a round's groups and unplaced list and
+// reports whether anything changed; backends use it for DeletePerson.
+func ForgetInRound(r *Round, user string) bool {
+	changed := false
+	for i := range r.Groups {
+		if j := slices.Index(r.Groups[i].Members, user); j >= 0 {
+			r.Groups[i].Members = slices.Delete(r.Groups[i].Members, j, j+1)
+			changed = true
+		}
+	}
+	if j := slices.Index(r.Unplaced, user); j >= 0 {
+		r.Unplaced = slices.Delete(r.Unplaced, j, j+1)
+		changed = true
+	}
+	return changed
+}
