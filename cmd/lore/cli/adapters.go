@@ -21,6 +21,7 @@ const adapterDrainTimeout = 20 * time.Second
 // them.
 type chatAdapters struct {
 	names   []string
+	router  chatRouter
 	wg      sync.WaitGroup
 	stops   []func()
 	closers []func() error
@@ -42,6 +43,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
 		health.Add("slack", sl.Ready)
+		ca.router.add("slack", sl.SendDirect)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -73,9 +75,11 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			mux.Handle("POST /discord/interactions", d.Handler())
 		}
 		health.Add("discord", d.Ready)
+		ca.router.add("discord", d.SendDirect)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}
+	svc.messenger.set(&ca.router)
 	return ca, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
@@ -242,6 +243,8 @@ type services struct {
 	// messenger sends the peer capability's direct messages through the
 	// chat adapter once one is running.
 	messenger *lateMessenger
+	// peers is the peer capability, nil when the store keeps no profiles.
+	peers *peers.Service
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -280,12 +283,16 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	b, err := bot.New(bot.Config{Knowledge: k, Events: events, Logger: a.log, Peers: p})
+	cfg := bot.Config{Knowledge: k, Events: events, Logger: a.log}
+	if p != nil {
+		cfg.Peers = p
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, bot: b, messenger: messenger}
+	svc := &services{store: st, knowledge: k, bot: b, messenger: messenger, peers: p}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

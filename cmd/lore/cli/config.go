@@ -67,6 +67,10 @@ var settings = []setting{
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
 	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
 	{Name: "LORE_PRIVACY_K", Default: "5", Check: atLeast(3), Doc: "Smallest group any figure may describe (never below 3)."},
+	{Name: "LORE_LRS_ENDPOINT", Doc: "xAPI base URL of a Learning Record Store; lore serve forwards statements to it every minute when set."},
+	{Name: "LORE_LRS_USERNAME", Doc: "Basic auth user for the LRS."},
+	{Name: "LORE_LRS_PASSWORD", Secret: true, Doc: "Basic auth password for the LRS."},
+	{Name: "LORE_RETENTION", Check: atLeastADay, Doc: "Keep raw events this long (e.g. 8760h), then fold them into daily counts; unset keeps them."},
 	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Doc: "Shared admin token for the web dashboard."},
 	{Name: "LORE_SESSION_KEY", Secret: true, Doc: "Key that signs dashboard session cookies; random per process when unset."},
 	{Name: "LORE_OIDC_ISSUER", Doc: "OpenID Connect issuer for dashboard sign-in (https://slack.com for Sign in with Slack)."},
@@ -115,6 +119,13 @@ func atLeast(min int) func(string) error {
 		}
 		return nil
 	}
+}
+
+func atLeastADay(v string) error {
+	if d, err := time.ParseDuration(v); err != nil || d < 24*time.Hour {
+		return errors.New("want a duration of at least 24h, such as 8760h")
+	}
+	return nil
 }
 
 func duration(v string) error {

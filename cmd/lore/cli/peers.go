@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/lorehq/lore/bot"
@@ -39,14 +40,39 @@ func (l *lateMessenger) SendDirect(ctx context.Context, platform, workspace stri
 
 // peerCapability returns the peer capability over st, or nil (no peer
 // commands) when the store does not keep profiles.
-func (a *app) peerCapability(st store.Store, m peers.Messenger) (bot.Peers, error) {
+func (a *app) peerCapability(st store.Store, m peers.Messenger) (*peers.Service, error) {
 	ps, ok := st.(store.Peers)
 	if !ok {
 		return nil, nil
 	}
-	svc, err := peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Logger: a.log})
-	if err != nil {
-		return nil, err
+	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Logger: a.log})
+}
+
+// chatRouter sends direct messages through the adapter of each message's
+// platform, for capabilities (peers, nudges) that reach people first.
+type chatRouter struct {
+	mu      sync.Mutex
+	senders map[string]func(ctx context.Context, userIDs []string, reply bot.Reply) error
+}
+
+var _ peers.Messenger = (*chatRouter)(nil)
+
+func (r *chatRouter) add(platform string, send func(ctx context.Context, userIDs []string, reply bot.Reply) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.senders == nil {
+		r.senders = map[string]func(context.Context, []string, bot.Reply) error{}
 	}
-	return svc, nil
+	r.senders[platform] = send
+}
+
+// SendDirect implements peers.Messenger.
+func (r *chatRouter) SendDirect(ctx context.Context, platform, _ string, users []string, reply bot.Reply) error {
+	r.mu.Lock()
+	send := r.senders[platform]
+	r.mu.Unlock()
+	if send == nil {
+		return fmt.Errorf("no %s adapter is running to send direct messages", platform)
+	}
+	return send(ctx, users, reply)
 }

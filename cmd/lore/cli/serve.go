@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/adapters/web"
+	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/store/queue"
 )
@@ -100,6 +101,21 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if periodic, err = a.wireSourceSyncs(ctx, svc, workers, periodic, id); err != nil {
 		return err
 	}
+	if svc.peers != nil {
+		if err := peers.Register(workers, svc.peers); err != nil {
+			return err
+		}
+		tick, err := peers.PeriodicJobs(peers.DefaultTickEvery)
+		if err != nil {
+			return err
+		}
+		periodic = append(periodic, tick...)
+	}
+	engagementJobs, err := a.engagementJobs(svc, workers)
+	if err != nil {
+		return err
+	}
+	periodic = append(periodic, engagementJobs...)
 	q, err := a.openQueue(ctx, svc.store, queue.Config{
 		Workers:      workers,
 		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},
@@ -143,6 +159,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	})
 	mux := http.NewServeMux()
 	health.Register(mux)
+	// The dashboard needs a way to sign in; without one it stays off.
+	if !o.workersOnly && (a.getenv(envDashboardToken) != "" || a.getenv(envOIDCIssuer) != "") {
+		dash, err := a.dashboard(ctx, svc)
+		if err != nil {
+			stopQueue(q)
+			return err
+		}
+		dash.Register(mux)
+	}
 	metrics := web.NewMetrics()
 	metrics.WatchQueue(q.depth, a.log)
 	metrics.Register(mux)

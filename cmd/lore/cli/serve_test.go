@@ -394,3 +394,41 @@ func TestServeAnswersSlackEventsOverHTTP(t *testing.T) {
 		t.Fatalf("a Slack secret reached the log:\n%s", srv.stderr)
 	}
 }
+
+// lore serve also serves the leaders' dashboard (sign-in first) and runs
+// the engagement jobs it is configured for.
+func TestServeDashboardAndEngagementJobs(t *testing.T) {
+	db := newDB(t)
+	env := map[string]string{"LORE_DASHBOARD_TOKEN": "a-dashboard-token-for-tests", "LORE_RETENTION": "8760h"}
+	srv := startServeEnv(t, func(k string) string { return env[k] }, db.flag())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(srv.base + "/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/dashboard without signing in: %d", resp.StatusCode)
+	}
+	waitFor(t, "the retention job runs at start", 20*time.Second, func() bool {
+		resp, err := http.Get(srv.base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `lore_jobs{state="completed"}`)
+	})
+	runEnv(t, map[string]string{"LORE_RETENTION": "1h"}, "config", "check").wantCode(t, cli.ExitUsage)
+
+	// Without a way to sign in, there is no dashboard.
+	plain := startServe(t, newDB(t).flag())
+	resp, err = http.Get(plain.base + "/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/dashboard with no sign-in configured: %d, want 404", resp.StatusCode)
+	}
+}
