@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", eventCases},
 		{"Locks", lockCases},
 		{"Lifecycle", lifecycleCases},
+		{"Nudges", nudgeCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
