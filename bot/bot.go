@@ -33,10 +33,19 @@ type EventLog interface {
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 }
 
+// Learning is the micro-learning capability (package nudges): the chat
+// commands it owns (learn, nudge, nudges, answer, reflect) and its quiz
+// buttons. ok is false for anything else.
+type Learning interface {
+	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
+	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
 	Events    EventLog
+	Learning  Learning         // optional
 	Logger    *slog.Logger     // default: slog.Default()
 	Clock     func() time.Time // default: time.Now
 	NewID     func() string    // default: random UUIDs
@@ -46,6 +55,7 @@ type Config struct {
 type Bot struct {
 	knowledge Knowledge
 	events    EventLog
+	learning  Learning
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -56,7 +66,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, learning: cfg.Learning, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -78,6 +88,11 @@ func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 	cmd, rest := text, ""
 	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
 		cmd, rest = text[:i], text[i:]
+	}
+	if b.learning != nil {
+		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+			return r
+		}
 	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
@@ -164,6 +179,11 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 	case ActionAskPerson:
 		b.record(ctx, msg, store.Event{ID: b.newID(), Kind: store.EventHelpRequest, Ref: a.Value})
 		return Reply{Text: "Noted: you'd like a person to help with this. The question is on the content team's list.", Private: true}
+	}
+	if b.learning != nil {
+		if r, ok := b.learning.HandleAction(ctx, a); ok {
+			return r
+		}
 	}
 	return Reply{Text: "I don't know that button. It may belong to an older version of this message.", Private: true}
 }

@@ -103,9 +103,10 @@ type CardState struct {
 
 // Delivery statuses.
 const (
-	DeliverySending = "sending"
-	DeliverySent    = "sent"
-	DeliveryGone    = "gone" // the learner left the workspace
+	DeliverySending   = "sending"
+	DeliverySent      = "sent"
+	DeliveryGone      = "gone"      // the learner left the workspace
+	DeliveryCancelled = "cancelled" // paused, stopped or snoozed after planning
 )
 
 // DeliveryCard is one card of a delivery, pinned to the version sent.
