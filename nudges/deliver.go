@@ -55,7 +55,12 @@ func Enqueue(ctx context.Context, q Inserter, planned []DeliverArgs) (inserted i
 		params := make([]river.InsertManyParams, len(batch))
 		for i, a := range batch {
 			opts := a.InsertOpts()
-			opts.ScheduledAt = a.Slot
+			// A slot already due is left unscheduled, so that the job is
+			// available at once rather than after River's next
+			// scheduling pass.
+			if a.Slot.After(time.Now()) {
+				opts.ScheduledAt = a.Slot
+			}
 			params[i] = river.InsertManyParams{Args: a, InsertOpts: &opts}
 		}
 		res, err := q.InsertMany(ctx, params)

@@ -52,6 +52,7 @@ func (s *sender) count(user string) int { s.mu.Lock(); defer s.mu.Unlock(); retu
 type fixture struct {
 	svc    *Service
 	st     *sqlite.Store
+	path   string
 	clock  *testClock
 	sender *sender
 }
@@ -63,7 +64,8 @@ var monday = time.Date(2026, 3, 2, 8, 0, 0, 0, paris)
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	c := &testClock{now: monday}
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{Clock: c.Now})
+	path := filepath.Join(t.TempDir(), "lore.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{Clock: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func setup(t *testing.T) *fixture {
 	if _, err := svc.Publish(t.Context(), tracks); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, st: st, clock: c, sender: snd}
+	return &fixture{svc: svc, st: st, path: path, clock: c, sender: snd}
 }
 
 func msg(user, text string) bot.Message {
