@@ -262,7 +262,8 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	for i := range enrolments {
 		enrolments[i].LastNewAt = time.Time{}
 	}
-	cards, err := s.pick(ctx, enrolments, due, p, now, loc)
+	cards, err := s.pick(ctx, func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) },
+		enrolments, due, p, now, loc)
 	if err != nil {
 		return bot.Reply{}, err
 	}

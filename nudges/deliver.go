@@ -95,18 +95,11 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	}
 	l := a.learner()
 	id := DeliveryID(l, a.Slot)
+	// The claim also closes the slot of a learner who paused, stopped or
+	// snoozed after the plan: nothing is sent, now or on a retry.
 	claimed, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: a.Slot, Cards: a.Cards})
 	if err != nil || !claimed {
 		return err
-	}
-	p, err := s.preferences(ctx, l)
-	if err != nil {
-		return err
-	}
-	if p.Stopped || p.Paused || a.Slot.Before(p.SnoozedUntil) {
-		// Changed their mind after the plan: nothing is sent, and the
-		// slot is closed so a retry does not send it either.
-		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliveryCancelled, At: s.now()})
 	}
 	reply, cards := s.render(ctx, id, a.Cards)
 	if len(cards) == 0 {
@@ -114,6 +107,10 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	}
 	if err := s.sender.SendDirect(ctx, l.Platform, l.Workspace, l.User, reply); err != nil {
 		if errors.Is(err, ErrRecipientGone) {
+			p, perr := s.preferences(ctx, l)
+			if perr != nil {
+				return perr
+			}
 			return s.stopGone(ctx, p, id, err)
 		}
 		return fmt.Errorf("deliver nudge %s: %w", id, err)
@@ -170,14 +167,11 @@ func (s *Service) delivered(ctx context.Context, l store.Learner, id string, slo
 			done.Enrolments = append(done.Enrolments, e)
 		}
 	}
-	if err := s.st.CompleteDelivery(ctx, done); err != nil {
-		return err
-	}
-	s.event(ctx, l, store.EventNudgeDelivered, id, len(cards), id)
+	done.Events = append(done.Events, s.newEvent(l, store.EventNudgeDelivered, id, len(cards), id))
 	for _, t := range completed {
-		s.event(ctx, l, store.EventTrackCompleted, t, 0, t, l.Platform, l.Workspace, l.User)
+		done.Events = append(done.Events, s.newEvent(l, store.EventTrackCompleted, t, 0, t, l.Platform, l.Workspace, l.User))
 	}
-	return nil
+	return s.st.CompleteDelivery(ctx, done)
 }
 
 // trackOf is the track version a card of the delivery came from.

@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lorehq/lore/bot"
@@ -89,6 +90,7 @@ type Service struct {
 	log        *slog.Logger
 	now        func() time.Time
 	tracks     *trackCache
+	zoneCache  sync.Map // IANA name → *time.Location; LoadLocation reads a file each time
 }
 
 // New returns a Service.
@@ -145,18 +147,30 @@ func (s *Service) preferences(ctx context.Context, l store.Learner) (store.Prefe
 // platform profile, then the default.
 func (s *Service) location(ctx context.Context, p store.Preferences) *time.Location {
 	if p.TimeZone != "" {
-		if loc, err := time.LoadLocation(p.TimeZone); err == nil {
+		if loc, err := s.loadLocation(p.TimeZone); err == nil {
 			return loc
 		}
 	}
 	if s.zones != nil {
 		if name, err := s.zones.TimeZone(ctx, p.Platform, p.Workspace, p.User); err == nil && name != "" {
-			if loc, err := time.LoadLocation(name); err == nil {
+			if loc, err := s.loadLocation(name); err == nil {
 				return loc
 			}
 		}
 	}
 	return s.defaultLoc
+}
+
+func (s *Service) loadLocation(name string) (*time.Location, error) {
+	if loc, ok := s.zoneCache.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	s.zoneCache.Store(name, loc)
+	return loc, nil
 }
 
 // DeliveryID names the nudge of a learner at a slot; the same learner and
@@ -177,9 +191,14 @@ func eventID(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (s *Service) event(ctx context.Context, l store.Learner, kind, ref string, value int, idParts ...string) {
-	e := store.Event{ID: eventID(append([]string{kind}, idParts...)...), Time: s.now(), Kind: kind,
+// newEvent builds an engagement event whose id derives from idParts.
+func (s *Service) newEvent(l store.Learner, kind, ref string, value int, idParts ...string) store.Event {
+	return store.Event{ID: eventID(append([]string{kind}, idParts...)...), Time: s.now(), Kind: kind,
 		Platform: l.Platform, Workspace: l.Workspace, User: l.User, Direct: true, Ref: ref, Value: value}
+}
+
+func (s *Service) event(ctx context.Context, l store.Learner, kind, ref string, value int, idParts ...string) {
+	e := s.newEvent(l, kind, ref, value, idParts...)
 	if err := s.st.RecordEvent(ctx, e); err != nil {
 		s.log.WarnContext(ctx, "recording a nudges event failed", "kind", kind, "err", err)
 	}

@@ -86,6 +86,7 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 		byLearner[e.Learner] = append(byLearner[e.Learner], e)
 	}
 
+	latest := latestTracks{s: s, m: map[string]latestTrack{}}
 	var out []DeliverArgs
 	for _, l := range learners {
 		p, ok := prefOf[l]
@@ -97,7 +98,7 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 		if !ok || !slot.Before(to) {
 			continue
 		}
-		cards, err := s.pick(ctx, byLearner[l], dueOf[l], p, slot, loc)
+		cards, err := s.pick(ctx, latest.get, byLearner[l], dueOf[l], p, slot, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +114,7 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 // track whose cadence allows one, then the reviews due that day, longest
 // overdue first, up to the daily cap. Reviews beyond the cap wait for the
 // next slot rather than piling up after a holiday.
-func (s *Service) pick(ctx context.Context, enrolments []store.Enrolment, due []store.CardState, p store.Preferences, slot time.Time, loc *time.Location) ([]store.DeliveryCard, error) {
+func (s *Service) pick(ctx context.Context, latest func(context.Context, string) (Version, error), enrolments []store.Enrolment, due []store.CardState, p store.Preferences, slot time.Time, loc *time.Location) ([]store.DeliveryCard, error) {
 	limit := p.DailyCap
 	if limit <= 0 {
 		limit = DefaultDailyCap
@@ -122,7 +123,7 @@ func (s *Service) pick(ctx context.Context, enrolments []store.Enrolment, due []
 	active := map[string]Version{}
 	sort.Slice(enrolments, func(i, j int) bool { return enrolments[i].TrackID < enrolments[j].TrackID })
 	for _, e := range enrolments {
-		v, err := s.tracks.get(ctx, e.TrackID, 0)
+		v, err := latest(ctx, e.TrackID)
 		if err != nil {
 			s.log.WarnContext(ctx, "a learner's track cannot be loaded", "track", e.TrackID, "err", err)
 			continue
@@ -181,4 +182,25 @@ func localDays(a, b time.Time, loc *time.Location) int {
 	da := time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)
 	db := time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC)
 	return int(db.Sub(da).Hours()/24 + 0.5)
+}
+
+// latestTracks remembers the latest version of each track for one plan,
+// which reads it once per track rather than once per learner.
+type latestTracks struct {
+	s *Service
+	m map[string]latestTrack
+}
+
+type latestTrack struct {
+	v   Version
+	err error
+}
+
+func (c latestTracks) get(ctx context.Context, id string) (Version, error) {
+	if t, ok := c.m[id]; ok {
+		return t.v, t.err
+	}
+	v, err := c.s.tracks.get(ctx, id, 0)
+	c.m[id] = latestTrack{v, err}
+	return v, err
 }

@@ -135,6 +135,7 @@ type DeliveryDone struct {
 	At         time.Time
 	Enrolments []Enrolment // progress to save
 	States     []CardState // card states to save
+	Events     []Event     // engagement to record; ids make them idempotent
 }
 
 // Answer is a learner's answer to a card of a delivery.
@@ -176,8 +177,10 @@ type Nudges interface {
 	DueCards(ctx context.Context, until time.Time) ([]CardState, error)
 
 	// ClaimDelivery records d as being sent. It returns false when d was
-	// already sent (or its learner found gone), so that a retried or
-	// duplicated job does not send it again.
+	// already sent, cancelled or its learner found gone, so that a
+	// retried or duplicated job does not send it again; and when the
+	// learner is paused, stopped or snoozed past d.Slot, in which case d
+	// is recorded as cancelled.
 	ClaimDelivery(ctx context.Context, d Delivery) (bool, error)
 	// CompleteDelivery records the outcome of a claimed delivery and the
 	// progress it made, in one transaction.

@@ -347,9 +347,11 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 	}
 	var status string
 	err = s.pool.QueryRow(ctx, `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
+			WHERE platform = $2 AND workspace = $3 AND user_id = $4 AND (paused OR stopped OR snoozed_until > $5))
+			THEN $8 ELSE $7 END
 		ON CONFLICT (id) DO UPDATE SET status = deliveries.status RETURNING status`,
-		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending).Scan(&status)
+		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled).Scan(&status)
 	if err != nil {
 		return false, s.fail(op, err)
 	}
@@ -377,6 +379,14 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 		}
 		for _, c := range d.States {
 			if err := saveCardState(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		for _, e := range d.Events {
+			if _, err := tx.Exec(ctx, `INSERT INTO events
+				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+				e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct, e.Value, e.Ref); err != nil {
 				return err
 			}
 		}

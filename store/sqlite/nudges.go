@@ -346,9 +346,12 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 	}
 	var status string
 	err = s.wdb.QueryRowContext(ctx, `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
+			WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4 AND (paused OR stopped OR snoozed_until > ?5))
+			THEN ?8 ELSE ?7 END
+		WHERE true
 		ON CONFLICT (id) DO UPDATE SET status = status RETURNING status`,
-		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending).Scan(&status)
+		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled).Scan(&status)
 	if err != nil {
 		return false, s.fail(op, err)
 	}
@@ -376,6 +379,14 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 		}
 		for _, c := range d.States {
 			if err := saveCardState(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		for _, e := range d.Events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events
+				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				e.ID, ms(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct, e.Value, e.Ref); err != nil {
 				return err
 			}
 		}

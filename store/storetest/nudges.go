@@ -17,6 +17,7 @@ var nudgeCases = []testCase{
 	{"CardStates", testCardStates},
 	{"DeliveryOnce", testDeliveryOnce},
 	{"AnswerOnce", testAnswerOnce},
+	{"ClaimCancelledForPausedLearner", testClaimPaused},
 	{"InvalidLearner", testInvalidLearner},
 }
 
@@ -175,9 +176,15 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	}
 	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Seen: []string{"q1"}, LastNewAt: base, JoinedAt: base}
 	st := store.CardState{Learner: ann, TrackID: "sec", CardID: "q1", Due: base.Add(24 * time.Hour), SeenAt: base}
-	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base.Add(time.Second),
-		Enrolments: []store.Enrolment{e}, States: []store.CardState{st}}); err != nil {
-		t.Fatal(err)
+	ev := store.Event{ID: "ev-d1", Time: base, Kind: store.EventNudgeDelivered, Platform: "slack", Workspace: "T1", User: "U-ann", Direct: true, Value: 1, Ref: "d1"}
+	for range 2 { // a retried completion records the event once
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base.Add(time.Second),
+			Enrolments: []store.Enrolment{e}, States: []store.CardState{st}, Events: []store.Event{ev}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustEvents(t, s, store.EventFilter{Kind: store.EventNudgeDelivered}); len(got) != 1 || !reflect.DeepEqual(got[0], ev) {
+		t.Errorf("events = %+v, want [%+v]", got, ev)
 	}
 	if ok, err := n.ClaimDelivery(ctx, d); err != nil || ok {
 		t.Fatalf("claim of a sent delivery = %v, %v; want false", ok, err)
@@ -228,5 +235,28 @@ func testInvalidLearner(t *testing.T, s store.Store) {
 	_, err = n.ClaimDelivery(ctx, store.Delivery{Learner: ann})
 	if !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("delivery without id: %v", err)
+	}
+}
+
+func testClaimPaused(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	p := store.Preferences{Learner: ann, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, SnoozedUntil: base.Add(time.Hour)}
+	if err := n.SavePreferences(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	early := store.Delivery{ID: "early", Learner: ann, Slot: base}
+	if ok, err := n.ClaimDelivery(ctx, early); err != nil || ok {
+		t.Fatalf("claim inside the snooze = %v, %v; want false", ok, err)
+	}
+	if d, err := n.Delivery(ctx, "early"); err != nil || d.Status != store.DeliveryCancelled {
+		t.Errorf("snoozed delivery = %+v, %v; want it recorded cancelled", d, err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}); err != nil || !ok {
+		t.Errorf("claim after the snooze = %v, %v", ok, err)
+	}
+	p.Paused = true
+	_ = n.SavePreferences(ctx, p)
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}); err != nil || ok {
+		t.Errorf("claim while paused = %v, %v; want false", ok, err)
 	}
 }

@@ -73,6 +73,7 @@ chunks/s, query p50/p99 latency and the process's peak resident memory.`,
 	cmd.Flags().IntVar(&chunks, "chunks", 10000, "number of synthetic chunks")
 	cmd.Flags().IntVar(&queries, "queries", 1000, "number of timed queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.AddCommand(a.benchNudgesCommand())
 	return cmd
 }
 
