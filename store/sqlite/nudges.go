@@ -134,12 +134,72 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO enrolments
+// stmtExec runs statements prepared once on the write connection, inside tx
+// when it is not nil.
+type stmtExec struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+func (e stmtExec) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if e.tx != nil {
+		// Preparing now would wait for the connection the transaction
+		// holds; statements are prepared before it starts (warm).
+		if st, ok := e.s.stmts.Load(stmtKey{e.s.wdb, q}); ok {
+			return e.tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
+		}
+		return e.tx.ExecContext(ctx, q, args...)
+	}
+	st, err := e.s.prepared(ctx, e.s.wdb, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// warm prepares statements on the write connection before a transaction
+// that runs them takes it.
+func (s *Store) warm(ctx context.Context, qs ...string) error {
+	for _, q := range qs {
+		if _, err := s.prepared(ctx, s.wdb, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// query runs a read prepared once on the read pool.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, s.rdb, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// Statements of delivery, prepared once (see Store.prepared).
+const (
+	enrolmentUpsertSQL = `INSERT INTO enrolments
 		(platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (platform, workspace, user_id, track_id) DO UPDATE SET status = excluded.status,
-		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at`,
+		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at`
+	cardStateUpsertSQL = `INSERT INTO card_states
+		(platform, workspace, user_id, track_id, card_id, due, stability, difficulty, elapsed_days, scheduled_days,
+		 reps, lapses, state, last_review, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform, workspace, user_id, track_id, card_id) DO UPDATE SET due = excluded.due,
+		stability = excluded.stability, difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days,
+		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
+		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`
+	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ? WHERE id = ?`
+	eventInsertSQL  = `INSERT INTO events
+				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+)
+
+func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
+	_, err := db.ExecContext(ctx, enrolmentUpsertSQL,
 		e.Platform, e.Workspace, e.User, e.TrackID, e.Status, e.Source, ms(e.JoinedAt), encodeStrings(e.Seen), ms(e.LastNewAt))
 	return err
 }
@@ -153,7 +213,7 @@ func (s *Store) SaveEnrolment(ctx context.Context, e store.Enrolment) error {
 	if err := rules.CheckLearner(e.Learner); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return s.failIf(op, saveEnrolment(ctx, s.wdb, e))
+	return s.failIf(op, saveEnrolment(ctx, stmtExec{s: s}, e))
 }
 
 // Enrolments lists the enrolments matching f.
@@ -176,7 +236,7 @@ func (s *Store) Enrolments(ctx context.Context, f store.EnrolmentFilter) ([]stor
 		q += " AND status = ?"
 		args = append(args, f.Status)
 	}
-	rows, err := s.rdb.QueryContext(ctx, q+" ORDER BY platform, workspace, user_id, track_id", args...)
+	rows, err := s.query(ctx, q+" ORDER BY platform, workspace, user_id, track_id", args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -269,14 +329,7 @@ func (s *Store) AllPreferences(ctx context.Context) ([]store.Preferences, error)
 }
 
 func saveCardState(ctx context.Context, db execer, c store.CardState) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO card_states
-		(platform, workspace, user_id, track_id, card_id, due, stability, difficulty, elapsed_days, scheduled_days,
-		 reps, lapses, state, last_review, seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (platform, workspace, user_id, track_id, card_id) DO UPDATE SET due = excluded.due,
-		stability = excluded.stability, difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days,
-		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
-		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`,
+	_, err := db.ExecContext(ctx, cardStateUpsertSQL,
 		c.Platform, c.Workspace, c.User, c.TrackID, c.CardID, ms(c.Due), c.Stability, c.Difficulty, c.ElapsedDays,
 		c.ScheduledDays, c.Reps, c.Lapses, c.State, ms(c.LastReview), ms(c.SeenAt))
 	return err
@@ -291,7 +344,7 @@ func (s *Store) SaveCardState(ctx context.Context, c store.CardState) error {
 	if err := rules.CheckLearner(c.Learner); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return s.failIf(op, saveCardState(ctx, s.wdb, c))
+	return s.failIf(op, saveCardState(ctx, stmtExec{s: s}, c))
 }
 
 const cardCols = `platform, workspace, user_id, track_id, card_id, due, stability, difficulty, elapsed_days,
@@ -301,7 +354,7 @@ func (s *Store) cardStates(ctx context.Context, op, where string, args ...any) (
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+cardCols+` FROM card_states WHERE `+where, args...)
+	rows, err := s.query(ctx, `SELECT `+cardCols+` FROM card_states WHERE `+where, args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -331,6 +384,16 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 	return s.cardStates(ctx, "list due cards", `due > 0 AND due < ? ORDER BY due, platform, workspace, user_id, card_id`, ms(until))
 }
 
+// claimSQL inserts a delivery as sending, or as cancelled when the learner
+// is paused, stopped or snoozed past its slot, and returns the status the
+// row has: an existing row is left as it is.
+const claimSQL = `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
+		WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4 AND (paused OR stopped OR snoozed_until > ?5))
+		THEN ?8 ELSE ?7 END
+	WHERE true
+	ON CONFLICT (id) DO UPDATE SET status = status RETURNING status`
+
 // ClaimDelivery records d as being sent unless it was sent already.
 func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, error) {
 	op := fmt.Sprintf("claim delivery %q", d.ID)
@@ -345,12 +408,11 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	var status string
-	err = s.wdb.QueryRowContext(ctx, `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
-			WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4 AND (paused OR stopped OR snoozed_until > ?5))
-			THEN ?8 ELSE ?7 END
-		WHERE true
-		ON CONFLICT (id) DO UPDATE SET status = status RETURNING status`,
+	claim, err := s.prepared(ctx, s.wdb, claimSQL)
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	err = claim.QueryRowContext(ctx,
 		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled).Scan(&status)
 	if err != nil {
 		return false, s.fail(op, err)
@@ -364,8 +426,12 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	if err := s.writable(op); err != nil {
 		return err
 	}
+	if err := s.warm(ctx, deliveryDoneSQL, enrolmentUpsertSQL, cardStateUpsertSQL, eventInsertSQL); err != nil {
+		return s.fail(op, err)
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, sent_at = ? WHERE id = ?`, d.Status, ms(d.At), d.ID)
+		x := stmtExec{s: s, tx: tx}
+		res, err := x.ExecContext(ctx, deliveryDoneSQL, d.Status, ms(d.At), d.ID)
 		if err != nil {
 			return err
 		}
@@ -373,19 +439,17 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 			return store.ErrNotFound
 		}
 		for _, e := range d.Enrolments {
-			if err := saveEnrolment(ctx, tx, e); err != nil {
+			if err := saveEnrolment(ctx, x, e); err != nil {
 				return err
 			}
 		}
 		for _, c := range d.States {
-			if err := saveCardState(ctx, tx, c); err != nil {
+			if err := saveCardState(ctx, x, c); err != nil {
 				return err
 			}
 		}
 		for _, e := range d.Events {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO events
-				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			if _, err := x.ExecContext(ctx, eventInsertSQL,
 				e.ID, ms(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct, e.Value, e.Ref); err != nil {
 				return err
 			}

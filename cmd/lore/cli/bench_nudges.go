@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
 	"github.com/lorehq/lore/store/sqlite"
-	"github.com/lorehq/lore/store/storetest"
 )
 
 var (
@@ -93,7 +93,12 @@ func (a *app) benchNudgesStore(ctx context.Context, cfg *bench.Config, workers i
 		if !strings.Contains(url, "pool_max_conns") {
 			// pgx's default pool (4 connections on 2 cores) would make
 			// the delivery workers queue for connections.
-			url = storetest.WithParams(url, map[string]string{"pool_max_conns": fmt.Sprint(min(workers, 50) + 4)})
+			if u, err := neturl.Parse(url); err == nil {
+				q := u.Query()
+				q.Set("pool_max_conns", fmt.Sprint(min(workers, 50)+4))
+				u.RawQuery = q.Encode()
+				url = u.String()
+			}
 		}
 		st, err := postgres.Open(ctx, url, postgres.Options{Dimensions: embed.DefaultDimensions, Schema: schema, Migrate: true})
 		if err != nil {
