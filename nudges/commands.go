@@ -244,7 +244,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	now := s.now().Truncate(time.Second)
+	now := s.now().Truncate(time.Millisecond) // what the store keeps
 	loc := s.location(ctx, p)
 	var due []store.CardState
 	for _, e := range enrolments {
@@ -271,8 +271,12 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 		return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}, nil
 	}
 	id := DeliveryID(l, now)
-	if _, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards}); err != nil {
+	claimed, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards})
+	if err != nil {
 		return bot.Reply{}, err
+	}
+	if !claimed {
+		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, nil
 	}
 	reply, sent := s.render(ctx, id, cards)
 	if err := s.delivered(ctx, l, id, now, sent); err != nil {

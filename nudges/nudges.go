@@ -176,7 +176,7 @@ func (s *Service) loadLocation(name string) (*time.Location, error) {
 // DeliveryID names the nudge of a learner at a slot; the same learner and
 // slot always give the same id, which is what makes delivery idempotent.
 func DeliveryID(l store.Learner, slot time.Time) string {
-	h := sha256.Sum256([]byte(l.Platform + "\x00" + l.Workspace + "\x00" + l.User + "\x00" + slot.UTC().Format(time.RFC3339)))
+	h := sha256.Sum256([]byte(l.Platform + "\x00" + l.Workspace + "\x00" + l.User + "\x00" + slot.UTC().Format(time.RFC3339Nano)))
 	return "n-" + hex.EncodeToString(h[:10])
 }
 

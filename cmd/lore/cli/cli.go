@@ -19,6 +19,7 @@ import (
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
@@ -156,6 +157,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.gapsCommand(),
 		a.evalCommand(),
 		a.benchCommand(),
+		a.tracksCommand(),
 		a.migrateCommand(),
 		a.serveCommand(),
 	)
@@ -215,6 +217,7 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 type services struct {
 	store     store.Store
 	knowledge *knowledge.Service
+	nudges    *nudges.Service // nil when the store keeps no nudges
 	bot       *bot.Bot
 }
 
@@ -228,12 +231,22 @@ func (a *app) open(ctx context.Context) (*services, error) {
 
 func (a *app) wire(st store.Store) (*services, error) {
 	k := knowledge.New(st, knowledge.Options{})
-	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Logger: a.log})
+	cfg := bot.Config{Knowledge: k, Events: st, Logger: a.log}
+	var n *nudges.Service
+	if ns, ok := st.(nudges.Store); ok {
+		var err error
+		if n, err = nudges.New(nudges.Config{Store: ns, Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
+			st.Close()
+			return nil, err
+		}
+		cfg.Learning = n
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &services{store: st, knowledge: k, bot: b}, nil
+	return &services{store: st, knowledge: k, nudges: n, bot: b}, nil
 }
 
 func (s *services) Close() error { return s.store.Close() }
