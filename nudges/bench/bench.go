@@ -166,6 +166,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.SeedSeconds = time.Since(t0).Seconds()
 	cfg.say("seeded %d learners in %.1f s", cfg.Learners, res.SeedSeconds)
 
+	// One day: from midnight in the zone furthest east to midnight after
+	// the day in the zone furthest west.
+	from, to := day.Add(-14*time.Hour), day.Add(36*time.Hour)
+	start := time.Now()
+	vc.Set(from)
+	planned, err := svc.Plan(ctx, from, to)
+	if err != nil {
+		return res, err
+	}
+	res.PlanSeconds = time.Since(start).Seconds()
+	res.Planned = len(planned)
+	cfg.say("planned %d nudges in %.1f s", res.Planned, res.PlanSeconds)
+
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &nudges.DeliverWorker{Service: svc}); err != nil {
 		return res, err
@@ -182,19 +195,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		defer cancel()
 		_ = q.Stop(stopCtx)
 	}()
-
-	// One day: from midnight in the zone furthest east to midnight after
-	// the day in the zone furthest west.
-	from, to := day.Add(-14*time.Hour), day.Add(36*time.Hour)
-	start := time.Now()
-	vc.Set(from)
-	planned, err := svc.Plan(ctx, from, to)
-	if err != nil {
-		return res, err
-	}
-	res.PlanSeconds = time.Since(start).Seconds()
-	res.Planned = len(planned)
-	cfg.say("planned %d nudges in %.1f s", res.Planned, res.PlanSeconds)
 
 	bySlot := map[time.Time][]nudges.DeliverArgs{}
 	for _, p := range planned {
@@ -223,7 +223,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		// The next zone's slot is an hour or more later in the virtual
 		// day: wait for this one's nudges as the real day would.
 		want := snd.received.Load() + int64(len(batch))
-		limit := 60*time.Second + time.Duration(float64(len(batch))/max(cfg.Rate, 1)*2*float64(time.Second))
+		limit := 2 * time.Minute
+		if cfg.Rate > 0 {
+			limit += time.Duration(float64(len(batch)) / cfg.Rate * float64(time.Second))
+		}
 		deadline := time.Now().Add(limit)
 		for snd.received.Load() < want && time.Now().Before(deadline) {
 			if err := ctx.Err(); err != nil {
