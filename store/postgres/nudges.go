@@ -338,8 +338,11 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
-	if err := rules.CheckLearner(d.Learner); err != nil || d.ID == "" {
-		return false, fmt.Errorf("%s: %w", op, errors.Join(err, store.Invalid("a delivery needs an id")))
+	if d.ID == "" {
+		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery needs an id"))
+	}
+	if err := rules.CheckLearner(d.Learner); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	cards, err := json.Marshal(d.Cards)
 	if err != nil {
