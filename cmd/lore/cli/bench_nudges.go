@@ -142,9 +142,14 @@ func (a *app) benchNudgesStore(ctx context.Context, cfg *bench.Config, workers i
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// River shares the store's write connection: see sqlite.Store.WriteDB.
-	db := st.WriteDB()
+	db, err := queue.OpenSQLite(path)
+	if err != nil {
+		st.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	if err := queue.MigrateSQLite(ctx, db); err != nil {
+		db.Close()
 		st.Close()
 		os.RemoveAll(dir)
 		return nil, err
@@ -152,6 +157,7 @@ func (a *app) benchNudgesStore(ctx context.Context, cfg *bench.Config, workers i
 	cfg.Store = st
 	cfg.NewQueue = func(w *river.Workers) (bench.Queue, error) { return queue.NewSQLite(db, qcfg(w)) }
 	return func() {
+		db.Close()
 		st.Close()
 		if dir != "" {
 			os.RemoveAll(dir)
