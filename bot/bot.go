@@ -62,10 +62,19 @@ type Peers interface {
 	Offer(ctx context.Context, msg Message, question string) string
 }
 
+// Learning is the micro-learning capability (package nudges): the chat
+// commands it owns (learn, nudge, nudges, answer, reflect) and its quiz
+// buttons. ok is false for anything else.
+type Learning interface {
+	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
+	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
 	Events    EventLog
+	Learning  Learning         // optional
 	Logger    *slog.Logger     // default: slog.Default()
 	Clock     func() time.Time // default: time.Now
 	NewID     func() string    // default: random UUIDs
@@ -80,6 +89,7 @@ type Bot struct {
 	knowledge Knowledge
 	events    EventLog
 	peers     Peers
+	learning  Learning
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -90,7 +100,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -116,6 +126,11 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	cmd, rest := text, ""
 	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
 		cmd, rest = text[:i], text[i:]
+	}
+	if b.learning != nil {
+		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+			return r
+		}
 	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
@@ -278,6 +293,11 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 			return b.peers.AskPerson(ctx, a)
 		}
 		return Reply{Text: "Noted: you'd like a person to help with this. The question is on the content team's list.", Private: true}
+	}
+	if b.learning != nil {
+		if r, ok := b.learning.HandleAction(ctx, a); ok {
+			return r
+		}
 	}
 	return Reply{Text: "I don't know that button. It may belong to an older version of this message.", Private: true}
 }

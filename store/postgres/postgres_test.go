@@ -177,9 +177,11 @@ func TestConcurrentMigrations(t *testing.T) {
 	// (embeddings staging), 0003 two (claims, people), 0004 two
 	// (sources, source pages), 0005 replaces the three lexical
 	// statistics tables with the chunk deletion log, 0006 adds four
-	// (statements, outbox, opt-outs, rollups) and 0007 four (peer
-	// profiles, requests, round configurations, rounds).
-	if want := 20; tables != want {
+	// (statements, outbox, opt-outs, rollups), 0007 four (peer
+	// profiles, requests, round configurations, rounds) and 0008 six
+	// (track versions, enrolments, preferences, card states, deliveries,
+	// answers).
+	if want := 26; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }

@@ -126,6 +126,8 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	stmts sync.Map // prepared statements of hot paths: see prepared
+
 	// mu serialises changes to the index and to the marks recording how
 	// far it has loaded, so that a catch-up working from an older snapshot
 	// never lands after a newer update.

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Peers", peerCases},
 		{"Lifecycle", lifecycleCases},
 		{"BulkLoad", bulkCases},
+		{"Nudges", nudgeCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

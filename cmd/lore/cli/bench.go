@@ -89,6 +89,7 @@ store's vector search against an exact scan (measured after the rest).`,
 	cmd.AddCommand(a.benchServeCommand())
 	cmd.AddCommand(a.benchInsightsCommand())
 	cmd.AddCommand(a.benchPairingCommand())
+	cmd.AddCommand(a.benchNudgesCommand())
 	return cmd
 }
 

@@ -64,6 +64,9 @@ base, the bundled sample handbook is loaded first.`,
 				}
 				fmt.Fprintf(a.io.Err, "Loaded %d documents (%d chunks) in %.1fs.\n", sum.Added, sum.Chunks, sum.Duration.Seconds())
 			}
+			if err := a.loadSampleTracks(ctx, svc, noSample); err != nil {
+				return err
+			}
 			return sh.Run(ctx)
 		},
 	}

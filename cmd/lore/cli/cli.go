@@ -19,6 +19,7 @@ import (
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
@@ -167,6 +168,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.gapsCommand(),
 		a.evalCommand(),
 		a.benchCommand(),
+		a.tracksCommand(),
 		a.migrateCommand(),
 		a.serveCommand(),
 		a.configCommand(),
@@ -236,6 +238,7 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 type services struct {
 	store     store.Store
 	knowledge *knowledge.Service
+	nudges    *nudges.Service // nil when the store keeps no nudges
 	bot       *bot.Bot
 	// claims de-duplicates platform deliveries across replicas; nil when
 	// the store cannot, and adapters then de-duplicate within the process.
@@ -287,12 +290,20 @@ func (a *app) wire(st store.Store) (*services, error) {
 	if p != nil {
 		cfg.Peers = p
 	}
+	var n *nudges.Service
+	if ns, ok := st.(nudges.Store); ok {
+		if n, err = nudges.New(nudges.Config{Store: ns, Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
+			st.Close()
+			return nil, err
+		}
+		cfg.Learning = n
+	}
 	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, bot: b, messenger: messenger, peers: p}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

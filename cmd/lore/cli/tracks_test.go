@@ -1,0 +1,127 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+)
+
+const goodTrack = `---
+title: Expenses
+cadence: weekly
+---
+
+## tip: Receipts {#receipts}
+Keep every receipt.
+
+## quiz: Who approves expenses?
+- [ ] Nobody
+- [x] Your manager
+Explanation: Managers approve.
+Source: handbook/expenses.md
+`
+
+func TestTracksLoadAndList(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "expenses.md"), []byte(goodTrack))
+
+	r := db.run(t, "tracks", "load", dir)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "expenses") || !strings.Contains(r.out, "v1 loaded (2 cards)") {
+		t.Fatalf("load output:\n%s", r.out)
+	}
+	r = db.run(t, "tracks", "load", filepath.Join(dir, "expenses.md"))
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "v1 unchanged") {
+		t.Errorf("reload of an unchanged file:\n%s", r.out)
+	}
+	writeFile(t, filepath.Join(dir, "expenses.md"), []byte(strings.Replace(goodTrack, "Keep every receipt.", "Keep every receipt for 6 years.", 1)))
+	r = db.run(t, "tracks", "load", dir)
+	if !strings.Contains(r.out, "v2 loaded") {
+		t.Errorf("reload of a changed file:\n%s", r.out)
+	}
+	r = db.run(t, "tracks", "list")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "expenses") || !strings.Contains(r.out, "v2") || !strings.Contains(r.out, "weekly") {
+		t.Errorf("list:\n%s", r.out)
+	}
+	r = db.run(t, "tracks", "enrol", "expenses", "U1", "U2", "--workspace", "T1")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "2 enrolled") {
+		t.Errorf("enrol:\n%s", r.out)
+	}
+	db.run(t, "tracks", "enrol", "nope", "U1").wantCode(t, cli.ExitUsage)
+	db.run(t, "tracks", "approve", "nope").wantCode(t, cli.ExitUsage)
+}
+
+func TestTracksLoadRefusesBadFilesWithLines(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "good.md"), []byte(goodTrack))
+	writeFile(t, filepath.Join(dir, "bad.md"), []byte("---\ntitle: Bad\n---\n\n## quiz: Which?\n- [ ] a\n- [ ] b\nExplanation: none\n"))
+	writeFile(t, filepath.Join(dir, "binary.md"), []byte{0, 1, 2, 0xff})
+	r := db.run(t, "tracks", "load", dir)
+	r.wantCode(t, cli.ExitUsage)
+	for _, want := range []string{"nothing loaded", filepath.Join(dir, "bad.md") + ":5: quiz \"Which?\" has no correct option", "binary.md: file is binary"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.err)
+		}
+	}
+	// Nothing was loaded, not even the good file.
+	if out := db.run(t, "tracks", "list").out; !strings.Contains(out, "No tracks loaded") {
+		t.Errorf("list after a refused load:\n%s", out)
+	}
+	db.run(t, "tracks", "load", filepath.Join(dir, "missing")).wantCode(t, cli.ExitUsage)
+}
+
+func TestChatDemoShowsANudge(t *testing.T) { // t.Setenv: not parallel
+	db := newDB(t)
+	t.Setenv("HOME", t.TempDir())
+	r := runWithInput(t, strings.NewReader("learn join security-basics\nnudge\n/press 2\n"), "chat", "--user", "ann", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"Report, don't worry", "Where do you report a suspicious email?", "(/press N)", "Right."} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if n := len(db.events(t, "quiz_answered")); n != 1 {
+		t.Errorf("%d quiz_answered events, want 1", n)
+	}
+}
+
+func TestBenchNudges(t *testing.T) {
+	t.Parallel()
+	r := run(t, "bench", "nudges", "--learners", "200", "--json")
+	r.wantCode(t, cli.ExitOK)
+	obj := decodeObject(t, r.out)
+	for _, k := range []string{"planned", "delivered", "duplicates", "missed", "nudges_per_s", "slot_error_p99_s"} {
+		if _, ok := obj[k]; !ok {
+			t.Errorf("JSON lacks %q:\n%s", k, r.out)
+		}
+	}
+	var got struct {
+		Planned, Delivered, Duplicates, Missed int
+		NudgesPerS                             float64 `json:"nudges_per_s"`
+	}
+	b, _ := json.Marshal(obj)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Planned != 200 || got.Delivered != 200 || got.Duplicates != 0 || got.Missed != 0 || got.NudgesPerS <= 0 {
+		t.Errorf("bench = %+v", got)
+	}
+	exists := filepath.Join(t.TempDir(), "x.db")
+	if err := os.WriteFile(exists, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "bench", "nudges", "--learners", "10", "--db=sqlite:"+exists)
+	r.wantCode(t, cli.ExitUsage)
+	run(t, "bench", "nudges", "--learners", "0").wantCode(t, cli.ExitUsage)
+}

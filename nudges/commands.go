@@ -1,0 +1,504 @@
+package nudges
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/nudges/fsrs"
+	"github.com/lorehq/lore/nudges/track"
+	"github.com/lorehq/lore/store"
+)
+
+var _ bot.Learning = (*Service)(nil)
+
+// HandleCommand implements bot.Learning: the chat commands learn, nudge,
+// nudges, answer and reflect. ok is false for any other command.
+func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args string) (bot.Reply, bool) {
+	l := store.Learner{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
+	args = strings.TrimSpace(args)
+	var (
+		r   bot.Reply
+		err error
+	)
+	switch strings.ToLower(cmd) {
+	case "learn":
+		r, err = s.learn(ctx, l, args)
+	case "nudge":
+		r, err = s.deliverNow(ctx, l)
+	case "nudges":
+		r, err = s.settings(ctx, l, args)
+	case "answer":
+		r, err = s.answerText(ctx, l, args)
+	case "reflect":
+		r, err = s.reflect(ctx, l, args)
+	default:
+		return bot.Reply{}, false
+	}
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
+	r.Private = true
+	return r, true
+}
+
+// HandleAction implements bot.Learning: quiz option buttons.
+func (s *Service) HandleAction(ctx context.Context, a bot.Action) (bot.Reply, bool) {
+	if a.ID != ActionQuizAnswer {
+		return bot.Reply{}, false
+	}
+	l := store.Learner{Platform: a.Platform, Workspace: a.Workspace, User: a.User}
+	parts := strings.Split(a.Value, "|")
+	if len(parts) != 4 {
+		return bot.Reply{Text: "That button doesn't belong to a quiz I know.", Private: true}, true
+	}
+	i, err := strconv.Atoi(parts[3])
+	if err != nil {
+		return bot.Reply{Text: "That button doesn't belong to a quiz I know.", Private: true}, true
+	}
+	r, err := s.answer(ctx, l, parts[0], parts[1], parts[2], []int{i}, fsrs.ConfidenceUnknown)
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
+	r.Private = true
+	return r, true
+}
+
+// userError is a message for the learner, not a failure.
+type userError string
+
+func (e userError) Error() string { return string(e) }
+
+func (s *Service) failure(ctx context.Context, err error) bot.Reply {
+	var ue userError
+	if errors.As(err, &ue) {
+		return bot.Reply{Text: string(ue), Private: true}
+	}
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrLocked) {
+		s.log.WarnContext(ctx, "nudges command failed", "err", err)
+		return bot.Reply{Text: "I can't reach my database right now; nothing was changed. Please try again in a minute.", Private: true}
+	}
+	s.log.ErrorContext(ctx, "nudges command failed", "err", err)
+	return bot.Reply{Text: "Something went wrong; nothing was changed. Please try again, and tell an admin if it keeps happening.", Private: true}
+}
+
+const learnHelp = "`learn` lists tracks · `learn join TRACK` · `learn leave TRACK` · `nudge` sends your next card now"
+
+func (s *Service) learn(ctx context.Context, l store.Learner, args string) (bot.Reply, error) {
+	sub, rest, _ := strings.Cut(args, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(sub) {
+	case "", "list", "tracks":
+		return s.listTracks(ctx, l)
+	case "join":
+		return s.join(ctx, l, rest)
+	case "leave":
+		return s.leave(ctx, l, rest)
+	}
+	return bot.Reply{Text: "I don't know `learn " + clip(sub) + "`. " + learnHelp}, nil
+}
+
+func (s *Service) listTracks(ctx context.Context, l store.Learner) (bot.Reply, error) {
+	tracks, err := s.Tracks(ctx)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	mine, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	status := map[string]store.Enrolment{}
+	for _, e := range mine {
+		status[e.TrackID] = e
+	}
+	var b strings.Builder
+	b.WriteString("**Learning tracks**\n")
+	n := 0
+	for _, t := range tracks {
+		if t.Draft {
+			continue
+		}
+		n++
+		fmt.Fprintf(&b, "- `%s` **%s** (%d cards, %s)", t.ID, t.Title, len(t.Cards), t.Cadence)
+		if e, ok := status[t.ID]; ok && e.Status != store.EnrolmentLeft {
+			fmt.Fprintf(&b, " · %s, %d/%d seen", e.Status, len(e.Seen), len(t.Cards))
+		}
+		if t.Description != "" {
+			b.WriteString("\n  " + t.Description)
+		}
+		b.WriteString("\n")
+	}
+	if n == 0 {
+		return bot.Reply{Text: "There are no learning tracks yet. Curators load them with `lore tracks load PATH`."}, nil
+	}
+	b.WriteString("\n" + learnHelp)
+	return bot.Reply{Text: b.String()}, nil
+}
+
+// Enrol adds learners to a track (source says how: self, curator,
+// onboarding). Learners already following it are left as they are; one who
+// had left rejoins with their progress.
+func (s *Service) Enrol(ctx context.Context, trackID, source string, learners ...store.Learner) (joined int, err error) {
+	v, err := s.tracks.get(ctx, trackID, 0)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && v.Draft) {
+		return 0, userError(fmt.Sprintf("There is no track `%s`. Type `learn` to see the tracks.", clip(trackID)))
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range learners {
+		existing, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l, TrackID: trackID})
+		if err != nil {
+			return joined, err
+		}
+		e := store.Enrolment{Learner: l, TrackID: trackID, Status: store.EnrolmentActive, Source: source, JoinedAt: s.now()}
+		if len(existing) == 1 {
+			if existing[0].Status != store.EnrolmentLeft {
+				continue
+			}
+			e.Seen, e.LastNewAt = existing[0].Seen, existing[0].LastNewAt
+		}
+		if err := s.st.SaveEnrolment(ctx, e); err != nil {
+			return joined, err
+		}
+		joined++
+		s.event(ctx, l, store.EventTrackJoined, trackID, 0, trackID, l.Platform, l.Workspace, l.User, e.JoinedAt.String())
+	}
+	return joined, nil
+}
+
+// MemberJoined enrols a new member of a channel in the channel's onboarding
+// tracks (Config.Onboarding). Adapters call it on their join events.
+func (s *Service) MemberJoined(ctx context.Context, l store.Learner, channel string) error {
+	for _, t := range s.onboarding[channel] {
+		if _, err := s.Enrol(ctx, t, "onboarding", l); err != nil {
+			return fmt.Errorf("onboarding %s in %s: %w", l.User, t, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) join(ctx context.Context, l store.Learner, trackID string) (bot.Reply, error) {
+	if trackID == "" {
+		return bot.Reply{Text: "Which track? `learn join TRACK`; `learn` lists them."}, nil
+	}
+	n, err := s.Enrol(ctx, trackID, "self", l)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	v, _ := s.tracks.get(ctx, trackID, 0)
+	p, err := s.preferences(ctx, l)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	intro := fmt.Sprintf("You're following **%s**. ", v.Title)
+	if n == 0 {
+		intro = fmt.Sprintf("You already follow **%s**. ", v.Title)
+	}
+	intro += fmt.Sprintf("Cards come %s at %s on %s (%s).", v.Cadence, clock(p.DeliveryMinute), days(p.Weekdays), s.location(ctx, p))
+	if n == 0 {
+		return bot.Reply{Text: intro}, nil
+	}
+	// The first card comes at once, so the learner sees what to expect.
+	first, err := s.deliverNow(ctx, l)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	first.Text = intro + " Here is your first one.\n\n" + first.Text
+	return first, nil
+}
+
+func (s *Service) leave(ctx context.Context, l store.Learner, trackID string) (bot.Reply, error) {
+	es, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l, TrackID: trackID})
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if len(es) == 0 || es[0].Status == store.EnrolmentLeft {
+		return bot.Reply{Text: fmt.Sprintf("You don't follow `%s`. Type `learn` to see your tracks.", clip(trackID))}, nil
+	}
+	e := es[0]
+	e.Status = store.EnrolmentLeft
+	if err := s.st.SaveEnrolment(ctx, e); err != nil {
+		return bot.Reply{}, err
+	}
+	s.event(ctx, l, store.EventTrackLeft, trackID, 0, trackID, l.User, s.now().String())
+	return bot.Reply{Text: fmt.Sprintf("You've left `%s`; your progress is kept if you join again.", trackID)}, nil
+}
+
+// deliverNow builds and records the learner's next nudge at once, and
+// returns it as the reply instead of sending it: for "nudge" and the first
+// card after joining.
+func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, error) {
+	p, err := s.preferences(ctx, l)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	enrolments, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	now := s.now().Truncate(time.Millisecond) // what the store keeps
+	loc := s.location(ctx, p)
+	var due []store.CardState
+	for _, e := range enrolments {
+		states, err := s.st.CardStates(ctx, l, e.TrackID)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		for _, c := range states {
+			if !c.Due.IsZero() {
+				due = append(due, c)
+			}
+		}
+	}
+	// On demand, a new card regardless of the cadence.
+	for i := range enrolments {
+		enrolments[i].LastNewAt = time.Time{}
+	}
+	cards, err := s.pick(ctx, func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) },
+		enrolments, due, p, now, loc)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if len(cards) == 0 {
+		return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}, nil
+	}
+	var id string
+	var claimed bool
+	for attempt := 0; ; attempt++ {
+		id = DeliveryID(l, now)
+		claimed, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards})
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		if claimed || attempt == 2 {
+			break
+		}
+		// A delivery of this very millisecond may exist (the card sent at
+		// once on joining): an on-demand nudge takes the next one. A
+		// learner who paused is refused every time.
+		now = now.Add(time.Millisecond)
+	}
+	if !claimed {
+		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, nil
+	}
+	reply, sent := s.render(ctx, id, cards)
+	if err := s.delivered(ctx, l, id, now, sent); err != nil {
+		return bot.Reply{}, err
+	}
+	return reply, nil
+}
+
+// answerText grades "answer 1,3 [sure|unsure]" against the newest quiz
+// delivered to the learner that is still unanswered.
+func (s *Service) answerText(ctx context.Context, l store.Learner, args string) (bot.Reply, error) {
+	conf := fsrs.ConfidenceUnknown
+	var nums []int
+	for _, f := range strings.FieldsFunc(strings.ToLower(args), func(r rune) bool { return r == ',' || r == ' ' }) {
+		switch f {
+		case "sure", "confident":
+			conf = fsrs.ConfidenceHigh
+		case "unsure", "guess":
+			conf = fsrs.ConfidenceLow
+		default:
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return bot.Reply{Text: "Answer with option numbers, for example `answer 2` or `answer 1,3`; add `sure` or `unsure` if you like."}, nil
+			}
+			nums = append(nums, n-1)
+		}
+	}
+	if len(nums) == 0 {
+		return bot.Reply{Text: "Answer with option numbers, for example `answer 2` or `answer 1,3`."}, nil
+	}
+	d, sc, err := s.pending(ctx, l, track.KindQuiz)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	return s.answer(ctx, l, d.ID, sc.TrackID, sc.CardID, nums, conf)
+}
+
+// pending finds the newest unanswered card of a kind sent to the learner.
+func (s *Service) pending(ctx context.Context, l store.Learner, kind string) (store.Delivery, store.DeliveryCard, error) {
+	recent, err := s.st.RecentDeliveries(ctx, l, 5)
+	if err != nil {
+		return store.Delivery{}, store.DeliveryCard{}, err
+	}
+	for _, d := range recent {
+		answers, err := s.st.Answers(ctx, d.ID)
+		if err != nil {
+			return d, store.DeliveryCard{}, err
+		}
+		for _, dc := range d.Cards {
+			if slices.ContainsFunc(answers, func(a store.Answer) bool { return a.CardID == dc.TrackID+"/"+dc.CardID }) {
+				continue
+			}
+			v, err := s.tracks.get(ctx, dc.TrackID, dc.Version)
+			if err != nil {
+				continue
+			}
+			if c, ok := v.Card(dc.CardID); ok && c.Kind == kind {
+				return d, dc, nil
+			}
+		}
+	}
+	return store.Delivery{}, store.DeliveryCard{}, userError(fmt.Sprintf("You have no unanswered %s from me. `nudge` sends your next card.", kind))
+}
+
+// answer grades a quiz answer against the version of the card that was
+// sent, records it once, and schedules the card's next review.
+func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, trackID, cardID string, chosen []int, conf fsrs.Confidence) (bot.Reply, error) {
+	d, err := s.st.Delivery(ctx, deliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return bot.Reply{}, userError("I can't find that quiz any more; nothing was recorded.")
+	}
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if d.Learner != l {
+		return bot.Reply{}, userError("That quiz was sent to someone else, so I can't take your answer to it.")
+	}
+	i := slices.IndexFunc(d.Cards, func(c store.DeliveryCard) bool { return c.TrackID == trackID && c.CardID == cardID })
+	if i < 0 {
+		return bot.Reply{}, userError("That quiz isn't part of this nudge; nothing was recorded.")
+	}
+	dc := d.Cards[i]
+	v, err := s.tracks.get(ctx, dc.TrackID, dc.Version)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	card, ok := v.Card(dc.CardID)
+	if !ok || card.Kind != track.KindQuiz {
+		return bot.Reply{}, userError("That card isn't a quiz; nothing was recorded.")
+	}
+	correct, err := card.Grade(chosen)
+	if err != nil {
+		return bot.Reply{}, userError(err.Error() + "; nothing was recorded.")
+	}
+	key := dc.TrackID + "/" + dc.CardID
+	first, err := s.st.RecordAnswer(ctx, store.Answer{DeliveryID: d.ID, CardID: key, Learner: l,
+		Choice: choiceString(chosen), Correct: correct, At: s.now()})
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if !first {
+		answers, _ := s.st.Answers(ctx, d.ID)
+		prev := ""
+		for _, a := range answers {
+			if a.CardID == key {
+				prev = " (you chose " + a.Choice + ")"
+			}
+		}
+		return bot.Reply{Text: "You've already answered this one" + prev + "; I count only the first answer."}, nil
+	}
+	s.event(ctx, l, store.EventNudgeOpened, d.ID, 0, d.ID)
+	value := 0
+	if correct {
+		value = 1
+	}
+	s.event(ctx, l, store.EventQuizAnswered, d.ID+"/"+key, value, d.ID, key)
+	if err := s.review(ctx, l, dc, fsrs.RatingFromAnswer(correct, conf)); err != nil {
+		return bot.Reply{}, err
+	}
+
+	var b strings.Builder
+	if correct {
+		b.WriteString("✅ **Right.** ")
+	} else {
+		b.WriteString("❌ **Not quite.** The answer: ")
+		var right []string
+		for j, o := range card.Options {
+			if o.Correct {
+				right = append(right, fmt.Sprintf("%d. %s", j+1, o.Text))
+			}
+		}
+		b.WriteString(strings.Join(right, "; ") + ".\n")
+	}
+	b.WriteString(card.Explanation)
+	if cur, err := s.tracks.get(ctx, dc.TrackID, 0); err == nil {
+		if c, ok := cur.Card(dc.CardID); ok && c.Fingerprint() != card.Fingerprint() {
+			b.WriteString("\n_This quiz has been updated since it was sent; your answer was marked against the version you saw._")
+		}
+	}
+	r := bot.Reply{Text: b.String()}
+	if card.Source != "" {
+		r.Citations = []bot.Citation{{N: 1, Title: card.Source, Source: card.Source}}
+	}
+	return r, nil
+}
+
+// review moves a quiz card's FSRS state on by one review.
+func (s *Service) review(ctx context.Context, l store.Learner, dc store.DeliveryCard, rating fsrs.Rating) error {
+	states, err := s.st.CardStates(ctx, l, dc.TrackID)
+	if err != nil {
+		return err
+	}
+	st := store.CardState{Learner: l, TrackID: dc.TrackID, CardID: dc.CardID, SeenAt: s.now()}
+	var c fsrs.Card
+	for _, x := range states {
+		if x.CardID == dc.CardID {
+			st = x
+			if x.Reps > 0 {
+				c = fsrs.Card{Due: x.Due, Stability: x.Stability, Difficulty: x.Difficulty, ElapsedDays: x.ElapsedDays,
+					ScheduledDays: x.ScheduledDays, Reps: x.Reps, Lapses: x.Lapses, State: fsrs.State(x.State), LastReview: x.LastReview}
+			}
+		}
+	}
+	next, err := s.sched.Review(c, rating, s.now())
+	if err != nil {
+		return err
+	}
+	st.Due, st.Stability, st.Difficulty, st.ElapsedDays, st.ScheduledDays = next.Due, next.Stability, next.Difficulty, next.ElapsedDays, next.ScheduledDays
+	st.Reps, st.Lapses, st.State, st.LastReview = next.Reps, next.Lapses, int(next.State), next.LastReview
+	return s.st.SaveCardState(ctx, st)
+}
+
+// maxReflection bounds a stored reflection.
+const maxReflection = 4000
+
+func (s *Service) reflect(ctx context.Context, l store.Learner, text string) (bot.Reply, error) {
+	text = strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), "\uFFFD")
+	if strings.TrimSpace(text) == "" {
+		return bot.Reply{Text: "Write your thoughts after the word: `reflect I would…`"}, nil
+	}
+	if len(text) > maxReflection {
+		return bot.Reply{Text: fmt.Sprintf("That's %d characters; please keep a reflection under %d.", utf8.RuneCountInString(text), maxReflection)}, nil
+	}
+	d, dc, err := s.pending(ctx, l, track.KindReflection)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if _, err := s.st.RecordAnswer(ctx, store.Answer{DeliveryID: d.ID, CardID: dc.TrackID + "/" + dc.CardID, Learner: l, Choice: text, At: s.now()}); err != nil {
+		return bot.Reply{}, err
+	}
+	s.event(ctx, l, store.EventNudgeOpened, d.ID, 0, d.ID)
+	// The event says that a reflection was written, never what it says.
+	s.event(ctx, l, store.EventReflection, d.ID+"/"+dc.CardID, 0, d.ID, dc.CardID)
+	return bot.Reply{Text: "Thanks — noted, for your eyes only."}, nil
+}
+
+func choiceString(chosen []int) string {
+	c := slices.Clone(chosen)
+	sort.Ints(c)
+	parts := make([]string, len(c))
+	for i, n := range c {
+		parts[i] = strconv.Itoa(n + 1)
+	}
+	return strings.Join(parts, ",")
+}
+
+// clip keeps echoed user input short.
+func clip(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}

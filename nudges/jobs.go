@@ -1,0 +1,83 @@
+package nudges
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// PlanArgs is the periodic job that plans the nudges of the coming window.
+type PlanArgs struct{}
+
+// Kind implements river.JobArgs.
+func (PlanArgs) Kind() string { return "nudge_plan" }
+
+// DefaultPlanEvery and DefaultPlanAhead are how often the planner runs and
+// how far ahead it plans. Windows overlap on purpose: a plan missed during
+// a change of leader is covered by the next, and the Deliver jobs' unique
+// keys make the overlap harmless.
+const (
+	DefaultPlanEvery = 10 * time.Minute
+	DefaultPlanAhead = 30 * time.Minute
+)
+
+// PlanWorker works PlanArgs jobs: it plans [now, now+Ahead) and enqueues a
+// Deliver job per nudge, scheduled at its slot.
+type PlanWorker struct {
+	river.WorkerDefaults[PlanArgs]
+	Service *Service
+	// Queue inserts the Deliver jobs: the River client the worker runs in,
+	// set once the client exists.
+	Queue Inserter
+	Ahead time.Duration // default DefaultPlanAhead
+}
+
+// Work implements river.Worker.
+func (w *PlanWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
+	if w.Queue == nil {
+		return errors.New("plan nudges: no queue to insert deliveries into")
+	}
+	ahead := w.Ahead
+	if ahead <= 0 {
+		ahead = DefaultPlanAhead
+	}
+	now := w.Service.now()
+	planned, err := w.Service.Plan(ctx, now, now.Add(ahead))
+	if err != nil {
+		return err
+	}
+	n, err := Enqueue(ctx, w.Queue, planned)
+	if err != nil {
+		return err
+	}
+	w.Service.log.InfoContext(ctx, "nudges planned", "window", ahead, "planned", len(planned), "queued", n)
+	return nil
+}
+
+// Register adds the planner and the deliverer to workers. Set
+// plan.Queue to the River client once it is created.
+func Register(workers *river.Workers, plan *PlanWorker, deliver *DeliverWorker) error {
+	if err := river.AddWorkerSafely(workers, plan); err != nil {
+		return err
+	}
+	return river.AddWorkerSafely(workers, deliver)
+}
+
+// PeriodicJobs returns the planner's periodic job, every `every` (default
+// DefaultPlanEvery), run once at start. It is unique by period, so one
+// replica plans each period. Give it to queue.Config.PeriodicJobs.
+func PeriodicJobs(every time.Duration) ([]*river.PeriodicJob, error) {
+	if every <= 0 {
+		every = DefaultPlanEvery
+	}
+	if every < time.Minute {
+		return nil, fmt.Errorf("nudge planning interval %s: must be at least 1m", every)
+	}
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: every}}
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return PlanArgs{}, opts },
+		&river.PeriodicJobOpts{ID: "nudge_plan", RunOnStart: true})}, nil
+}

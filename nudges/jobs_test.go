@@ -1,0 +1,76 @@
+package nudges
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/lorehq/lore/store/queue"
+)
+
+// TestRiverDeliversEachNudgeOnce runs the real path on SQLite: the planner
+// job enqueues Deliver jobs, planned twice over, and River works them into
+// the sender exactly once each.
+func TestRiverDeliversEachNudgeOnce(t *testing.T) {
+	f := setup(t)
+	for _, u := range []string{"ann", "bob", "cy"} {
+		f.cmd(t, u, "learn join security-basics")
+	}
+	tue := time.Date(2026, 3, 3, 9, 0, 0, 0, paris)
+	f.clock.Set(tue)
+
+	db, err := queue.OpenSQLite(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	plan := &PlanWorker{Service: f.svc, Ahead: time.Hour}
+	if err := Register(workers, plan, &DeliverWorker{Service: f.svc}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := queue.NewSQLite(db, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond, FetchCooldown: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Queue = client
+	// Two planner runs, as after a change of leader inside one period.
+	for range 2 {
+		if _, err := client.Insert(t.Context(), PlanArgs{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if f.sender.count("ann")+f.sender.count("bob")+f.sender.count("cy") >= 3 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to show
+	for _, u := range []string{"ann", "bob", "cy"} {
+		if n := f.sender.count(u); n != 1 {
+			t.Errorf("%s got %d nudges, want 1", u, n)
+		}
+	}
+}
+
+func TestPeriodicJobsRefuseTinyInterval(t *testing.T) {
+	if _, err := PeriodicJobs(time.Second); err == nil {
+		t.Error("a 1s planning interval was accepted")
+	}
+	jobs, err := PeriodicJobs(0)
+	if err != nil || len(jobs) != 1 {
+		t.Errorf("default = %v, %v", jobs, err)
+	}
+}

@@ -1,0 +1,471 @@
+package nudges
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/nudges/fsrs"
+	"github.com/lorehq/lore/nudges/samples"
+	"github.com/lorehq/lore/nudges/track"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
+)
+
+// clock is a settable test clock.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// sender records what it sends and can be told to fail.
+type sender struct {
+	mu   sync.Mutex
+	sent map[string][]bot.Reply // by user
+	err  error
+}
+
+func (s *sender) SendDirect(_ context.Context, platform, workspace, user string, r bot.Reply) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.sent == nil {
+		s.sent = map[string][]bot.Reply{}
+	}
+	s.sent[user] = append(s.sent[user], r)
+	return nil
+}
+
+func (s *sender) count(user string) int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sent[user]) }
+
+type fixture struct {
+	svc    *Service
+	st     *sqlite.Store
+	path   string
+	clock  *testClock
+	sender *sender
+}
+
+// monday is a Monday morning in Paris, before the default delivery time.
+var paris, _ = time.LoadLocation("Europe/Paris")
+var monday = time.Date(2026, 3, 2, 8, 0, 0, 0, paris)
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	c := &testClock{now: monday}
+	path := filepath.Join(t.TempDir(), "lore.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{Clock: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	snd := &sender{}
+	svc, err := New(Config{Store: st, Sender: snd, Clock: c.Now, DefaultTimeZone: paris,
+		Onboarding: map[string][]string{"#welcome": {"security-basics"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks, err := track.LoadFS(samples.Tracks, "tracks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(t.Context(), tracks); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, st: st, path: path, clock: c, sender: snd}
+}
+
+func msg(user, text string) bot.Message {
+	return bot.Message{Platform: "slack", Workspace: "T1", Channel: "D1", User: user, Text: text, Direct: true}
+}
+
+func learner(user string) store.Learner {
+	return store.Learner{Platform: "slack", Workspace: "T1", User: user}
+}
+
+func (f *fixture) cmd(t *testing.T, user, text string) bot.Reply {
+	t.Helper()
+	cmd, rest, _ := strings.Cut(text, " ")
+	r, ok := f.svc.HandleCommand(t.Context(), msg(user, text), cmd, rest)
+	if !ok {
+		t.Fatalf("%q not handled", text)
+	}
+	return r
+}
+
+func (f *fixture) events(t *testing.T, kind string) []store.Event {
+	t.Helper()
+	es, err := f.st.Events(t.Context(), store.EventFilter{Kind: kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func TestNextSlot(t *testing.T) {
+	p := DefaultPreferences(learner("u"))
+	ny, _ := time.LoadLocation("America/New_York")
+	friday := time.Date(2026, 3, 6, 10, 0, 0, 0, paris) // after Friday's slot
+	for _, c := range []struct {
+		name string
+		p    func(store.Preferences) store.Preferences
+		loc  *time.Location
+		at   time.Time
+		want time.Time
+	}{
+		{"same day", nil, paris, monday, time.Date(2026, 3, 2, 9, 30, 0, 0, paris)},
+		{"weekend skipped", nil, paris, friday, time.Date(2026, 3, 9, 9, 30, 0, 0, paris)},
+		{"other zone", nil, ny, monday, time.Date(2026, 3, 2, 9, 30, 0, 0, ny)},
+		{"dst gap", func(p store.Preferences) store.Preferences { p.DeliveryMinute = 2*60 + 30; p.Weekdays = 0x7f; return p },
+			paris, time.Date(2026, 3, 29, 0, 0, 0, 0, paris), time.Date(2026, 3, 29, 3, 30, 0, 0, paris)},
+		{"quiet period", func(p store.Preferences) store.Preferences {
+			p.QuietFrom, p.QuietUntil = time.Date(2026, 3, 2, 0, 0, 0, 0, paris), time.Date(2026, 3, 5, 0, 0, 0, 0, paris)
+			return p
+		}, paris, monday, time.Date(2026, 3, 5, 9, 30, 0, 0, paris)},
+		{"snoozed a day", func(p store.Preferences) store.Preferences { p.SnoozedUntil = monday.Add(24 * time.Hour); return p },
+			paris, monday, time.Date(2026, 3, 3, 9, 30, 0, 0, paris)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pp := p
+			if c.p != nil {
+				pp = c.p(p)
+			}
+			got, ok := NextSlot(pp, c.loc, c.at)
+			if !ok || !got.Equal(c.want) {
+				t.Errorf("NextSlot = %v, %v; want %v", got, ok, c.want)
+			}
+		})
+	}
+	paused := p
+	paused.Paused = true
+	if _, ok := NextSlot(paused, paris, monday); ok {
+		t.Error("a paused learner has a slot")
+	}
+}
+
+func TestJoinDeliversFirstCardAndPlanFollowsCadence(t *testing.T) {
+	f := setup(t)
+	r := f.cmd(t, "ann", "learn")
+	if !strings.Contains(r.Text, "security-basics") || !strings.Contains(r.Text, "leave-and-time-off") {
+		t.Fatalf("list = %q", r.Text)
+	}
+	r = f.cmd(t, "ann", "learn join security-basics")
+	if !strings.Contains(r.Text, "Report, don't worry") || !r.Private {
+		t.Fatalf("join reply lacks the first card: %q", r.Text)
+	}
+	if len(f.events(t, store.EventTrackJoined)) != 1 {
+		t.Error("no track_joined event")
+	}
+	r = f.cmd(t, "ann", "learn join nope")
+	if !strings.Contains(r.Text, "There is no track `nope`") {
+		t.Errorf("unknown track: %q", r.Text)
+	}
+
+	// The first card went at 08:00 on Monday; daily cadence: the next
+	// new card comes at Tuesday's slot, not Monday's.
+	plan, err := f.svc.Plan(t.Context(), monday, monday.Add(24*time.Hour))
+	if err != nil || len(plan) != 0 {
+		t.Fatalf("Monday plan = %+v, %v; want nothing (cadence)", plan, err)
+	}
+	tue := monday.Add(24 * time.Hour)
+	plan, err = f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	if err != nil || len(plan) != 1 {
+		t.Fatalf("Tuesday plan = %+v, %v", plan, err)
+	}
+	if got := plan[0]; got.Slot != time.Date(2026, 3, 3, 8, 30, 0, 0, time.UTC) || len(got.Cards) != 1 || got.Cards[0].CardID != "report-phish" {
+		t.Fatalf("Tuesday delivery = %+v", got)
+	}
+}
+
+func TestDeliverOnceAndAnswerOnce(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	tue := monday.Add(24 * time.Hour)
+	plan, _ := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	f.clock.Set(plan[0].Slot)
+	for range 3 { // a duplicated or retried job
+		if err := f.svc.Deliver(t.Context(), plan[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.sender.count("ann"); n != 1 {
+		t.Fatalf("sent %d times, want once", n)
+	}
+	sent := f.sender.sent["ann"][0]
+	if len(sent.Buttons) != 4 || sent.Buttons[1].ID != ActionQuizAnswer {
+		t.Fatalf("quiz buttons = %+v", sent.Buttons)
+	}
+	if len(f.events(t, store.EventNudgeDelivered)) != 2 { // join's card and this one
+		t.Errorf("delivered events = %d", len(f.events(t, store.EventNudgeDelivered)))
+	}
+	press := func(i int) bot.Reply {
+		r, ok := f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: "T1", User: "ann",
+			ID: ActionQuizAnswer, Value: sent.Buttons[i].Value})
+		if !ok {
+			t.Fatal("quiz press not handled")
+		}
+		return r
+	}
+	answerAt := plan[0].Slot.Add(5 * time.Minute)
+	f.clock.Set(answerAt)
+	r := press(1)
+	if !strings.Contains(r.Text, "Right") || !strings.Contains(r.Text, "Report Phish sends") || len(r.Citations) != 1 {
+		t.Fatalf("answer reply = %+v", r)
+	}
+	r = press(0) // a second press, of another option
+	if !strings.Contains(r.Text, "already answered") || !strings.Contains(r.Text, "you chose 2") {
+		t.Fatalf("second press = %q", r.Text)
+	}
+	answers := f.events(t, store.EventQuizAnswered)
+	if len(answers) != 1 || answers[0].Value != 1 {
+		t.Fatalf("quiz_answered events = %+v; want one, correct", answers)
+	}
+	// The card's FSRS state is one Good review.
+	want, _ := mustScheduler(t).Review(fsrs.Card{}, fsrs.Good, answerAt)
+	states, _ := f.st.CardStates(t.Context(), learner("ann"), "security-basics")
+	var got store.CardState
+	for _, s := range states {
+		if s.CardID == "report-phish" {
+			got = s
+		}
+	}
+	if got.Reps != 1 || got.Stability != want.Stability || !got.Due.Equal(want.Due) || got.State != int(fsrs.StateReview) {
+		t.Errorf("card state = %+v, want FSRS %+v", got, want)
+	}
+	// Someone else pressing ann's button.
+	r, _ = f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: "T1", User: "bob", ID: ActionQuizAnswer, Value: sent.Buttons[0].Value})
+	if !strings.Contains(r.Text, "someone else") {
+		t.Errorf("foreign press = %q", r.Text)
+	}
+	for _, v := range []string{"garbage", "a|b|c|x", "n-unknown|security-basics|report-phish|0"} {
+		r, _ = f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: "T1", User: "ann", ID: ActionQuizAnswer, Value: v})
+		if r.Text == "" || strings.Contains(r.Text, "Right") {
+			t.Errorf("bad value %q: %q", v, r.Text)
+		}
+	}
+	if len(f.events(t, store.EventQuizAnswered)) != 1 {
+		t.Error("bad presses were counted")
+	}
+}
+
+func mustScheduler(t *testing.T) *fsrs.Scheduler {
+	s, err := fsrs.New(fsrs.DefaultParameters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestOldButtonAfterTrackChanged(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	tue := monday.Add(24 * time.Hour)
+	plan, _ := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	f.clock.Set(plan[0].Slot)
+	if err := f.svc.Deliver(t.Context(), plan[0]); err != nil {
+		t.Fatal(err)
+	}
+	button := f.sender.sent["ann"][0].Buttons[1]
+	// The curator reorders the options: option 2 is now wrong.
+	src, _ := samples.Tracks.ReadFile("tracks/security-basics.md")
+	edited := strings.Replace(string(src), "- [ ] Reply to the sender and ask whether it is genuine\n- [x] Press the Report Phish button in your mail client",
+		"- [x] Press the Report Phish button in your mail client\n- [ ] Reply to the sender and ask whether it is genuine", 1)
+	tr, err := track.Parse("security-basics.md", []byte(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.Publish(t.Context(), []track.Track{tr})
+	if err != nil || !res[0].New || res[0].Version != 2 {
+		t.Fatalf("publish v2 = %+v, %v", res, err)
+	}
+	r, _ := f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: "T1", User: "ann", ID: ActionQuizAnswer, Value: button.Value})
+	if !strings.Contains(r.Text, "Right") || !strings.Contains(r.Text, "updated since it was sent") {
+		t.Errorf("answer to the old version = %q", r.Text)
+	}
+	// Progress survives the new version: the next new card is the third.
+	es, _ := f.st.Enrolments(t.Context(), store.EnrolmentFilter{Learner: &store.Learner{Platform: "slack", Workspace: "T1", User: "ann"}})
+	if len(es) != 1 || len(es[0].Seen) != 2 {
+		t.Fatalf("enrolment after v2 = %+v", es)
+	}
+	wed := tue.Add(24 * time.Hour)
+	plan, _ = f.svc.Plan(t.Context(), wed, wed.Add(24*time.Hour))
+	if len(plan) != 1 || plan[0].Cards[0].CardID != "one-sign-in-page" || plan[0].Cards[0].Version != 2 {
+		t.Fatalf("Wednesday plan = %+v", plan)
+	}
+}
+
+func TestSenderErrors(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	tue := monday.Add(24 * time.Hour)
+	plan, _ := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+
+	f.sender.err = errors.New("slack: 503")
+	if err := f.svc.Deliver(t.Context(), plan[0]); err == nil {
+		t.Fatal("a platform error was swallowed; River must retry")
+	}
+	f.sender.err = nil
+	if err := f.svc.Deliver(t.Context(), plan[0]); err != nil || f.sender.count("ann") != 1 {
+		t.Fatalf("retry: %v, sent %d", err, f.sender.count("ann"))
+	}
+
+	f.cmd(t, "bob", "learn join security-basics")
+	plan, _ = f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	var bobs DeliverArgs
+	for _, p := range plan {
+		if p.User == "bob" {
+			bobs = p
+		}
+	}
+	f.sender.err = fmt.Errorf("slack: user_not_found: %w", ErrRecipientGone)
+	if err := f.svc.Deliver(t.Context(), bobs); err != nil {
+		t.Fatalf("a gone learner is not an error to retry: %v", err)
+	}
+	p, err := f.st.Preferences(t.Context(), learner("bob"))
+	if err != nil || !p.Stopped || !strings.Contains(p.StopReason, "left the workspace") {
+		t.Errorf("bob's preferences = %+v, %v", p, err)
+	}
+	if len(f.events(t, store.EventLearnerStopped)) != 1 {
+		t.Error("no learner_stopped event")
+	}
+	f.sender.err = nil
+	wed := tue.Add(24 * time.Hour)
+	plan, _ = f.svc.Plan(t.Context(), wed, wed.Add(24*time.Hour))
+	for _, p := range plan {
+		if p.User == "bob" {
+			t.Error("a stopped learner is still planned")
+		}
+	}
+}
+
+func TestCapAndNoPileUpAfterHoliday(t *testing.T) {
+	f := setup(t)
+	l := learner("ann")
+	f.cmd(t, "ann", "learn join security-basics")
+	f.cmd(t, "ann", "nudges cap 2")
+	// Five quiz reviews came due during a long holiday.
+	for i := range 5 {
+		st := store.CardState{Learner: l, TrackID: "security-basics", CardID: []string{"report-phish", "second-factors", "report-within", "report-phish", "second-factors"}[i],
+			Due: monday.Add(-time.Duration(10-i) * 24 * time.Hour), Reps: 1, State: 2, SeenAt: monday}
+		if err := f.st.SaveCardState(t.Context(), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tue := monday.Add(24 * time.Hour)
+	plan, _ := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	if len(plan) != 1 || len(plan[0].Cards) != 2 {
+		t.Fatalf("plan = %+v; want one nudge of 2 cards (the cap)", plan)
+	}
+	if plan[0].Cards[0].Review || !plan[0].Cards[1].Review {
+		t.Errorf("cards = %+v; want the new card, then the longest-overdue review", plan[0].Cards)
+	}
+}
+
+func TestSettingsCommands(t *testing.T) {
+	f := setup(t)
+	for _, c := range []struct{ in, want string }{
+		{"nudges", "at 09:30 on Monday to Friday (Europe/Paris), at most 3 cards a day"},
+		{"nudges time 07:15", "07:15"},
+		{"nudges time 25:00", "HH:MM"},
+		{"nudges days mon,wed,fri", "Monday, Wednesday, Friday"},
+		{"nudges days someday", "mon-fri"},
+		{"nudges cap 0", "from 1 to 10"},
+		{"nudges timezone Mars/Olympus", "I don't know the time zone"},
+		{"nudges timezone Asia/Tokyo", "Asia/Tokyo"},
+		{"nudges quiet 2026-12-21 2027-01-04", "to Mon 4 Jan 2027"},
+		{"nudges quiet 2027-01-04 2026-12-21", "first and last quiet day"},
+		{"nudges snooze 1w", "Snoozed until Mon 9 Mar"},
+		{"nudges snooze 1y", "a day or a week"},
+		{"nudges pause", "Paused"},
+		{"nudges frobnicate", "I don't know `nudges frobnicate`"},
+		{"nudges", "Paused."},
+		{"nudges resume", "Welcome back"},
+		{"nudges stop", "Stopped"},
+	} {
+		r := f.cmd(t, "ann", c.in)
+		if !strings.Contains(r.Text, c.want) {
+			t.Errorf("%q: %q, want %q", c.in, r.Text, c.want)
+		}
+	}
+	p, _ := f.st.Preferences(t.Context(), learner("ann"))
+	if p.DeliveryMinute != 7*60+15 || p.TimeZone != "Asia/Tokyo" || p.Weekdays != 1<<1|1<<3|1<<5 || !p.Stopped {
+		t.Errorf("stored preferences = %+v", p)
+	}
+	if len(f.events(t, store.EventSnoozed)) != 1 {
+		t.Error("snooze not recorded as an event")
+	}
+}
+
+func TestReflectionAndTextAnswers(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	r := f.cmd(t, "ann", "reflect I would report it")
+	if !strings.Contains(r.Text, "no unanswered reflection") {
+		t.Errorf("reflect with nothing pending = %q", r.Text)
+	}
+	// Fetch every card on demand; the second-factors quiz is
+	// multiple-answer, answered by text.
+	var got string
+	for range 5 {
+		f.clock.Set(f.clock.Now().Add(time.Minute))
+		got = f.cmd(t, "ann", "nudge").Text
+		if strings.Contains(got, "second factors") {
+			break
+		}
+	}
+	if !strings.Contains(got, "answer 1,3") {
+		t.Fatalf("multiple-answer quiz = %q", got)
+	}
+	if r := f.cmd(t, "ann", "answer 1,2 sure"); !strings.Contains(r.Text, "Right") {
+		t.Errorf("answer 1,2 = %q", r.Text)
+	}
+	// The earlier single-answer quiz is still open; 9 is not one of its options.
+	if r := f.cmd(t, "ann", "answer 9"); !strings.Contains(r.Text, "option 9 does not exist") {
+		t.Errorf("answer 9 = %q", r.Text)
+	}
+	if r := f.cmd(t, "ann", "answer two"); !strings.Contains(r.Text, "option numbers") {
+		t.Errorf("answer two = %q", r.Text)
+	}
+	for range 3 {
+		f.clock.Set(f.clock.Now().Add(time.Minute))
+		got = f.cmd(t, "ann", "nudge").Text
+		if strings.Contains(got, "reflect YOUR THOUGHTS") {
+			break
+		}
+	}
+	if r := f.cmd(t, "ann", "reflect A fake invoice \xff"); !strings.Contains(r.Text, "for your eyes only") {
+		t.Fatalf("reflect = %q", r.Text)
+	}
+	ev := f.events(t, store.EventReflection)
+	if len(ev) != 1 || strings.Contains(fmt.Sprint(ev[0]), "invoice") {
+		t.Errorf("reflection events = %+v; want one, without the text", ev)
+	}
+	if len(f.events(t, store.EventTrackCompleted)) != 1 {
+		t.Error("no track_completed event after the last card")
+	}
+}
+
+func TestOnboardingChannelEnrols(t *testing.T) {
+	f := setup(t)
+	if err := f.svc.MemberJoined(t.Context(), learner("new"), "#welcome"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.MemberJoined(t.Context(), learner("other"), "#random"); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := f.st.Enrolments(t.Context(), store.EnrolmentFilter{})
+	if len(es) != 1 || es[0].User != "new" || es[0].Source != "onboarding" {
+		t.Errorf("enrolments = %+v", es)
+	}
+}

@@ -1,0 +1,206 @@
+package nudges
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lorehq/lore/nudges/track"
+	"github.com/lorehq/lore/store"
+)
+
+// slotSearchDays bounds the search for a learner's next slot: a learner
+// with no slot in this many days (all days off, a long quiet period) is
+// looked at again by a later plan.
+const slotSearchDays = 60
+
+// NextSlot returns the first delivery slot of p at or after t: the
+// learner's delivery time, in loc, on a working day, outside the quiet
+// period and the snooze. ok is false for a paused or stopped learner, or
+// when no slot falls within slotSearchDays.
+func NextSlot(p store.Preferences, loc *time.Location, t time.Time) (slot time.Time, ok bool) {
+	if p.Paused || p.Stopped || p.Weekdays&0x7f == 0 {
+		return time.Time{}, false
+	}
+	local := t.In(loc)
+	y, m, d := local.Date()
+	for i := range slotSearchDays {
+		// time.Date normalises days past the month's end and resolves a
+		// delivery time inside a DST gap to a real instant.
+		c := time.Date(y, m, d+i, p.DeliveryMinute/60, p.DeliveryMinute%60, 0, 0, loc)
+		switch {
+		case c.Before(t):
+		case p.Weekdays&(1<<c.Weekday()) == 0:
+		case !p.QuietUntil.IsZero() && !c.Before(p.QuietFrom) && c.Before(p.QuietUntil):
+		case c.Before(p.SnoozedUntil):
+		default:
+			return c, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// endOfLocalDay is the first instant of the day after t's, in loc.
+func endOfLocalDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+// Plan returns the deliveries of every learner whose next slot falls in
+// [from, to), each with the cards due then. It reads the whole learner
+// base in four queries, so one plan of a window costs the same for one
+// learner as for a few hundred thousand, give or take the arithmetic.
+func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, error) {
+	enrolments, err := s.st.Enrolments(ctx, store.EnrolmentFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("plan nudges: %w", err)
+	}
+	prefs, err := s.st.AllPreferences(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan nudges: %w", err)
+	}
+	// Reviews due on the slot's local day are sent then; a day beyond the
+	// window covers every zone.
+	due, err := s.st.DueCards(ctx, to.Add(26*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("plan nudges: %w", err)
+	}
+	prefOf := make(map[store.Learner]store.Preferences, len(prefs))
+	for _, p := range prefs {
+		prefOf[p.Learner] = p
+	}
+	dueOf := map[store.Learner][]store.CardState{}
+	for _, c := range due {
+		dueOf[c.Learner] = append(dueOf[c.Learner], c)
+	}
+	byLearner := map[store.Learner][]store.Enrolment{}
+	var learners []store.Learner
+	for _, e := range enrolments {
+		if e.Status == store.EnrolmentLeft {
+			continue
+		}
+		if _, seen := byLearner[e.Learner]; !seen {
+			learners = append(learners, e.Learner)
+		}
+		byLearner[e.Learner] = append(byLearner[e.Learner], e)
+	}
+
+	latest := latestTracks{s: s, m: map[string]latestTrack{}}
+	var out []DeliverArgs
+	for _, l := range learners {
+		p, ok := prefOf[l]
+		if !ok {
+			p = DefaultPreferences(l)
+		}
+		loc := s.location(ctx, p)
+		slot, ok := NextSlot(p, loc, from)
+		if !ok || !slot.Before(to) {
+			continue
+		}
+		cards, err := s.pick(ctx, latest.get, byLearner[l], dueOf[l], p, slot, loc)
+		if err != nil {
+			return nil, err
+		}
+		if len(cards) == 0 {
+			continue
+		}
+		out = append(out, DeliverArgs{Platform: l.Platform, Workspace: l.Workspace, User: l.User, Slot: slot.UTC(), Cards: cards})
+	}
+	return out, nil
+}
+
+// pick chooses a learner's cards for one slot: the next new card of each
+// track whose cadence allows one, then the reviews due that day, longest
+// overdue first, up to the daily cap. Reviews beyond the cap wait for the
+// next slot rather than piling up after a holiday.
+func (s *Service) pick(ctx context.Context, latest func(context.Context, string) (Version, error), enrolments []store.Enrolment, due []store.CardState, p store.Preferences, slot time.Time, loc *time.Location) ([]store.DeliveryCard, error) {
+	limit := p.DailyCap
+	if limit <= 0 {
+		limit = DefaultDailyCap
+	}
+	var cards []store.DeliveryCard
+	active := map[string]Version{}
+	sort.Slice(enrolments, func(i, j int) bool { return enrolments[i].TrackID < enrolments[j].TrackID })
+	for _, e := range enrolments {
+		v, err := latest(ctx, e.TrackID)
+		if err != nil {
+			s.log.WarnContext(ctx, "a learner's track cannot be loaded", "track", e.TrackID, "err", err)
+			continue
+		}
+		if v.Draft {
+			continue
+		}
+		active[e.TrackID] = v
+		if e.Status != store.EnrolmentActive || len(cards) >= limit {
+			continue
+		}
+		if !e.LastNewAt.IsZero() && localDays(e.LastNewAt, slot, loc) < v.Cadence.Days {
+			continue
+		}
+		if c, ok := nextCard(v.Track, e.Seen); ok {
+			cards = append(cards, store.DeliveryCard{TrackID: v.ID, CardID: c.ID, Version: v.Version, Fingerprint: c.Fingerprint()})
+		}
+	}
+	end := endOfLocalDay(slot, loc)
+	sort.Slice(due, func(i, j int) bool { return due[i].Due.Before(due[j].Due) })
+	for _, c := range due {
+		if len(cards) >= limit {
+			break
+		}
+		v, ok := active[c.TrackID]
+		if !ok || !c.Due.Before(end) {
+			continue
+		}
+		card, ok := v.Card(c.CardID)
+		if !ok || card.Kind != track.KindQuiz {
+			continue // removed from the track since
+		}
+		cards = append(cards, store.DeliveryCard{TrackID: v.ID, CardID: card.ID, Version: v.Version, Fingerprint: card.Fingerprint(), Review: true})
+	}
+	return cards, nil
+}
+
+// nextCard is the first card of t not yet seen.
+func nextCard(t track.Track, seen []string) (track.Card, bool) {
+	done := make(map[string]bool, len(seen))
+	for _, id := range seen {
+		done[id] = true
+	}
+	for _, c := range t.Cards {
+		if !done[c.ID] {
+			return c, true
+		}
+	}
+	return track.Card{}, false
+}
+
+// localDays counts calendar days from a to b in loc.
+func localDays(a, b time.Time, loc *time.Location) int {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	da := time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)
+	db := time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC)
+	return int(db.Sub(da).Hours()/24 + 0.5)
+}
+
+// latestTracks remembers the latest version of each track for one plan,
+// which reads it once per track rather than once per learner.
+type latestTracks struct {
+	s *Service
+	m map[string]latestTrack
+}
+
+type latestTrack struct {
+	v   Version
+	err error
+}
+
+func (c latestTracks) get(ctx context.Context, id string) (Version, error) {
+	if t, ok := c.m[id]; ok {
+		return t.v, t.err
+	}
+	v, err := c.s.tracks.get(ctx, id, 0)
+	c.m[id] = latestTrack{v, err}
+	return v, err
+}

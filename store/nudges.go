@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Engagement event kinds of micro-learning nudges (package nudges). Ref
+// carries the delivery id, or "delivery/card" for a card; Value carries
+// correctness (1 right, 0 wrong) for quiz answers.
+const (
+	EventNudgeDelivered = "nudge_delivered"
+	EventNudgeOpened    = "nudge_opened"
+	EventQuizAnswered   = "quiz_answered"
+	EventReflection     = "reflection"
+	EventSnoozed        = "snoozed"
+	EventTrackJoined    = "track_joined"
+	EventTrackLeft      = "track_left"
+	EventTrackCompleted = "track_completed"
+	EventLearnerStopped = "learner_stopped"
+)
+
+// Learner is a person on one chat platform.
+type Learner struct {
+	Platform  string
+	Workspace string
+	User      string
+}
+
+// TrackVersion is one published version of a learning track. Content is
+// the track as its owning package encodes it; the store keeps it opaque.
+type TrackVersion struct {
+	TrackID  string
+	Version  int // from 1, assigned by PublishTrack
+	Hash     string
+	Title    string
+	Draft    bool // reaches nobody until approved
+	Content  []byte
+	LoadedAt time.Time
+}
+
+// Enrolment statuses.
+const (
+	EnrolmentActive    = "active"
+	EnrolmentLeft      = "left"
+	EnrolmentCompleted = "completed"
+)
+
+// Enrolment is a learner following a track.
+type Enrolment struct {
+	Learner
+	TrackID  string
+	Status   string
+	Source   string // how they joined: self, curator, onboarding
+	JoinedAt time.Time
+	// Seen are the ids of the track's cards already delivered, in order;
+	// progress is kept by card id so that a new version of the track does
+	// not reset it.
+	Seen []string
+	// LastNewAt is when the last new card was delivered, for the cadence.
+	LastNewAt time.Time
+}
+
+// EnrolmentFilter selects enrolments; zero fields match everything.
+type EnrolmentFilter struct {
+	Learner *Learner
+	TrackID string
+	Status  string
+}
+
+// Preferences are a learner's delivery settings, stored whole.
+type Preferences struct {
+	Learner
+	TimeZone       string // IANA name; "" means the platform profile's
+	DeliveryMinute int    // minutes after local midnight
+	Weekdays       int    // bit i set: deliver on time.Weekday(i)
+	DailyCap       int    // cards per day
+	QuietFrom      time.Time
+	QuietUntil     time.Time // no deliveries in [QuietFrom, QuietUntil)
+	SnoozedUntil   time.Time
+	Paused         bool
+	Stopped        bool
+	StopReason     string
+}
+
+// CardState is where one learner stands with one card: FSRS memory for a
+// quiz, plus when it was first delivered.
+type CardState struct {
+	Learner
+	TrackID       string
+	CardID        string
+	Due           time.Time // zero: nothing to review
+	Stability     float64
+	Difficulty    float64
+	ElapsedDays   int
+	ScheduledDays int
+	Reps          int
+	Lapses        int
+	State         int
+	LastReview    time.Time
+	SeenAt        time.Time
+}
+
+// Delivery statuses.
+const (
+	DeliverySending   = "sending"
+	DeliverySent      = "sent"
+	DeliveryGone      = "gone"      // the learner left the workspace
+	DeliveryCancelled = "cancelled" // paused, stopped or snoozed after planning
+)
+
+// DeliveryCard is one card of a delivery, pinned to the version sent.
+type DeliveryCard struct {
+	TrackID     string `json:"track"`
+	CardID      string `json:"card"`
+	Version     int    `json:"version"`
+	Fingerprint string `json:"fp"`
+	Review      bool   `json:"review,omitempty"`
+}
+
+// Delivery is one nudge: the cards due for a learner at one slot.
+type Delivery struct {
+	ID string // derived from learner and slot
+	Learner
+	Slot   time.Time
+	Cards  []DeliveryCard
+	Status string
+	SentAt time.Time
+}
+
+// DeliveryDone is what a finished delivery changes, written at once.
+type DeliveryDone struct {
+	ID         string
+	Status     string // DeliverySent or DeliveryGone
+	At         time.Time
+	Enrolments []Enrolment // progress to save
+	States     []CardState // card states to save
+	Events     []Event     // engagement to record; ids make them idempotent
+}
+
+// Answer is a learner's answer to a card of a delivery.
+type Answer struct {
+	DeliveryID string
+	CardID     string
+	Learner
+	Choice  string // quiz: the options chosen; reflection: the text
+	Correct bool
+	At      time.Time
+}
+
+// Nudges keeps learning tracks and each learner's progress through them.
+type Nudges interface {
+	// PublishTrack stores t as the track's next version unless its Hash
+	// equals the latest version's; it returns the latest version and
+	// whether it is new.
+	PublishTrack(ctx context.Context, t TrackVersion) (TrackVersion, bool, error)
+	// ApproveTrack clears Draft on the track's latest version.
+	ApproveTrack(ctx context.Context, trackID string) error
+	// TrackVersion returns one version, or the latest when version is 0.
+	TrackVersion(ctx context.Context, trackID string, version int) (TrackVersion, error)
+	// Tracks returns the latest version of every track, by id.
+	Tracks(ctx context.Context) ([]TrackVersion, error)
+
+	// SaveEnrolment creates or replaces the learner's enrolment in a track.
+	SaveEnrolment(ctx context.Context, e Enrolment) error
+	Enrolments(ctx context.Context, f EnrolmentFilter) ([]Enrolment, error)
+
+	// SavePreferences creates or replaces a learner's preferences.
+	SavePreferences(ctx context.Context, p Preferences) error
+	// Preferences returns ErrNotFound for a learner who never set any.
+	Preferences(ctx context.Context, l Learner) (Preferences, error)
+	AllPreferences(ctx context.Context) ([]Preferences, error)
+
+	SaveCardState(ctx context.Context, c CardState) error
+	CardStates(ctx context.Context, l Learner, trackID string) ([]CardState, error)
+	// DueCards returns every card state with a non-zero Due before until.
+	DueCards(ctx context.Context, until time.Time) ([]CardState, error)
+
+	// ClaimDelivery records d as being sent. It returns false when d was
+	// already sent, cancelled or its learner found gone, so that a
+	// retried or duplicated job does not send it again; and when the
+	// learner is paused, stopped or snoozed past d.Slot, in which case d
+	// is recorded as cancelled.
+	ClaimDelivery(ctx context.Context, d Delivery) (bool, error)
+	// CompleteDelivery records the outcome of a claimed delivery and the
+	// progress it made, in one transaction.
+	CompleteDelivery(ctx context.Context, d DeliveryDone) error
+	Delivery(ctx context.Context, id string) (Delivery, error)
+	// RecentDeliveries returns a learner's sent deliveries, newest first.
+	RecentDeliveries(ctx context.Context, l Learner, limit int) ([]Delivery, error)
+
+	// RecordAnswer keeps the first answer to a card of a delivery and
+	// returns false for any later one, so a double press counts once.
+	RecordAnswer(ctx context.Context, a Answer) (bool, error)
+	Answers(ctx context.Context, deliveryID string) ([]Answer, error)
+}
+
+// UnixMS is t in unix milliseconds, 0 for the zero time: how the nudges
+// tables keep times in every backend.
+func UnixMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromUnixMS reverses UnixMS.
+func FromUnixMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// CheckLearner refuses a learner the backend cannot key records by.
+func (r Rules) CheckLearner(l Learner) error {
+	if l.User == "" || l.Platform == "" {
+		return Invalid("a learner needs a platform and a user id")
+	}
+	return r.CheckTexts("learner", []string{l.Platform, l.Workspace, l.User})
+}

@@ -1,0 +1,262 @@
+package storetest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/store"
+)
+
+var nudgeCases = []testCase{
+	{"TrackVersions", testTrackVersions},
+	{"DraftApproval", testDraftApproval},
+	{"Enrolments", testEnrolments},
+	{"Preferences", testPreferences},
+	{"CardStates", testCardStates},
+	{"DeliveryOnce", testDeliveryOnce},
+	{"AnswerOnce", testAnswerOnce},
+	{"ClaimCancelledForPausedLearner", testClaimPaused},
+	{"InvalidLearner", testInvalidLearner},
+}
+
+func nudgesOf(t *testing.T, s store.Store) store.Nudges {
+	t.Helper()
+	n, ok := s.(store.Nudges)
+	if !ok {
+		t.Fatalf("%T does not implement store.Nudges", s)
+	}
+	return n
+}
+
+var ann = store.Learner{Platform: "slack", Workspace: "T1", User: "U-ann"}
+
+func testTrackVersions(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	v1, isNew, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "sec", Hash: "h1", Title: "Security", Content: []byte(`{"a":1}`), LoadedAt: base})
+	if err != nil || !isNew || v1.Version != 1 {
+		t.Fatalf("first publish = %+v, %v, %v", v1, isNew, err)
+	}
+	again, isNew, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "sec", Hash: "h1", Title: "Security", Content: []byte(`{"a":1}`)})
+	if err != nil || isNew || again.Version != 1 || string(again.Content) != `{"a":1}` {
+		t.Fatalf("unchanged publish = %+v, %v, %v; want version 1 kept", again, isNew, err)
+	}
+	v2, isNew, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "sec", Hash: "h2", Title: "Security 2", Content: []byte(`{"a":2}`), LoadedAt: base})
+	if err != nil || !isNew || v2.Version != 2 {
+		t.Fatalf("changed publish = %+v, %v, %v", v2, isNew, err)
+	}
+	if _, _, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "leave", Hash: "x", Title: "Leave", Content: []byte(`{}`), LoadedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := n.TrackVersion(ctx, "sec", 0)
+	if err != nil || latest.Version != 2 || latest.Title != "Security 2" || !latest.LoadedAt.Equal(base) {
+		t.Errorf("latest = %+v, %v", latest, err)
+	}
+	old, err := n.TrackVersion(ctx, "sec", 1)
+	if err != nil || string(old.Content) != `{"a":1}` {
+		t.Errorf("version 1 = %+v, %v", old, err)
+	}
+	_, err = n.TrackVersion(ctx, "sec", 9)
+	wantErrorIs(t, err, store.ErrNotFound, "missing version")
+	_, err = n.TrackVersion(ctx, "nope", 0)
+	wantErrorIs(t, err, store.ErrNotFound, "missing track")
+	all, err := n.Tracks(ctx)
+	if err != nil || len(all) != 2 || all[0].TrackID != "leave" || all[1].Version != 2 {
+		t.Errorf("tracks = %+v, %v", all, err)
+	}
+}
+
+func testDraftApproval(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	if _, _, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "gen", Hash: "h", Title: "Generated", Draft: true, Content: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := n.TrackVersion(ctx, "gen", 0)
+	if !got.Draft {
+		t.Fatal("draft flag lost")
+	}
+	if err := n.ApproveTrack(ctx, "gen"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = n.TrackVersion(ctx, "gen", 0)
+	if got.Draft {
+		t.Error("approved track is still a draft")
+	}
+	wantErrorIs(t, n.ApproveTrack(ctx, "missing"), store.ErrNotFound, "approve a missing track")
+}
+
+func testEnrolments(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	bob := store.Learner{Platform: "discord", Workspace: "G1", User: "bob"}
+	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Source: "self", JoinedAt: base}
+	for _, x := range []store.Enrolment{e, {Learner: bob, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base}} {
+		if err := n.SaveEnrolment(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Seen, e.LastNewAt = []string{"c1", "c2"}, base.Add(time.Hour)
+	if err := n.SaveEnrolment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.Enrolments(ctx, store.EnrolmentFilter{Learner: &ann})
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], e) {
+		t.Fatalf("ann's enrolments = %+v, %v; want [%+v]", got, err, e)
+	}
+	all, _ := n.Enrolments(ctx, store.EnrolmentFilter{Status: store.EnrolmentActive, TrackID: "sec"})
+	if len(all) != 2 {
+		t.Errorf("active = %+v", all)
+	}
+	e.Status = store.EnrolmentLeft
+	_ = n.SaveEnrolment(ctx, e)
+	active, _ := n.Enrolments(ctx, store.EnrolmentFilter{Status: store.EnrolmentActive})
+	if len(active) != 1 || active[0].User != "bob" {
+		t.Errorf("active after ann left = %+v", active)
+	}
+}
+
+func testPreferences(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	_, err := n.Preferences(ctx, ann)
+	wantErrorIs(t, err, store.ErrNotFound, "preferences never set")
+	p := store.Preferences{Learner: ann, TimeZone: "Europe/Paris", DeliveryMinute: 570, Weekdays: 0b0111110, DailyCap: 3,
+		QuietFrom: base, QuietUntil: base.Add(48 * time.Hour), SnoozedUntil: base.Add(time.Hour), Paused: true}
+	if err := n.SavePreferences(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Paused, p.Stopped, p.StopReason = false, true, "left the workspace"
+	if err := n.SavePreferences(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.Preferences(ctx, ann)
+	if err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("preferences = %+v, %v; want %+v", got, err, p)
+	}
+	all, err := n.AllPreferences(ctx)
+	if err != nil || len(all) != 1 || !reflect.DeepEqual(all[0], p) {
+		t.Errorf("all preferences = %+v, %v", all, err)
+	}
+}
+
+func testCardStates(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	c := store.CardState{Learner: ann, TrackID: "sec", CardID: "q1", Due: base.Add(24 * time.Hour), Stability: 2.3065,
+		Difficulty: 2.1181, ScheduledDays: 2, Reps: 1, State: 2, LastReview: base, SeenAt: base}
+	tip := store.CardState{Learner: ann, TrackID: "sec", CardID: "t1", SeenAt: base}
+	for _, x := range []store.CardState{c, tip} {
+		if err := n.SaveCardState(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Reps, c.Lapses = 2, 1
+	_ = n.SaveCardState(ctx, c)
+	got, err := n.CardStates(ctx, ann, "sec")
+	if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], c) || !reflect.DeepEqual(got[1], tip) {
+		t.Fatalf("card states = %+v, %v", got, err)
+	}
+	due, err := n.DueCards(ctx, base.Add(25*time.Hour))
+	if err != nil || len(due) != 1 || due[0].CardID != "q1" {
+		t.Errorf("due = %+v, %v; want q1 only (a tip is never due)", due, err)
+	}
+	if due, _ := n.DueCards(ctx, base.Add(24*time.Hour)); len(due) != 0 {
+		t.Errorf("due before its time: %+v", due)
+	}
+}
+
+func testDeliveryOnce(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 2, Fingerprint: "ab"}}}
+	ok, err := n.ClaimDelivery(ctx, d)
+	if err != nil || !ok {
+		t.Fatalf("first claim = %v, %v", ok, err)
+	}
+	// A retry after a failed send may claim again; once sent, never.
+	if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+		t.Fatalf("claim of an unsent delivery = %v, %v", ok, err)
+	}
+	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Seen: []string{"q1"}, LastNewAt: base, JoinedAt: base}
+	st := store.CardState{Learner: ann, TrackID: "sec", CardID: "q1", Due: base.Add(24 * time.Hour), SeenAt: base}
+	ev := store.Event{ID: "ev-d1", Time: base, Kind: store.EventNudgeDelivered, Platform: "slack", Workspace: "T1", User: "U-ann", Direct: true, Value: 1, Ref: "d1"}
+	for range 2 { // a retried completion records the event once
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base.Add(time.Second),
+			Enrolments: []store.Enrolment{e}, States: []store.CardState{st}, Events: []store.Event{ev}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustEvents(t, s, store.EventFilter{Kind: store.EventNudgeDelivered}); len(got) != 1 || !reflect.DeepEqual(got[0], ev) {
+		t.Errorf("events = %+v, want [%+v]", got, ev)
+	}
+	if ok, err := n.ClaimDelivery(ctx, d); err != nil || ok {
+		t.Fatalf("claim of a sent delivery = %v, %v; want false", ok, err)
+	}
+	got, err := n.Delivery(ctx, "d1")
+	d.Status, d.SentAt = store.DeliverySent, base.Add(time.Second)
+	if err != nil || !reflect.DeepEqual(got, d) {
+		t.Errorf("delivery = %+v, %v; want %+v", got, err, d)
+	}
+	if es, _ := n.Enrolments(ctx, store.EnrolmentFilter{Learner: &ann}); len(es) != 1 || !reflect.DeepEqual(es[0].Seen, []string{"q1"}) {
+		t.Errorf("progress not saved with the delivery: %+v", es)
+	}
+	if cs, _ := n.CardStates(ctx, ann, "sec"); len(cs) != 1 || !cs[0].Due.Equal(st.Due) {
+		t.Errorf("card state not saved with the delivery: %+v", cs)
+	}
+	recent, err := n.RecentDeliveries(ctx, ann, 5)
+	if err != nil || len(recent) != 1 || recent[0].ID != "d1" {
+		t.Errorf("recent = %+v, %v", recent, err)
+	}
+	err = n.CompleteDelivery(ctx, store.DeliveryDone{ID: "unknown", Status: store.DeliverySent, At: base})
+	wantErrorIs(t, err, store.ErrNotFound, "complete an unclaimed delivery")
+	_, err = n.Delivery(ctx, "unknown")
+	wantErrorIs(t, err, store.ErrNotFound, "load an unknown delivery")
+}
+
+func testAnswerOnce(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	a := store.Answer{DeliveryID: "d1", CardID: "q1", Learner: ann, Choice: "2", Correct: true, At: base}
+	first, err := n.RecordAnswer(ctx, a)
+	if err != nil || !first {
+		t.Fatalf("first answer = %v, %v", first, err)
+	}
+	b := a
+	b.Choice, b.Correct = "1", false
+	if again, err := n.RecordAnswer(ctx, b); err != nil || again {
+		t.Fatalf("second answer = %v, %v; want it refused", again, err)
+	}
+	got, err := n.Answers(ctx, "d1")
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], a) {
+		t.Errorf("answers = %+v, %v; want the first only", got, err)
+	}
+}
+
+func testInvalidLearner(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	err := n.SaveEnrolment(ctx, store.Enrolment{TrackID: "sec", Status: store.EnrolmentActive})
+	wantErrorIs(t, err, store.ErrInvalidInput, "enrolment without a learner")
+	_, err = n.ClaimDelivery(ctx, store.Delivery{Learner: ann})
+	if !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("delivery without id: %v", err)
+	}
+}
+
+func testClaimPaused(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	p := store.Preferences{Learner: ann, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, SnoozedUntil: base.Add(time.Hour)}
+	if err := n.SavePreferences(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	early := store.Delivery{ID: "early", Learner: ann, Slot: base}
+	if ok, err := n.ClaimDelivery(ctx, early); err != nil || ok {
+		t.Fatalf("claim inside the snooze = %v, %v; want false", ok, err)
+	}
+	if d, err := n.Delivery(ctx, "early"); err != nil || d.Status != store.DeliveryCancelled {
+		t.Errorf("snoozed delivery = %+v, %v; want it recorded cancelled", d, err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}); err != nil || !ok {
+		t.Errorf("claim after the snooze = %v, %v", ok, err)
+	}
+	p.Paused = true
+	_ = n.SavePreferences(ctx, p)
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}); err != nil || ok {
+		t.Errorf("claim while paused = %v, %v; want false", ok, err)
+	}
+}
