@@ -21,7 +21,6 @@ const adapterDrainTimeout = 20 * time.Second
 // them.
 type chatAdapters struct {
 	names   []string
-	router  chatRouter
 	wg      sync.WaitGroup
 	stops   []func()
 	closers []func() error
@@ -43,7 +42,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
 		health.Add("slack", sl.Ready)
-		ca.router.add("slack", sl.SendDirect)
+		svc.router.add("slack", sl.SendDirect)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -75,11 +74,11 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			mux.Handle("POST /discord/interactions", d.Handler())
 		}
 		health.Add("discord", d.Ready)
-		ca.router.add("discord", d.SendDirect)
+		svc.router.add("discord", d.SendDirect)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}
-	svc.messenger.set(&ca.router)
+	svc.messenger.set(svc.router)
 	return ca, nil
 }
 

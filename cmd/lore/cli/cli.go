@@ -248,6 +248,9 @@ type services struct {
 	messenger *lateMessenger
 	// peers is the peer capability, nil when the store keeps no profiles.
 	peers *peers.Service
+	// router reaches people by direct message through the running chat
+	// adapters (lore serve adds them).
+	router *chatRouter
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -290,9 +293,11 @@ func (a *app) wire(st store.Store) (*services, error) {
 	if p != nil {
 		cfg.Peers = p
 	}
+	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
-		if n, err = nudges.New(nudges.Config{Store: ns, Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
+		if n, err = nudges.New(nudges.Config{Store: ns, Sender: nudgeSender{router}, TimeZones: storeTimeZones{st},
+			Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -303,7 +308,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

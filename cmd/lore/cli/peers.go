@@ -76,3 +76,25 @@ func (r *chatRouter) SendDirect(ctx context.Context, platform, _ string, users [
 	}
 	return send(ctx, users, reply)
 }
+
+// nudgeSender delivers nudges through the chat router, one learner at a
+// time.
+type nudgeSender struct{ router *chatRouter }
+
+// SendDirect implements nudges.Sender.
+func (n nudgeSender) SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) error {
+	return n.router.SendDirect(ctx, platform, workspace, []string{userID}, reply)
+}
+
+// storeTimeZones reads learners' time zones from what the chat adapters
+// recorded of them (store.People).
+type storeTimeZones struct{ people store.People }
+
+// TimeZone implements nudges.TimeZones; "" when the platform never said.
+func (z storeTimeZones) TimeZone(ctx context.Context, platform, workspace, userID string) (string, error) {
+	p, err := z.people.Person(ctx, platform, workspace, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return p.TimeZone, err
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store/queue"
 )
 
@@ -111,6 +112,18 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		periodic = append(periodic, tick...)
 	}
+	var planner *nudges.PlanWorker
+	if svc.nudges != nil {
+		planner = &nudges.PlanWorker{Service: svc.nudges}
+		if err := nudges.Register(workers, planner, &nudges.DeliverWorker{Service: svc.nudges}); err != nil {
+			return err
+		}
+		plan, err := nudges.PeriodicJobs(0)
+		if err != nil {
+			return err
+		}
+		periodic = append(periodic, plan...)
+	}
 	engagementJobs, err := a.engagementJobs(svc, workers)
 	if err != nil {
 		return err
@@ -129,6 +142,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer q.close()
+	if planner != nil {
+		planner.Queue = q.Client
+	}
 	// The queue's context is not ctx: on a signal, jobs in flight are given
 	// jobShutdownTimeout to finish rather than being cut at once.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
