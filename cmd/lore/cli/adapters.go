@@ -37,7 +37,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("slack configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		sl, err := slack.New(cfg, svc.bot, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store})
+		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -66,7 +66,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		d, err := discord.New(cfg, svc.bot, discord.Deps{Claims: svc.claims})
+		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
@@ -62,6 +63,8 @@ type app struct {
 	migrate bool
 	log     *slog.Logger
 	config  *config
+	// metrics, when set (lore serve), count questions and answers.
+	metrics *web.Metrics
 }
 
 // Run executes the lore command line args and returns the exit code.
@@ -290,6 +293,9 @@ func (a *app) wire(st store.Store) (*services, error) {
 		return nil, err
 	}
 	cfg := bot.Config{Knowledge: k, Events: events, Logger: a.log}
+	if a.metrics != nil {
+		cfg.Knowledge = measuredKnowledge{Service: k, m: a.metrics}
+	}
 	if p != nil {
 		cfg.Peers = p
 	}

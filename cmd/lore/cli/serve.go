@@ -85,6 +85,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 
 	a.log = a.serviceLogger()
+	a.metrics = web.NewMetrics()
 	svc, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -184,9 +185,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		dash.Register(mux)
 	}
-	metrics := web.NewMetrics()
-	metrics.WatchQueue(q.depth, a.log)
-	metrics.Register(mux)
+	a.metrics.WatchQueue(q.depth, a.log)
+	a.metrics.Register(mux)
 
 	adapters := &chatAdapters{}
 	if !o.workersOnly {

@@ -390,6 +390,17 @@ func TestServeAnswersSlackEventsOverHTTP(t *testing.T) {
 	if n := len(fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d answers posted for one event delivered twice", n)
 	}
+	resp, err := http.Get(srv.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`lore_questions_total{platform="slack"} 1`, `lore_answers_total{outcome="grounded",platform="slack"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if strings.Contains(srv.stderr.String(), "xoxb-serve-test") || strings.Contains(srv.stderr.String(), secret) {
 		t.Fatalf("a Slack secret reached the log:\n%s", srv.stderr)
 	}
