@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,6 +77,8 @@ const (
 	// EnvAPIURL points the Web API elsewhere than slack.com: GovSlack
 	// (https://slack-gov.com/api/), a proxy, or a fake in load tests.
 	EnvAPIURL = "LORE_SLACK_API_URL"
+	// EnvMaxConcurrent is Config.MaxConcurrent.
+	EnvMaxConcurrent = "LORE_SLACK_MAX_CONCURRENT"
 )
 
 // Config configures an Adapter. Zero fields take the defaults named in
@@ -149,6 +152,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			v += "/"
 		}
 		cfg.APIURL = v
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxConcurrent)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			urlErr = errors.Join(urlErr, fmt.Errorf("%s: %q is not a whole number from 1 to 256", EnvMaxConcurrent, v))
+		}
+		cfg.MaxConcurrent = n
 	}
 	channels, chErr := ParseChannels(getenv(EnvChannels))
 	cfg.Channels = channels

@@ -54,6 +54,7 @@ var settings = []setting{
 	{Name: "LORE_SLACK_SIGNING_SECRET", Secret: true, Doc: "Slack signing secret, for HTTP mode."},
 	{Name: "LORE_SLACK_CHANNELS", Doc: "Channel allow-list and per-channel settings: ID[:mentioned|all[:COLLECTION+COLLECTION]],... (docs/slack.md)."},
 	{Name: "LORE_SLACK_API_URL", Doc: "Slack Web API base URL, for GovSlack (https://slack-gov.com/api/) or a proxy; default Slack's."},
+	{Name: "LORE_SLACK_MAX_CONCURRENT", Default: "4", Check: positiveInt, Doc: "Slack Web API calls in flight per replica; 429s pause them all until Retry-After."},
 	{Name: "LORE_DISCORD_TOKEN", Secret: true, Doc: "Discord bot token. Setting it enables the Discord adapter."},
 	{Name: "LORE_DISCORD_APP_ID", Doc: "Discord application id."},
 	{Name: "LORE_DISCORD_PUBLIC_KEY", Doc: "Discord application public key (hex), for the HTTP interactions endpoint."},
