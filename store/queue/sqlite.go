@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
-	"strings"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
-	// The pure-Go SQLite driver, registered as "sqlite".
-	_ "modernc.org/sqlite"
+	"github.com/lorehq/lore/store/sqlite"
 )
 
 // OpenSQLite opens the SQLite database file at path for River, beside the
@@ -25,17 +22,16 @@ import (
 // otherwise fail with SQLITE_BUSY instead of waiting their turn. Writers in
 // other connections (the store's) wait for it through busy_timeout.
 func OpenSQLite(path string) (*sql.DB, error) {
-	abs, err := filepath.Abs(path)
+	base, err := sqlite.FileURI(path)
 	if err != nil {
-		return nil, fmt.Errorf("open queue: resolve path: %w", err)
+		return nil, fmt.Errorf("open queue: %w", err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(abs))
-	db, err := sql.Open("sqlite", "file://"+esc+"?"+q.Encode())
+	db, err := sql.Open("sqlite", base+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open queue: %w", err)
 	}

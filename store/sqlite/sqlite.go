@@ -170,7 +170,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 func (s *Store) open(ctx context.Context) error {
 	const op = "open store"
-	base, err := fileURI(s.path)
+	base, err := FileURI(s.path)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", op, s.path, err)
 	}
@@ -290,10 +290,11 @@ func (s *Store) params(write bool) string {
 	return q.Encode()
 }
 
-// fileURI turns a path into a SQLite file: URI. A URI rather than a plain
+// FileURI turns a path into a SQLite file: URI, for other connections to
+// the same database file (the job queue's). A URI rather than a plain
 // name because only URIs carry SQLite's own parameters (mode=ro), and
 // because the driver would otherwise cut a plain name at its first '?'.
-func fileURI(path string) (string, error) {
+func FileURI(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", fmt.Errorf("resolve path: %w", err)
