@@ -92,14 +92,20 @@ func (m *Metrics) RateLimitWait(platform string, d time.Duration) {
 	m.rateLimitWaits.WithLabelValues(platform).Observe(d.Seconds())
 }
 
-// QueueDepth reports jobs by state; it is called at each scrape.
-type QueueDepth func(ctx context.Context) (map[string]int, error)
+// JobCount is how many jobs of one kind are in one state.
+type JobCount struct {
+	Kind, State string
+	N           int
+}
 
-// WatchQueue exposes lore_jobs{state} from depth, read at scrape time so
-// that every replica reports the shared queue's current state.
+// QueueDepth reports jobs by kind and state; it is called at each scrape.
+type QueueDepth func(ctx context.Context) ([]JobCount, error)
+
+// WatchQueue exposes lore_jobs{kind,state} from depth, read at scrape time
+// so that every replica reports the shared queue's current state.
 func (m *Metrics) WatchQueue(depth QueueDepth, log *slog.Logger) {
 	m.registry.MustRegister(&queueCollector{depth: depth, log: log,
-		desc: prometheus.NewDesc("lore_jobs", "Background jobs in the shared queue, by state.", []string{"state"}, nil)})
+		desc: prometheus.NewDesc("lore_jobs", "Background jobs in the shared queue, by kind and state.", []string{"kind", "state"}, nil)})
 }
 
 type queueCollector struct {
@@ -122,8 +128,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return
 	}
-	for state, n := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	for _, jc := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(jc.N), jc.Kind, jc.State)
 	}
 }
 

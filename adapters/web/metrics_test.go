@@ -34,9 +34,9 @@ func TestMetricsExposition(t *testing.T) {
 	m.Nudge("delivered")
 	m.PlatformError("slack", "chat.postMessage")
 	m.RateLimitWait("slack", 2*time.Second)
-	depth := map[string]int{"available": 7, "running": 2}
+	depth := []JobCount{{Kind: "ingest", State: "available", N: 7}, {Kind: "ingest", State: "running", N: 2}, {Kind: "nudge_plan", State: "completed", N: 1}}
 	var depthErr error
-	m.WatchQueue(func(context.Context) (map[string]int, error) { return depth, depthErr }, nil)
+	m.WatchQueue(func(context.Context) ([]JobCount, error) { return depth, depthErr }, nil)
 
 	out := scrape(t, m)
 	for _, want := range []string{
@@ -49,8 +49,9 @@ func TestMetricsExposition(t *testing.T) {
 		`lore_nudges_total{event="delivered"} 1`,
 		`lore_platform_api_errors_total{method="chat.postMessage",platform="slack"} 1`,
 		`lore_platform_rate_limit_wait_seconds_sum{platform="slack"} 2`,
-		`lore_jobs{state="available"} 7`,
-		`lore_jobs{state="running"} 2`,
+		`lore_jobs{kind="ingest",state="available"} 7`,
+		`lore_jobs{kind="ingest",state="running"} 2`,
+		`lore_jobs{kind="nudge_plan",state="completed"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/queue"
@@ -22,7 +23,7 @@ type jobQueue struct {
 	queue.Client
 	close func() error
 	// depth counts jobs by state, for /metrics.
-	depth func(ctx context.Context) (map[string]int, error)
+	depth web.QueueDepth
 }
 
 // openQueue returns a River client for st's database. With cfg.Workers
@@ -41,8 +42,8 @@ func (a *app) openQueue(ctx context.Context, st store.Store, cfg queue.Config) (
 			return nil, err
 		}
 		table := pgx.Identifier{s.Schema(), "river_job"}.Sanitize()
-		depth := func(ctx context.Context) (map[string]int, error) {
-			rows, err := s.Pool().Query(ctx, "SELECT state::text, count(*) FROM "+table+" GROUP BY state")
+		depth := func(ctx context.Context) ([]web.JobCount, error) {
+			rows, err := s.Pool().Query(ctx, "SELECT kind, state::text, count(*) FROM "+table+" GROUP BY kind, state")
 			if err != nil {
 				return nil, err
 			}
@@ -67,8 +68,8 @@ func (a *app) openQueue(ctx context.Context, st store.Store, cfg queue.Config) (
 			db.Close()
 			return nil, err
 		}
-		depth := func(ctx context.Context) (map[string]int, error) {
-			rows, err := db.QueryContext(ctx, "SELECT state, count(*) FROM river_job GROUP BY state")
+		depth := func(ctx context.Context) ([]web.JobCount, error) {
+			rows, err := db.QueryContext(ctx, "SELECT kind, state, count(*) FROM river_job GROUP BY kind, state")
 			if err != nil {
 				return nil, err
 			}
@@ -94,17 +95,16 @@ func replicaID() string {
 	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().Unix())
 }
 
-// collectDepth reads (state, count) rows from either driver.
-func collectDepth(next func() bool, scan func(...any) error, rowsErr func() error, closeRows func()) (map[string]int, error) {
+// collectDepth reads (kind, state, count) rows from either driver.
+func collectDepth(next func() bool, scan func(...any) error, rowsErr func() error, closeRows func()) ([]web.JobCount, error) {
 	defer closeRows()
-	out := map[string]int{}
+	var out []web.JobCount
 	for next() {
-		var state string
-		var n int
-		if err := scan(&state, &n); err != nil {
+		var c web.JobCount
+		if err := scan(&c.Kind, &c.State, &c.N); err != nil {
 			return nil, err
 		}
-		out[state] = n
+		out = append(out, c)
 	}
 	return out, rowsErr()
 }

@@ -185,7 +185,7 @@ func TestServeWorksQueuedIngestOnSQLite(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), `lore_jobs{state="completed"} 1`)
+		return strings.Contains(string(b), `lore_jobs{kind="ingest",state="completed"} 1`)
 	})
 	if code := srv.stop(); code != cli.ExitOK {
 		t.Fatalf("lore serve exited with %d after a stop signal:\n%s", code, srv.stderr)
@@ -428,7 +428,7 @@ func TestServeDashboardAndEngagementJobs(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), `lore_jobs{state="completed"}`)
+		return strings.Contains(string(b), `lore_jobs{kind="engagement_retention",state="completed"} 1`)
 	})
 	runEnv(t, map[string]string{"LORE_RETENTION": "1h"}, "config", "check").wantCode(t, cli.ExitUsage)
 
