@@ -73,12 +73,18 @@ type Index struct {
 
 	vecs vectorRows // by slot
 
+	// Collections are interned: a slot holds its collection's number, so
+	// that a scoped search tests a slice element rather than a string.
+	collIDs   map[string]uint32
+	collNames []string
+
 	scratch sync.Pool
 }
 
 type slot struct {
 	id    int64
 	docID string
+	coll  uint32 // index in collNames
 	len   uint32
 	alive bool
 	terms []uint32 // distinct term ids, to update document frequencies on removal
@@ -101,6 +107,7 @@ func New(dim int) *Index {
 		b:       store.BM25B,
 		slotOf:  make(map[int64]uint32),
 		termIDs: make(map[string]uint32),
+		collIDs: make(map[string]uint32),
 	}
 	ix.vecs = newVectorRows(dim)
 	return ix
@@ -113,14 +120,21 @@ func (ix *Index) Len() int {
 	return ix.alive
 }
 
-// Add inserts or replaces chunk id. A vector whose dimension differs from
-// the index's is ignored for vector search; stores validate dimensions
-// before they write, so that cannot happen through them.
-func (ix *Index) Add(id int64, docID string, terms []string, vector []float32) {
+// Add inserts or replaces chunk id of document docID in collection. A
+// vector whose dimension differs from the index's is ignored for vector
+// search; stores validate dimensions before they write, so that cannot
+// happen through them.
+func (ix *Index) Add(id int64, docID, collection string, terms []string, vector []float32) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if _, ok := ix.slotOf[id]; ok {
 		ix.removeLocked(id)
+	}
+	coll, ok := ix.collIDs[collection]
+	if !ok {
+		coll = uint32(len(ix.collNames))
+		ix.collIDs[strings.Clone(collection)] = coll
+		ix.collNames = append(ix.collNames, strings.Clone(collection))
 	}
 	s := uint32(len(ix.slots))
 	ids := make([]uint32, 0, len(terms))
@@ -156,7 +170,7 @@ func (ix *Index) Add(id int64, docID string, terms []string, vector []float32) {
 		distinct = append(distinct, tid)
 		i = j
 	}
-	ix.slots = append(ix.slots, slot{id: id, docID: docID, len: uint32(words), alive: true,
+	ix.slots = append(ix.slots, slot{id: id, docID: docID, coll: coll, len: uint32(words), alive: true,
 		terms: slices.Clip(distinct), phrases: phrases})
 	ix.slotOf[id] = s
 	ix.alive++
@@ -300,10 +314,18 @@ func (ix *Index) DocFreqs(terms []string) (map[string]int, int) {
 // term proximity: a phrase found in a chunk adds PhraseWeight times the
 // BM25 weight of its more common word (the smaller idf), so a phrase never
 // outweighs the words it is made of.
-func (ix *Index) SearchLexical(terms []string, k int) []store.Hit {
+//
+// Only chunks of collections in scope are scored, so k results in scope
+// come back whenever there are k; document frequencies stay those of the
+// whole index, so a chunk ranks alike whoever searches.
+func (ix *Index) SearchLexical(terms []string, k int, scope store.Scope) []store.Hit {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.alive == 0 || k <= 0 {
+		return nil
+	}
+	mask, none := ix.maskLocked(scope)
+	if none {
 		return nil
 	}
 	n := float64(ix.alive)
@@ -347,7 +369,7 @@ func (ix *Index) SearchLexical(terms []string, k int) []store.Hit {
 		w := float32(idf(tid) * float64(count) * (k1 + 1))
 		for _, p := range ix.postings[tid] {
 			sl := &ix.slots[p.slot]
-			if !sl.alive {
+			if !sl.alive || (mask != nil && !mask[sl.coll]) {
 				continue
 			}
 			tf := float64(p.tf)
@@ -504,12 +526,18 @@ const (
 	minCandidates = 200
 )
 
-// SearchVector returns the k chunks whose vectors are closest (cosine) to v.
-// v need not be normalised; stored vectors are compared by direction.
-func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
+// SearchVector returns the k chunks of collections in scope whose vectors
+// are closest (cosine) to v. v need not be normalised; stored vectors are
+// compared by direction. Chunks out of scope are left out of the candidates,
+// not dropped from the results, so they never crowd out chunks in scope.
+func (ix *Index) SearchVector(v []float32, k int, scope store.Scope) []store.Hit {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.alive == 0 || k <= 0 || ix.dim == 0 || len(v) != ix.dim {
+		return nil
+	}
+	mask, none := ix.maskLocked(scope)
+	if none {
 		return nil
 	}
 	words := ix.vecs.words
@@ -534,7 +562,7 @@ func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
 			s := base + off
 			// Removed slots have their inverse norm zeroed, so the scan
 			// need not touch the (much larger) slot records.
-			if blk.invNorms[off] == 0 {
+			if blk.invNorms[off] == 0 || (mask != nil && !mask[ix.slots[s].coll]) {
 				dist[s] = uint16(maxDist + 1)
 				continue
 			}
@@ -584,4 +612,20 @@ func (ix *Index) SearchVector(v []float32, k int) []store.Hit {
 		sc.scores[s] = 0
 	}
 	return hits
+}
+
+// maskLocked turns scope into a test by collection number: nil when every
+// collection is in scope (the unfiltered path), and none true when no
+// collection the index holds is.
+func (ix *Index) maskLocked(scope store.Scope) (mask []bool, none bool) {
+	if scope.Unlimited() {
+		return nil, false
+	}
+	mask = make([]bool, len(ix.collNames))
+	none = true
+	for i, name := range ix.collNames {
+		mask[i] = scope.Admits(name)
+		none = none && !mask[i]
+	}
+	return mask, none
 }

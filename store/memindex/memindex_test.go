@@ -6,14 +6,16 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/lorehq/lore/store"
 )
 
 func TestLexicalRanksBySpecificity(t *testing.T) {
 	ix := New(0)
-	ix.Add(1, "a", []string{"leav", "parent", "week", "paid"}, nil)
-	ix.Add(2, "b", []string{"leav", "annual", "day", "holiday", "leav"}, nil)
-	ix.Add(3, "c", []string{"laptop", "setup", "vpn"}, nil)
-	hits := ix.SearchLexical([]string{"parent", "leav"}, 10)
+	ix.Add(1, "a", "c", []string{"leav", "parent", "week", "paid"}, nil)
+	ix.Add(2, "b", "c", []string{"leav", "annual", "day", "holiday", "leav"}, nil)
+	ix.Add(3, "c", "c", []string{"laptop", "setup", "vpn"}, nil)
+	hits := ix.SearchLexical([]string{"parent", "leav"}, 10, store.Everything)
 	if len(hits) != 2 {
 		t.Fatalf("got %d hits, want 2: %+v", len(hits), hits)
 	}
@@ -23,31 +25,31 @@ func TestLexicalRanksBySpecificity(t *testing.T) {
 	if !(hits[0].Score > hits[1].Score) {
 		t.Errorf("scores not descending: %+v", hits)
 	}
-	if got := ix.SearchLexical([]string{"unknown"}, 10); len(got) != 0 {
+	if got := ix.SearchLexical([]string{"unknown"}, 10, store.Everything); len(got) != 0 {
 		t.Errorf("unknown term matched %+v", got)
 	}
-	if got := ix.SearchLexical([]string{"leav"}, 1); len(got) != 1 {
+	if got := ix.SearchLexical([]string{"leav"}, 1, store.Everything); len(got) != 1 {
 		t.Errorf("k=1 returned %d hits", len(got))
 	}
 }
 
 func TestRemoveAndReplace(t *testing.T) {
 	ix := New(0)
-	ix.Add(1, "a", []string{"alpha", "beta"}, nil)
-	ix.Add(2, "b", []string{"beta", "gamma"}, nil)
+	ix.Add(1, "a", "c", []string{"alpha", "beta"}, nil)
+	ix.Add(2, "b", "c", []string{"beta", "gamma"}, nil)
 	ix.Remove(1)
 	ix.Remove(42) // unknown: ignored
 	if ix.Len() != 1 {
 		t.Fatalf("Len = %d, want 1", ix.Len())
 	}
-	if hits := ix.SearchLexical([]string{"alpha"}, 5); len(hits) != 0 {
+	if hits := ix.SearchLexical([]string{"alpha"}, 5, store.Everything); len(hits) != 0 {
 		t.Errorf("removed chunk still found: %+v", hits)
 	}
-	ix.Add(2, "b", []string{"delta"}, nil) // replace in place
-	if hits := ix.SearchLexical([]string{"gamma"}, 5); len(hits) != 0 {
+	ix.Add(2, "b", "c", []string{"delta"}, nil) // replace in place
+	if hits := ix.SearchLexical([]string{"gamma"}, 5, store.Everything); len(hits) != 0 {
 		t.Errorf("replaced terms still found: %+v", hits)
 	}
-	if hits := ix.SearchLexical([]string{"delta"}, 5); len(hits) != 1 || hits[0].ChunkID != 2 {
+	if hits := ix.SearchLexical([]string{"delta"}, 5, store.Everything); len(hits) != 1 || hits[0].ChunkID != 2 {
 		t.Errorf("replacement not found: %+v", hits)
 	}
 }
@@ -56,7 +58,7 @@ func TestCompactionKeepsResults(t *testing.T) {
 	ix := New(4)
 	for round := 0; round < 5; round++ {
 		for i := int64(0); i < 1000; i++ {
-			ix.Add(i, fmt.Sprint("d", i), []string{fmt.Sprint("t", i), "common"}, []float32{float32(i), 1, 0, 0})
+			ix.Add(i, fmt.Sprint("d", i), "c", []string{fmt.Sprint("t", i), "common"}, []float32{float32(i), 1, 0, 0})
 		}
 	}
 	if ix.Len() != 1000 {
@@ -65,11 +67,11 @@ func TestCompactionKeepsResults(t *testing.T) {
 	if len(ix.slots) > 2000 {
 		t.Errorf("slots = %d: removed slots were never compacted", len(ix.slots))
 	}
-	hits := ix.SearchLexical([]string{"t777"}, 3)
+	hits := ix.SearchLexical([]string{"t777"}, 3, store.Everything)
 	if len(hits) != 1 || hits[0].ChunkID != 777 {
 		t.Fatalf("after compaction t777 -> %+v", hits)
 	}
-	vh := ix.SearchVector([]float32{0, 1, 0, 0}, 1)
+	vh := ix.SearchVector([]float32{0, 1, 0, 0}, 1, store.Everything)
 	if len(vh) != 1 || vh[0].ChunkID != 0 {
 		t.Fatalf("after compaction nearest to (0,1,0,0) = %+v, want chunk 0", vh)
 	}
@@ -138,13 +140,13 @@ func TestVectorRecallAgainstExactScan(t *testing.T) {
 	vecs, queries := clustered(r, n, 100, dim)
 	ix := New(dim)
 	for i, v := range vecs {
-		ix.Add(int64(i), "d", nil, v)
+		ix.Add(int64(i), "d", "c", nil, v)
 	}
 	found, total := 0, 0
 	for _, q := range queries {
 		want := exactTop(vecs, q, k)
 		got := map[int64]bool{}
-		for _, h := range ix.SearchVector(q, k) {
+		for _, h := range ix.SearchVector(q, k, store.Everything) {
 			got[h.ChunkID] = true
 		}
 		for _, id := range want {
@@ -163,21 +165,37 @@ func TestVectorRecallAgainstExactScan(t *testing.T) {
 
 func TestVectorIgnoresWrongDimensionAndZero(t *testing.T) {
 	ix := New(3)
-	ix.Add(1, "a", nil, []float32{1, 0, 0})
-	ix.Add(2, "b", nil, []float32{0, 1}) // wrong dimension: not searchable by vector
-	ix.Add(3, "c", nil, []float32{0, 0, 0})
-	hits := ix.SearchVector([]float32{0, 1, 0}, 5)
+	ix.Add(1, "a", "c", nil, []float32{1, 0, 0})
+	ix.Add(2, "b", "c", nil, []float32{0, 1}) // wrong dimension: not searchable by vector
+	ix.Add(3, "c", "c", nil, []float32{0, 0, 0})
+	hits := ix.SearchVector([]float32{0, 1, 0}, 5, store.Everything)
 	for _, h := range hits {
 		if h.ChunkID != 1 {
 			t.Errorf("unexpected hit %+v", h)
 		}
 	}
-	if got := ix.SearchVector([]float32{1, 0}, 5); got != nil {
+	if got := ix.SearchVector([]float32{1, 0}, 5, store.Everything); got != nil {
 		t.Errorf("query of wrong dimension returned %+v", got)
 	}
 }
 
+// benchScopes are the scopes the benchmarks search: every collection (the
+// unfiltered path), and a reader kept out of one collection in ten.
+var benchScopes = []struct {
+	name  string
+	scope store.Scope
+}{
+	{"all", store.Everything},
+	{"scoped", store.Scope{All: true, Except: []string{"c0"}}},
+}
+
 func BenchmarkSearchLexical(b *testing.B) {
+	for _, sc := range benchScopes {
+		b.Run(sc.name, func(b *testing.B) { benchLexical(b, sc.scope) })
+	}
+}
+
+func benchLexical(b *testing.B, scope store.Scope) {
 	r := rand.New(rand.NewPCG(3, 4))
 	zipf := rand.NewZipf(r, 1.1, 1, 50000)
 	ix := New(0)
@@ -186,7 +204,7 @@ func BenchmarkSearchLexical(b *testing.B) {
 		for j := range terms {
 			terms[j] = fmt.Sprint("w", zipf.Uint64())
 		}
-		ix.Add(int64(i), "d", terms, nil)
+		ix.Add(int64(i), "d", fmt.Sprint("c", i%10), terms, nil)
 	}
 	queries := make([][]string, 100)
 	for i := range queries {
@@ -196,19 +214,67 @@ func BenchmarkSearchLexical(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ix.SearchLexical(queries[i%len(queries)], 10)
+		ix.SearchLexical(queries[i%len(queries)], 10, scope)
 	}
 }
 
 func BenchmarkSearchVector(b *testing.B) {
+	for _, sc := range benchScopes {
+		b.Run(sc.name, func(b *testing.B) { benchVector(b, sc.scope) })
+	}
+}
+
+func benchVector(b *testing.B, scope store.Scope) {
 	r := rand.New(rand.NewPCG(5, 6))
 	vecs, queries := clustered(r, 100000, 100, 256)
 	ix := New(256)
 	for i, v := range vecs {
-		ix.Add(int64(i), "d", nil, v)
+		ix.Add(int64(i), "d", fmt.Sprint("c", i%10), nil, v)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ix.SearchVector(queries[i%len(queries)], 10)
+		ix.SearchVector(queries[i%len(queries)], 10, scope)
+	}
+}
+
+// TestScopedSearchNeverCrowdedOut: chunks out of scope rank best for both
+// searches, yet a scoped search returns k chunks in scope, and none other.
+func TestScopedSearchNeverCrowdedOut(t *testing.T) {
+	ix := New(4)
+	// 50 secret chunks match the query best, by words and by vector;
+	// 5 public ones match it less well.
+	for i := range 50 {
+		ix.Add(int64(i), fmt.Sprint("s", i), "secret", []string{"salari", "salari", "band"}, []float32{1, 0.01 * float32(i), 0, 0})
+	}
+	for i := range 5 {
+		ix.Add(int64(100+i), fmt.Sprint("p", i), "public", []string{"salari", "holiday", "week", "day"}, []float32{0.5, 1, 0, 0})
+	}
+	public := store.Scope{All: true, Except: []string{"secret"}}
+	for name, hits := range map[string][]store.Hit{
+		"lexical": ix.SearchLexical([]string{"salari", "band"}, 5, public),
+		"vector":  ix.SearchVector([]float32{1, 0, 0, 0}, 5, public),
+	} {
+		if len(hits) != 5 {
+			t.Errorf("%s: %d hits, want the 5 public chunks", name, len(hits))
+		}
+		for _, h := range hits {
+			if h.ChunkID < 100 {
+				t.Errorf("%s: returned secret chunk %d", name, h.ChunkID)
+			}
+		}
+	}
+	// Unscoped, the secret chunks lead; an allow-list of one collection and
+	// the empty scope behave as they say.
+	if hits := ix.SearchLexical([]string{"salari", "band"}, 5, store.Everything); len(hits) != 5 || hits[0].ChunkID >= 100 {
+		t.Errorf("unscoped search: %+v, want secret chunks first", hits)
+	}
+	if hits := ix.SearchVector([]float32{1, 0, 0, 0}, 3, store.Scope{Collections: []string{"secret"}}); len(hits) != 3 || hits[0].ChunkID >= 100 {
+		t.Errorf("search of the secret collection alone: %+v", hits)
+	}
+	if hits := ix.SearchLexical([]string{"salari"}, 5, store.Scope{}); len(hits) != 0 {
+		t.Errorf("the empty scope found %+v", hits)
+	}
+	if hits := ix.SearchVector([]float32{1, 0, 0, 0}, 5, store.Scope{Collections: []string{"unknown"}}); len(hits) != 0 {
+		t.Errorf("a scope of an unknown collection found %+v", hits)
 	}
 }
