@@ -128,7 +128,7 @@ func (s *Service) searchVector(ctx context.Context, query string, depth int) ([]
 		if err != nil {
 			return nil, nil, fmt.Errorf("embed question: %w", err)
 		}
-		hits, err := s.store.SearchVector(ctx, vecs[0], depth)
+		hits, err := s.store.SearchVector(ctx, store.VectorQuery{Vector: vecs[0], Scope: store.Everything}, depth)
 		if errors.Is(err, store.ErrInvalidInput) && attempt == 0 && s.spaces != nil {
 			// Another process committed a reindex to a new dimension.
 			s.forgetSpace()

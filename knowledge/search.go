@@ -60,7 +60,7 @@ func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, e
 	}
 	terms := analyze.QueryTerms(query)
 	depth := max(k*candidatesPerResult, minCandidates)
-	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Text: query, Terms: terms}, depth)
+	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Text: query, Terms: terms}, depth)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}

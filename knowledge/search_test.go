@@ -31,7 +31,7 @@ func loadCorpus(t *testing.T, files map[string]string) (*knowledge.Service, *sql
 // diversifying.
 func lexicalDocs(t *testing.T, st store.Search, query string, k int) []string {
 	t.Helper()
-	hits, err := st.SearchLexical(t.Context(), store.LexicalQuery{Text: query, Terms: analyze.QueryTerms(query)}, k)
+	hits, err := st.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Text: query, Terms: analyze.QueryTerms(query)}, k)
 	if err != nil {
 		t.Fatalf("SearchLexical: %v", err)
 	}

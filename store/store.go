@@ -37,6 +37,10 @@ type Document struct {
 	Owner       string
 	ContentHash string // of the raw bytes; unchanged hash means skip on re-ingest
 	UpdatedAt   time.Time
+	// Status is StatusPublished or StatusDraft. Written as "", a document
+	// keeps the status it has; a new one is a draft when its collection
+	// requires approval and published otherwise.
+	Status string
 }
 
 // Chunk is a retrievable passage of a document, split along headings.
@@ -85,6 +89,17 @@ type Hit struct {
 type LexicalQuery struct {
 	Text  string
 	Terms []string
+	// Scope limits the search to what one reader may see; the zero Scope
+	// finds nothing (store.Everything finds every published chunk).
+	Scope Scope
+}
+
+// VectorQuery is a vector search: the query vector and the part of the
+// knowledge base searched.
+type VectorQuery struct {
+	Vector []float32
+	// Scope is as in LexicalQuery.
+	Scope Scope
 }
 
 // Stats summarises what the knowledge base holds.
@@ -106,12 +121,21 @@ type Documents interface {
 	Document(ctx context.Context, id string) (Document, error)
 	// Stats counts documents and chunks.
 	Stats(ctx context.Context) (Stats, error)
+	// Drafts lists the documents waiting for approval, by id.
+	Drafts(ctx context.Context) ([]Document, error)
+	// PublishDocument makes a draft published, so that it is searched and
+	// answered from. Publishing a published document changes nothing; an
+	// unknown id is an error wrapping ErrNotFound.
+	PublishDocument(ctx context.Context, id string) error
 }
 
 // Search finds chunks by words and by vector, and loads them for citing.
+// Both searches return only published chunks in the query's scope, and the
+// filter applies inside the search: k results in scope come back whenever
+// the store holds k, however many others rank above them.
 type Search interface {
 	SearchLexical(ctx context.Context, q LexicalQuery, k int) ([]Hit, error)
-	SearchVector(ctx context.Context, vector []float32, k int) ([]Hit, error)
+	SearchVector(ctx context.Context, q VectorQuery, k int) ([]Hit, error)
 	// Chunks loads chunks by id, in the order of ids; unknown ids are
 	// omitted.
 	Chunks(ctx context.Context, ids []int64) ([]ChunkView, error)
@@ -213,6 +237,7 @@ type Store interface {
 	Claims
 	People
 	Sources
+	Collections
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -58,6 +58,9 @@ func (r Rules) ValidateDocument(doc Document, chunks []Chunk) (dim int, err erro
 	if doc.ID == "" {
 		return 0, Invalid("document id is empty")
 	}
+	if err := ValidateStatus(doc.Status); err != nil {
+		return 0, err
+	}
 	for _, f := range []struct{ name, v string }{
 		{"document id", doc.ID},
 		{"collection", doc.Collection},

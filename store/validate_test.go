@@ -80,8 +80,8 @@ func TestValidateArguments(t *testing.T) {
 		"lock without owner": r.ValidateLock("x", "", time.Minute),
 		"lock without ttl":   r.ValidateLock("x", "a", 0),
 		"lock owner":         r.ValidateLock("x", "\xff", time.Minute),
-		"empty query":        store.ValidateLexicalQuery(store.LexicalQuery{Text: " "}, 5),
-		"negative k":         store.ValidateLexicalQuery(store.LexicalQuery{Terms: []string{"a"}}, -1),
+		"empty query":        store.ValidateLexicalQuery(store.LexicalQuery{Scope: store.Everything, Text: " "}, 5),
+		"negative k":         store.ValidateLexicalQuery(store.LexicalQuery{Scope: store.Everything, Terms: []string{"a"}}, -1),
 		"no query vector":    store.ValidateVectorQuery(nil, 5),
 		"infinite element":   store.ValidateVectorQuery([]float32{float32(math.Inf(1))}, 5),
 		"negative limit":     store.ValidateEventFilter(store.EventFilter{Limit: -1}),
@@ -94,7 +94,7 @@ func TestValidateArguments(t *testing.T) {
 	for name, err := range map[string]error{
 		"event":                 r.ValidateEvent(store.Event{ID: "e", Kind: store.EventQuestion}),
 		"lock":                  r.ValidateLock("x", "a", time.Minute),
-		"stop words only":       store.ValidateLexicalQuery(store.LexicalQuery{Text: "is it?"}, 5),
+		"stop words only":       store.ValidateLexicalQuery(store.LexicalQuery{Scope: store.Everything, Text: "is it?"}, 5),
 		"vector query":          store.ValidateVectorQuery([]float32{0, 1}, 0),
 		"dimension not yet set": store.CheckDimension(4, 0),
 	} {

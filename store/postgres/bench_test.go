@@ -51,7 +51,7 @@ func benchCorpus(b *testing.B) *Store {
 func BenchmarkSearch(b *testing.B) {
 	s := benchCorpus(b)
 	b.Run("Lexical", func(b *testing.B) {
-		q := store.LexicalQuery{Text: "question", Terms: []string{"t1", "t50", "t300", "t1000", "t2000", "t2500", "t1_t50", "t300_t1000"}}
+		q := store.LexicalQuery{Scope: store.Everything, Text: "question", Terms: []string{"t1", "t50", "t300", "t1000", "t2000", "t2500", "t1_t50", "t300_t1000"}}
 		for b.Loop() {
 			hits, err := s.SearchLexical(b.Context(), q, 10)
 			if err != nil || len(hits) != 10 {
@@ -62,7 +62,7 @@ func BenchmarkSearch(b *testing.B) {
 	b.Run("Vector", func(b *testing.B) {
 		q := storetest.BenchChunks(1, 99)[0].Vector
 		for b.Loop() {
-			hits, err := s.SearchVector(b.Context(), q, 10)
+			hits, err := s.SearchVector(b.Context(), store.VectorQuery{Vector: q, Scope: store.Everything}, 10)
 			if err != nil || len(hits) != 10 {
 				b.Fatalf("hits %v, %v", hits, err)
 			}

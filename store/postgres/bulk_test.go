@@ -73,7 +73,7 @@ func TestBulkLoadDefersVectorIndex(t *testing.T) {
 		Scan(&partial); err != nil || partial != 0 {
 		t.Fatalf("%d documents half written after an abandoned load (%v)", partial, err)
 	}
-	hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 3), 5)
+	hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 3), Scope: store.Everything}, 5)
 	if err != nil || len(hits) != 5 || hits[0].Score < 0.99 {
 		t.Errorf("vector search without the index = %v, %v; want exact answers", hits, err)
 	}

@@ -171,24 +171,33 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 	}
 	claimed := false
 	var (
-		w    written
-		last int64 // the last chunk id drawn
+		w         written
+		last      int64 // the last chunk id drawn
+		published = make([]bool, len(docs))
 	)
 	queue := func(b *pgx.Batch) {
 		if bulk {
 			b.Queue("SET LOCAL synchronous_commit = off")
 		}
-		for _, d := range docs {
+		for i, d := range docs {
 			doc := d.doc
+			// The status: as given, else the stored one, else (a new
+			// document) draft when its collection requires approval.
 			b.Queue(`INSERT INTO documents
-				(id, collection, source, title, tags, owner, content_hash, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				(id, collection, source, title, tags, owner, content_hash, updated_at, status)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE
+					WHEN $9 <> '' THEN $9
+					WHEN EXISTS (SELECT 1 FROM collections WHERE name = $2 AND approval) THEN 'draft'
+					ELSE 'published' END)
 				ON CONFLICT (id) DO UPDATE SET
 					collection = excluded.collection, source = excluded.source,
 					title = excluded.title, tags = excluded.tags, owner = excluded.owner,
-					content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
+					content_hash = excluded.content_hash, updated_at = excluded.updated_at,
+					status = CASE WHEN $9 <> '' THEN $9 ELSE documents.status END
+				RETURNING status = 'published'`,
 				doc.ID, doc.Collection, doc.Source, doc.Title, orEmpty(doc.Tags),
-				doc.Owner, doc.ContentHash, millis(doc.UpdatedAt))
+				doc.Owner, doc.ContentHash, millis(doc.UpdatedAt), doc.Status).
+				QueryRow(func(r pgx.Row) error { return r.Scan(&published[i]) })
 		}
 		b.Queue("DELETE FROM chunks WHERE doc_id = ANY($1) RETURNING id", ids).Query(func(rows pgx.Rows) error {
 			var err error
@@ -219,12 +228,12 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 		id := last - int64(total)
 		rowsIn := make([][]any, 0, total)
 		w.added = make([]termRow, 0, total)
-		for _, d := range docs {
+		for i, d := range docs {
 			for _, c := range d.chunks {
 				id++
 				terms := orEmpty(c.Terms)
 				rowsIn = append(rowsIn, []any{id, d.doc.ID, c.Ordinal, c.Heading, c.Text, terms, pgvector.NewVector(c.Vector)})
-				w.added = append(w.added, termRow{id: id, docID: d.doc.ID, terms: terms})
+				w.added = append(w.added, termRow{id: id, docID: d.doc.ID, collection: d.doc.Collection, terms: terms, skip: !published[i]})
 			}
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"},
@@ -353,9 +362,9 @@ func (s *Store) Document(ctx context.Context, id string) (store.Document, error)
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
 	var d store.Document
-	err := s.pool.QueryRow(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
+	err := s.pool.QueryRow(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
 		FROM documents WHERE id = $1`, id).
-		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt)
+		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}

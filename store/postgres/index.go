@@ -131,15 +131,22 @@ const loadBatch = 512
 
 // termRow is one chunk to index.
 type termRow struct {
-	id    int64
-	docID string
-	terms []string
+	id         int64
+	docID      string
+	collection string
+	terms      []string
+	// skip marks a draft's chunk: written, but not searched.
+	skip bool
 }
 
 // loadTerms streams the terms of chunks with an id above after into ix.
 // Decoding rows overlaps with indexing them, the larger cost.
 func loadTerms(ctx context.Context, tx pgx.Tx, ix *memindex.Index, after int64) error {
-	rows, err := tx.Query(ctx, "SELECT id, doc_id, terms FROM chunks WHERE id > $1 ORDER BY id", after)
+	// Drafts are left out: nothing searches them, and publishing one
+	// writes its chunks again under new ids (PublishDocument).
+	rows, err := tx.Query(ctx, `SELECT c.id, c.doc_id, d.collection, c.terms
+		FROM chunks c JOIN documents d ON d.id = c.doc_id
+		WHERE c.id > $1 AND d.status = 'published' ORDER BY c.id`, after)
 	if err != nil {
 		return fmt.Errorf("load chunk terms: %w", err)
 	}
@@ -149,7 +156,7 @@ func loadTerms(ctx context.Context, tx pgx.Tx, ix *memindex.Index, after int64) 
 		defer close(indexed)
 		for b := range batches {
 			for _, c := range b {
-				ix.Add(c.id, c.docID, c.terms, nil)
+				ix.Add(c.id, c.docID, c.collection, c.terms, nil)
 			}
 		}
 	}()
@@ -159,7 +166,7 @@ func loadTerms(ctx context.Context, tx pgx.Tx, ix *memindex.Index, after int64) 
 		// Chunks of one document share its id string.
 		docIDs = make(map[string]string)
 	)
-	_, err = pgx.ForEachRow(rows, []any{&r.id, &r.docID, &r.terms}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&r.id, &r.docID, &r.collection, &r.terms}, func() error {
 		if d, ok := docIDs[r.docID]; ok {
 			r.docID = d
 		} else {
@@ -207,7 +214,9 @@ func (s *Store) applyWrite(w written) {
 		lx.ix.Remove(id)
 	}
 	for _, c := range w.added {
-		lx.ix.Add(c.id, c.docID, c.terms, nil)
+		if !c.skip {
+			lx.ix.Add(c.id, c.docID, c.collection, c.terms, nil)
+		}
 	}
 	lx.lastChunkID = max(lx.lastChunkID, w.end.chunkID)
 	lx.lastSeq = max(lx.lastSeq, w.end.seq)

@@ -180,8 +180,8 @@ func TestConcurrentMigrations(t *testing.T) {
 	// (statements, outbox, opt-outs, rollups), 0007 four (peer
 	// profiles, requests, round configurations, rounds) and 0008 six
 	// (track versions, enrolments, preferences, card states, deliveries,
-	// answers).
-	if want := 26; tables != want {
+	// answers), 0009 one (collections).
+	if want := 27; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }
@@ -336,7 +336,7 @@ func TestDimensionFixedByAnotherStore(t *testing.T) {
 	if err := b.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("dimension 4 after another store wrote 8: %v, want ErrInvalidInput", err)
 	}
-	if _, err := b.SearchVector(t.Context(), storetest.UnitVector(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
+	if _, err := b.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(4, 0), Scope: store.Everything}, 3); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("query of dimension 4: %v, want ErrInvalidInput", err)
 	}
 	if d := b.dim.Load(); d != 8 {
@@ -443,7 +443,7 @@ func TestInvalidInput(t *testing.T) {
 	// Queries for what cannot be stored find nothing rather than fail.
 	doc, chunks = storetest.Doc("b", 1, 8)
 	storetest.MustReplace(t, s, doc, chunks)
-	if hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"\xff", "b\x00"}}, 5); err != nil || len(hits) != 0 {
+	if hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"\xff", "b\x00"}}, 5); err != nil || len(hits) != 0 {
 		t.Errorf("lexical search for unstorable terms = %v, %v; want nothing", hits, err)
 	}
 	if _, err := s.Document(t.Context(), "\xff"); !errors.Is(err, store.ErrNotFound) {
@@ -461,9 +461,15 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 		"ping":    s.Ping(ctx),
 		"migrate": s.Migrate(ctx),
 		"events":  func() error { _, err := s.Events(ctx, store.EventFilter{}); return err }(),
-		"lexical": func() error { _, err := s.SearchLexical(ctx, store.LexicalQuery{Terms: []string{"a"}}, 1); return err }(),
-		"vector":  func() error { _, err := s.SearchVector(ctx, storetest.UnitVector(8, 0), 1); return err }(),
-		"lock":    func() error { _, err := s.TryLock(ctx, "x", "y", time.Minute); return err }(),
+		"lexical": func() error {
+			_, err := s.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Terms: []string{"a"}}, 1)
+			return err
+		}(),
+		"vector": func() error {
+			_, err := s.SearchVector(ctx, store.VectorQuery{Vector: storetest.UnitVector(8, 0), Scope: store.Everything}, 1)
+			return err
+		}(),
+		"lock": func() error { _, err := s.TryLock(ctx, "x", "y", time.Minute); return err }(),
 	}
 	for name, err := range errs {
 		if !errors.Is(err, store.ErrUnavailable) {
@@ -515,7 +521,7 @@ func TestTerminatedConnectionsRecover(t *testing.T) {
 		}
 		t.Logf("attempt %d: %v", attempt, err)
 	}
-	if hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 1), 1); err != nil || len(hits) != 1 {
+	if hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 1), Scope: store.Everything}, 1); err != nil || len(hits) != 1 {
 		t.Errorf("vector search after reconnecting = %v, %v", hits, err)
 	}
 }
@@ -555,7 +561,7 @@ func TestLexicalIndexFollowsOtherWriters(t *testing.T) {
 			t.Errorf("%s: term stats = %+v; want %+v", name, st, want)
 		}
 	}
-	hits, err := reader.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"part4"}}, 10)
+	hits, err := reader.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"part4"}}, 10)
 	if err != nil || len(hits) != 1 || hits[0].DocID != "b" {
 		t.Errorf("search for a chunk only the replacement has = %v, %v", hits, err)
 	}
@@ -629,7 +635,7 @@ func TestDatabaseWithoutVector(t *testing.T) {
 	defer s.Close()
 	doc, chunks := storetest.Doc("a", 2, 8)
 	storetest.MustReplace(t, s, doc, chunks)
-	if hits, err := s.SearchVector(t.Context(), storetest.UnitVector(8, 1), 1); err != nil || len(hits) != 1 {
+	if hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 1), Scope: store.Everything}, 1); err != nil || len(hits) != 1 {
 		t.Errorf("vector search = %v, %v", hits, err)
 	}
 }

@@ -33,7 +33,7 @@ func (s *Store) SearchLexical(ctx context.Context, q store.LexicalQuery, k int) 
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	return ix.SearchLexical(q.Terms, k), nil
+	return ix.SearchLexical(q.Terms, k, q.Scope), nil
 }
 
 // TermStats reports the document frequency of each term, from the
@@ -56,10 +56,18 @@ func (s *Store) TermStats(ctx context.Context, terms []string) (store.TermStats,
 // returns at most that many rows.
 const maxEfSearch = 1000
 
-// SearchVector returns the k chunks whose vectors are most similar (cosine)
-// to v, through the HNSW index. Scores are cosine similarities.
-func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.Hit, error) {
+// SearchVector returns the k published chunks in q.Scope whose vectors are
+// most similar (cosine) to q.Vector, through the HNSW index. Scores are
+// cosine similarities.
+//
+// Drafts and chunks out of scope are filtered while the index is scanned:
+// when the first candidates do not give k chunks that pass, the scan goes
+// on (pgvector's iterative index scan) rather than returning fewer, and a
+// scoped search that still finds fewer than k (a small collection among
+// many) takes an exact scan of the collections in scope.
+func (s *Store) SearchVector(ctx context.Context, q store.VectorQuery, k int) ([]store.Hit, error) {
 	const op = "vector search"
+	v := q.Vector
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -89,17 +97,37 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 	if isZero(v) {
 		return nil, nil // a zero vector has no direction to compare
 	}
+	scoped := !q.Scope.Unlimited()
+	if scoped && !q.Scope.All && len(q.Scope.Collections) == 0 {
+		return nil, nil // the scope admits nothing
+	}
 
 	// The indexed expression must be spelled as in the index for the
 	// planner to use it; dim is an int, so formatting it in is safe. The
 	// index orders by half-precision distance; the distance returned, and
 	// the final order, are in full precision. The index is partial on the
-	// dimension (see createVectorIndex), and so is the query.
-	q := fmt.Sprintf(`SELECT id, doc_id, embedding::vector(%[1]d) <=> $1 AS distance
-		FROM chunks WHERE vector_dims(embedding) = %[1]d
-		ORDER BY %[2]s <=> l2_normalize($1::vector(%[1]d))::halfvec(%[1]d) LIMIT $2`, dim, indexedVector(dim))
+	// dimension (see createVectorIndex), and so is the query. Chunks are
+	// joined to their document for its status and collection: one
+	// primary-key lookup per candidate.
+	filter := fmt.Sprintf("vector_dims(embedding) = %d AND d.status = 'published'", dim)
+	args := []any{pgvector.NewVector(v), k}
+	if scoped {
+		filter += " AND ($3 OR d.collection = ANY($4)) AND NOT (d.collection = ANY($5))"
+		args = append(args, q.Scope.All, orEmpty(q.Scope.Collections), orEmpty(q.Scope.Except))
+	}
+	indexed := fmt.Sprintf(`SELECT c.id, c.doc_id, embedding::vector(%[1]d) <=> $1 AS distance
+		FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE %[3]s
+		ORDER BY %[2]s <=> l2_normalize($1::vector(%[1]d))::halfvec(%[1]d) LIMIT $2`, dim, indexedVector(dim), filter)
+	// An exact scan: ordered by the full-precision distance, which no
+	// index serves. A distinct statement rather than enable_indexscan,
+	// since a cached plan of the indexed query would ignore the setting.
+	exact := fmt.Sprintf(`SELECT c.id, c.doc_id, embedding::vector(%[1]d) <=> $1 AS distance
+		FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE %[2]s
+		ORDER BY embedding::vector(%[1]d) <=> $1 LIMIT $2`, dim, filter)
+
 	var hits []store.Hit
 	collect := func(rows pgx.Rows) error {
+		hits = hits[:0]
 		var (
 			h        store.Hit
 			distance float64
@@ -115,38 +143,51 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 		})
 		return err
 	}
+	query := func(sql string) error {
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		return collect(rows)
+	}
+	// iterative runs the indexed query with the settings given, which
+	// SET LOCAL ends with the transaction, so a pooled connection never
+	// carries them into another search.
+	iterative := func(ef int, iterate bool) error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			b.Queue("SELECT set_config('hnsw.ef_search', $1, true)", strconv.Itoa(ef))
+			if iterate {
+				b.Queue("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+			}
+			b.Queue(indexed, args...).Query(collect)
+			return tx.SendBatch(ctx, b).Close()
+		})
+	}
 	// Each candidate list of the HNSW scan holds ef_search entries; every
 	// connection starts with Options.SearchEf, and a larger k needs twice
 	// k. Beyond what an HNSW scan can return, an exact scan is the only
 	// way to return k.
 	ef := max(s.opts.SearchEf, 2*k)
-	if ef > maxEfSearch {
-		// An exact scan: ordered by the full-precision distance, which no
-		// index serves. A distinct statement rather than enable_indexscan,
-		// since a cached plan of the indexed query would ignore the setting.
-		exact := fmt.Sprintf(`SELECT id, doc_id, embedding::vector(%[1]d) <=> $1 AS distance
-			FROM chunks WHERE vector_dims(embedding) = %[1]d
-			ORDER BY embedding::vector(%[1]d) <=> $1 LIMIT $2`, dim)
-		rows, qerr := s.pool.Query(ctx, exact, pgvector.NewVector(v), k)
-		if qerr == nil {
-			qerr = collect(rows)
+	switch {
+	case ef > maxEfSearch:
+		err = query(exact)
+	case scoped:
+		err = iterative(ef, true)
+		if err == nil && len(hits) < k {
+			err = query(exact)
 		}
-		err = qerr
-	} else if ef == s.opts.SearchEf {
-		rows, qerr := s.pool.Query(ctx, q, pgvector.NewVector(v), k)
-		if qerr == nil {
-			qerr = collect(rows)
+	default:
+		if ef == s.opts.SearchEf {
+			err = query(indexed)
+		} else {
+			err = iterative(ef, false)
 		}
-		err = qerr
-	} else {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			// SET LOCAL: the setting ends with the transaction, so a
-			// pooled connection never carries it into another search.
-			b := &pgx.Batch{}
-			b.Queue("SELECT set_config('hnsw.ef_search', $1, true)", strconv.Itoa(ef))
-			b.Queue(q, pgvector.NewVector(v), k).Query(collect)
-			return tx.SendBatch(ctx, b).Close()
-		})
+		if err == nil && len(hits) < k {
+			// Drafts among the first candidates, or simply fewer than k
+			// chunks: scanning on tells them apart.
+			err = iterative(ef, true)
+		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if err != nil {

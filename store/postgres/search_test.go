@@ -74,7 +74,7 @@ func TestVectorRecall(t *testing.T) {
 	var found int
 	for range queries {
 		q := draw()
-		hits, err := s.SearchVector(t.Context(), q, k)
+		hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: q, Scope: store.Everything}, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestVectorRecall(t *testing.T) {
 	// Options.SearchEf by default, and beyond what any HNSW scan returns the search
 	// falls back to an exact scan.
 	for _, k := range []int{150, 300, 600} {
-		hits, err := s.SearchVector(t.Context(), draw(), k)
+		hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: draw(), Scope: store.Everything}, k)
 		if err != nil || len(hits) != k {
 			t.Errorf("vector search for %d: %d hits, %v", k, len(hits), err)
 		}
@@ -245,7 +245,7 @@ func TestLexicalMatchesSQLite(t *testing.T) {
 		return out
 	}
 	for _, question := range handbookQuestions {
-		q := store.LexicalQuery{Text: question, Terms: analyze.QueryTerms(question)}
+		q := store.LexicalQuery{Scope: store.Everything, Text: question, Terms: analyze.QueryTerms(question)}
 		want, err := lite.SearchLexical(t.Context(), q, 5)
 		if err != nil {
 			t.Fatal(err)
@@ -296,7 +296,7 @@ func TestPhraseBoostsAdjacentWords(t *testing.T) {
 	storetest.MustReplace(t, s, store.Document{ID: "pay", Collection: "c"}, []store.Chunk{apart, together, other})
 
 	search := func(terms ...string) []int64 {
-		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: terms}, 5)
+		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: terms}, 5)
 		if err != nil {
 			t.Fatal(err)
 		}

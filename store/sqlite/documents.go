@@ -47,15 +47,23 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 				return nil, err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO documents
-			(id, collection, source, title, tags, owner, content_hash, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		// The status: as given, else the stored one, else (a new
+		// document) draft when its collection requires approval.
+		var status string
+		err := tx.QueryRowContext(ctx, `INSERT INTO documents
+			(id, collection, source, title, tags, owner, content_hash, updated_at, status)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE
+				WHEN ?9 <> '' THEN ?9
+				WHEN EXISTS (SELECT 1 FROM collections WHERE name = ?2 AND approval) THEN 'draft'
+				ELSE 'published' END)
 			ON CONFLICT (id) DO UPDATE SET
 				collection = excluded.collection, source = excluded.source,
 				title = excluded.title, tags = excluded.tags, owner = excluded.owner,
-				content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
+				content_hash = excluded.content_hash, updated_at = excluded.updated_at,
+				status = CASE WHEN ?9 <> '' THEN ?9 ELSE documents.status END
+			RETURNING status`,
 			doc.ID, doc.Collection, doc.Source, doc.Title, encodeStrings(doc.Tags),
-			doc.Owner, doc.ContentHash, updated.UnixMilli())
+			doc.Owner, doc.ContentHash, updated.UnixMilli(), doc.Status).Scan(&status)
 		if err != nil {
 			return nil, fmt.Errorf("upsert document: %w", err)
 		}
@@ -89,8 +97,15 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 			// Copies: the caller may reuse its slices once we return,
 			// and Index.Add does not promise to copy what it keeps.
 			added = append(added, indexedChunk{
-				id: id, docID: doc.ID, terms: slices.Clone(c.Terms), vector: slices.Clone(c.Vector),
+				id: id, docID: doc.ID, collection: doc.Collection, terms: slices.Clone(c.Terms), vector: slices.Clone(c.Vector),
 			})
+		}
+		if status != store.StatusPublished {
+			// A draft's chunks are not searched. The index still learns
+			// their ids were seen, so it does not read them back.
+			for i := range added {
+				added[i].skip = true
+			}
 		}
 		return added, nil
 	})
@@ -198,9 +213,9 @@ func (s *Store) Document(ctx context.Context, id string) (store.Document, error)
 		tags    string
 		updated int64
 	)
-	err := s.rdb.QueryRowContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
 		FROM documents WHERE id = ?`, id).
-		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated)
+		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated, &d.Status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}

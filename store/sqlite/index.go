@@ -156,8 +156,11 @@ const loadBatch = 512
 // reused RawBytes so that the only allocations per chunk are its terms and
 // its share of a vector slab.
 func (s *Store) loadChunks(ctx context.Context, tx *sql.Tx, after int64) error {
-	rows, err := tx.QueryContext(ctx,
-		"SELECT id, doc_id, terms, vector, dim FROM chunks WHERE id > ? ORDER BY id", after)
+	// Drafts are left out: nothing searches them, and publishing one
+	// writes its chunks again under new ids (PublishDocument).
+	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.doc_id, d.collection, c.terms, c.vector, c.dim
+		FROM chunks c JOIN documents d ON d.id = c.doc_id
+		WHERE c.id > ? AND d.status = 'published' ORDER BY c.id`, after)
 	if err != nil {
 		return fmt.Errorf("load chunks: %w", err)
 	}
@@ -170,7 +173,7 @@ func (s *Store) loadChunks(ctx context.Context, tx *sql.Tx, after int64) error {
 		defer close(indexed)
 		for b := range batches {
 			for _, c := range b {
-				ix.Add(c.id, c.docID, c.terms, c.vector)
+				ix.Add(c.id, c.docID, c.collection, c.terms, c.vector)
 			}
 		}
 	}()
@@ -186,14 +189,16 @@ func (s *Store) decodeChunks(rows *sql.Rows, batches chan<- []indexedChunk) erro
 		id              int64
 		dim             int
 		docRaw, termRaw sql.RawBytes
+		collRaw         sql.RawBytes
 		vecRaw          sql.RawBytes
 		slab            []float32
 		batch           = make([]indexedChunk, 0, loadBatch)
 		// Chunks of one document share its id string.
 		docIDs = make(map[string]string)
+		colls  = make(map[string]string)
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &docRaw, &termRaw, &vecRaw, &dim); err != nil {
+		if err := rows.Scan(&id, &docRaw, &collRaw, &termRaw, &vecRaw, &dim); err != nil {
 			return fmt.Errorf("load chunks: %w", err)
 		}
 		if dim != s.dim || len(vecRaw) != 4*dim {
@@ -205,6 +210,12 @@ func (s *Store) decodeChunks(rows *sql.Rows, batches chan<- []indexedChunk) erro
 			docID = string(docRaw)
 			docIDs[docID] = docID
 		}
+		// memindex interns collections; the string is only read.
+		coll, ok := colls[string(collRaw)]
+		if !ok {
+			coll = string(collRaw)
+			colls[coll] = coll
+		}
 		if len(slab) < dim {
 			slab = make([]float32, dim*vectorSlab)
 		}
@@ -213,7 +224,7 @@ func (s *Store) decodeChunks(rows *sql.Rows, batches chan<- []indexedChunk) erro
 		vec := slab[:dim:dim]
 		slab = slab[dim:]
 		decodeVector(vec, vecRaw)
-		batch = append(batch, indexedChunk{id: id, docID: docID, terms: strings.Fields(string(termRaw)), vector: vec})
+		batch = append(batch, indexedChunk{id: id, docID: docID, collection: coll, terms: strings.Fields(string(termRaw)), vector: vec})
 		if len(batch) == loadBatch {
 			batches <- batch
 			batch = make([]indexedChunk, 0, loadBatch)
@@ -231,10 +242,13 @@ func (s *Store) decodeChunks(rows *sql.Rows, batches chan<- []indexedChunk) erro
 // indexedChunk is a chunk written by this store, to be added to the index
 // once its transaction commits.
 type indexedChunk struct {
-	id     int64
-	docID  string
-	terms  []string
-	vector []float32
+	id         int64
+	docID      string
+	collection string
+	terms      []string
+	vector     []float32
+	// skip marks a draft's chunk: written, but not searched.
+	skip bool
 }
 
 // writeIndexed runs fn in an immediate transaction and, after it commits,
@@ -305,7 +319,9 @@ func (s *Store) writeIndexed(ctx context.Context, fn func(tx *sql.Tx) ([]indexed
 			s.ix.Remove(id)
 		}
 		for _, c := range added {
-			s.ix.Add(c.id, c.docID, c.terms, c.vector)
+			if !c.skip {
+				s.ix.Add(c.id, c.docID, c.collection, c.terms, c.vector)
+			}
 			s.lastChunkID = max(s.lastChunkID, c.id)
 		}
 	}

@@ -79,7 +79,7 @@ func TestTwoStoresIngestAtOnce(t *testing.T) {
 	// Both indexes converge on the tables: each saw its own writes
 	// directly and the other's through catch-up.
 	for w, s := range stores {
-		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"w1d7"}}, 10)
+		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"w1d7"}}, 10)
 		if err != nil || len(hits) != chunksEach {
 			t.Errorf("store %d: search for w1d7 = %d hits, %v; want %d", w, len(hits), err, chunksEach)
 		}
@@ -102,7 +102,7 @@ func TestCatchUpWithAnotherStore(t *testing.T) {
 
 	search := func(s *Store, term string) []store.Hit {
 		t.Helper()
-		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{term}}, 10)
+		hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{term}}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestCatchUpWithAnotherStore(t *testing.T) {
 	if hits := search(b, "alpha"); len(hits) != 3 {
 		t.Fatalf("b found %d chunks of a's new document, want 3", len(hits))
 	}
-	vhits, err := b.SearchVector(t.Context(), storetest.UnitVector(8, 2), 1)
+	vhits, err := b.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 2), Scope: store.Everything}, 1)
 	if err != nil || len(vhits) != 1 || vhits[0].DocID != "Alpha" {
 		t.Errorf("b's vector search = %v, %v", vhits, err)
 	}
@@ -169,7 +169,7 @@ func TestOpenLoadsIndex(t *testing.T) {
 	if id, seq := marks(r); id != maxID || seq != maxSeq {
 		t.Errorf("marks after load = %d, %d; want %d, %d", id, seq, maxID, maxSeq)
 	}
-	hits, err := r.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"d3"}}, 10)
+	hits, err := r.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"d3"}}, 10)
 	if err != nil || len(hits) != 4 {
 		t.Errorf("search after load = %v, %v", hits, err)
 	}
@@ -252,7 +252,7 @@ func TestConcurrentWritesInOneStore(t *testing.T) {
 				if err := s.ReplaceDocument(t.Context(), doc, chunks); err != nil {
 					errs <- err
 				}
-				if _, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"part1"}}, 5); err != nil {
+				if _, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"part1"}}, 5); err != nil {
 					errs <- err
 				}
 			}
@@ -281,10 +281,13 @@ func TestInvalidInputIsRefused(t *testing.T) {
 
 	cases := map[string]error{
 		"empty question": func() error {
-			_, err := s.SearchLexical(ctx, store.LexicalQuery{Text: "  "}, 5)
+			_, err := s.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Text: "  "}, 5)
 			return err
 		}(),
-		"negative k":           func() error { _, err := s.SearchVector(ctx, storetest.UnitVector(8, 0), -1); return err }(),
+		"negative k": func() error {
+			_, err := s.SearchVector(ctx, store.VectorQuery{Vector: storetest.UnitVector(8, 0), Scope: store.Everything}, -1)
+			return err
+		}(),
 		"term with a space":    s.ReplaceDocument(ctx, doc, badTerm),
 		"NaN in a vector":      s.ReplaceDocument(ctx, doc, badVec),
 		"event without kind":   s.RecordEvent(ctx, store.Event{ID: "e"}),

@@ -31,7 +31,7 @@ func (s *Store) SearchLexical(ctx context.Context, q store.LexicalQuery, k int) 
 	if ix == nil {
 		return nil, nil
 	}
-	return ix.SearchLexical(q.Terms, k), nil
+	return ix.SearchLexical(q.Terms, k, q.Scope), nil
 }
 
 // TermStats reports the document frequency of each term in the index.
@@ -51,8 +51,10 @@ func (s *Store) TermStats(ctx context.Context, terms []string) (store.TermStats,
 	return store.TermStats{Chunks: n, DocFreq: df}, nil
 }
 
-// SearchVector returns the k chunks whose vectors are most similar to v.
-func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.Hit, error) {
+// SearchVector returns the k chunks in q.Scope whose vectors are most
+// similar to q.Vector.
+func (s *Store) SearchVector(ctx context.Context, q store.VectorQuery, k int) ([]store.Hit, error) {
+	v := q.Vector
 	const op = "vector search"
 	if err := s.usable(op); err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func (s *Store) SearchVector(ctx context.Context, v []float32, k int) ([]store.H
 	if len(v) != dim {
 		return nil, fmt.Errorf("%s: %w", op, store.Invalid("query vector has dimension %d, the store holds %d", len(v), dim))
 	}
-	return ix.SearchVector(v, k), nil
+	return ix.SearchVector(v, k, q.Scope), nil
 }
 
 // Chunks loads chunks with their document's title, source and tags, in the

@@ -229,7 +229,7 @@ func TestDimensionFixedByAnotherStore(t *testing.T) {
 	if err := b.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("dimension 4 after another store wrote 8: %v, want ErrInvalidInput", err)
 	}
-	if _, err := b.SearchVector(t.Context(), storetest.UnitVector(4, 0), 3); !errors.Is(err, store.ErrInvalidInput) {
+	if _, err := b.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(4, 0), Scope: store.Everything}, 3); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("query of dimension 4: %v, want ErrInvalidInput", err)
 	}
 	if b.dim != 8 {
@@ -279,7 +279,10 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 		"replace": s.ReplaceDocument(ctx, doc, chunks),
 		"ping":    s.Ping(ctx),
 		"events":  func() error { _, err := s.Events(ctx, store.EventFilter{}); return err }(),
-		"search":  func() error { _, err := s.SearchLexical(ctx, store.LexicalQuery{Terms: []string{"a"}}, 1); return err }(),
+		"search": func() error {
+			_, err := s.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Terms: []string{"a"}}, 1)
+			return err
+		}(),
 	}
 	for name, err := range errs {
 		if !errors.Is(err, store.ErrUnavailable) {
@@ -314,7 +317,7 @@ func TestReadOnly(t *testing.T) {
 	// A read-only store still follows what writers do.
 	doc, chunks = storetest.Doc("b", 3, 8)
 	storetest.MustReplace(t, w, doc, chunks)
-	if _, err := r.SearchVector(t.Context(), storetest.UnitVector(8, 0), 3); err != nil {
+	if _, err := r.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 0), Scope: store.Everything}, 3); err != nil {
 		t.Fatal(err)
 	}
 	if maxID, _ := dbMarks(t, r); func() int64 { id, _ := marks(r); return id }() != maxID {

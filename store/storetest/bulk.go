@@ -56,15 +56,15 @@ func testBulkStoresWholeDocuments(t *testing.T, s store.Store) {
 	if err != nil || st.Documents != docs || st.Chunks != (docs-1)*per+2 {
 		t.Fatalf("stats after the load = %+v, %v; want %d documents, %d chunks", st, err, docs, (docs-1)*per+2)
 	}
-	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"d007"}}, 10)
+	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"d007"}}, 10)
 	if err != nil || len(hits) != 2 {
 		t.Errorf("lexical search for the document written twice = %v, %v; want its 2 last chunks", hits, err)
 	}
-	hits, err = s.SearchLexical(t.Context(), store.LexicalQuery{Terms: []string{"d299"}}, 10)
+	hits, err = s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"d299"}}, 10)
 	if err != nil || len(hits) != per {
 		t.Errorf("lexical search for the last document = %v, %v; want its %d chunks", hits, err, per)
 	}
-	vec, err := s.SearchVector(t.Context(), basis(5), 3)
+	vec, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: basis(5), Scope: store.Everything}, 3)
 	if err != nil || len(vec) != 3 || vec[0].Score < 0.99 {
 		t.Errorf("vector search after the load = %v, %v; want chunks of ordinal 5 first", vec, err)
 	}

@@ -39,6 +39,10 @@ func testReplaceAndLoad(t *testing.T, s store.Store) {
 		t.Errorf("UpdatedAt = %v, want %v", got.UpdatedAt, doc.UpdatedAt)
 	}
 	got.UpdatedAt = doc.UpdatedAt
+	if got.Status != store.StatusPublished {
+		t.Errorf("status = %q, want %q: a collection without settings needs no approval", got.Status, store.StatusPublished)
+	}
+	got.Status = doc.Status
 	if !reflect.DeepEqual(got, doc) {
 		t.Errorf("document = %+v, want %+v", got, doc)
 	}

@@ -153,7 +153,7 @@ func testReindexSwap(t *testing.T, p pair) {
 	wantCounts(t, p.eb, map[string]int{spaceOld.Embedder: 7})
 	// Both handles have searched, so both hold the old vectors.
 	for _, s := range []store.Store{p.a, p.b} {
-		if hits, err := s.SearchVector(ctx, UnitVector(Dim, 2), 3); err != nil || len(hits) == 0 {
+		if hits, err := s.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(Dim, 2), Scope: store.Everything}, 3); err != nil || len(hits) == 0 {
 			t.Fatalf("search before the reindex: %v, %v", hits, err)
 		}
 	}
@@ -173,7 +173,7 @@ func testReindexSwap(t *testing.T, p pair) {
 	}
 	// Searches keep using the old vectors meanwhile, through either handle.
 	for _, s := range []store.Store{p.a, p.b} {
-		if hits, err := s.SearchVector(ctx, UnitVector(Dim, 2), 3); err != nil || len(hits) == 0 {
+		if hits, err := s.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(Dim, 2), Scope: store.Everything}, 3); err != nil || len(hits) == 0 {
 			t.Fatalf("search during the reindex: %v, %v", hits, err)
 		}
 	}
@@ -202,7 +202,7 @@ func testReindexSwap(t *testing.T, p pair) {
 		}
 		wantStats(t, s, store.Stats{Documents: 2, Chunks: 6})
 		wantCounts(t, e, map[string]int{spaceNew.Embedder: 6})
-		hits, err := s.SearchVector(ctx, UnitVector(4, 1), 10)
+		hits, err := s.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(4, 1), Scope: store.Everything}, 10)
 		if err != nil {
 			t.Fatalf("%s: search with a new vector: %v", name, err)
 		}
@@ -213,10 +213,10 @@ func testReindexSwap(t *testing.T, p pair) {
 		if len(top) != 1 || top[0].Ordinal != 1 || len(top[0].Vector) != 4 {
 			t.Errorf("%s: nearest chunk to the new vector of ordinal 1: %+v", name, top)
 		}
-		if _, err := s.SearchVector(ctx, UnitVector(Dim, 1), 3); !errors.Is(err, store.ErrInvalidInput) {
+		if _, err := s.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(Dim, 1), Scope: store.Everything}, 3); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("%s: a search with an old vector: %v", name, err)
 		}
-		lex, err := s.SearchLexical(ctx, store.LexicalQuery{Terms: []string{"gamma"}}, 10)
+		lex, err := s.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Terms: []string{"gamma"}}, 10)
 		if err != nil || len(lex) != 2 {
 			t.Errorf("%s: lexical search after the reindex: %d hits, %v", name, len(lex), err)
 		}
@@ -241,7 +241,7 @@ func testReindexSameDimension(t *testing.T, p pair) {
 	if _, err := p.eb.ClaimEmbeddingSpace(ctx, spaceOld); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.b.SearchVector(ctx, UnitVector(Dim, 0), 3); err != nil {
+	if _, err := p.b.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(Dim, 0), Scope: store.Everything}, 3); err != nil {
 		t.Fatal(err)
 	}
 	next := store.EmbeddingSpace{Embedder: "next-embedder", Dimensions: Dim}
@@ -251,7 +251,7 @@ func testReindexSameDimension(t *testing.T, p pair) {
 		t.Fatal(err)
 	}
 	for _, s := range []store.Store{p.a, p.b} {
-		hits, err := s.SearchVector(ctx, UnitVector(Dim, 7), 1)
+		hits, err := s.SearchVector(ctx, store.VectorQuery{Vector: UnitVector(Dim, 7), Scope: store.Everything}, 1)
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("search: %v, %v", hits, err)
 		}

@@ -59,7 +59,7 @@ func chunkByText(t *testing.T, s store.Store, text string) store.ChunkView {
 
 func lexical(t *testing.T, s store.Store, k int, terms ...string) []store.Hit {
 	t.Helper()
-	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Text: "question", Terms: terms}, k)
+	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Text: "question", Terms: terms}, k)
 	if err != nil {
 		t.Fatalf("lexical search %v: %v", terms, err)
 	}
@@ -86,11 +86,11 @@ func wantFirst(t *testing.T, hits []store.Hit, want store.ChunkView, what string
 }
 
 func testSearchEmptyStore(t *testing.T, s store.Store) {
-	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Text: "leave", Terms: []string{"leav"}}, 5)
+	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Text: "leave", Terms: []string{"leav"}}, 5)
 	if err != nil || len(hits) != 0 {
 		t.Errorf("lexical search of empty store = %v, %v; want no hits", hits, err)
 	}
-	hits, err = s.SearchVector(t.Context(), basis(0), 5)
+	hits, err = s.SearchVector(t.Context(), store.VectorQuery{Vector: basis(0), Scope: store.Everything}, 5)
 	if err != nil || len(hits) != 0 {
 		t.Errorf("vector search of empty store = %v, %v; want no hits", hits, err)
 	}
@@ -102,14 +102,14 @@ func testSearchEmptyStore(t *testing.T, s store.Store) {
 
 func testSearchEmptyQueryRefused(t *testing.T, s store.Store) {
 	seedHandbook(t, s)
-	_, err := s.SearchLexical(t.Context(), store.LexicalQuery{}, 5)
+	_, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything}, 5)
 	wantErrorIs(t, err, store.ErrInvalidInput, "lexical search for nothing")
-	_, err = s.SearchVector(t.Context(), nil, 5)
+	_, err = s.SearchVector(t.Context(), store.VectorQuery{Vector: nil, Scope: store.Everything}, 5)
 	wantErrorIs(t, err, store.ErrInvalidInput, "vector search without a vector")
 
 	// A question of stop words only has text but no terms: nothing
 	// matches, and that is not an error.
-	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Text: "is it the?"}, 5)
+	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Text: "is it the?"}, 5)
 	if err != nil || len(hits) != 0 {
 		t.Errorf("lexical search without terms = %v, %v; want no hits", hits, err)
 	}
@@ -177,7 +177,7 @@ func testLexicalFollowsReplaceAndDelete(t *testing.T, s store.Store) {
 
 func vector(t *testing.T, s store.Store, v []float32, k int) []store.Hit {
 	t.Helper()
-	hits, err := s.SearchVector(t.Context(), v, k)
+	hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: v, Scope: store.Everything}, k)
 	if err != nil {
 		t.Fatalf("vector search: %v", err)
 	}
@@ -212,7 +212,7 @@ func testVectorNearestFirst(t *testing.T, s store.Store) {
 
 func testVectorWrongDimensionRefused(t *testing.T, s store.Store) {
 	seedHandbook(t, s)
-	_, err := s.SearchVector(t.Context(), []float32{1, 0, 0}, 5)
+	_, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: []float32{1, 0, 0}, Scope: store.Everything}, 5)
 	wantErrorIs(t, err, store.ErrInvalidInput, "query vector of dimension 3")
 }
 

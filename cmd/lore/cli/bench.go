@@ -200,7 +200,7 @@ func vectorRecall(ctx context.Context, st store.Search, texts []string, k int) (
 	}
 	var sum float64
 	for qi, q := range qv {
-		hits, err := st.SearchVector(ctx, q, k)
+		hits, err := st.SearchVector(ctx, store.VectorQuery{Vector: q, Scope: store.Everything}, k)
 		if err != nil {
 			return 0, err
 		}
