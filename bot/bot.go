@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
 
@@ -38,6 +39,16 @@ type StreamingKnowledge interface {
 }
 
 var _ StreamingKnowledge = (*knowledge.Service)(nil)
+
+// Audiences says what someone asking in one place may be answered from:
+// the collections whose audience admits them there, within the channel's
+// collection limit. knowledge.Service is one. A StreamingKnowledge that is
+// not answers within the channel's limit alone.
+type Audiences interface {
+	Scope(ctx context.Context, reader audience.Reader, limit []string) (store.Scope, error)
+}
+
+var _ Audiences = (*knowledge.Service)(nil)
 
 // EventLog is where the core records engagement.
 type EventLog interface {
@@ -82,6 +93,11 @@ type Config struct {
 	// Peers, when set, adds the profile and connect commands and routes
 	// "Ask a person" to people. Default nil: no peer capability.
 	Peers Peers
+
+	// Directory gives askers their roles and groups, against which
+	// collection audiences are checked. Default nil: everyone is a
+	// learner in no group.
+	Directory audience.Directory
 }
 
 // Bot routes messages and actions to capabilities.
@@ -90,6 +106,7 @@ type Bot struct {
 	events    EventLog
 	peers     Peers
 	learning  Learning
+	directory audience.Directory
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -100,7 +117,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, directory: cfg.Directory, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -204,12 +221,16 @@ func (b *Bot) history(ctx context.Context, msg Message) []string {
 	return h
 }
 
-func (b *Bot) answer(ctx context.Context, question string, history []string, stream StreamFunc) (knowledge.Answer, error) {
+func (b *Bot) answer(ctx context.Context, msg Message, question string, history []string, stream StreamFunc) (knowledge.Answer, error) {
 	sk, ok := b.knowledge.(StreamingKnowledge)
 	if !ok {
 		return b.knowledge.Ask(ctx, question)
 	}
-	req := knowledge.AskRequest{Question: question, History: history}
+	scope, err := b.scope(ctx, msg)
+	if err != nil {
+		return knowledge.Answer{}, err
+	}
+	req := knowledge.AskRequest{Question: question, History: history, Scope: scope}
 	if stream != nil {
 		req.OnText = func(text string) { stream(text) }
 	}
@@ -225,7 +246,7 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 	// A locked event log has already cost one busy timeout; the answer is
 	// not made to wait for a second.
 	logLocked := errors.Is(b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)}), store.ErrLocked)
-	ans, err := b.answer(ctx, question, history, stream)
+	ans, err := b.answer(ctx, msg, question, history, stream)
 	if err != nil {
 		return b.askError(ctx, msg, err)
 	}
@@ -256,6 +277,31 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 		}
 	}
 	return reply
+}
+
+// scope is what msg's asker, where they ask, may be answered from: the
+// operator at the command line everything published; anyone else the
+// collections whose audience admits them there, within the channel's
+// collections (Message.Collections).
+func (b *Bot) scope(ctx context.Context, msg Message) (store.Scope, error) {
+	if msg.Operator {
+		return store.Everything, nil
+	}
+	limit := store.Scope{All: len(msg.Collections) == 0, Collections: msg.Collections}
+	aud, ok := b.knowledge.(Audiences)
+	if !ok {
+		return limit, nil
+	}
+	reader := audience.Reader{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User,
+		Channel: msg.Channel, Direct: msg.Direct, Membership: audience.Membership{Roles: []string{audience.RoleLearner}}}
+	if b.directory != nil {
+		m, err := b.directory.Membership(ctx, msg.Platform, msg.Workspace, msg.User)
+		if err != nil {
+			return store.Scope{}, fmt.Errorf("look up the asker's roles and groups: %w", err)
+		}
+		reader.Membership = m
+	}
+	return aud.Scope(ctx, reader, msg.Collections)
 }
 
 func (b *Bot) askError(ctx context.Context, msg Message, err error) Reply {

@@ -13,8 +13,14 @@ type Message struct {
 	// in a shared channel.
 	Direct bool
 	// Collections, when not empty, limits answers to these knowledge
-	// collections, as the adapter's per-channel settings say.
+	// collections, as the adapter's per-channel settings say. Retrieval
+	// searches no other collection.
 	Collections []string
+	// Operator marks a question asked by whoever runs Lore, at its command
+	// line (lore ask without --as): they can read the whole database
+	// anyway, so it is answered from every published document. Chat
+	// adapters never set it.
+	Operator bool
 }
 
 // Action is a button press on a reply Lore sent earlier.

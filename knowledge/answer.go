@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/store"
 )
 
 // Answer is Lore's reply to a question, before any platform renders it.
@@ -67,9 +68,10 @@ const (
 // NoAnswerText is what Lore says when it does not know.
 const NoAnswerText = "I couldn't find an answer to that in the knowledge base. I've noted the question so the content team can fill the gap."
 
-// Ask answers a question from the knowledge base: see AskWith.
+// Ask answers a question from every published document: see AskWith,
+// which answers a particular reader.
 func (s *Service) Ask(ctx context.Context, question string) (Answer, error) {
-	return s.AskWith(ctx, AskRequest{Question: question})
+	return s.AskWith(ctx, AskRequest{Question: question, Scope: store.Everything})
 }
 
 // AskWith answers a question from the knowledge base. Without a language
@@ -93,7 +95,7 @@ func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 			query = s.condense(mctx, req.History, req.Question)
 		}
 	}
-	passages, err := s.Search(ctx, query, modelPassageCount)
+	passages, err := s.Search(ctx, query, modelPassageCount, req.Scope)
 	if err != nil {
 		return Answer{}, err
 	}

@@ -118,7 +118,7 @@ func (s *Service) forgetSpace() {
 
 // searchVector embeds the query with the store's embedder and searches by
 // vector. Without a usable embedder it returns no hits, not an error.
-func (s *Service) searchVector(ctx context.Context, query string, depth int) ([]float32, []store.Hit, error) {
+func (s *Service) searchVector(ctx context.Context, query string, depth int, scope store.Scope) ([]float32, []store.Hit, error) {
 	for attempt := 0; ; attempt++ {
 		e, err := s.readEmbedder(ctx)
 		if err != nil || e == nil {
@@ -128,7 +128,7 @@ func (s *Service) searchVector(ctx context.Context, query string, depth int) ([]
 		if err != nil {
 			return nil, nil, fmt.Errorf("embed question: %w", err)
 		}
-		hits, err := s.store.SearchVector(ctx, store.VectorQuery{Vector: vecs[0], Scope: store.Everything}, depth)
+		hits, err := s.store.SearchVector(ctx, store.VectorQuery{Vector: vecs[0], Scope: scope}, depth)
 		if errors.Is(err, store.ErrInvalidInput) && attempt == 0 && s.spaces != nil {
 			// Another process committed a reindex to a new dimension.
 			s.forgetSpace()

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/store"
 )
 
 // ChatMessage is one message of a conversation with a language model.
@@ -49,6 +50,10 @@ const (
 // AskRequest is a question with what helps answer it.
 type AskRequest struct {
 	Question string
+	// Scope is what the asker, where they ask, may be answered from
+	// (Service.Scope computes it); answers cite nothing outside it. The
+	// zero Scope admits nothing.
+	Scope store.Scope
 	// History holds the earlier questions of the conversation (thread),
 	// oldest first. With a language model, a follow-up is rewritten with
 	// them into a standalone question before retrieval.

@@ -11,6 +11,7 @@ import (
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/llm"
 	"github.com/lorehq/lore/knowledge/llm/llmtest"
+	"github.com/lorehq/lore/store"
 )
 
 const fakeKey = "sk-fake-4f6b1c2d9e8a7b6c"
@@ -117,7 +118,7 @@ func TestModelRefusalIsAGap(t *testing.T) {
 	srv.Reply = func(llmtest.ChatRequest) string { return "NOT_IN_SOURCES" }
 	svc := newModelService(t, srv, knowledge.Options{}, nil)
 	var streamed []string
-	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Question: "How long is parental leave?", OnText: func(s string) { streamed = append(streamed, s) }})
+	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "How long is parental leave?", OnText: func(s string) { streamed = append(streamed, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestModelAnswerStreams(t *testing.T) {
 	srv.Reply = citeWhere(t, "26 weeks", " Bogus [9].")
 	svc := newModelService(t, srv, knowledge.Options{}, nil)
 	var got []string
-	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Question: "How long is parental leave?", OnText: func(s string) { got = append(got, s) }})
+	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "How long is parental leave?", OnText: func(s string) { got = append(got, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestCondensedFollowUp(t *testing.T) {
 		return citeWhere(t, "HR portal", "")(r)
 	}
 	svc := newModelService(t, srv, knowledge.Options{}, nil)
-	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{
+	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything,
 		Question: "and how do I ask for it?",
 		History:  []string{"How long is parental leave?"},
 	})
@@ -249,7 +250,7 @@ func TestCondensedFollowUp(t *testing.T) {
 
 	// A failed condensation keeps the follow-up as it is.
 	srv.Fail("/chat/completions", llmtest.Fault{Status: 500})
-	ans, err = svc.AskWith(t.Context(), knowledge.AskRequest{Question: "VPN password?", History: []string{"x"}})
+	ans, err = svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "VPN password?", History: []string{"x"}})
 	if err != nil || ans.Query != "VPN password?" {
 		t.Errorf("after a failed condensation: query %q, %v", ans.Query, err)
 	}

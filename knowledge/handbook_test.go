@@ -11,6 +11,7 @@ import (
 
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/handbook"
+	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/sqlite"
 )
 
@@ -62,7 +63,7 @@ func TestHandbookQuestionsAreAnsweredWithTheRightSources(t *testing.T) {
 	)
 	good, retrieved := 0, 0
 	for _, q := range questions {
-		passages, err := svc.Search(context.Background(), q.Question, 3)
+		passages, err := svc.Search(context.Background(), q.Question, 3, store.Everything)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,7 @@ type Store interface {
 	store.Documents
 	store.Search
 	store.Locks
+	store.Collections
 }
 
 // Options configure a Service. The zero value is usable.

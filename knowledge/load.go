@@ -165,6 +165,11 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	})
 	if err != nil {
 		sum.Duration = s.now().Sub(start)
+		// A write cut short by the lost lease fails with the context's
+		// error; the lease is the reason the caller needs to see.
+		if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) && !errors.Is(err, ErrLeaseLost) {
+			err = fmt.Errorf("%w (%v)", cause, err)
+		}
 		return sum, err
 	}
 	if req.Prune {

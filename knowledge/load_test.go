@@ -93,7 +93,7 @@ func slashPath(elem ...string) string {
 // searchTexts returns the text of every passage Search finds for query.
 func searchTexts(t *testing.T, svc *knowledge.Service, query string) []string {
 	t.Helper()
-	ps, err := svc.Search(t.Context(), query, 10)
+	ps, err := svc.Search(t.Context(), query, 10, store.Everything)
 	if err != nil {
 		t.Fatalf("Search(%q): %v", query, err)
 	}

@@ -53,7 +53,7 @@ func TestAddDocumentsStoresEveryDocumentInOrder(t *testing.T) {
 	if stats.Documents != 50 || stats.Chunks != 100 {
 		t.Fatalf("stats %+v, want 50 documents and 100 chunks", stats)
 	}
-	hits, err := svc.Search(context.Background(), "subject37 rules", 1)
+	hits, err := svc.Search(context.Background(), "subject37 rules", 1, store.Everything)
 	if err != nil || len(hits) != 1 || hits[0].Source != "gen/37.md" {
 		t.Fatalf("search after pipelined ingest: %+v, %v", hits, err)
 	}

@@ -59,7 +59,7 @@ func TestReindexToAModelEmbedder(t *testing.T) {
 	model := knowledge.New(st, knowledge.Options{Embedder: modelEmbedder(t, srv), ReindexBatch: 3})
 	// Before the reindex, the model-configured service searches the
 	// offline vectors with the offline embedder.
-	ps, err := model.Search(ctx, "parental leave weeks", 3)
+	ps, err := model.Search(ctx, "parental leave weeks", 3, store.Everything)
 	if err != nil || len(ps) == 0 || ps[0].Similarity <= 0 || len(ps[0].Vector) != 256 {
 		t.Fatalf("search before the reindex: %v, %+v", err, ps)
 	}
@@ -77,7 +77,7 @@ func TestReindexToAModelEmbedder(t *testing.T) {
 	if sp, _ := st.EmbeddingSpace(ctx); sp.Embedder != "hashed-v1" {
 		t.Fatalf("space after a failed reindex: %+v", sp)
 	}
-	if ps, err := model.Search(ctx, "parental leave weeks", 3); err != nil || len(ps) == 0 || len(ps[0].Vector) != 256 {
+	if ps, err := model.Search(ctx, "parental leave weeks", 3, store.Everything); err != nil || len(ps) == 0 || len(ps[0].Vector) != 256 {
 		t.Fatalf("search after a failed reindex: %v, %+v", err, ps)
 	}
 
@@ -90,7 +90,7 @@ func TestReindexToAModelEmbedder(t *testing.T) {
 			t.Fatal(err)
 		}
 		ingestDir(t, offline, knowledge.IngestRequest{Paths: []string{extra}, Collection: "extra"})
-		ps, err := model.Search(ctx, "parental leave weeks", 3)
+		ps, err := model.Search(ctx, "parental leave weeks", 3, store.Everything)
 		if err != nil || len(ps) == 0 || len(ps[0].Vector) != 256 {
 			t.Errorf("search during the reindex: %v, %+v", err, ps)
 		}
@@ -113,13 +113,13 @@ func TestReindexToAModelEmbedder(t *testing.T) {
 	if sp, _ := st.EmbeddingSpace(ctx); sp != want || sum.To != want || sum.From.Embedder != "hashed-v1" {
 		t.Fatalf("space %+v after the reindex, summary %+v", sp, sum)
 	}
-	ps, err = model.Search(ctx, "Where are bikes stored?", 3)
+	ps, err = model.Search(ctx, "Where are bikes stored?", 3, store.Everything)
 	if err != nil || len(ps) == 0 || len(ps[0].Vector) != 12 || !strings.Contains(ps[0].Text, "basement") {
 		t.Fatalf("search after the reindex: %v, %+v", err, ps)
 	}
 	// The offline service, still configured with the hashed embedder,
 	// cannot embed questions for these vectors: it searches by words.
-	ps, err = offline.Search(ctx, "Where are bikes stored?", 3)
+	ps, err = offline.Search(ctx, "Where are bikes stored?", 3, store.Everything)
 	if err != nil || len(ps) == 0 || ps[0].Similarity != 0 {
 		t.Fatalf("offline search after the reindex: %v, %+v", err, ps)
 	}
@@ -164,13 +164,13 @@ func TestOldModelServesUntilReindex(t *testing.T) {
 	if need, _, _ := svcA.NeedsReindex(ctx); need {
 		t.Error("the service whose embedder made the vectors needs a reindex")
 	}
-	if _, err := svcB.Search(ctx, "parental leave", 3); err != nil || lastModel() != "model-a" {
+	if _, err := svcB.Search(ctx, "parental leave", 3, store.Everything); err != nil || lastModel() != "model-a" {
 		t.Fatalf("before the reindex the question was embedded by %q (%v), want model-a", lastModel(), err)
 	}
 	if _, err := svcB.Reindex(ctx, "test", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svcB.Search(ctx, "parental leave", 3); err != nil || lastModel() != "model-b" {
+	if _, err := svcB.Search(ctx, "parental leave", 3, store.Everything); err != nil || lastModel() != "model-b" {
 		t.Fatalf("after the reindex the question was embedded by %q (%v), want model-b", lastModel(), err)
 	}
 	if need, _, _ := svcB.NeedsReindex(ctx); need {

@@ -51,20 +51,23 @@ const (
 	nearDuplicate = 0.9
 )
 
-// Search returns up to k passages for query, best first: lexical and vector
-// results fused by their weighted, rescaled scores, near-duplicates collapsed, and
-// further chunks of one document ranked below other documents.
-func (s *Service) Search(ctx context.Context, query string, k int) ([]Passage, error) {
+// Search returns up to k passages for query from the published documents
+// in scope, best first: lexical and vector results fused by their weighted,
+// rescaled scores, near-duplicates collapsed, and further chunks of one
+// document ranked below other documents. The scope is applied inside both
+// searches (store.Search), so passages out of scope neither appear nor
+// take the place of passages in scope; Scope computes a reader's.
+func (s *Service) Search(ctx context.Context, query string, k int, scope store.Scope) ([]Passage, error) {
 	if k <= 0 {
 		return nil, nil
 	}
 	terms := analyze.QueryTerms(query)
 	depth := max(k*candidatesPerResult, minCandidates)
-	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Text: query, Terms: terms}, depth)
+	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Text: query, Terms: terms, Scope: scope}, depth)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}
-	qvec, vec, err := s.searchVector(ctx, query, depth)
+	qvec, vec, err := s.searchVector(ctx, query, depth, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -136,7 +136,7 @@ Each certificate names an owner who renews it.
 				t.Fatalf("lexical ranking %v: want the long document's four chunks first, or the test shows nothing", raw)
 			}
 
-			ps, err := svc.Search(t.Context(), query, 3)
+			ps, err := svc.Search(t.Context(), query, 3, store.Everything)
 			if err != nil {
 				t.Fatalf("Search: %v", err)
 			}
@@ -208,7 +208,7 @@ paper badge at reception and must be met there by the person they visit.
 			if len(raw) < 2 || raw[0] == raw[1] {
 				t.Fatalf("lexical ranking %v: want both copies at the top, or the test shows nothing", raw)
 			}
-			ps, err := svc.Search(t.Context(), query, 5)
+			ps, err := svc.Search(t.Context(), query, 5, store.Everything)
 			if err != nil {
 				t.Fatalf("Search: %v", err)
 			}
@@ -236,7 +236,7 @@ func TestSearchKeepsSimilarButDifferentPassages(t *testing.T) {
 		"badges-eu.md": "# Badges in Europe\n\n## Lost badge\n\nReport a lost badge to reception in Berlin; the replacement badge is free the first time.\n",
 		"badges-us.md": "# Badges in America\n\n## Lost badge\n\nReport a lost badge to security in Boston; a replacement badge costs twenty dollars.\n",
 	})
-	ps, err := svc.Search(t.Context(), "lost badge replacement", 5)
+	ps, err := svc.Search(t.Context(), "lost badge replacement", 5, store.Everything)
 	if err != nil {
 		t.Fatalf("Search: %v", err)
 	}
@@ -282,7 +282,7 @@ func TestSearchReturnsAtMostK(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("k=%d", tt.k), func(t *testing.T) {
-			ps, err := svc.Search(t.Context(), "office opening hours", tt.k)
+			ps, err := svc.Search(t.Context(), "office opening hours", tt.k, store.Everything)
 			if err != nil {
 				t.Fatalf("Search: %v", err)
 			}
@@ -320,7 +320,7 @@ func TestSearchEvidence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			ps, err := svc.Search(t.Context(), tt.query, 3)
+			ps, err := svc.Search(t.Context(), tt.query, 3, store.Everything)
 			if err != nil {
 				t.Fatalf("Search: %v", err)
 			}
@@ -348,7 +348,7 @@ func TestSearchEvidence(t *testing.T) {
 func TestSearchEmptyKnowledgeBase(t *testing.T) {
 	t.Parallel()
 	svc, _ := newService(t, knowledge.Options{})
-	ps, err := svc.Search(t.Context(), "vpn certificate", 5)
+	ps, err := svc.Search(t.Context(), "vpn certificate", 5, store.Everything)
 	if err != nil {
 		t.Fatalf("Search: %v", err)
 	}

@@ -168,7 +168,7 @@ func (e *env) docs(t *testing.T) int {
 // search returns the sources and headings of the top passages.
 func (e *env) search(t *testing.T, q string) []string {
 	t.Helper()
-	ps, err := e.svc.Search(t.Context(), q, 3)
+	ps, err := e.svc.Search(t.Context(), q, 3, store.Everything)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func runBench(ctx context.Context, k *knowledge.Service, st store.Search, chunks
 	qs := synth.Queries(opts, queries)
 	// Ingest ends when the chunks can be found: a store that builds an
 	// index on the first search (PostgreSQL's lexical index) does so here.
-	if _, err := k.Search(ctx, qs[0], 10); err != nil {
+	if _, err := k.Search(ctx, qs[0], 10, store.Everything); err != nil {
 		return res, err
 	}
 	elapsed := time.Since(start)
@@ -141,14 +141,14 @@ func runBench(ctx context.Context, k *knowledge.Service, st store.Search, chunks
 
 	// Warm up caches and the pooled search buffers before timing.
 	for _, q := range qs[:min(20, len(qs))] {
-		if _, err := k.Search(ctx, q, 10); err != nil {
+		if _, err := k.Search(ctx, q, 10, store.Everything); err != nil {
 			return res, err
 		}
 	}
 	lat := make([]time.Duration, 0, len(qs))
 	for _, q := range qs {
 		t := time.Now()
-		if _, err := k.Search(ctx, q, 10); err != nil {
+		if _, err := k.Search(ctx, q, 10, store.Everything); err != nil {
 			return res, err
 		}
 		lat = append(lat, time.Since(t))

@@ -11,13 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
 )
 
 // ownerSuggester names, for a content gap, the owner of the document that
 // comes closest to the question: the person who curates that area.
 func ownerSuggester(svc *services) func(ctx context.Context, question string) string {
 	return func(ctx context.Context, question string) string {
-		passages, err := svc.knowledge.Search(ctx, question, 3)
+		passages, err := svc.knowledge.Search(ctx, question, 3, store.Everything)
 		if err != nil {
 			return ""
 		}

@@ -70,11 +70,11 @@ the top-10 search that answers use.
 				// Latency is that of the answer path (top 10); the deeper
 				// search below only feeds Recall@100.
 				start := time.Now()
-				if _, err := svc.knowledge.Search(ctx, q.Text, answerDepth); err != nil {
+				if _, err := svc.knowledge.Search(ctx, q.Text, answerDepth, store.Everything); err != nil {
 					return fmt.Errorf("query %s: %w", q.ID, err)
 				}
 				latencies = append(latencies, time.Since(start))
-				passages, err := svc.knowledge.Search(ctx, q.Text, evalDepth*2)
+				passages, err := svc.knowledge.Search(ctx, q.Text, evalDepth*2, store.Everything)
 				if err != nil {
 					return fmt.Errorf("query %s: %w", q.ID, err)
 				}

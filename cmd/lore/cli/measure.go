@@ -8,6 +8,7 @@ import (
 	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/store"
 )
 
 // platformKey carries a message's platform from the measured core to the
@@ -36,7 +37,7 @@ type measuredKnowledge struct {
 var _ bot.StreamingKnowledge = measuredKnowledge{}
 
 func (k measuredKnowledge) Ask(ctx context.Context, question string) (knowledge.Answer, error) {
-	return k.AskWith(ctx, knowledge.AskRequest{Question: question})
+	return k.AskWith(ctx, knowledge.AskRequest{Scope: store.Everything, Question: question})
 }
 
 func (k measuredKnowledge) AskWith(ctx context.Context, req knowledge.AskRequest) (knowledge.Answer, error) {

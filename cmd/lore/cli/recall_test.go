@@ -29,10 +29,10 @@ func (s vectorStore) Chunks(_ context.Context, ids []int64) ([]store.ChunkView, 
 	return out, nil
 }
 
-func (s vectorStore) SearchVector(_ context.Context, q []float32, k int) ([]store.Hit, error) {
+func (s vectorStore) SearchVector(_ context.Context, vq store.VectorQuery, k int) ([]store.Hit, error) {
 	hits := make([]store.Hit, 0, len(s.vecs))
 	for id, v := range s.vecs {
-		hits = append(hits, store.Hit{ChunkID: id, Score: cosine(q, v)})
+		hits = append(hits, store.Hit{ChunkID: id, Score: cosine(vq.Vector, v)})
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	return hits[min(s.miss, len(hits)):min(k, len(hits))], nil
