@@ -121,6 +121,15 @@ func (s Settings) resolve(guild, channel string) policy {
 	return p
 }
 
+// Place reports whether Lore answers in guild and channel (the parent
+// channel for a thread; no guild for a direct message) and the collections
+// its answers are limited to there (none: all), as the adapter resolves
+// them, so that lore ask --as answers as the adapter would.
+func (s Settings) Place(guild, channel string) (allowed bool, collections []string) {
+	p := s.resolve(guild, channel)
+	return p.allowed, p.collections
+}
+
 // Environment variables read by ConfigFromEnv.
 const (
 	EnvToken          = "LORE_DISCORD_TOKEN"

@@ -298,7 +298,7 @@ func (a *Adapter) onMessage(ctx context.Context, team string, ev innerEvent, men
 	}
 	msg := bot.Message{
 		Platform: platform, Workspace: team, Channel: ev.Channel, Thread: thread, User: ev.User, Direct: direct,
-		Text: unescapeText(stripMention(ev.Text, self.UserID)),
+		Text: unescapeText(stripMention(ev.Text, self.UserID)), Collections: settings.Collections,
 	}
 	if ev.User != "" && ev.BotID == "" {
 		a.refreshPerson(ctx, team, ev.User, false)

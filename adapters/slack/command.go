@@ -27,6 +27,9 @@ func (a *Adapter) handleCommand(ctx context.Context, c command) {
 		Platform: platform, Workspace: c.TeamID, Channel: c.ChannelID, User: c.UserID,
 		Direct: strings.HasPrefix(c.ChannelID, "D"), Text: rest,
 	}
+	// Retrieval keeps to the channel's collections, as for mentions.
+	settings, _ := a.cfg.channel(msg.Channel, msg.Direct)
+	msg.Collections = settings.Collections
 	a.refreshPerson(ctx, c.TeamID, c.UserID, false)
 
 	var (

@@ -58,6 +58,8 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 		Platform: platform, Workspace: in.team(), Channel: in.channel(), User: in.User.ID,
 		Direct: strings.HasPrefix(in.channel(), "D"), Text: "ask " + question,
 	}
+	settings, _ := a.cfg.channel(msg.Channel, msg.Direct)
+	msg.Collections = settings.Collections
 	reply := a.core.HandleMessage(ctx, msg)
 	opts := renderOptions{}
 	if userIDPattern.MatchString(in.User.ID) {

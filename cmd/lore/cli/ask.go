@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,7 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/store"
 )
 
 // askJSON is the --json shape of lore ask; later checks rely on it.
@@ -32,11 +37,20 @@ type citationJSON struct {
 
 func (a *app) askCommand() *cobra.Command {
 	var asJSON bool
+	var as, channel string
 	cmd := &cobra.Command{
-		Use:   "ask QUESTION",
+		Use:   "ask QUESTION [--as PERSON [--channel CHANNEL]]",
 		Short: "Answer a question from the knowledge base, with sources",
 		Long: `Answer a question from the knowledge base, with numbered sources.
-Exit status 0 when answered, 3 when Lore has no confident answer.`,
+Exit status 0 when answered, 3 when Lore has no confident answer.
+
+Without --as the answer draws on every published document. --as PERSON
+(PLATFORM/[WORKSPACE/]USER, e.g. slack/T024BE7LD/U012AB3CD) answers exactly
+as that person would be answered in a direct message, with their roles and
+groups (LORE_ROLES, LORE_GROUPS) checked against collection audiences;
+--channel CHANNEL (PLATFORM/[WORKSPACE/]CHANNEL) as they would be in that
+channel, with its collection limits from LORE_SLACK_CHANNELS or
+LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			question := strings.Join(args, " ")
@@ -46,6 +60,13 @@ Exit status 0 when answered, 3 when Lore has no confident answer.`,
 			if strings.TrimSpace(question) == "" {
 				return usageErrorf("the question is empty: lore ask \"How do I request leave?\"")
 			}
+			msg := bot.Message{Platform: "cli", Channel: "cli", User: os.Getenv("USER"), Text: question, Direct: true, Operator: true}
+			if as != "" || channel != "" {
+				var err error
+				if msg, err = a.askAs(as, channel, question); err != nil {
+					return err
+				}
+			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -54,9 +75,20 @@ Exit status 0 when answered, 3 when Lore has no confident answer.`,
 			if err := svc.knowledge.CheckQuestion(question); err != nil {
 				return usageErrorf("%v", err)
 			}
+			b := svc.bot
+			if !msg.Operator {
+				// A check of what someone would be told is not their
+				// question: nothing is recorded in their name.
+				dir, err := a.directory()
+				if err != nil {
+					return err
+				}
+				if b, err = bot.New(bot.Config{Knowledge: svc.knowledge, Events: unrecorded{}, Directory: dir, Logger: a.log}); err != nil {
+					return err
+				}
+			}
 			start := time.Now()
-			user := os.Getenv("USER")
-			reply := svc.bot.Ask(cmd.Context(), bot.Message{Platform: "cli", Channel: "cli", User: user, Text: question, Direct: true})
+			reply := b.Ask(cmd.Context(), msg)
 			latency := time.Since(start)
 			if asJSON {
 				out := askJSON{Answer: reply.Text, Confident: reply.Grounded, LatencyMS: latency.Milliseconds(), Citations: []citationJSON{}}
@@ -84,7 +116,63 @@ Exit status 0 when answered, 3 when Lore has no confident answer.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	cmd.Flags().StringVar(&as, "as", "", "answer as this person would be answered: PLATFORM/[WORKSPACE/]USER")
+	cmd.Flags().StringVar(&channel, "channel", "", "with --as, in this channel rather than a direct message: PLATFORM/[WORKSPACE/]CHANNEL")
 	return cmd
+}
+
+// askAs builds the message a chat adapter would hand the bot when person
+// asks question in channel (a direct message when channel is empty), with
+// the channel's collection limits from the adapter's settings.
+func (a *app) askAs(person, channel, question string) (bot.Message, error) {
+	if person == "" {
+		return bot.Message{}, usageErrorf("--channel needs --as PERSON: whose question is it?")
+	}
+	who, err := audience.ParseRef(person)
+	if err != nil {
+		return bot.Message{}, usageErrorf("--as: %v", err)
+	}
+	msg := bot.Message{Platform: who.Platform, Workspace: who.Workspace, User: who.ID, Text: question, Direct: true, Channel: "direct"}
+	if channel == "" {
+		return msg, nil
+	}
+	where, err := audience.ParseRef(channel)
+	if err != nil {
+		return bot.Message{}, usageErrorf("--channel: %v", err)
+	}
+	if where.Platform != who.Platform || (who.Workspace != "" && where.Workspace != "" && who.Workspace != where.Workspace) {
+		return bot.Message{}, usageErrorf("--as %s and --channel %s are on different platforms or workspaces", person, channel)
+	}
+	msg.Direct, msg.Channel = false, where.ID
+	if msg.Workspace == "" {
+		msg.Workspace = where.Workspace
+	}
+	allowed := true
+	switch where.Platform {
+	case "slack":
+		settings, err := slack.ParseChannels(a.getenv(slack.EnvChannels))
+		if err != nil {
+			return bot.Message{}, &exitError{code: ExitUsage, err: err}
+		}
+		if len(settings) > 0 {
+			s, ok := settings[where.ID]
+			allowed, msg.Collections = ok, s.Collections
+		}
+	case "discord":
+		if v := a.getenv(discord.EnvSettings); v != "" {
+			var s discord.Settings
+			if err := json.Unmarshal([]byte(v), &s); err != nil {
+				return bot.Message{}, usageErrorf("%s: not valid settings JSON: %v", discord.EnvSettings, err)
+			}
+			// Which guild a channel belongs to is Discord's to say; the
+			// workspace of --channel (or --as) names it here.
+			allowed, msg.Collections = s.Place(msg.Workspace, where.ID)
+		}
+	}
+	if !allowed {
+		return bot.Message{}, usageErrorf("Lore does not answer in %s: its settings leave that channel out", channel)
+	}
+	return msg, nil
 }
 
 func citationLine(c bot.Citation) string {
@@ -93,4 +181,13 @@ func citationLine(c bot.Citation) string {
 		s += " › " + c.Heading
 	}
 	return s + " — " + c.Source
+}
+
+// unrecorded is an event log that keeps nothing, for answers given as
+// someone else (lore ask --as).
+type unrecorded struct{}
+
+func (unrecorded) RecordEvent(context.Context, store.Event) error { return nil }
+func (unrecorded) Events(context.Context, store.EventFilter) ([]store.Event, error) {
+	return nil, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
@@ -186,6 +187,9 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.retentionCommand(),
 		a.dashboardCommand(),
 		a.profilesCommand(),
+		a.collectionsCommand(),
+		a.draftsCommand(),
+		a.approveCommand(),
 	)
 	return root
 }
@@ -292,7 +296,12 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	cfg := bot.Config{Knowledge: k, Events: events, Logger: a.log}
+	dir, err := a.directory()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cfg := bot.Config{Knowledge: k, Events: events, Logger: a.log, Directory: dir}
 	if a.metrics != nil {
 		cfg.Knowledge = measuredKnowledge{Service: k, m: a.metrics}
 	}
@@ -322,3 +331,9 @@ func (a *app) wire(st store.Store) (*services, error) {
 }
 
 func (s *services) Close() error { return s.store.Close() }
+
+// directory is the roles and groups of people, from LORE_ROLES and
+// LORE_GROUPS (already checked when the configuration loaded).
+func (a *app) directory() (*audience.Static, error) {
+	return audience.NewStatic(a.getenv("LORE_ROLES"), a.getenv("LORE_GROUPS"))
+}

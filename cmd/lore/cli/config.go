@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lorehq/lore/knowledge/audience"
 )
 
 // A setting is one configuration key. Its environment variable is the
@@ -64,6 +66,8 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_SETTINGS", Doc: "Per-guild and per-channel settings as JSON: allow-lists, answering every message, collections (docs/discord.md)."},
 	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
+	{Name: "LORE_ROLES", Check: rolesSetting, Doc: "People's roles: PERSON=ROLE|ROLE,... with PERSON as PLATFORM/[WORKSPACE/]USER (e.g. slack/T024BE7LD/U012AB3CD=curator|admin) and ROLE one of admin, curator, leader, learner; everyone is a learner (docs/governance.md)."},
+	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
 	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
 	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
@@ -88,6 +92,16 @@ func lookupSetting(name string) (setting, bool) {
 		return setting{}, false
 	}
 	return settings[i], true
+}
+
+func rolesSetting(v string) error {
+	_, err := audience.NewStatic(v, "")
+	return err
+}
+
+func groupsSetting(v string) error {
+	_, err := audience.NewStatic("", v)
+	return err
 }
 
 func oneOf(values ...string) func(string) error {

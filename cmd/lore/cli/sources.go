@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/knowledge/fetch"
 	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/knowledge/sources"
@@ -136,7 +137,7 @@ func sourceState(st store.SourceStatus) string {
 }
 
 func (a *app) sourcesAddCommand() *cobra.Command {
-	var kind, collection, owner, audience string
+	var kind, collection, owner, aud string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "add NAME URL-or-PATH",
@@ -150,18 +151,32 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := store.Source{Name: args[0], Kind: kind, Location: args[1], Collection: collection,
-				Owner: owner, Audience: audience, Every: interval}
+				Owner: owner, Audience: aud, Every: interval}
 			if src.Collection == "" {
 				src.Collection = knowledge.DefaultCollection
 			}
 			if err := resolveSource(&src); err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
+			if cmd.Flags().Changed("audience") {
+				// An audience belongs to the collection: written here, it
+				// is the collection's, for every source that feeds it.
+				parsed, err := audience.Parse(aud)
+				if err != nil {
+					return &exitError{code: ExitUsage, err: err}
+				}
+				src.Audience = parsed.String()
+			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer svc.Close()
+			if cmd.Flags().Changed("audience") {
+				if err := setCollectionAudience(cmd.Context(), svc.store, src.Collection, src.Audience); err != nil {
+					return err
+				}
+			}
 			err = svc.store.AddSource(cmd.Context(), src)
 			if errors.Is(err, store.ErrSourceExists) {
 				return usageErrorf("a source named %q already exists; remove it first or choose another name", src.Name)
@@ -184,7 +199,7 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap, site (crawl from the URL) or feed (default: guessed from the location)")
 	cmd.Flags().StringVar(&collection, "collection", "", "collection its documents go into (default \"default\")")
 	cmd.Flags().StringVar(&owner, "owner", "", "who answers for the content")
-	cmd.Flags().StringVar(&audience, "audience", "", "who may be answered from it (recorded; enforced in a later release)")
+	cmd.Flags().StringVar(&aud, "audience", "", "who may be answered from its collection: sets the collection's audience (see 'lore collections set')")
 	cmd.Flags().DurationVar(&interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve' (0: only when asked)")
 	return cmd
 }
