@@ -177,6 +177,10 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	if err != nil {
 		return Report{}, err
 	}
+	hidden, err := unnamed(ctx, src, docs)
+	if err != nil {
+		return Report{}, err
+	}
 	docByID := make(map[string]store.Document, len(docs))
 	for _, d := range docs {
 		docByID[d.ID] = d
@@ -252,7 +256,7 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 
 	var used []DocUse
 	for _, d := range docs {
-		if f.Collection != "" && d.Collection != f.Collection {
+		if (f.Collection != "" && d.Collection != f.Collection) || hidden[d.ID] {
 			continue
 		}
 		u := DocUse{ID: d.ID, Title: d.Title, Owner: d.Owner, Citations: cur.cites[d.ID], Unhelpful: cur.unhelp[d.ID]}
