@@ -75,7 +75,7 @@ type Index struct {
 
 	// Collections are interned: a slot holds its collection's number, so
 	// that a scoped search tests a slice element rather than a string.
-	collIDs   map[string]uint32
+	collIDs   map[string]uint16
 	collNames []string
 
 	scratch sync.Pool
@@ -84,8 +84,11 @@ type Index struct {
 type slot struct {
 	id    int64
 	docID string
-	coll  uint32 // index in collNames
 	len   uint32
+	// coll is the index of the chunk's collection in collNames; 16 bits
+	// keep the slot the size it was before collections (see Add for more
+	// collections than that).
+	coll  uint16
 	alive bool
 	terms []uint32 // distinct term ids, to update document frequencies on removal
 	// phrases are the hashes of the chunk's phrases, sorted, repeated as
@@ -107,7 +110,7 @@ func New(dim int) *Index {
 		b:       store.BM25B,
 		slotOf:  make(map[int64]uint32),
 		termIDs: make(map[string]uint32),
-		collIDs: make(map[string]uint32),
+		collIDs: make(map[string]uint16),
 	}
 	ix.vecs = newVectorRows(dim)
 	return ix
@@ -132,9 +135,11 @@ func (ix *Index) Add(id int64, docID, collection string, terms []string, vector 
 	}
 	coll, ok := ix.collIDs[collection]
 	if !ok {
-		coll = uint32(len(ix.collNames))
-		ix.collIDs[strings.Clone(collection)] = coll
-		ix.collNames = append(ix.collNames, strings.Clone(collection))
+		coll = uint16(min(len(ix.collNames), overflowColl))
+		if coll < overflowColl {
+			ix.collIDs[strings.Clone(collection)] = coll
+			ix.collNames = append(ix.collNames, strings.Clone(collection))
+		}
 	}
 	s := uint32(len(ix.slots))
 	ids := make([]uint32, 0, len(terms))
@@ -555,25 +560,10 @@ func (ix *Index) SearchVector(v []float32, k int, scope store.Scope) []store.Hit
 	defer ix.scratch.Put(sc)
 	dist := sc.dist[:nslots]
 	hist := make([]int, maxDist+2)
-	for bi, blk := range ix.vecs.blocks {
-		base := bi * rowsPerBlock
-		rows := min(rowsPerBlock, nslots-base)
-		for off := 0; off < rows; off++ {
-			s := base + off
-			// Removed slots have their inverse norm zeroed, so the scan
-			// need not touch the (much larger) slot records.
-			if blk.invNorms[off] == 0 || (mask != nil && !mask[ix.slots[s].coll]) {
-				dist[s] = uint16(maxDist + 1)
-				continue
-			}
-			row := blk.signs[off*words : off*words+words]
-			d := 0
-			for w, q := range qsign {
-				d += bits.OnesCount64(row[w] ^ q)
-			}
-			dist[s] = uint16(d)
-			hist[d]++
-		}
+	if mask == nil {
+		hammingAll(ix.vecs.blocks, nslots, words, qsign, dist, hist)
+	} else {
+		hammingScoped(ix.vecs.blocks, ix.slots, mask, words, qsign, dist, hist)
 	}
 	want := max(k*rerankFactor, minCandidates)
 	cut, total := 0, 0
@@ -621,11 +611,70 @@ func (ix *Index) maskLocked(scope store.Scope) (mask []bool, none bool) {
 	if scope.Unlimited() {
 		return nil, false
 	}
-	mask = make([]bool, len(ix.collNames))
+	// One more entry for overflowColl, which stays false.
+	mask = make([]bool, len(ix.collNames)+1)
 	none = true
 	for i, name := range ix.collNames {
 		mask[i] = scope.Admits(name)
 		none = none && !mask[i]
 	}
 	return mask, none
+}
+
+// overflowColl is the collection number of every collection past the
+// first 65,535 an index sees. No realistic knowledge base has that many;
+// if one does, their chunks are found only by unscoped searches, so a
+// scope fails closed rather than open.
+const overflowColl = 1<<16 - 1
+
+// hammingAll sets dist[s] to the Hamming distance between the query's and
+// slot s's sign bits, and counts the distances in hist. Removed slots have
+// their inverse norm zeroed, so the scan need not touch the (much larger)
+// slot records; they get a distance past every real one.
+func hammingAll(blocks []*vectorBlock, nslots, words int, qsign []uint64, dist []uint16, hist []int) {
+	far := uint16(words*64 + 1)
+	for bi, blk := range blocks {
+		base := bi * rowsPerBlock
+		rows := min(rowsPerBlock, nslots-base)
+		for off := 0; off < rows; off++ {
+			s := base + off
+			if blk.invNorms[off] == 0 {
+				dist[s] = far
+				continue
+			}
+			row := blk.signs[off*words : off*words+words]
+			d := 0
+			for w, q := range qsign {
+				d += bits.OnesCount64(row[w] ^ q)
+			}
+			dist[s] = uint16(d)
+			hist[d]++
+		}
+	}
+}
+
+// hammingScoped is hammingAll for a scoped search: slots of collections out
+// of scope are placed as far as removed ones, before they count towards the
+// candidates. A separate loop, so that the unscoped scan pays nothing for
+// the test.
+func hammingScoped(blocks []*vectorBlock, slots []slot, mask []bool, words int, qsign []uint64, dist []uint16, hist []int) {
+	far := uint16(words*64 + 1)
+	for bi, blk := range blocks {
+		base := bi * rowsPerBlock
+		rows := min(rowsPerBlock, len(slots)-base)
+		for off := 0; off < rows; off++ {
+			s := base + off
+			if blk.invNorms[off] == 0 || !mask[slots[s].coll] {
+				dist[s] = far
+				continue
+			}
+			row := blk.signs[off*words : off*words+words]
+			d := 0
+			for w, q := range qsign {
+				d += bits.OnesCount64(row[w] ^ q)
+			}
+			dist[s] = uint16(d)
+			hist[d]++
+		}
+	}
 }

@@ -19,7 +19,7 @@ func BenchmarkReplaceDocument(b *testing.B) {
 }
 
 // benchCorpus opens a store holding LORE_BENCH_CHUNKS chunks (default
-// 10,000) in documents of 100.
+// 10,000) in documents of 100, spread over ten collections c0 to c9.
 func benchCorpus(b *testing.B) *Store {
 	n := 10_000
 	if v, err := strconv.Atoi(os.Getenv("LORE_BENCH_CHUNKS")); err == nil && v > 0 {
@@ -29,7 +29,7 @@ func benchCorpus(b *testing.B) *Store {
 	const perDoc = 100
 	for d := 0; d*perDoc < n; d++ {
 		chunks := storetest.BenchChunks(perDoc, uint64(d)+10)
-		doc := store.Document{ID: fmt.Sprintf("doc-%d", d), Collection: "bench", Source: "bench.md"}
+		doc := store.Document{ID: fmt.Sprintf("doc-%d", d), Collection: fmt.Sprintf("c%d", d%10), Source: "bench.md"}
 		if err := s.ReplaceDocument(b.Context(), doc, chunks); err != nil {
 			b.Fatal(err)
 		}
@@ -59,15 +59,38 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Vector", func(b *testing.B) {
-		q := storetest.BenchChunks(1, 99)[0].Vector
-		for b.Loop() {
-			hits, err := s.SearchVector(b.Context(), store.VectorQuery{Vector: q, Scope: store.Everything}, 10)
-			if err != nil || len(hits) != 10 {
-				b.Fatalf("hits %v, %v", hits, err)
+	// A reader kept out of one collection in ten, and a channel limited to
+	// one collection in ten.
+	scopes := []struct {
+		name  string
+		scope store.Scope
+	}{
+		{"", store.Everything},
+		{"/ExceptOne", store.Scope{All: true, Except: []string{"c0"}}},
+		{"/OnlyOne", store.Scope{Collections: []string{"c3"}}},
+	}
+	for _, sc := range scopes {
+		b.Run("Vector"+sc.name, func(b *testing.B) {
+			q := storetest.BenchChunks(1, 99)[0].Vector
+			for b.Loop() {
+				hits, err := s.SearchVector(b.Context(), store.VectorQuery{Vector: q, Scope: sc.scope}, 10)
+				if err != nil || len(hits) != 10 {
+					b.Fatalf("hits %v, %v", hits, err)
+				}
 			}
-		}
-	})
+		})
+	}
+	for _, sc := range scopes[1:] {
+		b.Run("Lexical"+sc.name, func(b *testing.B) {
+			q := store.LexicalQuery{Scope: sc.scope, Text: "question", Terms: []string{"t1", "t50", "t300", "t1000", "t2000", "t2500", "t1_t50", "t300_t1000"}}
+			for b.Loop() {
+				hits, err := s.SearchLexical(b.Context(), q, 10)
+				if err != nil || len(hits) != 10 {
+					b.Fatalf("hits %v, %v", hits, err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkBulkLoad measures a bulk load of b.N documents of 10 chunks,
