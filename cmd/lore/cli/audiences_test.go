@@ -68,11 +68,11 @@ func TestAskAsChecksAudiences(t *testing.T) {
 				who   []string
 				cites bool
 			}{
-				{nil, true}, // the operator
-				{[]string{"--as", "slack/T1/U1"}, true},                               // hr, direct message
-				{[]string{"--as", "slack/T1/U2"}, false},                              // not hr
-				{[]string{"--as", "slack/T1/U3"}, false},                              // a curator, not hr
-				{[]string{"--as", "slack/T1/U2", "--channel", "slack/T1/CHR"}, true},  // the hr channel
+				{nil, true},                                                            // the operator
+				{[]string{"--as", "slack/T1/U1"}, true},                                // hr, direct message
+				{[]string{"--as", "slack/T1/U2"}, false},                               // not hr
+				{[]string{"--as", "slack/T1/U3"}, false},                               // a curator, not hr
+				{[]string{"--as", "slack/T1/U2", "--channel", "slack/T1/CHR"}, true},   // the hr channel
 				{[]string{"--as", "slack/T1/U1", "--channel", "slack/T1/CGEN"}, false}, // read by others
 				{[]string{"--as", "slack/T1/U1", "--channel", "slack/T1/CPUB"}, false}, // handbook only
 			} {
