@@ -44,9 +44,13 @@ type Source struct {
 	Location   string // a path for files, a URL for the other kinds
 	Collection string // where its documents go
 	Owner      string // who answers for the content
-	// Audience says who may be answered from it; kept as written until
-	// audiences are enforced.
+	// Audience is the audience given when the source was added; the one
+	// enforced is its collection's (store.Collection.Audience).
 	Audience string
+	// Approval makes the documents the source adds arrive as drafts, which
+	// nobody is answered from until a curator publishes them; documents it
+	// updates keep their status.
+	Approval bool
 	// Every is the re-sync schedule; 0 means only when asked.
 	Every     time.Duration
 	CreatedAt time.Time

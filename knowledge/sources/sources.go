@@ -307,6 +307,11 @@ func (r *syncRun) store(ctx context.Context, d document) error {
 		ID: id, Collection: r.src.Collection, Source: d.location, Title: d.parsed.Title,
 		Tags: d.parsed.Tags, Owner: owner, ContentHash: d.hash, UpdatedAt: r.now(),
 	}
+	if _, known := r.prev[id]; r.src.Approval && !known {
+		// New to the source: a draft until approved. A page it had
+		// already indexed keeps its status (""), published or not.
+		doc.Status = store.StatusDraft
+	}
 	n, err := r.Index.AddDocument(ctx, doc, d.parsed.Chunks)
 	if errors.Is(err, store.ErrInvalidInput) {
 		r.pageFailed(d.location, err)

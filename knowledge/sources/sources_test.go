@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -481,5 +482,44 @@ func TestSiteCrawl(t *testing.T) {
 	s.set("/docs/", page{status: 500})
 	if _, err := e.sync(t, "docs"); !errors.Is(err, ErrSourceFailed) || e.docs(t) != 3 {
 		t.Fatalf("failed start page: %v, %d documents", err, e.docs(t))
+	}
+}
+
+// A source that requires approval adds its pages as drafts, which are not
+// answered from; an approved page stays published when it changes, and a
+// page new to a later sync arrives as a draft again.
+func TestSourceApprovalMakesNewPagesDrafts(t *testing.T) {
+	s := newSite(t)
+	s.set("/leave", page{body: article("Annual leave", "Employees get 27 days of paid annual leave each year.")})
+	s.sitemap("/leave")
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "proposals", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml"), Approval: true})
+	if res := e.mustSync(t, "proposals"); res.Added != 1 {
+		t.Fatalf("sync %+v, want 1 added", res)
+	}
+	drafts, err := e.st.Drafts(t.Context())
+	if err != nil || len(drafts) != 1 {
+		t.Fatalf("drafts = %+v, %v; want the page", drafts, err)
+	}
+	if got := e.search(t, "annual leave days"); len(got) != 0 {
+		t.Fatalf("a draft was searched: %v", got)
+	}
+	if err := e.st.PublishDocument(t.Context(), drafts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	s.set("/leave", page{body: article("Annual leave", "Employees get 28 days of paid annual leave each year.")})
+	s.set("/vpn", page{body: article("VPN", "Connect to the VPN with the WireGuard client before opening the wiki.")})
+	s.sitemap("/leave", "/vpn")
+	if res := e.mustSync(t, "proposals"); res.Added != 1 || res.Updated != 1 {
+		t.Fatalf("second sync %+v, want 1 added and 1 updated", res)
+	}
+	if got := e.search(t, "annual leave days"); len(got) == 0 || !strings.Contains(got[0], "/leave") {
+		t.Errorf("the approved page, updated, is not found: %v", got)
+	}
+	if got := e.search(t, "VPN WireGuard client"); slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "/vpn") }) {
+		t.Errorf("the new page was searched before approval: %v", got)
+	}
+	if drafts, _ := e.st.Drafts(t.Context()); len(drafts) != 1 || !strings.HasSuffix(drafts[0].Source, "/vpn") {
+		t.Errorf("drafts = %+v, want the new page only", drafts)
 	}
 }

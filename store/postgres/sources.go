@@ -14,7 +14,7 @@ import (
 var _ store.Sources = (*Store)(nil)
 
 const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
-	documents, chunks, last_sync, last_success, last_error`
+	documents, chunks, last_sync, last_success, last_error, approval`
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
@@ -30,9 +30,9 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 	}
 	st := src.Status
 	tag, err := s.pool.Exec(ctx, `INSERT INTO sources (`+sourceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
 		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
-		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError)
+		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, src.Approval)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -94,7 +94,7 @@ func scanSource(r pgx.Row) (store.Source, error) {
 		last, lastSucc *time.Time
 	)
 	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
-		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError)
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval)
 	if err != nil {
 		return store.Source{}, err
 	}

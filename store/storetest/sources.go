@@ -38,6 +38,7 @@ func testSourceAddList(t *testing.T, s store.Store) {
 	b := sampleSource("b-site")
 	a := sampleSource("a.feed_1")
 	a.Kind, a.Location, a.Every, a.Owner, a.Audience = store.SourceFeed, "https://podcast.example.com/feed.xml", 0, "", ""
+	a.Approval = true
 	mustAddSource(t, s, b)
 	mustAddSource(t, s, a)
 	list, err := s.ListSources(t.Context())

@@ -77,6 +77,7 @@ func (a *app) printSourcesJSON(list []store.Source) error {
 		Collection string `json:"collection"`
 		Owner      string `json:"owner"`
 		Audience   string `json:"audience"`
+		Approval   bool   `json:"approval"`
 		Every      string `json:"every"`
 		Status     status `json:"status"`
 	}
@@ -88,7 +89,7 @@ func (a *app) printSourcesJSON(list []store.Source) error {
 	}
 	out := make([]source, 0, len(list))
 	for _, s := range list {
-		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, every(s.Every),
+		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, s.Approval, every(s.Every),
 			status{s.Status.Documents, s.Status.Chunks, opt(s.Status.LastSync), opt(s.Status.LastSuccess), s.Status.LastError}})
 	}
 	enc := json.NewEncoder(a.io.Out)
@@ -139,6 +140,7 @@ func sourceState(st store.SourceStatus) string {
 func (a *app) sourcesAddCommand() *cobra.Command {
 	var kind, collection, owner, aud string
 	var interval time.Duration
+	var approval bool
 	cmd := &cobra.Command{
 		Use:   "add NAME URL-or-PATH",
 		Short: "Register a source: a folder or file, a web page or PDF by URL, a sitemap, a site to crawl, or a feed",
@@ -151,7 +153,7 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := store.Source{Name: args[0], Kind: kind, Location: args[1], Collection: collection,
-				Owner: owner, Audience: aud, Every: interval}
+				Owner: owner, Audience: aud, Every: interval, Approval: approval}
 			if src.Collection == "" {
 				src.Collection = knowledge.DefaultCollection
 			}
@@ -191,6 +193,9 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 			if src.Every <= 0 {
 				schedule = "synced only when asked"
 			}
+			if src.Approval {
+				schedule += "; the documents it adds wait for 'lore approve'"
+			}
 			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
 				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
 			return nil
@@ -201,6 +206,7 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 	cmd.Flags().StringVar(&owner, "owner", "", "who answers for the content")
 	cmd.Flags().StringVar(&aud, "audience", "", "who may be answered from its collection: sets the collection's audience (see 'lore collections set')")
 	cmd.Flags().DurationVar(&interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve' (0: only when asked)")
+	cmd.Flags().BoolVar(&approval, "approval", false, "documents the source adds arrive as drafts until 'lore approve' publishes them")
 	return cmd
 }
 

@@ -17,3 +17,7 @@ ALTER TABLE documents ADD COLUMN status text NOT NULL DEFAULT 'published'
     CHECK (status IN ('draft', 'published'));
 
 CREATE INDEX documents_drafts ON documents (id) WHERE status = 'draft';
+
+-- A source can require approval of the documents it adds, whatever its
+-- collection's rule.
+ALTER TABLE sources ADD COLUMN approval boolean NOT NULL DEFAULT false;

@@ -18,3 +18,7 @@ ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'published'
 
 -- lore drafts lists them; few documents are drafts at any time.
 CREATE INDEX documents_drafts ON documents (id) WHERE status = 'draft';
+
+-- A source can require approval of the documents it adds, whatever its
+-- collection's rule.
+ALTER TABLE sources ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;
