@@ -240,6 +240,10 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 			DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
 		})
 	}
+	// One line per answer, without the question's text: with the
+	// adapter's request id on it, it ties a platform event to its outcome.
+	b.log.InfoContext(ctx, "question answered", "platform", msg.Platform, "grounded", ans.Confident,
+		"mode", string(ans.Mode), "citations", len(ans.Citations), "latency_ms", ans.Latency.Milliseconds())
 	reply := Reply{Text: ans.Text, Grounded: ans.Confident, Fallback: ans.Mode == knowledge.ModeFallback}
 	for _, c := range ans.Citations {
 		reply.Citations = append(reply.Citations, Citation(c))

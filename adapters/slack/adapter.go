@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/trace"
 	"github.com/lorehq/lore/store"
 )
 
@@ -210,6 +211,8 @@ func (a *Adapter) background(ctx context.Context, what string, fn func(ctx conte
 
 // handleEnvelope handles one Events API event, once across replicas.
 func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
+	// Slack's event id names the event in Lore's logs too.
+	ctx = trace.WithRequestID(ctx, env.EventID)
 	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
 	switch {
 	case err != nil:

@@ -1,12 +1,15 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // ErrMalformed means a delivery could not be read; the error says why,
@@ -84,6 +87,7 @@ type command struct {
 	ChannelName string `json:"channel_name"`
 	UserID      string `json:"user_id"`
 	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
 }
 
 func (c command) validate() error {
@@ -144,6 +148,7 @@ type interaction struct {
 		ThreadTS string `json:"thread_ts"`
 	} `json:"message"`
 	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
 	Actions     []struct {
 		ActionID string `json:"action_id"`
 		BlockID  string `json:"block_id"`
@@ -234,4 +239,13 @@ func stripMention(text, user string) string {
 // characters, so the core sees what the person typed.
 func unescapeText(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// requestContext gives ctx the request id of a slash command or button
+// press: Slack's trigger id, or a new id when the payload has none.
+func requestContext(ctx context.Context, triggerID string) context.Context {
+	if triggerID != "" {
+		return trace.WithRequestID(ctx, triggerID)
+	}
+	return trace.Ensure(ctx)
 }

@@ -207,7 +207,7 @@ const searchFreshness = 50 * time.Millisecond
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		st, err := postgres.Open(ctx, url, postgres.Options{Migrate: a.migrate})
+		st, err := postgres.Open(ctx, url, postgres.Options{Migrate: a.migrate, Logger: a.log})
 		if errors.Is(err, postgres.ErrNeedsMigration) {
 			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
 		}
