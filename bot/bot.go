@@ -63,11 +63,13 @@ type Peers interface {
 }
 
 // Learning is the micro-learning capability (package nudges): the chat
-// commands it owns (learn, nudge, nudges, answer, reflect) and its quiz
-// buttons. ok is false for anything else.
+// commands it owns (learn, nudge, nudges, answer, reflect), its quiz
+// buttons, and replies in the thread of a nudge (a reflection's answer).
+// ok is false for anything else.
 type Learning interface {
 	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
 	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+	HandleThreadReply(ctx context.Context, msg Message) (r Reply, ok bool)
 }
 
 // Config wires a Bot. Knowledge and Events are required.
@@ -130,6 +132,13 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	if b.learning != nil {
 		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
 			return r
+		}
+		// Whatever its first word, a direct reply in a nudge's thread may
+		// be the answer to its reflection.
+		if msg.Direct && msg.Thread != "" {
+			if r, ok := b.learning.HandleThreadReply(ctx, msg); ok {
+				return r
+			}
 		}
 	}
 	switch strings.ToLower(cmd) {

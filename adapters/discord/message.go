@@ -58,6 +58,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	if info.thread {
 		channel, thread = info.parent, m.ChannelID
 	}
+	if direct && m.MessageReference != nil {
+		// Direct messages have no threads; a reply to one of Lore's
+		// messages (a nudge, an answer) is the nearest thing.
+		thread = m.MessageReference.MessageID
+	}
 	pol := a.cfg.Settings.resolve(m.GuildID, channel)
 	if !pol.allowed {
 		return

@@ -396,7 +396,7 @@ func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.C
 // first replaces the message at updateTS when there is one.
 func (a *Adapter) deliver(ctx context.Context, channel, thread, updateTS string, msgs []message) error {
 	for i, m := range msgs {
-		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		opts := messageOptions(m)
 		if i == 0 && updateTS != "" {
 			if err := a.call(ctx, "chat.update", func(ctx context.Context) error {
 				_, _, _, err := a.api.UpdateMessageContext(ctx, channel, updateTS, opts...)
@@ -411,6 +411,11 @@ func (a *Adapter) deliver(ctx context.Context, channel, thread, updateTS string,
 		}
 	}
 	return nil
+}
+
+// messageOptions are the options that post or update m.
+func messageOptions(m message) []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
 
 func (a *Adapter) post(ctx context.Context, channel, thread string, opts ...slack.MsgOption) (string, error) {

@@ -43,6 +43,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		health.Add("slack", sl.Ready)
 		svc.router.add("slack", sl.SendDirect)
+		svc.router.addThreaded("slack", sl.SendDirectThread)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -75,6 +76,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		health.Add("discord", d.Ready)
 		svc.router.add("discord", d.SendDirect)
+		svc.router.addThreaded("discord", d.SendDirectThread)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}
