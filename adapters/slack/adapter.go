@@ -209,20 +209,36 @@ func (a *Adapter) background(ctx context.Context, what string, fn func(ctx conte
 	}()
 }
 
-// handleEnvelope handles one Events API event, once across replicas.
-func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
-	// Slack's event id names the event in Lore's logs too.
+// errRedeliver means an event could not be claimed because the database
+// is unavailable: it is not acknowledged, so that Slack delivers it again
+// (after 1 and 5 minutes), by when the database may be back.
+var errRedeliver = errors.New("the database is unavailable; Slack will deliver the event again")
+
+// claimEvent takes an event for this replica before it is acknowledged.
+// It reports false for an event another delivery already took, and
+// errRedeliver when the database is unavailable.
+func (a *Adapter) claimEvent(ctx context.Context, env envelope) (bool, error) {
 	ctx = trace.WithRequestID(ctx, env.EventID)
 	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: the database is unavailable", "event_id", env.EventID, "err", err)
+		return false, errRedeliver
 	case err != nil:
-		// Without the store no replica can tell; answering twice is
-		// better than not answering.
+		// A claim the store refuses outright will not succeed on a
+		// redelivery either; answering twice beats not answering.
 		a.log.WarnContext(ctx, "de-duplicating an event failed; handling it anyway", "event_id", env.EventID, "err", err)
+		return true, nil
 	case !first:
 		a.log.DebugContext(ctx, "duplicate event dropped", "event_id", env.EventID)
-		return
 	}
+	return first, nil
+}
+
+// handleEnvelope handles one Events API event that this replica claimed.
+func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
+	// Slack's event id names the event in Lore's logs too.
+	ctx = trace.WithRequestID(ctx, env.EventID)
 	team := env.TeamID
 	if team == "" {
 		team = env.Event.Team
