@@ -37,7 +37,7 @@ const benchModelTimeout = 2 * time.Second
 // faultRig prepares and injects one fault.
 type faultRig struct {
 	name  string
-	proxy *tcpProxy       // postgres-restart
+	proxy *tcpProxy        // postgres-restart
 	model *httptest.Server // model-hang
 	note  string           // what happened, for the report
 }
