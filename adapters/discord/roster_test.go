@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/peers"
+	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
 )
 
 // rosterTransport answers Discord REST requests from recorded payloads in
@@ -237,5 +241,85 @@ func TestDiscordGuildMemberAddIsAJoin(t *testing.T) {
 	want := []bot.Join{{Platform: "discord", Workspace: "2222", User: "4100"}, {Platform: "discord", Workspace: "2222", User: "4102"}}
 	if !slices.Equal(rec.joins, want) {
 		t.Fatalf("joins %+v, want %+v", rec.joins, want)
+	}
+}
+
+// splitTransport sends guild requests to the recorded roster and the rest
+// to the fake Discord.
+type splitTransport struct {
+	guild *rosterTransport
+	rest  http.RoundTripper
+}
+
+func (s splitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/api/v9/guilds/") {
+		return s.guild.RoundTrip(r)
+	}
+	return s.rest.RoundTrip(r)
+}
+
+// discordPeers adapts the adapter to the peer capability, as lore serve's
+// platform routers do.
+type discordPeers struct{ a *Adapter }
+
+func (p discordPeers) SendDirect(ctx context.Context, _, _ string, users []string, r bot.Reply) error {
+	return p.a.SendDirect(ctx, users, r)
+}
+
+func (p discordPeers) ChannelMembers(ctx context.Context, _, guild, channel string) ([]string, error) {
+	return p.a.ChannelMembers(ctx, guild, channel)
+}
+
+// A pairing round enabled for a Discord channel groups the people who can
+// view it and introduces each group in a private thread of the group
+// channel, everyone added to their group's thread, nobody else.
+func TestPairingRoundOnDiscord(t *testing.T) {
+	f := newFakeDiscord(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "roster", "channel-7001.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ch map[string]any
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		t.Fatal(err)
+	}
+	f.setChannel("7001", ch)
+	var log testLog
+	cfg := testConfig(f, &log)
+	cfg.GroupChannelID = "7500"
+	cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: splitTransport{guild: &rosterTransport{t: t}, rest: f.client().Transport}}
+	a := newTestAdapter(t, cfg, &fakeCore{})
+
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // people without a zone: UTC, due at once
+	svc, err := peers.New(peers.Config{Store: st, Events: st, Messenger: discordPeers{a}, Roster: discordPeers{a}, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutRoundConfig(t.Context(), store.RoundConfig{Platform: "discord", Workspace: "2222", Channel: "7001", Enabled: true,
+		Frequency: "weekly", GroupSize: 2, IntroHour: 9, AvoidRounds: 6}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	threads := f.recorded(http.MethodPost, regexp.MustCompile(`^/api/v9/channels/7500/threads$`))
+	if len(threads) != 2 {
+		t.Fatalf("%d private threads for 5 people, want 2 (a pair and a group of three): %s", len(threads), f.dump())
+	}
+	var added []string
+	for _, r := range f.recorded(http.MethodPut, reMember) {
+		added = append(added, reMember.FindStringSubmatch(r.Path)[2])
+	}
+	slices.Sort(added)
+	if want := []string{"4001", "4002", "4004", "4005", "4009"}; !slices.Equal(added, want) {
+		t.Fatalf("added to threads %v, want %v", added, want)
+	}
+	if posts := f.recorded(http.MethodPost, reMessages); len(posts) < 2 || !strings.Contains(string(posts[0].Body), "pairing") {
+		t.Fatalf("introductions %v", posts)
 	}
 }

@@ -79,8 +79,7 @@ func (c *rosterCache) put(user string, human bool, now time.Time) {
 // ChannelMembers lists the people in a channel for a pairing round
 // (peers.Roster): every member of the conversation (conversations.members,
 // paginated) except bots, app users, deactivated accounts, Slackbot and
-// Lore itself. Lore must be a member of the channel (Slack answers
-// not_in_channel otherwise) and have channels:read (groups:read for a
+// Lore itself. It needs channels:read (groups:read and membership for a
 // private channel). The workspace is the adapter's own; another one is
 // refused.
 func (a *Adapter) ChannelMembers(ctx context.Context, workspace, channel string) ([]string, error) {
