@@ -62,15 +62,19 @@ func TestJoinsEnrolInOnboardingTracks(t *testing.T) {
 }
 
 // A workspace onboarding track that does not exist is an error for the
-// log, naming the track.
+// log, naming the track; the person still joins the tracks that exist.
 func TestJoinUnknownOnboardingTrack(t *testing.T) {
 	f := setup(t)
-	svc, err := New(Config{Store: f.st, Clock: f.clock.Now, Onboarding: map[string][]string{WorkspaceOnboarding: {"no-such-track"}}})
+	svc, err := New(Config{Store: f.st, Clock: f.clock.Now, Onboarding: map[string][]string{WorkspaceOnboarding: {"no-such-track", "security-basics"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = svc.Joined(t.Context(), bot.Join{Platform: "slack", Workspace: "T1", User: "U1"})
 	if err == nil || !strings.Contains(err.Error(), "no-such-track") {
 		t.Fatalf("Joined = %v, want an error naming the track", err)
+	}
+	l := learner("U1")
+	if es, _ := f.st.Enrolments(t.Context(), store.EnrolmentFilter{Learner: &l}); len(es) != 1 || es[0].TrackID != "security-basics" {
+		t.Errorf("enrolments %+v, want security-basics despite the missing track", es)
 	}
 }
