@@ -84,6 +84,9 @@ type Config struct {
 	// Peers, when set, adds the profile and connect commands and routes
 	// "Ask a person" to people. Default nil: no peer capability.
 	Peers Peers
+	// Onboarding, when set, is told of people joining (HandleJoin).
+	// Default nil: joins are ignored.
+	Onboarding Onboarding
 }
 
 // Bot routes messages and actions to capabilities.
@@ -95,6 +98,8 @@ type Bot struct {
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
+	// onboarding hears of joins (join.go).
+	onboarding Onboarding
 }
 
 // New returns a Bot.
@@ -103,6 +108,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
 	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b.onboarding = cfg.Onboarding
 	if b.log == nil {
 		b.log = slog.Default()
 	}

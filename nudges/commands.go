@@ -177,12 +177,14 @@ func (s *Service) Enrol(ctx context.Context, trackID, source string, learners ..
 // MemberJoined enrols a new member of a channel in the channel's onboarding
 // tracks (Config.Onboarding). Adapters call it on their join events.
 func (s *Service) MemberJoined(ctx context.Context, l store.Learner, channel string) error {
+	// One missing track does not keep the person out of the others.
+	var errs []error
 	for _, t := range s.onboarding[channel] {
 		if _, err := s.Enrol(ctx, t, "onboarding", l); err != nil {
-			return fmt.Errorf("onboarding %s in %s: %w", l.User, t, err)
+			errs = append(errs, fmt.Errorf("onboarding %s in %s: %w", l.User, t, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (s *Service) join(ctx context.Context, l store.Learner, trackID string) (bot.Reply, error) {

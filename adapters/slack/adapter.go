@@ -69,6 +69,9 @@ type Deps struct {
 	// Commands are extra /lore subcommands, keyed by their lower-case
 	// name; "help" and "ask" are built in and cannot be replaced.
 	Commands map[string]Command
+	// Joins hears of people joining the workspace or a channel, for
+	// onboarding. Default nil: joins are ignored.
+	Joins JoinHandler
 }
 
 // platform is the bot.Message platform name of this adapter.
@@ -100,6 +103,8 @@ type Adapter struct {
 	// personMu guards refreshing: one users.info per person at a time.
 	personMu   sync.Mutex
 	refreshing map[string]bool
+	// roster caches who is a person, for pairing rounds (roster.go).
+	roster rosterCache
 }
 
 // New returns an Adapter. It makes no network call; Run (Socket Mode) and
@@ -249,6 +254,8 @@ func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
 		a.onMessage(ctx, team, ev, true)
 	case eventMessage:
 		a.onMessage(ctx, team, ev, false)
+	case eventTeamJoin, eventMemberJoinedChannel:
+		a.onJoin(ctx, team, ev)
 	case eventAppHomeOpened:
 		if ev.Tab == "home" && ev.User != "" {
 			if err := a.savePerson(ctx, team, ev.User, false); err != nil {

@@ -44,6 +44,9 @@ type innerEvent struct {
 	ChannelType string `json:"channel_type"` // im, channel, group, mpim
 	Tab         string `json:"tab"`          // app_home_opened
 	Team        string `json:"team"`
+	// Joined is team_join's user object, whose id is also in User
+	// (events_join.go).
+	Joined *joinedUser `json:"-"`
 }
 
 // Event types Lore handles; the manifest subscribes to exactly these (see

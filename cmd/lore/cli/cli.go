@@ -186,6 +186,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.retentionCommand(),
 		a.dashboardCommand(),
 		a.profilesCommand(),
+		a.peersCommand(),
 	)
 	return root
 }
@@ -254,6 +255,9 @@ type services struct {
 	// router reaches people by direct message through the running chat
 	// adapters (lore serve adds them).
 	router *chatRouter
+	// rosters lists channel members for pairing rounds through the running
+	// chat adapters (lore serve adds them).
+	rosters *rosterRouter
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -287,7 +291,8 @@ func (a *app) wire(st store.Store) (*services, error) {
 	}
 	k := knowledge.New(st, opts)
 	messenger := &lateMessenger{}
-	p, err := a.peerCapability(st, messenger)
+	rosters := &rosterRouter{}
+	p, err := a.peerCapability(st, messenger, rosters)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -302,19 +307,25 @@ func (a *app) wire(st store.Store) (*services, error) {
 	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
+		onboarding, err := a.onboarding()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
 		if n, err = nudges.New(nudges.Config{Store: ns, Sender: nudgeSender{router}, TimeZones: storeTimeZones{st},
-			Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
+			Logger: a.log, DefaultTimeZone: time.Local, Onboarding: onboarding}); err != nil {
 			st.Close()
 			return nil, err
 		}
 		cfg.Learning = n
+		cfg.Onboarding = n
 	}
 	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}
