@@ -74,11 +74,13 @@ type Peers interface {
 }
 
 // Learning is the micro-learning capability (package nudges): the chat
-// commands it owns (learn, nudge, nudges, answer, reflect) and its quiz
-// buttons. ok is false for anything else.
+// commands it owns (learn, nudge, nudges, answer, reflect), its quiz
+// buttons, and replies in the thread of a nudge (a reflection's answer).
+// ok is false for anything else.
 type Learning interface {
 	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
 	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+	HandleThreadReply(ctx context.Context, msg Message) (r Reply, ok bool)
 }
 
 // Config wires a Bot. Knowledge and Events are required.
@@ -93,6 +95,9 @@ type Config struct {
 	// Peers, when set, adds the profile and connect commands and routes
 	// "Ask a person" to people. Default nil: no peer capability.
 	Peers Peers
+	// Onboarding, when set, is told of people joining (HandleJoin).
+	// Default nil: joins are ignored.
+	Onboarding Onboarding
 
 	// Directory gives askers their roles and groups, against which
 	// collection audiences are checked. Default nil: everyone is a
@@ -110,6 +115,8 @@ type Bot struct {
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
+	// onboarding hears of joins (join.go).
+	onboarding Onboarding
 }
 
 // New returns a Bot.
@@ -118,6 +125,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
 	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, directory: cfg.Directory, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b.onboarding = cfg.Onboarding
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -147,6 +155,13 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	if b.learning != nil {
 		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
 			return r
+		}
+		// Whatever its first word, a direct reply in a nudge's thread may
+		// be the answer to its reflection.
+		if msg.Direct && msg.Thread != "" {
+			if r, ok := b.learning.HandleThreadReply(ctx, msg); ok {
+				return r
+			}
 		}
 	}
 	switch strings.ToLower(cmd) {
@@ -261,6 +276,10 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 			DocIDs: docIDs, LatencyMS: ans.Latency.Milliseconds(), Ref: qid,
 		})
 	}
+	// One line per answer, without the question's text: with the
+	// adapter's request id on it, it ties a platform event to its outcome.
+	b.log.InfoContext(ctx, "question answered", "platform", msg.Platform, "grounded", ans.Confident,
+		"mode", string(ans.Mode), "citations", len(ans.Citations), "latency_ms", ans.Latency.Milliseconds())
 	reply := Reply{Text: ans.Text, Grounded: ans.Confident, Fallback: ans.Mode == knowledge.ModeFallback}
 	for _, c := range ans.Citations {
 		reply.Citations = append(reply.Citations, Citation(c))

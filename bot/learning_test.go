@@ -26,6 +26,15 @@ func (l *fakeLearning) HandleAction(_ context.Context, a bot.Action) (bot.Reply,
 	return bot.Reply{Text: "right"}, true
 }
 
+// HandleThreadReply takes replies in thread "nudge-1" only.
+func (l *fakeLearning) HandleThreadReply(_ context.Context, m bot.Message) (bot.Reply, bool) {
+	if m.Thread != "nudge-1" {
+		return bot.Reply{}, false
+	}
+	l.got = append(l.got, "reply|"+m.Text)
+	return bot.Reply{Text: "noted"}, true
+}
+
 func TestLearningRoutesItsCommandsAndButtons(t *testing.T) {
 	k, lrn := &fakeKnowledge{}, &fakeLearning{}
 	b, err := bot.New(bot.Config{Knowledge: k, Events: openStore(t), Learning: lrn})
@@ -47,6 +56,27 @@ func TestLearningRoutesItsCommandsAndButtons(t *testing.T) {
 		t.Error("an unknown button reached learning's reply")
 	}
 	if len(lrn.got) != 2 || lrn.got[0] != "learn| join security" {
+		t.Errorf("learning saw %q", lrn.got)
+	}
+}
+
+// A direct reply in a nudge's thread goes to learning whatever its words;
+// replies in other threads, and in channels, are questions.
+func TestLearningTakesRepliesInItsThreads(t *testing.T) {
+	k, lrn := &fakeKnowledge{}, &fakeLearning{}
+	b, err := bot.New(bot.Config{Knowledge: k, Events: openStore(t), Learning: lrn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.HandleMessage(t.Context(), bot.Message{User: "u", Direct: true, Thread: "nudge-1", Text: "help others more"}); r.Text != "noted" {
+		t.Errorf("reply in the nudge's thread = %q", r.Text)
+	}
+	b.HandleMessage(t.Context(), bot.Message{User: "u", Direct: true, Thread: "answer-7", Text: "what about part-time staff?"})
+	b.HandleMessage(t.Context(), bot.Message{User: "u", Channel: "C1", Thread: "nudge-1", Text: "is this a reflection?"})
+	if qs := k.questions(); len(qs) != 2 {
+		t.Errorf("questions = %q, want the two replies outside a nudge's direct thread", qs)
+	}
+	if len(lrn.got) != 1 || lrn.got[0] != "reply|help others more" {
 		t.Errorf("learning saw %q", lrn.got)
 	}
 }

@@ -145,6 +145,12 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		}
 		n, err := s.addDocument(ctx, replace, doc, parsed.Chunks)
 		if err != nil {
+			if ctx.Err() != nil {
+				// The lease or the caller ended the ingest during this
+				// write, which then failed however the driver reports an
+				// interrupted transaction: report why it ended.
+				return fmt.Errorf("%s: %w", f.Path, context.Cause(ctx))
+			}
 			if errors.Is(err, store.ErrInvalidInput) {
 				sum.Skipped++
 				progress.Warn(f.Path, err)
@@ -165,11 +171,6 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	})
 	if err != nil {
 		sum.Duration = s.now().Sub(start)
-		// A write cut short by the lost lease fails with the context's
-		// error; the lease is the reason the caller needs to see.
-		if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) && !errors.Is(err, ErrLeaseLost) {
-			err = fmt.Errorf("%w (%v)", cause, err)
-		}
 		return sum, err
 	}
 	if req.Prune {

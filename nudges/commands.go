@@ -177,12 +177,14 @@ func (s *Service) Enrol(ctx context.Context, trackID, source string, learners ..
 // MemberJoined enrols a new member of a channel in the channel's onboarding
 // tracks (Config.Onboarding). Adapters call it on their join events.
 func (s *Service) MemberJoined(ctx context.Context, l store.Learner, channel string) error {
+	// One missing track does not keep the person out of the others.
+	var errs []error
 	for _, t := range s.onboarding[channel] {
 		if _, err := s.Enrol(ctx, t, "onboarding", l); err != nil {
-			return fmt.Errorf("onboarding %s in %s: %w", l.User, t, err)
+			errs = append(errs, fmt.Errorf("onboarding %s in %s: %w", l.User, t, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (s *Service) join(ctx context.Context, l store.Learner, trackID string) (bot.Reply, error) {
@@ -290,7 +292,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, nil
 	}
 	reply, sent := s.render(ctx, id, cards)
-	if err := s.delivered(ctx, l, id, now, sent); err != nil {
+	if err := s.delivered(ctx, l, id, now, sent, ""); err != nil {
 		return bot.Reply{}, err
 	}
 	return reply, nil
@@ -464,17 +466,84 @@ func (s *Service) review(ctx context.Context, l store.Learner, dc store.Delivery
 const maxReflection = 4000
 
 func (s *Service) reflect(ctx context.Context, l store.Learner, text string) (bot.Reply, error) {
-	text = strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), "\uFFFD")
-	if strings.TrimSpace(text) == "" {
-		return bot.Reply{Text: "Write your thoughts after the word: `reflect I would…`"}, nil
-	}
-	if len(text) > maxReflection {
-		return bot.Reply{Text: fmt.Sprintf("That's %d characters; please keep a reflection under %d.", utf8.RuneCountInString(text), maxReflection)}, nil
+	text, problem := cleanReflection(text)
+	if problem != "" {
+		return bot.Reply{Text: problem}, nil
 	}
 	d, dc, err := s.pending(ctx, l, track.KindReflection)
 	if err != nil {
 		return bot.Reply{}, err
 	}
+	return s.saveReflection(ctx, l, d, dc, text)
+}
+
+// cleanReflection makes text storable, or says what is wrong with it.
+func cleanReflection(text string) (string, string) {
+	text = strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), "\uFFFD")
+	if strings.TrimSpace(text) == "" {
+		return "", "Write your thoughts after the word: `reflect I would…`"
+	}
+	if len(text) > maxReflection {
+		return "", fmt.Sprintf("That's %d characters; please keep a reflection under %d.", utf8.RuneCountInString(text), maxReflection)
+	}
+	return text, ""
+}
+
+// HandleThreadReply implements bot.Learning: a direct message in the
+// thread of a nudge that asked for a reflection is the learner's answer
+// to it. A reply in any other thread is not for this capability.
+func (s *Service) HandleThreadReply(ctx context.Context, msg bot.Message) (bot.Reply, bool) {
+	if !msg.Direct || msg.Thread == "" {
+		return bot.Reply{}, false
+	}
+	l := store.Learner{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
+	d, err := s.st.DeliveryInThread(ctx, l, msg.Thread)
+	if errors.Is(err, store.ErrNotFound) {
+		return bot.Reply{}, false
+	}
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
+	answers, err := s.st.Answers(ctx, d.ID)
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
+	var asked, open *store.DeliveryCard
+	for i, dc := range d.Cards {
+		v, err := s.tracks.get(ctx, dc.TrackID, dc.Version)
+		if err != nil {
+			continue
+		}
+		if c, ok := v.Card(dc.CardID); !ok || c.Kind != track.KindReflection {
+			continue
+		}
+		asked = &d.Cards[i]
+		if !slices.ContainsFunc(answers, func(a store.Answer) bool { return a.CardID == dc.TrackID+"/"+dc.CardID }) {
+			open = &d.Cards[i]
+			break
+		}
+	}
+	switch {
+	case asked == nil:
+		// A reply to a tip or a quiz is a question like any other.
+		return bot.Reply{}, false
+	case open == nil:
+		return bot.Reply{Text: "You've already answered this reflection; your first answer is the one kept.", Private: true}, true
+	}
+	text, problem := cleanReflection(msg.Text)
+	if problem != "" {
+		return bot.Reply{Text: problem, Private: true}, true
+	}
+	r, err := s.saveReflection(ctx, l, d, *open, text)
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
+	r.Private = true
+	return r, true
+}
+
+// saveReflection keeps a learner's reflection on card dc of delivery d.
+func (s *Service) saveReflection(ctx context.Context, l store.Learner, d store.Delivery, dc store.DeliveryCard, text string) (bot.Reply, error) {
 	if _, err := s.st.RecordAnswer(ctx, store.Answer{DeliveryID: d.ID, CardID: dc.TrackID + "/" + dc.CardID, Learner: l, Choice: text, At: s.now()}); err != nil {
 		return bot.Reply{}, err
 	}

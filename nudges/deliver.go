@@ -105,7 +105,8 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	if len(cards) == 0 {
 		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliveryCancelled, At: s.now()})
 	}
-	if err := s.sender.SendDirect(ctx, l.Platform, l.Workspace, l.User, reply); err != nil {
+	thread, err := s.sender.SendDirect(ctx, l.Platform, l.Workspace, l.User, reply)
+	if err != nil {
 		if errors.Is(err, ErrRecipientGone) {
 			p, perr := s.preferences(ctx, l)
 			if perr != nil {
@@ -115,7 +116,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 		}
 		return fmt.Errorf("deliver nudge %s: %w", id, err)
 	}
-	return s.delivered(ctx, l, id, a.Slot, cards)
+	return s.delivered(ctx, l, id, a.Slot, cards, thread)
 }
 
 // stopGone stops a learner the platform says is no longer there.
@@ -134,13 +135,13 @@ func (s *Service) stopGone(ctx context.Context, p store.Preferences, id string, 
 
 // delivered records a sent nudge: the cards now seen, a first review date
 // for new quizzes (an unanswered quiz comes back), completed tracks.
-func (s *Service) delivered(ctx context.Context, l store.Learner, id string, slot time.Time, cards []sentCard) error {
+func (s *Service) delivered(ctx context.Context, l store.Learner, id string, slot time.Time, cards []sentCard, thread string) error {
 	now := s.now()
 	enrolments, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
 	if err != nil {
 		return err
 	}
-	done := store.DeliveryDone{ID: id, Status: store.DeliverySent, At: now}
+	done := store.DeliveryDone{ID: id, Status: store.DeliverySent, At: now, Thread: thread}
 	var completed []string
 	for _, e := range enrolments {
 		changed := false

@@ -38,9 +38,12 @@ import (
 )
 
 // Sender sends a direct message to a person; the Slack, Discord and shell
-// adapters implement it.
+// adapters implement it. It returns the platform's id of the message sent,
+// which a reply in its thread carries as bot.Message.Thread, or "" when
+// the platform has no such id: then reflections are answered with the
+// reflect command only.
 type Sender interface {
-	SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) error
+	SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) (thread string, err error)
 }
 
 // ErrRecipientGone is what a Sender returns (wrapped) when the person has

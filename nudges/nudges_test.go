@@ -34,17 +34,18 @@ type sender struct {
 	err  error
 }
 
-func (s *sender) SendDirect(_ context.Context, platform, workspace, user string, r bot.Reply) error {
+func (s *sender) SendDirect(_ context.Context, platform, workspace, user string, r bot.Reply) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return s.err
+		return "", s.err
 	}
 	if s.sent == nil {
 		s.sent = map[string][]bot.Reply{}
 	}
 	s.sent[user] = append(s.sent[user], r)
-	return nil
+	// Like Slack's ts: the id a reply in the message's thread carries.
+	return fmt.Sprintf("msg-%s-%d", user, len(s.sent[user])), nil
 }
 
 func (s *sender) count(user string) int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sent[user]) }
@@ -467,5 +468,73 @@ func TestOnboardingChannelEnrols(t *testing.T) {
 	es, _ := f.st.Enrolments(t.Context(), store.EnrolmentFilter{})
 	if len(es) != 1 || es[0].User != "new" || es[0].Source != "onboarding" {
 		t.Errorf("enrolments = %+v", es)
+	}
+}
+
+// A reflection is answered by replying in the thread of the nudge that
+// asked it: the reply is kept for the learner once, and replies in other
+// threads or to nudges without a reflection are left to the rest of Lore.
+func TestReflectionAnsweredInTheNudgesThread(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	v, err := f.st.TrackVersion(t.Context(), "security-basics", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := decode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(cardID string, slot time.Time) string {
+		t.Helper()
+		c, ok := ver.Card(cardID)
+		if !ok {
+			t.Fatalf("no card %s", cardID)
+		}
+		f.clock.Set(slot)
+		args := DeliverArgs{Platform: "slack", Workspace: "T1", User: "ann", Slot: slot,
+			Cards: []store.DeliveryCard{{TrackID: "security-basics", CardID: cardID, Version: v.Version, Fingerprint: c.Fingerprint()}}}
+		if err := f.svc.Deliver(t.Context(), args); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("msg-ann-%d", f.sender.count("ann"))
+	}
+	quizThread := deliver("report-within", monday.Add(24*time.Hour))
+	reflThread := deliver("last-odd-message", monday.Add(48*time.Hour))
+	if got := f.sender.sent["ann"][1].Text; !strings.Contains(got, "Reply in this thread") {
+		t.Errorf("the reflection nudge does not say how to answer: %q", got)
+	}
+	reply := func(user, thread, text string) (bot.Reply, bool) {
+		m := msg(user, text)
+		m.Thread = thread
+		return f.svc.HandleThreadReply(t.Context(), m)
+	}
+	if _, ok := reply("ann", quizThread, "what counts as an incident?"); ok {
+		t.Error("a reply to a quiz nudge was taken as a reflection")
+	}
+	if _, ok := reply("ann", "some-other-thread", "hello"); ok {
+		t.Error("a reply in an unknown thread was taken")
+	}
+	if _, ok := reply("bob", reflThread, "not my nudge"); ok {
+		t.Error("another person's reply in ann's thread was taken")
+	}
+	r, ok := reply("ann", reflThread, "A parcel text that wanted my card details")
+	if !ok || !strings.Contains(r.Text, "for your eyes only") || !r.Private {
+		t.Fatalf("reflection reply = %+v, %v", r, ok)
+	}
+	r, ok = reply("ann", reflThread, "and another thought")
+	if !ok || !strings.Contains(r.Text, "already answered") {
+		t.Fatalf("second reply = %+v, %v", r, ok)
+	}
+	d, err := f.st.DeliveryInThread(t.Context(), learner("ann"), reflThread)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers, err := f.st.Answers(t.Context(), d.ID)
+	if err != nil || len(answers) != 1 || answers[0].Choice != "A parcel text that wanted my card details" {
+		t.Fatalf("answers = %+v, %v", answers, err)
+	}
+	if ev := f.events(t, store.EventReflection); len(ev) != 1 {
+		t.Errorf("reflection events = %d, want 1", len(ev))
 	}
 }

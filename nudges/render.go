@@ -85,7 +85,7 @@ func (s *Service) render(ctx context.Context, id string, planned []store.Deliver
 			if c.Text != "" {
 				b.WriteString(c.Text + "\n")
 			}
-			b.WriteString("Reply with `reflect YOUR THOUGHTS`; only you will see your answer.\n")
+			b.WriteString("Reply in this thread, or with `reflect YOUR THOUGHTS`; only you will see your answer.\n")
 		}
 	}
 	b.WriteString("\n`nudges snooze 1d` · `nudges pause` · `nudges` for your settings")

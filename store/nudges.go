@@ -126,6 +126,9 @@ type Delivery struct {
 	Cards  []DeliveryCard
 	Status string
 	SentAt time.Time
+	// Thread is the platform's id of the sent message, where a reply in
+	// its thread lands ("" when the platform gave none).
+	Thread string
 }
 
 // DeliveryDone is what a finished delivery changes, written at once.
@@ -133,6 +136,7 @@ type DeliveryDone struct {
 	ID         string
 	Status     string // DeliverySent or DeliveryGone
 	At         time.Time
+	Thread     string      // the sent message's id, for replies in its thread
 	Enrolments []Enrolment // progress to save
 	States     []CardState // card states to save
 	Events     []Event     // engagement to record; ids make them idempotent
@@ -186,6 +190,9 @@ type Nudges interface {
 	// progress it made, in one transaction.
 	CompleteDelivery(ctx context.Context, d DeliveryDone) error
 	Delivery(ctx context.Context, id string) (Delivery, error)
+	// DeliveryInThread returns the learner's sent delivery whose message
+	// is thread, or ErrNotFound.
+	DeliveryInThread(ctx context.Context, l Learner, thread string) (Delivery, error)
 	// RecentDeliveries returns a learner's sent deliveries, newest first.
 	RecentDeliveries(ctx context.Context, l Learner, limit int) ([]Delivery, error)
 

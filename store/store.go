@@ -119,6 +119,9 @@ type Documents interface {
 	DocumentRefs(ctx context.Context, collection string) ([]DocumentRef, error)
 	// Document returns one document by id.
 	Document(ctx context.Context, id string) (Document, error)
+	// ChunkIDs lists a document's chunk ids in reading order (by
+	// ordinal); an unknown document has none.
+	ChunkIDs(ctx context.Context, docID string) ([]int64, error)
 	// Stats counts documents and chunks.
 	Stats(ctx context.Context) (Stats, error)
 	// Drafts lists the documents waiting for approval, by id.

@@ -38,6 +38,9 @@ type Deps struct {
 	// gateway resume from answering one message twice. Default: an
 	// in-memory set, which de-duplicates within this process only.
 	Claims Claims
+	// Joins hears of people joining a guild, for onboarding (needs
+	// Config.GuildMembers). Default nil: joins are ignored.
+	Joins JoinHandler
 }
 
 // claimTTL is how long a message or interaction id stays claimed: longer
@@ -61,6 +64,7 @@ type Adapter struct {
 
 	work    sync.WaitGroup // handlers in flight
 	retries *retryQueue
+	joins   JoinHandler
 }
 
 // New returns an Adapter; it does not connect until Run.
@@ -80,7 +84,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 	if cfg.MaxTimestampAge <= 0 {
 		cfg.MaxTimestampAge = 5 * time.Minute
 	}
-	a := &Adapter{cfg: cfg, core: core, claims: deps.Claims, log: cfg.Logger, now: cfg.Clock, subs: cfg.subcommands()}
+	a := &Adapter{cfg: cfg, core: core, claims: deps.Claims, log: cfg.Logger, now: cfg.Clock, subs: cfg.subcommands(), joins: deps.Joins}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -113,6 +117,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onMessageCreate)
 	s.AddHandler(a.onInteractionCreate)
+	s.AddHandler(a.onGuildMemberAdd)
 	return a, nil
 }
 
@@ -123,6 +128,9 @@ func (a *Adapter) intents() discordgo.Intent {
 	in := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
 	if a.cfg.MessageContent {
 		in |= discordgo.IntentsMessageContent
+	}
+	if a.cfg.GuildMembers {
+		in |= discordgo.IntentsGuildMembers
 	}
 	return in
 }

@@ -35,6 +35,12 @@ type Config struct {
 	// reads direct messages and messages that mention it, but not
 	// unmentioned follow-ups in its threads nor other channel messages.
 	MessageContent bool
+	// GuildMembers asks for the privileged Server Members intent, which
+	// must also be enabled in the developer portal: Lore then hears of
+	// people joining a guild (onboarding). Pairing rounds list guild
+	// members over REST, which needs the intent enabled in the portal
+	// but not this setting.
+	GuildMembers bool
 	// Settings restrict where and how Lore answers.
 	Settings Settings
 	// Subcommands are added to /lore beside ask and help, for capabilities
@@ -139,6 +145,8 @@ const (
 	EnvShardID        = "LORE_DISCORD_SHARD_ID"
 	EnvShardCount     = "LORE_DISCORD_SHARD_COUNT"
 	EnvMessageContent = "LORE_DISCORD_MESSAGE_CONTENT"
+	// EnvGuildMembers is Config.GuildMembers.
+	EnvGuildMembers = "LORE_DISCORD_GUILD_MEMBERS"
 	// EnvSettings holds Settings as JSON, for example
 	// {"allow_guilds":["123"],"channels":{"456":{"answer_all":true}}}.
 	EnvSettings = "LORE_DISCORD_SETTINGS"
@@ -181,6 +189,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not true or false", EnvMessageContent, v))
 		}
 		cfg.MessageContent = b
+	}
+	if v := getenv(EnvGuildMembers); v != "" {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not true or false", EnvGuildMembers, v))
+		}
+		cfg.GuildMembers = b
 	}
 	if v := getenv(EnvSettings); v != "" {
 		dec := json.NewDecoder(strings.NewReader(v))

@@ -47,6 +47,22 @@ func (a *Adapter) SendDirect(ctx context.Context, userIDs []string, reply bot.Re
 	return errors.Join(errs...)
 }
 
+// SendDirectThread sends reply to one person as SendDirect does and
+// returns the id of its first message: a reply to that message (Discord's
+// message reference) reaches the core as a message in that thread, which
+// is how a learner's answer to a nudge finds the nudge. The id is "" when
+// the send was queued for a retry.
+func (a *Adapter) SendDirectThread(ctx context.Context, userID string, reply bot.Reply) (string, error) {
+	if !isSnowflake(userID) {
+		return "", fmt.Errorf("discord: send direct: %q is not a Discord user id", userID)
+	}
+	d := &delivery{what: "direct message to " + userID, msgs: render(reply), resolve: a.dmChannel(userID)}
+	if err := a.deliver(ctx, d); err != nil {
+		return "", err
+	}
+	return d.firstID, nil
+}
+
 // delivery is a proactive send in progress: where it goes and how far it
 // got, so that a retry resumes rather than repeats.
 type delivery struct {
@@ -56,6 +72,7 @@ type delivery struct {
 	msgs     []outMessage
 	sent     int
 	attempts int
+	firstID  string // of the first message, once sent
 }
 
 // proactive are the request options of sends that Lore retries itself:
@@ -119,8 +136,12 @@ func (a *Adapter) attempt(ctx context.Context, d *delivery) error {
 		d.channel = ch
 	}
 	for d.sent < len(d.msgs) {
-		if _, err := a.session.ChannelMessageSendComplex(d.channel, messageSend(d.msgs[d.sent]), proactive(ctx)...); err != nil {
+		m, err := a.session.ChannelMessageSendComplex(d.channel, messageSend(d.msgs[d.sent]), proactive(ctx)...)
+		if err != nil {
 			return a.apiError("send direct message", err)
+		}
+		if d.sent == 0 {
+			d.firstID = m.ID
 		}
 		d.sent++
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // An interaction token lets Lore edit its response and send follow-ups for
@@ -123,6 +124,7 @@ func (a *Adapter) onInteractionCreate(s *discordgo.Session, ic *discordgo.Intera
 // handleInteraction defers the interaction at once, asks the core, and
 // completes the response with edits and follow-ups.
 func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interaction, respond respondFunc) {
+	ctx = trace.WithRequestID(ctx, ix.ID)
 	received := a.now()
 	if first, err := a.claims.Claim(ctx, "discord:interaction:"+ix.ID, claimTTL); err != nil {
 		a.log.WarnContext(ctx, "claiming an interaction failed; handling it anyway", "err", err)

@@ -7,6 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // threadArchiveMinutes is how long a quiet answer thread stays open.
@@ -27,6 +28,8 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 // mention, a follow-up in Lore's thread, or any message where the settings
 // say so.
 func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
+	// The message's snowflake names it in Lore's logs too.
+	ctx = trace.WithRequestID(ctx, m.ID)
 	self := a.selfID()
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || self == "" || m.Author.ID == self {
 		return
@@ -54,6 +57,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	channel, thread := m.ChannelID, ""
 	if info.thread {
 		channel, thread = info.parent, m.ChannelID
+	}
+	if direct && m.MessageReference != nil {
+		// Direct messages have no threads; a reply to one of Lore's
+		// messages (a nudge, an answer) is the nearest thing.
+		thread = m.MessageReference.MessageID
 	}
 	pol := a.cfg.Settings.resolve(m.GuildID, channel)
 	if !pol.allowed {

@@ -45,6 +45,7 @@ import (
 	"unicode"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // Handler is the core as the shell sees it.
@@ -340,6 +341,7 @@ Anything else is sent to Lore; type help (no slash) to see what Lore can do.
 Start a line with // to send Lore a line that begins with /.`
 
 func (s *Shell) send(ctx context.Context, text string) {
+	ctx = trace.Ensure(ctx)
 	msg := bot.Message{
 		Platform: platform,
 		Channel:  s.messageChannel(),

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/trace"
 	"github.com/lorehq/lore/store"
 )
 
@@ -68,6 +69,9 @@ type Deps struct {
 	// Commands are extra /lore subcommands, keyed by their lower-case
 	// name; "help" and "ask" are built in and cannot be replaced.
 	Commands map[string]Command
+	// Joins hears of people joining the workspace or a channel, for
+	// onboarding. Default nil: joins are ignored.
+	Joins JoinHandler
 }
 
 // platform is the bot.Message platform name of this adapter.
@@ -99,6 +103,8 @@ type Adapter struct {
 	// personMu guards refreshing: one users.info per person at a time.
 	personMu   sync.Mutex
 	refreshing map[string]bool
+	// roster caches who is a person, for pairing rounds (roster.go).
+	roster rosterCache
 }
 
 // New returns an Adapter. It makes no network call; Run (Socket Mode) and
@@ -208,18 +214,36 @@ func (a *Adapter) background(ctx context.Context, what string, fn func(ctx conte
 	}()
 }
 
-// handleEnvelope handles one Events API event, once across replicas.
-func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
+// errRedeliver means an event could not be claimed because the database
+// is unavailable: it is not acknowledged, so that Slack delivers it again
+// (after 1 and 5 minutes), by when the database may be back.
+var errRedeliver = errors.New("the database is unavailable; Slack will deliver the event again")
+
+// claimEvent takes an event for this replica before it is acknowledged.
+// It reports false for an event another delivery already took, and
+// errRedeliver when the database is unavailable.
+func (a *Adapter) claimEvent(ctx context.Context, env envelope) (bool, error) {
+	ctx = trace.WithRequestID(ctx, env.EventID)
 	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: the database is unavailable", "event_id", env.EventID, "err", err)
+		return false, errRedeliver
 	case err != nil:
-		// Without the store no replica can tell; answering twice is
-		// better than not answering.
+		// A claim the store refuses outright will not succeed on a
+		// redelivery either; answering twice beats not answering.
 		a.log.WarnContext(ctx, "de-duplicating an event failed; handling it anyway", "event_id", env.EventID, "err", err)
+		return true, nil
 	case !first:
 		a.log.DebugContext(ctx, "duplicate event dropped", "event_id", env.EventID)
-		return
 	}
+	return first, nil
+}
+
+// handleEnvelope handles one Events API event that this replica claimed.
+func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
+	// Slack's event id names the event in Lore's logs too.
+	ctx = trace.WithRequestID(ctx, env.EventID)
 	team := env.TeamID
 	if team == "" {
 		team = env.Event.Team
@@ -230,6 +254,8 @@ func (a *Adapter) handleEnvelope(ctx context.Context, env envelope) {
 		a.onMessage(ctx, team, ev, true)
 	case eventMessage:
 		a.onMessage(ctx, team, ev, false)
+	case eventTeamJoin, eventMemberJoinedChannel:
+		a.onJoin(ctx, team, ev)
 	case eventAppHomeOpened:
 		if ev.Tab == "home" && ev.User != "" {
 			if err := a.savePerson(ctx, team, ev.User, false); err != nil {
@@ -393,7 +419,7 @@ func (a *Adapter) call(ctx context.Context, method string, fn func(ctx context.C
 // first replaces the message at updateTS when there is one.
 func (a *Adapter) deliver(ctx context.Context, channel, thread, updateTS string, msgs []message) error {
 	for i, m := range msgs {
-		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		opts := messageOptions(m)
 		if i == 0 && updateTS != "" {
 			if err := a.call(ctx, "chat.update", func(ctx context.Context) error {
 				_, _, _, err := a.api.UpdateMessageContext(ctx, channel, updateTS, opts...)
@@ -408,6 +434,11 @@ func (a *Adapter) deliver(ctx context.Context, channel, thread, updateTS string,
 		}
 	}
 	return nil
+}
+
+// messageOptions are the options that post or update m.
+func messageOptions(m message) []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
 
 func (a *Adapter) post(ctx context.Context, channel, thread string, opts ...slack.MsgOption) (string, error) {

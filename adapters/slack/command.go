@@ -13,6 +13,7 @@ import (
 // handleCommand answers /lore SUBCOMMAND through the command's
 // response_url: privately unless a capability's command says otherwise.
 func (a *Adapter) handleCommand(ctx context.Context, c command) {
+	ctx = requestContext(ctx, c.TriggerID)
 	if !a.cfg.responseURLAllowed(c.ResponseURL) {
 		a.log.WarnContext(ctx, "slash command with a response_url outside Slack refused", "user", c.UserID)
 		return

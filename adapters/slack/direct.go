@@ -29,6 +29,22 @@ func (a *Adapter) SendDirect(ctx context.Context, userIDs []string, reply bot.Re
 			return fmt.Errorf("send direct: %q is not a Slack user id", id)
 		}
 	}
+	_, err := a.sendDirect(ctx, userIDs, reply)
+	return err
+}
+
+// SendDirectThread sends reply to one person, as SendDirect does, and
+// returns the ts of its first message: a reply in that message's thread
+// arrives with it as thread_ts, which is how a learner's answer to a nudge
+// finds the nudge.
+func (a *Adapter) SendDirectThread(ctx context.Context, userID string, reply bot.Reply) (string, error) {
+	if !userIDPattern.MatchString(userID) {
+		return "", fmt.Errorf("send direct: %q is not a Slack user id", userID)
+	}
+	return a.sendDirect(ctx, []string{userID}, reply)
+}
+
+func (a *Adapter) sendDirect(ctx context.Context, userIDs []string, reply bot.Reply) (string, error) {
 	var channel string
 	err := a.call(ctx, "conversations.open", func(ctx context.Context) error {
 		ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: userIDs, ReturnIM: true})
@@ -39,10 +55,18 @@ func (a *Adapter) SendDirect(ctx context.Context, userIDs []string, reply bot.Re
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("send direct: %w", err)
+		return "", fmt.Errorf("send direct: %w", err)
 	}
-	if err := a.deliver(ctx, channel, "", "", render(reply, renderOptions{})); err != nil {
-		return fmt.Errorf("send direct: %w", err)
+	msgs := render(reply, renderOptions{})
+	if len(msgs) == 0 {
+		return "", nil
 	}
-	return nil
+	first, err := a.post(ctx, channel, "", messageOptions(msgs[0])...)
+	if err != nil {
+		return "", fmt.Errorf("send direct: %w", err)
+	}
+	if err := a.deliver(ctx, channel, "", "", msgs[1:]); err != nil {
+		return first, fmt.Errorf("send direct: %w", err)
+	}
+	return first, nil
 }

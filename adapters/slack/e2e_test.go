@@ -98,7 +98,9 @@ func TestEndToEndMentionAnswerFeedback(t *testing.T) {
 	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
 		t.Errorf("%d answers posted, want 1 despite the redelivery", n)
 	}
-	// The working reaction was added to the mention and taken off again.
+	// The working reaction was added to the mention and taken off again
+	// (after the answer was posted).
+	h.fake.waitCalls("reactions.remove", 1)
 	if len(h.fake.callsOf("reactions.add")) != 1 || len(h.fake.callsOf("reactions.remove")) != 1 {
 		t.Errorf("reactions add/remove = %d/%d, want 1/1", len(h.fake.callsOf("reactions.add")), len(h.fake.callsOf("reactions.remove")))
 	}

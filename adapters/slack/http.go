@@ -58,9 +58,18 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
-		// Answered once all the same: handleEnvelope claims the event id.
+		// Answered once all the same: the event id is claimed below.
 		a.log.DebugContext(r.Context(), "event retried by Slack", "event_id", env.EventID, "retry", n,
 			"reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	first, err := a.claimEvent(r.Context(), env)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if !first {
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	a.background(r.Context(), "event", func(ctx context.Context) {
 		if a.self.Load() == nil {

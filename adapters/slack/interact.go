@@ -12,6 +12,7 @@ import (
 // the core as a bot.Action; "Share in channel" and the App Home settings
 // are the adapter's own.
 func (a *Adapter) handleInteraction(ctx context.Context, in interaction) {
+	ctx = requestContext(ctx, in.TriggerID)
 	team, channel, thread := in.team(), in.channel(), in.thread()
 	for _, act := range in.Actions {
 		switch act.ActionID {

@@ -25,7 +25,7 @@ func TestManifest(t *testing.T) {
 		t.Fatalf("manifest does not parse as slack.Manifest: %v", err)
 	}
 
-	handled := []string{eventAppMention, eventMessage, eventAppHomeOpened}
+	handled := []string{eventAppMention, eventMessage, eventAppHomeOpened, eventTeamJoin, eventMemberJoinedChannel}
 	if m.Settings.EventSubscriptions == nil {
 		t.Fatal("no event subscriptions")
 	}
@@ -52,6 +52,8 @@ func TestManifest(t *testing.T) {
 	want := map[string]string{
 		"app_mentions:read": "app_mention",
 		"channels:history":  "message.channels",
+		"channels:read":     "conversations.members, member_joined_channel",
+		"groups:read":       "conversations.members, member_joined_channel (private channels)",
 		"groups:history":    "message.groups",
 		"chat:write":        "chat.postMessage, chat.update, chat.postEphemeral",
 		"commands":          "/lore",
@@ -59,7 +61,7 @@ func TestManifest(t *testing.T) {
 		"im:write":          "conversations.open (DM)",
 		"mpim:write":        "conversations.open (group DM)",
 		"reactions:write":   "reactions.add, reactions.remove",
-		"users:read":        "users.info",
+		"users:read":        "users.info, users.list, team_join",
 	}
 	got := m.OAuthConfig.Scopes.Bot
 	for s := range want {

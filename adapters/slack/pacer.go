@@ -15,21 +15,31 @@ import (
 // holds every call until the Retry-After has passed and then retries the
 // refused one. Slack's limits are per method and workspace; pausing all
 // calls on any 429 is coarser than needed but never makes things worse.
+// A server error (5xx) is retried too, after a back-off of its own, since
+// it says nothing about other calls.
 type pacer struct {
 	slots   chan struct{}
 	mu      sync.Mutex
 	until   time.Time // no call starts before this
 	retries int       // attempts after the first for one call
-	sleep   func(ctx context.Context, d time.Duration) error
-	now     func() time.Time
+	// serverBackoff is the wait after a call's first server error,
+	// doubled after each further one.
+	serverBackoff time.Duration
+	sleep         func(ctx context.Context, d time.Duration) error
+	now           func() time.Time
 }
+
+// maxServerRetries bounds the retries of one call after server errors: a
+// Slack outage longer than the back-off's minute or so is reported.
+const maxServerRetries = 6
 
 func newPacer(concurrent int) *pacer {
 	return &pacer{
-		slots:   make(chan struct{}, concurrent),
-		retries: 20,
-		sleep:   sleepCtx,
-		now:     time.Now,
+		slots:         make(chan struct{}, concurrent),
+		retries:       20,
+		serverBackoff: time.Second,
+		sleep:         sleepCtx,
+		now:           time.Now,
 	}
 }
 
@@ -48,6 +58,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // retries it after each 429 until it succeeds, fails otherwise, or the
 // context ends.
 func (p *pacer) do(ctx context.Context, method string, call func(ctx context.Context) error) error {
+	serverErrors := 0
 	for attempt := 0; ; attempt++ {
 		// The slot is taken before the pause is checked, so a call queued
 		// for a slot cannot slip out after another call's 429.
@@ -63,11 +74,20 @@ func (p *pacer) do(ctx context.Context, method string, call func(ctx context.Con
 		err := call(ctx)
 		<-p.slots
 		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) {
-			if err != nil {
+		var status slack.StatusCodeError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &status) && status.Code >= 500 && serverErrors < maxServerRetries:
+			// A 5xx on chat.postMessage may, rarely, have posted: a
+			// possible double beats a certain loss.
+			if err := p.sleep(ctx, p.serverBackoff<<serverErrors); err != nil {
 				return fmt.Errorf("slack %s: %w", method, err)
 			}
-			return nil
+			serverErrors++
+			continue
+		case !errors.As(err, &rl):
+			return fmt.Errorf("slack %s: %w", method, err)
 		}
 		if attempt >= p.retries {
 			return fmt.Errorf("slack %s: still rate limited after %d retries: %w", method, attempt, err)

@@ -1,10 +1,13 @@
 package slack
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/lorehq/lore/bot"
 )
@@ -90,4 +93,43 @@ func TestBurstPacedWithoutLoss(t *testing.T) {
 		t.Errorf("%d calls accepted, want each of the %d answers once", accepted, burst)
 	}
 	t.Logf("%d answers, %d refusals with Retry-After, %d calls during a pause", accepted, refused, early)
+}
+
+// A Slack server error is retried after a growing back-off, without
+// holding other calls; a run of them longer than the retries is reported.
+func TestServerErrorsRetried(t *testing.T) {
+	p := newPacer(2)
+	var waits []time.Duration
+	p.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+	calls := 0
+	err := p.do(t.Context(), "chat.postMessage", func(context.Context) error {
+		calls++
+		if calls <= 2 {
+			return slack.StatusCodeError{Code: 500, Status: "500 Internal Server Error"}
+		}
+		return nil
+	})
+	if err != nil || calls != 3 || len(waits) != 2 || waits[0] != time.Second || waits[1] != 2*time.Second {
+		t.Fatalf("err %v after %d calls, waits %v; want success on the third call after 1 s and 2 s", err, calls, waits)
+	}
+	if !p.until.IsZero() {
+		t.Error("a server error paused every call")
+	}
+
+	calls, waits = 0, nil
+	err = p.do(t.Context(), "chat.postMessage", func(context.Context) error {
+		calls++
+		return slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}
+	})
+	if err == nil || calls != maxServerRetries+1 {
+		t.Fatalf("a lasting outage: err %v after %d calls", err, calls)
+	}
+	calls = 0
+	err = p.do(t.Context(), "chat.postMessage", func(context.Context) error {
+		calls++
+		return slack.StatusCodeError{Code: 400, Status: "400 Bad Request"}
+	})
+	if err == nil || calls != 1 {
+		t.Fatalf("a client error was retried: %d calls", calls)
+	}
 }

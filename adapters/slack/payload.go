@@ -1,12 +1,15 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/lorehq/lore/bot/trace"
 )
 
 // ErrMalformed means a delivery could not be read; the error says why,
@@ -41,6 +44,9 @@ type innerEvent struct {
 	ChannelType string `json:"channel_type"` // im, channel, group, mpim
 	Tab         string `json:"tab"`          // app_home_opened
 	Team        string `json:"team"`
+	// Joined is team_join's user object, whose id is also in User
+	// (events_join.go).
+	Joined *joinedUser `json:"-"`
 }
 
 // Event types Lore handles; the manifest subscribes to exactly these (see
@@ -84,6 +90,7 @@ type command struct {
 	ChannelName string `json:"channel_name"`
 	UserID      string `json:"user_id"`
 	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
 }
 
 func (c command) validate() error {
@@ -144,6 +151,7 @@ type interaction struct {
 		ThreadTS string `json:"thread_ts"`
 	} `json:"message"`
 	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
 	Actions     []struct {
 		ActionID string `json:"action_id"`
 		BlockID  string `json:"block_id"`
@@ -234,4 +242,13 @@ func stripMention(text, user string) string {
 // characters, so the core sees what the person typed.
 func unescapeText(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// requestContext gives ctx the request id of a slash command or button
+// press: Slack's trigger id, or a new id when the payload has none.
+func requestContext(ctx context.Context, triggerID string) context.Context {
+	if triggerID != "" {
+		return trace.WithRequestID(ctx, triggerID)
+	}
+	return trace.Ensure(ctx)
 }

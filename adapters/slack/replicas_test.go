@@ -3,8 +3,10 @@ package slack
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,7 +35,11 @@ func TestReplicasAnswerOnce(t *testing.T) {
 		if err := a.Identify(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		wg.Go(func() { a.handleEnvelope(t.Context(), env) })
+		wg.Go(func() {
+			if first, err := a.claimEvent(t.Context(), env); err == nil && first {
+				a.handleEnvelope(t.Context(), env)
+			}
+		})
 	}
 	wg.Wait()
 	for _, a := range replicas {
@@ -60,20 +66,56 @@ func (failingClaims) Claimed(context.Context, string) (bool, error) {
 	return false, errors.Join(store.ErrUnavailable, errors.New("connection refused"))
 }
 
-// Without the database, a question is still answered (answering twice on
-// a rare retry beats not answering) and the trouble is logged.
-func TestDatabaseGoneStillAnswers(t *testing.T) {
-	core := &fakeCore{}
-	h := newHarness(t, core, func(_ *Config, d *Deps) { d.Claims = failingClaims{} })
-	h.deliver(t, readTestdata(t, "app_mention.json"))
-	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
-		t.Fatalf("%d answers posted without a database, want 1", n)
+// switchableClaims fails while down is set, as a database that restarts.
+type switchableClaims struct {
+	Claims
+	down atomic.Bool
+}
+
+func (c *switchableClaims) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if c.down.Load() {
+		return failingClaims{}.Claim(ctx, key, ttl)
 	}
-	logs := h.logs.String()
-	for _, want := range []string{"de-duplicating an event failed", "remembering the thread failed"} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("log lacks %q:\n%s", want, logs)
+	return c.Claims.Claim(ctx, key, ttl)
+}
+
+// Without the database an event is not acknowledged (503 over HTTP), so
+// that Slack delivers it again; the redelivery after the database is back
+// is answered, once.
+func TestDatabaseGoneEventsAreRedelivered(t *testing.T) {
+	core := &fakeCore{}
+	var claims *switchableClaims
+	h := newHTTPHarness(t, core, func(_ *Config, d *Deps) {
+		claims = &switchableClaims{Claims: d.Claims}
+		d.Claims = claims
+	})
+	body := readTestdata(t, "app_mention.json")
+	claims.down.Store(true)
+	srv := h.a.Handler()
+	post := func(headers ...string) int {
+		return serve(srv, signed(t, "/slack/events", "application/json", body, httpNow, headers...)).Code
+	}
+	if code := post(); code != http.StatusServiceUnavailable {
+		t.Fatalf("event with the database down: %d, want 503", code)
+	}
+	if n := len(core.messages()); n != 0 {
+		t.Fatalf("the core was asked %d times with the database down", n)
+	}
+	if !strings.Contains(h.logs.String(), "Slack to deliver again") {
+		t.Errorf("log lacks the refusal:\n%s", h.logs.String())
+	}
+	claims.down.Store(false)
+	for range 2 { // Slack's redelivery, then a duplicate of it
+		if code := post("X-Slack-Retry-Num", "1", "X-Slack-Retry-Reason", "http_error"); code != http.StatusOK {
+			t.Fatalf("redelivery: %d", code)
 		}
+	}
+	h.fake.waitCalls("chat.postMessage", 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_ = h.a.Wait(ctx)
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
+		t.Fatalf("%d answers after the redeliveries, want 1", n)
 	}
 }
 

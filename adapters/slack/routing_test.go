@@ -35,7 +35,13 @@ func (h *harness) deliver(t *testing.T, body []byte) {
 			t.Fatal(err)
 		}
 	}
-	h.a.background(t.Context(), "test", func(ctx context.Context) { h.a.handleEnvelope(ctx, env) })
+	first, err := h.a.claimEvent(t.Context(), env)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if first {
+		h.a.background(t.Context(), "test", func(ctx context.Context) { h.a.handleEnvelope(ctx, env) })
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := h.a.Wait(ctx); err != nil {

@@ -66,20 +66,35 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 		return
 	}
 	req := *evt.Request
-	if err := smc.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
-		a.log.WarnContext(ctx, "acknowledging a delivery failed", "err", err)
+	ack := func() {
+		if err := smc.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
+			a.log.WarnContext(ctx, "acknowledging a delivery failed", "err", err)
+		}
 	}
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
 		env, err := parseEnvelope(req.Payload)
 		if err != nil {
+			ack() // a malformed event would be malformed again
 			a.log.WarnContext(ctx, "event dropped", "err", err)
 			return
 		}
-		if env.Type == "event_callback" {
+		if env.Type != "event_callback" {
+			ack()
+			return
+		}
+		// Claimed before it is acknowledged: without the database the
+		// event is left unacknowledged, and Slack delivers it again.
+		first, err := a.claimEvent(ctx, env)
+		if err != nil {
+			return
+		}
+		ack()
+		if first {
 			a.background(ctx, "event", func(ctx context.Context) { a.handleEnvelope(ctx, env) })
 		}
 	case socketmode.EventTypeSlashCommand:
+		ack()
 		c, err := parseCommandJSON(req.Payload)
 		if err != nil {
 			a.log.WarnContext(ctx, "slash command dropped", "err", err)
@@ -87,6 +102,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 		}
 		a.background(ctx, "command", func(ctx context.Context) { a.handleCommand(ctx, c) })
 	case socketmode.EventTypeInteractive:
+		ack()
 		in, err := parseInteractionJSON(req.Payload)
 		if err != nil {
 			a.log.WarnContext(ctx, "interaction dropped", "err", err)

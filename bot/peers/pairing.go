@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"hash/fnv"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/lorehq/lore/bot/peers/match"
 )
@@ -121,7 +123,19 @@ type scorer struct {
 	// team is each member's team as a small number (-1: none): weight
 	// runs millions of times, and comparing numbers beats comparing names.
 	team []int32
+	// hours is each member's working hours as a small number, and
+	// overlap[hours[i]*nHours+hours[j]] is WeightOverlap times their
+	// overlapShare: people share a few working-hour patterns (one per
+	// time zone, mostly), so the overlap of two patterns is computed once
+	// rather than for every pair weighed.
+	hours   []int32
+	nHours  int
+	overlap []float64
 }
+
+// maxHourPatterns bounds the overlap table; with more distinct working
+// hours than this, overlaps are computed pair by pair.
+const maxHourPatterns = 512
 
 func newScorer(p *Problem) *scorer {
 	s := &scorer{p: p, skillIDs: map[string]int32{}}
@@ -161,6 +175,31 @@ func newScorer(p *Problem) *scorer {
 			s.team[i] = id
 		}
 	}
+	type span struct{ start, end int }
+	patterns := map[span]int32{}
+	var spans []span
+	s.hours = make([]int32, len(p.Members))
+	for i, m := range p.Members {
+		sp := span{m.WorkStart, m.WorkEnd}
+		id, ok := patterns[sp]
+		if !ok {
+			id = int32(len(spans))
+			patterns[sp] = id
+			spans = append(spans, sp)
+		}
+		s.hours[i] = id
+	}
+	if len(spans) <= maxHourPatterns {
+		s.nHours = len(spans)
+		s.overlap = make([]float64, len(spans)*len(spans))
+		for a, x := range spans {
+			for b, y := range spans {
+				ma := Member{WorkStart: x.start, WorkEnd: x.end}
+				mb := Member{WorkStart: y.start, WorkEnd: y.end}
+				s.overlap[a*len(spans)+b] = WeightOverlap * overlapShare(&ma, &mb)
+			}
+		}
+	}
 	return s
 }
 
@@ -183,14 +222,17 @@ func common(a, b []int32) int {
 
 // weight scores a pair, ignoring blocks and history.
 func (s *scorer) weight(i, j int) int64 {
-	a, b := &s.p.Members[i], &s.p.Members[j]
 	w := WeightBase
 	w += WeightComplement * float64(min(maxCounted, common(s.can[i], s.lrn[j])+common(s.can[j], s.lrn[i])))
 	w += WeightShared * float64(min(maxCounted, common(s.lrn[i], s.lrn[j])+common(s.can[i], s.can[j])))
 	if s.team[i] >= 0 && s.team[j] >= 0 && s.team[i] != s.team[j] {
 		w += WeightTeam
 	}
-	w += WeightOverlap * overlapShare(a, b)
+	if s.overlap != nil {
+		w += s.overlap[int(s.hours[i])*s.nHours+int(s.hours[j])]
+	} else {
+		w += WeightOverlap * overlapShare(&s.p.Members[i], &s.p.Members[j])
+	}
 	return int64(w * Scale)
 }
 
@@ -246,14 +288,92 @@ const (
 // the heaviest pairs of the full graph are almost all kept.
 func (s *scorer) candidates(k int, seed uint64, withRepeats bool) []match.Edge {
 	n := len(s.p.Members)
-	type cand struct {
-		j int
-		w int64
+	// Members are split into contiguous blocks worked in parallel; each
+	// block's edges come out in member order and the blocks are joined in
+	// order, so the graph does not depend on the number of CPUs.
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/minCandidateBlock))
+	parts := make([][]match.Edge, workers)
+	var wg sync.WaitGroup
+	for wi := range workers {
+		lo, hi := wi*n/workers, (wi+1)*n/workers
+		wg.Go(func() { parts[wi] = s.candidateBlock(lo, hi, k, seed, withRepeats) })
 	}
+	wg.Wait()
 	var edges []match.Edge
+	for _, p := range parts {
+		edges = append(edges, p...)
+	}
+	slices.SortFunc(edges, func(a, b match.Edge) int {
+		if c := cmp.Compare(a.I, b.I); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.J, b.J)
+	})
+	return slices.CompactFunc(edges, func(a, b match.Edge) bool { return a.I == b.I && a.J == b.J })
+}
+
+// cand is a candidate partner j of a member, with the pair's weight.
+type cand struct {
+	j int
+	w int64
+}
+
+// better orders candidates: heavier first, then lower index.
+func (a cand) better(b cand) bool { return a.w > b.w || (a.w == b.w && a.j < b.j) }
+
+// topCandidates moves the k best of cs to its front, in no particular
+// order, and returns them: quickselect, with a total order so the set
+// is the same whatever the input order.
+func topCandidates(cs []cand, k int) []cand {
+	if len(cs) <= k {
+		return cs
+	}
+	lo, hi := 0, len(cs)-1
+	for lo < hi {
+		// Median of three as the pivot, then Lomuto partition: better
+		// candidates to the left.
+		mid := lo + (hi-lo)/2
+		if cs[mid].better(cs[lo]) {
+			cs[mid], cs[lo] = cs[lo], cs[mid]
+		}
+		if cs[hi].better(cs[lo]) {
+			cs[hi], cs[lo] = cs[lo], cs[hi]
+		}
+		if cs[hi].better(cs[mid]) {
+			cs[hi], cs[mid] = cs[mid], cs[hi]
+		}
+		cs[mid], cs[hi] = cs[hi], cs[mid]
+		pivot, store := cs[hi], lo
+		for x := lo; x < hi; x++ {
+			if cs[x].better(pivot) {
+				cs[x], cs[store] = cs[store], cs[x]
+				store++
+			}
+		}
+		cs[store], cs[hi] = cs[hi], cs[store]
+		switch {
+		case store == k || store == k-1:
+			return cs[:k]
+		case store < k:
+			lo = store + 1
+		default:
+			hi = store - 1
+		}
+	}
+	return cs[:k]
+}
+
+// minCandidateBlock is the smallest number of members worth a goroutine of
+// their own in candidates.
+const minCandidateBlock = 2000
+
+// candidateBlock returns the candidate edges of members lo to hi-1.
+func (s *scorer) candidateBlock(lo, hi, k int, seed uint64, withRepeats bool) []match.Edge {
+	n := len(s.p.Members)
+	edges := make([]match.Edge, 0, (hi-lo)*k)
 	seen := make([]int, n) // seen[j] == i+1: j already considered for i
 	var cs []cand
-	for i := range n {
+	for i := lo; i < hi; i++ {
 		cs = cs[:0]
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
 		try := func(j int) {
@@ -285,23 +405,13 @@ func (s *scorer) candidates(k int, seed uint64, withRepeats bool) []match.Edge {
 		for range min(randomCandidates, n-1) {
 			try(r.IntN(n))
 		}
-		slices.SortFunc(cs, func(a, b cand) int {
-			if c := cmp.Compare(b.w, a.w); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.j, b.j)
-		})
-		for _, c := range cs[:min(k, len(cs))] {
+		// Only the k best are kept (heavier first, then lower index): a
+		// selection, since sorting every candidate cost more than weighing.
+		for _, c := range topCandidates(cs, k) {
 			edges = append(edges, match.Edge{I: min(i, c.j), J: max(i, c.j), W: c.w})
 		}
 	}
-	slices.SortFunc(edges, func(a, b match.Edge) int {
-		if c := cmp.Compare(a.I, b.I); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.J, b.J)
-	})
-	return slices.CompactFunc(edges, func(a, b match.Edge) bool { return a.I == b.I && a.J == b.J })
+	return edges
 }
 
 // Solve groups the members of p.
@@ -402,6 +512,43 @@ func (s *scorer) allPairs(withRepeats bool) []match.Edge {
 	return edges
 }
 
+// pairEdges returns every allowed pair of the members in set, as edges
+// between their positions in set, ordered by first then second position.
+// The rows are weighed in parallel: at a thousand members that is half a
+// million weights.
+func (s *scorer) pairEdges(set []int, withRepeats bool) []match.Edge {
+	rows := make([][]match.Edge, len(set))
+	row := func(a int) {
+		var out []match.Edge
+		for b := a + 1; b < len(set); b++ {
+			if s.allowed(set[a], set[b], withRepeats) {
+				out = append(out, match.Edge{I: a, J: b, W: s.weight(set[a], set[b])})
+			}
+		}
+		rows[a] = out
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(set)/200))
+	var wg sync.WaitGroup
+	for wi := range workers {
+		// Rows shrink as a grows: interleaving them evens out the work.
+		wg.Go(func() {
+			for a := wi; a < len(set); a += workers {
+				row(a)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	edges := make([]match.Edge, 0, n)
+	for _, r := range rows {
+		edges = append(edges, r...)
+	}
+	return edges
+}
+
 // repairSize is how many members of the lightest pairs repair re-matches
 // over all their pairs.
 const repairSize = 1200
@@ -435,14 +582,7 @@ func (s *scorer) repair(mate []int, size int) {
 			set = append(set, j)
 		}
 	}
-	var edges []match.Edge
-	for a := range set {
-		for b := a + 1; b < len(set); b++ {
-			if s.allowed(set[a], set[b], false) {
-				edges = append(edges, match.Edge{I: a, J: b, W: s.weight(set[a], set[b])})
-			}
-		}
-	}
+	edges := s.pairEdges(set, false)
 	w := func(a, b int) (int64, bool) { return s.oracle(false)(set[a], set[b]) }
 	sub := match.Greedy(len(set), edges)
 	match.Improve(sub, edges, w)
@@ -485,14 +625,7 @@ func (s *scorer) rematch(mate []int, withRepeats, greedyOnly bool) {
 	if len(free) < 2 {
 		return
 	}
-	var edges []match.Edge
-	for a := range free {
-		for b := a + 1; b < len(free); b++ {
-			if s.allowed(free[a], free[b], withRepeats) {
-				edges = append(edges, match.Edge{I: a, J: b, W: s.weight(free[a], free[b])})
-			}
-		}
-	}
+	edges := s.pairEdges(free, withRepeats)
 	var sub []int
 	if len(free) <= rematchLimit && !greedyOnly {
 		sub = match.Exact(len(free), edges, true)

@@ -23,6 +23,7 @@ const (
 )
 
 const roundsUsage = "Usage, in the channel: `connect rounds on [weekly|biweekly|monthly] [size 2|3-4] [time HH:00] [avoid K]` " +
+	"(also `every week`, `every 2 weeks`, `every month`) " +
 	"enables pairing rounds (defaults: weekly, pairs, 09:00 in each group's shared morning, no repeat of the last 6 rounds); " +
 	"`connect rounds off` stops them; `connect rounds` shows the schedule. Only admins can change it."
 
@@ -52,8 +53,8 @@ func (s *Service) roundsCommand(ctx context.Context, msg bot.Message, args strin
 	default:
 		return bot.Reply{Text: roundsUsage, Private: true}
 	}
-	if !s.admins[msg.Platform+"/"+msg.User] {
-		return bot.Reply{Text: "Only an admin can change pairing rounds.", Private: true}
+	if !s.admins.IsAdmin(ctx, msg.Platform, msg.Workspace, msg.User) {
+		return bot.Reply{Text: "Only an admin can change pairing rounds. Ask one of Lore's admins (listed in its LORE_ADMINS setting) to do it.", Private: true}
 	}
 	if msg.Direct || msg.Channel == "" {
 		return bot.Reply{Text: "Type this in the channel whose members should be paired.", Private: true}
@@ -98,6 +99,28 @@ func ParseRoundOptions(c *store.RoundConfig, text string) error {
 			c.Frequency = w
 		case "fortnightly":
 			c.Frequency = "biweekly"
+		case "every":
+			// "every week", "every 2 weeks", "every month", as people say it.
+			v, err := next()
+			if err != nil {
+				return err
+			}
+			if v == "2" || v == "two" {
+				if i+1 < len(words) && strings.HasPrefix(words[i+1], "week") {
+					i++
+					c.Frequency = "biweekly"
+					continue
+				}
+				return &InputError{Msg: "every 2 what? `every week`, `every 2 weeks` or `every month`"}
+			}
+			switch v {
+			case "week":
+				c.Frequency = "weekly"
+			case "month":
+				c.Frequency = "monthly"
+			default:
+				return &InputError{Msg: "`every week`, `every 2 weeks` or `every month`"}
+			}
 		case "size":
 			v, err := next()
 			if err != nil {
@@ -106,7 +129,7 @@ func ParseRoundOptions(c *store.RoundConfig, text string) error {
 			switch v {
 			case "2":
 				c.GroupSize = 2
-			case "3-4", "3", "4":
+			case "3-4", "3", "4", "3to4":
 				c.GroupSize = 4
 			default:
 				return &InputError{Msg: "group size is 2 or 3-4"}

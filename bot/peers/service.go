@@ -13,7 +13,9 @@ package peers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,7 +75,10 @@ type Config struct {
 	Skills *Skills
 	// Admins may turn pairing rounds on and off from chat, each written
 	// "platform/user", for example "slack/U012AB3CD". Default none.
+	// Ignored when AdminCheck is set.
 	Admins []string
+	// AdminCheck says who is an admin; default the Admins list.
+	AdminCheck AdminChecker
 	// WeeklyCap is how many requests one person is asked in seven days
 	// at most. Default DefaultWeeklyCap.
 	WeeklyCap int
@@ -90,7 +95,7 @@ type Service struct {
 	roster    Roster
 	skills    *Skills
 	weeklyCap int
-	admins    map[string]bool
+	admins    AdminChecker
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -107,9 +112,13 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, events: cfg.Events, messenger: cfg.Messenger, roster: cfg.Roster,
 		skills: cfg.Skills, weeklyCap: cfg.WeeklyCap, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID,
 	}
-	s.admins = map[string]bool{}
-	for _, a := range cfg.Admins {
-		s.admins[a] = true
+	s.admins = cfg.AdminCheck
+	if s.admins == nil {
+		l, err := ParseAdminList(strings.Join(cfg.Admins, ","))
+		if err != nil {
+			return nil, fmt.Errorf("peers: %w", err)
+		}
+		s.admins = l
 	}
 	if s.skills == nil {
 		s.skills = NewSkills(DefaultSynonyms)

@@ -93,7 +93,7 @@ type sender struct {
 	sent     int64
 }
 
-func (s *sender) SendDirect(ctx context.Context, _, _, user string, _ bot.Reply) error {
+func (s *sender) SendDirect(ctx context.Context, _, _, user string, _ bot.Reply) (string, error) {
 	if s.rate > 0 {
 		// Pacing: the i-th message may leave at start + i/rate.
 		s.mu.Lock()
@@ -107,7 +107,7 @@ func (s *sender) SendDirect(ctx context.Context, _, _, user string, _ bot.Reply)
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
-				return ctx.Err()
+				return "", ctx.Err()
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func (s *sender) SendDirect(ctx context.Context, _, _, user string, _ bot.Reply)
 	}
 	s.mu.Unlock()
 	s.received.Add(1)
-	return nil
+	return "", nil
 }
 
 type clock struct{ ns atomic.Int64 }

@@ -48,18 +48,29 @@ func readMarks(ctx context.Context, q queryer) (marks, error) {
 // index returns the lexical index, up to date with every write committed
 // before the call: loaded in full the first time, then caught up with what
 // other processes (or connections) wrote since.
+//
+// The marks are read without holding the index's lock: concurrent searches
+// each make that round trip in parallel instead of queueing behind one
+// another's, and only a search that finds something new takes the lock
+// to catch up.
 func (s *Store) index(ctx context.Context) (*memindex.Index, error) {
 	lx := &s.lex
 	lx.mu.Lock()
-	defer lx.mu.Unlock()
-	if lx.ix != nil {
+	loaded := lx.ix != nil
+	lx.mu.Unlock()
+	if loaded {
 		m, err := readMarks(ctx, s.pool)
 		if err != nil {
 			return nil, err
 		}
+		lx.mu.Lock()
+		defer lx.mu.Unlock()
 		if m.chunkID <= lx.lastChunkID && m.seq <= lx.lastSeq {
 			return lx.ix, nil
 		}
+	} else {
+		lx.mu.Lock()
+		defer lx.mu.Unlock()
 	}
 	if err := s.catchUpLocked(ctx); err != nil {
 		return nil, err

@@ -368,7 +368,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, sent_at = $2 WHERE id = $3`, d.Status, ms(d.At), d.ID)
+		res, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, sent_at = $2, thread = $3 WHERE id = $4`, d.Status, ms(d.At), d.Thread, d.ID)
 		if err != nil {
 			return err
 		}
@@ -401,13 +401,13 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	return s.failIf(op, err)
 }
 
-const deliveryCols = "id, platform, workspace, user_id, slot, cards, status, sent_at"
+const deliveryCols = "id, platform, workspace, user_id, slot, cards, status, sent_at, thread"
 
 func scanDelivery(sc interface{ Scan(...any) error }) (store.Delivery, error) {
 	var d store.Delivery
 	var slot, sent int64
 	var cards string
-	if err := sc.Scan(&d.ID, &d.Platform, &d.Workspace, &d.User, &slot, &cards, &d.Status, &sent); err != nil {
+	if err := sc.Scan(&d.ID, &d.Platform, &d.Workspace, &d.User, &slot, &cards, &d.Status, &sent, &d.Thread); err != nil {
 		return d, err
 	}
 	d.Slot, d.SentAt = fromMS(slot), fromMS(sent)
@@ -517,4 +517,22 @@ func parseJSONStrings(s string) ([]string, error) {
 		return nil, nil
 	}
 	return ss, nil
+}
+
+// DeliveryInThread implements store.Nudges.
+func (s *Store) DeliveryInThread(ctx context.Context, l store.Learner, thread string) (store.Delivery, error) {
+	const op = "find a delivery by its message"
+	if err := s.usable(op); err != nil {
+		return store.Delivery{}, err
+	}
+	if thread == "" {
+		return store.Delivery{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE platform = $1 AND workspace = $2 AND user_id = $3 AND thread = $4 AND status = $5`,
+		l.Platform, l.Workspace, l.User, thread, store.DeliverySent))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	return d, s.failIf(op, err)
 }

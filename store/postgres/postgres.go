@@ -53,6 +53,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -125,6 +126,13 @@ type Options struct {
 	// results (more take twice k): the candidate list of a search, the
 	// knob between recall and latency. Default 200.
 	SearchEf int
+	// Logger receives warnings about statements slower than
+	// SlowStatement, logged with the statement's context (and so its
+	// request id). Default nil: not logged.
+	Logger *slog.Logger
+	// SlowStatement is the duration above which a statement is logged.
+	// Default DefaultSlowStatement.
+	SlowStatement time.Duration
 }
 
 func (o *Options) validate() error {
@@ -253,6 +261,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		cc.RuntimeParams["hnsw.ef_search"] = strconv.Itoa(opts.SearchEf)
 	}
 	cfg.AfterConnect = registerVector
+	if opts.Logger != nil {
+		limit := opts.SlowStatement
+		if limit <= 0 {
+			limit = DefaultSlowStatement
+		}
+		cc.Tracer = slowLog{log: opts.Logger, limit: limit}
+	}
 
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

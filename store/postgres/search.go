@@ -252,3 +252,20 @@ func (s *Store) Chunks(ctx context.Context, ids []int64) ([]store.ChunkView, err
 	}
 	return store.ChunksInOrder(ids, byID), nil
 }
+
+// ChunkIDs implements store.Documents.
+func (s *Store) ChunkIDs(ctx context.Context, docID string) ([]int64, error) {
+	const op = "list a document's chunks"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, "SELECT id FROM chunks WHERE doc_id = $1 ORDER BY ordinal", docID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}

@@ -186,6 +186,9 @@ type Config struct {
 	// JobTimeout. Default River's, 1 hour (JobTimeout plus 1 hour when
 	// JobTimeout is longer).
 	RescueStuckJobsAfter time.Duration
+	// Middleware wraps job insertion and work, for example to give each
+	// job's context a request id for its log lines. Default none.
+	Middleware []rivertype.Middleware
 }
 
 // New returns a River client on pool, not yet started: call Start to work
@@ -221,6 +224,7 @@ func (cfg Config) riverConfig() *river.Config {
 		ID:                   cfg.ID,
 		JobTimeout:           cfg.JobTimeout,
 		Logger:               logger,
+		Middleware:           cfg.Middleware,
 		PeriodicJobs:         cfg.PeriodicJobs,
 		Queues:               queues,
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,

@@ -192,7 +192,7 @@ const (
 		stability = excluded.stability, difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days,
 		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
 		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`
-	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ? WHERE id = ?`
+	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ?, thread = ? WHERE id = ?`
 	eventInsertSQL  = `INSERT INTO events
 				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
@@ -434,7 +434,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		x := stmtExec{s: s, tx: tx}
-		res, err := x.ExecContext(ctx, deliveryDoneSQL, d.Status, ms(d.At), d.ID)
+		res, err := x.ExecContext(ctx, deliveryDoneSQL, d.Status, ms(d.At), d.Thread, d.ID)
 		if err != nil {
 			return err
 		}
@@ -465,13 +465,13 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	return s.failIf(op, err)
 }
 
-const deliveryCols = "id, platform, workspace, user_id, slot, cards, status, sent_at"
+const deliveryCols = "id, platform, workspace, user_id, slot, cards, status, sent_at, thread"
 
 func scanDelivery(sc interface{ Scan(...any) error }) (store.Delivery, error) {
 	var d store.Delivery
 	var slot, sent int64
 	var cards string
-	if err := sc.Scan(&d.ID, &d.Platform, &d.Workspace, &d.User, &slot, &cards, &d.Status, &sent); err != nil {
+	if err := sc.Scan(&d.ID, &d.Platform, &d.Workspace, &d.User, &slot, &cards, &d.Status, &sent, &d.Thread); err != nil {
 		return d, err
 	}
 	d.Slot, d.SentAt = fromMS(slot), fromMS(sent)
@@ -561,4 +561,22 @@ func (s *Store) Answers(ctx context.Context, deliveryID string) ([]store.Answer,
 		out = append(out, a)
 	}
 	return out, s.failIf(op, rows.Err())
+}
+
+// DeliveryInThread implements store.Nudges.
+func (s *Store) DeliveryInThread(ctx context.Context, l store.Learner, thread string) (store.Delivery, error) {
+	const op = "find a delivery by its message"
+	if err := s.usable(op); err != nil {
+		return store.Delivery{}, err
+	}
+	if thread == "" {
+		return store.Delivery{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE platform = ? AND workspace = ? AND user_id = ? AND thread = ? AND status = ?`,
+		l.Platform, l.Workspace, l.User, thread, store.DeliverySent))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	return d, s.failIf(op, err)
 }

@@ -153,3 +153,28 @@ func loadViews(ctx context.Context, q queryer, ids []int64, into map[int64]store
 	}
 	return rows.Err()
 }
+
+// ChunkIDs implements store.Documents.
+func (s *Store) ChunkIDs(ctx context.Context, docID string) ([]int64, error) {
+	const op = "list a document's chunks"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id FROM chunks WHERE doc_id = ? ORDER BY ordinal", docID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}

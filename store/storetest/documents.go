@@ -16,6 +16,7 @@ var documentCases = []testCase{
 	{"NotFound", testDocumentNotFound},
 	{"DeleteCascades", testDeleteCascades},
 	{"RefsByCollection", testRefsByCollection},
+	{"ChunkIDsInReadingOrder", testChunkIDsInReadingOrder},
 	{"Stats", testStats},
 	{"InvalidInputChangesNothing", testInvalidInputChangesNothing},
 	{"WrongDimensionRejected", testWrongDimensionRejected},
@@ -260,5 +261,33 @@ func testWrongDimensionRejected(t *testing.T, s store.Store) {
 	}
 	if got := chunksOf(t, s, "a"); !slices.Equal(ids(got), ids(before)) || got[0].Text != "a0" {
 		t.Errorf("chunks after refused replace = %q, want [a0]", texts(got))
+	}
+}
+
+// ChunkIDs lists one document's chunks in reading order, whatever order
+// they were written in, and nothing for an unknown document.
+func testChunkIDsInReadingOrder(t *testing.T, s store.Store) {
+	mustReplace(t, s, newDoc("other", "handbook"), newChunk(0, "other", []string{"other"}, basis(3)))
+	mustReplace(t, s, newDoc("guide", "handbook"),
+		newChunk(2, "third", []string{"third"}, basis(2)),
+		newChunk(0, "first", []string{"first"}, basis(0)),
+		newChunk(1, "second", []string{"second"}, basis(1)),
+	)
+	got, err := s.ChunkIDs(t.Context(), "guide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ids(chunksOf(t, s, "guide")); !slices.Equal(got, want) || len(got) != 3 {
+		t.Fatalf("ChunkIDs = %v, want %v (by ordinal)", got, want)
+	}
+	views, err := s.Chunks(t.Context(), got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(texts(views), []string{"first", "second", "third"}) {
+		t.Fatalf("chunks in ChunkIDs order = %q", texts(views))
+	}
+	if none, err := s.ChunkIDs(t.Context(), "missing"); err != nil || len(none) != 0 {
+		t.Fatalf("ChunkIDs of an unknown document = %v, %v", none, err)
 	}
 }

@@ -16,6 +16,7 @@ var nudgeCases = []testCase{
 	{"Preferences", testPreferences},
 	{"CardStates", testCardStates},
 	{"DeliveryOnce", testDeliveryOnce},
+	{"DeliveryInThread", testDeliveryInThread},
 	{"AnswerOnce", testAnswerOnce},
 	{"ClaimCancelledForPausedLearner", testClaimPaused},
 	{"InvalidLearner", testInvalidLearner},
@@ -258,5 +259,38 @@ func testClaimPaused(t *testing.T, s store.Store) {
 	_ = n.SavePreferences(ctx, p)
 	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}); err != nil || ok {
 		t.Errorf("claim while paused = %v, %v; want false", ok, err)
+	}
+}
+
+// A sent delivery is found by the message it was sent as, for its learner
+// only; an unsent one or another learner's is not.
+func testDeliveryInThread(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	bob := store.Learner{Platform: "slack", Workspace: "T1", User: "U-bob"}
+	for _, d := range []store.Delivery{
+		{ID: "d-ann", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
+		{ID: "d-bob", Learner: bob, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
+		{ID: "d-unsent", Learner: ann, Slot: base.Add(time.Hour)},
+	} {
+		if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+			t.Fatalf("claim %s = %v, %v", d.ID, ok, err)
+		}
+	}
+	for id, thread := range map[string]string{"d-ann": "1700000000.000100", "d-bob": "1700000000.000200"} {
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliverySent, At: base, Thread: thread}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := n.DeliveryInThread(ctx, ann, "1700000000.000100")
+	if err != nil || got.ID != "d-ann" || got.Thread != "1700000000.000100" {
+		t.Fatalf("ann's delivery by thread = %+v, %v", got, err)
+	}
+	for _, c := range []struct {
+		l      store.Learner
+		thread string
+	}{{ann, "1700000000.000200"}, {ann, ""}, {ann, "unknown"}, {bob, "1700000000.000100"}} {
+		if d, err := n.DeliveryInThread(ctx, c.l, c.thread); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeliveryInThread(%s, %q) = %+v, %v; want ErrNotFound", c.l.User, c.thread, d, err)
+		}
 	}
 }

@@ -48,6 +48,33 @@ type Server struct {
 	ts    atomic.Int64
 	// fault, when set, is returned instead of the method's answer.
 	fault func(method string) (status int, retryAfter string, ok bool)
+	// members of channels (conversations.members) and bot users
+	// (users.info), for pairing rounds.
+	members map[string][]string
+	bots    map[string]bool
+}
+
+// SetChannelMembers sets the members conversations.members lists for a
+// channel (in one page).
+func (f *Server) SetChannelMembers(channel string, users ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.members == nil {
+		f.members = map[string][]string{}
+	}
+	f.members[channel] = append([]string(nil), users...)
+}
+
+// SetBots makes users.info report these users as bots.
+func (f *Server) SetBots(users ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bots == nil {
+		f.bots = map[string]bool{}
+	}
+	for _, u := range users {
+		f.bots[u] = true
+	}
 }
 
 // New starts a fake Web API on loopback; Close stops it.
@@ -122,7 +149,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"ok": true, "channel": map[string]any{"id": "DL0RE" + fmt.Sprint(f.ts.Add(1))}}
 	case "users.info":
 		user, _ := args["user"].(string)
-		resp = map[string]any{"ok": true, "user": map[string]any{"id": user, "tz": "Europe/London", "tz_offset": 0}}
+		f.mu.Lock()
+		bot := f.bots[user]
+		f.mu.Unlock()
+		resp = map[string]any{"ok": true, "user": map[string]any{"id": user, "tz": "Europe/London", "tz_offset": 0, "is_bot": bot}}
+	case "conversations.members":
+		channel, _ := args["channel"].(string)
+		f.mu.Lock()
+		members := append([]string{}, f.members[channel]...)
+		f.mu.Unlock()
+		resp = map[string]any{"ok": true, "members": members, "response_metadata": map[string]any{"next_cursor": ""}}
 	default:
 		resp = map[string]any{"ok": true}
 	}

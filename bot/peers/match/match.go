@@ -117,7 +117,7 @@ func Reoptimize(mate []int, edges []Edge, w Oracle, window int) int64 {
 // and strides.
 func reoptimize(mate []int, edges []Edge, w Oracle, window, sweep int) int64 {
 	n := len(mate)
-	adj := adjacency(n, edges)
+	adj, adjW := weightedAdjacency(n, edges)
 	local := make([]int, n) // vertex -> index in the current window, or -1
 	done := make([]bool, n)
 	for i := range local {
@@ -165,11 +165,11 @@ func reoptimize(mate []int, edges []Edge, w Oracle, window, sweep int) int64 {
 		var oldW int64
 		oldSize := 0
 		for li, v := range members {
-			for _, x := range adj[v] {
+			// Candidate edges carry their weight already (w agrees with
+			// it), which spares the oracle most of the window's pairs.
+			for k, x := range adj[v] {
 				if lx := local[x]; lx > li {
-					if wx, ok := w(v, x); ok {
-						sub = append(sub, Edge{I: li, J: lx, W: wx})
-					}
+					sub = append(sub, Edge{I: li, J: lx, W: adjW[v][k]})
 				}
 			}
 			if m := mate[v]; m >= 0 && local[m] > li {
@@ -211,33 +211,65 @@ func reoptimize(mate []int, edges []Edge, w Oracle, window, sweep int) int64 {
 // number of moves made.
 func Improve(mate []int, edges []Edge, w Oracle) int {
 	adj := adjacency(len(mate), edges)
+	// pw[v] is the weight of v's pair: each pass looks at every edge and
+	// would otherwise weigh the same matched pairs again and again.
+	pw := make([]int64, len(mate))
+	for v, m := range mate {
+		if m > v {
+			x, _ := w(v, m)
+			pw[v], pw[m] = x, x
+		}
+	}
+	// An edge whose two ends kept their partners since it was last looked
+	// at offers no move now either: weights do not change, and free
+	// vertices only ever get matched, never freed. So each pass after the
+	// first looks only at edges next to a change (clock counts moves;
+	// stamp[v] is the clock of v's last change, checked[e] the clock when
+	// edge e was last looked at).
+	clock := int32(0)
+	stamp := make([]int32, len(mate))
+	checked := make([]int32, len(edges))
+	for i := range checked {
+		checked[i] = -1
+	}
+	pair := func(a, b int, x int64) {
+		mate[a], mate[b] = b, a
+		pw[a], pw[b] = x, x
+		stamp[a], stamp[b] = clock, clock
+	}
 	moves := 0
 	for range MaxPasses {
 		changed := 0
-		for _, e := range edges {
+		for ei, e := range edges {
 			a, c := e.I, e.J
 			if a == c || mate[a] == c {
 				continue
 			}
+			if seen := checked[ei]; seen >= 0 && stamp[a] <= seen && stamp[c] <= seen {
+				continue
+			}
+			checked[ei] = clock
+			clock++
 			b, d := mate[a], mate[c]
 			switch {
 			case b == -1 && d == -1:
-				mate[a], mate[c] = c, a
+				pair(a, c, e.W)
 				changed++
 			case b == -1 || d == -1:
 				// Orient so that a is the free end.
 				if d == -1 {
 					a, c, b, d = c, a, d, b
 				}
-				if augmentThree(mate, adj, a, c, d, e.W, w) {
+				if x, wdx, ok := augmentThree(mate, adj, a, d, e.W, pw[c], w); ok {
+					pair(a, c, e.W)
+					pair(d, x, wdx)
 					changed++
 				}
 			default:
-				wab, _ := w(a, b)
-				wcd, _ := w(c, d)
 				wbd, ok := w(b, d)
-				if ok && e.W+wbd > wab+wcd {
-					mate[a], mate[c], mate[b], mate[d] = c, a, d, b
+				if ok && e.W+wbd > pw[a]+pw[c] {
+					pair(a, c, e.W)
+					pair(b, d, wbd)
 					changed++
 				}
 			}
@@ -250,21 +282,19 @@ func Improve(mate []int, edges []Edge, w Oracle) int {
 	return moves
 }
 
-// augmentThree tries the path a-c, d-x where a and some neighbour x of d
-// are free: both gain a partner and c keeps one. It is taken only when it
-// adds weight too, so the search never goes round in circles.
-func augmentThree(mate []int, adj [][]int, a, c, d int, wac int64, w Oracle) bool {
-	wcd, _ := w(c, d)
+// augmentThree looks for the path a-c, d-x where a and some neighbour x of
+// d are free (c is matched to d, with weight wcd): both gain a partner and
+// c keeps one. It is taken only when it adds weight too, so the search
+// never goes round in circles. It returns x and the weight of d-x.
+func augmentThree(mate []int, adj [][]int, a, d int, wac, wcd int64, w Oracle) (x int, wdx int64, ok bool) {
 	for _, x := range adj[d] {
 		if x != a && mate[x] == -1 {
 			if wdx, ok := w(d, x); ok && wac+wdx > wcd {
-				mate[a], mate[c] = c, a
-				mate[d], mate[x] = x, d
-				return true
+				return x, wdx, true
 			}
 		}
 	}
-	return false
+	return -1, 0, false
 }
 
 func adjacency(n int, edges []Edge) [][]int {
@@ -282,6 +312,20 @@ func adjacency(n int, edges []Edge) [][]int {
 		adj[e.J] = append(adj[e.J], e.I)
 	}
 	return adj
+}
+
+// weightedAdjacency is adjacency with each neighbour's edge weight.
+func weightedAdjacency(n int, edges []Edge) ([][]int, [][]int64) {
+	adj := adjacency(n, edges)
+	ws := make([][]int64, n)
+	for v := range ws {
+		ws[v] = make([]int64, 0, len(adj[v]))
+	}
+	for _, e := range edges {
+		ws[e.I] = append(ws[e.I], e.W)
+		ws[e.J] = append(ws[e.J], e.W)
+	}
+	return adj, ws
 }
 
 func gcd(a, b int) int {

@@ -37,12 +37,14 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("slack configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store})
+		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
 		health.Add("slack", sl.Ready)
 		svc.router.add("slack", sl.SendDirect)
+		svc.router.addThreaded("slack", sl.SendDirectThread)
+		svc.rosters.add("slack", sl.ChannelMembers)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -66,7 +68,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims})
+		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -75,6 +77,8 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		health.Add("discord", d.Ready)
 		svc.router.add("discord", d.SendDirect)
+		svc.router.addThreaded("discord", d.SendDirectThread)
+		svc.rosters.add("discord", d.ChannelMembers)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}

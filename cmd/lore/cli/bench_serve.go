@@ -41,6 +41,11 @@ type serveBenchResult struct {
 	AnswerP50ms float64        `json:"answer_p50_ms"`
 	AnswerP99ms float64        `json:"answer_p99_ms"`
 	Replicas    []replicaStats `json:"replicas"`
+	// Fault names the fault injected a third of the way in, if any, and
+	// FaultNote what it did.
+	Fault     string  `json:"fault,omitempty"`
+	FaultAtS  float64 `json:"fault_at_s,omitempty"`
+	FaultNote string  `json:"fault_note,omitempty"`
 }
 
 // replicaStats is one lore serve process's use of the machine during the
@@ -57,7 +62,7 @@ const benchSigningSecret = "lore-bench-signing-secret"
 func (a *app) benchServeCommand() *cobra.Command {
 	var rate, seconds, replicas int
 	var asJSON bool
-	var exe string
+	var exe, fault string
 	cmd := &cobra.Command{
 		Use:   "serve [--rate 200] [--seconds 60] [--replicas 3]",
 		Short: "Load-test lore serve replicas with signed Slack events on loopback",
@@ -68,11 +73,24 @@ loopback, load the sample handbook, and send signed app_mention events at
 would. A request that fails or is not acknowledged is retried as Slack does.
 Prints the acknowledgement and answer latencies, how many events were
 answered, answered twice or lost, and each replica's CPU and peak memory.
-Answers come from the offline path.`,
+Answers come from the offline path.
+
+--fault injects one fault a third of the way in: kill-replica (SIGKILL replica
+1), postgres-restart (the replicas' database connections are cut and refused
+for 5 s; needs PostgreSQL), slack-errors (the Web API answers 429 for 5 s, then
+500 for 5 s), model-hang (a model endpoint that never answers, with a 2 s
+answer timeout). Deliveries that fail or are refused are retried as Slack
+does, compressed in time: at once, after 5 s and after 15 s.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rate <= 0 || seconds <= 0 || replicas <= 0 {
 				return usageErrorf("--rate, --seconds and --replicas must be positive")
+			}
+			if !validFault(fault) {
+				return usageErrorf("--fault %q: want one of %s", fault, faultList())
+			}
+			if fault == faultKillReplica && replicas < 2 {
+				return usageErrorf("--fault %s needs at least 2 replicas", fault)
 			}
 			if exe == "" {
 				var err error
@@ -80,7 +98,7 @@ Answers come from the offline path.`,
 					return err
 				}
 			}
-			res, err := a.runServeBench(cmd.Context(), exe, rate, seconds, replicas)
+			res, err := a.runServeBench(cmd.Context(), exe, rate, seconds, replicas, fault)
 			if err != nil {
 				return err
 			}
@@ -95,6 +113,9 @@ Answers come from the offline path.`,
 			for i, r := range res.Replicas {
 				fmt.Fprintf(a.io.Out, "replica %d   CPU %.1f s (%.0f%% of a core), peak RSS %.0f MB\n", i+1, r.CPUSeconds, r.CPUPercent, r.PeakRSSMB)
 			}
+			if res.Fault != "" {
+				fmt.Fprintf(a.io.Out, "fault       %s at %.0f s: %s\n", res.Fault, res.FaultAtS, res.FaultNote)
+			}
 			return nil
 		},
 	}
@@ -102,6 +123,7 @@ Answers come from the offline path.`,
 	cmd.Flags().IntVar(&seconds, "seconds", 60, "length of the load")
 	cmd.Flags().IntVar(&replicas, "replicas", 3, "lore serve processes")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.Flags().StringVar(&fault, "fault", "", "inject a fault: "+faultList())
 	cmd.Flags().StringVar(&exe, "exe", "", "lore binary to start as replicas (default: this one)")
 	_ = cmd.Flags().MarkHidden("exe")
 	return cmd
@@ -118,8 +140,8 @@ type replica struct {
 
 var replicaListenRE = regexp.MustCompile(`on (http://[0-9.:]+) `)
 
-func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n int) (serveBenchResult, error) {
-	res := serveBenchResult{Rate: rate}
+func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n int, fault string) (serveBenchResult, error) {
+	res := serveBenchResult{Rate: rate, Fault: fault}
 	dbURL := a.databaseURL()
 	// Load the handbook (and migrate) here, once, before the replicas start.
 	svc, err := a.open(ctx)
@@ -140,6 +162,12 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 	env := append(os.Environ(),
 		"LORE_SLACK_MODE=http", "LORE_SLACK_BOT_TOKEN=xoxb-bench", "LORE_SLACK_SIGNING_SECRET="+benchSigningSecret,
 		"LORE_SLACK_API_URL="+fake.URL(), "LORE_LOG_LEVEL=warn", "LORE_DISCORD_TOKEN=")
+	rig := &faultRig{name: fault}
+	defer rig.close()
+	replicaDB, env, err := rig.prepare(dbURL, env)
+	if err != nil {
+		return res, err
+	}
 	reps := make([]*replica, 0, n)
 	defer func() {
 		for _, r := range reps {
@@ -148,7 +176,7 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 		}
 	}()
 	for range n {
-		r, err := startReplica(ctx, exe, dbURL, env)
+		r, err := startReplica(ctx, exe, replicaDB, env)
 		if err != nil {
 			return res, err
 		}
@@ -156,7 +184,21 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 	}
 	fmt.Fprintf(a.io.Err, "lore bench serve: %d replicas ready; sending %d events/s for %d s\n", n, rate, seconds)
 
+	var injected sync.WaitGroup
+	if fault != faultNone {
+		at := time.Duration(seconds) * time.Second / 3
+		res.FaultAtS = at.Seconds()
+		injected.Go(func() {
+			select {
+			case <-ctx.Done():
+			case <-time.After(at):
+				rig.inject(ctx, reps, fake)
+			}
+		})
+	}
 	sent := runLoad(ctx, reps, rate, time.Duration(seconds)*time.Second)
+	injected.Wait()
+	res.FaultNote = rig.note
 	res.Events = len(sent)
 	res.Seconds = float64(seconds)
 
@@ -314,9 +356,10 @@ type sentEvent struct {
 	acked bool          // some attempt got a 200
 }
 
-// slackRetries is how many times Slack redelivers an event that was not
-// acknowledged, after 1 s, 1 min and 5 min; the bench retries at once.
-const slackRetries = 3
+// slackRetryDelays are the waits before each redelivery of an event that
+// was not acknowledged. Slack's are none, 1 min and 5 min; the bench keeps
+// their shape in a shorter time.
+var slackRetryDelays = []time.Duration{0, 5 * time.Second, 15 * time.Second}
 
 // runLoad sends events at rate for d, round-robin over the replicas, each
 // request with Slack's 3-second acknowledgement timeout.
@@ -328,6 +371,10 @@ func runLoad(ctx context.Context, reps []*replica, rate int, d time.Duration) []
 	var wg sync.WaitGroup
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
+	// Event ids and message timestamps are new in every run: the database
+	// remembers an hour of event ids, and would drop a second run's events
+	// as redeliveries of the first's.
+	run := start.Unix()
 	for i := range total {
 		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
 			select {
@@ -340,11 +387,18 @@ func runLoad(ctx context.Context, reps []*replica, rate int, d time.Duration) []
 		if len(questions) > 0 {
 			q = questions[i%len(questions)].Question
 		}
-		ts := fmt.Sprintf("1800000000.%06d", i)
-		body := slackfake.MentionEvent(fmt.Sprintf("EvBench%07d", i), fmt.Sprintf("CBENCH%02d", i%50), fmt.Sprintf("UBENCH%04d", i%1000), q, ts)
+		ts := fmt.Sprintf("%d.%06d", run, i)
+		body := slackfake.MentionEvent(fmt.Sprintf("EvBench%d%07d", run, i), fmt.Sprintf("CBENCH%02d", i%50), fmt.Sprintf("UBENCH%04d", i%1000), q, ts)
 		out[i] = sentEvent{ts: ts, at: time.Now()}
 		wg.Go(func() {
-			for attempt := range slackRetries + 1 {
+			for attempt := range len(slackRetryDelays) + 1 {
+				if attempt > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(slackRetryDelays[attempt-1]):
+					}
+				}
 				r := reps[(i+attempt)%len(reps)]
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/slack/events", bytes.NewReader(body))
 				req.Header = slackfake.Sign(benchSigningSecret, body, time.Now())

@@ -40,3 +40,39 @@ func TestBenchServe(t *testing.T) {
 		t.Fatalf("bench serve figures: %+v", res)
 	}
 }
+
+// Each fault of lore bench serve, in a short load over two replicas: a
+// database restart, Slack's 429 and 500 bursts and a hanging model lose
+// nothing and answer nothing twice; a killed replica answers nothing
+// twice, and every event is accounted for.
+func TestBenchServeFaults(t *testing.T) {
+	db := "--db=" + postgresURL(t)
+	run(t, "migrate", db).wantCode(t, cli.ExitOK)
+	t.Setenv("LORE_TEST_AS_CLI", "1")
+	for _, fault := range []string{"postgres-restart", "slack-errors", "model-hang", "kill-replica"} {
+		t.Run(fault, func(t *testing.T) {
+			r := run(t, "bench", "serve", db, "--exe="+os.Args[0], "--rate=10", "--seconds=3", "--replicas=2", "--fault="+fault, "--json")
+			r.wantCode(t, cli.ExitOK)
+			var res struct {
+				Events, Answered, Duplicates, Lost, Errors int
+				Fault                                      string  `json:"fault"`
+				Note                                       string  `json:"fault_note"`
+				AnswerP50                                  float64 `json:"answer_p50_ms"`
+			}
+			if err := json.Unmarshal([]byte(r.out), &res); err != nil {
+				t.Fatalf("--json: %v\n%s", err, r.out)
+			}
+			if res.Fault != fault || res.Note == "" || res.Events != 30 || res.Duplicates != 0 || res.Answered+res.Lost != res.Events {
+				t.Fatalf("%s: %+v\n%s", fault, res, r.err)
+			}
+			if fault != "kill-replica" && (res.Answered != res.Events || res.Errors != 0) {
+				t.Fatalf("%s lost events: %+v\n%s", fault, res, r.err)
+			}
+			if fault == "model-hang" && res.AnswerP50 < 2000 {
+				t.Fatalf("answers came before the 2 s answer timeout although the model hangs: %+v", res)
+			}
+		})
+	}
+	run(t, "bench", "serve", db, "--fault=earthquake").wantCode(t, cli.ExitUsage)
+	run(t, "bench", "serve", db, "--fault=kill-replica", "--replicas=1").wantCode(t, cli.ExitUsage)
+}

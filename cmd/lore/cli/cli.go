@@ -187,6 +187,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.retentionCommand(),
 		a.dashboardCommand(),
 		a.profilesCommand(),
+		a.peersCommand(),
 		a.collectionsCommand(),
 		a.draftsCommand(),
 		a.approveCommand(),
@@ -211,7 +212,7 @@ const searchFreshness = 50 * time.Millisecond
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		st, err := postgres.Open(ctx, url, postgres.Options{Migrate: a.migrate})
+		st, err := postgres.Open(ctx, url, postgres.Options{Migrate: a.migrate, Logger: a.log})
 		if errors.Is(err, postgres.ErrNeedsMigration) {
 			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
 		}
@@ -258,6 +259,9 @@ type services struct {
 	// router reaches people by direct message through the running chat
 	// adapters (lore serve adds them).
 	router *chatRouter
+	// rosters lists channel members for pairing rounds through the running
+	// chat adapters (lore serve adds them).
+	rosters *rosterRouter
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -291,7 +295,8 @@ func (a *app) wire(st store.Store) (*services, error) {
 	}
 	k := knowledge.New(st, opts)
 	messenger := &lateMessenger{}
-	p, err := a.peerCapability(st, messenger)
+	rosters := &rosterRouter{}
+	p, err := a.peerCapability(st, messenger, rosters)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -311,19 +316,25 @@ func (a *app) wire(st store.Store) (*services, error) {
 	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
+		onboarding, err := a.onboarding()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
 		if n, err = nudges.New(nudges.Config{Store: ns, Sender: nudgeSender{router}, TimeZones: storeTimeZones{st},
-			Logger: a.log, DefaultTimeZone: time.Local}); err != nil {
+			Logger: a.log, DefaultTimeZone: time.Local, Onboarding: onboarding}); err != nil {
 			st.Close()
 			return nil, err
 		}
 		cfg.Learning = n
+		cfg.Onboarding = n
 	}
 	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

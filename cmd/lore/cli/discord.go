@@ -53,8 +53,10 @@ Embed Links).
 In the developer portal, under Bot, Lore needs no privileged intent for
 direct messages, mentions and slash commands. Enable Message Content Intent
 (and set %s=true) for follow-ups in Lore's threads without a new mention
-and for channels where Lore answers every message.
-`, discord.InviteURL(appID, guildID), discord.Permissions, discord.EnvMessageContent)
+and for channels where Lore answers every message. Enable Server Members
+Intent for pairing rounds (they list a server's members) and, with
+%s=true, for onboarding new members.
+`, discord.InviteURL(appID, guildID), discord.Permissions, discord.EnvMessageContent, discord.EnvGuildMembers)
 			return nil
 		},
 	}

@@ -40,12 +40,16 @@ func (l *lateMessenger) SendDirect(ctx context.Context, platform, workspace stri
 
 // peerCapability returns the peer capability over st, or nil (no peer
 // commands) when the store does not keep profiles.
-func (a *app) peerCapability(st store.Store, m peers.Messenger) (*peers.Service, error) {
+func (a *app) peerCapability(st store.Store, m peers.Messenger, r peers.Roster) (*peers.Service, error) {
 	ps, ok := st.(store.Peers)
 	if !ok {
 		return nil, nil
 	}
-	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Logger: a.log})
+	admins, err := a.admins()
+	if err != nil {
+		return nil, err
+	}
+	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Logger: a.log})
 }
 
 // chatRouter sends direct messages through the adapter of each message's
@@ -53,6 +57,9 @@ func (a *app) peerCapability(st store.Store, m peers.Messenger) (*peers.Service,
 type chatRouter struct {
 	mu      sync.Mutex
 	senders map[string]func(ctx context.Context, userIDs []string, reply bot.Reply) error
+	// threaded send to one person and return the message's id, where the
+	// platform has one (Slack's ts, Discord's message id).
+	threaded map[string]func(ctx context.Context, userID string, reply bot.Reply) (string, error)
 }
 
 var _ peers.Messenger = (*chatRouter)(nil)
@@ -64,6 +71,17 @@ func (r *chatRouter) add(platform string, send func(ctx context.Context, userIDs
 		r.senders = map[string]func(context.Context, []string, bot.Reply) error{}
 	}
 	r.senders[platform] = send
+}
+
+// addThreaded registers a platform's send to one person that returns the
+// message's id.
+func (r *chatRouter) addThreaded(platform string, send func(ctx context.Context, userID string, reply bot.Reply) (string, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.threaded == nil {
+		r.threaded = map[string]func(context.Context, string, bot.Reply) (string, error){}
+	}
+	r.threaded[platform] = send
 }
 
 // SendDirect implements peers.Messenger.
@@ -81,9 +99,16 @@ func (r *chatRouter) SendDirect(ctx context.Context, platform, _ string, users [
 // time.
 type nudgeSender struct{ router *chatRouter }
 
-// SendDirect implements nudges.Sender.
-func (n nudgeSender) SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) error {
-	return n.router.SendDirect(ctx, platform, workspace, []string{userID}, reply)
+// SendDirect implements nudges.Sender: the message's id comes back where
+// the platform's adapter gives one.
+func (n nudgeSender) SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) (string, error) {
+	n.router.mu.Lock()
+	send := n.router.threaded[platform]
+	n.router.mu.Unlock()
+	if send != nil {
+		return send(ctx, userID, reply)
+	}
+	return "", n.router.SendDirect(ctx, platform, workspace, []string{userID}, reply)
 }
 
 // storeTimeZones reads learners' time zones from what the chat adapters

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/adapters/web"
@@ -135,6 +136,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},
 		PeriodicJobs: periodic,
 		ID:           id,
+		Middleware:   []rivertype.Middleware{&jobRequestIDs{}},
 		// Ingest jobs run up to two hours; a job still marked running
 		// after that belongs to a dead replica.
 		RescueStuckJobsAfter: 3 * time.Hour,

@@ -190,6 +190,17 @@ func TestServeWorksQueuedIngestOnSQLite(t *testing.T) {
 	if code := srv.stop(); code != cli.ExitOK {
 		t.Fatalf("lore serve exited with %d after a stop signal:\n%s", code, srv.stderr)
 	}
+	// The job's log lines carry its id as their request id.
+	var done map[string]any
+	for line := range strings.Lines(srv.stderr.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "ingest job done" {
+			done = rec
+		}
+	}
+	if done == nil || done["request_id"] != fmt.Sprintf("job-%v", done["job"]) {
+		t.Fatalf("the ingest job's log line lacks its request id: %v\n%s", done, srv.stderr)
+	}
 	if !strings.Contains(srv.stderr.String(), "stopping") {
 		t.Fatalf("lore serve did not say it was stopping:\n%s", srv.stderr)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/nudges"
+	"github.com/lorehq/lore/nudges/cards"
 	"github.com/lorehq/lore/nudges/samples"
 	"github.com/lorehq/lore/nudges/track"
 	"github.com/lorehq/lore/store"
@@ -25,7 +26,7 @@ Lore sends to learners' direct messages (see docs/nudges.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.tracksLoadCommand(), a.tracksListCommand(), a.tracksApproveCommand(), a.tracksEnrolCommand())
+	cmd.AddCommand(a.tracksLoadCommand(), a.tracksListCommand(), a.tracksApproveCommand(), a.tracksEnrolCommand(), a.tracksDraftCommand())
 	return cmd
 }
 
@@ -212,4 +213,83 @@ func (a *app) loadSampleTracks(ctx context.Context, svc *services, skip bool) er
 	}
 	fmt.Fprintf(a.io.Err, "Loaded %d sample learning tracks: type 'learn' to see them.\n", len(ts))
 	return nil
+}
+
+func (a *app) tracksDraftCommand() *cobra.Command {
+	var (
+		o      cards.Options
+		out    string
+		noLoad bool
+	)
+	cmd := &cobra.Command{
+		Use:   "draft --collection NAME",
+		Short: "Draft review cards from a collection's documents, for a curator to approve",
+		Long: `Draft quiz cards from the documents of a collection: without a language model,
+cloze cards (a key sentence with its figure or distinctive term blanked out,
+among distractors of the same kind from the collection); with one
+(LORE_CHAT_MODEL), questions the model writes, and cloze cards where its
+answer is unusable. The cards are loaded as a draft track that no learner sees
+until a curator runs 'lore tracks approve TRACK'. --out also writes the track
+file, to edit and load again with 'lore tracks load'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Collection == "" {
+				return usageErrorf("name the collection to draft from with --collection")
+			}
+			models, err := a.readModelSettings()
+			if err != nil {
+				return err
+			}
+			kopts, _, err := models.knowledgeOptions()
+			if err != nil {
+				return err
+			}
+			if kopts.Model != nil {
+				o.Model = kopts.Model
+			}
+			svc, err := a.openNudges(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer svc.Close()
+			res, err := cards.Draft(cmd.Context(), svc.store, o)
+			if err != nil {
+				if errors.Is(err, cards.ErrInvalid) {
+					return usageErrorf("%v", err)
+				}
+				return err
+			}
+			if out != "" {
+				if err := os.WriteFile(out, res.Markdown, 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(a.io.Out, "Drafted %d cards from %d documents", len(res.Track.Cards), res.Documents)
+			if o.Model != nil {
+				fmt.Fprintf(a.io.Out, " (%d written by the model, %d cloze where its question was unusable)", res.ByModel, len(res.Track.Cards)-res.ByModel)
+			}
+			fmt.Fprintln(a.io.Out)
+			if len(res.Skipped) > 0 {
+				fmt.Fprintf(a.io.Out, "No card from %d documents without a usable sentence: %s\n", len(res.Skipped), strings.Join(res.Skipped, ", "))
+			}
+			if out != "" {
+				fmt.Fprintf(a.io.Out, "Wrote %s\n", out)
+			}
+			if noLoad {
+				return nil
+			}
+			if _, err := svc.nudges.Publish(cmd.Context(), []track.Track{res.Track}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "Loaded draft track %s: no learner sees it until 'lore tracks approve %s'\n", res.Track.ID, res.Track.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Collection, "collection", "", "collection whose documents the cards come from")
+	cmd.Flags().StringArrayVar(&o.DocIDs, "doc", nil, "only this document id of the collection (repeatable)")
+	cmd.Flags().IntVar(&o.PerDocument, "per-doc", 2, "most cards from one document")
+	cmd.Flags().StringVar(&o.TrackID, "track", "", "id of the draft track (default review-COLLECTION)")
+	cmd.Flags().StringVar(&out, "out", "", "also write the track file here")
+	cmd.Flags().BoolVar(&noLoad, "no-load", false, "draft (and write --out) without loading the track")
+	return cmd
 }

@@ -125,3 +125,37 @@ func TestBenchNudges(t *testing.T) {
 	r.wantCode(t, cli.ExitUsage)
 	run(t, "bench", "nudges", "--learners", "0").wantCode(t, cli.ExitUsage)
 }
+
+// Review cards drafted from the ingested documents load as a draft that a
+// curator approves; the written file is the same track.
+func TestTracksDraftFromACollection(t *testing.T) {
+	t.Parallel()
+	db, _ := ingested(t)
+	out := filepath.Join(t.TempDir(), "review.md")
+	r := db.run(t, "tracks", "draft", "--collection", "default", "--out", out)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "Loaded draft track review-default") || !strings.Contains(r.out, "Drafted ") {
+		t.Fatalf("draft output:\n%s", r.out)
+	}
+	r = db.run(t, "tracks", "list")
+	if !strings.Contains(r.out, "review-default") || !strings.Contains(r.out, "[draft]") {
+		t.Fatalf("list after drafting:\n%s", r.out)
+	}
+	// The file loads as the very track that was drafted.
+	r = db.run(t, "tracks", "load", out)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "v1 unchanged") {
+		t.Fatalf("loading the drafted file:\n%s", r.out)
+	}
+	db.run(t, "tracks", "approve", "review-default").wantCode(t, cli.ExitOK)
+	if r = db.run(t, "tracks", "list"); strings.Contains(r.out, "[draft]") {
+		t.Fatalf("still a draft after approval:\n%s", r.out)
+	}
+
+	db.run(t, "tracks", "draft").wantCode(t, cli.ExitUsage)
+	r = db.run(t, "tracks", "draft", "--collection", "nope")
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.err, `collection "nope" has no documents`) {
+		t.Fatalf("unknown collection: %s", r.err)
+	}
+}

@@ -1,4 +1,4 @@
--- 0008: collections with audiences and approval, and document status.
+-- 0009: collections with audiences and approval, and document status.
 --
 -- A collection's audience says who may be answered from its documents
 -- (knowledge/audience parses it; '' is everyone). With approval set,

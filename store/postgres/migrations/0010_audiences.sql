@@ -1,4 +1,4 @@
--- 0009: collections with audiences and approval, and document status, as
+-- 0010: collections with audiences and approval, and document status, as
 -- in the SQLite store.
 --
 -- Searches join chunks to documents for the status and the collection
