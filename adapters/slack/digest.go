@@ -40,7 +40,8 @@ func (a *Adapter) SendDigest(ctx context.Context, to engagement.Destination, m e
 		return fmt.Errorf("send digest: %w", err)
 	}
 	fileID := ""
-	if len(m.Chart) > 0 {
+	// A withheld digest shows no figures, so no chart either.
+	if len(m.Chart) > 0 && !m.Digest.Withheld {
 		if fileID, err = a.uploadChart(ctx, m); err != nil {
 			return fmt.Errorf("send digest: upload chart: %w", err)
 		}

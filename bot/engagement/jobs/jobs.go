@@ -239,6 +239,8 @@ type Config struct {
 	Retention Compactor // nil: keep events forever
 	Keep      time.Duration
 	Logger    *slog.Logger
+	// Clock is the digest job's time; default time.Now.
+	Clock func() time.Time
 }
 
 // Register adds the configured workers and returns their periodic jobs.
@@ -259,7 +261,7 @@ func Register(workers *river.Workers, cfg Config) ([]*river.PeriodicJob, error) 
 		if cfg.Queue == nil {
 			return nil, errors.New("digests need Config.Queue to queue each leader's digest")
 		}
-		if err := river.AddWorkerSafely(workers, &DigestWorker{Digester: cfg.Digester, Queue: cfg.Queue, Logger: cfg.Logger}); err != nil {
+		if err := river.AddWorkerSafely(workers, &DigestWorker{Digester: cfg.Digester, Queue: cfg.Queue, Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
 			return nil, err
 		}
 		if err := river.AddWorkerSafely(workers, &DigestSendWorker{Digester: cfg.Digester}); err != nil {

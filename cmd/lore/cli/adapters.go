@@ -43,6 +43,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		health.Add("slack", sl.Ready)
 		svc.router.add("slack", sl.SendDirect)
+		svc.digests.add("slack", sl)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -75,6 +76,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		health.Add("discord", d.Ready)
 		svc.router.add("discord", d.SendDirect)
+		svc.digests.add("discord", d)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}

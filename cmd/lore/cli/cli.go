@@ -254,6 +254,9 @@ type services struct {
 	// router reaches people by direct message through the running chat
 	// adapters (lore serve adds them).
 	router *chatRouter
+	// digests sends leaders' digests through the running chat adapters
+	// (lore serve adds them).
+	digests *digestRouter
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -314,7 +317,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, digests: &digestRouter{}}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

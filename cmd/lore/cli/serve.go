@@ -125,7 +125,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		periodic = append(periodic, plan...)
 	}
-	engagementJobs, err := a.engagementJobs(svc, workers)
+	engagementJobs, digestQueue, err := a.engagementJobs(svc, workers)
 	if err != nil {
 		return err
 	}
@@ -143,6 +143,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer q.close()
+	digestQueue.Set(q.Client)
 	if planner != nil {
 		planner.Queue = q.Client
 	}
