@@ -82,7 +82,7 @@ func testDigestMessage() engagement.Message {
 			{Key: engagement.FigQuestions, Label: "Questions asked", Value: 90, Previous: 100, Change: &change},
 			{Key: engagement.FigHelpfulness, Label: "Helpfulness", Value: 0.7, Ratio: true, Delta: -0.02},
 		},
-		Gaps: []engagement.Gap{{Gap: knowledge.Gap{Question: "@everyone what is the *VPN* [link](https://evil.example)?", Count: 5}, Owner: "<@12345>"}},
+		Gaps:   []engagement.Gap{{Gap: knowledge.Gap{Question: "@everyone what is the *VPN* [link](https://evil.example)?", Count: 5}, Owner: "<@12345>"}},
 		Review: []engagement.DocUse{{ID: "d1", Title: "Security <@&999> policy", Citations: 3, Unhelpful: 2}},
 	}
 	return engagement.Message{Digest: d, Reply: d.Reply(), Chart: []byte("\x89PNG\r\n\x1a\nthe chart"), ChartName: "lore-digest-2026-03-09.png"}

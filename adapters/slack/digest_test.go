@@ -132,7 +132,7 @@ func testDigest() engagement.Message {
 			{Key: engagement.FigActiveLearners, Label: "Active learners", Value: 40, Previous: 32, Change: &change},
 			{Key: engagement.FigAnswerRate, Label: "Answer rate", Value: 0.8, Ratio: true, Delta: 0.05},
 		},
-		Gaps: []engagement.Gap{{Gap: knowledge.Gap{Question: "who approves <!channel> expenses @here?\nurgent", Count: 7}, Owner: "<@U999> finance"}},
+		Gaps:   []engagement.Gap{{Gap: knowledge.Gap{Question: "who approves <!channel> expenses @here?\nurgent", Count: 7}, Owner: "<@U999> finance"}},
 		Review: []engagement.DocUse{{ID: "d1", Title: "Travel <https://evil.example|policy> & @everyone", Citations: 12, Unhelpful: 4}},
 	}
 	chart := []byte("\x89PNG\r\n\x1a\nchart bytes for the test")
