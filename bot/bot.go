@@ -70,6 +70,15 @@ type Learning interface {
 	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
 }
 
+// Privacy is the analytics-privacy capability (bot/engagement): what Lore
+// keeps about the person speaking, opting out of analytics and back in,
+// and forgetting them, with its confirmation buttons. ok is false for
+// anything else.
+type Privacy interface {
+	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
+	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
@@ -82,6 +91,10 @@ type Config struct {
 	// Peers, when set, adds the profile and connect commands and routes
 	// "Ask a person" to people. Default nil: no peer capability.
 	Peers Peers
+
+	// Privacy, when set, adds the privacy, optout, optin and forget me
+	// commands. Default nil: none.
+	Privacy Privacy
 }
 
 // Bot routes messages and actions to capabilities.
@@ -90,6 +103,7 @@ type Bot struct {
 	events    EventLog
 	peers     Peers
 	learning  Learning
+	privacy   Privacy
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -100,7 +114,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, privacy: cfg.Privacy, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -127,6 +141,11 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
 		cmd, rest = text[:i], text[i:]
 	}
+	if b.privacy != nil {
+		if r, ok := b.privacy.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+			return r
+		}
+	}
 	if b.learning != nil {
 		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
 			return r
@@ -137,6 +156,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		r := helpReply()
 		if b.peers != nil {
 			r.Text += peersHelp
+		}
+		if b.privacy != nil {
+			r.Text += privacyHelp
 		}
 		return r
 	case "profile", "connect":
@@ -282,6 +304,11 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 			return r
 		}
 	}
+	if b.privacy != nil {
+		if r, ok := b.privacy.HandleAction(ctx, a); ok {
+			return r
+		}
+	}
 	switch a.ID {
 	case ActionHelpful:
 		return b.feedback(ctx, msg, a.Value, +1)
@@ -380,3 +407,5 @@ When I don't know, I say so and note the question for the content team.`)}
 }
 
 const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
+
+const privacyHelp = "\n\nYour data:\n- `privacy` shows what I keep about you.\n- `optout analytics` keeps your activity only as anonymous counts; `optin analytics` undoes it.\n- `forget me` deletes everything I keep about you (I ask first)."

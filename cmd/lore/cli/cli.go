@@ -302,6 +302,10 @@ func (a *app) wire(st store.Store) (*services, error) {
 	if p != nil {
 		cfg.Peers = p
 	}
+	if cfg.Privacy, err = a.privacyCommands(st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
