@@ -37,7 +37,8 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("slack configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store})
+		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store,
+			Commands: slackPrivacyCommands(svc.bot)})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -67,6 +68,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
+		cfg.Subcommands = append(cfg.Subcommands, discordPrivacySubcommands()...)
 		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
