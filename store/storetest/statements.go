@@ -19,6 +19,7 @@ var engagementCases = []testCase{
 	{"ForgetKeepsAnonymousCounts", testForgetKeepsCounts},
 	{"CompactRollsUp", testCompact},
 	{"DailyActivity", testDailyActivity},
+	{"DailyActivityFollowsEvents", testDailyActivityFollowsEvents},
 	{"AllDocuments", testAllDocuments},
 	{"RecordEventsInBulk", testRecordEvents},
 }
