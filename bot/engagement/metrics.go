@@ -333,10 +333,6 @@ func ratio(a, b int) float64 {
 
 // periodOf reads the events of [since, until) and counts them.
 func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time, docs map[string]store.Document, o Options) (periodStats, error) {
-	events, err := src.Events(ctx, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel})
-	if err != nil {
-		return periodStats{}, err
-	}
 	p := periodStats{
 		values: map[string]float64{}, byPlat: map[string]*groupAcc{}, byChan: map[string]*groupAcc{}, byTeam: map[string]*groupAcc{},
 		cites: map[string]int{}, unhelp: map[string]int{}, topics: map[string]int{},
@@ -356,22 +352,20 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	intros, met := map[string]bool{}, map[string]bool{}
 	var questions, answered, unanswered, up, votes int
 	weekStart := until.Add(-7 * 24 * time.Hour)
-	// Events come newest first; the feedback on an answer comes after it,
-	// so answers are indexed in a first pass.
-	for _, e := range events {
+	// Events come oldest first, so an answer is indexed before the
+	// feedback on it.
+	err := eachEvent(ctx, src, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel}, func(e store.Event) error {
 		if e.Kind == store.EventAnswer {
 			answers[e.ID] = e.DocIDs
 		}
-	}
-	for _, e := range events {
 		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
-			continue
+			return nil
 		}
 		if f.Track != "" && (o.TrackOf == nil || o.TrackOf(e) != f.Track) {
-			continue
+			return nil
 		}
 		if f.Collection != "" && !citesCollection(e, answers, docs, f.Collection) {
-			continue
+			return nil
 		}
 		if e.User != "" {
 			people[e.User] = struct{}{}
@@ -411,7 +405,7 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				}
 			} else {
 				unanswered++
-				if len(p.missing) < o.MaxGapQuestions && e.Question != "" {
+				if e.Question != "" {
 					p.missing = append(p.missing, knowledge.Unanswered{Question: e.Question, Time: e.Time})
 				}
 			}
@@ -454,7 +448,14 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				met[e.Ref] = true
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return periodStats{}, err
 	}
+	// The newest unanswered questions are the gaps clustered.
+	slices.Reverse(p.missing)
+	p.missing = p.missing[:min(len(p.missing), o.MaxGapQuestions)]
 	var firstOK, lastOK int
 	for _, a := range quiz {
 		if a.first {
@@ -488,6 +489,31 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	v[FigIntros] = float64(len(intros))
 	v[FigMetRate] = ratio(len(met), len(intros))
 	return p, nil
+}
+
+// EventScanner is a Source that streams events oldest first rather than
+// returning them in one slice: a week at 10 million events a year is
+// 200,000 events. Both stores are.
+type EventScanner interface {
+	ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) error
+}
+
+// eachEvent calls fn with the events of f oldest first, streamed when src
+// can.
+func eachEvent(ctx context.Context, src Source, f store.EventFilter, fn func(store.Event) error) error {
+	if sc, ok := src.(EventScanner); ok {
+		return sc.ScanEvents(ctx, f, fn)
+	}
+	events, err := src.Events(ctx, f)
+	if err != nil {
+		return err
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if err := fn(events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // citesCollection keeps, under a collection filter, the answers (and the

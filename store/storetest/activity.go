@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -101,4 +103,43 @@ func activityFromEvents(events []store.Event) []store.DayActivity {
 		out[i] = store.DayActivity{Day: d, Questions: byDay[d].questions, Active: len(byDay[d].people)}
 	}
 	return out
+}
+
+// eventScanner is what stores offer to stream events oldest first.
+type eventScanner interface {
+	ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) error
+}
+
+// testScanEvents checks that a store that streams events gives the same
+// events as Events, oldest first, under the same filter, and stops at an
+// error from the callback.
+func testScanEvents(t *testing.T, s store.Store) {
+	sc, ok := s.(eventScanner)
+	if !ok {
+		t.Skip("the store does not stream events")
+	}
+	for i := range 30 {
+		mustRecord(t, s, store.Event{ID: fmt.Sprintf("scan-%02d", i), Time: base.Add(time.Duration(i%10) * time.Minute),
+			Kind: store.EventQuestion, Platform: "slack", Channel: []string{"C1", "C2"}[i%2], User: "ana", DocIDs: []string{"d1"}})
+	}
+	f := store.EventFilter{Since: base.Add(time.Minute), Until: base.Add(8 * time.Minute), Channel: "C1"}
+	var got []store.Event
+	if err := sc.ScanEvents(t.Context(), f, func(e store.Event) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := mustEvents(t, s, f)
+	slices.Reverse(want)
+	if len(got) == 0 || len(got) != len(want) {
+		t.Fatalf("scanned %d events, Events gives %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i].ID || !got[i].Time.Equal(want[i].Time) || !slices.Equal(got[i].DocIDs, want[i].DocIDs) {
+			t.Errorf("event %d: scanned %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := sc.ScanEvents(t.Context(), f, func(store.Event) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("ScanEvents after the callback's error: %v, %d calls", err, n)
+	}
 }

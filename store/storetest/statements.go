@@ -20,6 +20,7 @@ var engagementCases = []testCase{
 	{"CompactRollsUp", testCompact},
 	{"DailyActivity", testDailyActivity},
 	{"DailyActivityFollowsEvents", testDailyActivityFollowsEvents},
+	{"ScanEventsOldestFirst", testScanEvents},
 	{"AllDocuments", testAllDocuments},
 	{"RecordEventsInBulk", testRecordEvents},
 }
