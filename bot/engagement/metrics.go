@@ -3,8 +3,10 @@ package engagement
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lorehq/lore/knowledge"
@@ -35,7 +37,8 @@ type Options struct {
 	// K is the privacy threshold; 0 means DefaultK.
 	K int
 	// TeamOf names a person's team or group, for the team breakdown and
-	// filter; nil: no teams.
+	// filter; nil: no teams. It and TrackOf are called from several
+	// goroutines at once (the two periods are read concurrently).
 	TeamOf func(user string) string
 	// TrackOf names the track an event belongs to; nil: no track filter.
 	TrackOf func(e store.Event) string
@@ -182,21 +185,27 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		docByID[d.ID] = d
 	}
 	length := f.Until.Sub(f.Since)
-	cur, err := periodOf(ctx, src, f, f.Since, f.Until, docByID, o)
-	if err != nil {
-		return Report{}, err
-	}
-	prev, err := periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o)
-	if err != nil {
+	// The two periods and the chart are independent reads: done at once,
+	// they take as long as the longest rather than the sum (the database
+	// and the figures each use a core).
+	var (
+		cur, prev                 periodStats
+		daily                     []store.DayActivity
+		curErr, prevErr, dailyErr error
+		wg                        sync.WaitGroup
+	)
+	wg.Go(func() { cur, curErr = periodOf(ctx, src, f, f.Since, f.Until, docByID, o) })
+	wg.Go(func() { prev, prevErr = periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o) })
+	wg.Go(func() {
+		daily, dailyErr = src.DailyActivity(ctx, store.ActivityFilter{
+			Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
+		})
+	})
+	wg.Wait()
+	if err := errors.Join(curErr, prevErr, dailyErr); err != nil {
 		return Report{}, err
 	}
 	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k}
-	daily, err := src.DailyActivity(ctx, store.ActivityFilter{
-		Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
-	})
-	if err != nil {
-		return Report{}, err
-	}
 	// Days folded into rollups by retention have no raw events left; their
 	// daily counts still say how many people were active.
 	people := cur.people
