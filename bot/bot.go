@@ -83,6 +83,15 @@ type Learning interface {
 	HandleThreadReply(ctx context.Context, msg Message) (r Reply, ok bool)
 }
 
+// Privacy is the analytics-privacy capability (bot/engagement): what Lore
+// keeps about the person speaking, opting out of analytics and back in,
+// and forgetting them, with its confirmation buttons. ok is false for
+// anything else.
+type Privacy interface {
+	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
+	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
@@ -103,6 +112,10 @@ type Config struct {
 	// collection audiences are checked. Default nil: everyone is a
 	// learner in no group.
 	Directory audience.Directory
+
+	// Privacy, when set, adds the privacy, optout, optin and forget me
+	// commands. Default nil: none.
+	Privacy Privacy
 }
 
 // Bot routes messages and actions to capabilities.
@@ -112,6 +125,7 @@ type Bot struct {
 	peers     Peers
 	learning  Learning
 	directory audience.Directory
+	privacy   Privacy
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -124,7 +138,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Knowledge == nil || cfg.Events == nil {
 		return nil, errors.New("bot: Knowledge and Events are required")
 	}
-	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, directory: cfg.Directory, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
+	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, directory: cfg.Directory, privacy: cfg.Privacy, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	b.onboarding = cfg.Onboarding
 	if b.log == nil {
 		b.log = slog.Default()
@@ -152,6 +166,11 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
 		cmd, rest = text[:i], text[i:]
 	}
+	if b.privacy != nil {
+		if r, ok := b.privacy.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+			return r
+		}
+	}
 	if b.learning != nil {
 		if r, ok := b.learning.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
 			return r
@@ -169,6 +188,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		r := helpReply()
 		if b.peers != nil {
 			r.Text += peersHelp
+		}
+		if b.privacy != nil {
+			r.Text += privacyHelp
 		}
 		return r
 	case "profile", "connect":
@@ -347,6 +369,11 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) Reply {
 			return r
 		}
 	}
+	if b.privacy != nil {
+		if r, ok := b.privacy.HandleAction(ctx, a); ok {
+			return r
+		}
+	}
 	switch a.ID {
 	case ActionHelpful:
 		return b.feedback(ctx, msg, a.Value, +1)
@@ -445,3 +472,5 @@ When I don't know, I say so and note the question for the content team.`)}
 }
 
 const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
+
+const privacyHelp = "\n\nYour data:\n- `privacy` shows what I keep about you.\n- `optout analytics` keeps your activity only as anonymous counts; `optin analytics` undoes it.\n- `forget me` deletes everything I keep about you (I ask first)."

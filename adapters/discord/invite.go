@@ -10,14 +10,16 @@ import (
 // Permissions is the permissions integer Lore's invite asks for: see
 // channels, read their history (to answer in threads), send messages in
 // channels and threads, start public threads for answers and private
-// threads for introductions, and embed links (sources are embeds).
+// threads for introductions, embed links (sources are embeds) and attach
+// files (the chart of a leader's digest sent to a channel).
 const Permissions int64 = discordgo.PermissionViewChannel |
 	discordgo.PermissionReadMessageHistory |
 	discordgo.PermissionSendMessages |
 	discordgo.PermissionSendMessagesInThreads |
 	discordgo.PermissionCreatePublicThreads |
 	discordgo.PermissionCreatePrivateThreads |
-	discordgo.PermissionEmbedLinks
+	discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles
 
 // InviteURL is the OAuth2 URL that adds Lore to a server with the bot and
 // applications.commands scopes and Permissions. With guildID, Discord

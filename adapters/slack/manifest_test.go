@@ -57,6 +57,7 @@ func TestManifest(t *testing.T) {
 		"groups:history":    "message.groups",
 		"chat:write":        "chat.postMessage, chat.update, chat.postEphemeral",
 		"commands":          "/lore",
+		"files:write":       "files.getUploadURLExternal, files.completeUploadExternal (digest chart)",
 		"im:history":        "message.im",
 		"im:write":          "conversations.open (DM)",
 		"mpim:write":        "conversations.open (group DM)",

@@ -187,6 +187,9 @@ func (d Digest) PNG() ([]byte, error) {
 
 // Message is a digest ready to send: the reply and its chart.
 type Message struct {
+	// Digest is the digest itself, for adapters that lay it out natively
+	// (Block Kit fields, embed fields); Reply is the same as Markdown.
+	Digest    Digest
 	Reply     bot.Reply
 	Chart     []byte // PNG
 	ChartName string // file name for the upload

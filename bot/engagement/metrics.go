@@ -3,8 +3,10 @@ package engagement
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lorehq/lore/knowledge"
@@ -35,7 +37,8 @@ type Options struct {
 	// K is the privacy threshold; 0 means DefaultK.
 	K int
 	// TeamOf names a person's team or group, for the team breakdown and
-	// filter; nil: no teams.
+	// filter; nil: no teams. It and TrackOf are called from several
+	// goroutines at once (the two periods are read concurrently).
 	TeamOf func(user string) string
 	// TrackOf names the track an event belongs to; nil: no track filter.
 	TrackOf func(e store.Event) string
@@ -186,21 +189,27 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		docByID[d.ID] = d
 	}
 	length := f.Until.Sub(f.Since)
-	cur, err := periodOf(ctx, src, f, f.Since, f.Until, docByID, o)
-	if err != nil {
-		return Report{}, err
-	}
-	prev, err := periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o)
-	if err != nil {
+	// The two periods and the chart are independent reads: done at once,
+	// they take as long as the longest rather than the sum (the database
+	// and the figures each use a core).
+	var (
+		cur, prev                 periodStats
+		daily                     []store.DayActivity
+		curErr, prevErr, dailyErr error
+		wg                        sync.WaitGroup
+	)
+	wg.Go(func() { cur, curErr = periodOf(ctx, src, f, f.Since, f.Until, docByID, o) })
+	wg.Go(func() { prev, prevErr = periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o) })
+	wg.Go(func() {
+		daily, dailyErr = src.DailyActivity(ctx, store.ActivityFilter{
+			Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
+		})
+	})
+	wg.Wait()
+	if err := errors.Join(curErr, prevErr, dailyErr); err != nil {
 		return Report{}, err
 	}
 	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k}
-	daily, err := src.DailyActivity(ctx, store.ActivityFilter{
-		Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
-	})
-	if err != nil {
-		return Report{}, err
-	}
 	// Days folded into rollups by retention have no raw events left; their
 	// daily counts still say how many people were active.
 	people := cur.people
@@ -337,10 +346,6 @@ func ratio(a, b int) float64 {
 
 // periodOf reads the events of [since, until) and counts them.
 func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time, docs map[string]store.Document, o Options) (periodStats, error) {
-	events, err := src.Events(ctx, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel})
-	if err != nil {
-		return periodStats{}, err
-	}
 	p := periodStats{
 		values: map[string]float64{}, byPlat: map[string]*groupAcc{}, byChan: map[string]*groupAcc{}, byTeam: map[string]*groupAcc{},
 		cites: map[string]int{}, unhelp: map[string]int{}, topics: map[string]int{},
@@ -360,22 +365,20 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	intros, met := map[string]bool{}, map[string]bool{}
 	var questions, answered, unanswered, up, votes int
 	weekStart := until.Add(-7 * 24 * time.Hour)
-	// Events come newest first; the feedback on an answer comes after it,
-	// so answers are indexed in a first pass.
-	for _, e := range events {
+	// Events come oldest first, so an answer is indexed before the
+	// feedback on it.
+	err := eachEvent(ctx, src, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel}, func(e store.Event) error {
 		if e.Kind == store.EventAnswer {
 			answers[e.ID] = e.DocIDs
 		}
-	}
-	for _, e := range events {
 		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
-			continue
+			return nil
 		}
 		if f.Track != "" && (o.TrackOf == nil || o.TrackOf(e) != f.Track) {
-			continue
+			return nil
 		}
 		if f.Collection != "" && !citesCollection(e, answers, docs, f.Collection) {
-			continue
+			return nil
 		}
 		if e.User != "" {
 			people[e.User] = struct{}{}
@@ -415,7 +418,7 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				}
 			} else {
 				unanswered++
-				if len(p.missing) < o.MaxGapQuestions && e.Question != "" {
+				if e.Question != "" {
 					p.missing = append(p.missing, knowledge.Unanswered{Question: e.Question, Time: e.Time})
 				}
 			}
@@ -458,7 +461,14 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				met[e.Ref] = true
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return periodStats{}, err
 	}
+	// The newest unanswered questions are the gaps clustered.
+	slices.Reverse(p.missing)
+	p.missing = p.missing[:min(len(p.missing), o.MaxGapQuestions)]
 	var firstOK, lastOK int
 	for _, a := range quiz {
 		if a.first {
@@ -492,6 +502,31 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	v[FigIntros] = float64(len(intros))
 	v[FigMetRate] = ratio(len(met), len(intros))
 	return p, nil
+}
+
+// EventScanner is a Source that streams events oldest first rather than
+// returning them in one slice: a week at 10 million events a year is
+// 200,000 events. Both stores are.
+type EventScanner interface {
+	ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) error
+}
+
+// eachEvent calls fn with the events of f oldest first, streamed when src
+// can.
+func eachEvent(ctx context.Context, src Source, f store.EventFilter, fn func(store.Event) error) error {
+	if sc, ok := src.(EventScanner); ok {
+		return sc.ScanEvents(ctx, f, fn)
+	}
+	events, err := src.Events(ctx, f)
+	if err != nil {
+		return err
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if err := fn(events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // citesCollection keeps, under a collection filter, the answers (and the

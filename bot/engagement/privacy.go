@@ -126,6 +126,9 @@ func Forget(ctx context.Context, st ForgetStore, m *Mapper, user string, keepCou
 	if err != nil {
 		return res, err
 	}
+	if m == nil && len(res.Forwarded) > 0 {
+		return res, fmt.Errorf("%d statements were forwarded to the LRS and need voiding statements, which need the pseudonym key", len(res.Forwarded))
+	}
 	voids := make([]store.Statement, 0, len(res.Forwarded))
 	for _, id := range res.Forwarded {
 		v, err := Stored(m.Void(id, now), "")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -54,38 +55,112 @@ type Digester struct {
 	Log     *slog.Logger // default slog.Default()
 }
 
-// RunHour sends the digests due in the hour that contains now and returns
-// how many went out. One leader's failure does not stop the others; all
-// failures are returned together.
-func (d *Digester) RunHour(ctx context.Context, now time.Time) (int, error) {
-	log := d.Log
-	if log == nil {
-		log = slog.Default()
-	}
+// DueDigest is one leader's digest due now: who, and the local midnight
+// that ends the week it covers. It is what a per-leader job carries, so
+// that each (leader, week) is queued once however many replicas look.
+type DueDigest struct {
+	Leader string
+	Until  time.Time
+}
+
+// Due lists the digests due in the hour that contains now. A leader whose
+// time zone cannot be loaded is reported and skipped.
+func (d *Digester) Due(now time.Time) ([]DueDigest, error) {
 	var errs []error
-	sent := 0
+	var due []DueDigest
 	for _, l := range d.Leaders {
-		due, end, err := l.Due(now)
+		ok, end, err := l.Due(now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !due {
+		if ok {
+			due = append(due, DueDigest{Leader: l.Name, Until: end})
+		}
+	}
+	return due, errors.Join(errs...)
+}
+
+// ErrUnknownLeader is returned by Send for a leader not in Leaders (one
+// removed from the configuration since the job was queued).
+var ErrUnknownLeader = errors.New("no such leader")
+
+// Send builds the digest of the week that ends at until and sends it to
+// the leader named leader.
+func (d *Digester) Send(ctx context.Context, leader string, until time.Time) error {
+	i := slices.IndexFunc(d.Leaders, func(l Leader) bool { return l.Name == leader })
+	if i < 0 {
+		return fmt.Errorf("digest for %q: %w", leader, ErrUnknownLeader)
+	}
+	l := d.Leaders[i]
+	m, err := BuildMessage(ctx, d.Source, Filter{Since: until.AddDate(0, 0, -7), Until: until}, d.Options)
+	if err != nil {
+		return fmt.Errorf("digest for %s: %w", l.Name, err)
+	}
+	if err := d.Sender.SendDigest(ctx, l.To, m); err != nil {
+		return fmt.Errorf("send digest to %s: %w", l.Name, err)
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.InfoContext(ctx, "digest sent", "leader", l.Name, "platform", l.To.Platform, "week_until", until)
+	return nil
+}
+
+// RunHour sends the digests due in the hour that contains now and returns
+// how many went out. One leader's failure does not stop the others; all
+// failures are returned together. It sends at once, in this process: lore
+// serve queues one job per due digest instead (bot/engagement/jobs), which
+// several replicas run once between them.
+func (d *Digester) RunHour(ctx context.Context, now time.Time) (int, error) {
+	due, err := d.Due(now)
+	errs := []error{err}
+	sent := 0
+	for _, dd := range due {
+		if err := d.Send(ctx, dd.Leader, dd.Until); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		m, err := BuildMessage(ctx, d.Source, Filter{Since: end.AddDate(0, 0, -7), Until: end}, d.Options)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("digest for %s: %w", l.Name, err))
-			continue
-		}
-		if err := d.Sender.SendDigest(ctx, l.To, m); err != nil {
-			errs = append(errs, fmt.Errorf("send digest to %s: %w", l.Name, err))
-			continue
-		}
-		log.InfoContext(ctx, "digest sent", "leader", l.Name, "platform", l.To.Platform)
 		sent++
 	}
 	return sent, errors.Join(errs...)
+}
+
+// ValidateLeaders checks a leaders list as configured: every leader has a
+// unique name, a loadable time zone, an hour and weekday in range, and one
+// destination (a user or a channel) on a platform.
+func ValidateLeaders(ls []Leader) error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, l := range ls {
+		name := l.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+			errs = append(errs, fmt.Errorf("leader %s: a name is required", name))
+		} else if seen[name] {
+			errs = append(errs, fmt.Errorf("leader %s: the name is used twice", name))
+		}
+		seen[name] = true
+		if l.TimeZone != "" {
+			if _, err := time.LoadLocation(l.TimeZone); err != nil {
+				errs = append(errs, fmt.Errorf("leader %s: time zone %q: %v", name, l.TimeZone, err))
+			}
+		}
+		if l.Hour < 0 || l.Hour > 23 {
+			errs = append(errs, fmt.Errorf("leader %s: hour %d is not between 0 and 23", name, l.Hour))
+		}
+		if l.Weekday != nil && (*l.Weekday < time.Sunday || *l.Weekday > time.Saturday) {
+			errs = append(errs, fmt.Errorf("leader %s: weekday %d is not between 0 (Sunday) and 6", name, *l.Weekday))
+		}
+		if l.To.Platform == "" {
+			errs = append(errs, fmt.Errorf("leader %s: to.platform is required (slack, discord)", name))
+		}
+		if (l.To.User == "") == (l.To.Channel == "") {
+			errs = append(errs, fmt.Errorf("leader %s: give to.user (a direct message) or to.channel, not both", name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // BuildMessage computes the digest of f's period with its chart.
@@ -99,5 +174,5 @@ func BuildMessage(ctx context.Context, src Source, f Filter, o Options) (Message
 	if err != nil {
 		return Message{}, err
 	}
-	return Message{Reply: dg.Reply(), Chart: png, ChartName: "lore-digest-" + f.Until.Format("2006-01-02") + ".png"}, nil
+	return Message{Digest: dg, Reply: dg.Reply(), Chart: png, ChartName: "lore-digest-" + f.Until.Format("2006-01-02") + ".png"}, nil
 }

@@ -339,10 +339,24 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 	if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 		return nil, s.fail(op, err)
 	}
+	// Whole days come from activity_days, kept by triggers as events are
+	// written; a last day cut short by until (a leader's local midnight)
+	// is counted from its raw events; days that retention folded away from
+	// event_rollups.
+	since, full := store.Day(f.Since), store.Day(f.Until)
+	if full.Before(since) {
+		full = since
+	}
 	rows, err := tx.Query(ctx, `SELECT day::timestamp AT TIME ZONE 'UTC', sum(questions)::bigint, sum(active)::bigint FROM (
+			SELECT day, sum(questions) AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
+			FROM activity_days
+			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day < ($5::timestamptz AT TIME ZONE 'UTC')::date
+			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
+			GROUP BY 1
+			UNION ALL
 			SELECT (time AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE kind = 'question') AS questions,
 			       count(DISTINCT NULLIF(user_id, '')) AS active
-			FROM events WHERE time >= $1 AND time < $2
+			FROM events WHERE time >= $5 AND time < $2
 			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
 			GROUP BY 1
 			UNION ALL
@@ -351,7 +365,7 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
 			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
 			GROUP BY 1
-		) d GROUP BY day ORDER BY day`, store.Day(f.Since), f.Until, f.Platform, f.Channel)
+		) d GROUP BY day ORDER BY day`, since, f.Until, f.Platform, f.Channel, full)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

@@ -353,14 +353,27 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 		cond += " AND channel = ?"
 		args = append(args, f.Channel)
 	}
+	// Whole days come from activity_days, kept by triggers as events are
+	// written; a last day cut short by until (a leader's local midnight)
+	// is counted from its raw events; days that retention folded away from
+	// event_rollups.
+	full := store.Day(f.Until).UnixMilli()
+	if full < since {
+		full = since
+	}
 	q := `SELECT day, sum(questions), sum(active) FROM (
+		SELECT day, sum(questions) AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
+		FROM activity_days WHERE day >= ? AND day < ?` + cond + ` GROUP BY day
+		UNION ALL
 		SELECT (time / ?) * ? AS day, sum(kind = 'question') AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
 		FROM events WHERE time >= ? AND time < ?` + cond + ` GROUP BY 1
 		UNION ALL
 		SELECT day, sum(CASE WHEN kind = 'question' THEN events ELSE 0 END), sum(CASE WHEN kind = '' THEN users ELSE 0 END)
 		FROM event_rollups WHERE day >= ? AND day < ?` + cond + ` GROUP BY 1
 	) GROUP BY day ORDER BY day`
-	all := append([]any{dayMS, dayMS, since, until}, args...)
+	all := append([]any{since, full}, args...)
+	all = append(all, dayMS, dayMS, full, until)
+	all = append(all, args...)
 	all = append(all, since, until)
 	all = append(all, args...)
 	rows, err := s.rdb.QueryContext(ctx, q, all...)

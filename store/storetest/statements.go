@@ -19,6 +19,8 @@ var engagementCases = []testCase{
 	{"ForgetKeepsAnonymousCounts", testForgetKeepsCounts},
 	{"CompactRollsUp", testCompact},
 	{"DailyActivity", testDailyActivity},
+	{"DailyActivityFollowsEvents", testDailyActivityFollowsEvents},
+	{"ScanEventsOldestFirst", testScanEvents},
 	{"AllDocuments", testAllDocuments},
 	{"RecordEventsInBulk", testRecordEvents},
 }

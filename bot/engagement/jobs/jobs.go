@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lorehq/lore/bot/engagement"
 )
@@ -50,26 +52,135 @@ func (w *ForwardWorker) Work(ctx context.Context, _ *river.Job[ForwardArgs]) err
 	return nil
 }
 
-// DigestArgs is the hourly job that sends the weekly digests due.
+// DigestArgs is the hourly job that queues the weekly digests due.
 type DigestArgs struct{}
 
 // Kind names the job in the queue.
 func (DigestArgs) Kind() string { return "engagement_digest" }
 
-// DigestWorker works DigestArgs.
+// Inserter is what the digest job needs of a River client.
+type Inserter interface {
+	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// LateInserter is an Inserter given once the River client exists: workers
+// are registered before the client that runs them is made.
+type LateInserter struct {
+	mu sync.Mutex
+	in Inserter
+}
+
+// Set gives the client.
+func (l *LateInserter) Set(in Inserter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.in = in
+}
+
+// InsertMany implements Inserter.
+func (l *LateInserter) InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	l.mu.Lock()
+	in := l.in
+	l.mu.Unlock()
+	if in == nil {
+		return nil, errors.New("the job queue is not running yet")
+	}
+	return in.InsertMany(ctx, params)
+}
+
+// DigestWorker works DigestArgs: it queues one DigestSendArgs per leader
+// whose local morning it is. The hourly job may run twice in an hour (a
+// new River leader, a restart); the send jobs are unique by leader and
+// week, so each digest is queued, and sent, once.
 type DigestWorker struct {
 	river.WorkerDefaults[DigestArgs]
 	Digester *engagement.Digester
+	Queue    Inserter
 	Clock    func() time.Time // default time.Now
+	Logger   *slog.Logger
 }
 
-// Work sends the digests due in the current hour.
+// Work queues the digests due in the current hour.
 func (w *DigestWorker) Work(ctx context.Context, _ *river.Job[DigestArgs]) error {
 	now := time.Now
 	if w.Clock != nil {
 		now = w.Clock
 	}
-	_, err := w.Digester.RunHour(ctx, now())
+	due, dueErr := w.Digester.Due(now())
+	if dueErr != nil {
+		// A leader with a bad time zone must not hold up the others.
+		logger(w.Logger).ErrorContext(ctx, "some digests cannot be scheduled", "err", dueErr)
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(due))
+	for i, d := range due {
+		args := DigestSendArgs{Leader: d.Leader, Until: d.Until.UTC()}
+		opts := args.InsertOpts()
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: &opts}
+	}
+	res, err := w.Queue.InsertMany(ctx, params)
+	if err != nil {
+		return fmt.Errorf("queue digests: %w", err)
+	}
+	queued := 0
+	for _, r := range res {
+		if !r.UniqueSkippedAsDuplicate {
+			queued++
+		}
+	}
+	logger(w.Logger).InfoContext(ctx, "digests due", "due", len(due), "queued", queued)
+	return nil
+}
+
+// HourlySchedule runs a periodic job one minute past every hour. A plain
+// hourly interval drifts, and a run that slipped from 8:59:59 to 10:00:01
+// would skip the leaders of 9 o'clock; with RunOnStart, a replica started
+// within a leader's hour still sends that hour's digests.
+type HourlySchedule struct{}
+
+// Next implements river.PeriodicSchedule.
+func (HourlySchedule) Next(t time.Time) time.Time {
+	next := t.Truncate(time.Hour).Add(time.Minute)
+	if !next.After(t) {
+		next = next.Add(time.Hour)
+	}
+	return next
+}
+
+// DigestSendArgs is the job that sends one leader's digest of one week.
+// It is unique by leader and week among jobs in any state but cancelled
+// and discarded (River keeps completed jobs for a day, longer than the
+// hour a digest is due in), so replicas that both see it due queue it once.
+type DigestSendArgs struct {
+	Leader string    `json:"leader" river:"unique"`
+	Until  time.Time `json:"until" river:"unique"` // the local midnight that ends the week
+}
+
+// Kind names the job in the queue.
+func (DigestSendArgs) Kind() string { return "engagement_digest_send" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: a failed send is
+// retried a few times, for about an hour, then given up (a digest a day
+// late is worth less than one that goes missing noisily in the log).
+func (DigestSendArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 6, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DigestSendWorker works DigestSendArgs.
+type DigestSendWorker struct {
+	river.WorkerDefaults[DigestSendArgs]
+	Digester *engagement.Digester
+}
+
+// Work builds and sends the digest. A leader no longer configured is not
+// retried.
+func (w *DigestSendWorker) Work(ctx context.Context, job *river.Job[DigestSendArgs]) error {
+	err := w.Digester.Send(ctx, job.Args.Leader, job.Args.Until)
+	if errors.Is(err, engagement.ErrUnknownLeader) {
+		return river.JobCancel(err)
+	}
 	return err
 }
 
@@ -122,9 +233,14 @@ type Config struct {
 	Forwarder    Flusher // nil: no LRS
 	ForwardEvery time.Duration
 	Digester     *engagement.Digester // nil: no digests
-	Retention    Compactor            // nil: keep events forever
-	Keep         time.Duration
-	Logger       *slog.Logger
+	// Queue is where the hourly digest job queues each leader's digest;
+	// required with Digester.
+	Queue     Inserter
+	Retention Compactor // nil: keep events forever
+	Keep      time.Duration
+	Logger    *slog.Logger
+	// Clock is the digest job's time; default time.Now.
+	Clock func() time.Time
 }
 
 // Register adds the configured workers and returns their periodic jobs.
@@ -142,11 +258,19 @@ func Register(workers *river.Workers, cfg Config) ([]*river.PeriodicJob, error) 
 			func() (river.JobArgs, *river.InsertOpts) { return ForwardArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if cfg.Digester != nil {
-		if err := river.AddWorkerSafely(workers, &DigestWorker{Digester: cfg.Digester}); err != nil {
+		if cfg.Queue == nil {
+			return nil, errors.New("digests need Config.Queue to queue each leader's digest")
+		}
+		if err := river.AddWorkerSafely(workers, &DigestWorker{Digester: cfg.Digester, Queue: cfg.Queue, Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
 			return nil, err
 		}
-		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return DigestArgs{}, nil }, nil))
+		if err := river.AddWorkerSafely(workers, &DigestSendWorker{Digester: cfg.Digester}); err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, river.NewPeriodicJob(HourlySchedule{},
+			func() (river.JobArgs, *river.InsertOpts) {
+				return DigestArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+			}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if cfg.Retention != nil {
 		if cfg.Keep < 24*time.Hour {

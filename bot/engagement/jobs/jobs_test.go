@@ -2,7 +2,10 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +13,8 @@ import (
 
 	"github.com/lorehq/lore/bot/engagement"
 	"github.com/lorehq/lore/bot/engagement/jobs"
+	"github.com/lorehq/lore/store/queue"
+	"github.com/lorehq/lore/store/sqlite"
 )
 
 type flusher struct {
@@ -48,12 +53,133 @@ func TestRetentionWorkerCutsAtKeep(t *testing.T) {
 func TestRegister(t *testing.T) {
 	workers := river.NewWorkers()
 	periodic, err := jobs.Register(workers, jobs.Config{
-		Forwarder: &flusher{}, Digester: &engagement.Digester{}, Retention: &compactor{}, Keep: 365 * 24 * time.Hour,
+		Forwarder: &flusher{}, Digester: &engagement.Digester{}, Queue: &jobs.LateInserter{}, Retention: &compactor{}, Keep: 365 * 24 * time.Hour,
 	})
 	if err != nil || len(periodic) != 3 {
 		t.Fatalf("Register = %d jobs, %v", len(periodic), err)
 	}
+	if _, err := jobs.Register(river.NewWorkers(), jobs.Config{Digester: &engagement.Digester{}}); err == nil {
+		t.Error("digests without a queue were accepted")
+	}
 	if _, err := jobs.Register(river.NewWorkers(), jobs.Config{Retention: &compactor{}, Keep: time.Hour}); err == nil {
 		t.Error("a retention of one hour was accepted")
+	}
+}
+
+func TestHourlyScheduleRunsPastEveryHour(t *testing.T) {
+	for _, c := range []struct{ now, want string }{
+		{"2026-03-09T07:59:59Z", "2026-03-09T08:01:00Z"},
+		{"2026-03-09T08:00:30Z", "2026-03-09T08:01:00Z"},
+		{"2026-03-09T08:01:00Z", "2026-03-09T09:01:00Z"},
+		{"2026-03-09T23:30:00Z", "2026-03-10T00:01:00Z"},
+	} {
+		now, _ := time.Parse(time.RFC3339, c.now)
+		if got := (jobs.HourlySchedule{}).Next(now).Format(time.RFC3339); got != c.want {
+			t.Errorf("Next(%s) = %s, want %s", c.now, got, c.want)
+		}
+	}
+}
+
+// countingSender is a fake chat platform that counts digests per leader.
+type countingSender struct {
+	mu   sync.Mutex
+	sent map[string]int
+	fail int // the first fail sends fail, as a platform outage would
+}
+
+func (s *countingSender) SendDigest(_ context.Context, to engagement.Destination, m engagement.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return errors.New("platform unavailable")
+	}
+	if len(m.Chart) == 0 {
+		return errors.New("digest without chart")
+	}
+	s.sent[to.User]++
+	return nil
+}
+
+func (s *countingSender) count(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent[user]
+}
+
+// Two replicas (two River clients on one database) both run the hourly
+// digest job, twice each, as after a change of River leader: each due
+// leader gets one digest, a leader whose morning it is not gets none, and
+// a failed send is retried.
+func TestDigestSentOnceAcrossReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lore.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 3, 9, 8, 20, 0, 0, time.UTC) // a Monday
+	tuesday := time.Tuesday
+	sender := &countingSender{sent: map[string]int{}, fail: 1}
+	digester := &engagement.Digester{Source: st, Sender: sender, Leaders: []engagement.Leader{
+		{Name: "ana", To: engagement.Destination{Platform: "slack", User: "UANA"}},
+		{Name: "ben", TimeZone: "Europe/Paris", Hour: 9, To: engagement.Destination{Platform: "slack", User: "UBEN"}},
+		{Name: "cy", Weekday: &tuesday, To: engagement.Destination{Platform: "slack", User: "UCY"}},
+	}}
+
+	var clients []*river.Client[*sql.Tx]
+	for range 2 {
+		db, err := queue.OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		workers := river.NewWorkers()
+		late := &jobs.LateInserter{}
+		if _, err := jobs.Register(workers, jobs.Config{Digester: digester, Queue: late, Clock: func() time.Time { return now }}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := queue.NewSQLite(db, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond, FetchCooldown: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		late.Set(c)
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		for range 2 {
+			if _, err := c.Insert(t.Context(), jobs.DigestArgs{}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range clients {
+		if err := c.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	}
+	// The failed first send is retried after River's first back-off
+	// (about a second).
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && sender.count("UANA")+sender.count("UBEN") < 2 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a duplicate to show
+	for user, want := range map[string]int{"UANA": 1, "UBEN": 1, "UCY": 0} {
+		if got := sender.count(user); got != want {
+			t.Errorf("%s got %d digests, want %d", user, got, want)
+		}
+	}
+}
+
+func TestDigestSendForgetsRemovedLeader(t *testing.T) {
+	w := &jobs.DigestSendWorker{Digester: &engagement.Digester{}}
+	err := w.Work(t.Context(), &river.Job[jobs.DigestSendArgs]{Args: jobs.DigestSendArgs{Leader: "gone", Until: time.Now()}})
+	if err == nil || !errors.Is(err, engagement.ErrUnknownLeader) {
+		t.Errorf("Work = %v, want a cancelled job for an unknown leader", err)
 	}
 }

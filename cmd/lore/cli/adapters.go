@@ -37,7 +37,8 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("slack configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot})
+		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot,
+			Commands: slackPrivacyCommands(svc.bot)})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -45,6 +46,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("slack", sl.SendDirect)
 		svc.router.addThreaded("slack", sl.SendDirectThread)
 		svc.rosters.add("slack", sl.ChannelMembers)
+		svc.digests.add("slack", sl)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), adapterDrainTimeout)
@@ -68,6 +70,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
+		cfg.Subcommands = append(cfg.Subcommands, discordPrivacySubcommands()...)
 		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
@@ -79,6 +82,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("discord", d.SendDirect)
 		svc.router.addThreaded("discord", d.SendDirectThread)
 		svc.rosters.add("discord", d.ChannelMembers)
+		svc.digests.add("discord", d)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
 	}

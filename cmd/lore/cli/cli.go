@@ -262,6 +262,9 @@ type services struct {
 	// rosters lists channel members for pairing rounds through the running
 	// chat adapters (lore serve adds them).
 	rosters *rosterRouter
+	// digests sends leaders' digests through the running chat adapters
+	// (lore serve adds them).
+	digests *digestRouter
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -313,6 +316,10 @@ func (a *app) wire(st store.Store) (*services, error) {
 	if p != nil {
 		cfg.Peers = p
 	}
+	if cfg.Privacy, err = a.privacyCommands(st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
@@ -334,7 +341,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters, digests: &digestRouter{}}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

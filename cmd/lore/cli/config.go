@@ -78,6 +78,7 @@ var settings = []setting{
 	{Name: "LORE_LRS_ENDPOINT", Doc: "xAPI base URL of a Learning Record Store; lore serve forwards statements to it every minute when set."},
 	{Name: "LORE_LRS_USERNAME", Doc: "Basic auth user for the LRS."},
 	{Name: "LORE_LRS_PASSWORD", Secret: true, Doc: "Basic auth password for the LRS."},
+	{Name: "LORE_LEADERS_FILE", Doc: "JSON or YAML file of the leaders who get the weekly digest in Slack or Discord from `lore serve` (docs/engagement.md); unset sends none."},
 	{Name: "LORE_RETENTION", Check: atLeastADay, Doc: "Keep raw events this long (e.g. 8760h), then fold them into daily counts; unset keeps them."},
 	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Doc: "Shared admin token for the web dashboard."},
 	{Name: "LORE_SESSION_KEY", Secret: true, Doc: "Key that signs dashboard session cookies; random per process when unset."},

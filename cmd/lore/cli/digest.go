@@ -108,13 +108,9 @@ func (a *app) leaderDigests(cmd *cobra.Command, file, name, period, until, forma
 	if format != "text" && format != "json" {
 		return usageErrorf("--leaders prints text or json")
 	}
-	data, err := os.ReadFile(file)
+	leaders, err := loadLeaders(file)
 	if err != nil {
-		return usageErrorf("--leaders: %v", err)
-	}
-	var leaders []engagement.Leader
-	if err := json.Unmarshal(data, &leaders); err != nil {
-		return usageErrorf("--leaders %s: not a JSON list of leaders: %v", file, err)
+		return err
 	}
 	d, err := parsePeriod(period)
 	if err != nil {

@@ -20,10 +20,10 @@ func TestDiscordInvite(t *testing.T) {
 		t.Fatalf("no invite URL in:\n%s", r.out)
 	}
 	q := u.Query()
-	if q.Get("client_id") != "123456789012345678" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "377957207040" || q.Get("guild_id") != "42" {
+	if q.Get("client_id") != "123456789012345678" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "377957239808" || q.Get("guild_id") != "42" {
 		t.Errorf("invite query = %v", q)
 	}
-	if !strings.Contains(r.out, "377957207040") || !strings.Contains(r.out, "Message Content") {
+	if !strings.Contains(r.out, "377957239808") || !strings.Contains(r.out, "Message Content") {
 		t.Errorf("output lacks the permissions integer or the intents:\n%s", r.out)
 	}
 }

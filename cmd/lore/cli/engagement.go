@@ -126,3 +126,17 @@ func reportFilter(until time.Time, period time.Duration) engagement.Filter {
 func quoteList(names []string) string {
 	return fmt.Sprintf("%s", strings.Join(names, ", "))
 }
+
+// privacyCommands are the chat commands with which people see what Lore
+// keeps about them, opt out of analytics and are forgotten.
+func (a *app) privacyCommands(st store.Store) (*engagement.PrivacyCommands, error) {
+	m, err := a.mapper()
+	if err != nil {
+		return nil, err
+	}
+	k, err := a.privacyK()
+	if err != nil {
+		return nil, err
+	}
+	return &engagement.PrivacyCommands{Store: st, Mapper: m, K: k, Log: a.log}, nil
+}

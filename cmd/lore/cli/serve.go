@@ -126,7 +126,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		periodic = append(periodic, plan...)
 	}
-	engagementJobs, err := a.engagementJobs(svc, workers)
+	engagementJobs, digestQueue, err := a.engagementJobs(svc, workers)
 	if err != nil {
 		return err
 	}
@@ -145,6 +145,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer q.close()
+	digestQueue.Set(q.Client)
 	if planner != nil {
 		planner.Queue = q.Client
 	}

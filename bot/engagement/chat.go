@@ -1,0 +1,206 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/store"
+)
+
+// Buttons of the forget-me confirmation.
+const (
+	ActionForgetConfirm = "privacy_forget"
+	ActionForgetCancel  = "privacy_forget_cancel"
+)
+
+// PrivacyStore is what the chat privacy commands need.
+type PrivacyStore interface {
+	ForgetStore
+	SetOptOut(ctx context.Context, user string, optOut bool) error
+	OptedOut(ctx context.Context, user string) (bool, error)
+	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+}
+
+// PrivacyCommands lets people see and control, from chat, what Lore keeps
+// about them: `privacy`, `optout analytics`, `optin analytics` and
+// `forget me` (confirmed with a button). It does what `lore forget USER
+// [--opt-out]` does, for the person speaking only. It satisfies
+// bot.Privacy.
+type PrivacyCommands struct {
+	Store PrivacyStore
+	// Mapper makes the voiding statements of what an LRS already holds;
+	// nil when statements are off (then there are none to void).
+	Mapper *Mapper
+	// K is the privacy threshold leaders' figures respect, for the
+	// explanation; 0 means DefaultK.
+	K     int
+	Clock func() time.Time // default time.Now
+	Log   *slog.Logger     // default slog.Default()
+}
+
+var _ bot.Privacy = (*PrivacyCommands)(nil)
+
+// maxCounted bounds the events read to describe what is kept.
+const maxCounted = 10000
+
+// HandleCommand implements bot.Privacy. Only the exact commands are
+// taken: "privacy policy for contractors?" or "forget my password" are
+// questions.
+func (p *PrivacyCommands) HandleCommand(ctx context.Context, msg bot.Message, cmd, args string) (bot.Reply, bool) {
+	args = strings.ToLower(strings.Join(strings.Fields(strings.Trim(strings.TrimSpace(args), ".!")), " "))
+	switch {
+	case cmd == "privacy" && args == "":
+		return p.show(ctx, msg), true
+	case (cmd == "optout" || cmd == "opt-out") && args == "analytics":
+		return p.optOut(ctx, msg), true
+	case (cmd == "optin" || cmd == "opt-in") && args == "analytics":
+		return p.optIn(ctx, msg), true
+	case cmd == "optout" || cmd == "opt-out" || cmd == "optin" || cmd == "opt-in":
+		return bot.Reply{Text: fmt.Sprintf("Say `%s analytics`.", strings.ReplaceAll(cmd, "-", "")), Private: true}, true
+	case cmd == "forget" && args == "me":
+		if msg.User == "" {
+			return bot.Reply{Text: "I can't tell who you are here, so there is nothing of yours to forget.", Private: true}, true
+		}
+		return bot.Reply{Private: true, Text: "This deletes everything I keep about you: your questions, my answers to them, your ratings " +
+			"and the rest of your activity, and your learning records (records already sent to the company's learning record store " +
+			"are withdrawn there). It cannot be undone. Are you sure?",
+			Buttons: []bot.Button{
+				{ID: ActionForgetConfirm, Label: "Forget me", Value: msg.User},
+				{ID: ActionForgetCancel, Label: "Cancel", Value: msg.User},
+			}}, true
+	}
+	return bot.Reply{}, false
+}
+
+// HandleAction implements bot.Privacy: the forget-me buttons. Only the
+// person who asked can confirm: a button seen by someone else forgets
+// no one.
+func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.Reply, bool) {
+	switch a.ID {
+	case ActionForgetCancel:
+		return bot.Reply{Text: "Nothing was deleted.", Private: true}, true
+	case ActionForgetConfirm:
+	default:
+		return bot.Reply{}, false
+	}
+	if a.User == "" || a.User != a.Value {
+		return bot.Reply{Text: "This button belongs to the person who asked to be forgotten. Say `forget me` to be forgotten yourself.", Private: true}, true
+	}
+	res, err := Forget(ctx, p.Store, p.Mapper, a.User, false, p.now())
+	if err != nil {
+		p.log().ErrorContext(ctx, "forgetting a person from chat failed", "err", err)
+		return bot.Reply{Text: "I couldn't delete your data just now. Please try again; if it keeps failing, ask an admin to run `lore forget` for you.", Private: true}, true
+	}
+	text := fmt.Sprintf("Done: I deleted %s about you.", plural(res.Events, "record"))
+	if len(res.Forwarded) > 0 {
+		text += fmt.Sprintf(" %s already sent to the learning record store will be withdrawn there.", plural(len(res.Forwarded), "learning record"))
+	}
+	return bot.Reply{Text: text + " If you ask me something again, that is recorded as before; say `optout analytics` to keep it anonymous.", Private: true}, true
+}
+
+func (p *PrivacyCommands) show(ctx context.Context, msg bot.Message) bot.Reply {
+	if msg.User == "" {
+		return bot.Reply{Text: "I can't tell who you are here, so I keep nothing that names you.", Private: true}
+	}
+	out, err := p.Store.OptedOut(ctx, msg.User)
+	if err != nil {
+		return p.failed(ctx, err)
+	}
+	events, err := p.Store.Events(ctx, store.EventFilter{User: msg.User, Limit: maxCounted})
+	if err != nil {
+		return p.failed(ctx, err)
+	}
+	kinds := map[string]int{}
+	for _, e := range events {
+		kinds[e.Kind]++
+	}
+	count := plural(len(events), "record")
+	if len(events) == maxCounted {
+		count = fmt.Sprintf("at least %d records", maxCounted)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "What I keep about you:\n- %s of your activity", count)
+	if len(events) > 0 {
+		fmt.Fprintf(&b, " (%d questions with their text, %d answers, %d ratings, %d others)",
+			kinds[store.EventQuestion], kinds[store.EventAnswer], kinds[store.EventFeedback],
+			len(events)-kinds[store.EventQuestion]-kinds[store.EventAnswer]-kinds[store.EventFeedback])
+	}
+	b.WriteString(", each with its time, platform and channel.")
+	if p.Mapper != nil {
+		b.WriteString("\n- A learning record (xAPI statement) for each, under a pseudonym: never your user id or email.")
+	}
+	k, _ := CheckK(p.K)
+	fmt.Fprintf(&b, "\n- Leaders only see figures about groups of at least %d people.", k)
+	if out {
+		b.WriteString("\n\nYou opted out of analytics: what you do now is kept only as anonymous counts, without your name, thread or question. `optin analytics` undoes it.")
+	} else {
+		b.WriteString("\n\n`optout analytics` keeps your activity only as anonymous counts.")
+	}
+	b.WriteString(" `forget me` deletes everything I keep about you.")
+	return bot.Reply{Text: b.String(), Private: true}
+}
+
+// optOut does what `lore forget USER --opt-out` does: the choice is
+// recorded, past events are anonymised and statements withdrawn.
+func (p *PrivacyCommands) optOut(ctx context.Context, msg bot.Message) bot.Reply {
+	if msg.User == "" {
+		return bot.Reply{Text: "I can't tell who you are here, so I keep nothing that names you.", Private: true}
+	}
+	if err := p.Store.SetOptOut(ctx, msg.User, true); err != nil {
+		return p.failed(ctx, err)
+	}
+	res, err := Forget(ctx, p.Store, p.Mapper, msg.User, true, p.now())
+	if err != nil {
+		return p.failed(ctx, err)
+	}
+	return bot.Reply{Private: true, Text: fmt.Sprintf("You are out of analytics. %s of your past activity now count only anonymously, "+
+		"and from now on I keep what you do without your name, thread or question. `optin analytics` undoes it.", capitalize(plural(res.Events, "record")))}
+}
+
+func (p *PrivacyCommands) optIn(ctx context.Context, msg bot.Message) bot.Reply {
+	if msg.User == "" {
+		return bot.Reply{Text: "I can't tell who you are here.", Private: true}
+	}
+	if err := p.Store.SetOptOut(ctx, msg.User, false); err != nil {
+		return p.failed(ctx, err)
+	}
+	return bot.Reply{Private: true, Text: "You are back in analytics: from now on your activity counts as yours again " +
+		"(what was anonymised stays anonymous)."}
+}
+
+func (p *PrivacyCommands) failed(ctx context.Context, err error) bot.Reply {
+	p.log().ErrorContext(ctx, "privacy command failed", "err", err)
+	return bot.Reply{Text: "I couldn't do that just now. Please try again in a minute.", Private: true}
+}
+
+func (p *PrivacyCommands) now() time.Time {
+	if p.Clock != nil {
+		return p.Clock()
+	}
+	return time.Now()
+}
+
+func (p *PrivacyCommands) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
