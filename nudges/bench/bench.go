@@ -217,12 +217,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			due[p.User] = now
 		}
 		dueMu.Unlock()
+		// Counted before the jobs are queued: workers start on the first
+		// jobs while the rest are still being inserted.
+		want := snd.received.Load() + int64(len(batch))
 		if _, err := nudges.Enqueue(ctx, q, batch); err != nil {
 			return res, err
 		}
 		// The next zone's slot is an hour or more later in the virtual
 		// day: wait for this one's nudges as the real day would.
-		want := snd.received.Load() + int64(len(batch))
 		limit := 2 * time.Minute
 		if cfg.Rate > 0 {
 			limit += time.Duration(float64(len(batch)) / cfg.Rate * float64(time.Second))

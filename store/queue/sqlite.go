@@ -31,10 +31,8 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", base+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open queue: %w", err)
-	}
+	// Connections keep their prepared statements (stmtcache.go).
+	db := sql.OpenDB(newStmtCacheConnector(base + "?" + q.Encode()))
 	db.SetMaxOpenConns(1)
 	return db, nil
 }

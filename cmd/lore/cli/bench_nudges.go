@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ func (a *app) benchNudgesCommand() *cobra.Command {
 		learners, workers int
 		rate              float64
 		asJSON            bool
+		cpuProfile        string
 	)
 	cmd := &cobra.Command{
 		Use:   "nudges [--learners N] [--rate N] [--json]",
@@ -54,6 +56,13 @@ the fake sender to N nudges a second.`,
 				return err
 			}
 			defer cleanup()
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			res, err := bench.Run(ctx, cfg)
 			if err != nil {
 				return err
@@ -77,7 +86,21 @@ the fake sender to N nudges a second.`,
 	cmd.Flags().Float64Var(&rate, "rate", 0, "limit the fake sender to this many nudges a second (0: no limit)")
 	cmd.Flags().IntVar(&workers, "workers", 100, "delivery jobs worked at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
+}
+
+// startCPUProfile profiles the process's CPU into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // benchNudgesStore opens a fresh store and queue for the bench: a
