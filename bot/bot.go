@@ -225,8 +225,8 @@ func (b *Bot) Ask(ctx context.Context, msg Message) Reply {
 }
 
 // maxHistory is how many earlier questions of a thread are kept to
-// condense a follow-up; historyScan is how many recent questions of the
-// channel are read to find them.
+// condense a follow-up; historyScan is how many of the thread's recent
+// questions are read to find them.
 const (
 	maxHistory  = 4
 	historyScan = 50
@@ -239,7 +239,7 @@ func (b *Bot) history(ctx context.Context, msg Message) []string {
 		return nil
 	}
 	events, err := b.events.Events(ctx, store.EventFilter{
-		Kind: store.EventQuestion, Platform: msg.Platform, Channel: msg.Channel, Limit: historyScan,
+		Kind: store.EventQuestion, Platform: msg.Platform, Channel: msg.Channel, Thread: msg.Thread, Limit: historyScan,
 	})
 	if err != nil {
 		b.log.WarnContext(ctx, "reading the thread's history failed", "err", err)

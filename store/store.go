@@ -200,8 +200,12 @@ type EventFilter struct {
 	User     string
 	Platform string
 	Channel  string
-	Since    time.Time
-	Until    time.Time
+	// Thread, when set, keeps the events of one thread (a thread id is
+	// unique within its channel, so set Channel too); an index makes a
+	// thread's history one lookup however long the log.
+	Thread string
+	Since  time.Time
+	Until  time.Time
 	// Confident, when not nil, keeps answer events of that confidence.
 	Confident *bool
 	// Limit bounds the number of events returned, newest first; 0 means

@@ -105,6 +105,8 @@ type Adapter struct {
 	refreshing map[string]bool
 	// roster caches who is a person, for pairing rounds (roster.go).
 	roster rosterCache
+	// inFlight holds a token per event being handled (MaxInFlight).
+	inFlight chan struct{}
 }
 
 // New returns an Adapter. It makes no network call; Run (Socket Mode) and
@@ -147,6 +149,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 		deps:       deps,
 		api:        slack.New(cfg.BotToken.Reveal(), opts...),
 		pace:       newPacer(cfg.MaxConcurrent),
+		inFlight:   make(chan struct{}, cfg.MaxInFlight),
 		log:        cfg.Logger.With("adapter", platform),
 		verifier:   Verifier{Secret: cfg.SigningSecret, Now: cfg.Clock},
 		refreshing: map[string]bool{},
@@ -214,20 +217,46 @@ func (a *Adapter) background(ctx context.Context, what string, fn func(ctx conte
 	}()
 }
 
-// errRedeliver means an event could not be claimed because the database
-// is unavailable: it is not acknowledged, so that Slack delivers it again
-// (after 1 and 5 minutes), by when the database may be back.
-var errRedeliver = errors.New("the database is unavailable; Slack will deliver the event again")
+// errRedeliver means an event was not taken: the database is unavailable
+// or slow to answer, or this replica is at MaxInFlight. It is not
+// acknowledged, so that Slack delivers it again (at once, after 1 and
+// after 5 minutes), by when things may be better.
+var errRedeliver = errors.New("the event cannot be taken now; Slack will deliver it again")
+
+// claimBudget bounds the wait for an event's claim: the acknowledgement
+// must reach Slack within 3 seconds, and a claim stuck behind a backlog
+// is better refused than acknowledged too late for Slack to know.
+const claimBudget = 2 * time.Second
+
+// admit takes an in-flight token for an event, or reports errRedeliver
+// when MaxInFlight events are being handled. The returned function gives
+// the token back.
+func (a *Adapter) admit(ctx context.Context, env envelope) (func(), error) {
+	select {
+	case a.inFlight <- struct{}{}:
+		return func() { <-a.inFlight }, nil
+	default:
+		a.log.WarnContext(trace.WithRequestID(ctx, env.EventID), "event not acknowledged, for Slack to deliver again: this replica is at its limit of events in flight",
+			"event_id", env.EventID, "limit", cap(a.inFlight))
+		return nil, errRedeliver
+	}
+}
 
 // claimEvent takes an event for this replica before it is acknowledged.
 // It reports false for an event another delivery already took, and
-// errRedeliver when the database is unavailable.
+// errRedeliver when the database is unavailable or did not answer within
+// claimBudget, or the delivery's request was abandoned.
 func (a *Adapter) claimEvent(ctx context.Context, env envelope) (bool, error) {
 	ctx = trace.WithRequestID(ctx, env.EventID)
+	ctx, cancel := context.WithTimeout(ctx, claimBudget)
+	defer cancel()
 	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
 	switch {
-	case errors.Is(err, store.ErrUnavailable):
-		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: the database is unavailable", "event_id", env.EventID, "err", err)
+	case errors.Is(err, store.ErrUnavailable), err != nil && ctx.Err() != nil,
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Never "handle anyway" here: the delivery was not acknowledged
+		// and will come again.
+		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: the claim failed", "event_id", env.EventID, "err", err)
 		return false, errRedeliver
 	case err != nil:
 		// A claim the store refuses outright will not succeed on a

@@ -111,6 +111,12 @@ type Config struct {
 	WorkTimeout time.Duration
 	// MaxConcurrent bounds Web API calls in flight. Default 4.
 	MaxConcurrent int
+	// MaxInFlight bounds the events one replica handles at once. An event
+	// beyond it is not acknowledged, so that Slack delivers it again
+	// later (or to another replica) rather than this replica queueing
+	// work it cannot finish: after an outage, a backlog must not starve
+	// the acknowledgements. Default 256.
+	MaxInFlight int
 
 	Logger *slog.Logger     // default slog.Default()
 	Clock  func() time.Time // default time.Now; judges request timestamps
@@ -257,6 +263,9 @@ func (c Config) Validate() error {
 	if c.MaxConcurrent < 0 {
 		errs = append(errs, fmt.Errorf("MaxConcurrent %d is negative", c.MaxConcurrent))
 	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("MaxInFlight %d is negative", c.MaxInFlight))
+	}
 	return errors.Join(errs...)
 }
 
@@ -278,6 +287,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxConcurrent == 0 {
 		c.MaxConcurrent = 4
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 256
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

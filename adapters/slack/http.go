@@ -62,16 +62,24 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		a.log.DebugContext(r.Context(), "event retried by Slack", "event_id", env.EventID, "retry", n,
 			"reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
-	first, err := a.claimEvent(r.Context(), env)
+	done, err := a.admit(r.Context(), env)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	first, err := a.claimEvent(r.Context(), env)
+	if err != nil {
+		done()
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	if !first {
+		done()
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	a.background(r.Context(), "event", func(ctx context.Context) {
+		defer done()
 		if a.self.Load() == nil {
 			if err := a.Identify(ctx); err != nil {
 				a.log.ErrorContext(ctx, "cannot identify the bot; event dropped", "err", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/store"
 )
 
@@ -153,5 +154,62 @@ func TestSocketReconnectRedelivery(t *testing.T) {
 	_ = h.a.Wait(t.Context())
 	if n := len(core.messages()); n != 2 {
 		t.Errorf("core asked %d times, want 2: the redelivered event once, the new one once", n)
+	}
+}
+
+// blockingClaims waits for its context, as a database too busy to answer.
+type blockingClaims struct{ Claims }
+
+func (blockingClaims) Claim(ctx context.Context, _ string, _ time.Duration) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// A delivery whose claim does not finish (the request abandoned, or the
+// database too slow) is neither acknowledged nor handled: Slack delivers
+// it again, so handling it here could only answer it twice.
+func TestAbandonedClaimIsNotHandled(t *testing.T) {
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, func(_ *Config, d *Deps) { d.Claims = blockingClaims{d.Claims} })
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := signed(t, "/slack/events", "application/json", readTestdata(t, "app_mention.json"), httpNow).WithContext(ctx)
+	if code := serve(h.a.Handler(), r).Code; code != http.StatusServiceUnavailable {
+		t.Fatalf("abandoned claim: %d, want 503", code)
+	}
+	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer wcancel()
+	_ = h.a.Wait(wctx)
+	if n := len(core.messages()); n != 0 {
+		t.Fatalf("the core was asked %d times for an event that was not acknowledged", n)
+	}
+}
+
+// Beyond MaxInFlight events being handled, a replica refuses more (503)
+// instead of queueing them, and takes them again once one finishes.
+func TestEventsBeyondMaxInFlightAreRefused(t *testing.T) {
+	release := make(chan struct{})
+	core := &fakeCore{reply: func(bot.Message, bot.StreamFunc) bot.Reply { <-release; return bot.Reply{Text: "done"} }}
+	h := newHTTPHarness(t, core, func(c *Config, _ *Deps) { c.MaxInFlight = 1 })
+	srv := h.a.Handler()
+	event := func(id, ts string) int {
+		body := eventJSON(id, mentionEvent("<@UBOT> where is the VPN guide?", ts, ""))
+		return serve(srv, signed(t, "/slack/events", "application/json", body, httpNow)).Code
+	}
+	if code := event("Ev-busy-1", "1700000300.000100"); code != http.StatusOK {
+		t.Fatalf("first event: %d", code)
+	}
+	if code := event("Ev-busy-2", "1700000300.000200"); code != http.StatusServiceUnavailable {
+		t.Fatalf("event beyond the limit: %d, want 503", code)
+	}
+	close(release)
+	h.fake.waitCalls("chat.postMessage", 1)
+	h.fake.waitFor("the first event's token back", func() bool { return len(h.a.inFlight) == 0 })
+	if code := event("Ev-busy-2", "1700000300.000200"); code != http.StatusOK {
+		t.Fatalf("the refused event delivered again: %d", code)
+	}
+	h.fake.waitCalls("chat.postMessage", 2)
+	if !strings.Contains(h.logs.String(), "limit of events in flight") {
+		t.Errorf("the refusal was not logged:\n%s", h.logs.String())
 	}
 }

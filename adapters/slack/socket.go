@@ -85,14 +85,24 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 		}
 		// Claimed before it is acknowledged: without the database the
 		// event is left unacknowledged, and Slack delivers it again.
-		first, err := a.claimEvent(ctx, env)
+		done, err := a.admit(ctx, env)
 		if err != nil {
 			return
 		}
-		ack()
-		if first {
-			a.background(ctx, "event", func(ctx context.Context) { a.handleEnvelope(ctx, env) })
+		first, err := a.claimEvent(ctx, env)
+		if err != nil {
+			done()
+			return
 		}
+		ack()
+		if !first {
+			done()
+			return
+		}
+		a.background(ctx, "event", func(ctx context.Context) {
+			defer done()
+			a.handleEnvelope(ctx, env)
+		})
 	case socketmode.EventTypeSlashCommand:
 		ack()
 		c, err := parseCommandJSON(req.Payload)

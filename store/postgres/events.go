@@ -63,7 +63,7 @@ func (s *Store) eachEvent(ctx context.Context, op string, f store.EventFilter, o
 	if err := store.ValidateEventFilter(f); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	for _, v := range []string{f.Kind, f.User, f.Platform, f.Channel} {
+	for _, v := range []string{f.Kind, f.User, f.Platform, f.Channel, f.Thread} {
 		if rules.CheckText("filter", v) != nil {
 			return nil // nothing stored can match it
 		}
@@ -87,6 +87,9 @@ func (s *Store) eachEvent(ctx context.Context, op string, f store.EventFilter, o
 	}
 	if f.Channel != "" {
 		add("channel = $?", f.Channel)
+	}
+	if f.Thread != "" {
+		add("thread = $?", f.Thread)
 	}
 	if !f.Since.IsZero() {
 		add("time >= $?", millis(f.Since))

@@ -83,6 +83,9 @@ func (s *Store) eachEvent(ctx context.Context, op string, f store.EventFilter, o
 	if f.Channel != "" {
 		add("channel = ?", f.Channel)
 	}
+	if f.Thread != "" {
+		add("thread = ?", f.Thread)
+	}
 	if !f.Since.IsZero() {
 		add("time >= ?", f.Since.UnixMilli())
 	}

@@ -98,8 +98,8 @@ func testEventsNewestFirst(t *testing.T, s store.Store) {
 func testEventsFilter(t *testing.T, s store.Store) {
 	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
 	events := []store.Event{
-		{ID: "q1", Time: at(0), Kind: store.EventQuestion, Platform: "slack", Channel: "C1", User: "ana"},
-		{ID: "a1", Time: at(1), Kind: store.EventAnswer, Platform: "slack", Channel: "C1", User: "ana", Confident: true},
+		{ID: "q1", Time: at(0), Kind: store.EventQuestion, Platform: "slack", Channel: "C1", Thread: "t1", User: "ana"},
+		{ID: "a1", Time: at(1), Kind: store.EventAnswer, Platform: "slack", Channel: "C1", Thread: "t1", User: "ana", Confident: true},
 		{ID: "q2", Time: at(2), Kind: store.EventQuestion, Platform: "teams", Channel: "C2", User: "ben"},
 		{ID: "a2", Time: at(3), Kind: store.EventAnswer, Platform: "teams", Channel: "C2", User: "ben", Confident: false},
 		{ID: "f1", Time: at(4), Kind: store.EventFeedback, Platform: "slack", Channel: "C1", User: "ana", Value: 1, Ref: "a1"},
@@ -118,6 +118,9 @@ func testEventsFilter(t *testing.T, s store.Store) {
 		{"user", store.EventFilter{User: "ana"}, []string{"f1", "a1", "q1"}},
 		{"platform", store.EventFilter{Platform: "teams"}, []string{"a2", "q2"}},
 		{"channel", store.EventFilter{Channel: "C1"}, []string{"f1", "a1", "q1"}},
+		{"thread", store.EventFilter{Channel: "C1", Thread: "t1"}, []string{"a1", "q1"}},
+		{"thread of a question", store.EventFilter{Kind: store.EventQuestion, Channel: "C1", Thread: "t1", Limit: 50}, []string{"q1"}},
+		{"another thread", store.EventFilter{Channel: "C1", Thread: "t2"}, nil},
 		{"since is inclusive", store.EventFilter{Since: at(3)}, []string{"a3", "f1", "a2"}},
 		{"until is exclusive", store.EventFilter{Until: at(2)}, []string{"a1", "q1"}},
 		{"confident", store.EventFilter{Confident: &yes}, []string{"a3", "a1"}},

@@ -235,6 +235,10 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 	res.AckP50ms, res.AckP99ms = ms(eval.Percentile(acks, 50)), ms(eval.Percentile(acks, 99))
 	res.AnswerP50ms, res.AnswerP99ms = ms(eval.Percentile(answerLat, 50)), ms(eval.Percentile(answerLat, 99))
 	for i, r := range reps {
+		if dir := os.Getenv("LORE_BENCH_LOGS"); dir != "" {
+			// Each replica's whole log, for diagnosing a run.
+			_ = os.WriteFile(fmt.Sprintf("%s/replica-%d.log", dir, i+1), r.log.Bytes(), 0o644)
+		}
 		if res.Lost > 0 || res.Errors > 0 {
 			if tail := lastLines(r.log.String(), 5); tail != "" {
 				fmt.Fprintf(a.io.Err, "replica %d log (last lines):\n%s\n", i+1, tail)
