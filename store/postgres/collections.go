@@ -62,22 +62,7 @@ func (s *Store) Drafts(ctx context.Context) ([]store.Document, error) {
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents WHERE status = 'draft' ORDER BY id COLLATE "C"`)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) {
-		var d store.Document
-		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
-		d.Tags = orNil(d.Tags)
-		d.UpdatedAt = d.UpdatedAt.UTC()
-		return d, err
-	})
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
+	return s.listDocuments(ctx, op, `WHERE status = 'draft' ORDER BY id COLLATE "C"`)
 }
 
 // PublishDocument publishes a draft. Its chunks are written again under
@@ -128,4 +113,24 @@ func (s *Store) PublishDocument(ctx context.Context, id string) error {
 		return s.fail(op, err)
 	}
 	return nil
+}
+
+// listDocuments reads the documents a WHERE and ORDER BY clause select.
+func (s *Store) listDocuments(ctx context.Context, op, clauses string) ([]store.Document, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
+		FROM documents `+clauses)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) {
+		var d store.Document
+		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
+		d.Tags = orNil(d.Tags)
+		d.UpdatedAt = d.UpdatedAt.UTC()
+		return d, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
 }

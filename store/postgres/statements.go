@@ -396,22 +396,7 @@ func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents ORDER BY id`)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) {
-		var d store.Document
-		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
-		d.Tags = orNil(d.Tags)
-		d.UpdatedAt = d.UpdatedAt.UTC()
-		return d, err
-	})
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
+	return s.listDocuments(ctx, op, `ORDER BY id`)
 }
 
 // RecordEvents appends events with COPY into a temporary table and one

@@ -405,32 +405,7 @@ func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents ORDER BY id`)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	defer rows.Close()
-	var out []store.Document
-	for rows.Next() {
-		var (
-			d       store.Document
-			tags    string
-			updated int64
-		)
-		if err := rows.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated, &d.Status); err != nil {
-			return nil, s.fail(op, err)
-		}
-		if d.Tags, err = decodeStrings(tags); err != nil {
-			return nil, s.fail(op, err)
-		}
-		d.UpdatedAt = time.UnixMilli(updated).UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
+	return s.listDocuments(ctx, op, `ORDER BY id`)
 }
 
 // RecordEvents appends events in one transaction through one prepared
