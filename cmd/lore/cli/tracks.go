@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/nudges/cards"
 	"github.com/lorehq/lore/nudges/samples"
@@ -166,19 +168,35 @@ func (a *app) tracksApproveCommand() *cobra.Command {
 }
 
 func (a *app) tracksEnrolCommand() *cobra.Command {
-	var platform, workspace string
+	var platform, workspace, channel string
 	cmd := &cobra.Command{
-		Use:   "enrol TRACK USER...",
-		Short: "Enrol people in a track, as a curator (for a channel or group: pass its members)",
-		Args:  cobra.MinimumNArgs(2),
+		Use:   "enrol TRACK [USER...] [--channel CHANNEL]",
+		Short: "Enrol people in a track, as a curator: named people, or a channel's members",
+		Long: `Enrol people in a track, as a curator. Name them by their platform user ids,
+or give --channel to enrol every person in a Slack channel (conversations.members,
+bots left out; LORE_SLACK_BOT_TOKEN) or a Discord channel (the server's members
+who can see it; LORE_DISCORD_TOKEN and --workspace GUILD). People already
+enrolled are left as they are.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && channel == "" {
+				return usageErrorf("name the people to enrol, or a channel with --channel")
+			}
 			svc, err := a.openNudges(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer svc.Close()
+			users := args[1:]
+			if channel != "" {
+				members, err := a.channelMembers(cmd.Context(), svc, platform, workspace, channel)
+				if err != nil {
+					return err
+				}
+				users = append(users, members...)
+			}
 			var ls []store.Learner
-			for _, u := range args[1:] {
+			for _, u := range users {
 				ls = append(ls, store.Learner{Platform: platform, Workspace: workspace, User: u})
 			}
 			n, err := svc.nudges.Enrol(cmd.Context(), args[0], "curator", ls...)
@@ -191,7 +209,51 @@ func (a *app) tracksEnrolCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&platform, "platform", "slack", "platform of the users: slack, discord or shell")
 	cmd.Flags().StringVar(&workspace, "workspace", "", "Slack team or Discord guild id")
+	cmd.Flags().StringVar(&channel, "channel", "", "enrol the people of this Slack or Discord channel")
 	return cmd
+}
+
+// channelMembers lists the people of a channel through the platform's
+// Web API, with the adapter's roster but without running the adapter.
+func (a *app) channelMembers(ctx context.Context, svc *services, platform, workspace, channel string) ([]string, error) {
+	switch platform {
+	case "slack":
+		if a.getenv(slack.EnvBotToken) == "" {
+			return nil, usageErrorf("--channel on Slack needs %s", slack.EnvBotToken)
+		}
+		cfg, err := slack.ConfigFromEnv(a.getenv)
+		if cfg.BotToken == "" || cfg.APIURL == "" && a.getenv(slack.EnvAPIURL) != "" {
+			return nil, usageErrorf("slack configuration:\n%v", err)
+		}
+		// Only the Web API is used: the settings of a connection (Socket
+		// Mode's app token, HTTP mode's signing secret) do not matter.
+		cfg.Mode, cfg.AppToken, cfg.SigningSecret = slack.ModeHTTP, "", "unused"
+		cfg.Logger = a.log
+		sl, err := slack.New(cfg, svc.bot, slack.Deps{Claims: svc.store, People: svc.store})
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		if err := sl.Identify(ctx); err != nil {
+			return nil, err
+		}
+		return sl.ChannelMembers(ctx, workspace, channel)
+	case "discord":
+		if a.getenv(discord.EnvToken) == "" {
+			return nil, usageErrorf("--channel on Discord needs %s", discord.EnvToken)
+		}
+		cfg, err := discord.ConfigFromEnv(a.getenv)
+		if err != nil {
+			return nil, usageErrorf("discord configuration:\n%v", err)
+		}
+		cfg.Logger = a.log
+		d, err := discord.New(cfg, svc.bot, discord.Deps{Claims: svc.claims})
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		defer d.Close()
+		return d.ChannelMembers(ctx, workspace, channel)
+	}
+	return nil, usageErrorf("--channel works on slack and discord, not %q", platform)
 }
 
 // loadSampleTracks publishes the bundled tracks into a store that has none,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorehq/lore/adapters/slack/slackfake"
 	"github.com/lorehq/lore/cmd/lore/cli"
 )
 
@@ -158,4 +159,32 @@ func TestTracksDraftFromACollection(t *testing.T) {
 	if !strings.Contains(r.err, `collection "nope" has no documents`) {
 		t.Fatalf("unknown collection: %s", r.err)
 	}
+}
+
+// A curator enrols a Slack channel's people in a track: its members as
+// conversations.members lists them, without bots or Lore itself.
+func TestTracksEnrolAChannel(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "expenses.md"), []byte(goodTrack))
+	db.run(t, "tracks", "load", dir).wantCode(t, cli.ExitOK)
+
+	fake := slackfake.New()
+	defer fake.Close()
+	fake.SetChannelMembers("C0WELCOME", "UANA", "UBEN", "UBOTX", slackfake.BotUserID)
+	fake.SetBots("UBOTX")
+	env := map[string]string{"LORE_SLACK_BOT_TOKEN": "xoxb-test", "LORE_SLACK_API_URL": fake.URL()}
+	r := runEnv(t, env, "tracks", "enrol", "expenses", "--channel", "C0WELCOME", "--workspace", slackfake.TeamID, db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "2 enrolled in expenses") {
+		t.Fatalf("enrol a channel: %s %s", r.out, r.err)
+	}
+	r = runEnv(t, env, "tracks", "enrol", "expenses", "--channel", "C0WELCOME", "--workspace", slackfake.TeamID, db.flag())
+	if !strings.Contains(r.out, "0 enrolled in expenses (2 already were)") {
+		t.Fatalf("enrol the channel again: %s %s", r.out, r.err)
+	}
+	runEnv(t, map[string]string{}, "tracks", "enrol", "expenses", "--channel", "C0WELCOME", db.flag()).wantCode(t, cli.ExitUsage)
+	db.run(t, "tracks", "enrol", "expenses").wantCode(t, cli.ExitUsage)
+	db.run(t, "tracks", "enrol", "expenses", "--platform", "shell", "--channel", "x").wantCode(t, cli.ExitUsage)
 }
