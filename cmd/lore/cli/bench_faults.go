@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,16 +177,6 @@ func (p *tcpProxy) down() {
 	}
 }
 
-func validFault(name string) bool {
-	if name == faultNone {
-		return true
-	}
-	for _, f := range benchFaults {
-		if f == name {
-			return true
-		}
-	}
-	return false
-}
+func validFault(name string) bool { return name == faultNone || slices.Contains(benchFaults, name) }
 
 func faultList() string { return strings.Join(benchFaults, ", ") }

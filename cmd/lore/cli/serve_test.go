@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -214,74 +213,26 @@ func TestServeBadFlags(t *testing.T) {
 	db.run(t, "serve", "--listen=256.0.0.1:99999").wantCode(t, cli.ExitUsage)
 }
 
-// proxy forwards TCP connections to a backend until it is cut, standing in
-// for a database server that goes away and comes back on the same address.
-type proxy struct {
-	t       *testing.T
-	addr    string
-	backend string
-	mu      sync.Mutex
-	ln      net.Listener
-	conns   map[net.Conn]struct{}
-}
-
-func newProxy(t *testing.T, backend string) *proxy {
-	p := &proxy{t: t, backend: backend, conns: map[net.Conn]struct{}{}}
-	p.up("127.0.0.1:0")
-	t.Cleanup(p.down)
+// newProxy starts a database proxy that the test can cut and restore,
+// standing in for a server that goes away and comes back on its address.
+func newProxy(t *testing.T, backend string) *cli.TCPProxy {
+	t.Helper()
+	p, err := cli.NewTCPProxy(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Down)
 	return p
 }
 
-func (p *proxy) up(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		p.t.Fatalf("proxy listen: %v", err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", p.backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[b] = struct{}{}, struct{}{}
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(b, c); b.Close() }()
-			go func() { _, _ = io.Copy(c, b); c.Close() }()
-		}
-	}()
-}
-
-// down refuses new connections and cuts every open one, as a server
-// restart does.
-func (p *proxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
 // through rewrites a PostgreSQL URL to go through the proxy.
-func (p *proxy) through(t *testing.T, dbURL string) string {
+func through(t *testing.T, p *cli.TCPProxy, dbURL string) string {
+	t.Helper()
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = p.addr
+	u.Host = p.Addr()
 	return u.String()
 }
 
@@ -296,14 +247,14 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	px := newProxy(t, u.Host)
-	db := "--db=" + px.through(t, direct)
+	db := "--db=" + through(t, px, direct)
 	run(t, "migrate", db).wantCode(t, cli.ExitOK)
 	run(t, "ingest", "testdata/corpus", db).wantCode(t, cli.ExitOK)
 
 	srv := startServe(t, db)
 	srv.waitReady(t, true, 10*time.Second)
 
-	px.down()
+	px.Down()
 	r := srv.waitReady(t, false, 10*time.Second)
 	if !strings.Contains(r.Checks["store"], "unavailable") {
 		t.Fatalf("/readyz during the outage: store check %q, want it to say the database is unavailable", r.Checks["store"])
@@ -313,7 +264,9 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		t.Fatalf("ask during the outage: exit %d, stderr %q; want a failure saying the database is unavailable", ask.code, ask.err)
 	}
 
-	px.up(px.addr) // the same address, as a restarted server
+	if err := px.Up(); err != nil { // the same address, as a restarted server
+		t.Fatal(err)
+	}
 	srv.waitReady(t, true, 30*time.Second)
 	run(t, "ask", leaveQuestion, db).wantCode(t, cli.ExitOK)
 
