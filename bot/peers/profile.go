@@ -107,7 +107,7 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		}
 		p.InferConsent = on
 		if !on {
-			p.Inferred = nil
+			p.Inferred, p.FromTracks = nil, nil
 			done = "I no longer infer skills, and removed the ones I had inferred."
 			break
 		}
