@@ -138,6 +138,9 @@ func (a *app) tracksListCommand() *cobra.Command {
 				if t.Draft {
 					draft = " [draft]"
 				}
+				if aud := strings.TrimSpace(t.Audience); aud != "" && aud != "everyone" {
+					draft += " [audience: " + aud + "]"
+				}
 				fmt.Fprintf(a.io.Out, "%-24s v%-3d %-14s %2d cards  %s%s\n", t.ID, t.Version, t.Cadence, len(t.Cards), t.Title, draft)
 			}
 			return nil
