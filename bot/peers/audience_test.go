@@ -55,7 +55,7 @@ var peerBackends = map[string]func(t *testing.T) peerStore{
 // (open to everyone), a payroll document (group hr) and a draft. Only the
 // handbook's tags become her skills, so "connect" tells nobody what the
 // payroll collection or the draft is about; restricting the handbook later
-// takes its skill away at the next refresh, and a track's skill stays.
+// takes its skill away before it is shown again, and a track's skill stays.
 func TestSkillsInferredOnlyFromOpenDocuments(t *testing.T) {
 	for name, open := range peerBackends {
 		t.Run(name, func(t *testing.T) {
@@ -103,11 +103,14 @@ func TestSkillsInferredOnlyFromOpenDocuments(t *testing.T) {
 			if _, err := svc.InferFromTrack(ctx, who, []string{"sql"}, 1); err != nil {
 				t.Fatal(err)
 			}
-			// The handbook is restricted: its tag goes at the next refresh.
+			// The handbook is restricted: its tag is no longer shown, and
+			// the profile is saved without it.
 			if err := st.SetCollection(ctx, store.Collection{Name: "handbook", Audience: "group:finance"}); err != nil {
 				t.Fatal(err)
 			}
-			say("ana", "profile")
+			if r := say("ben", "connect expenses"); strings.Contains(r.Text, "ana") {
+				t.Errorf("connect names ana for a tag of a collection restricted since:\n%s", r.Text)
+			}
 			p, err := st.Profile(ctx, who)
 			if err != nil {
 				t.Fatal(err)

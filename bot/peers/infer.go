@@ -109,6 +109,20 @@ func (s *Service) openDocumentsOwnedBy(ctx context.Context, owners []string) ([]
 	}), nil
 }
 
+// refreshSaved infers p's skills again and saves the profile when they
+// changed; p must have consented.
+func (s *Service) refreshSaved(ctx context.Context, p *store.Profile) error {
+	before := slices.Clone(p.Inferred)
+	if err := s.refreshInferred(ctx, p); err != nil {
+		return err
+	}
+	if slices.Equal(before, p.Inferred) {
+		return nil
+	}
+	p.UpdatedAt = s.now()
+	return s.store.PutProfile(ctx, *p)
+}
+
 // mergeInferred adds the labels of found to kept, leaving out what the
 // person declared or dismissed and duplicates; at most MaxSkills.
 func (s *Service) mergeInferred(p store.Profile, kept, found []string) []string {

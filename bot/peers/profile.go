@@ -188,14 +188,8 @@ func (s *Service) showProfile(ctx context.Context, who store.PersonKey) bot.Repl
 		return s.storeTrouble(ctx, "loading a profile", err)
 	}
 	if p.InferConsent {
-		before := slices.Clone(p.Inferred)
-		if err := s.refreshInferred(ctx, &p); err != nil {
+		if err := s.refreshSaved(ctx, &p); err != nil {
 			s.log.WarnContext(ctx, "peers: inferring skills failed", "err", err)
-		} else if !slices.Equal(before, p.Inferred) {
-			p.UpdatedAt = s.now()
-			if err := s.store.PutProfile(ctx, p); err != nil {
-				s.log.WarnContext(ctx, "peers: saving inferred skills failed", "err", err)
-			}
 		}
 	}
 	var b strings.Builder
