@@ -118,11 +118,19 @@ func (s *Service) listTracks(ctx context.Context, l store.Learner) (bot.Reply, e
 	for _, e := range mine {
 		status[e.TrackID] = e
 	}
+	g := s.gate()
 	var b strings.Builder
 	b.WriteString("**Learning tracks**\n")
 	n := 0
 	for _, t := range tracks {
 		if t.Draft {
+			continue
+		}
+		// A track meant for others is not listed: its title and
+		// description say what it is about.
+		if ok, err := g.admits(ctx, t.Audience, l, status[t.ID].Channel); err != nil {
+			return bot.Reply{}, err
+		} else if !ok {
 			continue
 		}
 		n++
@@ -142,46 +150,120 @@ func (s *Service) listTracks(ctx context.Context, l store.Learner) (bot.Reply, e
 	return bot.Reply{Text: b.String()}, nil
 }
 
-// Enrol adds learners to a track (source says how: self, curator,
-// onboarding). Learners already following it are left as they are; one who
-// had left rejoins with their progress.
-func (s *Service) Enrol(ctx context.Context, trackID, source string, learners ...store.Learner) (joined int, err error) {
-	v, err := s.tracks.get(ctx, trackID, 0)
+// EnrolRequest enrols learners in a track.
+type EnrolRequest struct {
+	TrackID string
+	// Source says how: self, curator, onboarding.
+	Source string
+	// Channel is the id of the channel the learners are enrolled through
+	// (store.Enrolment.Channel), "" for none.
+	Channel  string
+	Learners []store.Learner
+}
+
+// EnrolResult says what EnrolAll did.
+type EnrolResult struct {
+	Joined  int // enrolled now, or back after leaving
+	Already int // following the track already
+	// Refused are outside the track's audience: they were not enrolled.
+	Refused []store.Learner
+}
+
+// errNoTrack is the reply to a track that does not exist, is a draft, or
+// is not open to the learner: the same, so that nobody learns of a track
+// meant for others by asking for it.
+func errNoTrack(id string) error {
+	return userError(fmt.Sprintf("There is no track `%s` open to you. Type `learn` to see the tracks.", clip(id)))
+}
+
+// EnrolAll adds learners to a track. Learners already following it are
+// left as they are; one who had left rejoins with their progress. Those
+// outside the track's audience are refused (see the package's audience
+// rules).
+func (s *Service) EnrolAll(ctx context.Context, r EnrolRequest) (EnrolResult, error) {
+	var res EnrolResult
+	v, err := s.tracks.get(ctx, r.TrackID, 0)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && v.Draft) {
-		return 0, userError(fmt.Sprintf("There is no track `%s`. Type `learn` to see the tracks.", clip(trackID)))
+		return res, errNoTrack(r.TrackID)
 	}
 	if err != nil {
-		return 0, err
+		return res, err
 	}
-	for _, l := range learners {
-		existing, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l, TrackID: trackID})
+	g := s.gate()
+	for _, l := range r.Learners {
+		ok, err := g.admits(ctx, v.Audience, l, r.Channel)
 		if err != nil {
-			return joined, err
+			return res, err
 		}
-		e := store.Enrolment{Learner: l, TrackID: trackID, Status: store.EnrolmentActive, Source: source, JoinedAt: s.now()}
+		if !ok {
+			res.Refused = append(res.Refused, l)
+			continue
+		}
+		existing, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l, TrackID: r.TrackID})
+		if err != nil {
+			return res, err
+		}
+		e := store.Enrolment{Learner: l, TrackID: r.TrackID, Status: store.EnrolmentActive, Source: r.Source, Channel: r.Channel, JoinedAt: s.now()}
 		if len(existing) == 1 {
 			if existing[0].Status != store.EnrolmentLeft {
+				res.Already++
+				// Enrolled before by name, now through a channel the
+				// audience names: the channel is what admits them.
+				if existing[0].Channel == "" && r.Channel != "" {
+					existing[0].Channel = r.Channel
+					if err := s.st.SaveEnrolment(ctx, existing[0]); err != nil {
+						return res, err
+					}
+				}
 				continue
 			}
 			e.Seen, e.LastNewAt = existing[0].Seen, existing[0].LastNewAt
 		}
 		if err := s.st.SaveEnrolment(ctx, e); err != nil {
-			return joined, err
+			return res, err
 		}
-		joined++
-		s.event(ctx, l, store.EventTrackJoined, trackID, 0, trackID, l.Platform, l.Workspace, l.User, e.JoinedAt.String())
+		res.Joined++
+		s.event(ctx, l, store.EventTrackJoined, r.TrackID, 0, r.TrackID, l.Platform, l.Workspace, l.User, e.JoinedAt.String())
 	}
-	return joined, nil
+	return res, nil
+}
+
+// Enrol adds learners to a track (source says how: self, curator,
+// onboarding), as EnrolAll does. Learners outside the track's audience
+// are not enrolled, and the error says so.
+func (s *Service) Enrol(ctx context.Context, trackID, source string, learners ...store.Learner) (joined int, err error) {
+	res, err := s.EnrolAll(ctx, EnrolRequest{TrackID: trackID, Source: source, Learners: learners})
+	if err != nil {
+		return res.Joined, err
+	}
+	switch {
+	case len(res.Refused) == 0:
+		return res.Joined, nil
+	case len(learners) == 1:
+		return 0, errNoTrack(trackID)
+	}
+	return res.Joined, userError(fmt.Sprintf("%d of them are outside the audience of `%s` and were not enrolled.", len(res.Refused), clip(trackID)))
 }
 
 // MemberJoined enrols a new member of a channel in the channel's onboarding
 // tracks (Config.Onboarding). Adapters call it on their join events.
+// Tracks whose audience does not admit the person are skipped: joining
+// the channel counts for a channel entry naming it.
 func (s *Service) MemberJoined(ctx context.Context, l store.Learner, channel string) error {
+	through := channel
+	if channel == WorkspaceOnboarding {
+		through = ""
+	}
 	// One missing track does not keep the person out of the others.
 	var errs []error
 	for _, t := range s.onboarding[channel] {
-		if _, err := s.Enrol(ctx, t, "onboarding", l); err != nil {
+		res, err := s.EnrolAll(ctx, EnrolRequest{TrackID: t, Source: "onboarding", Channel: through, Learners: []store.Learner{l}})
+		if err != nil {
 			errs = append(errs, fmt.Errorf("onboarding %s in %s: %w", l.User, t, err))
+			continue
+		}
+		if len(res.Refused) > 0 {
+			s.log.InfoContext(ctx, "onboarding skipped a track outside the newcomer's audience", "track", t, "platform", l.Platform, "user", l.User)
 		}
 	}
 	return errors.Join(errs...)
@@ -246,6 +328,10 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	if err != nil {
 		return bot.Reply{}, err
 	}
+	latest := func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) }
+	if enrolments, err = s.gate().admitted(ctx, latest, enrolments); err != nil {
+		return bot.Reply{}, err
+	}
 	now := s.now().Truncate(time.Millisecond) // what the store keeps
 	loc := s.location(ctx, p)
 	var due []store.CardState
@@ -264,8 +350,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	for i := range enrolments {
 		enrolments[i].LastNewAt = time.Time{}
 	}
-	cards, err := s.pick(ctx, func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) },
-		enrolments, due, p, now, loc)
+	cards, err := s.pick(ctx, latest, enrolments, due, p, now, loc)
 	if err != nil {
 		return bot.Reply{}, err
 	}
@@ -372,6 +457,12 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 		return bot.Reply{}, userError("That quiz isn't part of this nudge; nothing was recorded.")
 	}
 	dc := d.Cards[i]
+	// The explanation and the answer are the track's text too.
+	if ok, err := s.mayFollow(ctx, s.gate(), l, dc.TrackID); err != nil {
+		return bot.Reply{}, err
+	} else if !ok {
+		return bot.Reply{}, userError("That track is no longer open to you, so I can't take your answer; nothing was recorded.")
+	}
 	v, err := s.tracks.get(ctx, dc.TrackID, dc.Version)
 	if err != nil {
 		return bot.Reply{}, err

@@ -101,7 +101,12 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	if err != nil || !claimed {
 		return err
 	}
-	reply, cards := s.render(ctx, id, a.Cards)
+	// Audiences and people's groups may have changed since the plan.
+	planned, err := s.admittedCards(ctx, l, a.Cards)
+	if err != nil {
+		return err
+	}
+	reply, cards := s.render(ctx, id, planned)
 	if len(cards) == 0 {
 		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliveryCancelled, At: s.now()})
 	}

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/nudges/fsrs"
 	"github.com/lorehq/lore/store"
 )
@@ -78,8 +79,12 @@ type Config struct {
 	FSRS *fsrs.Parameters
 	// Onboarding maps a channel to the tracks its new members join.
 	Onboarding map[string][]string
-	Logger     *slog.Logger     // default slog.Default()
-	Clock      func() time.Time // default time.Now
+	// Directory gives learners their roles and groups, against which
+	// track audiences are checked. Default nil: everyone is a learner in
+	// no group.
+	Directory audience.Directory
+	Logger    *slog.Logger     // default slog.Default()
+	Clock     func() time.Time // default time.Now
 }
 
 // Service is the nudges capability.
@@ -90,6 +95,7 @@ type Service struct {
 	defaultLoc *time.Location
 	sched      *fsrs.Scheduler
 	onboarding map[string][]string
+	directory  audience.Directory
 	log        *slog.Logger
 	now        func() time.Time
 	tracks     *trackCache
@@ -110,7 +116,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{st: cfg.Store, sender: cfg.Sender, zones: cfg.TimeZones, defaultLoc: cfg.DefaultTimeZone,
-		sched: sched, onboarding: cfg.Onboarding, log: cfg.Logger, now: cfg.Clock}
+		sched: sched, onboarding: cfg.Onboarding, directory: cfg.Directory, log: cfg.Logger, now: cfg.Clock}
 	if s.defaultLoc == nil {
 		s.defaultLoc = time.UTC
 	}

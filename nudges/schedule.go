@@ -87,6 +87,7 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 	}
 
 	latest := latestTracks{s: s, m: map[string]latestTrack{}}
+	g := s.gate()
 	var out []DeliverArgs
 	for _, l := range learners {
 		p, ok := prefOf[l]
@@ -98,7 +99,13 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 		if !ok || !slot.Before(to) {
 			continue
 		}
-		cards, err := s.pick(ctx, latest.get, byLearner[l], dueOf[l], p, slot, loc)
+		// Tracks the learner is no longer in the audience of send nothing.
+		es, err := g.admitted(ctx, latest.get, byLearner[l])
+		if err != nil {
+			s.log.WarnContext(ctx, "a learner's track audiences cannot be checked; nothing planned for them", "platform", l.Platform, "user", l.User, "err", err)
+			continue
+		}
+		cards, err := s.pick(ctx, latest.get, es, dueOf[l], p, slot, loc)
 		if err != nil {
 			return nil, err
 		}

@@ -49,9 +49,14 @@ const (
 // Enrolment is a learner following a track.
 type Enrolment struct {
 	Learner
-	TrackID  string
-	Status   string
-	Source   string // how they joined: self, curator, onboarding
+	TrackID string
+	Status  string
+	Source  string // how they joined: self, curator, onboarding
+	// Channel is the id of the channel, on the learner's platform and
+	// workspace, they were enrolled through (a curator enrolling a
+	// channel's people, onboarding on joining a channel); "" otherwise. A
+	// track whose audience names the channel admits them.
+	Channel  string
 	JoinedAt time.Time
 	// Seen are the ids of the track's cards already delivered, in order;
 	// progress is kept by card id so that a new version of the track does

@@ -39,8 +39,11 @@ type Profile struct {
 	Learning           []string
 	// Inferred skills came from engagement, only with InferConsent;
 	// Dismissed ones were removed by the person and are not inferred again.
-	Inferred     []string
-	Dismissed    []string
+	Inferred  []string
+	Dismissed []string
+	// FromTracks are the inferred skills that completed learning tracks
+	// added: kept when the others are inferred again from scratch.
+	FromTracks   []string `json:",omitempty"`
 	InferConsent bool
 	// Available opts in to expert requests; SnoozedUntil pauses them.
 	Available    bool
@@ -144,7 +147,10 @@ type Peers interface {
 	Rounds(ctx context.Context, platform, workspace, channel string, limit int) ([]Round, error)
 	// Round returns one round or an error wrapping ErrNotFound.
 	Round(ctx context.Context, id string) (Round, error)
-	// DocumentsOwnedBy lists the documents whose Owner is one of owners.
+	// DocumentsOwnedBy lists the published documents whose Owner is one
+	// of owners, with their collection and tags: drafts are left out, as
+	// everywhere a document could be named. Collection audiences are the
+	// caller's to check (the store does not interpret them).
 	DocumentsOwnedBy(ctx context.Context, owners []string) ([]Document, error)
 }
 
@@ -165,7 +171,7 @@ func (r Rules) ValidateProfile(p Profile) error {
 	for _, l := range []struct {
 		name string
 		vs   []string
-	}{{"can help", p.CanHelp}, {"learning", p.Learning}, {"inferred", p.Inferred}, {"dismissed", p.Dismissed}, {"blocked", p.Blocked}} {
+	}{{"can help", p.CanHelp}, {"learning", p.Learning}, {"inferred", p.Inferred}, {"from tracks", p.FromTracks}, {"dismissed", p.Dismissed}, {"blocked", p.Blocked}} {
 		if err := r.CheckTexts(l.name, l.vs); err != nil {
 			return err
 		}

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
 	"github.com/lorehq/lore/store/sqlite"
@@ -117,6 +119,83 @@ func TestReportsNameOnlyOpenDocuments(t *testing.T) {
 			}
 			if !strings.Contains(text, "Annual leave") {
 				t.Errorf("the report does not name the open document:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestGapOwnersComeOnlyFromOpenDocuments: unanswered questions on salary
+// bands and on travel expenses. The closest document to the first is in a
+// collection restricted to hr, and a draft is close too: neither's owner is
+// suggested to leaders; the open expenses document's owner is.
+func TestGapOwnersComeOnlyFromOpenDocuments(t *testing.T) {
+	for name, open := range reportBackends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := t.Context()
+			ks, ok := s.(knowledge.Store)
+			if !ok {
+				t.Fatalf("%T is not a knowledge.Store", s)
+			}
+			for _, c := range []store.Collection{{Name: "payroll", Audience: "group:hr"}, {Name: "proposals", Approval: true}} {
+				if err := s.SetCollection(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			k := knowledge.New(ks, knowledge.Options{})
+			for coll, files := range map[string]fstest.MapFS{
+				"handbook":  {"expenses.md": {Data: []byte("---\nowner: ana\n---\n# Travel expenses\n\nClaim travel expenses within 30 days, with receipts, in the expenses tool.\n")}},
+				"payroll":   {"bands.md": {Data: []byte("---\nowner: hr-lead\n---\n# Salary bands for engineers\n\nThe salary bands for engineers run from 50,000 to 110,000 euros.\n")}},
+				"proposals": {"bands-2027.md": {Data: []byte("---\nowner: cfo\n---\n# New salary bands\n\nProposed salary bands for engineers from 2027.\n")}},
+			} {
+				if _, err := k.IngestFS(ctx, files, coll, coll); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n := 0
+			for i := range 8 {
+				q := "What are the salary bands for engineers?"
+				if i%2 == 1 {
+					q = "How do I claim travel expenses?"
+				}
+				n++
+				e := store.Event{ID: fmt.Sprintf("e%d", n), Platform: "slack", Channel: "C-general", Time: weekStart.Add(time.Duration(i) * time.Hour),
+					Kind: store.EventAnswer, User: fmt.Sprintf("u%d", i), Question: q}
+				if err := s.RecordEvent(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			suggest := engagement.OwnerSuggester(k, s.(engagement.OwnerDocuments))
+			r, err := engagement.Compute(ctx, s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{SuggestOwner: suggest})
+			if err != nil {
+				t.Fatal(err)
+			}
+			owners := map[string]string{}
+			for _, g := range r.Gaps {
+				owners[g.Question] = g.Owner
+			}
+			if len(owners) != 2 {
+				t.Fatalf("gaps = %+v, want the two questions", r.Gaps)
+			}
+			if o := owners["What are the salary bands for engineers?"]; o == "hr-lead" || o == "cfo" {
+				t.Errorf("the salary bands gap suggests %q, the owner of a document leaders may not see", o)
+			}
+			if o := owners["How do I claim travel expenses?"]; o != "ana" {
+				t.Errorf("the expenses gap suggests %q, want ana", o)
+			}
+			js, _ := json.Marshal(r)
+			var csv strings.Builder
+			for _, table := range engagement.CSVTableNames() {
+				if err := engagement.WriteCSV(&csv, table, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			text := engagement.BuildDigest(r).Text() + string(js) + csv.String()
+			for _, secret := range []string{"hr-lead", "cfo", "Salary bands for engineers", "New salary bands"} {
+				if strings.Contains(text, secret) {
+					t.Errorf("the report names %q:\n%s", secret, text)
+				}
 			}
 		})
 	}

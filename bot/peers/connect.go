@@ -20,6 +20,9 @@ type Candidate struct {
 	Profile store.Profile
 	Score   float64
 	Reasons []string
+	// bySkill is the inferred skill the candidate was matched on, "" for
+	// a declared one.
+	bySkill string
 }
 
 // Ranking weights: the skill match matters most; recent helpfulness,
@@ -90,6 +93,9 @@ func (s *Service) Rank(ctx context.Context, asker store.PersonKey, topic string,
 			continue
 		}
 		c := Candidate{Profile: p, Reasons: []string{source}}
+		if strings.HasPrefix(source, "knows ") {
+			c.bySkill = skill
+		}
 		c.Score = rankSkill * match
 		if h := helped[p.User]; h > 0 {
 			c.Score += rankHelpful * float64(min(h, helpfulCap)) / helpfulCap
@@ -113,7 +119,26 @@ func (s *Service) Rank(ctx context.Context, asker store.PersonKey, topic string,
 		}
 		return cmp.Compare(a.Profile.User, b.Profile.User)
 	})
-	return out[:min(limit, len(out))], nil
+	// A skill inferred from documents is inferred again before it is
+	// shown: the documents' collection may have been restricted since,
+	// and then the skill no longer counts (and the profile is saved
+	// without it).
+	shown := out[:0]
+	for _, c := range out {
+		if len(shown) == limit {
+			break
+		}
+		if c.bySkill != "" {
+			if err := s.refreshSaved(ctx, &c.Profile); err != nil {
+				return nil, err
+			}
+			if !slices.Contains(c.Profile.Inferred, c.bySkill) {
+				continue
+			}
+		}
+		shown = append(shown, c)
+	}
+	return shown, nil
 }
 
 // topicTerms are the stemmed words of a topic, with synonyms resolved

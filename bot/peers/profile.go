@@ -107,7 +107,7 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		}
 		p.InferConsent = on
 		if !on {
-			p.Inferred = nil
+			p.Inferred, p.FromTracks = nil, nil
 			done = "I no longer infer skills, and removed the ones I had inferred."
 			break
 		}
@@ -188,14 +188,8 @@ func (s *Service) showProfile(ctx context.Context, who store.PersonKey) bot.Repl
 		return s.storeTrouble(ctx, "loading a profile", err)
 	}
 	if p.InferConsent {
-		before := slices.Clone(p.Inferred)
-		if err := s.refreshInferred(ctx, &p); err != nil {
+		if err := s.refreshSaved(ctx, &p); err != nil {
 			s.log.WarnContext(ctx, "peers: inferring skills failed", "err", err)
-		} else if !slices.Equal(before, p.Inferred) {
-			p.UpdatedAt = s.now()
-			if err := s.store.PutProfile(ctx, p); err != nil {
-				s.log.WarnContext(ctx, "peers: saving inferred skills failed", "err", err)
-			}
 		}
 	}
 	var b strings.Builder

@@ -82,23 +82,29 @@ type Config struct {
 	// WeeklyCap is how many requests one person is asked in seven days
 	// at most. Default DefaultWeeklyCap.
 	WeeklyCap int
-	Logger    *slog.Logger     // default slog.Default()
-	Clock     func() time.Time // default time.Now
-	NewID     func() string    // default random UUIDs
+	// Collections gives the collections' audiences, which decide the
+	// documents skills are inferred from. Default: Store, when it lists
+	// collections (both stores do); without them no skill is inferred
+	// from documents.
+	Collections CollectionSettings
+	Logger      *slog.Logger     // default slog.Default()
+	Clock       func() time.Time // default time.Now
+	NewID       func() string    // default random UUIDs
 }
 
 // Service is the peer capability. It implements bot.Peers.
 type Service struct {
-	store     store.Peers
-	events    EventLog
-	messenger Messenger
-	roster    Roster
-	skills    *Skills
-	weeklyCap int
-	admins    AdminChecker
-	log       *slog.Logger
-	now       func() time.Time
-	newID     func() string
+	store       store.Peers
+	events      EventLog
+	messenger   Messenger
+	roster      Roster
+	skills      *Skills
+	weeklyCap   int
+	collections CollectionSettings
+	admins      AdminChecker
+	log         *slog.Logger
+	now         func() time.Time
+	newID       func() string
 }
 
 var _ bot.Peers = (*Service)(nil)
@@ -110,7 +116,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, events: cfg.Events, messenger: cfg.Messenger, roster: cfg.Roster,
-		skills: cfg.Skills, weeklyCap: cfg.WeeklyCap, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID,
+		skills: cfg.Skills, weeklyCap: cfg.WeeklyCap, collections: cfg.Collections, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID,
+	}
+	if s.collections == nil {
+		s.collections, _ = cfg.Store.(CollectionSettings)
 	}
 	s.admins = cfg.AdminCheck
 	if s.admins == nil {

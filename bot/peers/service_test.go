@@ -285,6 +285,11 @@ func TestRankBySkillHelpfulnessHoursAndLoad(t *testing.T) {
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "declared"}, Name: "Dee", CanHelp: []string{"kubernetes"}, Available: true, TimeZone: "Europe/Berlin"})
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "farzone"}, CanHelp: []string{"kubernetes"}, Available: true, TimeZone: "Pacific/Auckland"})
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "inferred"}, Inferred: []string{"kubernetes"}, InferConsent: true, Available: true, TimeZone: "Europe/Paris"})
+	// The inferred skill comes from a document the person owns; it is
+	// inferred again before it is shown.
+	if err := f.st.ReplaceDocument(t.Context(), store.Document{ID: "k8s", Collection: "handbook", Source: "k8s.md", Tags: []string{"kubernetes"}, Owner: "inferred", ContentHash: "h"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "noconsent"}, Inferred: []string{"kubernetes"}, Available: true})
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "optout"}, CanHelp: []string{"kubernetes"}})
 	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "snoozed"}, CanHelp: []string{"kubernetes"}, Available: true, SnoozedUntil: start.Add(time.Hour)})

@@ -25,12 +25,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/nudges/track"
 	"github.com/lorehq/lore/store"
 )
 
-// Documents is what drafting reads of the knowledge base.
+// Documents is what drafting reads of the knowledge base: the
+// collection's documents, and its audience, which the drafted track takes.
 type Documents interface {
+	ListCollections(ctx context.Context) ([]store.Collection, error)
 	DocumentRefs(ctx context.Context, collection string) ([]store.DocumentRef, error)
 	Document(ctx context.Context, id string) (store.Document, error)
 	ChunkIDs(ctx context.Context, docID string) ([]int64, error)
@@ -115,6 +118,10 @@ func Draft(ctx context.Context, docs Documents, o Options) (Result, error) {
 	if len(refs) == 0 {
 		return Result{}, fmt.Errorf("%w: collection %q has no documents", ErrInvalid, o.Collection)
 	}
+	aud, err := collectionAudience(ctx, docs, o.Collection)
+	if err != nil {
+		return Result{}, err
+	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].ID < refs[j].ID })
 
 	corpus := make([]docText, 0, len(refs))
@@ -123,7 +130,15 @@ func Draft(ctx context.Context, docs Documents, o Options) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("draft review cards: %w", err)
 		}
+		// A draft document is answered from by nobody until approved;
+		// its text makes no card either.
+		if d.doc.Status == store.StatusDraft {
+			continue
+		}
 		corpus = append(corpus, d)
+	}
+	if len(corpus) == 0 {
+		return Result{}, fmt.Errorf("%w: collection %q has no published documents", ErrInvalid, o.Collection)
 	}
 	pool := newAnswerPool(corpus)
 
@@ -159,7 +174,7 @@ func Draft(ctx context.Context, docs Documents, o Options) (Result, error) {
 	if len(cards) == 0 {
 		return res, fmt.Errorf("%w: no document of collection %q has a sentence a card can be made from", ErrInvalid, o.Collection)
 	}
-	res.Markdown = render(o, cards)
+	res.Markdown = render(o, aud, cards)
 	t, err := track.Parse(o.TrackID+".md", res.Markdown)
 	if err != nil {
 		// A drafted card the parser refuses is a bug here, not bad input.
@@ -199,12 +214,38 @@ type card struct {
 	explanation, source string
 }
 
-// render writes cards as a draft track file.
-func render(o Options, cards []card) []byte {
+// collectionAudience is the audience of a collection: everyone without
+// settings. One that does not parse is refused, since nobody could tell
+// whom the cards are for.
+func collectionAudience(ctx context.Context, docs Documents, collection string) (audience.Audience, error) {
+	cs, err := docs.ListCollections(ctx)
+	if err != nil {
+		return audience.Audience{}, fmt.Errorf("draft review cards: %w", err)
+	}
+	for _, c := range cs {
+		if c.Name != collection {
+			continue
+		}
+		a, err := audience.Parse(c.Audience)
+		if err != nil {
+			return audience.Audience{}, fmt.Errorf("%w: collection %q: %v; set it again with lore collections set", ErrInvalid, collection, err)
+		}
+		return a, nil
+	}
+	return audience.Audience{Everyone: true}, nil
+}
+
+// render writes cards as a draft track file. The track's audience is the
+// collection's, so that its text reaches nobody the collection would not
+// answer.
+func render(o Options, aud audience.Audience, cards []card) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "---\nid: %s\ntitle: %s\ndescription: %s\ncadence: every 2 days\ntags: [review, generated]\ndraft: true\n---\n",
-		o.TrackID, yamlString("Review: "+o.Collection),
+	fmt.Fprintf(&b, "---\nid: %s\ntitle: %s\ndescription: %s\n", o.TrackID, yamlString("Review: "+o.Collection),
 		yamlString("Review questions drafted from the "+o.Collection+" collection; check each before approving."))
+	if !aud.Everyone {
+		fmt.Fprintf(&b, "audience: %s\n", yamlString(aud.String()))
+	}
+	b.WriteString("cadence: every 2 days\ntags: [review, generated]\ndraft: true\n---\n")
 	for _, c := range cards {
 		fmt.Fprintf(&b, "\n## quiz: %s {#%s}\n\n%s\n\n", oneLine(c.title), c.id, c.question)
 		for i, opt := range c.options {

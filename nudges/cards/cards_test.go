@@ -14,6 +14,7 @@ import (
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/knowledge/handbook"
 	"github.com/lorehq/lore/nudges/track"
+	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/sqlite"
 )
 
@@ -204,5 +205,38 @@ func TestNearFigures(t *testing.T) {
 	got = nearFigures(answer{text: "€21.6", value: 21.6})
 	if got[0] != "€10.8" || got[1] != "€43.2" {
 		t.Errorf("near €21.6: %q", got)
+	}
+}
+
+// Cards drafted from a restricted collection carry its audience, so that
+// its text reaches nobody the collection would not answer; a draft
+// document of the collection gives no card.
+func TestDraftCarriesTheCollectionsAudience(t *testing.T) {
+	st := handbookStore(t)
+	ctx := t.Context()
+	if err := st.SetCollection(ctx, store.Collection{Name: "handbook", Audience: "group:hr channel:slack/T1/CHR"}); err != nil {
+		t.Fatal(err)
+	}
+	secret := "The unannounced reorganisation moves 140 engineers to the platform division in April."
+	draft := store.Document{ID: "reorg", Collection: "handbook", Source: "handbook/reorg.md", Title: "Reorganisation", ContentHash: "h", Status: store.StatusDraft}
+	if err := st.ReplaceDocument(ctx, draft, []store.Chunk{{Text: secret, Terms: []string{"reorganis"}, Vector: make([]float32, embed.DefaultDimensions)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Draft(ctx, st, Options{Collection: "handbook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Track.Audience != "group:hr channel:slack/T1/CHR" || !res.Track.Draft {
+		t.Errorf("drafted track: audience %q, draft %v; want the collection's audience, as a draft", res.Track.Audience, res.Track.Draft)
+	}
+	if bytes.Contains(res.Markdown, []byte("reorganisation")) || bytes.Contains(res.Markdown, []byte("reorg.md")) {
+		t.Errorf("a draft document's text made a card:\n%s", res.Markdown)
+	}
+	// An open collection's track is open too.
+	if err := st.SetCollection(ctx, store.Collection{Name: "handbook"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Draft(ctx, st, Options{Collection: "handbook"}); err != nil || res.Track.Audience != "" {
+		t.Errorf("open collection: audience %q, %v", res.Track.Audience, err)
 	}
 }

@@ -35,6 +35,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lorehq/lore/knowledge/audience"
 )
 
 // Card kinds.
@@ -54,13 +56,15 @@ const (
 
 // Track is a parsed learning track.
 type Track struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Description string   `json:"description,omitempty"`
-	Audience    string   `json:"audience,omitempty"`
-	Cadence     Cadence  `json:"cadence"`
-	Tags        []string `json:"tags,omitempty"`
-	Cards       []Card   `json:"cards"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	// Audience is who may follow the track, in the syntax of package
+	// knowledge/audience; empty means everyone.
+	Audience string   `json:"audience,omitempty"`
+	Cadence  Cadence  `json:"cadence"`
+	Tags     []string `json:"tags,omitempty"`
+	Cards    []Card   `json:"cards"`
 	// Draft tracks (generated review cards) are stored but reach nobody
 	// until a curator approves them.
 	Draft bool `json:"draft,omitempty"`
@@ -338,6 +342,9 @@ func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) {
 	}
 	t.ID, t.Title, t.Description, t.Audience, t.Tags, t.Draft = strings.TrimSpace(fm.ID), strings.TrimSpace(fm.Title),
 		strings.TrimSpace(fm.Description), strings.TrimSpace(fm.Audience), fm.Tags, fm.Draft
+	if _, err := audience.Parse(t.Audience); err != nil {
+		fail(lineOf(text, "audience")+1, "front matter: %v", err)
+	}
 	c, err := ParseCadence(fm.Cadence)
 	if err != nil {
 		fail(lineOf(text, "cadence")+1, "front matter: %v", err)

@@ -123,6 +123,7 @@ func TestParseBadFiles(t *testing.T) {
 		"invalid utf-8":   "---\ntitle: \xff\n---\n",
 		"bad heading":     "---\ntitle: a\n---\n## tip\nb\n",
 		"no explanation":  "---\ntitle: a\n---\n## quiz: q\n- [x] a\n- [ ] b\n",
+		"bad audience":    "---\ntitle: a\naudience: new starters\n---\n## tip: a\nb\n",
 		"seven options":   "---\ntitle: a\n---\n## quiz: q\n- [x] a\n- [ ] b\n- [ ] c\n- [ ] d\n- [ ] e\n- [ ] f\n- [ ] g\nExplanation: e\n",
 		"binary":          "\x00\x01\x02---",
 		"empty tip":       "---\ntitle: a\n---\n## tip: a\n",
@@ -179,5 +180,16 @@ func TestSampleTracksParse(t *testing.T) {
 	}
 	if len(tracks) < 2 {
 		t.Fatalf("%d sample tracks", len(tracks))
+	}
+}
+
+func TestParseAudience(t *testing.T) {
+	tr, err := Parse("hr.md", []byte("---\ntitle: Payroll basics\naudience: group:hr channel:slack/T1/CHR\n---\n## tip: a\nb\n"))
+	if err != nil || tr.Audience != "group:hr channel:slack/T1/CHR" {
+		t.Fatalf("audience = %q, %v", tr.Audience, err)
+	}
+	_, err = Parse("bad.md", []byte("---\ntitle: a\naudience: group:hr role:boss\n---\n## tip: a\nb\n"))
+	if err == nil || !strings.Contains(err.Error(), "bad.md:3: front matter: audience") || !strings.Contains(err.Error(), "role:boss") {
+		t.Errorf("error = %v, want the audience's line and the bad entry", err)
 	}
 }

@@ -137,11 +137,12 @@ type execer interface {
 
 func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
 	_, err := db.Exec(ctx, `INSERT INTO enrolments
-		(platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		(platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at, channel)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (platform, workspace, user_id, track_id) DO UPDATE SET status = excluded.status,
-		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at`,
-		e.Platform, e.Workspace, e.User, e.TrackID, e.Status, e.Source, ms(e.JoinedAt), jsonStrings(e.Seen), ms(e.LastNewAt))
+		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at,
+		channel = excluded.channel`,
+		e.Platform, e.Workspace, e.User, e.TrackID, e.Status, e.Source, ms(e.JoinedAt), jsonStrings(e.Seen), ms(e.LastNewAt), e.Channel)
 	return err
 }
 
@@ -163,7 +164,7 @@ func (s *Store) Enrolments(ctx context.Context, f store.EnrolmentFilter) ([]stor
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	q := `SELECT platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at FROM enrolments WHERE 1=1`
+	q := `SELECT platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at, channel FROM enrolments WHERE 1=1`
 	var args []any
 	if f.Learner != nil {
 		q += fmt.Sprintf(" AND platform = $%d AND workspace = $%d AND user_id = $%d", len(args)+1, len(args)+2, len(args)+3)
@@ -187,7 +188,7 @@ func (s *Store) Enrolments(ctx context.Context, f store.EnrolmentFilter) ([]stor
 		var e store.Enrolment
 		var joined, last int64
 		var seen string
-		if err := rows.Scan(&e.Platform, &e.Workspace, &e.User, &e.TrackID, &e.Status, &e.Source, &joined, &seen, &last); err != nil {
+		if err := rows.Scan(&e.Platform, &e.Workspace, &e.User, &e.TrackID, &e.Status, &e.Source, &joined, &seen, &last, &e.Channel); err != nil {
 			return nil, s.fail(op, err)
 		}
 		e.JoinedAt, e.LastNewAt = fromMS(joined), fromMS(last)

@@ -285,7 +285,7 @@ func (s *Store) Round(ctx context.Context, id string) (store.Round, error) {
 	return one[store.Round](ctx, s, fmt.Sprintf("load round %q", id), `SELECT data FROM peer_rounds WHERE id = $1`, id)
 }
 
-// DocumentsOwnedBy lists the documents owned by any of owners.
+// DocumentsOwnedBy lists the published documents owned by any of owners.
 func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.Document, error) {
 	const op = "list documents by owner"
 	if err := s.usable(op); err != nil {
@@ -296,7 +296,7 @@ func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
-		FROM documents WHERE owner = ANY($1) ORDER BY id COLLATE "C"`, owners)
+		FROM documents WHERE owner = ANY($1) AND status = 'published' ORDER BY id COLLATE "C"`, owners)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -305,6 +305,7 @@ func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.
 		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt)
 		d.UpdatedAt = d.UpdatedAt.UTC()
 		d.Tags = orNil(d.Tags)
+		d.Status = store.StatusPublished
 		return d, err
 	})
 	if err != nil {

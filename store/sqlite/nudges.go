@@ -180,10 +180,11 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 // Statements of delivery, prepared once (see Store.prepared).
 const (
 	enrolmentUpsertSQL = `INSERT INTO enrolments
-		(platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at, channel)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (platform, workspace, user_id, track_id) DO UPDATE SET status = excluded.status,
-		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at`
+		source = excluded.source, joined_at = excluded.joined_at, seen = excluded.seen, last_new_at = excluded.last_new_at,
+		channel = excluded.channel`
 	cardStateUpsertSQL = `INSERT INTO card_states
 		(platform, workspace, user_id, track_id, card_id, due, stability, difficulty, elapsed_days, scheduled_days,
 		 reps, lapses, state, last_review, seen_at)
@@ -200,7 +201,7 @@ const (
 
 func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
 	_, err := db.ExecContext(ctx, enrolmentUpsertSQL,
-		e.Platform, e.Workspace, e.User, e.TrackID, e.Status, e.Source, ms(e.JoinedAt), encodeStrings(e.Seen), ms(e.LastNewAt))
+		e.Platform, e.Workspace, e.User, e.TrackID, e.Status, e.Source, ms(e.JoinedAt), encodeStrings(e.Seen), ms(e.LastNewAt), e.Channel)
 	return err
 }
 
@@ -222,7 +223,7 @@ func (s *Store) Enrolments(ctx context.Context, f store.EnrolmentFilter) ([]stor
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	q := `SELECT platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at FROM enrolments WHERE 1=1`
+	q := `SELECT platform, workspace, user_id, track_id, status, source, joined_at, seen, last_new_at, channel FROM enrolments WHERE 1=1`
 	var args []any
 	if f.Learner != nil {
 		q += " AND platform = ? AND workspace = ? AND user_id = ?"
@@ -246,7 +247,7 @@ func (s *Store) Enrolments(ctx context.Context, f store.EnrolmentFilter) ([]stor
 		var e store.Enrolment
 		var joined, last int64
 		var seen string
-		if err := rows.Scan(&e.Platform, &e.Workspace, &e.User, &e.TrackID, &e.Status, &e.Source, &joined, &seen, &last); err != nil {
+		if err := rows.Scan(&e.Platform, &e.Workspace, &e.User, &e.TrackID, &e.Status, &e.Source, &joined, &seen, &last, &e.Channel); err != nil {
 			return nil, s.fail(op, err)
 		}
 		e.JoinedAt, e.LastNewAt = fromMS(joined), fromMS(last)

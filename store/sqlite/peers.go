@@ -304,7 +304,7 @@ func (s *Store) Round(ctx context.Context, id string) (store.Round, error) {
 	return got[0], nil
 }
 
-// DocumentsOwnedBy lists the documents owned by any of owners.
+// DocumentsOwnedBy lists the published documents owned by any of owners.
 func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.Document, error) {
 	const op = "list documents by owner"
 	if err := s.usable(op); err != nil {
@@ -319,7 +319,7 @@ func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.
 		args[i] = o
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at
-		FROM documents WHERE owner IN (`+placeholders(len(owners))+`) ORDER BY id`, args...)
+		FROM documents WHERE owner IN (`+placeholders(len(owners))+`) AND status = 'published' ORDER BY id`, args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -333,6 +333,7 @@ func (s *Store) DocumentsOwnedBy(ctx context.Context, owners []string) ([]store.
 			return nil, s.fail(op, err)
 		}
 		d.UpdatedAt = time.UnixMilli(ms).UTC()
+		d.Status = store.StatusPublished
 		if d.Tags, err = decodeStrings(tags); err != nil {
 			return nil, s.fail(op, err)
 		}

@@ -91,7 +91,7 @@ func testEnrolments(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
 	bob := store.Learner{Platform: "discord", Workspace: "G1", User: "bob"}
 	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Source: "self", JoinedAt: base}
-	for _, x := range []store.Enrolment{e, {Learner: bob, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base}} {
+	for _, x := range []store.Enrolment{e, {Learner: bob, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base, Channel: "C7"}} {
 		if err := n.SaveEnrolment(ctx, x); err != nil {
 			t.Fatal(err)
 		}
@@ -105,8 +105,8 @@ func testEnrolments(t *testing.T, s store.Store) {
 		t.Fatalf("ann's enrolments = %+v, %v; want [%+v]", got, err, e)
 	}
 	all, _ := n.Enrolments(ctx, store.EnrolmentFilter{Status: store.EnrolmentActive, TrackID: "sec"})
-	if len(all) != 2 {
-		t.Errorf("active = %+v", all)
+	if len(all) != 2 || all[0].User != "bob" || all[0].Channel != "C7" || all[1].Channel != "" {
+		t.Errorf("active = %+v; want ann's and bob's, bob's through channel C7", all)
 	}
 	e.Status = store.EnrolmentLeft
 	_ = n.SaveEnrolment(ctx, e)

@@ -37,7 +37,7 @@ func testProfileRoundTrip(t *testing.T, s store.Store) {
 	p := store.Profile{
 		PersonKey: ana, Name: "Ana", Team: "payments", TimeZone: "Europe/Lisbon", WorkStart: 8 * 60, WorkEnd: 16 * 60,
 		CanHelp: []string{"golang", "negotiation"}, Learning: []string{"kubernetes"},
-		Inferred: []string{"expenses"}, Dismissed: []string{"vpn"}, InferConsent: true, Available: true,
+		Inferred: []string{"expenses", "sql"}, FromTracks: []string{"sql"}, Dismissed: []string{"vpn"}, InferConsent: true, Available: true,
 		SnoozedUntil: base.Add(time.Hour), Blocked: []string{"ben"}, UpdatedAt: base,
 	}
 	if err := ps.PutProfile(t.Context(), p); err != nil {
@@ -52,6 +52,7 @@ func testProfileRoundTrip(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got.Learning, p.Learning) || !slices.Equal(got.CanHelp, p.CanHelp) || got.Team != p.Team ||
+		!slices.Equal(got.Inferred, p.Inferred) || !slices.Equal(got.FromTracks, p.FromTracks) ||
 		!got.SnoozedUntil.Equal(p.SnoozedUntil) || !slices.Equal(got.Blocked, p.Blocked) || !got.Available || !got.InferConsent {
 		t.Errorf("profile = %+v, want %+v", got, p)
 	}
@@ -228,11 +229,16 @@ func testDocumentsOwnedBy(t *testing.T, s store.Store) {
 	a.Owner, a.Tags = "ana@example.com", []string{"expenses"}
 	b := newDoc("b", "handbook")
 	b.Owner = "ben"
+	// A draft of ana's is named nowhere, so it tells nothing of her skills.
+	draft := newDoc("c", "proposals")
+	draft.Owner, draft.Tags, draft.Status = "ana", []string{"reorganisation"}, store.StatusDraft
 	mustReplace(t, s, a)
 	mustReplace(t, s, b)
+	mustReplace(t, s, draft)
 	docs, err := ps.DocumentsOwnedBy(t.Context(), []string{"ana@example.com", "ana", ""})
-	if err != nil || len(docs) != 1 || docs[0].ID != "a" || !slices.Equal(docs[0].Tags, []string{"expenses"}) {
-		t.Errorf("documents of ana = %+v, %v", docs, err)
+	if err != nil || len(docs) != 1 || docs[0].ID != "a" || docs[0].Collection != "handbook" ||
+		docs[0].Status != store.StatusPublished || !slices.Equal(docs[0].Tags, []string{"expenses"}) {
+		t.Errorf("documents of ana = %+v, %v; want only the published a", docs, err)
 	}
 	if docs, err := ps.DocumentsOwnedBy(t.Context(), nil); err != nil || len(docs) != 0 {
 		t.Errorf("documents of nobody = %+v, %v", docs, err)

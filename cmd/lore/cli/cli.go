@@ -329,7 +329,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 			return nil, err
 		}
 		if n, err = nudges.New(nudges.Config{Store: ns, Sender: nudgeSender{router}, TimeZones: storeTimeZones{st},
-			Logger: a.log, DefaultTimeZone: time.Local, Onboarding: onboarding}); err != nil {
+			Logger: a.log, DefaultTimeZone: time.Local, Onboarding: onboarding, Directory: dir}); err != nil {
 			st.Close()
 			return nil, err
 		}

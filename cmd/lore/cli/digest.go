@@ -11,24 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot/engagement"
-	"github.com/lorehq/lore/store"
 )
 
 // ownerSuggester names, for a content gap, the owner of the document that
 // comes closest to the question: the person who curates that area.
+// ownerSuggester suggests who should write what a content gap asks for:
+// the owner of the closest document open to everyone.
 func ownerSuggester(svc *services) func(ctx context.Context, question string) string {
-	return func(ctx context.Context, question string) string {
-		passages, err := svc.knowledge.Search(ctx, question, 3, store.Everything)
-		if err != nil {
-			return ""
-		}
-		for _, p := range passages {
-			if d, err := svc.store.Document(ctx, p.DocID); err == nil && d.Owner != "" {
-				return d.Owner
-			}
-		}
-		return ""
-	}
+	return engagement.OwnerSuggester(svc.knowledge, svc.store)
 }
 
 func (a *app) digestCommand() *cobra.Command {

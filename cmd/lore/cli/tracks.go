@@ -138,6 +138,9 @@ func (a *app) tracksListCommand() *cobra.Command {
 				if t.Draft {
 					draft = " [draft]"
 				}
+				if aud := strings.TrimSpace(t.Audience); aud != "" && aud != "everyone" {
+					draft += " [audience: " + aud + "]"
+				}
 				fmt.Fprintf(a.io.Out, "%-24s v%-3d %-14s %2d cards  %s%s\n", t.ID, t.Version, t.Cadence, len(t.Cards), t.Title, draft)
 			}
 			return nil
@@ -176,7 +179,9 @@ func (a *app) tracksEnrolCommand() *cobra.Command {
 or give --channel to enrol every person in a Slack channel (conversations.members,
 bots left out; LORE_SLACK_BOT_TOKEN) or a Discord channel (the server's members
 who can see it; LORE_DISCORD_TOKEN and --workspace GUILD). People already
-enrolled are left as they are.`,
+enrolled are left as they are. People outside the track's audience are
+not enrolled, and are listed; a channel entry of the audience admits the
+people enrolled through that channel.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && channel == "" {
@@ -187,23 +192,43 @@ enrolled are left as they are.`,
 				return err
 			}
 			defer svc.Close()
-			users := args[1:]
+			learners := func(users []string) []store.Learner {
+				var ls []store.Learner
+				for _, u := range users {
+					ls = append(ls, store.Learner{Platform: platform, Workspace: workspace, User: u})
+				}
+				return ls
+			}
+			// People named are enrolled as themselves; a channel's members
+			// through the channel, which the track's audience may name.
+			reqs := []nudges.EnrolRequest{{TrackID: args[0], Source: "curator", Learners: learners(args[1:])}}
 			if channel != "" {
 				members, err := a.channelMembers(cmd.Context(), svc, platform, workspace, channel)
 				if err != nil {
 					return err
 				}
-				users = append(users, members...)
+				reqs = append(reqs, nudges.EnrolRequest{TrackID: args[0], Source: "curator", Channel: channel, Learners: learners(members)})
 			}
-			var ls []store.Learner
-			for _, u := range users {
-				ls = append(ls, store.Learner{Platform: platform, Workspace: workspace, User: u})
+			var total nudges.EnrolResult
+			for _, r := range reqs {
+				res, err := svc.nudges.EnrolAll(cmd.Context(), r)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				total.Joined, total.Already = total.Joined+res.Joined, total.Already+res.Already
+				total.Refused = append(total.Refused, res.Refused...)
 			}
-			n, err := svc.nudges.Enrol(cmd.Context(), args[0], "curator", ls...)
-			if err != nil {
-				return usageErrorf("%v", err)
+			fmt.Fprintf(a.io.Out, "%d enrolled in %s (%d already were)\n", total.Joined, args[0], total.Already)
+			if len(total.Refused) > 0 {
+				var who []string
+				for _, l := range total.Refused {
+					who = append(who, l.User)
+				}
+				fmt.Fprintf(a.io.Out, "Not enrolled, outside the track's audience: %s\n", strings.Join(who, ", "))
+				if total.Joined+total.Already == 0 {
+					return usageErrorf("nobody named is in the audience of %s", args[0])
+				}
 			}
-			fmt.Fprintf(a.io.Out, "%d enrolled in %s (%d already were)\n", n, args[0], len(ls)-n)
 			return nil
 		},
 	}

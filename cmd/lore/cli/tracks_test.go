@@ -188,3 +188,39 @@ func TestTracksEnrolAChannel(t *testing.T) {
 	db.run(t, "tracks", "enrol", "expenses").wantCode(t, cli.ExitUsage)
 	db.run(t, "tracks", "enrol", "expenses", "--platform", "shell", "--channel", "x").wantCode(t, cli.ExitUsage)
 }
+
+// A track for the hr group enrols hr's members and lists the others as
+// outside its audience; cards drafted from a restricted collection carry
+// the collection's audience.
+func TestTracksAudiences(t *testing.T) {
+	t.Parallel()
+	db, _ := ingested(t)
+	env := map[string]string{"LORE_GROUPS": "hr=slack/T1/U1"}
+	lore := func(args ...string) result {
+		t.Helper()
+		return runEnv(t, env, append(args, db.flag())...)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "payroll.md"), []byte(strings.Replace(goodTrack, "title: Expenses", "id: payroll\ntitle: Payroll\naudience: group:hr", 1)))
+	lore("tracks", "load", dir).wantCode(t, cli.ExitOK)
+	r := lore("tracks", "enrol", "payroll", "U1", "U2", "--workspace", "T1")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "1 enrolled in payroll") || !strings.Contains(r.out, "outside the track's audience: U2") {
+		t.Errorf("enrol into a restricted track:\n%s", r.out)
+	}
+	r = lore("tracks", "enrol", "payroll", "U2", "--workspace", "T1")
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.out, "U2") || !strings.Contains(r.err, "nobody named is in the audience") {
+		t.Errorf("enrol only outsiders: %s %s", r.out, r.err)
+	}
+	writeFile(t, filepath.Join(dir, "payroll.md"), []byte(strings.Replace(goodTrack, "title: Expenses", "id: payroll\ntitle: Payroll\naudience: group:HR", 1)))
+	if r := lore("tracks", "load", dir); r.code != cli.ExitUsage || !strings.Contains(r.err, "payroll.md:4: front matter: audience") {
+		t.Errorf("a bad audience loads: %d %s", r.code, r.err)
+	}
+
+	lore("collections", "set", "default", "--audience", "group:hr").wantCode(t, cli.ExitOK)
+	lore("tracks", "draft", "--collection", "default").wantCode(t, cli.ExitOK)
+	if r := lore("tracks", "list"); !strings.Contains(r.out, "review-default") || !strings.Contains(r.out, "[audience: group:hr]") {
+		t.Errorf("the drafted track does not carry the collection's audience:\n%s", r.out)
+	}
+}
