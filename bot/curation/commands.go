@@ -100,8 +100,8 @@ func (s *Service) add(ctx context.Context, msg bot.Message, fields []string) bot
 		return s.failed(ctx, "adding the source", err)
 	}
 	s.audit(ctx, curator, AuditAddSource, src.Name, fmt.Sprintf("%s %s into collection %s", src.Kind, src.Location, src.Collection))
-	added := fmt.Sprintf("Added source `%s` (%s %s) into collection %s, re-synced every %s.", src.Name, src.Kind,
-		display(src.Location, 500), display(collection, 64), syncEvery)
+	added := fmt.Sprintf("Added source `%s` (%s %s) into collection %s, re-synced daily.", src.Name, src.Kind,
+		display(src.Location, 500), display(collection, 64))
 	if err := s.cfg.Sources.QueueSync(ctx, src.Name); err != nil {
 		s.log.WarnContext(ctx, "queueing a source's first sync failed", "source", src.Name, "err", err)
 		return bot.Reply{Text: added + " I couldn't queue its first sync just now: run `lore sources sync " + src.Name + "`, or it syncs when `lore serve` next starts."}
