@@ -39,7 +39,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		cfg.Logger = a.log
 		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot,
-			Commands: slackCommands(slackPrivacyCommands(svc.bot), slackCurationCommands(svc.bot))})
+			Commands: slackCommands(slackPrivacyCommands(svc.bot), slackCurationCommands(svc.bot)), Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
