@@ -73,7 +73,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		cfg.Logger = a.log
 		cfg.Subcommands = append(cfg.Subcommands, discordPrivacySubcommands()...)
 		cfg.Subcommands = append(cfg.Subcommands, discordCurationSubcommands()...)
-		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot})
+		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot, Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
