@@ -3,6 +3,8 @@ package slack
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -37,7 +39,7 @@ func (a *Adapter) handleShortcut(ctx context.Context, in interaction) {
 	m := in.Message
 	req := bot.SaveRequest{
 		Platform: platform, Workspace: in.team(), Channel: in.channel(), Thread: m.ThreadTS, User: in.User.ID,
-		Answer: unescapeText(m.Text), AnswerAuthor: m.User, AnswerID: m.TS,
+		Answer: plainText(m.Text), AnswerAuthor: m.User, AnswerID: m.TS,
 		AnswerByLore: (m.User != "" && m.User == self.UserID) || (m.BotID != "" && m.BotID == self.BotID),
 	}
 	if !req.AnswerByLore && m.ThreadTS != "" && m.ThreadTS != m.TS {
@@ -46,7 +48,7 @@ func (a *Adapter) handleShortcut(ctx context.Context, in interaction) {
 			a.replyToPress(ctx, in, bot.Reply{Text: "I couldn't read this thread's first message, so I saved nothing. If this is a private channel or a group DM, invite me to it first.", Private: true})
 			return
 		}
-		req.Question, req.QuestionAuthor = unescapeText(parent.Text), parent.User
+		req.Question, req.QuestionAuthor = plainText(parent.Text), parent.User
 	}
 	if !req.AnswerByLore && req.Question != "" {
 		req.Permalink = a.permalink(ctx, req.Channel, m.TS)
@@ -84,4 +86,33 @@ func (a *Adapter) permalink(ctx context.Context, channel, ts string) string {
 		return ""
 	}
 	return link
+}
+
+// slackMarkup is Slack's markup in message text: <URL|label>, <URL>,
+// <@U…>, <#C…|name> and <!here>.
+var slackMarkup = regexp.MustCompile(`<([^<>|]+)(?:\|([^<>]*))?>`)
+
+// plainText turns a message as Slack stores it into what its author
+// typed, for a document: links as "label (URL)" or the URL, mentions as
+// @U…, channels as #name, and the entities &amp; &lt; &gt; as characters.
+func plainText(s string) string {
+	s = slackMarkup.ReplaceAllStringFunc(s, func(m string) string {
+		sub := slackMarkup.FindStringSubmatch(m)
+		target, label := sub[1], sub[2]
+		switch {
+		case strings.HasPrefix(target, "@"):
+			return target
+		case strings.HasPrefix(target, "#"):
+			if label != "" {
+				return "#" + label
+			}
+			return target
+		case strings.HasPrefix(target, "!"):
+			return "@" + strings.TrimPrefix(strings.SplitN(target, "^", 2)[0], "!")
+		case label != "" && label != target:
+			return label + " (" + target + ")"
+		}
+		return target
+	})
+	return unescapeText(s)
 }

@@ -63,7 +63,7 @@ func TestSaveShortcutOverHTTP(t *testing.T) {
 	h.fake.replies["1700000000.000100"] = []map[string]any{
 		{"type": "message", "user": "UASK", "ts": "1700000000.000100", "text": "How do I get a parking pass &amp; a badge?"},
 	}
-	payload := shortcutPayload(h.fake, callbackSave, "UANS", "", "1700000000.000200", "1700000000.000100", "Ask reception &lt;desk 2&gt;.")
+	payload := shortcutPayload(h.fake, callbackSave, "UANS", "", "1700000000.000200", "1700000000.000100", "Ask <@U7> at reception &lt;desk 2&gt;, see <https://wiki.example.com/parking|the wiki> or <#C9|facilities>.")
 
 	// A forged or stale request is refused before anything is read.
 	forged := signed(t, "/slack/interactivity", "application/x-www-form-urlencoded", interactivityBody(payload), httpNow)
@@ -84,7 +84,7 @@ func TestSaveShortcutOverHTTP(t *testing.T) {
 	want := bot.SaveRequest{
 		Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1700000000.000100", User: "USAVER",
 		Question: "How do I get a parking pass & a badge?", QuestionAuthor: "UASK",
-		Answer: "Ask reception <desk 2>.", AnswerAuthor: "UANS", AnswerID: "1700000000.000200",
+		Answer: "Ask @U7 at reception <desk 2>, see the wiki (https://wiki.example.com/parking) or #facilities.", AnswerAuthor: "UANS", AnswerID: "1700000000.000200",
 		Permalink: "https://t1.slack.com/archives/C1/p1700000000000200",
 	}
 	if got[0] != want {

@@ -205,6 +205,9 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args string) (bot.Reply, bool) {
 	args = strings.TrimSpace(args)
 	fields := strings.Fields(args)
+	if len(fields) > 0 {
+		fields[0] = bareURL(fields[0])
+	}
 	switch cmd {
 	case "suggest":
 		return s.suggest(ctx, msg, args), true

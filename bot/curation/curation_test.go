@@ -208,7 +208,7 @@ func TestAddRegistersAndQueuesTheFirstSync(t *testing.T) {
 	if _, err := b.st.Source(t.Context(), "wiki-example-com-hr-leave-policy-2"); err != nil {
 		t.Errorf("second source: %v", err)
 	}
-	b.must(t, admin, "add https://news.example.com/feed.xml")
+	b.must(t, admin, "add <https://news.example.com/feed.xml|news.example.com/feed.xml>")
 	if src, _ := b.st.Source(t.Context(), "news-example-com-feed-xml"); src.Kind != store.SourceFeed {
 		t.Errorf("a feed's address gave kind %q", src.Kind)
 	}
@@ -306,7 +306,7 @@ func TestApproveListsAndPublishesDrafts(t *testing.T) {
 		t.Errorf("no drafts: %q", got)
 	}
 	b.must(t, learner, "suggest The VPN needs the new client since November.")
-	b.must(t, learner, "suggest https://blog.example.com/vpn")
+	b.must(t, learner, "suggest <https://blog.example.com/vpn>")
 	drafts, _ := b.st.Drafts(ctx)
 	if len(drafts) != 2 {
 		t.Fatalf("drafts %+v", drafts)

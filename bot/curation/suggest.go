@@ -41,7 +41,7 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 	doc := store.Document{Collection: s.cfg.SuggestionsCollection, Owner: suggester, Status: store.StatusDraft, UpdatedAt: s.now()}
 	var pieces []ingest.Piece
 	if fields := strings.Fields(args); len(fields) == 1 && strings.Contains(fields[0], "://") {
-		u, err := fetch.ParseURL(fields[0])
+		u, err := fetch.ParseURL(bareURL(fields[0]))
 		if err != nil {
 			return bot.Reply{Text: "I can only fetch `http` or `https` addresses without a user name or password in them: " + display(err.Error(), 300), Private: true}
 		}

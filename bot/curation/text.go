@@ -51,3 +51,16 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// bareURL undoes the forms chat clients wrap an address in: Slack's
+// <https://…> and <https://…|label>, and Discord's <https://…> that
+// suppresses a preview.
+func bareURL(s string) string {
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = s[1 : len(s)-1]
+		if i := strings.IndexByte(s, '|'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
