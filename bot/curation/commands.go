@@ -61,9 +61,14 @@ func state(st store.SourceStatus) string {
 // collectionName is what a collection named in chat may be.
 var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// addKinds are the kinds "add KIND URL" may name; without one the kind is
+// guessed from the address.
+var addKinds = []string{store.SourceURL, store.SourceSitemap, store.SourceSite, store.SourceFeed}
+
 // add registers a web page (or a sitemap or feed, told by its address as
-// 'lore sources add' tells them) as a source and queues its first sync.
-func (s *Service) add(ctx context.Context, msg bot.Message, fields []string) bot.Reply {
+// 'lore sources add' tells them, or a kind given before the address) as a
+// source and queues its first sync.
+func (s *Service) add(ctx context.Context, msg bot.Message, kind string, fields []string) bot.Reply {
 	if s.cfg.Sources == nil {
 		return bot.Reply{Text: "Adding sources from chat is not set up here. Use `lore sources add` on the server."}
 	}
@@ -79,7 +84,10 @@ func (s *Service) add(ctx context.Context, msg bot.Message, fields []string) bot
 		}
 	}
 	curator := person(msg.Platform, msg.Workspace, msg.User)
-	src := store.Source{Kind: guessKind(u), Location: u.String(), Collection: collection, Owner: curator, Every: syncEvery}
+	if kind == "" {
+		kind = guessKind(u)
+	}
+	src := store.Source{Kind: kind, Location: u.String(), Collection: collection, Owner: curator, Every: syncEvery}
 	base := sourceName(u)
 	for i := 1; ; i++ {
 		src.Name = base

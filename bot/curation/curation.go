@@ -220,10 +220,15 @@ func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args 
 		}
 		return s.curatorOnly(ctx, msg, "see the content gaps", func() bot.Reply { return s.gaps(ctx) }), true
 	case "add":
+		kind := ""
+		if len(fields) > 1 && slices.Contains(addKinds, strings.ToLower(fields[0])) {
+			kind, fields = strings.ToLower(fields[0]), fields[1:]
+			fields[0] = bareURL(fields[0])
+		}
 		if len(fields) == 0 || len(fields) > 2 || !strings.Contains(fields[0], "://") {
 			return bot.Reply{}, false
 		}
-		return s.curatorOnly(ctx, msg, "add sources", func() bot.Reply { return s.add(ctx, msg, fields) }), true
+		return s.curatorOnly(ctx, msg, "add sources", func() bot.Reply { return s.add(ctx, msg, kind, fields) }), true
 	case "approve":
 		if len(fields) > 1 || strings.Contains(args, "?") {
 			return bot.Reply{}, false

@@ -212,13 +212,18 @@ func TestAddRegistersAndQueuesTheFirstSync(t *testing.T) {
 	if src, _ := b.st.Source(t.Context(), "news-example-com-feed-xml"); src.Kind != store.SourceFeed {
 		t.Errorf("a feed's address gave kind %q", src.Kind)
 	}
-	if !slices.Equal(b.reg.queued, []string{"wiki-example-com-hr-leave-policy", "wiki-example-com-hr-leave-policy-2", "news-example-com-feed-xml"}) {
+	b.must(t, curator, "add site https://intranet.example.com/it/ it")
+	if src, _ := b.st.Source(t.Context(), "intranet-example-com-it"); src.Kind != store.SourceSite || src.Collection != "it" {
+		t.Errorf("add site gave %+v", src)
+	}
+	if !slices.Equal(b.reg.queued, []string{"wiki-example-com-hr-leave-policy", "wiki-example-com-hr-leave-policy-2", "news-example-com-feed-xml", "intranet-example-com-it"}) {
 		t.Errorf("queued %v", b.reg.queued)
 	}
 	want := []string{
 		"source.add wiki-example-com-hr-leave-policy by slack/T1/" + curator,
 		"source.add wiki-example-com-hr-leave-policy-2 by slack/T1/" + curator,
 		"source.add news-example-com-feed-xml by slack/T1/" + admin,
+		"source.add intranet-example-com-it by slack/T1/" + curator,
 	}
 	if !slices.Equal(b.audit.actions(), want) {
 		t.Errorf("audit %v, want %v", b.audit.actions(), want)
