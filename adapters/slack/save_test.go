@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/curation"
+	"github.com/lorehq/lore/knowledge"
 )
 
 // fakeSaver records the saves the adapter hands the core.
@@ -112,6 +115,8 @@ func TestSaveShortcutOverSocketMode(t *testing.T) {
 	h.sendSocket(t, "interactive", []byte(shortcutPayload(h.fake, callbackSave, "UANS", "", "1700000000.000400", "", "A message of its own")))
 	h.fake.waitCalls("hooks/response", 2)
 	got := saver.got()
+	// The two are handled concurrently.
+	slices.SortFunc(got, func(a, b bot.SaveRequest) int { return strings.Compare(a.AnswerID, b.AnswerID) })
 	if len(got) != 2 || !got[0].AnswerByLore || got[0].Question != "" || got[1].AnswerByLore || got[1].Question != "" {
 		t.Errorf("saves %+v", got)
 	}
@@ -154,5 +159,39 @@ func TestSaveShortcutProblems(t *testing.T) {
 		interactivityBody(shortcutPayload(bare.fake, callbackSave, "UANS", "", "1700000000.000200", "1700000000.000100", "answer")), httpNow))
 	if resp := bare.fake.waitCalls("hooks/response", 1)[0]; !strings.Contains(fmt.Sprint(resp.JSON["text"]), "not set up") {
 		t.Errorf("without a saver: %v", resp.JSON["text"])
+	}
+}
+
+// Save to knowledge over Socket Mode, through a real bot with the curation
+// capability over a real SQLite store: the thread's question and the reply
+// become a draft credited to the reply's author.
+func TestEndToEndSaveToKnowledge(t *testing.T) {
+	st := openStore(t)
+	k := knowledge.New(st, knowledge.Options{})
+	cur, err := curation.New(curation.Config{Store: st, Roles: curation.DirectoryRoles{}, Events: st, Index: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Config{Knowledge: k, Events: st, Curation: cur})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, b, func(_ *Config, d *Deps) { d.Claims, d.People, d.Documents, d.Saves = st, st, st, b })
+	h.fake.replies["1700000000.000100"] = []map[string]any{
+		{"type": "message", "user": "UASK", "ts": "1700000000.000100", "text": "Where do I book a meeting room?"},
+	}
+	h.runSocket(t)
+	h.sendSocket(t, "interactive", []byte(shortcutPayload(h.fake, callbackSave, "UANS", "", "1700000000.000200", "1700000000.000100", "In the Rooms app, under Book.")))
+	resp := h.fake.waitCalls("hooks/response", 1)[0]
+	if text := fmt.Sprint(resp.JSON["text"]); !strings.Contains(text, "Saved to knowledge as a draft") || resp.JSON["response_type"] != "ephemeral" {
+		t.Fatalf("reply %v", resp.JSON)
+	}
+	drafts, err := st.Drafts(t.Context())
+	if err != nil || len(drafts) != 1 {
+		t.Fatalf("drafts %+v, %v", drafts, err)
+	}
+	if d := drafts[0]; d.Title != "Where do I book a meeting room?" || d.Owner != "slack/T1/UANS" || d.Collection != "suggestions" ||
+		d.Source != "https://t1.slack.com/archives/C1/p1700000000000200" {
+		t.Errorf("draft %+v", d)
 	}
 }
