@@ -92,6 +92,15 @@ type Privacy interface {
 	HandleAction(ctx context.Context, a Action) (r Reply, ok bool)
 }
 
+// Curation is the curation capability (bot/curation): the curators'
+// commands (sources, add, gaps, approve), suggestions from anyone
+// (suggest), and "Save to knowledge" on a colleague's answer. ok is false
+// for a command it does not own.
+type Curation interface {
+	HandleCommand(ctx context.Context, msg Message, cmd, args string) (r Reply, ok bool)
+	Save(ctx context.Context, req SaveRequest) Reply
+}
+
 // Config wires a Bot. Knowledge and Events are required.
 type Config struct {
 	Knowledge Knowledge
@@ -116,6 +125,10 @@ type Config struct {
 	// Privacy, when set, adds the privacy, optout, optin and forget me
 	// commands. Default nil: none.
 	Privacy Privacy
+
+	// Curation, when set, adds the curation commands and "Save to
+	// knowledge" (HandleSave). Default nil: none.
+	Curation Curation
 }
 
 // Bot routes messages and actions to capabilities.
@@ -126,6 +139,7 @@ type Bot struct {
 	learning  Learning
 	directory audience.Directory
 	privacy   Privacy
+	curation  Curation
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -140,6 +154,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{knowledge: cfg.Knowledge, events: cfg.Events, peers: cfg.Peers, learning: cfg.Learning, directory: cfg.Directory, privacy: cfg.Privacy, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID}
 	b.onboarding = cfg.Onboarding
+	b.curation = cfg.Curation
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -183,6 +198,11 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 			}
 		}
 	}
+	if b.curation != nil {
+		if r, ok := b.curation.HandleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+			return r
+		}
+	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
 		r := helpReply()
@@ -191,6 +211,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		}
 		if b.privacy != nil {
 			r.Text += privacyHelp
+		}
+		if b.curation != nil {
+			r.Text += curationHelp
 		}
 		return r
 	case "profile", "connect":
@@ -206,6 +229,19 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		return b.feedbackText(ctx, msg, cmd)
 	}
 	return b.ask(ctx, msg, stream)
+}
+
+// HandleSave is the entry point of "Save to knowledge" (a Slack message
+// shortcut, a Discord context-menu command): the curation capability
+// stores the question and answer as a draft. The reply is for the saver
+// alone.
+func (b *Bot) HandleSave(ctx context.Context, req SaveRequest) Reply {
+	if b.curation == nil {
+		return Reply{Text: "Saving to knowledge is not set up here. Ask an admin to turn curation on.", Private: true}
+	}
+	r := b.curation.Save(ctx, req)
+	r.Private = true
+	return r
 }
 
 // HandleMessageStream is HandleMessage for adapters that can show a reply
@@ -472,5 +508,7 @@ When I don't know, I say so and note the question for the content team.`)}
 }
 
 const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
+
+const curationHelp = "\n\nGrowing the knowledge base:\n- `suggest URL` or `suggest TEXT` proposes content; a curator reviews it before anyone is answered from it.\n- *Save to knowledge* on a colleague's answer in a thread (the message's menu) saves the question and answer as a draft.\n- Curators: `sources` lists the sources, `add URL [COLLECTION]` adds one, `gaps` shows unanswered questions, `approve` lists drafts and `approve DOC` publishes one."
 
 const privacyHelp = "\n\nYour data:\n- `privacy` shows what I keep about you.\n- `optout analytics` keeps your activity only as anonymous counts; `optin analytics` undoes it.\n- `forget me` deletes everything I keep about you (I ask first)."

@@ -84,3 +84,33 @@ type Button struct {
 // shell prints it, Slack and Discord update a message). It is called from
 // the answering goroutine and must return quickly.
 type StreamFunc func(textSoFar string)
+
+// SaveRequest is "Save to knowledge" pressed on a message in chat: a
+// colleague's answer, saved with the question it answers as a draft
+// document for a curator to approve. Adapters fill it from their
+// platform's message shortcut or context menu; the text fields are as the
+// people wrote them (adapters only undo their platform's own escaping).
+type SaveRequest struct {
+	Platform  string
+	Workspace string
+	Channel   string
+	Thread    string
+	// User is the person saving, who need not be the answer's author.
+	User string
+	// Question is the message the answer replies to (a thread's first
+	// message, a replied-to message); empty when the adapter found none.
+	Question       string
+	QuestionAuthor string
+	// Answer is the message being saved, and AnswerID its platform id
+	// (Slack ts, Discord snowflake), which makes saving it twice the same
+	// document.
+	Answer       string
+	AnswerAuthor string
+	AnswerID     string
+	// AnswerByLore is true when the saved message is one Lore wrote: an
+	// answer of Lore's is already in the knowledge base, and is refused.
+	AnswerByLore bool
+	// Permalink links to the answer on its platform, when known; it is
+	// the document's source.
+	Permalink string
+}

@@ -41,7 +41,17 @@ type Deps struct {
 	// Joins hears of people joining a guild, for onboarding (needs
 	// Config.GuildMembers). Default nil: joins are ignored.
 	Joins JoinHandler
+	// Saves takes the Save to knowledge message command; *bot.Bot is one.
+	// Default nil: the command answers that saving is not set up.
+	Saves Saver
 }
+
+// Saver takes "Save to knowledge" on a message; *bot.Bot satisfies it.
+type Saver interface {
+	HandleSave(ctx context.Context, req bot.SaveRequest) bot.Reply
+}
+
+var _ Saver = (*bot.Bot)(nil)
 
 // claimTTL is how long a message or interaction id stays claimed: longer
 // than any redelivery and than an interaction token lives.
@@ -65,6 +75,7 @@ type Adapter struct {
 	work    sync.WaitGroup // handlers in flight
 	retries *retryQueue
 	joins   JoinHandler
+	saves   Saver
 }
 
 // New returns an Adapter; it does not connect until Run.
@@ -84,7 +95,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 	if cfg.MaxTimestampAge <= 0 {
 		cfg.MaxTimestampAge = 5 * time.Minute
 	}
-	a := &Adapter{cfg: cfg, core: core, claims: deps.Claims, log: cfg.Logger, now: cfg.Clock, subs: cfg.subcommands(), joins: deps.Joins}
+	a := &Adapter{cfg: cfg, core: core, claims: deps.Claims, log: cfg.Logger, now: cfg.Clock, subs: cfg.subcommands(), joins: deps.Joins, saves: deps.Saves}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -155,10 +166,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return nil
 }
 
-// RegisterCommands overwrites the application's /lore command, for
+// RegisterCommands overwrites the application's /lore command (and the
+// Save to knowledge message command when Deps.Saves is set), for
 // Config.GuildID when set and globally otherwise. Run calls it.
 func (a *Adapter) RegisterCommands(ctx context.Context) error {
-	_, err := a.session.ApplicationCommandBulkOverwrite(a.cfg.AppID, a.cfg.GuildID, applicationCommands(a.subs), discordgo.WithContext(ctx))
+	_, err := a.session.ApplicationCommandBulkOverwrite(a.cfg.AppID, a.cfg.GuildID, applicationCommands(a.subs, a.saves != nil), discordgo.WithContext(ctx))
 	return a.apiError("register slash commands", err)
 }
 

@@ -65,8 +65,9 @@ func (c Config) subcommands() []Subcommand {
 }
 
 // applicationCommands is what Run registers with
-// ApplicationCommandBulkOverwrite.
-func applicationCommands(subs []Subcommand) []*discordgo.ApplicationCommand {
+// ApplicationCommandBulkOverwrite: /lore with its subcommands, and the
+// Save to knowledge message command when withSave.
+func applicationCommands(subs []Subcommand, withSave bool) []*discordgo.ApplicationCommand {
 	dm := true
 	cmd := &discordgo.ApplicationCommand{
 		Name:         commandName,
@@ -74,6 +75,7 @@ func applicationCommands(subs []Subcommand) []*discordgo.ApplicationCommand {
 		Type:         discordgo.ChatApplicationCommand,
 		DMPermission: &dm,
 	}
+	save := &discordgo.ApplicationCommand{Name: saveCommandName, Type: discordgo.MessageApplicationCommand, DMPermission: &dm}
 	for _, s := range subs {
 		opt := &discordgo.ApplicationCommandOption{
 			Type:        discordgo.ApplicationCommandOptionSubCommand,
@@ -92,8 +94,15 @@ func applicationCommands(subs []Subcommand) []*discordgo.ApplicationCommand {
 		}
 		cmd.Options = append(cmd.Options, opt)
 	}
-	return []*discordgo.ApplicationCommand{cmd}
+	if !withSave {
+		return []*discordgo.ApplicationCommand{cmd}
+	}
+	return []*discordgo.ApplicationCommand{cmd, save}
 }
+
+// saveCommandName is the message context-menu command (Apps → Save to
+// knowledge) that saves a colleague's answer with its question.
+const saveCommandName = "Save to knowledge"
 
 // maxQuestion is the longest option text Discord lets a person type; the
 // core answers longer text with a "too long" hint anyway.

@@ -19,7 +19,8 @@
 //
 // [Adapter.Run] registers /lore ask, /lore help and any extra
 // [Subcommand] with ApplicationCommandBulkOverwrite, globally or for one
-// guild during development. Every interaction is deferred at once (Discord
+// guild during development, and, given a [Saver], the Save to knowledge
+// message command, which becomes a [bot.SaveRequest]. Every interaction is deferred at once (Discord
 // allows three seconds) and completed by editing the original response and
 // sending follow-ups, within the fifteen minutes an interaction token is
 // valid; after that Lore posts in the channel instead. Interactions arrive

@@ -54,6 +54,9 @@ type fakeDiscord struct {
 	mu       sync.Mutex
 	requests []recorded
 	channels map[string]map[string]any // GET /channels/{id}
+	// messages, when set, answer GET /channels/{id}/messages/{id}, keyed
+	// "channel/message"; others are 404.
+	messages map[string]map[string]any
 	fail     func(r recorded) (status int, body string, ok bool)
 	nextID   int
 	identify []byte
@@ -142,6 +145,16 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"id": m[2], "type": 11, "parent_id": m[1], "owner_id": testBot})
 	case reMessages.MatchString(p):
 		writeJSON(w, map[string]any{"id": f.id(), "channel_id": reMessages.FindStringSubmatch(p)[1]})
+	case reMessage.MatchString(p) && r.Method == http.MethodGet && f.messages != nil:
+		m := reMessage.FindStringSubmatch(p)
+		f.mu.Lock()
+		msg, ok := f.messages[m[1]+"/"+m[2]]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"message":"Unknown Message","code":10008}`, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, msg)
 	case reMessage.MatchString(p):
 		m := reMessage.FindStringSubmatch(p)
 		writeJSON(w, map[string]any{"id": m[2], "channel_id": m[1]})

@@ -45,6 +45,10 @@ type request struct {
 	command bool
 	msg     bot.Message
 	action  bot.Action
+	// save is Save to knowledge on target (save.go).
+	save   bool
+	target *discordgo.Message
+	user   string
 }
 
 // userMessage is what a person sees when Lore cannot handle an
@@ -78,6 +82,16 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 		data, ok := ix.Data.(discordgo.ApplicationCommandInteractionData)
 		if !ok {
 			return request{}, userMessage("I couldn't read that command.")
+		}
+		if data.CommandType == discordgo.MessageApplicationCommand && data.Name == saveCommandName {
+			var target *discordgo.Message
+			if data.Resolved != nil {
+				target = data.Resolved.Messages[data.TargetID]
+			}
+			if target == nil {
+				return request{}, userMessage("I couldn't read that message.")
+			}
+			return request{save: true, target: target, user: user}, nil
 		}
 		text, ok := commandText(data, a.subs)
 		if !ok {
@@ -140,6 +154,10 @@ func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interacti
 		}); err != nil {
 			a.log.WarnContext(ctx, "answering an interaction failed", "err", err)
 		}
+		return
+	}
+	if req.save {
+		a.save(ctx, ix, req, respond)
 		return
 	}
 	if !req.command {

@@ -72,7 +72,17 @@ type Deps struct {
 	// Joins hears of people joining the workspace or a channel, for
 	// onboarding. Default nil: joins are ignored.
 	Joins JoinHandler
+	// Saves takes the Save to knowledge message shortcut; *bot.Bot is
+	// one. Default nil: the shortcut answers that saving is not set up.
+	Saves Saver
 }
+
+// Saver takes "Save to knowledge" on a message; *bot.Bot satisfies it.
+type Saver interface {
+	HandleSave(ctx context.Context, req bot.SaveRequest) bot.Reply
+}
+
+var _ Saver = (*bot.Bot)(nil)
 
 // platform is the bot.Message platform name of this adapter.
 const platform = "slack"

@@ -1,7 +1,8 @@
 // Package slack is Lore's Slack app: it turns what Slack delivers (Events
-// API events, /lore slash commands, button presses) into platform-neutral
-// bot.Message and bot.Action values, and renders each bot.Reply as Block
-// Kit in the thread it belongs to.
+// API events, /lore slash commands, button presses, the Save to knowledge
+// message shortcut) into platform-neutral bot.Message, bot.Action and
+// bot.SaveRequest values, and renders each bot.Reply as Block Kit in the
+// thread it belongs to.
 //
 // # Connection
 //

@@ -69,6 +69,9 @@ type fakeSlack struct {
 	// Retry-After seconds to send.
 	limit func(method string) (refuse bool, retryAfter int)
 	tz    map[string]string // users.info time zones by user id
+	// replies are the messages of threads, by thread ts, for
+	// conversations.replies.
+	replies map[string][]map[string]any
 
 	socketOut  chan []byte   // envelopes to send over Socket Mode
 	acks       chan string   // envelope ids acknowledged
@@ -79,7 +82,7 @@ type fakeSlack struct {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{
-		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"},
+		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"}, replies: map[string][]map[string]any{},
 		socketOut: make(chan []byte, 16), acks: make(chan string, 16), changed: make(chan struct{}, 1),
 		dropSocket: make(chan struct{}),
 	}
@@ -136,6 +139,20 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 			return map[string]any{"ok": true, "user": map[string]any{"id": c.Form.Get("user"), "tz": f.tz[c.Form.Get("user")]}}
 		}),
 		respond("hooks/response", ok(nil)),
+		respond("conversations.replies", func(_ *http.Request, c apiCall) any {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			msgs, found := f.replies[c.Form.Get("ts")]
+			if !found {
+				return map[string]any{"ok": false, "error": "thread_not_found"}
+			}
+			return map[string]any{"ok": true, "messages": msgs, "has_more": false}
+		}),
+		respond("chat.getPermalink", func(r *http.Request, _ apiCall) any {
+			q := r.URL.Query() // a GET
+			return map[string]any{"ok": true, "channel": q.Get("channel"),
+				"permalink": "https://t1.slack.com/archives/" + q.Get("channel") + "/p" + strings.ReplaceAll(q.Get("message_ts"), ".", "")}
+		}),
 		func(c slacktest.Customize) {
 			c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 				f.record("apps.connections.open", r)

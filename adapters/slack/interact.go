@@ -8,11 +8,16 @@ import (
 	"github.com/lorehq/lore/bot"
 )
 
-// handleInteraction handles button presses: Lore's answer buttons go to
-// the core as a bot.Action; "Share in channel" and the App Home settings
-// are the adapter's own.
+// handleInteraction handles button presses and message shortcuts: Lore's
+// answer buttons go to the core as a bot.Action; "Share in channel" and
+// the App Home settings are the adapter's own; Save to knowledge goes to
+// the core as a bot.SaveRequest (save.go).
 func (a *Adapter) handleInteraction(ctx context.Context, in interaction) {
 	ctx = requestContext(ctx, in.TriggerID)
+	if in.Type == interactionMessageAction {
+		a.handleShortcut(ctx, in)
+		return
+	}
 	team, channel, thread := in.team(), in.channel(), in.thread()
 	for _, act := range in.Actions {
 		switch act.ActionID {

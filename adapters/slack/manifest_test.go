@@ -51,10 +51,10 @@ func TestManifest(t *testing.T) {
 	// Each scope and the calls or events that need it.
 	want := map[string]string{
 		"app_mentions:read": "app_mention",
-		"channels:history":  "message.channels",
+		"channels:history":  "message.channels, conversations.replies (Save to knowledge)",
 		"channels:read":     "conversations.members, member_joined_channel",
 		"groups:read":       "conversations.members, member_joined_channel (private channels)",
-		"groups:history":    "message.groups",
+		"groups:history":    "message.groups, conversations.replies in private channels",
 		"chat:write":        "chat.postMessage, chat.update, chat.postEphemeral",
 		"commands":          "/lore",
 		"files:write":       "files.getUploadURLExternal, files.completeUploadExternal (digest chart)",
@@ -81,6 +81,11 @@ func TestManifest(t *testing.T) {
 	}
 	if !m.Features.AppHome.HomeTabEnabled || !m.Features.AppHome.MessagesTabEnabled || m.Features.BotUser.DisplayName == "" {
 		t.Errorf("app home / bot user: %+v %+v", m.Features.AppHome, m.Features.BotUser)
+	}
+	// The message shortcuts are the ones the adapter handles.
+	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != callbackSave ||
+		m.Features.Shortcuts[0].Type != slack.MessageShortcut || m.Features.Shortcuts[0].Name != "Save to knowledge" {
+		t.Errorf("shortcuts %+v, want the Save to knowledge message shortcut", m.Features.Shortcuts)
 	}
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/lore" {
 		t.Errorf("slash commands %+v", m.Features.SlashCommands)

@@ -126,10 +126,13 @@ func parseCommandJSON(payload []byte) (command, error) {
 	return c, c.validate()
 }
 
-// interaction is a block_actions payload: a button press.
+// interaction is a block_actions payload (a button press) or a
+// message_action payload (a message shortcut, such as Save to knowledge).
 type interaction struct {
 	Type string `json:"type"`
-	User struct {
+	// CallbackID names a message shortcut (message_action).
+	CallbackID string `json:"callback_id"`
+	User       struct {
 		ID     string `json:"id"`
 		TeamID string `json:"team_id"`
 	} `json:"user"`
@@ -146,9 +149,14 @@ type interaction struct {
 		ChannelID   string `json:"channel_id"`
 		IsEphemeral bool   `json:"is_ephemeral"`
 	} `json:"container"`
+	// Message is the message pressed on; for a shortcut, the message it
+	// was used on, with its author and text.
 	Message struct {
 		TS       string `json:"ts"`
 		ThreadTS string `json:"thread_ts"`
+		User     string `json:"user"`
+		BotID    string `json:"bot_id"`
+		Text     string `json:"text"`
 	} `json:"message"`
 	ResponseURL string `json:"response_url"`
 	TriggerID   string `json:"trigger_id"`
@@ -184,8 +192,14 @@ func (i interaction) thread() string {
 	return ""
 }
 
-// parseInteractionJSON reads a block_actions payload. Other interaction
-// types are refused as not handled.
+// Interaction types Lore handles.
+const (
+	interactionBlockActions  = "block_actions"
+	interactionMessageAction = "message_action"
+)
+
+// parseInteractionJSON reads a block_actions or message_action payload.
+// Other interaction types are refused as not handled.
 func parseInteractionJSON(payload []byte) (interaction, error) {
 	var i interaction
 	if len(payload) > maxPayload {
@@ -194,7 +208,13 @@ func parseInteractionJSON(payload []byte) (interaction, error) {
 	if err := json.Unmarshal(payload, &i); err != nil {
 		return i, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if i.Type != "block_actions" {
+	if i.Type == interactionMessageAction {
+		if i.User.ID == "" || i.CallbackID == "" || i.Message.TS == "" || i.channel() == "" {
+			return i, fmt.Errorf("%w: message_action without user, callback_id, channel or message", ErrMalformed)
+		}
+		return i, nil
+	}
+	if i.Type != interactionBlockActions {
 		return i, fmt.Errorf("%w: interaction type %q is not handled", ErrMalformed, i.Type)
 	}
 	if i.User.ID == "" || len(i.Actions) == 0 {

@@ -61,6 +61,18 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 	return document{location: location, hash: hashOf(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
 }
 
+// ReadURL fetches one page or file through c, with the fetch rules of a
+// sync (public addresses only unless allowed, size and time limits), and
+// parses it as a sync would: PDF, Markdown, plain text or a web page. It
+// is for documents read once, such as a suggestion in chat.
+func ReadURL(ctx context.Context, c *fetch.Client, rawURL string) (ingest.Parsed, error) {
+	resp, err := c.Get(ctx, rawURL, fetch.Validators{})
+	if err != nil {
+		return ingest.Parsed{}, err
+	}
+	return parseFetched(resp.URL, resp)
+}
+
 // parseFetched reads a response by its media type, else by the URL's
 // extension: PDF, Markdown, plain text, or a web page.
 func parseFetched(location string, resp fetch.Response) (ingest.Parsed, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -38,7 +39,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		cfg.Logger = a.log
 		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot,
-			Commands: slackPrivacyCommands(svc.bot)})
+			Commands: slackCommands(slackPrivacyCommands(svc.bot), slackCurationCommands(svc.bot)), Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -71,7 +72,8 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		cfg.Logger = a.log
 		cfg.Subcommands = append(cfg.Subcommands, discordPrivacySubcommands()...)
-		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot})
+		cfg.Subcommands = append(cfg.Subcommands, discordCurationSubcommands()...)
+		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot, Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -88,6 +90,15 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 	}
 	svc.messenger.set(svc.router)
 	return ca, nil
+}
+
+// slackCommands merges the /lore subcommands of several capabilities.
+func slackCommands(sets ...map[string]slack.Command) map[string]slack.Command {
+	out := map[string]slack.Command{}
+	for _, set := range sets {
+		maps.Copy(out, set)
+	}
+	return out
 }
 
 // run starts one adapter's Run in the background; stop waits for it.

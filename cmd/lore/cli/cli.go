@@ -265,6 +265,9 @@ type services struct {
 	// digests sends leaders' digests through the running chat adapters
 	// (lore serve adds them).
 	digests *digestRouter
+	// syncs queues the first sync of a source added from chat, once lore
+	// serve's job queue runs.
+	syncs *syncQueue
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -320,6 +323,13 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
+	syncs := &syncQueue{}
+	cur, err := a.curationCapability(st, k, events, dir, syncs)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cfg.Curation = cur
 	router := &chatRouter{}
 	var n *nudges.Service
 	if ns, ok := st.(nudges.Store); ok {
@@ -341,7 +351,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters, digests: &digestRouter{}}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters, digests: &digestRouter{}, syncs: syncs}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,7 +72,9 @@ var settings = []setting{
 	{Name: "LORE_ONBOARDING", Check: checkOnboarding, Doc: "Onboarding tracks new members join: PLACE=TRACK[+TRACK],... with PLACE * (the workspace or server) or a channel id."},
 	{Name: "LORE_ROLES", Check: rolesSetting, Doc: "People's roles: PERSON=ROLE|ROLE,... with PERSON as PLATFORM/[WORKSPACE/]USER (e.g. slack/T024BE7LD/U012AB3CD=curator|admin) and ROLE one of admin, curator, leader, learner; everyone is a learner (docs/governance.md)."},
 	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
-	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
+	{Name: "LORE_SUGGESTIONS_COLLECTION", Default: "suggestions", Check: collectionSetting, Doc: "Collection that `suggest` and Save to knowledge put drafts in (docs/governance.md)."},
+	{Name: "LORE_SUGGESTIONS_PER_DAY", Default: "20", Check: atLeast(1), Doc: "Suggestions and saves one person may make in 24 hours."},
+	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs and `suggest` may fetch from; all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
 	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
 	{Name: "LORE_PRIVACY_K", Default: "5", Check: atLeast(3), Doc: "Smallest group any figure may describe (never below 3)."},
@@ -139,6 +142,16 @@ func atLeast(min int) func(string) error {
 		return nil
 	}
 }
+
+// collectionSetting checks a collection name given in the configuration.
+func collectionSetting(v string) error {
+	if !collectionNamePattern.MatchString(v) {
+		return errors.New("want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	return nil
+}
+
+var collectionNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func atLeastADay(v string) error {
 	if d, err := time.ParseDuration(v); err != nil || d < 24*time.Hour {

@@ -146,6 +146,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer q.close()
 	digestQueue.Set(q.Client)
+	svc.syncs.set(q.Client)
 	if planner != nil {
 		planner.Queue = q.Client
 	}

@@ -1,0 +1,251 @@
+package curation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/store"
+)
+
+// sources lists the sources with their collection, documents and last
+// sync.
+func (s *Service) sources(ctx context.Context) bot.Reply {
+	list, err := s.cfg.Store.ListSources(ctx)
+	if err != nil {
+		return s.failed(ctx, "listing the sources", err)
+	}
+	if len(list) == 0 {
+		return bot.Reply{Text: "No sources yet. Add a web page with `add URL [COLLECTION]`."}
+	}
+	lines := []string{fmt.Sprintf("**Sources** (%d)", len(list))}
+	for i, src := range list {
+		if i == maxListed {
+			lines = append(lines, fmt.Sprintf("… and %d more: `lore sources` lists them all.", len(list)-maxListed))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("- `%s` · %s · collection %s · %d %s · last sync %s · %s",
+			display(src.Name, 64), src.Kind, display(src.Collection, 64), src.Status.Documents,
+			plural(src.Status.Documents, "document", "documents"), when(src.Status.LastSync), state(src.Status)))
+	}
+	return bot.Reply{Text: strings.Join(lines, "\n")}
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// state is how the last sync went, its error shortened.
+func state(st store.SourceStatus) string {
+	switch {
+	case st.LastSync.IsZero():
+		return "not synced yet"
+	case st.LastError == "":
+		return "ok"
+	case st.LastSuccess.Before(st.LastSync):
+		return "failed: " + display(st.LastError, 200)
+	}
+	return "warning: " + display(st.LastError, 200)
+}
+
+// collectionName is what a collection named in chat may be.
+var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// addKinds are the kinds "add KIND URL" may name; without one the kind is
+// guessed from the address.
+var addKinds = []string{store.SourceURL, store.SourceSitemap, store.SourceSite, store.SourceFeed}
+
+// add registers a web page (or a sitemap or feed, told by its address as
+// 'lore sources add' tells them, or a kind given before the address) as a
+// source and queues its first sync.
+func (s *Service) add(ctx context.Context, msg bot.Message, kind string, fields []string) bot.Reply {
+	if s.cfg.Sources == nil {
+		return bot.Reply{Text: "Adding sources from chat is not set up here. Use `lore sources add` on the server."}
+	}
+	u, err := fetch.ParseURL(fields[0])
+	if err != nil {
+		return bot.Reply{Text: "I can only add `http` or `https` addresses without a user name or password in them: " + display(err.Error(), 300)}
+	}
+	collection := knowledge.DefaultCollection
+	if len(fields) == 2 {
+		collection = fields[1]
+		if !collectionName.MatchString(collection) {
+			return bot.Reply{Text: "A collection name is 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. Usage: `add URL [COLLECTION]`."}
+		}
+	}
+	curator := person(msg.Platform, msg.Workspace, msg.User)
+	if kind == "" {
+		kind = guessKind(u)
+	}
+	src := store.Source{Kind: kind, Location: u.String(), Collection: collection, Owner: curator, Every: syncEvery}
+	base := sourceName(u)
+	for i := 1; ; i++ {
+		src.Name = base
+		if i > 1 {
+			src.Name = fmt.Sprintf("%s-%d", clip(base, 60), i)
+		}
+		err = s.cfg.Sources.AddSource(ctx, src)
+		if !errors.Is(err, store.ErrSourceExists) || i == 20 {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, store.ErrSourceExists):
+		return bot.Reply{Text: "Too many sources have a name like " + "`" + base + "`" + " already. Add this one with `lore sources add NAME URL`."}
+	case errors.Is(err, store.ErrInvalidInput):
+		return bot.Reply{Text: "I can't add that source: " + display(err.Error(), 300)}
+	case err != nil:
+		return s.failed(ctx, "adding the source", err)
+	}
+	s.audit(ctx, curator, AuditAddSource, src.Name, fmt.Sprintf("%s %s into collection %s", src.Kind, src.Location, src.Collection))
+	added := fmt.Sprintf("Added source `%s` (%s %s) into collection %s, re-synced daily.", src.Name, src.Kind,
+		display(src.Location, 500), display(collection, 64))
+	if err := s.cfg.Sources.QueueSync(ctx, src.Name); err != nil {
+		s.log.WarnContext(ctx, "queueing a source's first sync failed", "source", src.Name, "err", err)
+		return bot.Reply{Text: added + " I couldn't queue its first sync just now: run `lore sources sync " + src.Name + "`, or it syncs when `lore serve` next starts."}
+	}
+	return bot.Reply{Text: added + " Its first sync is queued; `sources` shows how it went. Addresses inside the company network are refused unless LORE_FETCH_ALLOW names them."}
+}
+
+// guessKind tells a sitemap or a feed by its address, as 'lore sources
+// add' does; anything else is one page.
+func guessKind(u *url.URL) string {
+	lower := strings.ToLower(u.Path + "?" + u.RawQuery)
+	switch {
+	case strings.Contains(lower, "sitemap"):
+		return store.SourceSitemap
+	case strings.Contains(lower, "feed") || strings.Contains(lower, "rss") || strings.Contains(lower, "atom"):
+		return store.SourceFeed
+	}
+	return store.SourceURL
+}
+
+var notNameChars = regexp.MustCompile(`[^a-z0-9]+`)
+
+// sourceName makes a source name from an address: its host and path in
+// lower-case letters and digits joined by '-', at most 60 characters.
+func sourceName(u *url.URL) string {
+	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	name := strings.Trim(notNameChars.ReplaceAllString(host+"/"+strings.ToLower(u.Path), "-"), "-")
+	if len(name) > 60 {
+		name = strings.TrimRight(name[:60], "-")
+	}
+	if name == "" {
+		name = "source"
+	}
+	return name
+}
+
+// gaps lists the most asked questions Lore could not answer.
+func (s *Service) gaps(ctx context.Context) bot.Reply {
+	notConfident := false
+	events, err := s.cfg.Events.Events(ctx, store.EventFilter{Kind: store.EventAnswer, Confident: &notConfident})
+	if err != nil {
+		return s.failed(ctx, "reading the unanswered questions", err)
+	}
+	qs := make([]knowledge.Unanswered, 0, len(events))
+	for _, e := range events {
+		if e.Question != "" {
+			qs = append(qs, knowledge.Unanswered{Question: e.Question, Time: e.Time})
+		}
+	}
+	gaps := knowledge.Gaps(qs)
+	if len(gaps) == 0 {
+		return bot.Reply{Text: "No content gaps: every question so far had an answer."}
+	}
+	const top = 10
+	lines := []string{fmt.Sprintf("**Content gaps**: the questions I could not answer, most asked first (%d in all).", len(gaps))}
+	for i, g := range gaps {
+		if i == top {
+			lines = append(lines, "`lore gaps` lists the rest.")
+			break
+		}
+		lines = append(lines, fmt.Sprintf("- %d× %s (last asked %s)", g.Count, display(g.Question, 200), g.LastAsked.UTC().Format("2006-01-02")))
+	}
+	lines = append(lines, "", "Add content that answers them, or `suggest` it; `add URL` registers a page.")
+	return bot.Reply{Text: strings.Join(lines, "\n")}
+}
+
+// drafts lists the documents waiting for approval.
+func (s *Service) drafts(ctx context.Context) bot.Reply {
+	drafts, err := s.cfg.Store.Drafts(ctx)
+	if err != nil {
+		return s.failed(ctx, "listing the drafts", err)
+	}
+	if len(drafts) == 0 {
+		return bot.Reply{Text: "No drafts: every document is published."}
+	}
+	lines := []string{fmt.Sprintf("**Drafts waiting for approval** (%d)", len(drafts))}
+	for i, d := range drafts {
+		if i == maxListed {
+			lines = append(lines, fmt.Sprintf("… and %d more: `lore drafts` lists them all.", len(drafts)-maxListed))
+			break
+		}
+		by := ""
+		if d.Owner != "" {
+			by = " · by " + display(d.Owner, 100)
+		}
+		lines = append(lines, fmt.Sprintf("- `%s` · %s · %s%s · %s", d.ID, display(d.Collection, 64),
+			display(orUntitled(d.Title), 120), by, display(d.Source, 200)))
+	}
+	lines = append(lines, "", "Publish one with `approve ID`.")
+	return bot.Reply{Text: strings.Join(lines, "\n")}
+}
+
+func orUntitled(t string) string {
+	if strings.TrimSpace(t) == "" {
+		return "(untitled)"
+	}
+	return t
+}
+
+// approve publishes a draft named by its id or its source, as 'lore
+// approve' does.
+func (s *Service) approve(ctx context.Context, msg bot.Message, arg string) bot.Reply {
+	drafts, err := s.cfg.Store.Drafts(ctx)
+	if err != nil {
+		return s.failed(ctx, "listing the drafts", err)
+	}
+	id := arg
+	for _, d := range drafts {
+		if d.Source == arg {
+			id = d.ID
+		}
+	}
+	doc, err := s.cfg.Store.Document(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return bot.Reply{Text: "There is no document " + "`" + display(arg, 100) + "`" + ". `approve` lists the drafts with their ids."}
+	}
+	if err != nil {
+		return s.failed(ctx, "finding the document", err)
+	}
+	if doc.Status == store.StatusPublished {
+		return bot.Reply{Text: fmt.Sprintf("`%s` (%s) is already published.", doc.ID, display(orUntitled(doc.Title), 120))}
+	}
+	if err := s.cfg.Store.PublishDocument(ctx, doc.ID); err != nil {
+		return s.failed(ctx, "publishing the document", err)
+	}
+	s.audit(ctx, person(msg.Platform, msg.Workspace, msg.User), AuditApprove, doc.ID,
+		fmt.Sprintf("collection %s, source %s", doc.Collection, doc.Source))
+	return bot.Reply{Text: fmt.Sprintf("Published `%s` (%s) in collection %s: answers may cite it now.",
+		doc.ID, display(orUntitled(doc.Title), 120), display(doc.Collection, 64))}
+}
+
+// failed logs an unexpected error and says so without its details.
+func (s *Service) failed(ctx context.Context, what string, err error) bot.Reply {
+	s.log.ErrorContext(ctx, what+" failed", "err", err)
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return bot.Reply{Text: "I can't reach the knowledge base right now. Please try again in a minute."}
+	}
+	return bot.Reply{Text: "Something went wrong while " + what + ". Please try again; if it keeps happening, tell an admin."}
+}

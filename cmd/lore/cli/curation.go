@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/slack"
+	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/bot/curation"
+	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/ingest"
+	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/knowledge/sources"
+	"github.com/lorehq/lore/store"
+)
+
+// jobInserter inserts one River job; the queue's client is one.
+type jobInserter interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// syncQueue queues source syncs through the job queue of lore serve, which
+// opens after the bot is wired; until then (and in lore chat) it refuses,
+// and "add" says how to sync by hand.
+type syncQueue struct {
+	mu sync.Mutex
+	q  jobInserter
+}
+
+func (s *syncQueue) set(q jobInserter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.q = q
+}
+
+// sourceRegistry registers sources in the store and queues their first
+// sync: curation.SourceRegistry.
+type sourceRegistry struct {
+	st    store.Sources
+	queue *syncQueue
+}
+
+var _ curation.SourceRegistry = sourceRegistry{}
+
+func (r sourceRegistry) AddSource(ctx context.Context, src store.Source) error {
+	return r.st.AddSource(ctx, src)
+}
+
+func (r sourceRegistry) QueueSync(ctx context.Context, name string) error {
+	r.queue.mu.Lock()
+	q := r.queue.q
+	r.queue.mu.Unlock()
+	if q == nil {
+		return errors.New("the job queue is not running in this process")
+	}
+	_, err := q.Insert(ctx, jobs.SyncSourceArgs{Name: name}, nil)
+	return err
+}
+
+// urlReader reads suggested pages with the fetch rules of source syncs.
+type urlReader struct{ c *fetch.Client }
+
+func (u urlReader) ReadURL(ctx context.Context, url string) (ingest.Parsed, error) {
+	return sources.ReadURL(ctx, u.c, url)
+}
+
+// curationCapability wires the curation commands and Save to knowledge:
+// roles from the directory (LORE_ROLES), suggestions into
+// LORE_SUGGESTIONS_COLLECTION at most LORE_SUGGESTIONS_PER_DAY a day.
+func (a *app) curationCapability(st store.Store, k *knowledge.Service, events bot.EventLog, dir audience.Directory, q *syncQueue) (*curation.Service, error) {
+	client, err := a.fetchClient(nil)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	perDay := 0
+	if v := a.getenv("LORE_SUGGESTIONS_PER_DAY"); v != "" {
+		if perDay, err = strconv.Atoi(v); err != nil || perDay < 1 {
+			return nil, usageErrorf("LORE_SUGGESTIONS_PER_DAY=%q: want a whole number of at least 1", v)
+		}
+	}
+	return curation.New(curation.Config{
+		Store: st, Roles: curation.DirectoryRoles{Directory: dir}, Events: events,
+		Sources: sourceRegistry{st: st, queue: q}, Index: k, Reader: urlReader{client},
+		SuggestionsCollection: a.getenv("LORE_SUGGESTIONS_COLLECTION"), SuggestionsPerDay: perDay,
+		Logger: a.log,
+	})
+}
+
+// curationWords are the curation chat commands offered as /lore
+// subcommands too, with a one-line summary and the option each takes.
+var curationWords = []struct{ name, summary, option, optionDoc string }{
+	{"suggest", "propose a web page or a text for the knowledge base", "what", "A URL, or the text to suggest"},
+	{"sources", "curators: the sources and how their last sync went", "", ""},
+	{"add", "curators: add a web page as a source (URL [COLLECTION])", "source", "URL [COLLECTION]"},
+	{"gaps", "curators: the questions Lore could not answer", "", ""},
+	{"approve", "curators: list the drafts, or publish one (approve DOC)", "doc", "Id or source of the draft to publish"},
+}
+
+// slackCurationCommands makes `/lore suggest ...`, `/lore sources` and the
+// others the same messages typed to Lore; the reply is private.
+func slackCurationCommands(core interface {
+	HandleMessage(ctx context.Context, msg bot.Message) bot.Reply
+}) map[string]slack.Command {
+	cmds := map[string]slack.Command{}
+	for _, w := range curationWords {
+		cmds[w.name] = slack.Command{Summary: w.summary, Run: func(ctx context.Context, msg bot.Message) bot.Reply {
+			msg.Text = strings.TrimSpace(w.name + " " + strings.TrimSpace(msg.Text))
+			r := core.HandleMessage(ctx, msg)
+			r.Private = true
+			return r
+		}}
+	}
+	return cmds
+}
+
+// discordCurationSubcommands are the same as /lore subcommands in Discord.
+func discordCurationSubcommands() []discord.Subcommand {
+	subs := make([]discord.Subcommand, 0, len(curationWords))
+	for _, w := range curationWords {
+		s := discord.Subcommand{Name: w.name, Description: strings.ToUpper(w.summary[:1]) + w.summary[1:]}
+		if w.option != "" {
+			s.Option, s.OptionDescription, s.Required = w.option, w.optionDoc, w.name != "approve"
+		}
+		subs = append(subs, s)
+	}
+	return subs
+}
