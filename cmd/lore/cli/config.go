@@ -71,6 +71,8 @@ var settings = []setting{
 	{Name: "LORE_ONBOARDING", Check: checkOnboarding, Doc: "Onboarding tracks new members join: PLACE=TRACK[+TRACK],... with PLACE * (the workspace or server) or a channel id."},
 	{Name: "LORE_ROLES", Check: rolesSetting, Doc: "People's roles: PERSON=ROLE|ROLE,... with PERSON as PLATFORM/[WORKSPACE/]USER (e.g. slack/T024BE7LD/U012AB3CD=curator|admin) and ROLE one of admin, curator, leader, learner; everyone is a learner (docs/governance.md)."},
 	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
+	{Name: "LORE_REVIEWERS", Check: checkReviewers, Doc: "Who gets the review reminders of documents whose owner is no chat person or group: PERSON,... as PLATFORM/[WORKSPACE/]USER (docs/governance.md#freshness); unset, those documents are only listed by `lore review` and logged."},
+	{Name: "LORE_REVIEW_DOWNVOTES", Default: "3", Check: atLeast(1), Doc: "👎 in 7 days on answers citing a document that remind its owner of it, with the questions that went badly."},
 	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from; all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
 	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
