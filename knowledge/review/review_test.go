@@ -256,3 +256,46 @@ func TestMessageKeepsTextOnOneLine(t *testing.T) {
 		t.Errorf("a long question is not shortened to 200 characters: %+v", got)
 	}
 }
+
+// Two replicas sending at once remind of each document once between them.
+func TestConcurrentSendsRemindOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := range 6 {
+		e.doc(t, fmt.Sprintf("doc-%d", i), fmt.Sprintf("Doc %d", i), fmt.Sprintf("slack/T1/U%d", i%2), start)
+	}
+	other, err := review.New(review.Config{Store: e.st, Messenger: e.out, Clock: func() time.Time { return e.now },
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make([]review.Result, 2)
+	for i, svc := range []*review.Service{e.svc, other} {
+		wg.Go(func() {
+			res, err := svc.Send(t.Context())
+			if err != nil {
+				t.Errorf("send: %v", err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	if got := results[0].Reminded + results[1].Reminded; got != 6 {
+		t.Errorf("reminded %d items between the two, want each of the 6 once: %+v", got, results)
+	}
+	seen := map[string]int{}
+	for _, texts := range e.out.take() {
+		for _, text := range texts {
+			for i := range 6 {
+				if strings.Contains(text, fmt.Sprintf("Doc %d ", i)) {
+					seen[fmt.Sprintf("Doc %d", i)]++
+				}
+			}
+		}
+	}
+	for i := range 6 {
+		if n := seen[fmt.Sprintf("Doc %d", i)]; n != 1 {
+			t.Errorf("Doc %d named in %d messages, want 1", i, n)
+		}
+	}
+}

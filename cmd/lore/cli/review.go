@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -155,9 +156,16 @@ the chat connections, to send now (the once-a-week rule still holds).`,
 	return cmd
 }
 
-// cell keeps document text on one line of a table.
+// cell keeps document text on one line of a table, without control
+// characters that a terminal would act on.
 func cell(s string) string {
-	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func reviewReason(it review.Item) string {
