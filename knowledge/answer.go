@@ -95,11 +95,14 @@ func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 			query = s.condense(mctx, req.History, req.Question)
 		}
 	}
-	passages, err := s.Search(ctx, query, modelPassageCount, req.Scope)
+	passages, relevance, err := s.search(ctx, query, modelPassageCount, req.Scope)
 	if err != nil {
 		return Answer{}, err
 	}
-	ans := compose(query, passages, s.threshold)
+	// Whether to answer is decided on relevance alone, so that feedback
+	// can re-order the sources but never turn an answer into "I don't
+	// know".
+	ans := compose(query, passages, Confidence(relevance), s.threshold)
 	ans.Question, ans.Query, ans.Mode = req.Question, query, ModeExtractive
 	if s.model != nil && len(passages) > 0 {
 		ans = s.generate(mctx, req, query, passages, ans)
@@ -125,8 +128,8 @@ func Confidence(passages []Passage) float64 {
 	return best
 }
 
-func compose(question string, passages []Passage, threshold float64) Answer {
-	ans := Answer{Question: question, Confidence: Confidence(passages)}
+func compose(question string, passages []Passage, confidence, threshold float64) Answer {
+	ans := Answer{Question: question, Confidence: confidence}
 	if len(passages) == 0 || ans.Confidence < threshold {
 		ans.Text = NoAnswerText
 		return ans

@@ -61,6 +61,11 @@ type Options struct {
 	// ContextTokens is the token budget of a model prompt: passages are
 	// added best first until it is spent. Default 3,000.
 	ContextTokens int
+	// FeedbackRefresh is how often the votes that shape ranking are read
+	// again from the store's engagement log (when it keeps one);
+	// negative turns feedback-shaped ranking off. Default
+	// DefaultFeedbackRefresh.
+	FeedbackRefresh time.Duration
 }
 
 // Service is the knowledge capability.
@@ -82,6 +87,8 @@ type Service struct {
 	model         LanguageModel
 	answerTimeout time.Duration
 	contextTokens int
+
+	feedback feedbackRanker
 }
 
 // New returns a Service over st.
@@ -103,6 +110,11 @@ func New(st Store, opts Options) *Service {
 		contextTokens: opts.ContextTokens,
 	}
 	s.spaces, _ = st.(store.Embeddings)
+	s.feedback.source, _ = st.(store.Feedback)
+	s.feedback.refresh = opts.FeedbackRefresh
+	if s.feedback.refresh == 0 {
+		s.feedback.refresh = DefaultFeedbackRefresh
+	}
 	if s.reindexBatch <= 0 {
 		s.reindexBatch = defaultReindexBatch
 	}

@@ -46,6 +46,9 @@ type IngestSummary struct {
 	Skipped   int
 	Chunks    int // chunks written
 	Duration  time.Duration
+	// Warnings name files stored with a problem, such as a review_by
+	// that is not a date (the file is stored without a review date).
+	Warnings []string
 }
 
 // Progress receives ingest progress, for a terminal progress bar.
@@ -142,6 +145,9 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 			Owner:       parsed.Owner,
 			ContentHash: hash,
 			UpdatedAt:   s.now(),
+		}
+		if doc.ReviewBy, err = ingest.ParseReviewBy(parsed.ReviewBy); err != nil {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: %v; stored without a review date", f.Path, err))
 		}
 		n, err := s.addDocument(ctx, replace, doc, parsed.Chunks)
 		if err != nil {
@@ -413,6 +419,9 @@ func (s *Service) IngestFS(ctx context.Context, fsys fs.FS, collection, prefix s
 			ID: DocumentID(collection, source), Collection: collection, Source: source,
 			Title: parsed.Title, Tags: parsed.Tags, Owner: parsed.Owner,
 			ContentHash: contentHash(data), UpdatedAt: s.now(),
+		}
+		if doc.ReviewBy, err = ingest.ParseReviewBy(parsed.ReviewBy); err != nil {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: %v; stored without a review date", path, err))
 		}
 		n, err := s.AddDocument(ctx, doc, parsed.Chunks)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -210,7 +211,7 @@ func TestIngestIsIncremental(t *testing.T) {
 	}
 
 	second := ingestDir(t, svc, req)
-	if second != (knowledge.IngestSummary{Unchanged: 3, Duration: second.Duration}) {
+	if !reflect.DeepEqual(second, knowledge.IngestSummary{Unchanged: 3, Duration: second.Duration}) {
 		t.Errorf("second ingest of the same files: %+v, want 3 unchanged and nothing written", second)
 	}
 	if got := stats(t, st); got != s {
@@ -605,5 +606,29 @@ func TestIngestStopsWhenItsLeaseIsLost(t *testing.T) {
 	}
 	if stats.Documents != sum.Added {
 		t.Fatalf("store holds %d documents, summary says %d added", stats.Documents, sum.Added)
+	}
+}
+
+// review_by from front matter is stored; a bad one is reported in the
+// summary and the file is still ingested, without a date.
+func TestIngestReviewBy(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"good.md": "---\nreview_by: 2025-06-30\n---\n# Good\n\nAnnual leave is 27 days.\n",
+		"bad.md":  "---\nreview_by: soon-ish\n---\n# Bad\n\nThe VPN is required off site.\n",
+	})
+	svc, st := newService(t, knowledge.Options{})
+	sum := ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{dir}})
+	if sum.Added != 2 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "bad.md") || !strings.Contains(sum.Warnings[0], "soon-ish") {
+		t.Fatalf("summary %+v, want both added and bad.md's date reported", sum)
+	}
+	for name, want := range map[string]time.Time{"good.md": time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), "bad.md": {}} {
+		d, err := st.Document(t.Context(), knowledge.DocumentID(knowledge.DefaultCollection, slashPath(dir, name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.ReviewBy.Equal(want) {
+			t.Errorf("%s review by %v, want %v", name, d.ReviewBy, want)
+		}
 	}
 }

@@ -57,19 +57,31 @@ const (
 // document ranked below other documents. The scope is applied inside both
 // searches (store.Search), so passages out of scope neither appear nor
 // take the place of passages in scope; Scope computes a reader's.
+//
+// Feedback then re-orders what was retrieved: each passage's score is
+// multiplied by its document's feedback factor (FeedbackFactor, within
+// [0.9, 1.1]), which never removes a passage.
 func (s *Service) Search(ctx context.Context, query string, k int, scope store.Scope) ([]Passage, error) {
+	ranked, _, err := s.search(ctx, query, k, scope)
+	return ranked, err
+}
+
+// search returns the passages ranked with feedback and, for the decision
+// whether to answer at all, the same retrieval ranked without it (the
+// same slice when no feedback applies).
+func (s *Service) search(ctx context.Context, query string, k int, scope store.Scope) (ranked, relevance []Passage, err error) {
 	if k <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	terms := analyze.QueryTerms(query)
 	depth := max(k*candidatesPerResult, minCandidates)
 	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Text: query, Terms: terms, Scope: scope}, depth)
 	if err != nil {
-		return nil, fmt.Errorf("lexical search: %w", err)
+		return nil, nil, fmt.Errorf("lexical search: %w", err)
 	}
 	qvec, vec, err := s.searchVector(ctx, query, depth, scope)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fused := fuse(lex, vec, s.ranking, depth)
 	// Load a few more than asked so that collapsing duplicates and
@@ -81,7 +93,7 @@ func (s *Service) Search(ctx context.Context, query string, k int, scope store.S
 	}
 	views, err := s.store.Chunks(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("load passages: %w", err)
+		return nil, nil, fmt.Errorf("load passages: %w", err)
 	}
 	scores := make(map[int64]float64, len(fused))
 	for _, h := range fused[:load] {
@@ -89,7 +101,7 @@ func (s *Service) Search(ctx context.Context, query string, k int, scope store.S
 	}
 	weights, err := s.termWeights(ctx, analyze.ContentTerms(query))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	passages := make([]Passage, 0, len(views))
 	for _, v := range views {
@@ -101,11 +113,29 @@ func (s *Service) Search(ctx context.Context, query string, k int, scope store.S
 		})
 	}
 	passages = collapseDuplicates(passages)
-	passages = diversify(passages, s.ranking.sameDocument)
-	if len(passages) > k {
-		passages = passages[:k]
+	var adjusted []Passage
+	if factors := s.feedbackFactors(ctx); len(factors) > 0 {
+		for i, p := range passages {
+			if f, ok := factors[p.DocID]; ok {
+				if adjusted == nil {
+					adjusted = slices.Clone(passages)
+				}
+				adjusted[i].Score *= f
+			}
+		}
 	}
-	return passages, nil
+	passages = firstK(diversify(passages, s.ranking.sameDocument), k)
+	if adjusted == nil {
+		return passages, passages, nil
+	}
+	return firstK(diversify(adjusted, s.ranking.sameDocument), k), passages, nil
+}
+
+func firstK(ps []Passage, k int) []Passage {
+	if len(ps) > k {
+		return ps[:k]
+	}
+	return ps
 }
 
 // fuse merges the lexical and vector lists by a weighted sum of their

@@ -35,6 +35,10 @@ var ErrSourceExists = errors.New("a source of that name already exists")
 // more often would hammer the sites fetched for little gain.
 const MinSourceInterval = time.Minute
 
+// MinReviewInterval is the shortest review interval a source may have:
+// reminders are daily, so a shorter one would only nag.
+const MinReviewInterval = 24 * time.Hour
+
 // Source is a registered origin of documents that Lore keeps in sync.
 type Source struct {
 	// Name identifies the source in commands: letters, digits, '-', '_'
@@ -52,9 +56,13 @@ type Source struct {
 	// updates keep their status.
 	Approval bool
 	// Every is the re-sync schedule; 0 means only when asked.
-	Every     time.Duration
-	CreatedAt time.Time
-	Status    SourceStatus
+	Every time.Duration
+	// ReviewEvery, when set, gives each document the source adds or
+	// changes a review date that long after the change, unless its front
+	// matter names one; 0 means none.
+	ReviewEvery time.Duration
+	CreatedAt   time.Time
+	Status      SourceStatus
 }
 
 // SourceStatus is what the last syncs of a source did.
@@ -147,6 +155,9 @@ func ValidateSource(src Source) error {
 	}
 	if src.Every < 0 || (src.Every > 0 && src.Every < MinSourceInterval) {
 		errs = append(errs, Invalid("source schedule %s must be 0 (only when asked) or at least %s", src.Every, MinSourceInterval))
+	}
+	if src.ReviewEvery < 0 || (src.ReviewEvery > 0 && src.ReviewEvery < MinReviewInterval) {
+		errs = append(errs, Invalid("source review interval %s must be 0 (none) or at least %s", src.ReviewEvery, MinReviewInterval))
 	}
 	return errors.Join(errs...)
 }

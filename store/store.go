@@ -41,6 +41,10 @@ type Document struct {
 	// keeps the status it has; a new one is a draft when its collection
 	// requires approval and published otherwise.
 	Status string
+	// ReviewBy is when the owner should next review the document: from
+	// its front matter, else its last change plus its source's review
+	// interval. Zero: no review date.
+	ReviewBy time.Time
 }
 
 // Chunk is a retrievable passage of a document, split along headings.
@@ -130,6 +134,9 @@ type Documents interface {
 	// answered from. Publishing a published document changes nothing; an
 	// unknown id is an error wrapping ErrNotFound.
 	PublishDocument(ctx context.Context, id string) error
+	// DueForReview lists the published documents whose review date is at
+	// or before by, earliest due first (then by id).
+	DueForReview(ctx context.Context, by time.Time) ([]Document, error)
 }
 
 // Search finds chunks by words and by vector, and loads them for citing.
@@ -245,6 +252,8 @@ type Store interface {
 	People
 	Sources
 	Collections
+	Feedback
+	Reviews
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

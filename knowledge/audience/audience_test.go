@@ -2,6 +2,7 @@ package audience
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -142,4 +143,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %+v, read back as %+v", text, a, again)
 		}
 	})
+}
+
+func TestStaticMembers(t *testing.T) {
+	s, err := NewStatic("", "hr=slack/T1/U1|discord/D2, eng=slack/U3, hr=shell/you|slack/T1/U1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Members("hr")
+	want := []Ref{{Platform: "slack", Workspace: "T1", ID: "U1"}, {Platform: "discord", ID: "D2"}, {Platform: "shell", ID: "you"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("members of hr = %v, want %v", got, want)
+	}
+	if got := s.Members("nobody"); got != nil {
+		t.Errorf("members of an unknown group = %v", got)
+	}
 }

@@ -105,3 +105,18 @@ func (s *Static) Membership(_ context.Context, platform, workspace, user string)
 	}
 	return m, nil
 }
+
+// Members lists the people of a group, in the order the configuration
+// names them; an unknown group has none.
+func (s *Static) Members(group string) []Ref {
+	if s == nil {
+		return nil
+	}
+	var out []Ref
+	for _, g := range s.groups {
+		if g.names[0] == group {
+			out = appendNew(out, g.who)
+		}
+	}
+	return out
+}

@@ -122,6 +122,9 @@ func (w *IngestWorker) Work(ctx context.Context, job *river.Job[IngestArgs]) err
 	case err != nil:
 		return err
 	}
+	for _, w := range sum.Warnings {
+		log.WarnContext(ctx, "ingest job stored a file with a problem", "job", job.ID, "problem", w)
+	}
 	log.InfoContext(ctx, "ingest job done", "job", job.ID, "collection", job.Args.Collection,
 		"added", sum.Added, "updated", sum.Updated, "unchanged", sum.Unchanged,
 		"removed", sum.Removed, "skipped", sum.Skipped, "chunks", sum.Chunks, "took", sum.Duration)

@@ -94,7 +94,10 @@ type Result struct {
 	Added, Updated, Unchanged, Removed, Failed int
 	// Documents and Chunks are the source's totals after the sync.
 	Documents, Chunks int
-	Duration          time.Duration
+	// Warnings name documents stored with a problem, such as a review_by
+	// that is not a date (the document is kept without a review date).
+	Warnings []string
+	Duration time.Duration
 }
 
 // Sync syncs the named source now. A failure to list the source returns an
@@ -169,7 +172,10 @@ type syncRun struct {
 	prev     map[string]store.SourcePage // by document id, before the sync
 	next     map[string]store.SourcePage // by document id, after it
 	warnings []string
-	res      Result
+	// notes are problems of documents that were stored all the same,
+	// such as a review date that is not a date.
+	notes []string
+	res   Result
 }
 
 func (r *syncRun) list(ctx context.Context) error {
@@ -238,10 +244,16 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 	r.res.Documents = len(pages)
 	now := r.now()
 	st := store.SourceStatus{Documents: r.res.Documents, Chunks: r.res.Chunks, LastSync: now, LastSuccess: now}
+	var problems []string
 	if len(r.warnings) > 0 {
-		st.LastError = clip(fmt.Sprintf("%d of the source's documents could not be read: %s",
+		problems = append(problems, fmt.Sprintf("%d of the source's documents could not be read: %s",
 			len(r.warnings), strings.Join(r.warnings, "; ")))
 	}
+	if len(r.notes) > 0 {
+		problems = append(problems, fmt.Sprintf("%d stored with a problem: %s", len(r.notes), strings.Join(r.notes, "; ")))
+	}
+	st.LastError = clip(strings.Join(problems, "; "))
+	r.res.Warnings = r.notes
 	if err := r.Store.RecordSync(ctx, r.src.Name, store.SyncRecord{Status: st, ReplacePages: true, Pages: pages}); err != nil {
 		return r.res, err
 	}
@@ -303,9 +315,21 @@ func (r *syncRun) store(ctx context.Context, d document) error {
 	if owner == "" {
 		owner = r.src.Owner
 	}
+	now := r.now()
 	doc := store.Document{
 		ID: id, Collection: r.src.Collection, Source: d.location, Title: d.parsed.Title,
-		Tags: d.parsed.Tags, Owner: owner, ContentHash: d.hash, UpdatedAt: r.now(),
+		Tags: d.parsed.Tags, Owner: owner, ContentHash: d.hash, UpdatedAt: now,
+	}
+	reviewBy, err := ingest.ParseReviewBy(d.parsed.ReviewBy)
+	if err != nil {
+		r.notes = append(r.notes, fmt.Sprintf("%s: %v; stored without a review date", d.location, err))
+	}
+	switch {
+	case !reviewBy.IsZero():
+		doc.ReviewBy = reviewBy
+	case r.src.ReviewEvery > 0:
+		// Its own date wins; else the source's interval from this change.
+		doc.ReviewBy = now.Add(r.src.ReviewEvery)
 	}
 	if _, known := r.prev[id]; r.src.Approval && !known {
 		// New to the source: a draft until approved. A page it had

@@ -523,3 +523,44 @@ func TestSourceApprovalMakesNewPagesDrafts(t *testing.T) {
 		t.Errorf("drafts = %+v, want the new page only", drafts)
 	}
 }
+
+// A document's own review_by wins; without one, the source's interval
+// counts from the change; a bad date is reported and the document kept.
+func TestFilesSourceReviewDates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("own.md", "---\nreview_by: 2025-06-30\n---\n# Own\n\nEmployees get 27 days of annual leave.\n")
+	write("none.md", "# None\n\nThe VPN client is installed on every laptop.\n")
+	write("bad.md", "---\nreview_by: next spring\n---\n# Bad\n\nExpenses are paid monthly with the salary.\n")
+	now := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC)
+	e := newEnv(t)
+	e.syncer.Clock = func() time.Time { return now }
+	e.add(t, store.Source{Name: "handbook", Kind: store.SourceFiles, Location: dir, Collection: "handbook", ReviewEvery: 90 * 24 * time.Hour})
+	res := e.mustSync(t, "handbook")
+	if res.Added != 3 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "bad.md") || !strings.Contains(res.Warnings[0], "next spring") {
+		t.Fatalf("sync %+v, want 3 added and bad.md's date reported", res)
+	}
+	if st := e.status(t, "handbook"); !strings.Contains(st.LastError, "next spring") {
+		t.Errorf("status %q does not report the bad date", st.LastError)
+	}
+	reviewBy := func(name string) time.Time {
+		abs, _ := filepath.Abs(filepath.Join(dir, name))
+		d, err := e.st.Document(t.Context(), knowledge.DocumentID("handbook", filepath.ToSlash(abs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.ReviewBy
+	}
+	if got, want := reviewBy("own.md"), time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("own.md review by %v, want its front matter's %v", got, want)
+	}
+	for _, name := range []string{"none.md", "bad.md"} {
+		if got, want := reviewBy(name), now.Add(90*24*time.Hour); !got.Equal(want) {
+			t.Errorf("%s review by %v, want the change plus 90 days, %v", name, got, want)
+		}
+	}
+}

@@ -116,19 +116,12 @@ func (s *Store) PublishDocument(ctx context.Context, id string) error {
 }
 
 // listDocuments reads the documents a WHERE and ORDER BY clause select.
-func (s *Store) listDocuments(ctx context.Context, op, clauses string) ([]store.Document, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents `+clauses)
+func (s *Store) listDocuments(ctx context.Context, op, clauses string, args ...any) ([]store.Document, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+documentColumns+` FROM documents `+clauses, args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) {
-		var d store.Document
-		err := row.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
-		d.Tags = orNil(d.Tags)
-		d.UpdatedAt = d.UpdatedAt.UTC()
-		return d, err
-	})
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Document, error) { return scanDocument(row) })
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

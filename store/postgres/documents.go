@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -184,8 +185,8 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 			// The status: as given, else the stored one, else (a new
 			// document) draft when its collection requires approval.
 			b.Queue(`INSERT INTO documents
-				(id, collection, source, title, tags, owner, content_hash, updated_at, status)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE
+				(id, collection, source, title, tags, owner, content_hash, updated_at, review_by, status)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, CASE
 					WHEN $9 <> '' THEN $9
 					WHEN EXISTS (SELECT 1 FROM collections WHERE name = $2 AND approval) THEN 'draft'
 					ELSE 'published' END)
@@ -193,10 +194,11 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 					collection = excluded.collection, source = excluded.source,
 					title = excluded.title, tags = excluded.tags, owner = excluded.owner,
 					content_hash = excluded.content_hash, updated_at = excluded.updated_at,
+					review_by = excluded.review_by,
 					status = CASE WHEN $9 <> '' THEN $9 ELSE documents.status END
 				RETURNING status = 'published'`,
 				doc.ID, doc.Collection, doc.Source, doc.Title, orEmpty(doc.Tags),
-				doc.Owner, doc.ContentHash, millis(doc.UpdatedAt), doc.Status).
+				doc.Owner, doc.ContentHash, millis(doc.UpdatedAt), doc.Status, nullTime(doc.ReviewBy)).
 				QueryRow(func(r pgx.Row) error { return r.Scan(&published[i]) })
 		}
 		b.Queue("DELETE FROM chunks WHERE doc_id = ANY($1) RETURNING id", ids).Query(func(rows pgx.Rows) error {
@@ -361,19 +363,44 @@ func (s *Store) Document(ctx context.Context, id string) (store.Document, error)
 	if rules.CheckText("document id", id) != nil {
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
-	var d store.Document
-	err := s.pool.QueryRow(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents WHERE id = $1`, id).
-		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status)
+	d, err := scanDocument(s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Document{}, s.fail(op, err)
 	}
+	return d, nil
+}
+
+// documentColumns are the columns scanDocument reads, in its order.
+const documentColumns = `id, collection, source, title, tags, owner, content_hash, updated_at, status, review_by`
+
+func scanDocument(r pgx.Row) (store.Document, error) {
+	var (
+		d        store.Document
+		reviewBy *time.Time
+	)
+	err := r.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &d.Tags, &d.Owner, &d.ContentHash, &d.UpdatedAt, &d.Status, &reviewBy)
+	if err != nil {
+		return store.Document{}, err
+	}
 	d.Tags = orNil(d.Tags)
 	d.UpdatedAt = d.UpdatedAt.UTC()
+	if reviewBy != nil {
+		d.ReviewBy = reviewBy.UTC()
+	}
 	return d, nil
+}
+
+// DueForReview lists the published documents due for review by then.
+func (s *Store) DueForReview(ctx context.Context, by time.Time) ([]store.Document, error) {
+	const op = "list documents due for review"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	return s.listDocuments(ctx, op, `WHERE status = 'published' AND review_by IS NOT NULL AND review_by <= $1
+		ORDER BY review_by, id COLLATE "C"`, millis(by))
 }
 
 // Stats counts documents and chunks, from one snapshot.

@@ -181,8 +181,9 @@ func TestConcurrentMigrations(t *testing.T) {
 	// profiles, requests, round configurations, rounds) and 0008 six
 	// (track versions, enrolments, preferences, card states, deliveries,
 	// answers), 0009 none (delivery threads), 0010 one (collections) and
-	// 0011 one (activity_days).
-	if want := 28; tables != want {
+	// 0011 one (activity_days), 0012 none (event threads) and 0013 one
+	// (review notices).
+	if want := 29; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }

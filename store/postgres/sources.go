@@ -14,7 +14,7 @@ import (
 var _ store.Sources = (*Store)(nil)
 
 const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
-	documents, chunks, last_sync, last_success, last_error, approval`
+	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms`
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
@@ -30,9 +30,9 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 	}
 	st := src.Status
 	tag, err := s.pool.Exec(ctx, `INSERT INTO sources (`+sourceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
 		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
-		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, src.Approval)
+		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds())
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -90,15 +90,17 @@ func scanSource(r pgx.Row) (store.Source, error) {
 	var (
 		src            store.Source
 		everyMS        int64
+		reviewMS       int64
 		created        time.Time
 		last, lastSucc *time.Time
 	)
 	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
-		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval)
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS)
 	if err != nil {
 		return store.Source{}, err
 	}
 	src.Every = time.Duration(everyMS) * time.Millisecond
+	src.ReviewEvery = time.Duration(reviewMS) * time.Millisecond
 	src.CreatedAt = created.UTC()
 	if last != nil {
 		src.Status.LastSync = last.UTC()

@@ -117,27 +117,18 @@ func (s *Store) PublishDocument(ctx context.Context, id string) error {
 }
 
 // listDocuments reads the documents a WHERE and ORDER BY clause select.
-func (s *Store) listDocuments(ctx context.Context, op, clauses string) ([]store.Document, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents `+clauses)
+func (s *Store) listDocuments(ctx context.Context, op, clauses string, args ...any) ([]store.Document, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents `+clauses, args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	defer rows.Close()
 	var out []store.Document
 	for rows.Next() {
-		var (
-			d       store.Document
-			tags    string
-			updated int64
-		)
-		if err := rows.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated, &d.Status); err != nil {
+		d, err := scanDocument(rows)
+		if err != nil {
 			return nil, s.fail(op, err)
 		}
-		if d.Tags, err = decodeStrings(tags); err != nil {
-			return nil, s.fail(op, err)
-		}
-		d.UpdatedAt = time.UnixMilli(updated).UTC()
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

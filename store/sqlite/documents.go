@@ -51,8 +51,8 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 		// document) draft when its collection requires approval.
 		var status string
 		err := tx.QueryRowContext(ctx, `INSERT INTO documents
-			(id, collection, source, title, tags, owner, content_hash, updated_at, status)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE
+			(id, collection, source, title, tags, owner, content_hash, updated_at, review_by, status)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, CASE
 				WHEN ?9 <> '' THEN ?9
 				WHEN EXISTS (SELECT 1 FROM collections WHERE name = ?2 AND approval) THEN 'draft'
 				ELSE 'published' END)
@@ -60,10 +60,11 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 				collection = excluded.collection, source = excluded.source,
 				title = excluded.title, tags = excluded.tags, owner = excluded.owner,
 				content_hash = excluded.content_hash, updated_at = excluded.updated_at,
+				review_by = excluded.review_by,
 				status = CASE WHEN ?9 <> '' THEN ?9 ELSE documents.status END
 			RETURNING status`,
 			doc.ID, doc.Collection, doc.Source, doc.Title, encodeStrings(doc.Tags),
-			doc.Owner, doc.ContentHash, updated.UnixMilli(), doc.Status).Scan(&status)
+			doc.Owner, doc.ContentHash, updated.UnixMilli(), doc.Status, nullMillis(doc.ReviewBy)).Scan(&status)
 		if err != nil {
 			return nil, fmt.Errorf("upsert document: %w", err)
 		}
@@ -208,25 +209,56 @@ func (s *Store) Document(ctx context.Context, id string) (store.Document, error)
 	if err := s.usable(op); err != nil {
 		return store.Document{}, err
 	}
-	var (
-		d       store.Document
-		tags    string
-		updated int64
-	)
-	err := s.rdb.QueryRowContext(ctx, `SELECT id, collection, source, title, tags, owner, content_hash, updated_at, status
-		FROM documents WHERE id = ?`, id).
-		Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated, &d.Status)
+	d, err := scanDocument(s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Document{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Document{}, s.fail(op, err)
 	}
+	return d, nil
+}
+
+// documentColumns are the columns scanDocument reads, in its order.
+const documentColumns = `id, collection, source, title, tags, owner, content_hash, updated_at, status, review_by`
+
+func scanDocument(r rowScanner) (store.Document, error) {
+	var (
+		d        store.Document
+		tags     string
+		updated  int64
+		reviewBy sql.NullInt64
+	)
+	err := r.Scan(&d.ID, &d.Collection, &d.Source, &d.Title, &tags, &d.Owner, &d.ContentHash, &updated, &d.Status, &reviewBy)
+	if err != nil {
+		return store.Document{}, err
+	}
 	if d.Tags, err = decodeStrings(tags); err != nil {
-		return store.Document{}, s.fail(op, err)
+		return store.Document{}, err
 	}
 	d.UpdatedAt = time.UnixMilli(updated).UTC()
+	if reviewBy.Valid {
+		d.ReviewBy = time.UnixMilli(reviewBy.Int64).UTC()
+	}
 	return d, nil
+}
+
+// nullMillis is t in unix milliseconds, or NULL when t is zero.
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// DueForReview lists the published documents due for review by then.
+func (s *Store) DueForReview(ctx context.Context, by time.Time) ([]store.Document, error) {
+	const op = "list documents due for review"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	return s.listDocuments(ctx, op, `WHERE status = 'published' AND review_by IS NOT NULL AND review_by <= ?
+		ORDER BY review_by, id`, by.UnixMilli())
 }
 
 // Stats counts documents and chunks, from one snapshot.

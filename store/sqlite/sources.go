@@ -13,7 +13,7 @@ import (
 var _ store.Sources = (*Store)(nil)
 
 const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
-	documents, chunks, last_sync, last_success, last_error, approval`
+	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms`
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
@@ -29,9 +29,9 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 	}
 	st := src.Status
 	res, err := s.wdb.ExecContext(ctx, `INSERT INTO sources (`+sourceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
 		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
-		src.CreatedAt.UnixMilli(), st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, src.Approval)
+		src.CreatedAt.UnixMilli(), st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds())
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -88,13 +88,15 @@ func scanSource(r rowScanner) (store.Source, error) {
 	var (
 		src                              store.Source
 		everyMS, created, last, lastSucc int64
+		reviewMS                         int64
 	)
 	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
-		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval)
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS)
 	if err != nil {
 		return store.Source{}, err
 	}
 	src.Every = time.Duration(everyMS) * time.Millisecond
+	src.ReviewEvery = time.Duration(reviewMS) * time.Millisecond
 	src.CreatedAt = time.UnixMilli(created).UTC()
 	src.Status.LastSync = timeOrZero(last)
 	src.Status.LastSuccess = timeOrZero(lastSucc)

@@ -39,6 +39,7 @@ func testSourceAddList(t *testing.T, s store.Store) {
 	a := sampleSource("a.feed_1")
 	a.Kind, a.Location, a.Every, a.Owner, a.Audience = store.SourceFeed, "https://podcast.example.com/feed.xml", 0, "", ""
 	a.Approval = true
+	b.ReviewEvery = 180 * 24 * time.Hour
 	mustAddSource(t, s, b)
 	mustAddSource(t, s, a)
 	list, err := s.ListSources(t.Context())
@@ -83,6 +84,8 @@ func testSourceInvalid(t *testing.T, s store.Store) {
 		"bad UTF-8":        func(src *store.Source) { src.Audience = "\xff" },
 		"negative every":   func(src *store.Source) { src.Every = -time.Hour },
 		"every too short":  func(src *store.Source) { src.Every = time.Second },
+		"review too often": func(src *store.Source) { src.ReviewEvery = time.Hour },
+		"negative review":  func(src *store.Source) { src.ReviewEvery = -24 * time.Hour },
 		"newline location": func(src *store.Source) { src.Location = "https://a/\nb" },
 	} {
 		src := sampleSource("valid-name")

@@ -191,6 +191,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.collectionsCommand(),
 		a.draftsCommand(),
 		a.approveCommand(),
+		a.reviewCommand(),
 	)
 	return root
 }

@@ -55,6 +55,9 @@ the same request queued twice while the first is pending is queued once.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range sum.Warnings {
+				fmt.Fprintf(a.io.Err, "warning: %s\n", w)
+			}
 			st, _ := svc.store.Stats(cmd.Context())
 			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d chunks written in %.1fs. The knowledge base holds %d documents, %d chunks.\n",
 				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Duration.Seconds(), st.Documents, st.Chunks)

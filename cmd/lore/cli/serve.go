@@ -17,6 +17,7 @@ import (
 	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/knowledge/review"
 	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store/queue"
 )
@@ -126,6 +127,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		periodic = append(periodic, plan...)
 	}
+	reviews, err := a.reviewService(svc)
+	if err != nil {
+		return err
+	}
+	reminders, err := review.Register(workers, reviews)
+	if err != nil {
+		return err
+	}
+	periodic = append(periodic, reminders...)
 	engagementJobs, digestQueue, err := a.engagementJobs(svc, workers)
 	if err != nil {
 		return err

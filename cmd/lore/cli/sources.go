@@ -48,10 +48,10 @@ error. Subcommands add, sync and remove sources; see docs/sources.md.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tLOCATION\tCOLLECTION\tOWNER\tAUDIENCE\tEVERY\tDOCS\tCHUNKS\tLAST SYNC\tSTATUS")
+			fmt.Fprintln(tw, "NAME\tKIND\tLOCATION\tCOLLECTION\tOWNER\tAUDIENCE\tEVERY\tREVIEW\tDOCS\tCHUNKS\tLAST SYNC\tSTATUS")
 			for _, s := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.Name, s.Kind, s.Location, s.Collection,
-					orDash(s.Owner), orDash(s.Audience), every(s.Every), s.Status.Documents, s.Status.Chunks,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.Name, s.Kind, s.Location, s.Collection,
+					orDash(s.Owner), orDash(s.Audience), every(s.Every), reviewEvery(s.ReviewEvery), s.Status.Documents, s.Status.Chunks,
 					when(s.Status.LastSync), sourceState(s.Status))
 			}
 			return tw.Flush()
@@ -79,7 +79,9 @@ func (a *app) printSourcesJSON(list []store.Source) error {
 		Audience   string `json:"audience"`
 		Approval   bool   `json:"approval"`
 		Every      string `json:"every"`
-		Status     status `json:"status"`
+		// ReviewEvery is "" when the source sets no review interval.
+		ReviewEvery string `json:"review_every"`
+		Status      status `json:"status"`
 	}
 	opt := func(t time.Time) *time.Time {
 		if t.IsZero() {
@@ -89,7 +91,7 @@ func (a *app) printSourcesJSON(list []store.Source) error {
 	}
 	out := make([]source, 0, len(list))
 	for _, s := range list {
-		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, s.Approval, every(s.Every),
+		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, s.Approval, every(s.Every), reviewInterval(s.ReviewEvery),
 			status{s.Status.Documents, s.Status.Chunks, opt(s.Status.LastSync), opt(s.Status.LastSuccess), s.Status.LastError}})
 	}
 	enc := json.NewEncoder(a.io.Out)
@@ -107,6 +109,26 @@ func orDash(s string) string {
 func every(d time.Duration) string {
 	if d <= 0 {
 		return "manual"
+	}
+	return d.String()
+}
+
+// reviewEvery is the REVIEW column: the source's review interval in days.
+func reviewEvery(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return reviewInterval(d)
+}
+
+// reviewInterval writes a review interval as whole days ("180d") when it
+// is one, else as a Go duration; "" when there is none.
+func reviewInterval(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
 }
@@ -138,7 +160,7 @@ func sourceState(st store.SourceStatus) string {
 }
 
 func (a *app) sourcesAddCommand() *cobra.Command {
-	var kind, collection, owner, aud string
+	var kind, collection, owner, aud, review string
 	var interval time.Duration
 	var approval bool
 	cmd := &cobra.Command{
@@ -149,11 +171,22 @@ existing path is "files"; a URL whose path mentions "sitemap" is "sitemap";
 one that mentions "feed", "rss" or "atom" (or ends in .rss, .atom) is "feed";
 any other URL is "url" (one page, PDF or text file). "site" (crawl the pages
 linked under the URL's folder) is never guessed. Run 'lore sources sync
-NAME' to load it now; 'lore serve' re-syncs it every --every.`,
+NAME' to load it now; 'lore serve' re-syncs it every --every.
+
+--review-every gives each document the source adds or changes a review date
+that long after the change, unless its front matter has a review_by of its
+own; owners are reminded when it comes (see 'lore review').`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := store.Source{Name: args[0], Kind: kind, Location: args[1], Collection: collection,
 				Owner: owner, Audience: aud, Every: interval, Approval: approval}
+			if review != "" {
+				d, err := parsePeriod(review)
+				if err != nil {
+					return fmt.Errorf("--review-every: %w", err)
+				}
+				src.ReviewEvery = d
+			}
 			if src.Collection == "" {
 				src.Collection = knowledge.DefaultCollection
 			}
@@ -196,6 +229,9 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 			if src.Approval {
 				schedule += "; the documents it adds wait for 'lore approve'"
 			}
+			if src.ReviewEvery > 0 {
+				schedule += "; its documents are due for review " + reviewInterval(src.ReviewEvery) + " after each change"
+			}
 			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
 				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
 			return nil
@@ -207,6 +243,7 @@ NAME' to load it now; 'lore serve' re-syncs it every --every.`,
 	cmd.Flags().StringVar(&aud, "audience", "", "who may be answered from its collection: sets the collection's audience (see 'lore collections set')")
 	cmd.Flags().DurationVar(&interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve' (0: only when asked)")
 	cmd.Flags().BoolVar(&approval, "approval", false, "documents the source adds arrive as drafts until 'lore approve' publishes them")
+	cmd.Flags().StringVar(&review, "review-every", "", "documents without a review_by of their own are due for review this long after each change, such as 180d or 26w (default: none)")
 	return cmd
 }
 
@@ -282,6 +319,9 @@ LORE_FETCH_ALLOW.`,
 			}
 			if err != nil {
 				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(a.io.Err, "warning: %s\n", w)
 			}
 			fmt.Fprintf(a.io.Out, "Synced %q: %d added, %d updated, %d unchanged, %d removed, %d failed; it holds %d documents, %d chunks (%.1fs).\n",
 				args[0], res.Added, res.Updated, res.Unchanged, res.Removed, res.Failed, res.Documents, res.Chunks, res.Duration.Seconds())

@@ -55,7 +55,11 @@ func TestSourcesLifecycle(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "handbook.pdf"), pdf)
 
 	db.run(t, "sources", "add", "intranet", srv.URL+"/sitemap.xml", "--owner", "people-ops", "--audience", "everyone").wantCode(t, cli.ExitOK)
-	db.run(t, "sources", "add", "pdfs", docs, "--collection", "handbook", "--every", "0").wantCode(t, cli.ExitOK)
+	r = db.run(t, "sources", "add", "pdfs", docs, "--collection", "handbook", "--every", "0", "--review-every", "26w")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "due for review 182d after each change") {
+		t.Errorf("add does not say the review interval: %q", r.out)
+	}
 
 	// Without the allow-list, 127.0.0.1 is an internal address.
 	r = db.run(t, "sources", "sync", "intranet")
@@ -77,7 +81,7 @@ func TestSourcesLifecycle(t *testing.T) {
 
 	r = db.run(t, "sources")
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"intranet", "sitemap", "people-ops", "24h0m0s", "pdfs", "files", "manual", "ok"} {
+	for _, want := range []string{"intranet", "sitemap", "people-ops", "24h0m0s", "pdfs", "files", "manual", "ok", "REVIEW", "182d"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("table lacks %q:\n%s", want, r.out)
 		}
@@ -97,10 +101,12 @@ func TestSourcesLifecycle(t *testing.T) {
 
 	r = db.run(t, "sources", "--json")
 	var list []struct {
-		Name   string
-		Status struct{ Documents int }
+		Name        string
+		ReviewEvery string `json:"review_every"`
+		Status      struct{ Documents int }
 	}
-	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 || list[0].Name != "intranet" || list[0].Status.Documents != 2 {
+	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 || list[0].Name != "intranet" || list[0].Status.Documents != 2 ||
+		list[0].ReviewEvery != "" || list[1].ReviewEvery != "182d" {
 		t.Errorf("JSON list (%v):\n%s", err, r.out)
 	}
 
@@ -125,6 +131,8 @@ func TestSourcesBadInput(t *testing.T) {
 		"bad name":       {"add", "my site", "https://example.com/"},
 		"bad kind":       {"add", "k", "https://example.com/", "--kind", "gopher"},
 		"short schedule": {"add", "fast", "https://example.com/", "--every", "1s"},
+		"bad review":     {"add", "rev", "https://example.com/", "--review-every", "often"},
+		"short review":   {"add", "rev", "https://example.com/", "--review-every", "2h"},
 		"unknown sync":   {"sync", "nope"},
 		"unknown remove": {"remove", "nope"},
 		"no args":        {"add"},
