@@ -245,6 +245,8 @@ type Store interface {
 	People
 	Sources
 	Collections
+	Audit
+	RoleGrants
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error
