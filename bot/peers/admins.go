@@ -7,9 +7,9 @@ import (
 )
 
 // AdminChecker says who may change a channel's pairing rounds from chat.
-// AdminList, from configuration, is the one Lore has today; a roles system
-// (workspace admins read from the platform, roles in the store) can take
-// its place without the capability changing.
+// lore wires knowledge/audience.RoleDirectory, the one list of roles
+// (configuration, stored grants, platform groups); AdminList is the
+// fallback of a Config without one.
 type AdminChecker interface {
 	IsAdmin(ctx context.Context, platform, workspace, user string) bool
 }

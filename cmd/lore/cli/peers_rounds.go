@@ -24,7 +24,7 @@ func (a *app) peersCommand() *cobra.Command {
 		Use:   "rounds",
 		Short: "Show, enable and disable channels' pairing rounds",
 		Long: `Pairing rounds introduce the members of a channel to each other on a
-schedule (docs/peers.md). Admins listed in LORE_ADMINS can do the same from
+schedule (docs/peers.md). Admins (lore roles) can do the same from
 chat with "connect rounds on|off" in the channel; here a channel is named
 PLATFORM/WORKSPACE/CHANNEL, for example slack/T0123ABCD/C0456EFGH or
 discord/GUILD_ID/CHANNEL_ID.`,
