@@ -45,9 +45,9 @@ type DashboardConfig struct {
 	// Settings are shown to admins.
 	Settings map[string]string
 	// Audit, when set, is the audit log admins read at /dashboard/audit.
-	Audit AuditLog
-	Clock    func() time.Time // default time.Now
-	Logger   *slog.Logger     // default slog.Default()
+	Audit  AuditLog
+	Clock  func() time.Time // default time.Now
+	Logger *slog.Logger     // default slog.Default()
 }
 
 // AuditLog is the audit log as the dashboard reads it; the store is one.
