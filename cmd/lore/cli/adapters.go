@@ -46,6 +46,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("slack", sl.SendDirect)
 		svc.router.addThreaded("slack", sl.SendDirectThread)
 		svc.rosters.add("slack", sl.ChannelMembers)
+		svc.directory.SetPlatform("slack", sl)
 		svc.digests.add("slack", sl)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
