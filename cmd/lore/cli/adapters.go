@@ -83,6 +83,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("discord", d.SendDirect)
 		svc.router.addThreaded("discord", d.SendDirectThread)
 		svc.rosters.add("discord", d.ChannelMembers)
+		svc.directory.SetPlatform("discord", d)
 		svc.digests.add("discord", d)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)
