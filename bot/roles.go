@@ -221,7 +221,8 @@ func (b *Bot) listRoles(ctx context.Context, ra RoleAdmin) Reply {
 // pass mentions on as text: <@U012AB3CD> or <@U012AB3CD|ann> (Slack),
 // <@80351110224678912> or <@!80351110224678912> (Discord), @name or a
 // bare id (the terminal chat, or any platform), each in msg's platform
-// and workspace; or a full PLATFORM/[WORKSPACE/]USER.
+// and workspace (Discord's without one); or a full
+// PLATFORM/[WORKSPACE/]USER.
 func MentionedPerson(msg Message, s string) (audience.Ref, error) {
 	id := s
 	if strings.HasPrefix(s, "<@") && strings.HasSuffix(s, ">") {
@@ -237,6 +238,12 @@ func MentionedPerson(msg Message, s string) (audience.Ref, error) {
 		id = strings.TrimPrefix(s, "@")
 	}
 	ref := audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: id}
+	if msg.Platform == "discord" {
+		// Discord user ids are unique across servers, and direct messages
+		// carry no server: a person named without one is the same person
+		// in a server's channels and in direct messages.
+		ref.Workspace = ""
+	}
 	if _, err := audience.ParseRef(ref.String()); err != nil || msg.Platform == "" {
 		return audience.Ref{}, fmt.Errorf("I can't tell who %s is: mention them (@name) or write PLATFORM/[WORKSPACE/]USER", s)
 	}

@@ -122,8 +122,8 @@ func TestMentionedPerson(t *testing.T) {
 	}{
 		{slack, "<@U012AB3CD>", "slack/T1/U012AB3CD"},
 		{slack, "<@U012AB3CD|ann>", "slack/T1/U012AB3CD"},
-		{discord, "<@!80351110224678912>", "discord/G1/80351110224678912"},
-		{discord, "<@80351110224678912>", "discord/G1/80351110224678912"},
+		{discord, "<@!80351110224678912>", "discord/80351110224678912"},
+		{discord, "<@80351110224678912>", "discord/80351110224678912"},
 		{shell, "@ann", "shell/ann"},
 		{slack, "discord/G2/42", "discord/G2/42"},
 	} {

@@ -157,18 +157,29 @@ func (d *RoleDirectory) Membership(ctx context.Context, platform, workspace, use
 }
 
 // mappedRoles asks the platform which of the groups LORE_ROLE_MAP names
-// in workspace user belongs to.
+// user belongs to: those of workspace, or, where the message carries no
+// workspace (a Discord direct message), those of every workspace mapped.
 func (d *RoleDirectory) mappedRoles(ctx context.Context, platform, workspace, user string) []string {
 	if user == "" {
 		return nil
 	}
-	var ids []string
+	// The group ids to ask about, by the workspace to ask in.
+	asks := map[string][]string{}
+	var order []string
 	for _, e := range d.mapping {
-		if e.Group.Platform == platform && (e.Group.Workspace == "" || e.Group.Workspace == workspace) {
-			ids = appendNew(ids, e.Group.ID)
+		if e.Group.Platform != platform || workspace != "" && e.Group.Workspace != "" && e.Group.Workspace != workspace {
+			continue
 		}
+		w := e.Group.Workspace
+		if w == "" {
+			w = workspace
+		}
+		if _, ok := asks[w]; !ok {
+			order = append(order, w)
+		}
+		asks[w] = appendNew(asks[w], e.Group.ID)
 	}
-	if len(ids) == 0 {
+	if len(asks) == 0 {
 		return nil
 	}
 	d.mu.RLock()
@@ -179,16 +190,22 @@ func (d *RoleDirectory) mappedRoles(ctx context.Context, platform, workspace, us
 		// ask, so the mapping grants nothing here.
 		return nil
 	}
-	held, err := p.HeldGroups(ctx, workspace, user, ids)
-	if err != nil {
-		// The error comes from the adapter, which keeps tokens out of it.
-		d.log.WarnContext(ctx, "looking up a person's platform groups failed; they get no mapped role", "platform", platform, "err", err)
-		return nil
-	}
 	var roles []string
-	for _, e := range d.mapping {
-		if e.Group.Platform == platform && (e.Group.Workspace == "" || e.Group.Workspace == workspace) && slices.Contains(held, e.Group.ID) {
-			roles = appendNew(roles, e.Role)
+	for _, w := range order {
+		held, err := p.HeldGroups(ctx, w, user, asks[w])
+		if err != nil {
+			// The error comes from the adapter, which keeps tokens out of it.
+			d.log.WarnContext(ctx, "looking up a person's platform groups failed; they get no mapped role from them", "platform", platform, "err", err)
+			continue
+		}
+		for _, e := range d.mapping {
+			ew := e.Group.Workspace
+			if ew == "" {
+				ew = workspace
+			}
+			if e.Group.Platform == platform && ew == w && slices.Contains(held, e.Group.ID) {
+				roles = appendNew(roles, e.Role)
+			}
 		}
 	}
 	return roles

@@ -115,7 +115,8 @@ func TestRoleDirectoryMergesEverySource(t *testing.T) {
 		{"slack", "T2", "UGR", []string{"learner"}}, // granted in T1 only
 		{"slack", "T1", "UMAP", []string{"leader", "learner"}},
 		{"discord", "G1", "55", []string{"leader", "learner"}},
-		{"discord", "G2", "55", []string{"learner"}}, // the mapping names G1
+		{"discord", "G2", "55", []string{"learner"}},         // the mapping names G1
+		{"discord", "", "55", []string{"leader", "learner"}}, // a direct message: every mapped guild is asked
 		{"slack", "T1", "UNONE", []string{"learner"}},
 	} {
 		if got := roles(t, d, c.platform, c.workspace, c.user); !slices.Equal(got, c.want) {
