@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -29,30 +30,46 @@ func Actor(msg Message) string {
 
 // HasRole reports whether the sender of msg holds role; an admin holds
 // every role and everyone is a learner. The roles are those of the
-// Directory (or RoleAdmin) the Bot was made with; without one, everyone is
-// a learner only. Capabilities that refuse commands to people without a
-// role call it, and say so with Refusal.
+// Directory the Bot was made with; without one, everyone is a learner
+// only. See SenderHasRole for capabilities that have no *Bot.
 func (b *Bot) HasRole(ctx context.Context, msg Message, role string) (bool, error) {
+	return SenderHasRole(ctx, b.directory, msg, role)
+}
+
+// Refusal is the plain reply to someone without the role a command needs;
+// see RoleRefusal.
+func (b *Bot) Refusal(ctx context.Context, role, what string) Reply {
+	return RoleRefusal(ctx, b.directory, role, what, b.log)
+}
+
+// SenderHasRole reports whether the sender of msg holds role according to
+// dir: an admin holds every role, everyone is a learner, and a nil dir
+// (or a message without a sender) gives no other role. Capabilities that
+// refuse commands to people without a role (curator commands, say) take
+// the same Directory as the bot (audience.RoleDirectory) and call it, then
+// answer a refusal with RoleRefusal.
+func SenderHasRole(ctx context.Context, dir audience.Directory, msg Message, role string) (bool, error) {
 	if role == audience.RoleLearner {
 		return true, nil
 	}
-	if b.directory == nil || msg.User == "" {
+	if dir == nil || msg.User == "" {
 		return false, nil
 	}
-	m, err := b.directory.Membership(ctx, msg.Platform, msg.Workspace, msg.User)
+	m, err := dir.Membership(ctx, msg.Platform, msg.Workspace, msg.User)
 	if err != nil {
 		return false, err
 	}
 	return audience.HasRole(m, role), nil
 }
 
-// Refusal is the plain reply to someone without the role a command needs:
-// "Only curators can approve documents; ask one of: ...", naming the
-// people who hold the role (admins included) where the directory can list
-// them. what completes "Only ROLEs can ...".
-func (b *Bot) Refusal(ctx context.Context, role, what string) Reply {
+// RoleRefusal is the plain, private reply to someone without the role a
+// command needs: "Only curators can approve documents; ask one of: ...",
+// naming the people who hold the role (admins included) when dir can list
+// them (a RoleAdmin). what completes "Only ROLEs can ...". log, when not
+// nil, hears of a failure to list them.
+func RoleRefusal(ctx context.Context, dir audience.Directory, role, what string, log *slog.Logger) Reply {
 	text := fmt.Sprintf("Only %ss can %s.", role, what)
-	if who := b.holdersOf(ctx, role); len(who) > 0 {
+	if who := holdersOf(ctx, dir, role, log); len(who) > 0 {
 		text = fmt.Sprintf("Only %ss can %s; ask one of: %s.", role, what, strings.Join(who, ", "))
 	} else {
 		text += " Ask whoever runs Lore to give you the role."
@@ -65,14 +82,16 @@ const maxNamed = 10
 
 // holdersOf lists the people who hold role or admin, as configured or
 // granted (members of mapped platform groups are named by the group).
-func (b *Bot) holdersOf(ctx context.Context, role string) []string {
-	ra, ok := b.directory.(RoleAdmin)
+func holdersOf(ctx context.Context, dir audience.Directory, role string, log *slog.Logger) []string {
+	ra, ok := dir.(RoleAdmin)
 	if !ok {
 		return nil
 	}
 	hs, err := ra.Holders(ctx)
 	if err != nil {
-		b.log.WarnContext(ctx, "listing role holders failed", "err", err)
+		if log != nil {
+			log.WarnContext(ctx, "listing role holders failed", "err", err)
+		}
 		return nil
 	}
 	var out []string

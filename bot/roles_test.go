@@ -106,8 +106,15 @@ func TestHasRoleAdminImpliesAll(t *testing.T) {
 			t.Errorf("HasRole(%s, %s) = %v, %v; want %v", c.user, c.role, ok, err, c.want)
 		}
 	}
-	if r := b.Refusal(t.Context(), audience.RoleCurator, "approve documents"); !strings.Contains(r.Text, "Only curators can approve documents; ask one of: slack/T1/UCUR, slack/UADM.") {
-		t.Errorf("refusal = %q", r.Text)
+	if r := b.Refusal(t.Context(), audience.RoleCurator, "approve documents"); !strings.Contains(r.Text, "Only curators can approve documents; ask one of: slack/T1/UCUR, slack/UADM.") || !r.Private {
+		t.Errorf("refusal = %+v", r)
+	}
+	// Without a directory nobody holds a role, and the refusal says whom to ask.
+	if ok, err := bot.SenderHasRole(t.Context(), nil, bot.Message{Platform: "slack", User: "UADM"}, audience.RoleCurator); ok || err != nil {
+		t.Errorf("no directory: HasRole = %v, %v", ok, err)
+	}
+	if r := bot.RoleRefusal(t.Context(), nil, audience.RoleCurator, "approve documents", nil); r.Text != "Only curators can approve documents. Ask whoever runs Lore to give you the role." {
+		t.Errorf("refusal without a directory = %q", r.Text)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,7 @@ func cliActor() string {
 // already done when it is recorded, so a failure says so rather than
 // suggesting the change failed.
 func (a *app) recordAudit(ctx context.Context, st store.Audit, action, target, detail string) error {
-	err := st.RecordAudit(ctx, store.AuditEntry{Actor: cliActor(), Action: action, Target: clip(target, 1000), Detail: clip(oneLine(detail), 2000)})
+	err := st.RecordAudit(ctx, store.AuditEntry{Actor: cliActor(), Action: action, Target: clip(oneLine(target), 1000), Detail: clip(oneLine(detail), 2000)})
 	if err != nil {
 		return fmt.Errorf("the change was made, but recording it in the audit log failed: %w", err)
 	}
@@ -61,13 +62,11 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 type auditJSON struct {
 	ID     int64     `json:"id"`
