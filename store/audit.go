@@ -24,6 +24,8 @@ const (
 	AuditDocumentApprove = "document.approve"
 	AuditPersonForget    = "person.forget"
 	AuditSettingSet      = "setting.set"
+	AuditTrackApprove    = "track.approve"
+	AuditRoundsSet       = "rounds.set"
 )
 
 // AuditEntry records who changed what: a source, a collection, a role, a

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/lorehq/lore/store"
 )
 
 // AdminChecker says who may change a channel's pairing rounds from chat.
@@ -12,6 +14,11 @@ import (
 // fallback of a Config without one.
 type AdminChecker interface {
 	IsAdmin(ctx context.Context, platform, workspace, user string) bool
+}
+
+// AuditLog records changes made from chat; the store is one.
+type AuditLog interface {
+	RecordAudit(ctx context.Context, e store.AuditEntry) error
 }
 
 // AdminList is an AdminChecker from a fixed list of people, each written

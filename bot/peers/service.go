@@ -79,6 +79,9 @@ type Config struct {
 	Admins []string
 	// AdminCheck says who is an admin; default the Admins list.
 	AdminCheck AdminChecker
+	// Audit, when set, records each change of a channel's pairing rounds
+	// from chat in the audit log. Default nil: none recorded.
+	Audit AuditLog
 	// WeeklyCap is how many requests one person is asked in seven days
 	// at most. Default DefaultWeeklyCap.
 	WeeklyCap int
@@ -96,6 +99,7 @@ type Service struct {
 	skills    *Skills
 	weeklyCap int
 	admins    AdminChecker
+	audit     AuditLog
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
@@ -113,6 +117,7 @@ func New(cfg Config) (*Service, error) {
 		skills: cfg.Skills, weeklyCap: cfg.WeeklyCap, log: cfg.Logger, now: cfg.Clock, newID: cfg.NewID,
 	}
 	s.admins = cfg.AdminCheck
+	s.audit = cfg.Audit
 	if s.admins == nil {
 		l, err := ParseAdminList(strings.Join(cfg.Admins, ","))
 		if err != nil {

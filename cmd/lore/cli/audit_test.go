@@ -116,3 +116,18 @@ func TestForgetIsAuditedUnderAPseudonym(t *testing.T) {
 		t.Errorf("audit log = %+v", entries)
 	}
 }
+
+func TestPairingRoundsChangesAreAudited(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "peers", "rounds", "on", "slack/T1/C1", "every", "2", "weeks").wantCode(t, cli.ExitOK)
+	db.run(t, "peers", "rounds", "off", "slack/T1/C1").wantCode(t, cli.ExitOK)
+	r := db.run(t, "audit", "--action", "rounds", "--json")
+	r.wantCode(t, cli.ExitOK)
+	var entries []struct{ Actor, Action, Target, Detail string }
+	if err := json.Unmarshal([]byte(r.out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Detail != "off" || !strings.HasPrefix(entries[1].Detail, "on: biweekly") || entries[1].Target != "slack/T1/C1" {
+		t.Errorf("audit of rounds = %+v", entries)
+	}
+}

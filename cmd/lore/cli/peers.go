@@ -47,7 +47,7 @@ func (a *app) peerCapability(st store.Store, m peers.Messenger, r peers.Roster, 
 	if !ok {
 		return nil, nil
 	}
-	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Logger: a.log})
+	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Logger: a.log})
 }
 
 // chatRouter sends direct messages through the adapter of each message's
