@@ -166,6 +166,8 @@ func (b *Bot) roleCommand(ctx context.Context, msg Message, cmd, args string) (R
 	if sub == "grant" {
 		added, err := ra.Grant(ctx, who, role, Actor(msg))
 		switch {
+		case added && err != nil:
+			return b.unaudited(ctx, fmt.Sprintf("%s is now a %s", who, role), err), true
 		case err != nil:
 			return b.roleTrouble(ctx, err), true
 		case !added:
@@ -175,6 +177,8 @@ func (b *Bot) roleCommand(ctx context.Context, msg Message, cmd, args string) (R
 	}
 	removed, err := ra.Revoke(ctx, who, role, Actor(msg))
 	switch {
+	case removed && err != nil:
+		return b.unaudited(ctx, fmt.Sprintf("%s is no longer a %s (by grant)", who, role), err), true
 	case err != nil:
 		return b.roleTrouble(ctx, err), true
 	case !removed:
@@ -194,6 +198,13 @@ func (b *Bot) roleTrouble(ctx context.Context, err error) Reply {
 	}
 	b.log.ErrorContext(ctx, "changing a role failed", "err", err)
 	return Reply{Text: "I couldn't change that role just now. Please try again in a minute.", Private: true}
+}
+
+// unaudited is the reply to a role change made but not recorded in the
+// audit log: the change stands, and the admin is told of the gap.
+func (b *Bot) unaudited(ctx context.Context, done string, err error) Reply {
+	b.log.ErrorContext(ctx, "a role change was not recorded in the audit log", "err", err)
+	return Reply{Text: done + ", but recording it in the audit log failed; tell whoever runs Lore.", Private: true}
 }
 
 func capitalize(s string) string {

@@ -1,6 +1,8 @@
 package bot_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -143,5 +145,32 @@ func TestMentionedPerson(t *testing.T) {
 		if _, err := bot.MentionedPerson(slack, bad); err == nil {
 			t.Errorf("MentionedPerson(%q) accepted it", bad)
 		}
+	}
+}
+
+// auditDown is a store whose audit log cannot be written.
+type auditDown struct{ store.Store }
+
+func (auditDown) RecordAudit(context.Context, store.AuditEntry) error {
+	return errors.New("disk full")
+}
+
+// A role changed but not audited is reported as changed, with the gap.
+func TestRoleChangeWithoutAudit(t *testing.T) {
+	st := openStore(t)
+	dir, err := audience.NewRoleDirectory(audience.DirectoryConfig{Admins: "slack/UADM", Grants: auditDown{st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Config{Knowledge: knowledge.New(st, knowledge.Options{}), Events: st, Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := b.HandleMessage(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "UADM", Direct: true, Text: "role grant <@U2> curator"})
+	if !strings.Contains(r.Text, "slack/T1/U2 is now a curator, but recording it in the audit log failed") {
+		t.Errorf("reply = %q", r.Text)
+	}
+	if ok, _ := b.HasRole(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "U2"}, audience.RoleCurator); !ok {
+		t.Error("the grant did not stand")
 	}
 }
