@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -247,6 +248,13 @@ func (b *Bot) listRoles(ctx context.Context, ra RoleAdmin) Reply {
 	return Reply{Text: sb.String(), Private: true}
 }
 
+// platformUserID is what a user id looks like on the platforms that turn
+// mentions into ids; a name typed there is not one.
+var platformUserID = map[string]*regexp.Regexp{
+	"slack":   regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`),
+	"discord": regexp.MustCompile(`^[0-9]{5,25}$`),
+}
+
 // MentionedPerson reads a person named in a command, the way the adapters
 // pass mentions on as text: <@U012AB3CD> or <@U012AB3CD|ann> (Slack),
 // <@80351110224678912> or <@!80351110224678912> (Discord), @name or a
@@ -266,6 +274,11 @@ func MentionedPerson(msg Message, s string) (audience.Ref, error) {
 		return ref, nil
 	} else {
 		id = strings.TrimPrefix(s, "@")
+		// "@ann" typed without picking ann from the list arrives as text,
+		// not as her id: a name is refused rather than granted a role.
+		if pattern, ok := platformUserID[msg.Platform]; ok && !pattern.MatchString(id) {
+			return audience.Ref{}, fmt.Errorf("I can't tell who %s is: pick them from the list as you type @ so that it becomes a mention", s)
+		}
 	}
 	ref := audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: id}
 	if msg.Platform == "discord" {

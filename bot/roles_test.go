@@ -141,7 +141,13 @@ func TestMentionedPerson(t *testing.T) {
 			t.Errorf("MentionedPerson(%q) = %v, %v; want %s", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"<@>", "@", "a b", "slack/a/b/c", "<@U1 x>"} {
+	if _, err := bot.MentionedPerson(discord, "@ann"); err == nil {
+		t.Error("a Discord name typed as text was taken for an id")
+	}
+	if got, err := bot.MentionedPerson(slack, "U012AB3CD"); err != nil || got.String() != "slack/T1/U012AB3CD" {
+		t.Errorf("a bare Slack id = %v, %v", got, err)
+	}
+	for _, bad := range []string{"<@>", "@", "a b", "slack/a/b/c", "<@U1 x>", "@ann", "ann"} {
 		if _, err := bot.MentionedPerson(slack, bad); err == nil {
 			t.Errorf("MentionedPerson(%q) accepted it", bad)
 		}
