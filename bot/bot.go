@@ -118,8 +118,10 @@ type Config struct {
 	Onboarding Onboarding
 
 	// Directory gives askers their roles and groups, against which
-	// collection audiences are checked. Default nil: everyone is a
-	// learner in no group.
+	// collection audiences and role-restricted commands are checked
+	// (HasRole). Default nil: everyone is a learner in no group. When it
+	// is a RoleAdmin (audience.RoleDirectory), admins also get the role
+	// commands: roles, role grant, role revoke.
 	Directory audience.Directory
 
 	// Privacy, when set, adds the privacy, optout, optin and forget me
@@ -203,6 +205,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 			return r
 		}
 	}
+	if r, ok := b.roleCommand(ctx, msg, strings.ToLower(cmd), rest); ok {
+		return r
+	}
 	switch strings.ToLower(cmd) {
 	case "help", "?":
 		r := helpReply()
@@ -214,6 +219,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		}
 		if b.curation != nil {
 			r.Text += curationHelp
+		}
+		if _, ok := b.directory.(RoleAdmin); ok {
+			r.Text += "\n\nAdmins:\n- " + rolesUsage
 		}
 		return r
 	case "profile", "connect":

@@ -40,6 +40,12 @@ type ForgetResult struct {
 	// outbox: a Learning Record Store holds them, and they must be voided
 	// there.
 	Forwarded []string
+	// Pseudonym replaced the person in the audit log (as the actor of
+	// their changes, and as the target of role changes and forget
+	// requests), so that the log keeps what was done without naming
+	// them. Set by a full forget only: an analytics opt-out leaves the
+	// audit log alone, which is not analytics.
+	Pseudonym string
 }
 
 // Rollup counts the events of one day, kind, platform and channel. Retention
@@ -99,7 +105,10 @@ type Engagement interface {
 	// Forget removes user's statements (and their outbox entries) and
 	// either deletes the person's events or, with keepCounts, keeps them
 	// anonymised: no user, thread or question text. Without keepCounts,
-	// the opt-out record goes too.
+	// the opt-out record goes too, and the person is replaced in the
+	// audit log by a new random pseudonym (ForgetResult.Pseudonym). Role
+	// grants to the person are kept: they are the organisation's
+	// decision, revoked by an admin.
 	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
 	// Compact folds events older than before into rollups and deletes
 	// them, with the statements older than before that have been

@@ -254,6 +254,8 @@ type Store interface {
 	Collections
 	Feedback
 	Reviews
+	Audit
+	RoleGrants
 	// Ping checks that the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -71,6 +71,8 @@ type Adapter struct {
 	mu        sync.Mutex
 	botUserID string
 	channels  *channelCache
+	// memberRoles caches members' roles, for LORE_ROLE_MAP (memberroles.go).
+	memberRoles memberRoles
 
 	work    sync.WaitGroup // handlers in flight
 	retries *retryQueue

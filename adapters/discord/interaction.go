@@ -64,6 +64,7 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 	switch {
 	case ix.Member != nil && ix.Member.User != nil:
 		user = ix.Member.User.ID
+		a.rememberMember(ix.GuildID, user, ix.Member)
 	case ix.User != nil:
 		user = ix.User.ID
 	}

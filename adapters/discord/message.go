@@ -35,6 +35,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 		return
 	}
 	direct := m.GuildID == ""
+	a.rememberMember(m.GuildID, m.Author.ID, m.Member)
 	mentioned := mentionsUser(m, self)
 	if !direct && !mentioned && strings.TrimSpace(m.Content) == "" {
 		// Without the Message Content intent an unmentioned message

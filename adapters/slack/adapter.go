@@ -115,6 +115,8 @@ type Adapter struct {
 	refreshing map[string]bool
 	// roster caches who is a person, for pairing rounds (roster.go).
 	roster rosterCache
+	// groups caches the members of user groups, for roles (usergroups.go).
+	groups groupCache
 	// inFlight holds a token per event being handled (MaxInFlight).
 	inFlight chan struct{}
 }

@@ -62,6 +62,7 @@ func TestManifest(t *testing.T) {
 		"im:write":          "conversations.open (DM)",
 		"mpim:write":        "conversations.open (group DM)",
 		"reactions:write":   "reactions.add, reactions.remove",
+		"usergroups:read":   "usergroups.users.list (LORE_ROLE_MAP)",
 		"users:read":        "users.info, users.list, team_join",
 	}
 	got := m.OAuthConfig.Scopes.Bot

@@ -44,8 +44,15 @@ type DashboardConfig struct {
 	CacheTTL time.Duration
 	// Settings are shown to admins.
 	Settings map[string]string
-	Clock    func() time.Time // default time.Now
-	Logger   *slog.Logger     // default slog.Default()
+	// Audit, when set, is the audit log admins read at /dashboard/audit.
+	Audit  AuditLog
+	Clock  func() time.Time // default time.Now
+	Logger *slog.Logger     // default slog.Default()
+}
+
+// AuditLog is the audit log as the dashboard reads it; the store is one.
+type AuditLog interface {
+	AuditLog(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 }
 
 // Dashboard serves /dashboard: metrics, charts, the content-gap list and
@@ -111,6 +118,7 @@ func NewDashboard(ctx context.Context, cfg DashboardConfig) (*Dashboard, error) 
 func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /dashboard", d.page)
 	mux.HandleFunc("GET /dashboard/export.csv", d.csv)
+	mux.HandleFunc("GET /dashboard/audit", d.auditPage)
 	mux.HandleFunc("GET /dashboard/login", d.loginForm)
 	mux.HandleFunc("POST /dashboard/login", d.login)
 	mux.HandleFunc("POST /dashboard/logout", d.logout)

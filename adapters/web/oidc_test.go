@@ -134,6 +134,12 @@ func TestOIDCSignInGivesRoles(t *testing.T) {
 	if code, _, _ := get(t, c, srv.URL+"/dashboard/export.csv?table=gaps"); code != http.StatusForbidden {
 		t.Errorf("leader downloading gaps: %d, want 403", code)
 	}
+	if code, page, _ := get(t, c, srv.URL+"/dashboard/audit"); code != http.StatusForbidden || !strings.Contains(page, "Only admins") || strings.Contains(page, `id="audit"`) {
+		t.Errorf("leader reading the audit log: %d, want 403", code)
+	}
+	if strings.Contains(page, `id="audit-link"`) {
+		t.Error("the leader's dashboard links to the audit log")
+	}
 	if code, _, _ := get(t, c, srv.URL+"/dashboard/export.csv?table=figures"); code != http.StatusOK {
 		t.Errorf("leader downloading figures: %d", code)
 	}

@@ -111,10 +111,10 @@ type Auditor interface {
 
 // Audit actions this package records.
 const (
-	AuditAddSource = "source.add"
-	AuditApprove   = "document.approve"
-	AuditSuggest   = "document.suggest"
-	AuditSave      = "document.save"
+	AuditAddSource = store.AuditSourceAdd
+	AuditApprove   = store.AuditDocumentApprove
+	AuditSuggest   = store.AuditDocumentSuggest
+	AuditSave      = store.AuditDocumentSave
 )
 
 // Engagement event kinds this package records.

@@ -40,6 +40,12 @@ type PrivacyCommands struct {
 	K     int
 	Clock func() time.Time // default time.Now
 	Log   *slog.Logger     // default slog.Default()
+	// Audit, when set, records each forget request in the audit log,
+	// under the pseudonym that replaced the person there (never their
+	// id: they asked for it to be deleted).
+	Audit interface {
+		RecordAudit(ctx context.Context, e store.AuditEntry) error
+	}
 }
 
 var _ bot.Privacy = (*PrivacyCommands)(nil)
@@ -94,6 +100,18 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 	if err != nil {
 		p.log().ErrorContext(ctx, "forgetting a person from chat failed", "err", err)
 		return bot.Reply{Text: "I couldn't delete your data just now. Please try again; if it keeps failing, ask an admin to run `lore forget` for you.", Private: true}, true
+	}
+	if p.Audit != nil {
+		who := res.Pseudonym
+		if who == "" {
+			who = "a person"
+		}
+		// The person asked for themselves: actor and target are the same
+		// pseudonym, and the platform alone says where.
+		if err := p.Audit.RecordAudit(ctx, store.AuditEntry{Time: p.now(), Actor: who, Action: store.AuditPersonForget, Target: who,
+			Detail: fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Forwarded))}); err != nil {
+			p.log().ErrorContext(ctx, "recording a forget request in the audit log failed", "err", err)
+		}
 	}
 	text := fmt.Sprintf("Done: I deleted %s about you.", plural(res.Events, "record"))
 	if len(res.Forwarded) > 0 {

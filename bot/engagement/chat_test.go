@@ -35,7 +35,7 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 	kn := &noKnowledge{}
 	b, err := bot.New(bot.Config{
 		Knowledge: kn, Events: engagement.NewRecorder(st, m, nil),
-		Privacy: &engagement.PrivacyCommands{Store: st, Mapper: m, K: 4},
+		Privacy: &engagement.PrivacyCommands{Store: st, Mapper: m, K: 4, Audit: st},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,24 @@ func TestForgetMeNeedsConfirmation(t *testing.T) {
 	if n := len(f.eventsOf(t, "U1")); n != 2 || len(f.eventsOf(t, "U2")) != 1 {
 		t.Fatal("a cancel or someone else's press deleted events")
 	}
+	// U1 once granted a role: the audit log names them until forgotten.
+	if err := f.st.RecordAudit(t.Context(), store.AuditEntry{Actor: "slack/T1/U1", Action: store.AuditRoleGrant, Target: "slack/T1/U2", Detail: "leader"}); err != nil {
+		t.Fatal(err)
+	}
 	done := press("U1", r.Buttons[0])
+	log, err := f.st.AuditLog(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Action != store.AuditPersonForget || !strings.HasPrefix(log[0].Actor, store.Forgotten) ||
+		log[0].Target != log[0].Actor || log[1].Actor != log[0].Actor {
+		t.Errorf("audit log after forget me = %+v, want the request and the earlier grant under one pseudonym", log)
+	}
+	for _, e := range log {
+		if strings.Contains(e.Actor+e.Target+e.Detail, "U1") {
+			t.Errorf("the audit log still names U1: %+v", e)
+		}
+	}
 	if !strings.Contains(done.Text, "deleted 2 records") || !strings.Contains(done.Text, "1 learning record already sent") {
 		t.Errorf("confirmation: %s", done.Text)
 	}

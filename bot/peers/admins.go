@@ -4,14 +4,21 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/lorehq/lore/store"
 )
 
 // AdminChecker says who may change a channel's pairing rounds from chat.
-// AdminList, from configuration, is the one Lore has today; a roles system
-// (workspace admins read from the platform, roles in the store) can take
-// its place without the capability changing.
+// lore wires knowledge/audience.RoleDirectory, the one list of roles
+// (configuration, stored grants, platform groups); AdminList is the
+// fallback of a Config without one.
 type AdminChecker interface {
 	IsAdmin(ctx context.Context, platform, workspace, user string) bool
+}
+
+// AuditLog records changes made from chat; the store is one.
+type AuditLog interface {
+	RecordAudit(ctx context.Context, e store.AuditEntry) error
 }
 
 // AdminList is an AdminChecker from a fixed list of people, each written

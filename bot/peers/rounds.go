@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
 
@@ -54,7 +55,7 @@ func (s *Service) roundsCommand(ctx context.Context, msg bot.Message, args strin
 		return bot.Reply{Text: roundsUsage, Private: true}
 	}
 	if !s.admins.IsAdmin(ctx, msg.Platform, msg.Workspace, msg.User) {
-		return bot.Reply{Text: "Only an admin can change pairing rounds. Ask one of Lore's admins (listed in its LORE_ADMINS setting) to do it.", Private: true}
+		return bot.Reply{Text: "Only an admin can change pairing rounds. Ask one of Lore's admins to do it (they are listed by `roles` and `lore roles`).", Private: true}
 	}
 	if msg.Direct || msg.Channel == "" {
 		return bot.Reply{Text: "Type this in the channel whose members should be paired.", Private: true}
@@ -75,6 +76,19 @@ func (s *Service) roundsCommand(ctx context.Context, msg bot.Message, args strin
 	}
 	if err := s.store.PutRoundConfig(ctx, cfg); err != nil {
 		return s.storeTrouble(ctx, "saving a schedule", err)
+	}
+	if s.audit != nil {
+		detail := "off"
+		if cfg.Enabled {
+			detail = "on: " + describeRounds(cfg)
+		}
+		channel := audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: msg.Channel}.String()
+		if err := s.audit.RecordAudit(ctx, store.AuditEntry{Time: s.now(), Actor: bot.Actor(msg), Action: store.AuditRoundsSet,
+			Target: channel, Detail: detail}); err != nil {
+			// The schedule changed; the admin is told so, and the log says
+			// what failed.
+			s.log.ErrorContext(ctx, "recording a change of pairing rounds in the audit log failed", "err", err)
+		}
 	}
 	if !cfg.Enabled {
 		return bot.Reply{Text: "Pairing rounds are off in this channel."}

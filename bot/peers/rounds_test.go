@@ -237,6 +237,15 @@ func TestRoundsCommand(t *testing.T) {
 	if len(cs) != 1 || cs[0].Enabled || cs[0].GroupSize != 4 {
 		t.Errorf("after off = %+v", cs)
 	}
+	// Both changes are audited with the admin as actor; refusals are not.
+	log, err := f.st.AuditLog(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Detail != "off" || !strings.HasPrefix(log[1].Detail, "on: biweekly") ||
+		log[1].Actor != "slack/T1/admin" || log[1].Action != store.AuditRoundsSet || log[1].Target != "slack/T1/C1" {
+		t.Errorf("audit log = %+v", log)
+	}
 	dm := f.svc.Command(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "admin", Direct: true}, "connect", "rounds on")
 	contains(t, "in a DM", dm.Text, "in the channel")
 }

@@ -79,6 +79,9 @@ type Config struct {
 	Admins []string
 	// AdminCheck says who is an admin; default the Admins list.
 	AdminCheck AdminChecker
+	// Audit, when set, records each change of a channel's pairing rounds
+	// from chat in the audit log. Default nil: none recorded.
+	Audit AuditLog
 	// WeeklyCap is how many requests one person is asked in seven days
 	// at most. Default DefaultWeeklyCap.
 	WeeklyCap int
@@ -102,6 +105,7 @@ type Service struct {
 	weeklyCap   int
 	collections CollectionSettings
 	admins      AdminChecker
+	audit       AuditLog
 	log         *slog.Logger
 	now         func() time.Time
 	newID       func() string
@@ -122,6 +126,7 @@ func New(cfg Config) (*Service, error) {
 		s.collections, _ = cfg.Store.(CollectionSettings)
 	}
 	s.admins = cfg.AdminCheck
+	s.audit = cfg.Audit
 	if s.admins == nil {
 		l, err := ParseAdminList(strings.Join(cfg.Admins, ","))
 		if err != nil {

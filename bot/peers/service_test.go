@@ -89,7 +89,7 @@ func setup(t *testing.T, roster peers.Roster) *fixture {
 	f := &fixture{st: st, msgr: &fakeMessenger{}, clock: &clock{start}, logs: &bytes.Buffer{}}
 	svc, err := peers.New(peers.Config{
 		Store: st, Events: st, Messenger: f.msgr, Roster: roster,
-		Admins: []string{"slack/admin"}, WeeklyCap: 2,
+		Admins: []string{"slack/admin"}, WeeklyCap: 2, Audit: st,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Clock: f.clock.now,
 		NewID: func() string { f.ids++; return fmt.Sprintf("id%03d", f.ids) },
 	})

@@ -30,8 +30,9 @@ import (
 	"strings"
 )
 
-// Roles a person may have. Everyone is a learner; the other roles are
-// given in the configuration (LORE_ROLES).
+// Roles a person may have. Everyone is a learner; the other roles come
+// from a Directory (RoleDirectory: the configuration, grants, platform
+// groups). An admin holds every role for permission checks (HasRole).
 const (
 	RoleAdmin   = "admin"
 	RoleCurator = "curator"
@@ -252,8 +253,9 @@ func (a Audience) Admits(r Reader) bool {
 	return slices.ContainsFunc(a.Users, func(u Ref) bool { return u.Matches(r.Platform, r.Workspace, r.User) })
 }
 
-// Directory looks up the roles and groups of a person. The configuration
-// is one (Static); a later one may ask a chat platform's user groups.
+// Directory looks up the roles and groups of a person. Static reads the
+// configuration alone; RoleDirectory, which lore wires, adds stored grants
+// and Slack user groups or Discord roles.
 type Directory interface {
 	Membership(ctx context.Context, platform, workspace, user string) (Membership, error)
 }

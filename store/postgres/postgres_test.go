@@ -180,10 +180,11 @@ func TestConcurrentMigrations(t *testing.T) {
 	// (statements, outbox, opt-outs, rollups), 0007 four (peer
 	// profiles, requests, round configurations, rounds) and 0008 six
 	// (track versions, enrolments, preferences, card states, deliveries,
-	// answers), 0009 none (delivery threads), 0010 one (collections) and
-	// 0011 one (activity_days), 0012 none (event threads) and 0013 one
-	// (review notices).
-	if want := 29; tables != want {
+	// answers), 0009 none (delivery threads), 0010 one (collections),
+	// 0011 one (activity_days), 0012 none (event threads), 0013 none
+	// (enrolment channels), 0014 one (review notices) and 0015 two (audit
+	// log, role grants).
+	if want := 31; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
 }

@@ -244,7 +244,11 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		}
 		res.Events = int(tag.RowsAffected())
 		if !keepCounts {
-			_, err = tx.Exec(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = $1`, user)
+			if _, err = tx.Exec(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = $1`, user); err != nil {
+				return err
+			}
+			res.Pseudonym = store.NewPseudonym()
+			err = forgetInAudit(ctx, tx, user, res.Pseudonym)
 		}
 		return err
 	})

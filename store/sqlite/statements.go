@@ -251,6 +251,10 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `DELETE FROM analytics_opt_outs WHERE user_id = ?`, user)
 			}
+			if err == nil {
+				res.Pseudonym = store.NewPseudonym()
+				err = forgetInAudit(ctx, tx, user, res.Pseudonym)
+			}
 		}
 		if err != nil {
 			return err

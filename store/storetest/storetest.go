@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nudges", nudgeCases},
 		{"Audiences", audienceCases},
 		{"Freshness", freshnessCases},
+		{"Audit", auditCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

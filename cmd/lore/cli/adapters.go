@@ -47,6 +47,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("slack", sl.SendDirect)
 		svc.router.addThreaded("slack", sl.SendDirectThread)
 		svc.rosters.add("slack", sl.ChannelMembers)
+		svc.directory.SetPlatform("slack", sl)
 		svc.digests.add("slack", sl)
 		ca.names = append(ca.names, "slack ("+string(cfg.Mode)+" mode)")
 		wait := func() error {
@@ -84,6 +85,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		svc.router.add("discord", d.SendDirect)
 		svc.router.addThreaded("discord", d.SendDirectThread)
 		svc.rosters.add("discord", d.ChannelMembers)
+		svc.directory.SetPlatform("discord", d)
 		svc.digests.add("discord", d)
 		ca.names = append(ca.names, "discord")
 		ca.run(ctx, a, "discord", d.Run, d.Close)

@@ -114,6 +114,9 @@ approved.`,
 					return err
 				}
 				fmt.Fprintf(a.io.Out, "Published %s (%s) in collection %q.\n", doc.ID, oneLine(doc.Title), doc.Collection)
+				if err := a.recordAudit(ctx, svc.store, store.AuditDocumentApprove, doc.ID, fmt.Sprintf("%s in collection %s", doc.Source, doc.Collection)); err != nil {
+					return err
+				}
 			}
 			if len(unknown) > 0 {
 				return &exitError{code: ExitUsage, err: errors.Join(unknown...)}

@@ -79,11 +79,7 @@ LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 			if !msg.Operator {
 				// A check of what someone would be told is not their
 				// question: nothing is recorded in their name.
-				dir, err := a.directory()
-				if err != nil {
-					return err
-				}
-				if b, err = bot.New(bot.Config{Knowledge: svc.knowledge, Events: unrecorded{}, Directory: dir, Logger: a.log}); err != nil {
+				if b, err = bot.New(bot.Config{Knowledge: svc.knowledge, Events: unrecorded{}, Directory: svc.directory, Logger: a.log}); err != nil {
 					return err
 				}
 			}

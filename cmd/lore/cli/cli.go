@@ -192,6 +192,8 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.draftsCommand(),
 		a.approveCommand(),
 		a.reviewCommand(),
+		a.rolesCommand(),
+		a.auditCommand(),
 	)
 	return root
 }
@@ -269,6 +271,10 @@ type services struct {
 	// syncs queues the first sync of a source added from chat, once lore
 	// serve's job queue runs.
 	syncs *syncQueue
+	// directory is everyone's roles: the bot's audiences and role
+	// commands, the peers' admin check and lore roles read it; lore
+	// serve's chat adapters answer its platform group lookups.
+	directory *audience.RoleDirectory
 }
 
 // claimer is what adapters need to answer one platform event once.
@@ -303,12 +309,12 @@ func (a *app) wire(st store.Store) (*services, error) {
 	k := knowledge.New(st, opts)
 	messenger := &lateMessenger{}
 	rosters := &rosterRouter{}
-	p, err := a.peerCapability(st, messenger, rosters)
+	dir, err := a.directory(st)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	dir, err := a.directory()
+	p, err := a.peerCapability(st, messenger, rosters, dir)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -352,7 +358,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters, digests: &digestRouter{}, syncs: syncs}
+	svc := &services{store: st, knowledge: k, nudges: n, bot: b, messenger: messenger, peers: p, router: router, rosters: rosters, digests: &digestRouter{}, syncs: syncs, directory: dir}
 	if c, ok := st.(claimer); ok {
 		svc.claims = c
 	}
@@ -361,8 +367,16 @@ func (a *app) wire(st store.Store) (*services, error) {
 
 func (s *services) Close() error { return s.store.Close() }
 
-// directory is the roles and groups of people, from LORE_ROLES and
-// LORE_GROUPS (already checked when the configuration loaded).
-func (a *app) directory() (*audience.Static, error) {
-	return audience.NewStatic(a.getenv("LORE_ROLES"), a.getenv("LORE_GROUPS"))
+// directory is the roles and groups of people, from LORE_ROLES,
+// LORE_ADMINS, LORE_GROUPS and LORE_ROLE_MAP (already checked when the
+// configuration loaded) and the grants stored in st.
+func (a *app) directory(st store.Store) (*audience.RoleDirectory, error) {
+	d, err := audience.NewRoleDirectory(audience.DirectoryConfig{
+		Roles: a.getenv("LORE_ROLES"), Groups: a.getenv("LORE_GROUPS"), Admins: a.getenv(envAdmins),
+		RoleMap: a.getenv(envRoleMap), Grants: st, Logger: a.log,
+	})
+	if err != nil {
+		return nil, usageErrorf("roles: %v", err)
+	}
+	return d, nil
 }

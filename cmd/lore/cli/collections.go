@@ -188,7 +188,7 @@ to the collection arrive as drafts that nobody is answered from until
 				rule = "new documents arrive as drafts for 'lore approve'"
 			}
 			fmt.Fprintf(a.io.Out, "Collection %q: audience %s; %s.\n", name, shown, rule)
-			return nil
+			return a.recordAudit(cmd.Context(), svc.store, store.AuditCollectionSet, name, fmt.Sprintf("audience %s, approval %t", shown, c.Approval))
 		},
 	}
 	cmd.Flags().StringVar(&aud, "audience", "", `who may be answered from the collection ("everyone", or role:, group:, user:, channel: entries)`)

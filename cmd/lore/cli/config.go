@@ -68,9 +68,10 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
 	{Name: "LORE_DISCORD_GUILD_MEMBERS", Default: "false", Check: boolean, Doc: "Ask for the privileged Server Members intent: new members of a server are enrolled in onboarding tracks."},
-	{Name: "LORE_ADMINS", Check: checkAdmins, Doc: "Who may turn pairing rounds on and off from chat: platform/user, comma-separated (slack/U012AB3CD,discord/80351110224678912)."},
+	{Name: "LORE_ADMINS", Check: checkAdmins, Doc: "Admins, the same as role admin in LORE_ROLES (kept for older configurations): PLATFORM/[WORKSPACE/]USER, comma-separated (slack/U012AB3CD,discord/80351110224678912)."},
 	{Name: "LORE_ONBOARDING", Check: checkOnboarding, Doc: "Onboarding tracks new members join: PLACE=TRACK[+TRACK],... with PLACE * (the workspace or server) or a channel id."},
 	{Name: "LORE_ROLES", Check: rolesSetting, Doc: "People's roles: PERSON=ROLE|ROLE,... with PERSON as PLATFORM/[WORKSPACE/]USER (e.g. slack/T024BE7LD/U012AB3CD=curator|admin) and ROLE one of admin, curator, leader, learner; everyone is a learner (docs/governance.md)."},
+	{Name: "LORE_ROLE_MAP", Check: roleMapSetting, Doc: "Roles of the members of Slack user groups and Discord roles: ROLE=GROUP|GROUP,... with GROUP as slack/TEAM/USERGROUP_ID or discord/GUILD_ID/ROLE_ID (e.g. curator=slack/T024BE7LD/S0123ABCD|discord/81384788765712384/4242); Slack needs the usergroups:read scope (docs/governance.md)."},
 	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_COLLECTION", Default: "suggestions", Check: collectionSetting, Doc: "Collection that `suggest` and Save to knowledge put drafts in (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_PER_DAY", Default: "20", Check: atLeast(1), Doc: "Suggestions and saves one person may make in 24 hours."},
@@ -105,6 +106,11 @@ func lookupSetting(name string) (setting, bool) {
 
 func rolesSetting(v string) error {
 	_, err := audience.NewStatic(v, "")
+	return err
+}
+
+func roleMapSetting(v string) error {
+	_, err := audience.ParseRoleMap(v)
 	return err
 }
 

@@ -91,8 +91,17 @@ func (a *app) curationCapability(st store.Store, k *knowledge.Service, events bo
 		Store: st, Roles: curation.DirectoryRoles{Directory: dir}, Events: events,
 		Sources: sourceRegistry{st: st, queue: q}, Index: k, Reader: urlReader{client},
 		SuggestionsCollection: a.getenv("LORE_SUGGESTIONS_COLLECTION"), SuggestionsPerDay: perDay,
-		Logger: a.log,
+		Auditor: storeAuditor{st}, Logger: a.log,
 	})
+}
+
+// storeAuditor keeps the curation commands' changes in the store's audit
+// log, with the curator in chat as the actor.
+type storeAuditor struct{ st store.Audit }
+
+// Audit implements curation.Auditor.
+func (s storeAuditor) Audit(ctx context.Context, actor, action, target, detail string) error {
+	return s.st.RecordAudit(ctx, store.AuditEntry{Actor: actor, Action: action, Target: clip(oneLine(target), 1000), Detail: clip(oneLine(detail), 2000)})
 }
 
 // curationWords are the curation chat commands offered as /lore

@@ -38,4 +38,13 @@ func TestChatCurationAndSuggestions(t *testing.T) {
 	if !strings.Contains(src.out, "wiki-example-com-canteen") || !strings.Contains(src.out, "food") || !strings.Contains(src.out, "shell/alice") {
 		t.Errorf("lore sources:\n%s", src.out)
 	}
+	// The changes made from chat are in the audit log, with the person
+	// in chat as the actor.
+	audit := db.run(t, "audit")
+	audit.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"shell/alice", "document.suggest", "source.add", "wiki-example-com-canteen"} {
+		if !strings.Contains(audit.out, want) {
+			t.Errorf("lore audit lacks %q:\n%s", want, audit.out)
+		}
+	}
 }

@@ -49,6 +49,7 @@ func (a *app) dashboard(ctx context.Context, svc *services) (*web.Dashboard, err
 		Options:    engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)},
 		AdminToken: a.getenv(envDashboardToken),
 		SessionKey: key,
+		Audit:      svc.store,
 		Logger:     a.log,
 		Settings: map[string]string{
 			"privacy threshold (k)": fmt.Sprint(effectiveK),

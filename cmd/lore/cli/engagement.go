@@ -138,5 +138,5 @@ func (a *app) privacyCommands(st store.Store) (*engagement.PrivacyCommands, erro
 	if err != nil {
 		return nil, err
 	}
-	return &engagement.PrivacyCommands{Store: st, Mapper: m, K: k, Log: a.log}, nil
+	return &engagement.PrivacyCommands{Store: st, Mapper: m, K: k, Log: a.log, Audit: st}, nil
 }

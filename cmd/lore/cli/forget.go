@@ -7,7 +7,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
 )
+
+// forgetTarget names a forget request's person in the audit log. The
+// request is to stop keeping their id, so the entry must not keep it
+// either: a full forget records the pseudonym that replaced them in the
+// log (their earlier changes stay tied to it), an opt-out "a person".
+func forgetTarget(res store.ForgetResult, optOut bool) string {
+	if optOut || res.Pseudonym == "" {
+		return "a person"
+	}
+	return res.Pseudonym
+}
+
+func forgetDetail(res store.ForgetResult, optOut bool) string {
+	if optOut {
+		return fmt.Sprintf("opted out of analytics: %d events anonymised", res.Events)
+	}
+	return fmt.Sprintf("%d events deleted, %d statements voided", res.Events, len(res.Forwarded))
+}
 
 func (a *app) forgetCommand() *cobra.Command {
 	var optOut bool
@@ -48,9 +67,11 @@ question text), and their statements are removed and voided the same way.`,
 			if optOut {
 				verb = "anonymised"
 			}
-			_, err = fmt.Fprintf(a.io.Out, "%s: %d events %s, %d forwarded statements queued for voiding at the LRS\n",
-				user, res.Events, verb, len(res.Forwarded))
-			return err
+			if _, err = fmt.Fprintf(a.io.Out, "%s: %d events %s, %d forwarded statements queued for voiding at the LRS\n",
+				user, res.Events, verb, len(res.Forwarded)); err != nil {
+				return err
+			}
+			return a.recordAudit(ctx, svc.store, store.AuditPersonForget, forgetTarget(res, optOut), forgetDetail(res, optOut))
 		},
 	}
 	cmd.Flags().BoolVar(&optOut, "opt-out", false, "opt the person out of analytics, keeping anonymous counts")

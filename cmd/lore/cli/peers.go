@@ -40,16 +40,14 @@ func (l *lateMessenger) SendDirect(ctx context.Context, platform, workspace stri
 
 // peerCapability returns the peer capability over st, or nil (no peer
 // commands) when the store does not keep profiles.
-func (a *app) peerCapability(st store.Store, m peers.Messenger, r peers.Roster) (*peers.Service, error) {
+// Its admins are those of the role directory, so that pairing rounds
+// and every other admin command read one list.
+func (a *app) peerCapability(st store.Store, m peers.Messenger, r peers.Roster, admins peers.AdminChecker) (*peers.Service, error) {
 	ps, ok := st.(store.Peers)
 	if !ok {
 		return nil, nil
 	}
-	admins, err := a.admins()
-	if err != nil {
-		return nil, err
-	}
-	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Logger: a.log})
+	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Logger: a.log})
 }
 
 // chatRouter sends direct messages through the adapter of each message's

@@ -24,7 +24,7 @@ func (a *app) peersCommand() *cobra.Command {
 		Use:   "rounds",
 		Short: "Show, enable and disable channels' pairing rounds",
 		Long: `Pairing rounds introduce the members of a channel to each other on a
-schedule (docs/peers.md). Admins listed in LORE_ADMINS can do the same from
+schedule (docs/peers.md). Admins (lore roles) can do the same from
 chat with "connect rounds on|off" in the channel; here a channel is named
 PLATFORM/WORKSPACE/CHANNEL, for example slack/T0123ABCD/C0456EFGH or
 discord/GUILD_ID/CHANNEL_ID.`,
@@ -163,11 +163,16 @@ each group's shared morning, no repeat of the last 6 rounds.`,
 			if err := ps.PutRoundConfig(cmd.Context(), c); err != nil {
 				return err
 			}
+			detail := "off"
 			if on {
 				fmt.Fprintf(a.io.Out, "Pairing rounds are on in %s: %s, groups of %s, introductions at %02d:00 in each group's shared morning, no repeat of the last %d rounds.\n",
 					args[0], c.Frequency, groupSize(c), c.IntroHour, c.AvoidRounds)
+				detail = fmt.Sprintf("on: %s, groups of %s, at %02d:00, no repeat of the last %d rounds", c.Frequency, groupSize(c), c.IntroHour, c.AvoidRounds)
 			} else {
 				fmt.Fprintf(a.io.Out, "Pairing rounds are off in %s.\n", args[0])
+			}
+			if au, ok := ps.(store.Audit); ok {
+				return a.recordAudit(cmd.Context(), au, store.AuditRoundsSet, args[0], detail)
 			}
 			return nil
 		},

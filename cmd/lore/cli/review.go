@@ -63,11 +63,7 @@ func (a *app) reviewService(svc *services) (*review.Service, error) {
 			return nil, usageErrorf("%s=%q: want a whole number of at least 1", envReviewDownvotes, v)
 		}
 	}
-	groups, err := a.directory()
-	if err != nil {
-		return nil, usageErrorf("LORE_GROUPS: %v", err)
-	}
-	return review.New(review.Config{Store: svc.store, Messenger: svc.router, Groups: groups,
+	return review.New(review.Config{Store: svc.store, Messenger: svc.router, Groups: svc.directory,
 		Reviewers: reviewers, Downvotes: downvotes, Logger: a.log})
 }
 

@@ -9,13 +9,18 @@ import (
 	"sync"
 
 	"github.com/lorehq/lore/bot/peers"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/nudges"
 )
 
 // Settings of pairing rounds and onboarding.
 const (
-	// envAdmins lists who may change pairing rounds from chat.
+	// envAdmins lists admins, as role admin in LORE_ROLES does; kept
+	// for configurations written before roles.
 	envAdmins = "LORE_ADMINS"
+	// envRoleMap gives the members of Slack user groups and Discord
+	// roles a role.
+	envRoleMap = "LORE_ROLE_MAP"
 	// envOnboarding says which tracks new members join.
 	envOnboarding = "LORE_ONBOARDING"
 )
@@ -51,17 +56,8 @@ func (r *rosterRouter) ChannelMembers(ctx context.Context, platform, workspace, 
 	return members(ctx, workspace, channel)
 }
 
-// admins reads LORE_ADMINS.
-func (a *app) admins() (peers.AdminList, error) {
-	l, err := peers.ParseAdminList(a.getenv(envAdmins))
-	if err != nil {
-		return l, usageErrorf("%s: %v", envAdmins, err)
-	}
-	return l, nil
-}
-
 func checkAdmins(v string) error {
-	_, err := peers.ParseAdminList(v)
+	_, err := audience.ParseAdmins(v)
 	return err
 }
 

@@ -234,7 +234,11 @@ own; owners are reminded when it comes (see 'lore review').`,
 			}
 			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
 				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
-			return nil
+			detail := fmt.Sprintf("%s %s into collection %s, every %s, approval %t", src.Kind, src.Location, src.Collection, every(src.Every), src.Approval)
+			if cmd.Flags().Changed("audience") {
+				detail += "; collection audience " + src.Audience
+			}
+			return a.recordAudit(cmd.Context(), svc.store, store.AuditSourceAdd, src.Name, detail)
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap, site (crawl from the URL) or feed (default: guessed from the location)")
@@ -380,7 +384,7 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents.\n", args[0], len(ids))
-			return nil
+			return a.recordAudit(ctx, svc.store, store.AuditSourceRemove, args[0], fmt.Sprintf("%d documents removed", len(ids)))
 		},
 	}
 }

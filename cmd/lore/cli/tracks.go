@@ -165,7 +165,7 @@ func (a *app) tracksApproveCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.io.Out, "%s approved\n", args[0])
-			return nil
+			return a.recordAudit(cmd.Context(), svc.store, store.AuditTrackApprove, args[0], "")
 		},
 	}
 }
