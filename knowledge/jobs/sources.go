@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -94,32 +95,99 @@ type SourceLister interface {
 	ListSources(ctx context.Context) ([]store.Source, error)
 }
 
-// PeriodicSourceSyncs returns one periodic job per registered source that
-// has a schedule (Source.Every > 0), each syncing it every Every and once
-// at start. The jobs are unique by source and period, so replicas that
-// all run them sync each source once per period between them. Sources
-// added later are picked up when the replicas restart.
-func PeriodicSourceSyncs(ctx context.Context, list SourceLister) ([]*river.PeriodicJob, error) {
-	srcs, err := list.ListSources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*river.PeriodicJob
+// ScheduleSourceSyncsArgs asks for a look at every registered source and
+// a sync of each whose schedule is due. One periodic job of this kind,
+// rather than one per source, means a source added or changed while the
+// replicas run (from the command line or from chat) is synced on its
+// schedule without a restart.
+type ScheduleSourceSyncsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ScheduleSourceSyncsArgs) Kind() string { return "schedule_source_syncs" }
+
+// ScheduleEvery is how often the sources' schedules are checked: the
+// shortest schedule a source may have (store.MinSourceInterval).
+const ScheduleEvery = store.MinSourceInterval
+
+// InsertOpts implements river.JobArgsWithInsertOpts: one look per period,
+// whichever replica leads; a failed look is simply the next period's.
+func (ScheduleSourceSyncsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: ScheduleEvery}}
+}
+
+// SourceSyncQueue queues a sync of one source; a sync already waiting or
+// running for it makes the call a no-op (SyncSourceArgs is unique by
+// source among unfinished jobs).
+type SourceSyncQueue interface {
+	QueueSourceSync(ctx context.Context, name string) error
+}
+
+// ScheduleSourceSyncsWorker works ScheduleSourceSyncsArgs jobs.
+type ScheduleSourceSyncsWorker struct {
+	river.WorkerDefaults[ScheduleSourceSyncsArgs]
+	Sources SourceLister
+	Queue   SourceSyncQueue
+	Clock   func() time.Time // default time.Now
+	Logger  *slog.Logger
+}
+
+// DueSources names the sources with a schedule (Source.Every > 0) that
+// were never synced or whose last sync, successful or not, ended at least
+// Every before now. A failing source is tried again on its schedule, not
+// every minute.
+func DueSources(srcs []store.Source, now time.Time) []string {
+	var due []string
 	for _, src := range srcs {
 		if src.Every <= 0 {
 			continue
 		}
-		args := SyncSourceArgs{Name: src.Name}
-		opts := args.InsertOpts()
-		opts.UniqueOpts.ByPeriod = src.Every
-		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(src.Every),
-			func() (river.JobArgs, *river.InsertOpts) { return args, &opts },
-			&river.PeriodicJobOpts{ID: "source:" + src.Name, RunOnStart: true}))
+		if last := src.Status.LastSync; last.IsZero() || !now.Before(last.Add(src.Every)) {
+			due = append(due, src.Name)
+		}
 	}
-	return out, nil
+	return due
 }
 
-// RegisterSources adds the source sync worker to workers.
-func RegisterSources(workers *river.Workers, w *SyncSourceWorker) error {
-	return river.AddWorkerSafely(workers, w)
+// Work implements river.Worker.
+func (w *ScheduleSourceSyncsWorker) Work(ctx context.Context, job *river.Job[ScheduleSourceSyncsArgs]) error {
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := time.Now
+	if w.Clock != nil {
+		now = w.Clock
+	}
+	srcs, err := w.Sources.ListSources(ctx)
+	if err != nil {
+		return fmt.Errorf("list sources: %w", err)
+	}
+	var errs []error
+	for _, name := range DueSources(srcs, now()) {
+		if err := w.Queue.QueueSourceSync(ctx, name); err != nil {
+			errs = append(errs, fmt.Errorf("queue a sync of %s: %w", name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.WarnContext(ctx, "scheduling source syncs failed", "job", job.ID, "err", err)
+		return err
+	}
+	return nil
+}
+
+// PeriodicSourceSchedule is the periodic job that checks the sources'
+// schedules every ScheduleEvery, and once at start.
+func PeriodicSourceSchedule() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(ScheduleEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return ScheduleSourceSyncsArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "source-schedule", RunOnStart: true})
+}
+
+// RegisterSources adds the source sync worker and the schedule's worker
+// to workers.
+func RegisterSources(workers *river.Workers, sync *SyncSourceWorker, schedule *ScheduleSourceSyncsWorker) error {
+	if err := river.AddWorkerSafely(workers, sync); err != nil {
+		return err
+	}
+	return river.AddWorkerSafely(workers, schedule)
 }

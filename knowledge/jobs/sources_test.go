@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -78,7 +79,8 @@ func TestSyncSourceJobOnSQLite(t *testing.T) {
 
 	workers := river.NewWorkers()
 	syncer := &sources.Syncer{Store: st, Index: knowledge.New(st, knowledge.Options{}), Owner: "test"}
-	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: testLogger(t)}); err != nil {
+	schedule := &jobs.ScheduleSourceSyncsWorker{Sources: st, Queue: insertQueue{inserter}, Logger: testLogger(t)}
+	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: testLogger(t)}, schedule); err != nil {
 		t.Fatal(err)
 	}
 	worker, err := queue.NewSQLite(db, queue.Config{Workers: workers, Logger: testLogger(t), FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
@@ -107,11 +109,69 @@ func TestSyncSourceJobOnSQLite(t *testing.T) {
 		t.Error("the failed sync left no error on its source")
 	}
 
-	periodic, err := jobs.PeriodicSourceSyncs(t.Context(), st)
+	// A source registered while the replicas run is synced by the next
+	// look at the schedules, without a restart; the one synced a moment
+	// ago, and the one without a schedule, are left alone.
+	later := filepath.Join(dir, "later")
+	if err := os.Mkdir(later, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeDocs(t, later, 2)
+	if err := st.AddSource(t.Context(), store.Source{Name: "later", Kind: store.SourceFiles, Location: later, Collection: "later", Every: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	look, err := inserter.Insert(t.Context(), jobs.ScheduleSourceSyncsArgs{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(periodic) != 1 {
-		t.Errorf("%d periodic jobs, want 1 (only the scheduled source)", len(periodic))
+	if row := waitJob(t, worker, look.Job.ID); row.State != rivertype.JobStateCompleted {
+		t.Fatalf("the schedule's job ended %s: %v", row.State, row.Errors)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		src, err := st.Source(t.Context(), "later")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.Status.Documents == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the source added later was not synced: %+v", src.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	handbook, err := st.Source(t.Context(), "handbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !handbook.Status.LastSync.Equal(src.Status.LastSync) {
+		t.Errorf("handbook, synced a moment before, was synced again by the schedule: %v then %v", src.Status.LastSync, handbook.Status.LastSync)
+	}
+}
+
+// insertQueue queues source syncs through a River client.
+type insertQueue struct{ c queue.Client }
+
+func (q insertQueue) QueueSourceSync(ctx context.Context, name string) error {
+	_, err := q.c.Insert(ctx, jobs.SyncSourceArgs{Name: name}, nil)
+	return err
+}
+
+// A source is due when it has a schedule and was never synced, or its
+// last sync, failed or not, ended a whole period ago.
+func TestDueSources(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	srcs := []store.Source{
+		{Name: "never", Every: time.Hour},
+		{Name: "unscheduled"},
+		{Name: "recent", Every: time.Hour, Status: store.SourceStatus{LastSync: now.Add(-59 * time.Minute)}},
+		{Name: "exactly", Every: time.Hour, Status: store.SourceStatus{LastSync: now.Add(-time.Hour)}},
+		{Name: "failed-long-ago", Every: time.Hour, Status: store.SourceStatus{LastSync: now.Add(-3 * time.Hour), LastError: "404"}},
+	}
+	got := jobs.DueSources(srcs, now)
+	want := []string{"never", "exactly", "failed-long-ago"}
+	if !slices.Equal(got, want) {
+		t.Errorf("due %v, want %v", got, want)
 	}
 }

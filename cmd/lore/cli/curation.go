@@ -56,9 +56,14 @@ func (r sourceRegistry) AddSource(ctx context.Context, src store.Source) error {
 }
 
 func (r sourceRegistry) QueueSync(ctx context.Context, name string) error {
-	r.queue.mu.Lock()
-	q := r.queue.q
-	r.queue.mu.Unlock()
+	return r.queue.QueueSourceSync(ctx, name)
+}
+
+// QueueSourceSync implements jobs.SourceSyncQueue.
+func (s *syncQueue) QueueSourceSync(ctx context.Context, name string) error {
+	s.mu.Lock()
+	q := s.q
+	s.mu.Unlock()
 	if q == nil {
 		return errors.New("the job queue is not running in this process")
 	}

@@ -102,7 +102,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err := jobs.RegisterReindex(workers, &jobs.ReindexWorker{Knowledge: svc.knowledge, Logger: a.log, Owner: id}); err != nil {
 		return err
 	}
-	if periodic, err = a.wireSourceSyncs(ctx, svc, workers, periodic, id); err != nil {
+	if periodic, err = a.wireSourceSyncs(svc, workers, periodic, id); err != nil {
 		return err
 	}
 	if svc.peers != nil {

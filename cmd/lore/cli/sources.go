@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -390,19 +389,17 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 }
 
 // wireSourceSyncs registers the source sync worker of a lore serve replica
-// and adds a periodic sync for every scheduled source to periodic.
-func (a *app) wireSourceSyncs(ctx context.Context, svc *services, workers *river.Workers, periodic []*river.PeriodicJob, id string) ([]*river.PeriodicJob, error) {
+// and the worker of the periodic job, added to periodic, that queues the
+// syncs of sources whose schedule is due.
+func (a *app) wireSourceSyncs(svc *services, workers *river.Workers, periodic []*river.PeriodicJob, id string) ([]*river.PeriodicJob, error) {
 	client, err := a.fetchClient(nil)
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
 	syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, Owner: id}
-	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: a.log}); err != nil {
+	schedule := &jobs.ScheduleSourceSyncsWorker{Sources: svc.store, Queue: svc.syncs, Logger: a.log}
+	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: a.log}, schedule); err != nil {
 		return nil, err
 	}
-	scheduled, err := jobs.PeriodicSourceSyncs(ctx, svc.store)
-	if err != nil {
-		return nil, err
-	}
-	return append(periodic, scheduled...), nil
+	return append(periodic, jobs.PeriodicSourceSchedule()), nil
 }
