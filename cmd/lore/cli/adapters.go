@@ -39,7 +39,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		}
 		cfg.Logger = a.log
 		sl, err := slack.New(cfg, measuredCore{svc.bot}, slack.Deps{Claims: svc.store, People: svc.store, Documents: svc.store, Joins: svc.bot,
-			Commands: slackCommands(slackPrivacyCommands(svc.bot), slackCurationCommands(svc.bot)), Saves: svc.bot})
+			Commands: slackCommands(slackWordCommands(svc.bot, privacyWords), slackWordCommands(svc.bot, curationWords)), Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
@@ -72,8 +72,8 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("discord configuration:\n%w", err)}
 		}
 		cfg.Logger = a.log
-		cfg.Subcommands = append(cfg.Subcommands, discordPrivacySubcommands()...)
-		cfg.Subcommands = append(cfg.Subcommands, discordCurationSubcommands()...)
+		cfg.Subcommands = append(cfg.Subcommands, discordWordSubcommands(privacyWords)...)
+		cfg.Subcommands = append(cfg.Subcommands, discordWordSubcommands(curationWords)...)
 		d, err := discord.New(cfg, measuredCore{svc.bot}, discord.Deps{Claims: svc.claims, Joins: svc.bot, Saves: svc.bot})
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}

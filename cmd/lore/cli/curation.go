@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/lorehq/lore/adapters/discord"
-	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/curation"
 	"github.com/lorehq/lore/knowledge"
@@ -110,41 +107,11 @@ func (s storeAuditor) Audit(ctx context.Context, actor, action, target, detail s
 }
 
 // curationWords are the curation chat commands offered as /lore
-// subcommands too, with a one-line summary and the option each takes.
-var curationWords = []struct{ name, summary, option, optionDoc string }{
-	{"suggest", "propose a web page or a text for the knowledge base", "what", "A URL, or the text to suggest"},
-	{"sources", "curators: the sources and how their last sync went", "", ""},
-	{"add", "curators: add a web page as a source (URL [COLLECTION])", "source", "URL [COLLECTION]"},
-	{"gaps", "curators: the questions Lore could not answer", "", ""},
-	{"approve", "curators: list the drafts, or publish one (approve DOC)", "doc", "Id or source of the draft to publish"},
-}
-
-// slackCurationCommands makes `/lore suggest ...`, `/lore sources` and the
-// others the same messages typed to Lore; the reply is private.
-func slackCurationCommands(core interface {
-	HandleMessage(ctx context.Context, msg bot.Message) bot.Reply
-}) map[string]slack.Command {
-	cmds := map[string]slack.Command{}
-	for _, w := range curationWords {
-		cmds[w.name] = slack.Command{Summary: w.summary, Run: func(ctx context.Context, msg bot.Message) bot.Reply {
-			msg.Text = strings.TrimSpace(w.name + " " + strings.TrimSpace(msg.Text))
-			r := core.HandleMessage(ctx, msg)
-			r.Private = true
-			return r
-		}}
-	}
-	return cmds
-}
-
-// discordCurationSubcommands are the same as /lore subcommands in Discord.
-func discordCurationSubcommands() []discord.Subcommand {
-	subs := make([]discord.Subcommand, 0, len(curationWords))
-	for _, w := range curationWords {
-		s := discord.Subcommand{Name: w.name, Description: strings.ToUpper(w.summary[:1]) + w.summary[1:]}
-		if w.option != "" {
-			s.Option, s.OptionDescription, s.Required = w.option, w.optionDoc, w.name != "approve"
-		}
-		subs = append(subs, s)
-	}
-	return subs
+// subcommands too.
+var curationWords = []chatWord{
+	{name: "suggest", summary: "propose a web page or a text for the knowledge base", option: "what", optionDoc: "A URL, or the text to suggest", required: true},
+	{name: "sources", summary: "curators: the sources and how their last sync went"},
+	{name: "add", summary: "curators: add a web page as a source (URL [COLLECTION])", option: "source", optionDoc: "URL [COLLECTION]", required: true},
+	{name: "gaps", summary: "curators: the questions Lore could not answer"},
+	{name: "approve", summary: "curators: list the drafts, or publish one (approve DOC)", option: "doc", optionDoc: "Id or source of the draft to publish"},
 }
