@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,9 +45,7 @@ draft until 'lore approve' publishes it.`,
 				for _, d := range drafts {
 					out = append(out, draftJSON{ID: d.ID, Collection: d.Collection, Title: d.Title, Source: d.Source, Owner: d.Owner})
 				}
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			if len(drafts) == 0 {
 				fmt.Fprintln(a.io.Out, "No drafts: every document is published.")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -123,9 +122,7 @@ or an RFC 3339 time). --action takes an action (source.add) or its prefix
 				for i, e := range entries {
 					out[i] = auditJSON(e)
 				}
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			if len(entries) == 0 {
 				fmt.Fprintln(a.io.Out, "No audit entries match.")
@@ -196,9 +193,7 @@ An admin holds every role. See docs/governance.md.`,
 						out[i].Since = &hs[i].Since
 					}
 				}
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			if len(hs) == 0 {
 				fmt.Fprintln(a.io.Out, "Nobody has a role besides learner. 'lore roles grant PERSON ROLE' gives one.")

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -73,9 +72,7 @@ store's vector search against an exact scan (measured after the rest).`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.io.Out, "chunks      %d\ningest      %.1f s, %.0f chunks/s\nquery       p50 %.2f ms, p99 %.2f ms (%d top-10 hybrid searches)\npeak RSS    %.0f MB\nrecall@10   %.3f (vector search against an exact scan, %d queries)\n",
 				res.Chunks, res.IngestSeconds, res.IngestChunksPerS, res.P50ms, res.P99ms, res.Queries, res.RSSMB,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -72,9 +71,7 @@ does for every visitor.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.io.Out, "events      %d for %d people over a year\nseed        %.1f s\ndigest      %.2f s\ndashboard   p95 %.1f ms over %d views (first, computing: %.0f ms)\n",
 				res.Events, res.People, res.SeedSeconds, res.DigestSeconds, res.DashboardP95ms, res.DashboardViews, res.DashboardColdMS)

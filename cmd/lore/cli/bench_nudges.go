@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	neturl "net/url"
 	"os"
@@ -68,9 +67,7 @@ the fake sender to N nudges a second.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.io.Out, "learners    %d in %d time zones (seeded in %.1f s)\nplanned     %d (in %.2f s)\ndelivered   %d\nduplicates  %d\nmissed      %d\nthroughput  %.0f nudges/s (%.1f s end to end)\nslot error  p50 %.2f s, p99 %.2f s, max %.2f s\n",
 				res.Learners, res.Zones, res.SeedSeconds, res.Planned, res.PlanSeconds, res.Delivered, res.Duplicates, res.Missed,

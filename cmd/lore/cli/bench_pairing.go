@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -86,9 +85,7 @@ above 2000 people.`,
 				res.ExactWeight, res.ApproxWeight = &ew, &aw
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.io.Out, "people      %d\nround       %.2f s, %.2f s of CPU (%s)\nweight      %.1f (greedy %.1f, %+.2f%%)\nrepeats     %d in %d rounds\nunplaced    %d\n",
 				res.People, res.Seconds, res.CPUSeconds, res.Algorithm, res.Weight, res.GreedyWeight,

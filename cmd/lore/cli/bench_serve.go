@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,9 +102,7 @@ does, compressed in time: at once, after 5 s and after 15 s.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.io.Out, "events      %d in %.0f s (%d/s) over %d replicas\nanswered    %d, duplicates %d, lost %d, errors %d\nack         p50 %.1f ms, p99 %.1f ms\nanswer      p50 %.1f ms, p99 %.1f ms\n",
 				res.Events, res.Seconds, res.Rate, len(res.Replicas), res.Answered, res.Duplicates, res.Lost, res.Errors,

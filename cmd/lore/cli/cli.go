@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -379,4 +380,12 @@ func (a *app) directory(st store.Store) (*audience.RoleDirectory, error) {
 		return nil, usageErrorf("roles: %v", err)
 	}
 	return d, nil
+}
+
+// printJSON writes v to standard output as indented JSON: the --json form
+// of the listing commands.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,9 +38,7 @@ see docs/governance.md.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return a.printJSON(rows)
 			}
 			if len(rows) == 0 {
 				fmt.Fprintln(a.io.Out, "No collections yet: 'lore ingest PATH --collection NAME' creates one.")

@@ -90,9 +90,7 @@ the top-10 search that answers use.
 				_ = json.Unmarshal(raw, &out)
 				out[fmt.Sprintf("ndcg@%d", k)] = atK.NDCG
 				out[fmt.Sprintf("recall@%d", k)] = atK.Recall
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			w := a.io.Out
 			fmt.Fprintf(w, "queries     %d (with relevant documents)\n", res.Queries)

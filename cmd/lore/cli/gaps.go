@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -32,9 +31,7 @@ func (a *app) gapsCommand() *cobra.Command {
 				gaps = gaps[:limit]
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(gaps)
+				return a.printJSON(gaps)
 			}
 			if len(gaps) == 0 {
 				fmt.Fprintln(a.io.Out, "No content gaps: every question so far had an answer.")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -69,9 +68,7 @@ func (a *app) roundsListCommand() *cobra.Command {
 				for _, c := range cs {
 					out = append(out, roundsJSON{c.Platform, c.Workspace, c.Channel, c.Enabled, c.Frequency, groupSize(c), c.IntroHour, c.AvoidRounds})
 				}
-				enc := json.NewEncoder(a.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			if len(cs) == 0 {
 				fmt.Fprintln(a.io.Out, "No channel has pairing rounds. Enable them with 'lore peers rounds on PLATFORM/WORKSPACE/CHANNEL'.")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -223,7 +222,5 @@ func (a *app) printReviewJSON(items []review.Item) error {
 		}
 		out = append(out, e)
 	}
-	enc := json.NewEncoder(a.io.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return a.printJSON(out)
 }
