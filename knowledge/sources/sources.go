@@ -311,9 +311,13 @@ func (r *syncRun) store(ctx context.Context, d document) error {
 		return nil
 	}
 	id := r.docID(d.location)
-	owner := d.parsed.Owner
-	if owner == "" {
-		owner = r.src.Owner
+	// The owner is sent review reminders and the questions that went
+	// badly, and is suggested as an expert: only a curator's files may
+	// name one in their front matter. A page or feed on the web is the
+	// source owner's, whatever author it claims.
+	owner := r.src.Owner
+	if r.src.Kind == store.SourceFiles && d.parsed.Owner != "" {
+		owner = d.parsed.Owner
 	}
 	now := r.now()
 	doc := store.Document{

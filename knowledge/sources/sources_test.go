@@ -380,6 +380,32 @@ func TestFeedKeepsEntriesThatScrollOff(t *testing.T) {
 	}
 }
 
+// A fetched page or feed cannot choose who owns it: the owner decides who
+// is sent review reminders and 👎 questions, and who is suggested as an
+// expert, so it comes from the source a curator registered, whatever an
+// author or front matter on the web says.
+func TestRemoteContentCannotChooseItsOwner(t *testing.T) {
+	s := newSite(t)
+	s.set("/feed.xml", page{ctype: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
+		<item><title>Canary deploys</title><link>` + s.url("/news/1") + `</link><author>slack/T1/U0CEO</author><description>How canary deploys roll out.</description></item></channel></rss>`})
+	s.set("/page.md", page{ctype: "text/markdown", body: "---\ntitle: Expenses\nowner: group:hr\n---\n# Expenses\n\nClaims are paid monthly.\n"})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/feed.xml"), Owner: "slack/T1/UCURATOR"})
+	e.add(t, store.Source{Name: "expenses", Kind: store.SourceURL, Location: s.url("/page.md"), Owner: "slack/T1/UCURATOR"})
+	e.mustSync(t, "news")
+	e.mustSync(t, "expenses")
+	docs, err := e.st.DocumentsOwnedBy(t.Context(), []string{"slack/T1/UCURATOR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 {
+		t.Errorf("%d documents owned by the source's owner, want the feed entry and the page", len(docs))
+	}
+	if others, _ := e.st.DocumentsOwnedBy(t.Context(), []string{"slack/T1/U0CEO", "group:hr"}); len(others) != 0 {
+		t.Errorf("remote content chose its owner: %+v", others)
+	}
+}
+
 func TestFilesSource(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) {
