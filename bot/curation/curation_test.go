@@ -434,6 +434,14 @@ func TestSuggestURLFetchesOnce(t *testing.T) {
 	if got := blocked.must(t, learner, "suggest http://10.0.0.1/"); !strings.Contains(got, "inside the company network") {
 		t.Errorf("blocked: %q", got)
 	}
+	// Other failures are not described: a dial error names the hosts and
+	// ports behind the address, which whoever suggests may not reach.
+	unreachable := setup(t, func(c *curation.Config) {
+		c.Reader = reader{err: errors.New("dial tcp 10.20.0.7:8443: connect: connection refused")}
+	})
+	if got := unreachable.must(t, learner, "suggest https://wiki.corp.example/x"); strings.Contains(got, "10.20.0.7") || !strings.Contains(got, "could not be reached") {
+		t.Errorf("unreachable: %q", got)
+	}
 }
 
 // A published document is not withdrawn by suggesting its address again.

@@ -50,6 +50,9 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 		}
 		parsed, err := s.cfg.Reader.ReadURL(ctx, u.String())
 		if err != nil {
+			// The reason stays in the log: told to whoever suggests, a
+			// connection error would describe hosts they cannot reach.
+			s.log.InfoContext(ctx, "a suggested page could not be read", "url", u.String(), "err", err)
 			return bot.Reply{Text: fetchProblem(err), Private: true}
 		}
 		if len(parsed.Chunks) == 0 {
@@ -237,10 +240,12 @@ func fetchProblem(err error) string {
 		return fmt.Sprintf("I couldn't fetch that page: the site answered HTTP %d.", status.Code)
 	case errors.Is(err, ingest.ErrUnsupported), errors.Is(err, ingest.ErrBinary), errors.Is(err, ingest.ErrMalformed):
 		return "I fetched that address but couldn't read it as a web page, PDF or text file."
+	case errors.Is(err, fetch.ErrTooManyRedirects), errors.Is(err, fetch.ErrRedirectLoop):
+		return "That address redirects too many times (or in a loop) for me to follow."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "That page took too long to fetch. Please try again later."
 	}
-	return "I couldn't fetch that page: " + display(err.Error(), 300)
+	return "I couldn't fetch that page: the site could not be reached or did not answer properly. Paste the text instead: `suggest TEXT`."
 }
 
 func hashOf(s string) string {

@@ -75,7 +75,7 @@ var settings = []setting{
 	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_COLLECTION", Default: "suggestions", Check: collectionSetting, Doc: "Collection that `suggest` and Save to knowledge put drafts in (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_PER_DAY", Default: "20", Check: atLeast(1), Doc: "Suggestions and saves one person may make in 24 hours."},
-	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs and `suggest` may fetch from; all others that are private, loopback or link-local are refused."},
+	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from (never `suggest`, which anyone may use); all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_REVIEWERS", Check: checkReviewers, Doc: "Who gets the review reminders of documents whose owner is no chat person or group: PERSON,... as PLATFORM/[WORKSPACE/]USER (docs/governance.md#freshness); unset, those documents are only listed by `lore review` and logged."},
 	{Name: "LORE_REVIEW_DOWNVOTES", Default: "3", Check: atLeast(1), Doc: "👎 in 7 days on answers citing a document that remind its owner of it, with the questions that went badly."},
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},

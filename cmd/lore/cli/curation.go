@@ -79,9 +79,12 @@ func (u urlReader) ReadURL(ctx context.Context, url string) (ingest.Parsed, erro
 // roles from the directory (LORE_ROLES), suggestions into
 // LORE_SUGGESTIONS_COLLECTION at most LORE_SUGGESTIONS_PER_DAY a day.
 func (a *app) curationCapability(st store.Store, k *knowledge.Service, events bot.EventLog, dir audience.Directory, q *syncQueue) (*curation.Service, error) {
-	client, err := a.fetchClient(nil)
+	// Anyone may suggest a page, so suggestions are fetched without
+	// LORE_FETCH_ALLOW: the internal hosts it opens to source syncs, which
+	// curators set up, stay closed to everyone else.
+	client, err := fetch.New(fetch.Options{})
 	if err != nil {
-		return nil, &exitError{code: ExitUsage, err: err}
+		return nil, err
 	}
 	perDay := 0
 	if v := a.getenv("LORE_SUGGESTIONS_PER_DAY"); v != "" {

@@ -1,6 +1,9 @@
 package cli_test
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -46,5 +49,26 @@ func TestChatCurationAndSuggestions(t *testing.T) {
 		if !strings.Contains(audit.out, want) {
 			t.Errorf("lore audit lacks %q:\n%s", want, audit.out)
 		}
+	}
+}
+
+// LORE_FETCH_ALLOW opens internal hosts to source syncs, which curators
+// set up, not to suggestions, which anyone makes.
+func TestSuggestionsIgnoreTheFetchAllowList(t *testing.T) {
+	chatHome(t)
+	db := newDB(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, "Internal build secrets.")
+	}))
+	defer srv.Close()
+	t.Setenv("LORE_FETCH_ALLOW", "127.0.0.1")
+	r := runWithInput(t, strings.NewReader("suggest "+srv.URL+"/secrets.txt\nexit\n"), "chat", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "inside the company network") {
+		t.Errorf("chat output:\n%s", r.out)
+	}
+	if drafts := db.run(t, "drafts"); strings.Contains(drafts.out, "secrets") {
+		t.Errorf("an internal page became a draft:\n%s", drafts.out)
 	}
 }
