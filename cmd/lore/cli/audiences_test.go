@@ -109,6 +109,9 @@ func TestAskAsChecksAudiences(t *testing.T) {
 			if r := lore("drafts"); !strings.Contains(r.out, "No drafts") {
 				t.Errorf("drafts after approval:\n%s", r.out)
 			}
+			if r := lore("audit", "--action", "document.approve"); !strings.Contains(r.out, "bonus") || !strings.Contains(r.out, "cli:") {
+				t.Errorf("the approval is not in the audit log:\n%s", r.out)
+			}
 
 			// Bad input is refused with a reason.
 			for _, args := range [][]string{

@@ -152,6 +152,9 @@ func TestTracksDraftFromACollection(t *testing.T) {
 	if r = db.run(t, "tracks", "list"); strings.Contains(r.out, "[draft]") {
 		t.Fatalf("still a draft after approval:\n%s", r.out)
 	}
+	if r = db.run(t, "audit", "--action", "track.approve"); !strings.Contains(r.out, "review-default") {
+		t.Errorf("the track's approval is not in the audit log:\n%s", r.out)
+	}
 
 	db.run(t, "tracks", "draft").wantCode(t, cli.ExitUsage)
 	r = db.run(t, "tracks", "draft", "--collection", "nope")
