@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
+	engjobs "github.com/lorehq/lore/bot/engagement/jobs"
 	"github.com/lorehq/lore/cmd/lore/cli"
 	"github.com/lorehq/lore/store/queue"
 )
@@ -49,7 +52,9 @@ func jobsOf(t *testing.T, dbURL, kind string) []jobRow {
 // share one PostgreSQL. The digest due is planned on the default queue and
 // its send queued on the chat queue: the workers-only replica, alone at
 // first, works the planner and a later ingest but never fetches the send;
-// the chat replica, once started, sends it, once.
+// the chat replica, once started, sends it, once. A send left in the
+// default queue by an earlier version is put back by the workers-only
+// replica rather than failed there.
 func TestServeLeavesChatJobsToChatReplicas(t *testing.T) {
 	dbURL := postgresURL(t)
 	run(t, "migrate", "--db", dbURL).wantCode(t, cli.ExitOK)
@@ -62,14 +67,33 @@ func TestServeLeavesChatJobsToChatReplicas(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 
+	// A send left in the default queue by an earlier version, for a
+	// leader no longer in the file (so that no chat replica posts it).
+	pool, err := pgxpool.New(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	inserter, err := queue.New(pool, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftover, err := inserter.Insert(t.Context(), engjobs.DigestSendArgs{Leader: "gone", Until: time.Now().UTC()},
+		&river.InsertOpts{Queue: queue.DefaultQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	workers := startServeEnv(t, getenv, "--db", dbURL, "--workers-only")
 	var send jobRow
 	waitFor(t, "the due digest's send is queued", 30*time.Second, func() bool {
-		sends := jobsOf(t, dbURL, "engagement_digest_send")
-		if len(sends) > 0 {
-			send = sends[0]
+		for _, j := range jobsOf(t, dbURL, "engagement_digest_send") {
+			if j.id != leftover.Job.ID {
+				send = j
+				return true
+			}
 		}
-		return len(sends) > 0
+		return false
 	})
 	if send.queue != queue.ChatQueue {
 		t.Fatalf("the digest's send is in queue %q, want %q", send.queue, queue.ChatQueue)
@@ -88,7 +112,16 @@ func TestServeLeavesChatJobsToChatReplicas(t *testing.T) {
 		return len(ingests) == 1 && ingests[0].state == "completed"
 	})
 	sends := jobsOf(t, dbURL, "engagement_digest_send")
-	if len(sends) != 1 || sends[0].state != "available" || sends[0].attempt != 0 || len(sends[0].by) != 0 {
+	if len(sends) != 2 || sends[0].id != leftover.Job.ID {
+		t.Fatalf("digest sends: %+v, want the leftover and the one due", sends)
+	}
+	// The leftover was fetched from the default queue and put back for a
+	// replica with chat adapters, without failing.
+	if old := sends[0]; old.state != "scheduled" || old.queue != queue.DefaultQueue {
+		t.Fatalf("the leftover send in the default queue: %+v, want it snoozed\n%s", old, workers.stderr)
+	}
+	sends = sends[1:]
+	if sends[0].state != "available" || sends[0].attempt != 0 || len(sends[0].by) != 0 {
 		t.Fatalf("the workers-only replica touched the digest's send: %+v\n%s", sends, workers.stderr)
 	}
 	if n := len(fake.callsOf("chat.postMessage")); n != 0 {
@@ -96,11 +129,17 @@ func TestServeLeavesChatJobsToChatReplicas(t *testing.T) {
 	}
 
 	chat := startServeEnv(t, getenv, "--db", dbURL)
-	waitFor(t, "the chat replica sends the digest", 60*time.Second, func() bool {
-		sends := jobsOf(t, dbURL, "engagement_digest_send")
-		return len(sends) == 1 && sends[0].state == "completed"
-	})
-	sends = jobsOf(t, dbURL, "engagement_digest_send")
+	due := func() jobRow {
+		for _, j := range jobsOf(t, dbURL, "engagement_digest_send") {
+			if j.id != leftover.Job.ID {
+				return j
+			}
+		}
+		t.Fatal("the due digest's send is gone")
+		return jobRow{}
+	}
+	waitFor(t, "the chat replica sends the digest", 60*time.Second, func() bool { return due().state == "completed" })
+	sends = []jobRow{due()}
 	if sends[0].attempt != 1 || len(sends[0].by) != 1 {
 		t.Errorf("the digest's send took attempts %d by %v, want one", sends[0].attempt, sends[0].by)
 	}
