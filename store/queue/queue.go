@@ -270,6 +270,9 @@ type Client interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// Queues adds queues to a started client, such as ChatQueue once the
+	// chat adapters can send.
+	Queues() *river.QueueBundle
 }
 
 var (

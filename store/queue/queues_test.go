@@ -129,18 +129,28 @@ func TestChatJobsAreWorkedOnlyByChatReplicasOnSQLite(t *testing.T) {
 	})
 }
 
-// testChatQueue runs a replica without chat (DefaultQueue only) and one
-// with chat (both queues) on one database and checks that every chat job
-// is worked by the chat replica, and that the other never fetches one.
+// testChatQueue runs a replica without chat (DefaultQueue only) and chat
+// replicas (both queues, the chat queue added once started as lore serve
+// does, or configured from the start) on one database, and checks that
+// every chat job is worked by a chat replica and that the other never
+// fetches one.
 func testChatQueue(t *testing.T, open newReplica) {
 	log := &workLog{}
-	start := func(name string, chat bool) queue.Client {
+	// start starts a replica that works the default queue, and the chat
+	// queue from the start (chat) or added once started (addChat).
+	start := func(name string, chat, addChat bool) queue.Client {
 		c := open(t, queue.Config{
 			Workers: replicaWorkers(name, log), Queues: queue.Queues(4, chat), Logger: testLogger(t), ID: name,
 			FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
 		})
 		if err := c.Start(context.WithoutCancel(t.Context())); err != nil {
 			t.Fatalf("start %s: %v", name, err)
+		}
+		if addChat {
+			// As lore serve does once its chat adapters are started.
+			if err := c.Queues().Add(queue.ChatQueue, river.QueueConfig{MaxWorkers: 4}); err != nil {
+				t.Fatalf("%s: add the chat queue: %v", name, err)
+			}
 		}
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -175,7 +185,7 @@ func testChatQueue(t *testing.T, open newReplica) {
 		}
 	}
 
-	workers := start("workers-only", false)
+	workers := start("workers-only", false, false)
 
 	// Chat jobs first, then a default one: River fetches in order, so a
 	// replica that looked in the chat queue would fetch the chat jobs no
@@ -221,7 +231,7 @@ func testChatQueue(t *testing.T, open newReplica) {
 		t.Fatalf("a job in the default queue did not block its duplicate in the chat queue: %+v", res.Job)
 	}
 
-	chat := start("chat", true)
+	chat := start("chat", false, true)
 	for _, id := range chatIDs {
 		waitState(chat, id, rivertype.JobStateCompleted)
 		if by := log.of(id); len(by) != 1 || by[0] != "chat" {
@@ -232,8 +242,9 @@ func testChatQueue(t *testing.T, open newReplica) {
 	// replica fetches it.
 	waitState(chat, old.Job.ID, rivertype.JobStateCompleted)
 
-	// With both running, a mix of jobs: every chat job goes to the chat
-	// replica.
+	// With a second chat replica, which works the chat queue from the
+	// start, a mix of jobs: every chat job goes to a chat replica.
+	start("chat-2", true, false)
 	var more []int64
 	for i := range 20 {
 		res := insert(chat, chatArgs{Seq: 1000 + i})
@@ -242,8 +253,8 @@ func testChatQueue(t *testing.T, open newReplica) {
 	}
 	for _, id := range more {
 		waitState(chat, id, rivertype.JobStateCompleted)
-		if by := log.of(id); len(by) != 1 || by[0] != "chat" {
-			t.Errorf("chat job %d was worked by %v, want the chat replica once", id, by)
+		if by := log.of(id); len(by) != 1 || by[0] == "workers-only" {
+			t.Errorf("chat job %d was worked by %v, want a chat replica once", id, by)
 		}
 	}
 }

@@ -144,7 +144,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	periodic = append(periodic, engagementJobs...)
-	// Jobs that send chat messages are in the chat queue; a replica
+	// Jobs that send chat messages are in the chat queue, which this
+	// replica works once its chat adapters are started (below); a replica
 	// without chat adapters leaves them to the replicas that have some.
 	middleware := []rivertype.Middleware{&jobRequestIDs{}}
 	if o.workersOnly {
@@ -152,7 +153,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	q, err := a.openQueue(ctx, svc.store, queue.Config{
 		Workers:      workers,
-		Queues:       queue.Queues(o.maxWorkers, !o.workersOnly),
+		Queues:       queue.Queues(o.maxWorkers, false),
 		PeriodicJobs: periodic,
 		ID:           id,
 		Middleware:   middleware,
@@ -217,6 +218,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		if err != nil {
 			stopQueue(q)
 			return err
+		}
+		// Only now can a chat job's message be sent from here.
+		if err := q.Queues().Add(queue.ChatQueue, river.QueueConfig{MaxWorkers: o.maxWorkers}); err != nil {
+			adapters.stop()
+			stopQueue(q)
+			return fmt.Errorf("work the chat queue: %w", err)
 		}
 	}
 
