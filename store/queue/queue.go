@@ -58,9 +58,10 @@
 // Jobs that send a chat message (nudge deliveries, leaders' digests, review
 // reminders, pairing rounds) name ChatQueue in their InsertOpts; every
 // other job goes to DefaultQueue. A replica works the queues of
-// Config.Queues only, so one without chat adapters (lore serve
-// --workers-only) leaves DefaultQueue's jobs to nobody but works no chat
-// job, and a message is never attempted where it cannot be sent. River's
+// Config.Queues only (more can be added once it runs, with
+// Client.Queues().Add), so one without chat adapters (lore serve
+// --workers-only) works DefaultQueue alone and never fetches a chat job:
+// a message is never attempted where it cannot be sent. River's
 // unique keys leave the queue out (UniqueOpts.ByQueue is false), so moving
 // a job kind to another queue keeps its uniqueness: a job already waiting
 // in DefaultQueue still blocks its duplicate in ChatQueue.
