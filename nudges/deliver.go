@@ -12,6 +12,7 @@ import (
 
 	"github.com/lorehq/lore/nudges/track"
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/queue"
 )
 
 // DeliverArgs is the River job of one nudge: a learner's cards at a slot.
@@ -29,9 +30,11 @@ type DeliverArgs struct {
 // Kind implements river.JobArgs.
 func (DeliverArgs) Kind() string { return "nudge_deliver" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts.
+// InsertOpts implements river.JobArgsWithInsertOpts. A delivery sends a
+// direct message, so it goes to the chat queue, which only replicas with
+// chat adapters work.
 func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: queue.ChatQueue, MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 func (a DeliverArgs) learner() store.Learner {

@@ -2,6 +2,7 @@ package nudges
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -61,6 +62,27 @@ func TestRiverDeliversEachNudgeOnce(t *testing.T) {
 	for _, u := range []string{"ann", "bob", "cy"} {
 		if n := f.sender.count(u); n != 1 {
 			t.Errorf("%s got %d nudges, want 1", u, n)
+		}
+	}
+	// Deliveries send direct messages, so they wait in the chat queue for
+	// a replica with chat adapters; the planner sends nothing.
+	wantQueue(t, client, DeliverArgs{}.Kind(), queue.ChatQueue)
+	wantQueue(t, client, PlanArgs{}.Kind(), queue.DefaultQueue)
+}
+
+// wantQueue checks that every job of kind went to the queue want.
+func wantQueue(t *testing.T, c *river.Client[*sql.Tx], kind, want string) {
+	t.Helper()
+	res, err := c.JobList(t.Context(), river.NewJobListParams().Kinds(kind).First(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) == 0 {
+		t.Fatalf("no %s job was queued", kind)
+	}
+	for _, j := range res.Jobs {
+		if j.Queue != want {
+			t.Errorf("%s job %d is in queue %q, want %q", kind, j.ID, j.Queue, want)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/lorehq/lore/store/queue"
 )
 
 // Pairing rounds run as a River job: TickArgs asks for Service.Tick, which
@@ -27,10 +29,14 @@ type TickArgs struct{}
 // Kind implements river.JobArgs.
 func (TickArgs) Kind() string { return "peers_tick" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: a tick is queued once
-// while an earlier one has not finished.
+// InsertOpts implements river.JobArgsWithInsertOpts: a tick sends
+// introductions and check-ins, and lists channel members through the chat
+// platform, so it goes to the chat queue, which only replicas with chat
+// adapters work. A tick is queued once while an earlier one has not
+// finished.
 func (TickArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
+		Queue:       queue.ChatQueue,
 		MaxAttempts: 5,
 		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
@@ -60,11 +66,11 @@ func (w *TickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error {
 	return w.Service.Tick(ctx)
 }
 
-// TickInsertOpts are the insert options of the periodic tick: one tick per
-// period of every, finished or not (River's default unique states, which
-// include completed).
+// TickInsertOpts are the insert options of the periodic tick: the chat
+// queue, and one tick per period of every, finished or not (River's
+// default unique states, which include completed).
 func TickInsertOpts(every time.Duration) river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
+	return river.InsertOpts{Queue: queue.ChatQueue, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
 }
 
 // PeriodicJobs returns the periodic tick, every interval and once at

@@ -118,6 +118,18 @@ func TestPeriodicTickOnceAcrossReplicas(t *testing.T) {
 	if ticks != 1 {
 		t.Errorf("tick jobs = %d, want 1 across both replicas", ticks)
 	}
+	// A tick sends introductions: it waits in the chat queue for a replica
+	// with chat adapters.
+	var tickQueue string
+	if err := st.Pool().QueryRow(t.Context(), "SELECT queue FROM river_job WHERE kind = 'peers_tick'").Scan(&tickQueue); err != nil {
+		t.Fatal(err)
+	}
+	if tickQueue != queue.ChatQueue {
+		t.Errorf("the periodic tick is in queue %q, want %q", tickQueue, queue.ChatQueue)
+	}
+	if q := (peers.TickArgs{}).InsertOpts().Queue; q != queue.ChatQueue {
+		t.Errorf("a tick inserted by hand goes to queue %q, want %q", q, queue.ChatQueue)
+	}
 	// The same period's tick inserted again is skipped as a duplicate.
 	opts := peers.TickInsertOpts(time.Hour)
 	res, err := clients[0].Insert(t.Context(), peers.TickArgs{}, &opts)

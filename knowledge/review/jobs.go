@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/lorehq/lore/store/queue"
 )
 
 // RemindArgs is the daily job that sends owners' reminders.
@@ -14,11 +16,21 @@ type RemindArgs struct{}
 // Kind names the job in the queue.
 func (RemindArgs) Kind() string { return "review_remind" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts. A run asked for by
-// 'lore review --send' is not unique: the store's record of what was sent
-// keeps each document to one reminder a week however many runs there are.
+// InsertOpts implements river.JobArgsWithInsertOpts. Reminders are chat
+// messages, so the job goes to the chat queue, which only replicas with
+// chat adapters work. A run asked for by 'lore review --send' is not
+// unique: the store's record of what was sent keeps each document to one
+// reminder a week however many runs there are.
 func (RemindArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3}
+	return river.InsertOpts{Queue: queue.ChatQueue, MaxAttempts: 3}
+}
+
+// periodicInsertOpts are the daily job's options: RemindArgs's, unique by
+// the day.
+func periodicInsertOpts() *river.InsertOpts {
+	opts := RemindArgs{}.InsertOpts()
+	opts.UniqueOpts = river.UniqueOpts{ByPeriod: 24 * time.Hour}
+	return &opts
 }
 
 // RemindWorker works RemindArgs.
@@ -52,6 +64,6 @@ func Register(workers *river.Workers, svc *Service) ([]*river.PeriodicJob, error
 	}
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return RemindArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+			return RemindArgs{}, periodicInsertOpts()
 		}, &river.PeriodicJobOpts{ID: "review_remind", RunOnStart: true})}, nil
 }

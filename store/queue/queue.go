@@ -52,6 +52,19 @@
 // ByPeriod equal to its interval, so that a change of leader close to a
 // tick cannot insert one period's job twice: one job per schedule across
 // all replicas.
+//
+// # Queues
+//
+// Jobs that send a chat message (nudge deliveries, leaders' digests, review
+// reminders, pairing rounds) name ChatQueue in their InsertOpts; every
+// other job goes to DefaultQueue. A replica works the queues of
+// Config.Queues only (more can be added once it runs, with
+// Client.Queues().Add), so one without chat adapters (lore serve
+// --workers-only) works DefaultQueue alone and never fetches a chat job:
+// a message is never attempted where it cannot be sent. River's
+// unique keys leave the queue out (UniqueOpts.ByQueue is false), so moving
+// a job kind to another queue keeps its uniqueness: a job already waiting
+// in DefaultQueue still blocks its duplicate in ChatQueue.
 package queue
 
 import (
@@ -75,9 +88,24 @@ import (
 // DefaultQueue is the queue jobs go to unless their InsertOpts name another.
 const DefaultQueue = river.QueueDefault
 
-// DefaultMaxWorkers is how many jobs of DefaultQueue one replica works at
+// ChatQueue is the queue of jobs that send chat messages: only replicas
+// with chat adapters work it.
+const ChatQueue = "chat"
+
+// DefaultMaxWorkers is how many jobs of each queue one replica works at
 // once when Config.Queues is not set.
 const DefaultMaxWorkers = 10
+
+// Queues returns the queues a replica works, each with maxWorkers jobs at
+// once: DefaultQueue, and ChatQueue too when the replica can send chat
+// messages.
+func Queues(maxWorkers int, chat bool) map[string]river.QueueConfig {
+	queues := map[string]river.QueueConfig{DefaultQueue: {MaxWorkers: maxWorkers}}
+	if chat {
+		queues[ChatQueue] = river.QueueConfig{MaxWorkers: maxWorkers}
+	}
+	return queues
+}
 
 // schemaRE is the schema names River accepts: it prefixes table names and
 // LISTEN/NOTIFY topics with the schema unquoted.
@@ -157,8 +185,8 @@ type Config struct {
 	// client only inserts jobs, for processes that enqueue but never work.
 	Workers *river.Workers
 	// Queues are the queues this replica works and how many jobs of each
-	// it runs at once. Default, when Workers is set: DefaultQueue with
-	// DefaultMaxWorkers.
+	// it runs at once (see Queues). Default, when Workers is set:
+	// DefaultQueue and ChatQueue, each with DefaultMaxWorkers.
 	Queues map[string]river.QueueConfig
 	// PeriodicJobs are scheduled jobs, inserted by the elected leader only;
 	// see the package doc for the unique options they should carry.
@@ -212,7 +240,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 func (cfg Config) riverConfig() *river.Config {
 	queues := cfg.Queues
 	if queues == nil && cfg.Workers != nil {
-		queues = map[string]river.QueueConfig{DefaultQueue: {MaxWorkers: DefaultMaxWorkers}}
+		queues = Queues(DefaultMaxWorkers, true)
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -243,6 +271,9 @@ type Client interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// Queues adds queues to a started client, such as ChatQueue once the
+	// chat adapters can send.
+	Queues() *river.QueueBundle
 }
 
 var (

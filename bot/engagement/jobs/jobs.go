@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store/queue"
 )
 
 // Flusher drains the statement outbox; adapters/lrs.Forwarder is one.
@@ -52,7 +53,9 @@ func (w *ForwardWorker) Work(ctx context.Context, _ *river.Job[ForwardArgs]) err
 	return nil
 }
 
-// DigestArgs is the hourly job that queues the weekly digests due.
+// DigestArgs is the hourly job that queues the weekly digests due. It only
+// plans, so it stays in the default queue, which every replica works; the
+// sends it queues go to the chat queue.
 type DigestArgs struct{}
 
 // Kind names the job in the queue.
@@ -161,11 +164,12 @@ type DigestSendArgs struct {
 // Kind names the job in the queue.
 func (DigestSendArgs) Kind() string { return "engagement_digest_send" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: a failed send is
+// InsertOpts implements river.JobArgsWithInsertOpts: the send goes to the
+// chat queue, which only replicas with chat adapters work; a failed send is
 // retried a few times, for about an hour, then given up (a digest a day
 // late is worth less than one that goes missing noisily in the log).
 func (DigestSendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 6, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: queue.ChatQueue, MaxAttempts: 6, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // DigestSendWorker works DigestSendArgs.

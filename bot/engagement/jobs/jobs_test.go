@@ -174,6 +174,27 @@ func TestDigestSentOnceAcrossReplicas(t *testing.T) {
 			t.Errorf("%s got %d digests, want %d", user, got, want)
 		}
 	}
+	// The sends wait in the chat queue for a replica with chat adapters;
+	// the hourly planner sends nothing and stays in the default queue.
+	wantQueue(t, clients[0], jobs.DigestSendArgs{}.Kind(), queue.ChatQueue)
+	wantQueue(t, clients[0], jobs.DigestArgs{}.Kind(), queue.DefaultQueue)
+}
+
+// wantQueue checks that every job of kind went to the queue want.
+func wantQueue(t *testing.T, c *river.Client[*sql.Tx], kind, want string) {
+	t.Helper()
+	res, err := c.JobList(t.Context(), river.NewJobListParams().Kinds(kind).First(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) == 0 {
+		t.Fatalf("no %s job was queued", kind)
+	}
+	for _, j := range res.Jobs {
+		if j.Queue != want {
+			t.Errorf("%s job %d is in queue %q, want %q", kind, j.ID, j.Queue, want)
+		}
+	}
 }
 
 func TestDigestSendForgetsRemovedLeader(t *testing.T) {

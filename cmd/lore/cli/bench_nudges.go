@@ -105,7 +105,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 func (a *app) benchNudgesStore(ctx context.Context, cfg *bench.Config, workers int) (func(), error) {
 	qcfg := func(w *river.Workers) queue.Config {
 		return queue.Config{Workers: w, Logger: a.log, FetchCooldown: time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-			Queues: map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: workers}}}
+			Queues: queue.Queues(workers, true)}
 	}
 	url := a.dbURL
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {

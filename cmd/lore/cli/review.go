@@ -107,7 +107,7 @@ the chat connections, to send now (the once-a-week rule still holds).`,
 				if err != nil {
 					return fmt.Errorf("queue reminders: %w", err)
 				}
-				fmt.Fprintf(a.io.Out, "Queued reminders job %d; a replica running 'lore serve' sends them through its chat adapters.\n", res.Job.ID)
+				fmt.Fprintf(a.io.Out, "Queued reminders job %d in the chat queue; a replica running 'lore serve' with chat adapters (not --workers-only) sends them.\n", res.Job.ID)
 				return nil
 			}
 			items, err := rs.Items(cmd.Context())

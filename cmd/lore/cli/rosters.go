@@ -44,8 +44,9 @@ func (r *rosterRouter) add(platform string, members func(ctx context.Context, wo
 }
 
 // ChannelMembers implements peers.Roster. A platform whose adapter is not
-// running here (a --workers-only replica, or a token not configured) is an
-// error: the round is retried by the next tick, on a replica that has it.
+// running here (its token is not configured on this replica) is an error:
+// the round is retried by the next tick, on a replica that has it. Ticks
+// are in the chat queue, which --workers-only replicas do not work.
 func (r *rosterRouter) ChannelMembers(ctx context.Context, platform, workspace, channel string) ([]string, error) {
 	r.mu.Lock()
 	members := r.members[platform]

@@ -50,7 +50,10 @@ adapters that are configured. Several replicas on one PostgreSQL database
 share the jobs: each is worked by exactly one replica, and each periodic job
 runs once per period between them all.
 
---workers-only runs a replica that only works jobs, without chat adapters.
+--workers-only runs a replica without chat adapters: it works every job
+but those that send chat messages (nudges, digests, review reminders,
+pairing rounds), which are queued in the "chat" queue for the replicas
+that have chat adapters.
 --sync PATH[=COLLECTION] re-syncs a folder into a collection every
 --sync-every (with pruning), and once at start.`,
 		Args: cobra.NoArgs,
@@ -62,8 +65,8 @@ runs once per period between them all.
 		},
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address for the HTTP endpoints (/healthz, /readyz, /metrics); default $LORE_LISTEN")
-	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "only work background jobs; connect no chat adapter")
-	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs this replica works at once")
+	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "connect no chat adapter; work the jobs that send no chat message")
+	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs of each queue (default, chat) this replica works at once")
 	cmd.Flags().StringArrayVar(&o.syncs, "sync", nil, "re-sync this folder periodically, as PATH or PATH=COLLECTION (repeatable)")
 	cmd.Flags().DurationVar(&o.syncEvery, "sync-every", time.Hour, "interval of the --sync re-syncs")
 	return cmd
@@ -141,12 +144,19 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	periodic = append(periodic, engagementJobs...)
+	// Jobs that send chat messages are in the chat queue, which this
+	// replica works once its chat adapters are started (below); a replica
+	// without chat adapters leaves them to the replicas that have some.
+	middleware := []rivertype.Middleware{&jobRequestIDs{}}
+	if o.workersOnly {
+		middleware = append(middleware, newLeaveChatJobs(a.log))
+	}
 	q, err := a.openQueue(ctx, svc.store, queue.Config{
 		Workers:      workers,
-		Queues:       map[string]river.QueueConfig{queue.DefaultQueue: {MaxWorkers: o.maxWorkers}},
+		Queues:       queue.Queues(o.maxWorkers, false),
 		PeriodicJobs: periodic,
 		ID:           id,
-		Middleware:   []rivertype.Middleware{&jobRequestIDs{}},
+		Middleware:   middleware,
 		// Ingest jobs run up to two hours; a job still marked running
 		// after that belongs to a dead replica.
 		RescueStuckJobsAfter: 3 * time.Hour,
@@ -209,6 +219,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			stopQueue(q)
 			return err
 		}
+		// Only now can a chat job's message be sent from here.
+		if err := q.Queues().Add(queue.ChatQueue, river.QueueConfig{MaxWorkers: o.maxWorkers}); err != nil {
+			adapters.stop()
+			stopQueue(q)
+			return fmt.Errorf("work the chat queue: %w", err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", o.listen)
@@ -221,15 +237,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	role := "chat adapters and job workers"
+	role := "chat adapters and job workers (queues: default, chat)"
 	connected := "no chat adapter is configured"
 	if len(adapters.names) > 0 {
 		connected = "chat: " + strings.Join(adapters.names, ", ")
 	}
 	if o.workersOnly {
-		role, connected = "job workers only", "chat adapters are off"
+		role, connected = "job workers only (queue: default)", "chat adapters are off"
 	}
-	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d periodic sync(s); up to %d jobs at once\n",
+	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d periodic sync(s); up to %d jobs of each queue at once\n",
 		role, ln.Addr(), connected, len(periodic), o.maxWorkers)
 
 	select {
