@@ -32,6 +32,10 @@ kept, and so are the documents it has indexed.
   --audience A         the audience of the source's collection, for every
                        source that feeds it (as 'lore collections set')
 
+The owner, review interval and approval rule apply to the documents the
+source adds or changes from then on, as those given to 'lore sources add';
+documents already indexed keep theirs until they next change.
+
 A source's kind, location and collection cannot change: its documents were
 read from that location into that collection. To change them, remove the
 source ('lore sources remove NAME', which removes its documents) and add it
