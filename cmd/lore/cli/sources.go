@@ -106,20 +106,10 @@ func orDash(s string) string {
 	return s
 }
 
-func every(d time.Duration) string {
-	if d <= 0 {
-		return "manual"
-	}
-	return d.String()
-}
+func every(d time.Duration) string { return sources.Every(d) }
 
 // reviewEvery is the REVIEW column: the source's review interval in days.
-func reviewEvery(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return reviewInterval(d)
-}
+func reviewEvery(d time.Duration) string { return sources.ReviewEvery(d) }
 
 // reviewInterval writes a review interval as whole days ("180d") when it
 // is one, else as a Go duration; "" when there is none.

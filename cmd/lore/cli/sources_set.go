@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/knowledge/sources"
 	"github.com/lorehq/lore/store"
 )
 
@@ -99,7 +100,7 @@ collection.set for --audience).`,
 			case err != nil:
 				return err
 			}
-			changes := sourceChanges(before, after)
+			changes := sources.Changes(before, after)
 			if len(changes) == 0 {
 				fmt.Fprintf(a.io.Out, "Source %q already had these settings.\n", name)
 			} else {
@@ -159,23 +160,6 @@ func parseInterval(s string) (time.Duration, error) {
 		return 0, err
 	}
 	return d, nil
-}
-
-// sourceChanges lists what differs between two versions of a source's
-// settings, as "every 24h0m0s → 1h0m0s", for the output and the audit log.
-func sourceChanges(before, after store.Source) []string {
-	var out []string
-	change := func(what, from, to string) {
-		if from != to {
-			out = append(out, fmt.Sprintf("%s %s → %s", what, from, to))
-		}
-	}
-	change("every", every(before.Every), every(after.Every))
-	change("review every", reviewEvery(before.ReviewEvery), reviewEvery(after.ReviewEvery))
-	change("approval", fmt.Sprint(before.Approval), fmt.Sprint(after.Approval))
-	change("owner", orDash(before.Owner), orDash(after.Owner))
-	change("audience", orDash(before.Audience), orDash(after.Audience))
-	return out
 }
 
 // sourceSettings describes a source's settings in one sentence.
