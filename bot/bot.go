@@ -93,7 +93,7 @@ type Privacy interface {
 }
 
 // Curation is the curation capability (bot/curation): the curators'
-// commands (sources, add, gaps, approve), suggestions from anyone
+// commands (sources, sources set, add, gaps, approve), suggestions from anyone
 // (suggest), and "Save to knowledge" on a colleague's answer. ok is false
 // for a command it does not own.
 type Curation interface {
@@ -517,6 +517,6 @@ When I don't know, I say so and note the question for the content team.`)}
 
 const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
 
-const curationHelp = "\n\nGrowing the knowledge base:\n- `suggest URL` or `suggest TEXT` proposes content; a curator reviews it before anyone is answered from it.\n- *Save to knowledge* on a colleague's answer in a thread (the message's menu) saves the question and answer as a draft.\n- Curators: `sources` lists the sources, `add URL [COLLECTION]` adds one, `gaps` shows unanswered questions, `approve` lists drafts and `approve DOC` publishes one."
+const curationHelp = "\n\nGrowing the knowledge base:\n- `suggest URL` or `suggest TEXT` proposes content; a curator reviews it before anyone is answered from it.\n- *Save to knowledge* on a colleague's answer in a thread (the message's menu) saves the question and answer as a draft.\n- Curators: `sources` lists the sources, `sources set NAME every 1h` (or `review 180d`, `approval on`) changes one, `add URL [COLLECTION]` adds one, `gaps` shows unanswered questions, `approve` lists drafts and `approve DOC` publishes one."
 
 const privacyHelp = "\n\nYour data:\n- `privacy` shows what I keep about you.\n- `optout analytics` keeps your activity only as anonymous counts; `optin analytics` undoes it.\n- `forget me` deletes everything I keep about you (I ask first)."

@@ -118,6 +118,52 @@ type Sources interface {
 	RecordSync(ctx context.Context, name string, rec SyncRecord) error
 	// SourcePages lists the pages a source has indexed, by location.
 	SourcePages(ctx context.Context, name string) ([]SourcePage, error)
+	// UpdateSource changes the settings u gives of the named source, in
+	// place and atomically, keeping its documents, pages and status. It
+	// returns the source before and after the change. An unknown name is
+	// an error wrapping ErrNotFound; settings no source may have (see
+	// ValidateSource) one wrapping ErrInvalidInput, and nothing changes.
+	UpdateSource(ctx context.Context, name string, u SourceUpdate) (before, after Source, err error)
+}
+
+// SourceUpdate is a change of a source's settings; a nil field is kept.
+// A source's kind, location and collection cannot change: its documents
+// and pages were read from that location into that collection, so such a
+// change is a removal (which removes its documents) and a new source.
+type SourceUpdate struct {
+	Owner *string
+	// Audience is the audience recorded on the source; the one enforced
+	// is its collection's, which the caller sets separately.
+	Audience    *string
+	Approval    *bool
+	Every       *time.Duration // 0: only when asked; else at least MinSourceInterval
+	ReviewEvery *time.Duration // 0: none; else at least MinReviewInterval
+}
+
+// IsEmpty reports whether u changes nothing.
+func (u SourceUpdate) IsEmpty() bool {
+	return u.Owner == nil && u.Audience == nil && u.Approval == nil && u.Every == nil && u.ReviewEvery == nil
+}
+
+// Apply returns src with the settings u gives; backends apply it to the
+// stored source and check the result with ValidateSource.
+func (u SourceUpdate) Apply(src Source) Source {
+	if u.Owner != nil {
+		src.Owner = *u.Owner
+	}
+	if u.Audience != nil {
+		src.Audience = *u.Audience
+	}
+	if u.Approval != nil {
+		src.Approval = *u.Approval
+	}
+	if u.Every != nil {
+		src.Every = *u.Every
+	}
+	if u.ReviewEvery != nil {
+		src.ReviewEvery = *u.ReviewEvery
+	}
+	return src
 }
 
 // Limits of source fields.

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/sources"
 	"github.com/lorehq/lore/store"
 )
 
@@ -31,11 +34,145 @@ func (s *Service) sources(ctx context.Context) bot.Reply {
 			lines = append(lines, fmt.Sprintf("… and %d more: `lore sources` lists them all.", len(list)-maxListed))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("- `%s` · %s · collection %s · %d %s · last sync %s · %s",
-			display(src.Name, 64), src.Kind, display(src.Collection, 64), src.Status.Documents,
+		lines = append(lines, fmt.Sprintf("- `%s` · %s · collection %s · every %s · %d %s · last sync %s · %s",
+			display(src.Name, 64), src.Kind, display(src.Collection, 64), sources.Every(src.Every), src.Status.Documents,
 			plural(src.Status.Documents, "document", "documents"), when(src.Status.LastSync), state(src.Status)))
 	}
 	return bot.Reply{Text: strings.Join(lines, "\n")}
+}
+
+// setUsage is the syntax of "sources set".
+const setUsage = "Usage: `sources set NAME every 1h` (or `7d`, or `0` for only when asked), `sources set NAME review 180d` (or `0` for none), " +
+	"`sources set NAME approval on` (or `off`), or several at once: `sources set NAME every 1h approval on`. " +
+	"The owner and the audience are changed with `lore sources set` on the server."
+
+// setWords are the settings "sources set NAME WORD VALUE" changes from
+// chat; serverOnly are those it leaves to 'lore sources set', and fixed
+// those no source can change.
+var (
+	setWords   = []string{"every", "review", "approval"}
+	serverOnly = []string{"owner", "audience"}
+	fixed      = []string{"kind", "location", "collection", "url"}
+)
+
+// isSetCommand tells "sources set NAME WORD ..." (or a bare "sources set"
+// or "sources set NAME", answered with the syntax) from a question that
+// happens to start with those words.
+func isSetCommand(fields []string, args string) bool {
+	if len(fields) == 0 || !strings.EqualFold(fields[0], "set") || strings.Contains(args, "?") {
+		return false
+	}
+	if len(fields) <= 2 {
+		return true
+	}
+	word := strings.ToLower(fields[2])
+	return slices.Contains(setWords, word) || slices.Contains(serverOnly, word) || slices.Contains(fixed, word)
+}
+
+// setSource changes a source's schedule, review interval or approval rule
+// in place, as 'lore sources set' does: fields are NAME then WORD VALUE
+// pairs.
+func (s *Service) setSource(ctx context.Context, msg bot.Message, fields []string) bot.Reply {
+	if len(fields) < 3 || len(fields)%2 == 0 {
+		return bot.Reply{Text: setUsage}
+	}
+	name := fields[0]
+	var u store.SourceUpdate
+	seen := map[string]bool{}
+	for i := 1; i < len(fields); i += 2 {
+		word, value := strings.ToLower(fields[i]), fields[i+1]
+		if seen[word] {
+			return bot.Reply{Text: "`" + display(word, 20) + "` is given twice. " + setUsage}
+		}
+		seen[word] = true
+		switch {
+		case slices.Contains(fixed, word):
+			return bot.Reply{Text: "A source's kind, location and collection cannot change: its documents were read from there. " +
+				"Remove it with `lore sources remove " + display(name, 64) + "` (which removes its documents) and add it again."}
+		case slices.Contains(serverOnly, word):
+			return bot.Reply{Text: "The owner and the audience of a source are changed with `lore sources set " + display(name, 64) + " --" + word + " ...` on the server."}
+		case word == "every" || word == "review":
+			d, err := chatPeriod(value)
+			if err != nil {
+				return bot.Reply{Text: display(err.Error(), 200) + " " + setUsage}
+			}
+			if word == "every" {
+				u.Every = &d
+			} else {
+				u.ReviewEvery = &d
+			}
+		case word == "approval":
+			on, ok := onOff(value)
+			if !ok {
+				return bot.Reply{Text: "`approval` is `on` or `off`, not `" + display(value, 20) + "`."}
+			}
+			u.Approval = &on
+		default:
+			return bot.Reply{Text: "I can't set `" + display(word, 20) + "`. " + setUsage}
+		}
+	}
+	before, after, err := s.cfg.Store.UpdateSource(ctx, name, u)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return bot.Reply{Text: "There is no source `" + display(name, 64) + "`. `sources` lists them."}
+	case errors.Is(err, store.ErrInvalidInput):
+		return bot.Reply{Text: "I can't set that: " + display(invalidReason(err), 300)}
+	case err != nil:
+		return s.failed(ctx, "changing the source", err)
+	}
+	changes := sources.Changes(before, after)
+	if len(changes) == 0 {
+		return bot.Reply{Text: "Source `" + display(name, 64) + "` already has these settings."}
+	}
+	detail := strings.Join(changes, ", ")
+	s.audit(ctx, person(msg.Platform, msg.Workspace, msg.User), AuditUpdateSource, after.Name, detail)
+	schedule := "It is synced only when asked (`lore sources sync " + display(after.Name, 64) + "`)."
+	if after.Every > 0 {
+		schedule = "It is re-synced every " + sources.Every(after.Every) + ", from the next minute on."
+	}
+	return bot.Reply{Text: "Changed source `" + display(after.Name, 64) + "`: " + display(detail, 500) + ". " + schedule}
+}
+
+// chatPeriod reads a schedule or review interval: 0 for none, a number of
+// days or weeks (7d, 26w) or a Go duration (1h, 90m).
+func chatPeriod(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && (strings.HasSuffix(s, "d") || strings.HasSuffix(s, "w")) {
+		if strings.HasSuffix(s, "w") {
+			n *= 7
+		}
+		if n <= 0 || n > 3660 {
+			return 0, fmt.Errorf("%q: want between 1 day and 10 years.", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a period such as 1h, 7d or 0.", s)
+	}
+	return d, nil
+}
+
+func onOff(s string) (on, ok bool) {
+	switch strings.ToLower(s) {
+	case "on", "true", "yes":
+		return true, true
+	case "off", "false", "no":
+		return false, true
+	}
+	return false, false
+}
+
+// invalidReason is a store's refusal without the operation before it
+// ('update source "x": invalid input: ...').
+func invalidReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "invalid input: "); i >= 0 {
+		return msg[i+len("invalid input: "):]
+	}
+	return msg
 }
 
 func when(t time.Time) string {

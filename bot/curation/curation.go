@@ -3,6 +3,7 @@
 //
 // Curators (people with the curator or admin role) run the knowledge base
 // from chat: "sources" lists the sources and how their last sync went,
+// "sources set NAME every 1h" (or review, approval) changes one in place,
 // "add URL [COLLECTION]" registers a web page as a source and queues its
 // first sync, "gaps" shows the questions Lore could not answer, and
 // "approve" lists the drafts waiting for review ("approve DOC" publishes
@@ -43,6 +44,7 @@ import (
 // Store is what the capability reads and changes in the database.
 type Store interface {
 	ListSources(ctx context.Context) ([]store.Source, error)
+	UpdateSource(ctx context.Context, name string, u store.SourceUpdate) (before, after store.Source, err error)
 	Drafts(ctx context.Context) ([]store.Document, error)
 	Document(ctx context.Context, id string) (store.Document, error)
 	PublishDocument(ctx context.Context, id string) error
@@ -111,10 +113,11 @@ type Auditor interface {
 
 // Audit actions this package records.
 const (
-	AuditAddSource = store.AuditSourceAdd
-	AuditApprove   = store.AuditDocumentApprove
-	AuditSuggest   = store.AuditDocumentSuggest
-	AuditSave      = store.AuditDocumentSave
+	AuditAddSource    = store.AuditSourceAdd
+	AuditUpdateSource = store.AuditSourceUpdate
+	AuditApprove      = store.AuditDocumentApprove
+	AuditSuggest      = store.AuditDocumentSuggest
+	AuditSave         = store.AuditDocumentSave
 )
 
 // Engagement event kinds this package records.
@@ -212,6 +215,9 @@ func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args 
 	case "suggest":
 		return s.suggest(ctx, msg, args), true
 	case "sources", "gaps":
+		if cmd == "sources" && isSetCommand(fields, args) {
+			return s.curatorOnly(ctx, msg, "change sources", func() bot.Reply { return s.setSource(ctx, msg, fields[1:]) }), true
+		}
 		if len(fields) > 0 && !strings.EqualFold(args, "help") {
 			return bot.Reply{}, false
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -551,5 +552,101 @@ func TestBotRoutesToCuration(t *testing.T) {
 	bare, _ := bot.New(bot.Config{Knowledge: b.k, Events: b.st})
 	if r := bare.HandleSave(ctx, saveRequest()); !strings.Contains(r.Text, "not set up") {
 		t.Errorf("save without curation: %q", r.Text)
+	}
+}
+
+// "sources set" changes a source's schedule, review interval and approval
+// in place, audited with what changed; the rest is kept.
+func TestSourcesSetChangesASourceInPlace(t *testing.T) {
+	b := setup(t, nil)
+	src := store.Source{Name: "handbook", Kind: store.SourceSitemap, Location: "https://handbook.example.com/sitemap.xml",
+		Collection: "hr", Owner: "people-ops", Every: 24 * time.Hour}
+	if err := b.st.AddSource(t.Context(), src); err != nil {
+		t.Fatal(err)
+	}
+	got := b.must(t, curator, "sources set handbook every 1h approval on")
+	for _, want := range []string{"every 24h0m0s → 1h0m0s", "approval false → true", "re-synced every 1h0m0s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reply %q lacks %q", got, want)
+		}
+	}
+	got = b.must(t, admin, "sources SET handbook review 26w every 0")
+	if !strings.Contains(got, "review every - → 182d") || !strings.Contains(got, "only when asked") {
+		t.Errorf("reply %q", got)
+	}
+	stored, err := b.st.Source(t.Context(), "handbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := src
+	want.Every, want.Approval, want.ReviewEvery, want.CreatedAt = 0, true, 182*24*time.Hour, stored.CreatedAt
+	if !reflect.DeepEqual(stored, want) {
+		t.Errorf("stored %+v, want %+v", stored, want)
+	}
+	// The same settings again change nothing and are not audited.
+	if got := b.must(t, curator, "sources set handbook every 0"); !strings.Contains(got, "already has these settings") {
+		t.Errorf("reply %q", got)
+	}
+	b.audit.mu.Lock()
+	entries := slices.Clone(b.audit.entries)
+	b.audit.mu.Unlock()
+	wantEntries := []auditEntry{
+		{"slack/T1/" + curator, store.AuditSourceUpdate, "handbook", "every 24h0m0s → 1h0m0s, approval false → true"},
+		{"slack/T1/" + admin, store.AuditSourceUpdate, "handbook", "every 1h0m0s → manual, review every - → 182d"},
+	}
+	if !slices.Equal(entries, wantEntries) {
+		t.Errorf("audit %+v, want %+v", entries, wantEntries)
+	}
+	if got := b.must(t, curator, "sources"); !strings.Contains(got, "every manual") {
+		t.Errorf("sources lacks the schedule: %q", got)
+	}
+}
+
+// Bad input to "sources set" changes nothing and says why; a learner may
+// not use it; a question is still a question.
+func TestSourcesSetRefusals(t *testing.T) {
+	b := setup(t, nil)
+	if err := b.st.AddSource(t.Context(), store.Source{Name: "handbook", Kind: store.SourceURL, Location: "https://example.com/",
+		Collection: "default", Every: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"sources set":                            "Usage",
+		"sources set handbook":                   "Usage",
+		"sources set handbook every":             "Usage",
+		"sources set handbook every 30s":         "at least 1m0s",
+		"sources set handbook every often":       "not a period",
+		"sources set handbook every -1h":         "not a period",
+		"sources set handbook review 2h":         "at least 24h0m0s",
+		"sources set handbook approval maybe":    "`on` or `off`",
+		"sources set handbook every 1h every 2h": "given twice",
+		"sources set handbook owner <@U999>":     "lore sources set handbook --owner",
+		"sources set handbook audience everyone": "lore sources set handbook --audience",
+		"sources set handbook collection other":  "cannot change",
+		"sources set handbook every 1h colour x": "can't set",
+		"sources set nope every 1h":              "no source `nope`",
+		"sources set `x`@here every 1h":          "no source",
+	} {
+		got := b.must(t, curator, text)
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", text, got, want)
+		}
+		if strings.Contains(got, "<@U999>") || strings.Contains(got, "@here") {
+			t.Errorf("%s: a mention is echoed: %q", text, got)
+		}
+	}
+	if got := b.must(t, learner, "sources set handbook every 1h"); !strings.HasPrefix(got, "Only curators can change sources") {
+		t.Errorf("a learner's set: %q", got)
+	}
+	if src, _ := b.st.Source(t.Context(), "handbook"); src.Every != 24*time.Hour || src.Owner != "" {
+		t.Errorf("refused changes changed the source: %+v", src)
+	}
+	if got := b.audit.actions(); len(got) != 0 {
+		t.Errorf("refused changes were audited: %v", got)
+	}
+	for _, text := range []string{"sources set up for the new hires?", "sources set by marketing last year", "sources set the tone for onboarding"} {
+		if r, ok := b.run(t, learner, text); ok {
+			t.Errorf("%q taken as a command: %q", text, r.Text)
+		}
 	}
 }

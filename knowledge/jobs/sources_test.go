@@ -175,3 +175,59 @@ func TestDueSources(t *testing.T) {
 		t.Errorf("due %v, want %v", got, want)
 	}
 }
+
+// recordingQueue remembers the sources it was asked to sync.
+type recordingQueue struct{ names []string }
+
+func (q *recordingQueue) QueueSourceSync(_ context.Context, name string) error {
+	q.names = append(q.names, name)
+	return nil
+}
+
+// The schedule is read from the store at each look, so a source's new
+// schedule (store.UpdateSource) is followed from the next look on, and a
+// source set to sync only when asked is no longer queued.
+func TestScheduleFollowsUpdatedSources(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{Dimensions: embed.DefaultDimensions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	synced := now.Add(-2 * time.Hour)
+	for _, name := range []string{"daily", "hourly"} {
+		if err := st.AddSource(t.Context(), store.Source{Name: name, Kind: store.SourceURL, Location: "https://example.com/" + name,
+			Collection: "default", Every: 24 * time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordSync(t.Context(), name, store.SyncRecord{Status: store.SourceStatus{LastSync: synced, LastSuccess: synced}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	look := func() []string {
+		t.Helper()
+		q := &recordingQueue{}
+		w := &jobs.ScheduleSourceSyncsWorker{Sources: st, Queue: q, Clock: func() time.Time { return now }, Logger: testLogger(t)}
+		if err := w.Work(t.Context(), &river.Job[jobs.ScheduleSourceSyncsArgs]{JobRow: &rivertype.JobRow{}}); err != nil {
+			t.Fatalf("schedule: %v", err)
+		}
+		return q.names
+	}
+	if got := look(); len(got) != 0 {
+		t.Fatalf("synced 2h ago on a daily schedule, yet queued: %v", got)
+	}
+	hour := time.Hour
+	if _, _, err := st.UpdateSource(t.Context(), "hourly", store.SourceUpdate{Every: &hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got := look(); !slices.Equal(got, []string{"hourly"}) {
+		t.Fatalf("after the schedule became hourly, queued %v, want [hourly]", got)
+	}
+	manual := time.Duration(0)
+	if _, _, err := st.UpdateSource(t.Context(), "hourly", store.SourceUpdate{Every: &manual}); err != nil {
+		t.Fatal(err)
+	}
+	if got := look(); len(got) != 0 {
+		t.Fatalf("after the schedule became 'only when asked', queued %v", got)
+	}
+}

@@ -222,3 +222,40 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 	}
 	return out, nil
 }
+
+// UpdateSource changes a source's settings in one transaction, the row
+// locked from read to write so that two updates never interleave.
+func (s *Store) UpdateSource(ctx context.Context, name string, u store.SourceUpdate) (before, after store.Source, err error) {
+	op := fmt.Sprintf("update source %q", name)
+	if err := s.usable(op); err != nil {
+		return store.Source{}, store.Source{}, err
+	}
+	if rules.CheckText("name", name) != nil {
+		return store.Source{}, store.Source{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		before, err = scanSource(tx.QueryRow(ctx, `SELECT `+sourceColumns+` FROM sources WHERE name = $1 FOR UPDATE`, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		after = u.Apply(before)
+		if err := store.ValidateSource(after); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sources SET owner = $1, audience = $2, approval = $3, every_ms = $4,
+			review_every_ms = $5 WHERE name = $6`,
+			after.Owner, after.Audience, after.Approval, after.Every.Milliseconds(), after.ReviewEvery.Milliseconds(), name)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidInput) {
+		return store.Source{}, store.Source{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err != nil {
+		return store.Source{}, store.Source{}, s.fail(op, err)
+	}
+	return before, after, nil
+}

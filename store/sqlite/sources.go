@@ -210,3 +210,38 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 	}
 	return out, nil
 }
+
+// UpdateSource changes a source's settings in one transaction: the row
+// is read, changed and checked on the write connection, so two updates
+// never interleave.
+func (s *Store) UpdateSource(ctx context.Context, name string, u store.SourceUpdate) (before, after store.Source, err error) {
+	op := fmt.Sprintf("update source %q", name)
+	if err := s.writable(op); err != nil {
+		return store.Source{}, store.Source{}, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		before, err = scanSource(tx.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE name = ?`, name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		after = u.Apply(before)
+		if err := store.ValidateSource(after); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sources SET owner = ?, audience = ?, approval = ?, every_ms = ?,
+			review_every_ms = ? WHERE name = ?`,
+			after.Owner, after.Audience, after.Approval, after.Every.Milliseconds(), after.ReviewEvery.Milliseconds(), name)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidInput) {
+		return store.Source{}, store.Source{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err != nil {
+		return store.Source{}, store.Source{}, s.fail(op, err)
+	}
+	return before, after, nil
+}

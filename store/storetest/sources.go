@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,6 +18,10 @@ var sourceCases = []testCase{
 	{"SuccessfulSyncReplacesPages", testSourceSyncPages},
 	{"FailedSyncKeepsPages", testSourceFailedSync},
 	{"RemoveForgetsPages", testSourceRemove},
+	{"UpdateChangesOnlyWhatIsGiven", testSourceUpdate},
+	{"UpdateToNone", testSourceUpdateToNone},
+	{"UpdateInvalidChangesNothing", testSourceUpdateInvalid},
+	{"UpdateMissingIsNotFound", testSourceUpdateMissing},
 }
 
 func sampleSource(name string) store.Source {
@@ -203,5 +208,118 @@ func testSourceRemove(t *testing.T, s store.Store) {
 	mustAddSource(t, s, sampleSource("site"))
 	if pages := mustPages(t, s, "site"); len(pages) != 0 {
 		t.Errorf("a re-added source inherited pages: %+v", pages)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func mustUpdateSource(t *testing.T, s store.Store, name string, u store.SourceUpdate) (before, after store.Source) {
+	t.Helper()
+	before, after, err := s.UpdateSource(t.Context(), name, u)
+	if err != nil {
+		t.Fatalf("update source %s: %v", name, err)
+	}
+	return before, after
+}
+
+// An update changes the settings it gives, keeps the others, the status
+// and the pages, and leaves other sources alone.
+func testSourceUpdate(t *testing.T, s store.Store) {
+	src := sampleSource("site")
+	mustAddSource(t, s, src)
+	mustAddSource(t, s, sampleSource("other"))
+	at := time.Date(2025, 3, 2, 10, 0, 0, 0, time.UTC)
+	sync := store.SyncRecord{Status: store.SourceStatus{Documents: 1, Chunks: 4, LastSync: at, LastSuccess: at},
+		ReplacePages: true, Pages: []store.SourcePage{page("d1", "https://x/a", 4)}}
+	if err := s.RecordSync(t.Context(), "site", sync); err != nil {
+		t.Fatal(err)
+	}
+	src.Status = sync.Status
+
+	before, after := mustUpdateSource(t, s, "site", store.SourceUpdate{Owner: ptr("it-ops"), Every: ptr(time.Hour)})
+	want := src
+	want.Owner, want.Every = "it-ops", time.Hour
+	if !reflect.DeepEqual(before, src) || !reflect.DeepEqual(after, want) {
+		t.Fatalf("update returned\n before %+v\n after  %+v\nwant\n before %+v\n after  %+v", before, after, src, want)
+	}
+	if got, err := s.Source(t.Context(), "site"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %+v, %v; want %+v", got, err, want)
+	}
+
+	// The other settings, one update after another.
+	_, after = mustUpdateSource(t, s, "site", store.SourceUpdate{Approval: ptr(true), ReviewEvery: ptr(90 * 24 * time.Hour),
+		Audience: ptr("group:hr")})
+	want.Approval, want.ReviewEvery, want.Audience = true, 90*24*time.Hour, "group:hr"
+	if got, _ := s.Source(t.Context(), "site"); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(after, want) {
+		t.Fatalf("after the second update: stored %+v, returned %+v; want %+v", got, after, want)
+	}
+	if got, _ := s.ListSources(t.Context()); len(got) != 2 || !reflect.DeepEqual(got[1], want) {
+		t.Fatalf("list after update = %+v", got)
+	}
+
+	// An empty update changes nothing.
+	before, after = mustUpdateSource(t, s, "site", store.SourceUpdate{})
+	if !reflect.DeepEqual(before, want) || !reflect.DeepEqual(after, want) {
+		t.Errorf("empty update: %+v -> %+v, want %+v", before, after, want)
+	}
+	if pages := mustPages(t, s, "site"); !reflect.DeepEqual(pages, sync.Pages) {
+		t.Errorf("pages after updates = %+v, want %+v", pages, sync.Pages)
+	}
+	if got, _ := s.Source(t.Context(), "other"); !reflect.DeepEqual(got, sampleSource("other")) {
+		t.Errorf("another source changed: %+v", got)
+	}
+}
+
+// Zero values are settings too: no schedule, no review interval, no
+// owner, no approval.
+func testSourceUpdateToNone(t *testing.T, s store.Store) {
+	src := sampleSource("site")
+	src.Approval, src.ReviewEvery = true, 180*24*time.Hour
+	mustAddSource(t, s, src)
+	_, after := mustUpdateSource(t, s, "site", store.SourceUpdate{Owner: ptr(""), Approval: ptr(false),
+		Every: ptr(time.Duration(0)), ReviewEvery: ptr(time.Duration(0))})
+	want := src
+	want.Owner, want.Approval, want.Every, want.ReviewEvery = "", false, 0, 0
+	if got, _ := s.Source(t.Context(), "site"); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(after, want) {
+		t.Fatalf("stored %+v, returned %+v; want %+v", got, after, want)
+	}
+	// The shortest schedule is allowed.
+	if _, after := mustUpdateSource(t, s, "site", store.SourceUpdate{Every: ptr(store.MinSourceInterval)}); after.Every != store.MinSourceInterval {
+		t.Errorf("every = %s, want %s", after.Every, store.MinSourceInterval)
+	}
+}
+
+// An update giving a setting no source may have is refused whole.
+func testSourceUpdateInvalid(t *testing.T, s store.Store) {
+	src := sampleSource("site")
+	mustAddSource(t, s, src)
+	for name, u := range map[string]store.SourceUpdate{
+		"every too short":     {Every: ptr(time.Second)},
+		"negative every":      {Every: ptr(-time.Hour)},
+		"review too often":    {ReviewEvery: ptr(time.Hour)},
+		"negative review":     {ReviewEvery: ptr(-24 * time.Hour)},
+		"NUL in owner":        {Owner: ptr("a\x00b")},
+		"newline in audience": {Audience: ptr("group:a\ngroup:b")},
+		"bad UTF-8 owner":     {Owner: ptr("\xff")},
+		"long owner":          {Owner: ptr(strings.Repeat("o", 2049))},
+		// A valid owner does not get a bad schedule through.
+		"valid and invalid": {Owner: ptr("it-ops"), Every: ptr(30 * time.Second)},
+	} {
+		_, _, err := s.UpdateSource(t.Context(), "site", u)
+		wantErrorIs(t, err, store.ErrInvalidInput, name)
+	}
+	if got, _ := s.Source(t.Context(), "site"); !reflect.DeepEqual(got, src) {
+		t.Errorf("a refused update changed the source: %+v, want %+v", got, src)
+	}
+}
+
+func testSourceUpdateMissing(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("site"))
+	for _, name := range []string{"nope", "", "a\x00b", "site "} {
+		_, _, err := s.UpdateSource(t.Context(), name, store.SourceUpdate{Owner: ptr("x")})
+		wantErrorIs(t, err, store.ErrNotFound, fmt.Sprintf("update %q", name))
+	}
+	if list, _ := s.ListSources(t.Context()); len(list) != 1 || list[0].Owner != "people-ops" {
+		t.Errorf("updating missing sources changed the registry: %+v", list)
 	}
 }

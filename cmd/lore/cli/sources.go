@@ -27,7 +27,8 @@ func (a *app) sourcesCommand() *cobra.Command {
 		Use:   "sources",
 		Short: "List the registered sources (folders, web pages, sitemaps, feeds) and their sync status",
 		Long: `List the registered sources with their documents, chunks, last sync and last
-error. Subcommands add, sync and remove sources; see docs/sources.md.`,
+error. Subcommands add, change (set), sync and remove sources; see
+docs/sources.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.open(cmd.Context())
@@ -57,7 +58,7 @@ error. Subcommands add, sync and remove sources; see docs/sources.md.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as JSON")
-	cmd.AddCommand(a.sourcesAddCommand(), a.sourcesSyncCommand(), a.sourcesRemoveCommand())
+	cmd.AddCommand(a.sourcesAddCommand(), a.sourcesSetCommand(), a.sourcesSyncCommand(), a.sourcesRemoveCommand())
 	return cmd
 }
 
@@ -105,20 +106,10 @@ func orDash(s string) string {
 	return s
 }
 
-func every(d time.Duration) string {
-	if d <= 0 {
-		return "manual"
-	}
-	return d.String()
-}
+func every(d time.Duration) string { return sources.Every(d) }
 
 // reviewEvery is the REVIEW column: the source's review interval in days.
-func reviewEvery(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return reviewInterval(d)
-}
+func reviewEvery(d time.Duration) string { return sources.ReviewEvery(d) }
 
 // reviewInterval writes a review interval as whole days ("180d") when it
 // is one, else as a Go duration; "" when there is none.

@@ -1,0 +1,139 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/store"
+)
+
+// lore sources set changes a source in place: its documents stay, what is
+// not given is kept, and the change is audited with what it was before.
+func TestSourcesSet(t *testing.T) {
+	db := newDB(t)
+	docs := t.TempDir()
+	writeFile(t, filepath.Join(docs, "leave.md"), []byte("# Leave\n\nEveryone gets 25 days of paid leave a year.\n"))
+	db.run(t, "sources", "add", "handbook", docs, "--owner", "people-ops", "--collection", "hr").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "sync", "handbook").wantCode(t, cli.ExitOK)
+	docsBefore := db.counts(t).documents
+	if docsBefore == 0 {
+		t.Fatal("the sync stored no documents")
+	}
+
+	r := db.run(t, "sources", "set", "handbook", "--every", "1h", "--owner", "it-ops")
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"every 24h0m0s → 1h0m0s", "owner people-ops → it-ops", "every 1h0m0s", `collection "hr"`} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("lore sources set output lacks %q:\n%s", want, r.out)
+		}
+	}
+	r = db.run(t, "sources", "set", "handbook", "--review-every", "90d", "--approval", "--audience", "group:hr")
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"review every - → 90d", "approval false → true", "audience - → group:hr", `Collection "hr": audience group:hr`} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("lore sources set output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if got := db.counts(t).documents; got != docsBefore {
+		t.Errorf("documents after set = %d, want %d", got, docsBefore)
+	}
+
+	st := db.open(t)
+	src, err := st.Source(t.Context(), "handbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Owner != "it-ops" || src.Every != time.Hour || src.ReviewEvery != 90*24*time.Hour || !src.Approval ||
+		src.Audience != "group:hr" || src.Collection != "hr" || src.Status.Documents != docsBefore {
+		t.Errorf("source after set = %+v", src)
+	}
+	cols, err := st.ListCollections(t.Context())
+	if err != nil || len(cols) != 1 || cols[0].Name != "hr" || cols[0].Audience != "group:hr" {
+		t.Errorf("collections after set --audience = %+v, %v", cols, err)
+	}
+
+	// Back to no schedule and no review interval.
+	db.run(t, "sources", "set", "handbook", "--every", "0", "--review-every", "0").wantCode(t, cli.ExitOK)
+	if src, _ := st.Source(t.Context(), "handbook"); src.Every != 0 || src.ReviewEvery != 0 || src.Owner != "it-ops" {
+		t.Errorf("source after set to none = %+v", src)
+	}
+	// The same settings again change nothing and are not audited.
+	r = db.run(t, "sources", "set", "handbook", "--every", "0")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "already had these settings") {
+		t.Errorf("an unchanged set says:\n%s", r.out)
+	}
+
+	r = db.run(t, "audit", "--action", "source.update", "--json")
+	r.wantCode(t, cli.ExitOK)
+	var entries []struct{ Actor, Action, Target, Detail string }
+	if err := json.Unmarshal([]byte(r.out), &entries); err != nil {
+		t.Fatalf("lore audit --json: %v\n%s", err, r.out)
+	}
+	want := []string{
+		"every 1h0m0s → manual, review every 90d → -",
+		"review every - → 90d, approval false → true, audience - → group:hr",
+		"every 24h0m0s → 1h0m0s, owner people-ops → it-ops",
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("source.update entries = %+v, want %d", entries, len(want))
+	}
+	for i, e := range entries {
+		if e.Target != "handbook" || !strings.HasPrefix(e.Actor, "cli:") {
+			t.Errorf("entry %d = %+v", i, e)
+		}
+	}
+	for i, e := range entries {
+		if e.Detail != want[i] {
+			t.Errorf("source.update entry %d: detail %q, want %q", i, e.Detail, want[i])
+		}
+	}
+	log, err := st.AuditLog(t.Context(), store.AuditFilter{Action: store.AuditCollectionSet})
+	if err != nil || len(log) != 1 || log[0].Target != "hr" || log[0].Detail != "audience group:hr, approval false" {
+		t.Errorf("collection.set entries = %+v, %v", log, err)
+	}
+}
+
+// Bad input to lore sources set exits 2 with a message and changes nothing.
+func TestSourcesSetBadInput(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "sources", "add", "site", "https://example.com/sitemap.xml", "--owner", "web").wantCode(t, cli.ExitOK)
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"nothing to set":   {[]string{"site"}, "nothing to set"},
+		"unknown source":   {[]string{"nope", "--owner", "x"}, "no source named"},
+		"short schedule":   {[]string{"site", "--every", "30s"}, "at least 1m0s"},
+		"bad schedule":     {[]string{"site", "--every", "often"}, "--every"},
+		"negative":         {[]string{"site", "--every", "-1h"}, "--every"},
+		"short review":     {[]string{"site", "--review-every", "2h"}, "at least 24h0m0s"},
+		"bad audience":     {[]string{"site", "--audience", "team:x"}, ""},
+		"kind is fixed":    {[]string{"site", "--kind", "url"}, "remove it"},
+		"collection fixed": {[]string{"site", "--collection", "other"}, "remove it"},
+		"bad with good":    {[]string{"site", "--owner", "new", "--every", "1s"}, "at least"},
+		"no name":          {nil, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := db.run(t, append([]string{"sources", "set"}, tc.args...)...)
+			r.wantCode(t, cli.ExitUsage)
+			if r.err == "" || !strings.Contains(r.err, tc.want) {
+				t.Errorf("stderr %q lacks %q", r.err, tc.want)
+			}
+		})
+	}
+	st := db.open(t)
+	if src, err := st.Source(t.Context(), "site"); err != nil || src.Owner != "web" || src.Every != 24*time.Hour {
+		t.Errorf("refused changes changed the source: %+v, %v", src, err)
+	}
+	if log, _ := st.AuditLog(t.Context(), store.AuditFilter{Action: "source.update"}); len(log) != 0 {
+		t.Errorf("refused changes were audited: %+v", log)
+	}
+	if cols, _ := st.ListCollections(t.Context()); len(cols) != 0 {
+		t.Errorf("a refused audience changed a collection: %+v", cols)
+	}
+}
