@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +42,9 @@ docs/sources.md.`,
 			if err != nil {
 				return err
 			}
+			if err := collectionAudiences(cmd.Context(), svc.store, list); err != nil {
+				return err
+			}
 			if asJSON {
 				return a.printSourcesJSON(list)
 			}
@@ -60,6 +65,25 @@ docs/sources.md.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as JSON")
 	cmd.AddCommand(a.sourcesAddCommand(), a.sourcesSetCommand(), a.sourcesSyncCommand(), a.sourcesRemoveCommand())
 	return cmd
+}
+
+// collectionAudiences sets each source's Audience to its collection's
+// audience, the one enforced ("everyone" without one): the audience given
+// when a source was added may have been changed since, for the collection,
+// by 'lore collections set' or another source.
+func collectionAudiences(ctx context.Context, st store.Collections, list []store.Source) error {
+	cs, err := st.ListCollections(ctx)
+	if err != nil {
+		return err
+	}
+	aud := make(map[string]string, len(cs))
+	for _, c := range cs {
+		aud[c.Name] = c.Audience
+	}
+	for i := range list {
+		list[i].Audience = cmp.Or(aud[list[i].Collection], audience.Everyone)
+	}
+	return nil
 }
 
 func (a *app) printSourcesJSON(list []store.Source) error {
@@ -197,11 +221,6 @@ own; owners are reminded when it comes (see 'lore review').`,
 				return err
 			}
 			defer svc.Close()
-			if cmd.Flags().Changed("audience") {
-				if err := setCollectionAudience(cmd.Context(), svc.store, src.Collection, src.Audience); err != nil {
-					return err
-				}
-			}
 			err = svc.store.AddSource(cmd.Context(), src)
 			if errors.Is(err, store.ErrSourceExists) {
 				return usageErrorf("a source named %q already exists; remove it first or choose another name", src.Name)
@@ -211,6 +230,13 @@ own; owners are reminded when it comes (see 'lore review').`,
 			}
 			if err != nil {
 				return err
+			}
+			// The collection's audience changes only once the source is
+			// in: a refused add changes nothing.
+			if cmd.Flags().Changed("audience") {
+				if err := setCollectionAudience(cmd.Context(), svc.store, src.Collection, src.Audience); err != nil {
+					return fmt.Errorf("source %q was added, but setting its collection's audience failed: %w", src.Name, err)
+				}
 			}
 			schedule := "re-synced by 'lore serve' every " + every(src.Every)
 			if src.Every <= 0 {
@@ -225,10 +251,13 @@ own; owners are reminded when it comes (see 'lore review').`,
 			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
 				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
 			detail := fmt.Sprintf("%s %s into collection %s, every %s, approval %t", src.Kind, src.Location, src.Collection, every(src.Every), src.Approval)
-			if cmd.Flags().Changed("audience") {
-				detail += "; collection audience " + src.Audience
+			if err := a.recordAudit(cmd.Context(), svc.store, store.AuditSourceAdd, src.Name, detail); err != nil {
+				return err
 			}
-			return a.recordAudit(cmd.Context(), svc.store, store.AuditSourceAdd, src.Name, detail)
+			if !cmd.Flags().Changed("audience") {
+				return nil
+			}
+			return a.recordAudit(cmd.Context(), svc.store, store.AuditCollectionSet, src.Collection, "audience "+src.Audience+", set by adding source "+src.Name)
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", "", "files, url, sitemap, site (crawl from the URL) or feed (default: guessed from the location)")

@@ -137,3 +137,36 @@ func TestSourcesSetBadInput(t *testing.T) {
 		t.Errorf("a refused audience changed a collection: %+v", cols)
 	}
 }
+
+// Adding a source with --audience sets its collection's audience only when
+// the source is added, and audits it as a change of the collection;
+// lore sources shows the audience the collection has now, not the one
+// given when the source was added.
+func TestSourcesAddAudienceIsTheCollections(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "collections", "set", "payroll", "--audience", "group:hr").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "add", "wiki", "https://wiki.example.com/pay", "--collection", "payroll").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "add", "wiki", "https://wiki.example.com/other", "--collection", "payroll", "--audience", "everyone").wantCode(t, cli.ExitUsage)
+	if r := db.run(t, "collections"); !strings.Contains(r.out, "group:hr") {
+		t.Errorf("a refused add changed the collection's audience:\n%s", r.out)
+	}
+
+	db.run(t, "sources", "add", "benefits", "https://wiki.example.com/benefits", "--collection", "hr2", "--audience", "group:hr").wantCode(t, cli.ExitOK)
+	if r := db.run(t, "audit", "--action", "collection.set"); !strings.Contains(r.out, "hr2") || !strings.Contains(r.out, "group:hr") {
+		t.Errorf("the audience set by adding a source is not audited as a collection change:\n%s", r.out)
+	}
+	db.run(t, "collections", "set", "hr2", "--audience", "everyone").wantCode(t, cli.ExitOK)
+	r := db.run(t, "sources", "--json")
+	r.wantCode(t, cli.ExitOK)
+	var list []struct{ Name, Audience string }
+	if err := json.Unmarshal([]byte(r.out), &list); err != nil {
+		t.Fatalf("%v\n%s", err, r.out)
+	}
+	got := map[string]string{}
+	for _, s := range list {
+		got[s.Name] = s.Audience
+	}
+	if got["benefits"] != "everyone" || got["wiki"] != "group:hr" {
+		t.Errorf("audiences shown %v, want the collections' current ones", got)
+	}
+}
