@@ -104,7 +104,8 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 }
 
 // answerInChannel asks the core and posts its reply in channel, showing
-// the answer while it is written when the core streams.
+// the answer while it is written when the core streams. A private reply to
+// a message in a server goes by direct message instead (answerPrivately).
 func (a *Adapter) answerInChannel(ctx context.Context, channel string, ref *discordgo.MessageReference, msg bot.Message) {
 	var posted *discordgo.Message // owned by the streamer until stop
 	st := startStreamer(ctx, a.cfg.StreamInterval, a.log, func(ctx context.Context, text string) error {
