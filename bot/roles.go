@@ -168,25 +168,25 @@ func (b *Bot) roleCommand(ctx context.Context, msg Message, cmd, args string) (R
 		added, err := ra.Grant(ctx, who, role, Actor(msg))
 		switch {
 		case added && err != nil:
-			return b.unaudited(ctx, fmt.Sprintf("%s is now a %s", who, role), err), true
+			return b.unaudited(ctx, fmt.Sprintf("%s is now %s", who, withArticle(role)), err), true
 		case err != nil:
 			return b.roleTrouble(ctx, err), true
 		case !added:
 			return Reply{Text: fmt.Sprintf("%s already has the role %s here.", who, role), Private: true}, true
 		}
-		return Reply{Text: fmt.Sprintf("%s is now a %s. The change is in the audit log.", who, role), Private: true}, true
+		return Reply{Text: fmt.Sprintf("%s is now %s. The change is in the audit log.", who, withArticle(role)), Private: true}, true
 	}
 	removed, err := ra.Revoke(ctx, who, role, Actor(msg))
 	switch {
 	case removed && err != nil:
-		return b.unaudited(ctx, fmt.Sprintf("%s is no longer a %s (by grant)", who, role), err), true
+		return b.unaudited(ctx, fmt.Sprintf("%s is no longer %s (by grant)", who, withArticle(role)), err), true
 	case err != nil:
 		return b.roleTrouble(ctx, err), true
 	case !removed:
 		return Reply{Text: fmt.Sprintf("%s has no %s role granted here to revoke. Roles given in the configuration (LORE_ROLES, LORE_ADMINS) "+
 			"or by a Slack user group or Discord role (LORE_ROLE_MAP) are changed there; `roles` shows where each comes from.", who, role), Private: true}, true
 	}
-	return Reply{Text: fmt.Sprintf("%s is no longer a %s (by grant). The change is in the audit log.", who, role), Private: true}, true
+	return Reply{Text: fmt.Sprintf("%s is no longer %s (by grant). The change is in the audit log.", who, withArticle(role)), Private: true}, true
 }
 
 func (b *Bot) roleTrouble(ctx context.Context, err error) Reply {
@@ -206,6 +206,14 @@ func (b *Bot) roleTrouble(ctx context.Context, err error) Reply {
 func (b *Bot) unaudited(ctx context.Context, done string, err error) Reply {
 	b.log.ErrorContext(ctx, "a role change was not recorded in the audit log", "err", err)
 	return Reply{Text: done + ", but recording it in the audit log failed; tell whoever runs Lore.", Private: true}
+}
+
+// withArticle is "a curator", "an admin".
+func withArticle(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
 }
 
 func capitalize(s string) string {
@@ -248,47 +256,87 @@ func (b *Bot) listRoles(ctx context.Context, ra RoleAdmin) Reply {
 	return Reply{Text: sb.String(), Private: true}
 }
 
-// platformUserID is what a user id looks like on the platforms that turn
-// mentions into ids; a name typed there is not one.
-var platformUserID = map[string]*regexp.Regexp{
-	"slack":   regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`),
-	"discord": regexp.MustCompile(`^[0-9]{5,25}$`),
+// chatMentions are what a mention looks like where the platform turns
+// one into an id: <@U012AB3CD> or <@U012AB3CD|ann> (Slack, W… for Enterprise
+// Grid), <@80351110224678912> or <@!80351110224678912> (Discord). The
+// submatch is the user id.
+var chatMentions = map[string]*regexp.Regexp{
+	"slack":   regexp.MustCompile(`^<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>$`),
+	"discord": regexp.MustCompile(`^<@!?([0-9]{5,25})>$`),
 }
 
-// MentionedPerson reads a person named in a command, the way the adapters
-// pass mentions on as text: <@U012AB3CD> or <@U012AB3CD|ann> (Slack),
-// <@80351110224678912> or <@!80351110224678912> (Discord), @name or a
-// bare id (the terminal chat, or any platform), each in msg's platform
-// and workspace (Discord's without one); or a full
-// PLATFORM/[WORKSPACE/]USER.
+// platformNames are the platforms' names in replies.
+var platformNames = map[string]string{"slack": "Slack", "discord": "Discord"}
+
+// MentionedPerson reads the person a role command in msg names.
+//
+// In Slack and Discord it must be a mention, which the platform has
+// turned into an id: a name typed as text ("@ann", "@WALTER") or a bare id
+// is refused, as is a PLATFORM/[WORKSPACE/]USER, so that a grant made in
+// chat holds where it was made: in the sender's Slack workspace, or, on
+// Discord, for that person everywhere on Discord (ids are global there,
+// and direct messages carry no server). Platform-wide and cross-platform
+// grants are made at the command line (lore roles grant).
+//
+// Elsewhere (the terminal chat, whose user can run the command line
+// anyway) it is @name or a bare id in msg's platform and workspace, or a
+// full PLATFORM/[WORKSPACE/]USER.
 func MentionedPerson(msg Message, s string) (audience.Ref, error) {
-	id := s
-	if strings.HasPrefix(s, "<@") && strings.HasSuffix(s, ">") {
-		id = strings.TrimPrefix(strings.TrimSuffix(s[2:], ">"), "!")
-		id, _, _ = strings.Cut(id, "|")
-	} else if strings.Contains(s, "/") {
-		ref, err := audience.ParseRef(s)
-		if err != nil {
+	if pattern, ok := chatMentions[msg.Platform]; ok {
+		return chatMentioned(msg, pattern, s)
+	}
+	var ref audience.Ref
+	if strings.Contains(s, "/") {
+		var err error
+		if ref, err = audience.ParseRef(s); err != nil {
 			return audience.Ref{}, fmt.Errorf("I can't tell who %s is: mention them (@name) or write PLATFORM/[WORKSPACE/]USER", s)
 		}
 		return ref, nil
-	} else {
-		id = strings.TrimPrefix(s, "@")
+	}
+	ref = audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: strings.TrimPrefix(s, "@")}
+	if _, err := audience.ParseRef(ref.String()); err != nil || msg.Platform == "" {
+		return audience.Ref{}, fmt.Errorf("I can't tell who %s is: mention them (@name) or write PLATFORM/[WORKSPACE/]USER", s)
+	}
+	return ref, nil
+}
+
+// chatMentioned reads a mention of a person on msg's platform, Slack or
+// Discord.
+func chatMentioned(msg Message, pattern *regexp.Regexp, s string) (audience.Ref, error) {
+	name := platformNames[msg.Platform]
+	m := pattern.FindStringSubmatch(s)
+	switch {
+	case m == nil && strings.Contains(s, "/"):
+		return audience.Ref{}, fmt.Errorf("Roles granted in %s chat hold only where they are granted, so I can't grant one to %s. "+
+			"Mention a person here, or grant it at the command line: `lore roles grant PERSON ROLE`", name, s)
+	case m == nil && strings.HasPrefix(s, "<@"):
+		return audience.Ref{}, fmt.Errorf("%s is not a mention of a %s user: mention someone in this %s", s, name, place(msg.Platform))
+	case m == nil:
 		// "@ann" typed without picking ann from the list arrives as text,
 		// not as her id: a name is refused rather than granted a role.
-		if pattern, ok := platformUserID[msg.Platform]; ok && !pattern.MatchString(id) {
-			return audience.Ref{}, fmt.Errorf("I can't tell who %s is: pick them from the list as you type @ so that it becomes a mention", s)
-		}
+		return audience.Ref{}, fmt.Errorf("I can't tell who %s is: pick them from the list as you type @ so that it becomes a mention", s)
 	}
-	ref := audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: id}
+	ref := audience.Ref{Platform: msg.Platform, Workspace: msg.Workspace, ID: m[1]}
 	if msg.Platform == "discord" {
 		// Discord user ids are unique across servers, and direct messages
 		// carry no server: a person named without one is the same person
 		// in a server's channels and in direct messages.
 		ref.Workspace = ""
+	} else if msg.Workspace == "" {
+		// Without its workspace the grant would hold in every one.
+		return audience.Ref{}, fmt.Errorf("I can't tell which %s workspace this is, so I grant nothing here: "+
+			"grant it at the command line: `lore roles grant PERSON ROLE`", name)
 	}
-	if _, err := audience.ParseRef(ref.String()); err != nil || msg.Platform == "" {
-		return audience.Ref{}, fmt.Errorf("I can't tell who %s is: mention them (@name) or write PLATFORM/[WORKSPACE/]USER", s)
+	if _, err := audience.ParseRef(ref.String()); err != nil {
+		return audience.Ref{}, fmt.Errorf("I can't tell who %s is: pick them from the list as you type @ so that it becomes a mention", s)
 	}
 	return ref, nil
+}
+
+// place is where a person is mentioned on platform.
+func place(platform string) string {
+	if platform == "discord" {
+		return "server"
+	}
+	return "workspace"
 }

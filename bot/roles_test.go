@@ -56,7 +56,7 @@ func TestRoleCommands(t *testing.T) {
 		"role grant <@U0NEW> boss":       `"boss" is not a role`,
 		"role grant <@U0NEW> learner":    "Everyone is a learner already",
 		"role grant <@U0NEW>":            "Say `role grant @person ROLE`",
-		"role grant no/such/who/x admin": "I can't tell who",
+		"role grant no/such/who/x admin": "lore roles grant",
 		"role revoke <@UCUR> curator":    "no curator role granted here",
 	} {
 		if got := say(admin, text); !strings.Contains(got, want) {
@@ -123,6 +123,7 @@ func TestHasRoleAdminImpliesAll(t *testing.T) {
 func TestMentionedPerson(t *testing.T) {
 	slack := bot.Message{Platform: "slack", Workspace: "T1"}
 	discord := bot.Message{Platform: "discord", Workspace: "G1"}
+	discordDM := bot.Message{Platform: "discord"}
 	shell := bot.Message{Platform: "shell"}
 	for _, c := range []struct {
 		msg  bot.Message
@@ -131,26 +132,117 @@ func TestMentionedPerson(t *testing.T) {
 	}{
 		{slack, "<@U012AB3CD>", "slack/T1/U012AB3CD"},
 		{slack, "<@U012AB3CD|ann>", "slack/T1/U012AB3CD"},
+		{slack, "<@W012AB3CD>", "slack/T1/W012AB3CD"},
 		{discord, "<@!80351110224678912>", "discord/80351110224678912"},
 		{discord, "<@80351110224678912>", "discord/80351110224678912"},
+		{discordDM, "<@80351110224678912>", "discord/80351110224678912"},
 		{shell, "@ann", "shell/ann"},
-		{slack, "discord/G2/42", "discord/G2/42"},
+		{shell, "ann", "shell/ann"},
+		// The terminal chat's user can run lore roles grant anyway.
+		{shell, "slack/T2/U9", "slack/T2/U9"},
 	} {
 		got, err := bot.MentionedPerson(c.msg, c.in)
 		if err != nil || got.String() != c.want {
-			t.Errorf("MentionedPerson(%q) = %v, %v; want %s", c.in, got, err, c.want)
+			t.Errorf("MentionedPerson(%+v, %q) = %v, %v; want %s", c.msg, c.in, got, err, c.want)
 		}
 	}
-	if _, err := bot.MentionedPerson(discord, "@ann"); err == nil {
-		t.Error("a Discord name typed as text was taken for an id")
-	}
-	if got, err := bot.MentionedPerson(slack, "U012AB3CD"); err != nil || got.String() != "slack/T1/U012AB3CD" {
-		t.Errorf("a bare Slack id = %v, %v", got, err)
-	}
-	for _, bad := range []string{"<@>", "@", "a b", "slack/a/b/c", "<@U1 x>", "@ann", "ann"} {
-		if _, err := bot.MentionedPerson(slack, bad); err == nil {
-			t.Errorf("MentionedPerson(%q) accepted it", bad)
+	for _, c := range []struct {
+		msg  bot.Message
+		in   string
+		want string // in the refusal
+	}{
+		// Names typed as text, upper-case ones too, and bare ids are not
+		// mentions.
+		{slack, "@ann", "pick them from the list"},
+		{slack, "@WALTER", "pick them from the list"},
+		{slack, "WALTER", "pick them from the list"},
+		{slack, "U012AB3CD", "pick them from the list"},
+		{discord, "@ann", "pick them from the list"},
+		{discord, "80351110224678912", "pick them from the list"},
+		{slack, "<@>", "is not a mention of a Slack user"},
+		{slack, "<@U1 x>", "is not a mention of a Slack user"},
+		// A mention of the other platform's shape.
+		{slack, "<@80351110224678912>", "is not a mention of a Slack user"},
+		{discord, "<@U012AB3CD>", "is not a mention of a Discord user"},
+		// Platform-wide and cross-platform people: the command line only.
+		{slack, "slack/U9", "lore roles grant"},
+		{slack, "slack/T2/U9", "lore roles grant"},
+		{slack, "discord/80351110224678912", "lore roles grant"},
+		{discord, "discord/80351110224678912", "lore roles grant"},
+		{discord, "slack/T1/U9", "lore roles grant"},
+		{discord, "discord/G1/80351110224678912", "lore roles grant"},
+		// A Slack message without its workspace would grant in every one.
+		{bot.Message{Platform: "slack"}, "<@U012AB3CD>", "which Slack workspace"},
+		{shell, "a b", "I can't tell who"},
+		{shell, "slack/a/b/c", "I can't tell who"},
+		{bot.Message{}, "@ann", "I can't tell who"},
+	} {
+		got, err := bot.MentionedPerson(c.msg, c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("MentionedPerson(%+v, %q) = %v, %v; want a refusal with %q", c.msg, c.in, got, err, c.want)
 		}
+	}
+}
+
+// TestRoleGrantsFromChatAreScoped: an admin in one Slack workspace grants
+// roles in that workspace only; a platform-wide or other-platform grant,
+// or a typed name, is refused with the reason, and nothing is granted.
+func TestRoleGrantsFromChatAreScoped(t *testing.T) {
+	b, st := roleBot(t)
+	ctx := t.Context()
+	say := func(m bot.Message, text string) string {
+		t.Helper()
+		m.Text = text
+		return b.HandleMessage(ctx, m).Text
+	}
+	admin := bot.Message{Platform: "slack", Workspace: "T1", Channel: "C1", User: "UADM"}
+	for text, want := range map[string]string{
+		"role grant slack/U9 admin":                  "lore roles grant",
+		"role grant slack/T2/U9 admin":               "lore roles grant",
+		"role grant discord/80351110224678912 admin": "lore roles grant",
+		"role grant @WALTER curator":                 "pick them from the list",
+		"role grant U9ABC curator":                   "pick them from the list",
+		"role revoke slack/T1/UCUR curator":          "lore roles grant",
+	} {
+		if got := say(admin, text); !strings.Contains(got, want) {
+			t.Errorf("%q: %q, want %q in it", text, got, want)
+		}
+	}
+	if gs, err := st.RoleGrants(ctx, store.RoleGrantFilter{}); err != nil || len(gs) != 0 {
+		t.Errorf("grants after refusals = %+v, %v", gs, err)
+	}
+	if log, _ := st.AuditLog(ctx, store.AuditFilter{}); len(log) != 0 {
+		t.Errorf("a refused command was audited: %+v", log)
+	}
+
+	// A mention is granted in the sender's workspace, and holds there only.
+	if got := say(admin, "role grant <@U9ABC> curator"); !strings.Contains(got, "slack/T1/U9ABC is now a curator") {
+		t.Fatalf("grant: %q", got)
+	}
+	if got := say(admin, "role grant <@W9ABD|dee> admin"); !strings.Contains(got, "slack/T1/W9ABD is now an admin") {
+		t.Errorf("grant: %q", got)
+	}
+	for workspace, want := range map[string]bool{"T1": true, "T2": false} {
+		ok, err := b.HasRole(ctx, bot.Message{Platform: "slack", Workspace: workspace, User: "U9ABC"}, audience.RoleCurator)
+		if err != nil || ok != want {
+			t.Errorf("curator in %s = %v, %v; want %v", workspace, ok, err, want)
+		}
+	}
+
+	// Discord grants are stored without a server, as documented.
+	discordAdmin := bot.Message{Platform: "discord", Workspace: "G1", Channel: "C1", User: "80351110224678900"}
+	if _, err := st.GrantRole(ctx, store.RoleGrant{Platform: "discord", User: "80351110224678900", Role: audience.RoleAdmin, GrantedBy: "cli:test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := say(discordAdmin, "role grant <@!80351110224678912> leader"); !strings.Contains(got, "discord/80351110224678912 is now a leader") {
+		t.Errorf("Discord grant: %q", got)
+	}
+	gs, err := st.RoleGrants(ctx, store.RoleGrantFilter{Platform: "discord", User: "80351110224678912"})
+	if err != nil || len(gs) != 1 || gs[0].Workspace != "" || gs[0].Role != audience.RoleLeader {
+		t.Errorf("Discord grant stored as %+v, %v; want one leader grant without a server", gs, err)
+	}
+	if got := say(discordAdmin, "role grant slack/T1/U9ABC admin"); !strings.Contains(got, "lore roles grant") {
+		t.Errorf("cross-platform grant from Discord: %q", got)
 	}
 }
 
@@ -172,11 +264,11 @@ func TestRoleChangeWithoutAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := b.HandleMessage(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "UADM", Direct: true, Text: "role grant <@U2> curator"})
-	if !strings.Contains(r.Text, "slack/T1/U2 is now a curator, but recording it in the audit log failed") {
+	r := b.HandleMessage(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "UADM", Direct: true, Text: "role grant <@U0002> curator"})
+	if !strings.Contains(r.Text, "slack/T1/U0002 is now a curator, but recording it in the audit log failed") {
 		t.Errorf("reply = %q", r.Text)
 	}
-	if ok, _ := b.HasRole(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "U2"}, audience.RoleCurator); !ok {
+	if ok, _ := b.HasRole(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "U0002"}, audience.RoleCurator); !ok {
 		t.Error("the grant did not stand")
 	}
 }

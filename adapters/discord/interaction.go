@@ -196,9 +196,24 @@ func (a *Adapter) expired(t time.Time) bool {
 
 // complete shows reply for an interaction: in the deferred original
 // response (when there is one) and follow-ups, ephemeral when the reply is
-// private, or in the channel once the token has expired.
+// private. Once the token has expired a reply goes to the channel, or by
+// direct message when it is private.
 func (a *Adapter) complete(ctx context.Context, ix *discordgo.Interaction, received time.Time, original bool, reply bot.Reply) {
 	msgs := render(reply)
+	if a.expired(received) && reply.Private {
+		// Only the token could show the reply to the person alone; the
+		// channel would show it to everyone.
+		user := interactionUser(ix)
+		if !isSnowflake(user) {
+			a.log.WarnContext(ctx, "interaction token expired; a private reply was dropped: no one to send it to", "channel", ix.ChannelID)
+			return
+		}
+		a.log.InfoContext(ctx, "interaction token expired; sending the private reply by direct message", "channel", ix.ChannelID)
+		if err := a.deliver(ctx, &delivery{what: "direct message to " + user, msgs: msgs, resolve: a.dmChannel(user)}); err != nil {
+			a.log.WarnContext(ctx, "interaction token expired and a direct message failed; a private reply was dropped", "channel", ix.ChannelID, "err", err)
+		}
+		return
+	}
 	if a.expired(received) {
 		a.log.InfoContext(ctx, "interaction token expired; replying in the channel", "channel", ix.ChannelID)
 		for _, om := range msgs {
@@ -235,6 +250,18 @@ func (a *Adapter) complete(ctx context.Context, ix *discordgo.Interaction, recei
 			return
 		}
 	}
+}
+
+// interactionUser is the id of the person who used an interaction: its
+// member's in a server, its user's elsewhere.
+func interactionUser(ix *discordgo.Interaction) string {
+	if ix.Member != nil && ix.Member.User != nil {
+		return ix.Member.User.ID
+	}
+	if ix.User != nil {
+		return ix.User.ID
+	}
+	return ""
 }
 
 func webhookEdit(om outMessage) *discordgo.WebhookEdit {

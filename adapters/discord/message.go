@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -103,7 +104,8 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 }
 
 // answerInChannel asks the core and posts its reply in channel, showing
-// the answer while it is written when the core streams.
+// the answer while it is written when the core streams. A private reply to
+// a message in a server goes by direct message instead (answerPrivately).
 func (a *Adapter) answerInChannel(ctx context.Context, channel string, ref *discordgo.MessageReference, msg bot.Message) {
 	var posted *discordgo.Message // owned by the streamer until stop
 	st := startStreamer(ctx, a.cfg.StreamInterval, a.log, func(ctx context.Context, text string) error {
@@ -124,8 +126,12 @@ func (a *Adapter) answerInChannel(ctx context.Context, channel string, ref *disc
 	})
 	reply := a.core.HandleMessageStream(ctx, msg, st.update)
 	st.stop()
-	// Reply.Private cannot be honoured with a plain message; the answer
-	// is in the asker's own thread or direct messages anyway.
+	if reply.Private && !msg.Direct {
+		// A channel or thread is seen by everyone in it, and a plain
+		// message cannot be ephemeral: the reply goes by direct message.
+		a.answerPrivately(ctx, channel, ref, posted, msg.User, reply)
+		return
+	}
 	for i, om := range render(reply) {
 		var err error
 		if i == 0 && posted != nil {
@@ -143,6 +149,42 @@ func (a *Adapter) answerInChannel(ctx context.Context, channel string, ref *disc
 			a.log.ErrorContext(ctx, "sending a reply failed", "channel", channel, "part", i+1, "err", err)
 			return
 		}
+	}
+}
+
+// Notes left in a channel when a private reply to a message there went
+// elsewhere; they say nothing of the reply itself.
+const (
+	privateSentNote   = "I've sent you the answer in a direct message."
+	privateFailedNote = "I couldn't send you a direct message, so I haven't answered here: the answer is only for you. " +
+		"Allow direct messages from this server's members and ask again, or use the `/lore` command or a direct message to me."
+)
+
+// answerPrivately sends a private reply to a message in a guild channel or
+// thread to its author by direct message, and leaves only a short note in
+// channel. Text already streamed into channel (posted) is removed first.
+func (a *Adapter) answerPrivately(ctx context.Context, channel string, ref *discordgo.MessageReference, posted *discordgo.Message, user string, reply bot.Reply) {
+	if posted != nil {
+		if err := a.session.ChannelMessageDelete(channel, posted.ID, discordgo.WithContext(ctx)); err != nil {
+			a.log.ErrorContext(ctx, "removing a streamed private reply from the channel failed", "channel", channel, "err", a.apiError("delete message", err))
+		}
+	}
+	note := privateSentNote
+	var err error
+	if !isSnowflake(user) {
+		err = fmt.Errorf("discord: send direct: %q is not a Discord user id", user)
+	} else {
+		// A rate limit or a server error queues the message for a retry:
+		// it is on its way.
+		err = a.deliver(ctx, &delivery{what: "direct message to " + user, msgs: render(reply), resolve: a.dmChannel(user)})
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "sending a private reply by direct message failed; it is not shown in the channel", "channel", channel, "err", err)
+		note = privateFailedNote
+	}
+	send := &discordgo.MessageSend{Content: note, AllowedMentions: noMentions(), Reference: ref}
+	if _, err := a.session.ChannelMessageSendComplex(channel, send, discordgo.WithContext(ctx)); err != nil {
+		a.log.ErrorContext(ctx, "sending a note failed", "channel", channel, "err", a.apiError("send message", err))
 	}
 }
 
