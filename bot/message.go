@@ -113,4 +113,9 @@ type SaveRequest struct {
 	// Permalink links to the answer on its platform, when known; it is
 	// the document's source.
 	Permalink string
+	// Public is true when everyone in the workspace or server may read
+	// the channel (a public channel, not shared with another
+	// organisation). An adapter that cannot tell leaves it false, and the
+	// saved answer is then kept for that channel's readers alone.
+	Public bool
 }

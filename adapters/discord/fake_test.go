@@ -54,6 +54,7 @@ type fakeDiscord struct {
 	mu       sync.Mutex
 	requests []recorded
 	channels map[string]map[string]any // GET /channels/{id}
+	guilds   map[string]map[string]any // GET /guilds/{id}
 	// messages, when set, answer GET /channels/{id}/messages/{id}, keyed
 	// "channel/message"; others are 404.
 	messages map[string]map[string]any
@@ -67,7 +68,7 @@ type fakeDiscord struct {
 }
 
 func newFakeDiscord(t testing.TB) *fakeDiscord {
-	f := &fakeDiscord{channels: map[string]map[string]any{}, nextID: 9000, events: make(chan []byte, 16), conns: make(chan struct{}, 4)}
+	f := &fakeDiscord{channels: map[string]map[string]any{}, guilds: map[string]map[string]any{}, nextID: 9000, events: make(chan []byte, 16), conns: make(chan struct{}, 4)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gateway-ws/", f.gateway)
 	mux.HandleFunc("/", f.rest)
@@ -110,6 +111,7 @@ var (
 	reMember     = regexp.MustCompile(`^/api/v9/channels/(\w+)/thread-members/(\w+)$`)
 	reChannel    = regexp.MustCompile(`^/api/v9/channels/(\w+)$`)
 	reDMChannels = regexp.MustCompile(`^/api/v9/users/@me/channels$`)
+	reGuild      = regexp.MustCompile(`^/api/v9/guilds/(\d+)$`)
 )
 
 func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
@@ -175,6 +177,15 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, ch)
+	case reGuild.MatchString(p) && r.Method == http.MethodGet:
+		f.mu.Lock()
+		g, ok := f.guilds[reGuild.FindStringSubmatch(p)[1]]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"message":"Unknown Guild","code":10004}`, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, g)
 	default:
 		http.Error(w, `{"message":"404: Not Found","code":0}`, http.StatusNotFound)
 	}

@@ -48,6 +48,9 @@ func (a *Adapter) saveRequest(ctx context.Context, ix *discordgo.Interaction, re
 		Platform: platform, Workspace: ix.GuildID, Channel: channel, Thread: thread, User: req.user,
 		Answer: m.Content, AnswerID: m.ID, Permalink: messageLink(ix.GuildID, ix.ChannelID, m.ID),
 	}
+	if ix.GuildID != "" {
+		out.Public = a.openToEveryone(ctx, ix.GuildID, ix.ChannelID)
+	}
 	if m.Author != nil {
 		out.AnswerAuthor = m.Author.ID
 		self := a.selfID()
@@ -107,4 +110,30 @@ func messageLink(guild, channel, id string) string {
 		guild = "@me"
 	}
 	return "https://discord.com/channels/" + guild + "/" + channel + "/" + id
+}
+
+// openToEveryone reports whether every member of the guild may view the
+// channel (a thread: a public thread of such a channel), by the @everyone
+// role's permissions and the channel's overwrites for it. Whatever cannot
+// be read counts as not open, which keeps a saved answer to the channel's
+// own readers.
+func (a *Adapter) openToEveryone(ctx context.Context, guildID, channelID string) bool {
+	opts := []discordgo.RequestOption{discordgo.WithContext(ctx)}
+	ch, err := a.session.Channel(channelID, opts...)
+	if err == nil && ch.IsThread() {
+		if ch.Type == discordgo.ChannelTypeGuildPrivateThread {
+			return false
+		}
+		ch, err = a.session.Channel(ch.ParentID, opts...)
+	}
+	var g *discordgo.Guild
+	if err == nil {
+		g, err = a.session.Guild(guildID, opts...)
+	}
+	if err != nil || ch.GuildID != guildID {
+		a.log.WarnContext(ctx, "could not tell whether a channel is open to everyone; treating it as restricted", "channel", channelID, "err", a.apiError("read channel permissions", err))
+		return false
+	}
+	everyone := &discordgo.Member{User: &discordgo.User{}} // holds the @everyone role only
+	return memberChannelPermissions(g, ch, everyone)&discordgo.PermissionViewChannel != 0
 }

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -166,5 +167,38 @@ func TestSaveInAThreadAndRefusals(t *testing.T) {
 	bare.handleInteraction(context.Background(), ix, restRespond(bare, ix))
 	if content, _ := lastEdit(t, f)["content"].(string); !strings.Contains(content, "not set up") {
 		t.Errorf("without a saver: %q", content)
+	}
+}
+
+// A save is public only where the guild's @everyone role may view the
+// channel; a channel closed to it, or one that cannot be read, is not.
+func TestSavePublicOnlyWhereEveryoneMayView(t *testing.T) {
+	f := newFakeDiscord(t)
+	const view = 1 << 10 // View Channel
+	f.guilds[testGuild] = map[string]any{"id": testGuild, "owner_id": "1", "roles": []map[string]any{{"id": testGuild, "name": "@everyone", "permissions": fmt.Sprint(view)}}}
+	f.setChannel("4444", map[string]any{"type": 0, "guild_id": testGuild})
+	f.setChannel("5555", map[string]any{"type": 0, "guild_id": testGuild,
+		"permission_overwrites": []map[string]any{{"id": testGuild, "type": 0, "allow": "0", "deny": fmt.Sprint(view)}}})
+	saver := &fakeSaver{}
+	a := newSaveAdapter(t, f, saver)
+	for i, channel := range []string{"4444", "5555", "6666"} {
+		target := discordMessage(fmt.Sprint(300+i), channel, "7002", "Ask reception.")
+		target["referenced_message"] = discordMessage("100", channel, "7001", "How do I get a parking pass?")
+		target["message_reference"] = map[string]any{"message_id": "100", "channel_id": channel, "guild_id": testGuild}
+		payload := interactionPayload(i, 2, saveCommand(target))
+		payload["channel_id"] = channel
+		ix := gatewayInteraction(t, payload)
+		a.handleInteraction(context.Background(), ix, restRespond(a, ix))
+	}
+	got := saver.got()
+	if len(got) != 3 {
+		t.Fatalf("saves %+v", got)
+	}
+	public := map[string]bool{}
+	for _, g := range got {
+		public[g.Channel] = g.Public
+	}
+	if !public["4444"] || public["5555"] || public["6666"] {
+		t.Errorf("public by channel %v, want only 4444 (5555 is closed to @everyone, 6666 cannot be read)", public)
 	}
 }

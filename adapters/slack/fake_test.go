@@ -72,6 +72,9 @@ type fakeSlack struct {
 	// replies are the messages of threads, by thread ts, for
 	// conversations.replies.
 	replies map[string][]map[string]any
+	// private marks channels conversations.info reports as private; an
+	// id starting with "X" makes it fail.
+	private map[string]bool
 
 	socketOut  chan []byte   // envelopes to send over Socket Mode
 	acks       chan string   // envelope ids acknowledged
@@ -82,7 +85,7 @@ type fakeSlack struct {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{
-		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"}, replies: map[string][]map[string]any{},
+		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"}, replies: map[string][]map[string]any{}, private: map[string]bool{},
 		socketOut: make(chan []byte, 16), acks: make(chan string, 16), changed: make(chan struct{}, 1),
 		dropSocket: make(chan struct{}),
 	}
@@ -147,6 +150,15 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 				return map[string]any{"ok": false, "error": "thread_not_found"}
 			}
 			return map[string]any{"ok": true, "messages": msgs, "has_more": false}
+		}),
+		respond("conversations.info", func(_ *http.Request, c apiCall) any {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			id := c.Form.Get("channel")
+			if strings.HasPrefix(id, "X") {
+				return map[string]any{"ok": false, "error": "channel_not_found"}
+			}
+			return map[string]any{"ok": true, "channel": map[string]any{"id": id, "is_channel": true, "is_private": f.private[id]}}
 		}),
 		respond("chat.getPermalink", func(r *http.Request, _ apiCall) any {
 			q := r.URL.Query() // a GET

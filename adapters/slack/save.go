@@ -52,10 +52,28 @@ func (a *Adapter) handleShortcut(ctx context.Context, in interaction) {
 	}
 	if !req.AnswerByLore && req.Question != "" {
 		req.Permalink = a.permalink(ctx, req.Channel, m.TS)
+		req.Public = a.channelIsPublic(ctx, req.Channel)
 	}
 	reply := a.deps.Saves.HandleSave(ctx, req)
 	reply.Private = true
 	a.replyToPress(ctx, in, reply)
+}
+
+// channelIsPublic reports whether everyone in the workspace may read the
+// channel: a public channel, not an IM or group DM, and not shared with
+// another organisation. When conversations.info fails the answer is no,
+// which keeps a saved answer to the channel's own readers.
+func (a *Adapter) channelIsPublic(ctx context.Context, channel string) bool {
+	var ch *slack.Channel
+	err := a.call(ctx, "conversations.info", func(ctx context.Context) (err error) {
+		ch, err = a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+		return err
+	})
+	if err != nil || ch == nil {
+		a.log.WarnContext(ctx, "could not tell whether a channel is public; treating it as private", "channel", channel, "err", err)
+		return false
+	}
+	return ch.IsChannel && !ch.IsPrivate && !ch.IsIM && !ch.IsMpIM && !ch.IsExtShared && !ch.IsPendingExtShared
 }
 
 // threadParent reads the first message of a thread.

@@ -88,7 +88,7 @@ func TestSaveShortcutOverHTTP(t *testing.T) {
 		Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1700000000.000100", User: "USAVER",
 		Question: "How do I get a parking pass & a badge?", QuestionAuthor: "UASK",
 		Answer: "Ask @U7 at reception <desk 2>, see the wiki (https://wiki.example.com/parking) or #facilities.", AnswerAuthor: "UANS", AnswerID: "1700000000.000200",
-		Permalink: "https://t1.slack.com/archives/C1/p1700000000000200",
+		Permalink: "https://t1.slack.com/archives/C1/p1700000000000200", Public: true,
 	}
 	if got[0] != want {
 		t.Errorf("save request\n got %+v\nwant %+v", got[0], want)
@@ -102,6 +102,26 @@ func TestSaveShortcutOverHTTP(t *testing.T) {
 	text := fmt.Sprint(resp.JSON["blocks"]) + fmt.Sprint(resp.JSON["text"])
 	if strings.Contains(text, "<!here>") || strings.Contains(text, " @channel") || !strings.Contains(text, "&lt;!here&gt;") {
 		t.Errorf("the reply is not escaped: %s", text)
+	}
+}
+
+// A save from a private channel is marked as not public, so that the
+// core keeps it to that channel's readers.
+func TestSaveShortcutFromAPrivateChannel(t *testing.T) {
+	saver := &fakeSaver{reply: "saved"}
+	h := newHTTPHarness(t, &fakeCore{}, func(_ *Config, d *Deps) { d.Saves = saver })
+	h.fake.private["C1"] = true
+	h.fake.replies["1700000000.000100"] = []map[string]any{{"type": "message", "user": "UASK", "ts": "1700000000.000100", "text": "Where is the VPN guide?"}}
+	payload := shortcutPayload(h.fake, callbackSave, "UANS", "", "1700000000.000200", "1700000000.000100", "In the IT space.")
+	if w := serve(h.a.Handler(), signed(t, "/slack/interactivity", "application/x-www-form-urlencoded", interactivityBody(payload), httpNow)); w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	h.fake.waitCalls("hooks/response", 1)
+	if got := saver.got(); len(got) != 1 || got[0].Public || got[0].Question == "" {
+		t.Errorf("saves %+v, want one from a channel that is not public", got)
+	}
+	if r := h.fake.callsOf("conversations.info"); len(r) != 1 || r[0].Form.Get("channel") != "C1" {
+		t.Errorf("conversations.info calls %+v", r)
 	}
 }
 

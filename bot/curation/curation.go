@@ -48,6 +48,8 @@ type Store interface {
 	Drafts(ctx context.Context) ([]store.Document, error)
 	Document(ctx context.Context, id string) (store.Document, error)
 	PublishDocument(ctx context.Context, id string) error
+	ListCollections(ctx context.Context) ([]store.Collection, error)
+	SetCollection(ctx context.Context, c store.Collection) error
 }
 
 // SourceRegistry registers a source and queues its first sync. The CLI

@@ -464,7 +464,46 @@ func saveRequest() bot.SaveRequest {
 		Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1700.0001", User: "USAVER",
 		Question: "How do I get a parking pass?", QuestionAuthor: "UASK",
 		Answer: "Ask reception; it costs 5 euros a month.", AnswerAuthor: "UANS", AnswerID: "1700.0002",
-		Permalink: "https://t1.slack.com/archives/C1/p17000002?thread_ts=1700.0001",
+		Permalink: "https://t1.slack.com/archives/C1/p17000002?thread_ts=1700.0001", Public: true,
+	}
+}
+
+// An answer saved where not everyone may read it is kept for that
+// channel's readers: its collection's audience is the channel, and a
+// curator's later settings for that collection stand.
+func TestSaveFromAChannelNotOpenToEveryone(t *testing.T) {
+	b := setup(t, nil)
+	ctx := t.Context()
+	req := saveRequest()
+	req.Public = false
+	r := b.svc.Save(ctx, req)
+	if !strings.Contains(r.Text, "answers only here") {
+		t.Errorf("reply %q", r.Text)
+	}
+	drafts, _ := b.st.Drafts(ctx)
+	if len(drafts) != 1 || drafts[0].Collection != "suggestions.slack.C1" {
+		t.Fatalf("drafts %+v", drafts)
+	}
+	cs, _ := b.st.ListCollections(ctx)
+	var got store.Collection
+	for _, c := range cs {
+		if c.Name == "suggestions.slack.C1" {
+			got = c
+		}
+	}
+	if got.Audience != "channel:slack/T1/C1" || !got.Approval {
+		t.Errorf("collection %+v, want the channel as its audience and approval required", got)
+	}
+	if err := b.st.SetCollection(ctx, store.Collection{Name: "suggestions.slack.C1", Audience: "group:hr", Approval: true}); err != nil {
+		t.Fatal(err)
+	}
+	req.AnswerID, req.Permalink = "1700.0003", "https://t1.slack.com/archives/C1/p17000003"
+	b.svc.Save(ctx, req)
+	cs, _ = b.st.ListCollections(ctx)
+	for _, c := range cs {
+		if c.Name == "suggestions.slack.C1" && c.Audience != "group:hr" {
+			t.Errorf("a save replaced a curator's audience: %+v", c)
+		}
 	}
 }
 

@@ -124,8 +124,12 @@ func (s *Service) Save(ctx context.Context, req bot.SaveRequest) bot.Reply {
 	if source == "" {
 		source = "chat:" + person(req.Platform, req.Workspace, req.Channel) + "/" + req.AnswerID
 	}
+	collection, r, failed := s.saveCollection(ctx, req)
+	if failed {
+		return r
+	}
 	doc := store.Document{
-		Collection: s.cfg.SuggestionsCollection, Source: source, Title: clip(firstLine(question), 100),
+		Collection: collection, Source: source, Title: clip(firstLine(question), 100),
 		Owner: person(req.Platform, req.Workspace, author), ContentHash: hashOf(body), UpdatedAt: s.now(), Status: store.StatusDraft,
 	}
 	doc.ID = knowledge.DocumentID(doc.Collection, doc.Source)
@@ -144,7 +148,11 @@ func (s *Service) Save(ctx context.Context, req bot.SaveRequest) bot.Reply {
 	if author == req.User {
 		credit = "credited to you"
 	}
-	return bot.Reply{Text: fmt.Sprintf("Saved to knowledge as a draft (%s), %s. %s", display(doc.Title, 120), credit, reviewNote), Private: true}
+	where := ""
+	if collection != s.cfg.SuggestionsCollection {
+		where = " This channel is not open to everyone, so once approved it answers only here."
+	}
+	return bot.Reply{Text: fmt.Sprintf("Saved to knowledge as a draft (%s), %s.%s %s", display(doc.Title, 120), credit, where, reviewNote), Private: true}
 }
 
 // checkText refuses text that is not valid UTF-8, empty of words, or too
