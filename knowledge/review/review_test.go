@@ -299,3 +299,33 @@ func TestConcurrentSendsRemindOnce(t *testing.T) {
 		}
 	}
 }
+
+// A forgotten owner is messaged no more: forgetting them makes the
+// pseudonym the owner, which is no one to reach, so the document goes
+// to the reviewers, who see that its owner was forgotten.
+func TestForgottenOwnerIsNotMessaged(t *testing.T) {
+	e := newEnv(t, []audience.Ref{{Platform: "slack", Workspace: "T1", ID: "U9"}})
+	e.doc(t, "leave", "Annual leave", "slack/T1/U1", start)
+	e.doc(t, "expenses", "Expenses", "user:slack/T1/U1", start)
+	res, err := e.st.Forget(t.Context(), "U1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.svc.Items(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Document.Owner != res.Pseudonym || it.Route != review.RouteReviewers {
+			t.Errorf("item %s: owner %q, route %s; want %s, reviewers", it.Document.ID, it.Document.Owner, it.Route, res.Pseudonym)
+		}
+	}
+	e.send(t)
+	sent := e.out.take()
+	if len(sent["slack/T1/U1"]) != 0 {
+		t.Errorf("the forgotten owner was messaged: %v", sent["slack/T1/U1"])
+	}
+	if m := sent["slack/T1/U9"]; len(m) != 1 || !strings.Contains(m[0], "owner: "+res.Pseudonym) {
+		t.Errorf("the reviewer got %v, want both documents with the forgotten owner", m)
+	}
+}
