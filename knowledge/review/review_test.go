@@ -329,3 +329,32 @@ func TestForgottenOwnerIsNotMessaged(t *testing.T) {
 		t.Errorf("the reviewer got %v, want both documents with the forgotten owner", m)
 	}
 }
+
+// A replica that stops between claiming reminders and sending them does
+// not hold them for the week: once its claim runs out, the next run
+// sends them, and then they are quiet for the week.
+func TestRemindersOfAStoppedReplicaAreSentLater(t *testing.T) {
+	e := newEnv(t, nil)
+	e.doc(t, "leave", "Annual leave", "slack/T1/U1", start)
+	// The stopped replica claimed the reminder and never sent it.
+	claimed, err := e.st.ClaimReviewNotices(t.Context(), []store.ReviewNotice{{DocID: "leave", Reason: store.ReviewDue, SentAt: start}}, review.Lease, review.Week)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	e.now = start.Add(review.Lease - time.Minute)
+	if res := e.send(t); res.Messages != 0 {
+		t.Fatalf("send while the claim holds: %+v, want nothing: another replica may be sending", res)
+	}
+	e.now = start.Add(review.Lease)
+	if res := e.send(t); res.Reminded != 1 || len(e.out.take()["slack/T1/U1"]) != 1 {
+		t.Fatalf("send once the claim ran out: %+v, want the reminder", res)
+	}
+	items, err := e.svc.Items(t.Context())
+	if err != nil || len(items) != 1 || !items[0].LastSent.Equal(start.Add(review.Lease)) {
+		t.Fatalf("items after sending: %+v, %v", items, err)
+	}
+	e.now = start.Add(review.Lease + time.Hour)
+	if res := e.send(t); res.Messages != 0 {
+		t.Errorf("send after it was delivered: %+v, want nothing for the week", res)
+	}
+}
