@@ -194,6 +194,13 @@ func forgetOwnership(ctx context.Context, tx pgx.Tx, user, pseudonym string) err
 			return err
 		}
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM role_grants WHERE user_id = $1`, user)
+	if _, err := tx.Exec(ctx, `DELETE FROM role_grants WHERE user_id = $1`, user); err != nil {
+		return err
+	}
+	// Saves recorded before their detail named no one read "answer by
+	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
+	// the person keeps only its source.
+	_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, strpos(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND strpos(detail, ', source ') > 0 AND strpos(detail, '/' || $1 || ',') > 0`, user)
 	return err
 }

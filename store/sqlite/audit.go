@@ -211,6 +211,13 @@ func forgetOwnership(ctx context.Context, tx *sql.Tx, user, pseudonym string) er
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE user_id = ?1`, user)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE user_id = ?1`, user); err != nil {
+		return err
+	}
+	// Saves recorded before their detail named no one read "answer by
+	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
+	// the person keeps only its source.
+	_, err := tx.ExecContext(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, instr(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND instr(detail, ', source ') > 0 AND instr(detail, '/' || ?1 || ',') > 0`, user)
 	return err
 }

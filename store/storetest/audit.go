@@ -262,6 +262,12 @@ func testForgetOwnership(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
+	// A save recorded when its detail still named people.
+	oldSave := store.AuditEntry{Time: auditBase, Actor: "slack/T1/U3", Action: store.AuditDocumentSave, Target: "suggested",
+		Detail: "answer by slack/T1/U1, question by slack/T1/U2, source https://t1.slack.com/archives/C1/p1"}
+	otherSave := oldSave
+	otherSave.Time, otherSave.Detail = auditBase.Add(time.Minute), "answer by slack/T1/XU1, question by slack/T1/U2, source chat:slack/T1/C1/1.2"
+	mustAudit(t, s, oldSave, otherSave)
 	// An analytics opt-out is no forget: owners and grants stay.
 	if _, err := s.Forget(ctx, "U1", true); err != nil {
 		t.Fatal(err)
@@ -304,7 +310,14 @@ func testForgetOwnership(t *testing.T, s store.Store) {
 	if len(grants) != 1 || grants[0].User != "U2" {
 		t.Errorf("grants after forgetting U1 = %+v, want only U2's", grants)
 	}
-	if log := auditLog(t, s, store.AuditFilter{}); len(log) != 0 {
-		t.Errorf("forgetting recorded %+v in the audit log, want nothing that links them", log)
+	log := auditLog(t, s, store.AuditFilter{})
+	if len(log) != 2 {
+		t.Fatalf("audit log after forgetting = %+v, want the two saves and nothing that links the grants", log)
+	}
+	if want := "source https://t1.slack.com/archives/C1/p1"; log[1].Detail != want {
+		t.Errorf("a save naming U1 reads %q after forgetting, want %q", log[1].Detail, want)
+	}
+	if log[0].Detail != otherSave.Detail {
+		t.Errorf("a save naming someone else reads %q after forgetting U1, want it unchanged", log[0].Detail)
 	}
 }
