@@ -23,9 +23,13 @@ const (
 	AuditRoleRevoke      = "role.revoke"
 	AuditDocumentApprove = "document.approve"
 	AuditPersonForget    = "person.forget"
-	AuditSettingSet      = "setting.set"
-	AuditTrackApprove    = "track.approve"
-	AuditRoundsSet       = "rounds.set"
+	// An analytics opt-in (`optin analytics`); an opt-out is a
+	// person.forget whose detail says so, as `lore forget --opt-out`
+	// records it.
+	AuditPersonOptIn  = "person.optin"
+	AuditSettingSet   = "setting.set"
+	AuditTrackApprove = "track.approve"
+	AuditRoundsSet    = "rounds.set"
 	// A draft proposed with "suggest", or an answer kept with "Save to
 	// knowledge", from chat.
 	AuditDocumentSuggest = "document.suggest"

@@ -31,29 +31,40 @@ const (
 	ReviewDownvoted = "downvoted"
 )
 
-// ReviewNotice records that a document's owner was reminded of it, for
-// one reason.
+// ReviewNotice records that a document's owner is being, or was,
+// reminded of it, for one reason.
 type ReviewNotice struct {
 	DocID  string
 	Reason string // ReviewDue or ReviewDownvoted
+	// SentAt is when the notice was claimed; a week of quiet counts from
+	// it once the notice is marked sent.
 	SentAt time.Time
 }
 
 // Reviews keeps which owner reminders went out, so that each document is
 // named at most once a period for each reason, however many replicas run
-// the reminders.
+// the reminders, and no reminder is lost to a replica that stops between
+// claiming and sending it.
 type Reviews interface {
-	// ClaimReviewNotices records each notice as sent at its SentAt unless
-	// the same document and reason was recorded less than quiet before
-	// it, and returns those it recorded. Each notice is decided in one
-	// statement, so of two callers at once only one records it.
-	ClaimReviewNotices(ctx context.Context, notices []ReviewNotice, quiet time.Duration) ([]ReviewNotice, error)
-	// ReleaseReviewNotices forgets notices recorded by a claim whose
+	// ClaimReviewNotices records each notice as pending at its SentAt,
+	// for lease, unless the same document and reason is pending with a
+	// lease that has not run out at SentAt, or was sent less than quiet
+	// before SentAt; it returns those it recorded. Each notice is
+	// decided in one statement, so of two callers at once only one
+	// records it. A pending notice that is never marked sent nor
+	// released can be claimed again once its lease has run out.
+	ClaimReviewNotices(ctx context.Context, notices []ReviewNotice, lease, quiet time.Duration) ([]ReviewNotice, error)
+	// MarkReviewNoticesSent records pending notices of a claim (same
+	// document, reason and SentAt) as sent once their reminder was
+	// delivered: quiet for the period from then on. A notice claimed
+	// again since is left alone.
+	MarkReviewNoticesSent(ctx context.Context, notices []ReviewNotice) error
+	// ReleaseReviewNotices forgets pending notices of a claim whose
 	// reminder could not be sent (same document, reason and SentAt), so
 	// that the next run sends it again.
 	ReleaseReviewNotices(ctx context.Context, notices []ReviewNotice) error
-	// ReviewNotices lists the notices recorded at or after since, by
-	// document and reason.
+	// ReviewNotices lists the notices sent at or after since, by
+	// document and reason; pending claims are not listed.
 	ReviewNotices(ctx context.Context, since time.Time) ([]ReviewNotice, error)
 }
 

@@ -31,7 +31,8 @@ type RoleGrantFilter struct {
 	User      string
 }
 
-// RoleGrants keeps roles granted to people.
+// RoleGrants keeps roles granted to people. Forgetting a person
+// (Engagement.Forget) deletes the roles granted to them.
 type RoleGrants interface {
 	// GrantRole stores g; added is false when the person already had the
 	// role there (the earlier grant is kept). A zero Time is the store's

@@ -42,8 +42,8 @@ type ForgetResult struct {
 	Forwarded []string
 	// Pseudonym replaced the person in the audit log (as the actor of
 	// their changes, and as the target of role changes and forget
-	// requests), so that the log keeps what was done without naming
-	// them. Set by a full forget only: an analytics opt-out leaves the
+	// requests) and as the owner of documents and sources, so that the
+	// log keeps what was done without naming them. Set by a full forget only: an analytics opt-out leaves the
 	// audit log alone, which is not analytics.
 	Pseudonym string
 }
@@ -106,9 +106,12 @@ type Engagement interface {
 	// either deletes the person's events or, with keepCounts, keeps them
 	// anonymised: no user, thread or question text. Without keepCounts,
 	// the opt-out record goes too, and the person is replaced in the
-	// audit log by a new random pseudonym (ForgetResult.Pseudonym). Role
-	// grants to the person are kept: they are the organisation's
-	// decision, revoked by an admin.
+	// audit log by a new random pseudonym (ForgetResult.Pseudonym), which
+	// also replaces them as the owner of documents and sources (an owner
+	// written PLATFORM/[WORKSPACE/]USER, or that after "user:"); the
+	// roles granted to them are deleted, with no audit entry, since a
+	// grant kept under their id would name the pseudonym of its
+	// role.grant entry. All in one transaction.
 	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
 	// Compact folds events older than before into rollups and deletes
 	// them, with the statements older than before that have been

@@ -536,8 +536,15 @@ func TestSaveKeepsQuestionAndAnswerCreditedToTheAuthor(t *testing.T) {
 		t.Errorf("the saver is not recorded: %+v", events)
 	}
 	a := b.audit.actions()
-	if len(a) != 1 || a[0] != curation.AuditSave+" "+d.ID+" by slack/T1/USAVER" || !strings.Contains(b.audit.entries[0].detail, "answer by slack/T1/UANS") {
+	if len(a) != 1 || a[0] != curation.AuditSave+" "+d.ID+" by slack/T1/USAVER" || !strings.Contains(b.audit.entries[0].detail, "answer by a colleague") {
 		t.Errorf("audit %v %+v", a, b.audit.entries)
+	}
+	// Forgetting pseudonymises the actor and the owner; an id in the
+	// detail would undo that.
+	for _, id := range []string{"UANS", "USAVER", saveRequest().QuestionAuthor} {
+		if detail := b.audit.entries[0].detail; strings.Contains(detail, id) {
+			t.Errorf("the audit detail %q names %s", detail, id)
+		}
 	}
 	if r := b.svc.Save(ctx, saveRequest()); !strings.Contains(r.Text, "already saved") {
 		t.Errorf("saving again: %q", r.Text)

@@ -86,8 +86,8 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 
 // Save implements bot.Curation: a colleague's answer and the question it
 // answers become a draft "Q: … A: …", credited to the answer's author.
-// The saver is recorded in the engagement log (EventSaved) and the audit
-// log.
+// The saver is recorded in the engagement log (EventSaved) and as the
+// actor of the audit entry, whose detail names no one.
 func (s *Service) Save(ctx context.Context, req bot.SaveRequest) bot.Reply {
 	if s.cfg.Index == nil {
 		return bot.Reply{Text: "Saving to knowledge is not set up here.", Private: true}
@@ -142,8 +142,14 @@ func (s *Service) Save(ctx context.Context, req bot.SaveRequest) bot.Reply {
 	msg := bot.Message{Platform: req.Platform, Workspace: req.Workspace, Channel: req.Channel, Thread: req.Thread, User: req.User}
 	s.recordEvent(ctx, msg, EventSaved, doc)
 	saver := person(req.Platform, req.Workspace, req.User)
-	s.audit(ctx, saver, AuditSave, doc.ID, fmt.Sprintf("answer by %s, question by %s, source %s",
-		doc.Owner, person(req.Platform, req.Workspace, req.QuestionAuthor), doc.Source))
+	// The detail names no one: the author is the document's owner and
+	// the saver the entry's actor, both of which forgetting a person
+	// replaces by a pseudonym, which an id written here would undo.
+	by := "a colleague, the document's owner"
+	if author == req.User {
+		by = "the saver"
+	}
+	s.audit(ctx, saver, AuditSave, doc.ID, fmt.Sprintf("answer by %s, source %s", by, doc.Source))
 	credit := "credited to its author"
 	if author == req.User {
 		credit = "credited to you"

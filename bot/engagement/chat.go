@@ -42,7 +42,8 @@ type PrivacyCommands struct {
 	Log   *slog.Logger     // default slog.Default()
 	// Audit, when set, records each forget request in the audit log,
 	// under the pseudonym that replaced the person there (never their
-	// id: they asked for it to be deleted).
+	// id: they asked for it to be deleted), and each analytics opt-out
+	// and opt-in as "a person", as `lore forget --opt-out` does.
 	Audit interface {
 		RecordAudit(ctx context.Context, e store.AuditEntry) error
 	}
@@ -101,18 +102,14 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 		p.log().ErrorContext(ctx, "forgetting a person from chat failed", "err", err)
 		return bot.Reply{Text: "I couldn't delete your data just now. Please try again; if it keeps failing, ask an admin to run `lore forget` for you.", Private: true}, true
 	}
-	if p.Audit != nil {
-		who := res.Pseudonym
-		if who == "" {
-			who = "a person"
-		}
-		// The person asked for themselves: actor and target are the same
-		// pseudonym, and the platform alone says where.
-		if err := p.Audit.RecordAudit(ctx, store.AuditEntry{Time: p.now(), Actor: who, Action: store.AuditPersonForget, Target: who,
-			Detail: fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Forwarded))}); err != nil {
-			p.log().ErrorContext(ctx, "recording a forget request in the audit log failed", "err", err)
-		}
+	who := res.Pseudonym
+	if who == "" {
+		who = aPerson
 	}
+	// The person asked for themselves: actor and target are the same
+	// pseudonym, and the platform alone says where.
+	p.audit(ctx, who, store.AuditPersonForget,
+		fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Forwarded)))
 	text := fmt.Sprintf("Done: I deleted %s about you.", plural(res.Events, "record"))
 	if len(res.Forwarded) > 0 {
 		text += fmt.Sprintf(" %s already sent to the learning record store will be withdrawn there.", plural(len(res.Forwarded), "learning record"))
@@ -175,6 +172,8 @@ func (p *PrivacyCommands) optOut(ctx context.Context, msg bot.Message) bot.Reply
 	if err != nil {
 		return p.failed(ctx, err)
 	}
+	p.audit(ctx, aPerson, store.AuditPersonForget,
+		fmt.Sprintf("optout analytics, from %s: opted out of analytics: %d events anonymised", msg.Platform, res.Events))
 	return bot.Reply{Private: true, Text: fmt.Sprintf("You are out of analytics. %s of your past activity now count only anonymously, "+
 		"and from now on I keep what you do without your name, thread or question. `optin analytics` undoes it.", capitalize(plural(res.Events, "record")))}
 }
@@ -186,8 +185,26 @@ func (p *PrivacyCommands) optIn(ctx context.Context, msg bot.Message) bot.Reply 
 	if err := p.Store.SetOptOut(ctx, msg.User, false); err != nil {
 		return p.failed(ctx, err)
 	}
+	p.audit(ctx, aPerson, store.AuditPersonOptIn, "optin analytics, from "+msg.Platform)
 	return bot.Reply{Private: true, Text: "You are back in analytics: from now on your activity counts as yours again " +
 		"(what was anonymised stays anonymous)."}
+}
+
+// aPerson names, in the audit log, someone who changed their analytics
+// choice: an opt-out is a request to stop keeping their id, so its entry
+// must not keep it either (and an opt-in must not tell whose opt-out it
+// undoes).
+const aPerson = "a person"
+
+// audit records a privacy request, actor and target both who, when an
+// audit log is set. The request is done either way: a failure is logged.
+func (p *PrivacyCommands) audit(ctx context.Context, who, action, detail string) {
+	if p.Audit == nil {
+		return
+	}
+	if err := p.Audit.RecordAudit(ctx, store.AuditEntry{Time: p.now(), Actor: who, Action: action, Target: who, Detail: detail}); err != nil {
+		p.log().ErrorContext(ctx, "recording a privacy request in the audit log failed", "action", action, "err", err)
+	}
 }
 
 func (p *PrivacyCommands) failed(ctx context.Context, err error) bot.Reply {

@@ -131,6 +131,21 @@ func TestOptOutAndInFromChat(t *testing.T) {
 	if r := f.say(t, "U1", "optout"); !strings.Contains(r.Text, "optout analytics") {
 		t.Errorf("bare optout: %s", r.Text)
 	}
+	// Both choices are in the audit log, as `lore forget --opt-out` puts
+	// an opt-out, naming "a person", never the id.
+	log, err := f.st.AuditLog(t.Context(), store.AuditFilter{Action: "person"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Action != store.AuditPersonOptIn || log[1].Action != store.AuditPersonForget ||
+		!strings.Contains(log[1].Detail, "opted out of analytics: 1 events anonymised") || !strings.Contains(log[0].Detail, "slack") {
+		t.Fatalf("audit log after opting out and in = %+v", log)
+	}
+	for _, e := range log {
+		if e.Actor != "a person" || e.Target != "a person" || strings.Contains(e.Detail, "U1") {
+			t.Errorf("the audit entry %+v names the person", e)
+		}
+	}
 }
 
 func TestForgetMeNeedsConfirmation(t *testing.T) {

@@ -10,7 +10,8 @@
 // "People Team") sends its documents to the fallback reviewers, and
 // without reviewers they are only listed (lore review) and logged. A
 // document is named at most once a week for each reason, across replicas:
-// the store records what was sent (store.Reviews).
+// the store records what was sent (store.Reviews), after a short claim
+// that a replica stopping before it sends cannot keep.
 package review
 
 import (
@@ -60,6 +61,11 @@ const (
 	// Week is both the period over which 👎 are counted and the least time
 	// between two reminders of one document for one reason.
 	Week = 7 * 24 * time.Hour
+	// Lease is how long a run's claim on a reminder lasts before it is
+	// delivered: a replica that stops between claiming and sending
+	// holds its reminders no longer, and the next run sends them. Longer
+	// than a run's sends take.
+	Lease = 15 * time.Minute
 	// MaxQuestions bounds the questions quoted for a document.
 	MaxQuestions = 5
 	// maxQuestionRunes and maxTitleRunes keep a message readable.

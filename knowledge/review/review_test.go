@@ -299,3 +299,62 @@ func TestConcurrentSendsRemindOnce(t *testing.T) {
 		}
 	}
 }
+
+// A forgotten owner is messaged no more: forgetting them makes the
+// pseudonym the owner, which is no one to reach, so the document goes
+// to the reviewers, who see that its owner was forgotten.
+func TestForgottenOwnerIsNotMessaged(t *testing.T) {
+	e := newEnv(t, []audience.Ref{{Platform: "slack", Workspace: "T1", ID: "U9"}})
+	e.doc(t, "leave", "Annual leave", "slack/T1/U1", start)
+	e.doc(t, "expenses", "Expenses", "user:slack/T1/U1", start)
+	res, err := e.st.Forget(t.Context(), "U1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.svc.Items(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Document.Owner != res.Pseudonym || it.Route != review.RouteReviewers {
+			t.Errorf("item %s: owner %q, route %s; want %s, reviewers", it.Document.ID, it.Document.Owner, it.Route, res.Pseudonym)
+		}
+	}
+	e.send(t)
+	sent := e.out.take()
+	if len(sent["slack/T1/U1"]) != 0 {
+		t.Errorf("the forgotten owner was messaged: %v", sent["slack/T1/U1"])
+	}
+	if m := sent["slack/T1/U9"]; len(m) != 1 || !strings.Contains(m[0], "owner: "+res.Pseudonym) {
+		t.Errorf("the reviewer got %v, want both documents with the forgotten owner", m)
+	}
+}
+
+// A replica that stops between claiming reminders and sending them does
+// not hold them for the week: once its claim runs out, the next run
+// sends them, and then they are quiet for the week.
+func TestRemindersOfAStoppedReplicaAreSentLater(t *testing.T) {
+	e := newEnv(t, nil)
+	e.doc(t, "leave", "Annual leave", "slack/T1/U1", start)
+	// The stopped replica claimed the reminder and never sent it.
+	claimed, err := e.st.ClaimReviewNotices(t.Context(), []store.ReviewNotice{{DocID: "leave", Reason: store.ReviewDue, SentAt: start}}, review.Lease, review.Week)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	e.now = start.Add(review.Lease - time.Minute)
+	if res := e.send(t); res.Messages != 0 {
+		t.Fatalf("send while the claim holds: %+v, want nothing: another replica may be sending", res)
+	}
+	e.now = start.Add(review.Lease)
+	if res := e.send(t); res.Reminded != 1 || len(e.out.take()["slack/T1/U1"]) != 1 {
+		t.Fatalf("send once the claim ran out: %+v, want the reminder", res)
+	}
+	items, err := e.svc.Items(t.Context())
+	if err != nil || len(items) != 1 || !items[0].LastSent.Equal(start.Add(review.Lease)) {
+		t.Fatalf("items after sending: %+v, %v", items, err)
+	}
+	e.now = start.Add(review.Lease + time.Hour)
+	if res := e.send(t); res.Messages != 0 {
+		t.Errorf("send after it was delivered: %+v, want nothing for the week", res)
+	}
+}

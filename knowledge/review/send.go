@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -55,8 +56,10 @@ func (s *Service) Send(ctx context.Context) (Result, error) {
 		return res, nil
 	}
 	// Claim first: of two replicas sending at once, each item goes out
-	// from one.
-	claimed, err := s.cfg.Store.ClaimReviewNotices(ctx, notices, Week)
+	// from one. The claim is a short lease, so that items claimed by a
+	// replica that stops before sending go out at a later run; they are
+	// quiet for the week only once marked sent below.
+	claimed, err := s.cfg.Store.ClaimReviewNotices(ctx, notices, Lease, Week)
 	if err != nil {
 		return res, err
 	}
@@ -97,20 +100,30 @@ func (s *Service) Send(ctx context.Context) (Result, error) {
 			reached[[2]string{it.Document.ID, it.Reason}] = true
 		}
 	}
-	var unsent []store.ReviewNotice
+	var sent, unsent []store.ReviewNotice
 	for k, n := range mine {
 		if reached[k] {
 			res.Reminded++
+			sent = append(sent, n)
 		} else {
 			unsent = append(unsent, n)
 		}
 	}
-	if len(unsent) > 0 {
-		if err := s.cfg.Store.ReleaseReviewNotices(context.WithoutCancel(ctx), unsent); err != nil {
-			return res, fmt.Errorf("reminders that failed stay recorded as sent until next week: %w", err)
+	// What was delivered is recorded even if ctx ends now, and so is
+	// what was not.
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	if len(sent) > 0 {
+		if err := s.cfg.Store.MarkReviewNoticesSent(ctx, sent); err != nil {
+			errs = append(errs, fmt.Errorf("reminders were sent but not recorded, and may be sent again once their claim runs out: %w", err))
 		}
 	}
-	return res, nil
+	if len(unsent) > 0 {
+		if err := s.cfg.Store.ReleaseReviewNotices(ctx, unsent); err != nil {
+			errs = append(errs, fmt.Errorf("reminders that failed wait for their claim to run out: %w", err))
+		}
+	}
+	return res, errors.Join(errs...)
 }
 
 // Message is the direct message listing items for one person. Titles and

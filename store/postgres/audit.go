@@ -155,9 +155,10 @@ func (s *Store) RoleGrants(ctx context.Context, f store.RoleGrantFilter) ([]stor
 	return out, nil
 }
 
-// forgetInAudit replaces user in the audit log and as the granter of
-// roles by pseudonym, within Forget's transaction, as the SQLite store
-// does (see there).
+// forgetInAudit replaces user in the audit log, as the granter of roles
+// and as the owner of documents and sources by pseudonym, and deletes
+// the roles granted to them, within Forget's transaction, as the SQLite
+// store does (see there).
 func forgetInAudit(ctx context.Context, tx pgx.Tx, user, pseudonym string) error {
 	const names = `(%[1]s = $1 OR (strpos(%[1]s, ':') = 0 AND right(%[1]s, length($1) + 1) = '/' || $1))`
 	for _, q := range []string{
@@ -169,5 +170,37 @@ func forgetInAudit(ctx context.Context, tx pgx.Tx, user, pseudonym string) error
 			return err
 		}
 	}
-	return nil
+	return forgetOwnership(ctx, tx, user, pseudonym)
+}
+
+// ownerNames matches an owner written as the chat person $1, as in the
+// SQLite store (see there).
+const ownerNames = `(strpos(%[1]s, ':') = 0 AND right(%[1]s, length($1) + 1) = '/' || $1
+	AND length(%[1]s) - length(replace(%[1]s, '/', '')) BETWEEN 1 AND 2)`
+
+// ownerRef is an owner without its "user:" prefix.
+const ownerRef = `(CASE WHEN left(owner, 5) = 'user:' THEN substr(owner, 6) ELSE owner END)`
+
+// forgetOwnership replaces user as the owner of documents and sources by
+// pseudonym and deletes the roles granted to them, as the SQLite store
+// does (see there).
+func forgetOwnership(ctx context.Context, tx pgx.Tx, user, pseudonym string) error {
+	match := fmt.Sprintf(ownerNames, ownerRef)
+	for _, q := range []string{
+		`UPDATE documents SET owner = $2 WHERE ` + match,
+		`UPDATE sources SET owner = $2 WHERE ` + match,
+	} {
+		if _, err := tx.Exec(ctx, q, user, pseudonym); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM role_grants WHERE user_id = $1`, user); err != nil {
+		return err
+	}
+	// Saves recorded before their detail named no one read "answer by
+	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
+	// the person keeps only its source.
+	_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, strpos(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND strpos(detail, ', source ') > 0 AND strpos(detail, '/' || $1 || ',') > 0`, user)
+	return err
 }

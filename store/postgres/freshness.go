@@ -53,9 +53,10 @@ func (s *Store) RatedAnswers(ctx context.Context, since time.Time) ([]store.Rate
 	return out, nil
 }
 
-// ClaimReviewNotices records the notices not recorded within quiet; each
-// is one conditional upsert, so of two replicas at once one records it.
-func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNotice, quiet time.Duration) ([]store.ReviewNotice, error) {
+// ClaimReviewNotices records the notices neither pending under a live
+// lease nor sent within quiet, as pending for lease; each is one
+// conditional upsert, so of two replicas at once one records it.
+func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNotice, lease, quiet time.Duration) ([]store.ReviewNotice, error) {
 	const op = "claim review notices"
 	if err := s.usable(op); err != nil {
 		return nil, err
@@ -63,14 +64,19 @@ func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNo
 	if err := rules.ValidateReviewNotices(notices); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("lease %v: want a positive duration", lease))
+	}
 	var claimed []store.ReviewNotice
 	for _, n := range notices {
 		n.SentAt = millis(n.SentAt)
 		var id string
-		err := s.pool.QueryRow(ctx, `INSERT INTO review_notices AS r (doc_id, reason, sent_at) VALUES ($1, $2, $3)
-			ON CONFLICT (doc_id, reason) DO UPDATE SET sent_at = excluded.sent_at
-			WHERE r.sent_at <= $4
-			RETURNING doc_id`, n.DocID, n.Reason, n.SentAt, millis(n.SentAt.Add(-quiet))).Scan(&id)
+		err := s.pool.QueryRow(ctx, `INSERT INTO review_notices AS r (doc_id, reason, sent_at, state, lease_until)
+			VALUES ($1, $2, $3, 'pending', $4)
+			ON CONFLICT (doc_id, reason) DO UPDATE
+			SET sent_at = excluded.sent_at, state = 'pending', lease_until = excluded.lease_until
+			WHERE (r.state = 'sent' AND r.sent_at <= $5) OR (r.state = 'pending' AND r.lease_until <= $3)
+			RETURNING doc_id`, n.DocID, n.Reason, n.SentAt, millis(n.SentAt.Add(lease)), millis(n.SentAt.Add(-quiet))).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		}
@@ -82,32 +88,49 @@ func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNo
 	return claimed, nil
 }
 
+// MarkReviewNoticesSent records delivered notices of a claim as sent.
+func (s *Store) MarkReviewNoticesSent(ctx context.Context, notices []store.ReviewNotice) error {
+	return s.endClaims(ctx, "mark review notices sent", notices,
+		"UPDATE review_notices SET state = 'sent', lease_until = NULL WHERE doc_id = $1 AND reason = $2 AND sent_at = $3 AND state = 'pending'")
+}
+
 // ReleaseReviewNotices forgets notices of a claim whose send failed.
 func (s *Store) ReleaseReviewNotices(ctx context.Context, notices []store.ReviewNotice) error {
-	const op = "release review notices"
+	return s.endClaims(ctx, "release review notices", notices,
+		"DELETE FROM review_notices WHERE doc_id = $1 AND reason = $2 AND sent_at = $3 AND state = 'pending'")
+}
+
+// endClaims runs q, which ends the pending claim of one notice, for each
+// of notices in one transaction.
+func (s *Store) endClaims(ctx context.Context, op string, notices []store.ReviewNotice, q string) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
 	if err := rules.ValidateReviewNotices(notices); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	for _, n := range notices {
-		if _, err := s.pool.Exec(ctx, "DELETE FROM review_notices WHERE doc_id = $1 AND reason = $2 AND sent_at = $3",
-			n.DocID, n.Reason, millis(n.SentAt)); err != nil {
-			return s.fail(op, err)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, n := range notices {
+			if _, err := tx.Exec(ctx, q, n.DocID, n.Reason, millis(n.SentAt)); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return s.fail(op, err)
 	}
 	return nil
 }
 
-// ReviewNotices lists the notices recorded since then.
+// ReviewNotices lists the notices sent since then.
 func (s *Store) ReviewNotices(ctx context.Context, since time.Time) ([]store.ReviewNotice, error) {
 	const op = "list review notices"
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT doc_id, reason, sent_at FROM review_notices
-		WHERE sent_at >= $1 ORDER BY doc_id COLLATE "C", reason`, millis(since))
+		WHERE state = 'sent' AND sent_at >= $1 ORDER BY doc_id COLLATE "C", reason`, millis(since))
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

@@ -182,8 +182,8 @@ func TestConcurrentMigrations(t *testing.T) {
 	// (track versions, enrolments, preferences, card states, deliveries,
 	// answers), 0009 none (delivery threads), 0010 one (collections),
 	// 0011 one (activity_days), 0012 none (event threads), 0013 none
-	// (enrolment channels), 0014 one (review notices) and 0015 two (audit
-	// log, role grants).
+	// (enrolment channels), 0014 one (review notices), 0015 two (audit
+	// log, role grants) and 0016 none (review leases).
 	if want := 31; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}

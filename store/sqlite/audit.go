@@ -165,8 +165,9 @@ func (s *Store) RoleGrants(ctx context.Context, f store.RoleGrantFilter) ([]stor
 	return out, nil
 }
 
-// forgetInAudit replaces user in the audit log and as the granter of
-// roles by pseudonym, within Forget's transaction. A chat person is
+// forgetInAudit replaces user in the audit log, as the granter of roles
+// and as the owner of documents and sources by pseudonym, and deletes
+// the roles granted to them, within Forget's transaction. A chat person is
 // written PLATFORM/[WORKSPACE/]USER, so an actor that is user or ends in
 // "/user" names them; actors with a colon (cli:, dashboard:) are not
 // chat people. Targets are replaced only where they name a person: role
@@ -182,5 +183,41 @@ func forgetInAudit(ctx context.Context, tx *sql.Tx, user, pseudonym string) erro
 			return err
 		}
 	}
-	return nil
+	return forgetOwnership(ctx, tx, user, pseudonym)
+}
+
+// ownerNames matches an owner written as the chat person ?1: what the
+// bot writes, PLATFORM/WORKSPACE/USER or PLATFORM/USER, optionally after
+// "user:". A team name, a group, a path or an email address is left
+// alone.
+const ownerNames = `(instr(%[1]s, ':') = 0 AND substr(%[1]s, -length(?1) - 1) = '/' || ?1
+	AND length(%[1]s) - length(replace(%[1]s, '/', '')) BETWEEN 1 AND 2)`
+
+// ownerRef is an owner without its "user:" prefix.
+const ownerRef = `(CASE WHEN substr(owner, 1, 5) = 'user:' THEN substr(owner, 6) ELSE owner END)`
+
+// forgetOwnership replaces user as the owner of documents and sources by
+// pseudonym, so that a reviewer still sees that the owner was forgotten,
+// and deletes the roles granted to them: kept, a grant would tie their
+// id to the pseudonymised role.grant entry of the same time. Nothing is
+// recorded of it: an admin grants again if needed.
+func forgetOwnership(ctx context.Context, tx *sql.Tx, user, pseudonym string) error {
+	match := fmt.Sprintf(ownerNames, ownerRef)
+	for _, q := range []string{
+		`UPDATE documents SET owner = ?2 WHERE ` + match,
+		`UPDATE sources SET owner = ?2 WHERE ` + match,
+	} {
+		if _, err := tx.ExecContext(ctx, q, user, pseudonym); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM role_grants WHERE user_id = ?1`, user); err != nil {
+		return err
+	}
+	// Saves recorded before their detail named no one read "answer by
+	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
+	// the person keeps only its source.
+	_, err := tx.ExecContext(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, instr(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND instr(detail, ', source ') > 0 AND instr(detail, '/' || ?1 || ',') > 0`, user)
+	return err
 }

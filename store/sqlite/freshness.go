@@ -61,9 +61,10 @@ func (s *Store) RatedAnswers(ctx context.Context, since time.Time) ([]store.Rate
 	return out, nil
 }
 
-// ClaimReviewNotices records the notices not recorded within quiet, in
-// one transaction on the write connection.
-func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNotice, quiet time.Duration) ([]store.ReviewNotice, error) {
+// ClaimReviewNotices records the notices neither pending under a live
+// lease nor sent within quiet, as pending for lease, in one transaction
+// on the write connection.
+func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNotice, lease, quiet time.Duration) ([]store.ReviewNotice, error) {
 	const op = "claim review notices"
 	if err := s.writable(op); err != nil {
 		return nil, err
@@ -71,22 +72,28 @@ func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNo
 	if err := rules.ValidateReviewNotices(notices); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("lease %v: want a positive duration", lease))
+	}
 	var claimed []store.ReviewNotice
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		claimed = claimed[:0]
 		for _, n := range notices {
 			var id string
-			err := tx.QueryRowContext(ctx, `INSERT INTO review_notices AS r (doc_id, reason, sent_at) VALUES (?, ?, ?)
-				ON CONFLICT (doc_id, reason) DO UPDATE SET sent_at = excluded.sent_at
-				WHERE r.sent_at <= ?
-				RETURNING doc_id`, n.DocID, n.Reason, n.SentAt.UnixMilli(), n.SentAt.Add(-quiet).UnixMilli()).Scan(&id)
+			at := n.SentAt.UnixMilli()
+			err := tx.QueryRowContext(ctx, `INSERT INTO review_notices AS r (doc_id, reason, sent_at, state, lease_until)
+				VALUES (?1, ?2, ?3, 'pending', ?4)
+				ON CONFLICT (doc_id, reason) DO UPDATE
+				SET sent_at = excluded.sent_at, state = 'pending', lease_until = excluded.lease_until
+				WHERE (r.state = 'sent' AND r.sent_at <= ?5) OR (r.state = 'pending' AND r.lease_until <= ?3)
+				RETURNING doc_id`, n.DocID, n.Reason, at, n.SentAt.Add(lease).UnixMilli(), n.SentAt.Add(-quiet).UnixMilli()).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			n.SentAt = time.UnixMilli(n.SentAt.UnixMilli()).UTC()
+			n.SentAt = time.UnixMilli(at).UTC()
 			claimed = append(claimed, n)
 		}
 		return nil
@@ -97,9 +104,21 @@ func (s *Store) ClaimReviewNotices(ctx context.Context, notices []store.ReviewNo
 	return claimed, nil
 }
 
+// MarkReviewNoticesSent records delivered notices of a claim as sent.
+func (s *Store) MarkReviewNoticesSent(ctx context.Context, notices []store.ReviewNotice) error {
+	return s.endClaims(ctx, "mark review notices sent", notices,
+		"UPDATE review_notices SET state = 'sent', lease_until = NULL WHERE doc_id = ? AND reason = ? AND sent_at = ? AND state = 'pending'")
+}
+
 // ReleaseReviewNotices forgets notices of a claim whose send failed.
 func (s *Store) ReleaseReviewNotices(ctx context.Context, notices []store.ReviewNotice) error {
-	const op = "release review notices"
+	return s.endClaims(ctx, "release review notices", notices,
+		"DELETE FROM review_notices WHERE doc_id = ? AND reason = ? AND sent_at = ? AND state = 'pending'")
+}
+
+// endClaims runs q, which ends the pending claim of one notice, for each
+// of notices in one transaction.
+func (s *Store) endClaims(ctx context.Context, op string, notices []store.ReviewNotice, q string) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -108,8 +127,7 @@ func (s *Store) ReleaseReviewNotices(ctx context.Context, notices []store.Review
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, n := range notices {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM review_notices WHERE doc_id = ? AND reason = ? AND sent_at = ?",
-				n.DocID, n.Reason, n.SentAt.UnixMilli()); err != nil {
+			if _, err := tx.ExecContext(ctx, q, n.DocID, n.Reason, n.SentAt.UnixMilli()); err != nil {
 				return err
 			}
 		}
@@ -121,14 +139,14 @@ func (s *Store) ReleaseReviewNotices(ctx context.Context, notices []store.Review
 	return nil
 }
 
-// ReviewNotices lists the notices recorded since then.
+// ReviewNotices lists the notices sent since then.
 func (s *Store) ReviewNotices(ctx context.Context, since time.Time) ([]store.ReviewNotice, error) {
 	const op = "list review notices"
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT doc_id, reason, sent_at FROM review_notices
-		WHERE sent_at >= ? ORDER BY doc_id, reason`, since.UnixMilli())
+		WHERE state = 'sent' AND sent_at >= ? ORDER BY doc_id, reason`, since.UnixMilli())
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

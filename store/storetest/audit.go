@@ -16,6 +16,7 @@ var auditCases = []testCase{
 	{"RoleGrants", testRoleGrants},
 	{"ForgetPseudonymisesAuditLog", testForgetPseudonymisesAudit},
 	{"OptOutLeavesAuditLog", testOptOutLeavesAudit},
+	{"ForgetReplacesOwnersAndDropsGrants", testForgetOwnership},
 }
 
 var auditBase = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -209,8 +210,8 @@ func testForgetPseudonymisesAudit(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(grants) != 2 || grants[0].User != "U1" || grants[1].GrantedBy != p {
-		t.Errorf("grants after forgetting = %+v, want U1's kept and U2's granted by %s", grants, p)
+	if len(grants) != 1 || grants[0].User != "U2" || grants[0].GrantedBy != p {
+		t.Errorf("grants after forgetting = %+v, want U1's deleted and U2's granted by %s", grants, p)
 	}
 }
 
@@ -222,5 +223,101 @@ func testOptOutLeavesAudit(t *testing.T, s store.Store) {
 	}
 	if log := auditLog(t, s, store.AuditFilter{}); res.Pseudonym != "" || len(log) != 1 || log[0].Actor != "slack/T1/U1" {
 		t.Errorf("an analytics opt-out changed the audit log: %+v (pseudonym %q)", log, res.Pseudonym)
+	}
+}
+
+// testForgetOwnership: a forgotten person stops owning documents and
+// sources under their id (the pseudonym of the audit log owns them, so a
+// reviewer sees the owner was forgotten) and loses the roles granted to
+// them, which would otherwise name them next to the pseudonymised grant.
+func testForgetOwnership(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	owners := map[string]string{
+		"suggested": "slack/T1/U1",        // a suggestion or a saved answer
+		"explicit":  "user:discord/U1",    // front matter naming a person
+		"plain":     "shell/U1",           // PLATFORM/USER
+		"team":      "People Team",        // no person
+		"alike":     "slack/T1/XU1",       // someone else whose id ends alike
+		"login":     "cli:U1",             // a login, not a chat person
+		"deep":      "hr/policies/pay/U1", // a path, not a person
+		"other":     "slack/T1/U2",
+	}
+	for id, owner := range owners {
+		doc, chunks := Doc(id, 1, 3)
+		doc.Owner = owner
+		MustReplace(t, s, doc, chunks)
+	}
+	src := sampleSource("from-chat")
+	src.Owner = "slack/T1/U1"
+	mustAddSource(t, s, src)
+	kept := sampleSource("kept")
+	kept.Owner = "slack/T1/U2"
+	mustAddSource(t, s, kept)
+	for _, g := range []store.RoleGrant{
+		{Platform: "slack", Workspace: "T1", User: "U1", Role: "curator", GrantedBy: "slack/T1/U2"},
+		{Platform: "slack", User: "U1", Role: "leader", GrantedBy: "cli:root"},
+		{Platform: "slack", Workspace: "T1", User: "U2", Role: "curator", GrantedBy: "cli:root"},
+	} {
+		if _, err := s.GrantRole(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A save recorded when its detail still named people.
+	oldSave := store.AuditEntry{Time: auditBase, Actor: "slack/T1/U3", Action: store.AuditDocumentSave, Target: "suggested",
+		Detail: "answer by slack/T1/U1, question by slack/T1/U2, source https://t1.slack.com/archives/C1/p1"}
+	otherSave := oldSave
+	otherSave.Time, otherSave.Detail = auditBase.Add(time.Minute), "answer by slack/T1/XU1, question by slack/T1/U2, source chat:slack/T1/C1/1.2"
+	mustAudit(t, s, oldSave, otherSave)
+	// An analytics opt-out is no forget: owners and grants stay.
+	if _, err := s.Forget(ctx, "U1", true); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Document(ctx, "suggested"); err != nil || d.Owner != "slack/T1/U1" {
+		t.Fatalf("after an opt-out the owner is %q, %v; want it kept", d.Owner, err)
+	}
+	res, err := s.Forget(ctx, "U1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Pseudonym
+	for id, owner := range owners {
+		want := owner
+		switch id {
+		case "suggested", "explicit", "plain":
+			want = p
+		}
+		d, err := s.Document(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Owner != want {
+			t.Errorf("document %s owned by %q after forgetting U1, want %q", id, d.Owner, want)
+		}
+	}
+	for name, want := range map[string]string{"from-chat": p, "kept": "slack/T1/U2"} {
+		got, err := s.Source(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Owner != want {
+			t.Errorf("source %s owned by %q after forgetting U1, want %q", name, got.Owner, want)
+		}
+	}
+	grants, err := s.RoleGrants(ctx, store.RoleGrantFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grants) != 1 || grants[0].User != "U2" {
+		t.Errorf("grants after forgetting U1 = %+v, want only U2's", grants)
+	}
+	log := auditLog(t, s, store.AuditFilter{})
+	if len(log) != 2 {
+		t.Fatalf("audit log after forgetting = %+v, want the two saves and nothing that links the grants", log)
+	}
+	if want := "source https://t1.slack.com/archives/C1/p1"; log[1].Detail != want {
+		t.Errorf("a save naming U1 reads %q after forgetting, want %q", log[1].Detail, want)
+	}
+	if log[0].Detail != otherSave.Detail {
+		t.Errorf("a save naming someone else reads %q after forgetting U1, want it unchanged", log[0].Detail)
 	}
 }

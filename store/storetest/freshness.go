@@ -14,6 +14,7 @@ var freshnessCases = []testCase{
 	{"DueForReview", testDueForReview},
 	{"RatedAnswers", testRatedAnswers},
 	{"ReviewNoticesOncePerPeriod", testReviewNotices},
+	{"ReviewClaimIsALease", testReviewClaimLease},
 }
 
 func testReviewByRoundTrip(t *testing.T, s store.Store) {
@@ -117,17 +118,24 @@ func testRatedAnswers(t *testing.T, s store.Store) {
 	}
 }
 
+const reviewLease = 15 * time.Minute
+
 func testReviewNotices(t *testing.T, s store.Store) {
 	t0 := time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC)
 	week := 7 * 24 * time.Hour
+	// claim claims the notices at at, and marks those it got sent, as a
+	// delivered reminder does.
 	claim := func(at time.Time, ns ...store.ReviewNotice) []store.ReviewNotice {
 		t.Helper()
 		for i := range ns {
 			ns[i].SentAt = at
 		}
-		got, err := s.ClaimReviewNotices(t.Context(), ns, week)
+		got, err := s.ClaimReviewNotices(t.Context(), ns, reviewLease, week)
 		if err != nil {
 			t.Fatalf("claim at %v: %v", at, err)
+		}
+		if err := s.MarkReviewNoticesSent(t.Context(), got); err != nil {
+			t.Fatalf("mark sent at %v: %v", at, err)
 		}
 		return got
 	}
@@ -140,11 +148,16 @@ func testReviewNotices(t *testing.T, s store.Store) {
 		t.Fatalf("claim within the week recorded %v, want none", got)
 	}
 	other := store.ReviewNotice{DocID: "vpn", Reason: store.ReviewDue}
-	got := claim(t0.Add(week), due, other)
-	if len(got) != 2 || got[0].DocID != "leave" || !got[0].SentAt.Equal(t0.Add(week)) {
-		t.Fatalf("claim a week later recorded %v, want leave and vpn", got)
-	}
 	// A send that failed is released, and the next run claims it again.
+	got, err := s.ClaimReviewNotices(t.Context(), []store.ReviewNotice{
+		{DocID: "leave", Reason: store.ReviewDue, SentAt: t0.Add(week)}, {DocID: "vpn", Reason: store.ReviewDue, SentAt: t0.Add(week)},
+	}, reviewLease, week)
+	if err != nil || len(got) != 2 || got[0].DocID != "leave" || !got[0].SentAt.Equal(t0.Add(week)) {
+		t.Fatalf("claim a week later recorded %v, %v; want leave and vpn", got, err)
+	}
+	if err := s.MarkReviewNoticesSent(t.Context(), got[:1]); err != nil {
+		t.Fatalf("mark sent: %v", err)
+	}
 	if err := s.ReleaseReviewNotices(t.Context(), got[1:]); err != nil {
 		t.Fatalf("release: %v", err)
 	}
@@ -159,9 +172,71 @@ func testReviewNotices(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(list, want) {
 		t.Fatalf("notices = %+v, want %+v", list, want)
 	}
+	// Releasing a notice that was sent does not forget it.
+	if err := s.ReleaseReviewNotices(t.Context(), got[:1]); err != nil {
+		t.Fatalf("release a sent notice: %v", err)
+	}
+	if list, _ := s.ReviewNotices(t.Context(), t0); len(list) != 2 {
+		t.Errorf("releasing a sent notice changed the notices: %+v", list)
+	}
 	if got := claim(t0.Add(week+time.Hour), other); len(got) != 1 {
 		t.Errorf("claim after release recorded %v, want it", got)
 	}
-	_, err = s.ClaimReviewNotices(t.Context(), []store.ReviewNotice{{DocID: "leave", Reason: "bored", SentAt: t0}}, week)
+	_, err = s.ClaimReviewNotices(t.Context(), []store.ReviewNotice{{DocID: "leave", Reason: "bored", SentAt: t0}}, reviewLease, week)
 	wantErrorIs(t, err, store.ErrInvalidInput, "unknown reason")
+	_, err = s.ClaimReviewNotices(t.Context(), []store.ReviewNotice{{DocID: "leave", Reason: store.ReviewDue, SentAt: t0}}, 0, week)
+	wantErrorIs(t, err, store.ErrInvalidInput, "no lease")
+}
+
+// testReviewClaimLease: a claim is a short lease. One that ran out
+// without being marked sent (a replica stopped between claim and send)
+// is claimed again; one marked sent keeps the week quiet.
+func testReviewClaimLease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC)
+	week := 7 * 24 * time.Hour
+	claim := func(at time.Time) []store.ReviewNotice {
+		t.Helper()
+		got, err := s.ClaimReviewNotices(ctx, []store.ReviewNotice{{DocID: "leave", Reason: store.ReviewDue, SentAt: at}}, reviewLease, week)
+		if err != nil {
+			t.Fatalf("claim at %v: %v", at, err)
+		}
+		return got
+	}
+	first := claim(t0)
+	if len(first) != 1 {
+		t.Fatalf("first claim = %v, want it", first)
+	}
+	if got := claim(t0.Add(reviewLease - time.Minute)); len(got) != 0 {
+		t.Fatalf("claim within the lease = %v, want none: another replica is sending it", got)
+	}
+	if list, _ := s.ReviewNotices(ctx, t0); len(list) != 0 {
+		t.Errorf("a pending claim is listed as sent: %+v", list)
+	}
+	// The claimer stopped: the lease runs out and the notice is free.
+	second := claim(t0.Add(reviewLease))
+	if len(second) != 1 || !second[0].SentAt.Equal(t0.Add(reviewLease)) {
+		t.Fatalf("claim after the lease ran out = %v, want it again", second)
+	}
+	// The stale claim marks nothing; the live one marks it sent.
+	if err := s.MarkReviewNoticesSent(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ReviewNotices(ctx, t0); len(list) != 0 {
+		t.Errorf("a claim whose lease ran out marked the notice sent: %+v", list)
+	}
+	if err := s.MarkReviewNoticesSent(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ReviewNotices(ctx, t0)
+	if err != nil || len(list) != 1 || !list[0].SentAt.Equal(t0.Add(reviewLease)) {
+		t.Fatalf("notices after marking sent = %+v, %v", list, err)
+	}
+	// Sent: quiet for the week, long after the lease.
+	if got := claim(t0.Add(reviewLease + 6*24*time.Hour)); len(got) != 0 {
+		t.Errorf("claim within the week of a sent notice = %v, want none", got)
+	}
+	if got := claim(t0.Add(reviewLease + week)); len(got) != 1 {
+		t.Errorf("claim a week after it was sent = %v, want it", got)
+	}
 }

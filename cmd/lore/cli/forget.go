@@ -36,7 +36,9 @@ func (a *app) forgetCommand() *cobra.Command {
 		Long: `Remove everything Lore keeps about USER (a platform user id): their
 engagement events and xAPI statements. Statements already forwarded to a
 Learning Record Store are voided there: a voiding statement for each is
-queued for the forwarder.
+queued for the forwarder. In the same transaction they are replaced by a
+random pseudonym in the audit log and as the owner of documents and
+sources, and the roles granted to them are deleted.
 
 With --opt-out the person is opted out of analytics instead: their past
 and future events are kept only as anonymous counts (no user, thread or
