@@ -104,7 +104,7 @@ func (d DirectoryRoles) CanCurate(ctx context.Context, platform, workspace, user
 	if err != nil {
 		return false, err
 	}
-	return slices.Contains(m.Roles, audience.RoleCurator) || slices.Contains(m.Roles, audience.RoleAdmin), nil
+	return audience.HasRole(m, audience.RoleCurator), nil
 }
 
 // Auditor records who changed what. Another part of Lore keeps the audit
