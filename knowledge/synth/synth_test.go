@@ -71,20 +71,29 @@ func TestGolden(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Chunks: 1000, Seed: 1}, "87d4a5686c7ce0432b5818e27f852fdf663576acfdea3e47bfede8dc891d02e8"},
-		{Options{Chunks: 37, ChunksPerDoc: 3, WordsPerChunk: 20, Vocabulary: 500, Seed: 42}, "7c12ce7f13c50f7bdfef94ddda9c3d444877ed66194a6b3850511a54f6c355cd"},
+		{Options{Chunks: 1000, Seed: 1, Flat: true}, "87d4a5686c7ce0432b5818e27f852fdf663576acfdea3e47bfede8dc891d02e8"},
+		{Options{Chunks: 37, ChunksPerDoc: 3, WordsPerChunk: 20, Vocabulary: 500, Seed: 42, Flat: true}, "7c12ce7f13c50f7bdfef94ddda9c3d444877ed66194a6b3850511a54f6c355cd"},
+		{Options{Chunks: 1000, Seed: 1}, "60a68ecf87a7b7c1c04193ca4c2496abfbea8e7d108124f3e359114cbb31e9be"},
 	}
 	for _, tt := range tests {
 		if got := digest(t, tt.opts); got != tt.want {
 			t.Errorf("%+v: corpus digest %s, want %s", tt.opts, got, tt.want)
 		}
 	}
-	h := sha256.New()
-	for _, q := range Queries(Options{Seed: 1}, 100) {
-		fmt.Fprintf(h, "%s\x00", q)
-	}
-	if got, want := hex.EncodeToString(h.Sum(nil)), "795a89c36b2cb0dd1978a529a569c4adf005025eefcb92b7957fdce72d9510b4"; got != want {
-		t.Errorf("query digest %s, want %s", got, want)
+	for _, tt := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Seed: 1, Flat: true}, "795a89c36b2cb0dd1978a529a569c4adf005025eefcb92b7957fdce72d9510b4"},
+		{Options{Seed: 1}, "ee6deb64407727587112849789077a3545e0adf3a5142a0bdfbe59266d52ea7f"},
+	} {
+		h := sha256.New()
+		for _, q := range Queries(tt.opts, 100) {
+			fmt.Fprintf(h, "%s\x00", q)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != tt.want {
+			t.Errorf("%+v: query digest %s, want %s", tt.opts, got, tt.want)
+		}
 	}
 }
 
@@ -193,7 +202,7 @@ func TestZipf(t *testing.T) {
 	t.Parallel()
 	counts := make(map[string]int)
 	total := 0
-	err := Docs(Options{Chunks: 2000, Seed: 5}, func(d Doc) error {
+	err := Docs(Options{Chunks: 2000, Seed: 5, Flat: true}, func(d Doc) error {
 		for _, s := range d.Sections {
 			for _, w := range words(s.Text) {
 				counts[w]++
@@ -236,7 +245,7 @@ func TestZipf(t *testing.T) {
 		}
 	}
 	hits := 0
-	qs := Queries(Options{Seed: 5}, 1000)
+	qs := Queries(Options{Seed: 5, Flat: true}, 1000)
 	for _, q := range qs {
 		if slices.ContainsFunc(words(q), func(w string) bool { return common[w] }) {
 			hits++
@@ -249,7 +258,7 @@ func TestZipf(t *testing.T) {
 
 func TestVocabulary(t *testing.T) {
 	t.Parallel()
-	v := newVocabulary(defaultVocabulary, 1)
+	v := newVocabulary(defaultVocabulary, 1, mandelbrotShift)
 	if v.size() != defaultVocabulary {
 		t.Fatalf("%d words, want %d", v.size(), defaultVocabulary)
 	}
@@ -286,19 +295,102 @@ func TestVocabulary(t *testing.T) {
 	}
 	t.Logf("%d words, %d distinct stems; most common: %v", len(words), len(stems), words[:10])
 
-	// The alias table reproduces 1/k: exact probabilities summed over
-	// all slots.
-	prob := make([]float64, len(words))
-	n := float64(len(words))
-	for i, s := range v.slots {
-		keep := float64(s.keep) / (1 << 32)
-		prob[i] += keep / n
-		prob[s.alias] += (1 - keep) / n
-	}
-	for _, k := range []int{1, 2, 10, 1000, 50000} {
-		if r := prob[k-1] / prob[0] * float64(k); r < 0.9999 || r > 1.0001 {
-			t.Errorf("P(rank %d)/P(rank 1) = %g/k, want 1/k", k, r)
+	// The alias table reproduces 1/(k+shift): exact probabilities summed
+	// over all slots, for the topical corpus's shift and the flat one's 0.
+	for _, shift := range []float64{mandelbrotShift, 0} {
+		slots := zipfAlias(len(words), shift)
+		prob := make([]float64, len(words))
+		n := float64(len(words))
+		for i, s := range slots {
+			keep := float64(s.keep) / (1 << 32)
+			prob[i] += keep / n
+			prob[s.alias] += (1 - keep) / n
 		}
+		for _, k := range []int{1, 2, 10, 1000, 50000} {
+			want := (1 + shift) / (float64(k) + shift)
+			if r := prob[k-1] / prob[0] / want; r < 0.9999 || r > 1.0001 {
+				t.Errorf("shift %g: P(rank %d)/P(rank 1) is %g times (1+shift)/(k+shift)", shift, k, r)
+			}
+		}
+	}
+}
+
+// TestTopical checks the shape that makes the default corpus resemble
+// real text (see the package comment): no word dominates, and the chunks
+// of one document have words in common that chunks of two documents
+// seldom share.
+func TestTopical(t *testing.T) {
+	t.Parallel()
+	counts := make(map[string]int)
+	total := 0
+	var docs [][]map[string]bool // per document, per chunk: its words
+	err := Docs(Options{Chunks: 3000, Seed: 5}, func(d Doc) error {
+		var chunks []map[string]bool
+		for _, s := range d.Sections {
+			set := make(map[string]bool)
+			for _, w := range words(s.Text) {
+				counts[w]++
+				total++
+				set[w] = true
+			}
+			chunks = append(chunks, set)
+		}
+		docs = append(docs, chunks)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	freq := make([]int, 0, len(counts))
+	for _, c := range counts {
+		freq = append(freq, c)
+	}
+	slices.Sort(freq)
+	slices.Reverse(freq)
+	top10 := 0
+	for _, c := range freq[:10] {
+		top10 += c
+	}
+	// The flat corpus's ten most common words are a quarter of it.
+	if share := float64(top10) / float64(total); share < 0.04 || share > 0.10 {
+		t.Errorf("the ten most common words are %.3f of all words, want 0.04 to 0.10", share)
+	}
+
+	// Words a chunk shares with its document's next chunk, against
+	// those it shares with the next document's first chunk, beyond the
+	// 300 most common words (which every chunk tends to share).
+	common := make(map[string]bool)
+	for w, c := range counts {
+		if c >= freq[299] {
+			common[w] = true
+		}
+	}
+	shared := func(a, b map[string]bool) int {
+		n := 0
+		for w := range a {
+			if b[w] && !common[w] {
+				n++
+			}
+		}
+		return n
+	}
+	var same, other, pairs int
+	for i := 0; i+1 < len(docs); i++ {
+		if len(docs[i]) < 2 {
+			continue
+		}
+		same += shared(docs[i][0], docs[i][1])
+		other += shared(docs[i][0], docs[i+1][0])
+		pairs++
+	}
+	if same < 3*other {
+		t.Errorf("chunks of one document share %d rarer words over %d pairs, of different documents %d: want at least three times as many", same, pairs, other)
+	}
+
+	// Queries are about topics too: generating them is deterministic and
+	// independent of the flat corpus's.
+	if q, f := Queries(Options{Seed: 5}, 20), Queries(Options{Seed: 5, Flat: true}, 20); slices.Equal(q, f) {
+		t.Error("topical and flat queries are the same")
 	}
 }
 

@@ -24,6 +24,8 @@ import (
 // benchResult is the --json shape of lore bench; later checks rely on its
 // keys.
 type benchResult struct {
+	// Corpus is "topical" (the default) or "flat" (--flat).
+	Corpus           string  `json:"corpus"`
 	Chunks           int     `json:"chunks"`
 	Queries          int     `json:"queries"`
 	IngestSeconds    float64 `json:"ingest_s"`
@@ -43,13 +45,14 @@ const recallQueries = 100
 
 func (a *app) benchCommand() *cobra.Command {
 	var chunks, queries int
-	var asJSON bool
+	var asJSON, flat bool
 	cmd := &cobra.Command{
 		Use:   "bench --chunks N",
 		Short: "Benchmark ingest and hybrid search on a synthetic corpus",
 		Long: `Ingest a deterministic synthetic corpus of N chunks (about 80 words each,
-Zipf-distributed vocabulary) into a fresh temporary store (unless --db is
-given), then time top-10 hybrid searches of chat-length queries. Prints ingest
+Zipf-distributed vocabulary, documents about topics; --flat for the corpus of
+the first benchmarks, without topics) into a fresh temporary store (unless
+--db is given), then time top-10 hybrid searches of chat-length queries. Prints ingest
 chunks/s (until the chunks are searchable: index builds included), query
 p50/p99 latency, the process's peak resident memory, and the recall@10 of the
 store's vector search against an exact scan (measured after the rest).`,
@@ -67,15 +70,15 @@ store's vector search against an exact scan (measured after the rest).`,
 				return err
 			}
 			defer cleanup()
-			res, err := runBench(ctx, svc.knowledge, svc.store, chunks, queries, newIngestProgress(a.io.Err))
+			res, err := runBench(ctx, svc.knowledge, svc.store, synth.Options{Chunks: chunks, Seed: 1, Flat: flat}, queries, newIngestProgress(a.io.Err))
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return a.printJSON(res)
 			}
-			fmt.Fprintf(a.io.Out, "chunks      %d\ningest      %.1f s, %.0f chunks/s\nquery       p50 %.2f ms, p99 %.2f ms (%d top-10 hybrid searches)\npeak RSS    %.0f MB\nrecall@10   %.3f (vector search against an exact scan, %d queries)\n",
-				res.Chunks, res.IngestSeconds, res.IngestChunksPerS, res.P50ms, res.P99ms, res.Queries, res.RSSMB,
+			fmt.Fprintf(a.io.Out, "corpus      %s\nchunks      %d\ningest      %.1f s, %.0f chunks/s\nquery       p50 %.2f ms, p99 %.2f ms (%d top-10 hybrid searches)\npeak RSS    %.0f MB\nrecall@10   %.3f (vector search against an exact scan, %d queries)\n",
+				res.Corpus, res.Chunks, res.IngestSeconds, res.IngestChunksPerS, res.P50ms, res.P99ms, res.Queries, res.RSSMB,
 				res.RecallAt10, min(recallQueries, res.Queries))
 			return nil
 		},
@@ -83,6 +86,7 @@ store's vector search against an exact scan (measured after the rest).`,
 	cmd.Flags().IntVar(&chunks, "chunks", 10000, "number of synthetic chunks")
 	cmd.Flags().IntVar(&queries, "queries", 1000, "number of timed queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.Flags().BoolVar(&flat, "flat", false, "use the flat corpus (no topics) of the first recorded benchmarks")
 	cmd.AddCommand(a.benchServeCommand())
 	cmd.AddCommand(a.benchInsightsCommand())
 	cmd.AddCommand(a.benchPairingCommand())
@@ -92,9 +96,12 @@ store's vector search against an exact scan (measured after the rest).`,
 
 var errStopped = errors.New("stopped")
 
-func runBench(ctx context.Context, k *knowledge.Service, st store.Search, chunks, queries int, progress *ingestProgress) (benchResult, error) {
-	opts := synth.Options{Chunks: chunks, Seed: 1}
-	res := benchResult{Chunks: chunks, Queries: queries}
+func runBench(ctx context.Context, k *knowledge.Service, st store.Search, opts synth.Options, queries int, progress *ingestProgress) (benchResult, error) {
+	chunks := opts.Chunks
+	res := benchResult{Corpus: "topical", Chunks: chunks, Queries: queries}
+	if opts.Flat {
+		res.Corpus = "flat"
+	}
 	progress.Total(chunks)
 	start := time.Now()
 	var genErr error

@@ -34,6 +34,25 @@ func TestBenchReportsSpeed(t *testing.T) {
 	if err := json.Unmarshal(obj["recall_at_10"], &recall); err != nil || recall <= 0 || recall > 1 {
 		t.Errorf("recall_at_10 = %s, want a share above 0", obj["recall_at_10"])
 	}
+	if got := string(obj["corpus"]); got != `"topical"` {
+		t.Errorf("corpus = %s, want \"topical\"", got)
+	}
+}
+
+// --flat runs the corpus of the first recorded benchmarks, and says so.
+func TestBenchFlat(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	r := db.run(t, "bench", "--flat", "--chunks", "200", "--queries", "10", "--json")
+	r.wantCode(t, cli.ExitOK)
+	obj := decodeObject(t, r.out)
+	if got := string(obj["corpus"]); got != `"flat"` {
+		t.Errorf("corpus = %s, want \"flat\"", got)
+	}
+	var chunks int
+	if err := json.Unmarshal(obj["chunks"], &chunks); err != nil || chunks != 200 {
+		t.Errorf("chunks = %s, want 200", obj["chunks"])
+	}
 }
 
 // On PostgreSQL the bench goes through the bulk path: the chunks are
