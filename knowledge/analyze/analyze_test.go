@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lorehq/lore/knowledge/synth"
 )
 
 func TestWords(t *testing.T) {
@@ -71,4 +73,30 @@ func TestSentencesKeepEveryWord(t *testing.T) {
 	if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(text), " ") {
 		t.Fatalf("words lost or reordered:\n%s", got)
 	}
+}
+
+// BenchmarkStem stems the words of synthetic text as ingest does, from
+// every core at once: after the first pass nearly every word is a cache
+// hit, so this measures the cache.
+func BenchmarkStem(b *testing.B) {
+	var words []string
+	if err := synth.Docs(synth.Options{Chunks: 2000, Seed: 1}, func(d synth.Doc) error {
+		for _, s := range d.Sections {
+			words = append(words, Words(s.Text)...)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range words {
+		Stem(w)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			Stem(words[i%len(words)])
+			i++
+		}
+	})
 }

@@ -213,11 +213,22 @@ type written struct {
 // index had seen everything before the write began, the write's own
 // changes are applied without reading them back; otherwise another process
 // wrote in between and the next search catches up from the tables, which
-// also covers this write. An index not loaded yet is left alone.
+// also covers this write.
+//
+// An index not loaded yet is left for the first search to load, unless
+// the chunks table was empty when the write began: then the empty index
+// is exact, and starting it here spares the first search after a load
+// into a new store from reading every chunk back (seconds at 200,000).
 func (s *Store) applyWrite(w written) {
 	lx := &s.lex
 	lx.mu.Lock()
 	defer lx.mu.Unlock()
+	if lx.ix == nil && w.start.chunkID == 0 {
+		// Chunk ids start at 1, so the highest being 0 means no chunk
+		// was visible; deletions up to w.start.seq concern none of the
+		// chunks to come.
+		lx.ix, lx.lastChunkID, lx.lastSeq = memindex.New(0), 0, w.start.seq
+	}
 	if lx.ix == nil || w.start.chunkID > lx.lastChunkID || w.start.seq > lx.lastSeq {
 		return
 	}

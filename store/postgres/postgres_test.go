@@ -579,6 +579,39 @@ func TestLexicalIndexFollowsOtherWriters(t *testing.T) {
 	}
 }
 
+// A store whose first write finds the chunks table empty starts its
+// lexical index with that write instead of reading everything back on the
+// first search; one that finds chunks waits for a search to load them.
+func TestLexicalIndexStartsWithFirstWriteToEmptyStore(t *testing.T) {
+	first := openTest(t, Options{})
+	loaded := func(s *Store) bool {
+		s.lex.mu.Lock()
+		defer s.lex.mu.Unlock()
+		return s.lex.ix != nil
+	}
+	doc, chunks := storetest.Doc("a", 3, 8)
+	storetest.MustReplace(t, first, doc, chunks)
+	if !loaded(first) {
+		t.Fatal("the first write to an empty store did not start the lexical index")
+	}
+
+	second := openTest(t, Options{Schema: first.schema})
+	doc, chunks = storetest.Doc("b", 2, 8)
+	storetest.MustReplace(t, second, doc, chunks)
+	if loaded(second) {
+		t.Error("a write to a store holding chunks started an index without them")
+	}
+	for name, s := range map[string]*Store{"first": first, "second": second} {
+		st, err := s.TermStats(t.Context(), []string{"a", "b", "common"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Chunks != 5 || st.DocFreq["a"] != 3 || st.DocFreq["b"] != 2 || st.DocFreq["common"] != 5 {
+			t.Errorf("%s: term stats %+v, want both documents' 5 chunks", name, st)
+		}
+	}
+}
+
 func TestChunksManyIDs(t *testing.T) {
 	s := openTest(t, Options{})
 	doc, chunks := storetest.Doc("big", 1200, 8)
