@@ -441,8 +441,12 @@ type Pending struct {
 	Pieces []ingest.Piece
 }
 
-// pipelineDepth is how many prepared documents may wait for the store.
-const pipelineDepth = 8
+// pipelineDepth is how many prepared documents may wait for the store. A
+// bulk load writes in transactions of up to a thousand chunks (PostgreSQL:
+// about a hundred documents of the bench's size), and analysis must go on
+// while one is written, or the two take turns on one core: with 8, loading
+// 200,000 chunks kept Lore and PostgreSQL together at one core of two.
+const pipelineDepth = 256
 
 // AddDocuments stores every document docs yields, like AddDocument, but
 // analyses and embeds the next documents on another goroutine while the
