@@ -80,14 +80,18 @@ func (h *Hashed) Vector(text string) []float32 {
 			continue
 		}
 		stem := analyze.Stem(w)
-		h.add(v, "w:"+stem, weightWord)
+		// Features are hashed as the strings "w:"+stem, "b:"+prev+" "+stem
+		// and the trigrams of "^"+w+"$", without building those strings:
+		// FNV-1a reads bytes in order, so hashing the parts one after the
+		// other gives the same value, and ingest embeds every chunk.
+		h.add(v, fnvString(fnvString(fnvOffset, "w:"), stem), weightWord)
 		if prev != "" {
-			h.add(v, "b:"+prev+" "+stem, weightBigram)
+			x := fnvString(fnvString(fnvString(fnvOffset, "b:"), prev), " ")
+			h.add(v, fnvString(x, stem), weightBigram)
 		}
 		prev = stem
-		padded := "^" + w + "$"
-		for i := 0; i+3 <= len(padded); i++ {
-			h.add(v, padded[i:i+3], weightTrigram)
+		for i := -1; i+2 <= len(w); i++ {
+			h.add(v, trigramHash(w, i), weightTrigram)
 		}
 	}
 	var norm float64
@@ -103,8 +107,10 @@ func (h *Hashed) Vector(text string) []float32 {
 	return v
 }
 
-func (h *Hashed) add(v []float32, feature string, weight float32) {
-	x := fnv64a(feature)
+// add adds weight to the coordinate that the feature hash x (fnvString's
+// state, before mixing) selects, with the sign it selects.
+func (h *Hashed) add(v []float32, x uint64, weight float32) {
+	x = fnvMix(x)
 	idx := int(x % uint64(h.dim))
 	if x>>63 == 1 {
 		weight = -weight
@@ -112,17 +118,37 @@ func (h *Hashed) add(v []float32, feature string, weight float32) {
 	v[idx] += weight
 }
 
-// fnv64a is FNV-1a: stable forever, unlike maphash, whose seed changes per
-// process.
-func fnv64a(s string) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= prime
+// trigramHash hashes the three bytes of "^"+w+"$" that start at byte i+1,
+// for i from -1 to len(w)-2.
+func trigramHash(w string, i int) uint64 {
+	x := uint64(fnvOffset)
+	for j := i; j < i+3; j++ {
+		b := byte('$')
+		switch {
+		case j < 0:
+			b = '^'
+		case j < len(w):
+			b = w[j]
+		}
+		x = (x ^ uint64(b)) * fnvPrime
 	}
-	// Final mix so that the low bits (the index) and the top bit (the
-	// sign) are independent.
+	return x
+}
+
+// FNV-1a: stable forever, unlike maphash, whose seed changes per process.
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
+
+// fnvString continues an FNV-1a hash x over the bytes of s.
+func fnvString(x uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		x = (x ^ uint64(s[i])) * fnvPrime
+	}
+	return x
+}
+
+// fnvMix is the final mix, so that the low bits (the index) and the top bit
+// (the sign) are independent.
+func fnvMix(h uint64) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

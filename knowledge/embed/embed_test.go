@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/knowledge/synth"
 )
 
 // The offline embedder must satisfy the interface the rest of Lore uses.
@@ -301,5 +302,23 @@ func TestHashedName(t *testing.T) {
 	t.Parallel()
 	if name := embed.NewHashed(0).Name(); name == "" {
 		t.Error("Name() is empty; the store records it with every vector")
+	}
+}
+
+// BenchmarkHashedVector embeds chunk-sized synthetic text, as ingest does
+// for every chunk.
+func BenchmarkHashedVector(b *testing.B) {
+	var texts []string
+	if err := synth.Docs(synth.Options{Chunks: 1000, Seed: 1}, func(d synth.Doc) error {
+		for _, s := range d.Sections {
+			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	h := embed.NewHashed(0)
+	for i := 0; b.Loop(); i++ {
+		h.Vector(texts[i%len(texts)])
 	}
 }
