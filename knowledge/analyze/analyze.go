@@ -20,6 +20,13 @@ import (
 // An apostrophe between letters is dropped ("don't" becomes "dont",
 // "employee's" becomes "employees", which stems like "employee").
 func Words(text string) []string {
+	if isASCII(text) {
+		return asciiWords(text)
+	}
+	return runeWords(text)
+}
+
+func runeWords(text string) []string {
 	words := make([]string, 0, len(text)/6)
 	var b strings.Builder
 	flush := func() {
@@ -46,6 +53,64 @@ func Words(text string) []string {
 	flush()
 	return words
 }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiWords is Words for ASCII text, which is most text: a word without
+// capitals or apostrophes is a slice of text rather than a copy built
+// rune by rune, and ingest splits every chunk twice (terms and vector).
+func asciiWords(text string) []string {
+	words := make([]string, 0, len(text)/6)
+	for i := 0; i < len(text); {
+		if !isWordByte(text[i]) {
+			i++
+			continue
+		}
+		start, plain := i, true
+		for i < len(text) {
+			c := text[i]
+			switch {
+			case isWordByte(c):
+				plain = plain && !('A' <= c && c <= 'Z')
+				i++
+				continue
+			case c == '\'' && i+1 < len(text) && isLetterByte(text[i+1]):
+				// Dropped between letters: "don't" is "dont".
+				plain = false
+				i++
+				continue
+			}
+			break
+		}
+		if plain {
+			words = append(words, text[start:i])
+			continue
+		}
+		b := make([]byte, 0, i-start)
+		for _, c := range []byte(text[start:i]) {
+			switch {
+			case c == '\'':
+			case 'A' <= c && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			default:
+				b = append(b, c)
+			}
+		}
+		words = append(words, string(b))
+	}
+	return words
+}
+
+func isLetterByte(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isWordByte(c byte) bool { return isLetterByte(c) || '0' <= c && c <= '9' }
 
 // Terms returns the index terms of text: words that are not stop words,
 // stemmed with the Snowball English stemmer, followed by the phrases of

@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,4 +101,26 @@ func BenchmarkStem(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// The ASCII fast path splits exactly as the general one, on text made of
+// the characters that matter to it.
+func TestASCIIWordsMatchRuneWords(t *testing.T) {
+	const alphabet = "abzAZ09 '.,-_\n\t"
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, r.IntN(24))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		text := string(b)
+		if got, want := asciiWords(text), runeWords(text); !slices.Equal(got, want) {
+			t.Fatalf("%q: ASCII path %q, general path %q", text, got, want)
+		}
+	}
+	for _, text := range []string{"Don't STOP", "rock'n'roll", "it's'", "'quoted'", "x'1", "HR's 2nd-floor"} {
+		if got, want := asciiWords(text), runeWords(text); !slices.Equal(got, want) {
+			t.Errorf("%q: ASCII path %q, general path %q", text, got, want)
+		}
+	}
 }
