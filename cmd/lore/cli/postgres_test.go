@@ -69,3 +69,37 @@ func TestPostgresNeedsMigrateThenAnswers(t *testing.T) {
 		t.Fatalf("gaps on PostgreSQL misses the unanswered question:\n%s", r.out)
 	}
 }
+
+// The HNSW settings reach the index a PostgreSQL store builds, and a bad
+// one is refused before anything is written.
+func TestPostgresIndexSettings(t *testing.T) {
+	t.Parallel()
+	url := postgresURL(t)
+	run(t, "migrate", "--db", url).wantCode(t, cli.ExitOK)
+
+	r := runEnv(t, map[string]string{"LORE_PG_HNSW_EF_SEARCH": "many"}, "bench", "--chunks", "100", "--queries", "5", "--db", url)
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.err, "LORE_PG_HNSW_EF_SEARCH") {
+		t.Errorf("the refusal does not name the setting: %s", r.err)
+	}
+	r = runEnv(t, map[string]string{"LORE_PG_HNSW_M": "1"}, "bench", "--chunks", "100", "--queries", "5", "--db", url)
+	if r.code == cli.ExitOK || !strings.Contains(r.err, "index m 1") {
+		t.Errorf("m 1 (below pgvector's 2): exit %d, %s", r.code, r.err)
+	}
+
+	env := map[string]string{"LORE_PG_HNSW_M": "4", "LORE_PG_HNSW_EF_CONSTRUCTION": "8", "LORE_PG_HNSW_EF_SEARCH": "40"}
+	runEnv(t, env, "bench", "--chunks", "300", "--queries", "5", "--db", url).wantCode(t, cli.ExitOK)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var def string
+	if err := conn.QueryRow(t.Context(), `SELECT indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND indexdef LIKE '%USING hnsw%'`).Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "m='4'") || !strings.Contains(def, "ef_construction='8'") {
+		t.Errorf("index built as %s, want m 4 and ef_construction 8", def)
+	}
+}
