@@ -58,6 +58,12 @@ type BulkLoad struct {
 
 	pending       []docWrite
 	pendingChunks int
+	// applies takes each committed transaction to a goroutine that adds it
+	// to the lexical index, in order, while the next transaction is
+	// written: the index's work and PostgreSQL's overlap. applied closes
+	// when that goroutine is done.
+	applies chan written
+	applied chan struct{}
 	// deferred is set once the load has dropped the vector index.
 	deferred bool
 	finished bool
@@ -147,14 +153,35 @@ func (l *BulkLoad) flush(ctx context.Context) error {
 		}
 		l.deferred = true
 	}
-	if err := s.replaceAll(ctx, l.pending, true); err != nil {
+	w, err := s.replaceAll(ctx, l.pending, true, true)
+	if err != nil {
 		if errors.Is(err, store.ErrInvalidInput) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return s.fail(op, err)
 	}
+	if l.applies == nil {
+		l.applies, l.applied = make(chan written, 2), make(chan struct{})
+		go func() {
+			defer close(l.applied)
+			for w := range l.applies {
+				s.applyWrite(w)
+			}
+		}()
+	}
+	l.applies <- w
 	l.pending, l.pendingChunks = l.pending[:0], 0
 	return nil
+}
+
+// drainApplies waits until every committed transaction of the load is in
+// the lexical index.
+func (l *BulkLoad) drainApplies() {
+	if l.applies != nil {
+		close(l.applies)
+		<-l.applied
+		l.applies = nil
+	}
 }
 
 // Finish writes what is buffered, builds the vector index if it is
@@ -170,6 +197,7 @@ func (l *BulkLoad) Finish(ctx context.Context) error {
 	}
 	defer l.release()
 	werr := l.flush(ctx)
+	l.drainApplies()
 	l.pending = nil
 	if err := l.s.ensureVectorIndex(ctx); err != nil {
 		return errors.Join(werr, l.s.fail(op, err))
@@ -178,6 +206,7 @@ func (l *BulkLoad) Finish(ctx context.Context) error {
 }
 
 func (l *BulkLoad) release() {
+	l.drainApplies()
 	l.finished = true
 	// Unlocking explicitly lets the connection go back to the pool; if
 	// that fails, closing the connection releases the lock instead.

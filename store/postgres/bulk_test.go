@@ -89,3 +89,43 @@ func TestBulkLoadDefersVectorIndex(t *testing.T) {
 		t.Fatalf("vector index after the next load: %v, want it rebuilt", defs)
 	}
 }
+
+// A bulk load adds its transactions to the lexical index in the background,
+// in order. Searches during the load see what is committed, a document
+// written twice in one load keeps only its second version, and once Finish
+// returns the index holds exactly the load.
+func TestBulkLoadLexicalIndex(t *testing.T) {
+	s := openTest(t, Options{})
+	load, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, load, 0, 250) // 1,250 chunks: one transaction committed
+	st, err := s.TermStats(t.Context(), []string{"common", "d0000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DocFreq["d0000"] != 5 || st.Chunks < 1000 {
+		t.Errorf("during the load: %+v, want the first transaction's chunks", st)
+	}
+	doc, chunks := storetest.Doc("d0000", 2, 8) // d0000 again, shorter
+	if err := load.ReplaceDocument(t.Context(), doc, chunks); err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, load, 250, 500)
+	if err := load.Finish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st, err = s.TermStats(t.Context(), []string{"common", "d0000", "d0499", "part4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 499*5 + 2
+	if st.Chunks != want || st.DocFreq["common"] != want || st.DocFreq["d0000"] != 2 || st.DocFreq["d0499"] != 5 || st.DocFreq["part4"] != 499 {
+		t.Errorf("after Finish: %+v, want %d chunks, d0000's 2 newest, d0499's 5, part4 in 499", st, want)
+	}
+	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"d0000"}}, 10)
+	if err != nil || len(hits) != 2 {
+		t.Errorf("search for the document written twice = %v, %v; want its 2 newest chunks", hits, err)
+	}
+}

@@ -90,7 +90,9 @@ func (s *Store) writeTx(ctx context.Context, w *written, queue func(b *pgx.Batch
 	for _, c := range w.added {
 		w.end.chunkID = max(w.end.chunkID, c.id)
 	}
-	s.applyWrite(*w)
+	if !w.applyLater {
+		s.applyWrite(*w)
+	}
 	return nil
 }
 
@@ -148,7 +150,8 @@ func (s *Store) replace(ctx context.Context, doc store.Document, chunks []store.
 	if err != nil {
 		return err
 	}
-	return s.replaceAll(ctx, []docWrite{d}, bulk)
+	_, err = s.replaceAll(ctx, []docWrite{d}, bulk, false)
+	return err
 }
 
 // replaceAll stores validated documents, each with exactly its chunks, in
@@ -156,8 +159,9 @@ func (s *Store) replace(ctx context.Context, doc store.Document, chunks []store.
 // Document ids must be distinct. In a bulk load (bulk set) the commit does
 // not wait for the write-ahead log to reach disk: a crash of the server
 // may lose the load's last transactions, whole, and re-running the load
-// stores them again.
-func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) error {
+// stores them again. With applyLater set, the lexical index is not told of
+// the write: the caller hands the returned write to applyWrite, in order.
+func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLater bool) (written, error) {
 	dim, total := 0, 0
 	ids := make([]string, len(docs))
 	for i, d := range docs {
@@ -165,14 +169,14 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 		total += len(d.chunks)
 		if d.dim != 0 {
 			if dim != 0 && d.dim != dim {
-				return store.CheckDimension(d.dim, dim)
+				return written{}, store.CheckDimension(d.dim, dim)
 			}
 			dim = d.dim
 		}
 	}
 	claimed := false
 	var (
-		w         written
+		w         = written{applyLater: applyLater}
 		last      int64 // the last chunk id drawn
 		published = make([]bool, len(docs))
 	)
@@ -246,12 +250,12 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk bool) erro
 		return nil
 	}
 	if err := s.writeTx(ctx, &w, queue, then); err != nil {
-		return err
+		return written{}, err
 	}
 	if claimed {
 		s.dim.Store(int64(dim))
 	}
-	return nil
+	return w, nil
 }
 
 // knownDimension is the dimension this store already knows, without

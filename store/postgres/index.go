@@ -207,6 +207,9 @@ type written struct {
 	start, end marks
 	removed    []int64
 	added      []termRow
+	// applyLater leaves applyWrite to the writer's caller (a bulk load,
+	// which applies its writes in order while the next is written).
+	applyLater bool
 }
 
 // applyWrite brings the index up to date after a committed write. If the
