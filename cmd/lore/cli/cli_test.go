@@ -36,13 +36,13 @@ type result struct {
 }
 
 // run executes lore with args and an empty stdin.
-func run(t *testing.T, args ...string) result {
+func run(t testing.TB, args ...string) result {
 	t.Helper()
 	return runWithInput(t, strings.NewReader(""), args...)
 }
 
 // runWithInput executes lore with args, reading stdin from in.
-func runWithInput(t *testing.T, in io.Reader, args ...string) result {
+func runWithInput(t testing.TB, in io.Reader, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	start := time.Now()
@@ -51,7 +51,7 @@ func runWithInput(t *testing.T, in io.Reader, args ...string) result {
 }
 
 // wantCode fails the test unless r exited with code.
-func (r result) wantCode(t *testing.T, code int) {
+func (r result) wantCode(t testing.TB, code int) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.out, r.err)

@@ -16,7 +16,7 @@ import (
 // schema of the test's own, dropped at cleanup. Without
 // LORE_TEST_DATABASE_URL the test is skipped, unless CI is set: there it
 // must run.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	base := storetest.PostgresURL(t)
 	schema := "cli_" + strings.ToLower(rand.Text()[:10])
