@@ -198,6 +198,17 @@ func words(text string) []string {
 	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return r < 'a' || r > 'z' })
 }
 
+// descending returns the counts, largest first.
+func descending(counts map[string]int) []int {
+	freq := make([]int, 0, len(counts))
+	for _, c := range counts {
+		freq = append(freq, c)
+	}
+	slices.Sort(freq)
+	slices.Reverse(freq)
+	return freq
+}
+
 func TestZipf(t *testing.T) {
 	t.Parallel()
 	counts := make(map[string]int)
@@ -214,12 +225,7 @@ func TestZipf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	freq := make([]int, 0, len(counts))
-	for _, c := range counts {
-		freq = append(freq, c)
-	}
-	slices.Sort(freq)
-	slices.Reverse(freq)
+	freq := descending(counts)
 
 	// With exponent 1 over 50,000 words the top word is 1/H(50000), about
 	// 8.8% of all words, and the 1000th about a thousandth of that.
@@ -341,12 +347,7 @@ func TestTopical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	freq := make([]int, 0, len(counts))
-	for _, c := range counts {
-		freq = append(freq, c)
-	}
-	slices.Sort(freq)
-	slices.Reverse(freq)
+	freq := descending(counts)
 	top10 := 0
 	for _, c := range freq[:10] {
 		top10 += c
