@@ -217,25 +217,17 @@ const searchFreshness = 50 * time.Millisecond
 // openStore opens the configured database.
 func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		opts := postgres.Options{Migrate: a.migrate, Logger: a.log}
-		for _, o := range []struct {
-			name string
-			v    *int
-		}{
-			{"LORE_PG_INDEX_BUILD_MEMORY_MB", &opts.IndexBuildMemoryMB},
-			{"LORE_PG_HNSW_M", &opts.IndexM},
-			{"LORE_PG_HNSW_EF_CONSTRUCTION", &opts.IndexEfConstruction},
-			{"LORE_PG_HNSW_EF_SEARCH", &opts.SearchEf},
-		} {
-			if v := a.getenv(o.name); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n <= 0 {
-					return nil, usageErrorf("%s=%q: want a whole number of at least 1", o.name, v)
-				}
-				*o.v = n
-			}
-		}
-		st, err := postgres.Open(ctx, url, opts)
+		// The index settings were checked as whole numbers when the
+		// configuration loaded; pgvector's own limits are the store's
+		// to check (postgres.Options).
+		intSetting := func(name string) int { n, _ := strconv.Atoi(a.getenv(name)); return n }
+		st, err := postgres.Open(ctx, url, postgres.Options{
+			Migrate: a.migrate, Logger: a.log,
+			IndexBuildMemoryMB:  intSetting("LORE_PG_INDEX_BUILD_MEMORY_MB"),
+			IndexM:              intSetting("LORE_PG_HNSW_M"),
+			IndexEfConstruction: intSetting("LORE_PG_HNSW_EF_CONSTRUCTION"),
+			SearchEf:            intSetting("LORE_PG_HNSW_EF_SEARCH"),
+		})
 		if errors.Is(err, postgres.ErrNeedsMigration) {
 			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
 		}
