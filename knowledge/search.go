@@ -75,13 +75,30 @@ func (s *Service) search(ctx context.Context, query string, k int, scope store.S
 	}
 	terms := analyze.QueryTerms(query)
 	depth := max(k*candidatesPerResult, minCandidates)
-	lex, err := s.store.SearchLexical(ctx, store.LexicalQuery{Text: query, Terms: terms, Scope: scope}, depth)
-	if err != nil {
-		return nil, nil, fmt.Errorf("lexical search: %w", err)
-	}
+	// The two lists are independent: the lexical one is searched in this
+	// process while the question is embedded (perhaps by a remote model)
+	// and the vector index answers, so a search costs the slower of the
+	// two rather than their sum.
+	var (
+		lex     []store.Hit
+		lexErr  error
+		lexDone = make(chan struct{})
+	)
+	lexCtx, cancelLex := context.WithCancel(ctx)
+	defer cancelLex()
+	go func() {
+		defer close(lexDone)
+		lex, lexErr = s.store.SearchLexical(lexCtx, store.LexicalQuery{Text: query, Terms: terms, Scope: scope}, depth)
+	}()
 	qvec, vec, err := s.searchVector(ctx, query, depth, scope)
 	if err != nil {
+		cancelLex()
+		<-lexDone
 		return nil, nil, err
+	}
+	<-lexDone
+	if lexErr != nil {
+		return nil, nil, fmt.Errorf("lexical search: %w", lexErr)
 	}
 	fused := fuse(lex, vec, s.ranking, depth)
 	// Load a few more than asked so that collapsing duplicates and

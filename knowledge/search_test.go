@@ -1,12 +1,15 @@
 package knowledge_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/analyze"
@@ -354,5 +357,79 @@ func TestSearchEmptyKnowledgeBase(t *testing.T) {
 	}
 	if len(ps) != 0 {
 		t.Errorf("an empty knowledge base returned %d passages", len(ps))
+	}
+}
+
+// overlapStore reports whether the lexical search ran while the vector
+// search was in flight, and can fail either one.
+type overlapStore struct {
+	*sqlite.Store
+	vectorStarted chan struct{}
+	overlapped    bool
+	lexicalErr    error
+	vectorErr     error
+	lexicalCtxErr error // the lexical search's context error once it returned
+}
+
+func (s *overlapStore) SearchVector(ctx context.Context, q store.VectorQuery, k int) ([]store.Hit, error) {
+	close(s.vectorStarted)
+	if s.vectorErr != nil {
+		return nil, s.vectorErr
+	}
+	return s.Store.SearchVector(ctx, q, k)
+}
+
+func (s *overlapStore) SearchLexical(ctx context.Context, q store.LexicalQuery, k int) ([]store.Hit, error) {
+	// Wait for the vector search to begin; a search that ran the lists
+	// one after the other would never start it, and ends here instead.
+	select {
+	case <-s.vectorStarted:
+		s.overlapped = true
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
+	if s.vectorErr != nil {
+		<-ctx.Done() // a failed vector search cancels this one
+		s.lexicalCtxErr = ctx.Err()
+		return nil, ctx.Err()
+	}
+	if s.lexicalErr != nil {
+		return nil, s.lexicalErr
+	}
+	return s.Store.SearchLexical(ctx, q, k)
+}
+
+// The lexical and vector lists are searched at once, and a failure of
+// either fails the search, naming which, and stops the other.
+func TestSearchRunsBothListsAtOnce(t *testing.T) {
+	files := map[string]string{
+		"leave.md": "# Leave\n\nAnnual leave is 27 days a year, plus public holidays.",
+		"vpn.md":   "# VPN\n\nThe VPN is required when you work off site.",
+	}
+	_, plain, _ := loadCorpus(t, files)
+	open := func(st *overlapStore) *knowledge.Service {
+		st.Store = plain
+		st.vectorStarted = make(chan struct{})
+		return knowledge.New(st, knowledge.Options{})
+	}
+
+	st := &overlapStore{}
+	ps, err := open(st).Search(t.Context(), "How many days of annual leave?", 3, store.Everything)
+	if err != nil || len(ps) == 0 || path.Base(ps[0].Source) != "leave.md" {
+		t.Fatalf("search: %v, %+v; want leave.md first", err, ps)
+	}
+	if !st.overlapped {
+		t.Fatal("the lexical search ran before the vector search began, not beside it")
+	}
+
+	st = &overlapStore{lexicalErr: errors.New("index unreadable")}
+	if _, err := open(st).Search(t.Context(), "annual leave", 3, store.Everything); err == nil || !strings.Contains(err.Error(), "lexical search: index unreadable") {
+		t.Fatalf("search with a failing lexical list: %v", err)
+	}
+
+	st = &overlapStore{vectorErr: fmt.Errorf("%w: database gone", store.ErrUnavailable)}
+	_, err = open(st).Search(t.Context(), "annual leave", 3, store.Everything)
+	if !errors.Is(err, store.ErrUnavailable) || !errors.Is(st.lexicalCtxErr, context.Canceled) {
+		t.Fatalf("search with a failing vector list: %v (lexical search ended with %v, want it cancelled)", err, st.lexicalCtxErr)
 	}
 }
