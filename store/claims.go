@@ -14,6 +14,11 @@ type Claims interface {
 	// first is true when no unexpired claim on key existed. The check and
 	// the write are one atomic step, so of concurrent callers exactly one
 	// sees first. Expired claims count as absent and may be purged.
+	//
+	// An error does not say that the key is free: a claim whose
+	// connection is cut after the server received it may be committed
+	// all the same. A caller that refuses work on an error must not
+	// leave a later caller to find the key taken by the refused one.
 	Claim(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 	// Claimed reports whether an unexpired claim on key exists.
 	Claimed(ctx context.Context, key string) (bool, error)

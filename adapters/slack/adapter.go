@@ -235,9 +235,10 @@ func (a *Adapter) background(ctx context.Context, what string, fn func(ctx conte
 // after 5 minutes), by when things may be better.
 var errRedeliver = errors.New("the event cannot be taken now; Slack will deliver it again")
 
-// claimBudget bounds the wait for an event's claim: the acknowledgement
-// must reach Slack within 3 seconds, and a claim stuck behind a backlog
-// is better refused than acknowledged too late for Slack to know.
+// claimBudget bounds the check of an event's claim before it is
+// acknowledged: the acknowledgement must reach Slack within 3 seconds,
+// and a check stuck behind a backlog is better refused than acknowledged
+// too late for Slack to know.
 const claimBudget = 2 * time.Second
 
 // admit takes an in-flight token for an event, or reports errRedeliver
@@ -254,31 +255,61 @@ func (a *Adapter) admit(ctx context.Context, env envelope) (func(), error) {
 	}
 }
 
-// claimEvent takes an event for this replica before it is acknowledged.
-// It reports false for an event another delivery already took, and
-// errRedeliver when the database is unavailable or did not answer within
-// claimBudget, or the delivery's request was abandoned.
-func (a *Adapter) claimEvent(ctx context.Context, env envelope) (bool, error) {
+// eventKey is the claim that names an event's one handling.
+func eventKey(env envelope) string { return "slack:event:" + env.EventID }
+
+// checkEvent decides, before an event is acknowledged, whether to take
+// it. It reports false for an event whose claim is already held (a
+// delivery took it), and errRedeliver when the database is unavailable or
+// did not answer within claimBudget, or the delivery's request was
+// abandoned.
+//
+// It only reads. A write here would be ambiguous when its connection is
+// cut: the claim may be committed although its answer never arrived, and
+// then the delivery is refused while the claim stands, so that every
+// redelivery is dropped as a duplicate and the event is never answered.
+// The claim is made after the acknowledgement instead (claimEvent).
+func (a *Adapter) checkEvent(ctx context.Context, env envelope) (bool, error) {
 	ctx = trace.WithRequestID(ctx, env.EventID)
 	ctx, cancel := context.WithTimeout(ctx, claimBudget)
 	defer cancel()
-	first, err := a.deps.Claims.Claim(ctx, "slack:event:"+env.EventID, a.cfg.ClaimTTL)
+	held, err := a.deps.Claims.Claimed(ctx, eventKey(env))
 	switch {
 	case errors.Is(err, store.ErrUnavailable), err != nil && ctx.Err() != nil,
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// Never "handle anyway" here: the delivery was not acknowledged
 		// and will come again.
-		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: the claim failed", "event_id", env.EventID, "err", err)
+		a.log.WarnContext(ctx, "event not acknowledged, for Slack to deliver again: checking its claim failed", "event_id", env.EventID, "err", err)
 		return false, errRedeliver
 	case err != nil:
-		// A claim the store refuses outright will not succeed on a
-		// redelivery either; answering twice beats not answering.
-		a.log.WarnContext(ctx, "de-duplicating an event failed; handling it anyway", "event_id", env.EventID, "err", err)
+		// A check the store refuses outright (an event id no claim can
+		// have) would fail on a redelivery too: the event is taken, and
+		// its claim will fail the same way (claimEvent).
+		a.log.WarnContext(ctx, "checking an event's claim failed; taking it anyway", "event_id", env.EventID, "err", err)
 		return true, nil
+	case held:
+		a.log.DebugContext(ctx, "duplicate event dropped", "event_id", env.EventID)
+	}
+	return !held, nil
+}
+
+// claimEvent takes an acknowledged event for this replica and reports
+// whether to handle it: of several deliveries of one event that passed
+// checkEvent at once, only the first to claim it does. A claim that fails
+// is handled all the same: the delivery was acknowledged, so Slack will
+// not bring the event again, and a failed claim may have been written
+// before its connection was cut; answering twice beats not answering.
+func (a *Adapter) claimEvent(ctx context.Context, env envelope) bool {
+	ctx = trace.WithRequestID(ctx, env.EventID)
+	first, err := a.deps.Claims.Claim(ctx, eventKey(env), a.cfg.ClaimTTL)
+	switch {
+	case err != nil:
+		a.log.WarnContext(ctx, "claiming an acknowledged event failed; handling it anyway", "event_id", env.EventID, "err", err)
+		return true
 	case !first:
 		a.log.DebugContext(ctx, "duplicate event dropped", "event_id", env.EventID)
 	}
-	return first, nil
+	return first
 }
 
 // handleEnvelope handles one Events API event that this replica claimed.

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,8 @@ func TestJoinEventsReachTheCore(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
+	// Events are handled concurrently, so the joins come in either order.
+	slices.SortFunc(rec.joins, func(a, b bot.Join) int { return strings.Compare(a.Channel, b.Channel) })
 	want := []bot.Join{
 		{Platform: "slack", Workspace: "T1", User: "U9NEW"},
 		{Platform: "slack", Workspace: "T1", Channel: "C0WELCOME", User: "U1"},

@@ -58,7 +58,7 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
-		// Answered once all the same: the event id is claimed below.
+		// Answered once all the same: the event id is claimed.
 		a.log.DebugContext(r.Context(), "event retried by Slack", "event_id", env.EventID, "retry", n,
 			"reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
@@ -67,19 +67,22 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	first, err := a.claimEvent(r.Context(), env)
+	fresh, err := a.checkEvent(r.Context(), env)
 	if err != nil {
 		done()
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	if !first {
+	if !fresh {
 		done()
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	a.background(r.Context(), "event", func(ctx context.Context) {
 		defer done()
+		if !a.claimEvent(ctx, env) {
+			return
+		}
 		if a.self.Load() == nil {
 			if err := a.Identify(ctx); err != nil {
 				a.log.ErrorContext(ctx, "cannot identify the bot; event dropped", "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,7 @@ func TestReplicasAnswerOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
-			if first, err := a.claimEvent(t.Context(), env); err == nil && first {
+			if fresh, err := a.checkEvent(t.Context(), env); err == nil && fresh && a.claimEvent(t.Context(), env) {
 				a.handleEnvelope(t.Context(), env)
 			}
 		})
@@ -80,6 +81,13 @@ func (c *switchableClaims) Claim(ctx context.Context, key string, ttl time.Durat
 	return c.Claims.Claim(ctx, key, ttl)
 }
 
+func (c *switchableClaims) Claimed(ctx context.Context, key string) (bool, error) {
+	if c.down.Load() {
+		return failingClaims{}.Claimed(ctx, key)
+	}
+	return c.Claims.Claimed(ctx, key)
+}
+
 // Without the database an event is not acknowledged (503 over HTTP), so
 // that Slack delivers it again; the redelivery after the database is back
 // is answered, once.
@@ -117,6 +125,78 @@ func TestDatabaseGoneEventsAreRedelivered(t *testing.T) {
 	_ = h.a.Wait(ctx)
 	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
 		t.Fatalf("%d answers after the redeliveries, want 1", n)
+	}
+}
+
+// cutClaims writes each event's first claim and then reports it failed, as
+// PostgreSQL does for a claim whose connection is cut after the server
+// received it (store/postgres TestCutClaimMayStillBeTaken).
+type cutClaims struct {
+	Claims
+	mu  sync.Mutex
+	cut map[string]bool
+}
+
+func (c *cutClaims) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	first, err := c.Claims.Claim(ctx, key, ttl)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || !strings.HasPrefix(key, "slack:event:") || c.cut[key] {
+		return first, err
+	}
+	c.cut[key] = true
+	return false, errors.Join(store.ErrUnavailable, errors.New("unexpected EOF"))
+}
+
+// An event whose claim was written but reported failed (its connection
+// cut in flight) is answered, once: neither the delivery that made the
+// claim nor Slack's redeliveries, which find the claim held, drop it.
+func TestCutClaimIsAnsweredOnce(t *testing.T) {
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, func(_ *Config, d *Deps) { d.Claims = &cutClaims{Claims: d.Claims, cut: map[string]bool{}} })
+	srv := h.a.Handler()
+	body := readTestdata(t, "app_mention.json")
+	codes := []int{serve(srv, signed(t, "/slack/events", "application/json", body, httpNow)).Code}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_ = h.a.Wait(ctx)
+	for retry := range 2 { // Slack's redeliveries, whether or not the first was acknowledged
+		r := signed(t, "/slack/events", "application/json", body, httpNow,
+			"X-Slack-Retry-Num", strconv.Itoa(retry+1), "X-Slack-Retry-Reason", "http_error")
+		codes = append(codes, serve(srv, r).Code)
+	}
+	_ = h.a.Wait(ctx)
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
+		t.Fatalf("%d answers to an event whose claim was cut in flight (deliveries answered %v), want 1", n, codes)
+	}
+	if n := len(core.messages()); n != 1 {
+		t.Errorf("core asked %d times, want 1", n)
+	}
+}
+
+// refusingClaims refuses every key outright, as a store refuses a key no
+// claim can have.
+type refusingClaims struct{ Claims }
+
+func (refusingClaims) Claim(context.Context, string, time.Duration) (bool, error) {
+	return false, store.Invalid("claim key refused")
+}
+
+func (refusingClaims) Claimed(context.Context, string) (bool, error) {
+	return false, store.Invalid("claim key refused")
+}
+
+// An event whose claim the store refuses outright, which a redelivery
+// would meet again, is acknowledged and answered anyway.
+func TestRefusedClaimIsAnswered(t *testing.T) {
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, func(_ *Config, d *Deps) { d.Claims = refusingClaims{d.Claims} })
+	if code := serve(h.a.Handler(), signed(t, "/slack/events", "application/json", readTestdata(t, "app_mention.json"), httpNow)).Code; code != http.StatusOK {
+		t.Fatalf("event whose claim is refused: %d, want 200", code)
+	}
+	h.fake.waitCalls("chat.postMessage", 1)
+	if !strings.Contains(h.logs.String(), "handling it anyway") {
+		t.Errorf("the refused claim was not logged:\n%s", h.logs.String())
 	}
 }
 
@@ -165,9 +245,14 @@ func (blockingClaims) Claim(ctx context.Context, _ string, _ time.Duration) (boo
 	return false, ctx.Err()
 }
 
-// A delivery whose claim does not finish (the request abandoned, or the
-// database too slow) is neither acknowledged nor handled: Slack delivers
-// it again, so handling it here could only answer it twice.
+func (blockingClaims) Claimed(ctx context.Context, _ string) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// A delivery whose claim check does not finish (the request abandoned, or
+// the database too slow) is neither acknowledged nor handled: Slack
+// delivers it again, so handling it here could only answer it twice.
 func TestAbandonedClaimIsNotHandled(t *testing.T) {
 	core := &fakeCore{}
 	h := newHTTPHarness(t, core, func(_ *Config, d *Deps) { d.Claims = blockingClaims{d.Claims} })

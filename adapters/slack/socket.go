@@ -83,25 +83,28 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 			ack()
 			return
 		}
-		// Claimed before it is acknowledged: without the database the
-		// event is left unacknowledged, and Slack delivers it again.
+		// Checked before it is acknowledged: without the database the
+		// event is left unacknowledged, and Slack delivers it again. It
+		// is claimed once acknowledged (claimEvent).
 		done, err := a.admit(ctx, env)
 		if err != nil {
 			return
 		}
-		first, err := a.claimEvent(ctx, env)
+		fresh, err := a.checkEvent(ctx, env)
 		if err != nil {
 			done()
 			return
 		}
 		ack()
-		if !first {
+		if !fresh {
 			done()
 			return
 		}
 		a.background(ctx, "event", func(ctx context.Context) {
 			defer done()
-			a.handleEnvelope(ctx, env)
+			if a.claimEvent(ctx, env) {
+				a.handleEnvelope(ctx, env)
+			}
 		})
 	case socketmode.EventTypeSlashCommand:
 		ack()

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -723,4 +725,121 @@ func TestDatabaseWithoutVector(t *testing.T) {
 	if hits, err := s.SearchVector(t.Context(), store.VectorQuery{Vector: storetest.UnitVector(8, 1), Scope: store.Everything}, 1); err != nil || len(hits) != 1 {
 		t.Errorf("vector search = %v, %v", hits, err)
 	}
+}
+
+// A claim whose connection is cut while its statement waits in the
+// server (a restart or a network fault between the two) fails, yet the
+// server still writes it: an error from Claim does not say that the key
+// is free. Here the claim's INSERT waits on a row lock another transaction
+// holds; the connection is cut; the lock is released, and the claim is
+// committed by a server that has not yet noticed its client is gone.
+func TestCutClaimMayStillBeTaken(t *testing.T) {
+	proxy := newCutProxy(t, testURL(t))
+	app := randomName("lore-test-")
+	schema := newSchema(t)
+	u, err := url.Parse(storeURL(t, app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = proxy.addr
+	s, err := Open(t.Context(), u.String(), Options{Schema: schema, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	const key = "slack:event:Ev-cut-in-flight"
+	claims := pgx.Identifier{schema, "claims"}.Sanitize()
+	tx, err := adminPool(t).Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), "INSERT INTO "+claims+" (key, expires_at) VALUES ($1, $2)", key, time.UnixMilli(0).UTC()); err != nil {
+		t.Fatal(err)
+	}
+	claimed := make(chan error, 1)
+	go func() {
+		_, err := s.Claim(t.Context(), key, time.Hour)
+		claimed <- err
+	}()
+	// The claim's INSERT is in the server, waiting for the row lock.
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := adminPool(t).QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO claims%')`, app).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.cut()
+	if err := <-claimed; !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("claim whose connection was cut: %v, want ErrUnavailable", err)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var held bool
+		if err := adminPool(t).QueryRow(t.Context(), "SELECT EXISTS (SELECT 1 FROM "+claims+" WHERE key = $1)", key).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cut claim was never written: Claim's errors would then mean the key is free")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cutProxy forwards TCP connections to the test database until cut, when
+// it closes them all and refuses more, as a network fault would.
+type cutProxy struct {
+	addr  string
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, dbURL string) *cutProxy {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{addr: ln.Addr().String(), ln: ln}
+	t.Cleanup(p.cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, b)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			go func() { _, _ = io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }

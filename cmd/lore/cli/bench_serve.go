@@ -132,7 +132,17 @@ type replica struct {
 	base  string
 	start time.Time
 	cpu0  float64
-	log   *bytes.Buffer
+	// logMu guards log, which the goroutine reading the replica's stderr
+	// writes until the process exits, while the report reads it.
+	logMu sync.Mutex
+	log   bytes.Buffer
+}
+
+// logText is what the replica has logged so far.
+func (r *replica) logText() string {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	return r.log.String()
 }
 
 var replicaListenRE = regexp.MustCompile(`on (http://[0-9.:]+) `)
@@ -229,15 +239,25 @@ func (a *app) runServeBench(ctx context.Context, exe string, rate, seconds, n in
 		answerLat = append(answerLat, times[0].Sub(want[ts]))
 	}
 	res.Lost = len(want) - res.Answered
+	if res.Lost > 0 {
+		// Named, so that the replicas' logs can tell what became of them.
+		var lost []string
+		for _, s := range sent {
+			if _, ok := posts[s.ts]; !ok {
+				lost = append(lost, s.id)
+			}
+		}
+		fmt.Fprintf(a.io.Err, "lore bench serve: not answered within 60 s: %s\n", strings.Join(lost, ", "))
+	}
 	res.AckP50ms, res.AckP99ms = ms(eval.Percentile(acks, 50)), ms(eval.Percentile(acks, 99))
 	res.AnswerP50ms, res.AnswerP99ms = ms(eval.Percentile(answerLat, 50)), ms(eval.Percentile(answerLat, 99))
 	for i, r := range reps {
 		if dir := os.Getenv("LORE_BENCH_LOGS"); dir != "" {
 			// Each replica's whole log, for diagnosing a run.
-			_ = os.WriteFile(fmt.Sprintf("%s/replica-%d.log", dir, i+1), r.log.Bytes(), 0o644)
+			_ = os.WriteFile(fmt.Sprintf("%s/replica-%d.log", dir, i+1), []byte(r.logText()), 0o644)
 		}
 		if res.Lost > 0 || res.Errors > 0 {
-			if tail := lastLines(r.log.String(), 5); tail != "" {
+			if tail := lastLines(r.logText(), 5); tail != "" {
 				fmt.Fprintf(a.io.Err, "replica %d log (last lines):\n%s\n", i+1, tail)
 			}
 		}
@@ -253,7 +273,7 @@ func lastLines(s string, n int) string {
 // startReplica starts lore serve on a free port and waits until it is
 // ready.
 func startReplica(ctx context.Context, exe, dbURL string, env []string) (*replica, error) {
-	r := &replica{log: &bytes.Buffer{}}
+	r := &replica{}
 	r.cmd = exec.CommandContext(ctx, exe, "serve", "--listen=127.0.0.1:0", "--db="+dbURL)
 	r.cmd.Env = env
 	stderr, err := r.cmd.StderrPipe()
@@ -264,14 +284,13 @@ func startReplica(ctx context.Context, exe, dbURL string, env []string) (*replic
 		return nil, fmt.Errorf("start a replica: %w", err)
 	}
 	found := make(chan string, 1)
-	var mu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			mu.Lock()
+			r.logMu.Lock()
 			r.log.WriteString(line + "\n")
-			mu.Unlock()
+			r.logMu.Unlock()
 			if m := replicaListenRE.FindStringSubmatch(line); m != nil {
 				select {
 				case found <- m[1]:
@@ -284,9 +303,7 @@ func startReplica(ctx context.Context, exe, dbURL string, env []string) (*replic
 	case r.base = <-found:
 	case <-time.After(30 * time.Second):
 		_ = r.cmd.Process.Kill()
-		mu.Lock()
-		defer mu.Unlock()
-		return nil, fmt.Errorf("a replica did not start within 30 s:\n%s", r.log)
+		return nil, fmt.Errorf("a replica did not start within 30 s:\n%s", r.logText())
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -351,6 +368,7 @@ func processCPUSeconds(pid int) (float64, error) {
 
 // sentEvent is one event of the load and what became of its delivery.
 type sentEvent struct {
+	id    string // the event id, which the replicas' logs name
 	ts    string // the message ts, which the answer's thread_ts repeats
 	at    time.Time
 	ack   time.Duration // first attempt's acknowledgement time
@@ -389,8 +407,9 @@ func runLoad(ctx context.Context, reps []*replica, rate int, d time.Duration) []
 			q = questions[i%len(questions)].Question
 		}
 		ts := fmt.Sprintf("%d.%06d", run, i)
-		body := slackfake.MentionEvent(fmt.Sprintf("EvBench%d%07d", run, i), fmt.Sprintf("CBENCH%02d", i%50), fmt.Sprintf("UBENCH%04d", i%1000), q, ts)
-		out[i] = sentEvent{ts: ts, at: time.Now()}
+		id := fmt.Sprintf("EvBench%d%07d", run, i)
+		body := slackfake.MentionEvent(id, fmt.Sprintf("CBENCH%02d", i%50), fmt.Sprintf("UBENCH%04d", i%1000), q, ts)
+		out[i] = sentEvent{id: id, ts: ts, at: time.Now()}
 		wg.Go(func() {
 			for attempt := range len(slackRetryDelays) + 1 {
 				if attempt > 0 {
