@@ -80,17 +80,19 @@ func (r Rules) ValidateDocument(doc Document, chunks []Chunk) (dim int, err erro
 		if c.DocID != "" && c.DocID != doc.ID {
 			return 0, Invalid("chunk %d belongs to document %q, not %q", i, c.DocID, doc.ID)
 		}
-		if err := r.CheckText(fmt.Sprintf("chunk %d heading", i), c.Heading); err != nil {
-			return 0, err
+		// The fields are named only on failure: a bulk load validates
+		// hundreds of thousands of chunks.
+		if r.CheckText("", c.Heading) != nil {
+			return 0, r.CheckText(fmt.Sprintf("chunk %d heading", i), c.Heading)
 		}
-		if err := r.CheckText(fmt.Sprintf("chunk %d text", i), c.Text); err != nil {
-			return 0, err
+		if r.CheckText("", c.Text) != nil {
+			return 0, r.CheckText(fmt.Sprintf("chunk %d text", i), c.Text)
 		}
 		for j, t := range c.Terms {
 			// A backend may keep terms space-joined and split them on
 			// white space when loading, so a term must be a single
 			// non-empty word in every backend.
-			if t == "" || strings.ContainsFunc(t, unicode.IsSpace) || r.CheckText("term", t) != nil {
+			if !r.validTerm(t) {
 				return 0, Invalid("chunk %d term %d (%q) is empty, %s", i, j, t, r.termRule())
 			}
 		}
@@ -106,6 +108,28 @@ func (r Rules) ValidateDocument(doc Document, chunks []Chunk) (dim int, err erro
 	}
 	return dim, nil
 }
+
+// validTerm reports whether t is a non-empty word the rules admit: no
+// white space, valid UTF-8 and, with NoNUL, no NUL byte. Terms are nearly
+// always ASCII, which one pass over the bytes settles; any other term
+// takes the general checks.
+func (r Rules) validTerm(t string) bool {
+	if t == "" {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		switch b := t[i]; {
+		case b >= utf8.RuneSelf:
+			return !strings.ContainsFunc(t, unicode.IsSpace) && r.CheckText("term", t) == nil
+		case b == 0 && r.NoNUL, asciiSpace[b]:
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace reports as space.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // termRule completes the sentence that refuses a term.
 func (r Rules) termRule() string {
