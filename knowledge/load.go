@@ -325,19 +325,22 @@ func (s *Service) addDocument(ctx context.Context, replace replaceFunc, doc stor
 func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces []ingest.Piece) ([]store.Chunk, error) {
 	chunks := make([]store.Chunk, 0, len(pieces))
 	texts := make([]string, 0, len(pieces))
+	analyses := make([]analyze.Analysis, 0, len(pieces))
 	for i, p := range pieces {
 		// The title and heading are part of what a chunk is about: a
 		// passage under "Parental leave" answers leave questions even when
 		// its sentences never repeat the words.
 		context := chunkContext(doc.Title, p.Heading, p.Text)
+		a := analyze.Analyze(context)
 		chunks = append(chunks, store.Chunk{
 			DocID:   doc.ID,
 			Ordinal: i,
 			Heading: p.Heading,
 			Text:    p.Text,
-			Terms:   analyze.Terms(context),
+			Terms:   a.Terms(),
 		})
 		texts = append(texts, context)
+		analyses = append(analyses, a)
 	}
 	if len(texts) == 0 {
 		return chunks, nil
@@ -345,6 +348,13 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 	embedder, err := s.writeEmbedder(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
+	}
+	if h, ok := embedder.(analysedEmbedder); ok {
+		// The offline embedder reuses the analysis just made.
+		for i, a := range analyses {
+			chunks[i].Vector = h.VectorOf(a)
+		}
+		return chunks, nil
 	}
 	vecs, err := embedder.Embed(ctx, texts)
 	if err != nil {
@@ -354,6 +364,12 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 		chunks[i].Vector = vecs[i]
 	}
 	return chunks, nil
+}
+
+// analysedEmbedder embeds text that analyze.Analyze has split and stemmed,
+// as the offline embedder (embed.Hashed) can.
+type analysedEmbedder interface {
+	VectorOf(analyze.Analysis) []float32
 }
 
 // DocumentID derives a document's stable id from its collection and source.

@@ -117,7 +117,42 @@ func isWordByte(c byte) bool { return isLetterByte(c) || '0' <= c && c <= '9' }
 // adjacent terms, joined with "_" ("minimum_wage"). Phrases are weighted
 // down at search time (see store/memindex).
 func Terms(text string) []string {
-	return terms(text, IsStopWord)
+	return Analyze(text).Terms()
+}
+
+// Analysis is a text split into words, each with its stem: the stem of a
+// stop word is "". Index terms and the offline embedder's features are
+// both made from it, so that ingest splits and stems each chunk once.
+type Analysis struct {
+	Words []string
+	Stems []string
+}
+
+// Analyze splits text into words and stems those that are not stop words.
+func Analyze(text string) Analysis {
+	words := Words(text)
+	stems := make([]string, len(words))
+	for i, w := range words {
+		if !IsStopWord(w) {
+			stems[i] = nonEmptyStem(w)
+		}
+	}
+	return Analysis{Words: words, Stems: stems}
+}
+
+// nonEmptyStem is Stem, but never "", which marks a stop word in an
+// Analysis. (The Snowball stemmer keeps at least two letters of a word;
+// this only makes that a rule here.)
+func nonEmptyStem(w string) string {
+	if s := Stem(w); s != "" {
+		return s
+	}
+	return w
+}
+
+// Terms returns the analysed text's index terms, as Terms does.
+func (a Analysis) Terms() []string {
+	return joinTerms(a.Stems)
 }
 
 // QueryTerms returns the terms of a question for search: like Terms, but
@@ -125,27 +160,62 @@ func Terms(text string) []string {
 // which documents written in the second person rarely contain and which
 // would otherwise match by accident.
 func QueryTerms(text string) []string {
-	return terms(text, func(w string) bool { return IsStopWord(w) || questionFiller[w] })
+	words := Words(text)
+	stems := make([]string, len(words))
+	for i, w := range words {
+		if !IsStopWord(w) && !questionFiller[w] {
+			stems[i] = nonEmptyStem(w)
+		}
+	}
+	return joinTerms(stems)
 }
 
-func terms(text string, skip func(string) bool) []string {
-	words := Words(text)
-	terms := words[:0]
-	var phrases []string
-	prev := ""
-	for _, w := range words {
-		if skip(w) {
-			prev = ""
-			continue
+// joinTerms returns the non-empty stems in order, then the phrases of
+// each two adjacent ones (an empty stem separates). The phrases are cut
+// from one string built for them all: a chunk has about as many phrases
+// as words, and one allocation each was a tenth of analysis time.
+func joinTerms(stems []string) []string {
+	n, size, prev := 0, 0, ""
+	for _, s := range stems {
+		if s != "" {
+			n++
+			if prev != "" {
+				size += len(prev) + 1 + len(s)
+			}
 		}
-		stem := Stem(w)
-		terms = append(terms, stem)
-		if prev != "" {
-			phrases = append(phrases, prev+"_"+stem)
-		}
-		prev = stem
+		prev = s
 	}
-	return append(terms, phrases...)
+	terms := make([]string, 0, 2*n)
+	for _, s := range stems {
+		if s != "" {
+			terms = append(terms, s)
+		}
+	}
+	if size == 0 {
+		return terms
+	}
+	var b strings.Builder
+	b.Grow(size)
+	prev = ""
+	for _, s := range stems {
+		if s != "" && prev != "" {
+			b.WriteString(prev)
+			b.WriteByte('_')
+			b.WriteString(s)
+		}
+		prev = s
+	}
+	all, at := b.String(), 0
+	prev = ""
+	for _, s := range stems {
+		if s != "" && prev != "" {
+			end := at + len(prev) + 1 + len(s)
+			terms = append(terms, all[at:end])
+			at = end
+		}
+		prev = s
+	}
+	return terms
 }
 
 // ContentTerms returns the single-word terms of a question that carry its

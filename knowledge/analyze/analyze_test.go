@@ -124,3 +124,62 @@ func TestASCIIWordsMatchRuneWords(t *testing.T) {
 		}
 	}
 }
+
+// naiveTerms is the definition of Terms and QueryTerms, one string per
+// phrase; the real ones cut phrases from a shared string.
+func naiveTerms(text string, skip func(string) bool) []string {
+	var terms, phrases []string
+	prev := ""
+	for _, w := range Words(text) {
+		if skip(w) {
+			prev = ""
+			continue
+		}
+		stem := Stem(w)
+		terms = append(terms, stem)
+		if prev != "" {
+			phrases = append(phrases, prev+"_"+stem)
+		}
+		prev = stem
+	}
+	return append(terms, phrases...)
+}
+
+func TestTermsMatchTheirDefinition(t *testing.T) {
+	texts := []string{"", "the", "leave", "the leave", "parental leave the annual leave of an employee",
+		"How do I get my tax refund?", "Ünïcödé café and the crème brûlée", "a b c d"}
+	if err := synth.Docs(synth.Options{Chunks: 300, Seed: 3}, func(d synth.Doc) error {
+		for _, s := range d.Sections {
+			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	query := func(w string) bool { return IsStopWord(w) || questionFiller[w] }
+	for _, text := range texts {
+		if got, want := Terms(text), naiveTerms(text, IsStopWord); !slices.Equal(got, want) {
+			t.Fatalf("Terms(%q) = %q, want %q", text, got, want)
+		}
+		if got, want := QueryTerms(text), naiveTerms(text, query); !slices.Equal(got, want) {
+			t.Fatalf("QueryTerms(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// BenchmarkTerms analyses chunk-sized synthetic text, as ingest does for
+// every chunk.
+func BenchmarkTerms(b *testing.B) {
+	var texts []string
+	if err := synth.Docs(synth.Options{Chunks: 1000, Seed: 1}, func(d synth.Doc) error {
+		for _, s := range d.Sections {
+			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		Terms(texts[i%len(texts)])
+	}
+}

@@ -71,15 +71,21 @@ const (
 
 // Vector embeds one text.
 func (h *Hashed) Vector(text string) []float32 {
+	return h.VectorOf(analyze.Analyze(text))
+}
+
+// VectorOf embeds a text already analysed: Vector(text) is
+// VectorOf(analyze.Analyze(text)). Ingest analyses each chunk for its
+// index terms anyway, and splitting and stemming were half of embedding.
+func (h *Hashed) VectorOf(a analyze.Analysis) []float32 {
 	v := make([]float32, h.dim)
-	words := analyze.Words(text)
 	prev := ""
-	for _, w := range words {
-		if analyze.IsStopWord(w) {
+	for i, w := range a.Words {
+		stem := a.Stems[i]
+		if stem == "" { // a stop word
 			prev = ""
 			continue
 		}
-		stem := analyze.Stem(w)
 		// Features are hashed as the strings "w:"+stem, "b:"+prev+" "+stem
 		// and the trigrams of "^"+w+"$", without building those strings:
 		// FNV-1a reads bytes in order, so hashing the parts one after the

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/knowledge/synth"
 )
@@ -308,6 +309,34 @@ func TestHashedName(t *testing.T) {
 // BenchmarkHashedVector embeds chunk-sized synthetic text, as ingest does
 // for every chunk.
 func BenchmarkHashedVector(b *testing.B) {
+	texts := benchTexts(b)
+	h := embed.NewHashed(0)
+	for i := 0; b.Loop(); i++ {
+		h.Vector(texts[i%len(texts)])
+	}
+}
+
+// BenchmarkChunkAnalysis is what ingest does for each chunk: its index
+// terms and its vector, from text analysed twice (once for each) or once.
+func BenchmarkChunkAnalysis(b *testing.B) {
+	texts := benchTexts(b)
+	h := embed.NewHashed(0)
+	b.Run("twice", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			analyze.Terms(texts[i%len(texts)])
+			h.Vector(texts[i%len(texts)])
+		}
+	})
+	b.Run("once", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			a := analyze.Analyze(texts[i%len(texts)])
+			a.Terms()
+			h.VectorOf(a)
+		}
+	})
+}
+
+func benchTexts(b *testing.B) []string {
 	var texts []string
 	if err := synth.Docs(synth.Options{Chunks: 1000, Seed: 1}, func(d synth.Doc) error {
 		for _, s := range d.Sections {
@@ -317,8 +346,5 @@ func BenchmarkHashedVector(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	h := embed.NewHashed(0)
-	for i := 0; b.Loop(); i++ {
-		h.Vector(texts[i%len(texts)])
-	}
+	return texts
 }
