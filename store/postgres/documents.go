@@ -27,6 +27,10 @@ func readDimension(ctx context.Context, q queryer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read vector dimension: %w", err)
 	}
+	return parseDimension(v)
+}
+
+func parseDimension(v string) (int, error) {
 	dim, err := strconv.Atoi(v)
 	if err != nil || dim <= 0 {
 		return 0, fmt.Errorf("read vector dimension: meta holds %q", v)

@@ -31,16 +31,23 @@ func (s *Store) EmbeddingSpace(ctx context.Context) (store.EmbeddingSpace, error
 	return sp, nil
 }
 
+// readSpace reads the dimension and the embedder in one round trip:
+// every document an ingest writes asks for them.
 func readSpace(ctx context.Context, q queryer) (store.EmbeddingSpace, error) {
 	var sp store.EmbeddingSpace
-	dim, err := readDimension(ctx, q)
+	var dim, embedder *string
+	err := q.QueryRow(ctx, "SELECT (SELECT value FROM meta WHERE key = $1), (SELECT value FROM meta WHERE key = $2)",
+		dimensionKey, embedderKey).Scan(&dim, &embedder)
 	if err != nil {
-		return sp, err
+		return sp, fmt.Errorf("read embedding space: %w", err)
 	}
-	sp.Dimensions = dim
-	err = q.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", embedderKey).Scan(&sp.Embedder)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return sp, fmt.Errorf("read embedder: %w", err)
+	if dim != nil {
+		if sp.Dimensions, err = parseDimension(*dim); err != nil {
+			return sp, err
+		}
+	}
+	if embedder != nil {
+		sp.Embedder = *embedder
 	}
 	return sp, nil
 }
