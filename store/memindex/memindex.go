@@ -83,6 +83,13 @@ type Index struct {
 	// addIDs and addPhrases are Add's buffers, reused under mu.
 	addIDs     []uint32
 	addPhrases []uint16
+	// Add counts a chunk's term frequencies in these, by term id, rather
+	// than by sorting its term ids (a fifth of Add's time): addSeen[tid]
+	// is addGen when the chunk being added has the term, addTF[tid] how
+	// often. Eight bytes per distinct term.
+	addSeen []uint32
+	addTF   []uint32
+	addGen  uint32
 }
 
 type slot struct {
@@ -146,12 +153,17 @@ func (ix *Index) Add(id int64, docID, collection string, terms []string, vector 
 		}
 	}
 	s := uint32(len(ix.slots))
-	// The term ids and phrases are gathered in buffers kept for the next
-	// Add (Add holds the lock), and the slot keeps exact-size copies: a
-	// slice grown by append keeps up to twice what it holds, and at
-	// 100,000 chunks that slack was a tenth of the process's memory.
+	// The distinct term ids and the phrases are gathered in buffers kept
+	// for the next Add (Add holds the lock), and the slot keeps exact-size
+	// copies: a slice grown by append keeps up to twice what it holds, and
+	// at 100,000 chunks that slack was a tenth of the process's memory.
 	ids := ix.addIDs[:0]
 	phrases := ix.addPhrases[:0]
+	ix.addGen++
+	if ix.addGen == 0 { // wrapped: no mark may look current
+		clear(ix.addSeen)
+		ix.addGen = 1
+	}
 	words := 0
 	for _, t := range terms {
 		if isPhrase(t) {
@@ -166,29 +178,22 @@ func (ix *Index) Add(id int64, docID, collection string, terms []string, vector 
 			ix.postings = append(ix.postings, nil)
 			ix.docFreq = append(ix.docFreq, 0)
 		}
-		ids = append(ids, tid)
+		for int(tid) >= len(ix.addSeen) {
+			ix.addSeen = append(ix.addSeen, 0)
+			ix.addTF = append(ix.addTF, 0)
+		}
+		if ix.addSeen[tid] != ix.addGen {
+			ix.addSeen[tid], ix.addTF[tid] = ix.addGen, 0
+			ids = append(ids, tid)
+		}
+		ix.addTF[tid]++
 	}
-	// Sorting groups repeats, so term frequencies need no map.
-	slices.Sort(ids)
 	slices.Sort(phrases)
 	ix.addIDs, ix.addPhrases = ids, phrases
-	n := 0
-	for i := range ids {
-		if i == 0 || ids[i] != ids[i-1] {
-			n++
-		}
-	}
-	distinct := make([]uint32, 0, n)
-	for i := 0; i < len(ids); {
-		j := i + 1
-		for j < len(ids) && ids[j] == ids[i] {
-			j++
-		}
-		tid := ids[i]
-		ix.postings[tid] = append(ix.postings[tid], posting{slot: s, tf: uint32(j - i)})
+	distinct := slices.Clone(ids)
+	for _, tid := range distinct {
+		ix.postings[tid] = append(ix.postings[tid], posting{slot: s, tf: ix.addTF[tid]})
 		ix.docFreq[tid]++
-		distinct = append(distinct, tid)
-		i = j
 	}
 	ix.slots = append(ix.slots, slot{id: id, docID: docID, coll: coll, len: uint32(words), alive: true,
 		terms: distinct, phrases: slices.Clone(phrases)})

@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/lorehq/lore/store"
+
+	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/knowledge/synth"
 )
 
 func TestLexicalRanksBySpecificity(t *testing.T) {
@@ -276,5 +280,76 @@ func TestScopedSearchNeverCrowdedOut(t *testing.T) {
 	}
 	if hits := ix.SearchVector([]float32{1, 0, 0, 0}, 5, store.Scope{Collections: []string{"unknown"}}); len(hits) != 0 {
 		t.Errorf("a scope of an unknown collection found %+v", hits)
+	}
+}
+
+// BenchmarkAdd indexes chunks as a load does: the analysed terms (words
+// and phrases) and offline vectors of synthetic chunks.
+func BenchmarkAdd(b *testing.B) {
+	const chunks = 20000
+	var texts []string
+	if err := synth.Docs(synth.Options{Chunks: chunks, Seed: 1}, func(d synth.Doc) error {
+		for _, s := range d.Sections {
+			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	terms := make([][]string, len(texts))
+	vecs := make([][]float32, len(texts))
+	h := embed.NewHashed(0)
+	for i, text := range texts {
+		a := analyze.Analyze(text)
+		terms[i], vecs[i] = a.Terms(), h.VectorOf(a)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ix := New(0)
+		for i := range texts {
+			ix.Add(int64(i), "d", "c", terms[i], vecs[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/chunk")
+}
+
+// Term frequencies are counted per chunk, also when the counter that marks
+// a chunk's terms wraps around.
+func TestAddCountsTermFrequencies(t *testing.T) {
+	ix := New(0)
+	r := rand.New(rand.NewPCG(5, 6))
+	want := map[int64]map[string]uint32{}
+	for id := range int64(300) {
+		if id == 1 {
+			// The next Add wraps and marks with 1, as the first did.
+			ix.addGen = math.MaxUint32
+		}
+		var terms []string
+		want[id] = map[string]uint32{}
+		for range r.IntN(40) {
+			w := fmt.Sprint("w", r.IntN(60))
+			terms = append(terms, w, w+"_x")
+			want[id][w]++
+		}
+		ix.Add(id, "d", "c", terms, nil)
+	}
+	for term, tid := range ix.termIDs {
+		df := 0
+		for _, p := range ix.postings[tid] {
+			id := ix.slots[p.slot].id
+			if p.tf != want[id][term] {
+				t.Fatalf("chunk %d: tf(%s) = %d, want %d", id, term, p.tf, want[id][term])
+			}
+			df++
+		}
+		n := 0
+		for _, tf := range want {
+			if tf[term] > 0 {
+				n++
+			}
+		}
+		if df != n || int(ix.docFreq[tid]) != n {
+			t.Fatalf("%s: %d postings, docFreq %d; want %d", term, df, ix.docFreq[tid], n)
+		}
 	}
 }
