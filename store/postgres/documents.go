@@ -242,7 +242,7 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 			for _, c := range d.chunks {
 				id++
 				terms := orEmpty(c.Terms)
-				rowsIn = append(rowsIn, []any{id, d.doc.ID, c.Ordinal, c.Heading, c.Text, terms, pgvector.NewVector(c.Vector)})
+				rowsIn = append(rowsIn, []any{id, d.doc.ID, c.Ordinal, c.Heading, c.Text, textArray(terms), pgvector.NewVector(c.Vector)})
 				w.added = append(w.added, termRow{id: id, docID: d.doc.ID, collection: d.doc.Collection, terms: terms, skip: !published[i]})
 			}
 		}

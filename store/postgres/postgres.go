@@ -260,7 +260,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// needs no transaction to set it (SearchVector).
 		cc.RuntimeParams["hnsw.ef_search"] = strconv.Itoa(opts.SearchEf)
 	}
-	cfg.AfterConnect = registerVector
+	cfg.AfterConnect = registerTypes
 	if opts.Logger != nil {
 		limit := opts.SlowStatement
 		if limit <= 0 {
@@ -326,9 +326,13 @@ func (s *Store) open(ctx context.Context) error {
 	return nil
 }
 
-// registerVector teaches each new connection the pgvector types, so that
-// vectors are sent and received in binary as pgvector.Vector.
-func registerVector(ctx context.Context, conn *pgx.Conn) error {
+// registerTypes teaches each new connection the pgvector types, so that
+// vectors are sent and received in binary as pgvector.Vector, and the
+// direct encoder of chunks' terms (textArray).
+func registerTypes(ctx context.Context, conn *pgx.Conn) error {
+	if err := registerTextArray(conn); err != nil {
+		return err
+	}
 	err := pgxvec.RegisterTypes(ctx, conn)
 	// pgvector-go reports a missing type with a plain error; anything else
 	// (a dropped connection, a cancelled context) passes through as is.
