@@ -65,7 +65,7 @@ func isASCII(s string) bool {
 
 // asciiWords is Words for ASCII text, which is most text: a word without
 // capitals or apostrophes is a slice of text rather than a copy built
-// rune by rune, and ingest splits every chunk twice (terms and vector).
+// rune by rune, and ingest splits every chunk.
 func asciiWords(text string) []string {
 	words := make([]string, 0, len(text)/6)
 	for i := 0; i < len(text); {
@@ -251,8 +251,8 @@ much many am is are was were has have had there here any some about also just li
 //
 // It is sharded maps under read-write locks rather than a sync.Map: a
 // lookup is a hit nearly always, and sync.Map's hit, through an interface
-// key, cost twice as much (BenchmarkStem); ingest stems every word twice (terms and
-// vector), which made it a sixth of ingest's CPU time.
+// key, cost twice as much (BenchmarkStem); ingest stems every word of
+// every chunk, which made it a sixth of ingest's CPU time.
 var (
 	stemShards  [stemShardCount]stemShard
 	cachedStems atomic.Int64
