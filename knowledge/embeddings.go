@@ -88,7 +88,12 @@ func (s *Service) readEmbedder(ctx context.Context) (embed.Embedder, error) {
 }
 
 // writeEmbedder returns the embedder for new chunks, claiming the store's
-// space for the configured embedder when the store has none yet.
+// space for the configured embedder when the store has none yet. It reads
+// the space for every document: a cached space could send vectors of a
+// dimension the store no longer takes, which a file ingest reports as the
+// file's fault. Each chunk also names its embedder, and the store refuses
+// the write (store.ErrEmbedderChanged) when a reindex was committed
+// between this read and the write.
 func (s *Service) writeEmbedder(ctx context.Context) (embed.Embedder, error) {
 	if s.spaces == nil {
 		return s.embedder, nil

@@ -290,8 +290,16 @@ var ErrLeaseLost = errors.New("the ingest lock was lost")
 // AddDocument analyses and embeds pieces and stores them as doc's chunks,
 // replacing any previous version atomically. It returns the number of
 // chunks written.
+//
+// When a reindex to another embedder is committed between embedding and
+// writing, the store refuses the vectors (store.ErrEmbedderChanged) and
+// the document is embedded again with the store's new embedder.
 func (s *Service) AddDocument(ctx context.Context, doc store.Document, pieces []ingest.Piece) (int, error) {
-	return s.addDocument(ctx, s.store.ReplaceDocument, doc, pieces)
+	n, err := s.addDocument(ctx, s.store.ReplaceDocument, doc, pieces)
+	if errors.Is(err, store.ErrEmbedderChanged) {
+		n, err = s.addDocument(ctx, s.store.ReplaceDocument, doc, pieces)
+	}
+	return n, err
 }
 
 type replaceFunc func(context.Context, store.Document, []store.Chunk) error
@@ -302,13 +310,34 @@ type replaceFunc func(context.Context, store.Document, []store.Chunk) error
 func (s *Service) beginLoad(ctx context.Context) (replaceFunc, func(context.Context) error, error) {
 	b, ok := s.store.(store.BulkLoader)
 	if !ok {
-		return s.store.ReplaceDocument, func(context.Context) error { return nil }, nil
+		return func(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+			return s.loadFailed(ctx, s.store.ReplaceDocument(ctx, doc, chunks))
+		}, func(context.Context) error { return nil }, nil
 	}
 	load, err := b.BeginBulkLoad(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return load.ReplaceDocument, load.Finish, nil
+	return func(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
+			return s.loadFailed(ctx, load.ReplaceDocument(ctx, doc, chunks))
+		}, func(ctx context.Context) error {
+			return s.loadFailed(ctx, load.Finish(ctx))
+		}, nil
+}
+
+// loadFailed explains a load's write refused because a reindex to another
+// embedder was committed while it ran. A bulk write holds many documents,
+// so the load stops there rather than embedding them again; running it
+// again stores the rest with the new embedder, unless this service cannot
+// make that embedder's vectors, which the error then says.
+func (s *Service) loadFailed(ctx context.Context, err error) error {
+	if !errors.Is(err, store.ErrEmbedderChanged) {
+		return err
+	}
+	if _, embedErr := s.writeEmbedder(ctx); embedErr != nil {
+		return embedErr
+	}
+	return fmt.Errorf("a reindex to another embedding model was committed during this load: documents written before it are stored, run the load again for the rest: %w", err)
 }
 
 func (s *Service) addDocument(ctx context.Context, replace replaceFunc, doc store.Document, pieces []ingest.Piece) (int, error) {
@@ -349,10 +378,11 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 	if err != nil {
 		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
 	}
+	name := embedder.Name()
 	if h, ok := embedder.(analysedEmbedder); ok {
 		// The offline embedder reuses the analysis just made.
 		for i, a := range analyses {
-			chunks[i].Vector = h.VectorOf(a)
+			chunks[i].Vector, chunks[i].Embedder = h.VectorOf(a), name
 		}
 		return chunks, nil
 	}
@@ -361,7 +391,7 @@ func (s *Service) prepareChunks(ctx context.Context, doc store.Document, pieces 
 		return nil, fmt.Errorf("embed %s: %w", doc.Source, err)
 	}
 	for i := range chunks {
-		chunks[i].Vector = vecs[i]
+		chunks[i].Vector, chunks[i].Embedder = vecs[i], name
 	}
 	return chunks, nil
 }

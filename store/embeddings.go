@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // EmbeddingSpace names what produced a store's vectors: vectors are
@@ -17,6 +18,40 @@ type EmbeddingSpace struct {
 // ErrIncomplete means a reindex cannot be committed yet: some chunk has no
 // staged vector (it was added after the reindex began, for example).
 var ErrIncomplete = errors.New("not every chunk has a vector of the new embedder yet")
+
+// ErrEmbedderChanged means a write's vectors come from another embedder
+// than the store's: a reindex to a new model was committed after they
+// were made. The write is refused whole; the chunks embedded again with
+// the store's embedder can be written.
+var ErrEmbedderChanged = errors.New("the knowledge base's embedder changed")
+
+// WriteEmbedder returns the embedder that chunks name for their vectors,
+// "" when none does. Chunks of one write naming two embedders are refused
+// with ErrInvalidInput.
+func WriteEmbedder(chunks []Chunk) (string, error) {
+	name := ""
+	for i, c := range chunks {
+		switch {
+		case c.Embedder == "" || c.Embedder == name:
+		case name == "":
+			name = c.Embedder
+		default:
+			return "", Invalid("chunk %d: vector of embedder %q, another chunk's of %q", i, c.Embedder, name)
+		}
+	}
+	return name, nil
+}
+
+// CheckEmbedder refuses vectors of embedder in a store whose vectors are
+// of have, with ErrEmbedderChanged. Either may be "": a write that does
+// not say, or a store that has recorded no embedder yet.
+func CheckEmbedder(embedder, have string) error {
+	if embedder == "" || have == "" || embedder == have {
+		return nil
+	}
+	return fmt.Errorf("%w: the vectors were made by %s, the knowledge base's are now %s's; embed the chunks again",
+		ErrEmbedderChanged, embedder, have)
+}
 
 // Embeddings records which embedder produced a store's vectors and
 // replaces them all with another embedder's without a moment in which

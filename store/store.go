@@ -61,6 +61,13 @@ type Chunk struct {
 	// Vector is the chunk's embedding; all vectors in one store share a
 	// dimension.
 	Vector []float32
+	// Embedder names what made Vector, as embed.Embedder.Name gives it.
+	// When it is set, a write is refused with ErrEmbedderChanged unless
+	// the store's vectors come from the same embedder, checked in the
+	// write's transaction, so that vectors made just before a reindex
+	// was committed are never stored as the new embedder's. Reads leave
+	// it empty.
+	Embedder string
 }
 
 // ChunkView is a chunk joined with the document fields needed to cite it.

@@ -168,6 +168,7 @@ func (s *Store) replace(ctx context.Context, doc store.Document, chunks []store.
 func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLater bool) (written, error) {
 	dim, total := 0, 0
 	ids := make([]string, len(docs))
+	embedder := "" // the embedder the chunks name for their vectors
 	for i, d := range docs {
 		ids[i] = d.doc.ID
 		total += len(d.chunks)
@@ -177,7 +178,18 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 			}
 			dim = d.dim
 		}
+		e, err := store.WriteEmbedder(d.chunks)
+		if err == nil && e != "" && embedder != "" && e != embedder {
+			err = store.Invalid("document %q: vectors of embedder %q, another document's of %q", d.doc.ID, e, embedder)
+		}
+		if err != nil {
+			return written{}, err
+		}
+		if e != "" {
+			embedder = e
+		}
 	}
+	var storeEmbedder string
 	claimed := false
 	var (
 		w         = written{applyLater: applyLater}
@@ -214,6 +226,13 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 			w.removed, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 			return err
 		})
+		if embedder != "" {
+			// Read under the writer lock, which a reindex's commit takes
+			// too: the check in then is against the embedder this
+			// transaction's chunks will be recorded with.
+			b.Queue("SELECT coalesce((SELECT value FROM meta WHERE key = $1), '')", embedderKey).
+				QueryRow(func(r pgx.Row) error { return r.Scan(&storeEmbedder) })
+		}
 		if total > 0 {
 			// Ids are drawn as one range under the writer lock, so that
 			// the lexical index learns them without reading the chunks
@@ -223,6 +242,9 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 		}
 	}
 	then := func(tx pgx.Tx) error {
+		if err := store.CheckEmbedder(embedder, storeEmbedder); err != nil {
+			return err
+		}
 		if dim != 0 && s.dim.Load() == 0 {
 			// Until the dimension is known, each write checks it, and the
 			// first one records it.

@@ -28,6 +28,10 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	embedder, err := store.WriteEmbedder(chunks)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	// Fail before taking the write lock when the answer is already known;
 	// the transaction checks again against the database.
 	s.mu.Lock()
@@ -42,6 +46,17 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	}
 
 	err = s.writeIndexed(ctx, func(tx *sql.Tx) ([]indexedChunk, error) {
+		if embedder != "" {
+			// The transaction holds the write lock, as a reindex's commit
+			// does: this is the embedder the chunks will be recorded with.
+			var have string
+			if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM meta WHERE key = ?), '')", embedderKey).Scan(&have); err != nil {
+				return nil, fmt.Errorf("read embedder: %w", err)
+			}
+			if err := store.CheckEmbedder(embedder, have); err != nil {
+				return nil, err
+			}
+		}
 		if dim != 0 {
 			if err := claimDimension(ctx, tx, dim); err != nil {
 				return nil, err

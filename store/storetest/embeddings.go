@@ -42,6 +42,7 @@ var embeddingCases = []struct {
 	{"ReindexSwapsAllVectorsAtOnce", testReindexSwap},
 	{"ReindexSameDimension", testReindexSameDimension},
 	{"StagingRefusesBadInput", testStageBadInput},
+	{"WritesOfAnotherEmbedderRefused", testWriteEmbedder},
 }
 
 var (
@@ -294,4 +295,71 @@ func testStageBadInput(t *testing.T, p pair) {
 	if err := p.ea.StageVectors(ctx, spaceNew, []int64{987654}, [][]float32{UnitVector(4, 0)}); err != nil {
 		t.Errorf("staging a deleted chunk: %v", err)
 	}
+}
+
+// madeBy returns Doc(id, n, Dim) with chunks naming embedder as what made
+// their vectors.
+func madeBy(embedder, id string, n int) (store.Document, []store.Chunk) {
+	doc, chunks := Doc(id, n, Dim)
+	for i := range chunks {
+		chunks[i].Embedder = embedder
+	}
+	return doc, chunks
+}
+
+// A write whose chunks name another embedder than the store's is refused
+// whole, also after a reindex committed by another process, and in a bulk
+// load; a write that names none is not checked.
+func testWriteEmbedder(t *testing.T, p pair) {
+	ctx := t.Context()
+	if _, err := p.ea.ClaimEmbeddingSpace(ctx, spaceOld); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks := madeBy(spaceOld.Embedder, "alpha", 3)
+	MustReplace(t, p.a, doc, chunks)
+	doc, chunks = madeBy("other-embedder", "alpha", 1)
+	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrEmbedderChanged) {
+		t.Fatalf("vectors of another embedder: %v; want ErrEmbedderChanged", err)
+	}
+	doc, chunks = madeBy(spaceOld.Embedder, "alpha", 2)
+	chunks[1].Embedder = "other-embedder"
+	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrInvalidInput) {
+		t.Fatalf("chunks of one write naming two embedders: %v; want ErrInvalidInput", err)
+	}
+	if ids, err := p.a.ChunkIDs(ctx, "alpha"); err != nil || len(ids) != 3 {
+		t.Fatalf("after refused writes alpha has %d chunks (%v); want its 3", len(ids), err)
+	}
+	doc, chunks = Doc("unnamed", 2, Dim)
+	MustReplace(t, p.a, doc, chunks)
+
+	// Another process commits a reindex to an embedder of the same
+	// dimension: vectors made before it can no longer be written.
+	next := store.EmbeddingSpace{Embedder: "next-embedder", Dimensions: Dim}
+	stageAll(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, v.Ordinal) })
+	if err := p.eb.CommitStaged(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks = madeBy(spaceOld.Embedder, "beta", 2)
+	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrEmbedderChanged) {
+		t.Fatalf("vectors made before the reindex: %v; want ErrEmbedderChanged", err)
+	}
+	if bl, ok := p.a.(store.BulkLoader); ok {
+		load, err := bl.BeginBulkLoad(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = load.ReplaceDocument(ctx, doc, chunks); err == nil {
+			err = load.Finish(ctx)
+		}
+		if !errors.Is(err, store.ErrEmbedderChanged) {
+			t.Fatalf("a bulk load of vectors made before the reindex: %v; want ErrEmbedderChanged", err)
+		}
+		_ = load.Finish(ctx)
+	}
+	if ids, err := p.a.ChunkIDs(ctx, "beta"); err != nil || len(ids) != 0 {
+		t.Fatalf("refused document beta has %d chunks stored (%v)", len(ids), err)
+	}
+	doc, chunks = madeBy(next.Embedder, "beta", 2)
+	MustReplace(t, p.a, doc, chunks)
+	wantCounts(t, p.ea, map[string]int{next.Embedder: 7})
 }
