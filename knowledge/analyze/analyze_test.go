@@ -148,14 +148,11 @@ func naiveTerms(text string, skip func(string) bool) []string {
 func TestTermsMatchTheirDefinition(t *testing.T) {
 	texts := []string{"", "the", "leave", "the leave", "parental leave the annual leave of an employee",
 		"How do I get my tax refund?", "Ünïcödé café and the crème brûlée", "a b c d"}
-	if err := synth.Docs(synth.Options{Chunks: 300, Seed: 3}, func(d synth.Doc) error {
-		for _, s := range d.Sections {
-			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
-		}
-		return nil
-	}); err != nil {
+	more, err := synth.ChunkTexts(synth.Options{Chunks: 300, Seed: 3})
+	if err != nil {
 		t.Fatal(err)
 	}
+	texts = append(texts, more...)
 	query := func(w string) bool { return IsStopWord(w) || questionFiller[w] }
 	for _, text := range texts {
 		if got, want := Terms(text), naiveTerms(text, IsStopWord); !slices.Equal(got, want) {
@@ -170,13 +167,8 @@ func TestTermsMatchTheirDefinition(t *testing.T) {
 // BenchmarkTerms analyses chunk-sized synthetic text, as ingest does for
 // every chunk.
 func BenchmarkTerms(b *testing.B) {
-	var texts []string
-	if err := synth.Docs(synth.Options{Chunks: 1000, Seed: 1}, func(d synth.Doc) error {
-		for _, s := range d.Sections {
-			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
-		}
-		return nil
-	}); err != nil {
+	texts, err := synth.ChunkTexts(synth.Options{Chunks: 1000, Seed: 1})
+	if err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; b.Loop(); i++ {

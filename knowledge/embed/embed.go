@@ -100,6 +100,12 @@ func (h *Hashed) VectorOf(a analyze.Analysis) []float32 {
 			h.add(v, trigramHash(w, i), weightTrigram)
 		}
 	}
+	normalize(v)
+	return v
+}
+
+// normalize scales v to unit length; a zero vector stays zero.
+func normalize(v []float32) {
 	var norm float64
 	for _, x := range v {
 		norm += float64(x) * float64(x)
@@ -110,7 +116,6 @@ func (h *Hashed) VectorOf(a analyze.Analysis) []float32 {
 			v[i] *= inv
 		}
 	}
-	return v
 }
 
 // add adds weight to the coordinate that the feature hash x (fnvString's

@@ -1,7 +1,6 @@
 package embed
 
 import (
-	"math"
 	"testing"
 
 	"github.com/lorehq/lore/knowledge/analyze"
@@ -30,30 +29,18 @@ func referenceVector(h *Hashed, text string) []float32 {
 			h.add(v, fnvString(fnvOffset, g[i:i+3]), weightTrigram)
 		}
 	}
-	var norm float64
-	for _, x := range v {
-		norm += float64(x) * float64(x)
-	}
-	if norm > 0 {
-		inv := float32(1 / math.Sqrt(norm))
-		for i := range v {
-			v[i] *= inv
-		}
-	}
+	normalize(v)
 	return v
 }
 
 func TestVectorOfAnalysisIsHashedV1(t *testing.T) {
 	texts := []string{"", "the of and", "Parental leave: the annual leave of an employee",
 		"Ünïcödé café and crème brûlée", "don't STOP 2024 vpn-access"}
-	if err := synth.Docs(synth.Options{Chunks: 200, Seed: 5}, func(d synth.Doc) error {
-		for _, s := range d.Sections {
-			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
-		}
-		return nil
-	}); err != nil {
+	more, err := synth.ChunkTexts(synth.Options{Chunks: 200, Seed: 5})
+	if err != nil {
 		t.Fatal(err)
 	}
+	texts = append(texts, more...)
 	for _, dim := range []int{0, 64} {
 		h := NewHashed(dim)
 		for _, text := range texts {

@@ -337,13 +337,8 @@ func BenchmarkChunkAnalysis(b *testing.B) {
 }
 
 func benchTexts(b *testing.B) []string {
-	var texts []string
-	if err := synth.Docs(synth.Options{Chunks: 1000, Seed: 1}, func(d synth.Doc) error {
-		for _, s := range d.Sections {
-			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
-		}
-		return nil
-	}); err != nil {
+	texts, err := synth.ChunkTexts(synth.Options{Chunks: 1000, Seed: 1})
+	if err != nil {
 		b.Fatal(err)
 	}
 	return texts

@@ -122,6 +122,19 @@ type Section struct {
 	Heading, Text string
 }
 
+// ChunkTexts returns each chunk of the corpus as ingest embeds it: the
+// document's title, the chunk's heading and its text, one per line.
+func ChunkTexts(opts Options) ([]string, error) {
+	var texts []string
+	err := Docs(opts, func(d Doc) error {
+		for _, sec := range d.Sections {
+			texts = append(texts, d.Title+"\n"+sec.Heading+"\n"+sec.Text)
+		}
+		return nil
+	})
+	return texts, err
+}
+
 // Docs generates documents with exactly opts.Chunks sections in total and
 // hands them to fn one at a time, so a corpus of any size is produced in
 // constant memory. fn may keep the Doc it is given. An error from fn

@@ -458,3 +458,23 @@ func BenchmarkQueries(b *testing.B) {
 		Queries(Options{Seed: 1}, 1000)
 	}
 }
+
+func TestChunkTexts(t *testing.T) {
+	opts := Options{Chunks: 57, Seed: 2}
+	texts, err := ChunkTexts(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := Docs(opts, func(d Doc) error {
+		for _, s := range d.Sections {
+			want = append(want, d.Title+"\n"+s.Heading+"\n"+s.Text)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(texts) != opts.Chunks || !slices.Equal(texts, want) {
+		t.Fatalf("%d texts for %d chunks, or not each section's title, heading and text", len(texts), opts.Chunks)
+	}
+}

@@ -287,13 +287,8 @@ func TestScopedSearchNeverCrowdedOut(t *testing.T) {
 // and phrases) and offline vectors of synthetic chunks.
 func BenchmarkAdd(b *testing.B) {
 	const chunks = 20000
-	var texts []string
-	if err := synth.Docs(synth.Options{Chunks: chunks, Seed: 1}, func(d synth.Doc) error {
-		for _, s := range d.Sections {
-			texts = append(texts, d.Title+"\n"+s.Heading+"\n"+s.Text)
-		}
-		return nil
-	}); err != nil {
+	texts, err := synth.ChunkTexts(synth.Options{Chunks: chunks, Seed: 1})
+	if err != nil {
 		b.Fatal(err)
 	}
 	terms := make([][]string, len(texts))
