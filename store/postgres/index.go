@@ -177,7 +177,7 @@ func loadTerms(ctx context.Context, tx pgx.Tx, ix *memindex.Index, after int64) 
 		// Chunks of one document share its id string.
 		docIDs = make(map[string]string)
 	)
-	_, err = pgx.ForEachRow(rows, []any{&r.id, &r.docID, &r.collection, &r.terms}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&r.id, &r.docID, &r.collection, (*textArray)(&r.terms)}, func() error {
 		if d, ok := docIDs[r.docID]; ok {
 			r.docID = d
 		} else {

@@ -237,7 +237,7 @@ func (s *Store) Chunks(ctx context.Context, ids []int64) ([]store.ChunkView, err
 		v   store.ChunkView
 		vec pgvector.Vector
 	)
-	_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.DocID, &v.Ordinal, &v.Heading, &v.Text, &v.Terms, &vec,
+	_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.DocID, &v.Ordinal, &v.Heading, &v.Text, (*textArray)(&v.Terms), &vec,
 		&v.Title, &v.Source, &v.Tags}, func() error {
 		v.Vector = vec.Slice()
 		v.Tags = orNil(v.Tags)

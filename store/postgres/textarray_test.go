@@ -33,6 +33,27 @@ func TestTextArrayEncoding(t *testing.T) {
 		}
 	}
 
+	for _, terms := range cases {
+		enc, _ := textArrayBinary{}.Encode(textArray(terms), nil)
+		var back textArray
+		if err := (textArrayBinaryScan{}).Scan(enc, &back); err != nil || !slices.Equal(back, terms) {
+			t.Errorf("%d terms decoded as %d (%v)", len(terms), len(back), err)
+		}
+	}
+	// Values terms never are, and damaged ones, are refused, not misread.
+	nullElement, _ := pgtype.NewMap().Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, []*string{nil}, nil)
+	twoDims, _ := pgtype.NewMap().Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, [][]string{{"a"}, {"b"}}, nil)
+	whole, _ := textArrayBinary{}.Encode(textArray{"parent", "leav"}, nil)
+	for name, src := range map[string][]byte{
+		"a NULL element": nullElement, "two dimensions": twoDims,
+		"cut in a length": whole[:len(whole)-6], "cut in an element": whole[:len(whole)-2], "a short header": whole[:8],
+	} {
+		var back textArray
+		if err := (textArrayBinaryScan{}).Scan(src, &back); err == nil {
+			t.Errorf("%s: read as %q", name, back)
+		}
+	}
+
 	s := openTest(t, Options{})
 	ctx := t.Context()
 	conn, err := s.pool.Acquire(ctx)
@@ -42,12 +63,18 @@ func TestTextArrayEncoding(t *testing.T) {
 	defer conn.Release()
 	for _, terms := range cases {
 		var back []string
-		if err := conn.QueryRow(ctx, "SELECT $1::text[]", textArray(terms)).Scan(&back); err != nil {
+		var direct textArray
+		if err := conn.QueryRow(ctx, "SELECT $1::text[], $1::text[]", textArray(terms)).Scan(&back, &direct); err != nil {
 			t.Fatalf("%d terms: %v", len(terms), err)
 		}
-		if !slices.Equal(back, terms) {
-			t.Errorf("%d terms came back as %d", len(terms), len(back))
+		if !slices.Equal(back, terms) || !slices.Equal(direct, terms) {
+			t.Errorf("%d terms came back as %d through pgx, %d directly", len(terms), len(back), len(direct))
 		}
+	}
+	// An array of many dimensions still reads through pgx's codec.
+	var grid [][]string
+	if err := conn.QueryRow(ctx, "SELECT ARRAY[['a','b'],['c','d']]::text[]").Scan(&grid); err != nil || len(grid) != 2 {
+		t.Errorf("a two-dimensional array: %q, %v", grid, err)
 	}
 	// Text PostgreSQL cannot store is refused by the server, not stored.
 	var back []string
@@ -84,4 +111,33 @@ func mustType(b *testing.B, m *pgtype.Map) *pgtype.Type {
 		b.Fatal("no text[] type")
 	}
 	return t
+}
+
+// BenchmarkTextArrayDecode reads a chunk's worth of terms as a replica
+// loading its lexical index does, through pgx's array decoder and
+// directly.
+func BenchmarkTextArrayDecode(b *testing.B) {
+	terms := strings.Fields(strings.Repeat("parent leav annual holiday employe request polici parent_leav annual_holiday ", 19))
+	m := pgtype.NewMap()
+	m.RegisterType(&pgtype.Type{Name: "_text", OID: pgtype.TextArrayOID, Codec: textArrayCodec{mustType(b, m).Codec}})
+	src, err := textArrayBinary{}.Encode(textArray(terms), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("pgx", func(b *testing.B) {
+		for b.Loop() {
+			var out []string
+			if err := m.Scan(pgtype.TextArrayOID, pgtype.BinaryFormatCode, src, &out); err != nil || len(out) != len(terms) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			var out textArray
+			if err := m.Scan(pgtype.TextArrayOID, pgtype.BinaryFormatCode, src, &out); err != nil || len(out) != len(terms) {
+				b.Fatal(err)
+			}
+		}
+	})
 }
