@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -345,6 +346,26 @@ func TestAddCountsTermFrequencies(t *testing.T) {
 		}
 		if df != n || int(ix.docFreq[tid]) != n {
 			t.Fatalf("%s: %d postings, docFreq %d; want %d", term, df, ix.docFreq[tid], n)
+		}
+	}
+}
+
+func TestSortHashes(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var tmp []uint16
+	for n := range 300 {
+		a := make([]uint16, n)
+		for i := range a {
+			a[i] = uint16(r.Uint32())
+			if n%3 == 0 {
+				a[i] %= 16 // many repeats
+			}
+		}
+		want := slices.Clone(a)
+		slices.Sort(want)
+		tmp = sortHashes(a, tmp)
+		if !slices.Equal(a, want) {
+			t.Fatalf("%d hashes sorted as %v, want %v", n, a, want)
 		}
 	}
 }
