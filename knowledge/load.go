@@ -328,16 +328,18 @@ func (s *Service) beginLoad(ctx context.Context) (replaceFunc, func(context.Cont
 // loadFailed explains a load's write refused because a reindex to another
 // embedder was committed while it ran. A bulk write holds many documents,
 // so the load stops there rather than embedding them again; running it
-// again stores the rest with the new embedder, unless this service cannot
-// make that embedder's vectors, which the error then says.
+// again stores what is missing with the new embedder (documents already
+// stored are skipped). When this service cannot make the new embedder's
+// vectors, the error says that too.
 func (s *Service) loadFailed(ctx context.Context, err error) error {
 	if !errors.Is(err, store.ErrEmbedderChanged) {
 		return err
 	}
+	err = fmt.Errorf("a reindex to another embedding model was committed during this load, so some of its documents are not stored; run the load again to store them: %w", err)
 	if _, embedErr := s.writeEmbedder(ctx); embedErr != nil {
-		return embedErr
+		return errors.Join(err, embedErr)
 	}
-	return fmt.Errorf("a reindex to another embedding model was committed during this load: documents written before it are stored, run the load again for the rest: %w", err)
+	return err
 }
 
 func (s *Service) addDocument(ctx context.Context, replace replaceFunc, doc store.Document, pieces []ingest.Piece) (int, error) {

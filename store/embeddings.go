@@ -42,15 +42,20 @@ func WriteEmbedder(chunks []Chunk) (string, error) {
 	return name, nil
 }
 
-// CheckEmbedder refuses vectors of embedder in a store whose vectors are
-// of have, with ErrEmbedderChanged. Either may be "": a write that does
-// not say, or a store that has recorded no embedder yet.
-func CheckEmbedder(embedder, have string) error {
-	if embedder == "" || have == "" || embedder == have {
+// CheckSpace refuses, with ErrEmbedderChanged, a write whose vectors are
+// of space write in a store whose vectors are of have: another embedder,
+// or the same one at another dimension. A write that names no embedder
+// is not checked, nor is a store that has recorded none; a dimension of 0
+// is not compared.
+func CheckSpace(write, have EmbeddingSpace) error {
+	if write.Embedder == "" || have.Embedder == "" {
 		return nil
 	}
-	return fmt.Errorf("%w: the vectors were made by %s, the knowledge base's are now %s's; embed the chunks again",
-		ErrEmbedderChanged, embedder, have)
+	if write.Embedder == have.Embedder && (write.Dimensions == have.Dimensions || write.Dimensions == 0 || have.Dimensions == 0) {
+		return nil
+	}
+	return fmt.Errorf("%w: the vectors were made by %s (%d dimensions), the knowledge base's are now %s's (%d); embed the chunks again",
+		ErrEmbedderChanged, write.Embedder, write.Dimensions, have.Embedder, have.Dimensions)
 }
 
 // Embeddings records which embedder produced a store's vectors and

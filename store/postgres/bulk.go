@@ -58,6 +58,9 @@ type BulkLoad struct {
 
 	pending       []docWrite
 	pendingChunks int
+	// pendingEmbedder is what the pending documents name as the maker of
+	// their vectors: a document naming another starts a new transaction.
+	pendingEmbedder string
 	// applies takes each committed transaction to a goroutine that adds it
 	// to the lexical index, in order, while the next transaction is
 	// written: the index's work and PostgreSQL's overlap. applied closes
@@ -111,16 +114,27 @@ func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chun
 		return fmt.Errorf("%s: the bulk load has finished", op)
 	}
 	d, err := s.checkWrite(ctx, doc, chunks)
-	if err == nil && d.dim != 0 {
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if d.dim != 0 {
 		// Until the first write records it, the dimension is the load's
 		// first vector's.
 		if l.dim == 0 {
 			l.dim = d.dim
 		}
-		err = store.CheckDimension(d.dim, l.dim)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		if d.embedder != "" && (d.dim != l.dim || l.pendingEmbedder != "" && d.embedder != l.pendingEmbedder) {
+			// The store's space changed while the load prepared its
+			// documents (checkWrite found this one's current): those
+			// pending are written, or refused, on their own.
+			if err := l.flush(ctx); err != nil {
+				return err
+			}
+			l.dim = d.dim
+		}
+		if err := store.CheckDimension(d.dim, l.dim); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	for _, p := range l.pending {
 		if p.doc.ID == doc.ID {
@@ -130,6 +144,9 @@ func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chun
 			}
 			break
 		}
+	}
+	if d.embedder != "" {
+		l.pendingEmbedder = d.embedder
 	}
 	l.pending = append(l.pending, d)
 	l.pendingChunks += len(chunks)
@@ -155,7 +172,12 @@ func (l *BulkLoad) flush(ctx context.Context) error {
 	}
 	w, err := s.replaceAll(ctx, l.pending, true, true)
 	if err != nil {
-		if errors.Is(err, store.ErrInvalidInput) {
+		if errors.Is(err, store.ErrEmbedderChanged) {
+			// These documents' vectors can never be stored as they are:
+			// they leave the load, and Finish does not try them again.
+			l.pending, l.pendingChunks, l.pendingEmbedder = l.pending[:0], 0, ""
+		}
+		if errors.Is(err, store.ErrInvalidInput) || errors.Is(err, store.ErrEmbedderChanged) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return s.fail(op, err)
@@ -170,7 +192,7 @@ func (l *BulkLoad) flush(ctx context.Context) error {
 		}()
 	}
 	l.applies <- w
-	l.pending, l.pendingChunks = l.pending[:0], 0
+	l.pending, l.pendingChunks, l.pendingEmbedder = l.pending[:0], 0, ""
 	return nil
 }
 

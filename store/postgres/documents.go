@@ -67,7 +67,10 @@ func (s *Store) dimension(ctx context.Context) (int, error) {
 func (s *Store) writeTx(ctx context.Context, w *written, queue func(b *pgx.Batch), then func(tx pgx.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	// Read committed, whatever the server's default: what a write checks
+	// against (the embedding space, the dimension) is read after the
+	// writer lock is taken, and must see what the last holder committed.
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		// The lock goes alone, before the batch: pgx parses a batch's new
 		// statements before it runs the first, and parsing takes locks on
 		// chunks that would deadlock with a holder of the writer lock
@@ -126,6 +129,9 @@ type docWrite struct {
 	doc    store.Document
 	chunks []store.Chunk
 	dim    int
+	// embedder is what the chunks name as the maker of their vectors,
+	// "" when they do not say (store.WriteEmbedder).
+	embedder string
 }
 
 // checkWrite validates a document before it is written, against the
@@ -136,16 +142,26 @@ func (s *Store) checkWrite(ctx context.Context, doc store.Document, chunks []sto
 	if err != nil {
 		return docWrite{}, err
 	}
+	embedder, err := store.WriteEmbedder(chunks)
+	if err != nil {
+		return docWrite{}, err
+	}
 	if known := s.knownDimension(); store.CheckDimension(dim, known) != nil {
 		// Another process may have committed a reindex to a new dimension.
-		if err := store.CheckDimension(dim, s.refreshDimension(ctx, known)); err != nil {
+		have := s.refreshDimension(ctx, known)
+		if err := store.CheckDimension(dim, have); err != nil {
+			if embedder != "" {
+				// Vectors made for the store's space before it changed.
+				return docWrite{}, fmt.Errorf("%w: the vectors have %d dimensions, the knowledge base's now %d; embed the chunks again",
+					store.ErrEmbedderChanged, dim, have)
+			}
 			return docWrite{}, err
 		}
 	}
 	if doc.UpdatedAt.IsZero() {
 		doc.UpdatedAt = s.opts.Clock()
 	}
-	return docWrite{doc: doc, chunks: chunks, dim: dim}, nil
+	return docWrite{doc: doc, chunks: chunks, dim: dim, embedder: embedder}, nil
 }
 
 // replace is ReplaceDocument without the operation's name in errors.
@@ -178,18 +194,16 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 			}
 			dim = d.dim
 		}
-		e, err := store.WriteEmbedder(d.chunks)
-		if err == nil && e != "" && embedder != "" && e != embedder {
-			err = store.Invalid("document %q: vectors of embedder %q, another document's of %q", d.doc.ID, e, embedder)
+		if d.embedder != "" && embedder != "" && d.embedder != embedder {
+			// The store's space changed between preparing the two.
+			return written{}, fmt.Errorf("%w: document %q has vectors of %s, another of %s",
+				store.ErrEmbedderChanged, d.doc.ID, d.embedder, embedder)
 		}
-		if err != nil {
-			return written{}, err
-		}
-		if e != "" {
-			embedder = e
+		if d.embedder != "" {
+			embedder = d.embedder
 		}
 	}
-	var storeEmbedder string
+	var have struct{ dimension, embedder string } // the store's space, read under the writer lock
 	claimed := false
 	var (
 		w         = written{applyLater: applyLater}
@@ -228,10 +242,11 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 		})
 		if embedder != "" {
 			// Read under the writer lock, which a reindex's commit takes
-			// too: the check in then is against the embedder this
-			// transaction's chunks will be recorded with.
-			b.Queue("SELECT coalesce((SELECT value FROM meta WHERE key = $1), '')", embedderKey).
-				QueryRow(func(r pgx.Row) error { return r.Scan(&storeEmbedder) })
+			// too: the check in then is against the space this
+			// transaction's chunks will be recorded in.
+			b.Queue("SELECT coalesce((SELECT value FROM meta WHERE key = $1), ''), coalesce((SELECT value FROM meta WHERE key = $2), '')",
+				dimensionKey, embedderKey).
+				QueryRow(func(r pgx.Row) error { return r.Scan(&have.dimension, &have.embedder) })
 		}
 		if total > 0 {
 			// Ids are drawn as one range under the writer lock, so that
@@ -242,8 +257,17 @@ func (s *Store) replaceAll(ctx context.Context, docs []docWrite, bulk, applyLate
 		}
 	}
 	then := func(tx pgx.Tx) error {
-		if err := store.CheckEmbedder(embedder, storeEmbedder); err != nil {
-			return err
+		if embedder != "" {
+			storeSpace := store.EmbeddingSpace{Embedder: have.embedder}
+			if have.dimension != "" {
+				var err error
+				if storeSpace.Dimensions, err = parseDimension(have.dimension); err != nil {
+					return err
+				}
+			}
+			if err := store.CheckSpace(store.EmbeddingSpace{Embedder: embedder, Dimensions: dim}, storeSpace); err != nil {
+				return err
+			}
 		}
 		if dim != 0 && s.dim.Load() == 0 {
 			// Until the dimension is known, each write checks it, and the

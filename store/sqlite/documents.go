@@ -37,7 +37,9 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	s.mu.Lock()
 	known := s.dim
 	s.mu.Unlock()
-	if err := store.CheckDimension(dim, known); err != nil {
+	if err := store.CheckDimension(dim, known); err != nil && embedder == "" {
+		// (A write naming its embedder is judged against the space in
+		// the transaction: the store may have changed it meanwhile.)
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	updated := doc.UpdatedAt
@@ -48,12 +50,12 @@ func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks 
 	err = s.writeIndexed(ctx, func(tx *sql.Tx) ([]indexedChunk, error) {
 		if embedder != "" {
 			// The transaction holds the write lock, as a reindex's commit
-			// does: this is the embedder the chunks will be recorded with.
-			var have string
-			if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM meta WHERE key = ?), '')", embedderKey).Scan(&have); err != nil {
-				return nil, fmt.Errorf("read embedder: %w", err)
+			// does: this is the space the chunks will be recorded in.
+			have, err := readSpace(ctx, tx)
+			if err != nil {
+				return nil, err
 			}
-			if err := store.CheckEmbedder(embedder, have); err != nil {
+			if err := store.CheckSpace(store.EmbeddingSpace{Embedder: embedder, Dimensions: dim}, have); err != nil {
 				return nil, err
 			}
 		}

@@ -43,6 +43,8 @@ var embeddingCases = []struct {
 	{"ReindexSameDimension", testReindexSameDimension},
 	{"StagingRefusesBadInput", testStageBadInput},
 	{"WritesOfAnotherEmbedderRefused", testWriteEmbedder},
+	{"WritesOfAnotherDimensionRefused", testWriteDimension},
+	{"BulkLoadAcrossAReindex", testBulkAcrossReindex},
 }
 
 var (
@@ -300,7 +302,11 @@ func testStageBadInput(t *testing.T, p pair) {
 // madeBy returns Doc(id, n, Dim) with chunks naming embedder as what made
 // their vectors.
 func madeBy(embedder, id string, n int) (store.Document, []store.Chunk) {
-	doc, chunks := Doc(id, n, Dim)
+	return madeByDim(embedder, id, n, Dim)
+}
+
+func madeByDim(embedder, id string, n, dim int) (store.Document, []store.Chunk) {
+	doc, chunks := Doc(id, n, dim)
 	for i := range chunks {
 		chunks[i].Embedder = embedder
 	}
@@ -362,4 +368,87 @@ func testWriteEmbedder(t *testing.T, p pair) {
 	doc, chunks = madeBy(next.Embedder, "beta", 2)
 	MustReplace(t, p.a, doc, chunks)
 	wantCounts(t, p.ea, map[string]int{next.Embedder: 7})
+}
+
+// A reindex keeping the embedder's name but changing its dimension (a
+// model configured with fewer dimensions) also refuses vectors made
+// before it, as ErrEmbedderChanged rather than invalid input.
+func testWriteDimension(t *testing.T, p pair) {
+	ctx := t.Context()
+	if _, err := p.ea.ClaimEmbeddingSpace(ctx, spaceOld); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks := madeBy(spaceOld.Embedder, "alpha", 2)
+	MustReplace(t, p.a, doc, chunks)
+	smaller := store.EmbeddingSpace{Embedder: spaceOld.Embedder, Dimensions: 4}
+	stageAll(t, p.eb, smaller, func(v store.ChunkView) []float32 { return UnitVector(4, v.Ordinal) })
+	if err := p.eb.CommitStaged(ctx, smaller); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks = madeBy(spaceOld.Embedder, "beta", 2)
+	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrEmbedderChanged) {
+		t.Fatalf("vectors of the dimension before the reindex: %v; want ErrEmbedderChanged", err)
+	}
+	doc, chunks = madeByDim(spaceOld.Embedder, "beta", 2, 4)
+	MustReplace(t, p.a, doc, chunks)
+	wantCounts(t, p.ea, map[string]int{spaceOld.Embedder: 4})
+}
+
+// A bulk load given documents embedded before and after another handle
+// commits a reindex stores no vector under the wrong embedder: what it
+// cannot store is refused with ErrEmbedderChanged, and the load takes
+// documents of the new embedder after that.
+func testBulkAcrossReindex(t *testing.T, p pair) {
+	ctx := t.Context()
+	if _, err := p.ea.ClaimEmbeddingSpace(ctx, spaceOld); err != nil {
+		t.Fatal(err)
+	}
+	load := beginBulk(t, p.a)
+	defer func() { _ = load.Finish(ctx) }()
+	doc, chunks := madeBy(spaceOld.Embedder, "before", 2)
+	if err := load.ReplaceDocument(ctx, doc, chunks); err != nil {
+		t.Fatal(err)
+	}
+	// The reindex gives each chunk the reverse direction of the vector
+	// it had, so that a vector tells which embedder made it.
+	next := store.EmbeddingSpace{Embedder: "next-embedder", Dimensions: Dim}
+	stageAll(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, 7-v.Ordinal) })
+	if err := p.eb.CommitStaged(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	doc, chunks = madeBy(next.Embedder, "after", 3)
+	err := load.ReplaceDocument(ctx, doc, chunks)
+	if err != nil && !errors.Is(err, store.ErrEmbedderChanged) {
+		t.Fatalf("the first document of the new embedder: %v; want nil or ErrEmbedderChanged", err)
+	}
+	if err != nil {
+		// The pending document of the old embedder was refused; the
+		// load goes on with the new one.
+		if err := load.ReplaceDocument(ctx, doc, chunks); err != nil {
+			t.Fatalf("the same document again: %v", err)
+		}
+	}
+	if err := load.Finish(ctx); err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	if ids, err := p.a.ChunkIDs(ctx, "after"); err != nil || len(ids) != 3 {
+		t.Fatalf("after the load, the new embedder's document has %d chunks (%v)", len(ids), err)
+	}
+	// Whether "before" is stored depends on when the backend wrote it:
+	// written before the swap, the reindex gave it new vectors; otherwise
+	// it was refused. Never is it stored with the old embedder's vectors.
+	before, err := p.a.ChunkIDs(ctx, "before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, err := p.a.Chunks(ctx, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range views {
+		if !slices.Equal(v.Vector, UnitVector(Dim, 7-v.Ordinal)) {
+			t.Errorf("chunk %d of the document embedded before the reindex has vector %v: not the reindex's", v.Ordinal, v.Vector)
+		}
+	}
+	wantCounts(t, p.ea, map[string]int{next.Embedder: 3 + len(before)})
 }
