@@ -144,6 +144,16 @@ func stageAll(t *testing.T, e store.Embeddings, space store.EmbeddingSpace, vec 
 	}
 }
 
+// reindexTo stages a vector of space for every chunk, as vec gives it, and
+// commits them.
+func reindexTo(t *testing.T, e store.Embeddings, space store.EmbeddingSpace, vec func(store.ChunkView) []float32) {
+	t.Helper()
+	stageAll(t, e, space, vec)
+	if err := e.CommitStaged(t.Context(), space); err != nil {
+		t.Fatalf("commit the reindex to %+v: %v", space, err)
+	}
+}
+
 func testReindexSwap(t *testing.T, p pair) {
 	ctx := t.Context()
 	if _, err := p.ea.ClaimEmbeddingSpace(ctx, spaceOld); err != nil {
@@ -341,10 +351,7 @@ func testWriteEmbedder(t *testing.T, p pair) {
 	// Another process commits a reindex to an embedder of the same
 	// dimension: vectors made before it can no longer be written.
 	next := store.EmbeddingSpace{Embedder: "next-embedder", Dimensions: Dim}
-	stageAll(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, v.Ordinal) })
-	if err := p.eb.CommitStaged(ctx, next); err != nil {
-		t.Fatal(err)
-	}
+	reindexTo(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, v.Ordinal) })
 	doc, chunks = madeBy(spaceOld.Embedder, "beta", 2)
 	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrEmbedderChanged) {
 		t.Fatalf("vectors made before the reindex: %v; want ErrEmbedderChanged", err)
@@ -381,10 +388,7 @@ func testWriteDimension(t *testing.T, p pair) {
 	doc, chunks := madeBy(spaceOld.Embedder, "alpha", 2)
 	MustReplace(t, p.a, doc, chunks)
 	smaller := store.EmbeddingSpace{Embedder: spaceOld.Embedder, Dimensions: 4}
-	stageAll(t, p.eb, smaller, func(v store.ChunkView) []float32 { return UnitVector(4, v.Ordinal) })
-	if err := p.eb.CommitStaged(ctx, smaller); err != nil {
-		t.Fatal(err)
-	}
+	reindexTo(t, p.eb, smaller, func(v store.ChunkView) []float32 { return UnitVector(4, v.Ordinal) })
 	doc, chunks = madeBy(spaceOld.Embedder, "beta", 2)
 	if err := p.a.ReplaceDocument(ctx, doc, chunks); !errors.Is(err, store.ErrEmbedderChanged) {
 		t.Fatalf("vectors of the dimension before the reindex: %v; want ErrEmbedderChanged", err)
@@ -412,10 +416,7 @@ func testBulkAcrossReindex(t *testing.T, p pair) {
 	// The reindex gives each chunk the reverse direction of the vector
 	// it had, so that a vector tells which embedder made it.
 	next := store.EmbeddingSpace{Embedder: "next-embedder", Dimensions: Dim}
-	stageAll(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, 7-v.Ordinal) })
-	if err := p.eb.CommitStaged(ctx, next); err != nil {
-		t.Fatal(err)
-	}
+	reindexTo(t, p.eb, next, func(v store.ChunkView) []float32 { return UnitVector(Dim, 7-v.Ordinal) })
 	doc, chunks = madeBy(next.Embedder, "after", 3)
 	err := load.ReplaceDocument(ctx, doc, chunks)
 	if err != nil && !errors.Is(err, store.ErrEmbedderChanged) {
