@@ -117,6 +117,10 @@ type Adapter struct {
 	roster rosterCache
 	// groups caches the members of user groups, for roles (usergroups.go).
 	groups groupCache
+	// dms caches Lore's own direct-message channel with each person
+	// (ownDM).
+	dmMu sync.Mutex
+	dms  map[string]string
 	// inFlight holds a token per event being handled (MaxInFlight).
 	inFlight chan struct{}
 }

@@ -26,10 +26,10 @@ func (a *Adapter) handleCommand(ctx context.Context, c command) {
 	sub = strings.ToLower(sub)
 	msg := bot.Message{
 		Platform: platform, Workspace: c.TeamID, Channel: c.ChannelID, User: c.UserID,
-		Direct: strings.HasPrefix(c.ChannelID, "D"), Text: rest,
+		Direct: a.ownDM(ctx, c.TeamID, c.ChannelID, c.UserID), Text: rest,
 	}
 	// Retrieval keeps to the channel's collections, as for mentions.
-	settings, _ := a.cfg.channel(msg.Channel, msg.Direct)
+	settings, allowed := a.cfg.channel(msg.Channel, msg.Direct)
 	msg.Collections = settings.Collections
 	a.refreshPerson(ctx, c.TeamID, c.UserID, false)
 
@@ -46,7 +46,8 @@ func (a *Adapter) handleCommand(ctx context.Context, c command) {
 		msg.Text = "ask " + rest // "ask" keeps a question that starts with a command word a question
 		reply = a.core.HandleMessage(ctx, msg)
 		reply.Private = true
-		opts = renderOptions{share: reply.Grounded, question: rest}
+		// Share posts for the whole channel: only where Lore may answer.
+		opts = renderOptions{share: reply.Grounded && allowed, question: rest}
 	case ok:
 		reply = cmd.Run(ctx, msg)
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -69,4 +70,40 @@ func (a *Adapter) sendDirect(ctx context.Context, userIDs []string, reply bot.Re
 		return first, fmt.Errorf("send direct: %w", err)
 	}
 	return first, nil
+}
+
+// ownDM reports whether channel is Lore's own direct-message conversation
+// with user, the one place where an answer is read by the asker alone. A
+// direct message between two people also has an id starting with D, and
+// /lore and its Share button work there too; an answer shared there is
+// read by the other person, so it must not be scoped as a direct message.
+// When Slack cannot say, the answer is no.
+func (a *Adapter) ownDM(ctx context.Context, team, channel, user string) bool {
+	if !strings.HasPrefix(channel, "D") || !userIDPattern.MatchString(user) {
+		return false
+	}
+	key := team + "/" + user
+	a.dmMu.Lock()
+	id, known := a.dms[key]
+	a.dmMu.Unlock()
+	if !known {
+		err := a.call(ctx, "conversations.open", func(ctx context.Context) error {
+			ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+			if err != nil {
+				return err
+			}
+			id = ch.ID
+			return nil
+		})
+		if err != nil || id == "" {
+			return false
+		}
+		a.dmMu.Lock()
+		if a.dms == nil {
+			a.dms = map[string]string{}
+		}
+		a.dms[key] = id
+		a.dmMu.Unlock()
+	}
+	return id == channel
 }

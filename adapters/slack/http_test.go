@@ -271,3 +271,57 @@ func TestHTTPShareInChannel(t *testing.T) {
 		t.Errorf("shared answer %s", text)
 	}
 }
+
+// Share in a direct message between two people (an id starting with D, but
+// not Lore's own DM with the presser) posts for the other person too, so
+// the answer must be scoped as in a channel; in Lore's own DM it is read by
+// the asker alone. Where Lore may not answer, nothing is shared.
+func TestHTTPShareScopeByConversation(t *testing.T) {
+	press := func(h *harness, channel string) {
+		t.Helper()
+		payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U1","team_id":"T1"},"channel":{"id":%q},
+			"container":{"type":"message","is_ephemeral":true,"channel_id":%q,"message_ts":"1"},
+			"response_url":%q,"actions":[{"action_id":%q,"value":"salary bands?"}]}`, channel, channel, h.fake.responseURL(), actionShare)
+		body := []byte(url.Values{"payload": {payload}}.Encode())
+		if w := serve(h.a.Handler(), signed(t, "/slack/interactivity", "application/x-www-form-urlencoded", body, httpNow)); w.Code != 200 {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, nil)
+	// The fake Slack opens DU1 as Lore's conversation with U1.
+	for i, c := range []struct {
+		channel string
+		direct  bool
+	}{{"D0HUMANS", false}, {"DU1", true}, {"C1", false}} {
+		press(h, c.channel)
+		h.fake.waitCalls("hooks/response", i+1)
+		msgs := core.messages()
+		if len(msgs) != i+1 {
+			t.Fatalf("%d messages reached the core, want %d", len(msgs), i+1)
+		}
+		if got := msgs[i]; got.Channel != c.channel || got.Direct != c.direct {
+			t.Errorf("share in %s reached the core with Direct %v, want %v", c.channel, got.Direct, c.direct)
+		}
+	}
+	if n := len(h.fake.callsOf("conversations.open")); n != 1 {
+		t.Errorf("conversations.open called %d times, want once: Lore's DM with a person is cached", n)
+	}
+
+	core = &fakeCore{}
+	h = newHTTPHarness(t, core, func(c *Config, _ *Deps) {
+		c.Channels = map[string]ChannelSettings{"C1": {}}
+	})
+	press(h, "C2")
+	resp := h.fake.waitCalls("hooks/response", 1)[0]
+	if len(core.messages()) != 0 || resp.JSON["response_type"] == "in_channel" {
+		t.Errorf("shared in a channel Lore may not answer in: %d messages, response %v", len(core.messages()), resp.JSON)
+	}
+	// /lore ask there answers privately, without a Share button.
+	form := []byte(strings.Replace(string(commandForm(h.fake, "ask how do I book leave?")), "channel_id=C1", "channel_id=C2", 1))
+	serve(h.a.Handler(), signed(t, "/slack/commands", "application/x-www-form-urlencoded", form, httpNow))
+	resp = h.fake.waitCalls("hooks/response", 2)[1]
+	if text := fmt.Sprint(resp.JSON["blocks"]); resp.JSON["response_type"] != "ephemeral" || strings.Contains(text, actionShare) {
+		t.Errorf("/lore ask where Lore may not answer: %v %s", resp.JSON["response_type"], text)
+	}
+}

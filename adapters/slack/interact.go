@@ -62,9 +62,13 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 	}
 	msg := bot.Message{
 		Platform: platform, Workspace: in.team(), Channel: in.channel(), User: in.User.ID,
-		Direct: strings.HasPrefix(in.channel(), "D"), Text: "ask " + question,
+		Direct: a.ownDM(ctx, in.team(), in.channel(), in.User.ID), Text: "ask " + question,
 	}
-	settings, _ := a.cfg.channel(msg.Channel, msg.Direct)
+	settings, allowed := a.cfg.channel(msg.Channel, msg.Direct)
+	if !allowed {
+		a.replyToPress(ctx, in, bot.Reply{Text: "I'm not set up to answer in this channel, so I can't share the answer here.", Private: true})
+		return
+	}
 	msg.Collections = settings.Collections
 	reply := a.core.HandleMessage(ctx, msg)
 	opts := renderOptions{}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,7 +73,7 @@ func (p *pacer) do(ctx context.Context, method string, call func(ctx context.Con
 			<-p.slots
 			return fmt.Errorf("slack %s: %w", method, err)
 		}
-		err := call(ctx)
+		err := redactURL(call(ctx))
 		<-p.slots
 		var rl *slack.RateLimitedError
 		var status slack.StatusCodeError
@@ -116,4 +118,29 @@ func (p *pacer) wait(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// redactedError is an error whose message no longer shows the address it
+// was about; errors.Is and errors.As still see the original.
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactURL hides the path and query of the address in a failed request's
+// error. A response_url or a file upload address is a credential: whoever
+// holds it may post as Lore for a while, so it must not reach a log.
+func redactURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.URL == "" {
+		return err
+	}
+	shown := "the address"
+	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+		shown = u.Scheme + "://" + u.Host + "/…"
+	}
+	return &redactedError{err: err, msg: strings.ReplaceAll(err.Error(), ue.URL, shown)}
 }

@@ -2,7 +2,11 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,5 +135,36 @@ func TestServerErrorsRetried(t *testing.T) {
 	})
 	if err == nil || calls != 1 {
 		t.Fatalf("a client error was retried: %d calls", calls)
+	}
+}
+
+// A response_url lets whoever holds it post as Lore: when posting to one
+// fails before Slack answers, neither the error nor the log shows it.
+func TestFailedRequestDoesNotShowItsAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	secret := "http://" + addr + "/commands/T1/123/SECRETresponseTOKEN"
+	h := newHTTPHarness(t, &fakeCore{}, func(c *Config, _ *Deps) {
+		c.ResponseURLPrefixes = append(c.ResponseURLPrefixes, "http://"+addr+"/")
+	})
+	err = h.a.respond(t.Context(), secret, render(bot.Reply{Text: "x"}, renderOptions{}), false, false)
+	if err == nil {
+		t.Fatal("posting to a closed port succeeded")
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		t.Errorf("the error %v no longer unwraps to the request's *url.Error", err)
+	}
+	for what, text := range map[string]string{"error": err.Error(), "log": h.logs.String()} {
+		if strings.Contains(text, "SECRETresponseTOKEN") {
+			t.Errorf("the response_url's path is in the %s:\n%s", what, text)
+		}
+	}
+	if !strings.Contains(err.Error(), addr) {
+		t.Errorf("the error %q does not say which host failed", err)
 	}
 }
