@@ -69,13 +69,18 @@ func (c Config) subcommands() []Subcommand {
 // Save to knowledge message command when withSave.
 func applicationCommands(subs []Subcommand, withSave bool) []*discordgo.ApplicationCommand {
 	dm := true
+	// Servers and Lore's own DMs only: in a group DM or a DM between other
+	// people (a user-installed app) an answer would be read by others than
+	// the asker, whose own audience it was scoped to.
+	contexts := &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	cmd := &discordgo.ApplicationCommand{
 		Name:         commandName,
 		Description:  "Lore answers questions from your company's knowledge, with sources",
 		Type:         discordgo.ChatApplicationCommand,
 		DMPermission: &dm,
+		Contexts:     contexts,
 	}
-	save := &discordgo.ApplicationCommand{Name: saveCommandName, Type: discordgo.MessageApplicationCommand, DMPermission: &dm}
+	save := &discordgo.ApplicationCommand{Name: saveCommandName, Type: discordgo.MessageApplicationCommand, DMPermission: &dm, Contexts: contexts}
 	for _, s := range subs {
 		opt := &discordgo.ApplicationCommandOption{
 			Type:        discordgo.ApplicationCommandOptionSubCommand,

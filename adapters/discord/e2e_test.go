@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,10 +112,15 @@ func TestEndToEndSlashCommandAndFeedback(t *testing.T) {
 		Options []struct {
 			Name string `json:"name"`
 		} `json:"options"`
+		Contexts []int `json:"contexts"`
 	}
 	if err := json.Unmarshal(reg[0].Body, &cmds); err != nil || len(cmds) != 1 || cmds[0].Name != "lore" || len(cmds[0].Options) != 2 ||
 		cmds[0].Options[0].Name != "ask" || cmds[0].Options[1].Name != "help" {
 		t.Fatalf("registered commands: %s (%v)", reg[0].Body, err)
+	}
+	// Servers and Lore's own DMs (0, 1), never group DMs (2).
+	if !slices.Equal(cmds[0].Contexts, []int{0, 1}) {
+		t.Errorf("/lore registered for contexts %v, want [0 1]", cmds[0].Contexts)
 	}
 	if reg[0].Auth != "Bot "+testToken {
 		t.Errorf("REST authorization = %q", reg[0].Auth)

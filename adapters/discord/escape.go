@@ -13,6 +13,18 @@ const zwsp = "\u200b"
 // massMention matches @everyone and @here in any letter case.
 var massMention = regexp.MustCompile(`(?i)@(everyone|here)`)
 
+// maskedLink is a Markdown link, [label](target) or [label](<target>),
+// which Discord shows as its label alone.
+var maskedLink = regexp.MustCompile(`\[([^\[\]\n]{1,500})\]\(<?([^()<>\s]+)>?\)`)
+
+// unmaskLinks keeps every link's address in view, "label (<target>)", so a
+// label taken from a document or a model's answer ("[the login page](…)")
+// cannot disguise where the link goes; the angle brackets also stop a
+// preview.
+func unmaskLinks(s string) string {
+	return maskedLink.ReplaceAllString(s, "$1 (<$2>)")
+}
+
 // escapeText makes text from documents or users safe to send: it cannot
 // ping @everyone, @here, a role (<@&id>) or a user (<@id>, <@!id>), and it
 // is valid UTF-8 without control characters other than new lines and tabs.

@@ -71,6 +71,11 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 	if user == "" {
 		return request{}, userMessage("I couldn't tell who sent that.")
 	}
+	if ix.Context == discordgo.InteractionContextPrivateChannel {
+		// A group DM, or a DM between other people: not registered for,
+		// and an answer there is not read by the asker alone.
+		return request{}, userMessage("I only answer in servers and in direct messages with me.")
+	}
 	direct := ix.GuildID == ""
 	// Settings are by channel; a command in a thread uses its parent's.
 	// The lookup costs no request: the deferral must not wait.

@@ -144,6 +144,13 @@ func TestUnusableInteractionsGetAnEphemeralExplanation(t *testing.T) {
 			delete(p, "member")
 			return p
 		}(), "who sent"},
+		// A user-installed app used in a group DM: others read the answer.
+		"group DM": {func() map[string]any {
+			p := interactionPayload(6, 2, askCommand("x"))
+			delete(p, "guild_id")
+			p["context"] = 2
+			return p
+		}(), "only answer in servers"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ix := gatewayInteraction(t, c.payload)

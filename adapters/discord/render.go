@@ -47,7 +47,7 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // message), and the buttons on the last message.
 func render(r bot.Reply) []outMessage {
 	var msgs []outMessage
-	for _, chunk := range splitText(escapeText(strings.TrimSpace(r.Text)), maxContent) {
+	for _, chunk := range splitText(escapeText(unmaskLinks(strings.TrimSpace(r.Text))), maxContent) {
 		msgs = append(msgs, outMessage{Content: chunk})
 	}
 	if len(msgs) > maxMessages {
@@ -117,7 +117,7 @@ func sourceEmbeds(cs []bot.Citation) []*discordgo.MessageEmbed {
 		} else if src := escapeLine(c.Source); src != "" {
 			desc = append(desc, "`"+strings.ReplaceAll(src, "`", "'")+"`")
 		}
-		if snip := escapeLine(c.Snippet); snip != "" {
+		if snip := escapeLine(unmaskLinks(c.Snippet)); snip != "" {
 			desc = append(desc, truncate(snip, maxSnippet))
 		}
 		e.Description = truncate(strings.Join(desc, "\n"), maxEmbedDescription)

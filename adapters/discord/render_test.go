@@ -49,6 +49,38 @@ func TestRenderEscapesEverythingFromDocuments(t *testing.T) {
 	}
 }
 
+// A link's label cannot hide where it goes: Discord shows a masked link
+// as its label alone, so the answer and the cited passage keep the address
+// in view.
+func TestRenderUnmasksLinks(t *testing.T) {
+	r := bot.Reply{
+		Text:      "Sign in at [https://intranet.example.com/login](https://evil.example.net/phish) [1]",
+		Citations: []bot.Citation{{N: 1, Title: "Accounts", Source: "accounts.md", Snippet: "Reset it on [the portal](<https://evil.example.net/reset>)."}},
+	}
+	msgs := render(r)
+	if len(msgs) != 1 || len(msgs[0].Embeds) != 1 {
+		t.Fatalf("rendered %d messages", len(msgs))
+	}
+	for what, got := range map[string]string{"answer": msgs[0].Content, "source card": msgs[0].Embeds[0].Description} {
+		if strings.Contains(got, "](") {
+			t.Errorf("the %s still has a masked link: %q", what, got)
+		}
+		if !strings.Contains(got, "(<https://evil.example.net/") {
+			t.Errorf("the %s does not show the link's address: %q", what, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"[label](https://a.example/x)":   "label (<https://a.example/x>)",
+		"[label](<https://a.example/x>)": "label (<https://a.example/x>)",
+		"see [1] and (2)":                "see [1] and (2)",
+		"[a] (b)":                        "[a] (b)",
+	} {
+		if got := unmaskLinks(in); got != want {
+			t.Errorf("unmaskLinks(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestSplitTextRespectsLimitAndBoundaries(t *testing.T) {
 	var b strings.Builder
 	for i := 0; b.Len() < 9000; i++ {

@@ -116,14 +116,20 @@ func NewDashboard(ctx context.Context, cfg DashboardConfig) (*Dashboard, error) 
 
 // Register adds the dashboard's routes to mux.
 func (d *Dashboard) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /dashboard", d.page)
-	mux.HandleFunc("GET /dashboard/export.csv", d.csv)
-	mux.HandleFunc("GET /dashboard/audit", d.auditPage)
-	mux.HandleFunc("GET /dashboard/login", d.loginForm)
-	mux.HandleFunc("POST /dashboard/login", d.login)
-	mux.HandleFunc("POST /dashboard/logout", d.logout)
-	mux.HandleFunc("GET /dashboard/oidc/login", d.oidcStart)
-	mux.HandleFunc("GET /dashboard/oidc/callback", d.oidcCallback)
+	// Each route carries the security headers itself, so they hold on
+	// whichever mux the dashboard shares (lore serve's, with /metrics).
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /dashboard":               d.page,
+		"GET /dashboard/export.csv":    d.csv,
+		"GET /dashboard/audit":         d.auditPage,
+		"GET /dashboard/login":         d.loginForm,
+		"POST /dashboard/login":        d.login,
+		"POST /dashboard/logout":       d.logout,
+		"GET /dashboard/oidc/login":    d.oidcStart,
+		"GET /dashboard/oidc/callback": d.oidcCallback,
+	} {
+		mux.Handle(pattern, securityHeaders(h))
+	}
 }
 
 // Handler returns a handler serving only the dashboard, with / sending to it.

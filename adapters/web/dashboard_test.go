@@ -183,6 +183,21 @@ func TestDashboardAsAdmin(t *testing.T) {
 	}
 }
 
+// lore serve mounts the dashboard on the mux it shares with /metrics and
+// the health checks: its pages keep their security headers there too.
+func TestDashboardHeadersOnASharedMux(t *testing.T) {
+	mux := http.NewServeMux()
+	newDashboard(t, seed(t)).Register(mux)
+	for _, path := range []string{"/dashboard", "/dashboard/login", "/dashboard/export.csv"} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		h := rec.Header()
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s (%d): headers %v", path, rec.Code, h)
+		}
+	}
+}
+
 func TestDashboardRefusesForgedSessions(t *testing.T) {
 	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
 	defer srv.Close()
