@@ -67,7 +67,7 @@ func (s sessions) issue(w http.ResponseWriter, r *http.Request, name string, rol
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: payload + "." + s.sign(payload), Path: "/",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds()),
+		HttpOnly: true, Secure: overHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds()),
 	})
 }
 
@@ -152,7 +152,7 @@ func randomToken() string {
 func (o *oidcLogin) start(w http.ResponseWriter, r *http.Request) {
 	state, nonce := randomToken(), randomToken()
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state + "." + nonce, Path: "/dashboard/oidc",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 600})
+		HttpOnly: true, Secure: overHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: 600})
 	http.Redirect(w, r, o.oauth.AuthCodeURL(state, oidc.Nonce(nonce)), http.StatusFound)
 }
 
@@ -197,11 +197,18 @@ func (o *oidcLogin) finish(r *http.Request) (string, Role, error) {
 	if claims.Email == "" || (claims.EmailVerified != nil && !*claims.EmailVerified) {
 		return "", "", fmt.Errorf("%w: the provider did not vouch for an email address", errSignIn)
 	}
-	role, ok := o.cfg.Roles[strings.ToLower(claims.Email)]
-	if !ok {
+	// A role by email needs the provider to vouch for the address: some
+	// providers omit email_verified and let people set their own address,
+	// which would otherwise claim an admin's role.
+	verified := claims.EmailVerified != nil && *claims.EmailVerified
+	role, mapped := o.cfg.Roles[strings.ToLower(claims.Email)]
+	if !mapped || !verified {
 		role = o.cfg.DefaultRole
 	}
 	if role.rank() == 0 {
+		if mapped {
+			return "", "", fmt.Errorf("%w: the provider did not say that %s is verified (email_verified), which a role by email needs", errSignIn, claims.Email)
+		}
 		return "", "", fmt.Errorf("%w: %s has no role on this dashboard; ask an admin", errSignIn, claims.Email)
 	}
 	name := claims.Name
@@ -209,4 +216,12 @@ func (o *oidcLogin) finish(r *http.Request) (string, Role, error) {
 		name = claims.Email
 	}
 	return name, role, nil
+}
+
+// overHTTPS reports whether the browser reached the dashboard over HTTPS:
+// directly, or through a proxy that ended TLS and says so. Cookies are then
+// marked Secure; a client that forges the header only withholds its own
+// cookies from plain HTTP.
+func overHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }

@@ -198,6 +198,28 @@ func TestDashboardHeadersOnASharedMux(t *testing.T) {
 	}
 }
 
+// Behind a proxy that ends TLS, the session cookie is still marked Secure;
+// served over plain HTTP with no such proxy, it cannot be.
+func TestSessionCookieSecureBehindATLSProxy(t *testing.T) {
+	h := newDashboard(t, seed(t)).Handler()
+	for proto, secure := range map[string]bool{"https": true, "": false, "http": false} {
+		req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {adminToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if proto != "" {
+			req.Header.Set("X-Forwarded-Proto", proto)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		cookies := rec.Result().Cookies()
+		if len(cookies) == 0 {
+			t.Fatalf("X-Forwarded-Proto %q: no session cookie (%d)", proto, rec.Code)
+		}
+		if cookies[0].Secure != secure {
+			t.Errorf("X-Forwarded-Proto %q: Secure %v, want %v", proto, cookies[0].Secure, secure)
+		}
+	}
+}
+
 func TestDashboardRefusesForgedSessions(t *testing.T) {
 	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
 	defer srv.Close()

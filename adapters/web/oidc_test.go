@@ -27,6 +27,8 @@ type provider struct {
 	mu    sync.Mutex
 	email string
 	nonce string
+	// verified is the email_verified claim; nil leaves it out.
+	verified any
 }
 
 func newProvider(t *testing.T) *provider {
@@ -35,7 +37,7 @@ func newProvider(t *testing.T) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{key: key}
+	p := &provider{key: key, verified: true}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
@@ -56,7 +58,10 @@ func newProvider(t *testing.T) *provider {
 		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
 		claims := map[string]any{
 			"iss": p.srv.URL, "aud": "lore-dashboard", "sub": "person-1", "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
-			"nonce": p.nonce, "email": p.email, "email_verified": true, "name": "Lea Leader",
+			"nonce": p.nonce, "email": p.email, "name": "Lea Leader",
+		}
+		if p.verified != nil {
+			claims["email_verified"] = p.verified
 		}
 		tok, err := jwt.Signed(signer).Claims(claims).Serialize()
 		if err != nil {
@@ -167,6 +172,10 @@ func TestOIDCRefusals(t *testing.T) {
 		{"replayed token", "lea@example.com", "code=good-code", "other-nonce", "nonce does not match"},
 		{"bad code", "lea@example.com", "code=bad", "", "code exchange"},
 		{"provider error", "lea@example.com", "error=access_denied", "", "access_denied"},
+		// A provider that does not vouch for the address gives no role by
+		// it: anyone could otherwise set a leader's address as their own.
+		{"unverified email", "lea@example.com", "code=good-code", "", "email_verified"},
+		{"email said to be unverified", "lea@example.com", "code=good-code", "", "did not vouch"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -175,6 +184,16 @@ func TestOIDCRefusals(t *testing.T) {
 			if c.nonce != "" {
 				nonce = c.nonce
 			}
+			p.mu.Lock()
+			switch c.name {
+			case "unverified email":
+				p.verified = nil
+			case "email said to be unverified":
+				p.verified = false
+			default:
+				p.verified = true
+			}
+			p.mu.Unlock()
 			p.will(c.email, nonce)
 			q := c.query
 			if !strings.Contains(q, "state=") {
