@@ -197,7 +197,23 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.rolesCommand(),
 		a.auditCommand(),
 	)
+	root.InitDefaultCompletionCmd()
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups others (export,
+// config, completion, ...) print its help when called alone and refuse an
+// unknown word as a usage error, exit 2; cobra would print the help and
+// succeed.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if cmd.HasParent() && cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = cobra.NoArgs
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 }
 
 // databaseURL resolves the database from --db, then LORE_DATABASE_URL
