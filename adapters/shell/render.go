@@ -128,6 +128,10 @@ func sanitize(s string) string {
 	return b.String()
 }
 
+// Sanitize is sanitize for Lore's other terminal commands that print text
+// from documents or users (lore ask, lore gaps).
+func Sanitize(s string) string { return sanitize(s) }
+
 // sanitizeLine is sanitize for text shown on one line, such as a title.
 func sanitizeLine(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {

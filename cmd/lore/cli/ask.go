@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/shell"
 	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/knowledge/audience"
@@ -97,7 +98,7 @@ LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 					return err
 				}
 			} else {
-				fmt.Fprintln(a.io.Out, reply.Text)
+				fmt.Fprintln(a.io.Out, shell.Sanitize(reply.Text))
 				if len(reply.Citations) > 0 {
 					fmt.Fprintln(a.io.Out, "\nSources:")
 					for _, c := range reply.Citations {
@@ -171,12 +172,14 @@ func (a *app) askAs(person, channel, question string) (bot.Message, error) {
 	return msg, nil
 }
 
+// citationLine shows a source on one line, without the control characters
+// a document's title or path could hold.
 func citationLine(c bot.Citation) string {
-	s := c.Title
-	if c.Heading != "" {
-		s += " › " + c.Heading
+	s := oneLine(c.Title)
+	if h := oneLine(c.Heading); h != "" {
+		s += " › " + h
 	}
-	return s + " — " + c.Source
+	return s + " — " + oneLine(c.Source)
 }
 
 // unrecorded is an event log that keeps nothing, for answers given as

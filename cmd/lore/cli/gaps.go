@@ -40,9 +40,10 @@ func (a *app) gapsCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "COUNT\tLAST ASKED\tQUESTION")
 			for _, g := range gaps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.LastAsked.Local().Format("2006-01-02 15:04"), g.Question)
+				// Questions come from chat: no control characters reach the terminal.
+				fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.LastAsked.Local().Format("2006-01-02 15:04"), oneLine(g.Question))
 				for _, ex := range g.Examples {
-					fmt.Fprintf(tw, "\t\t  also: %s\n", ex)
+					fmt.Fprintf(tw, "\t\t  also: %s\n", oneLine(ex))
 				}
 			}
 			return tw.Flush()

@@ -90,3 +90,24 @@ func TestGapsJSONOnEmptyDatabase(t *testing.T) {
 		t.Errorf("an empty database has %d gaps", len(gaps))
 	}
 }
+
+// A question from chat can hold terminal escape sequences ("set the window
+// title", "clear the screen"); lore gaps prints none of them to a curator's
+// terminal, nor lore ask.
+func TestTerminalOutputHasNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	db, _ := ingested(t)
+	hostile := "zork \x1b]0;pwned\x07 quux \x1b[2J?"
+	r := db.run(t, "ask", hostile)
+	r.wantCode(t, cli.ExitNoAnswer)
+	text := db.run(t, "gaps")
+	text.wantCode(t, cli.ExitOK)
+	for name, out := range map[string]string{"ask": r.out, "gaps": text.out} {
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("lore %s printed a control character: %q", name, out)
+		}
+	}
+	if !strings.Contains(text.out, "zork") || !strings.Contains(text.out, "quux") {
+		t.Errorf("gaps lost the question's text:\n%s", text.out)
+	}
+}
