@@ -489,10 +489,17 @@ func (b *Bot) record(ctx context.Context, msg Message, e store.Event) error {
 // enough for any real question, and a pasted log file is not kept whole.
 const maxLoggedQuestion = 2000
 
-// loggable makes a question safe to store: valid UTF-8, at most
+// loggable makes a question safe to store: valid UTF-8 without control
+// characters other than new lines and tabs (PostgreSQL refuses a NUL; an
+// escape sequence would reach a curator's terminal), at most
 // maxLoggedQuestion bytes, cut at a character boundary.
 func loggable(q string) string {
-	q = strings.ToValidUTF8(q, "\uFFFD")
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(q, "\uFFFD"))
 	if len(q) <= maxLoggedQuestion {
 		return q
 	}

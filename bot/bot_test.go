@@ -716,6 +716,16 @@ func TestBotOverKnowledgeService(t *testing.T) {
 	if len(gaps) != 1 || gaps[0].Question != "What is the capital of Mongolia?" {
 		t.Errorf("gaps recorded %+v, want the unanswered question", gaps)
 	}
+	// PostgreSQL refuses a NUL in text, and a control character has no
+	// business in a digest: the question is kept without them.
+	ask("zork\x00 \x1b[2J\tquux?")
+	gaps, err = events.Events(ctx, store.EventFilter{Kind: store.EventAnswer, Confident: &confident})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gaps) != 2 || gaps[0].Question != "zork [2J\tquux?" {
+		t.Errorf("gaps recorded %+v, want the question without its control characters", gaps)
+	}
 
 	empty, long, invalid := ask("?!"), ask(strings.Repeat("why ", 25_000)), ask("reset \xff password")
 	if err := st.Close(); err != nil {
