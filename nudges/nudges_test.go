@@ -260,6 +260,45 @@ func TestDeliverOnceAndAnswerOnce(t *testing.T) {
 	}
 }
 
+// A learner who opted out of analytics is taught as anyone is; their
+// nudges count, without their id.
+func TestOptedOutLearnerCountsAnonymously(t *testing.T) {
+	f := setup(t)
+	if err := f.st.SetOptOut(t.Context(), "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	f.cmd(t, "ann", "learn join security-basics")
+	tue := monday.Add(24 * time.Hour)
+	plan, _ := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	if len(plan) != 1 {
+		t.Fatalf("plan = %+v", plan)
+	}
+	f.clock.Set(plan[0].Slot)
+	if err := f.svc.Deliver(t.Context(), plan[0]); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.sender.sent["ann"][0]
+	r, _ := f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: "T1", User: "ann",
+		ID: ActionQuizAnswer, Value: sent.Buttons[1].Value})
+	if !strings.Contains(r.Text, "Right") {
+		t.Fatalf("answer reply = %q", r.Text)
+	}
+	if es, _ := f.st.Events(t.Context(), store.EventFilter{User: "ann"}); len(es) != 0 {
+		t.Errorf("events under the id of ann, who opted out: %+v", es)
+	}
+	for kind, want := range map[string]int{store.EventTrackJoined: 1, store.EventNudgeDelivered: 2, store.EventQuizAnswered: 1} {
+		es := f.events(t, kind)
+		if len(es) != want {
+			t.Errorf("%s events = %d, want %d: an opted-out learner still counts", kind, len(es), want)
+		}
+		for _, e := range es {
+			if e.User != "" {
+				t.Errorf("%s event under %q", kind, e.User)
+			}
+		}
+	}
+}
+
 func mustScheduler(t *testing.T) *fsrs.Scheduler {
 	s, err := fsrs.New(fsrs.DefaultParameters())
 	if err != nil {

@@ -98,7 +98,10 @@ type Engagement interface {
 	// ignored.
 	MarkForwarded(ctx context.Context, ids []string) error
 
-	// SetOptOut records whether user has opted out of analytics.
+	// SetOptOut records whether user has opted out of analytics. From
+	// then on every event of theirs is written without user, thread and
+	// question text (RecordEvent, RecordEvents and the events of
+	// Nudges.CompleteDelivery alike); their past events are Forget's.
 	SetOptOut(ctx context.Context, user string, optOut bool) error
 	// OptedOut reports whether user has opted out of analytics.
 	OptedOut(ctx context.Context, user string) (bool, error)
@@ -125,7 +128,8 @@ type Engagement interface {
 	// AllDocuments lists every stored document, by id.
 	AllDocuments(ctx context.Context) ([]Document, error)
 	// RecordEvents appends many events at once, as RecordEvent does one
-	// (ids already recorded are ignored), for imports and benchmarks:
+	// (ids already recorded are ignored, opted-out people are dropped),
+	// for imports and benchmarks:
 	// in one transaction, by the fastest path the database offers.
 	RecordEvents(ctx context.Context, events []Event) error
 }

@@ -229,6 +229,10 @@ type EventFilter struct {
 
 // Events is the append-only engagement log.
 type Events interface {
+	// RecordEvent appends e. The event of a person who opted out of
+	// analytics (Engagement.SetOptOut) is kept without user, thread and
+	// question text, whoever records it: this is the one place every
+	// event passes through.
 	RecordEvent(ctx context.Context, e Event) error
 	// Events returns matching events, newest first.
 	Events(ctx context.Context, f EventFilter) ([]Event, error)

@@ -249,3 +249,49 @@ func TestRoundsCommand(t *testing.T) {
 	dm := f.svc.Command(t.Context(), bot.Message{Platform: "slack", Workspace: "T1", User: "admin", Direct: true}, "connect", "rounds on")
 	contains(t, "in a DM", dm.Text, "in the channel")
 }
+
+// A member who opted out of analytics takes part in rounds as anyone does,
+// and the round's events count them without their id.
+func TestRoundEventsOfOptedOutMemberAreAnonymous(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben", "cy", "dee"}})
+	if err := f.st.SetOptOut(t.Context(), "ana", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RunRound(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(90 * time.Minute)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sends := f.msgr.take(); len(sends) != 2 {
+		t.Fatalf("introductions = %+v, want two pairs", sends)
+	}
+	f.clock.add(4 * 24 * time.Hour)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.msgr.take() {
+		if slices.Contains(s.users, "ana") {
+			contains(t, "met", f.press(t, "ana", s.reply.Buttons[0]).Text, "Great")
+		}
+	}
+	if es, _ := f.st.Events(t.Context(), store.EventFilter{User: "ana"}); len(es) != 0 {
+		t.Errorf("events under the id of ana, who opted out: %+v", es)
+	}
+	for kind, want := range map[string]int{store.EventIntroMade: 4, store.EventMet: 1} {
+		es, _ := f.st.Events(t.Context(), store.EventFilter{Kind: kind})
+		anonymous := 0
+		for _, e := range es {
+			if e.User == "" {
+				anonymous++
+			}
+		}
+		if len(es) != want || anonymous != 1 {
+			t.Errorf("%s events = %+v, want %d with ana's anonymous", kind, es, want)
+		}
+	}
+}

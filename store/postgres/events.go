@@ -24,17 +24,27 @@ func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.opts.Clock()
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO events
-		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
-		 question, confident, doc_ids, latency_ms, value, ref)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (id) DO NOTHING`,
-		e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
-		e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
-	if err != nil {
+	if err := insertEvent(ctx, s.pool, e); err != nil {
 		return s.fail(op, err)
 	}
 	return nil
+}
+
+// insertEvent writes one event (RecordEvents, which loads many, has its
+// own path). A person who opted out of analytics is dropped from their
+// event (user, thread and question text) by the statement itself, so that
+// no capability, however it is wired, keeps such an event under their id.
+func insertEvent(ctx context.Context, db execer, e store.Event) error {
+	_, err := db.Exec(ctx, `INSERT INTO events
+		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		 question, confident, doc_ids, latency_ms, value, ref)
+		SELECT $1, $2, $3, $4, $5, $6, CASE WHEN o.out THEN '' ELSE $7 END, CASE WHEN o.out THEN '' ELSE $8 END, $9,
+		       CASE WHEN o.out THEN '' ELSE $10 END, $11, $12, $13, $14, $15
+		FROM (SELECT EXISTS (SELECT 1 FROM analytics_opt_outs WHERE user_id = $8) AS out) o
+		ON CONFLICT (id) DO NOTHING`,
+		e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
+	return err
 }
 
 // Events returns the events matching f, newest first; events recorded with

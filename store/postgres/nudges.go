@@ -387,10 +387,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 			}
 		}
 		for _, e := range d.Events {
-			if _, err := tx.Exec(ctx, `INSERT INTO events
-				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-				e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct, e.Value, e.Ref); err != nil {
+			if err := insertEvent(ctx, tx, e); err != nil {
 				return err
 			}
 		}

@@ -404,7 +404,8 @@ func (s *Store) AllDocuments(ctx context.Context) ([]store.Document, error) {
 }
 
 // RecordEvents appends events with COPY into a temporary table and one
-// INSERT from it, which skips ids already recorded.
+// INSERT from it, which skips ids already recorded; people who opted out
+// of analytics are dropped from their events in between.
 func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
 	const op = "record events"
 	if err := s.usable(op); err != nil {
@@ -434,6 +435,12 @@ func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_load"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		// People who opted out of analytics are dropped from their
+		// events, as insertEvent does one at a time.
+		if _, err := tx.Exec(ctx, `UPDATE events_load l SET user_id = '', thread = '', question = ''
+			FROM analytics_opt_outs o WHERE o.user_id = l.user_id`); err != nil {
 			return err
 		}
 		list := strings.Join(cols, ", ")

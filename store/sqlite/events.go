@@ -24,17 +24,30 @@ func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.opts.Clock()
 	}
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO events
-		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
-		 question, confident, doc_ids, latency_ms, value, ref)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
-		e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
+	_, err := s.wdb.ExecContext(ctx, eventInsertSQL, eventArgs(e)...)
 	if err != nil {
 		return s.fail(op, err)
 	}
 	return nil
+}
+
+// eventInsertSQL writes one event; every path that writes events uses it.
+// A person who opted out of analytics is dropped from their event
+// (user, thread and question text) by the statement itself, so that no
+// capability, however it is wired, keeps such an event under their id.
+const eventInsertSQL = `INSERT INTO events
+	(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+	 question, confident, doc_ids, latency_ms, value, ref)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN o.out THEN '' ELSE ?7 END, CASE WHEN o.out THEN '' ELSE ?8 END, ?9,
+	       CASE WHEN o.out THEN '' ELSE ?10 END, ?11, ?12, ?13, ?14, ?15
+	FROM (SELECT EXISTS (SELECT 1 FROM analytics_opt_outs WHERE user_id = ?8) AS out) o
+	WHERE true -- an INSERT ... SELECT needs a WHERE before its ON CONFLICT
+	ON CONFLICT (id) DO NOTHING`
+
+// eventArgs are the arguments of eventInsertSQL.
+func eventArgs(e store.Event) []any {
+	return []any{e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref}
 }
 
 // Events returns the events matching f, newest first; events recorded with

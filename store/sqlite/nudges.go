@@ -194,9 +194,6 @@ const (
 		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
 		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`
 	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ?, thread = ? WHERE id = ?`
-	eventInsertSQL  = `INSERT INTO events
-				(id, time, kind, platform, workspace, channel, thread, user_id, direct, value, ref)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 )
 
 func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
@@ -453,8 +450,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 			}
 		}
 		for _, e := range d.Events {
-			if _, err := x.ExecContext(ctx, eventInsertSQL,
-				e.ID, ms(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct, e.Value, e.Ref); err != nil {
+			if _, err := x.ExecContext(ctx, eventInsertSQL, eventArgs(e)...); err != nil {
 				return err
 			}
 		}

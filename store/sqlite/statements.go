@@ -429,18 +429,13 @@ func (s *Store) RecordEvents(ctx context.Context, events []store.Event) error {
 		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO events
-			(id, time, kind, platform, workspace, channel, thread, user_id, direct,
-			 question, confident, doc_ids, latency_ms, value, ref)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`)
+		ins, err := tx.PrepareContext(ctx, eventInsertSQL)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		for _, e := range events {
-			if _, err := ins.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
-				e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref); err != nil {
+			if _, err := ins.ExecContext(ctx, eventArgs(e)...); err != nil {
 				return err
 			}
 		}

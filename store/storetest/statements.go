@@ -15,6 +15,7 @@ var engagementCases = []testCase{
 	{"OutboxDrainsOldestFirst", testOutbox},
 	{"StatementRefusesBadInput", testStatementBadInput},
 	{"OptOut", testOptOut},
+	{"OptedOutEventsAreAnonymous", testOptedOutEvents},
 	{"ForgetDeletes", testForgetDeletes},
 	{"ForgetKeepsAnonymousCounts", testForgetKeepsCounts},
 	{"CompactRollsUp", testCompact},
@@ -188,6 +189,68 @@ func testOptOut(t *testing.T, s store.Store) {
 		t.Error("ana still opted out after opting back in")
 	}
 	wantErrorIs(t, s.SetOptOut(t.Context(), "", true), store.ErrInvalidInput, "opt-out of no one")
+}
+
+// testOptedOutEvents checks that every way of writing events drops a
+// person who opted out, so that no capability needs to check the opt-out
+// itself.
+func testOptedOutEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.SetOptOut(ctx, ann.User, true); err != nil {
+		t.Fatal(err)
+	}
+	own := func(id, kind string, at time.Duration) store.Event {
+		return store.Event{ID: id, Time: base.Add(at), Kind: kind, Platform: ann.Platform, Workspace: ann.Workspace,
+			Channel: "C1", Thread: "t1", User: ann.User, Question: "how do I appeal my review?", Value: 1, Ref: "r1"}
+	}
+	mustRecord(t, s, own("one", store.EventQuestion, 0))
+	if err := s.RecordEvents(ctx, []store.Event{own("bulk", store.EventQuestion, time.Minute),
+		{ID: "ben", Time: base.Add(time.Minute), Kind: store.EventQuestion, Platform: "slack", Channel: "C1", Thread: "t2", User: "ben", Question: "q"}}); err != nil {
+		t.Fatal(err)
+	}
+	n := nudgesOf(t, s)
+	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
+	if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base,
+		Events: []store.Event{own("delivered", store.EventNudgeDelivered, 2*time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustEvents(t, s, store.EventFilter{User: ann.User}); len(got) != 0 {
+		t.Errorf("%d events kept under the id of a person who opted out: %+v", len(got), got)
+	}
+	byID := map[string]store.Event{}
+	for _, e := range mustEvents(t, s, store.EventFilter{}) {
+		byID[e.ID] = e
+	}
+	for _, id := range []string{"one", "bulk", "delivered"} {
+		e, ok := byID[id]
+		if !ok {
+			t.Errorf("event %s not kept: an opted-out person's activity still counts", id)
+			continue
+		}
+		if e.User != "" || e.Thread != "" || e.Question != "" || e.Channel != "C1" || e.Value != 1 {
+			t.Errorf("event %s = %+v, want user, thread and question cleared, the rest kept", id, e)
+		}
+	}
+	if e := byID["ben"]; e.User != "ben" || e.Thread != "t2" || e.Question != "q" {
+		t.Errorf("ben, who did not opt out, lost his event's details: %+v", e)
+	}
+	days, err := s.DailyActivity(ctx, store.ActivityFilter{Since: store.Day(base), Until: store.Day(base).Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 1 || days[0].Active != 1 || days[0].Questions != 3 {
+		t.Errorf("daily activity = %+v, want 1 active person (ben) and 3 questions", days)
+	}
+	if err := s.SetOptOut(ctx, ann.User, false); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, s, own("back", store.EventQuestion, 3*time.Minute))
+	if got := mustEvents(t, s, store.EventFilter{User: ann.User}); len(got) != 1 || got[0].Question == "" {
+		t.Errorf("after opting back in, events = %+v, want the new question under the id", got)
+	}
 }
 
 func seedPerson(t *testing.T, s store.Store) {
