@@ -16,17 +16,22 @@ type RecorderStore interface {
 	OptedOut(ctx context.Context, user string) (bool, error)
 }
 
-// Recorder is the bot's event log with analytics attached: it records each
-// event with its xAPI statement, and records the events of people who
-// opted out of analytics only as anonymous counts (no person, thread or
-// text, and no statement). It satisfies bot.EventLog.
+// Recorder is an event log with analytics attached, the one lore gives the
+// bot, the peer capability and curation: it records each event with its
+// xAPI statement, and records the events of
+// people who opted out of analytics only as anonymous counts (no person,
+// thread or text, and no statement). The store drops opted-out people from
+// their events too, whoever writes them; the Recorder's own check is what
+// keeps their statements from being made. It satisfies bot.EventLog.
 type Recorder struct {
 	st     RecorderStore
 	mapper *Mapper
 	log    *slog.Logger
 }
 
-// NewRecorder returns a Recorder over st; log may be nil.
+// NewRecorder returns a Recorder over st. m may be nil (no pseudonym key
+// configured): events are then recorded without statements. log may be
+// nil.
 func NewRecorder(st RecorderStore, m *Mapper, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.Default()
@@ -38,6 +43,11 @@ func NewRecorder(st RecorderStore, m *Mapper, log *slog.Logger) *Recorder {
 // truth and is written first; a statement that cannot be stored is
 // reported, and the event stays.
 func (r *Recorder) RecordEvent(ctx context.Context, e store.Event) error {
+	if r.mapper == nil {
+		// The store drops an opted-out person from the event itself;
+		// the statement is all a Recorder adds.
+		return r.st.RecordEvent(ctx, e)
+	}
 	if e.User != "" {
 		out, err := r.st.OptedOut(ctx, e.User)
 		if err != nil {

@@ -191,6 +191,34 @@ func TestRecorderWritesStatementsAndHonoursOptOut(t *testing.T) {
 	}
 }
 
+// Without a pseudonym key there is no mapper: events are recorded without
+// statements, and opt-outs still hold.
+func TestRecorderWithoutMapper(t *testing.T) {
+	s := openStore(t)
+	r := engagement.NewRecorder(s, nil, nil)
+	ctx := t.Context()
+	if err := s.SetOptOut(ctx, "ben", true); err != nil {
+		t.Fatal(err)
+	}
+	for id, user := range map[string]string{"q1": "ana", "q2": "ben"} {
+		if err := r.RecordEvent(ctx, store.Event{ID: id, Time: at, Kind: store.EventQuestion, Platform: "slack", Channel: "C1", Thread: "t1", User: user, Question: "q"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, _ := s.Events(ctx, store.EventFilter{})
+	if len(events) != 2 {
+		t.Fatalf("events = %+v, want both kept", events)
+	}
+	for _, e := range events {
+		if (e.ID == "q1") != (e.User == "ana") || (e.ID == "q2" && (e.Question != "" || e.Thread != "")) {
+			t.Errorf("event %+v: want ana's as asked, ben's anonymous", e)
+		}
+	}
+	if sts, _ := s.Statements(ctx, store.StatementFilter{}); len(sts) != 0 {
+		t.Errorf("statements without a pseudonym key: %+v", sts)
+	}
+}
+
 func TestForgetVoidsForwardedStatements(t *testing.T) {
 	s := openStore(t)
 	m := newMapper(t)

@@ -342,7 +342,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
-	p, err := a.peerCapability(st, messenger, rosters, dir)
+	p, err := a.peerCapability(st, events, messenger, rosters, dir)
 	if err != nil {
 		st.Close()
 		return nil, err

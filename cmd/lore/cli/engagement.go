@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/engagement"
 	"github.com/lorehq/lore/store"
 )
@@ -54,12 +53,14 @@ func (a *app) requireMapper() (*engagement.Mapper, error) {
 	return m, err
 }
 
-// eventLog is what the bot records engagement to: the store, with xAPI
-// statements and opt-outs when a pseudonym key is configured.
-func (a *app) eventLog(st store.Store) (bot.EventLog, error) {
+// eventLog is what the bot, the peer capability and curation record
+// engagement to: the store, with xAPI statements when a pseudonym key is
+// configured. Opt-outs hold with or without a key: the store itself drops
+// an opted-out person from every event it writes.
+func (a *app) eventLog(st store.Store) (*engagement.Recorder, error) {
 	m, err := a.mapper()
-	if err != nil || m == nil {
-		return st, err
+	if err != nil {
+		return nil, err
 	}
 	return engagement.NewRecorder(st, m, a.log), nil
 }

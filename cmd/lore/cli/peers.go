@@ -42,12 +42,12 @@ func (l *lateMessenger) SendDirect(ctx context.Context, platform, workspace stri
 // commands) when the store does not keep profiles.
 // Its admins are those of the role directory, so that pairing rounds
 // and every other admin command read one list.
-func (a *app) peerCapability(st store.Store, m peers.Messenger, r peers.Roster, admins peers.AdminChecker) (*peers.Service, error) {
+func (a *app) peerCapability(st store.Store, events peers.EventLog, m peers.Messenger, r peers.Roster, admins peers.AdminChecker) (*peers.Service, error) {
 	ps, ok := st.(store.Peers)
 	if !ok {
 		return nil, nil
 	}
-	return peers.New(peers.Config{Store: ps, Events: st, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Logger: a.log})
+	return peers.New(peers.Config{Store: ps, Events: events, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Logger: a.log})
 }
 
 // chatRouter sends direct messages through the adapter of each message's
