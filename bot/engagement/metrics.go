@@ -236,7 +236,11 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 			d = store.DayActivity{Day: day}
 		}
 		p := DayPoint{DayActivity: d}
-		if d.Active > 0 && d.Active < k {
+		// Questions of people who opted out of analytics are counted
+		// without a person, so a day with questions and no one active
+		// was the work of an unknown few, perhaps one: withheld as
+		// any day under k is.
+		if d.Active < k && (d.Active > 0 || d.Questions > 0) {
 			p.Active, p.Questions, p.Withheld = 0, 0, true
 		}
 		r.Daily = append(r.Daily, p)

@@ -241,6 +241,35 @@ func TestComputeWithholdsSmallGroups(t *testing.T) {
 	}
 }
 
+// A day on which only people who opted out of analytics asked anything
+// has questions but no active person; its count must not be shown.
+func TestComputeWithholdsDaysOfOptedOutPeople(t *testing.T) {
+	s := seedWeek(t)
+	if err := s.SetOptOut(t.Context(), "solo", true); err != nil {
+		t.Fatal(err)
+	}
+	quiet := weekStart.AddDate(0, 0, -5) // a day with no other activity
+	sd := &seeder{t: t, s: s}
+	for h := range 3 {
+		sd.add(store.Event{ID: fmt.Sprintf("solo-%d", h), Time: quiet.Add(time.Duration(9+h) * time.Hour),
+			Kind: store.EventQuestion, User: "solo", Question: "q"})
+	}
+	r, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range r.Daily {
+		if !d.Day.Equal(quiet) {
+			continue
+		}
+		if !d.Withheld || d.Questions != 0 || d.Active != 0 {
+			t.Errorf("day of one opted-out person = %+v, want withheld", d)
+		}
+		return
+	}
+	t.Fatalf("no chart point for %v", quiet)
+}
+
 func TestDigest(t *testing.T) {
 	s := seedWeek(t)
 	m, err := engagement.BuildMessage(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{})
