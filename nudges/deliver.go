@@ -18,7 +18,9 @@ import (
 // DeliverArgs is the River job of one nudge: a learner's cards at a slot.
 // Jobs are unique by learner and slot (the fields marked unique), among
 // jobs in any state but cancelled and discarded, so planning a window twice,
-// or from two replicas, queues each nudge once.
+// or from two replicas, queues each nudge once. The learner's id is the
+// top-level "user" argument, which is how forgetting a person
+// (store.Engagement.Forget) finds their jobs.
 type DeliverArgs struct {
 	Platform  string               `json:"platform" river:"unique"`
 	Workspace string               `json:"workspace" river:"unique"`
@@ -86,7 +88,13 @@ type DeliverWorker struct {
 }
 
 // Work implements river.Worker. An error is retried by River with backoff.
+// A job without a user is one whose learner was forgotten while it ran:
+// the store's Forget deletes a forgotten person's other jobs and clears
+// the user of a running one, so that a retry sends nothing.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	if job.Args.User == "" {
+		return nil
+	}
 	return w.Service.Deliver(ctx, job.Args)
 }
 

@@ -3,6 +3,7 @@ package nudges
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -68,6 +69,63 @@ func TestRiverDeliversEachNudgeOnce(t *testing.T) {
 	// a replica with chat adapters; the planner sends nothing.
 	wantQueue(t, client, DeliverArgs{}.Kind(), queue.ChatQueue)
 	wantQueue(t, client, PlanArgs{}.Kind(), queue.DefaultQueue)
+}
+
+// TestForgottenLearnerIsNotNudged: forgetting a person deletes the nudges
+// planned for them from the queue, and a nudge job that was running then,
+// whose user the store cleared, sends nothing when retried.
+func TestForgottenLearnerIsNotNudged(t *testing.T) {
+	f := setup(t)
+	for _, u := range []string{"ann", "bob"} {
+		f.cmd(t, u, "learn join security-basics")
+	}
+	f.clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, paris))
+	db, err := queue.OpenSQLite(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	client, err := queue.NewSQLite(db, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &PlanWorker{Service: f.svc, Queue: client, Ahead: time.Hour}
+	if err := plan.Work(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() map[string]int {
+		t.Helper()
+		res, err := client.JobList(t.Context(), river.NewJobListParams().Kinds(DeliverArgs{}.Kind()).First(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]int{}
+		for _, j := range res.Jobs {
+			var a DeliverArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				t.Fatal(err)
+			}
+			by[a.User]++
+		}
+		return by
+	}
+	if q := queued(); q["ann"] != 1 || q["bob"] != 1 {
+		t.Fatalf("planned nudges by learner = %v, want one each for ann and bob", q)
+	}
+	if _, err := f.st.Forget(t.Context(), "ann", false); err != nil {
+		t.Fatal(err)
+	}
+	if q := queued(); q["ann"] != 0 || q["bob"] != 1 {
+		t.Errorf("planned nudges after forgetting ann = %v, want bob's only", q)
+	}
+	sent := f.sender.count("")
+	job := &river.Job[DeliverArgs]{Args: DeliverArgs{Platform: "shell", Slot: f.clock.Now()}}
+	if err := (&DeliverWorker{Service: f.svc}).Work(t.Context(), job); err != nil || f.sender.count("") != sent {
+		t.Errorf("a nudge job without a user: %v, %d sent; want nothing done", err, f.sender.count("")-sent)
+	}
 }
 
 // wantQueue checks that every job of kind went to the queue want.

@@ -225,12 +225,24 @@ func (r Rules) ValidateRoundConfig(c RoundConfig) error {
 }
 
 // ForgetInRound removes user from a round's groups and unplaced list and
-// reports whether anything changed; backends use it for DeletePerson.
+// reports whether anything changed; backends use it for DeletePerson and
+// Forget. A group the person was in loses its reason and conversation
+// starter too, which may name them ("Ana can help Ben with Go"); bot/peers
+// introduces a group without them in neutral words.
+//
+// The others of the group keep their pairs among themselves, so the rule
+// that recent pairs do not meet again still holds for them; only the pairs
+// with the forgotten person are gone, and if that person is still in the
+// channel they may meet someone from a recent round again: Lore no longer
+// knows they met. A group left with one member is never introduced or
+// checked in with.
 func ForgetInRound(r *Round, user string) bool {
 	changed := false
 	for i := range r.Groups {
-		if j := slices.Index(r.Groups[i].Members, user); j >= 0 {
-			r.Groups[i].Members = slices.Delete(r.Groups[i].Members, j, j+1)
+		g := &r.Groups[i]
+		if j := slices.Index(g.Members, user); j >= 0 {
+			g.Members = slices.Delete(g.Members, j, j+1)
+			g.Reason, g.Starter = "", ""
 			changed = true
 		}
 	}

@@ -36,15 +36,19 @@ type StatementFilter struct {
 // ForgetResult says what Forget removed.
 type ForgetResult struct {
 	Events int // events deleted, or anonymised when counts are kept
-	// Forwarded lists the removed statements that had already left the
-	// outbox: a Learning Record Store holds them, and they must be voided
-	// there.
-	Forwarded []string
+	// Statements lists the removed statements, each of which needs a
+	// voiding statement: one that had left the outbox is held by a
+	// Learning Record Store, and one still in it may be on its way there,
+	// in a batch the forwarder read before Forget ran and posts after.
+	// Nothing tells the two apart, so every one is voided; an LRS accepts
+	// a voiding statement for a statement it never received.
+	Statements []string
 	// Pseudonym replaced the person in the audit log (as the actor of
 	// their changes, and as the target of role changes and forget
 	// requests) and as the owner of documents and sources, so that the
-	// log keeps what was done without naming them. Set by a full forget only: an analytics opt-out leaves the
-	// audit log alone, which is not analytics.
+	// log keeps what was done without naming them. Set by a full forget
+	// only: an analytics opt-out leaves the audit log alone, which is not
+	// analytics.
 	Pseudonym string
 }
 
@@ -107,14 +111,30 @@ type Engagement interface {
 	OptedOut(ctx context.Context, user string) (bool, error)
 	// Forget removes user's statements (and their outbox entries) and
 	// either deletes the person's events or, with keepCounts, keeps them
-	// anonymised: no user, thread or question text. Without keepCounts,
-	// the opt-out record goes too, and the person is replaced in the
-	// audit log by a new random pseudonym (ForgetResult.Pseudonym), which
-	// also replaces them as the owner of documents and sources (an owner
-	// written PLATFORM/[WORKSPACE/]USER, or that after "user:"); the
-	// roles granted to them are deleted, with no audit entry, since a
-	// grant kept under their id would name the pseudonym of its
-	// role.grant entry. All in one transaction.
+	// anonymised: no user, thread or question text. That is all an
+	// analytics opt-out (keepCounts) does. A full forget, on every
+	// platform and workspace the id appears in, also deletes:
+	//   - the opt-out record;
+	//   - platform facts (People: the time zone);
+	//   - the peer profile, the expert requests they made or were asked
+	//     (with the topic the asker wrote), and their place in past pairing
+	//     rounds, as Peers.DeletePerson does (see ForgetInRound);
+	//   - enrolments, nudge preferences, card states, deliveries and
+	//     answers, reflections included;
+	//   - the background jobs that name them in a top-level "user" argument
+	//     (a planned nudge) in River's river_job table, when the database
+	//     holds one (store/queue puts it beside Lore's tables): jobs in any
+	//     state but running are deleted, and a running one loses the id
+	//     from its arguments, so that neither a retry nor the finished row
+	//     keeps it;
+	// and replaces the person in the audit log by a new random pseudonym
+	// (ForgetResult.Pseudonym), which also replaces them as the owner of
+	// documents and sources (an owner written PLATFORM/[WORKSPACE/]USER,
+	// or that after "user:"); the roles granted to them are deleted, with
+	// no audit entry, since a grant kept under their id would name the
+	// pseudonym of its role.grant entry. Other people's block lists keep
+	// the id: forgetting a person must not undo someone's block of them.
+	// All in one transaction.
 	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
 	// Compact folds events older than before into rollups and deletes
 	// them, with the statements older than before that have been

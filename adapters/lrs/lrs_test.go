@@ -294,3 +294,49 @@ func TestForgetVoidsAtTheLRS(t *testing.T) {
 		t.Error("the LRS did not receive the voiding statement")
 	}
 }
+
+// forgetAfterRead runs forget once, right after the forwarder has read a
+// batch and before it posts it: a forget that lands during a flush.
+type forgetAfterRead struct {
+	lrs.Outbox
+	once   sync.Once
+	forget func()
+}
+
+func (o *forgetAfterRead) PendingStatements(ctx context.Context, limit int) ([]store.Statement, error) {
+	batch, err := o.Outbox.PendingStatements(ctx, limit)
+	if len(batch) > 0 {
+		o.once.Do(o.forget)
+	}
+	return batch, err
+}
+
+// A statement the forwarder is posting while its person is forgotten
+// reaches the LRS after the forget removed it here; it is voided there all
+// the same.
+func TestForgetDuringAFlushVoidsAtTheLRS(t *testing.T) {
+	b := setup(t, 0)
+	m, _ := engagement.NewMapper("https://lore.example.com/xapi", []byte("0123456789abcdef"))
+	rec := engagement.NewRecorder(b.st, m, nil)
+	if err := rec.RecordEvent(t.Context(), store.Event{ID: "q1", Time: time.Now(), Kind: store.EventQuestion, User: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	outbox := &forgetAfterRead{Outbox: b.st, forget: func() {
+		if _, err := engagement.Forget(t.Context(), b.st, m, "ana", false, time.Now()); err != nil {
+			t.Error(err)
+		}
+	}}
+	if _, err := b.forwarder(t, outbox).Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	q1 := engagement.StatementID("q1")
+	if !slices.Contains(b.lrs.IDs(), q1) {
+		t.Fatal("the statement did not reach the LRS during the forget: the race was not run")
+	}
+	if !b.lrs.Voided(q1) {
+		t.Error("the LRS keeps the statement of a forgotten person: no voiding statement reached it")
+	}
+	if n := b.pending(t); n != 0 {
+		t.Errorf("%d statements left in the outbox", n)
+	}
+}

@@ -41,6 +41,10 @@ type DashboardConfig struct {
 	OIDC *OIDCConfig
 	// CacheTTL is how long a computed view is reused; default 1 minute.
 	// A year of events takes seconds to aggregate, and leaders reload.
+	// It also bounds how long a forgotten person's activity (a question
+	// quoted in a content gap, say) can stay on a page after the forget:
+	// the cache is per process, and a forget may run in another one
+	// (lore forget, another replica), so it is not cleared on forget.
 	CacheTTL time.Duration
 	// Settings are shown to admins.
 	Settings map[string]string

@@ -32,9 +32,14 @@ type PrivacyStore interface {
 // bot.Privacy.
 type PrivacyCommands struct {
 	Store PrivacyStore
-	// Mapper makes the voiding statements of what an LRS already holds;
-	// nil when statements are off (then there are none to void).
+	// Mapper says whether statements are made (`privacy` tells); nil when
+	// they are off.
 	Mapper *Mapper
+	// Voider makes the voiding statements of a forgotten person's
+	// statements; default Mapper, or when that is nil too, voiding under
+	// DefaultIRIBase. Set it where statements are off, so that those
+	// stored while they were on are voided under the configured IRI base.
+	Voider Voider
 	// K is the privacy threshold leaders' figures respect, for the
 	// explanation; 0 means DefaultK.
 	K     int
@@ -73,8 +78,10 @@ func (p *PrivacyCommands) HandleCommand(ctx context.Context, msg bot.Message, cm
 			return bot.Reply{Text: "I can't tell who you are here, so there is nothing of yours to forget.", Private: true}, true
 		}
 		return bot.Reply{Private: true, Text: "This deletes everything I keep about you: your questions, my answers to them, your ratings " +
-			"and the rest of your activity, and your learning records (records already sent to the company's learning record store " +
-			"are withdrawn there). It cannot be undone. Are you sure?",
+			"and the rest of your activity; your learning records (those sent to the company's learning record store " +
+			"are withdrawn there); your peer profile, help requests and place in past pairing rounds; your learning tracks, " +
+			"progress, nudge settings, quiz answers and reflections; and your time zone. Pending nudges are cancelled. " +
+			"It cannot be undone. Are you sure?",
 			Buttons: []bot.Button{
 				{ID: ActionForgetConfirm, Label: "Forget me", Value: msg.User},
 				{ID: ActionForgetCancel, Label: "Cancel", Value: msg.User},
@@ -97,7 +104,7 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 	if a.User == "" || a.User != a.Value {
 		return bot.Reply{Text: "This button belongs to the person who asked to be forgotten. Say `forget me` to be forgotten yourself.", Private: true}, true
 	}
-	res, err := Forget(ctx, p.Store, p.Mapper, a.User, false, p.now())
+	res, err := Forget(ctx, p.Store, p.voider(), a.User, false, p.now())
 	if err != nil {
 		p.log().ErrorContext(ctx, "forgetting a person from chat failed", "err", err)
 		return bot.Reply{Text: "I couldn't delete your data just now. Please try again; if it keeps failing, ask an admin to run `lore forget` for you.", Private: true}, true
@@ -109,10 +116,11 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 	// The person asked for themselves: actor and target are the same
 	// pseudonym, and the platform alone says where.
 	p.audit(ctx, who, store.AuditPersonForget,
-		fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Forwarded)))
-	text := fmt.Sprintf("Done: I deleted %s about you.", plural(res.Events, "record"))
-	if len(res.Forwarded) > 0 {
-		text += fmt.Sprintf(" %s already sent to the learning record store will be withdrawn there.", plural(len(res.Forwarded), "learning record"))
+		fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Statements)))
+	text := fmt.Sprintf("Done: I deleted everything I kept about you: %s of your activity, and your profile, "+
+		"help requests, pairing history, learning tracks, nudge settings and answers, if you had any.", plural(res.Events, "record"))
+	if len(res.Statements) > 0 {
+		text += fmt.Sprintf(" Your %s will be withdrawn from the learning record store.", plural(len(res.Statements), "learning record"))
 	}
 	return bot.Reply{Text: text + " If you ask me something again, that is recorded as before; say `optout analytics` to keep it anonymous.", Private: true}, true
 }
@@ -148,6 +156,8 @@ func (p *PrivacyCommands) show(ctx context.Context, msg bot.Message) bot.Reply {
 	if p.Mapper != nil {
 		b.WriteString("\n- A learning record (xAPI statement) for each, under a pseudonym: never your user id or email.")
 	}
+	b.WriteString("\n- If you use them: your peer profile, help requests and place in pairing rounds, and your learning tracks " +
+		"with your progress, quiz answers, reflections and nudge settings.")
 	k, _ := CheckK(p.K)
 	fmt.Fprintf(&b, "\n- Leaders only see figures about groups of at least %d people.", k)
 	if out {
@@ -168,7 +178,7 @@ func (p *PrivacyCommands) optOut(ctx context.Context, msg bot.Message) bot.Reply
 	if err := p.Store.SetOptOut(ctx, msg.User, true); err != nil {
 		return p.failed(ctx, err)
 	}
-	res, err := Forget(ctx, p.Store, p.Mapper, msg.User, true, p.now())
+	res, err := Forget(ctx, p.Store, p.voider(), msg.User, true, p.now())
 	if err != nil {
 		return p.failed(ctx, err)
 	}
@@ -210,6 +220,18 @@ func (p *PrivacyCommands) audit(ctx context.Context, who, action, detail string)
 func (p *PrivacyCommands) failed(ctx context.Context, err error) bot.Reply {
 	p.log().ErrorContext(ctx, "privacy command failed", "err", err)
 	return bot.Reply{Text: "I couldn't do that just now. Please try again in a minute.", Private: true}
+}
+
+// voider is what makes the voiding statements of a forget; nil leaves the
+// default to Forget (a nil Mapper must not become a non-nil Voider).
+func (p *PrivacyCommands) voider() Voider {
+	switch {
+	case p.Voider != nil:
+		return p.Voider
+	case p.Mapper != nil:
+		return p.Mapper
+	}
+	return nil
 }
 
 func (p *PrivacyCommands) now() time.Time {

@@ -117,25 +117,37 @@ type ForgetStore interface {
 	AddStatements(ctx context.Context, ss []store.Statement) error
 }
 
-// Forget removes a person's personal data and statements. Statements that
-// an LRS already holds cannot be deleted there, so a voiding statement for
-// each is queued in the outbox. With keepCounts (an analytics opt-out) the
-// person's events stay as anonymous counts; otherwise they are deleted.
-func Forget(ctx context.Context, st ForgetStore, m *Mapper, user string, keepCounts bool, now time.Time) (store.ForgetResult, error) {
+// Voider makes the statement that voids a stored one: the Mapper that
+// made the statements, or a StatementVoider where no pseudonym key is
+// configured.
+type Voider interface {
+	Void(id string, at time.Time) Statement
+}
+
+// Forget removes a person's personal data and statements (see
+// store.Engagement.Forget for what a full forget covers). Statements that
+// an LRS may hold cannot be deleted there, so a voiding statement for
+// each removed statement is queued in the outbox, whether or not it had
+// left the outbox: the forwarder may be posting it while Forget runs. v
+// makes them; nil voids under DefaultIRIBase, which an LRS accepts as
+// well (the voiding statement names the voided one by id). With
+// keepCounts (an analytics opt-out) the person's events stay as anonymous
+// counts; otherwise they are deleted.
+func Forget(ctx context.Context, st ForgetStore, v Voider, user string, keepCounts bool, now time.Time) (store.ForgetResult, error) {
+	if v == nil {
+		v = &StatementVoider{base: DefaultIRIBase}
+	}
 	res, err := st.Forget(ctx, user, keepCounts)
 	if err != nil {
 		return res, err
 	}
-	if m == nil && len(res.Forwarded) > 0 {
-		return res, fmt.Errorf("%d statements were forwarded to the LRS and need voiding statements, which need the pseudonym key", len(res.Forwarded))
-	}
-	voids := make([]store.Statement, 0, len(res.Forwarded))
-	for _, id := range res.Forwarded {
-		v, err := Stored(m.Void(id, now), "")
+	voids := make([]store.Statement, 0, len(res.Statements))
+	for _, id := range res.Statements {
+		s, err := Stored(v.Void(id, now), "")
 		if err != nil {
 			return res, err
 		}
-		voids = append(voids, v)
+		voids = append(voids, s)
 	}
 	if len(voids) > 0 {
 		if err := st.AddStatements(ctx, voids); err != nil {

@@ -195,19 +195,61 @@ type Mapper struct {
 	TrackOf func(e store.Event) string
 }
 
+// DefaultIRIBase is the IRI base when none is configured: the .invalid
+// domain can never name someone else's activities.
+const DefaultIRIBase = "https://lore.invalid/xapi"
+
 // NewMapper returns a Mapper that puts activity ids under iriBase (an
 // absolute http(s) IRI, such as https://lore.example.com/xapi) and derives
 // pseudonyms with pseudonymKey, a secret of at least 16 bytes: without the
 // key, a pseudonym cannot be linked back to a user id.
 func NewMapper(iriBase string, pseudonymKey []byte) (*Mapper, error) {
-	u, err := url.Parse(iriBase)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("xAPI IRI base %q: want an absolute http(s) IRI", iriBase)
+	base, err := checkIRIBase(iriBase)
+	if err != nil {
+		return nil, err
 	}
 	if len(pseudonymKey) < 16 {
 		return nil, errors.New("pseudonym key: want at least 16 bytes")
 	}
-	return &Mapper{base: strings.TrimRight(iriBase, "/"), key: pseudonymKey}, nil
+	return &Mapper{base: base, key: pseudonymKey}, nil
+}
+
+// checkIRIBase returns iriBase without a trailing slash, or an error when
+// it is not an absolute http(s) IRI.
+func checkIRIBase(iriBase string) (string, error) {
+	u, err := url.Parse(iriBase)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("xAPI IRI base %q: want an absolute http(s) IRI", iriBase)
+	}
+	return strings.TrimRight(iriBase, "/"), nil
+}
+
+// StatementVoider makes voiding statements without a Mapper. A voiding
+// statement names Lore as its actor and the voided statement by its id,
+// so it needs the IRI base but not the pseudonym key: statements stored
+// while a key was configured can still be withdrawn once it is gone.
+type StatementVoider struct {
+	base string
+}
+
+var (
+	_ Voider = (*StatementVoider)(nil)
+	_ Voider = (*Mapper)(nil)
+)
+
+// NewVoider returns a StatementVoider for iriBase, as NewMapper takes it.
+func NewVoider(iriBase string) (*StatementVoider, error) {
+	base, err := checkIRIBase(iriBase)
+	if err != nil {
+		return nil, err
+	}
+	return &StatementVoider{base: base}, nil
+}
+
+// Void returns the statement that voids the statement id, as Mapper.Void
+// does.
+func (v *StatementVoider) Void(id string, at time.Time) Statement {
+	return voidStatement(v.base, id, at)
 }
 
 // Pseudonym is the opaque account name of a user of a workspace: stable,
@@ -299,9 +341,13 @@ func channelType(e store.Event) string {
 // Void returns the statement that voids the statement id, made by Lore
 // itself at the given time.
 func (m *Mapper) Void(id string, at time.Time) Statement {
+	return voidStatement(m.base, id, at)
+}
+
+func voidStatement(base, id string, at time.Time) Statement {
 	return Statement{
 		ID:        uuid.NewSHA1(uuid.NameSpaceURL, []byte("lore-void:"+id)).String(),
-		Actor:     Agent{ObjectType: "Agent", Account: Account{HomePage: m.base, Name: "lore"}},
+		Actor:     Agent{ObjectType: "Agent", Account: Account{HomePage: base, Name: "lore"}},
 		Verb:      VerbVoided,
 		Object:    Object{ObjectType: "StatementRef", ID: id},
 		Timestamp: at.UTC().Format("2006-01-02T15:04:05.000Z"),

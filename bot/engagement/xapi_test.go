@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -219,7 +220,9 @@ func TestRecorderWithoutMapper(t *testing.T) {
 	}
 }
 
-func TestForgetVoidsForwardedStatements(t *testing.T) {
+// Every statement of a forgotten person is voided, forwarded or not: one
+// still in the outbox may be in a batch the forwarder is posting.
+func TestForgetVoidsEveryStatement(t *testing.T) {
 	s := openStore(t)
 	m := newMapper(t)
 	r := engagement.NewRecorder(s, m, nil)
@@ -240,10 +243,33 @@ func TestForgetVoidsForwardedStatements(t *testing.T) {
 		t.Errorf("forgot %d events, want 2", res.Events)
 	}
 	pending, _ := s.PendingStatements(ctx, 10)
-	if len(pending) != 1 || pending[0].Voids != engagement.StatementID("q1") || pending[0].User != "" {
-		t.Fatalf("outbox = %+v, want one voiding statement for q1 only", pending)
+	var voided []string
+	for _, p := range pending {
+		if p.User != "" || strings.Contains(string(p.JSON), "ana") {
+			t.Errorf("a statement in the outbox names the person: %+v", p)
+		}
+		voided = append(voided, p.Voids)
 	}
-	if strings.Contains(string(pending[0].JSON), "ana") {
-		t.Errorf("voiding statement names the person: %s", pending[0].JSON)
+	if want := []string{engagement.StatementID("q1"), engagement.StatementID("q2")}; !slices.Equal(voided, want) {
+		t.Fatalf("outbox voids %q, want q1 and q2 voided and nothing else", voided)
+	}
+}
+
+// Without a pseudonym key there is no Mapper: a forget still voids what
+// was stored while there was one, under the default IRI base.
+func TestForgetWithoutMapperVoids(t *testing.T) {
+	s := openStore(t)
+	r := engagement.NewRecorder(s, newMapper(t), nil)
+	if err := r.RecordEvent(t.Context(), store.Event{ID: "q1", Time: at, Kind: store.EventQuestion, User: "ana", Question: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := engagement.Forget(t.Context(), s, nil, "ana", false, at.Add(time.Hour))
+	if err != nil || res.Events != 1 || len(res.Statements) != 1 {
+		t.Fatalf("forget = %+v, %v", res, err)
+	}
+	pending, _ := s.PendingStatements(t.Context(), 10)
+	if len(pending) != 1 || pending[0].Voids != engagement.StatementID("q1") ||
+		!strings.Contains(string(pending[0].JSON), engagement.DefaultIRIBase) {
+		t.Errorf("outbox = %+v, want q1 voided under %s", pending, engagement.DefaultIRIBase)
 	}
 }

@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -375,13 +376,18 @@ func (s *Service) matchReason(group []store.Profile) string {
 		parts = append(parts, "you work in different teams")
 	}
 	if len(parts) == 0 {
-		return "you haven't met in a recent round"
+		return neutralReason
 	}
 	if len(parts) > 3 {
 		parts = parts[:3]
 	}
 	return strings.Join(parts, "; ")
 }
+
+// neutralReason is the reason of a group whose members declared nothing in
+// common, and of one that lost its reason with a forgotten member
+// (store.ForgetInRound).
+const neutralReason = "you haven't met in a recent round"
 
 var starters = []string{
 	"What's something you learned recently that surprised you?",
@@ -470,8 +476,11 @@ func (s *Service) sendDue(ctx context.Context, r *store.Round) error {
 			}
 			names[j] = displayName(p)
 		}
+		// A forgotten member takes the reason and starter that may have
+		// named them; the others are introduced in neutral words.
+		reason, start := cmp.Or(g.Reason, neutralReason), cmp.Or(g.Starter, starters[0])
 		intro := bot.Reply{Text: fmt.Sprintf("Hello %s! You're meeting in this round of the pairing in %s.\nWhy you: %s.\nTo start: %s\nFind a time that suits you all; I'll check in halfway through the round.",
-			joinNames(names), r.Channel, g.Reason, g.Starter)}
+			joinNames(names), r.Channel, reason, start)}
 		if err := s.messenger.SendDirect(ctx, r.Platform, r.Workspace, g.Members, intro); err != nil {
 			errs = append(errs, fmt.Errorf("introduce group %d of %s: %w", i, r.ID, err))
 			continue

@@ -295,3 +295,38 @@ func TestRoundEventsOfOptedOutMemberAreAnonymous(t *testing.T) {
 		}
 	}
 }
+
+// A member forgotten between the plan and the introduction is not named
+// in it: the others are introduced without the reason and starter that
+// named them.
+func TestForgottenMemberIsNotNamedInTheIntroduction(t *testing.T) {
+	roster := fakeRoster{"C1": {"ana", "ben", "cy"}}
+	f := setup(t, roster)
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ana"}, Name: "Ana Example", CanHelp: []string{"golang"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ben"}, Name: "Ben", Learning: []string{"golang"}})
+	r, err := f.svc.RunRound(t.Context(), weekly("C1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 1 || !strings.Contains(r.Groups[0].Reason+r.Groups[0].Starter, "Ana Example") {
+		t.Fatalf("groups = %+v, want one naming Ana Example", r.Groups)
+	}
+	if _, err := f.st.Forget(t.Context(), "ana", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(90 * time.Minute)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sends := f.msgr.take()
+	if len(sends) != 1 || !slices.Equal(sends[0].users, []string{"ben", "cy"}) {
+		t.Fatalf("introductions = %+v, want one to ben and cy", sends)
+	}
+	if text := sends[0].reply.Text; strings.Contains(text, "Ana") || strings.Contains(text, "ana") {
+		t.Errorf("the introduction names the forgotten member:\n%s", text)
+	}
+	contains(t, "introduction", sends[0].reply.Text, "Why you: you haven't met in a recent round.", "To start: ")
+}

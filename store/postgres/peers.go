@@ -115,34 +115,44 @@ func (s *Store) DeletePerson(ctx context.Context, who store.PersonKey) error {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT data FROM peer_rounds WHERE platform = $1 AND workspace = $2 FOR UPDATE`, who.Platform, who.Workspace)
-		if err != nil {
-			return err
-		}
-		rounds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Round, error) {
-			var data []byte
-			var r store.Round
-			if err := row.Scan(&data); err != nil {
-				return r, err
-			}
-			return r, json.Unmarshal(data, &r)
-		})
-		if err != nil {
-			return err
-		}
-		for _, r := range rounds {
-			if !store.ForgetInRound(&r, who.User) {
-				continue
-			}
-			data, _ := json.Marshal(r)
-			if _, err := tx.Exec(ctx, `UPDATE peer_rounds SET data = $1 WHERE id = $2`, string(data), r.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return forgetInRounds(ctx, tx, who.User, `platform = $1 AND workspace = $2`, who.Platform, who.Workspace)
 	})
 	if err != nil {
 		return s.fail(op, err)
+	}
+	return nil
+}
+
+// forgetInRounds removes user from the rounds that where (a condition on
+// peer_rounds, with args as $1...) selects, as store.ForgetInRound does.
+// Only rounds holding the id as a string somewhere are read, and locked.
+func forgetInRounds(ctx context.Context, tx pgx.Tx, user, where string, args ...any) error {
+	args = append(args, user)
+	rows, err := tx.Query(ctx, `SELECT data FROM peer_rounds WHERE `+where+`
+		AND jsonb_path_exists(data, '$.** ? (@ == $u)', jsonb_build_object('u', $`+strconv.Itoa(len(args))+`::text))
+		FOR UPDATE`, args...)
+	if err != nil {
+		return err
+	}
+	rounds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Round, error) {
+		var data []byte
+		var r store.Round
+		if err := row.Scan(&data); err != nil {
+			return r, err
+		}
+		return r, json.Unmarshal(data, &r)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rounds {
+		if !store.ForgetInRound(&r, user) {
+			continue
+		}
+		data, _ := json.Marshal(r)
+		if _, err := tx.Exec(ctx, `UPDATE peer_rounds SET data = $1 WHERE id = $2`, string(data), r.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

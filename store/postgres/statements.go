@@ -204,8 +204,10 @@ func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
 	return out, nil
 }
 
-// Forget removes user's statements and deletes or anonymises their events,
-// in one transaction.
+// Forget removes user's statements and deletes or anonymises their events;
+// a full forget also deletes the rest of what Lore keeps about them
+// (forgetPerson) and replaces them in the audit log. All in one
+// transaction.
 func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
 	const op = "forget user"
 	var res store.ForgetResult
@@ -219,13 +221,13 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		return res, fmt.Errorf("%s: %w", op, err)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT s.id FROM statements s
-			WHERE s.user_id = $1 AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)
-			ORDER BY s.seq`, user)
+		// Every statement is listed for voiding, forwarded or not: one
+		// still in the outbox may be in a batch the forwarder is posting.
+		rows, err := tx.Query(ctx, `SELECT id FROM statements WHERE user_id = $1 ORDER BY seq`, user)
 		if err != nil {
 			return err
 		}
-		if res.Forwarded, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		if res.Statements, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = $1)`, user); err != nil {
@@ -248,7 +250,9 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 				return err
 			}
 			res.Pseudonym = store.NewPseudonym()
-			err = forgetInAudit(ctx, tx, user, res.Pseudonym)
+			if err = forgetInAudit(ctx, tx, user, res.Pseudonym); err == nil {
+				err = s.forgetPerson(ctx, tx, user)
+			}
 		}
 		return err
 	})

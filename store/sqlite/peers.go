@@ -114,38 +114,51 @@ func (s *Store) DeletePerson(ctx context.Context, who store.PersonKey) error {
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT data FROM peer_rounds WHERE platform = ? AND workspace = ?`, who.Platform, who.Workspace)
-		if err != nil {
-			return err
-		}
-		var rounds []store.Round
-		for rows.Next() {
-			var data string
-			var r store.Round
-			if err := rows.Scan(&data); err != nil {
-				rows.Close()
-				return err
-			}
-			if err := json.Unmarshal([]byte(data), &r); err != nil {
-				rows.Close()
-				return err
-			}
-			rounds = append(rounds, r)
-		}
-		rows.Close()
-		for _, r := range rounds {
-			if !store.ForgetInRound(&r, who.User) {
-				continue
-			}
-			data, _ := json.Marshal(r)
-			if _, err := tx.ExecContext(ctx, `UPDATE peer_rounds SET data = ? WHERE id = ?`, string(data), r.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return forgetInRounds(ctx, tx, who.User, `platform = ? AND workspace = ?`, who.Platform, who.Workspace)
 	})
 	if err != nil {
 		return s.fail(op, err)
+	}
+	return nil
+}
+
+// forgetInRounds removes user from the rounds that where (a condition on
+// peer_rounds, with args) selects, as store.ForgetInRound does. Only rounds
+// whose JSON holds the id as a string, quoted as encoding/json wrote it,
+// are read.
+func forgetInRounds(ctx context.Context, tx *sql.Tx, user, where string, args ...any) error {
+	quoted, _ := json.Marshal(user)
+	args = append(args, string(quoted))
+	rows, err := tx.QueryContext(ctx, `SELECT data FROM peer_rounds WHERE `+where+` AND instr(data, ?) > 0`, args...)
+	if err != nil {
+		return err
+	}
+	var rounds []store.Round
+	for rows.Next() {
+		var data string
+		var r store.Round
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			rows.Close()
+			return err
+		}
+		rounds = append(rounds, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range rounds {
+		if !store.ForgetInRound(&r, user) {
+			continue
+		}
+		data, _ := json.Marshal(r)
+		if _, err := tx.ExecContext(ctx, `UPDATE peer_rounds SET data = ? WHERE id = ?`, string(data), r.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -207,8 +207,10 @@ func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
 	return n > 0, nil
 }
 
-// Forget removes user's statements and deletes or anonymises their events,
-// in one transaction.
+// Forget removes user's statements and deletes or anonymises their events;
+// a full forget also deletes the rest of what Lore keeps about them
+// (forgetPerson) and replaces them in the audit log. All in one
+// transaction.
 func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
 	const op = "forget user"
 	var res store.ForgetResult
@@ -219,9 +221,9 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		return res, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT s.id FROM statements s
-			WHERE s.user_id = ? AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)
-			ORDER BY s.seq`, user)
+		// Every statement is listed for voiding, forwarded or not: one
+		// still in the outbox may be in a batch the forwarder is posting.
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM statements WHERE user_id = ? ORDER BY seq`, user)
 		if err != nil {
 			return err
 		}
@@ -231,7 +233,7 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 				rows.Close()
 				return err
 			}
-			res.Forwarded = append(res.Forwarded, id)
+			res.Statements = append(res.Statements, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -254,6 +256,9 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 			if err == nil {
 				res.Pseudonym = store.NewPseudonym()
 				err = forgetInAudit(ctx, tx, user, res.Pseudonym)
+			}
+			if err == nil {
+				err = forgetPerson(ctx, tx, user)
 			}
 		}
 		if err != nil {

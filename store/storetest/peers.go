@@ -196,7 +196,7 @@ func testDeletePerson(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if _, err := ps.CreateRound(t.Context(), store.Round{ID: "r", Platform: "slack", Workspace: "T1", Channel: "C1", StartedAt: base,
-		Groups: []store.RoundGroup{{Members: []string{"ana", "ben", "cy"}}}}); err != nil {
+		Groups: []store.RoundGroup{{Members: []string{"ana", "ben", "cy"}, Reason: "Ana can help Ben with go", Starter: "Ana, how did you get started with go?"}}}); err != nil {
 		t.Fatal(err)
 	}
 	mustRecord(t, s, store.Event{ID: "e1", Time: base, Kind: store.EventMet, Platform: "slack", Workspace: "T1", User: "ana", Value: 1})
@@ -215,8 +215,8 @@ func testDeletePerson(t *testing.T, s store.Store) {
 		t.Errorf("requests after delete = %+v", got)
 	}
 	r, err := ps.Round(t.Context(), "r")
-	if err != nil || !slices.Equal(r.Groups[0].Members, []string{"ben", "cy"}) {
-		t.Errorf("round after delete = %+v, %v; want ana gone", r, err)
+	if err != nil || !slices.Equal(r.Groups[0].Members, []string{"ben", "cy"}) || r.Groups[0].Reason != "" || r.Groups[0].Starter != "" {
+		t.Errorf("round after delete = %+v, %v; want ana gone, with the reason and starter naming her", r, err)
 	}
 	if got := eventIDs(mustEvents(t, s, store.EventFilter{User: "ana"})); !slices.Equal(got, []string{"e2"}) {
 		t.Errorf("events after delete = %v, want only the question e2 (the peer event gone)", got)

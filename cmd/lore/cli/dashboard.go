@@ -53,7 +53,7 @@ func (a *app) dashboard(ctx context.Context, svc *services) (*web.Dashboard, err
 		Logger:     a.log,
 		Settings: map[string]string{
 			"privacy threshold (k)": fmt.Sprint(effectiveK),
-			"xAPI IRI base":         valueOr(a.getenv(envXAPIBase), defaultXAPIBase),
+			"xAPI IRI base":         a.xapiBase(),
 			"statements recorded":   fmt.Sprint(a.getenv(envPseudonymKey) != ""),
 			"OpenID Connect issuer": valueOr(a.getenv(envOIDCIssuer), "(off)"),
 		},

@@ -21,10 +21,6 @@ const (
 	envPrivacyK = "LORE_PRIVACY_K"
 )
 
-// defaultXAPIBase is used when no IRI base is configured: the .invalid
-// domain can never name someone else's activities.
-const defaultXAPIBase = "https://lore.invalid/xapi"
-
 // mapper returns the statement mapper configured by the environment, or
 // nil when no pseudonym key is set.
 func (a *app) mapper() (*engagement.Mapper, error) {
@@ -32,11 +28,7 @@ func (a *app) mapper() (*engagement.Mapper, error) {
 	if keyText == "" {
 		return nil, nil
 	}
-	base := a.getenv(envXAPIBase)
-	if base == "" {
-		base = defaultXAPIBase
-	}
-	m, err := engagement.NewMapper(base, []byte(keyText))
+	m, err := engagement.NewMapper(a.xapiBase(), []byte(keyText))
 	if err != nil {
 		// The key itself is never part of the message.
 		return nil, usageErrorf("%s / %s: %v", envXAPIBase, envPseudonymKey, err)
@@ -44,13 +36,21 @@ func (a *app) mapper() (*engagement.Mapper, error) {
 	return m, nil
 }
 
-// requireMapper is mapper for commands that cannot work without one.
-func (a *app) requireMapper() (*engagement.Mapper, error) {
-	m, err := a.mapper()
-	if err == nil && m == nil {
-		err = usageErrorf("%s is not set: set it to a secret of at least 16 bytes, the key of the pseudonyms xAPI statements carry", envPseudonymKey)
+// xapiBase is the configured IRI base, or engagement.DefaultIRIBase.
+func (a *app) xapiBase() string {
+	return valueOr(a.getenv(envXAPIBase), engagement.DefaultIRIBase)
+}
+
+// voider makes the voiding statements of a forget. It needs the IRI base
+// only, not the pseudonym key, so that a person can be forgotten where
+// statements are off, and their statements stored while a key was set
+// are still voided once it is gone.
+func (a *app) voider() (*engagement.StatementVoider, error) {
+	v, err := engagement.NewVoider(a.xapiBase())
+	if err != nil {
+		return nil, usageErrorf("%s: %v", envXAPIBase, err)
 	}
-	return m, err
+	return v, nil
 }
 
 // eventLog is what the bot, the peer capability and curation record
@@ -139,5 +139,9 @@ func (a *app) privacyCommands(st store.Store) (*engagement.PrivacyCommands, erro
 	if err != nil {
 		return nil, err
 	}
-	return &engagement.PrivacyCommands{Store: st, Mapper: m, K: k, Log: a.log, Audit: st}, nil
+	v, err := a.voider()
+	if err != nil {
+		return nil, err
+	}
+	return &engagement.PrivacyCommands{Store: st, Mapper: m, Voider: v, K: k, Log: a.log, Audit: st}, nil
 }

@@ -88,11 +88,14 @@ func TestAskRecordsStatementsAndExportsThem(t *testing.T) {
 
 	r = db.run(t, "forget", "alice@example.com")
 	r.wantCode(t, 0)
-	if !strings.Contains(r.out, "2 events deleted, 0 forwarded statements") {
+	if !strings.Contains(r.out, "2 events deleted, 2 statements removed and queued for voiding") {
 		t.Errorf("forget printed %q", r.out)
 	}
-	if r := db.run(t, "export", "statements", "--since", "2000-01-01"); r.out != "" {
-		t.Errorf("statements left after forget: %s", r.out)
+	// Only the voiding statements are left, for the LRS (or whoever took
+	// an earlier export).
+	r = db.run(t, "export", "statements", "--since", "2000-01-01")
+	if lines := strings.Split(strings.TrimSpace(r.out), "\n"); len(lines) != 2 || strings.Count(r.out, "/verbs/voided") != 2 {
+		t.Errorf("statements left after forget, want two voiding statements: %s", r.out)
 	}
 	if n := db.counts(t).events; n != 0 {
 		t.Errorf("%d events left after forget", n)
@@ -227,19 +230,40 @@ func TestEngagementBadInput(t *testing.T) {
 			}
 		})
 	}
-	// Without a key, forget explains what to set; a bad key is refused
-	// without being echoed.
+	// A bad IRI base is refused.
+	t.Setenv("LORE_XAPI_IRI_BASE", "lore.example.com")
+	db.run(t, "forget", "bob").wantCode(t, 2)
+}
+
+// A deployment without xAPI keeps user ids all the same, so forget needs
+// no pseudonym key: it deletes the person and pseudonymises the audit log.
+// A malformed key is still a configuration error, refused without being
+// echoed.
+func TestForgetWithoutPseudonymKey(t *testing.T) {
 	t.Setenv("LORE_PSEUDONYM_KEY", "")
+	t.Setenv("USER", "bob")
+	db, _ := ingested(t)
+	db.run(t, "ask", leaveQuestion).wantCode(t, 0)
+	if es := db.events(t, ""); len(es) != 2 || es[0].User != "bob" {
+		t.Fatalf("events before forget = %+v, want bob's question and answer", es)
+	}
 	r := db.run(t, "forget", "bob")
-	r.wantCode(t, 2)
-	if !strings.Contains(r.err, "LORE_PSEUDONYM_KEY is not set") {
-		t.Errorf("stderr = %q", r.err)
+	r.wantCode(t, 0)
+	if !strings.Contains(r.out, "bob: 2 events deleted, 0 statements") {
+		t.Errorf("forget printed %q", r.out)
+	}
+	if n := db.counts(t).events; n != 0 {
+		t.Errorf("%d events left after forget", n)
+	}
+	a := db.run(t, "audit", "--json")
+	if !strings.Contains(a.out, `"person.forget"`) || !strings.Contains(a.out, store.Forgotten) || strings.Contains(a.out, "bob") {
+		t.Errorf("audit log after forget without a key:\n%s", a.out)
 	}
 	t.Setenv("LORE_PSEUDONYM_KEY", "short-secret")
 	r = db.run(t, "forget", "bob")
 	r.wantCode(t, 2)
 	if strings.Contains(r.err+r.out, "short-secret") {
-		t.Errorf("the key leaked: %q", r.err)
+		t.Errorf("the key leaked: %q %q", r.out, r.err)
 	}
 }
 

@@ -25,7 +25,7 @@ func forgetDetail(res store.ForgetResult, optOut bool) string {
 	if optOut {
 		return fmt.Sprintf("opted out of analytics: %d events anonymised", res.Events)
 	}
-	return fmt.Sprintf("%d events deleted, %d statements voided", res.Events, len(res.Forwarded))
+	return fmt.Sprintf("%d events deleted, %d statements voided", res.Events, len(res.Statements))
 }
 
 func (a *app) forgetCommand() *cobra.Command {
@@ -33,20 +33,32 @@ func (a *app) forgetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "forget USER",
 		Short: "Remove a person's personal data and statements, or opt them out of analytics",
-		Long: `Remove everything Lore keeps about USER (a platform user id): their
-engagement events and xAPI statements. Statements already forwarded to a
-Learning Record Store are voided there: a voiding statement for each is
-queued for the forwarder. In the same transaction they are replaced by a
+		Long: `Remove everything Lore keeps about USER (a platform user id), on every
+platform and workspace, in one transaction: their engagement events and
+xAPI statements; their analytics opt-out; their time zone; their peer
+profile, the expert requests they made or were asked, and their place in
+past pairing rounds; their learning-track enrolments, nudge settings, card
+progress, deliveries, quiz answers and reflections; and the jobs queued for
+them, such as planned nudges. Each removed statement gets a voiding
+statement, queued for the forwarder: one the Learning Record Store holds,
+or may be receiving right now, is withdrawn there. They are replaced by a
 random pseudonym in the audit log and as the owner of documents and
-sources, and the roles granted to them are deleted.
+sources, and the roles granted to them are deleted. Other people's block
+lists keep the id, so that whoever blocked them is still never paired
+with them.
+
+No pseudonym key is needed: the audit log's pseudonym is random, and a
+voiding statement names the statement it voids by id (under
+LORE_XAPI_IRI_BASE), so a deployment without xAPI can forget people too.
 
 With --opt-out the person is opted out of analytics instead: their past
 and future events are kept only as anonymous counts (no user, thread or
-question text), and their statements are removed and voided the same way.`,
+question text), and their statements are removed and voided the same way.
+Nothing else changes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			user := args[0]
-			m, err := a.requireMapper()
+			v, err := a.voider()
 			if err != nil {
 				return err
 			}
@@ -61,16 +73,16 @@ question text), and their statements are removed and voided the same way.`,
 					return err
 				}
 			}
-			res, err := engagement.Forget(ctx, svc.store, m, user, optOut, time.Now())
+			res, err := engagement.Forget(ctx, svc.store, v, user, optOut, time.Now())
 			if err != nil {
 				return err
 			}
-			verb := "deleted"
+			verb, rest := "deleted", "; profile, requests, rounds, tracks, nudges and queued jobs deleted"
 			if optOut {
-				verb = "anonymised"
+				verb, rest = "anonymised", ""
 			}
-			if _, err = fmt.Fprintf(a.io.Out, "%s: %d events %s, %d forwarded statements queued for voiding at the LRS\n",
-				user, res.Events, verb, len(res.Forwarded)); err != nil {
+			if _, err = fmt.Fprintf(a.io.Out, "%s: %d events %s, %d statements removed and queued for voiding at the LRS%s\n",
+				user, res.Events, verb, len(res.Statements), rest); err != nil {
 				return err
 			}
 			return a.recordAudit(ctx, svc.store, store.AuditPersonForget, forgetTarget(res, optOut), forgetDetail(res, optOut))

@@ -19,7 +19,7 @@ func TestChatPrivacyAndForgetMe(t *testing.T) {
 	script := "how many days of annual leave do I get?\nprivacy\nforget me\n/press 1\nexit\n"
 	r := runWithInput(t, strings.NewReader(script), "chat", db.flag())
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"What I keep about you", "2 records of your activity", "Are you sure?", "[1] Forget me", "Done: I deleted 2 records about you."} {
+	for _, want := range []string{"What I keep about you", "2 records of your activity", "Are you sure?", "[1] Forget me", "Done: I deleted everything I kept about you: 2 records of your activity"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, r.out)
 		}
