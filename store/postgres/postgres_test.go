@@ -315,8 +315,12 @@ func TestOpenRefusesBadOptions(t *testing.T) {
 // hnswIndexes returns the definitions of the vector indexes of s's schema.
 func hnswIndexes(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := adminPool(t).Query(t.Context(),
-		"SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING hnsw%'", s.schema)
+	// From pg_index rather than pg_indexes, which deparses every index of
+	// the database before filtering, and fails on one that a test running
+	// in parallel drops meanwhile.
+	rows, err := adminPool(t).Query(t.Context(), `SELECT pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_am am ON am.oid = c.relam WHERE n.nspname = $1 AND am.amname = 'hnsw'`, s.schema)
 	if err != nil {
 		t.Fatal(err)
 	}
