@@ -61,7 +61,10 @@ type Rollup struct {
 	Platform string
 	Channel  string
 	Events   int
-	// Users counts the distinct people of the group that day.
+	// Users counts the distinct people of the group that day. A day folded
+	// again (events recorded for it after retention folded it) keeps the
+	// larger of the two counts: who was in both is no longer known, and
+	// the larger is never more than the day's true count.
 	Users int
 }
 
@@ -78,9 +81,13 @@ type ActivityFilter struct {
 type DayActivity struct {
 	Day       time.Time // UTC midnight
 	Questions int
-	// Active counts people with any event that day. Rolled-up days add
-	// the distinct people of each platform and channel, so a person
-	// active in two channels counts twice there.
+	// Active counts the distinct people with any event that day, across
+	// the platforms and channels the filter selects: a person active in
+	// five channels counts once. Never more than the true count: for a
+	// day retention folded, it is the count kept when the day was folded
+	// (the larger one if it was folded again, or if raw events were
+	// recorded for it since, since who was in both is unknown); a day
+	// folded before stores kept that count has none and counts 0.
 	Active int
 }
 
@@ -136,9 +143,12 @@ type Engagement interface {
 	// the id: forgetting a person must not undo someone's block of them.
 	// All in one transaction.
 	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
-	// Compact folds events older than before into rollups and deletes
-	// them, with the statements older than before that have been
-	// forwarded. It returns the number of events deleted.
+	// Compact folds the events of the UTC days that start before before
+	// into rollups and deletes them, with the statements of those days
+	// that have been forwarded: whole days, so that no day is split
+	// between raw events and rollups and its distinct people stay known.
+	// The day before falls in goes too (CeilDay), so no raw event
+	// outlives the cut. It returns the number of events deleted.
 	Compact(ctx context.Context, before time.Time) (int, error)
 	// Rollups returns the rollups of days in [since, until), by day.
 	Rollups(ctx context.Context, since, until time.Time) ([]Rollup, error)
@@ -174,4 +184,14 @@ func (r Rules) ValidateStatement(s Statement) error {
 // Day returns the UTC midnight that starts t's day.
 func Day(t time.Time) time.Time {
 	return t.UTC().Truncate(24 * time.Hour)
+}
+
+// CeilDay returns the first UTC midnight at or after t: t itself at
+// midnight, else the start of the next day.
+func CeilDay(t time.Time) time.Time {
+	d := Day(t)
+	if d.Before(t) {
+		d = d.Add(24 * time.Hour)
+	}
+	return d
 }

@@ -262,26 +262,41 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	return res, nil
 }
 
-// Compact folds events older than before into rollups and deletes them.
+// Compact folds the events of the whole UTC days before before into
+// rollups and deletes them.
 func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 	const op = "compact events"
 	if err := s.usable(op); err != nil {
 		return 0, err
 	}
-	cut := millis(before)
+	cut := millis(store.CeilDay(before))
 	var deleted int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A day folded again (events recorded for it since) adds its
+		// events; its people may overlap those already counted, so the
+		// larger count is kept rather than the sum. rollup_people keeps
+		// the distinct people per day overall, per platform, per channel
+		// and per both: counts of people cannot be added up later.
 		for _, q := range []string{
 			`INSERT INTO event_rollups AS r (day, kind, platform, channel, events, users)
 			 SELECT (time AT TIME ZONE 'UTC')::date, kind, platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
 			 FROM events WHERE time < $1 GROUP BY 1, 2, 3, 4
 			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
-			 SET events = r.events + excluded.events, users = r.users + excluded.users`,
+			 SET events = r.events + excluded.events, users = greatest(r.users, excluded.users)`,
 			`INSERT INTO event_rollups AS r (day, kind, platform, channel, events, users)
 			 SELECT (time AT TIME ZONE 'UTC')::date, '', platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
 			 FROM events WHERE time < $1 GROUP BY 1, 3, 4
 			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
-			 SET events = r.events + excluded.events, users = r.users + excluded.users`,
+			 SET events = r.events + excluded.events, users = greatest(r.users, excluded.users)`,
+			`INSERT INTO rollup_people AS r (day, by_platform, by_channel, platform, channel, users)
+			 SELECT day, GROUPING(platform) = 0, GROUPING(channel) = 0,
+			        CASE WHEN GROUPING(platform) = 0 THEN platform ELSE '' END,
+			        CASE WHEN GROUPING(channel) = 0 THEN channel ELSE '' END,
+			        count(DISTINCT NULLIF(user_id, ''))
+			 FROM (SELECT (time AT TIME ZONE 'UTC')::date AS day, platform, channel, user_id FROM events WHERE time < $1) e
+			 GROUP BY GROUPING SETS ((day), (day, platform), (day, channel), (day, platform, channel))
+			 ON CONFLICT (day, by_platform, by_channel, platform, channel) DO UPDATE
+			 SET users = greatest(r.users, excluded.users)`,
 		} {
 			if _, err := tx.Exec(ctx, q, cut); err != nil {
 				return err
@@ -350,12 +365,15 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 	// Whole days come from activity_days, kept by triggers as events are
 	// written; a last day cut short by until (a leader's local midnight)
 	// is counted from its raw events; days that retention folded away from
-	// event_rollups.
+	// event_rollups (questions) and rollup_people (people). A folded day
+	// can also have raw events recorded since it was folded: its questions
+	// add up, but its people may be the same, so the larger count is
+	// taken, never the sum.
 	since, full := store.Day(f.Since), store.Day(f.Until)
 	if full.Before(since) {
 		full = since
 	}
-	rows, err := tx.Query(ctx, `SELECT day::timestamp AT TIME ZONE 'UTC', sum(questions)::bigint, sum(active)::bigint FROM (
+	rows, err := tx.Query(ctx, `SELECT day::timestamp AT TIME ZONE 'UTC', sum(questions)::bigint, max(active)::bigint FROM (
 			SELECT day, sum(questions) AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
 			FROM activity_days
 			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day < ($5::timestamptz AT TIME ZONE 'UTC')::date
@@ -368,11 +386,16 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
 			GROUP BY 1
 			UNION ALL
-			SELECT day, sum(events) FILTER (WHERE kind = 'question'), sum(users) FILTER (WHERE kind = '')
+			SELECT day, sum(events), 0
 			FROM event_rollups
-			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
+			WHERE kind = 'question' AND day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
 			  AND ($3 = '' OR platform = $3) AND ($4 = '' OR channel = $4)
 			GROUP BY 1
+			UNION ALL
+			SELECT day, 0, users
+			FROM rollup_people
+			WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day::timestamp AT TIME ZONE 'UTC' < $2
+			  AND by_platform = ($3 <> '') AND by_channel = ($4 <> '') AND platform = $3 AND channel = $4
 		) d GROUP BY day ORDER BY day`, since, f.Until, f.Platform, f.Channel, full)
 	if err != nil {
 		return nil, s.fail(op, err)

@@ -274,27 +274,48 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	return res, nil
 }
 
-// Compact folds events older than before into rollups and deletes them.
+// Compact folds the events of the whole UTC days before before into
+// rollups and deletes them.
 func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 	const op = "compact events"
 	if err := s.writable(op); err != nil {
 		return 0, err
 	}
-	cut := before.UnixMilli()
+	cut := store.CeilDay(before).UnixMilli()
+	// Distinct people per day overall, per platform, per channel and per
+	// both: counts of people cannot be added up across groups later.
+	var people []string
+	for _, g := range []struct{ byPlatform, byChannel bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		platform, channel := "''", "''"
+		if g.byPlatform {
+			platform = "platform"
+		}
+		if g.byChannel {
+			channel = "channel"
+		}
+		people = append(people, fmt.Sprintf(`INSERT INTO rollup_people (day, by_platform, by_channel, platform, channel, users)
+			 SELECT (time / ?) * ?, %d, %d, %s, %s, count(DISTINCT NULLIF(user_id, ''))
+			 FROM events WHERE time < ? GROUP BY 1, 4, 5
+			 ON CONFLICT (day, by_platform, by_channel, platform, channel) DO UPDATE
+			 SET users = max(users, excluded.users)`, boolInt(g.byPlatform), boolInt(g.byChannel), platform, channel))
+	}
 	var deleted int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
+		// A day folded again (events recorded for it since) adds its
+		// events; its people may overlap those already counted, so the
+		// larger count is kept rather than the sum.
+		for _, q := range append([]string{
 			`INSERT INTO event_rollups (day, kind, platform, channel, events, users)
 			 SELECT (time / ?) * ?, kind, platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
 			 FROM events WHERE time < ? GROUP BY 1, 2, 3, 4
 			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
-			 SET events = events + excluded.events, users = users + excluded.users`,
+			 SET events = events + excluded.events, users = max(users, excluded.users)`,
 			`INSERT INTO event_rollups (day, kind, platform, channel, events, users)
 			 SELECT (time / ?) * ?, '', platform, channel, count(*), count(DISTINCT NULLIF(user_id, ''))
 			 FROM events WHERE time < ? GROUP BY 1, 3, 4
 			 ON CONFLICT (day, kind, platform, channel) DO UPDATE
-			 SET events = events + excluded.events, users = users + excluded.users`,
-		} {
+			 SET events = events + excluded.events, users = max(users, excluded.users)`,
+		}, people...) {
 			if _, err := tx.ExecContext(ctx, q, dayMS, dayMS, cut); err != nil {
 				return err
 			}
@@ -314,6 +335,13 @@ func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 		return 0, s.fail(op, err)
 	}
 	return int(deleted), nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Rollups returns the rollups of days in [since, until).
@@ -365,26 +393,34 @@ func (s *Store) DailyActivity(ctx context.Context, f store.ActivityFilter) ([]st
 	// Whole days come from activity_days, kept by triggers as events are
 	// written; a last day cut short by until (a leader's local midnight)
 	// is counted from its raw events; days that retention folded away from
-	// event_rollups.
+	// event_rollups (questions) and rollup_people (people). A folded day
+	// can also have raw events recorded since it was folded: its questions
+	// add up, but its people may be the same, so the larger count is
+	// taken, never the sum.
 	full := store.Day(f.Until).UnixMilli()
 	if full < since {
 		full = since
 	}
-	q := `SELECT day, sum(questions), sum(active) FROM (
+	q := `SELECT day, sum(questions), max(active) FROM (
 		SELECT day, sum(questions) AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
 		FROM activity_days WHERE day >= ? AND day < ?` + cond + ` GROUP BY day
 		UNION ALL
 		SELECT (time / ?) * ? AS day, sum(kind = 'question') AS questions, count(DISTINCT NULLIF(user_id, '')) AS active
 		FROM events WHERE time >= ? AND time < ?` + cond + ` GROUP BY 1
 		UNION ALL
-		SELECT day, sum(CASE WHEN kind = 'question' THEN events ELSE 0 END), sum(CASE WHEN kind = '' THEN users ELSE 0 END)
-		FROM event_rollups WHERE day >= ? AND day < ?` + cond + ` GROUP BY 1
+		SELECT day, sum(events), 0
+		FROM event_rollups WHERE kind = 'question' AND day >= ? AND day < ?` + cond + ` GROUP BY 1
+		UNION ALL
+		SELECT day, 0, users
+		FROM rollup_people WHERE day >= ? AND day < ?
+		  AND by_platform = ? AND by_channel = ? AND platform = ? AND channel = ?
 	) GROUP BY day ORDER BY day`
 	all := append([]any{since, full}, args...)
 	all = append(all, dayMS, dayMS, full, until)
 	all = append(all, args...)
 	all = append(all, since, until)
 	all = append(all, args...)
+	all = append(all, since, until, f.Platform != "", f.Channel != "", f.Platform, f.Channel)
 	rows, err := s.rdb.QueryContext(ctx, q, all...)
 	if err != nil {
 		return nil, s.fail(op, err)

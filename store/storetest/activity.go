@@ -143,3 +143,119 @@ func testScanEvents(t *testing.T, s store.Store) {
 		t.Errorf("ScanEvents after the callback's error: %v, %d calls", err, n)
 	}
 }
+
+// testRolledUpDaysCountPeople checks that retention keeps each day's
+// distinct people: a person active in several channels and platforms
+// counts once on a rolled-up day, with and without filters, wherever the
+// cut falls in a day and however often retention runs.
+func testRolledUpDaysCountPeople(t *testing.T, s store.Store) {
+	day1 := base.Truncate(24 * time.Hour)
+	rng := rand.New(rand.NewPCG(3, 5))
+	users := []string{"ana", "ben", "cy", ""}
+	var events []store.Event
+	for i := range 300 {
+		events = append(events, store.Event{
+			ID: fmt.Sprintf("roll-%d", i), Time: day1.Add(time.Duration(rng.IntN(4*24*60)) * time.Minute),
+			Kind:     []string{store.EventQuestion, store.EventAnswer}[rng.IntN(2)],
+			Platform: []string{"slack", "discord"}[rng.IntN(2)], Channel: fmt.Sprintf("C%d", rng.IntN(5)), User: users[rng.IntN(len(users))],
+		})
+	}
+	// One person in five channels of two platforms on one day.
+	for c := range 5 {
+		events = append(events, store.Event{ID: fmt.Sprintf("solo-%d", c), Time: day1.Add(4*24*time.Hour + time.Duration(c)*time.Hour),
+			Kind: store.EventQuestion, Platform: []string{"slack", "discord"}[c%2], Channel: fmt.Sprintf("C%d", c), User: "solo"})
+	}
+	if err := s.RecordEvents(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	filters := []store.ActivityFilter{
+		{Since: day1, Until: day1.Add(5 * 24 * time.Hour)},
+		{Since: day1, Until: day1.Add(5 * 24 * time.Hour), Platform: "slack"},
+		{Since: day1, Until: day1.Add(5 * 24 * time.Hour), Channel: "C2"},
+		{Since: day1, Until: day1.Add(5 * 24 * time.Hour), Platform: "discord", Channel: "C1"},
+	}
+	want := make([][]store.DayActivity, len(filters))
+	for i, f := range filters {
+		want[i] = activityFromEvents(mustEvents(t, s, store.EventFilter{Since: f.Since, Until: f.Until, Platform: f.Platform, Channel: f.Channel}))
+	}
+	check := func(when string) {
+		t.Helper()
+		for i, f := range filters {
+			got, err := s.DailyActivity(t.Context(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameDays(got, want[i]) {
+				t.Errorf("%s, %+v: daily activity = %+v, want %+v as the raw events said", when, f, got, want[i])
+			}
+		}
+	}
+	// Retention runs daily at some hour, and twice at the same cut when a
+	// run is retried; each run may cut within a day.
+	for _, cut := range []time.Duration{30 * time.Hour, 30 * time.Hour, 41 * time.Hour, 72 * time.Hour, 5 * 24 * time.Hour} {
+		if _, err := s.Compact(t.Context(), day1.Add(cut)); err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("after retention at day1+%s", cut))
+	}
+}
+
+// testLateEventsNeverInflatePeople checks the days retention has folded
+// when events are recorded for them afterwards (an import, a delayed
+// delivery): a person counted in the rollup is not counted again, whether
+// their late event is still raw or folded by a second run, and the count
+// never exceeds the day's distinct people.
+func testLateEventsNeverInflatePeople(t *testing.T, s store.Store) {
+	day1 := base.Truncate(24 * time.Hour)
+	q := func(id, user string, h int) store.Event {
+		return store.Event{ID: id, Time: day1.Add(time.Duration(h) * time.Hour), Kind: store.EventQuestion, Platform: "slack", Channel: "C1", User: user}
+	}
+	if err := s.RecordEvents(t.Context(), []store.Event{q("l1", "ana", 1), q("l2", "ben", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	day := func(when string) store.DayActivity {
+		t.Helper()
+		if _, err := s.Compact(t.Context(), day1.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if when != "" {
+			mustRecord(t, s, q("late-"+when, when, 3))
+		}
+		days, err := s.DailyActivity(t.Context(), store.ActivityFilter{Since: day1, Until: day1.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(days) != 1 {
+			t.Fatalf("daily activity = %+v, want day1", days)
+		}
+		return days[0]
+	}
+	if d := day(""); d.Active != 2 || d.Questions != 2 {
+		t.Errorf("folded day = %+v, want 2 people and 2 questions", d)
+	}
+	// ana again, raw beside her rollup, then folded into it.
+	if d := day("ana"); d.Active != 2 || d.Questions != 3 {
+		t.Errorf("with a late raw event of ana = %+v, want 2 people and 3 questions", d)
+	}
+	if d := day(""); d.Active != 2 || d.Questions != 3 {
+		t.Errorf("after folding ana's late event = %+v, want 2 people and 3 questions", d)
+	}
+	rollups, err := s.Rollups(t.Context(), day1, day1.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rollups {
+		if r.Users > 2 {
+			t.Errorf("rollup %+v counts more people than the day had", r)
+		}
+	}
+	// A new person late: the day had 3 people; which of the folds' people
+	// were the same is no longer known, so the count may stay lower, never
+	// higher.
+	if d := day("cy"); d.Active < 2 || d.Active > 3 || d.Questions != 4 {
+		t.Errorf("with a late event of cy = %+v, want 2 or 3 people and 4 questions", d)
+	}
+	if d := day(""); d.Active < 2 || d.Active > 3 || d.Questions != 4 {
+		t.Errorf("after folding cy's late event = %+v, want 2 or 3 people and 4 questions", d)
+	}
+}

@@ -21,6 +21,8 @@ var engagementCases = []testCase{
 	{"CompactRollsUp", testCompact},
 	{"DailyActivity", testDailyActivity},
 	{"DailyActivityFollowsEvents", testDailyActivityFollowsEvents},
+	{"RolledUpDaysCountPeople", testRolledUpDaysCountPeople},
+	{"LateEventsNeverInflatePeople", testLateEventsNeverInflatePeople},
 	{"ScanEventsOldestFirst", testScanEvents},
 	{"AllDocuments", testAllDocuments},
 	{"RecordEventsInBulk", testRecordEvents},

@@ -98,9 +98,12 @@ func (a *app) retentionCommand() *cobra.Command {
 		Use:   "retention --keep 365d",
 		Short: "Fold engagement events older than the retention period into daily counts",
 		Long: `Aggregate events older than --keep into daily counts per kind, platform
-and channel, then delete the raw events and the forwarded statements of that
-age. Charts and trends keep working from the counts; nothing personal is
-left. Run it daily (or let 'lore serve' run it) to enforce the period.`,
+and channel (and the distinct people of each day), then delete the raw
+events and the forwarded statements of that age. Retention works in whole
+UTC days: the day the cut falls in is folded too, so no raw event is kept
+longer than --keep. Charts and trends keep working from the counts; nothing
+personal is left. Run it daily (or let 'lore serve' run it) to enforce the
+period.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := parsePeriod(keep)
@@ -112,7 +115,7 @@ left. Run it daily (or let 'lore serve' run it) to enforce the period.`,
 				return err
 			}
 			defer svc.Close()
-			cut := time.Now().Add(-d)
+			cut := store.CeilDay(time.Now().Add(-d)) // whole days are folded
 			n, err := svc.store.Compact(cmd.Context(), cut)
 			if err != nil {
 				return err
