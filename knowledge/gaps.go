@@ -11,6 +11,9 @@ import (
 type Unanswered struct {
 	Question string
 	Time     time.Time
+	// User is who asked, when known, so that a gap can say how many
+	// different people asked it.
+	User string
 }
 
 // Gap is a cluster of similar unanswered questions: content the knowledge
@@ -20,6 +23,9 @@ type Gap struct {
 	Count     int       `json:"count"`
 	LastAsked time.Time `json:"last_asked"`
 	Examples  []string  `json:"examples,omitempty"` // up to three other phrasings
+	// Askers counts the different people who asked (Unanswered.User);
+	// questions without a user are not counted.
+	Askers int `json:"askers,omitempty"`
 }
 
 // gapSimilarity is the term-set Jaccard similarity at which two questions
@@ -31,9 +37,10 @@ func Gaps(questions []Unanswered) []Gap {
 	sorted := append([]Unanswered(nil), questions...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Time.After(sorted[j].Time) })
 	type cluster struct {
-		gap   Gap
-		terms map[string]struct{}
-		seen  map[string]bool
+		gap    Gap
+		terms  map[string]struct{}
+		seen   map[string]bool
+		askers map[string]bool
 	}
 	var clusters []*cluster
 	for _, q := range sorted {
@@ -46,7 +53,7 @@ func Gaps(questions []Unanswered) []Gap {
 			}
 		}
 		if home == nil {
-			home = &cluster{gap: Gap{Question: q.Question, LastAsked: q.Time}, terms: terms, seen: map[string]bool{}}
+			home = &cluster{gap: Gap{Question: q.Question, LastAsked: q.Time}, terms: terms, seen: map[string]bool{}, askers: map[string]bool{}}
 			home.seen[normalise(q.Question)] = true
 			clusters = append(clusters, home)
 		} else if n := normalise(q.Question); !home.seen[n] && len(home.gap.Examples) < 3 {
@@ -54,6 +61,10 @@ func Gaps(questions []Unanswered) []Gap {
 			home.gap.Examples = append(home.gap.Examples, q.Question)
 		}
 		home.gap.Count++
+		if q.User != "" && !home.askers[q.User] {
+			home.askers[q.User] = true
+			home.gap.Askers++
+		}
 	}
 	out := make([]Gap, len(clusters))
 	for i, c := range clusters {

@@ -247,3 +247,21 @@ func TestGapsDoesNotModifyInput(t *testing.T) {
 		t.Errorf("Gaps reordered its input: %+v, was %+v", questions, before)
 	}
 }
+
+func TestGapsCountDistinctAskers(t *testing.T) {
+	t.Parallel()
+	by := func(minutes int, user, q string) knowledge.Unanswered {
+		u := at(minutes, q)
+		u.User = user
+		return u
+	}
+	gaps := knowledge.Gaps([]knowledge.Unanswered{
+		by(1, "ana", "how do I reset my VPN password"),
+		by(2, "ana", "reset VPN password?"),
+		by(3, "ben", "reset my VPN password"),
+		by(4, "", "reset the VPN password"), // an opted-out person: not counted
+	})
+	if len(gaps) != 1 || gaps[0].Count != 4 || gaps[0].Askers != 2 {
+		t.Errorf("gaps = %+v, want one gap asked 4 times by 2 people", gaps)
+	}
+}

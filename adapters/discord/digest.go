@@ -91,13 +91,16 @@ func digestMessage(m engagement.Message) *discordgo.MessageSend {
 		})
 	}
 	var b strings.Builder
-	if len(d.Gaps) > 0 {
+	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
 		b.WriteString("**Top content gaps**")
 		for _, g := range d.Gaps {
 			fmt.Fprintf(&b, "\n- “%s”, asked %d times", escapeMarkdown(truncate(escapeLine(g.Question), 200)), g.Count)
 			if g.Owner != "" {
 				fmt.Fprintf(&b, ", suggested owner %s", escapeMarkdown(truncate(escapeLine(g.Owner), 80)))
 			}
+		}
+		if d.GapsWithheld > 0 {
+			fmt.Fprintf(&b, "\n- %s", engagement.WithheldGaps(d.GapsWithheld))
 		}
 	}
 	if len(d.Review) > 0 {

@@ -176,7 +176,7 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 		blocks = append(blocks, slack.NewImageBlockSlackFile(&slack.SlackFileObject{ID: chartFile}, chartAlt, "digest_chart",
 			slack.NewTextBlockObject(slack.PlainTextType, "Active learners and questions per day", false, false)))
 	}
-	if len(d.Gaps) > 0 {
+	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
 		var b strings.Builder
 		b.WriteString("*Top content gaps*")
 		for _, g := range d.Gaps {
@@ -184,6 +184,9 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 			if g.Owner != "" {
 				fmt.Fprintf(&b, ", suggested owner %s", Escape(truncate(oneLine(g.Owner), maxDigestOwner)))
 			}
+		}
+		if d.GapsWithheld > 0 {
+			fmt.Fprintf(&b, "\n• %s", Escape(engagement.WithheldGaps(d.GapsWithheld)))
 		}
 		blocks = append(blocks, section("digest_gaps", truncate(b.String(), maxSectionText)))
 	}

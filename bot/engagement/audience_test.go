@@ -154,7 +154,7 @@ func TestGapOwnersComeOnlyFromOpenDocuments(t *testing.T) {
 				}
 			}
 			n := 0
-			for i := range 8 {
+			for i := range 10 { // five people ask each: enough to quote
 				q := "What are the salary bands for engineers?"
 				if i%2 == 1 {
 					q = "How do I claim travel expenses?"

@@ -61,6 +61,11 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 func writeFiguresCSV(w io.Writer, r Report) error {
 	rows := make([][]string, 0, len(r.Figures))
 	for _, f := range r.Figures {
+		if f.PreviousWithheld {
+			// Too few people the period before: no comparison.
+			rows = append(rows, []string{f.Key, f.Label, num(f.Value), "", "", ""})
+			continue
+		}
 		change := ""
 		if f.Change != nil {
 			change = num(*f.Change)

@@ -19,13 +19,16 @@ import (
 
 // Digest is the weekly summary a leader receives.
 type Digest struct {
-	Since    time.Time  `json:"since"`
-	Until    time.Time  `json:"until"`
-	Withheld bool       `json:"withheld,omitempty"`
-	Headline []Figure   `json:"headline"`
-	Gaps     []Gap      `json:"content_gaps"`
-	Review   []DocUse   `json:"documents_to_review"`
-	Daily    []DayPoint `json:"daily"`
+	Since    time.Time `json:"since"`
+	Until    time.Time `json:"until"`
+	Withheld bool      `json:"withheld,omitempty"`
+	Headline []Figure  `json:"headline"`
+	// Gaps are the top three gaps that at least k people asked;
+	// GapsWithheld counts the gaps of fewer people, which are not quoted.
+	Gaps         []Gap      `json:"content_gaps"`
+	GapsWithheld int        `json:"content_gaps_withheld,omitempty"`
+	Review       []DocUse   `json:"documents_to_review"`
+	Daily        []DayPoint `json:"daily"`
 }
 
 // headlineKeys are the digest's five figures.
@@ -33,7 +36,7 @@ var headlineKeys = []string{FigActiveLearners, FigQuestions, FigAnswerRate, FigH
 
 // BuildDigest condenses a report.
 func BuildDigest(r Report) Digest {
-	d := Digest{Since: r.Since, Until: r.Until, Withheld: r.Withheld, Daily: r.Daily}
+	d := Digest{Since: r.Since, Until: r.Until, Withheld: r.Withheld, Daily: r.Daily, GapsWithheld: r.GapsWithheld}
 	for _, k := range headlineKeys {
 		if f, ok := r.Figure(k); ok {
 			d.Headline = append(d.Headline, f)
@@ -56,9 +59,12 @@ func FormatValue(f Figure) string {
 }
 
 // FormatChange writes a figure's change from the previous period: points
-// for ratios, a percentage for counts.
+// for ratios, a percentage for counts; "no comparison" when the previous
+// period had too few people to compare with.
 func FormatChange(f Figure) string {
 	switch {
+	case f.PreviousWithheld:
+		return "no comparison"
 	case f.Ratio:
 		return fmt.Sprintf("%+.0f pts", f.Delta*100)
 	case f.Change != nil:
@@ -82,7 +88,7 @@ func (d Digest) Text() string {
 	for _, f := range d.Headline {
 		fmt.Fprintf(&b, "- %s: *%s* (%s)\n", f.Label, FormatValue(f), FormatChange(f))
 	}
-	if len(d.Gaps) > 0 {
+	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
 		b.WriteString("\n*Top content gaps*\n")
 		for _, g := range d.Gaps {
 			owner := ""
@@ -90,6 +96,9 @@ func (d Digest) Text() string {
 				owner = ", suggested owner " + g.Owner
 			}
 			fmt.Fprintf(&b, "- “%s”, asked %d times%s\n", quiet(g.Question), g.Count, quiet(owner))
+		}
+		if d.GapsWithheld > 0 {
+			fmt.Fprintf(&b, "- %s\n", WithheldGaps(d.GapsWithheld))
 		}
 	}
 	if len(d.Review) > 0 {
@@ -99,6 +108,14 @@ func (d Digest) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// WithheldGaps says how many gaps too few people asked to be quoted.
+func WithheldGaps(n int) string {
+	if n == 1 {
+		return "1 gap asked by too few people to quote"
+	}
+	return fmt.Sprintf("%d gaps asked by too few people to quote", n)
 }
 
 // quiet keeps text from users and documents from notifying anyone when a

@@ -20,7 +20,10 @@
 // quizzes, tracks, introductions) and their change from the previous
 // period. Every breakdown goes through Suppress, which hides groups of
 // fewer than K people, including a small group that could be recovered by
-// subtracting the others from a total.
+// subtracting the others from a total. The figures need K people among
+// the period's raw events, the comparison K in the previous period's, a
+// quoted content gap K different askers, and a day of the chart K
+// people.
 //
 // # Digests
 //

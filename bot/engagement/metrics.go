@@ -22,6 +22,13 @@ type Source interface {
 
 // Filter selects what a report covers. Until is exclusive; the previous
 // period is the one of the same length just before Since.
+//
+// Platform, Channel, Team, Track and Collection narrow a report, and the
+// threshold then applies to the narrowed selection alone: two narrowed
+// reports can be subtracted from each other or from the whole (everything
+// minus the channels shown is the channels merged into "Other"). Leaders'
+// reports (the dashboard, the digest, lore export csv) are never narrowed;
+// their breakdowns show groups, with the threshold held across groups.
 type Filter struct {
 	Since      time.Time
 	Until      time.Time
@@ -64,6 +71,11 @@ type Figure struct {
 	Delta    float64  `json:"delta"`
 	Change   *float64 `json:"change,omitempty"`
 	Ratio    bool     `json:"ratio,omitempty"`
+	// PreviousWithheld is set when the previous period had fewer than K
+	// people: Previous, Delta and Change are then zero and mean nothing,
+	// since the previous value (or the value minus the change) would be
+	// those few people's figure.
+	PreviousWithheld bool `json:"previous_withheld,omitempty"`
 }
 
 // DocUse is how often a document was cited.
@@ -95,23 +107,33 @@ type Report struct {
 	Until  time.Time `json:"until"`
 	Filter Filter    `json:"filter"`
 	K      int       `json:"k"`
-	// Withheld is set when the period's people are fewer than K: figures
-	// and breakdowns are then left out.
-	Withheld   bool       `json:"withheld,omitempty"`
-	Figures    []Figure   `json:"figures"`
-	Topics     []Topic    `json:"top_topics"`
-	Gaps       []Gap      `json:"content_gaps"`
-	MostUsed   []DocUse   `json:"most_used_documents"`
-	LeastUsed  []DocUse   `json:"least_used_documents"`
-	NeverCited []DocUse   `json:"never_cited_documents"`
-	ToReview   []DocUse   `json:"documents_to_review"`
-	ByPlatform []Group    `json:"by_platform,omitempty"`
-	ByChannel  []Group    `json:"by_channel,omitempty"`
-	ByTeam     []Group    `json:"by_team,omitempty"`
-	Daily      []DayPoint `json:"daily"`
+	// Withheld is set when the period's events name fewer than K people:
+	// figures, breakdowns, topics, gaps and documents are then left out.
+	// Daily may still hold the chart, when a day of the period that
+	// retention has folded had K people or more (each day is checked on
+	// its own).
+	Withheld bool `json:"withheld,omitempty"`
+	// PreviousWithheld is set when the previous period's events name
+	// fewer than K people: no figure has a previous value or a change.
+	PreviousWithheld bool     `json:"previous_withheld,omitempty"`
+	Figures          []Figure `json:"figures"`
+	Topics           []Topic  `json:"top_topics"`
+	// Gaps are the content gaps at least K different people asked: a
+	// gap's text is a person's own words. GapsWithheld counts the others.
+	Gaps         []Gap      `json:"content_gaps"`
+	GapsWithheld int        `json:"content_gaps_withheld,omitempty"`
+	MostUsed     []DocUse   `json:"most_used_documents"`
+	LeastUsed    []DocUse   `json:"least_used_documents"`
+	NeverCited   []DocUse   `json:"never_cited_documents"`
+	ToReview     []DocUse   `json:"documents_to_review"`
+	ByPlatform   []Group    `json:"by_platform,omitempty"`
+	ByChannel    []Group    `json:"by_channel,omitempty"`
+	ByTeam       []Group    `json:"by_team,omitempty"`
+	Daily        []DayPoint `json:"daily"`
 }
 
 // DayPoint is one day of the chart. A day with fewer than K active people
+// and any activity (questions of people who opted out count as activity)
 // is Withheld and its counts are zero.
 type DayPoint struct {
 	store.DayActivity
@@ -210,15 +232,23 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		return Report{}, err
 	}
 	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k}
-	// Days folded into rollups by retention have no raw events left; their
-	// daily counts still say how many people were active.
-	people := cur.people
-	for _, d := range daily {
-		if !d.Day.Before(store.Day(f.Since)) {
-			people = max(people, d.Active)
+	// Days folded into rollups by retention have no raw events left, but
+	// their daily counts say how many distinct people each day had, and a
+	// period had at least as many people as its busiest day: a bound that
+	// can only be lower than the truth, so that the chart of a period
+	// retention has folded is still shown when a day of it had k people.
+	// Only whole days of the period count (a day that starts before Since
+	// has people from before it), and none under a team, track or
+	// collection filter, which the daily counts do not follow.
+	chartPeople := cur.people
+	if f.Team == "" && f.Track == "" && f.Collection == "" {
+		for _, d := range daily {
+			if !d.Day.Before(f.Since) {
+				chartPeople = max(chartPeople, d.Active)
+			}
 		}
 	}
-	if people < k {
+	if chartPeople < k {
 		// Too few people to show anything about them; the chart's days
 		// are hidden the same way.
 		r.Withheld = true
@@ -245,8 +275,23 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		}
 		r.Daily = append(r.Daily, p)
 	}
+	// Every other figure comes from the period's raw events: they must
+	// name k people, whatever the rollups say.
+	if cur.people < k {
+		r.Withheld = true
+		return r, nil
+	}
+	// The previous period's figures, and so the changes, describe its
+	// own people: fewer than k, and they are not shown.
+	r.PreviousWithheld = prev.people < k
 	for _, spec := range figureSpecs {
-		fig := Figure{Key: spec.key, Label: spec.label, Ratio: spec.ratio, Value: cur.values[spec.key], Previous: prev.values[spec.key]}
+		fig := Figure{Key: spec.key, Label: spec.label, Ratio: spec.ratio, Value: cur.values[spec.key]}
+		if r.PreviousWithheld {
+			fig.PreviousWithheld = true
+			r.Figures = append(r.Figures, fig)
+			continue
+		}
+		fig.Previous = prev.values[spec.key]
 		fig.Delta = fig.Value - fig.Previous
 		if !fig.Ratio && fig.Previous != 0 {
 			c := fig.Delta / fig.Previous
@@ -301,7 +346,17 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 			r.ToReview = append(r.ToReview, u)
 		}
 	}
+	// A gap quotes a person's own words, to leaders and possibly in a
+	// channel: only a gap k different people asked is quoted, and then
+	// only its latest phrasing, not the other phrasings (each one
+	// person's). Curators' tools (lore gaps, the gaps command) list
+	// every unanswered question: they work on the content itself.
 	for _, g := range knowledge.Gaps(cur.missing) {
+		if g.Askers < k {
+			r.GapsWithheld++
+			continue
+		}
+		g.Examples = nil
 		gap := Gap{Gap: g}
 		if o.SuggestOwner != nil {
 			gap.Owner = o.SuggestOwner(ctx, g.Question)
@@ -423,7 +478,7 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 			} else {
 				unanswered++
 				if e.Question != "" {
-					p.missing = append(p.missing, knowledge.Unanswered{Question: e.Question, Time: e.Time})
+					p.missing = append(p.missing, knowledge.Unanswered{Question: e.Question, Time: e.Time, User: e.User})
 				}
 			}
 		case store.EventFeedback:

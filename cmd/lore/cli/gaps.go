@@ -16,7 +16,13 @@ func (a *app) gapsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gaps",
 		Short: "List questions Lore could not answer, grouped by similarity",
-		Args:  cobra.NoArgs,
+		Long: `List every question Lore could not answer, grouped by similarity, in the
+askers' own words: a curator's tool for writing the missing content, run by
+an operator who can read the database anyway. Leaders' reports (the digest,
+the dashboard, 'lore export csv --table gaps') quote only the gaps that at
+least LORE_PRIVACY_K different people asked, since a question asked by one
+person can say who asked it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.open(cmd.Context())
 			if err != nil {
