@@ -80,7 +80,7 @@ func TestBrowserRendersDashboard(t *testing.T) {
 	defer srv.Close()
 
 	dom := string(runBrowser(t, bin, "--dump-dom", srv.URL+"/dashboard"))
-	for key, want := range map[string]string{"active_learners": "14", "questions": "14", "answered": "9", "answer_rate": "75%"} {
+	for key, want := range map[string]string{"active_learners": "14", "questions": "14", "answered": "9", "answer_rate": "60%"} {
 		re := regexp.MustCompile(`data-metric="` + key + `"><div>[^<]*</div><div class="v">([^<]*)</div>`)
 		m := re.FindStringSubmatch(dom)
 		if m == nil || m[1] != want {

@@ -158,10 +158,11 @@ func securityHeaders(h http.Handler) http.Handler {
 var templateFiles embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"value":  engagement.FormatValue,
-	"change": engagement.FormatChange,
-	"pct":    func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"day":    func(t time.Time) string { return t.Format("2 Jan 2006") },
+	"value":        engagement.FormatValue,
+	"gapsWithheld": engagement.WithheldGaps,
+	"change":       engagement.FormatChange,
+	"pct":          func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"day":          func(t time.Time) string { return t.Format("2 Jan 2006") },
 	// lastDay names the last day of a period that ends, exclusively, at t.
 	"lastDay": func(t time.Time) string { return t.Add(-time.Nanosecond).Format("2 Jan 2006") },
 	"trend": func(f engagement.Figure) string {
@@ -175,22 +176,29 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 }).ParseFS(templateFiles, "templates/*.html"))
 
-// view is the parsed filter of a request.
+// view is the parsed period of a request. The dashboard has no platform or
+// channel filter: two filtered views can be subtracted (everything minus
+// the channels shown is the channels hidden in "Other"), so leaders see
+// groups only in the breakdowns, where the threshold holds across groups.
 type view struct {
-	Period   string
-	Until    string
-	Platform string
-	Channel  string
-	filter   engagement.Filter
+	Period string
+	Until  string
+	filter engagement.Filter
 }
 
 var periods = map[string]time.Duration{"7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour, "365d": 365 * 24 * time.Hour}
 
-// maxFilterLen bounds filter values: no platform or channel id is longer.
+// maxFilterLen bounds filter values.
 const maxFilterLen = 200
 
+// errNoGroupFilter refuses a view narrowed to a platform or channel.
+var errNoGroupFilter = errors.New("the dashboard shows platforms and channels in its breakdowns, not as filters: a view of one channel, subtracted from the whole, would reveal the small channels merged into “Other”")
+
 func (d *Dashboard) parseView(q url.Values) (view, error) {
-	v := view{Period: q.Get("period"), Until: q.Get("until"), Platform: q.Get("platform"), Channel: q.Get("channel")}
+	v := view{Period: q.Get("period"), Until: q.Get("until")}
+	if q.Get("platform") != "" || q.Get("channel") != "" {
+		return v, errNoGroupFilter
+	}
 	if v.Period == "" {
 		v.Period = "7d"
 	}
@@ -198,10 +206,8 @@ func (d *Dashboard) parseView(q url.Values) (view, error) {
 	if !ok {
 		return v, fmt.Errorf("period must be one of 7d, 30d, 90d or 365d")
 	}
-	for _, s := range []string{v.Platform, v.Channel, v.Until} {
-		if len(s) > maxFilterLen || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-			return v, fmt.Errorf("a filter is too long or not valid text")
-		}
+	if len(v.Until) > maxFilterLen || !utf8.ValidString(v.Until) || strings.ContainsRune(v.Until, 0) {
+		return v, fmt.Errorf("a filter is too long or not valid text")
 	}
 	until := store.Day(d.cfg.Clock()).Add(24 * time.Hour)
 	if v.Until != "" {
@@ -211,13 +217,13 @@ func (d *Dashboard) parseView(q url.Values) (view, error) {
 		}
 		until = t
 	}
-	v.filter = engagement.Filter{Since: until.Add(-length), Until: until, Platform: v.Platform, Channel: v.Channel}
+	v.filter = engagement.Filter{Since: until.Add(-length), Until: until}
 	return v, nil
 }
 
 // report computes or reuses the report of a view.
 func (d *Dashboard) report(ctx context.Context, v view) (engagement.Report, error) {
-	key := fmt.Sprintf("%d|%d|%q|%q", v.filter.Since.Unix(), v.filter.Until.Unix(), v.filter.Platform, v.filter.Channel)
+	key := fmt.Sprintf("%d|%d", v.filter.Since.Unix(), v.filter.Until.Unix())
 	now := d.cfg.Clock()
 	d.mu.Lock()
 	c, ok := d.cache[key]

@@ -31,8 +31,10 @@ var (
 )
 
 // seed records a known week for the dashboard: 12 people in #general ask
-// one question each (9 answered from "Annual leave", 3 not, two of them
-// alike), 2 people in #tiny ask one each; and 6 questions the week before.
+// one question each (9 answered from "Annual leave", 3 not, about the gym),
+// 2 people in #tiny ask one each, not answered, about the gym too; one of
+// them also asks, unanswered, about their dog. The gym gap has 5 askers,
+// the dog gap one. And 6 questions the week before.
 func seed(t *testing.T) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
@@ -61,7 +63,7 @@ func seed(t *testing.T) *sqlite.Store {
 		}
 	}
 	start := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
-	gapQuestions := []string{"<script>alert(1)</script> where is the @channel gym?", "where is the gym?", "can I bring my dog?"}
+	const gym = "<script>alert(1)</script> where is the @channel gym?"
 	for i := range 12 {
 		u := fmt.Sprintf("U%02d", i)
 		at := start.Add(time.Duration(i) * time.Hour)
@@ -69,12 +71,15 @@ func seed(t *testing.T) *sqlite.Store {
 		if i < 9 {
 			rec(store.Event{Time: at.Add(time.Second), Kind: store.EventAnswer, Channel: "general", User: u, Confident: true, DocIDs: []string{"leave"}})
 		} else {
-			rec(store.Event{Time: at.Add(time.Second), Kind: store.EventAnswer, Channel: "general", User: u, Question: gapQuestions[i-9]})
+			rec(store.Event{Time: at.Add(time.Second), Kind: store.EventAnswer, Channel: "general", User: u, Question: gym})
 		}
 	}
 	for i := range 2 {
-		rec(store.Event{Time: start, Kind: store.EventQuestion, Channel: "tiny", User: fmt.Sprintf("T%d", i)})
+		u := fmt.Sprintf("T%d", i)
+		rec(store.Event{Time: start, Kind: store.EventQuestion, Channel: "tiny", User: u})
+		rec(store.Event{Time: start.Add(time.Second), Kind: store.EventAnswer, Channel: "tiny", User: u, Question: gym})
 	}
+	rec(store.Event{Time: start.Add(time.Minute), Kind: store.EventAnswer, Channel: "tiny", User: "T0", Question: "can I bring my dog Rex?"})
 	for i := range 6 {
 		rec(store.Event{Time: start.AddDate(0, 0, -7), Kind: store.EventQuestion, Channel: "general", User: fmt.Sprintf("U%02d", i)})
 	}
@@ -154,7 +159,7 @@ func TestDashboardAsAdmin(t *testing.T) {
 		"active_learners": "14 +133%", // 14 people; 6 the week before
 		"questions":       "14 +133%",
 		"answered":        "9 new",
-		"answer_rate":     "75% +75 pts",
+		"answer_rate":     "60% +60 pts", // 9 of 15 answers
 	} {
 		if got := metric(t, page, key); got != want {
 			t.Errorf("%s = %q, want %q", key, got, want)
@@ -178,8 +183,12 @@ func TestDashboardAsAdmin(t *testing.T) {
 		t.Errorf("CSP = %q", csp)
 	}
 	code, body, h := get(t, c, srv.URL+"/dashboard/export.csv?table=gaps")
-	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(body, "where is the gym?") {
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(body, "where is the @channel gym?") {
 		t.Errorf("gaps CSV = %d %q\n%s", code, h.Get("Content-Type"), body)
+	}
+	// The dog gap was asked by one person: counted, never quoted.
+	if strings.Contains(page+body, "Rex") || !strings.Contains(page, `id="gaps-withheld">1 gap asked by too few people to quote`) {
+		t.Errorf("a gap of one person is quoted, or not counted:\n%s\n%s", page, body)
 	}
 }
 
@@ -263,7 +272,7 @@ func TestDashboardBadInput(t *testing.T) {
 	defer srv.Close()
 	c := client(t)
 	signIn(t, c, srv.URL, adminToken)
-	for _, q := range []string{"period=1y", "until=yesterday", "channel=" + strings.Repeat("x", 300), "platform=%ff", "until=2026-03-09&period=-7d"} {
+	for _, q := range []string{"period=1y", "until=yesterday", "until=" + strings.Repeat("x", 300), "until=%ff", "until=2026-03-09&period=-7d"} {
 		code, body, _ := get(t, c, srv.URL+"/dashboard?"+q)
 		if code != http.StatusBadRequest || !strings.Contains(body, "class=\"notice\"") {
 			t.Errorf("?%s = %d, want 400 with a message", q, code)
@@ -271,11 +280,6 @@ func TestDashboardBadInput(t *testing.T) {
 	}
 	if code, _, _ := get(t, c, srv.URL+"/dashboard/export.csv?table=people"); code != http.StatusForbidden {
 		t.Errorf("unknown table: %d", code)
-	}
-	// A channel of 2 people is withheld whole.
-	_, page, _ := get(t, c, srv.URL+"/dashboard?channel=tiny")
-	if !strings.Contains(page, `id="withheld"`) || strings.Contains(page, "data-metric") {
-		t.Error("the figures of 2 people are shown")
 	}
 	// The database goes away: a clear 503, not a crash.
 	s.Close()
@@ -297,5 +301,57 @@ func TestNewDashboardRefusesWeakConfig(t *testing.T) {
 		if _, err := web.NewDashboard(t.Context(), cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// A view narrowed to a platform or channel could be subtracted from the
+// whole: everything minus the channels shown is the small channels merged
+// into "Other" (here #tiny, 2 people). The dashboard refuses such views,
+// pages and downloads alike, and offers no such filter.
+func TestDashboardRefusesGroupFilters(t *testing.T) {
+	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	for _, q := range []string{"channel=general", "channel=tiny", "platform=slack", "period=30d&platform=slack&channel=general"} {
+		for _, path := range []string{"/dashboard?", "/dashboard/export.csv?table=figures&", "/dashboard/export.csv?table=daily&"} {
+			code, body, _ := get(t, c, srv.URL+path+q)
+			if code != http.StatusBadRequest || strings.Contains(body, "data-metric") || strings.Contains(body, "questions,") {
+				t.Errorf("%s%s = %d, want 400 without figures\n%s", path, q, code, body)
+			}
+		}
+	}
+	// Empty values, as an older form sent them, are no filter.
+	code, page, _ := get(t, c, srv.URL+"/dashboard?platform=&channel=")
+	if code != http.StatusOK || !strings.Contains(page, "data-metric") {
+		t.Fatalf("empty filters = %d", code)
+	}
+	if strings.Contains(page, `name="platform"`) || strings.Contains(page, `name="channel"`) {
+		t.Error("the page offers a platform or channel filter")
+	}
+	if !strings.Contains(page, `<td>Other</td>`) || strings.Contains(page, `<td>tiny</td>`) {
+		t.Error("the breakdown does not merge #tiny into Other")
+	}
+}
+
+// A period retention has folded has no raw events to compute figures
+// from: they are withheld, while the chart still shows its days of 5
+// people or more, counted once each across channels.
+func TestDashboardRolledUpPeriod(t *testing.T) {
+	s := seed(t)
+	if _, err := s.Compact(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newDashboard(t, s).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	code, page, _ := get(t, c, srv.URL+"/dashboard")
+	if code != http.StatusOK || !strings.Contains(page, `id="withheld"`) || strings.Contains(page, "data-metric") {
+		t.Fatalf("GET /dashboard after retention = %d, want figures withheld\n%s", code, page)
+	}
+	// 5 March: 12 people in #general and 2 in #tiny, 14 questions.
+	if !strings.Contains(page, "<title>5 Mar: 14 active learners</title>") || !strings.Contains(page, "<title>5 Mar: 14 questions</title>") {
+		t.Errorf("the chart lacks the folded day of 14 people:\n%s", page)
 	}
 }

@@ -22,7 +22,7 @@ func ownerSuggester(svc *services) func(ctx context.Context, question string) st
 }
 
 func (a *app) digestCommand() *cobra.Command {
-	var period, until, format, out, chart, platform, channel, leadersFile, leaderName string
+	var period, until, format, out, chart, leadersFile, leaderName string
 	cmd := &cobra.Command{
 		Use:   "digest",
 		Short: "Print the leaders' digest: headline figures, chart, content gaps, documents to review",
@@ -50,7 +50,7 @@ their local day (or of --until), one after another; --leader NAME picks one.`,
 			if leaderName != "" {
 				return usageErrorf("--leader needs --leaders FILE")
 			}
-			r, err := a.report(cmd, period, until, platform, channel)
+			r, err := a.report(cmd, period, until)
 			if err != nil {
 				return err
 			}
@@ -86,8 +86,6 @@ their local day (or of --until), one after another; --leader NAME picks one.`,
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or png")
 	cmd.Flags().StringVar(&out, "out", "", "with --format png: the file to write")
 	cmd.Flags().StringVar(&chart, "chart", "", "with --format text: where to write the chart")
-	cmd.Flags().StringVar(&platform, "platform", "", "only this platform")
-	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
 	cmd.Flags().StringVar(&leadersFile, "leaders", "", "JSON file of the leaders who receive the digest")
 	cmd.Flags().StringVar(&leaderName, "leader", "", "with --leaders: only this leader's digest")
 	return cmd

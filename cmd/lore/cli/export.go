@@ -72,21 +72,24 @@ are pseudonymous accounts; no user id leaves the database.`,
 }
 
 func (a *app) exportCSVCommand() *cobra.Command {
-	var period, until, table, platform, channel string
+	var period, until, table string
 	cmd := &cobra.Command{
 		Use:   "csv",
 		Short: "Write an engagement table as CSV, for spreadsheets",
 		Long: `Write one table of the engagement report of a period as CSV: figures
-(each metric with its previous value and change), daily (active learners
-and questions per day), documents (citations and 👎 per document), gaps
-(unanswered questions, clustered) or breakdown (by platform and channel,
-groups under the privacy threshold merged). Aggregates only.`,
+(each metric with its previous value and change, left empty when the
+period before had fewer people than the privacy threshold), daily (active
+learners and questions per day), documents (citations and 👎 per
+document), gaps (unanswered questions, clustered; only gaps that at least
+as many people as the threshold asked) or breakdown (by platform and
+channel, groups under the privacy threshold merged). Aggregates only, over
+everyone: 'lore gaps' lists every unanswered question for curators.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, ok := engagement.CSVTables[table]; !ok {
 				return usageErrorf("--table %q: want one of %s", table, quoteList(engagement.CSVTableNames()))
 			}
-			r, err := a.report(cmd, period, until, platform, channel)
+			r, err := a.report(cmd, period, until)
 			if err != nil {
 				return err
 			}
@@ -96,13 +99,14 @@ groups under the privacy threshold merged). Aggregates only.`,
 	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
 	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
 	cmd.Flags().StringVar(&table, "table", "figures", "table to write: "+quoteList(engagement.CSVTableNames()))
-	cmd.Flags().StringVar(&platform, "platform", "", "only this platform")
-	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
 	return cmd
 }
 
-// report computes the engagement report of the flags' period.
-func (a *app) report(cmd *cobra.Command, period, until, platform, channel string) (engagement.Report, error) {
+// report computes the engagement report of the flags' period, for
+// everyone: leaders' reports are not narrowed to a platform or channel,
+// since narrowed reports subtracted from the whole reveal small channels;
+// the breakdown table shows groups instead.
+func (a *app) report(cmd *cobra.Command, period, until string) (engagement.Report, error) {
 	d, err := parsePeriod(period)
 	if err != nil {
 		return engagement.Report{}, err
@@ -123,6 +127,5 @@ func (a *app) report(cmd *cobra.Command, period, until, platform, channel string
 	}
 	defer svc.Close()
 	f := reportFilter(end, d)
-	f.Platform, f.Channel = platform, channel
 	return engagement.Compute(cmd.Context(), svc.store, f, engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
 }
