@@ -36,6 +36,7 @@ var forgetCoverage = map[string]string{
 	// Left: no person in them, or nothing that outlives its purpose.
 	"claims":             "de-duplication keys; a Discord join's key holds the user id for 20 minutes, purged once expired",
 	"event_rollups":      "daily counts without people",
+	"rollup_people":      "daily counts of distinct people, without ids",
 	"peer_round_configs": "channel schedules",
 	"track_versions":     "tracks written by curators",
 	"collections":        "collection settings",
