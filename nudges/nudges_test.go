@@ -155,6 +155,66 @@ func TestNextSlot(t *testing.T) {
 	}
 }
 
+// Around daylight-saving changes a slot keeps to the learner's wall clock
+// the same way in every zone: a time the clocks skip moves forward by the
+// gap, a time they show twice is sent once, at its first occurrence.
+func TestNextSlotAcrossClockChanges(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	santiago, _ := time.LoadLocation("America/Santiago")
+	at := func(minute int, days ...time.Weekday) store.Preferences {
+		p := DefaultPreferences(learner("u"))
+		p.DeliveryMinute, p.Weekdays = minute, 0x7f
+		if len(days) > 0 {
+			p.Weekdays = 0
+			for _, d := range days {
+				p.Weekdays |= 1 << d
+			}
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name string
+		p    store.Preferences
+		loc  *time.Location
+		from time.Time
+		want time.Time
+	}{
+		// Clocks go from 02:00 to 03:00 (west of UTC: time.Date alone
+		// gives 01:30 EST, an hour early).
+		{"gap west of UTC", at(2*60 + 30), ny, time.Date(2026, 3, 8, 0, 0, 0, 0, ny), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
+		{"gap east of UTC", at(2*60 + 30), paris, time.Date(2026, 3, 29, 0, 0, 0, 0, paris), time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},
+		// Clocks go from 00:00 to 01:00: the Sunday slot is on Sunday, at
+		// 01:30, not at 23:30 on Saturday.
+		{"gap at midnight", at(30, time.Sunday), santiago, time.Date(2026, 9, 5, 12, 0, 0, 0, santiago), time.Date(2026, 9, 6, 4, 30, 0, 0, time.UTC)},
+		// Clocks go from 02:00 back to 01:00 (New York) and from 03:00
+		// back to 02:00 (Paris): the first occurrence, and only that one.
+		{"repeated hour west", at(90), ny, time.Date(2026, 11, 1, 0, 0, 0, 0, ny), time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)},
+		{"repeated hour east", at(150), paris, time.Date(2026, 10, 25, 0, 0, 0, 0, paris), time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)},
+		{"repeated hour, after the first", at(150), paris, time.Date(2026, 10, 25, 0, 31, 0, 0, time.UTC), time.Date(2026, 10, 26, 1, 30, 0, 0, time.UTC)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := NextSlot(c.p, c.loc, c.from)
+			if !ok || !got.Equal(c.want) {
+				t.Errorf("NextSlot = %v, %v; want %v", got, ok, c.want.In(c.loc))
+			}
+		})
+	}
+}
+
+// The local day of a zone whose clocks jump at midnight ends when they
+// show 01:00, so a review due late that evening is still due that day.
+func TestEndOfLocalDayWhenClocksJumpAtMidnight(t *testing.T) {
+	santiago, _ := time.LoadLocation("America/Santiago")
+	saturday := time.Date(2026, 9, 5, 12, 0, 0, 0, santiago)
+	want := time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC) // 01:00 -03
+	if got := endOfLocalDay(saturday, santiago); !got.Equal(want) {
+		t.Errorf("end of Saturday = %v; want %v", got, want.In(santiago))
+	}
+	if got := endOfLocalDay(monday, paris); !got.Equal(time.Date(2026, 3, 3, 0, 0, 0, 0, paris)) {
+		t.Errorf("end of Monday in Paris = %v", got)
+	}
+}
+
 func TestJoinDeliversFirstCardAndPlanFollowsCadence(t *testing.T) {
 	f := setup(t)
 	r := f.cmd(t, "ann", "learn")

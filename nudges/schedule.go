@@ -26,9 +26,7 @@ func NextSlot(p store.Preferences, loc *time.Location, t time.Time) (slot time.T
 	local := t.In(loc)
 	y, m, d := local.Date()
 	for i := range slotSearchDays {
-		// time.Date normalises days past the month's end and resolves a
-		// delivery time inside a DST gap to a real instant.
-		c := time.Date(y, m, d+i, p.DeliveryMinute/60, p.DeliveryMinute%60, 0, 0, loc)
+		c := wallClock(y, m, d+i, p.DeliveryMinute, loc)
 		switch {
 		case c.Before(t):
 		case p.Weekdays&(1<<c.Weekday()) == 0:
@@ -41,10 +39,43 @@ func NextSlot(p store.Preferences, loc *time.Location, t time.Time) (slot time.T
 	return time.Time{}, false
 }
 
-// endOfLocalDay is the first instant of the day after t's, in loc.
+// endOfLocalDay is the first instant of the day after t's, in loc: in a
+// zone whose clocks jump at midnight, the instant they show 01:00.
 func endOfLocalDay(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	return wallClock(y, m, d+1, 0, loc)
+}
+
+// wallClock is the instant loc shows as minute (after midnight) on the
+// day y-m-d; days past the month's end are normalised as time.Date does.
+// A time that occurs twice (clocks going back) is its first occurrence;
+// a time inside a daylight-saving gap moves forward by the gap's length
+// (02:30 on the night clocks go from 02:00 to 03:00 is 03:30), in every
+// zone: time.Date alone resolves it forward in zones east of UTC and
+// backward in zones west of it.
+func wallClock(y int, m time.Month, d, minute int, loc *time.Location) time.Time {
+	want := time.Date(y, m, d, minute/60, minute%60, 0, 0, time.UTC)
+	// The offsets in force a day either side: a day holds at most one
+	// transition, so these are the offsets before and after it.
+	_, before := want.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := want.Add(24 * time.Hour).In(loc).Zone()
+	first := want.Add(-time.Duration(before) * time.Second)
+	if shows(first, loc, want) {
+		return first.In(loc) // the earlier instant when the time occurs twice
+	}
+	if second := want.Add(-time.Duration(after) * time.Second); shows(second, loc, want) {
+		return second.In(loc)
+	}
+	// In a gap: the time read with the offset before the gap, which is
+	// after it, later by the gap's length.
+	return first.In(loc)
+}
+
+// shows reports whether loc's clocks read wall (a time in UTC standing for
+// a wall clock) at instant t.
+func shows(t time.Time, loc *time.Location, wall time.Time) bool {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC).Equal(wall)
 }
 
 // Plan returns the deliveries of every learner whose next slot falls in
