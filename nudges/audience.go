@@ -113,25 +113,3 @@ func (s *Service) mayFollow(ctx context.Context, g *gate, l store.Learner, track
 	}
 	return g.admits(ctx, v.Audience, l, channel)
 }
-
-// admittedCards keeps the planned cards of tracks the learner may still
-// follow.
-func (s *Service) admittedCards(ctx context.Context, l store.Learner, cards []store.DeliveryCard) ([]store.DeliveryCard, error) {
-	g := s.gate()
-	verdict := map[string]bool{}
-	out := make([]store.DeliveryCard, 0, len(cards))
-	for _, c := range cards {
-		ok, seen := verdict[c.TrackID]
-		if !seen {
-			var err error
-			if ok, err = s.mayFollow(ctx, g, l, c.TrackID); err != nil {
-				return nil, err
-			}
-			verdict[c.TrackID] = ok
-		}
-		if ok {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}

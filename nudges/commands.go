@@ -324,10 +324,12 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	enrolments, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	all, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
 	if err != nil {
 		return bot.Reply{}, err
 	}
+	// A track the learner left sends nothing, reviews included.
+	enrolments := slices.DeleteFunc(all, func(e store.Enrolment) bool { return e.Status == store.EnrolmentLeft })
 	latest := func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) }
 	if enrolments, err = s.gate().admitted(ctx, latest, enrolments); err != nil {
 		return bot.Reply{}, err
@@ -359,9 +361,15 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	}
 	var id string
 	var claimed bool
+	token := claimToken()
 	for attempt := 0; ; attempt++ {
 		id = DeliveryID(l, now)
-		claimed, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards})
+		claimed, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards},
+			store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
+		var held *store.LockHeldError
+		if errors.As(err, &held) {
+			claimed, err = false, nil
+		}
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -369,15 +377,16 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 			break
 		}
 		// A delivery of this very millisecond may exist (the card sent at
-		// once on joining): an on-demand nudge takes the next one. A
-		// learner who paused is refused every time.
+		// once on joining, or another "nudge" being sent): an on-demand
+		// nudge takes the next one. A learner who paused is refused every
+		// time.
 		now = now.Add(time.Millisecond)
 	}
 	if !claimed {
 		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, nil
 	}
 	reply, sent := s.render(ctx, id, cards)
-	if err := s.delivered(ctx, l, id, now, sent, ""); err != nil {
+	if err := s.delivered(ctx, l, id, token, now, sent, ""); err != nil {
 		return bot.Reply{}, err
 	}
 	return reply, nil
@@ -413,30 +422,58 @@ func (s *Service) answerText(ctx context.Context, l store.Learner, args string) 
 }
 
 // pending finds the newest unanswered card of a kind sent to the learner.
+// A card sent again in a newer delivery (an unanswered quiz comes back as
+// a review) is pending there only, and a quiz reviewed since a delivery
+// was sent is not pending in it.
 func (s *Service) pending(ctx context.Context, l store.Learner, kind string) (store.Delivery, store.DeliveryCard, error) {
 	recent, err := s.st.RecentDeliveries(ctx, l, 5)
 	if err != nil {
 		return store.Delivery{}, store.DeliveryCard{}, err
 	}
+	states := map[string][]store.CardState{}
+	newer := map[string]bool{}
 	for _, d := range recent {
 		answers, err := s.st.Answers(ctx, d.ID)
 		if err != nil {
 			return d, store.DeliveryCard{}, err
 		}
 		for _, dc := range d.Cards {
-			if slices.ContainsFunc(answers, func(a store.Answer) bool { return a.CardID == dc.TrackID+"/"+dc.CardID }) {
+			key := dc.TrackID + "/" + dc.CardID
+			if newer[key] || slices.ContainsFunc(answers, func(a store.Answer) bool { return a.CardID == key }) {
 				continue
 			}
 			v, err := s.tracks.get(ctx, dc.TrackID, dc.Version)
 			if err != nil {
 				continue
 			}
-			if c, ok := v.Card(dc.CardID); ok && c.Kind == kind {
-				return d, dc, nil
+			c, ok := v.Card(dc.CardID)
+			if !ok || c.Kind != kind {
+				continue
 			}
+			if kind == track.KindQuiz {
+				if _, ok := states[dc.TrackID]; !ok {
+					if states[dc.TrackID], err = s.st.CardStates(ctx, l, dc.TrackID); err != nil {
+						return d, dc, err
+					}
+				}
+				if reviewedSince(states[dc.TrackID], dc.CardID, d.SentAt) {
+					continue
+				}
+			}
+			return d, dc, nil
+		}
+		for _, dc := range d.Cards {
+			newer[dc.TrackID+"/"+dc.CardID] = true
 		}
 	}
 	return store.Delivery{}, store.DeliveryCard{}, userError(fmt.Sprintf("You have no unanswered %s from me. `nudge` sends your next card.", kind))
+}
+
+// reviewedSince reports whether the card was reviewed at or after sent, a
+// delivery's time: answered in another delivery that carried it too.
+func reviewedSince(states []store.CardState, cardID string, sent time.Time) bool {
+	i := slices.IndexFunc(states, func(c store.CardState) bool { return c.CardID == cardID })
+	return i >= 0 && !sent.IsZero() && !states[i].LastReview.IsZero() && !states[i].LastReview.Before(sent)
 }
 
 // answer grades a quiz answer against the version of the card that was
@@ -475,21 +512,38 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 	if err != nil {
 		return bot.Reply{}, userError(err.Error() + "; nothing was recorded.")
 	}
+	// A card is reviewed once each time it comes due: an answer to one
+	// delivery's card, or to another delivery's copy of it, counts only
+	// the first time.
 	key := dc.TrackID + "/" + dc.CardID
-	first, err := s.st.RecordAnswer(ctx, store.Answer{DeliveryID: d.ID, CardID: key, Learner: l,
-		Choice: choiceString(chosen), Correct: correct, At: s.now()})
+	states, err := s.st.CardStates(ctx, l, dc.TrackID)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if r, ok, err := s.answeredAlready(ctx, d, key, states, dc.CardID); err != nil || ok {
+		return r, err
+	}
+	now := s.now()
+	st, prev, err := s.review(l, dc, states, fsrs.RatingFromAnswer(correct, conf), now)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	// The answer and the review are written together: an answer never
+	// counts without its review.
+	first, err := s.st.RecordQuizAnswer(ctx, store.QuizReview{Answer: store.Answer{DeliveryID: d.ID, CardID: key, Learner: l,
+		Choice: choiceString(chosen), Correct: correct, At: now}, State: st, Prev: prev})
 	if err != nil {
 		return bot.Reply{}, err
 	}
 	if !first {
-		answers, _ := s.st.Answers(ctx, d.ID)
-		prev := ""
-		for _, a := range answers {
-			if a.CardID == key {
-				prev = " (you chose " + a.Choice + ")"
-			}
+		// Another answer came first, an instant ago.
+		if states, err = s.st.CardStates(ctx, l, dc.TrackID); err != nil {
+			return bot.Reply{}, err
 		}
-		return bot.Reply{Text: "You've already answered this one" + prev + "; I count only the first answer."}, nil
+		if r, ok, err := s.answeredAlready(ctx, d, key, states, dc.CardID); err != nil || ok {
+			return r, err
+		}
+		return bot.Reply{Text: "You've already answered this quiz; I count only the first answer."}, nil
 	}
 	s.event(ctx, l, store.EventNudgeOpened, d.ID, 0, d.ID)
 	value := 0
@@ -497,9 +551,6 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 		value = 1
 	}
 	s.event(ctx, l, store.EventQuizAnswered, d.ID+"/"+key, value, d.ID, key)
-	if err := s.review(ctx, l, dc, fsrs.RatingFromAnswer(correct, conf)); err != nil {
-		return bot.Reply{}, err
-	}
 
 	var b strings.Builder
 	if correct {
@@ -527,30 +578,48 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 	return r, nil
 }
 
-// review moves a quiz card's FSRS state on by one review.
-func (s *Service) review(ctx context.Context, l store.Learner, dc store.DeliveryCard, rating fsrs.Rating) error {
-	states, err := s.st.CardStates(ctx, l, dc.TrackID)
+// answeredAlready is the reply to an answer that does not count: the card
+// key was answered in delivery d already, or reviewed since d was sent
+// (answered in another delivery that carried it too). ok is false when
+// the answer counts.
+func (s *Service) answeredAlready(ctx context.Context, d store.Delivery, key string, states []store.CardState, cardID string) (r bot.Reply, ok bool, err error) {
+	answers, err := s.st.Answers(ctx, d.ID)
 	if err != nil {
-		return err
+		return bot.Reply{}, false, err
 	}
-	st := store.CardState{Learner: l, TrackID: dc.TrackID, CardID: dc.CardID, SeenAt: s.now()}
+	for _, a := range answers {
+		if a.CardID == key {
+			return bot.Reply{Text: "You've already answered this one (you chose " + a.Choice + "); I count only the first answer."}, true, nil
+		}
+	}
+	if reviewedSince(states, cardID, d.SentAt) {
+		return bot.Reply{Text: "You've already answered this quiz in another nudge; I count only the first answer."}, true, nil
+	}
+	return bot.Reply{}, false, nil
+}
+
+// review moves a quiz card's FSRS state, among the learner's states of
+// its track, on by one review at now. prev is the last review it moved on
+// from.
+func (s *Service) review(l store.Learner, dc store.DeliveryCard, states []store.CardState, rating fsrs.Rating, now time.Time) (st store.CardState, prev time.Time, err error) {
+	st = store.CardState{Learner: l, TrackID: dc.TrackID, CardID: dc.CardID, SeenAt: now}
 	var c fsrs.Card
 	for _, x := range states {
 		if x.CardID == dc.CardID {
-			st = x
+			st, prev = x, x.LastReview
 			if x.Reps > 0 {
 				c = fsrs.Card{Due: x.Due, Stability: x.Stability, Difficulty: x.Difficulty, ElapsedDays: x.ElapsedDays,
 					ScheduledDays: x.ScheduledDays, Reps: x.Reps, Lapses: x.Lapses, State: fsrs.State(x.State), LastReview: x.LastReview}
 			}
 		}
 	}
-	next, err := s.sched.Review(c, rating, s.now())
+	next, err := s.sched.Review(c, rating, now)
 	if err != nil {
-		return err
+		return st, prev, err
 	}
 	st.Due, st.Stability, st.Difficulty, st.ElapsedDays, st.ScheduledDays = next.Due, next.Stability, next.Difficulty, next.ElapsedDays, next.ScheduledDays
 	st.Reps, st.Lapses, st.State, st.LastReview = next.Reps, next.Lapses, int(next.State), next.LastReview
-	return s.st.SaveCardState(ctx, st)
+	return st, prev, nil
 }
 
 // maxReflection bounds a stored reflection.

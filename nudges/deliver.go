@@ -2,6 +2,8 @@ package nudges
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,13 +83,29 @@ func Enqueue(ctx context.Context, q Inserter, planned []DeliverArgs) (inserted i
 	return inserted, nil
 }
 
+// Timing of a planned nudge's delivery.
+const (
+	// MaxLate is how late a planned nudge may still go out. A job that
+	// runs later (chat workers were down, retries ran out the clock), or
+	// on a later local day than its slot, sends nothing: the delivery is
+	// recorded as missed, and its cards come at the learner's next slot.
+	MaxLate = time.Hour
+	// deliverTimeout bounds one attempt at a delivery (the worker's
+	// timeout), and deliveryLease the claim the attempt holds: an
+	// attempt still holding a delivery after its lease is presumed dead,
+	// and another may take the delivery over.
+	deliverTimeout = time.Minute
+	deliveryLease  = 5 * deliverTimeout
+)
+
 // DeliverWorker works DeliverArgs jobs.
 type DeliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
 	Service *Service
 }
 
-// Work implements river.Worker. An error is retried by River with backoff.
+// Work implements river.Worker. An error is retried by River with backoff;
+// a delivery another attempt holds is looked at again once its lease ends.
 // A job without a user is one whose learner was forgotten while it ran:
 // the store's Forget deletes a forgotten person's other jobs and clears
 // the user of a running one, so that a retry sends nothing.
@@ -95,53 +113,174 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if job.Args.User == "" {
 		return nil
 	}
-	return w.Service.Deliver(ctx, job.Args)
+	err := w.Service.Deliver(ctx, job.Args)
+	var held *store.LockHeldError
+	if errors.As(err, &held) {
+		return river.JobSnooze(max(held.Until.Sub(w.Service.now()), 0) + time.Second)
+	}
+	return err
+}
+
+// Timeout implements river.Worker: an attempt ends well within the lease
+// of its claim on the delivery.
+func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return deliverTimeout }
+
+// claimToken names one attempt at a delivery.
+func claimToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 // Deliver sends one planned nudge unless it was sent already, and records
-// what it sent. It is safe to run twice for the same learner and slot.
+// what it sent. It is safe to run twice for the same learner and slot,
+// one run after the other or both at once: the claim in the store lets one
+// attempt at a time send (see store.Nudges.ClaimDelivery). A claim held by
+// another live attempt is an error, for River to retry later.
 func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	if s.sender == nil {
 		return errors.New("deliver nudge: no Sender configured")
 	}
 	l := a.learner()
 	id := DeliveryID(l, a.Slot)
+	now := s.now()
+	token := claimToken()
 	// The claim also closes the slot of a learner who paused, stopped or
 	// snoozed after the plan: nothing is sent, now or on a retry.
-	claimed, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: a.Slot, Cards: a.Cards})
+	claimed, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: a.Slot, Cards: a.Cards},
+		store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
 	if err != nil || !claimed {
 		return err
 	}
-	// Audiences and people's groups may have changed since the plan.
-	planned, err := s.admittedCards(ctx, l, a.Cards)
+	if err := s.deliverClaimed(ctx, a, id, token, now); err != nil {
+		// A retry may claim the delivery at once rather than after the
+		// lease, even when this attempt's context has ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if rerr := s.st.ReleaseDelivery(rctx, id, token); rerr != nil {
+			s.log.WarnContext(ctx, "releasing a nudge's claim failed; a retry waits for its lease", "delivery", id, "err", rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// deliverClaimed sends the delivery id that the attempt token holds.
+func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token string, now time.Time) error {
+	l := a.learner()
+	p, err := s.preferences(ctx, l)
 	if err != nil {
 		return err
 	}
-	reply, cards := s.render(ctx, id, planned)
-	if len(cards) == 0 {
-		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliveryCancelled, At: s.now()})
+	loc := s.location(ctx, p)
+	if late := now.Sub(a.Slot); late > MaxLate || (late > 0 && !sameLocalDay(now, a.Slot, loc)) {
+		return s.missed(ctx, l, id, token, late)
+	}
+	// Much may have changed since the plan: the learner left a track or
+	// its audience, fetched the card with "nudge", answered a review.
+	cards, err := s.stillDue(ctx, l, a.Cards, a.Slot, loc)
+	if err != nil {
+		return err
+	}
+	reply, sent := s.render(ctx, id, cards)
+	if len(sent) == 0 {
+		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})
 	}
 	thread, err := s.sender.SendDirect(ctx, l.Platform, l.Workspace, l.User, reply)
 	if err != nil {
 		if errors.Is(err, ErrRecipientGone) {
-			p, perr := s.preferences(ctx, l)
-			if perr != nil {
-				return perr
-			}
-			return s.stopGone(ctx, p, id, err)
+			return s.stopGone(ctx, p, id, token, err)
 		}
 		return fmt.Errorf("deliver nudge %s: %w", id, err)
 	}
-	return s.delivered(ctx, l, id, a.Slot, cards, thread)
+	return s.delivered(ctx, l, id, token, a.Slot, sent, thread)
+}
+
+// sameLocalDay reports whether a and b fall on the same day in loc.
+func sameLocalDay(a, b time.Time, loc *time.Location) bool {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// missed records a delivery too late to send.
+func (s *Service) missed(ctx context.Context, l store.Learner, id, token string, late time.Duration) error {
+	s.log.WarnContext(ctx, "a nudge was too late to send; skipped until the learner's next slot",
+		"platform", l.Platform, "user", l.User, "delivery", id, "late", late.Round(time.Second))
+	ev := s.newEvent(l, store.EventNudgeMissed, id, int(late.Minutes()), id)
+	return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryMissed, At: s.now(),
+		Events: []store.Event{ev}})
+}
+
+// stillDue keeps the planned cards still worth sending: those of tracks
+// the learner still follows and may follow (audiences and people's groups
+// change), new cards not delivered since the plan, and reviews still due
+// on the slot's local day.
+func (s *Service) stillDue(ctx context.Context, l store.Learner, planned []store.DeliveryCard, slot time.Time, loc *time.Location) ([]store.DeliveryCard, error) {
+	es, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	if err != nil {
+		return nil, err
+	}
+	enrolment := make(map[string]store.Enrolment, len(es))
+	for _, e := range es {
+		enrolment[e.TrackID] = e
+	}
+	g := s.gate()
+	admitted := map[string]bool{}
+	states := map[string]map[string]store.CardState{}
+	end := endOfLocalDay(slot, loc)
+	out := make([]store.DeliveryCard, 0, len(planned))
+	for _, c := range planned {
+		e, ok := enrolment[c.TrackID]
+		if !ok || e.Status == store.EnrolmentLeft {
+			continue
+		}
+		ok, seen := admitted[c.TrackID]
+		if !seen {
+			// A track that no longer loads is left to render.
+			ok = true
+			if v, err := s.tracks.get(ctx, c.TrackID, 0); err == nil {
+				if ok, err = g.admits(ctx, v.Audience, l, e.Channel); err != nil {
+					return nil, err
+				}
+			}
+			admitted[c.TrackID] = ok
+		}
+		if !ok {
+			continue
+		}
+		if !c.Review {
+			if !slices.Contains(e.Seen, c.CardID) {
+				out = append(out, c)
+			}
+			continue
+		}
+		byCard, loaded := states[c.TrackID]
+		if !loaded {
+			cs, err := s.st.CardStates(ctx, l, c.TrackID)
+			if err != nil {
+				return nil, err
+			}
+			byCard = make(map[string]store.CardState, len(cs))
+			for _, x := range cs {
+				byCard[x.CardID] = x
+			}
+			states[c.TrackID] = byCard
+		}
+		if st, ok := byCard[c.CardID]; ok && !st.Due.IsZero() && st.Due.Before(end) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // stopGone stops a learner the platform says is no longer there.
-func (s *Service) stopGone(ctx context.Context, p store.Preferences, id string, cause error) error {
+func (s *Service) stopGone(ctx context.Context, p store.Preferences, id, token string, cause error) error {
 	p.Stopped, p.StopReason = true, "left the workspace: "+cause.Error()
 	if err := s.st.SavePreferences(ctx, p); err != nil {
 		return err
 	}
-	if err := s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliveryGone, At: s.now()}); err != nil {
+	if err := s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryGone, At: s.now()}); err != nil {
 		return err
 	}
 	s.event(ctx, p.Learner, store.EventLearnerStopped, id, 0, id)
@@ -151,13 +290,17 @@ func (s *Service) stopGone(ctx context.Context, p store.Preferences, id string, 
 
 // delivered records a sent nudge: the cards now seen, a first review date
 // for new quizzes (an unanswered quiz comes back), completed tracks.
-func (s *Service) delivered(ctx context.Context, l store.Learner, id string, slot time.Time, cards []sentCard, thread string) error {
+func (s *Service) delivered(ctx context.Context, l store.Learner, id, token string, slot time.Time, cards []sentCard, thread string) error {
 	now := s.now()
 	enrolments, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
 	if err != nil {
 		return err
 	}
-	done := store.DeliveryDone{ID: id, Status: store.DeliverySent, At: now, Thread: thread}
+	done := store.DeliveryDone{ID: id, Claim: token, Status: store.DeliverySent, At: now, Thread: thread,
+		Cards: make([]store.DeliveryCard, len(cards))}
+	for i, c := range cards {
+		done.Cards[i] = c.DeliveryCard
+	}
 	var completed []string
 	for _, e := range enrolments {
 		changed := false

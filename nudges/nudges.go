@@ -11,11 +11,15 @@
 // due for each (the next new card of every track whose cadence allows one,
 // then reviews, at most the learner's daily cap), and inserts one Deliver
 // job per learner and slot. River keeps those jobs unique per learner and
-// slot, and the Deliverer claims the delivery in the store before sending,
-// so with any number of replicas each nudge is sent once. The Deliverer
-// renders the cards as a bot.Reply (quiz options as buttons) and hands it
-// to a Sender, which each chat adapter implements; platform errors are
-// retried by River, a learner who left the workspace is stopped.
+// slot, and the Deliverer claims the delivery in the store, one attempt at
+// a time, before sending, so with any number of replicas each nudge is
+// sent once (at least once if an attempt dies between sending and
+// recording it). Once claimed, the Deliverer checks the cards again
+// (tracks left, cards fetched or reviews answered since the plan) and
+// skips a nudge more than MaxLate after its slot. It renders the cards as
+// a bot.Reply (quiz options as buttons) and hands it to a Sender, which
+// each chat adapter implements; platform errors are retried by River, a
+// learner who left the workspace is stopped.
 //
 // Learners talk to the Service through the bot: "learn" lists, joins and
 // leaves tracks, "nudges" sets preferences, quiz buttons and "answer"

@@ -10,6 +10,7 @@ import (
 // correctness (1 right, 0 wrong) for quiz answers.
 const (
 	EventNudgeDelivered = "nudge_delivered"
+	EventNudgeMissed    = "nudge_missed"
 	EventNudgeOpened    = "nudge_opened"
 	EventQuizAnswered   = "quiz_answered"
 	EventReflection     = "reflection"
@@ -112,6 +113,7 @@ const (
 	DeliverySent      = "sent"
 	DeliveryGone      = "gone"      // the learner left the workspace
 	DeliveryCancelled = "cancelled" // paused, stopped or snoozed after planning
+	DeliveryMissed    = "missed"    // too late to send when its job ran
 )
 
 // DeliveryCard is one card of a delivery, pinned to the version sent.
@@ -136,15 +138,43 @@ type Delivery struct {
 	Thread string
 }
 
+// DeliveryClaim is one attempt at sending a delivery.
+type DeliveryClaim struct {
+	// Token names the attempt: only the attempt holding a delivery
+	// completes or releases it.
+	Token string
+	// At is when the claim is made. Until ends its lease: an attempt
+	// still holding a delivery being sent after Until is presumed dead,
+	// and another may take the delivery over.
+	At    time.Time
+	Until time.Time
+}
+
 // DeliveryDone is what a finished delivery changes, written at once.
 type DeliveryDone struct {
-	ID         string
-	Status     string // DeliverySent or DeliveryGone
-	At         time.Time
-	Thread     string      // the sent message's id, for replies in its thread
+	ID string
+	// Claim is the token of the attempt holding the delivery.
+	Claim  string
+	Status string // DeliverySent, DeliveryGone, DeliveryCancelled or DeliveryMissed
+	At     time.Time
+	Thread string // the sent message's id, for replies in its thread
+	// Cards are the cards sent, when they are not all those claimed
+	// (some were no longer due); nil keeps the claimed ones.
+	Cards      []DeliveryCard
 	Enrolments []Enrolment // progress to save
 	States     []CardState // card states to save
 	Events     []Event     // engagement to record; ids make them idempotent
+}
+
+// QuizReview is the first answer to a quiz card of a delivery with the
+// review of the card it makes.
+type QuizReview struct {
+	Answer Answer
+	// State is the card's state after the review.
+	State CardState
+	// Prev is the LastReview of the state the review was computed from,
+	// zero when the card had no review.
+	Prev time.Time
 }
 
 // Answer is a learner's answer to a card of a delivery.
@@ -185,14 +215,24 @@ type Nudges interface {
 	// DueCards returns every card state with a non-zero Due before until.
 	DueCards(ctx context.Context, until time.Time) ([]CardState, error)
 
-	// ClaimDelivery records d as being sent. It returns false when d was
-	// already sent, cancelled or its learner found gone, so that a
-	// retried or duplicated job does not send it again; and when the
-	// learner is paused, stopped or snoozed past d.Slot, in which case d
-	// is recorded as cancelled.
-	ClaimDelivery(ctx context.Context, d Delivery) (bool, error)
-	// CompleteDelivery records the outcome of a claimed delivery and the
-	// progress it made, in one transaction.
+	// ClaimDelivery records d as being sent by the attempt c, and
+	// returns true when c now holds it: d is new, or was being sent by an
+	// attempt that released it or whose lease has ended. It returns false
+	// when d was already sent, cancelled, missed or its learner found
+	// gone, so that a retried or duplicated job does not send it again;
+	// and when the learner is paused, stopped or snoozed past d.Slot, in
+	// which case d is recorded as cancelled. While another attempt's
+	// lease runs, it returns a *LockHeldError (wrapping ErrLocked): two
+	// live attempts never both hold a delivery.
+	ClaimDelivery(ctx context.Context, d Delivery, c DeliveryClaim) (bool, error)
+	// ReleaseDelivery ends the lease of the attempt token on a delivery
+	// still being sent (its send failed), so that a retry may claim it at
+	// once. It does nothing when token does not hold the delivery.
+	ReleaseDelivery(ctx context.Context, id, token string) error
+	// CompleteDelivery records the outcome of a delivery and the progress
+	// it made, in one transaction. It returns ErrNotFound when d.Claim
+	// does not hold delivery d.ID (never claimed, or taken over by
+	// another attempt).
 	CompleteDelivery(ctx context.Context, d DeliveryDone) error
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// DeliveryInThread returns the learner's sent delivery whose message
@@ -204,6 +244,12 @@ type Nudges interface {
 	// RecordAnswer keeps the first answer to a card of a delivery and
 	// returns false for any later one, so a double press counts once.
 	RecordAnswer(ctx context.Context, a Answer) (bool, error)
+	// RecordQuizAnswer records r.Answer and saves r.State in one
+	// transaction, so that an answer counts only with its review. It
+	// returns false and changes nothing when the card of the delivery was
+	// answered already, or when the card's stored LastReview is no longer
+	// r.Prev (another answer reviewed it meanwhile).
+	RecordQuizAnswer(ctx context.Context, r QuizReview) (bool, error)
 	Answers(ctx context.Context, deliveryID string) ([]Answer, error)
 }
 

@@ -270,17 +270,22 @@ func (s *Store) AllPreferences(ctx context.Context) ([]store.Preferences, error)
 	return out, s.failIf(op, rows.Err())
 }
 
-func saveCardState(ctx context.Context, db execer, c store.CardState) error {
-	_, err := db.Exec(ctx, `INSERT INTO card_states
+const cardStateUpsertSQL = `INSERT INTO card_states
 		(platform, workspace, user_id, track_id, card_id, due, stability, difficulty, elapsed_days, scheduled_days,
 		 reps, lapses, state, last_review, seen_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (platform, workspace, user_id, track_id, card_id) DO UPDATE SET due = excluded.due,
 		stability = excluded.stability, difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days,
 		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
-		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`,
-		c.Platform, c.Workspace, c.User, c.TrackID, c.CardID, ms(c.Due), c.Stability, c.Difficulty, c.ElapsedDays,
-		c.ScheduledDays, c.Reps, c.Lapses, c.State, ms(c.LastReview), ms(c.SeenAt))
+		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`
+
+func cardStateArgs(c store.CardState) []any {
+	return []any{c.Platform, c.Workspace, c.User, c.TrackID, c.CardID, ms(c.Due), c.Stability, c.Difficulty, c.ElapsedDays,
+		c.ScheduledDays, c.Reps, c.Lapses, c.State, ms(c.LastReview), ms(c.SeenAt)}
+}
+
+func saveCardState(ctx context.Context, db execer, c store.CardState) error {
+	_, err := db.Exec(ctx, cardStateUpsertSQL, cardStateArgs(c)...)
 	return err
 }
 
@@ -333,14 +338,15 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 	return s.cardStates(ctx, "list due cards", `due > 0 AND due < $1 ORDER BY due, platform, workspace, user_id, card_id`, ms(until))
 }
 
-// ClaimDelivery records d as being sent unless it was sent already.
-func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, error) {
+// ClaimDelivery records d as being sent by the attempt c, unless it was
+// sent already or another attempt holds it.
+func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (bool, error) {
 	op := fmt.Sprintf("claim delivery %q", d.ID)
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
-	if d.ID == "" {
-		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery needs an id"))
+	if d.ID == "" || c.Token == "" {
+		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery claim needs an id and a token"))
 	}
 	if err := rules.CheckLearner(d.Learner); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -350,16 +356,55 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	var status string
-	err = s.pool.QueryRow(ctx, `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
-		SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
-			WHERE platform = $2 AND workspace = $3 AND user_id = $4 AND (paused OR stopped OR snoozed_until > $5))
-			THEN $8 ELSE $7 END
-		ON CONFLICT (id) DO UPDATE SET status = deliveries.status RETURNING status`,
-		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled).Scan(&status)
+	var held error
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A new delivery is sending, or cancelled when the learner is
+		// paused, stopped or snoozed past its slot; an existing one is
+		// taken over likewise when it is still being sent and its lease
+		// has ended. Any other is left as it is, and no row comes back.
+		err := tx.QueryRow(ctx, `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until)
+			SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
+				WHERE platform = $2 AND workspace = $3 AND user_id = $4 AND (paused OR stopped OR snoozed_until > $5))
+				THEN $8 ELSE $7 END, $9, $10
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until
+			WHERE d.status = $7 AND d.lease_until <= $11
+			RETURNING status`,
+			d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled,
+			c.Token, ms(c.Until), ms(c.At)).Scan(&status)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var holder string
+		var until int64
+		if err := tx.QueryRow(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = $1`, d.ID).
+			Scan(&status, &holder, &until); err != nil {
+			return err
+		}
+		if status == store.DeliverySending {
+			held = store.LockHeld("delivery "+d.ID, holder, fromMS(until))
+			status = ""
+		}
+		return nil
+	})
 	if err != nil {
 		return false, s.fail(op, err)
 	}
+	if held != nil {
+		return false, fmt.Errorf("%s: %w", op, held)
+	}
 	return status == store.DeliverySending, nil
+}
+
+// ReleaseDelivery ends the lease of the attempt token on a delivery still
+// being sent.
+func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
+	op := fmt.Sprintf("release delivery %q", id)
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = $1 AND claim = $2 AND status = $3`,
+		id, token, store.DeliverySending)
+	return s.failIf(op, err)
 }
 
 // CompleteDelivery records a delivery's outcome and progress at once.
@@ -368,8 +413,18 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	if err := s.usable(op); err != nil {
 		return err
 	}
+	var cards *string // NULL keeps the claimed cards
+	if d.Cards != nil {
+		b, err := json.Marshal(d.Cards)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		cards = new(string)
+		*cards = string(b)
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, sent_at = $2, thread = $3 WHERE id = $4`, d.Status, ms(d.At), d.Thread, d.ID)
+		res, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, sent_at = $2, thread = $3, cards = coalesce($4, cards),
+			lease_until = 0 WHERE id = $5 AND claim = $6`, d.Status, ms(d.At), d.Thread, cards, d.ID, d.Claim)
 		if err != nil {
 			return err
 		}
@@ -469,6 +524,54 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) 
 		return false, s.fail(op, err)
 	}
 	return res.RowsAffected() == 1, nil
+}
+
+// RecordQuizAnswer records a first quiz answer and its review at once.
+func (s *Store) RecordQuizAnswer(ctx context.Context, r store.QuizReview) (bool, error) {
+	a, c := r.Answer, r.State
+	op := fmt.Sprintf("record quiz answer to %q", a.DeliveryID)
+	if err := s.usable(op); err != nil {
+		return false, err
+	}
+	if err := rules.CheckLearner(a.Learner); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	if c.Learner != a.Learner {
+		return false, fmt.Errorf("%s: %w", op, store.Invalid("the answer and the card state are of different learners"))
+	}
+	if a.At.IsZero() {
+		a.At = s.opts.Clock()
+	}
+	errStale := errors.New("answered or reviewed already")
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res, err := tx.Exec(ctx, `INSERT INTO answers
+			(delivery_id, card_id, platform, workspace, user_id, choice, correct, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (delivery_id, card_id) DO NOTHING`,
+			a.DeliveryID, a.CardID, a.Platform, a.Workspace, a.User, a.Choice, a.Correct, ms(a.At))
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 {
+			return errStale
+		}
+		// Saved unless the stored last review is no longer the one the
+		// review was computed from.
+		res, err = tx.Exec(ctx, cardStateUpsertSQL+` WHERE card_states.last_review = $16`, append(cardStateArgs(c), ms(r.Prev))...)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 {
+			return errStale
+		}
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	return true, nil
 }
 
 // Answers returns the answers to a delivery's cards.

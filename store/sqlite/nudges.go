@@ -193,7 +193,8 @@ const (
 		stability = excluded.stability, difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days,
 		scheduled_days = excluded.scheduled_days, reps = excluded.reps, lapses = excluded.lapses,
 		state = excluded.state, last_review = excluded.last_review, seen_at = excluded.seen_at`
-	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ?, thread = ? WHERE id = ?`
+	deliveryDoneSQL = `UPDATE deliveries SET status = ?, sent_at = ?, thread = ?, cards = coalesce(?, cards), lease_until = 0
+		WHERE id = ? AND claim = ?`
 )
 
 func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
@@ -383,23 +384,28 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 }
 
 // claimSQL inserts a delivery as sending, or as cancelled when the learner
-// is paused, stopped or snoozed past its slot, and returns the status the
-// row has: an existing row is left as it is.
-const claimSQL = `INSERT INTO deliveries (id, platform, workspace, user_id, slot, cards, status)
+// is paused, stopped or snoozed past its slot, for the attempt ?9 until ?10,
+// and returns the status the row has. An existing row is taken over
+// likewise when it is still being sent and its lease has ended (?11 is
+// now); any other is left as it is, and no row is returned.
+const claimSQL = `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until)
 	SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
 		WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4 AND (paused OR stopped OR snoozed_until > ?5))
-		THEN ?8 ELSE ?7 END
+		THEN ?8 ELSE ?7 END, ?9, ?10
 	WHERE true
-	ON CONFLICT (id) DO UPDATE SET status = status RETURNING status`
+	ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until
+	WHERE d.status = ?7 AND d.lease_until <= ?11
+	RETURNING status`
 
-// ClaimDelivery records d as being sent unless it was sent already.
-func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, error) {
+// ClaimDelivery records d as being sent by the attempt c, unless it was
+// sent already or another attempt holds it.
+func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (bool, error) {
 	op := fmt.Sprintf("claim delivery %q", d.ID)
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
-	if d.ID == "" {
-		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery needs an id"))
+	if d.ID == "" || c.Token == "" {
+		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery claim needs an id and a token"))
 	}
 	if err := rules.CheckLearner(d.Learner); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -408,17 +414,51 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	var status string
+	// Prepared before the transaction takes the write connection.
 	claim, err := s.prepared(ctx, s.wdb, claimSQL)
 	if err != nil {
 		return false, s.fail(op, err)
 	}
-	err = claim.QueryRowContext(ctx,
-		d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled).Scan(&status)
+	var status string
+	var held error
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.StmtContext(ctx, claim).QueryRowContext(ctx,
+			d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled,
+			c.Token, ms(c.Until), ms(c.At)).Scan(&status)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var holder string
+		var until int64
+		if err := tx.QueryRowContext(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = ?`, d.ID).
+			Scan(&status, &holder, &until); err != nil {
+			return err
+		}
+		if status == store.DeliverySending {
+			held = store.LockHeld("delivery "+d.ID, holder, fromMS(until))
+			status = ""
+		}
+		return nil
+	})
 	if err != nil {
 		return false, s.fail(op, err)
 	}
+	if held != nil {
+		return false, fmt.Errorf("%s: %w", op, held)
+	}
 	return status == store.DeliverySending, nil
+}
+
+// ReleaseDelivery ends the lease of the attempt token on a delivery still
+// being sent.
+func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
+	op := fmt.Sprintf("release delivery %q", id)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	_, err := s.wdb.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = ? AND claim = ? AND status = ?`,
+		id, token, store.DeliverySending)
+	return s.failIf(op, err)
 }
 
 // CompleteDelivery records a delivery's outcome and progress at once.
@@ -427,12 +467,20 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	if err := s.writable(op); err != nil {
 		return err
 	}
+	var cards any // NULL keeps the claimed cards
+	if d.Cards != nil {
+		b, err := json.Marshal(d.Cards)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		cards = string(b)
+	}
 	if err := s.warm(ctx, deliveryDoneSQL, enrolmentUpsertSQL, cardStateUpsertSQL, eventInsertSQL); err != nil {
 		return s.fail(op, err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		x := stmtExec{s: s, tx: tx}
-		res, err := x.ExecContext(ctx, deliveryDoneSQL, d.Status, ms(d.At), d.Thread, d.ID)
+		res, err := x.ExecContext(ctx, deliveryDoneSQL, d.Status, ms(d.At), d.Thread, cards, d.ID, d.Claim)
 		if err != nil {
 			return err
 		}
@@ -533,6 +581,66 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) 
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// Statements of a quiz answer, prepared once.
+const (
+	answerInsertSQL = `INSERT INTO answers
+		(delivery_id, card_id, platform, workspace, user_id, choice, correct, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (delivery_id, card_id) DO NOTHING`
+	// reviewSaveSQL saves a card's state unless its stored last review is
+	// no longer the one the review was computed from (the last argument).
+	reviewSaveSQL = cardStateUpsertSQL + ` WHERE card_states.last_review = ?`
+)
+
+// RecordQuizAnswer records a first quiz answer and its review at once.
+func (s *Store) RecordQuizAnswer(ctx context.Context, r store.QuizReview) (bool, error) {
+	a, c := r.Answer, r.State
+	op := fmt.Sprintf("record quiz answer to %q", a.DeliveryID)
+	if err := s.writable(op); err != nil {
+		return false, err
+	}
+	if err := rules.CheckLearner(a.Learner); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	if c.Learner != a.Learner {
+		return false, fmt.Errorf("%s: %w", op, store.Invalid("the answer and the card state are of different learners"))
+	}
+	if a.At.IsZero() {
+		a.At = s.opts.Clock()
+	}
+	if err := s.warm(ctx, answerInsertSQL, reviewSaveSQL); err != nil {
+		return false, s.fail(op, err)
+	}
+	errStale := errors.New("answered or reviewed already")
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		x := stmtExec{s: s, tx: tx}
+		res, err := x.ExecContext(ctx, answerInsertSQL,
+			a.DeliveryID, a.CardID, a.Platform, a.Workspace, a.User, a.Choice, a.Correct, ms(a.At))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errStale
+		}
+		res, err = x.ExecContext(ctx, reviewSaveSQL,
+			c.Platform, c.Workspace, c.User, c.TrackID, c.CardID, ms(c.Due), c.Stability, c.Difficulty, c.ElapsedDays,
+			c.ScheduledDays, c.Reps, c.Lapses, c.State, ms(c.LastReview), ms(c.SeenAt), ms(r.Prev))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errStale
+		}
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	return true, nil
 }
 
 // Answers returns the answers to a delivery's cards.

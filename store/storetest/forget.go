@@ -194,10 +194,10 @@ func seedLearner(t *testing.T, s store.Store, p store.PersonKey, delivery string
 		t.Fatal(err)
 	}
 	d := store.Delivery{ID: delivery, Learner: l, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}}
-	if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
 		t.Fatalf("claim %s = %v, %v", delivery, ok, err)
 	}
-	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: delivery, Status: store.DeliverySent, At: base, Thread: "1.2"}); err != nil {
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: delivery, Claim: "a", Status: store.DeliverySent, At: base, Thread: "1.2"}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := n.RecordAnswer(ctx, store.Answer{DeliveryID: delivery, CardID: "r1", Learner: l, Choice: "I struggle with my manager", At: base}); err != nil || !ok {

@@ -16,6 +16,9 @@ var nudgeCases = []testCase{
 	{"Preferences", testPreferences},
 	{"CardStates", testCardStates},
 	{"DeliveryOnce", testDeliveryOnce},
+	{"DeliveryClaimExclusive", testDeliveryClaimExclusive},
+	{"DeliveryCardsSent", testDeliveryCardsSent},
+	{"QuizAnswerWithReview", testQuizAnswerWithReview},
 	{"DeliveryInThread", testDeliveryInThread},
 	{"AnswerOnce", testAnswerOnce},
 	{"ClaimCancelledForPausedLearner", testClaimPaused},
@@ -32,6 +35,14 @@ func nudgesOf(t *testing.T, s store.Store) store.Nudges {
 }
 
 var ann = store.Learner{Platform: "slack", Workspace: "T1", User: "U-ann"}
+
+// deliveryLease is the lease of the suite's delivery claims.
+const deliveryLease = 5 * time.Minute
+
+// claimAt is the claim of the attempt token made at t.
+func claimAt(token string, t time.Time) store.DeliveryClaim {
+	return store.DeliveryClaim{Token: token, At: t, Until: t.Add(deliveryLease)}
+}
 
 func testTrackVersions(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
@@ -167,19 +178,23 @@ func testCardStates(t *testing.T, s store.Store) {
 func testDeliveryOnce(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
 	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 2, Fingerprint: "ab"}}}
-	ok, err := n.ClaimDelivery(ctx, d)
+	ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base))
 	if err != nil || !ok {
 		t.Fatalf("first claim = %v, %v", ok, err)
 	}
-	// A retry after a failed send may claim again; once sent, never.
-	if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
-		t.Fatalf("claim of an unsent delivery = %v, %v", ok, err)
+	// A retry after a failed send, which released its claim, may claim
+	// again; once sent, never.
+	if err := n.ReleaseDelivery(ctx, "d1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base)); err != nil || !ok {
+		t.Fatalf("claim of a released delivery = %v, %v", ok, err)
 	}
 	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Seen: []string{"q1"}, LastNewAt: base, JoinedAt: base}
 	st := store.CardState{Learner: ann, TrackID: "sec", CardID: "q1", Due: base.Add(24 * time.Hour), SeenAt: base}
 	ev := store.Event{ID: "ev-d1", Time: base, Kind: store.EventNudgeDelivered, Platform: "slack", Workspace: "T1", User: "U-ann", Direct: true, Value: 1, Ref: "d1"}
 	for range 2 { // a retried completion records the event once
-		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base.Add(time.Second),
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "b", Status: store.DeliverySent, At: base.Add(time.Second),
 			Enrolments: []store.Enrolment{e}, States: []store.CardState{st}, Events: []store.Event{ev}}); err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +202,7 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	if got := mustEvents(t, s, store.EventFilter{Kind: store.EventNudgeDelivered}); len(got) != 1 || !reflect.DeepEqual(got[0], ev) {
 		t.Errorf("events = %+v, want [%+v]", got, ev)
 	}
-	if ok, err := n.ClaimDelivery(ctx, d); err != nil || ok {
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
 		t.Fatalf("claim of a sent delivery = %v, %v; want false", ok, err)
 	}
 	got, err := n.Delivery(ctx, "d1")
@@ -205,10 +220,158 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	if err != nil || len(recent) != 1 || recent[0].ID != "d1" {
 		t.Errorf("recent = %+v, %v", recent, err)
 	}
-	err = n.CompleteDelivery(ctx, store.DeliveryDone{ID: "unknown", Status: store.DeliverySent, At: base})
+	err = n.CompleteDelivery(ctx, store.DeliveryDone{ID: "unknown", Claim: "a", Status: store.DeliverySent, At: base})
 	wantErrorIs(t, err, store.ErrNotFound, "complete an unclaimed delivery")
 	_, err = n.Delivery(ctx, "unknown")
 	wantErrorIs(t, err, store.ErrNotFound, "load an unknown delivery")
+
+	// A delivery too late to send is recorded as missed: never claimed
+	// again, and not among the learner's recent deliveries.
+	late := store.Delivery{ID: "d2", Learner: ann, Slot: base.Add(24 * time.Hour)}
+	if ok, err := n.ClaimDelivery(ctx, late, claimAt("a", base.Add(30*time.Hour))); err != nil || !ok {
+		t.Fatalf("claim d2 = %v, %v", ok, err)
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d2", Claim: "a", Status: store.DeliveryMissed, At: base.Add(30 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, late, claimAt("b", base.Add(31*time.Hour))); err != nil || ok {
+		t.Errorf("claim of a missed delivery = %v, %v; want false", ok, err)
+	}
+	if recent, _ := n.RecentDeliveries(ctx, ann, 5); len(recent) != 1 {
+		t.Errorf("recent = %+v; want the sent delivery only", recent)
+	}
+}
+
+// Two live attempts never both hold a delivery: while one's lease runs the
+// other is refused with the holder named; an attempt whose lease has ended
+// is presumed dead and taken over, and can then neither complete nor
+// release the delivery.
+func testDeliveryClaimExclusive(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+		t.Fatalf("claim by a = %v, %v", ok, err)
+	}
+	ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base.Add(deliveryLease-time.Millisecond)))
+	if ok {
+		t.Fatal("b claimed a delivery a holds under a live lease")
+	}
+	var held *store.LockHeldError
+	if !errors.As(err, &held) || !errors.Is(err, store.ErrLocked) || held.Holder != "a" || !held.Until.Equal(base.Add(deliveryLease)) {
+		t.Fatalf("claim by b during a's lease: %v; want a *LockHeldError naming a until %v", err, base.Add(deliveryLease))
+	}
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base.Add(deliveryLease))); err != nil || !ok {
+		t.Fatalf("claim by b once a's lease ended = %v, %v", ok, err)
+	}
+	// a wakes up: its release leaves b's lease alone, and it cannot
+	// complete.
+	if err := n.ReleaseDelivery(ctx, "d1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(deliveryLease+time.Minute))); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("claim by c during b's lease: %v; want ErrLocked", err)
+	}
+	err = n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base.Add(deliveryLease)})
+	wantErrorIs(t, err, store.ErrNotFound, "completion by an attempt taken over")
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "b", Status: store.DeliverySent, At: base.Add(deliveryLease)}); err != nil {
+		t.Fatalf("completion by b: %v", err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
+		t.Errorf("claim of a sent delivery = %v, %v; want false", ok, err)
+	}
+
+	// A delivery taken over after the learner paused is cancelled.
+	d2 := store.Delivery{ID: "d2", Learner: ann, Slot: base.Add(24 * time.Hour)}
+	if ok, err := n.ClaimDelivery(ctx, d2, claimAt("a", base.Add(24*time.Hour))); err != nil || !ok {
+		t.Fatalf("claim d2 = %v, %v", ok, err)
+	}
+	if err := n.SavePreferences(ctx, store.Preferences{Learner: ann, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, Paused: true}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := n.ClaimDelivery(ctx, d2, claimAt("b", base.Add(25*time.Hour))); err != nil || ok {
+		t.Errorf("take-over while paused = %v, %v; want false", ok, err)
+	}
+	if got, err := n.Delivery(ctx, "d2"); err != nil || got.Status != store.DeliveryCancelled {
+		t.Errorf("d2 = %+v, %v; want it cancelled", got, err)
+	}
+	_, err = n.ClaimDelivery(ctx, d2, store.DeliveryClaim{At: base})
+	wantErrorIs(t, err, store.ErrInvalidInput, "claim without a token")
+}
+
+// A completion may record the cards actually sent, when some claimed were
+// no longer due; without them the claimed cards stay.
+func testDeliveryCardsSent(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	cards := []store.DeliveryCard{{TrackID: "sec", CardID: "t1", Version: 1}, {TrackID: "sec", CardID: "q1", Version: 1, Review: true}}
+	for i, id := range []string{"d1", "d2"} {
+		d := store.Delivery{ID: id, Learner: ann, Slot: base.Add(time.Duration(i) * time.Hour), Cards: cards}
+		if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+			t.Fatalf("claim %s = %v, %v", id, ok, err)
+		}
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base, Cards: cards[1:]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d2", Claim: "a", Status: store.DeliverySent, At: base}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := n.Delivery(ctx, "d1"); err != nil || !reflect.DeepEqual(got.Cards, cards[1:]) {
+		t.Errorf("d1's cards = %+v, %v; want the one sent", got.Cards, err)
+	}
+	if got, err := n.Delivery(ctx, "d2"); err != nil || !reflect.DeepEqual(got.Cards, cards) {
+		t.Errorf("d2's cards = %+v, %v; want those claimed", got.Cards, err)
+	}
+}
+
+// A quiz answer and the review it makes are written together: the first
+// answer to a card of a delivery saves the card's state; a second answer,
+// or one computed from a state another answer has since replaced, changes
+// nothing.
+func testQuizAnswerWithReview(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	seen := store.CardState{Learner: ann, TrackID: "sec", CardID: "q1", Due: base, SeenAt: base}
+	if err := n.SaveCardState(ctx, seen); err != nil {
+		t.Fatal(err)
+	}
+	at := base.Add(25 * time.Hour)
+	reviewed := seen
+	reviewed.Due, reviewed.Stability, reviewed.Reps, reviewed.State, reviewed.LastReview = at.Add(72*time.Hour), 3.17, 1, 2, at
+	a := store.Answer{DeliveryID: "d2", CardID: "sec/q1", Learner: ann, Choice: "2", Correct: true, At: at}
+	first, err := n.RecordQuizAnswer(ctx, store.QuizReview{Answer: a, State: reviewed})
+	if err != nil || !first {
+		t.Fatalf("first answer = %v, %v", first, err)
+	}
+	if got, _ := n.CardStates(ctx, ann, "sec"); len(got) != 1 || !reflect.DeepEqual(got[0], reviewed) {
+		t.Errorf("card state = %+v; want %+v", got, reviewed)
+	}
+	again := reviewed
+	again.Reps, again.Lapses, again.LastReview = 2, 1, at.Add(time.Minute)
+	b := a
+	b.Choice, b.Correct, b.At = "1", false, at.Add(time.Minute)
+	// The same delivery's card again.
+	if ok, err := n.RecordQuizAnswer(ctx, store.QuizReview{Answer: b, State: again, Prev: reviewed.LastReview}); err != nil || ok {
+		t.Errorf("second answer to d2 = %v, %v; want it refused", ok, err)
+	}
+	// Another delivery's copy of the card, reviewed from the state before
+	// the first answer: refused, and its answer not kept either.
+	b.DeliveryID = "d1"
+	if ok, err := n.RecordQuizAnswer(ctx, store.QuizReview{Answer: b, State: again}); err != nil || ok {
+		t.Errorf("answer computed from a replaced state = %v, %v; want it refused", ok, err)
+	}
+	if got, _ := n.Answers(ctx, "d1"); len(got) != 0 {
+		t.Errorf("answers to d1 = %+v; want none kept", got)
+	}
+	if got, _ := n.Answers(ctx, "d2"); len(got) != 1 || !reflect.DeepEqual(got[0], a) {
+		t.Errorf("answers to d2 = %+v; want the first", got)
+	}
+	if got, _ := n.CardStates(ctx, ann, "sec"); len(got) != 1 || !reflect.DeepEqual(got[0], reviewed) {
+		t.Errorf("card state = %+v; want the first review's", got)
+	}
+	// A card never delivered before is saved with its first answer.
+	fresh := store.CardState{Learner: ann, TrackID: "sec", CardID: "q2", Due: at.Add(48 * time.Hour), Reps: 1, LastReview: at, SeenAt: at}
+	if ok, err := n.RecordQuizAnswer(ctx, store.QuizReview{Answer: store.Answer{DeliveryID: "d2", CardID: "sec/q2", Learner: ann, Choice: "1", At: at}, State: fresh}); err != nil || !ok {
+		t.Errorf("answer to a card without a state = %v, %v", ok, err)
+	}
 }
 
 func testAnswerOnce(t *testing.T, s store.Store) {
@@ -233,7 +396,7 @@ func testInvalidLearner(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
 	err := n.SaveEnrolment(ctx, store.Enrolment{TrackID: "sec", Status: store.EnrolmentActive})
 	wantErrorIs(t, err, store.ErrInvalidInput, "enrolment without a learner")
-	_, err = n.ClaimDelivery(ctx, store.Delivery{Learner: ann})
+	_, err = n.ClaimDelivery(ctx, store.Delivery{Learner: ann}, claimAt("a", base))
 	if !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("delivery without id: %v", err)
 	}
@@ -246,18 +409,18 @@ func testClaimPaused(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	early := store.Delivery{ID: "early", Learner: ann, Slot: base}
-	if ok, err := n.ClaimDelivery(ctx, early); err != nil || ok {
+	if ok, err := n.ClaimDelivery(ctx, early, claimAt("a", base)); err != nil || ok {
 		t.Fatalf("claim inside the snooze = %v, %v; want false", ok, err)
 	}
 	if d, err := n.Delivery(ctx, "early"); err != nil || d.Status != store.DeliveryCancelled {
 		t.Errorf("snoozed delivery = %+v, %v; want it recorded cancelled", d, err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}); err != nil || !ok {
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}, claimAt("a", base)); err != nil || !ok {
 		t.Errorf("claim after the snooze = %v, %v", ok, err)
 	}
 	p.Paused = true
 	_ = n.SavePreferences(ctx, p)
-	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}); err != nil || ok {
+	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}, claimAt("a", base)); err != nil || ok {
 		t.Errorf("claim while paused = %v, %v; want false", ok, err)
 	}
 }
@@ -272,12 +435,12 @@ func testDeliveryInThread(t *testing.T, s store.Store) {
 		{ID: "d-bob", Learner: bob, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
 		{ID: "d-unsent", Learner: ann, Slot: base.Add(time.Hour)},
 	} {
-		if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+		if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", d.ID, ok, err)
 		}
 	}
 	for id, thread := range map[string]string{"d-ann": "1700000000.000100", "d-bob": "1700000000.000200"} {
-		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Status: store.DeliverySent, At: base, Thread: thread}); err != nil {
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: "a", Status: store.DeliverySent, At: base, Thread: thread}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -212,10 +212,10 @@ func testOptedOutEvents(t *testing.T, s store.Store) {
 	}
 	n := nudgesOf(t, s)
 	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
-	if ok, err := n.ClaimDelivery(ctx, d); err != nil || !ok {
+	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
 		t.Fatalf("claim = %v, %v", ok, err)
 	}
-	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Status: store.DeliverySent, At: base,
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base,
 		Events: []store.Event{own("delivered", store.EventNudgeDelivered, 2*time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
