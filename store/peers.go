@@ -55,7 +55,8 @@ type Profile struct {
 }
 
 // Request states. A suggested request was shown to the asker and not yet
-// sent; only the others count towards an expert's weekly cap.
+// sent; only the others count towards an expert's weekly cap, from when
+// the expert was asked (AskedAt).
 const (
 	RequestSuggested = "suggested"
 	RequestPending   = "pending"
@@ -74,6 +75,9 @@ type PeerRequest struct {
 	Status    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// AskedAt is when the expert was asked; zero while the request is
+	// only suggested.
+	AskedAt time.Time
 }
 
 // RequestFilter selects requests; zero fields match everything.
@@ -81,7 +85,10 @@ type RequestFilter struct {
 	Platform, Workspace string
 	Expert              string
 	Status              string
-	Since               time.Time
+	// Since keeps requests made (CreatedAt) at or after it; AskedSince
+	// those whose expert was asked (AskedAt) at or after it.
+	Since      time.Time
+	AskedSince time.Time
 }
 
 // RoundConfig is a channel's pairing schedule.
@@ -101,6 +108,9 @@ type RoundGroup struct {
 	Starter string
 	SendAt  time.Time
 	SentAt  time.Time // zero until the introduction went out
+	// CheckedInAt is when the group was asked whether they met; zero
+	// until that message went out.
+	CheckedInAt time.Time `json:",omitzero"`
 }
 
 // Round is one pairing round of a channel.
@@ -109,9 +119,11 @@ type Round struct {
 	Platform, Workspace, Channel string
 	StartedAt                    time.Time
 	CheckInAt                    time.Time
-	CheckedIn                    bool
-	Groups                       []RoundGroup
-	Unplaced                     []string
+	// CheckedIn is set once every introduced group was asked whether
+	// they met.
+	CheckedIn bool
+	Groups    []RoundGroup
+	Unplaced  []string
 }
 
 // Peers keeps profiles, expert requests and pairing rounds.
@@ -133,6 +145,15 @@ type Peers interface {
 	Request(ctx context.Context, id string) (PeerRequest, error)
 	// Requests lists matching requests, newest first.
 	Requests(ctx context.Context, f RequestFilter) ([]PeerRequest, error)
+	// SwapRequest replaces the request r.ID with r only if its stored
+	// status is from, and reports whether it did: of two presses of one
+	// button, one moves the request on and the other finds it moved.
+	SwapRequest(ctx context.Context, r PeerRequest, from string) (bool, error)
+	// ReplaceEvent records e, an answer a person may change, such as a
+	// check-in's EventMet, replacing the event with e's id when that event
+	// is of the same kind and person: the engagement log keeps their latest
+	// answer, once.
+	ReplaceEvent(ctx context.Context, e Event) error
 
 	// PutRoundConfig creates or replaces a channel's schedule.
 	PutRoundConfig(ctx context.Context, c RoundConfig) error

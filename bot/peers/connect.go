@@ -70,14 +70,17 @@ func (s *Service) Rank(ctx context.Context, asker store.PersonKey, topic string,
 		if r.Status == store.RequestAccepted {
 			helped[r.Expert]++
 		}
-		if r.Status != store.RequestSuggested && !r.CreatedAt.Before(weekAgo) {
+		// Requests asked this week were made at most a week before, as
+		// suggestions expire: all are among the requests of the last
+		// helpfulWindow.
+		if r.Status != store.RequestSuggested && !whenAsked(r).Before(weekAgo) {
 			load[r.Expert]++
 		}
 	}
 	var out []Candidate
 	for _, p := range profiles {
 		if p.User == asker.User || !p.Available || p.SnoozedUntil.After(now) || load[p.User] >= s.weeklyCap ||
-			slices.Contains(p.Blocked, asker.User) || slices.Contains(askerProfile.Blocked, p.User) {
+			blocks(p, asker.User) || blocks(askerProfile, p.User) {
 			continue
 		}
 		match, skill := skillMatch(terms, p.CanHelp)
@@ -273,6 +276,19 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, topic, intro str
 	return bot.Reply{Text: b.String(), Buttons: buttons, Private: true}
 }
 
+// suggestionTTL is how long a suggestion may be pressed: the weekly cap
+// and availability it was made under say little after a week.
+const suggestionTTL = 7 * 24 * time.Hour
+
+// whenAsked is when r's expert was asked: AskedAt, or for a request sent
+// by a version that did not record it, when it was made.
+func whenAsked(r store.PeerRequest) time.Time {
+	if r.AskedAt.IsZero() {
+		return r.CreatedAt
+	}
+	return r.AskedAt
+}
+
 // askExpert sends a suggested request to its expert.
 func (s *Service) askExpert(ctx context.Context, a bot.Action) bot.Reply {
 	req, reply, ok := s.loadRequest(ctx, a)
@@ -286,12 +302,21 @@ func (s *Service) askExpert(ctx context.Context, a bot.Action) bot.Reply {
 		return bot.Reply{Text: "I've already asked them; I'll tell you when they answer.", Private: true}
 	}
 	now := s.now()
+	if now.Sub(req.CreatedAt) > suggestionTTL {
+		return bot.Reply{Text: fmt.Sprintf("This suggestion has expired. Type `connect %s` to ask again, and I'll suggest who is available now.", req.Topic), Private: true}
+	}
 	expert, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: req.Expert})
 	if err != nil {
 		return s.storeTrouble(ctx, "loading a profile", err)
 	}
-	// The suggestion may be old: availability and the cap are checked again.
-	asked, err := s.store.Requests(ctx, store.RequestFilter{Platform: req.Platform, Workspace: req.Workspace, Expert: req.Expert, Since: now.Add(-7 * 24 * time.Hour)})
+	asker, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: req.Asker})
+	if err != nil {
+		return s.storeTrouble(ctx, "loading a profile", err)
+	}
+	// The suggestion may be days old: availability, the cap and blocks are
+	// checked again. The cap counts the requests the expert was asked in
+	// the last seven days, whenever they were suggested.
+	asked, err := s.store.Requests(ctx, store.RequestFilter{Platform: req.Platform, Workspace: req.Workspace, Expert: req.Expert, AskedSince: now.Add(-7 * 24 * time.Hour)})
 	if err != nil {
 		return s.storeTrouble(ctx, "counting requests", err)
 	}
@@ -301,16 +326,18 @@ func (s *Service) askExpert(ctx context.Context, a bot.Action) bot.Reply {
 			load++
 		}
 	}
-	if !expert.Available || expert.SnoozedUntil.After(now) || load >= s.weeklyCap {
+	if !expert.Available || expert.SnoozedUntil.After(now) || load >= s.weeklyCap ||
+		blocks(expert, asker.User) || blocks(asker, expert.User) {
 		return bot.Reply{Text: displayName(expert) + " isn't taking requests right now. Try another suggestion, or `connect` again later.", Private: true}
 	}
-	asker, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: req.Asker})
-	if err != nil {
-		return s.storeTrouble(ctx, "loading a profile", err)
-	}
-	req.Status, req.UpdatedAt = store.RequestPending, now
-	if err := s.store.PutRequest(ctx, req); err != nil {
+	// The request moves on only if it is still a suggestion: of two quick
+	// presses, one asks and the other is told so.
+	req.Status, req.UpdatedAt, req.AskedAt = store.RequestPending, now, now
+	switch moved, err := s.store.SwapRequest(ctx, req, store.RequestSuggested); {
+	case err != nil:
 		return s.storeTrouble(ctx, "saving a request", err)
+	case !moved:
+		return bot.Reply{Text: "I've already asked them; I'll tell you when they answer.", Private: true}
 	}
 	dm := bot.Reply{
 		Text: fmt.Sprintf("%s would like help with *%s*. Can you help? If you accept, I'll start a conversation with the two of you.", displayName(asker), req.Topic),
@@ -321,8 +348,8 @@ func (s *Service) askExpert(ctx context.Context, a bot.Action) bot.Reply {
 	}
 	if err := s.messenger.SendDirect(ctx, req.Platform, req.Workspace, []string{req.Expert}, dm); err != nil {
 		s.log.WarnContext(ctx, "peers: asking an expert failed", "request", req.ID, "err", err)
-		req.Status = store.RequestSuggested
-		if err := s.store.PutRequest(ctx, req); err != nil {
+		req.Status, req.AskedAt = store.RequestSuggested, time.Time{}
+		if _, err := s.store.SwapRequest(ctx, req, store.RequestPending); err != nil {
 			s.log.WarnContext(ctx, "peers: restoring a suggestion failed", "request", req.ID, "err", err)
 		}
 		return bot.Reply{Text: "I couldn't reach " + displayName(expert) + " just now. Please press the button again in a minute.", Private: true}
@@ -341,28 +368,41 @@ func (s *Service) answerRequest(ctx context.Context, a bot.Action, accept bool) 
 	if a.User != req.Expert {
 		return bot.Reply{Text: "That request was sent to someone else.", Private: true}
 	}
-	switch req.Status {
-	case store.RequestAccepted:
-		return bot.Reply{Text: "You already accepted this one. Thank you!", Private: true}
-	case store.RequestDeclined:
-		return bot.Reply{Text: "You already declined this one.", Private: true}
-	case store.RequestPending:
-	default:
+	if req.Status != store.RequestPending {
+		return answered(req.Status)
+	}
+	asker, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: req.Asker})
+	if err != nil {
+		return s.storeTrouble(ctx, "loading a profile", err)
+	}
+	expert, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: req.Expert})
+	if err != nil {
+		return s.storeTrouble(ctx, "loading a profile", err)
+	}
+	// Each answer moves the request on only if it is still pending, so
+	// two quick presses answer once. A block made since the request was
+	// sent closes it without an introduction or a note.
+	blocked := blocks(asker, expert.User) || blocks(expert, asker.User)
+	next := store.RequestAccepted
+	if !accept || blocked {
+		next = store.RequestDeclined
+	}
+	pending := req
+	req.Status, req.UpdatedAt = next, s.now()
+	switch moved, err := s.store.SwapRequest(ctx, req, store.RequestPending); {
+	case err != nil:
+		return s.storeTrouble(ctx, "saving a request", err)
+	case !moved:
+		now, err := s.store.Request(ctx, req.ID)
+		if err != nil {
+			return s.storeTrouble(ctx, "loading a request", err)
+		}
+		return answered(now.Status)
+	}
+	if blocked {
 		return bot.Reply{Text: "That request is no longer open.", Private: true}
 	}
-	p := func(user string) store.Profile {
-		pr, err := s.loadProfile(ctx, store.PersonKey{Platform: req.Platform, Workspace: req.Workspace, User: user})
-		if err != nil {
-			return store.Profile{PersonKey: store.PersonKey{User: user}}
-		}
-		return pr
-	}
-	asker, expert := p(req.Asker), p(req.Expert)
 	if !accept {
-		req.Status, req.UpdatedAt = store.RequestDeclined, s.now()
-		if err := s.store.PutRequest(ctx, req); err != nil {
-			return s.storeTrouble(ctx, "saving a request", err)
-		}
 		note := bot.Reply{Text: fmt.Sprintf("%s can't help with *%s* right now. Try another suggestion, or `connect %s` again later.", displayName(expert), req.Topic, req.Topic)}
 		if err := s.messenger.SendDirect(ctx, req.Platform, req.Workspace, []string{req.Asker}, note); err != nil {
 			s.log.WarnContext(ctx, "peers: telling the asker failed", "request", req.ID, "err", err)
@@ -372,16 +412,26 @@ func (s *Service) answerRequest(ctx context.Context, a bot.Action, accept bool) 
 	intro := bot.Reply{Text: fmt.Sprintf("%s, meet %s: %s offered to help with *%s*. %s, what would you like to know?",
 		displayName(asker), displayName(expert), displayName(expert), req.Topic, displayName(asker))}
 	if err := s.messenger.SendDirect(ctx, req.Platform, req.Workspace, []string{req.Asker, req.Expert}, intro); err != nil {
-		// The request stays pending, so pressing again retries.
+		// The request goes back to pending, so pressing again retries.
 		s.log.WarnContext(ctx, "peers: introduction failed", "request", req.ID, "err", err)
+		if _, err := s.store.SwapRequest(ctx, pending, store.RequestAccepted); err != nil {
+			s.log.WarnContext(ctx, "peers: reopening a request failed", "request", req.ID, "err", err)
+		}
 		return bot.Reply{Text: "I couldn't start the conversation just now. Please press the button again in a minute.", Private: true}
-	}
-	req.Status, req.UpdatedAt = store.RequestAccepted, s.now()
-	if err := s.store.PutRequest(ctx, req); err != nil {
-		return s.storeTrouble(ctx, "saving a request", err)
 	}
 	s.record(ctx, store.Event{Kind: store.EventIntroMade, Platform: req.Platform, Workspace: req.Workspace, User: req.Expert, Ref: req.ID})
 	return bot.Reply{Text: "Thank you! I've started a conversation with you and " + displayName(asker) + ".", Private: true}
+}
+
+// answered is the reply to an answer to a request no longer pending.
+func answered(status string) bot.Reply {
+	switch status {
+	case store.RequestAccepted:
+		return bot.Reply{Text: "You already accepted this one. Thank you!", Private: true}
+	case store.RequestDeclined:
+		return bot.Reply{Text: "You already declined this one.", Private: true}
+	}
+	return bot.Reply{Text: "That request is no longer open.", Private: true}
 }
 
 func (s *Service) loadRequest(ctx context.Context, a bot.Action) (store.PeerRequest, bot.Reply, bool) {

@@ -97,6 +97,10 @@ const (
 const (
 	DefaultExactLimit = 2000
 	DefaultNeighbours = 24
+	// DefaultDenseLimit is the largest pool Solve groups over every
+	// allowed pair, with the default Neighbours: about twice the
+	// candidates a member is given.
+	DefaultDenseLimit = 2 * (DefaultNeighbours + randomCandidates)
 )
 
 // Plan is the grouping of a round.
@@ -371,7 +375,8 @@ const minCandidateBlock = 2000
 func (s *scorer) candidateBlock(lo, hi, k int, seed uint64, withRepeats bool) []match.Edge {
 	n := len(s.p.Members)
 	edges := make([]match.Edge, 0, (hi-lo)*k)
-	seen := make([]int, n) // seen[j] == i+1: j already considered for i
+	seen := make([]int, n)  // seen[j] == i+1: j already considered for i
+	drawn := make([]int, n) // drawn[d] == i+1: d already drawn for i
 	var cs []cand
 	for i := lo; i < hi; i++ {
 		cs = cs[:0]
@@ -402,8 +407,26 @@ func (s *scorer) candidateBlock(lo, hi, k int, seed uint64, withRepeats bool) []
 		for _, id := range s.can[i] {
 			sample(s.lrnIndex[id])
 		}
-		for range min(randomCandidates, n-1) {
-			try(r.IntN(n))
+		// Random others, drawn without replacement (Floyd's algorithm over
+		// the n-1 others): drawn with replacement, a small pool lost some
+		// of its few pairs to draws of the same person or of oneself.
+		if n-1 <= randomCandidates {
+			for j := range n {
+				try(j)
+			}
+		} else {
+			for x := n - 1 - randomCandidates; x < n-1; x++ {
+				d := r.IntN(x + 1)
+				if drawn[d] == i+1 {
+					d = x
+				}
+				drawn[d] = i + 1
+				j := d
+				if j >= i {
+					j++ // the others are 0..n-1 without i
+				}
+				try(j)
+			}
 		}
 		// Only the k best are kept (heavier first, then lower index): a
 		// selection, since sorting every candidate cost more than weighing.
@@ -416,12 +439,18 @@ func (s *scorer) candidateBlock(lo, hi, k int, seed uint64, withRepeats bool) []
 
 // Solve groups the members of p.
 //
-// Pairs come from a maximum-weight matching over a sparsified graph without
-// blocked or recent pairs: the exact blossom algorithm up to ExactLimit
-// members, match.Approx above. Members still unmatched are then matched
-// among themselves over every allowed pair, first without and then with
-// repeats. A last odd member joins the best pair as a third. With
-// GroupSize 4, pairs are then joined two by two into groups of four.
+// Pairs come from a maximum-weight matching without blocked or recent
+// pairs: over every allowed pair for a small pool (up to
+// 2×(Neighbours+randomCandidates) members), over a sparsified graph above,
+// with the exact blossom algorithm up to ExactLimit members and
+// match.Approx beyond. Members still unmatched are then matched among
+// themselves over every allowed pair, first without and then with
+// repeats. A last odd member joins the best pair as a third; in a small
+// pool, when the one the matching left out can only join a pair they met
+// recently, the others are tried as the third. With GroupSize 4, pairs
+// are then joined two by two into groups of four; pools of up to
+// exhaustiveLimit members are grouped in threes and fours by trying every
+// grouping instead.
 func Solve(p Problem) Plan {
 	if p.ExactLimit == 0 {
 		p.ExactLimit = DefaultExactLimit
@@ -431,6 +460,17 @@ func Solve(p Problem) Plan {
 	}
 	n := len(p.Members)
 	s := newScorer(&p)
+	if p.GroupSize >= 3 && n <= exhaustiveLimit {
+		if groups, ok := s.exhaustiveGroups(); ok {
+			plan := Plan{Exact: true}
+			s.finish(&plan, groups)
+			return plan
+		}
+	}
+	// A sample of candidates misses pairs that a small pool cannot spare:
+	// up to about twice the candidates each member is given, every pair
+	// is weighed.
+	dense := p.Dense || n <= 2*(p.Neighbours+randomCandidates)
 	var plan Plan
 	mate := make([]int, n)
 	for i := range mate {
@@ -438,7 +478,7 @@ func Solve(p Problem) Plan {
 	}
 	if n >= 2 {
 		var edges []match.Edge
-		if p.Dense {
+		if dense {
 			edges = s.allPairs(false)
 		} else {
 			edges = s.candidates(p.Neighbours, p.Seed, false)
@@ -463,6 +503,9 @@ func Solve(p Problem) Plan {
 		greedyOnly := p.Algorithm == Greedy
 		s.rematch(mate, false, greedyOnly)
 		s.rematch(mate, true, greedyOnly)
+		if dense && !greedyOnly {
+			s.chooseThird(mate)
+		}
 	}
 	var groups [][]int
 	var singles []int
@@ -486,18 +529,233 @@ func Solve(p Problem) Plan {
 	if p.GroupSize >= 3 {
 		groups = s.mergePairs(groups)
 	}
+	s.finish(&plan, groups)
+	return plan
+}
+
+// finish sets the plan's groups, weight and repeats.
+func (s *scorer) finish(plan *Plan, groups [][]int) {
 	plan.Groups = groups
 	for _, g := range groups {
 		for a := range g {
 			for b := a + 1; b < len(g); b++ {
 				plan.Weight += s.weight(g[a], g[b])
-				if p.Recent[PairOf(g[a], g[b])] {
+				if s.p.Recent[PairOf(g[a], g[b])] {
 					plan.Repeats++
 				}
 			}
 		}
 	}
-	return plan
+}
+
+// chooseThird decides, for an odd count, who is left over to join a pair
+// as its third. The matching leaves out whoever costs it the least
+// weight, whether or not they can join any pair without a repeat. When
+// every pair is repeat-free but the one left over has met someone in
+// each pair they could join, other members are tried as the third (up to
+// thirdTries of them, those with most repeat-free partners first): the
+// others are matched over repeat-free pairs, with a bonus on the pairs the
+// third could join, and the first whose matching places everyone without
+// a repeat is kept in mate, with that third unmatched.
+//
+// It is for pools weighed over every pair: a matching of those is of
+// maximum size, so a pair that repeats means no repeat-free grouping
+// exists.
+func (s *scorer) chooseThird(mate []int) {
+	n := len(mate)
+	x := -1
+	for i, j := range mate {
+		switch {
+		case j == -1 && x >= 0:
+			return // more than one left over: blocks, not an odd count
+		case j == -1:
+			x = i
+		case i < j && s.p.Recent[PairOf(i, j)]:
+			return
+		}
+	}
+	if x < 0 || n < 3 || s.joinable(x, mate) {
+		return
+	}
+	// Someone without a repeat-free partner repeats whatever the
+	// grouping; someone with one only cannot have that one as the third.
+	partners := make([][]int, n)
+	for i := range n {
+		for j := range n {
+			if s.allowed(i, j, false) {
+				partners[i] = append(partners[i], j)
+			}
+		}
+		if len(partners[i]) == 0 {
+			return
+		}
+	}
+	var order []int
+	for a := range n {
+		if a != x {
+			order = append(order, a)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(partners[b]), len(partners[a])) })
+	order = append([]int{x}, order...)
+	tries := 0
+	for _, a := range order {
+		if tries == thirdTries {
+			return
+		}
+		if slices.ContainsFunc(partners, func(p []int) bool { return len(p) == 1 && p[0] == a }) {
+			continue
+		}
+		tries++
+		if sub, ok := s.matchAround(a); ok && s.joinable(a, sub) {
+			copy(mate, sub)
+			return
+		}
+	}
+}
+
+// thirdTries bounds the members chooseThird tries as the third, each at
+// the cost of a matching of the pool: in pools of up to thirdTries
+// members, every one is tried.
+const thirdTries = 16
+
+// joinable reports whether a may join a pair of mate without a block or a
+// repeat.
+func (s *scorer) joinable(a int, mate []int) bool {
+	for b, c := range mate {
+		if b < c && s.allowed(a, b, false) && s.allowed(a, c, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAround matches every member but a over repeat-free pairs, preferring
+// pairs that a may join as a third (no block, no repeat with either): a
+// bonus larger than any matching's weight makes the matching contain one
+// whenever a perfect matching can. It returns the matching, with a
+// unmatched, and whether it places everyone else.
+func (s *scorer) matchAround(a int) ([]int, bool) {
+	n := len(s.p.Members)
+	near := make([]bool, n)
+	others := make([]int, 0, n-1)
+	for j := range n {
+		near[j] = s.allowed(a, j, false)
+		if j != a {
+			others = append(others, j)
+		}
+	}
+	edges := s.pairEdges(others, false)
+	var heaviest int64
+	joins := false
+	for _, e := range edges {
+		heaviest = max(heaviest, e.W)
+		joins = joins || (near[others[e.I]] && near[others[e.J]])
+	}
+	if !joins {
+		return nil, false
+	}
+	bonus := (int64(n)/2 + 1) * (heaviest + 1)
+	for k, e := range edges {
+		if near[others[e.I]] && near[others[e.J]] {
+			edges[k].W += bonus
+		}
+	}
+	sub := match.Exact(len(others), edges, true)
+	mate := make([]int, n)
+	mate[a] = -1
+	for x, y := range sub {
+		if y == -1 {
+			return nil, false
+		}
+		mate[others[x]] = others[y]
+	}
+	return mate, true
+}
+
+// exhaustiveLimit is the largest pool grouped in threes and fours by
+// trying every grouping (about 21,000 of them at 12 members): grouping in
+// threes without repeats is as hard as partitioning a graph into
+// triangles, so pairs merged two by two can miss a repeat-free grouping
+// that a small pool has.
+const exhaustiveLimit = 12
+
+// exhaustiveGroups returns the grouping of every member in groups of three
+// or four, without blocked pairs, with the fewest repeats and then the
+// most weight; false when none exists (blocks, or a count of 1, 2 or 5).
+func (s *scorer) exhaustiveGroups() ([][]int, bool) {
+	n := len(s.p.Members)
+	ok := make([][]bool, n)
+	rep := make([][]int, n)
+	w := make([][]int64, n)
+	for i := range n {
+		ok[i], rep[i], w[i] = make([]bool, n), make([]int, n), make([]int64, n)
+		for j := range n {
+			if i != j && s.allowed(i, j, true) {
+				ok[i][j] = true
+				w[i][j] = s.weight(i, j)
+				if s.p.Recent[PairOf(i, j)] {
+					rep[i][j] = 1
+				}
+			}
+		}
+	}
+	used := make([]bool, n)
+	var cur, best [][]int
+	bestRep, bestW := -1, int64(-1)
+	var rec func(left, repeats int, weight int64)
+	rec = func(left, repeats int, weight int64) {
+		if bestRep >= 0 && repeats > bestRep {
+			return
+		}
+		switch left {
+		case 0:
+			if bestRep < 0 || repeats < bestRep || weight > bestW {
+				bestRep, bestW = repeats, weight
+				best = best[:0]
+				for _, g := range cur {
+					best = append(best, slices.Clone(g))
+				}
+			}
+			return
+		case 1, 2, 5:
+			return
+		}
+		i := slices.Index(used, false)
+		used[i] = true
+		defer func() { used[i] = false }()
+		for j := i + 1; j < n; j++ {
+			if used[j] || !ok[i][j] {
+				continue
+			}
+			used[j] = true
+			for k := j + 1; k < n; k++ {
+				if used[k] || !ok[i][k] || !ok[j][k] {
+					continue
+				}
+				used[k] = true
+				r3 := repeats + rep[i][j] + rep[i][k] + rep[j][k]
+				w3 := weight + w[i][j] + w[i][k] + w[j][k]
+				cur = append(cur, []int{i, j, k})
+				rec(left-3, r3, w3)
+				cur = cur[:len(cur)-1]
+				for l := k + 1; l < n; l++ {
+					if used[l] || !ok[i][l] || !ok[j][l] || !ok[k][l] {
+						continue
+					}
+					used[l] = true
+					cur = append(cur, []int{i, j, k, l})
+					rec(left-4, r3+rep[i][l]+rep[j][l]+rep[k][l], w3+w[i][l]+w[j][l]+w[k][l])
+					cur = cur[:len(cur)-1]
+					used[l] = false
+				}
+				used[k] = false
+			}
+			used[j] = false
+		}
+	}
+	rec(n, 0, 0)
+	return best, bestRep >= 0
 }
 
 func (s *scorer) allPairs(withRepeats bool) []match.Edge {
@@ -668,8 +926,10 @@ func (s *scorer) bestGroup(groups [][]int, x, size int) int {
 }
 
 // mergePairs joins pairs two by two into groups of four by a matching over
-// the pairs, weighed by the four cross pairs. A pair left over takes one
-// group of four and makes two groups of three with it.
+// the pairs, weighed by the four cross pairs: first over the joins without
+// a repeat, then, for the pairs left, over those with repeats too (as
+// rematch does for people). A pair left over takes one group of four and
+// makes two groups of three with it, without a repeat where one can.
 func (s *scorer) mergePairs(groups [][]int) [][]int {
 	var pairs, rest [][]int
 	for _, g := range groups {
@@ -679,11 +939,11 @@ func (s *scorer) mergePairs(groups [][]int) [][]int {
 			rest = append(rest, g)
 		}
 	}
-	cross := func(a, b []int) (int64, bool) {
+	cross := func(a, b []int, withRepeats bool) (int64, bool) {
 		var w int64
 		for _, x := range a {
 			for _, y := range b {
-				if !s.allowed(x, y, true) {
+				if !s.allowed(x, y, withRepeats) {
 					return 0, false
 				}
 				w += s.weight(x, y)
@@ -691,6 +951,41 @@ func (s *scorer) mergePairs(groups [][]int) [][]int {
 		}
 		return w, true
 	}
+	var out [][]int
+	left := pairs
+	for _, withRepeats := range []bool{false, true} {
+		if len(left) < 2 {
+			break
+		}
+		mate := s.matchPairs(left, func(a, b []int) (int64, bool) { return cross(a, b, withRepeats) })
+		var next [][]int
+		for a, b := range mate {
+			switch {
+			case b == -1:
+				next = append(next, left[a])
+			case a < b:
+				out = append(out, append(slices.Clone(left[a]), left[b]...))
+			}
+		}
+		left = next
+	}
+	out = append(out, rest...)
+	for _, lp := range left {
+		// A lone pair splits a group of four into two groups of three
+		// with it; failing that it stays a pair, the only group of two.
+		if gi, h1, h2 := s.bestSplit(out, lp); gi >= 0 {
+			out[gi] = h1
+			out = append(out, h2)
+		} else {
+			out = append(out, lp)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a][0] < out[b][0] })
+	return out
+}
+
+// matchPairs matches pairs with pairs by the weight cross gives a join.
+func (s *scorer) matchPairs(pairs [][]int, cross func(a, b []int) (int64, bool)) []int {
 	var edges []match.Edge
 	if len(pairs) <= rematchLimit {
 		for a := range pairs {
@@ -700,59 +995,70 @@ func (s *scorer) mergePairs(groups [][]int) [][]int {
 				}
 			}
 		}
-	} else {
-		// Pairs are joined with nearby pairs in a random order: at this
-		// size the pair-level matching is a small share of the weight.
-		r := rand.New(rand.NewPCG(uint64(len(pairs)), 7))
-		for a := range pairs {
-			for range 16 {
-				b := r.IntN(len(pairs))
-				if b != a {
-					if w, ok := cross(pairs[a], pairs[b]); ok {
-						edges = append(edges, match.Edge{I: min(a, b), J: max(a, b), W: w})
-					}
+		return match.Exact(len(pairs), edges, true)
+	}
+	// Pairs are joined with nearby pairs in a random order: at this
+	// size the pair-level matching is a small share of the weight.
+	r := rand.New(rand.NewPCG(uint64(len(pairs)), 7))
+	for a := range pairs {
+		for range 16 {
+			b := r.IntN(len(pairs))
+			if b != a {
+				if w, ok := cross(pairs[a], pairs[b]); ok {
+					edges = append(edges, match.Edge{I: min(a, b), J: max(a, b), W: w})
 				}
 			}
 		}
 	}
-	var mate []int
-	if len(pairs) <= rematchLimit {
-		mate = match.Exact(len(pairs), edges, true)
-	} else {
-		mate = match.Approx(len(pairs), edges, func(a, b int) (int64, bool) { return cross(pairs[a], pairs[b]) })
-	}
-	var out, left [][]int
-	for a, b := range mate {
-		switch {
-		case b == -1:
-			left = append(left, pairs[a])
-		case a < b:
-			out = append(out, append(slices.Clone(pairs[a]), pairs[b]...))
+	return match.Approx(len(pairs), edges, func(a, b int) (int64, bool) { return cross(pairs[a], pairs[b]) })
+}
+
+// bestSplit finds the group of four that the pair lp splits best into two
+// groups of three, one member of lp in each: without blocks, with the
+// fewest repeats and then the most weight. It returns the group's index
+// and the two groups, or -1.
+func (s *scorer) bestSplit(groups [][]int, lp []int) (int, []int, []int) {
+	best, bestRep, bestW := -1, 0, int64(0)
+	var b1, b2 []int
+	for gi, g := range groups {
+		if len(g) != 4 {
+			continue
 		}
-	}
-	out = append(out, rest...)
-	for _, lp := range left {
-		// A lone pair splits a group of four into two groups of three
-		// with it; failing that it stays a pair, the only group of two.
-		placed := false
-		for gi, g := range out {
-			if len(g) != 4 {
-				continue
+		// The three ways to halve g, and lp's two members either way.
+		for _, h := range [][4]int{{0, 1, 2, 3}, {0, 2, 1, 3}, {0, 3, 1, 2}} {
+			for _, swap := range []bool{false, true} {
+				x, y := lp[0], lp[1]
+				if swap {
+					x, y = y, x
+				}
+				h1 := []int{g[h[0]], g[h[1]], x}
+				h2 := []int{g[h[2]], g[h[3]], y}
+				if !s.groupAllowed(h1) || !s.groupAllowed(h2) {
+					continue
+				}
+				rep, w := s.groupScore(h1)
+				rep2, w2 := s.groupScore(h2)
+				rep, w = rep+rep2, w+w2
+				if best < 0 || rep < bestRep || (rep == bestRep && w > bestW) {
+					best, bestRep, bestW, b1, b2 = gi, rep, w, h1, h2
+				}
 			}
-			h1, h2 := []int{g[0], g[1], lp[0]}, []int{g[2], g[3], lp[1]}
-			if s.groupAllowed(h1) && s.groupAllowed(h2) {
-				out[gi] = h1
-				out = append(out, h2)
-				placed = true
-				break
-			}
-		}
-		if !placed {
-			out = append(out, lp)
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a][0] < out[b][0] })
-	return out
+	return best, b1, b2
+}
+
+// groupScore is the number of recent pairs in g and its weight.
+func (s *scorer) groupScore(g []int) (repeats int, w int64) {
+	for a := range g {
+		for b := a + 1; b < len(g); b++ {
+			w += s.weight(g[a], g[b])
+			if s.p.Recent[PairOf(g[a], g[b])] {
+				repeats++
+			}
+		}
+	}
+	return repeats, w
 }
 
 func (s *scorer) groupAllowed(g []int) bool {

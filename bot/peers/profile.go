@@ -134,14 +134,16 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		}
 		done = fmt.Sprintf("Removed %s; I won't infer it again.", label)
 	case "block", "unblock":
-		user := strings.TrimPrefix(strings.TrimSpace(val), "@")
-		if user == "" || len(user) > maxProfileText || strings.IndexFunc(user, unicode.IsSpace) >= 0 {
+		user, refusal := blockedUser(msg, val)
+		switch {
+		case refusal != "":
+			return bot.Reply{Text: refusal, Private: true}
+		case user == "" || len(user) > maxProfileText || strings.IndexFunc(user, unicode.IsSpace) >= 0:
 			return usage("profile " + key + " USER")
-		}
-		if user == msg.User {
+		case user == msg.User:
 			return bot.Reply{Text: "You can't block yourself.", Private: true}
 		}
-		p.Blocked = slices.DeleteFunc(p.Blocked, func(b string) bool { return b == user })
+		p.Blocked = slices.DeleteFunc(p.Blocked, func(b string) bool { return blockedID(p, b) == user })
 		done = "Unblocked " + user + "."
 		if key == "block" {
 			p.Blocked = append(p.Blocked, user)
@@ -220,7 +222,7 @@ func (s *Service) showProfile(ctx context.Context, who store.PersonKey) bot.Repl
 	}
 	fmt.Fprintf(&b, "Working hours: %s\n", hoursText(p))
 	if len(p.Blocked) > 0 {
-		fmt.Fprintf(&b, "Blocked: %s\n", strings.Join(p.Blocked, ", "))
+		fmt.Fprintf(&b, "Blocked: %s\n", strings.Join(blockedUsers(p), ", "))
 	}
 	b.WriteString("`profile help` shows how to change it, `profile history` what Lore keeps about your connections, and `profile delete` removes it all.")
 	return bot.Reply{Text: b.String(), Private: true}
@@ -429,4 +431,52 @@ func (s *Service) showHistory(ctx context.Context, who store.PersonKey) bot.Repl
 	}
 	b.WriteString("`profile delete` removes your profile and all of this.")
 	return bot.Reply{Text: b.String(), Private: true}
+}
+
+// blockedUser reads the person "profile block" names. A mention, which
+// the platform delivers as an id (<@U0ANA> on Slack, <@!80351110224678912>
+// on Discord), is read as role commands read it (bot.MentionedPerson); a
+// name typed after @ without picking the person is refused, as it names
+// no one; a bare user id is taken as it is. The refusal is for the person.
+func blockedUser(msg bot.Message, text string) (user, refusal string) {
+	v := strings.TrimSpace(text)
+	if !strings.HasPrefix(v, "<") && !strings.HasPrefix(v, "@") {
+		return v, ""
+	}
+	ref, err := bot.MentionedPerson(msg, v)
+	switch {
+	case err != nil && !strings.Contains(v, "/"):
+		return "", err.Error() + "."
+	case err != nil || ref.Platform != msg.Platform:
+		return "", "Mention the person (pick them from the list as you type @) or give their user id."
+	}
+	return ref.ID, ""
+}
+
+// blockedID is the user id an entry of p.Blocked names. Blocks made by
+// mention before mentions were read hold the mention as typed
+// (<@U0ANA>); they are read now, so that they hold.
+func blockedID(p store.Profile, entry string) string {
+	if !strings.HasPrefix(entry, "<") {
+		return entry
+	}
+	ref, err := bot.MentionedPerson(bot.Message{Platform: p.Platform, Workspace: p.Workspace}, entry)
+	if err != nil {
+		return entry
+	}
+	return ref.ID
+}
+
+// blockedUsers lists the user ids p blocked.
+func blockedUsers(p store.Profile) []string {
+	out := make([]string, len(p.Blocked))
+	for i, b := range p.Blocked {
+		out[i] = blockedID(p, b)
+	}
+	return out
+}
+
+// blocks reports whether p blocked user.
+func blocks(p store.Profile, user string) bool {
+	return slices.ContainsFunc(p.Blocked, func(b string) bool { return blockedID(p, b) == user })
 }

@@ -196,15 +196,37 @@ func period(freq string) time.Duration {
 	return 7 * 24 * time.Hour
 }
 
+// fortnightEpoch is the Monday that two-week periods are counted from:
+// the first day of ISO week 1 of 2026.
+var fortnightEpoch = time.Date(2025, 12, 29, 0, 0, 0, 0, time.UTC)
+
 // RoundID names the round of c's schedule that t falls in: one id per
 // channel and period, so that every replica and every retry agrees on it.
+//
+// Two-week periods run fourteen days at a time from fortnightEpoch, across
+// years: numbered within ISO years, as they were first, a 53-week year
+// such as 2026 ended with a one-week period (2026-F27), and rounds ran a
+// week apart. A period is named after its first week, ISO year and
+// (week+1)/2, which is the name the earlier numbering gave the same two
+// weeks wherever the two agree: in 2026, up to its last week, they are the
+// same periods, so no round runs twice when this version replaces the
+// previous one. (Where they differ, as from 2027, each fortnight is named
+// like an older period it overlaps, so a switch then would make one
+// period three weeks long, never a round a week after another.)
 func RoundID(c store.RoundConfig, t time.Time) string {
 	t = t.UTC()
 	y, w := t.ISOWeek()
 	var p string
 	switch c.Frequency {
 	case "biweekly":
-		p = fmt.Sprintf("%d-F%02d", y, (w+1)/2)
+		const fortnight = 14 * 24 * 60 * 60 // seconds
+		secs := t.Unix() - fortnightEpoch.Unix()
+		k := secs / fortnight
+		if secs < 0 && secs%fortnight != 0 {
+			k-- // rounded down before the epoch too
+		}
+		fy, fw := fortnightEpoch.AddDate(0, 0, 14*int(k)).ISOWeek()
+		p = fmt.Sprintf("%d-F%02d", fy, (fw+1)/2)
 	case "monthly":
 		p = t.Format("2006-01")
 	default:
@@ -320,7 +342,7 @@ func (s *Service) problem(members []store.Profile, past []store.Round, c store.R
 		p.Members = append(p.Members, Member{ID: m.User, Team: m.Team, Can: SkillKeys(can), Learn: SkillKeys(m.Learning), WorkStart: start, WorkEnd: end})
 	}
 	for i, m := range members {
-		for _, b := range m.Blocked {
+		for _, b := range blockedUsers(m) {
 			if j, ok := index[b]; ok && j != i {
 				p.Blocked[PairOf(i, j)] = true
 			}
@@ -504,6 +526,9 @@ func joinNames(names []string) string {
 }
 
 // CheckIn asks each introduced group of a round whether they met, once.
+// Each group is marked when its message went out; a group whose message
+// failed is asked again by the next call, and the round is marked checked
+// in only when none is left.
 func (s *Service) CheckIn(ctx context.Context, roundID string) error {
 	r, err := s.store.Round(ctx, roundID)
 	if err != nil {
@@ -513,8 +538,9 @@ func (s *Service) CheckIn(ctx context.Context, roundID string) error {
 		return nil
 	}
 	var errs []error
-	for i, g := range r.Groups {
-		if g.SentAt.IsZero() || len(g.Members) < 2 {
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		if g.SentAt.IsZero() || !g.CheckedInAt.IsZero() || len(g.Members) < 2 {
 			continue
 		}
 		ask := bot.Reply{
@@ -526,13 +552,18 @@ func (s *Service) CheckIn(ctx context.Context, roundID string) error {
 		}
 		if err := s.messenger.SendDirect(ctx, r.Platform, r.Workspace, g.Members, ask); err != nil {
 			errs = append(errs, fmt.Errorf("check in with group %d of %s: %w", i, r.ID, err))
+			continue
+		}
+		g.CheckedInAt = s.now()
+		if err := s.store.UpdateRound(ctx, r); err != nil {
+			return errors.Join(append(errs, err)...)
 		}
 	}
-	r.CheckedIn = true
-	if err := s.store.UpdateRound(ctx, r); err != nil {
-		errs = append(errs, err)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
-	return errors.Join(errs...)
+	r.CheckedIn = true
+	return s.store.UpdateRound(ctx, r)
 }
 
 // recordMet records a check-in answer as an EventMet.
@@ -548,7 +579,13 @@ func (s *Service) recordMet(ctx context.Context, a bot.Action, value int) bot.Re
 	if !member {
 		return bot.Reply{Text: "You weren't in a group in that round.", Private: true}
 	}
-	s.record(ctx, store.Event{Kind: store.EventMet, Platform: r.Platform, Workspace: r.Workspace, Channel: r.Channel, User: a.User, Value: value, Ref: r.ID})
+	// One answer per member and round, the latest: the event's id names
+	// both, and a new answer replaces the one before.
+	met := store.Event{ID: "met/" + r.ID + "/" + a.User, Time: s.now(), Kind: store.EventMet,
+		Platform: r.Platform, Workspace: r.Workspace, Channel: r.Channel, User: a.User, Value: value, Ref: r.ID}
+	if err := s.store.ReplaceEvent(ctx, met); err != nil {
+		s.log.WarnContext(ctx, "peers: recording a check-in answer failed", "round", r.ID, "err", err)
+	}
 	if value > 0 {
 		return bot.Reply{Text: "Great, thanks for telling me!", Private: true}
 	}

@@ -1,6 +1,7 @@
 package peers_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -329,4 +330,156 @@ func TestForgottenMemberIsNotNamedInTheIntroduction(t *testing.T) {
 		t.Errorf("the introduction names the forgotten member:\n%s", text)
 	}
 	contains(t, "introduction", sends[0].reply.Text, "Why you: you haven't met in a recent round.", "To start: ")
+}
+
+// startRound enables weekly rounds in C1 and runs the ticks that make the
+// round, introduce its groups and, halfway, check in; it returns the
+// check-in messages.
+func (f *fixture) startRound(t *testing.T) []sent {
+	t.Helper()
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.msgr.take()
+	f.clock.add(4 * 24 * time.Hour)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return f.msgr.take()
+}
+
+// TestCheckInAnswersKeepTheLatest: each member's answer to a check-in is
+// one event, the latest answer.
+func TestCheckInAnswersKeepTheLatest(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben"}})
+	sends := f.startRound(t)
+	if len(sends) != 1 {
+		t.Fatalf("check-ins = %+v", sends)
+	}
+	yes, no := sends[0].reply.Buttons[0], sends[0].reply.Buttons[1]
+	f.press(t, "ana", yes)
+	f.press(t, "ana", yes)
+	f.press(t, "ana", no)
+	f.press(t, "ben", yes)
+	met, _ := f.st.Events(t.Context(), store.EventFilter{Kind: store.EventMet})
+	answers := map[string]int{}
+	for _, e := range met {
+		answers[e.User] += e.Value
+	}
+	if len(met) != 2 || answers["ana"] != -1 || answers["ben"] != 1 {
+		t.Errorf("met events = %+v; want ana's latest answer (-1) and ben's (+1), one each", met)
+	}
+}
+
+// TestFailedCheckInIsRetried: a group whose check-in could not be sent is
+// asked by the next tick, and only that group.
+func TestFailedCheckInIsRetried(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben", "cy", "dee"}})
+	if err := f.st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.msgr.take()
+	f.clock.add(4 * 24 * time.Hour)
+	f.msgr.fail = errorString("slack down")
+	if err := f.svc.Tick(t.Context()); err == nil {
+		t.Error("a failed check-in was not reported")
+	}
+	f.msgr.fail = nil
+	f.clock.add(15 * time.Minute)
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sends := f.msgr.take(); len(sends) != 2 {
+		t.Fatalf("check-ins after the failure = %+v, want one per group", sends)
+	}
+	if err := f.svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sends := f.msgr.take(); len(sends) != 0 {
+		t.Errorf("checked in twice: %+v", sends)
+	}
+}
+
+// TestBiweeklyRoundsAcrossA53WeekYear: 2026 has 53 ISO weeks; its last
+// week and the first of 2027 are one period, so rounds stay two weeks
+// apart.
+func TestBiweeklyRoundsAcrossA53WeekYear(t *testing.T) {
+	c := weekly("C1")
+	c.Frequency = "biweekly"
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, time.UTC) }
+	for _, w := range []struct {
+		a, b time.Time
+		same bool
+	}{
+		{day(2026, 12, 14), day(2026, 12, 21), true},
+		{day(2026, 12, 21), day(2026, 12, 28), false},
+		{day(2026, 12, 28), day(2027, 1, 4), true},
+		{day(2027, 1, 4), day(2027, 1, 10), true},
+		{day(2027, 1, 10), day(2027, 1, 11), false},
+		{day(2027, 1, 11), day(2027, 1, 18), true},
+	} {
+		if a, b := peers.RoundID(c, w.a), peers.RoundID(c, w.b); (a == b) != w.same {
+			t.Errorf("%s is %s and %s is %s; want the same period: %v", w.a.Format("2006-01-02"), a, w.b.Format("2006-01-02"), b, w.same)
+		}
+	}
+	// Every fortnight has its own id, over years with 52 and 53 weeks.
+	seen := map[string]time.Time{}
+	for d := day(2024, 1, 1); d.Year() < 2034; d = d.AddDate(0, 0, 14) {
+		id := peers.RoundID(c, d)
+		if prev, ok := seen[id]; ok {
+			t.Fatalf("%s and %s share the id %s", prev.Format("2006-01-02"), d.Format("2006-01-02"), id)
+		}
+		seen[id] = d
+	}
+}
+
+// TestBiweeklyIDsUnchangedIn2026: through 2026, up to its 53rd week, a
+// two-week period has the id the ISO-week numbering gave it, so a round
+// stored by the previous version is found and not made again.
+func TestBiweeklyIDsUnchangedIn2026(t *testing.T) {
+	c := weekly("C1")
+	c.Frequency = "biweekly"
+	for d := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC); d.Before(time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+		y, w := d.ISOWeek()
+		if got, want := peers.RoundID(c, d), fmt.Sprintf("slack/T1/C1/%d-F%02d", y, (w+1)/2); got != want {
+			t.Fatalf("%s: id %s, want %s as before", d.Format("2006-01-02"), got, want)
+		}
+	}
+}
+
+// TestBiweeklyTicksAtTheTurnOf2027 runs the schedule week by week over
+// the turn of the year: a round every other week.
+func TestBiweeklyTicksAtTheTurnOf2027(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben"}})
+	c := weekly("C1")
+	c.Frequency = "biweekly"
+	if err := f.st.PutRoundConfig(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.set(time.Date(2026, 12, 14, 10, 0, 0, 0, time.UTC))
+	var made []string
+	for range 6 {
+		if err := f.svc.Tick(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.add(7 * 24 * time.Hour)
+	}
+	rounds, err := f.st.Rounds(t.Context(), "slack", "T1", "C1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rounds {
+		made = append(made, r.StartedAt.Format("2006-01-02"))
+	}
+	if want := []string{"2027-01-11", "2026-12-28", "2026-12-14"}; !slices.Equal(made, want) {
+		t.Errorf("rounds started %v, want %v", made, want)
+	}
 }

@@ -170,7 +170,7 @@ func TestProfileDeclareShowAndChange(t *testing.T) {
 	if p := f.profile(t, "ana"); !p.SkipRoundsUntil.Equal(start.AddDate(0, 0, 3)) {
 		t.Errorf("skip rounds until %v", p.SkipRoundsUntil)
 	}
-	f.say(t, "ana", "profile block @ben")
+	f.say(t, "ana", "profile block ben")
 	if p := f.profile(t, "ana"); !slices.Equal(p.Blocked, []string{"ben"}) {
 		t.Errorf("blocked = %v", p.Blocked)
 	}

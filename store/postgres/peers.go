@@ -169,12 +169,65 @@ func (s *Store) PutRequest(ctx context.Context, r store.PeerRequest) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.opts.Clock()
 	}
-	r.CreatedAt, r.UpdatedAt = millis(r.CreatedAt), millis(r.UpdatedAt)
+	r.CreatedAt, r.UpdatedAt, r.AskedAt = millis(r.CreatedAt), millis(r.UpdatedAt), millis(r.AskedAt)
 	data, _ := json.Marshal(r)
-	_, err := s.pool.Exec(ctx, `INSERT INTO peer_requests (id, platform, workspace, asker, expert, status, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data`,
-		r.ID, r.Platform, r.Workspace, r.Asker, r.Expert, r.Status, r.CreatedAt, string(data))
+	_, err := s.pool.Exec(ctx, `INSERT INTO peer_requests (id, platform, workspace, asker, expert, status, created_at, asked_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, asked_at = excluded.asked_at, data = excluded.data`,
+		r.ID, r.Platform, r.Workspace, r.Asker, r.Expert, r.Status, r.CreatedAt, askedAt(r), string(data))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// askedAt is the asked_at column of r: NULL until its expert was asked.
+func askedAt(r store.PeerRequest) any {
+	if r.AskedAt.IsZero() {
+		return nil
+	}
+	return r.AskedAt
+}
+
+// SwapRequest replaces a request whose status is from.
+func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from string) (bool, error) {
+	op := fmt.Sprintf("swap request %q", r.ID)
+	if err := s.usable(op); err != nil {
+		return false, err
+	}
+	if err := rules.ValidateRequest(r); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	r.CreatedAt, r.UpdatedAt, r.AskedAt = millis(r.CreatedAt), millis(r.UpdatedAt), millis(r.AskedAt)
+	data, _ := json.Marshal(r)
+	tag, err := s.pool.Exec(ctx, `UPDATE peer_requests SET status = $1, asked_at = $2, data = $3 WHERE id = $4 AND status = $5`,
+		r.Status, askedAt(r), string(data), r.ID, from)
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ReplaceEvent records e, replacing the same person's earlier answer.
+func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
+	op := fmt.Sprintf("replace event %q", e.ID)
+	if err := s.usable(op); err != nil {
+		return err
+	}
+	if err := rules.ValidateEvent(e); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if e.Time.IsZero() {
+		e.Time = s.opts.Clock()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO events
+		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		 question, confident, doc_ids, latency_ms, value, ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO UPDATE SET time = excluded.time, value = excluded.value
+		WHERE events.kind = excluded.kind AND events.user_id = excluded.user_id`,
+		e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, orEmpty(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -210,6 +263,9 @@ func (s *Store) Requests(ctx context.Context, f store.RequestFilter) ([]store.Pe
 	}
 	if !f.Since.IsZero() {
 		add("created_at >=", millis(f.Since))
+	}
+	if !f.AskedSince.IsZero() {
+		add("asked_at >=", millis(f.AskedSince))
 	}
 	return queryJSON[store.PeerRequest](ctx, s, "list requests",
 		`SELECT data FROM peer_requests WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, seq DESC`, args...)

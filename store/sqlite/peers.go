@@ -176,10 +176,66 @@ func (s *Store) PutRequest(ctx context.Context, r store.PeerRequest) error {
 		r.CreatedAt = s.opts.Clock()
 	}
 	data, _ := json.Marshal(r)
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO peer_requests (id, platform, workspace, asker, expert, status, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data`,
-		r.ID, r.Platform, r.Workspace, r.Asker, r.Expert, r.Status, r.CreatedAt.UnixMilli(), string(data))
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO peer_requests (id, platform, workspace, asker, expert, status, created_at, asked_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, asked_at = excluded.asked_at, data = excluded.data`,
+		r.ID, r.Platform, r.Workspace, r.Asker, r.Expert, r.Status, r.CreatedAt.UnixMilli(), askedAt(r), string(data))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// askedAt is the asked_at column of r: NULL until its expert was asked.
+func askedAt(r store.PeerRequest) any {
+	if r.AskedAt.IsZero() {
+		return nil
+	}
+	return r.AskedAt.UnixMilli()
+}
+
+// SwapRequest replaces a request whose status is from.
+func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from string) (bool, error) {
+	op := fmt.Sprintf("swap request %q", r.ID)
+	if err := s.writable(op); err != nil {
+		return false, err
+	}
+	if err := rules.ValidateRequest(r); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	data, _ := json.Marshal(r)
+	res, err := s.wdb.ExecContext(ctx, `UPDATE peer_requests SET status = ?, asked_at = ?, data = ? WHERE id = ? AND status = ?`,
+		r.Status, askedAt(r), string(data), r.ID, from)
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	return n == 1, nil
+}
+
+// ReplaceEvent records e, replacing the same person's earlier answer.
+func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
+	op := fmt.Sprintf("replace event %q", e.ID)
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	if err := rules.ValidateEvent(e); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if e.Time.IsZero() {
+		e.Time = s.opts.Clock()
+	}
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO events
+		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
+		 question, confident, doc_ids, latency_ms, value, ref)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET time = excluded.time, value = excluded.value
+		WHERE events.kind = excluded.kind AND events.user_id = excluded.user_id`,
+		e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
+		e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -220,6 +276,9 @@ func (s *Store) Requests(ctx context.Context, f store.RequestFilter) ([]store.Pe
 	}
 	if !f.Since.IsZero() {
 		add("created_at >= ?", f.Since.UnixMilli())
+	}
+	if !f.AskedSince.IsZero() {
+		add("asked_at >= ?", f.AskedSince.UnixMilli())
 	}
 	return queryJSON[store.PeerRequest](ctx, s, "list requests",
 		`SELECT data FROM peer_requests WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, rowid DESC`, args...)

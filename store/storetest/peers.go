@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 var peerCases = []testCase{
 	{"ProfileRoundTrip", testProfileRoundTrip},
 	{"RequestsNewestFirstAndFiltered", testRequests},
+	{"RequestsByWhenAsked", testRequestsAsked},
+	{"SwapRequestOnce", testSwapRequest},
+	{"ReplaceEventKeepsTheLatestAnswer", testReplaceEvent},
 	{"RoundsCreatedOnce", testRoundsCreatedOnce},
 	{"RoundConfigs", testRoundConfigs},
 	{"DeletePersonForgetsEverything", testDeletePerson},
@@ -134,6 +138,7 @@ func testRoundsCreatedOnce(t *testing.T, s store.Store) {
 		t.Fatalf("second create of the same id = %v, %v; want false", created, err)
 	}
 	r.Groups[0].SentAt = base.Add(time.Hour)
+	r.Groups[0].CheckedInAt = base.Add(72 * time.Hour)
 	r.CheckedIn = true
 	if err := ps.UpdateRound(t.Context(), r); err != nil {
 		t.Fatal(err)
@@ -146,7 +151,8 @@ func testRoundsCreatedOnce(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 2 || got[0].ID != next.ID || got[1].ID != r.ID {
 		t.Fatalf("rounds = %+v, %v; want newest first", got, err)
 	}
-	if !got[1].CheckedIn || len(got[1].Groups) != 1 || !got[1].Groups[0].SentAt.Equal(base.Add(time.Hour)) {
+	if !got[1].CheckedIn || len(got[1].Groups) != 1 || !got[1].Groups[0].SentAt.Equal(base.Add(time.Hour)) ||
+		!got[1].Groups[0].CheckedInAt.Equal(base.Add(72*time.Hour)) {
 		t.Errorf("updated round = %+v", got[1])
 	}
 	if got, _ := ps.Rounds(t.Context(), "slack", "T1", "C1", 1); len(got) != 1 {
@@ -243,4 +249,116 @@ func testDocumentsOwnedBy(t *testing.T, s store.Store) {
 	if docs, err := ps.DocumentsOwnedBy(t.Context(), nil); err != nil || len(docs) != 0 {
 		t.Errorf("documents of nobody = %+v, %v", docs, err)
 	}
+}
+
+// testRequestsAsked: the weekly cap counts requests by when the expert was
+// asked, which may be days after the suggestion was made.
+func testRequestsAsked(t *testing.T, s store.Store) {
+	ps := peersOf(t, s)
+	day := 24 * time.Hour
+	for _, r := range []store.PeerRequest{
+		// Suggested eight days ago, asked today.
+		{ID: "old", Platform: "slack", Workspace: "T1", Asker: "ana", Expert: "ben", Status: store.RequestPending, CreatedAt: base.Add(-8 * day), AskedAt: base},
+		// Suggested and asked eight days ago.
+		{ID: "done", Platform: "slack", Workspace: "T1", Asker: "cy", Expert: "ben", Status: store.RequestAccepted, CreatedAt: base.Add(-8 * day), AskedAt: base.Add(-8 * day)},
+		// Suggested today, not asked.
+		{ID: "new", Platform: "slack", Workspace: "T1", Asker: "dee", Expert: "ben", Status: store.RequestSuggested, CreatedAt: base},
+	} {
+		if err := ps.PutRequest(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ps.Requests(t.Context(), store.RequestFilter{Expert: "ben", AskedSince: base.Add(-7 * day)})
+	if err != nil || len(got) != 1 || got[0].ID != "old" || !got[0].AskedAt.Equal(base) {
+		t.Errorf("asked in the last week = %+v, %v; want only old, asked at %v", got, err, base)
+	}
+	if got, _ := ps.Requests(t.Context(), store.RequestFilter{Expert: "ben", Since: base.Add(-7 * day)}); len(got) != 1 || got[0].ID != "new" {
+		t.Errorf("made in the last week = %+v; want only new", got)
+	}
+	if r, err := ps.Request(t.Context(), "new"); err != nil || !r.AskedAt.IsZero() {
+		t.Errorf("a suggestion = %+v, %v; want no AskedAt", r, err)
+	}
+}
+
+// testSwapRequest: a request moves from one status to the next once,
+// however many presses race for it.
+func testSwapRequest(t *testing.T, s store.Store) {
+	ps := peersOf(t, s)
+	r := store.PeerRequest{ID: "r1", Platform: "slack", Workspace: "T1", Asker: "ana", Expert: "ben", Topic: "go", Status: store.RequestSuggested, CreatedAt: base}
+	if err := ps.PutRequest(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	asked := r
+	asked.Status, asked.AskedAt = store.RequestPending, base.Add(time.Hour)
+	const presses = 8
+	var wg sync.WaitGroup
+	won := make([]bool, presses)
+	errs := make([]error, presses)
+	for i := range presses {
+		wg.Go(func() { won[i], errs[i] = ps.SwapRequest(t.Context(), asked, store.RequestSuggested) })
+	}
+	wg.Wait()
+	wins := 0
+	for i := range presses {
+		if errs[i] != nil {
+			t.Fatalf("swap %d: %v", i, errs[i])
+		}
+		if won[i] {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d of %d swaps from suggested won, want 1", wins, presses)
+	}
+	got, err := ps.Request(t.Context(), "r1")
+	if err != nil || got.Status != store.RequestPending || !got.AskedAt.Equal(asked.AskedAt) {
+		t.Errorf("request after the swap = %+v, %v", got, err)
+	}
+	if n, _ := ps.Requests(t.Context(), store.RequestFilter{AskedSince: base}); len(n) != 1 {
+		t.Errorf("the swap did not set when the expert was asked: %+v", n)
+	}
+	back := got
+	back.Status, back.AskedAt = store.RequestSuggested, time.Time{}
+	if ok, err := ps.SwapRequest(t.Context(), back, store.RequestAccepted); err != nil || ok {
+		t.Errorf("swap from a status the request is not in = %v, %v; want false", ok, err)
+	}
+	if ok, err := ps.SwapRequest(t.Context(), back, store.RequestPending); err != nil || !ok {
+		t.Errorf("swap back = %v, %v; want true", ok, err)
+	}
+	if n, _ := ps.Requests(t.Context(), store.RequestFilter{AskedSince: base}); len(n) != 0 {
+		t.Errorf("a request swapped back to a suggestion still counts as asked: %+v", n)
+	}
+	missing := back
+	missing.ID = "nope"
+	if ok, err := ps.SwapRequest(t.Context(), missing, store.RequestSuggested); err != nil || ok {
+		t.Errorf("swap of a missing request = %v, %v; want false", ok, err)
+	}
+}
+
+// testReplaceEvent: a check-in answered three times leaves one event, the
+// last answer.
+func testReplaceEvent(t *testing.T, s store.Store) {
+	ps := peersOf(t, s)
+	met := store.Event{ID: "met/r1/ana", Kind: store.EventMet, Platform: "slack", Workspace: "T1", Channel: "C1", User: "ana", Ref: "r1"}
+	for i, v := range []int{1, 1, -1} {
+		e := met
+		e.Time, e.Value = base.Add(time.Duration(i)*time.Hour), v
+		if err := ps.ReplaceEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := mustEvents(t, s, store.EventFilter{Kind: store.EventMet})
+	if len(got) != 1 || got[0].Value != -1 || !got[0].Time.Equal(base.Add(2*time.Hour)) || got[0].Ref != "r1" {
+		t.Errorf("met events = %+v; want one, the last answer (-1)", got)
+	}
+	// An event of another kind or person under that id is not replaced.
+	other := met
+	other.User, other.Value, other.Time = "ben", 1, base.Add(3*time.Hour)
+	if err := ps.ReplaceEvent(t.Context(), other); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustEvents(t, s, store.EventFilter{Kind: store.EventMet}); len(got) != 1 || got[0].User != "ana" || got[0].Value != -1 {
+		t.Errorf("met events = %+v; ben's answer replaced ana's", got)
+	}
+	wantErrorIs(t, ps.ReplaceEvent(t.Context(), store.Event{Kind: store.EventMet}), store.ErrInvalidInput, "event without id")
 }

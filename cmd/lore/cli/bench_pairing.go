@@ -72,7 +72,10 @@ above 2000 people.`,
 				Unplaced:     sim.Unplaced,
 				Algorithm:    "approximate",
 			}
-			if people <= peers.DefaultExactLimit {
+			switch {
+			case people <= peers.DefaultDenseLimit:
+				res.Algorithm = "exact on every pair"
+			case people <= peers.DefaultExactLimit:
 				res.Algorithm = "exact on the sparsified graph"
 			}
 			if exact {
