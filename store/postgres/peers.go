@@ -220,10 +220,16 @@ func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.opts.Clock()
 	}
+	// As insertEvent, a person who opted out of analytics is dropped from
+	// the event; its id, which names them, becomes a random one, so each
+	// answer of theirs is a new anonymous event.
 	_, err := s.pool.Exec(ctx, `INSERT INTO events
 		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
 		 question, confident, doc_ids, latency_ms, value, ref)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		SELECT CASE WHEN o.out THEN gen_random_uuid()::text ELSE $1 END, $2, $3, $4, $5, $6,
+		       CASE WHEN o.out THEN '' ELSE $7 END, CASE WHEN o.out THEN '' ELSE $8 END, $9,
+		       CASE WHEN o.out THEN '' ELSE $10 END, $11, $12, $13, $14, $15
+		FROM (SELECT EXISTS (SELECT 1 FROM analytics_opt_outs WHERE user_id = $8) AS out) o
 		ON CONFLICT (id) DO UPDATE SET time = excluded.time, value = excluded.value
 		WHERE events.kind = excluded.kind AND events.user_id = excluded.user_id`,
 		e.ID, millis(e.Time), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,

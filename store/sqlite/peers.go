@@ -228,14 +228,20 @@ func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.opts.Clock()
 	}
+	// As eventInsertSQL, a person who opted out of analytics is dropped
+	// from the event; its id, which names them, becomes a random one, so
+	// each answer of theirs is a new anonymous event.
 	_, err := s.wdb.ExecContext(ctx, `INSERT INTO events
 		(id, time, kind, platform, workspace, channel, thread, user_id, direct,
 		 question, confident, doc_ids, latency_ms, value, ref)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT CASE WHEN o.out THEN lower(hex(randomblob(16))) ELSE ?1 END, ?2, ?3, ?4, ?5, ?6,
+		       CASE WHEN o.out THEN '' ELSE ?7 END, CASE WHEN o.out THEN '' ELSE ?8 END, ?9,
+		       CASE WHEN o.out THEN '' ELSE ?10 END, ?11, ?12, ?13, ?14, ?15
+		FROM (SELECT EXISTS (SELECT 1 FROM analytics_opt_outs WHERE user_id = ?8) AS out) o
+		WHERE true -- an INSERT ... SELECT needs a WHERE before its ON CONFLICT
 		ON CONFLICT (id) DO UPDATE SET time = excluded.time, value = excluded.value
 		WHERE events.kind = excluded.kind AND events.user_id = excluded.user_id`,
-		e.ID, e.Time.UnixMilli(), e.Kind, e.Platform, e.Workspace, e.Channel, e.Thread, e.User, e.Direct,
-		e.Question, e.Confident, encodeStrings(e.DocIDs), e.LatencyMS, e.Value, e.Ref)
+		eventArgs(e)...)
 	if err != nil {
 		return s.fail(op, err)
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +362,29 @@ func testReplaceEvent(t *testing.T, s store.Store) {
 		t.Errorf("met events = %+v; ben's answer replaced ana's", got)
 	}
 	wantErrorIs(t, ps.ReplaceEvent(t.Context(), store.Event{Kind: store.EventMet}), store.ErrInvalidInput, "event without id")
+
+	// Someone who opted out of analytics is kept out of the event, and of
+	// its id, which names them: each answer is a new anonymous event.
+	if err := s.SetOptOut(t.Context(), "cy", true); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range []int{1, -1} {
+		e := store.Event{ID: "met/r1/cy", Kind: store.EventMet, Platform: "slack", Workspace: "T1", Channel: "C1", User: "cy", Thread: "t1",
+			Ref: "r1", Value: v, Time: base.Add(time.Duration(4+i) * time.Hour)}
+		if err := ps.ReplaceEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var anonymous int
+	for _, e := range mustEvents(t, s, store.EventFilter{Kind: store.EventMet}) {
+		switch {
+		case e.User == "cy" || strings.Contains(e.ID, "cy") || e.Thread != "":
+			t.Errorf("event %+v names cy, who opted out", e)
+		case e.User == "":
+			anonymous++
+		}
+	}
+	if anonymous != 2 {
+		t.Errorf("%d anonymous met events, want 2", anonymous)
+	}
 }
