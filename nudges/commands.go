@@ -550,7 +550,9 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 	if correct {
 		value = 1
 	}
-	s.event(ctx, l, store.EventQuizAnswered, d.ID+"/"+key, value, d.ID, key)
+	// The quiz card is the activity: first and latest attempts at it, over
+	// every delivery that carried it, are what leaders' accuracy compares.
+	s.event(ctx, l, store.EventQuizAnswered, key, value, d.ID, key)
 
 	var b strings.Builder
 	if correct {

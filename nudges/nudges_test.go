@@ -292,6 +292,11 @@ func TestDeliverOnceAndAnswerOnce(t *testing.T) {
 	if len(answers) != 1 || answers[0].Value != 1 {
 		t.Fatalf("quiz_answered events = %+v; want one, correct", answers)
 	}
+	// The card is the activity, so leaders' first and latest accuracy
+	// follow it across deliveries.
+	if answers[0].Ref != "security-basics/report-phish" {
+		t.Errorf("quiz_answered ref = %q, want the card security-basics/report-phish", answers[0].Ref)
+	}
 	// The card's FSRS state is one Good review.
 	want, _ := mustScheduler(t).Review(fsrs.Card{}, fsrs.Good, answerAt)
 	states, _ := f.st.CardStates(t.Context(), learner("ann"), "security-basics")

@@ -90,22 +90,22 @@ func seedWeek(t *testing.T) *sqlite.Store {
 	// right, g1 right first time: first-attempt accuracy 1/2, latest 2/2.
 	for i := range 4 {
 		u := fmt.Sprintf("g%d", i)
-		sd.add(store.Event{Time: day(2, 8), Kind: engagement.KindNudgeDelivered, User: u, Ref: "card-1"})
+		sd.add(store.Event{Time: day(2, 8), Kind: store.EventNudgeDelivered, User: u, Ref: "card-1"})
 		if i < 3 {
-			sd.add(store.Event{Time: day(2, 9), Kind: engagement.KindNudgeOpened, User: u, Ref: "card-1"})
+			sd.add(store.Event{Time: day(2, 9), Kind: store.EventNudgeOpened, User: u, Ref: "card-1"})
 		}
 	}
-	sd.add(store.Event{Time: day(2, 10), Kind: engagement.KindNudgeAnswered, User: "g0", Ref: "card-1", Value: -1})
-	sd.add(store.Event{Time: day(3, 10), Kind: engagement.KindNudgeAnswered, User: "g0", Ref: "card-1", Value: 1})
-	sd.add(store.Event{Time: day(2, 10), Kind: engagement.KindNudgeAnswered, User: "g1", Ref: "card-1", Value: 1})
+	sd.add(store.Event{Time: day(2, 10), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: -1})
+	sd.add(store.Event{Time: day(3, 10), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: 1})
+	sd.add(store.Event{Time: day(2, 10), Kind: store.EventQuizAnswered, User: "g1", Ref: "card-1", Value: 1})
 	// Tracks: 4 joined, 1 completed. Intros: 2 made, 1 met.
 	for i := range 4 {
 		sd.add(store.Event{Time: day(0, 12), Kind: engagement.KindTrackJoined, User: fmt.Sprintf("g%d", i), Ref: "onboarding"})
 	}
 	sd.add(store.Event{Time: day(5, 12), Kind: engagement.KindTrackCompleted, User: "g0", Ref: "onboarding"})
-	sd.add(store.Event{Time: day(1, 12), Kind: engagement.KindIntroMade, User: "g0", Ref: "intro-1"})
-	sd.add(store.Event{Time: day(1, 12), Kind: engagement.KindIntroMade, User: "g2", Ref: "intro-2"})
-	sd.add(store.Event{Time: day(4, 12), Kind: engagement.KindIntroMet, User: "g0", Ref: "intro-1", Value: 1})
+	sd.add(store.Event{Time: day(1, 12), Kind: store.EventIntroMade, User: "g0", Ref: "intro-1"})
+	sd.add(store.Event{Time: day(1, 12), Kind: store.EventIntroMade, User: "g2", Ref: "intro-2"})
+	sd.add(store.Event{Time: day(4, 12), Kind: store.EventMet, User: "g0", Ref: "intro-1", Value: 1})
 	// The previous week.
 	for i := range 5 {
 		u := fmt.Sprintf("g%d", i)

@@ -105,17 +105,18 @@ func adl(name string) Verb {
 
 // Event kinds of capabilities other than question answering: nudges,
 // tracks and peer introductions record them through store.Events, with Ref
-// naming the nudge, track or introduction and Value the outcome (+1
-// correct or met, -1 wrong).
+// naming the nudge, quiz card, track or introduction and Value the outcome
+// (above zero correct or met). They are the kinds those capabilities
+// write, named once in store.
 const (
-	KindNudgeDelivered = "nudge_delivered"
-	KindNudgeOpened    = "nudge_opened"
-	KindNudgeAnswered  = "nudge_answered"
-	KindReflection     = "reflection"
-	KindIntroMade      = "intro_made"
-	KindIntroMet       = "intro_met"
-	KindTrackJoined    = "track_joined"
-	KindTrackCompleted = "track_completed"
+	KindNudgeDelivered = store.EventNudgeDelivered
+	KindNudgeOpened    = store.EventNudgeOpened
+	KindNudgeAnswered  = store.EventQuizAnswered
+	KindReflection     = store.EventReflection
+	KindIntroMade      = store.EventIntroMade
+	KindIntroMet       = store.EventMet
+	KindTrackJoined    = store.EventTrackJoined
+	KindTrackCompleted = store.EventTrackCompleted
 )
 
 // Kind says how one event kind becomes a statement.
