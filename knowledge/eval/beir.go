@@ -97,6 +97,9 @@ func LoadQueries(path string) ([]Query, error) {
 			return fmt.Errorf("%s:%d: query %q already read at line %d", path, line, id, first)
 		}
 		seen[id] = line
+		if strings.TrimSpace(l.Text) == "" {
+			return fmt.Errorf("%s:%d: query %q has no text", path, line, id)
+		}
 		qs = append(qs, Query{ID: id, Text: l.Text})
 		return nil
 	})

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,12 +59,19 @@ the top-10 search that answers use.
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
+			if err := checkJudged(qs, judged, queries, qrels); err != nil {
+				return err
+			}
 			svc, cleanup, err := a.evalStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer cleanup()
 			if err := loadCorpus(ctx, svc.knowledge, corpus, a.io.Err); err != nil {
+				var bad *badCorpusError
+				if errors.As(err, &bad) {
+					return usageErrorf("%v", bad.err)
+				}
 				return err
 			}
 			run := make(map[string][]string, len(qs))
@@ -145,6 +155,47 @@ func (a *app) evalStore(ctx context.Context) (*services, func(), error) {
 	return svc, func() { svc.Close(); os.RemoveAll(dir) }, nil
 }
 
+// checkJudged refuses a benchmark that would measure nothing, or measure
+// less than it says: no queries, no query with a relevant document, or
+// judged queries that the queries file does not ask (each would count as a
+// miss).
+func checkJudged(qs []eval.Query, judged eval.Qrels, queriesPath, qrelsPath string) error {
+	if len(qs) == 0 {
+		return usageErrorf("%s holds no queries", queriesPath)
+	}
+	asked := make(map[string]bool, len(qs))
+	for _, q := range qs {
+		asked[q.ID] = true
+	}
+	var relevant int
+	var missing []string
+	for q := range judged {
+		if judged.Relevant(q) == 0 {
+			continue
+		}
+		relevant++
+		if !asked[q] {
+			missing = append(missing, q)
+		}
+	}
+	if relevant == 0 {
+		return usageErrorf("%s judges no document relevant to any query", qrelsPath)
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return usageErrorf("%d queries judged in %s are not in %s (%s): are the two files of the same split?",
+			len(missing), qrelsPath, queriesPath, strings.Join(missing[:min(len(missing), 5)], ", "))
+	}
+	return nil
+}
+
+// badCorpusError is a corpus file that cannot be read as BEIR JSONL, as
+// opposed to a store that fails to take its documents.
+type badCorpusError struct{ err error }
+
+func (e *badCorpusError) Error() string { return e.err.Error() }
+func (e *badCorpusError) Unwrap() error { return e.err }
+
 // loadCorpus ingests a BEIR corpus through the same parsing and chunking as
 // curated Markdown files. A document's source is its corpus id, so that
 // rankings map back to the qrels.
@@ -152,7 +203,8 @@ func loadCorpus(ctx context.Context, k *knowledge.Service, path string, progress
 	progress := newIngestProgress(progressOut)
 	progress.Total(-1) // unknown length: a spinner
 	defer progress.finish()
-	return eval.LoadCorpus(path, func(d eval.Doc) error {
+	var stored error // a failure to store, not to read
+	err := eval.LoadCorpus(path, func(d eval.Doc) error {
 		parsed, err := ingest.Parse(d.ID+".md", []byte(d.Text), ingest.Options{})
 		if err != nil {
 			progress.Warn(d.ID, err)
@@ -166,11 +218,16 @@ func loadCorpus(ctx context.Context, k *knowledge.Service, path string, progress
 			Title: parsed.Title, ContentHash: d.ID, UpdatedAt: time.Now(),
 		}
 		if _, err := k.AddDocument(ctx, doc, parsed.Chunks); err != nil {
-			return fmt.Errorf("corpus document %s: %w", d.ID, err)
+			stored = fmt.Errorf("corpus document %s: %w", d.ID, err)
+			return stored
 		}
 		progress.Done(d.ID)
 		return nil
 	})
+	if err != nil && stored == nil {
+		return &badCorpusError{err: err}
+	}
+	return err
 }
 
 // rankedSources turns ranked passages into ranked, distinct document

@@ -123,6 +123,15 @@ func TestEvalBadInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	malformed := filepath.Join(t.TempDir(), "queries.jsonl")
 	writeFile(t, malformed, []byte("{\"_id\": \"q1\", \"text\": \"fine\"}\nnot json\n"))
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	writeFile(t, empty, nil)
+	headerOnly := filepath.Join(dir, "header.tsv")
+	writeFile(t, headerOnly, []byte("query-id\tcorpus-id\tscore\n"))
+	twoQueries := filepath.Join(dir, "two.jsonl")
+	writeFile(t, twoQueries, []byte("{\"_id\": \"q1\", \"text\": \"plants and sunlight\"}\n{\"_id\": \"q2\", \"text\": \"volcanoes\"}\n"))
+	blank := filepath.Join(dir, "blank.jsonl")
+	writeFile(t, blank, []byte("{\"_id\": \"q1\", \"text\": \"plants\"}\n{\"_id\": \"q2\", \"text\": \"  \"}\n"))
 	cases := []struct {
 		name string
 		args []string
@@ -136,6 +145,10 @@ func TestEvalBadInput(t *testing.T) {
 		{"k not a number", append(b.flags(), "--k", "ten"), "invalid argument"},
 		{"malformed queries", []string{"--corpus", b.corpus, "--queries", malformed, "--qrels", b.qrels}, "malformed JSON"},
 		{"no qrels flag", []string{"--corpus", b.corpus, "--queries", b.queries}, "qrels"},
+		{"no queries", []string{"--corpus", b.corpus, "--queries", empty, "--qrels", b.qrels}, "holds no queries"},
+		{"no judgements", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", headerOnly}, "judges no document relevant"},
+		{"judged query not asked", []string{"--corpus", b.corpus, "--queries", twoQueries, "--qrels", b.qrels}, "1 queries judged in"},
+		{"query without text", []string{"--corpus", b.corpus, "--queries", blank, "--qrels", b.qrels}, `query "q2" has no text`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,5 +163,19 @@ func TestEvalBadInput(t *testing.T) {
 				t.Errorf("bad input created the database")
 			}
 		})
+	}
+}
+
+// A corpus that is not BEIR JSONL is bad input (exit 2), like the queries
+// and judgements; only a store that fails is a failure (exit 1).
+func TestEvalMalformedCorpus(t *testing.T) {
+	t.Parallel()
+	b := writeBEIR(t)
+	b.corpus = filepath.Join(t.TempDir(), "corpus.jsonl")
+	writeFile(t, b.corpus, []byte("{\"_id\": \"d1\", \"text\": \"fine\"}\n{\"text\": \"no id\"\n"))
+	r := newDB(t).run(t, append([]string{"eval"}, b.flags()...)...)
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.err, b.corpus) {
+		t.Errorf("stderr does not name the corpus file:\n%s", r.err)
 	}
 }
