@@ -44,6 +44,14 @@ their local day (or of --until), one after another; --leader NAME picks one.`,
 			default:
 				return usageErrorf("--format %q: want text, json or png", format)
 			}
+			// A flag that would be ignored is refused, rather than leave
+			// someone looking for a file that was never written.
+			if out != "" && format != "png" {
+				return usageErrorf("--out is for --format png; with --format %s the digest is printed (--chart names the chart's file)", format)
+			}
+			if chart != "" && format != "text" {
+				return usageErrorf("--chart is for --format text")
+			}
 			if leadersFile != "" {
 				return a.leaderDigests(cmd, leadersFile, leaderName, period, until, format)
 			}

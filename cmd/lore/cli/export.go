@@ -42,6 +42,9 @@ are pseudonymous accounts; no user id leaves the database.`,
 				if f.Until, err = parseDate("until", until); err != nil {
 					return err
 				}
+				if !f.Until.After(f.Since) {
+					return usageErrorf("--until %s is not after --since %s: the period is empty", until, since)
+				}
 			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {

@@ -24,6 +24,9 @@ least LORE_PRIVACY_K different people asked, since a question asked by one
 person can say who asked it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usageErrorf("--limit %d: want 0 (all) or more", limit)
+			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
 				return err
