@@ -111,7 +111,9 @@ type Shell struct {
 	direct  bool
 
 	hist *history
-	last lastReply
+	// histErr is why the history file could not be read, shown once.
+	histErr error
+	last    lastReply
 	// sentDirect holds the buttons of a direct message sent while a line
 	// was handled; /press answers them when the reply itself has none.
 	sentDirect lastReply
@@ -153,9 +155,11 @@ func New(cfg Config) (*Shell, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("shell: %w: %w", ErrInvalidConfig, err)
 	}
-	hist, err := loadHistory(cfg.HistoryFile)
-	if err != nil {
-		return nil, fmt.Errorf("shell: %w", err)
+	// An unreadable history file costs the history, not the chat: the
+	// warning is shown when Run starts, and lines are kept in memory.
+	hist, histErr := loadHistory(cfg.HistoryFile)
+	if histErr != nil {
+		hist = &history{}
 	}
 	in, out := cfg.In, cfg.Out
 	if in == nil {
@@ -172,12 +176,12 @@ func New(cfg Config) (*Shell, error) {
 		user:    user,
 		channel: channel,
 		hist:    hist,
+		histErr: histErr,
 	}, nil
 }
 
 // ErrInvalidConfig wraps the errors of New about a Config value the
-// person chose, such as a user name with a space, as opposed to a failure
-// to read the history file.
+// person chose, such as a user name with a space.
 var ErrInvalidConfig = errors.New("invalid configuration")
 
 const banner = "Type a question and press Enter to ask Lore; /help lists the shell commands."
@@ -201,6 +205,9 @@ func (s *Shell) Run(ctx context.Context) (err error) {
 	}()
 	s.w = &errWriter{w: in.output()}
 	s.println(banner)
+	if s.histErr != nil {
+		s.printf("Could not read the history (%v); this session's lines are kept in memory only.\n", s.histErr)
+	}
 
 	// One buffered slot: at most one read is outstanding, and a read
 	// abandoned on cancellation can still deliver and exit.

@@ -515,3 +515,17 @@ func TestNewUserFromEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// A history file that cannot be read (here a directory) costs the history,
+// not the chat: Lore says so once and answers as usual.
+func TestUnreadableHistoryIsAWarning(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := run(t, &fakeHandler{}, "where is the handbook?\n/history\n", func(c *Config) { c.HistoryFile = dir })
+	if !strings.Contains(out, "Could not read the history") {
+		t.Errorf("no warning about the history:\n%s", out)
+	}
+	if !strings.Contains(out, "1  where is the handbook?") {
+		t.Errorf("the session's lines are not kept in memory:\n%s", out)
+	}
+}
