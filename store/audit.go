@@ -149,3 +149,74 @@ func NewPseudonym() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail
 	return Forgotten + hex.EncodeToString(b[:])
 }
+
+// ForgetPersonIn returns text with every mention of the chat person user,
+// written PLATFORM/USER or PLATFORM/WORKSPACE/USER (optionally after
+// "user:"), replaced by pseudonym. Forget applies it to the details of the
+// audit log ("owner slack/T1/U9 → slack/T1/U8"), which name people in
+// free text. A bare id is left alone: in free text it cannot be told from
+// a word.
+func ForgetPersonIn(text, user, pseudonym string) string {
+	if user == "" || !strings.Contains(text, "/"+user) {
+		return text
+	}
+	var b strings.Builder
+	rest := text
+	for {
+		i := strings.Index(rest, "/"+user)
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		end := i + 1 + len(user)
+		start := personRefStart(rest[:i])
+		if start >= 0 && (end == len(rest) || !isRefRune(rune(rest[end]))) {
+			b.WriteString(rest[:start])
+			b.WriteString(pseudonym)
+		} else {
+			b.WriteString(rest[:end])
+		}
+		rest = rest[end:]
+	}
+}
+
+// personRefStart returns where the PLATFORM or PLATFORM/WORKSPACE (and
+// any "user:" before it) that s ends in begins, or -1 when s does not end
+// in one: a longer path (a/b/c) or a platform not in lower case is not a
+// person.
+func personRefStart(s string) int {
+	back := func(end int) int {
+		j := end
+		for j > 0 && isRefRune(rune(s[j-1])) {
+			j--
+		}
+		return j
+	}
+	start := back(len(s))
+	if start == len(s) {
+		return -1
+	}
+	if start > 0 && s[start-1] == '/' {
+		ws := start
+		if start = back(ws - 1); start == ws-1 {
+			return -1
+		}
+	}
+	if start > 0 && s[start-1] == '/' {
+		return -1
+	}
+	platform, _, _ := strings.Cut(s[start:], "/")
+	if platform[0] < 'a' || platform[0] > 'z' || strings.ToLower(platform) != platform {
+		return -1
+	}
+	if strings.HasSuffix(s[:start], "user:") {
+		start -= len("user:")
+	}
+	return start
+}
+
+// isRefRune reports whether r can be part of a PLATFORM/WORKSPACE/ID
+// reference (audience.ParseRef's alphabet).
+func isRefRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-#@", r)
+}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/lorehq/lore/store"
 )
 
 // forgetCoverage says, for every table of both backends' migrations, what
@@ -86,5 +88,24 @@ func TestForgetAccountsForEveryTable(t *testing.T) {
 		}
 		slices.Sort(tables)
 		t.Logf("tables: %v", tables)
+	}
+}
+
+func TestForgetPersonIn(t *testing.T) {
+	const p = "forgotten-1a2b"
+	for in, want := range map[string]string{
+		"owner slack/T1/U9 → slack/T1/U8":         "owner " + p + " → slack/T1/U8",
+		"owner user:slack/T1/U9, then discord/U9": "owner " + p + ", then " + p,
+		"slack/U9":                       p,
+		"slack/T1/U99 and slack/T1/U9x":  "slack/T1/U99 and slack/T1/U9x",
+		"path /srv/docs/U9 and a/b/c/U9": "path /srv/docs/U9 and a/b/c/U9",
+		"Slack/T1/U9":                    "Slack/T1/U9",
+		"U9 alone":                       "U9 alone",
+		"(slack/T1/U9)":                  "(" + p + ")",
+		"":                               "",
+	} {
+		if got := store.ForgetPersonIn(in, "U9", p); got != want {
+			t.Errorf("ForgetPersonIn(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -200,7 +200,41 @@ func forgetOwnership(ctx context.Context, tx pgx.Tx, user, pseudonym string) err
 	// Saves recorded before their detail named no one read "answer by
 	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
 	// the person keeps only its source.
-	_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, strpos(detail, ', source ') + 9)
-		WHERE action = 'document.save' AND strpos(detail, ', source ') > 0 AND strpos(detail, '/' || $1 || ',') > 0`, user)
-	return err
+	if _, err := tx.Exec(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, strpos(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND strpos(detail, ', source ') > 0 AND strpos(detail, '/' || $1 || ',') > 0`, user); err != nil {
+		return err
+	}
+	return forgetInAuditText(ctx, tx, user, pseudonym)
+}
+
+// forgetInAuditText replaces the person in the free text of targets and
+// details, as the SQLite store does (see there).
+func forgetInAuditText(ctx context.Context, tx pgx.Tx, user, pseudonym string) error {
+	rows, err := tx.Query(ctx, `SELECT id, target, detail FROM audit_log
+		WHERE strpos(target, '/' || $1) > 0 OR strpos(detail, '/' || $1) > 0`, user)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		id             int64
+		target, detail string
+	}
+	var changed []entry
+	var e entry
+	_, err = pgx.ForEachRow(rows, []any{&e.id, &e.target, &e.detail}, func() error {
+		t, d := store.ForgetPersonIn(e.target, user, pseudonym), store.ForgetPersonIn(e.detail, user, pseudonym)
+		if t != e.target || d != e.detail {
+			changed = append(changed, entry{e.id, t, d})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changed {
+		if _, err := tx.Exec(ctx, `UPDATE audit_log SET target = $1, detail = $2 WHERE id = $3`, c.target, c.detail, c.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

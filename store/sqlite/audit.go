@@ -217,7 +217,45 @@ func forgetOwnership(ctx context.Context, tx *sql.Tx, user, pseudonym string) er
 	// Saves recorded before their detail named no one read "answer by
 	// PLATFORM/WORKSPACE/USER, question by ..., source ...": one naming
 	// the person keeps only its source.
-	_, err := tx.ExecContext(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, instr(detail, ', source ') + 9)
-		WHERE action = 'document.save' AND instr(detail, ', source ') > 0 AND instr(detail, '/' || ?1 || ',') > 0`, user)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_log SET detail = 'source ' || substr(detail, instr(detail, ', source ') + 9)
+		WHERE action = 'document.save' AND instr(detail, ', source ') > 0 AND instr(detail, '/' || ?1 || ',') > 0`, user); err != nil {
+		return err
+	}
+	return forgetInAuditText(ctx, tx, user, pseudonym)
+}
+
+// forgetInAuditText replaces the person in the free text of targets and
+// details ("owner slack/T1/U9 → slack/T1/U8"), by store.ForgetPersonIn.
+func forgetInAuditText(ctx context.Context, tx *sql.Tx, user, pseudonym string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, target, detail FROM audit_log
+		WHERE instr(target, '/' || ?1) > 0 OR instr(detail, '/' || ?1) > 0`, user)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		id             int64
+		target, detail string
+	}
+	var changed []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.id, &e.target, &e.detail); err != nil {
+			rows.Close()
+			return err
+		}
+		t, d := store.ForgetPersonIn(e.target, user, pseudonym), store.ForgetPersonIn(e.detail, user, pseudonym)
+		if t != e.target || d != e.detail {
+			changed = append(changed, entry{e.id, t, d})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range changed {
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_log SET target = ?, detail = ? WHERE id = ?`, e.target, e.detail, e.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -177,6 +177,8 @@ func testForgetPseudonymisesAudit(t *testing.T, s store.Store) {
 		store.AuditEntry{Time: auditBase.Add(2 * time.Minute), Actor: "slack/T1/U2", Action: "role.revoke", Target: "slack/U1", Detail: "leader"},
 		store.AuditEntry{Time: auditBase.Add(3 * time.Minute), Actor: "cli:U1", Action: "collection.set", Target: "hr"},
 		store.AuditEntry{Time: auditBase.Add(4 * time.Minute), Actor: "slack/T1/XU1", Action: "collection.set", Target: "hr"},
+		store.AuditEntry{Time: auditBase.Add(5 * time.Minute), Actor: "cli:root", Action: "source.update", Target: "s1",
+			Detail: "owner slack/T1/U1 → slack/T1/U2, path /srv/U1"},
 	)
 	if _, err := s.GrantRole(ctx, store.RoleGrant{Platform: "slack", Workspace: "T1", User: "U2", Role: "curator", GrantedBy: "slack/T1/U1"}); err != nil {
 		t.Fatal(err)
@@ -205,6 +207,10 @@ func testForgetPseudonymisesAudit(t *testing.T, s store.Store) {
 		if log[i].Actor != w[0] || log[i].Target != w[1] {
 			t.Errorf("entry %d after forgetting = %s → %s, want %s → %s", i, log[i].Actor, log[i].Target, w[0], w[1])
 		}
+	}
+	// Free text names them too: a change of a source's owner.
+	if got, want := log[5].Detail, "owner "+p+" → slack/T1/U2, path /srv/U1"; got != want {
+		t.Errorf("detail after forgetting = %q, want %q", got, want)
 	}
 	grants, err := s.RoleGrants(ctx, store.RoleGrantFilter{})
 	if err != nil {

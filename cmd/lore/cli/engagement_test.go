@@ -86,7 +86,9 @@ func TestAskRecordsStatementsAndExportsThem(t *testing.T) {
 		t.Errorf("export of an empty range printed %q", r.out)
 	}
 
-	r = db.run(t, "forget", "alice@example.com")
+	// The PLATFORM/USER form other commands take names the same person.
+	db.run(t, "forget", "shell/a/b/alice@example.com").wantCode(t, cli.ExitUsage)
+	r = db.run(t, "forget", "shell/alice@example.com")
 	r.wantCode(t, 0)
 	if !strings.Contains(r.out, "2 events deleted, 2 statements removed and queued for voiding") {
 		t.Errorf("forget printed %q", r.out)

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
 
@@ -33,8 +35,9 @@ func (a *app) forgetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "forget USER",
 		Short: "Remove a person's personal data and statements, or opt them out of analytics",
-		Long: `Remove everything Lore keeps about USER (a platform user id), on every
-platform and workspace, in one transaction: their engagement events and
+		Long: `Remove everything Lore keeps about USER (a platform user id such as
+U012AB3CD, or PLATFORM/[WORKSPACE/]USER as other commands take it; the id
+counts either way), on every platform and workspace, in one transaction: their engagement events and
 xAPI statements; their analytics opt-out; their time zone; their peer
 profile, the expert requests they made or were asked, and their place in
 past pairing rounds; their learning-track enrolments, nudge settings, card
@@ -58,6 +61,15 @@ Nothing else changes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			user := args[0]
+			if strings.Contains(user, "/") {
+				// The form other commands take: its user id is what
+				// events, profiles and grants are keyed by.
+				ref, err := audience.ParseRef(user)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				user = ref.ID
+			}
 			v, err := a.voider()
 			if err != nil {
 				return err
