@@ -198,16 +198,28 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.GuildMembers = b
 	}
 	if v := getenv(EnvSettings); v != "" {
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg.Settings); err != nil {
-			errs = append(errs, fmt.Errorf("%s: not valid settings JSON: %v", EnvSettings, err))
+		s, err := ParseSettings(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvSettings, err))
 		}
+		cfg.Settings = s
 	}
 	if err := cfg.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// ParseSettings reads Settings from JSON, refusing unknown fields (a typo
+// would otherwise leave a channel open).
+func ParseSettings(v string) (Settings, error) {
+	var s Settings
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Settings{}, fmt.Errorf("not valid settings JSON: %v", err)
+	}
+	return s, nil
 }
 
 // validate reports every problem of the configuration at once.

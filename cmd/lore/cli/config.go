@@ -13,6 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lorehq/lore/adapters/discord"
+	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/knowledge/audience"
 )
 
@@ -40,9 +42,9 @@ type setting struct {
 var settings = []setting{
 	{Name: "LORE_DATABASE_URL", Default: "sqlite:lore.db", Doc: "The database: `sqlite:PATH` (embedded) or `postgres://...` (PostgreSQL with pgvector). `--db` overrides it."},
 	{Name: "LORE_PG_INDEX_BUILD_MEMORY_MB", Default: "1024", Check: positiveInt, Doc: "PostgreSQL: most maintenance_work_mem, in MB, a vector index build asks for (it asks for what the graph needs, about 1.5 KB a chunk)."},
-	{Name: "LORE_PG_HNSW_M", Default: "16", Check: positiveInt, Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
-	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "32", Check: positiveInt, Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
-	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "200", Check: positiveInt, Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
+	{Name: "LORE_PG_HNSW_M", Default: "16", Check: between(2, 100), Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
+	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "32", Check: between(4, 1000), Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
+	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "200", Check: between(1, 1000), Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
 	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
 	{Name: "LORE_LOG_FORMAT", Default: "auto", Check: oneOf("auto", "text", "json"), Doc: "Log format: `json` for production, `text` for people; `auto` is text on a terminal and JSON otherwise."},
 	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
@@ -59,7 +61,7 @@ var settings = []setting{
 	{Name: "LORE_SLACK_APP_TOKEN", Secret: true, Doc: "Slack app-level token (`xapp-...`), for Socket Mode."},
 	{Name: "LORE_SLACK_BOT_TOKEN", Secret: true, Doc: "Slack bot token (`xoxb-...`). Setting it enables the Slack adapter."},
 	{Name: "LORE_SLACK_SIGNING_SECRET", Secret: true, Doc: "Slack signing secret, for HTTP mode."},
-	{Name: "LORE_SLACK_CHANNELS", Doc: "Channel allow-list and per-channel settings: ID[:mentioned|all[:COLLECTION+COLLECTION]],... (docs/slack.md)."},
+	{Name: "LORE_SLACK_CHANNELS", Check: slackChannels, Doc: "Channel allow-list and per-channel settings: ID[:mentioned|all[:COLLECTION+COLLECTION]],... (docs/slack.md)."},
 	{Name: "LORE_SLACK_API_URL", Doc: "Slack Web API base URL, for GovSlack (https://slack-gov.com/api/) or a proxy; default Slack's."},
 	{Name: "LORE_SLACK_MAX_CONCURRENT", Default: "4", Check: positiveInt, Doc: "Slack Web API calls in flight per replica; 429s pause them all until Retry-After."},
 	{Name: "LORE_DISCORD_TOKEN", Secret: true, Doc: "Discord bot token. Setting it enables the Discord adapter."},
@@ -68,7 +70,7 @@ var settings = []setting{
 	{Name: "LORE_DISCORD_GUILD_ID", Doc: "Register commands in this guild only (development); unset registers them globally."},
 	{Name: "LORE_DISCORD_SHARD_ID", Default: "0", Check: nonNegativeInt, Doc: "This process's shard."},
 	{Name: "LORE_DISCORD_SHARD_COUNT", Default: "1", Check: positiveInt, Doc: "Number of shards."},
-	{Name: "LORE_DISCORD_SETTINGS", Doc: "Per-guild and per-channel settings as JSON: allow-lists, answering every message, collections (docs/discord.md)."},
+	{Name: "LORE_DISCORD_SETTINGS", Check: discordSettings, Doc: "Per-guild and per-channel settings as JSON: allow-lists, answering every message, collections (docs/discord.md)."},
 	{Name: "LORE_DISCORD_GROUP_CHANNEL_ID", Doc: "Channel in which Lore opens private threads to introduce several people at once (bots cannot open group DMs)."},
 	{Name: "LORE_DISCORD_MESSAGE_CONTENT", Default: "false", Check: boolean, Doc: "Ask for the privileged Message Content intent (answers to plain channel messages without a mention)."},
 	{Name: "LORE_DISCORD_GUILD_MEMBERS", Default: "false", Check: boolean, Doc: "Ask for the privileged Server Members intent: new members of a server are enrolled in onboarding tracks."},
@@ -82,7 +84,7 @@ var settings = []setting{
 	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from (never `suggest`, which anyone may use); all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_REVIEWERS", Check: checkReviewers, Doc: "Who gets the review reminders of documents whose owner is no chat person or group: PERSON,... as PLATFORM/[WORKSPACE/]USER (docs/governance.md#freshness); unset, those documents are only listed by `lore review` and logged."},
 	{Name: "LORE_REVIEW_DOWNVOTES", Default: "3", Check: atLeast(1), Doc: "👎 in 7 days on answers citing a document that remind its owner of it, with the questions that went badly."},
-	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
+	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Check: atLeastBytes(16), Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
 	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
 	{Name: "LORE_PRIVACY_K", Default: "5", Check: atLeast(3), Doc: "Smallest group any figure may describe (never below 3)."},
 	{Name: "LORE_LRS_ENDPOINT", Doc: "xAPI base URL of a Learning Record Store; lore serve forwards statements to it every minute when set."},
@@ -90,7 +92,7 @@ var settings = []setting{
 	{Name: "LORE_LRS_PASSWORD", Secret: true, Doc: "Basic auth password for the LRS."},
 	{Name: "LORE_LEADERS_FILE", Doc: "JSON or YAML file of the leaders who get the weekly digest in Slack or Discord from `lore serve` (docs/engagement.md); unset sends none."},
 	{Name: "LORE_RETENTION", Check: atLeastADay, Doc: "Keep raw events this long (e.g. 8760h), then fold them into daily counts; unset keeps them."},
-	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Doc: "Shared admin token for the web dashboard."},
+	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Check: atLeastBytes(16), Doc: "Shared admin token for the web dashboard."},
 	{Name: "LORE_SESSION_KEY", Secret: true, Doc: "Key that signs dashboard session cookies; random per process when unset."},
 	{Name: "LORE_OIDC_ISSUER", Doc: "OpenID Connect issuer for dashboard sign-in (https://slack.com for Sign in with Slack)."},
 	{Name: "LORE_OIDC_CLIENT_ID", Doc: "OpenID Connect client id."},
@@ -153,6 +155,36 @@ func atLeast(min int) func(string) error {
 		}
 		return nil
 	}
+}
+
+// between checks a whole number in [lo, hi].
+func between(lo, hi int) func(string) error {
+	return func(v string) error {
+		if n, err := strconv.Atoi(v); err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+		}
+		return nil
+	}
+}
+
+// atLeastBytes checks a secret's length without showing it.
+func atLeastBytes(n int) func(string) error {
+	return func(v string) error {
+		if len(v) < n {
+			return fmt.Errorf("want at least %d bytes", n)
+		}
+		return nil
+	}
+}
+
+func slackChannels(v string) error {
+	_, err := slack.ParseChannels(v)
+	return err
+}
+
+func discordSettings(v string) error {
+	_, err := discord.ParseSettings(v)
+	return err
 }
 
 // collectionSetting checks a collection name given in the configuration.

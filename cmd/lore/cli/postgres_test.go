@@ -83,7 +83,7 @@ func TestPostgresIndexSettings(t *testing.T) {
 		t.Errorf("the refusal does not name the setting: %s", r.err)
 	}
 	r = runEnv(t, map[string]string{"LORE_PG_HNSW_M": "1"}, "bench", "--chunks", "100", "--queries", "5", "--db", url)
-	if r.code == cli.ExitOK || !strings.Contains(r.err, "index m 1") {
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, `LORE_PG_HNSW_M "1": want a whole number from 2 to 100`) {
 		t.Errorf("m 1 (below pgvector's 2): exit %d, %s", r.code, r.err)
 	}
 
