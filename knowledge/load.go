@@ -27,10 +27,12 @@ const DefaultCollection = "default"
 
 // IngestRequest says what to load.
 type IngestRequest struct {
-	Paths      []string
+	Paths []string
+	// Collection is where the documents go (store.CheckCollectionName);
+	// empty means DefaultCollection.
 	Collection string
-	// Prune removes documents of the collection whose file, under the given
-	// paths, no longer exists.
+	// Prune removes documents of the collection whose file, under the
+	// given paths, is gone from disk; see Ingest.
 	Prune bool
 	// Owner identifies this process in the ingest lock, for the message
 	// another ingest gets.
@@ -43,9 +45,13 @@ type IngestSummary struct {
 	Updated   int
 	Unchanged int
 	Removed   int
-	Skipped   int
-	Chunks    int // chunks written
-	Duration  time.Duration
+	// Skipped counts files left out: binary, oversized, unsupported,
+	// unreadable (vanished during the run, a link to nothing, access
+	// denied), unparsable or without text. Each was reported to
+	// Progress.Warn.
+	Skipped  int
+	Chunks   int // chunks written
+	Duration time.Duration
 	// Warnings name files stored with a problem, such as a review_by
 	// that is not a date (the file is stored without a review date).
 	Warnings []string
@@ -65,25 +71,41 @@ type Progress interface {
 // a running ingest renews its lease well before that.
 const defaultIngestLease = 30 * time.Second
 
+// ErrEmpty means a file was parsed but holds no text to answer from (an
+// HTML page that is all script, an empty file); it is skipped rather than
+// stored as a document without chunks.
+var ErrEmpty = errors.New("no text")
+
 // Ingest loads files and folders into a collection, incrementally: files
 // whose content hash is unchanged are skipped, changed ones are replaced
-// atomically. Binary, oversized and unsupported files are skipped with a
-// warning. A path that does not exist fails the whole request before
-// anything is written (the error wraps fs.ErrNotExist). Only one ingest runs
-// on a database at a time; another gets an error wrapping store.ErrLocked.
+// atomically. Binary, oversized, unsupported and unreadable files, and
+// files without text, are skipped with a warning and the rest goes on. A
+// path given that does not exist fails the whole request before anything
+// is written (the error wraps fs.ErrNotExist), as does one that cannot be
+// read (fs.ErrPermission) and a collection name that
+// store.CheckCollectionName refuses (store.ErrInvalidInput). Only one
+// ingest runs on a database at a time; another gets an error wrapping
+// store.ErrLocked.
+//
+// With Prune, a document of the collection whose file lies under the
+// given paths is removed only when that file is gone from disk: a file
+// that still exists but was not read this time (hidden, now binary or
+// oversized, unreadable) keeps its document, and so does a document that
+// a registered source (lore sources) holds, which its own syncs keep.
 func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progress) (_ IngestSummary, err error) {
 	start := s.now()
 	var sum IngestSummary
 	if req.Collection == "" {
 		req.Collection = DefaultCollection
 	}
+	if err := store.CheckCollectionName(req.Collection); err != nil {
+		return sum, err
+	}
 	if progress == nil {
 		progress = nopProgress{}
 	}
-	for _, p := range req.Paths {
-		if _, err := os.Stat(p); err != nil {
-			return sum, err // *fs.PathError: names the path, wraps the cause
-		}
+	if err := ingest.CheckPaths(req.Paths); err != nil {
+		return sum, err // names the path, wraps the cause
 	}
 	ctx, release, err := s.lock(ctx, "ingest", req.Owner)
 	if err != nil {
@@ -105,23 +127,31 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		known[r.Source] = r
 	}
 
-	// Count first, so the progress bar knows its length.
-	var files []string
+	// Count first, so the progress bar knows its length. A file named
+	// twice (a.md a.md, or a.md and its folder) is one document.
+	counted := make(map[string]bool)
 	countErr := ingest.Walk(req.Paths, ingest.WalkOptions{}, func(f ingest.File) error {
-		files = append(files, f.Path)
+		counted[sourceName(f.Path)] = true
 		return nil
 	}, func(ingest.Skipped) {})
 	if countErr != nil {
 		return sum, countErr
 	}
-	progress.Total(len(files))
+	progress.Total(len(counted))
 
 	seen := make(map[string]bool)
+	skip := func(path string, err error) {
+		sum.Skipped++
+		progress.Warn(path, err)
+	}
 	err = ingest.Walk(req.Paths, ingest.WalkOptions{}, func(f ingest.File) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx) // ErrLeaseLost, or the caller's cancellation
 		}
 		source := sourceName(f.Path)
+		if seen[source] {
+			return nil
+		}
 		seen[source] = true
 		defer progress.Done(f.Path)
 		hash := contentHash(f.Data)
@@ -130,10 +160,18 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 			sum.Unchanged++
 			return nil
 		}
-		parsed, err := ingest.Parse(f.Path, f.Data, ingest.Options{})
+		// Parsed on a goroutine of its own, so that an interrupt or a
+		// lost lock is obeyed even if a parser never returned.
+		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{})
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", f.Path, context.Cause(ctx))
+		}
 		if err != nil {
-			sum.Skipped++
-			progress.Warn(f.Path, err)
+			skip(f.Path, err)
+			return nil
+		}
+		if len(parsed.Chunks) == 0 {
+			skip(f.Path, ErrEmpty)
 			return nil
 		}
 		doc := store.Document{
@@ -158,8 +196,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 				return fmt.Errorf("%s: %w", f.Path, context.Cause(ctx))
 			}
 			if errors.Is(err, store.ErrInvalidInput) {
-				sum.Skipped++
-				progress.Warn(f.Path, err)
+				skip(f.Path, err)
 				return nil
 			}
 			return fmt.Errorf("%s: %w", f.Path, err)
@@ -172,19 +209,16 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		}
 		return nil
 	}, func(sk ingest.Skipped) {
-		sum.Skipped++
-		progress.Warn(sk.Path, sk.Reason)
+		skip(sk.Path, sk.Reason)
 	})
 	if err != nil {
 		sum.Duration = s.now().Sub(start)
 		return sum, err
 	}
 	if req.Prune {
-		var gone []string
-		for source, ref := range known {
-			if !seen[source] && underAny(source, req.Paths) {
-				gone = append(gone, ref.ID)
-			}
+		gone, err := s.pruneable(ctx, known, seen, req.Paths)
+		if err != nil {
+			return sum, err
 		}
 		if len(gone) > 0 {
 			if err := s.store.DeleteDocuments(ctx, gone); err != nil {
@@ -195,6 +229,45 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 	}
 	sum.Duration = s.now().Sub(start)
 	return sum, nil
+}
+
+// sourceRegistry is what pruning needs of store.Sources, which a store
+// may offer: the documents registered sources hold.
+type sourceRegistry interface {
+	ListSources(ctx context.Context) ([]store.Source, error)
+	SourcePages(ctx context.Context, name string) ([]store.SourcePage, error)
+}
+
+// pruneable returns the ids of the documents an ingest with Prune
+// removes: not read this time, under one of paths, not held by a
+// registered source, and whose file is gone from disk.
+func (s *Service) pruneable(ctx context.Context, known map[string]store.DocumentRef, seen map[string]bool, paths []string) ([]string, error) {
+	held := make(map[string]bool)
+	if reg, ok := s.store.(sourceRegistry); ok {
+		srcs, err := reg.ListSources(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range srcs {
+			pages, err := reg.SourcePages(ctx, src.Name)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range pages {
+				held[p.DocID] = true
+			}
+		}
+	}
+	var gone []string
+	for source, ref := range known {
+		if seen[source] || held[ref.ID] || !underAny(source, paths) {
+			continue
+		}
+		if _, err := os.Stat(filepath.FromSlash(source)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			gone = append(gone, ref.ID)
+		}
+	}
+	return gone, nil
 }
 
 // lock takes the named lock ("ingest", "reindex") and keeps renewing it

@@ -70,6 +70,33 @@ type Collections interface {
 	ListCollections(ctx context.Context) ([]Collection, error)
 }
 
+// MaxCollectionName is the longest collection name, in bytes.
+const MaxCollectionName = 100
+
+// CheckCollectionName refuses a name that is not a collection name: 1 to
+// MaxCollectionName letters, digits, '.', '_' or '-', starting with a
+// letter or digit, so that a name fits a command line, a chat command and
+// a configuration list without quoting. Every place that takes a new
+// collection name checks it here (the backends keep whatever name older
+// documents have). The error wraps ErrInvalidInput and names the name,
+// shortened and quoted so that control characters show as escapes.
+func CheckCollectionName(name string) error {
+	ok := name != "" && len(name) <= MaxCollectionName
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		ok = alnum || i > 0 && (c == '.' || c == '_' || c == '-')
+	}
+	if ok {
+		return nil
+	}
+	shown := name
+	if r := []rune(shown); len(r) > 40 {
+		shown = string(r[:40]) + "…"
+	}
+	return Invalid("%q is not a collection name: 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", shown, MaxCollectionName)
+}
+
 // ValidateCollection refuses settings no backend may keep; the error wraps
 // ErrInvalidInput.
 func ValidateCollection(c Collection) error {

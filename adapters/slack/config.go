@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lorehq/lore/store"
 )
 
 // Secret is a token or signing secret. It prints, logs and marshals as
@@ -172,10 +174,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return cfg, err
 }
 
-var (
-	channelIDPattern  = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
-	collectionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-)
+var channelIDPattern = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
 
 // ParseChannels parses the LORE_SLACK_CHANNELS syntax (see ConfigFromEnv).
 // An empty string is no allow-list.
@@ -206,8 +205,8 @@ func ParseChannels(spec string) (map[string]ChannelSettings, error) {
 		}
 		if len(parts) > 2 && parts[2] != "" {
 			for c := range strings.SplitSeq(parts[2], "+") {
-				if !collectionPattern.MatchString(c) {
-					errs = append(errs, fmt.Errorf("%s: channel %s: %q is not a collection name", EnvChannels, id, c))
+				if err := store.CheckCollectionName(c); err != nil {
+					errs = append(errs, fmt.Errorf("%s: channel %s: %w", EnvChannels, id, err))
 					continue
 				}
 				s.Collections = append(s.Collections, c)

@@ -195,9 +195,6 @@ func state(st store.SourceStatus) string {
 	return "warning: " + display(st.LastError, 200)
 }
 
-// collectionName is what a collection named in chat may be.
-var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // addKinds are the kinds "add KIND URL" may name; without one the kind is
 // guessed from the address.
 var addKinds = []string{store.SourceURL, store.SourceSitemap, store.SourceSite, store.SourceFeed}
@@ -216,8 +213,8 @@ func (s *Service) add(ctx context.Context, msg bot.Message, kind string, fields 
 	collection := knowledge.DefaultCollection
 	if len(fields) == 2 {
 		collection = fields[1]
-		if !collectionName.MatchString(collection) {
-			return bot.Reply{Text: "A collection name is 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. Usage: `add URL [COLLECTION]`."}
+		if store.CheckCollectionName(collection) != nil {
+			return bot.Reply{Text: fmt.Sprintf("A collection name is 1 to %d letters, digits, `.`, `_` or `-`, starting with a letter or digit. Usage: `add URL [COLLECTION]`.", store.MaxCollectionName)}
 		}
 	}
 	curator := person(msg.Platform, msg.Workspace, msg.User)

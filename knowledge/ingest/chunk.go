@@ -64,6 +64,9 @@ func (o *outline) heading(level int, text string) {
 	if level == 1 && o.dropH1 {
 		text = ""
 	}
+	// Every chunk of the section carries its heading path: a heading
+	// as long as a page would be repeated in each.
+	text = clipRunes(text, maxHeadingChars)
 	o.stack = append(o.stack, outlineHeading{level: level, text: text})
 	var path []string
 	for _, h := range o.stack {

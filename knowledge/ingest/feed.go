@@ -139,13 +139,13 @@ func feedItem(feedURL string, it *gofeed.Item, opts Options) FeedItem {
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
 		owner = collapseSpace(cleanText([]byte(it.Authors[0].Name)))
 	}
-	item.Parsed = Parsed{
+	item.Parsed = tidy(Parsed{
 		Title:  title,
 		Tags:   tags,
 		Owner:  owner,
 		Format: "feed",
 		Chunks: chunkSections(doc.sections, opts),
-	}
+	})
 	return item
 }
 

@@ -31,6 +31,7 @@ func FuzzParsePDF(f *testing.F) {
 	f.Add(readTestdata(f, "handbook.pdf"))
 	f.Add(readTestdata(f, "scan.pdf"))
 	f.Add(readTestdata(f, "hex-loop.pdf"))
+	f.Add(readTestdata(f, "page-tree-loop.pdf"))
 	f.Add([]byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"))
 	f.Add([]byte("%PDF-"))
 	f.Fuzz(func(t *testing.T, data []byte) {

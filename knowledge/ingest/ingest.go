@@ -9,9 +9,11 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +28,9 @@ var (
 	ErrTooLarge = errors.New("file too large")
 	// ErrUnsupported means the file is of a kind ingest does not read.
 	ErrUnsupported = errors.New("unsupported file type")
+	// ErrUnreadable means a file or folder could not be read: it
+	// vanished, is a link to nothing, or access to it is denied.
+	ErrUnreadable = errors.New("cannot be read")
 )
 
 // Format names of Parsed.Format.
@@ -154,14 +159,110 @@ func Parse(name string, data []byte, opts Options) (Parsed, error) {
 	if doc.title == "" {
 		doc.title = titleFromName(name)
 	}
-	return Parsed{
+	return tidy(Parsed{
 		Title:    doc.title,
 		Tags:     doc.tags,
 		Owner:    doc.owner,
 		ReviewBy: doc.reviewBy,
 		Format:   format,
 		Chunks:   chunkSections(doc.sections, opts),
-	}, nil
+	}), nil
+}
+
+// ParseContext is Parse, given up when ctx ends first (see
+// Interruptible).
+func ParseContext(ctx context.Context, name string, data []byte, opts Options) (Parsed, error) {
+	return Interruptible(ctx, func() (Parsed, error) { return Parse(name, data, opts) })
+}
+
+// Interruptible runs parse on a goroutine of its own and returns what it
+// returns or, when ctx ends first, ctx's cause at once, so that an
+// interrupt or a lost lock is obeyed while a document is being parsed.
+// The parsers bound their own work (PDF page trees, Markdown nesting,
+// sizes); this is the last defence against an input no bound foresaw. Go
+// cannot stop a goroutine: a parse given up is abandoned, left running
+// until it ends, and its result dropped.
+func Interruptible(ctx context.Context, parse func() (Parsed, error)) (Parsed, error) {
+	if ctx.Err() != nil {
+		return Parsed{}, context.Cause(ctx)
+	}
+	type result struct {
+		parsed Parsed
+		err    error
+	}
+	done := make(chan result, 1) // buffered: an abandoned parse does not block
+	go func() {
+		p, err := parse()
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.parsed, r.err
+	case <-ctx.Done():
+		return Parsed{}, context.Cause(ctx)
+	}
+}
+
+// Bounds of what a document's metadata may be: a title or heading is one
+// line, not a page.
+const (
+	maxTitleChars   = 200
+	maxHeadingChars = 200
+)
+
+// tidy makes what a parser read safe to show. Titles, headings, owners,
+// review dates and tags become one line without control characters: an
+// escape sequence in a title (front matter may write one as "\e]0;...")
+// would otherwise reach terminals and chat clients. Titles are cut to
+// maxTitleChars. Chunk text keeps tabs and newlines only, since entities
+// (&#27;) can spell control characters that cleanText never saw.
+func tidy(p Parsed) Parsed {
+	p.Title = clipRunes(oneLine(p.Title), maxTitleChars)
+	p.Owner = oneLine(p.Owner)
+	p.ReviewBy = oneLine(p.ReviewBy)
+	tags := p.Tags[:0:0]
+	for _, t := range p.Tags {
+		if t = oneLine(t); t != "" && !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	if len(tags) == 0 {
+		tags = nil
+	}
+	p.Tags = tags
+	for i, c := range p.Chunks {
+		p.Chunks[i].Heading = oneLine(c.Heading)
+		p.Chunks[i].Text = strings.Map(dropControl, c.Text)
+	}
+	return p
+}
+
+// oneLine drops control characters from s, line breaks and tabs becoming
+// spaces, and collapses white space.
+func oneLine(s string) string {
+	return collapseSpace(strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || r == '\r' {
+			return ' '
+		}
+		return dropControl(r)
+	}, s))
+}
+
+// dropControl keeps tabs and newlines and drops every other control
+// character (C0, DEL and C1).
+func dropControl(r rune) rune {
+	if r != '\n' && r != '\t' && unicode.IsControl(r) {
+		return -1
+	}
+	return r
+}
+
+// clipRunes cuts s to at most n characters, marking the cut with "…".
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n-1])) + "…"
 }
 
 // document is what a format reader hands to chunking.
@@ -175,21 +276,14 @@ type document struct {
 
 // cleanText makes data safe to process and show: valid UTF-8, "\n" line
 // ends, no byte order mark and no control characters other than tab and
-// newline (they would garble a chat message).
+// newline (C0, DEL and C1; they would garble a chat message or a
+// terminal).
 func cleanText(data []byte) string {
 	s := strings.ToValidUTF8(string(data), "\uFFFD")
 	s = strings.TrimPrefix(s, "\uFEFF")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
+	return strings.Map(dropControl, s)
 }
 
 // titleFromName turns a file name into words: "parental-leave.md"

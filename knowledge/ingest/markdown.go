@@ -6,18 +6,11 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
-
-// markdownParser reads CommonMark with the GitHub extensions curated
-// handbooks commonly use (tables, task lists, strikethrough, bare links).
-// Goldmark parsers are safe for concurrent use.
-var markdownParser = goldmark.New(goldmark.WithExtensions(extension.GFM)).Parser()
 
 // parseMarkdown reads front matter, then renders the Markdown body block by
 // block into sections along its headings.
@@ -75,7 +68,7 @@ type mdRenderer struct {
 // blocks nested in list items, so nested lists keep their shape.
 func (r *mdRenderer) block(n ast.Node, indent string) {
 	switch n := n.(type) {
-	case *ast.Paragraph, *ast.TextBlock:
+	case *ast.Paragraph, *ast.TextBlock, *asWritten:
 		r.out.add(kindPara, indentLines(r.inline(n), indent))
 	case *ast.Heading:
 		// A heading nested in a list or quote cannot open a section of
@@ -148,14 +141,14 @@ func (r *mdRenderer) listItem(item ast.Node, indent, inner, marker string) {
 		return
 	}
 	switch c.(type) {
-	case *ast.Paragraph, *ast.TextBlock:
+	case *ast.Paragraph, *ast.TextBlock, *asWritten:
 		text := strings.ReplaceAll(r.inline(c), "\n", "\n"+inner)
 		r.out.add(kindLine, indent+marker+text)
 		c = c.NextSibling()
 	}
 	for ; c != nil; c = c.NextSibling() {
 		switch c.(type) {
-		case *ast.Paragraph, *ast.TextBlock:
+		case *ast.Paragraph, *ast.TextBlock, *asWritten:
 			r.out.add(kindLine, indentLines(r.inline(c), inner))
 		default:
 			r.block(c, inner)

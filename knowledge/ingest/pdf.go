@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,20 +54,20 @@ func ParsePDF(name string, data []byte, opts Options) (parsed Parsed, err error)
 	if err != nil {
 		return Parsed{}, fmt.Errorf("%s: %w: %v", name, ErrMalformed, err)
 	}
-	pages := r.NumPage()
-	if pages == 0 {
-		return Parsed{}, fmt.Errorf("%s: %w: no pages", name, ErrMalformed)
+	if n := r.NumPage(); n > maxPDFPages {
+		return Parsed{}, fmt.Errorf("%s: %w: %d pages, over the limit of %d", name, ErrTooLarge, n, maxPDFPages)
 	}
-	if pages > maxPDFPages {
-		return Parsed{}, fmt.Errorf("%s: %w: %d pages, over the limit of %d", name, ErrTooLarge, pages, maxPDFPages)
+	pages, err := pdfPages(r)
+	if err != nil {
+		return Parsed{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(pages) == 0 {
+		return Parsed{}, fmt.Errorf("%s: %w: no pages", name, ErrMalformed)
 	}
 	opts = opts.withDefaults()
 	var sections []section
-	for n := 1; n <= pages; n++ {
-		page := r.Page(n)
-		if page.V.IsNull() {
-			continue
-		}
+	for i, page := range pages {
+		n := i + 1
 		if err := checkContent(page); err != nil {
 			return Parsed{}, fmt.Errorf("%s: page %d: %w", name, n, err)
 		}
@@ -82,18 +83,78 @@ func ParsePDF(name string, data []byte, opts Options) (parsed Parsed, err error)
 	}
 	chunks := chunkSections(sections, opts)
 	if len(chunks) == 0 {
-		return Parsed{}, fmt.Errorf("%s: %w: %d pages without text", name, ErrNoText, pages)
+		return Parsed{}, fmt.Errorf("%s: %w: %d pages without text", name, ErrNoText, len(pages))
 	}
 	title := pdfTitle(r)
 	if title == "" {
 		title = titleFromName(name)
 	}
-	return Parsed{Title: title, Format: FormatPDF, Chunks: chunks}, nil
+	return tidy(Parsed{Title: title, Format: FormatPDF, Chunks: chunks}), nil
+}
+
+// maxPageTreeDepth bounds how deeply the page tree of a PDF may nest;
+// real files nest a few levels.
+const maxPageTreeDepth = 64
+
+// pdfPages lists the pages of a PDF in reading order, walking its page
+// tree. The PDF reader's own Reader.Page descends into a tree node that
+// lists itself as a kid forever (at full CPU, deaf to cancellation), so
+// the tree is walked here instead: a node met again on its own path, a
+// tree nested over maxPageTreeDepth, and one of more nodes than a
+// document of maxPDFPages pages has are refused. Only nodes of type Page
+// are pages, as for the reader.
+func pdfPages(r *pdf.Reader) ([]pdf.Page, error) {
+	var pages []pdf.Page
+	nodes := 0
+	var walk func(node pdf.Value, path []string) error
+	walk = func(node pdf.Value, path []string) error {
+		if nodes++; nodes > 2*maxPDFPages+maxPageTreeDepth {
+			return fmt.Errorf("%w: page tree of over %d nodes", ErrTooLarge, 2*maxPDFPages+maxPageTreeDepth)
+		}
+		switch node.Key("Type").Name() {
+		case "Page":
+			if len(pages) == maxPDFPages {
+				return fmt.Errorf("%w: over %d pages", ErrTooLarge, maxPDFPages)
+			}
+			pages = append(pages, pdf.Page{V: node})
+			return nil
+		case "Pages":
+		default:
+			return nil
+		}
+		if len(path) == maxPageTreeDepth {
+			return fmt.Errorf("%w: page tree nested over %d deep", ErrMalformed, maxPageTreeDepth)
+		}
+		// The reader does not expose object numbers; a node's text
+		// names its kids and parent by reference, so a node whose text
+		// is that of one of its ancestors would be walked again and
+		// again, as if it were that ancestor.
+		self := node.String()
+		if slices.Contains(path, self) {
+			return fmt.Errorf("%w: the page tree contains itself", ErrMalformed)
+		}
+		path = append(path, self)
+		kids := node.Key("Kids")
+		for i := range kids.Len() {
+			if err := walk(kids.Index(i), path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := walk(r.Trailer().Key("Root").Key("Pages"), nil)
+	return pages, err
 }
 
 // pdfTitle returns the Title of the document information dictionary, if
-// it is usable text.
-func pdfTitle(r *pdf.Reader) string {
+// it is usable text. A broken information dictionary costs the title,
+// not the document.
+func pdfTitle(r *pdf.Reader) (title string) {
+	defer func() {
+		if recover() != nil {
+			title = ""
+		}
+	}()
 	t := collapseSpace(cleanText([]byte(r.Trailer().Key("Info").Key("Title").Text())))
 	if strings.Trim(t, "\uFFFD ") == "" || len([]rune(t)) > 200 {
 		return ""

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -103,5 +104,61 @@ func TestPDFSeedFilesAreCurrent(t *testing.T) {
 		if err != nil || string(got) != string(want) {
 			t.Errorf("%s is missing or stale (%v): run with LORE_WRITE_TESTDATA=1", path, err)
 		}
+	}
+}
+
+// A page tree that lists itself among its kids sent the PDF reader's
+// Reader.Page round the loop forever, at full CPU and deaf to Ctrl-C.
+// Before the fix this test never returned (go test's -timeout ended it).
+func TestParsePDFRefusesBrokenPageTrees(t *testing.T) {
+	page := func(parent int) string {
+		return fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>", parent)
+	}
+	const font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+	const content = "<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 720 Td (Quokka text) Tj ET\nendstream"
+	// 1 the catalog, 2 the page, 3 its font, 4 its content, then n Pages
+	// nodes from 5 on, each the only kid of the one before.
+	chain := func(n int) []string {
+		objs := []string{"<< /Type /Catalog /Pages 5 0 R >>", page(4 + n), font, content}
+		for i := range n {
+			kid := fmt.Sprintf("%d 0 R", 6+i)
+			if i == n-1 {
+				kid = "2 0 R"
+			}
+			objs = append(objs, fmt.Sprintf("<< /Type /Pages /Count 1 /Kids [%s] >>", kid))
+		}
+		return objs
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"a node that is its own kid", readTestdata(t, "page-tree-loop.pdf"), ErrMalformed},
+		{"a loop through two nodes", rawPDF(
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Count 2 /Kids [3 0 R] >>",
+			"<< /Type /Pages /Count 1 /Kids [2 0 R 2 0 R] >>",
+		), ErrMalformed},
+		{"a tree nested deeper than any writer nests", rawPDF(chain(maxPageTreeDepth + 5)...), ErrMalformed},
+		{"a node listing a kid many times over", rawPDF(
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Count 1 /Kids ["+strings.Repeat("3 0 R ", 3000)+"] >>",
+			"<< /Type /Pages /Count 1 /Kids ["+strings.Repeat("4 0 R ", 3000)+"] >>",
+			page(3),
+		), ErrTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParsePDF("broken.pdf", tt.data, Options{})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	// A sound chain a few levels deep is read.
+	got, err := ParsePDF("deep.pdf", rawPDF(chain(5)...), Options{})
+	if err != nil || len(got.Chunks) != 1 || !strings.Contains(got.Chunks[0].Text, "Quokka") {
+		t.Errorf("a tree five levels deep: %+v, %v", got.Chunks, err)
 	}
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,7 +26,8 @@ type File struct {
 // Skipped explains why a file under the walked paths was not read.
 type Skipped struct {
 	Path string
-	// Reason wraps ErrBinary, ErrTooLarge or ErrUnsupported.
+	// Reason wraps ErrBinary, ErrTooLarge, ErrUnsupported or
+	// ErrUnreadable.
 	Reason error
 }
 
@@ -36,17 +38,47 @@ type WalkOptions struct {
 	MaxFileBytes int64
 }
 
+// CheckPaths checks that every path names something Walk can read: a
+// path that does not exist (or a link to nothing) returns an error
+// wrapping fs.ErrNotExist, one that cannot be opened an error wrapping
+// fs.ErrPermission; both name the path.
+func CheckPaths(paths []string) error {
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			// os.Stat's *PathError names the path and wraps the cause.
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if !info.IsDir() && !info.Mode().IsRegular() {
+			continue // skipped by Walk; opening a pipe would block
+		}
+		f, err := openFile(p)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
 // Walk visits every supported file under paths, which may name files or
 // folders. Folders are walked recursively in lexical order; hidden files
 // and folders (names starting with ".", such as .git) are passed over
 // silently. fn is called for each file read; skip, if not nil, for each
-// file left out: binary content, over the size limit, or an unsupported
-// extension, whether inside a folder or named directly.
+// file left out: binary content, over the size limit, an unsupported
+// extension, or unreadable (ErrUnreadable: it vanished during the walk,
+// is a link to nothing, or access is denied), whether inside a folder or
+// named directly. A folder that cannot be listed is skipped the same way,
+// with what it holds.
 //
-// Every path is checked before any is walked, so a mistyped path fails
-// fast: a path that does not exist returns an error wrapping
-// fs.ErrNotExist that names it, before any call of fn. An error from fn
-// stops the walk and is returned as it is.
+// Symbolic links: a path given to Walk that is a link to a folder is
+// walked as that folder, its files named under the link; links to files
+// are read as the files; links to folders inside a walked folder are
+// reported as skipped and never followed, so a walk cannot loop.
+//
+// Every path is checked (CheckPaths) before any is walked, so a mistyped
+// path fails fast, before any call of fn. An error from fn stops the walk
+// and is returned as it is.
 func Walk(paths []string, opts WalkOptions, fn func(File) error, skip func(Skipped)) error {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = DefaultMaxFileBytes
@@ -54,12 +86,8 @@ func Walk(paths []string, opts WalkOptions, fn func(File) error, skip func(Skipp
 	if skip == nil {
 		skip = func(Skipped) {}
 	}
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			// os.Stat's *PathError names the path and wraps
-			// fs.ErrNotExist when it is missing.
-			return fmt.Errorf("ingest: %w", err)
-		}
+	if err := CheckPaths(paths); err != nil {
+		return err
 	}
 	w := walker{opts: opts, fn: fn, skip: skip}
 	for _, p := range paths {
@@ -81,16 +109,43 @@ type walker struct {
 func (w walker) root(p string) error {
 	info, err := os.Stat(p)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		// Checked before the walk; gone since.
+		w.skip(Skipped{Path: p, Reason: unreadable(err)})
+		return nil
 	}
 	if !info.IsDir() {
 		return w.file(p, info)
 	}
-	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
+	// filepath.WalkDir does not descend into a root that is a link, so a
+	// link is resolved first and the files named under it.
+	dir := p
+	if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if dir, err = filepath.EvalSymlinks(p); err != nil {
+			w.skip(Skipped{Path: p, Reason: unreadable(err)})
+			return nil
 		}
-		if path != p && strings.HasPrefix(d.Name(), ".") {
+	}
+	named := func(path string) string {
+		if dir == p {
+			return path
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return path
+		}
+		return filepath.Join(p, rel)
+	}
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// A folder that could not be listed (or an entry gone
+			// before it was looked at): skipped, the walk goes on.
+			w.skip(Skipped{Path: named(path), Reason: unreadable(err)})
+			if d != nil && d.IsDir() && path != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -99,21 +154,31 @@ func (w walker) root(p string) error {
 		if d.IsDir() {
 			return nil
 		}
+		path = named(path)
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Stat follows the link: a link to a file is read as the
+			// file. Links to folders are not followed, which keeps the
+			// walk free of cycles.
+			info, err := os.Stat(path)
+			if err != nil {
+				w.skip(Skipped{Path: path, Reason: brokenLink(err)})
+				return nil
+			}
+			if info.IsDir() {
+				w.skip(Skipped{Path: path, Reason: fmt.Errorf("%w: link to a folder (not followed)", ErrUnsupported)})
+				return nil
+			}
+			return w.file(path, info)
+		}
 		if !Supported(path) {
 			// Checked before Stat so an unsupported entry costs no
 			// system call and is reported whatever it is.
 			w.skip(Skipped{Path: path, Reason: unsupported(path)})
 			return nil
 		}
-		// Stat follows symbolic links, so a link to a file is read as
-		// the file. Links to folders are not followed, which keeps
-		// the walk free of cycles.
 		info, err := os.Stat(path)
 		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
-		if info.IsDir() {
-			w.skip(Skipped{Path: path, Reason: fmt.Errorf("%w: link to a folder", ErrUnsupported)})
+			w.skip(Skipped{Path: path, Reason: unreadable(err)})
 			return nil
 		}
 		return w.file(path, info)
@@ -136,7 +201,8 @@ func (w walker) file(path string, info fs.FileInfo) error {
 	}
 	data, err := readAtMost(path, w.opts.MaxFileBytes)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		w.skip(Skipped{Path: path, Reason: unreadable(err)})
+		return nil
 	}
 	if int64(len(data)) > w.opts.MaxFileBytes {
 		// The file grew after it was listed.
@@ -150,15 +216,41 @@ func (w walker) file(path string, info fs.FileInfo) error {
 	return w.fn(File{Path: path, Data: data})
 }
 
+// openFile opens a file for reading; tests replace it to fail reads that
+// permissions cannot (a test running as root reads any file).
+var openFile = func(path string) (io.ReadCloser, error) { return os.Open(path) }
+
 // readAtMost reads up to limit+1 bytes of a file, enough to tell that it
 // is over the limit without reading all of it.
 func readAtMost(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// unreadable explains why a file or folder could not be read, without
+// repeating its path (Skipped names it).
+func unreadable(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%w: %w", ErrUnreadable, err)
+}
+
+// brokenLink explains a link whose target cannot be read.
+func brokenLink(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%w: link to nothing (%w)", ErrUnreadable, err)
+	}
+	return unreadable(err)
 }
 
 func unsupported(path string) error {

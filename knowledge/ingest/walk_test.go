@@ -3,11 +3,13 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -233,5 +235,140 @@ func TestWalkFollowsFileLinksOnly(t *testing.T) {
 	folder := filepath.ToSlash(filepath.Join(dir, "folder.md"))
 	if !errors.Is(got.reasons[folder], ErrUnsupported) {
 		t.Errorf("link to a folder: reason %v, want ErrUnsupported", got.reasons[folder])
+	}
+}
+
+// A folder given as a link was not walked at all (filepath.WalkDir does
+// not descend into a root that is a link), so nothing loaded and a prune
+// emptied it.
+func TestWalkFollowsARootLinkToAFolder(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "real")
+	writeFile(t, filepath.Join(real, "a.md"), []byte("# A"))
+	writeFile(t, filepath.Join(real, "sub", "b.txt"), []byte("B"))
+	links := t.TempDir()
+	link := filepath.Join(links, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	// A link inside the tree back to its top: not followed, no loop.
+	if err := os.Symlink(real, filepath.Join(real, "sub", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := walk(t, []string{link}, WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.ToSlash(filepath.Join(link, "a.md")), filepath.ToSlash(filepath.Join(link, "sub", "b.txt"))}
+	if !reflect.DeepEqual(got.read, want) {
+		t.Errorf("read %q, want %q (named under the link)", got.read, want)
+	}
+	loop := filepath.ToSlash(filepath.Join(link, "sub", "loop"))
+	if !reflect.DeepEqual(got.skipped, []string{loop}) || !errors.Is(got.reasons[loop], ErrUnsupported) {
+		t.Errorf("skipped %q (%v), want only the inner link to a folder", got.skipped, got.reasons)
+	}
+}
+
+// One bad entry used to end the whole walk with its error: a link to
+// nothing, or a file deleted while the walk ran.
+func TestWalkSkipsWhatCannotBeRead(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.md"), []byte("A"))
+	writeFile(t, filepath.Join(dir, "c-vanishes.md"), []byte("C"))
+	writeFile(t, filepath.Join(dir, "d.md"), []byte("D"))
+	if err := os.Symlink(filepath.Join(dir, "no-such-file.md"), filepath.Join(dir, "b-dangling.md")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	var read []string
+	skipped := map[string]error{}
+	err := Walk([]string{dir}, WalkOptions{}, func(f File) error {
+		read = append(read, filepath.Base(f.Path))
+		if filepath.Base(f.Path) == "a.md" {
+			// Deleted after the folder was listed.
+			return os.Remove(filepath.Join(dir, "c-vanishes.md"))
+		}
+		return nil
+	}, func(s Skipped) { skipped[filepath.Base(s.Path)] = s.Reason })
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	if want := []string{"a.md", "d.md"}; !reflect.DeepEqual(read, want) {
+		t.Errorf("read %q, want %q", read, want)
+	}
+	for _, name := range []string{"b-dangling.md", "c-vanishes.md"} {
+		if err := skipped[name]; !errors.Is(err, ErrUnreadable) || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: reason %v, want ErrUnreadable wrapping fs.ErrNotExist", name, err)
+		}
+	}
+	if !strings.Contains(skipped["b-dangling.md"].Error(), "link to nothing") {
+		t.Errorf("dangling link reported as %q", skipped["b-dangling.md"])
+	}
+}
+
+// failOpen makes openFile fail with EACCES for paths ending in suffix, as
+// a file without read permission does for anyone but root.
+func failOpen(t *testing.T, suffix string) {
+	real := openFile
+	openFile = func(path string) (io.ReadCloser, error) {
+		if strings.HasSuffix(filepath.ToSlash(path), suffix) {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+		}
+		return real(path)
+	}
+	t.Cleanup(func() { openFile = real })
+}
+
+func TestWalkSkipsUnreadableFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.md"), []byte("A"))
+	writeFile(t, filepath.Join(dir, "b-locked.md"), []byte("B"))
+	failOpen(t, "/b-locked.md")
+	got, err := walk(t, []string{dir}, WalkOptions{})
+	if err != nil {
+		t.Fatalf("one unreadable file ended the walk: %v", err)
+	}
+	locked := filepath.ToSlash(filepath.Join(dir, "b-locked.md"))
+	if len(got.read) != 1 || !errors.Is(got.reasons[locked], ErrUnreadable) || !errors.Is(got.reasons[locked], fs.ErrPermission) {
+		t.Errorf("read %q, reason for the locked file %v", got.read, got.reasons[locked])
+	}
+}
+
+func TestWalkSkipsUnreadableFolders(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root, which reads any folder whatever its permissions")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.md"), []byte("A"))
+	writeFile(t, filepath.Join(dir, "locked", "b.md"), []byte("B"))
+	if err := os.Chmod(filepath.Join(dir, "locked"), 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "locked"), 0o755) })
+	got, err := walk(t, []string{dir}, WalkOptions{})
+	if err != nil {
+		t.Fatalf("an unreadable folder ended the walk: %v", err)
+	}
+	locked := filepath.ToSlash(filepath.Join(dir, "locked"))
+	if len(got.read) != 1 || !errors.Is(got.reasons[locked], fs.ErrPermission) {
+		t.Errorf("read %q, reason for the locked folder %v", got.read, got.reasons[locked])
+	}
+}
+
+// An unreadable path given was reported as missing.
+func TestCheckPathsTellsMissingFromUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "locked.md"), []byte("L"))
+	failOpen(t, "/locked.md")
+	err := CheckPaths([]string{filepath.Join(dir, "locked.md")})
+	if !errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("unreadable: %v, want permission denied", err)
+	}
+	err = CheckPaths([]string{filepath.Join(dir, "missing.md")})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v, want fs.ErrNotExist", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling")); err == nil {
+		if err := CheckPaths([]string{filepath.Join(dir, "dangling")}); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a link to nothing: %v, want fs.ErrNotExist", err)
+		}
 	}
 }

@@ -42,11 +42,11 @@ func ParseWebPage(pageURL string, data []byte, opts Options) (Parsed, error) {
 	if doc.title == "" {
 		doc.title = titleFromURL(u)
 	}
-	return Parsed{
+	return tidy(Parsed{
 		Title:  doc.title,
 		Format: FormatHTML,
 		Chunks: chunkSections(doc.sections, opts),
-	}, nil
+	}), nil
 }
 
 // readableArticle extracts the main content of a page as a document, or

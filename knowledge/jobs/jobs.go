@@ -72,6 +72,9 @@ func NewIngestArgs(paths []string, collection string, prune bool) (IngestArgs, e
 	if collection == "" {
 		collection = knowledge.DefaultCollection
 	}
+	if err := store.CheckCollectionName(collection); err != nil {
+		return IngestArgs{}, fmt.Errorf("ingest job: %w", err)
+	}
 	return IngestArgs{Paths: abs, Collection: collection, Prune: prune}, nil
 }
 

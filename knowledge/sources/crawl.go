@@ -100,7 +100,7 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 				queue = append(queue, link)
 			}
 		}
-		parsed, err := parseFetched(page, resp)
+		parsed, err := parseFetched(ctx, page, resp)
 		if err != nil {
 			r.pageFailed(page, err)
 			continue

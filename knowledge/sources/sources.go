@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -412,15 +413,45 @@ func (r *syncRun) syncFiles(ctx context.Context) error {
 		if r.unchanged(location, hash, fetch.Validators{}) {
 			return nil
 		}
-		parsed, err := ingest.Parse(f.Path, f.Data, ingest.Options{})
+		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err != nil {
 			r.pageFailed(location, err)
 			return nil
 		}
 		return r.store(ctx, document{location: location, hash: hash, parsed: parsed})
 	}, func(sk ingest.Skipped) {
-		r.progress(Event{Location: sk.Path, Outcome: "skipped", Err: sk.Reason})
+		r.skippedFile(sk)
 	})
+}
+
+// skippedFile reports a file or folder the walk left out. One that is
+// gone (it vanished during the sync, or is a link to nothing) loses its
+// documents at the end of the sync, like a deleted file; one that could
+// not be read (a file, or a folder it could not list) keeps the previous
+// version of its documents, and the status says why; a file that still
+// exists but is now skipped (binary, oversized) keeps its previous
+// version, as 'lore ingest --prune' keeps it.
+func (r *syncRun) skippedFile(sk ingest.Skipped) {
+	location := filepath.ToSlash(mustAbs(sk.Path))
+	switch {
+	case errors.Is(sk.Reason, fs.ErrNotExist):
+	case errors.Is(sk.Reason, ingest.ErrUnreadable):
+		r.pageFailed(location, fmt.Errorf("%s: %w", sk.Path, sk.Reason))
+		for id, p := range r.prev {
+			if strings.HasPrefix(p.Location, location+"/") {
+				r.next[id] = p // under a folder that could not be listed
+			}
+		}
+		return
+	default:
+		if prev, ok := r.prev[r.docID(location)]; ok {
+			r.next[prev.DocID] = prev
+		}
+	}
+	r.progress(Event{Location: sk.Path, Outcome: "skipped", Err: sk.Reason})
 }
 
 func mustAbs(p string) string {

@@ -590,3 +590,43 @@ func TestFilesSourceReviewDates(t *testing.T) {
 		}
 	}
 }
+
+// A dangling link in a files source failed the whole sync; a file now
+// skipped (oversized) lost its document although it was still there.
+func TestFilesSourceSkippedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"leave.md":  "# Leave\n\nEmployees get 27 days of annual leave.\n",
+		"grows.txt": "Expenses are claimed within 30 days.\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t)
+	e.add(t, store.Source{Name: "handbook", Kind: store.SourceFiles, Location: dir, Collection: "handbook"})
+	if res := e.mustSync(t, "handbook"); res.Added != 2 {
+		t.Fatalf("first sync %+v", res)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere.md"), filepath.Join(dir, "dangling.md")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	if err := os.Truncate(filepath.Join(dir, "grows.txt"), 10<<20+1); err != nil {
+		t.Fatal(err)
+	}
+	var skipped []string
+	res, err := e.syncer.Sync(t.Context(), "handbook", func(ev Event) {
+		if ev.Outcome == "skipped" {
+			skipped = append(skipped, filepath.Base(ev.Location))
+		}
+	})
+	if err != nil {
+		t.Fatalf("sync with a dangling link: %v", err)
+	}
+	if res.Unchanged != 1 || res.Removed != 0 || res.Documents != 2 {
+		t.Errorf("sync %+v, want the oversized file's document kept", res)
+	}
+	if slices.Sort(skipped); !slices.Equal(skipped, []string{"dangling.md", "grows.txt"}) {
+		t.Errorf("skipped %q", skipped)
+	}
+}

@@ -54,7 +54,7 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 	if resp.NotModified {
 		return document{}, true, nil
 	}
-	parsed, err := parseFetched(location, resp)
+	parsed, err := parseFetched(ctx, location, resp)
 	if err != nil {
 		return document{}, false, err
 	}
@@ -70,12 +70,17 @@ func ReadURL(ctx context.Context, c *fetch.Client, rawURL string) (ingest.Parsed
 	if err != nil {
 		return ingest.Parsed{}, err
 	}
-	return parseFetched(resp.URL, resp)
+	return parseFetched(ctx, resp.URL, resp)
 }
 
 // parseFetched reads a response by its media type, else by the URL's
-// extension: PDF, Markdown, plain text, or a web page.
-func parseFetched(location string, resp fetch.Response) (ingest.Parsed, error) {
+// extension: PDF, Markdown, plain text, or a web page. It gives up when
+// ctx ends first (ingest.Interruptible).
+func parseFetched(ctx context.Context, location string, resp fetch.Response) (ingest.Parsed, error) {
+	return ingest.Interruptible(ctx, func() (ingest.Parsed, error) { return parseResponse(location, resp) })
+}
+
+func parseResponse(location string, resp fetch.Response) (ingest.Parsed, error) {
 	u, _ := url.Parse(location)
 	ext := ""
 	if u != nil {

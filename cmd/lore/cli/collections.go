@@ -141,8 +141,8 @@ to the collection arrive as drafts that nobody is answered from until
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if !collectionName(name) {
-				return usageErrorf("%q is not a collection name: 1 to 100 letters, digits, '.', '_' or '-'", name)
+			if err := store.CheckCollectionName(name); err != nil {
+				return &exitError{code: ExitUsage, err: err}
 			}
 			setAudience, setApproval := cmd.Flags().Changed("audience"), cmd.Flags().Changed("approval")
 			if !setAudience && !setApproval {
@@ -229,17 +229,4 @@ func setCollectionAudience(ctx context.Context, st store.Collections, name, aud 
 	}
 	c.Audience = aud
 	return st.SetCollection(ctx, c)
-}
-
-// collectionName accepts the names ingest and the channel settings accept.
-func collectionName(s string) bool {
-	if s == "" || len(s) > 100 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
-			return false
-		}
-	}
-	return true
 }

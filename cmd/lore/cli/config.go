@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/lorehq/lore/adapters/discord"
 	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/store"
 )
 
 // A setting is one configuration key. Its environment variable is the
@@ -189,13 +189,11 @@ func discordSettings(v string) error {
 
 // collectionSetting checks a collection name given in the configuration.
 func collectionSetting(v string) error {
-	if !collectionNamePattern.MatchString(v) {
-		return errors.New("want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	if store.CheckCollectionName(v) != nil {
+		return fmt.Errorf("want 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", store.MaxCollectionName)
 	}
 	return nil
 }
-
-var collectionNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func atLeastADay(v string) error {
 	if d, err := time.ParseDuration(v); err != nil || d < 24*time.Hour {

@@ -13,7 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/knowledge/jobs"
+	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/queue"
 )
 
@@ -22,19 +24,25 @@ func (a *app) ingestCommand() *cobra.Command {
 	var prune, queued bool
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
-		Short: "Load Markdown, text and HTML files or folders into the knowledge base",
-		Long: `Load Markdown (with YAML front matter), plain text and HTML files, or folders
-of them, into a collection. Re-ingest is incremental: unchanged files are
-skipped and changed ones replaced atomically. --prune removes documents whose
-file under the given paths is gone. Binary and oversized files are skipped
-with a warning. --queue hands the work to the replicas running 'lore serve':
-the same request queued twice while the first is pending is queued once.`,
+		Short: "Load Markdown, text, HTML and PDF files or folders into the knowledge base",
+		Long: `Load Markdown (with YAML front matter), plain text, HTML and PDF files, or
+folders of them, into a collection. Re-ingest is incremental: unchanged files
+are skipped and changed ones replaced atomically. --prune removes documents
+whose file under the given paths is gone from disk (never those of a
+registered source). Binary, oversized, unreadable files and files without
+text are skipped with a warning. A PATH that is a link to a folder is walked
+as the folder; links to folders inside it are not followed. --queue hands the
+work to the replicas running 'lore serve': the same request queued twice
+while the first is pending is queued once.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, p := range args {
-				if _, err := os.Stat(p); err != nil {
-					return usageErrorf("%s: no such file or directory", p)
+			if collection != "" {
+				if err := store.CheckCollectionName(collection); err != nil {
+					return &exitError{code: ExitUsage, err: err}
 				}
+			}
+			if err := ingest.CheckPaths(args); err != nil {
+				return pathError(err)
 			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
@@ -49,8 +57,9 @@ the same request queued twice while the first is pending is queued once.`,
 				Paths: args, Collection: collection, Prune: prune,
 			}, progress)
 			progress.finish()
-			if errors.Is(err, fs.ErrNotExist) {
-				return &exitError{code: ExitUsage, err: err}
+			if errors.Is(err, fs.ErrNotExist) && ingest.CheckPaths(args) != nil {
+				// A path removed since the check above.
+				return pathError(err)
 			}
 			if err != nil {
 				return err
@@ -58,9 +67,14 @@ the same request queued twice while the first is pending is queued once.`,
 			for _, w := range sum.Warnings {
 				fmt.Fprintf(a.io.Err, "warning: %s\n", w)
 			}
-			st, _ := svc.store.Stats(cmd.Context())
-			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d chunks written in %.1fs. The knowledge base holds %d documents, %d chunks.\n",
-				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Duration.Seconds(), st.Documents, st.Chunks)
+			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d chunks written in %.1fs.",
+				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Duration.Seconds())
+			// The ingest is committed: an interrupt now must not turn
+			// the totals into zeros.
+			if st, err := svc.store.Stats(context.WithoutCancel(cmd.Context())); err == nil {
+				fmt.Fprintf(a.io.Out, " The knowledge base holds %d documents, %d chunks.", st.Documents, st.Chunks)
+			}
+			fmt.Fprintln(a.io.Out)
 			return nil
 		},
 	}
@@ -68,6 +82,20 @@ the same request queued twice while the first is pending is queued once.`,
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove documents whose file under PATH no longer exists")
 	cmd.Flags().BoolVar(&queued, "queue", false, "queue the ingest as a background job for a 'lore serve' replica instead of running it here")
 	return cmd
+}
+
+// pathError is the error of a PATH that cannot be ingested: a missing one
+// is bad input (exit 2); one that cannot be read is a failure (exit 1)
+// that says so, not that it is missing.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", pe.Path, pe.Err) // "docs: permission denied"
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	return err
 }
 
 func orDefault(collection string) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,6 +205,9 @@ own; owners are reminded when it comes (see 'lore review').`,
 			if src.Collection == "" {
 				src.Collection = knowledge.DefaultCollection
 			}
+			if err := store.CheckCollectionName(src.Collection); err != nil {
+				return &exitError{code: ExitUsage, err: fmt.Errorf("--collection: %w", err)}
+			}
 			if err := resolveSource(&src); err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
@@ -295,7 +299,11 @@ func resolveSource(src *store.Source) error {
 			return err
 		}
 		if _, err := os.Stat(abs); err != nil {
-			return fmt.Errorf("%s: no such file or directory", loc)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // "no such file or directory", "permission denied"
+			}
+			return fmt.Errorf("%s: %w", loc, err)
 		}
 		src.Location = abs
 		return nil
