@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/lorehq/lore/adapters/shell"
 	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
@@ -35,6 +37,10 @@ type citationJSON struct {
 	Score   float64 `json:"score"`
 	Snippet string  `json:"snippet"`
 }
+
+// errEmptyQuestion refuses a question with no words in it, blank or only
+// punctuation, with a hint on how to ask one.
+var errEmptyQuestion = usageErrorf("the question is empty: lore ask \"How do I request leave?\"")
 
 func (a *app) askCommand() *cobra.Command {
 	var asJSON bool
@@ -59,7 +65,7 @@ LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 				return usageErrorf("the question is not valid UTF-8 text")
 			}
 			if strings.TrimSpace(question) == "" {
-				return usageErrorf("the question is empty: lore ask \"How do I request leave?\"")
+				return errEmptyQuestion
 			}
 			msg := bot.Message{Platform: "cli", Channel: "cli", User: os.Getenv("USER"), Text: question, Direct: true, Operator: true}
 			if as != "" || channel != "" {
@@ -74,6 +80,10 @@ LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 			}
 			defer svc.Close()
 			if err := svc.knowledge.CheckQuestion(question); err != nil {
+				if errors.Is(err, knowledge.ErrEmptyQuestion) {
+					// Only punctuation or symbols: as empty as a blank one.
+					return errEmptyQuestion
+				}
 				return usageErrorf("%v", err)
 			}
 			b := svc.bot

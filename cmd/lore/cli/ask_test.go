@@ -171,6 +171,8 @@ func TestAskBadQuestionsExitTwo(t *testing.T) {
 		{"blank", "   ", "empty"},
 		{"white space", "\t\n ", "empty"},
 		{"punctuation only", "?!", "empty"},
+		{"question marks only", "???", "empty"},
+		{"symbols only", "— … 🙂 #@*", "empty"},
 		{"100 kB", strings.Repeat("why is the VPN slow ", 5000), "too long"},
 		{"invalid UTF-8", "how many days of leave\xff\xfe?", "UTF-8"},
 	}
@@ -184,6 +186,11 @@ func TestAskBadQuestionsExitTwo(t *testing.T) {
 				r.wantCode(t, cli.ExitUsage)
 				if !strings.Contains(r.err, c.msg) {
 					t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
+				}
+				// Every empty question, blank or only punctuation, gets the
+				// same hint on how to ask.
+				if hint := `lore ask "How do I request leave?"`; c.msg == "empty" && !strings.Contains(r.err, hint) {
+					t.Errorf("stderr lacks the hint %s:\n%s", hint, r.err)
 				}
 				if len(r.err) > 500 {
 					t.Errorf("the message is %d bytes long; it should not echo the question", len(r.err))
