@@ -68,7 +68,7 @@ that have chat adapters.
 	cmd.Flags().BoolVar(&o.workersOnly, "workers-only", false, "connect no chat adapter; work the jobs that send no chat message")
 	cmd.Flags().IntVar(&o.maxWorkers, "max-workers", queue.DefaultMaxWorkers, "jobs of each queue (default, chat) this replica works at once")
 	cmd.Flags().StringArrayVar(&o.syncs, "sync", nil, "re-sync this folder periodically, as PATH or PATH=COLLECTION (repeatable)")
-	cmd.Flags().DurationVar(&o.syncEvery, "sync-every", time.Hour, "interval of the --sync re-syncs")
+	intervalVar(cmd.Flags(), &o.syncEvery, "sync-every", time.Hour, "interval of the --sync re-syncs, such as 30m, 1h or 7d")
 	return cmd
 }
 

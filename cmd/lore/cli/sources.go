@@ -175,8 +175,8 @@ func sourceState(st store.SourceStatus) string {
 }
 
 func (a *app) sourcesAddCommand() *cobra.Command {
-	var kind, collection, owner, aud, review string
-	var interval time.Duration
+	var kind, collection, owner, aud string
+	var interval, review time.Duration
 	var approval bool
 	cmd := &cobra.Command{
 		Use:   "add NAME URL-or-PATH",
@@ -194,14 +194,7 @@ own; owners are reminded when it comes (see 'lore review').`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := store.Source{Name: args[0], Kind: kind, Location: args[1], Collection: collection,
-				Owner: owner, Audience: aud, Every: interval, Approval: approval}
-			if review != "" {
-				d, err := parsePeriod(review)
-				if err != nil {
-					return fmt.Errorf("--review-every: %w", err)
-				}
-				src.ReviewEvery = d
-			}
+				Owner: owner, Audience: aud, Every: interval, ReviewEvery: review, Approval: approval}
 			if src.Collection == "" {
 				src.Collection = knowledge.DefaultCollection
 			}
@@ -268,9 +261,9 @@ own; owners are reminded when it comes (see 'lore review').`,
 	cmd.Flags().StringVar(&collection, "collection", "", "collection its documents go into (default \"default\")")
 	cmd.Flags().StringVar(&owner, "owner", "", "who answers for the content")
 	cmd.Flags().StringVar(&aud, "audience", "", "who may be answered from its collection: sets the collection's audience (see 'lore collections set')")
-	cmd.Flags().DurationVar(&interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve' (0: only when asked)")
+	intervalVar(cmd.Flags(), &interval, "every", 24*time.Hour, "re-sync schedule for 'lore serve', such as 1h or 7d (0: only when asked)")
 	cmd.Flags().BoolVar(&approval, "approval", false, "documents the source adds arrive as drafts until 'lore approve' publishes them")
-	cmd.Flags().StringVar(&review, "review-every", "", "documents without a review_by of their own are due for review this long after each change, such as 180d or 26w (default: none)")
+	intervalVar(cmd.Flags(), &review, "review-every", 0, "documents without a review_by of their own are due for review this long after each change, such as 180d or 26w (default: none)")
 	return cmd
 }
 

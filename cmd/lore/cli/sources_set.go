@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/knowledge/sources"
@@ -146,7 +147,8 @@ collection.set for --audience).`,
 }
 
 // parseInterval reads a schedule or review interval: "0" for none, else a
-// period such as 1h, 90m, 7d or 26w.
+// period such as 1h, 90m, 7d or 26w. lore sources add and set and lore
+// serve all read their intervals with it.
 func parseInterval(s string) (time.Duration, error) {
 	if strings.TrimSpace(s) == "0" {
 		return 0, nil
@@ -161,6 +163,34 @@ func parseInterval(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// intervalValue is a flag holding an interval in the forms parseInterval
+// reads, so that every command taking a schedule reads the same forms.
+type intervalValue struct{ d *time.Duration }
+
+// intervalVar defines the interval flag name, with default def, in p.
+func intervalVar(f *pflag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	f.Var(intervalValue{p}, name, usage)
+}
+
+func (v intervalValue) Set(s string) error {
+	d, err := parseInterval(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+func (v intervalValue) String() string {
+	if v.d == nil || *v.d == 0 {
+		return "0"
+	}
+	return v.d.String()
+}
+
+func (intervalValue) Type() string { return "duration" }
 
 // sourceSettings describes a source's settings in one sentence.
 func sourceSettings(src store.Source) string {

@@ -170,3 +170,41 @@ func TestSourcesAddAudienceIsTheCollections(t *testing.T) {
 		t.Errorf("audiences shown %v, want the collections' current ones", got)
 	}
 }
+
+// lore sources add reads --every and --review-every in the forms lore
+// sources set reads: Go durations, days and weeks, and 0 for none.
+func TestSourcesAddReadsIntervalsAsSetDoes(t *testing.T) {
+	db := newDB(t)
+	const day = 24 * time.Hour
+	cases := []struct {
+		name, every, review   string
+		wantEvery, wantReview time.Duration
+	}{
+		{"weekly", "7d", "26w", 7 * day, 182 * day},
+		{"fortnightly", "2w", "180d", 14 * day, 180 * day},
+		{"hourly", "90m", "0", 90 * time.Minute, 0},
+		{"manual", "0", "", 0, 0},
+	}
+	for _, c := range cases {
+		args := []string{"sources", "add", c.name, "https://example.com/" + c.name, "--every", c.every}
+		if c.review != "" {
+			args = append(args, "--review-every", c.review)
+		}
+		db.run(t, args...).wantCode(t, cli.ExitOK)
+	}
+	st := db.open(t)
+	for _, c := range cases {
+		src, err := st.Source(t.Context(), c.name)
+		if err != nil || src.Every != c.wantEvery || src.ReviewEvery != c.wantReview {
+			t.Errorf("source %s added with --every %s --review-every %q: every %s, review every %s (%v); want %s, %s",
+				c.name, c.every, c.review, src.Every, src.ReviewEvery, err, c.wantEvery, c.wantReview)
+		}
+	}
+	for _, bad := range []string{"often", "7x", "-1h"} {
+		r := db.run(t, "sources", "add", "bad", "https://example.com/bad", "--every", bad)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, "--every") {
+			t.Errorf("--every %s: stderr does not name the flag: %q", bad, r.err)
+		}
+	}
+}

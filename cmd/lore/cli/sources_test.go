@@ -171,3 +171,19 @@ func TestServeSyncsScheduledSources(t *testing.T) {
 		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
 	}
 }
+
+// lore serve --sync-every reads days and weeks as lore sources set does.
+func TestServeSyncEveryReadsDays(t *testing.T) {
+	db := newDB(t)
+	corpus := copyCorpus(t)
+	srv := startServe(t, db.flag(), "--sync", corpus, "--sync-every", "7d")
+	waitFor(t, "the folder is synced at start", 30*time.Second, func() bool { return db.counts(t).documents > 0 })
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("lore serve exited with %d:\n%s", code, srv.stderr)
+	}
+	r := db.run(t, "serve", "--sync", corpus, "--sync-every", "often")
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.err, "--sync-every") {
+		t.Errorf("stderr does not name the flag: %q", r.err)
+	}
+}
