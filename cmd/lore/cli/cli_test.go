@@ -245,6 +245,12 @@ func TestHelpExitsZeroWithUsage(t *testing.T) {
 			if !strings.Contains(r.out, "Usage:") || !strings.Contains(r.out, c.usage) {
 				t.Errorf("help does not show the usage %q:\n%s", c.usage, r.out)
 			}
+			// Every format lore ingest reads is named where ingest is described.
+			if c.args[0] == "--help" || c.args[0] == "ingest" {
+				if !strings.Contains(r.out, "PDF") {
+					t.Errorf("help describes ingest without naming PDF:\n%s", r.out)
+				}
+			}
 			// Help opens no database, not even the default lore.db.
 			if _, err := os.Stat("lore.db"); err == nil {
 				t.Errorf("help created lore.db in the working directory")

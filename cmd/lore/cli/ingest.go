@@ -25,14 +25,15 @@ func (a *app) ingestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
 		Short: "Load Markdown, text, HTML and PDF files or folders into the knowledge base",
-		Long: `Load Markdown (with YAML front matter), plain text, HTML and PDF files, or
-folders of them, into a collection. Re-ingest is incremental: unchanged files
-are skipped and changed ones replaced atomically. --prune removes documents
-whose file under the given paths is gone from disk (never those of a
-registered source). Binary, oversized, unreadable files and files without
-text are skipped with a warning. A PATH that is a link to a folder is walked
-as the folder; links to folders inside it are not followed. --queue hands the
-work to the replicas running 'lore serve': the same request queued twice
+		Long: `Load Markdown (with YAML front matter), plain text, HTML and PDF files (the
+text layer, cited by page), or folders of them, into a collection. Re-ingest
+is incremental: unchanged files are skipped and changed ones replaced
+atomically. --prune removes documents whose file under the given paths is
+gone from disk (never those of a registered source). Binary, oversized,
+unreadable files and files without text are skipped with a warning. A PATH
+that is a link to a folder is walked as the folder; links to folders inside
+it are not followed. --queue hands the work to the replicas running 'lore
+serve': the same request queued twice
 while the first is pending is queued once.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
