@@ -48,7 +48,7 @@ var settings = []setting{
 	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
 	{Name: "LORE_LOG_FORMAT", Default: "auto", Check: oneOf("auto", "text", "json"), Doc: "Log format: `json` for production, `text` for people; `auto` is text on a terminal and JSON otherwise."},
 	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
-	{Name: "LORE_OPENAI_BASE_URL", Doc: "Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM). Unset: offline extractive answers and the hashed embedder."},
+	{Name: "LORE_OPENAI_BASE_URL", Doc: "Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM). Unset: OpenAI's once a chat or embedding model is set; with no model, nothing is called."},
 	{Name: "LORE_OPENAI_API_KEY", Secret: true, Doc: "API key for LORE_OPENAI_BASE_URL."},
 	{Name: "LORE_OPENAI_AZURE", Default: "false", Check: boolean, Doc: "The endpoint is Azure OpenAI (deployments named by the model settings)."},
 	{Name: "LORE_OPENAI_API_VERSION", Doc: "Azure OpenAI API version."},
