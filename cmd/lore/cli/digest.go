@@ -34,9 +34,10 @@ default a file in the temporary folder), whose path it prints; json prints
 the digest as JSON; png writes the chart to --out (default
 lore-digest-DATE.png) and prints its path.
 
---leaders FILE (JSON: [{"name", "time_zone", "hour", "to": {...}}]) prints
-the digest each leader receives, for the week that ends at the start of
-their local day (or of --until), one after another; --leader NAME picks one.`,
+--leaders FILE (a JSON or YAML list, as LORE_LEADERS_FILE: [{"name",
+"time_zone", "hour", "weekday", "to": {...}}]) prints the digest each leader
+receives, for the week that ends at the start of their local day (or of
+--until), one after another; --leader NAME picks one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
@@ -94,7 +95,7 @@ their local day (or of --until), one after another; --leader NAME picks one.`,
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or png")
 	cmd.Flags().StringVar(&out, "out", "", "with --format png: the file to write")
 	cmd.Flags().StringVar(&chart, "chart", "", "with --format text: where to write the chart")
-	cmd.Flags().StringVar(&leadersFile, "leaders", "", "JSON file of the leaders who receive the digest")
+	cmd.Flags().StringVar(&leadersFile, "leaders", "", "JSON or YAML file of the leaders who receive the digest (as LORE_LEADERS_FILE)")
 	cmd.Flags().StringVar(&leaderName, "leader", "", "with --leaders: only this leader's digest")
 	return cmd
 }
