@@ -122,6 +122,10 @@ collection.set for --audience).`,
 			if err != nil {
 				return err
 			}
+			if cur, err := audience.Parse(c.Audience); err == nil && storedAudience(cur) == storedAudience(parsed) {
+				// The collection already has it: nothing to change or record.
+				return nil
+			}
 			c.Audience = storedAudience(parsed)
 			if err := svc.store.SetCollection(ctx, c); err != nil {
 				return fmt.Errorf("the source was changed, but setting the audience of collection %q failed: %w", after.Collection, err)

@@ -208,3 +208,27 @@ func TestSourcesAddReadsIntervalsAsSetDoes(t *testing.T) {
 		}
 	}
 }
+
+// Giving a source the audience its collection already has changes nothing
+// and records nothing, in either audit entry.
+func TestSourcesSetSameAudienceRecordsNothing(t *testing.T) {
+	db := newDB(t)
+	db.run(t, "sources", "add", "s1", "https://example.com/").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "set", "s1", "--audience", "role:curator").wantCode(t, cli.ExitOK)
+	r := db.run(t, "sources", "set", "s1", "--audience", "role:curator")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "already had these settings") {
+		t.Errorf("an unchanged audience says:\n%s", r.out)
+	}
+	st := db.open(t)
+	for _, action := range []string{store.AuditSourceUpdate, store.AuditCollectionSet} {
+		log, err := st.AuditLog(t.Context(), store.AuditFilter{Action: action})
+		if err != nil || len(log) != 1 {
+			t.Errorf("%s entries = %+v, %v; want the first change only", action, log, err)
+		}
+	}
+	cols, err := st.ListCollections(t.Context())
+	if err != nil || len(cols) != 1 || cols[0].Audience != "role:curator" {
+		t.Errorf("collections = %+v, %v", cols, err)
+	}
+}
