@@ -2,8 +2,10 @@ package cli_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +164,30 @@ func TestComposeAndDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(s, "USER 65532") {
 		t.Error("Dockerfile does not switch to a non-root user")
+	}
+
+	// The image has a health check of its own, as compose's: lore probe on
+	// the readiness endpoint, at the port the image listens on.
+	joined := strings.ReplaceAll(s, "\\\n", " ") // continuation lines
+	m := regexp.MustCompile(`(?m)^HEALTHCHECK\b.*\bCMD (\[.*\])\s*$`).FindStringSubmatch(joined)
+	if m == nil {
+		t.Fatal("Dockerfile has no HEALTHCHECK in exec form")
+	}
+	var check []string
+	if err := json.Unmarshal([]byte(m[1]), &check); err != nil || len(check) != 3 || check[0] != "/usr/local/bin/lore" || check[1] != "probe" {
+		t.Fatalf("Dockerfile health check %s is not /usr/local/bin/lore probe URL (%v)", m[1], err)
+	}
+	wantValidCommand(t, "Dockerfile health check", check[1:])
+	listen := regexp.MustCompile(`LORE_LISTEN=(\S+)`).FindStringSubmatch(s)
+	if listen == nil {
+		t.Fatal("Dockerfile does not set LORE_LISTEN")
+	}
+	_, port, _ := strings.Cut(listen[1], ":")
+	if want := "http://127.0.0.1:" + port + "/readyz"; check[2] != want {
+		t.Errorf("Dockerfile health check probes %s, want %s (LORE_LISTEN=%s)", check[2], want, listen[1])
+	}
+	if probe[len(probe)-1] != check[2] {
+		t.Errorf("compose probes %s, the image %s", probe[len(probe)-1], check[2])
 	}
 }
 
