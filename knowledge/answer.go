@@ -65,8 +65,13 @@ const (
 	minSentenceShare = 0.6
 )
 
+// GapNotedText is the clause of the no-answer texts that tells the asker
+// their question was kept as a content gap. A caller that records nothing
+// (an answer given as someone else) replaces it rather than claim it.
+const GapNotedText = "I've noted the question so the content team can fill the gap"
+
 // NoAnswerText is what Lore says when it does not know.
-const NoAnswerText = "I couldn't find an answer to that in the knowledge base. I've noted the question so the content team can fill the gap."
+const NoAnswerText = "I couldn't find an answer to that in the knowledge base. " + GapNotedText + "."
 
 // Ask answers a question from every published document: see AskWith,
 // which answers a particular reader.

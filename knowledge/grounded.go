@@ -68,7 +68,7 @@ type AskRequest struct {
 const (
 	// ModelNoAnswerText is said when the model finds no answer in the
 	// passages; the question is then a content gap.
-	ModelNoAnswerText = "The knowledge base doesn't answer that. I've noted the question so the content team can fill the gap; press *Ask a person* if you need an answer sooner."
+	ModelNoAnswerText = "The knowledge base doesn't answer that. " + GapNotedText + "; press *Ask a person* if you need an answer sooner."
 	// UngroundedNote follows a model answer that cites no passage.
 	UngroundedNote = "_This answer cites no source in the knowledge base, so it may not be reliable. Please check it with a person._"
 	// FallbackNote follows an extractive answer given because the model

@@ -97,6 +97,9 @@ LORE_DISCORD_SETTINGS. Curators use it to check audiences.`,
 			start := time.Now()
 			reply := b.Ask(cmd.Context(), msg)
 			latency := time.Since(start)
+			if !msg.Operator {
+				reply.Text = unrecordedText(reply.Text, as)
+			}
 			if asJSON {
 				out := askJSON{Answer: reply.Text, Confident: reply.Grounded, LatencyMS: latency.Milliseconds(), Citations: []citationJSON{}}
 				for _, c := range reply.Citations {
@@ -190,6 +193,12 @@ func citationLine(c bot.Citation) string {
 		s += " › " + h
 	}
 	return s + " — " + oneLine(c.Source)
+}
+
+// unrecordedText is the reply to a question asked as person, which is not
+// recorded: it says so instead of claiming the question was noted.
+func unrecordedText(text, person string) string {
+	return strings.Replace(text, knowledge.GapNotedText, "Asked as "+person+": nothing was recorded", 1)
 }
 
 // unrecorded is an event log that keeps nothing, for answers given as

@@ -217,3 +217,31 @@ func TestAskEmptyKnowledgeBaseHasNoAnswer(t *testing.T) {
 		t.Errorf("an empty knowledge base answered confidently: %+v", a)
 	}
 }
+
+// A question asked as someone else records nothing, so Lore's reply does
+// not claim it was noted for the content team.
+func TestAskAsDoesNotClaimTheQuestionWasNoted(t *testing.T) {
+	t.Parallel()
+	db, _ := ingested(t)
+	const question = "What is the company's share price today?"
+	before := db.counts(t)
+	for _, args := range [][]string{
+		{"ask", question, "--as", "slack/T1/U2"},
+		{"ask", "--json", question, "--as", "slack/T1/U2"},
+	} {
+		r := db.run(t, args...)
+		r.wantCode(t, cli.ExitNoAnswer)
+		if strings.Contains(r.out, "noted") {
+			t.Errorf("lore %v claims the question was noted:\n%s", args, r.out)
+		}
+		if !strings.Contains(r.out, "couldn't find an answer") || !strings.Contains(r.out, "Asked as slack/T1/U2: nothing was recorded") {
+			t.Errorf("lore %v does not say that nothing was recorded:\n%s", args, r.out)
+		}
+	}
+	if after := db.counts(t); after != before {
+		t.Errorf("asking as someone else changed the database: %+v, then %+v", before, after)
+	}
+	if qs := db.events(t, store.EventQuestion); len(qs) != 0 {
+		t.Errorf("recorded %d questions asked as someone else, want none", len(qs))
+	}
+}
