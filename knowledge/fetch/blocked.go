@@ -27,6 +27,8 @@ var blockedPrefixes = func() []netip.Prefix {
 		"::/128",             // unspecified
 		"::1/128",            // loopback
 		"::ffff:0:0/96",      // IPv4-mapped (checked unmapped as well)
+		"::/96",              // IPv4-compatible (deprecated, RFC 4291), e.g. ::127.0.0.1
+		"::ffff:0:0:0/96",    // IPv4-translated (RFC 2765)
 		"64:ff9b::/96",       // NAT64
 		"64:ff9b:1::/48",     // local NAT64
 		"100::/64",           // discard

@@ -296,6 +296,9 @@ func TestBlocked(t *testing.T) {
 		"224.0.0.1": true, "255.255.255.255": true, "::1": true, "::": true, "fe80::1": true,
 		"fc00::1": true, "fd00:ec2::254": true, "::ffff:10.0.0.1": true, "64:ff9b::a00:1": true,
 		"ff02::1": true, "2001:db8::1": true, "198.18.0.1": true,
+		// The old IPv4-compatible and IPv4-translated forms carry an
+		// IPv4 address too.
+		"::127.0.0.1": true, "::a9fe:a9fe": true, "::ffff:0:a00:1": true, "::ffff:0:808:808": true,
 		"8.8.8.8": false, "1.1.1.1": false, "172.32.0.1": false, "2606:4700:4700::1111": false,
 		"::ffff:8.8.8.8": false,
 	} {
@@ -330,17 +333,58 @@ func TestRobots(t *testing.T) {
 	if ok, err := r.Allowed(t.Context(), missing.URL+"/any"); !ok || err != nil {
 		t.Errorf("missing robots.txt: allowed %v, %v; want allowed", ok, err)
 	}
-	failing, _ := server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
-	if ok, err := r.Allowed(t.Context(), failing.URL+"/any"); ok || err == nil {
-		t.Errorf("unreachable robots.txt: allowed %v, %v; want disallowed with an error", ok, err)
+}
+
+// A robots.txt that cannot be read is fetched once per Robots, and every
+// URL of its site is answered with the error, not only the first: a
+// caller must be able to tell "not known" from "disallowed" each time.
+func TestRobotsUnreadableEveryTime(t *testing.T) {
+	failing, hits := server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	r := newClient(t, Options{Allow: []string{"127.0.0.1"}}).NewRobots()
+	for _, path := range []string{"/a", "/b", "/c"} {
+		if ok, err := r.Allowed(t.Context(), failing.URL+path); ok || err == nil || !strings.Contains(err.Error(), "503") {
+			t.Errorf("%s with an unreachable robots.txt: allowed %v, %v; want disallowed with the error", path, ok, err)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("robots.txt fetched %d times, want once", n)
+	}
+}
+
+// Host names differ only in case: one site, one robots.txt.
+func TestRobotsHostIsCaseInsensitive(t *testing.T) {
+	srv, hits := server(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "User-agent: *\nDisallow: /private\n")
+	})
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	c := newClient(t, Options{Allow: []string{"127.0.0.1"}, Resolver: fakeResolver{"wiki.example": loopback(), "WIKI.Example": loopback()}})
+	r := c.NewRobots()
+	for _, u := range []string{"http://wiki.example:%d/private/a", "http://WIKI.Example:%d/private/b"} {
+		if ok, err := r.Allowed(t.Context(), fmt.Sprintf(u, port)); ok || err != nil {
+			t.Errorf("%s: allowed %v, %v; want disallowed", u, ok, err)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("robots.txt fetched %d times for one site, want once", n)
 	}
 }
 
 func TestSameSite(t *testing.T) {
-	a, _ := url.Parse("https://example.com/a")
-	b, _ := url.Parse("https://example.com/b?x")
-	c, _ := url.Parse("https://other.example.com/a")
-	if !SameSite(a, b) || SameSite(a, c) {
-		t.Error("SameSite wrong")
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://example.com/a", "https://example.com/b?x", true},
+		{"https://example.com/a", "https://Example.COM/b", true},
+		{"https://example.com/a", "HTTPS://example.com/b", true},
+		{"https://example.com/a", "https://other.example.com/a", false},
+		{"https://example.com/a", "http://example.com/a", false},
+		{"https://example.com/a", "https://example.com:8443/a", false},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := SameSite(a, b); got != tc.want {
+			t.Errorf("SameSite(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/temoto/robotstxt"
@@ -17,32 +18,45 @@ import (
 type Robots struct {
 	client *Client
 	mu     sync.Mutex
-	hosts  map[string]*robotstxt.RobotsData
+	hosts  map[string]robotsEntry
+}
+
+// robotsEntry is what one host's robots.txt said, or why it could not be
+// read.
+type robotsEntry struct {
+	data *robotstxt.RobotsData
+	err  error
 }
 
 // NewRobots returns an empty robots.txt cache over c.
 func (c *Client) NewRobots() *Robots {
-	return &Robots{client: c, hosts: map[string]*robotstxt.RobotsData{}}
+	return &Robots{client: c, hosts: map[string]robotsEntry{}}
 }
 
 // Allowed reports whether robots.txt of rawURL's host lets RobotsAgent
 // fetch it. Following RFC 9309, a robots.txt that is missing (4xx) allows
 // everything, and one that cannot be read (5xx, a network error) disallows
-// everything for now; the error is returned alongside in that case.
+// everything for now; the error is returned alongside in that case, for
+// every URL of the host, so that callers can tell "disallowed" from "not
+// known" each time.
 func (r *Robots) Allowed(ctx context.Context, rawURL string) (bool, error) {
 	u, err := ParseURL(rawURL)
 	if err != nil {
 		return false, err
 	}
-	key := u.Scheme + "://" + u.Host
+	// Host names are case-insensitive: one site, one robots.txt.
+	key := strings.ToLower(u.Scheme + "://" + u.Host)
 	r.mu.Lock()
-	data, ok := r.hosts[key]
+	e, ok := r.hosts[key]
 	r.mu.Unlock()
-	var fetchErr error
 	if !ok {
-		data, fetchErr = r.load(ctx, key)
+		e.data, e.err = r.load(ctx, key)
+		if e.err != nil && ctx.Err() != nil {
+			// Cancelled: say nothing about the site for later calls.
+			return false, e.err
+		}
 		r.mu.Lock()
-		r.hosts[key] = data
+		r.hosts[key] = e
 		r.mu.Unlock()
 	}
 	path := u.EscapedPath()
@@ -52,7 +66,7 @@ func (r *Robots) Allowed(ctx context.Context, rawURL string) (bool, error) {
 	if u.RawQuery != "" {
 		path += "?" + u.RawQuery
 	}
-	return data.TestAgent(path, RobotsAgent), fetchErr
+	return e.data.TestAgent(path, RobotsAgent), e.err
 }
 
 var disallowAll, _ = robotstxt.FromStatusAndBytes(500, nil)
@@ -79,7 +93,8 @@ func (r *Robots) load(ctx context.Context, origin string) (*robotstxt.RobotsData
 }
 
 // SameSite reports whether two URLs share scheme and host, for crawls
-// that must stay on one site.
+// that must stay on one site. Both compare case-insensitively, as URLs
+// do (RFC 3986).
 func SameSite(a, b *url.URL) bool {
-	return a.Scheme == b.Scheme && a.Host == b.Host
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
 }
