@@ -118,6 +118,11 @@ type Sources interface {
 	RecordSync(ctx context.Context, name string, rec SyncRecord) error
 	// SourcePages lists the pages a source has indexed, by location.
 	SourcePages(ctx context.Context, name string) ([]SourcePage, error)
+	// ListedByOthers returns those of ids that a source other than name
+	// lists among its pages, ordered: documents that sources share (the
+	// same URL in one collection has one document id), which removing or
+	// syncing one of them must not delete.
+	ListedByOthers(ctx context.Context, name string, ids []string) ([]string, error)
 	// UpdateSource changes the settings u gives of the named source, in
 	// place and atomically, keeping its documents, pages and status. It
 	// returns the source before and after the change. An unknown name is

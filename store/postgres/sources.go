@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -218,6 +219,36 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// ListedByOthers returns those of ids that a source other than name
+// lists among its pages, ordered.
+func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) ([]string, error) {
+	op := fmt.Sprintf("find pages of source %q listed by others", name)
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if rules.CheckText("name", name) != nil {
+		// No source can have such a name: every other one counts.
+		name = ""
+	}
+	if rules.CheckTexts("document ids", ids) != nil {
+		// No page can have such an id; keep those that can.
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return rules.CheckText("id", id) != nil })
+	}
+	rows, err := s.pool.Query(ctx, `SELECT doc_id FROM source_pages
+		WHERE source <> $1 AND doc_id = ANY($2) GROUP BY doc_id ORDER BY doc_id COLLATE "C"`, name, ids)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	return out, nil

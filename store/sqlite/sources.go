@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lorehq/lore/store"
@@ -209,6 +210,43 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 		return nil, s.fail(op, err)
 	}
 	return out, nil
+}
+
+// ListedByOthers returns those of ids that a source other than name
+// lists among its pages, ordered.
+func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) ([]string, error) {
+	op := fmt.Sprintf("find pages of source %q listed by others", name)
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	var out []string
+	for batch := range slices.Chunk(ids, maxParams) {
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, name)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT doc_id FROM source_pages
+			WHERE source <> ? AND doc_id IN (`+placeholders(len(batch))+`)`, args...)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, s.fail(op, err)
+			}
+			out = append(out, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // UpdateSource changes a source's settings in one transaction: the row

@@ -18,6 +18,7 @@ var sourceCases = []testCase{
 	{"SuccessfulSyncReplacesPages", testSourceSyncPages},
 	{"FailedSyncKeepsPages", testSourceFailedSync},
 	{"RemoveForgetsPages", testSourceRemove},
+	{"ListedByOthersFindsSharedPages", testSourceListedByOthers},
 	{"UpdateChangesOnlyWhatIsGiven", testSourceUpdate},
 	{"UpdateToNone", testSourceUpdateToNone},
 	{"UpdateInvalidChangesNothing", testSourceUpdateInvalid},
@@ -208,6 +209,54 @@ func testSourceRemove(t *testing.T, s store.Store) {
 	mustAddSource(t, s, sampleSource("site"))
 	if pages := mustPages(t, s, "site"); len(pages) != 0 {
 		t.Errorf("a re-added source inherited pages: %+v", pages)
+	}
+}
+
+// Two sources listing the same page share its document: ListedByOthers
+// names the ids another source still lists, and only those.
+func testSourceListedByOthers(t *testing.T, s store.Store) {
+	mustAddSource(t, s, sampleSource("site"))
+	mustAddSource(t, s, sampleSource("one"))
+	mustAddSource(t, s, sampleSource("other"))
+	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{ReplacePages: true,
+		Pages: []store.SourcePage{page("d1", "https://x/a", 1), page("d2", "https://x/b", 1), page("d3", "https://x/c", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSync(t.Context(), "one", store.SyncRecord{ReplacePages: true,
+		Pages: []store.SourcePage{page("d3", "https://x/c", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSync(t.Context(), "other", store.SyncRecord{ReplacePages: true,
+		Pages: []store.SourcePage{page("d2", "https://x/b", 1), page("d3", "https://x/c", 1), page("d9", "https://x/z", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		ids  []string
+		want []string
+	}{
+		{"site", []string{"d3", "d1", "d2", "unknown"}, []string{"d2", "d3"}},
+		{"one", []string{"d3"}, []string{"d3"}},
+		{"other", []string{"d9", "d2"}, []string{"d2"}},
+		{"site", nil, nil},
+		{"gone", []string{"d1", "d9"}, []string{"d1", "d9"}},
+	} {
+		got, err := s.ListedByOthers(t.Context(), tc.name, tc.ids)
+		if err != nil {
+			t.Fatalf("listed by others than %s: %v", tc.name, err)
+		}
+		if len(got) != len(tc.want) || (len(got) > 0 && !reflect.DeepEqual(got, tc.want)) {
+			t.Errorf("ids of %v listed by others than %s = %v, want %v", tc.ids, tc.name, got, tc.want)
+		}
+	}
+	// Many ids at once, past any limit on bound parameters.
+	many := make([]string, 0, 1200)
+	for i := range 1200 {
+		many = append(many, fmt.Sprintf("x%04d", i))
+	}
+	many = append(many, "d9")
+	if got, err := s.ListedByOthers(t.Context(), "site", many); err != nil || !reflect.DeepEqual(got, []string{"d9"}) {
+		t.Errorf("1,201 ids: %v, %v; want [d9]", got, err)
 	}
 }
 
