@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"golang.org/x/net/html"
 
@@ -20,7 +19,11 @@ import (
 // any PDF or text file linked) is a document. Unlike a sitemap, a crawl
 // cannot send conditional requests, since an unchanged page's links are
 // still needed; unchanged pages are recognised by their content hash and
-// not re-indexed.
+// not re-indexed. A start URL that redirects (to https, or to another host
+// name of the site) scopes the crawl to where it leads.
+//
+// A page that cannot be read (other than 404 or 410) hides the links it
+// holds, so a crawl with such a page removes no page it did not reach.
 func (r *syncRun) syncSite(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
@@ -31,17 +34,10 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 		return err
 	}
 	start.Fragment = ""
-	scope := start.Path
-	if !strings.HasSuffix(scope, "/") {
-		scope = path.Dir(scope) + "/"
-	}
+	scope := crawlScope(start)
 	max := r.MaxPages
 	if max <= 0 {
 		max = DefaultMaxPages
-	}
-	delay := r.Delay
-	if delay == 0 {
-		delay = DefaultDelay
 	}
 	robots := c.NewRobots()
 	queue := []string{start.String()}
@@ -50,13 +46,6 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 		page := queue[i]
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if i > 0 && delay > 0 {
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
 		}
 		allowed, err := robots.Allowed(ctx, page)
 		if !allowed {
@@ -70,8 +59,12 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 				r.pageGone(page, fmt.Errorf("%s: %w", page, fetch.ErrDisallowed))
 			} else {
 				r.pageFailed(page, err)
+				r.partial = true
 			}
 			continue
+		}
+		if err := r.pace(ctx); err != nil {
+			return err
 		}
 		resp, err := c.Get(ctx, page, fetch.Validators{})
 		switch {
@@ -86,7 +79,17 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 			return ctx.Err()
 		case err != nil:
 			r.pageFailed(page, err)
+			r.partial = true
 			continue
+		}
+		if i == 0 && resp.URL != page {
+			// The site lives where the start URL leads: its links are
+			// on that scheme and host, under that folder.
+			if final, err := fetch.ParseURL(resp.URL); err == nil {
+				final.Fragment = ""
+				start, scope = final, crawlScope(final)
+				queued[final.String()] = true
+			}
 		}
 		if isHTML(resp) {
 			for _, link := range pageLinks(resp.URL, resp.Body) {
@@ -174,6 +177,18 @@ func pageLinks(base string, body []byte) []string {
 			out = append(out, u.String())
 		}
 	}
+}
+
+// crawlScope is the folder of the start URL: the crawl stays under it.
+func crawlScope(start *url.URL) string {
+	scope := start.Path
+	if scope == "" {
+		return "/"
+	}
+	if !strings.HasSuffix(scope, "/") {
+		scope = path.Dir(scope) + "/"
+	}
+	return scope
 }
 
 // inScope reports whether link is on the start URL's site and under its

@@ -9,10 +9,12 @@
 // empty where it held pages before), nothing is changed and the error is
 // recorded in the source's status; a single page that cannot be read keeps
 // its previous version and is named in the status. Only a page that the
-// source no longer lists, or that answers 404 or 410, is removed.
+// source no longer lists, or that answers 404 or 410, is removed, and a
+// document another source also lists stays for that one.
 package sources
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -36,6 +38,7 @@ import (
 type Store interface {
 	store.Sources
 	DeleteDocuments(ctx context.Context, ids []string) error
+	DocumentRefs(ctx context.Context, collection string) ([]store.DocumentRef, error)
 	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (func(context.Context) error, error)
 }
 
@@ -52,8 +55,11 @@ const (
 	DefaultMaxPages = 1000
 	DefaultDelay    = 200 * time.Millisecond
 	// syncLease bounds how long a crashed sync blocks the next one of the
-	// same source.
+	// same source; a running sync renews it every third of it.
 	syncLease = time.Hour
+	// removeLease bounds how long a removal that died blocks the syncs of
+	// its source; removing takes seconds.
+	removeLease = 10 * time.Minute
 	// maxErrorText bounds the error recorded on a source.
 	maxErrorText = 2000
 )
@@ -62,6 +68,14 @@ const (
 // not be listed), not because of Lore's database; the failure is recorded
 // on the source, and retrying at once is unlikely to help.
 var ErrSourceFailed = errors.New("source sync failed")
+
+// ErrLeaseLost means a sync stopped because its lock could not be renewed:
+// another sync of the source may have taken it, and this one must stop
+// writing.
+var ErrLeaseLost = errors.New("the source's sync lock was lost")
+
+// lockName is the lock a sync, and a removal, of the named source holds.
+func lockName(source string) string { return "source:" + source }
 
 // Syncer syncs sources. Fields other than Store and Index are optional.
 type Syncer struct {
@@ -79,6 +93,12 @@ type Syncer struct {
 	Delay time.Duration
 	// Owner names this process in the per-source sync lock.
 	Owner string
+
+	// lease is the sync lock's lease; default syncLease. Tests shorten it.
+	lease time.Duration
+	// sleep waits between fetches; default a timer. Tests record the
+	// waits instead.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Event reports progress: one page read (or failed, or removed).
@@ -102,8 +122,11 @@ type Result struct {
 }
 
 // Sync syncs the named source now. A failure to list the source returns an
-// error wrapping ErrSourceFailed after recording it on the source; a store
-// error is returned as it is. The returned Result is valid either way.
+// error wrapping ErrSourceFailed after recording it on the source. An error
+// of Lore's own (the database, the embedder) is returned as it is, to be
+// retried, after recording the pages stored so far. A source removed during
+// the sync takes the documents the sync stored with it, and the error wraps
+// store.ErrNotFound. The returned Result is valid either way.
 func (s *Syncer) Sync(ctx context.Context, name string, progress func(Event)) (Result, error) {
 	start := s.now()
 	if progress == nil {
@@ -113,37 +136,166 @@ func (s *Syncer) Sync(ctx context.Context, name string, progress func(Event)) (R
 	if err != nil {
 		return Result{}, err
 	}
-	owner := s.Owner
-	if owner == "" {
-		host, _ := os.Hostname()
-		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
-	}
-	release, err := s.Store.TryLock(ctx, "source:"+name, owner+"/"+rand.Text()[:8], syncLease)
+	ctx, release, err := s.lock(ctx, name)
 	if err != nil {
 		return Result{}, fmt.Errorf("sync source %s: %w", name, err)
 	}
-	defer func() { _ = release(context.WithoutCancel(ctx)) }()
+	defer release()
 
 	prevPages, err := s.Store.SourcePages(ctx, name)
 	if err != nil {
 		return Result{}, err
 	}
-	run := &syncRun{Syncer: s, src: src, progress: progress, prev: map[string]store.SourcePage{}, next: map[string]store.SourcePage{}}
+	refs, err := s.Store.DocumentRefs(ctx, src.Collection)
+	if err != nil {
+		return Result{}, err
+	}
+	run := &syncRun{Syncer: s, src: src, progress: progress, prev: map[string]store.SourcePage{}, next: map[string]store.SourcePage{},
+		indexed: make(map[string]string, len(refs)), stored: map[string]bool{}, gone: map[string]bool{}}
 	for _, p := range prevPages {
 		run.prev[p.DocID] = p
+	}
+	for _, ref := range refs {
+		run.indexed[ref.ID] = ref.ContentHash
 	}
 
 	listErr := run.list(ctx)
 	if listErr == nil && len(run.next) == 0 && len(run.prev) > 0 && run.res.Failed == 0 && src.Kind != store.SourceFeed {
 		listErr = fmt.Errorf("the source listed no documents; keeping the %d indexed before", len(run.prev))
 	}
-	if listErr != nil && ctx.Err() != nil {
-		return run.res, listErr // cancelled: record nothing, the next run redoes it
-	}
-	if listErr != nil {
+	var storeErr *storeError
+	switch {
+	case errors.Is(context.Cause(ctx), ErrLeaseLost):
+		// Another sync may hold the source now: write nothing more.
+		return run.res, context.Cause(ctx)
+	case ctx.Err() != nil:
+		// Cancelled: the next run redoes the sync; only the documents
+		// already stored are recorded, so that they stay the source's.
+		return run.res, errors.Join(cmp.Or(listErr, ctx.Err()), run.keepStored(context.WithoutCancel(ctx)))
+	case errors.As(listErr, &storeErr):
+		return run.abort(ctx, listErr, start)
+	case listErr != nil:
 		return run.fail(ctx, listErr, start)
 	}
 	return run.finish(ctx, start)
+}
+
+// Remove removes the named source and the documents it put in the index,
+// except those another source also lists. It takes the source's sync lock,
+// so that no sync of it stores documents meanwhile: while one runs, the
+// error wraps store.ErrLocked. It returns how many documents were removed
+// and how many were kept for other sources.
+func (s *Syncer) Remove(ctx context.Context, name string) (removed, kept int, err error) {
+	if _, err := s.Store.Source(ctx, name); err != nil {
+		return 0, 0, err
+	}
+	release, err := s.Store.TryLock(ctx, lockName(name), s.holder(), removeLease)
+	if err != nil {
+		return 0, 0, fmt.Errorf("remove source %s: %w", name, err)
+	}
+	defer func() { _ = release(context.WithoutCancel(ctx)) }()
+	pages, err := s.Store.SourcePages(ctx, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	ids := make([]string, len(pages))
+	for i, p := range pages {
+		ids[i] = p.DocID
+	}
+	// Documents first: if removing the source then fails, a re-run finds
+	// it and finishes the job.
+	deleted, err := s.deleteDocuments(ctx, name, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := s.Store.RemoveSource(ctx, name); err != nil {
+		return 0, 0, err
+	}
+	return deleted, len(ids) - deleted, nil
+}
+
+// deleteDocuments deletes the documents of ids that no source but the named
+// one lists (two sources listing one URL in a collection share its
+// document) and returns how many it deleted.
+func (s *Syncer) deleteDocuments(ctx context.Context, source string, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	shared, err := s.Store.ListedByOthers(ctx, source, ids)
+	if err != nil {
+		return 0, err
+	}
+	own := slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		_, found := slices.BinarySearch(shared, id)
+		return found
+	})
+	if len(own) == 0 {
+		return 0, nil
+	}
+	if err := s.Store.DeleteDocuments(ctx, own); err != nil {
+		return 0, err
+	}
+	return len(own), nil
+}
+
+// holder names this process, and this one use of a lock: taking a lease
+// one already holds renews it, so two syncs in one process must still
+// exclude each other.
+func (s *Syncer) holder() string {
+	owner := s.Owner
+	if owner == "" {
+		host, _ := os.Hostname()
+		owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	return owner + "/" + rand.Text()[:8]
+}
+
+// lock takes the source's sync lock and renews it every third of its lease
+// until released, as an ingest does. The returned context is cancelled,
+// with ErrLeaseLost as its cause, when the lease could not be renewed
+// before it expired.
+func (s *Syncer) lock(ctx context.Context, name string) (context.Context, func(), error) {
+	lease := s.lease
+	if lease <= 0 {
+		lease = syncLease
+	}
+	owner := s.holder()
+	release, err := s.Store.TryLock(ctx, lockName(name), owner, lease)
+	if err != nil {
+		return nil, nil, err
+	}
+	leased, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		renewed := s.now()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// Taking a lock one already holds extends its lease.
+				r, err := s.Store.TryLock(context.WithoutCancel(ctx), lockName(name), owner, lease)
+				if err == nil {
+					release, renewed = r, s.now()
+					continue
+				}
+				if errors.Is(err, store.ErrLocked) || s.now().Sub(renewed) >= lease {
+					cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
+					return
+				}
+			}
+		}
+	}()
+	return leased, func() {
+		close(stop)
+		<-done
+		cancel(nil)
+		_ = release(context.WithoutCancel(ctx))
+	}, nil
 }
 
 func (s *Syncer) now() time.Time {
@@ -172,6 +324,21 @@ type syncRun struct {
 	progress func(Event)
 	prev     map[string]store.SourcePage // by document id, before the sync
 	next     map[string]store.SourcePage // by document id, after it
+	// indexed holds the content hash of each document of the collection
+	// when the sync began: a page is unchanged only if its document is
+	// still there, as it was.
+	indexed map[string]string
+	// stored are the documents this sync wrote.
+	stored map[string]bool
+	// gone are the pages that answered 404 or 410, or that robots.txt
+	// now disallows.
+	gone map[string]bool
+	// partial means some pages that the source may still list were not
+	// reached (a crawl's page that could not be read hides its links):
+	// the pages not listed this time are kept rather than removed.
+	partial bool
+	// fetches counts the requests made, for pacing them.
+	fetches  int
 	warnings []string
 	// notes are problems of documents that were stored all the same,
 	// such as a review date that is not a date.
@@ -196,22 +363,97 @@ func (r *syncRun) list(ctx context.Context) error {
 }
 
 // fail records a sync that could not list the source: the status says why,
-// and the pages and documents are left as they were.
+// and the documents are left as they were. Documents stored before the
+// failure are recorded as the source's pages.
 func (r *syncRun) fail(ctx context.Context, cause error, start time.Time) (Result, error) {
 	now := r.now()
 	prev, err := r.Store.Source(ctx, r.src.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return r.res, r.removedMeanwhile(ctx, err)
+	}
 	if err != nil {
 		return r.res, err
 	}
 	st := prev.Status
 	st.LastSync = now
 	st.LastError = clip(cause.Error())
-	if err := r.Store.RecordSync(ctx, r.src.Name, store.SyncRecord{Status: st}); err != nil {
+	if err := r.recordKept(ctx, st); err != nil {
 		return r.res, err
 	}
-	r.res.Documents, r.res.Chunks = st.Documents, st.Chunks
 	r.res.Duration = now.Sub(start)
 	return r.res, fmt.Errorf("%w: %s: %w", ErrSourceFailed, r.src.Name, cause)
+}
+
+// abort records a sync stopped by an error of Lore's own, such as the
+// database or the embedder failing while storing a document: the pages
+// stored so far become the source's, the others stay as they were, and the
+// error is returned as it is so that the job is retried. The status says
+// what went wrong and when, so that the schedule does not queue the source
+// again before its period.
+func (r *syncRun) abort(ctx context.Context, cause error, start time.Time) (Result, error) {
+	now := r.now()
+	st := r.src.Status
+	st.LastSync = now
+	st.LastError = clip("Lore could not store what it read (not a problem of the source): " + cause.Error())
+	err := r.recordKept(ctx, st)
+	r.res.Duration = now.Sub(start)
+	return r.res, errors.Join(cause, err)
+}
+
+// keepStored records the documents a cancelled sync stored as the source's
+// pages, its status otherwise unchanged.
+func (r *syncRun) keepStored(ctx context.Context) error {
+	if len(r.stored) == 0 {
+		return nil
+	}
+	return r.recordKept(ctx, r.src.Status)
+}
+
+// recordKept records st and, as the source's pages, those of the previous
+// sync overlaid with those this one read: a sync that did not finish
+// removes nothing, and forgets none of the documents it stored.
+func (r *syncRun) recordKept(ctx context.Context, st store.SourceStatus) error {
+	pages := make([]store.SourcePage, 0, len(r.prev)+len(r.next))
+	for id, p := range r.prev {
+		if _, ok := r.next[id]; !ok {
+			pages = append(pages, p)
+		}
+	}
+	for _, p := range r.next {
+		pages = append(pages, p)
+	}
+	st.Documents, st.Chunks = 0, 0
+	for _, p := range pages {
+		st.Documents++
+		st.Chunks += p.Chunks
+	}
+	r.res.Documents, r.res.Chunks = st.Documents, st.Chunks
+	return r.record(ctx, store.SyncRecord{Status: st, ReplacePages: true, Pages: pages})
+}
+
+// record stores the outcome of the sync.
+func (r *syncRun) record(ctx context.Context, rec store.SyncRecord) error {
+	err := r.Store.RecordSync(ctx, r.src.Name, rec)
+	if errors.Is(err, store.ErrNotFound) {
+		return r.removedMeanwhile(ctx, err)
+	}
+	return err
+}
+
+// removedMeanwhile deletes the documents this sync stored for a source
+// that was removed while it ran (by a removal that did not wait for the
+// sync lock): nothing would list them, nor remove them later.
+func (r *syncRun) removedMeanwhile(ctx context.Context, notFound error) error {
+	ids := make([]string, 0, len(r.stored))
+	for id := range r.stored {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if _, err := r.deleteDocuments(ctx, r.src.Name, ids); err != nil {
+		return errors.Join(notFound, err)
+	}
+	return fmt.Errorf("source %s was removed during its sync; the %d documents the sync stored are removed too: %w",
+		r.src.Name, len(ids), notFound)
 }
 
 // finish removes documents gone upstream and records the new pages.
@@ -221,9 +463,11 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 		if _, kept := r.next[id]; kept {
 			continue
 		}
-		if r.src.Kind == store.SourceFeed {
+		if r.src.Kind == store.SourceFeed || (r.partial && !r.gone[id]) {
 			// Entries scroll off the end of a feed; they were not
-			// deleted, so their documents stay.
+			// deleted, so their documents stay. A crawl that could not
+			// read a page could not follow its links either: a page not
+			// reached may still be linked from it.
 			r.next[id] = p
 			continue
 		}
@@ -232,10 +476,9 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 		r.progress(Event{Location: p.Location, Outcome: "removed"})
 	}
 	slices.Sort(gone)
-	if len(gone) > 0 {
-		if err := r.Store.DeleteDocuments(ctx, gone); err != nil {
-			return r.res, err
-		}
+	if _, err := r.deleteDocuments(ctx, r.src.Name, gone); err != nil {
+		r.res.Removed = 0
+		return r.abort(ctx, err, start)
 	}
 	pages := make([]store.SourcePage, 0, len(r.next))
 	for _, p := range r.next {
@@ -255,7 +498,7 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 	}
 	st.LastError = clip(strings.Join(problems, "; "))
 	r.res.Warnings = r.notes
-	if err := r.Store.RecordSync(ctx, r.src.Name, store.SyncRecord{Status: st, ReplacePages: true, Pages: pages}); err != nil {
+	if err := r.record(ctx, store.SyncRecord{Status: st, ReplacePages: true, Pages: pages}); err != nil {
 		return r.res, err
 	}
 	r.res.Duration = now.Sub(start)
@@ -277,11 +520,13 @@ func (r *syncRun) docID(location string) string {
 }
 
 // unchanged keeps the previous version of a document whose content hash
-// is the same; it reports whether it did.
+// is the same, and whose document is in the index as this source stored it
+// (another source sharing the document may have removed or replaced it);
+// it reports whether it did.
 func (r *syncRun) unchanged(location, hash string, v fetch.Validators) bool {
 	id := r.docID(location)
 	prev, ok := r.prev[id]
-	if !ok || prev.ContentHash != hash {
+	if !ok || prev.ContentHash != hash || !r.current(prev) {
 		return false
 	}
 	if v != (fetch.Validators{}) {
@@ -291,6 +536,13 @@ func (r *syncRun) unchanged(location, hash string, v fetch.Validators) bool {
 	r.res.Unchanged++
 	r.progress(Event{Location: location, Outcome: "unchanged"})
 	return true
+}
+
+// current reports whether the document of a page is in the index as the
+// page's last sync stored it.
+func (r *syncRun) current(p store.SourcePage) bool {
+	hash, ok := r.indexed[p.DocID]
+	return ok && hash == p.ContentHash
 }
 
 // notModified keeps the previous version after a 304 answer.
@@ -347,8 +599,9 @@ func (r *syncRun) store(ctx context.Context, d document) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("store %s: %w", d.location, err)
+		return &storeError{fmt.Errorf("store %s: %w", d.location, err)}
 	}
+	r.stored[id] = true
 	r.next[id] = store.SourcePage{DocID: id, Location: d.location, ContentHash: d.hash,
 		ETag: d.validators.ETag, LastModified: d.validators.LastModified, Chunks: n}
 	outcome := "added"
@@ -377,7 +630,40 @@ func (r *syncRun) pageFailed(location string, err error) {
 // pageGone drops a page that answered 404 or 410 (or that robots.txt now
 // disallows): finish removes its document.
 func (r *syncRun) pageGone(location string, err error) {
+	r.gone[r.docID(location)] = true
 	r.progress(Event{Location: location, Outcome: "skipped", Err: err})
+}
+
+// storeError is a failure to store a document that was read: the fault of
+// Lore's database or embedder, not of the source, so the sync is retried
+// rather than recorded as a failure of the source.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// pace waits Delay before every request of a sync but the first (sitemaps
+// and pages alike), to be gentle with the site.
+func (r *syncRun) pace(ctx context.Context) error {
+	delay := r.Delay
+	if delay == 0 {
+		delay = DefaultDelay
+	}
+	r.fetches++
+	if r.fetches == 1 || delay < 0 {
+		return nil
+	}
+	if r.sleep != nil {
+		return r.sleep(ctx, delay)
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func hashOf(data []byte) string {

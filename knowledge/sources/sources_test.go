@@ -21,9 +21,10 @@ import (
 
 // site is a test web site whose pages can change between syncs.
 type site struct {
-	mu    sync.Mutex
-	pages map[string]page // by path
-	srv   *httptest.Server
+	mu       sync.Mutex
+	pages    map[string]page // by path
+	requests map[string]int  // by path
+	srv      *httptest.Server
 }
 
 type page struct {
@@ -36,10 +37,11 @@ type page struct {
 }
 
 func newSite(t *testing.T) *site {
-	s := &site{pages: map[string]page{}}
+	s := &site{pages: map[string]page{}, requests: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		p, ok := s.pages[r.URL.Path]
+		s.requests[r.URL.Path]++
 		s.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
@@ -84,6 +86,15 @@ func (s *site) remove(path string) {
 }
 
 func (s *site) url(path string) string { return s.srv.URL + path }
+
+// hits returns how many requests each path got, and forgets them.
+func (s *site) hits() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.requests
+	s.requests = map[string]int{}
+	return h
+}
 
 func (s *site) sitemap(paths ...string) {
 	var b strings.Builder

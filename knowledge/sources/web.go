@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/lorehq/lore/knowledge/fetch"
 	"github.com/lorehq/lore/knowledge/ingest"
@@ -44,8 +44,12 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 // sync stored its validators.
 func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location string) (document, bool, error) {
 	var v fetch.Validators
-	if prev, ok := r.prev[r.docID(location)]; ok {
+	if prev, ok := r.prev[r.docID(location)]; ok && r.current(prev) {
+		// A 304 is only worth asking for while the document is there.
 		v = fetch.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
+	}
+	if err := r.pace(ctx); err != nil {
+		return document{}, false, err
 	}
 	resp, err := c.Get(ctx, location, v)
 	if err != nil {
@@ -112,6 +116,11 @@ type sitemapLoc struct {
 // maxSitemapDepth bounds nested sitemap indexes.
 const maxSitemapDepth = 3
 
+// maxSitemaps bounds the sitemap files one sync fetches, the index and
+// every sitemap it names at any depth, so that an index cannot make Lore
+// fetch without end.
+const maxSitemaps = 100
+
 // syncSitemap reads every page a sitemap lists, on the sitemap's own
 // site, as robots.txt allows.
 func (r *syncRun) syncSitemap(ctx context.Context) error {
@@ -123,25 +132,19 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pages, err := r.listSitemap(ctx, c, root, r.src.Location, 0, map[string]bool{})
-	if err != nil {
+	max := r.MaxPages
+	if max <= 0 {
+		max = DefaultMaxPages
+	}
+	w := &sitemapWalk{sites: []*url.URL{root}, maxPages: max,
+		fetched: map[string]bool{root.String(): true}, listed: map[string]bool{}}
+	if err := r.listSitemap(ctx, c, w, root.String(), 0); err != nil {
 		return err
 	}
 	robots := c.NewRobots()
-	delay := r.Delay
-	if delay == 0 {
-		delay = DefaultDelay
-	}
-	for i, page := range pages {
+	for _, page := range w.pages {
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if i > 0 && delay > 0 {
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
 		}
 		allowed, err := robots.Allowed(ctx, page)
 		if !allowed {
@@ -179,63 +182,82 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 	return nil
 }
 
-// listSitemap returns the page URLs of a sitemap, following sitemap
+// sitemapWalk is what reading a sitemap and the sitemaps it names has
+// found so far.
+type sitemapWalk struct {
+	// sites are the sitemap's own site and, when the sitemap's URL
+	// redirects (to https, say), the site it redirects to.
+	sites    []*url.URL
+	maxPages int
+	fetched  map[string]bool // sitemaps fetched or about to be
+	listed   map[string]bool // pages
+	pages    []string        // in the order listed
+}
+
+// listSitemap reads the sitemap at location into w, following sitemap
 // indexes; any sitemap that cannot be read fails the listing, since the
-// pages it would list cannot be told from pages deleted.
-func (r *syncRun) listSitemap(ctx context.Context, c *fetch.Client, root *url.URL, location string, depth int, seen map[string]bool) ([]string, error) {
+// pages it would list cannot be told from pages deleted. So does a
+// listing over the limits: more than MaxPages pages (each page counted
+// once however many sitemaps list it) or more than maxSitemaps sitemaps.
+func (r *syncRun) listSitemap(ctx context.Context, c *fetch.Client, w *sitemapWalk, location string, depth int) error {
 	if depth > maxSitemapDepth {
-		return nil, fmt.Errorf("sitemap %s: indexes nested more than %d deep", location, maxSitemapDepth)
+		return fmt.Errorf("sitemap %s: indexes nested more than %d deep", location, maxSitemapDepth)
 	}
-	if seen[location] {
-		return nil, nil
+	if err := r.pace(ctx); err != nil {
+		return err
 	}
-	seen[location] = true
 	resp, err := c.Get(ctx, location, fetch.Validators{})
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if depth == 0 && resp.URL != location {
+		if final, err := fetch.ParseURL(resp.URL); err == nil {
+			w.sites = append(w.sites, final)
+		}
 	}
 	var sm sitemap
 	if err := xml.Unmarshal(resp.Body, &sm); err != nil {
-		return nil, fmt.Errorf("sitemap %s: %w: %v", location, ingest.ErrMalformed, err)
+		return fmt.Errorf("sitemap %s: %w: %v", location, ingest.ErrMalformed, err)
 	}
-	max := r.MaxPages
-	if max <= 0 {
-		max = DefaultMaxPages
+	if len(sm.URLs) == 0 && len(sm.Sitemaps) == 0 {
+		return fmt.Errorf("sitemap %s: %w: no <url> or <sitemap> entries", location, ingest.ErrMalformed)
 	}
-	var pages []string
+	var children []string
 	for _, child := range sm.Sitemaps {
-		u, err := sameSite(root, child.Loc)
+		u, err := sameSite(w.sites, child.Loc)
 		if err != nil {
-			return nil, fmt.Errorf("sitemap %s: %w", location, err)
+			return fmt.Errorf("sitemap %s: %w", location, err)
 		}
-		sub, err := r.listSitemap(ctx, c, root, u, depth+1, seen)
-		if err != nil {
-			return nil, err
+		if w.fetched[u] {
+			continue
 		}
-		pages = append(pages, sub...)
-	}
-	listed := map[string]bool{}
-	for _, p := range pages {
-		listed[p] = true
+		w.fetched[u] = true
+		if len(w.fetched) > maxSitemaps {
+			return fmt.Errorf("sitemap %s: the index names more than %d sitemaps, the limit of one sync", r.src.Location, maxSitemaps)
+		}
+		children = append(children, u)
 	}
 	for _, loc := range sm.URLs {
-		u, err := sameSite(root, loc.Loc)
+		u, err := sameSite(w.sites, loc.Loc)
 		if err != nil {
 			r.warnings = append(r.warnings, fmt.Sprintf("sitemap %s: %v", location, err))
 			continue
 		}
-		if !listed[u] {
-			listed[u] = true
-			pages = append(pages, u)
+		if w.listed[u] {
+			continue
+		}
+		w.listed[u] = true
+		w.pages = append(w.pages, u)
+		if len(w.pages) > w.maxPages {
+			return fmt.Errorf("sitemap %s lists more than %d pages, the limit of one sync", r.src.Location, w.maxPages)
 		}
 	}
-	if len(pages) > max {
-		return nil, fmt.Errorf("sitemap %s lists %d pages, over the limit of %d", r.src.Location, len(pages), max)
+	for _, u := range children {
+		if err := r.listSitemap(ctx, c, w, u, depth+1); err != nil {
+			return err
+		}
 	}
-	if len(sm.URLs) == 0 && len(sm.Sitemaps) == 0 {
-		return nil, fmt.Errorf("sitemap %s: %w: no <url> or <sitemap> entries", location, ingest.ErrMalformed)
-	}
-	return pages, nil
+	return nil
 }
 
 var errOtherSite = errors.New("not on the sitemap's site")
@@ -243,12 +265,12 @@ var errOtherSite = errors.New("not on the sitemap's site")
 // sameSite checks that a URL listed by a sitemap is on the sitemap's own
 // site, as the sitemap protocol requires: a sitemap must not steer Lore
 // to other hosts.
-func sameSite(root *url.URL, raw string) (string, error) {
+func sameSite(sites []*url.URL, raw string) (string, error) {
 	u, err := fetch.ParseURL(raw)
 	if err != nil {
 		return "", err
 	}
-	if !fetch.SameSite(root, u) {
+	if !slices.ContainsFunc(sites, func(site *url.URL) bool { return fetch.SameSite(site, u) }) {
 		return "", fmt.Errorf("%s: %w", u.Redacted(), errOtherSite)
 	}
 	u.Fragment = ""

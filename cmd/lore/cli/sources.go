@@ -380,31 +380,28 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 			}
 			defer svc.Close()
 			ctx := cmd.Context()
-			if _, err := svc.store.Source(ctx, args[0]); errors.Is(err, store.ErrNotFound) {
+			// The sync lock keeps a running sync from storing documents
+			// that nothing would remove once the source is gone.
+			syncer := &sources.Syncer{Store: svc.store}
+			removed, kept, err := syncer.Remove(ctx, args[0])
+			var held *store.LockHeldError
+			switch {
+			case errors.Is(err, store.ErrNotFound):
 				return usageErrorf("no source named %q; 'lore sources' lists them", args[0])
-			} else if err != nil {
+			case errors.As(err, &held):
+				return &exitError{code: ExitFailure, err: fmt.Errorf("source %q is being synced right now (by %s); nothing was removed. Run 'lore sources remove %s' again once the sync ends",
+					args[0], held.Holder, args[0])}
+			case err != nil:
 				return err
 			}
-			pages, err := svc.store.SourcePages(ctx, args[0])
-			if err != nil {
-				return err
+			detail := fmt.Sprintf("%d documents removed", removed)
+			if kept > 0 {
+				fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents; %d more stay, listed by other sources too.\n", args[0], removed, kept)
+				detail += fmt.Sprintf(", %d kept for other sources", kept)
+			} else {
+				fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents.\n", args[0], removed)
 			}
-			ids := make([]string, len(pages))
-			for i, p := range pages {
-				ids[i] = p.DocID
-			}
-			// Documents first: if removing the source then fails, a
-			// re-run finds it and finishes the job.
-			if len(ids) > 0 {
-				if err := svc.store.DeleteDocuments(ctx, ids); err != nil {
-					return err
-				}
-			}
-			if err := svc.store.RemoveSource(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents.\n", args[0], len(ids))
-			return a.recordAudit(ctx, svc.store, store.AuditSourceRemove, args[0], fmt.Sprintf("%d documents removed", len(ids)))
+			return a.recordAudit(ctx, svc.store, store.AuditSourceRemove, args[0], detail)
 		},
 	}
 }

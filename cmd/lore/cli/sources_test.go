@@ -121,6 +121,49 @@ func TestSourcesLifecycle(t *testing.T) {
 	}
 }
 
+// Removing a source waits for its sync: while a sync holds the source,
+// remove says so and changes nothing. A page another source lists too
+// keeps its document for that one.
+func TestSourcesRemoveWaitsForSyncAndKeepsSharedPages(t *testing.T) {
+	db := newDB(t)
+	srv := intranet(t)
+	db.run(t, "sources", "add", "intranet", srv.URL+"/sitemap.xml").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "add", "parking", srv.URL+"/parking").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "sync", "intranet", "--allow", "127.0.0.1").wantCode(t, cli.ExitOK)
+	db.run(t, "sources", "sync", "parking", "--allow", "127.0.0.1").wantCode(t, cli.ExitOK)
+	before := db.counts(t)
+
+	st := db.open(t)
+	release, err := st.TryLock(t.Context(), "source:intranet", "replica-2:4242/sync", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := db.run(t, "sources", "remove", "intranet")
+	r.wantCode(t, cli.ExitFailure)
+	if !strings.Contains(r.err, "being synced") || !strings.Contains(r.err, "replica-2:4242") {
+		t.Errorf("the refusal does not say a sync holds the source:\n%s", r.err)
+	}
+	if after := db.counts(t); after != before || !strings.Contains(db.run(t, "sources").out, "intranet") {
+		t.Errorf("a refused removal changed the database: %+v, then %+v", before, after)
+	}
+	if err := release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	r = db.run(t, "sources", "remove", "intranet")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "its 1 documents; 1 more stay") {
+		t.Errorf("remove: %q", r.out)
+	}
+	r = db.run(t, "ask", "--json", "where do staff park?")
+	if !strings.Contains(r.out, srv.URL+"/parking") {
+		t.Errorf("the page the other source lists was removed with the first:\n%s", r.out)
+	}
+	if strings.Contains(r.out, "/remote-work") {
+		t.Errorf("a removed source's own page is still cited:\n%s", r.out)
+	}
+}
+
 func TestSourcesBadInput(t *testing.T) {
 	db := newDB(t)
 	db.run(t, "sources", "add", "site", "https://example.com/sitemap.xml").wantCode(t, cli.ExitOK)
