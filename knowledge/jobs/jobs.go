@@ -6,8 +6,8 @@
 // An ingest job is unique among jobs not yet finished, by its arguments:
 // asking twice for the same load while the first is queued or running
 // queues it once. A periodic re-sync is inserted by River's elected leader
-// only, and is unique by period as well, so a change of leader close to a
-// tick cannot run one period's sync twice.
+// only, and is unique by period as well, even once it has completed, so a
+// change of leader within a period cannot run that period's sync twice.
 package jobs
 
 import (
@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -166,13 +167,23 @@ func PeriodicSync(sources []Source, every time.Duration) ([]*river.PeriodicJob, 
 		if err != nil {
 			return nil, err
 		}
-		opts := args.InsertOpts()
-		opts.UniqueOpts.ByPeriod = every
+		opts := periodicInsertOpts(args, every)
 		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(every),
 			func() (river.JobArgs, *river.InsertOpts) { return args, &opts },
 			&river.PeriodicJobOpts{ID: "sync:" + args.Collection + ":" + args.Paths[0], RunOnStart: true}))
 	}
 	return out, nil
+}
+
+// periodicInsertOpts makes a periodic re-sync unique by period as well as
+// by arguments, completed jobs included: once a period's sync has run, a
+// new leader's start (RunOnStart) within that period does not queue it
+// again.
+func periodicInsertOpts(args IngestArgs, every time.Duration) river.InsertOpts {
+	opts := args.InsertOpts()
+	opts.UniqueOpts.ByPeriod = every
+	opts.UniqueOpts.ByState = append(slices.Clone(opts.UniqueOpts.ByState), rivertype.JobStateCompleted)
+	return opts
 }
 
 // Register adds the workers of this package to workers.

@@ -344,3 +344,59 @@ func TestReindexJobOnSQLite(t *testing.T) {
 		t.Fatalf("reindex ran %d times", re.runs)
 	}
 }
+
+// A periodic re-sync is unique within its period even once it has
+// completed: a new leader's start (RunOnStart) in the same period does not
+// queue that period's sync again.
+func TestPeriodicSyncStaysUniqueOnceCompleted(t *testing.T) {
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	if err := os.Mkdir(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "lore.db")
+	db, err := queue.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := queue.MigrateSQLite(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	ingester := &countingIngester{}
+	workers := river.NewWorkers()
+	if err := jobs.Register(workers, &jobs.IngestWorker{Knowledge: ingester, Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := queue.NewSQLite(db, queue.Config{Workers: workers, Logger: testLogger(t), FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+
+	args, err := jobs.NewIngestArgs([]string{docs}, "c", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := jobs.PeriodicInsertOpts(args, time.Hour)
+	first, err := c.Insert(t.Context(), args, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := waitJob(t, c, first.Job.ID); row.State != rivertype.JobStateCompleted {
+		t.Fatalf("the period's sync ended %s: %v", row.State, row.Errors)
+	}
+	again, err := c.Insert(t.Context(), args, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.UniqueSkippedAsDuplicate || again.Job.ID != first.Job.ID {
+		t.Errorf("the period's sync was queued again after it completed: jobs %d and %d", first.Job.ID, again.Job.ID)
+	}
+	if n := ingester.count(); n != 1 {
+		t.Errorf("the sync ran %d times in one period", n)
+	}
+}

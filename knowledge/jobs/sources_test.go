@@ -2,9 +2,11 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/knowledge/sources"
 	"github.com/lorehq/lore/store"
@@ -229,5 +232,47 @@ func TestScheduleFollowsUpdatedSources(t *testing.T) {
 	}
 	if got := look(); len(got) != 0 {
 		t.Fatalf("after the schedule became 'only when asked', queued %v", got)
+	}
+}
+
+// failingIndexer fails every document, as a rate-limited embedder would.
+type failingIndexer struct{}
+
+func (failingIndexer) AddDocument(context.Context, store.Document, []ingest.Piece) (int, error) {
+	return 0, errors.New("embedder: 429 rate limited")
+}
+
+// A sync that fails storing what it read is Lore's failure, not the
+// source's: the job returns the error so that River retries it, and the
+// source, whose status says what went wrong, is not queued again by the
+// schedule before its period.
+func TestSyncSourceJobRetriesStoreFailures(t *testing.T) {
+	dir := t.TempDir()
+	writeDocs(t, dir, 2)
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{Dimensions: embed.DefaultDimensions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.AddSource(t.Context(), store.Source{Name: "h", Kind: store.SourceFiles, Location: dir, Collection: "h", Every: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := &jobs.SyncSourceWorker{Syncer: &sources.Syncer{Store: st, Index: failingIndexer{}, Owner: "test"}, Logger: testLogger(t)}
+	for attempt := 1; attempt <= 3; attempt++ {
+		err := w.Work(t.Context(), &river.Job[jobs.SyncSourceArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt}, Args: jobs.SyncSourceArgs{Name: "h"}})
+		var cancel *river.JobCancelError
+		if err == nil || errors.As(err, &cancel) || !strings.Contains(err.Error(), "429") {
+			t.Fatalf("attempt %d: %v, want the embedder's error for River to retry", attempt, err)
+		}
+	}
+	src, err := st.Source(t.Context(), "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(src.Status.LastError, "429") {
+		t.Errorf("status %+v does not say why the sync failed", src.Status)
+	}
+	if due := jobs.DueSources([]store.Source{src}, time.Now().Add(time.Minute)); len(due) != 0 {
+		t.Errorf("a daily source whose sync just failed is due again a minute later: %v", due)
 	}
 }
