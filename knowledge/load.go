@@ -297,38 +297,54 @@ func (s *Service) lock(ctx context.Context, name, owner string) (context.Context
 	if err != nil {
 		return nil, nil, err
 	}
+	leased, stop := KeepLease(ctx, s.store, name, owner, s.lease, release, s.now, ErrLeaseLost)
+	return leased, stop, nil
+}
+
+// Leaser takes a named lock, or renews one its owner holds.
+type Leaser interface {
+	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (release func(context.Context) error, err error)
+}
+
+// KeepLease renews owner's lease on the lock name, taken with release,
+// every third of lease until the returned stop is called, which also
+// releases the lock. The returned context is cancelled, with lost as its
+// cause, when the lease could not be renewed before it expired: another
+// holder may have taken it, and the work it guards must stop.
+func KeepLease(ctx context.Context, locks Leaser, name, owner string, lease time.Duration,
+	release func(context.Context) error, now func() time.Time, lost error) (context.Context, func()) {
 	leased, cancel := context.WithCancelCause(ctx)
-	stop := make(chan struct{})
+	stopped := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(s.lease / 3)
+		t := time.NewTicker(lease / 3)
 		defer t.Stop()
-		renewed := s.now()
+		renewed := now()
 		for {
 			select {
-			case <-stop:
+			case <-stopped:
 				return
 			case <-t.C:
 				// Taking a lock one already holds extends its lease.
-				r, err := s.store.TryLock(context.WithoutCancel(ctx), name, owner, s.lease)
+				r, err := locks.TryLock(context.WithoutCancel(ctx), name, owner, lease)
 				if err == nil {
-					release, renewed = r, s.now()
+					release, renewed = r, now()
 					continue
 				}
-				if errors.Is(err, store.ErrLocked) || s.now().Sub(renewed) >= s.lease {
-					cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
+				if errors.Is(err, store.ErrLocked) || now().Sub(renewed) >= lease {
+					cancel(fmt.Errorf("%w: %v", lost, err))
 					return
 				}
 			}
 		}
 	}()
 	return leased, func() {
-		close(stop)
+		close(stopped)
 		<-done
 		cancel(nil)
 		_ = release(context.WithoutCancel(ctx))
-	}, nil
+	}
 }
 
 // deadHereHolder reports whether a lock holder named "host:pid/..." is a

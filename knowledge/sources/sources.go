@@ -264,38 +264,8 @@ func (s *Syncer) lock(ctx context.Context, name string) (context.Context, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	leased, cancel := context.WithCancelCause(ctx)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
-		renewed := s.now()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				// Taking a lock one already holds extends its lease.
-				r, err := s.Store.TryLock(context.WithoutCancel(ctx), lockName(name), owner, lease)
-				if err == nil {
-					release, renewed = r, s.now()
-					continue
-				}
-				if errors.Is(err, store.ErrLocked) || s.now().Sub(renewed) >= lease {
-					cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
-					return
-				}
-			}
-		}
-	}()
-	return leased, func() {
-		close(stop)
-		<-done
-		cancel(nil)
-		_ = release(context.WithoutCancel(ctx))
-	}, nil
+	leased, stop := knowledge.KeepLease(ctx, s.Store, lockName(name), owner, lease, release, s.now, ErrLeaseLost)
+	return leased, stop, nil
 }
 
 func (s *Syncer) now() time.Time {
