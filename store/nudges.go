@@ -270,6 +270,19 @@ func FromUnixMS(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
+// CheckQuizReview refuses a quiz answer and review that cannot be stored
+// together: a learner the backend cannot key records by, or an answer and
+// a card state of different learners.
+func (r Rules) CheckQuizReview(q QuizReview) error {
+	if err := r.CheckLearner(q.Answer.Learner); err != nil {
+		return err
+	}
+	if q.State.Learner != q.Answer.Learner {
+		return Invalid("the answer and the card state are of different learners")
+	}
+	return nil
+}
+
 // CheckLearner refuses a learner the backend cannot key records by.
 func (r Rules) CheckLearner(l Learner) error {
 	if l.User == "" || l.Platform == "" {

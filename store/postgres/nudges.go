@@ -533,11 +533,8 @@ func (s *Store) RecordQuizAnswer(ctx context.Context, r store.QuizReview) (bool,
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
-	if err := rules.CheckLearner(a.Learner); err != nil {
+	if err := rules.CheckQuizReview(r); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
-	}
-	if c.Learner != a.Learner {
-		return false, fmt.Errorf("%s: %w", op, store.Invalid("the answer and the card state are of different learners"))
 	}
 	if a.At.IsZero() {
 		a.At = s.opts.Clock()
