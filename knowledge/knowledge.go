@@ -17,6 +17,7 @@ import (
 
 	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/embed"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/store"
 )
 
@@ -66,6 +67,9 @@ type Options struct {
 	// negative turns feedback-shaped ranking off. Default
 	// DefaultFeedbackRefresh.
 	FeedbackRefresh time.Duration
+	// PDF reads the PDFs Load ingests; nil reads them in this process
+	// (see ingest.Options.PDF).
+	PDF ingest.PDFReader
 }
 
 // Service is the knowledge capability.
@@ -89,6 +93,7 @@ type Service struct {
 	contextTokens int
 
 	feedback feedbackRanker
+	pdf      ingest.PDFReader
 }
 
 // New returns a Service over st.
@@ -108,6 +113,7 @@ func New(st Store, opts Options) *Service {
 		model:         opts.Model,
 		answerTimeout: opts.AnswerTimeout,
 		contextTokens: opts.ContextTokens,
+		pdf:           opts.PDF,
 	}
 	s.spaces, _ = st.(store.Embeddings)
 	s.feedback.source, _ = st.(store.Feedback)

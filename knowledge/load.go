@@ -162,7 +162,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		}
 		// Parsed on a goroutine of its own, so that an interrupt or a
 		// lost lock is obeyed even if a parser never returned.
-		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{})
+		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{PDF: s.pdf})
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", f.Path, context.Cause(ctx))
 		}

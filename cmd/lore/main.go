@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/knowledge/ingest/pdfproc"
 )
 
 // gcPercent replaces Go's default GOGC of 100 unless GOGC is set. Most of
@@ -19,6 +20,9 @@ import (
 const gcPercent = 50
 
 func main() {
+	if pdfproc.IsChild() {
+		os.Exit(pdfproc.Main())
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

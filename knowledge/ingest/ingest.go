@@ -31,7 +31,16 @@ var (
 	// ErrUnreadable means a file or folder could not be read: it
 	// vanished, is a link to nothing, or access to it is denied.
 	ErrUnreadable = errors.New("cannot be read")
+	// ErrTooSlow means reading a file took longer than its reader
+	// allows (see Options.PDF).
+	ErrTooSlow = errors.New("took too long to read")
 )
+
+// PDFReader reads a PDF's text layer as ParsePDF does, giving up when ctx
+// ends.
+type PDFReader interface {
+	ReadPDF(ctx context.Context, name string, data []byte, opts Options) (Parsed, error)
+}
 
 // Format names of Parsed.Format.
 const (
@@ -96,7 +105,7 @@ const (
 	DefaultMinChunkChars = 200
 )
 
-// Options tunes how Parse cuts sections into chunks.
+// Options tunes how Parse cuts sections into chunks, and what reads PDFs.
 type Options struct {
 	// MaxChunkChars is the most characters a Piece's Text holds.
 	// Zero or less means DefaultMaxChunkChars.
@@ -106,6 +115,11 @@ type Options struct {
 	// so a long section does not end in a scrap. Zero or less means
 	// DefaultMinChunkChars; it is capped at MaxChunkChars.
 	MinChunkChars int
+	// PDF reads PDFs for ParseContext and Parse; nil reads them with
+	// ParsePDF in this process. Package pdfproc's Reader reads them in a
+	// child process, which it can stop: a parse that never returns in
+	// this process could only be abandoned, still running.
+	PDF PDFReader
 }
 
 func (o Options) withDefaults() Options {
@@ -133,6 +147,9 @@ func Parse(name string, data []byte, opts Options) (Parsed, error) {
 		return Parsed{}, fmt.Errorf("%s: %w %q", name, ErrUnsupported, filepath.Ext(name))
 	}
 	if format == FormatPDF {
+		if opts.PDF != nil {
+			return opts.PDF.ReadPDF(context.Background(), name, data, opts)
+		}
 		return ParsePDF(name, data, opts)
 	}
 	if isBinary(data) {
@@ -170,8 +187,12 @@ func Parse(name string, data []byte, opts Options) (Parsed, error) {
 }
 
 // ParseContext is Parse, given up when ctx ends first (see
-// Interruptible).
+// Interruptible). A PDF goes to opts.PDF, when set, which stops on its
+// own.
 func ParseContext(ctx context.Context, name string, data []byte, opts Options) (Parsed, error) {
+	if opts.PDF != nil && formatOf(name) == FormatPDF {
+		return opts.PDF.ReadPDF(ctx, name, data, opts)
+	}
 	return Interruptible(ctx, func() (Parsed, error) { return Parse(name, data, opts) })
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/ingest"
 )
 
 // syncSite crawls a site from its start URL: breadth first, following
@@ -103,7 +104,7 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 				queue = append(queue, link)
 			}
 		}
-		parsed, err := parseFetched(ctx, page, resp)
+		parsed, err := parseFetched(ctx, page, resp, ingest.Options{PDF: r.PDF})
 		if err != nil {
 			r.pageFailed(page, err)
 			continue

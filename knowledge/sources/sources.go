@@ -93,6 +93,9 @@ type Syncer struct {
 	Delay time.Duration
 	// Owner names this process in the per-source sync lock.
 	Owner string
+	// PDF reads PDFs; nil reads them in this process (see
+	// ingest.Options.PDF).
+	PDF ingest.PDFReader
 
 	// lease is the sync lock's lease; default syncLease. Tests shorten it.
 	lease time.Duration
@@ -669,7 +672,7 @@ func (r *syncRun) syncFiles(ctx context.Context) error {
 		if r.unchanged(location, hash, fetch.Validators{}) {
 			return nil
 		}
-		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{})
+		parsed, err := ingest.ParseContext(ctx, f.Path, f.Data, ingest.Options{PDF: r.PDF})
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 	if resp.NotModified {
 		return document{}, true, nil
 	}
-	parsed, err := parseFetched(ctx, location, resp)
+	parsed, err := parseFetched(ctx, location, resp, ingest.Options{PDF: r.PDF})
 	if err != nil {
 		return document{}, false, err
 	}
@@ -68,31 +68,37 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 // ReadURL fetches one page or file through c, with the fetch rules of a
 // sync (public addresses only unless allowed, size and time limits), and
 // parses it as a sync would: PDF, Markdown, plain text or a web page. It
-// is for documents read once, such as a suggestion in chat.
-func ReadURL(ctx context.Context, c *fetch.Client, rawURL string) (ingest.Parsed, error) {
+// is for documents read once, such as a suggestion in chat. opts.PDF, when
+// set, reads a PDF.
+func ReadURL(ctx context.Context, c *fetch.Client, rawURL string, opts ingest.Options) (ingest.Parsed, error) {
 	resp, err := c.Get(ctx, rawURL, fetch.Validators{})
 	if err != nil {
 		return ingest.Parsed{}, err
 	}
-	return parseFetched(ctx, resp.URL, resp)
+	return parseFetched(ctx, resp.URL, resp, opts)
 }
 
 // parseFetched reads a response by its media type, else by the URL's
 // extension: PDF, Markdown, plain text, or a web page. It gives up when
-// ctx ends first (ingest.Interruptible).
-func parseFetched(ctx context.Context, location string, resp fetch.Response) (ingest.Parsed, error) {
-	return ingest.Interruptible(ctx, func() (ingest.Parsed, error) { return parseResponse(location, resp) })
-}
-
-func parseResponse(location string, resp fetch.Response) (ingest.Parsed, error) {
+// ctx ends first (ingest.Interruptible); a PDF goes to opts.PDF when set.
+func parseFetched(ctx context.Context, location string, resp fetch.Response, opts ingest.Options) (ingest.Parsed, error) {
 	u, _ := url.Parse(location)
 	ext := ""
 	if u != nil {
 		ext = strings.ToLower(path.Ext(u.Path))
 	}
+	if resp.MediaType == "application/pdf" || ext == ".pdf" || bytes.HasPrefix(resp.Body, []byte("%PDF-")) {
+		if opts.PDF != nil {
+			return opts.PDF.ReadPDF(ctx, location, resp.Body, opts)
+		}
+		return ingest.Interruptible(ctx, func() (ingest.Parsed, error) { return ingest.ParsePDF(location, resp.Body, opts) })
+	}
+	return ingest.Interruptible(ctx, func() (ingest.Parsed, error) { return parseResponse(location, ext, resp) })
+}
+
+// parseResponse reads a response that is not a PDF.
+func parseResponse(location, ext string, resp fetch.Response) (ingest.Parsed, error) {
 	switch {
-	case resp.MediaType == "application/pdf" || ext == ".pdf" || bytes.HasPrefix(resp.Body, []byte("%PDF-")):
-		return ingest.ParsePDF(location, resp.Body, ingest.Options{})
 	case resp.MediaType == "text/markdown" || ext == ".md" || ext == ".markdown":
 		return ingest.Parse(location+"#.md", resp.Body, ingest.Options{})
 	case resp.MediaType == "text/plain":

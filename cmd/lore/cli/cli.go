@@ -23,6 +23,8 @@ import (
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/knowledge/ingest"
+	"github.com/lorehq/lore/knowledge/ingest/pdfproc"
 	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/postgres"
@@ -68,6 +70,23 @@ type app struct {
 	config  *config
 	// metrics, when set (lore serve), count questions and answers.
 	metrics *web.Metrics
+	// pdf reads PDFs; see pdfReader.
+	pdf ingest.PDFReader
+}
+
+// pdfReader is what reads PDFs: a child process of this executable
+// (package pdfproc), which is killed when a parse runs away, or, when the
+// executable cannot be found, this process.
+func (a *app) pdfReader() ingest.PDFReader {
+	if a.pdf == nil {
+		r, err := pdfproc.New()
+		if err != nil {
+			a.log.Warn("PDFs are read in this process", "err", err)
+			return nil
+		}
+		a.pdf = r
+	}
+	return a.pdf
 }
 
 // Run executes the lore command line args and returns the exit code.
@@ -334,6 +353,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 		st.Close()
 		return nil, err
 	}
+	opts.PDF = a.pdfReader()
 	k := knowledge.New(st, opts)
 	messenger := &lateMessenger{}
 	rosters := &rosterRouter{}

@@ -16,12 +16,16 @@ import (
 	_ "modernc.org/sqlite" // the driver, to inspect the file as another program would
 
 	"github.com/lorehq/lore/cmd/lore/cli"
+	"github.com/lorehq/lore/knowledge/ingest/pdfproc"
 )
 
 // TestMain lets the test binary stand in for the lore command: with
 // LORE_TEST_AS_CLI set it runs the command line and exits, so a test can
 // start lore as a separate process and kill it.
 func TestMain(m *testing.M) {
+	if pdfproc.IsChild() { // this binary reads the PDFs of the commands it tests
+		os.Exit(pdfproc.Main())
+	}
 	if os.Getenv("LORE_TEST_AS_CLI") != "" {
 		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
 	}

@@ -69,10 +69,13 @@ func (s *syncQueue) QueueSourceSync(ctx context.Context, name string) error {
 }
 
 // urlReader reads suggested pages with the fetch rules of source syncs.
-type urlReader struct{ c *fetch.Client }
+type urlReader struct {
+	c   *fetch.Client
+	pdf ingest.PDFReader
+}
 
 func (u urlReader) ReadURL(ctx context.Context, url string) (ingest.Parsed, error) {
-	return sources.ReadURL(ctx, u.c, url)
+	return sources.ReadURL(ctx, u.c, url, ingest.Options{PDF: u.pdf})
 }
 
 // curationCapability wires the curation commands and Save to knowledge:
@@ -94,7 +97,7 @@ func (a *app) curationCapability(st store.Store, k *knowledge.Service, events bo
 	}
 	return curation.New(curation.Config{
 		Store: st, Roles: curation.DirectoryRoles{Directory: dir}, Events: events,
-		Sources: sourceRegistry{st: st, queue: q}, Index: k, Reader: urlReader{client},
+		Sources: sourceRegistry{st: st, queue: q}, Index: k, Reader: urlReader{client, a.pdfReader()},
 		SuggestionsCollection: a.getenv("LORE_SUGGESTIONS_COLLECTION"), SuggestionsPerDay: perDay,
 		Auditor: storeAuditor{st}, Logger: a.log,
 	})

@@ -330,7 +330,7 @@ LORE_FETCH_ALLOW.`,
 				return err
 			}
 			defer svc.Close()
-			syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client}
+			syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, PDF: a.pdfReader()}
 			res, err := syncer.Sync(cmd.Context(), args[0], func(ev sources.Event) {
 				if ev.Err != nil {
 					fmt.Fprintf(a.io.Err, "%-9s %s: %v\n", ev.Outcome, ev.Location, ev.Err)
@@ -414,7 +414,7 @@ func (a *app) wireSourceSyncs(svc *services, workers *river.Workers, periodic []
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
-	syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, Owner: id}
+	syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, Owner: id, PDF: a.pdfReader()}
 	schedule := &jobs.ScheduleSourceSyncsWorker{Sources: svc.store, Queue: svc.syncs, Logger: a.log}
 	if err := jobs.RegisterSources(workers, &jobs.SyncSourceWorker{Syncer: syncer, Logger: a.log}, schedule); err != nil {
 		return nil, err
