@@ -211,6 +211,9 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	switch strings.ToLower(cmd) {
 	case "help", "?":
 		r := helpReply()
+		if b.learning != nil {
+			r.Text += learningHelp
+		}
 		if b.peers != nil {
 			r.Text += peersHelp
 		}
@@ -521,6 +524,8 @@ I answer questions from the company knowledge base, with sources.
 
 When I don't know, I say so and note the question for the content team.`)}
 }
+
+const learningHelp = "\n\nLearning:\n- `learn` lists the learning tracks; `learn join TRACK` follows one (its cards come to your direct messages) and `learn leave TRACK` stops it.\n- `nudge` sends your next card now; `answer 2` answers the last quiz, `reflect TEXT` the last reflection.\n- `nudges` shows when cards come; `nudges time 08:45`, `nudges timezone Europe/Paris`, `nudges quiet 2026-12-21 2027-01-04`, `nudges pause` and the like change it."
 
 const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
 

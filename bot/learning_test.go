@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/lorehq/lore/bot"
@@ -78,5 +79,27 @@ func TestLearningTakesRepliesInItsThreads(t *testing.T) {
 	}
 	if len(lrn.got) != 1 || lrn.got[0] != "reply|help others more" {
 		t.Errorf("learning saw %q", lrn.got)
+	}
+}
+
+// help tells learners about the learning commands when the capability is
+// there, and says nothing of them when it is not.
+func TestHelpListsLearningCommands(t *testing.T) {
+	with, err := bot.New(bot.Config{Knowledge: &fakeKnowledge{}, Events: openStore(t), Learning: &fakeLearning{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	help := with.HandleMessage(t.Context(), bot.Message{User: "u", Text: "help"}).Text
+	for _, word := range []string{"`learn`", "`learn join TRACK`", "`learn leave TRACK`", "`nudge`", "`nudges`", "`answer 2`", "`reflect TEXT`", "`nudges timezone Europe/Paris`"} {
+		if !strings.Contains(help, word) {
+			t.Errorf("help does not mention %s: %q", word, help)
+		}
+	}
+	without, err := bot.New(bot.Config{Knowledge: &fakeKnowledge{}, Events: openStore(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if help := without.HandleMessage(t.Context(), bot.Message{User: "u", Text: "help"}).Text; strings.Contains(help, "learn join") {
+		t.Errorf("help without learning mentions its commands: %q", help)
 	}
 }
