@@ -32,7 +32,7 @@ func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args 
 	case "learn":
 		r, err = s.learn(ctx, l, args)
 	case "nudge":
-		r, err = s.deliverNow(ctx, l)
+		r, _, err = s.deliverNow(ctx, l)
 	case "nudges":
 		r, err = s.settings(ctx, l, args)
 	case "answer":
@@ -290,12 +290,16 @@ func (s *Service) join(ctx context.Context, l store.Learner, trackID string) (bo
 	if n == 0 {
 		return bot.Reply{Text: intro}, nil
 	}
-	// The first card comes at once, so the learner sees what to expect.
-	first, err := s.deliverNow(ctx, l)
+	// The first card comes at once, so the learner sees what to expect;
+	// a learner who paused, or has seen every card, is told why not.
+	first, sent, err := s.deliverNow(ctx, l)
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	first.Text = intro + " Here is your first one.\n\n" + first.Text
+	if sent {
+		intro += " Here is your first one."
+	}
+	first.Text = intro + "\n\n" + first.Text
 	return first, nil
 }
 
@@ -318,21 +322,21 @@ func (s *Service) leave(ctx context.Context, l store.Learner, trackID string) (b
 
 // deliverNow builds and records the learner's next nudge at once, and
 // returns it as the reply instead of sending it: for "nudge" and the first
-// card after joining.
-func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, error) {
+// card after joining. sent is false when the reply says why no card came.
+func (s *Service) deliverNow(ctx context.Context, l store.Learner) (reply bot.Reply, sent bool, err error) {
 	p, err := s.preferences(ctx, l)
 	if err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, false, err
 	}
 	all, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
 	if err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, false, err
 	}
 	// A track the learner left sends nothing, reviews included.
 	enrolments := slices.DeleteFunc(all, func(e store.Enrolment) bool { return e.Status == store.EnrolmentLeft })
 	latest := func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) }
 	if enrolments, err = s.gate().admitted(ctx, latest, enrolments); err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, false, err
 	}
 	now := s.now().Truncate(time.Millisecond) // what the store keeps
 	loc := s.location(ctx, p)
@@ -340,7 +344,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	for _, e := range enrolments {
 		states, err := s.st.CardStates(ctx, l, e.TrackID)
 		if err != nil {
-			return bot.Reply{}, err
+			return bot.Reply{}, false, err
 		}
 		for _, c := range states {
 			if !c.Due.IsZero() {
@@ -354,10 +358,10 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 	}
 	cards, err := s.pick(ctx, latest, enrolments, due, p, now, loc)
 	if err != nil {
-		return bot.Reply{}, err
+		return bot.Reply{}, false, err
 	}
 	if len(cards) == 0 {
-		return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}, nil
+		return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}, false, nil
 	}
 	var id string
 	var claimed bool
@@ -371,7 +375,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 			claimed, err = false, nil
 		}
 		if err != nil {
-			return bot.Reply{}, err
+			return bot.Reply{}, false, err
 		}
 		if claimed || attempt == 2 {
 			break
@@ -383,13 +387,13 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (bot.Reply, e
 		now = now.Add(time.Millisecond)
 	}
 	if !claimed {
-		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, nil
+		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, false, nil
 	}
-	reply, sent := s.render(ctx, id, cards)
-	if err := s.delivered(ctx, l, id, token, now, sent, ""); err != nil {
-		return bot.Reply{}, err
+	reply, cardsSent := s.render(ctx, id, cards)
+	if err := s.delivered(ctx, l, id, token, now, cardsSent, ""); err != nil {
+		return bot.Reply{}, false, err
 	}
-	return reply, nil
+	return reply, true, nil
 }
 
 // answerText grades "answer 1,3 [sure|unsure]" against the newest quiz

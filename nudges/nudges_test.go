@@ -642,3 +642,22 @@ func TestReflectionAnsweredInTheNudgesThread(t *testing.T) {
 		t.Errorf("reflection events = %d, want 1", len(ev))
 	}
 }
+
+// Joining while nudges are paused sends no card, and the reply says why
+// instead of announcing a first card that is not there.
+func TestJoinWhilePausedAnnouncesNoCard(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "nudges pause")
+	r := f.cmd(t, "ann", "learn join security-basics")
+	if strings.Contains(r.Text, "Here is your first one") || strings.Contains(r.Text, "Report, don't worry") {
+		t.Errorf("join while paused = %q, want no first card announced", r.Text)
+	}
+	if !strings.Contains(r.Text, "You're following **Security basics") || !strings.Contains(r.Text, "`nudges resume`") {
+		t.Errorf("join while paused = %q, want the enrolment and how to resume", r.Text)
+	}
+	f.cmd(t, "ann", "nudges resume")
+	f.clock.Set(monday.Add(time.Minute))
+	if r := f.cmd(t, "ann", "learn join leave-and-time-off"); !strings.Contains(r.Text, "Here is your first one.\n\n") {
+		t.Errorf("join after resuming = %q, want the first card", r.Text)
+	}
+}
