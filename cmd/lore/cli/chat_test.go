@@ -139,3 +139,23 @@ func TestChatBadFlagsExitTwo(t *testing.T) {
 		})
 	}
 }
+
+// Nudge times are given in the machine's zone by its name, never as Go's
+// "Local": from TZ when it is set, else from /etc/localtime.
+func TestChatNamesTheLocalTimeZone(t *testing.T) {
+	chatHome(t)
+	db := newDB(t)
+	t.Setenv("TZ", "")
+	os.Unsetenv("TZ")
+	r := runWithInput(t, strings.NewReader("nudges\nexit\n"), "chat", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.out, "(Local)") {
+		t.Errorf("the settings name the zone \"Local\":\n%s", r.out)
+	}
+	t.Setenv("TZ", "Asia/Tokyo")
+	r = runWithInput(t, strings.NewReader("learn join security-basics\nexit\n"), "chat", db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "on Monday to Friday (Asia/Tokyo)") {
+		t.Errorf("joining a track does not name the zone TZ sets:\n%s", r.out)
+	}
+}

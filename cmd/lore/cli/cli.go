@@ -292,6 +292,27 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	return st, nil
 }
 
+// localZone is the machine's time zone under its IANA name (from TZ, else
+// the link /etc/localtime), so that replies name it ("Europe/Paris"):
+// Go calls the zone it read from /etc/localtime "Local". Where no name can
+// be found, it is time.Local all the same.
+func localZone(getenv func(string) string) *time.Location {
+	name := strings.TrimPrefix(getenv("TZ"), ":")
+	if name == "" {
+		if target, err := os.Readlink("/etc/localtime"); err == nil {
+			if _, after, ok := strings.Cut(target, "zoneinfo/"); ok {
+				name = after
+			}
+		}
+	}
+	if name != "" {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc
+		}
+	}
+	return time.Local
+}
+
 // services wires the capabilities over a store.
 type services struct {
 	store     store.Store
@@ -394,7 +415,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 			return nil, err
 		}
 		if n, err = nudges.New(nudges.Config{Store: ns, Sender: nudgeSender{router}, TimeZones: storeTimeZones{st},
-			Logger: a.log, DefaultTimeZone: time.Local, Onboarding: onboarding, Directory: dir}); err != nil {
+			Logger: a.log, DefaultTimeZone: localZone(a.getenv), Onboarding: onboarding, Directory: dir}); err != nil {
 			st.Close()
 			return nil, err
 		}
