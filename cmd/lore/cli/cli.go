@@ -218,7 +218,39 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 	)
 	root.InitDefaultCompletionCmd()
 	requireSubcommands(root)
+	explainArgs(root)
 	return root
+}
+
+// explainArgs makes a wrong number of arguments show the command's form:
+// cobra's own "accepts 1 arg(s), received 0" does not say which.
+// Arguments refused with a reason of their own are left as they are.
+func explainArgs(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		explainArgs(sub)
+	}
+	check := cmd.Args
+	if check == nil {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		err := check(c, args)
+		var ee *exitError
+		if err == nil || errors.As(err, &ee) {
+			return err
+		}
+		form := "Usage: " + c.UseLine()
+		if c.HasAvailableSubCommands() {
+			var names []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			form = "Commands: " + strings.Join(names, ", ")
+		}
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\n%s\nRun '%s --help' for more.", err, form, c.CommandPath())}
+	}
 }
 
 // requireSubcommands makes every command that only groups others (export,

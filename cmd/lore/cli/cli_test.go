@@ -322,6 +322,31 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 }
 
+// A wrong number of arguments shows the form the command takes, or the
+// commands of a group, not only cobra's count.
+func TestArgumentCountErrorsShowTheForm(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ask"}, "Usage: lore ask QUESTION"},
+		{[]string{"forget"}, "Usage: lore forget USER"},
+		{[]string{"forget", "U1", "U2"}, "Usage: lore forget USER"},
+		{[]string{"sources", "add", "handbook"}, "Usage: lore sources add NAME URL-or-PATH"},
+		{[]string{"roles", "grant", "slack/U1"}, "Usage: lore roles grant PERSON ROLE"},
+		{[]string{"tracks", "approve"}, "Usage: lore tracks approve TRACK"},
+		{[]string{"export", "bogus"}, "Commands: csv, statements"},
+	} {
+		r := run(t, append([]string{db.flag()}, c.args...)...)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, c.want) || !strings.Contains(r.err, "--help' for more") {
+			t.Errorf("lore %s: stderr does not say %q and where to read more:\n%s", strings.Join(c.args, " "), c.want, r.err)
+		}
+	}
+}
+
 func TestEnvironmentSelectsDatabase(t *testing.T) {
 	// t.Setenv: not parallel.
 	db, _ := ingested(t)
