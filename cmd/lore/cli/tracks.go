@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -192,6 +193,17 @@ people enrolled through that channel.`,
 				return err
 			}
 			defer svc.Close()
+			// Said here for the operator: the capability's refusal is
+			// worded for a learner in chat.
+			ts, err := svc.nudges.Tracks(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if i := slices.IndexFunc(ts, func(v nudges.Version) bool { return v.ID == args[0] }); i < 0 {
+				return usageErrorf("no track %q: 'lore tracks list' lists them", args[0])
+			} else if ts[i].Draft {
+				return usageErrorf("track %q is a draft, which nobody can follow: 'lore tracks approve %s' publishes it", args[0], args[0])
+			}
 			learners := func(users []string) []store.Learner {
 				var ls []store.Learner
 				for _, u := range users {

@@ -57,8 +57,27 @@ func TestTracksLoadAndList(t *testing.T) {
 	if !strings.Contains(r.out, "2 enrolled") {
 		t.Errorf("enrol:\n%s", r.out)
 	}
-	db.run(t, "tracks", "enrol", "nope", "U1").wantCode(t, cli.ExitUsage)
 	db.run(t, "tracks", "approve", "nope").wantCode(t, cli.ExitUsage)
+}
+
+// An operator enrolling people in a track that is missing or a draft is
+// told so in the command line's words, not a learner's.
+func TestTracksEnrolNamesAMissingOrDraftTrack(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "expenses.md"), []byte(strings.Replace(goodTrack, "cadence: weekly", "cadence: weekly\ndraft: true", 1)))
+	db.run(t, "tracks", "load", dir).wantCode(t, cli.ExitOK)
+	for _, c := range []struct{ track, want string }{
+		{"nope", `no track "nope": 'lore tracks list' lists them`},
+		{"expenses", `'lore tracks approve expenses'`},
+	} {
+		r := db.run(t, "tracks", "enrol", c.track, "U1")
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, c.want) || strings.Contains(r.err, "open to you") || strings.Contains(r.err, "Type `learn`") {
+			t.Errorf("enrol in %s: stderr does not say %q in the command line's words:\n%s", c.track, c.want, r.err)
+		}
+	}
 }
 
 func TestTracksLoadRefusesBadFilesWithLines(t *testing.T) {
