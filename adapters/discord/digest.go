@@ -94,7 +94,7 @@ func digestMessage(m engagement.Message) *discordgo.MessageSend {
 	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
 		b.WriteString("**Top content gaps**")
 		for _, g := range d.Gaps {
-			fmt.Fprintf(&b, "\n- “%s”, asked %d times", escapeMarkdown(truncate(escapeLine(g.Question), 200)), g.Count)
+			fmt.Fprintf(&b, "\n- “%s”, asked %s", escapeMarkdown(truncate(escapeLine(g.Question), 200)), engagement.Times(g.Count))
 			if g.Owner != "" {
 				fmt.Fprintf(&b, ", suggested owner %s", escapeMarkdown(truncate(escapeLine(g.Owner), 80)))
 			}
@@ -113,7 +113,7 @@ func digestMessage(m engagement.Message) *discordgo.MessageSend {
 			if title == "" {
 				title = u.ID
 			}
-			fmt.Fprintf(&b, "\n- %s: cited %d times, %d 👎", escapeMarkdown(truncate(escapeLine(title), 150)), u.Citations, u.Unhelpful)
+			fmt.Fprintf(&b, "\n- %s: cited %s, %d 👎", escapeMarkdown(truncate(escapeLine(title), 150)), engagement.Times(u.Citations), u.Unhelpful)
 		}
 	}
 	embed.Description = truncate(b.String(), maxEmbedDescription)

@@ -83,7 +83,7 @@ func testDigestMessage() engagement.Message {
 			{Key: engagement.FigHelpfulness, Label: "Helpfulness", Value: 0.7, Ratio: true, Delta: -0.02},
 		},
 		Gaps:   []engagement.Gap{{Gap: knowledge.Gap{Question: "@everyone what is the *VPN* [link](https://evil.example)?", Count: 5}, Owner: "<@12345>"}},
-		Review: []engagement.DocUse{{ID: "d1", Title: "Security <@&999> policy", Citations: 3, Unhelpful: 2}},
+		Review: []engagement.DocUse{{ID: "d1", Title: "Security <@&999> policy", Citations: 3, Unhelpful: 2}, {ID: "d2", Title: "Parking", Citations: 1}},
 	}
 	return engagement.Message{Digest: d, Reply: d.Reply(), Chart: []byte("\x89PNG\r\n\x1a\nthe chart"), ChartName: "lore-digest-2026-03-09.png"}
 }
@@ -154,7 +154,7 @@ func TestSendDigestAttachesChartToEmbed(t *testing.T) {
 			t.Errorf("description carries %q: %s", bad, desc)
 		}
 	}
-	for _, good := range []string{"**Top content gaps**", `\*VPN\*`, "asked 5 times", "cited 3 times, 2 👎"} {
+	for _, good := range []string{"**Top content gaps**", `\*VPN\*`, "asked 5 times", "cited 3 times, 2 👎", "Parking: cited 1 time, 0 👎"} {
 		if !strings.Contains(desc, good) {
 			t.Errorf("description lacks %q: %s", good, desc)
 		}

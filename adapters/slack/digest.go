@@ -180,7 +180,7 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 		var b strings.Builder
 		b.WriteString("*Top content gaps*")
 		for _, g := range d.Gaps {
-			fmt.Fprintf(&b, "\n• “%s”, asked %d times", Escape(truncate(oneLine(g.Question), maxDigestQuestion)), g.Count)
+			fmt.Fprintf(&b, "\n• “%s”, asked %s", Escape(truncate(oneLine(g.Question), maxDigestQuestion)), engagement.Times(g.Count))
 			if g.Owner != "" {
 				fmt.Fprintf(&b, ", suggested owner %s", Escape(truncate(oneLine(g.Owner), maxDigestOwner)))
 			}
@@ -198,7 +198,7 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 			if title == "" {
 				title = u.ID
 			}
-			fmt.Fprintf(&b, "\n• %s: cited %d times, %d 👎", Escape(truncate(oneLine(title), maxDigestTitle)), u.Citations, u.Unhelpful)
+			fmt.Fprintf(&b, "\n• %s: cited %s, %d 👎", Escape(truncate(oneLine(title), maxDigestTitle)), engagement.Times(u.Citations), u.Unhelpful)
 		}
 		blocks = append(blocks, section("digest_review", truncate(b.String(), maxSectionText)))
 	}

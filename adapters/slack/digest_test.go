@@ -133,7 +133,7 @@ func testDigest() engagement.Message {
 			{Key: engagement.FigAnswerRate, Label: "Answer rate", Value: 0.8, Ratio: true, Delta: 0.05},
 		},
 		Gaps:   []engagement.Gap{{Gap: knowledge.Gap{Question: "who approves <!channel> expenses @here?\nurgent", Count: 7}, Owner: "<@U999> finance"}},
-		Review: []engagement.DocUse{{ID: "d1", Title: "Travel <https://evil.example|policy> & @everyone", Citations: 12, Unhelpful: 4}},
+		Review: []engagement.DocUse{{ID: "d1", Title: "Travel <https://evil.example|policy> & @everyone", Citations: 12, Unhelpful: 4}, {ID: "d2", Title: "Parking", Citations: 1}},
 	}
 	chart := []byte("\x89PNG\r\n\x1a\nchart bytes for the test")
 	return engagement.Message{Digest: d, Reply: d.Reply(), Chart: chart, ChartName: "lore-digest-2026-03-09.png"}
@@ -194,7 +194,7 @@ func TestSendDigestToDirectMessageUploadsChart(t *testing.T) {
 			t.Errorf("blocks carry unescaped %q: %s", bad, raw)
 		}
 	}
-	for _, good := range []string{"&lt;!channel&gt;", "Active learners", "40 (+25%)", "80% (+5 pts)", "asked 7 times", "cited 12 times, 4 👎"} {
+	for _, good := range []string{"&lt;!channel&gt;", "Active learners", "40 (+25%)", "80% (+5 pts)", "asked 7 times", "cited 12 times, 4 👎", "Parking: cited 1 time, 0 👎"} {
 		if !strings.Contains(raw, good) {
 			t.Errorf("blocks lack %q: %s", good, raw)
 		}

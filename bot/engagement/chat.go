@@ -148,9 +148,13 @@ func (p *PrivacyCommands) show(ctx context.Context, msg bot.Message) bot.Reply {
 	var b strings.Builder
 	fmt.Fprintf(&b, "What I keep about you:\n- %s of your activity", count)
 	if len(events) > 0 {
-		fmt.Fprintf(&b, " (%d questions with their text, %d answers, %d ratings, %d others)",
-			kinds[store.EventQuestion], kinds[store.EventAnswer], kinds[store.EventFeedback],
-			len(events)-kinds[store.EventQuestion]-kinds[store.EventAnswer]-kinds[store.EventFeedback])
+		text := "with their text"
+		if kinds[store.EventQuestion] == 1 {
+			text = "with its text"
+		}
+		fmt.Fprintf(&b, " (%s %s, %s, %s, %s)",
+			plural(kinds[store.EventQuestion], "question"), text, plural(kinds[store.EventAnswer], "answer"), plural(kinds[store.EventFeedback], "rating"),
+			plural(len(events)-kinds[store.EventQuestion]-kinds[store.EventAnswer]-kinds[store.EventFeedback], "other"))
 	}
 	b.WriteString(", each with its time, platform and channel.")
 	if p.Mapper != nil {

@@ -47,6 +47,11 @@ func BuildDigest(r Report) Digest {
 	return d
 }
 
+// Times words a count of occurrences: "1 time", "12 times".
+func Times(n int) string {
+	return plural(n, "time")
+}
+
 // FormatValue writes a figure's value for people: ratios as percentages.
 func FormatValue(f Figure) string {
 	if f.Ratio {
@@ -95,7 +100,7 @@ func (d Digest) Text() string {
 			if g.Owner != "" {
 				owner = ", suggested owner " + g.Owner
 			}
-			fmt.Fprintf(&b, "- “%s”, asked %d times%s\n", quiet(g.Question), g.Count, quiet(owner))
+			fmt.Fprintf(&b, "- “%s”, asked %s%s\n", quiet(g.Question), Times(g.Count), quiet(owner))
 		}
 		if d.GapsWithheld > 0 {
 			fmt.Fprintf(&b, "- %s\n", WithheldGaps(d.GapsWithheld))
@@ -104,7 +109,7 @@ func (d Digest) Text() string {
 	if len(d.Review) > 0 {
 		b.WriteString("\n*Documents to review*\n")
 		for _, u := range d.Review {
-			fmt.Fprintf(&b, "- %s: cited %d times, %d 👎\n", quiet(titleOr(u)), u.Citations, u.Unhelpful)
+			fmt.Fprintf(&b, "- %s: cited %s, %d 👎\n", quiet(titleOr(u)), Times(u.Citations), u.Unhelpful)
 		}
 	}
 	return b.String()

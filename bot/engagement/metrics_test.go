@@ -271,6 +271,14 @@ func TestComputeWithholdsDaysOfOptedOutPeople(t *testing.T) {
 	t.Fatalf("no chart point for %v", quiet)
 }
 
+// A count of one reads in the singular.
+func TestDigestSaysOneTime(t *testing.T) {
+	d := engagement.Digest{Since: weekStart, Until: weekEnd, Review: []engagement.DocUse{{ID: "d1", Title: "Parking", Citations: 1}}}
+	if text := d.Text(); !strings.Contains(text, "Parking: cited 1 time, 0 👎") {
+		t.Errorf("digest text:\n%s", text)
+	}
+}
+
 func TestDigest(t *testing.T) {
 	s := seedWeek(t)
 	m, err := engagement.BuildMessage(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{})

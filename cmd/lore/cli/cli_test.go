@@ -176,7 +176,7 @@ type summary struct {
 	added, updated, unchanged, removed, skipped, chunks int
 }
 
-var summaryLine = regexp.MustCompile(`(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed, (\d+) skipped; (\d+) chunks written`)
+var summaryLine = regexp.MustCompile(`(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed, (\d+) skipped; (\d+) chunks? written`)
 
 func parseSummary(t *testing.T, out string) summary {
 	t.Helper()

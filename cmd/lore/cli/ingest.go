@@ -68,12 +68,12 @@ while the first is pending is queued once.`,
 			for _, w := range sum.Warnings {
 				fmt.Fprintf(a.io.Err, "warning: %s\n", w)
 			}
-			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d chunks written in %.1fs.",
-				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Duration.Seconds())
+			fmt.Fprintf(a.io.Out, "Ingested into %q: %d added, %d updated, %d unchanged, %d removed, %d skipped; %d %s written in %.1fs.",
+				orDefault(collection), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, plural(sum.Chunks, "chunk", "chunks"), sum.Duration.Seconds())
 			// The ingest is committed: an interrupt now must not turn
 			// the totals into zeros.
 			if st, err := svc.store.Stats(context.WithoutCancel(cmd.Context())); err == nil {
-				fmt.Fprintf(a.io.Out, " The knowledge base holds %d documents, %d chunks.", st.Documents, st.Chunks)
+				fmt.Fprintf(a.io.Out, " The knowledge base holds %d %s, %d %s.", st.Documents, plural(st.Documents, "document", "documents"), st.Chunks, plural(st.Chunks, "chunk", "chunks"))
 			}
 			fmt.Fprintln(a.io.Out)
 			return nil

@@ -77,6 +77,21 @@ func TestIngestIsIncremental(t *testing.T) {
 	gone.wantCode(t, cli.ExitNoAnswer)
 }
 
+// The summary of a one-file load reads in the singular.
+func TestIngestSummaryOfOneDocument(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "parking.md"), []byte("# Parking\n\nThe car park opens at 07:00 and closes at 21:00 on weekdays.\n"))
+	r := db.run(t, "ingest", dir)
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []string{"; 1 chunk written in", "The knowledge base holds 1 document, 1 chunk."} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.out)
+		}
+	}
+}
+
 func TestIngestReadsTitlesOfEveryFormat(t *testing.T) {
 	t.Parallel()
 	db, dir := ingested(t)
