@@ -214,6 +214,37 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// What the privacy threshold leaves out of a table is said on stderr, so
+// that a withheld table does not read as a period without activity.
+func TestExportCSVSaysWhatIsWithheld(t *testing.T) {
+	db := newDB(t)
+	seedEngagement(t, db)
+	for _, c := range []struct {
+		args     []string
+		note     string
+		onlyHead bool
+	}{
+		// The week before the seeded one has nobody.
+		{[]string{"--until", "2026-03-02", "--table", "figures"}, "fewer than 5 people used Lore from 23 Feb 2026 to 1 Mar 2026, too few to report on without identifying them", true},
+		{[]string{"--until", "2026-03-02", "--table", "breakdown"}, "the table is withheld", true},
+		{[]string{"--until", "2026-03-09", "--table", "figures"}, "previous, delta and relative_change are left empty", false},
+		// Two people asked the unanswered question.
+		{[]string{"--until", "2026-03-09", "--table", "gaps"}, "left out: 1 gap asked by too few people to quote", true},
+	} {
+		r := db.run(t, append([]string{"export", "csv"}, c.args...)...)
+		r.wantCode(t, 0)
+		if !strings.Contains(r.err, c.note) {
+			t.Errorf("export csv %s: stderr does not say %q:\n%s", strings.Join(c.args, " "), c.note, r.err)
+		}
+		if lines := strings.Count(r.out, "\n"); c.onlyHead != (lines == 1) {
+			t.Errorf("export csv %s: %d lines on stdout:\n%s", strings.Join(c.args, " "), lines, r.out)
+		}
+	}
+	if r := db.run(t, "export", "csv", "--until", "2026-03-09", "--table", "daily"); r.err != "" {
+		t.Errorf("a table with nothing withheld has a note:\n%s", r.err)
+	}
+}
+
 func TestEngagementBadInput(t *testing.T) {
 	db := newDB(t)
 	for _, args := range [][]string{

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,13 +97,37 @@ everyone: 'lore gaps' lists every unanswered question for curators.`,
 			if err != nil {
 				return err
 			}
-			return engagement.WriteCSV(a.io.Out, table, r)
+			if err := engagement.WriteCSV(a.io.Out, table, r); err != nil {
+				return err
+			}
+			for _, n := range csvNotes(table, r) {
+				fmt.Fprintf(a.io.Err, "note: %s\n", n)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
 	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
 	cmd.Flags().StringVar(&table, "table", "figures", "table to write: "+quoteList(engagement.CSVTableNames()))
 	return cmd
+}
+
+// csvNotes says, on stderr, what the privacy threshold left out of a CSV
+// table, which would otherwise read as a period with nothing in it.
+func csvNotes(table string, r engagement.Report) []string {
+	period := fmt.Sprintf("%s to %s", r.Since.Format("2 Jan 2006"), r.Until.Add(-time.Second).Format("2 Jan 2006"))
+	var notes []string
+	switch {
+	case r.Withheld && table == "daily":
+		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore from %s: days with fewer than %d are left empty", r.K, period, r.K))
+	case r.Withheld:
+		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore from %s, too few to report on without identifying them: the table is withheld (LORE_PRIVACY_K)", r.K, period))
+	case table == "figures" && r.PreviousWithheld:
+		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore in the period before, so previous, delta and relative_change are left empty", r.K))
+	case table == "gaps" && r.GapsWithheld > 0:
+		notes = append(notes, "left out: "+engagement.WithheldGaps(r.GapsWithheld))
+	}
+	return notes
 }
 
 // report computes the engagement report of the flags' period, for
