@@ -83,7 +83,7 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 	case "snooze":
 		until, ok := s.span(val)
 		if !ok {
-			return usage("profile snooze 1w (a number of days or weeks, or off)")
+			return usage("profile snooze 1w", "a number of days (`10d`) or weeks (`2w`), at most a year, or `off`")
 		}
 		p.SnoozedUntil = until
 		done = "Requests resume now."
@@ -93,7 +93,7 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 	case "skip-rounds", "skip-round", "skip":
 		until, ok := s.span(val)
 		if !ok {
-			return usage("profile skip-rounds 2w (a number of days or weeks, or off)")
+			return usage("profile skip-rounds 2w", "a number of days (`10d`) or weeks (`2w`), at most a year, or `off`")
 		}
 		p.SkipRoundsUntil = until
 		done = "You are back in the pairing rounds."
@@ -159,7 +159,10 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		} else {
 			p.Team = v
 		}
-		done = "Your " + key + " is now " + orNone(v) + "."
+		done = "Your " + key + " is now " + v + "."
+		if v == "" {
+			done = "Your " + key + " is cleared."
+		}
 	case "hours":
 		start, end, ok := parseHours(val)
 		if !ok {
@@ -363,8 +366,14 @@ func firstWord(s string) string {
 	return strings.ToValidUTF8(s, "")
 }
 
-func usage(u string) bot.Reply {
-	return bot.Reply{Text: "Usage: `" + u + "`.", Private: true}
+// usage shows the form of a command, and after it what its argument may
+// be, when that needs saying.
+func usage(u string, what ...string) bot.Reply {
+	text := "Usage: `" + u + "`"
+	if len(what) > 0 {
+		text += ": " + strings.Join(what, "; ")
+	}
+	return bot.Reply{Text: text + ".", Private: true}
 }
 
 // historyWindow bounds the history shown; older entries are kept until

@@ -56,7 +56,7 @@ func (s *Service) roundsCommand(ctx context.Context, msg bot.Message, args strin
 		return bot.Reply{Text: roundsUsage, Private: true}
 	}
 	if !s.admins.IsAdmin(ctx, msg.Platform, msg.Workspace, msg.User) {
-		return bot.Reply{Text: "Only an admin can change pairing rounds. Ask one of Lore's admins to do it (they are listed by `roles` and `lore roles`).", Private: true}
+		return bot.Reply{Text: "Only an admin can change pairing rounds. Ask one of Lore's admins to do it; whoever runs Lore can list them with `lore roles`.", Private: true}
 	}
 	if msg.Direct || msg.Channel == "" {
 		return bot.Reply{Text: "Type this in the channel whose members should be paired.", Private: true}

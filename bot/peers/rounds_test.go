@@ -219,7 +219,12 @@ func (e errorString) Error() string { return string(e) }
 func TestRoundsCommand(t *testing.T) {
 	f := setup(t, nil)
 	contains(t, "status", f.say(t, "ana", "connect rounds").Text, "off")
-	contains(t, "non-admin", f.say(t, "ana", "connect rounds on").Text, "Only an admin")
+	refusal := f.say(t, "ana", "connect rounds on").Text
+	contains(t, "non-admin", refusal, "Only an admin", "`lore roles`")
+	// Only admins may use the chat's roles command: a learner is not sent there.
+	if strings.Contains(refusal, "`roles`") {
+		t.Errorf("non-admin refusal %q points to the admins' roles command", refusal)
+	}
 	contains(t, "bad option", f.say(t, "admin", "connect rounds on hourly").Text, `don't understand "hourly"`)
 	contains(t, "bad size", f.say(t, "admin", "connect rounds on size 5").Text, "2 or 3-4")
 	contains(t, "bad time", f.say(t, "admin", "connect rounds on time 9:30").Text, "on the hour")

@@ -210,6 +210,23 @@ func TestProfileBadInputChangesNothing(t *testing.T) {
 	}
 }
 
+// A usage hint quotes only the command as code, and clearing a name or a
+// team says so.
+func TestProfileUsageAndClearingRead(t *testing.T) {
+	f := setup(t, nil)
+	for _, c := range []string{"snooze", "skip-rounds"} {
+		r := f.say(t, "ana", "profile "+c+" forever")
+		contains(t, c, r.Text, "`off`", "at most a year")
+		if strings.Contains(r.Text, "(a number") || strings.Contains(r.Text, "or off)`") {
+			t.Errorf("%s: %q puts the explanation inside the command", c, r.Text)
+		}
+	}
+	f.say(t, "ana", "profile team Payments")
+	contains(t, "team cleared", f.say(t, "ana", "profile team").Text, "Your team is cleared.")
+	contains(t, "name set", f.say(t, "ana", "profile name Ana Lima").Text, "Your name is now Ana Lima.")
+	contains(t, "name cleared", f.say(t, "ana", "profile name ").Text, "Your name is cleared.")
+}
+
 func TestProfileDeleteNeedsConfirmation(t *testing.T) {
 	f := setup(t, nil)
 	f.say(t, "ana", "profile can-help: go")
