@@ -179,12 +179,21 @@ func (p *PrivacyCommands) optOut(ctx context.Context, msg bot.Message) bot.Reply
 	if msg.User == "" {
 		return bot.Reply{Text: "I can't tell who you are here, so I keep nothing that names you.", Private: true}
 	}
+	already, err := p.Store.OptedOut(ctx, msg.User)
+	if err != nil {
+		return p.failed(ctx, err)
+	}
 	if err := p.Store.SetOptOut(ctx, msg.User, true); err != nil {
 		return p.failed(ctx, err)
 	}
+	// Run again all the same: whatever still names the person goes.
 	res, err := Forget(ctx, p.Store, p.voider(), msg.User, true, p.now())
 	if err != nil {
 		return p.failed(ctx, err)
+	}
+	if already && res.Events == 0 {
+		return bot.Reply{Private: true, Text: "You are already out of analytics: what you do is kept only as anonymous counts, " +
+			"without your name, thread or question. `optin analytics` undoes it."}
 	}
 	p.audit(ctx, aPerson, store.AuditPersonForget,
 		fmt.Sprintf("optout analytics, from %s: opted out of analytics: %d events anonymised", msg.Platform, res.Events))
@@ -195,6 +204,14 @@ func (p *PrivacyCommands) optOut(ctx context.Context, msg bot.Message) bot.Reply
 func (p *PrivacyCommands) optIn(ctx context.Context, msg bot.Message) bot.Reply {
 	if msg.User == "" {
 		return bot.Reply{Text: "I can't tell who you are here.", Private: true}
+	}
+	out, err := p.Store.OptedOut(ctx, msg.User)
+	if err != nil {
+		return p.failed(ctx, err)
+	}
+	if !out {
+		return bot.Reply{Private: true, Text: "You are in analytics already: your activity counts as yours in leaders' figures, " +
+			"which only show groups of people. `optout analytics` keeps it only as anonymous counts."}
 	}
 	if err := p.Store.SetOptOut(ctx, msg.User, false); err != nil {
 		return p.failed(ctx, err)

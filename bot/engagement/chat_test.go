@@ -123,8 +123,15 @@ func TestOptOutAndInFromChat(t *testing.T) {
 	if r := f.say(t, "U1", "privacy"); !strings.Contains(r.Text, "You opted out") {
 		t.Errorf("privacy after opt-out: %s", r.Text)
 	}
+	// A second opt-out says it changes nothing, and is no new audit entry.
+	if r := f.say(t, "U1", "optout analytics"); !strings.Contains(r.Text, "already out of analytics") || strings.Contains(r.Text, "0 records") {
+		t.Errorf("second opt-out reply: %s", r.Text)
+	}
 	if r := f.say(t, "U1", "optin analytics"); !strings.Contains(r.Text, "back in analytics") {
 		t.Errorf("opt-in reply: %s", r.Text)
+	}
+	if r := f.say(t, "U1", "optin analytics"); !strings.Contains(r.Text, "in analytics already") || strings.Contains(r.Text, "back in") {
+		t.Errorf("second opt-in reply: %s", r.Text)
 	}
 	if out, _ := f.st.OptedOut(t.Context(), "U1"); out {
 		t.Error("still opted out after optin")
