@@ -96,6 +96,22 @@ func TestIngestBadInputLinkToAFolder(t *testing.T) {
 	}
 }
 
+// Each line of a sync names the file once, then what went wrong with it.
+func TestSourcesSyncNamesAFailedFileOnce(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "parking.md"), []byte("# Parking\n\nThe car park closes at 21:00.\n"))
+	writeFile(t, filepath.Join(dir, "empty.md"), nil)
+	db.run(t, "sources", "add", "notes", dir).wantCode(t, cli.ExitOK)
+	r := db.run(t, "sources", "sync", "notes")
+	r.wantCode(t, cli.ExitOK)
+	empty := filepath.Join(dir, "empty.md")
+	if !strings.Contains(r.err, empty+": no readable text\n") || strings.Contains(r.err, empty+": "+empty) {
+		t.Errorf("sync output does not name the empty file once:\n%s", r.err)
+	}
+}
+
 // --prune deleted the documents of a source registered under PATH, and
 // documents of files that still exist but were not read this time.
 func TestIngestBadInputPruneKeepsWhatStillExists(t *testing.T) {

@@ -333,7 +333,10 @@ LORE_FETCH_ALLOW.`,
 			syncer := &sources.Syncer{Store: svc.store, Index: svc.knowledge, Fetch: client, PDF: a.pdfReader()}
 			res, err := syncer.Sync(cmd.Context(), args[0], func(ev sources.Event) {
 				if ev.Err != nil {
-					fmt.Fprintf(a.io.Err, "%-9s %s: %v\n", ev.Outcome, ev.Location, ev.Err)
+					// The error names the page too, for the source's
+					// status; here the line already does.
+					why := strings.TrimPrefix(ev.Err.Error(), ev.Location+": ")
+					fmt.Fprintf(a.io.Err, "%-9s %s: %s\n", ev.Outcome, ev.Location, why)
 					return
 				}
 				fmt.Fprintf(a.io.Err, "%-9s %s\n", ev.Outcome, ev.Location)
