@@ -155,6 +155,8 @@ func TestModelFailureFallsBackToExtractive(t *testing.T) {
 		{"rate limited", llmtest.Fault{Status: 429, RetryAfter: "30"}},
 		{"malformed", llmtest.Fault{Malformed: true}},
 		{"slower than the answer timeout", llmtest.Fault{Delay: 30 * time.Second}},
+		{"cut off by its token limit", llmtest.Fault{FinishReason: "length"}},
+		{"withheld by a content filter", llmtest.Fault{FinishReason: "content_filter"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,6 +191,30 @@ func TestModelFailureFallsBackToExtractive(t *testing.T) {
 			t.Errorf("unreachable endpoint: %+v, %v", ans, err)
 		}
 	})
+}
+
+// TestStreamEndingHalfwayFallsBack: a streamed answer whose response ends
+// before the model finished is replaced by the extractive answer, not
+// given as if whole.
+func TestStreamEndingHalfwayFallsBack(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Reply = citeWhere(t, "26 weeks", " More to come.")
+	srv.Fail("/chat/completions", llmtest.Fault{CutAfter: 4})
+	svc := newModelService(t, srv, knowledge.Options{}, nil)
+	var streamed []string
+	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "How long is parental leave?", OnText: func(s string) { streamed = append(streamed, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streamed) == 0 {
+		t.Fatal("nothing was streamed before the cut")
+	}
+	if ans.Mode != knowledge.ModeFallback || !strings.Contains(ans.FallbackReason, "incomplete") {
+		t.Fatalf("mode %s (%q): %q", ans.Mode, ans.FallbackReason, ans.Text)
+	}
+	if !strings.HasSuffix(ans.Text, knowledge.FallbackNote) || len(ans.Citations) == 0 {
+		t.Errorf("fallback answer %q", ans.Text)
+	}
 }
 
 func TestModelAnswerStreams(t *testing.T) {

@@ -50,6 +50,9 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 			if len(res.Choices) == 0 {
 				return errEmptyResponse
 			}
+			if err := finishError(res.Choices[0].FinishReason); err != nil {
+				return err
+			}
 			if n := len(res.Choices[0].Message.Content); n > MaxReplyBytes {
 				return fmt.Errorf("%w: a reply of %d bytes, at most %d", ErrMalformed, n, MaxReplyBytes)
 			}
@@ -67,6 +70,7 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 			return err
 		}
 		defer stream.Close()
+		var finish openai.FinishReason
 		for {
 			res, err := stream.Recv()
 			if errors.Is(err, io.EOF) {
@@ -80,7 +84,13 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 				return err
 			}
 			for _, c := range res.Choices {
-				if c.Index != 0 || c.Delta.Content == "" {
+				if c.Index != 0 {
+					continue
+				}
+				if c.FinishReason != "" {
+					finish = c.FinishReason
+				}
+				if c.Delta.Content == "" {
 					continue
 				}
 				if text.Len()+len(c.Delta.Content) > MaxReplyBytes {
@@ -91,12 +101,35 @@ func (ch *Chat) Complete(ctx context.Context, msgs []knowledge.ChatMessage, onDe
 				onDelta(c.Delta.Content)
 			}
 		}
-		if !streamed {
+		err = finishError(finish)
+		if finish == "" && streamed && !streamDone(ctx) {
+			// The response ended without the model finishing: a server
+			// or proxy gave up part way.
+			err = fmt.Errorf("%w: the stream ended part way", ErrIncomplete)
+		}
+		switch {
+		case err != nil && streamed:
+			return fmt.Errorf("%w: %w", errNoRetry, err)
+		case err != nil:
+			return err
+		case !streamed:
 			return errEmptyResponse
 		}
 		return nil
 	})
 	return text.String(), err
+}
+
+// finishError says what is wrong with a reply that ended for reason; nil
+// when the model finished it (or did not say).
+func finishError(reason openai.FinishReason) error {
+	switch reason {
+	case openai.FinishReasonLength:
+		return fmt.Errorf("%w: it reached the model's token limit", ErrIncomplete)
+	case openai.FinishReasonContentFilter:
+		return ErrFiltered
+	}
+	return nil
 }
 
 // MaxReplyBytes bounds a chat reply: a chat answer is a few sentences,

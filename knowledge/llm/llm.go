@@ -12,10 +12,12 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -135,6 +137,13 @@ var (
 	ErrDimension = errors.New("the embedding model returned vectors of the wrong dimension")
 	// ErrRejected: the endpoint refused the request itself (another 4xx).
 	ErrRejected = errors.New("the model endpoint rejected the request")
+	// ErrIncomplete: the model stopped before finishing its reply (its
+	// token limit, finish_reason "length"), or a streamed reply ended
+	// before the model said it had finished.
+	ErrIncomplete = errors.New("the model's reply is incomplete")
+	// ErrFiltered: the endpoint's content filter withheld the reply
+	// (finish_reason "content_filter").
+	ErrFiltered = errors.New("the model endpoint's content filter withheld the reply")
 )
 
 // Client is a configured connection to one endpoint, shared by the
@@ -210,23 +219,72 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return ids, err
 }
 
-// retryHint carries what the HTTP layer saw of a 429 to the retry loop;
-// go-openai's errors do not keep response headers.
-type retryHint struct{ after time.Duration }
+// retryHint carries what the HTTP layer saw of a response to the retry
+// loop and the stream reader; go-openai's errors do not keep response
+// headers, and its stream does not say whether it ended with data: [DONE].
+type retryHint struct {
+	after time.Duration
+	done  bool // a server-sent event stream's data: [DONE] was read
+}
 
 type hintKey struct{}
 
-// hintingDoer records a response's Retry-After in the request's hint.
+// hintingDoer records a response's Retry-After in the request's hint, and
+// watches an event stream for its closing data: [DONE].
 type hintingDoer struct{ inner *http.Client }
 
 func (d hintingDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.inner.Do(req)
-	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if h, ok := req.Context().Value(hintKey{}).(*retryHint); ok {
-			h.after = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
+	h, ok := req.Context().Value(hintKey{}).(*retryHint)
+	if err != nil || !ok {
+		return resp, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		h.after = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = &doneWatcher{ReadCloser: resp.Body, hint: h}
 	}
 	return resp, err
+}
+
+// doneWatcher sets its hint's done when a line "data: [DONE]" passes.
+type doneWatcher struct {
+	io.ReadCloser
+	hint *retryHint
+	line []byte // the start of the current line, at most 32 bytes
+	long bool   // the current line is longer than that
+}
+
+func (w *doneWatcher) Read(p []byte) (int, error) {
+	n, err := w.ReadCloser.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' || b == '\r' {
+			if !w.long && isDone(w.line) {
+				w.hint.done = true
+			}
+			w.line, w.long = w.line[:0], false
+			continue
+		}
+		if len(w.line) < 32 {
+			w.line = append(w.line, b)
+		} else {
+			w.long = true
+		}
+	}
+	return n, err
+}
+
+func isDone(line []byte) bool {
+	rest, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("data:"))
+	return ok && string(bytes.TrimSpace(rest)) == "[DONE]"
+}
+
+// streamDone reports whether the event stream read under ctx (an
+// attempt's context in retry) ended with data: [DONE].
+func streamDone(ctx context.Context) bool {
+	h, ok := ctx.Value(hintKey{}).(*retryHint)
+	return ok && h.done
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
@@ -291,7 +349,7 @@ func classify(err error, timedOut bool) (error, bool) {
 }
 
 func classifyCause(err error, timedOut bool) (error, bool) {
-	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrDimension) {
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrDimension) || errors.Is(err, ErrIncomplete) || errors.Is(err, ErrFiltered) {
 		return err, false
 	}
 	status := 0

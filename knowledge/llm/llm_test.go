@@ -304,3 +304,52 @@ func TestChatReplyIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestChatIncompleteReplies: a reply the model did not finish (cut off by
+// its token limit, withheld by a content filter, or a stream whose
+// response ended before the model said it had finished) is an error, not
+// an answer, whether streamed or not.
+func TestChatIncompleteReplies(t *testing.T) {
+	cases := []struct {
+		name   string
+		fault  llmtest.Fault
+		stream bool
+		want   error
+	}{
+		{"length", llmtest.Fault{FinishReason: "length"}, false, ErrIncomplete},
+		{"length streamed", llmtest.Fault{FinishReason: "length"}, true, ErrIncomplete},
+		{"content filter", llmtest.Fault{FinishReason: "content_filter"}, false, ErrFiltered},
+		{"content filter streamed", llmtest.Fault{FinishReason: "content_filter"}, true, ErrFiltered},
+		{"stream ends halfway", llmtest.Fault{CutAfter: 3}, true, ErrIncomplete},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := llmtest.New(t)
+			srv.Reply = func(llmtest.ChatRequest) string { return "You get 27 days of leave [1] and more besides." }
+			srv.Fail("/chat/completions", tc.fault)
+			c, _ := newClient(t, srv, nil)
+			ch, _ := NewChat(c)
+			var onDelta func(string)
+			if tc.stream {
+				onDelta = func(string) {}
+			}
+			text, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, onDelta)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("text %q, err = %v, want %v", text, err, tc.want)
+			}
+			if got := len(srv.Requests("/chat/completions")); got != 1 {
+				t.Errorf("%d requests: an unfinished reply is not asked again", got)
+			}
+		})
+	}
+	t.Run("stream with [DONE] and no finish_reason", func(t *testing.T) {
+		srv := llmtest.New(t)
+		srv.OmitFinishReason = true
+		c, _ := newClient(t, srv, nil)
+		ch, _ := NewChat(c)
+		text, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, func(string) {})
+		if err != nil || text != "answer [1]" {
+			t.Errorf("%q, %v", text, err)
+		}
+	})
+}

@@ -39,6 +39,13 @@ type Fault struct {
 	Malformed  bool          // answer 200 with a body that is not JSON
 	// WrongDimension makes an embeddings response one element short.
 	WrongDimension bool
+	// FinishReason replaces a chat reply's finish_reason ("stop"), for
+	// example with "length" or "content_filter".
+	FinishReason string
+	// CutAfter, when positive, ends a streamed reply's response after
+	// that many pieces, without a finish_reason or the closing
+	// data: [DONE], as a crashed server or a proxy's timeout may.
+	CutAfter int
 }
 
 // Request is what the fake recorded of one request.
@@ -60,6 +67,10 @@ type Server struct {
 	// Reply writes the assistant's answer to a chat request; default: the
 	// text "answer [1]".
 	Reply func(ChatRequest) string
+	// OmitFinishReason leaves the closing chunk with the finish_reason out
+	// of streamed replies, which then end with data: [DONE] alone, as
+	// some servers' do.
+	OmitFinishReason bool
 	// TokenDelay is the pause between streamed pieces.
 	TokenDelay time.Duration
 	// FirstTokenSent, if set, is called with the time just before the
@@ -139,7 +150,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "/embeddings":
 		s.embeddings(w, body, f.WrongDimension)
 	case "/chat/completions":
-		s.chat(w, r, body)
+		s.chat(w, r, body, f)
 	case "/models":
 		s.models(w)
 	default:
@@ -196,7 +207,7 @@ func Vector(text string, dim int) []float32 {
 	return v
 }
 
-func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte, f Fault) {
 	var req ChatRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
@@ -206,11 +217,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	if s.Reply != nil {
 		reply = s.Reply(req)
 	}
+	finish := "stop"
+	if f.FinishReason != "" {
+		finish = f.FinishReason
+	}
 	if !req.Stream {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"id": "chatcmpl-fake", "object": "chat.completion", "model": req.Model,
-			"choices": []map[string]any{{"index": 0, "finish_reason": "stop",
+			"choices": []map[string]any{{"index": 0, "finish_reason": finish,
 				"message": map[string]string{"role": "assistant", "content": reply}}},
 		})
 		return
@@ -218,6 +233,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	flusher, _ := w.(http.Flusher)
 	for i, piece := range Pieces(reply) {
+		if f.CutAfter > 0 && i == f.CutAfter {
+			return // the response ends: no finish_reason, no [DONE]
+		}
 		if i > 0 && s.TokenDelay > 0 {
 			select {
 			case <-time.After(s.TokenDelay):
@@ -236,6 +254,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 		if flusher != nil {
 			flusher.Flush()
 		}
+	}
+	if !s.OmitFinishReason {
+		chunk, _ := json.Marshal(map[string]any{
+			"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": req.Model,
+			"choices": []map[string]any{{"index": 0, "delta": map[string]string{}, "finish_reason": finish}},
+		})
+		fmt.Fprintf(w, "data: %s\n\n", chunk)
 	}
 	io.WriteString(w, "data: [DONE]\n\n")
 	if flusher != nil {
