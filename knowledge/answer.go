@@ -26,6 +26,10 @@ type Answer struct {
 	// extractive in the model's place (fallback, with FallbackReason).
 	Mode           AnswerMode
 	FallbackReason string
+	// SearchFallback, when not empty, says why the passages were found by
+	// words alone: the embedding model could not embed the question in
+	// time.
+	SearchFallback string
 	// Query is what retrieval searched for: the question, or a follow-up
 	// rewritten as a standalone question.
 	Query string
@@ -91,16 +95,15 @@ func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 		return Answer{}, err
 	}
 	query := req.Question
-	mctx := ctx
-	if s.model != nil {
-		var cancel context.CancelFunc
-		mctx, cancel = context.WithTimeout(ctx, s.answerTimeout)
-		defer cancel()
-		if len(req.History) > 0 {
-			query = s.condense(mctx, req.History, req.Question)
-		}
+	// The models' part of an answer (condensing a follow-up, embedding
+	// the question, writing the answer) is bounded by one timeout.
+	mctx, cancel := context.WithTimeout(ctx, s.answerTimeout)
+	defer cancel()
+	if s.model != nil && len(req.History) > 0 {
+		query = s.condense(mctx, req.History, req.Question)
 	}
-	passages, relevance, err := s.search(ctx, query, modelPassageCount, req.Scope)
+	words := &wordsAlone{ctx: mctx}
+	passages, relevance, err := s.search(ctx, query, modelPassageCount, req.Scope, words)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -112,6 +115,7 @@ func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 	if s.model != nil && len(passages) > 0 {
 		ans = s.generate(mctx, req, query, passages, ans)
 	}
+	ans.SearchFallback = words.reason
 	ans.Latency = s.now().Sub(start)
 	return ans, nil
 }

@@ -122,14 +122,23 @@ func (s *Service) forgetSpace() {
 }
 
 // searchVector embeds the query with the store's embedder and searches by
-// vector. Without a usable embedder it returns no hits, not an error.
-func (s *Service) searchVector(ctx context.Context, query string, depth int, scope store.Scope) ([]float32, []store.Hit, error) {
+// vector. Without a usable embedder it returns no hits, not an error; so
+// does a query that cannot be embedded when words is not nil.
+func (s *Service) searchVector(ctx context.Context, query string, depth int, scope store.Scope, words *wordsAlone) ([]float32, []store.Hit, error) {
 	for attempt := 0; ; attempt++ {
 		e, err := s.readEmbedder(ctx)
 		if err != nil || e == nil {
 			return nil, nil, err
 		}
-		vecs, err := e.Embed(ctx, []string{query})
+		ectx := ctx
+		if words != nil {
+			ectx = words.ctx
+		}
+		vecs, err := e.Embed(ectx, []string{query})
+		if err != nil && words != nil && ctx.Err() == nil {
+			words.reason = "the question could not be embedded, so passages were found by words alone: " + err.Error()
+			return nil, nil, nil
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("embed question: %w", err)
 		}

@@ -311,3 +311,48 @@ func TestContextBudgetTrimsWholeSentences(t *testing.T) {
 		}
 	}
 }
+
+// TestQuestionEmbeddingFailureSearchesByWords: when the embedding model
+// refuses or does not answer, a question is answered from the passages
+// found by words alone, within the answer timeout, rather than failing
+// after the embedding client's retries.
+func TestQuestionEmbeddingFailureSearchesByWords(t *testing.T) {
+	cases := []struct {
+		name   string
+		faults []llmtest.Fault
+	}{
+		{"refused key", []llmtest.Fault{{Status: 401}}},
+		{"endpoint down", []llmtest.Fault{{Status: 503}, {Status: 503}, {Status: 503}}},
+		{"endpoint hangs", []llmtest.Fault{{Delay: 30 * time.Second}, {Delay: 30 * time.Second}, {Delay: 30 * time.Second}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := llmtest.New(t)
+			client, err := llm.New(llm.Config{BaseURL: srv.BaseURL(), APIKey: fakeKey, EmbeddingModel: "embed-model",
+				EmbeddingDimensions: srv.Dimensions, Timeout: 5 * time.Second, MaxRetries: 2, Backoff: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := llm.NewEmbedder(client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := newAnswerService(t, knowledge.Options{Embedder: e, AnswerTimeout: 500 * time.Millisecond})
+			srv.Fail("/embeddings", tc.faults...)
+			start := time.Now()
+			ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "How long is parental leave?"})
+			if err != nil {
+				t.Fatalf("the question failed: %v", err)
+			}
+			if waited := time.Since(start); waited > 3*time.Second {
+				t.Errorf("waited %s with a 500ms answer timeout", waited)
+			}
+			if !ans.Confident || !strings.Contains(ans.Text, "26 weeks") || len(ans.Citations) == 0 {
+				t.Errorf("answer %q (confident %v)", ans.Text, ans.Confident)
+			}
+			if ans.SearchFallback == "" || strings.Contains(ans.SearchFallback, fakeKey) {
+				t.Errorf("search fallback %q", ans.SearchFallback)
+			}
+		})
+	}
+}

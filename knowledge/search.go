@@ -62,14 +62,23 @@ const (
 // multiplied by its document's feedback factor (FeedbackFactor, within
 // [0.9, 1.1]), which never removes a passage.
 func (s *Service) Search(ctx context.Context, query string, k int, scope store.Scope) ([]Passage, error) {
-	ranked, _, err := s.search(ctx, query, k, scope)
+	ranked, _, err := s.search(ctx, query, k, scope, nil)
 	return ranked, err
+}
+
+// wordsAlone lets a search go on by words alone when the question cannot
+// be embedded: the embedding model fails, or ctx, which bounds embedding
+// the question, ends first. reason then says why.
+type wordsAlone struct {
+	ctx    context.Context
+	reason string
 }
 
 // search returns the passages ranked with feedback and, for the decision
 // whether to answer at all, the same retrieval ranked without it (the
-// same slice when no feedback applies).
-func (s *Service) search(ctx context.Context, query string, k int, scope store.Scope) (ranked, relevance []Passage, err error) {
+// same slice when no feedback applies). With words not nil, a question
+// that cannot be embedded is searched by words alone instead of failing.
+func (s *Service) search(ctx context.Context, query string, k int, scope store.Scope, words *wordsAlone) (ranked, relevance []Passage, err error) {
 	if k <= 0 {
 		return nil, nil, nil
 	}
@@ -90,7 +99,7 @@ func (s *Service) search(ctx context.Context, query string, k int, scope store.S
 		defer close(lexDone)
 		lex, lexErr = s.store.SearchLexical(lexCtx, store.LexicalQuery{Text: query, Terms: terms, Scope: scope}, depth)
 	}()
-	qvec, vec, err := s.searchVector(ctx, query, depth, scope)
+	qvec, vec, err := s.searchVector(ctx, query, depth, scope, words)
 	if err != nil {
 		cancelLex()
 		<-lexDone
