@@ -349,6 +349,13 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 	// adapter's request id on it, it ties a platform event to its outcome.
 	b.log.InfoContext(ctx, "question answered", "platform", msg.Platform, "grounded", ans.Confident,
 		"mode", string(ans.Mode), "citations", len(ans.Citations), "latency_ms", ans.Latency.Milliseconds())
+	// Why a model's part was replaced: a refused key or an unknown model
+	// would otherwise only show as answers quoted from the sources. The
+	// reasons come redacted from knowledge/llm.
+	if ans.FallbackReason != "" || ans.SearchFallback != "" {
+		b.log.WarnContext(ctx, "the models could not help with an answer", "platform", msg.Platform,
+			"fallback_reason", ans.FallbackReason, "search_fallback", ans.SearchFallback)
+	}
 	reply := Reply{Text: ans.Text, Grounded: ans.Confident, Fallback: ans.Mode == knowledge.ModeFallback}
 	for _, c := range ans.Citations {
 		reply.Citations = append(reply.Citations, Citation(c))

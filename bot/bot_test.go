@@ -843,3 +843,27 @@ func TestConcurrentMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackReasonIsLogged: when the model could not answer (a refused
+// key, say), the person gets the quoted answer and the operator's log
+// says why, so that a misconfiguration does not go unnoticed.
+func TestFallbackReasonIsLogged(t *testing.T) {
+	f := setup(t)
+	f.knowledge.answer = func(q string) (knowledge.Answer, error) {
+		ans := confidentAnswer(q)
+		ans.Mode = knowledge.ModeFallback
+		ans.FallbackReason = "chat with m (http://x/v1): the model endpoint refused the API key"
+		ans.SearchFallback = "the question could not be embedded, so passages were found by words alone: embed with e: the model endpoint is unavailable"
+		return ans, nil
+	}
+	reply := f.bot.HandleMessage(t.Context(), shellMsg("ann", "general", "how do I reset my password?"))
+	if !reply.Fallback {
+		t.Fatalf("reply %+v", reply)
+	}
+	logs := f.logs.String()
+	for _, want := range []string{"refused the API key", "found by words alone"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs)
+		}
+	}
+}
