@@ -241,7 +241,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 		if i > 0 {
 			b.WriteString(" ")
 		}
-		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(c.text), n)
+		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(dropMarkers(c.text)), n)
 	}
 	if len(chosen) == 0 {
 		// No sentence of the sources shares a word with the question:

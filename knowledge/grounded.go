@@ -115,6 +115,12 @@ var tagLike = regexp.MustCompile(`(?i)<(\s*/?\s*(?:passage|question|conversation
 // neutralise makes untrusted text safe to place between the prompt's tags.
 func neutralise(s string) string { return tagLike.ReplaceAllString(s, "‹$1") }
 
+// dropMarkers removes what reads as citation markers ("[2]", "[3, 4]")
+// from a document's text: a footnote or an injected marker quoted in an
+// answer would point the reader, or the mapping of a model's markers, at
+// another source.
+func dropMarkers(s string) string { return citationMarker.ReplaceAllString(s, "") }
+
 // prompt builds the messages for a grounded answer. It returns the
 // passages it included, in the order of their numbers: passages are added
 // best first while the token budget lasts; one that does not fit whole is
@@ -127,9 +133,9 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 	var sources []Passage
 	for _, p := range passages {
 		n := len(sources) + 1
-		head := fmt.Sprintf("<passage n=\"%d\" title=%q heading=%q>\n", n, neutralise(p.Title), neutralise(p.Heading))
+		head := fmt.Sprintf("<passage n=\"%d\" title=%q heading=%q>\n", n, neutralise(dropMarkers(p.Title)), neutralise(dropMarkers(p.Heading)))
 		const tail = "\n</passage>\n\n"
-		text := neutralise(strings.TrimSpace(p.Text))
+		text := neutralise(strings.TrimSpace(dropMarkers(p.Text)))
 		room := budget - used - estimateTokens(head+tail)
 		if estimateTokens(text) > room {
 			text = leadingSentences(text, room*bytesPerToken)

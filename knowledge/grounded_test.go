@@ -356,3 +356,71 @@ func TestQuestionEmbeddingFailureSearchesByWords(t *testing.T) {
 		})
 	}
 }
+
+// fakeMarkers is a document whose text carries citation markers of its
+// own, as footnoted pages and injected text do.
+var fakeMarkers = map[string]string{
+	"bike-racks.md": "# Bike racks\n\n## Where the racks are\n\nCovered bike racks are behind the loading dock [2], says facilities [3, 4].\n",
+}
+
+// TestDocumentCitationMarkersAreNotCitations: markers in a document's
+// text must not become the answer's citations, nor stand in its text
+// pointing at another source, extractive or written by the model.
+func TestDocumentCitationMarkersAreNotCitations(t *testing.T) {
+	marker := regexp.MustCompile(`\[(\d+)\]`)
+	check := func(t *testing.T, ans knowledge.Answer) {
+		t.Helper()
+		if !ans.Confident || len(ans.Citations) == 0 || !strings.Contains(ans.Text, "loading dock") {
+			t.Fatalf("no answer from the document: %q", ans.Text)
+		}
+		for _, m := range marker.FindAllStringSubmatch(ans.Text, -1) {
+			n, _ := strconv.Atoi(m[1])
+			if n > len(ans.Citations) || !strings.HasSuffix(ans.Citations[n-1].Source, "/bike-racks.md") {
+				t.Errorf("marker %s in %q cites %+v", m[0], ans.Text, ans.Citations)
+			}
+		}
+		for _, c := range ans.Citations {
+			if !strings.HasSuffix(c.Source, "/bike-racks.md") {
+				t.Errorf("cited %s for a sentence of bike-racks.md: %q", c.Source, ans.Text)
+			}
+		}
+	}
+	const question = "Where are the covered bike racks behind the loading dock?"
+	t.Run("extractive", func(t *testing.T) {
+		svc := newAnswerService(t, knowledge.Options{})
+		dir := t.TempDir()
+		writeFiles(t, dir, fakeMarkers)
+		ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{dir}, Collection: "markers"})
+		ans, err := svc.Ask(t.Context(), question)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, ans)
+	})
+	t.Run("model", func(t *testing.T) {
+		srv := llmtest.New(t)
+		// A naive model quotes the passage as it reads it, markers and
+		// all, and cites it.
+		srv.Reply = func(r llmtest.ChatRequest) string {
+			ps, _ := parsePrompt(t, r)
+			for _, p := range ps {
+				if strings.Contains(p.Text, "loading dock") {
+					return fmt.Sprintf("%s [%d]", strings.TrimSpace(p.Text), p.N)
+				}
+			}
+			return "NOT_IN_SOURCES"
+		}
+		svc := newModelService(t, srv, knowledge.Options{}, nil)
+		dir := t.TempDir()
+		writeFiles(t, dir, fakeMarkers)
+		ingestDir(t, svc, knowledge.IngestRequest{Paths: []string{dir}, Collection: "markers"})
+		ans, err := svc.Ask(t.Context(), question)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Mode != knowledge.ModeModel {
+			t.Fatalf("mode %s: %q", ans.Mode, ans.FallbackReason)
+		}
+		check(t, ans)
+	})
+}
