@@ -213,6 +213,52 @@ func mapCitations(text string, n int) (string, []int) {
 	return strings.TrimSpace(out), cited
 }
 
+// addressLike matches a web address in a model's answer, and linkLike a
+// Markdown link.
+var (
+	addressLike = regexp.MustCompile("(?i)\\b(?:https?://|www\\.)[^\\s<>()\\[\\]{}\"'`]+")
+	linkLike    = regexp.MustCompile(`\[([^\]\n]{1,500})\]\(\s*<?([^()\s<>]{1,1000})>?\s*\)`)
+)
+
+// addressDropped stands in the answer for an address the passages do not
+// hold.
+const addressDropped = "(address not in the sources)"
+
+// dropInventedAddresses removes from a model's answer the web addresses
+// that none of the passages given to it holds, in its text or as its
+// source: a model may make one up, or be talked into one. A Markdown link
+// to such an address keeps its label only.
+func dropInventedAddresses(text string, sources []Passage) string {
+	var held strings.Builder
+	for _, p := range sources {
+		held.WriteString(strings.ToLower(p.Text))
+		held.WriteByte('\n')
+		held.WriteString(strings.ToLower(p.Source))
+		held.WriteByte('\n')
+	}
+	known := held.String()
+	sourced := func(addr string) bool {
+		a := strings.ToLower(strings.TrimRight(addr, ".,;:!?"))
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "https://"), "http://")
+		a = strings.TrimSuffix(a, "/")
+		return a != "" && strings.Contains(known, a)
+	}
+	text = linkLike.ReplaceAllStringFunc(text, func(m string) string {
+		sub := linkLike.FindStringSubmatch(m)
+		if addressLike.MatchString(sub[2]) && !sourced(sub[2]) {
+			return sub[1]
+		}
+		return m
+	})
+	return addressLike.ReplaceAllStringFunc(text, func(m string) string {
+		addr := strings.TrimRight(m, ".,;:!?")
+		if sourced(addr) {
+			return m
+		}
+		return addressDropped + m[len(addr):]
+	})
+}
+
 // isRefusal reports whether text is, or is still becoming, the refusal.
 func isRefusal(text string) bool {
 	t := strings.TrimSpace(text)
@@ -235,7 +281,7 @@ func (s *Service) generate(ctx context.Context, req AskRequest, query string, pa
 				return // never show the marker
 			}
 			text, _ := mapCitations(sofar.String(), len(sources))
-			req.OnText(text)
+			req.OnText(dropInventedAddresses(text, sources))
 		}
 	}
 	reply, err := s.model.Complete(ctx, msgs, onDelta)
@@ -252,6 +298,7 @@ func (s *Service) generate(ctx context.Context, req AskRequest, query string, pa
 		return ans
 	}
 	text, cited := mapCitations(reply, len(sources))
+	text = dropInventedAddresses(text, sources)
 	if len(cited) == 0 {
 		ans.Text = text + "\n\n" + UngroundedNote
 		return ans

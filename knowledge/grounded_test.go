@@ -424,3 +424,41 @@ func TestDocumentCitationMarkersAreNotCitations(t *testing.T) {
 		check(t, ans)
 	})
 }
+
+// TestInventedLinksAreDropped: a model's answer carries no address that
+// the passages given to it do not hold, in its final text or while it
+// streams; addresses the passages hold stay.
+func TestInventedLinksAreDropped(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Reply = func(r llmtest.ChatRequest) string {
+		ps, _ := parsePrompt(t, r)
+		for _, p := range ps {
+			if strings.Contains(p.Text, "vpn.example.com") {
+				return fmt.Sprintf("Reset it from the portal at https://vpn.example.com [%[1]d], or faster at https://vpn-reset.example.net/login?u=you [%[1]d]. "+
+					"See [the reset guide](https://evil.example.org/guide) and www.example.info too [%[1]d].", p.N)
+			}
+		}
+		return "NOT_IN_SOURCES"
+	}
+	svc := newModelService(t, srv, knowledge.Options{}, nil)
+	var streamed []string
+	ans, err := svc.AskWith(t.Context(), knowledge.AskRequest{Scope: store.Everything, Question: "How do I reset my VPN password?",
+		OnText: func(s string) { streamed = append(streamed, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Mode != knowledge.ModeModel || !ans.Confident {
+		t.Fatalf("mode %s, confident %v: %q", ans.Mode, ans.Confident, ans.Text)
+	}
+	for _, s := range append(streamed, ans.Text) {
+		for _, bad := range []string{"vpn-reset.example.net", "evil.example.org", "example.info"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("an address the passages do not hold: %q", s)
+				break
+			}
+		}
+	}
+	if !strings.Contains(ans.Text, "https://vpn.example.com") || !strings.Contains(ans.Text, "the reset guide") {
+		t.Errorf("the answer lost what the passages support: %q", ans.Text)
+	}
+}
