@@ -52,7 +52,8 @@ func (s Secret) redactFrom(text string) string {
 // take the defaults named on each field.
 type Config struct {
 	// BaseURL is the API root, for example https://api.openai.com/v1 or
-	// http://localhost:11434/v1 (Ollama). Required.
+	// http://localhost:11434/v1 (Ollama). Required. Without a path it
+	// means the server's /v1 (except for Azure).
 	BaseURL string
 	// APIKey is sent as a bearer token (or as api-key for Azure). Local
 	// servers usually need none.
@@ -108,6 +109,19 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("the embedding dimension %d is negative", c.EmbeddingDimensions))
 	}
 	return errors.Join(errs...)
+}
+
+// apiRoot is the API root of an OpenAI-compatible base URL: a URL with
+// no path (http://localhost:11434, as Ollama's and vLLM's are often
+// written) means its /v1, where these servers serve the API; any other
+// path is kept. The result has no trailing slash.
+func apiRoot(base string) string {
+	u, err := url.Parse(base)
+	if err == nil && strings.Trim(u.Path, "/") == "" && u.RawQuery == "" {
+		u.Path, u.RawPath = "/v1", ""
+		return u.String()
+	}
+	return strings.TrimRight(base, "/")
 }
 
 // redactURL drops any user information from a URL before it is shown.
@@ -193,7 +207,8 @@ func New(cfg Config) (*Client, error) {
 		}
 	} else {
 		oc = openai.DefaultConfig(cfg.APIKey.reveal())
-		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+		cfg.BaseURL = apiRoot(cfg.BaseURL)
+		oc.BaseURL = cfg.BaseURL
 	}
 	oc.HTTPClient = hintingDoer{httpClient}
 	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc), sleep: sleepCtx}, nil

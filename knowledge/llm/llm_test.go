@@ -353,3 +353,35 @@ func TestChatIncompleteReplies(t *testing.T) {
 		}
 	})
 }
+
+// TestBaseURLWithoutV1: an endpoint given as its root (http://host:11434,
+// as Ollama's and vLLM's are often written) is reached at /v1, where
+// OpenAI-compatible servers serve the API; a base URL with a path is used
+// as it is.
+func TestBaseURLWithoutV1(t *testing.T) {
+	for base, want := range map[string]string{"": "/v1/chat/completions", "/": "/v1/chat/completions", "/v1": "/v1/chat/completions", "/api/v1/": "/api/v1/chat/completions"} {
+		var mu sync.Mutex
+		var paths []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			paths = append(paths, r.URL.Path)
+			mu.Unlock()
+			if r.URL.Path != want {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
+		}))
+		c, err := New(Config{BaseURL: srv.URL + base, ChatModel: "m", MaxRetries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, _ := NewChat(c)
+		text, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil)
+		if err != nil || text != "OK" {
+			t.Errorf("base URL %q: %q, %v (requested %q)", srv.URL+base, text, err, paths)
+		}
+		srv.Close()
+	}
+}

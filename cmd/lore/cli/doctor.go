@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 
@@ -86,7 +87,7 @@ func checkModels(ctx context.Context, d *doctor, m modelSettings) {
 		d.fail("model settings", err.Error())
 		return
 	}
-	endpoint := "endpoint " + m.BaseURL
+	endpoint := "endpoint " + shownURL(client.Config().BaseURL)
 	served, err := client.Models(ctx)
 	switch {
 	case errors.Is(err, llm.ErrUnauthorized):
@@ -126,6 +127,17 @@ func checkModels(ctx context.Context, d *doctor, m modelSettings) {
 			d.ok("embedding model "+m.EmbeddingModel, fmt.Sprintf("returns %d-dimension vectors%s", len(vecs[0]), listed(m.EmbeddingModel)))
 		}
 	}
+}
+
+// shownURL is an endpoint's URL as it is called, without the user name
+// and password it may carry.
+func shownURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
 }
 
 func plainModelError(err error, setting string) string {

@@ -207,3 +207,26 @@ func TestServeReindexesAfterAModelChange(t *testing.T) {
 	}
 	lore.stop()
 }
+
+// TestDoctorShowsTheEndpointItCalls: a base URL given as the server's
+// root is called at its /v1, which doctor shows, without the password a
+// URL may carry.
+func TestDoctorShowsTheEndpointItCalls(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "lore.db")
+	srv := llmtest.New(t)
+	modelEnv(t, srv, 8)
+	t.Setenv("LORE_OPENAI_BASE_URL", strings.Replace(srv.URL, "http://", "http://lore:pass-9f8e7d6c@", 1))
+	r := run(t, "doctor", "--db", db)
+	r.wantCode(t, 0)
+	if want := "ok    endpoint " + srv.URL + "/v1: reachable"; !strings.Contains(r.out, want) {
+		t.Errorf("doctor lacks %q:\n%s", want, r.out)
+	}
+	if strings.Contains(r.out+r.err, "pass-9f8e7d6c") {
+		t.Errorf("the URL's password was printed:\n%s%s", r.out, r.err)
+	}
+	for _, req := range srv.Requests("") {
+		if !strings.HasPrefix(req.URLPath, "/v1/") {
+			t.Errorf("called %s", req.URLPath)
+		}
+	}
+}

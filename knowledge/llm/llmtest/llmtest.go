@@ -50,7 +50,8 @@ type Fault struct {
 
 // Request is what the fake recorded of one request.
 type Request struct {
-	Path          string
+	Path          string // without the leading /v1
+	URLPath       string // as requested
 	Authorization string
 	Body          string
 	At            time.Time
@@ -118,7 +119,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Path: path, Authorization: r.Header.Get("Authorization"), Body: string(body), At: time.Now()})
+	s.requests = append(s.requests, Request{Path: path, URLPath: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: string(body), At: time.Now()})
 	var f Fault
 	if q := s.faults[path]; len(q) > 0 {
 		f, s.faults[path] = q[0], q[1:]
