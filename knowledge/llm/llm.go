@@ -200,6 +200,9 @@ func New(cfg Config) (*Client, error) {
 	var oc openai.ClientConfig
 	if cfg.Azure {
 		oc = openai.DefaultAzureConfig(cfg.APIKey.reveal(), cfg.BaseURL)
+		// Model names are deployment names, used as written: go-openai
+		// would otherwise drop the dots of a name with "3.5" in it.
+		oc.AzureModelMapperFunc = func(model string) string { return model }
 		if cfg.APIVersion != "" {
 			oc.APIVersion = cfg.APIVersion
 		} else {

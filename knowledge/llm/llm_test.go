@@ -385,3 +385,32 @@ func TestBaseURLWithoutV1(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestAzureDeploymentNamesAreUsedAsGiven: with Azure, model names are
+// deployment names, sent as they are written (go-openai's default would
+// drop the dot of a "3.5" name) with the API version and the key as
+// api-key.
+func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
+	var mu sync.Mutex
+	var got []*http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Azure: true, ChatModel: "chat-gpt-3.5-turbo.prod", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := NewChat(c)
+	if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := got[0]
+	if r.URL.Path != "/openai/deployments/chat-gpt-3.5-turbo.prod/chat/completions" || r.URL.Query().Get("api-version") != "2024-06-01" || r.Header.Get("api-key") != testKey {
+		t.Errorf("requested %s with api-key %q", r.URL, r.Header.Get("api-key"))
+	}
+}
