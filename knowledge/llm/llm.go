@@ -350,6 +350,11 @@ func (c *Client) retry(ctx context.Context, op string, attempt func(context.Cont
 			backoff = min(backoff*2, c.cfg.MaxBackoff)
 		}
 		wait = min(wait, c.cfg.MaxBackoff)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The retry would come after the caller has stopped waiting:
+			// say now what went wrong rather than when time is up.
+			return c.wrap(op, class, err)
+		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return c.wrap(op, fmt.Errorf("%w: %w", ErrUnavailable, err), nil)
 		}

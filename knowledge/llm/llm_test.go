@@ -414,3 +414,24 @@ func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
 		t.Errorf("requested %s with api-key %q", r.URL, r.Header.Get("api-key"))
 	}
 }
+
+// TestRetryAfterPastTheDeadlineGivesUpAtOnce: a wait that would end after
+// the caller's deadline (a person waiting for an answer) is not waited
+// for: the request fails at once, with what the server said.
+func TestRetryAfterPastTheDeadlineGivesUpAtOnce(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Fail("/chat/completions", llmtest.Fault{Status: 429, RetryAfter: "30"})
+	c, waits := newClient(t, srv, func(c *Config) { c.MaxBackoff = time.Minute })
+	ch, _ := NewChat(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := ch.Complete(ctx, []knowledge.ChatMessage{{Role: "user", Content: "x"}}, nil)
+	if !errors.Is(err, ErrRateLimited) || len(*waits) != 0 {
+		t.Errorf("err = %v after waits %v; want ErrRateLimited without waiting", err, *waits)
+	}
+	// Without a deadline the wait is taken.
+	srv.Fail("/chat/completions", llmtest.Fault{Status: 429, RetryAfter: "30"})
+	if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "x"}}, nil); err != nil || fmt.Sprint(*waits) != "[30s]" {
+		t.Errorf("err = %v after waits %v; want a wait of 30s", err, *waits)
+	}
+}
