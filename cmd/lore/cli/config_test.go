@@ -152,3 +152,30 @@ func TestServeLogsJSON(t *testing.T) {
 		t.Fatalf("lore serve wrote no JSON log line at level info:\n%s", srv.stderr)
 	}
 }
+
+// config check refuses model settings that every command would refuse or
+// that could never answer: an embedding model without its dimension,
+// OpenAI's endpoint or Azure without a key, Azure without its resource
+// endpoint. A local server needs no key.
+func TestConfigCheckModelEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LORE_CHAT_MODEL": "gpt-4o-mini"}, "OpenAI's endpoint needs LORE_OPENAI_API_KEY"},
+		{map[string]string{"LORE_EMBEDDING_MODEL": "nomic-embed-text", "LORE_OPENAI_BASE_URL": "http://localhost:11434/v1"}, "needs its dimension (LORE_EMBEDDING_DIMENSIONS)"},
+		{map[string]string{"LORE_EMBEDDING_MODEL": "text-embedding-3-small", "LORE_EMBEDDING_DIMENSIONS": "1536", "LORE_OPENAI_BASE_URL": "https://api.openai.com/v1/"}, "OpenAI's endpoint needs LORE_OPENAI_API_KEY"},
+		{map[string]string{"LORE_CHAT_MODEL": "gpt-4o", "LORE_OPENAI_AZURE": "true", "LORE_OPENAI_API_KEY": "azure-key-0123456789"}, "LORE_OPENAI_AZURE needs LORE_OPENAI_BASE_URL"},
+		{map[string]string{"LORE_CHAT_MODEL": "gpt-4o", "LORE_OPENAI_AZURE": "true", "LORE_OPENAI_BASE_URL": "https://res.openai.azure.com"}, "Azure OpenAI needs LORE_OPENAI_API_KEY"},
+	} {
+		r := runEnv(t, tc.env, "config", "check")
+		if r.code != cli.ExitUsage || !strings.Contains(r.err, tc.want) {
+			t.Errorf("%v: exit %d, %q; want %q", tc.env, r.code, r.err, tc.want)
+		}
+		if strings.Contains(r.err+r.out, "azure-key-0123456789") {
+			t.Errorf("the key was echoed:\n%s", r.err)
+		}
+	}
+	r := runEnv(t, map[string]string{"LORE_CHAT_MODEL": "llama3.1", "LORE_OPENAI_BASE_URL": "http://localhost:11434"}, "config", "check")
+	r.wantCode(t, cli.ExitOK)
+}

@@ -78,7 +78,12 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Validate the configuration file and environment, listing every problem at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Loading already validated it, before the command ran.
+			// Loading already validated each setting, before the command
+			// ran; the model settings are also checked together, as every
+			// command that opens the knowledge base does.
+			if _, err := a.readModelSettings(); err != nil {
+				return err
+			}
 			fmt.Fprintln(a.io.Out, "The configuration is valid.")
 			return nil
 		},

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -79,8 +80,20 @@ func (a *app) readModelSettings() (modelSettings, error) {
 		}
 		m.ContextTokens = n
 	}
+	if m.enabled() && m.Azure && m.BaseURL == "" {
+		errs = append(errs, errors.New("LORE_OPENAI_AZURE needs LORE_OPENAI_BASE_URL, the resource endpoint (https://NAME.openai.azure.com)"))
+	}
 	if m.enabled() && m.BaseURL == "" {
 		m.BaseURL = defaultBaseURL
+	}
+	if m.enabled() && m.APIKey == "" {
+		// These endpoints refuse every request without a key: every
+		// answer would fall back, and no vector could be made.
+		if m.Azure {
+			errs = append(errs, errors.New("Azure OpenAI needs LORE_OPENAI_API_KEY"))
+		} else if u, err := url.Parse(m.BaseURL); err == nil && strings.EqualFold(u.Hostname(), "api.openai.com") {
+			errs = append(errs, errors.New("OpenAI's endpoint needs LORE_OPENAI_API_KEY (a local server such as Ollama does not: set LORE_OPENAI_BASE_URL)"))
+		}
 	}
 	if m.enabled() {
 		if err := m.llmConfig().Validate(); err != nil {
