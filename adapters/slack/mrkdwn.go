@@ -90,6 +90,7 @@ const (
 	maxBlocks      = 50   // blocks in one message
 	maxButtonText  = 75   // characters in a button label
 	maxButtonValue = 2000 // characters in a button value
+	maxActions     = 25   // elements in an actions block
 	maxFallback    = 3000 // characters of the notification text we send
 )
 

@@ -220,6 +220,9 @@ func parseInteractionJSON(payload []byte) (interaction, error) {
 	if i.User.ID == "" || len(i.Actions) == 0 {
 		return i, fmt.Errorf("%w: block_actions without user or actions", ErrMalformed)
 	}
+	for k := range i.Actions {
+		i.Actions[k].ActionID = coreActionID(i.Actions[k].ActionID)
+	}
 	return i, nil
 }
 

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -61,14 +62,25 @@ func render(r bot.Reply, opts renderOptions) []message {
 		}
 	}
 	var buttons []slack.BlockElement
+	seen := map[string]int{}
+	add := func(id, label, value string) {
+		buttons = append(buttons, button(uniqueActionID(id, seen[id]), label, value))
+		seen[id]++
+	}
 	for _, b := range r.Buttons {
-		buttons = append(buttons, button(b.ID, b.Label, b.Value))
+		add(b.ID, b.Label, b.Value)
 	}
 	if opts.share {
-		buttons = append(buttons, button(actionShare, "Share in channel", opts.question))
+		add(actionShare, "Share in channel", opts.question)
 	}
-	if len(buttons) > 0 {
-		blocks = append(blocks, slack.NewActionBlock(blockIDButtons, buttons...))
+	for i := 0; len(buttons) > 0; i++ {
+		n := min(len(buttons), maxActions)
+		id := blockIDButtons
+		if i > 0 {
+			id = fmt.Sprintf("%s_%d", blockIDButtons, i)
+		}
+		blocks = append(blocks, slack.NewActionBlock(id, buttons[:n]...))
+		buttons = buttons[n:]
 	}
 
 	var msgs []message
@@ -117,6 +129,32 @@ func section(id, text string) *slack.SectionBlock {
 func button(id, label, value string) *slack.ButtonBlockElement {
 	t := slack.NewTextBlockObject(slack.PlainTextType, truncate(strings.ToValidUTF8(label, "\uFFFD"), maxButtonText), true, false)
 	return slack.NewButtonBlockElement(id, truncate(strings.ToValidUTF8(value, "\uFFFD"), maxButtonValue), t)
+}
+
+// Slack refuses a message in which two elements share an action_id, and
+// several of Lore's buttons do share one: a quiz's options, the colleagues
+// suggested for a topic. The n-th repeat of an id (from 1) is sent as
+// "id#n", which coreActionID reads back as id.
+const actionIDRepeat = "#"
+
+func uniqueActionID(id string, n int) string {
+	if n == 0 {
+		return id
+	}
+	return id + actionIDRepeat + strconv.Itoa(n)
+}
+
+// coreActionID is the id of the button pressed, without the suffix
+// uniqueActionID gave a repeat.
+func coreActionID(actionID string) string {
+	i := strings.LastIndex(actionID, actionIDRepeat)
+	if i <= 0 {
+		return actionID
+	}
+	if n, err := strconv.Atoi(actionID[i+len(actionIDRepeat):]); err != nil || n <= 0 {
+		return actionID
+	}
+	return actionID[:i]
 }
 
 // plain strips the Markdown emphasis a notification would show literally.

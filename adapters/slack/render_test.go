@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -163,5 +164,69 @@ func TestControlCharactersDropped(t *testing.T) {
 	}
 	if got := Link("https://x.example.com/\x00"); !strings.HasPrefix(got, "`") {
 		t.Errorf("a URL with a NUL became a link: %q", got)
+	}
+}
+
+// Slack refuses a message (invalid_blocks) whose action ids repeat or
+// whose actions block holds more than 25 elements. Buttons sharing a core
+// id, such as a quiz's options or the colleagues suggested for a topic,
+// get distinct action ids that a press turns back into the core's id.
+func TestRenderManyButtonsSharingAnID(t *testing.T) {
+	var bs []bot.Button
+	for i := range 30 {
+		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("%d. option", i+1), Value: fmt.Sprintf("n-1|t|c|%d", i)})
+	}
+	bs = append(bs, bot.Button{ID: bot.ActionHelpful, Label: "👍 Helpful", Value: "a"})
+	msgs := render(bot.Reply{Text: "Pick one", Buttons: bs}, renderOptions{share: true, question: "q"})
+	type pressed struct{ id, value string }
+	var got []pressed
+	for i, m := range msgs {
+		actionIDs, blockIDs := map[string]bool{}, map[string]bool{}
+		for _, b := range m.Blocks {
+			raw, _ := json.Marshal(b)
+			var blk struct {
+				BlockID string `json:"block_id"`
+			}
+			_ = json.Unmarshal(raw, &blk)
+			if blk.BlockID != "" && blockIDs[blk.BlockID] {
+				t.Errorf("message %d repeats block_id %q", i, blk.BlockID)
+			}
+			blockIDs[blk.BlockID] = true
+			a, ok := b.(*slack.ActionBlock)
+			if !ok {
+				continue
+			}
+			if n := len(a.Elements.ElementSet); n > 25 {
+				t.Errorf("message %d has an actions block of %d elements", i, n)
+			}
+			for _, e := range a.Elements.ElementSet {
+				btn := e.(*slack.ButtonBlockElement)
+				if actionIDs[btn.ActionID] {
+					t.Errorf("message %d repeats action_id %q", i, btn.ActionID)
+				}
+				if len(btn.ActionID) > 255 {
+					t.Errorf("action_id of %d characters", len(btn.ActionID))
+				}
+				actionIDs[btn.ActionID] = true
+				payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": "U1"},
+					"actions": []any{map[string]any{"action_id": btn.ActionID, "block_id": a.BlockID, "value": btn.Value}}})
+				in, err := parseInteractionJSON(payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, pressed{in.Actions[0].ActionID, in.Actions[0].Value})
+			}
+		}
+	}
+	if len(got) != len(bs)+1 {
+		t.Fatalf("%d buttons rendered, want %d", len(got), len(bs)+1)
+	}
+	for i, b := range bs {
+		if got[i] != (pressed{b.ID, b.Value}) {
+			t.Errorf("button %d pressed as %+v, want %s %s", i, got[i], b.ID, b.Value)
+		}
+	}
+	if last := got[len(got)-1]; last != (pressed{actionShare, "q"}) {
+		t.Errorf("Share pressed as %+v", last)
 	}
 }
