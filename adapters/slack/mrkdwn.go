@@ -94,6 +94,11 @@ const (
 	maxFallback    = 3000 // characters of the notification text we send
 )
 
+// maxMessageText bounds the text of all the blocks of one message: Slack
+// refuses more (msg_blocks_too_long) at about 13,000 characters, and
+// documents 12,000 for a markdown block's.
+const maxMessageText = 12000
+
 // splitText cuts s into pieces of at most limit characters, preferring a
 // paragraph break, then a line break, then a space, and never cutting
 // inside an entity (&amp;) or a <…> link.

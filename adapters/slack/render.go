@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -38,8 +39,9 @@ type renderOptions struct {
 
 // render turns a reply into one or more messages, each within Block Kit's
 // limits: answer text is split into sections of at most 3,000 characters,
-// and a message holds at most 50 blocks, so a very long answer continues
-// in further messages. Sources and buttons come last, in the last message.
+// and a message holds at most 50 blocks and 12,000 characters of text, so
+// a very long answer continues in further messages. Sources and buttons
+// come last, in the last message.
 func render(r bot.Reply, opts renderOptions) []message {
 	var blocks []slack.Block
 	if opts.preface != "" {
@@ -85,7 +87,15 @@ func render(r bot.Reply, opts renderOptions) []message {
 
 	var msgs []message
 	for len(blocks) > 0 {
-		n := min(len(blocks), maxBlocks)
+		n, total := 0, 0
+		for n < len(blocks) && n < maxBlocks {
+			size := blockText(blocks[n])
+			if n > 0 && total+size > maxMessageText {
+				break
+			}
+			total += size
+			n++
+		}
 		msgs = append(msgs, message{Blocks: blocks[:n]})
 		blocks = blocks[n:]
 	}
@@ -97,6 +107,31 @@ func render(r bot.Reply, opts renderOptions) []message {
 		}
 	}
 	return msgs
+}
+
+// blockText counts the characters of text a block shows, which Slack
+// limits over a whole message as well as per block.
+func blockText(b slack.Block) int {
+	n := 0
+	count := func(t *slack.TextBlockObject) {
+		if t != nil {
+			n += utf8.RuneCountInString(t.Text)
+		}
+	}
+	switch b := b.(type) {
+	case *slack.SectionBlock:
+		count(b.Text)
+		for _, f := range b.Fields {
+			count(f)
+		}
+	case *slack.ActionBlock:
+		for _, e := range b.Elements.ElementSet {
+			if btn, ok := e.(*slack.ButtonBlockElement); ok {
+				count(btn.Text)
+			}
+		}
+	}
+	return n
 }
 
 // citationLine shows one source: its number, title and heading, and where

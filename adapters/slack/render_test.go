@@ -230,3 +230,35 @@ func TestRenderManyButtonsSharingAnID(t *testing.T) {
 		t.Errorf("Share pressed as %+v", last)
 	}
 }
+
+// Slack refuses a message whose blocks hold too much text altogether
+// (msg_blocks_too_long), well before 50 full sections: a long answer
+// continues in further messages, none of them over maxMessageText.
+func TestRenderMessageTextLimit(t *testing.T) {
+	long := strings.Repeat("Leave is booked in the HR portal before the first day off. ", 700) // ~42,000 characters
+	r := bot.Reply{Text: long, Citations: []bot.Citation{{N: 1, DocID: "d", Title: "Leave", Source: "https://wiki.example.com/leave"}},
+		Buttons: []bot.Button{{ID: bot.ActionHelpful, Label: "👍 Helpful", Value: "a"}}}
+	msgs := render(r, renderOptions{})
+	var text strings.Builder
+	for i, m := range msgs {
+		total := 0
+		for _, b := range m.Blocks {
+			if s, ok := b.(*slack.SectionBlock); ok {
+				total += utf8.RuneCountInString(s.Text.Text)
+				if strings.HasPrefix(s.BlockID, blockIDAnswerPfx) {
+					text.WriteString(s.Text.Text + " ")
+				}
+			}
+		}
+		if total > maxMessageText {
+			t.Errorf("message %d holds %d characters of block text", i, total)
+		}
+	}
+	if got, want := strings.Count(text.String(), "before the first day off."), 700; got != want {
+		t.Errorf("%d sentences rendered, want %d", got, want)
+	}
+	raw, _ := json.Marshal(msgs[len(msgs)-1].Blocks)
+	if !strings.Contains(string(raw), "wiki.example.com/leave") || !strings.Contains(string(raw), bot.ActionHelpful) {
+		t.Errorf("the last message lacks the sources or buttons: %s", raw)
+	}
+}
