@@ -56,14 +56,20 @@ func (s *Service) HandleAction(ctx context.Context, a bot.Action) (bot.Reply, bo
 	}
 	l := store.Learner{Platform: a.Platform, Workspace: a.Workspace, User: a.User}
 	parts := strings.Split(a.Value, "|")
-	if len(parts) != 4 {
+	var card func(store.DeliveryCard) bool
+	switch len(parts) {
+	case 4: // DELIVERY|TRACK|CARD|OPTION
+		card = sameCard(parts[1], parts[2])
+	case 3: // DELIVERY|KEY|OPTION
+		card = func(c store.DeliveryCard) bool { return cardKey(c.TrackID, c.CardID) == parts[1] }
+	default:
 		return bot.Reply{Text: "That button doesn't belong to a quiz I know.", Private: true}, true
 	}
-	i, err := strconv.Atoi(parts[3])
+	i, err := strconv.Atoi(parts[len(parts)-1])
 	if err != nil {
 		return bot.Reply{Text: "That button doesn't belong to a quiz I know.", Private: true}, true
 	}
-	r, err := s.answer(ctx, l, parts[0], parts[1], parts[2], []int{i}, fsrs.ConfidenceUnknown)
+	r, err := s.answer(ctx, l, parts[0], card, []int{i}, fsrs.ConfidenceUnknown)
 	if err != nil {
 		return s.failure(ctx, err), true
 	}
@@ -422,7 +428,12 @@ func (s *Service) answerText(ctx context.Context, l store.Learner, args string) 
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	return s.answer(ctx, l, d.ID, sc.TrackID, sc.CardID, nums, conf)
+	return s.answer(ctx, l, d.ID, sameCard(sc.TrackID, sc.CardID), nums, conf)
+}
+
+// sameCard matches the delivered card of a track and card id.
+func sameCard(trackID, cardID string) func(store.DeliveryCard) bool {
+	return func(c store.DeliveryCard) bool { return c.TrackID == trackID && c.CardID == cardID }
 }
 
 // pending finds the newest unanswered card of a kind sent to the learner.
@@ -480,9 +491,10 @@ func reviewedSince(states []store.CardState, cardID string, sent time.Time) bool
 	return i >= 0 && !sent.IsZero() && !states[i].LastReview.IsZero() && !states[i].LastReview.Before(sent)
 }
 
-// answer grades a quiz answer against the version of the card that was
-// sent, records it once, and schedules the card's next review.
-func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, trackID, cardID string, chosen []int, conf fsrs.Confidence) (bot.Reply, error) {
+// answer grades a quiz answer to the card of a delivery that sent
+// matches, against the version of the card that was sent, records it once,
+// and schedules the card's next review.
+func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID string, sent func(store.DeliveryCard) bool, chosen []int, conf fsrs.Confidence) (bot.Reply, error) {
 	d, err := s.st.Delivery(ctx, deliveryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return bot.Reply{}, userError("I can't find that quiz any more; nothing was recorded.")
@@ -493,7 +505,7 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID, track
 	if d.Learner != l {
 		return bot.Reply{}, userError("That quiz was sent to someone else, so I can't take your answer to it.")
 	}
-	i := slices.IndexFunc(d.Cards, func(c store.DeliveryCard) bool { return c.TrackID == trackID && c.CardID == cardID })
+	i := slices.IndexFunc(d.Cards, sent)
 	if i < 0 {
 		return bot.Reply{}, userError("That quiz isn't part of this nudge; nothing was recorded.")
 	}

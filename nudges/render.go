@@ -2,6 +2,8 @@ package nudges
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,9 +14,22 @@ import (
 )
 
 // ActionQuizAnswer is the id of a quiz option button; its value is
-// "DELIVERY|TRACK|CARD|OPTION", so a press names exactly what was asked
-// and an old or repeated press is recognised.
+// "DELIVERY|TRACK|CARD|OPTION" (or, when that is too long, "DELIVERY|KEY|
+// OPTION"), so a press names exactly what was asked and an old or repeated
+// press is recognised.
 const ActionQuizAnswer = "quiz_answer"
+
+// maxButtonValue bounds a quiz button's value, so that it fits what chat
+// platforms carry back on a press (Discord's custom_id holds 100
+// characters with the adapter's prefix and the action id). A longer value
+// names the card by cardKey instead: "DELIVERY|KEY|OPTION".
+const maxButtonValue = 64
+
+// cardKey names a card of a delivery in a few characters.
+func cardKey(trackID, cardID string) string {
+	h := sha256.Sum256([]byte(trackID + "/" + cardID))
+	return "~" + hex.EncodeToString(h[:6])
+}
 
 // sentCard is a card of a delivery with the track version it was sent in.
 type sentCard struct {
@@ -77,8 +92,11 @@ func (s *Service) render(ctx context.Context, id string, planned []store.Deliver
 				continue
 			}
 			for i, o := range c.Options {
-				reply.Buttons = append(reply.Buttons, bot.Button{ID: ActionQuizAnswer, Label: buttonLabel(i, o.Text),
-					Value: strings.Join([]string{id, sc.TrackID, c.ID, strconv.Itoa(i)}, "|")})
+				value := strings.Join([]string{id, sc.TrackID, c.ID, strconv.Itoa(i)}, "|")
+				if len(value) > maxButtonValue {
+					value = strings.Join([]string{id, cardKey(sc.TrackID, c.ID), strconv.Itoa(i)}, "|")
+				}
+				reply.Buttons = append(reply.Buttons, bot.Button{ID: ActionQuizAnswer, Label: buttonLabel(i, o.Text), Value: value})
 			}
 		case track.KindReflection:
 			fmt.Fprintf(&b, "🤔 **%s**\n", c.Title)
