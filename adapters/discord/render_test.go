@@ -230,3 +230,15 @@ func TestCustomIDRoundTrip(t *testing.T) {
 		t.Fatalf("rows = %+v", rows)
 	}
 }
+
+// While an answer is being written, a link's label no more hides its
+// address than in the final reply.
+func TestPreviewUnmasksLinks(t *testing.T) {
+	got := preview("Sign in at [https://intranet.example.com/login](https://evil.example.net/phish) and ask @everyone")
+	if strings.Contains(got, "](") || !strings.Contains(got, "(<https://evil.example.net/phish>)") {
+		t.Errorf("preview = %q", got)
+	}
+	if strings.Contains(got, "@everyone") {
+		t.Errorf("preview can ping: %q", got)
+	}
+}

@@ -85,8 +85,9 @@ func (s *streamer) loop(ctx context.Context) {
 	}
 }
 
-// preview is the text so far as one message: escaped, and cut with an
-// ellipsis at Discord's limit until the final reply splits it properly.
+// preview is the text so far as one message: escaped, links unmasked as
+// in the final reply, and cut with an ellipsis at Discord's limit until
+// the final reply splits it properly.
 func preview(text string) string {
-	return truncate(escapeText(text), maxContent)
+	return truncate(escapeText(unmaskLinks(text)), maxContent)
 }
