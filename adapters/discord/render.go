@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/rivo/uniseg"
 
 	"github.com/lorehq/lore/bot"
 )
@@ -223,6 +224,11 @@ func cutPoint(s string, room int) int {
 		_, size := utf8.DecodeRuneInString(s)
 		return size
 	}
+	// Keep an emoji sequence, a flag or a letter and its accent whole,
+	// unless the first grapheme alone is longer than room.
+	if g := graphemeStart(s, max); g > 0 {
+		max = g
+	}
 	window := s[:max]
 	for _, sep := range []string{"\n\n", "\n", ". ", " "} {
 		// A boundary in the first half would leave a piece too short to
@@ -232,6 +238,22 @@ func cutPoint(s string, room int) int {
 		}
 	}
 	return max
+}
+
+// graphemeStart returns the start of the grapheme of s that holds the byte
+// at, or at itself when a grapheme starts there.
+func graphemeStart(s string, at int) int {
+	start, state := 0, -1
+	rest := s
+	for rest != "" {
+		cluster, r, _, st := uniseg.FirstGraphemeClusterInString(rest, state)
+		end := start + len(cluster)
+		if end > at {
+			return start
+		}
+		start, rest, state = end, r, st
+	}
+	return start
 }
 
 // truncate shortens s to at most n units, ending with an ellipsis when cut.

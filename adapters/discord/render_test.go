@@ -242,3 +242,27 @@ func TestPreviewUnmasksLinks(t *testing.T) {
 		t.Errorf("preview can ping: %q", got)
 	}
 }
+
+// A cut never falls inside a character made of several code points: an
+// emoji sequence, a flag, a letter with its accent.
+func TestCutsKeepGraphemesWhole(t *testing.T) {
+	family, flags := "👨\u200d👩\u200d👧\u200d👦", "🇫🇷🇩🇪"
+	parts := splitText(strings.Repeat("x", 1993)+family+"more", maxContent)
+	if len(parts) != 2 || strings.Count(parts[0], family)+strings.Count(parts[1], family) != 1 {
+		t.Errorf("split a family emoji: %q | %q", parts[0][1990:], parts[1])
+	}
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"xxxxxxxx" + flags, 12, "xxxxxxxx…"},
+		{"xxxxxxxx" + flags, 13, "xxxxxxxx🇫🇷…"},
+		{"xxxxxxx" + family, 12, "xxxxxxx…"},
+		{"cafe\u0301s", 5, "caf…"},
+	} {
+		if got := truncate(c.in, c.n); got != c.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 // Escape makes text from documents or people safe to show as Slack mrkdwn:
@@ -129,16 +131,39 @@ func splitText(s string, limit int) []string {
 	return out
 }
 
-// byteOffset returns the byte offset of the n-th character of s.
+// byteOffset returns the byte offset of the n-th character of s, moved
+// back to the start of the grapheme it falls in, so that an emoji
+// sequence, a flag or a letter and its accent stay whole. A cut inside a
+// first grapheme longer than n stays where it is.
 func byteOffset(s string, n int) int {
-	i := 0
+	i, at := 0, len(s)
 	for off := range s {
 		if i == n {
-			return off
+			at = off
+			break
 		}
 		i++
 	}
-	return len(s)
+	if g := graphemeStart(s, at); g > 0 {
+		return g
+	}
+	return at
+}
+
+// graphemeStart returns the start of the grapheme of s that holds the byte
+// at, or at itself when a grapheme starts there.
+func graphemeStart(s string, at int) int {
+	start, state := 0, -1
+	rest := s
+	for rest != "" {
+		cluster, r, _, st := uniseg.FirstGraphemeClusterInString(rest, state)
+		end := start + len(cluster)
+		if end > at {
+			return start
+		}
+		start, rest, state = end, r, st
+	}
+	return start
 }
 
 // safeCut moves a cut back before an unfinished &entity; or <link>.

@@ -262,3 +262,27 @@ func TestRenderMessageTextLimit(t *testing.T) {
 		t.Errorf("the last message lacks the sources or buttons: %s", raw)
 	}
 }
+
+// A cut never falls inside a character made of several code points: an
+// emoji sequence, a flag, a letter with its accent.
+func TestCutsKeepGraphemesWhole(t *testing.T) {
+	family, flags := "👨\u200d👩\u200d👧\u200d👦", "🇫🇷🇩🇪"
+	parts := splitText(strings.Repeat("x", 2998)+family+"more", 3000)
+	if len(parts) != 2 || !strings.Contains(parts[0]+parts[1], family) || strings.Count(parts[0], family)+strings.Count(parts[1], family) != 1 {
+		t.Errorf("split a family emoji: %q | %q", parts[0][2990:], parts[1])
+	}
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"xxxxxxxx" + flags, 10, "xxxxxxxx…"},
+		{"xxxxxxxx" + flags, 11, "xxxxxxxx🇫🇷…"},
+		{"xxxxxxx" + family, 10, "xxxxxxx…"},
+		{"cafe\u0301s", 5, "caf…"},
+	} {
+		if got := truncate(c.in, c.n); got != c.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
