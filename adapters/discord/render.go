@@ -45,7 +45,8 @@ func noMentions() *discordgo.MessageAllowedMentions {
 
 // render turns a reply into the messages that show it: the text split at
 // Discord's content limit, then the sources as embeds (ten at most per
-// message), and the buttons on the last message.
+// message), and the buttons on the last message (25 at most; more continue
+// on a further message).
 func render(r bot.Reply) []outMessage {
 	var msgs []outMessage
 	for _, chunk := range splitText(escapeText(unmaskLinks(strings.TrimSpace(r.Text))), maxContent) {
@@ -65,11 +66,14 @@ func render(r bot.Reply) []outMessage {
 		last.Embeds = append(last.Embeds, embeds[0])
 		embeds = embeds[1:]
 	}
-	if rows := buttonRows(r.Buttons); len(rows) > 0 {
-		if len(msgs) == 0 {
+	// Five rows at most on a message: further buttons continue on another.
+	for rows := buttonRows(r.Buttons); len(rows) > 0; {
+		if len(msgs) == 0 || len(msgs[len(msgs)-1].Components) > 0 {
 			msgs = append(msgs, outMessage{})
 		}
-		msgs[len(msgs)-1].Components = rows
+		n := min(len(rows), maxRows)
+		msgs[len(msgs)-1].Components = rows[:n]
+		rows = rows[n:]
 	}
 	if len(msgs) == 0 {
 		msgs = append(msgs, outMessage{Content: "…"})
@@ -168,9 +172,6 @@ func buttonRows(bs []bot.Button) []discordgo.MessageComponent {
 	}
 	if len(row.Components) > 0 {
 		rows = append(rows, row)
-	}
-	if len(rows) > maxRows {
-		rows = rows[:maxRows]
 	}
 	return rows
 }

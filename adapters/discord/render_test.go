@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/lorehq/lore/bot"
 )
 
@@ -264,5 +266,41 @@ func TestCutsKeepGraphemesWhole(t *testing.T) {
 		if got := truncate(c.in, c.n); got != c.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
 		}
+	}
+}
+
+// A message holds five rows of five buttons; more buttons (the options of
+// several quizzes in one nudge) continue on a further message rather than
+// being lost.
+func TestRenderMoreThan25Buttons(t *testing.T) {
+	var bs []bot.Button
+	for i := range 32 {
+		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("%d. option", i%6+1), Value: fmt.Sprintf("n-1|~%d|%d", i/6, i%6)})
+	}
+	msgs := render(bot.Reply{Text: "Five quizzes", Buttons: bs})
+	seen := map[string]bool{}
+	for i, m := range msgs {
+		if m.Content == "" && len(m.Embeds) == 0 && len(m.Components) == 0 {
+			t.Errorf("message %d is empty", i)
+		}
+		if len(m.Components) > maxRows {
+			t.Errorf("message %d has %d rows", i, len(m.Components))
+		}
+		for _, c := range m.Components {
+			row := c.(discordgo.ActionsRow)
+			if len(row.Components) > maxButtonsPerRow {
+				t.Errorf("message %d has a row of %d", i, len(row.Components))
+			}
+			for _, b := range row.Components {
+				id := b.(discordgo.Button).CustomID
+				if seen[id] {
+					t.Errorf("custom_id %q twice", id)
+				}
+				seen[id] = true
+			}
+		}
+	}
+	if len(seen) != len(bs) {
+		t.Errorf("%d of %d buttons rendered", len(seen), len(bs))
 	}
 }
