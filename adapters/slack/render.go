@@ -134,6 +134,9 @@ func blockText(b slack.Block) int {
 	return n
 }
 
+// maxSource bounds how much of a source's address a citation shows.
+const maxSource = 1000
+
 // citationLine shows one source: its number, title and heading, and where
 // it lives, the address always in view.
 func citationLine(c bot.Citation) string {
@@ -149,7 +152,13 @@ func citationLine(c bot.Citation) string {
 	}
 	line := fmt.Sprintf("*[%d]* %s", c.N, Escape(truncate(name, 300)))
 	if c.Source != "" {
-		line += " — " + Link(truncate(c.Source, 1000))
+		// An address too long to show whole is shown cut as text: a link
+		// to the part shown would lead somewhere else.
+		src := Link(c.Source)
+		if utf8.RuneCountInString(src) > maxSource {
+			src = "`" + truncate(strings.ReplaceAll(Escape(c.Source), "`", "'"), maxSource) + "`"
+		}
+		line += " — " + src
 	}
 	return line
 }

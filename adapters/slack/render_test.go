@@ -286,3 +286,32 @@ func TestCutsKeepGraphemesWhole(t *testing.T) {
 		}
 	}
 }
+
+// A source address too long to show whole is not made a link to the part
+// that is shown, which would lead somewhere else.
+func TestLongSourceURLIsNotLinkedCut(t *testing.T) {
+	long := "https://wiki.example.com/search?q=" + strings.Repeat("leave&", 400)
+	msgs := render(bot.Reply{Text: "x", Citations: []bot.Citation{{N: 1, DocID: "d", Title: "Search", Source: long}}}, renderOptions{})
+	raw, _ := json.Marshal(msgs)
+	if strings.Contains(string(raw), `\u003chttps://`) {
+		t.Errorf("a cut address became a link: %.200s…", raw)
+	}
+	for _, m := range msgs {
+		for _, b := range m.Blocks {
+			if s, ok := b.(*slack.SectionBlock); ok && strings.HasPrefix(s.BlockID, blockIDSourcePfx) {
+				if !strings.Contains(s.Text.Text, "wiki.example.com/search") {
+					t.Errorf("the source is not named: %.200s", s.Text.Text)
+				}
+				if strings.Count(s.Text.Text, "`")%2 != 0 {
+					t.Errorf("unbalanced code span in %q", s.Text.Text)
+				}
+			}
+		}
+	}
+	// A long address that fits is still a link.
+	ok := "https://wiki.example.com/" + strings.Repeat("p", 900)
+	raw, _ = json.Marshal(render(bot.Reply{Text: "x", Citations: []bot.Citation{{N: 1, DocID: "d", Title: "P", Source: ok}}}, renderOptions{}))
+	if !strings.Contains(string(raw), `\u003c`+ok+`\u003e`) {
+		t.Errorf("a whole address is not a link")
+	}
+}
