@@ -27,6 +27,26 @@ type chatAdapters struct {
 	closers []func() error
 }
 
+// chatSettingsErrors checks the settings of every chat adapter whose token
+// is set, as lore serve will read them: a token without what its mode needs
+// (Slack's app token in Socket Mode, its signing secret in HTTP mode,
+// Discord's application id) is named before anything starts. Tokens are
+// never echoed.
+func (a *app) chatSettingsErrors() error {
+	var errs []error
+	if a.getenv(slack.EnvBotToken) != "" {
+		if _, err := slack.ConfigFromEnv(a.getenv); err != nil {
+			errs = append(errs, fmt.Errorf("slack configuration:\n%w", err))
+		}
+	}
+	if a.getenv(discord.EnvToken) != "" {
+		if _, err := discord.ConfigFromEnv(a.getenv); err != nil {
+			errs = append(errs, fmt.Errorf("discord configuration:\n%w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // startAdapters connects every chat adapter whose token is configured,
 // mounts their HTTP endpoints on mux and their readiness on health. Each
 // adapter runs until ctx ends.

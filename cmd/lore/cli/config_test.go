@@ -179,3 +179,43 @@ func TestConfigCheckModelEndpoints(t *testing.T) {
 	r := runEnv(t, map[string]string{"LORE_CHAT_MODEL": "llama3.1", "LORE_OPENAI_BASE_URL": "http://localhost:11434"}, "config", "check")
 	r.wantCode(t, cli.ExitOK)
 }
+
+// A chat token without the settings its mode needs is what lore serve
+// refuses: config check names it, and lore serve refuses it before it opens
+// the database, without echoing a token.
+func TestConfigCheckNamesChatSettingsServeNeeds(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LORE_SLACK_BOT_TOKEN": "xoxb-secret-bot-token"}, "LORE_SLACK_APP_TOKEN is required in socket mode"},
+		{map[string]string{"LORE_SLACK_BOT_TOKEN": "xoxb-secret-bot-token", "LORE_SLACK_MODE": "http"}, "LORE_SLACK_SIGNING_SECRET is required in http mode"},
+		{map[string]string{"LORE_DISCORD_TOKEN": "secret-discord-token"}, "LORE_DISCORD_APP_ID: the application id is required"},
+	} {
+		r := runEnv(t, c.env, "config", "check")
+		if r.code != cli.ExitUsage || !strings.Contains(r.err, c.want) {
+			t.Errorf("config check with %v: exit %d, want %d naming %q:\n%s%s", sortedKeys(c.env), r.code, cli.ExitUsage, c.want, r.out, r.err)
+		}
+		path := filepath.Join(t.TempDir(), "lore.db")
+		s := runEnv(t, c.env, "serve", "--listen=127.0.0.1:0", "--db=sqlite:"+path)
+		if s.code != cli.ExitUsage || !strings.Contains(s.err, c.want) {
+			t.Errorf("serve with %v: exit %d, want %d naming %q:\n%s", sortedKeys(c.env), s.code, cli.ExitUsage, c.want, s.err)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("serve with %v opened the database before refusing its settings", sortedKeys(c.env))
+		}
+		if out := r.out + r.err + s.out + s.err; strings.Contains(out, "secret-bot-token") || strings.Contains(out, "secret-discord-token") {
+			t.Errorf("a token was echoed:\n%s", out)
+		}
+	}
+	// Complete settings pass, and a workers-only replica, which connects
+	// no chat adapter, is not refused for them.
+	ok := map[string]string{"LORE_SLACK_BOT_TOKEN": "xoxb-secret-bot-token", "LORE_SLACK_APP_TOKEN": "xapp-secret-app-token",
+		"LORE_DISCORD_TOKEN": "secret-discord-token", "LORE_DISCORD_APP_ID": "81384788765712384"}
+	runEnv(t, ok, "config", "check").wantCode(t, cli.ExitOK)
+	half := map[string]string{"LORE_SLACK_BOT_TOKEN": "xoxb-secret-bot-token"}
+	srv := startServeEnv(t, func(k string) string { return half[k] }, "--workers-only", newDB(t).flag())
+	if code := srv.stop(); code != cli.ExitOK {
+		t.Fatalf("serve --workers-only exited %d:\n%s", code, srv.stderr)
+	}
+}

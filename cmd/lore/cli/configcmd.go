@@ -80,9 +80,13 @@ func (a *app) configCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Loading already validated each setting, before the command
 			// ran; the model settings are also checked together, as every
-			// command that opens the knowledge base does.
+			// command that opens the knowledge base does, and the chat
+			// adapters' settings, as lore serve reads them.
 			if _, err := a.readModelSettings(); err != nil {
 				return err
+			}
+			if err := a.chatSettingsErrors(); err != nil {
+				return &exitError{code: ExitUsage, err: fmt.Errorf("invalid configuration for lore serve:\n%w", err)}
 			}
 			fmt.Fprintln(a.io.Out, "The configuration is valid.")
 			return nil

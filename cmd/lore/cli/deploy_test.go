@@ -200,3 +200,29 @@ func TestProbe(t *testing.T) {
 	run(t, "probe", "http://127.0.0.1:1/readyz").wantCode(t, cli.ExitFailure)
 	run(t, "probe", "::not a url").wantCode(t, cli.ExitUsage)
 }
+
+// Every setting of compose's lore.env.example, uncommented as an admin
+// fills it in, makes a configuration lore serve accepts: enabling an
+// adapter there brings the settings it needs.
+func TestComposeEnvExampleIsAValidConfiguration(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(deployDir, "compose", "lore.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "#"))
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !regexp.MustCompile(`^LORE_[A-Z0-9_]+$`).MatchString(name) {
+			continue
+		}
+		env[name] = value
+	}
+	if env["LORE_DATABASE_URL"] == "" || env["LORE_SLACK_BOT_TOKEN"] == "" || env["LORE_DISCORD_TOKEN"] == "" {
+		t.Fatalf("lore.env.example lacks the database or the chat tokens: %v", sortedKeys(env))
+	}
+	r := runEnv(t, env, "config", "check")
+	if r.code != cli.ExitOK {
+		t.Fatalf("lore.env.example with every line filled in: exit %d\n%s", r.code, r.err)
+	}
+}

@@ -88,6 +88,13 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
+	// Chat settings lore serve would refuse are refused before the
+	// database is opened and the job queue started.
+	if !o.workersOnly {
+		if err := a.chatSettingsErrors(); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+	}
 
 	a.log = a.serviceLogger()
 	a.metrics = web.NewMetrics()
