@@ -95,6 +95,14 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			return &exitError{code: ExitUsage, err: err}
 		}
 	}
+	// The address is taken first: a replica that cannot serve its
+	// endpoints (the port is in use) stops before it works any job or
+	// connects any chat adapter.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("listen on %s: %w", o.listen, err)}
+	}
+	defer ln.Close()
 
 	a.log = a.serviceLogger()
 	a.metrics = web.NewMetrics()
@@ -234,12 +242,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		adapters.stop()
-		stopQueue(q)
-		return &exitError{code: ExitUsage, err: fmt.Errorf("listen on %s: %w", o.listen, err)}
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

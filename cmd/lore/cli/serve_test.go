@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -211,6 +212,35 @@ func TestServeBadFlags(t *testing.T) {
 	db.run(t, "serve", "--sync", "=wiki").wantCode(t, cli.ExitUsage)
 	db.run(t, "serve", "--sync", t.TempDir(), "--sync-every=1ms").wantCode(t, cli.ExitUsage)
 	db.run(t, "serve", "--listen=256.0.0.1:99999").wantCode(t, cli.ExitUsage)
+}
+
+// A replica whose address is taken exits with status 2 before it opens the
+// database, so it works no job and connects no chat adapter.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	db := newDB(t)
+	db.run(t, "ingest", "--queue", copyCorpus(t)).wantCode(t, cli.ExitOK)
+	before, err := os.ReadFile(db.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := db.run(t, "serve", "--listen="+ln.Addr().String())
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "address already in use") {
+		t.Fatalf("serve on a taken address: exit %d, want %d saying the address is in use:\n%s", r.code, cli.ExitUsage, r.err)
+	}
+	if strings.Contains(r.err, "River client started") {
+		t.Errorf("serve started its job queue before finding its address taken:\n%s", r.err)
+	}
+	if after, err := os.ReadFile(db.path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("serve on a taken address wrote to the database (%v)", err)
+	}
+	if c := db.counts(t); c.documents != 0 {
+		t.Errorf("serve on a taken address worked the queued ingest: %d documents", c.documents)
+	}
 }
 
 // newProxy starts a database proxy that the test can cut and restore,
