@@ -219,3 +219,19 @@ func TestConfigCheckNamesChatSettingsServeNeeds(t *testing.T) {
 		t.Fatalf("serve --workers-only exited %d:\n%s", code, srv.stderr)
 	}
 }
+
+// The database URL carries its password, and an LRS endpoint may carry
+// credentials: config show masks them as it masks secrets.
+func TestConfigShowMasksPasswordsInURLs(t *testing.T) {
+	r := runEnv(t, map[string]string{
+		"LORE_DATABASE_URL": "postgres://lore:db-pass-word@db.internal:5432/lore?sslmode=require",
+		"LORE_LRS_ENDPOINT": "https://lrs.example.com/xapi/?password=lrs-pass-word",
+	}, "config", "show")
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.out, "db-pass-word") || strings.Contains(r.out, "lrs-pass-word") {
+		t.Fatalf("config show printed a password:\n%s", r.out)
+	}
+	if !regexp.MustCompile(`LORE_DATABASE_URL\s+postgres://lore:\*+@db.internal:5432/lore\?sslmode=require\s+environment`).MatchString(r.out) {
+		t.Fatalf("config show does not show the database URL with its password masked:\n%s", r.out)
+	}
+}

@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -67,6 +69,8 @@ func (a *app) configCommand() *cobra.Command {
 					v = "******** (set)"
 				case v == "":
 					v = "(unset)"
+				default:
+					v = maskURLPassword(v)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, v, src)
 			}
@@ -93,6 +97,34 @@ func (a *app) configCommand() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// maskURLPassword hides the password of a URL-valued setting (the database
+// URL, an endpoint with credentials), in its user information or as a
+// password parameter; other values are returned as they are.
+func maskURLPassword(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return v
+	}
+	changed := false
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "********")
+		changed = true
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.EqualFold(k, "password") {
+			q.Set(k, "********")
+			u.RawQuery = q.Encode()
+			changed = true
+		}
+	}
+	if !changed {
+		return v
+	}
+	s, _ := url.PathUnescape(u.String())
+	return s
 }
 
 // serviceLogger is the logger of a long-running lore serve: the format
