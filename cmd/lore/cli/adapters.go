@@ -16,7 +16,7 @@ import (
 
 // adapterDrainTimeout bounds how long answers in flight may take to finish
 // once lore serve stops.
-const adapterDrainTimeout = 20 * time.Second
+var adapterDrainTimeout = 20 * time.Second
 
 // chatAdapters are the chat platforms lore serve connects, and how to stop
 // them.

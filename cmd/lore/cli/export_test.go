@@ -1,5 +1,7 @@
 package cli
 
+import "time"
+
 // The tests outside the package stop and restart a database through the
 // proxy lore bench serve uses for its postgres-restart fault.
 
@@ -17,3 +19,12 @@ func (p *tcpProxy) Up() error { return p.up() }
 
 // Down refuses new connections and cuts the open ones.
 func (p *tcpProxy) Down() { p.down() }
+
+// SetShutdownBounds shortens lore serve's shutdown bounds (HTTP requests,
+// jobs, the chat adapters' answers) and returns what restores them. Not for
+// parallel tests.
+func SetShutdownBounds(httpBound, jobs, answers time.Duration) (restore func()) {
+	h, j, a := httpShutdownTimeout, jobShutdownTimeout, adapterDrainTimeout
+	httpShutdownTimeout, jobShutdownTimeout, adapterDrainTimeout = httpBound, jobs, answers
+	return func() { httpShutdownTimeout, jobShutdownTimeout, adapterDrainTimeout = h, j, a }
+}

@@ -24,8 +24,11 @@ import (
 
 // Shutdown bounds: how long answers and jobs in flight may take to finish
 // once Lore is asked to stop, before they are cancelled (a cancelled job is
-// made available again for another replica).
-const (
+// made available again for another replica). Each counts from the signal:
+// jobs finish while HTTP requests and the chat adapters' answers do, so
+// that lore serve exits within jobShutdownTimeout plus the few seconds a
+// cancellation takes, inside a 45 s grace period.
+var (
 	httpShutdownTimeout = 10 * time.Second
 	jobShutdownTimeout  = 30 * time.Second
 )
@@ -262,12 +265,22 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	case err = <-served:
 	}
 	fmt.Fprintln(a.io.Err, "lore: stopping: finishing answers and jobs in flight")
-	adapters.stop()
+	// The job queue stops fetching now, and its jobs in flight get their
+	// bound from now, while requests and answers finish.
+	queueRunning.Store(false)
+	jobsStopped := make(chan struct{})
+	go func() {
+		defer close(jobsStopped)
+		stopQueue(q)
+	}()
+	// No request is taken from here on (a Slack event not acknowledged is
+	// delivered again, to another replica); those in flight finish, and
+	// then the answers the adapters started for them.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	_ = srv.Shutdown(shutdownCtx)
 	cancel()
-	queueRunning.Store(false)
-	stopQueue(q)
+	adapters.stop()
+	<-jobsStopped
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)
 	}
