@@ -226,3 +226,71 @@ func TestComposeEnvExampleIsAValidConfiguration(t *testing.T) {
 		t.Fatalf("lore.env.example with every line filled in: exit %d\n%s", r.code, r.err)
 	}
 }
+
+// ignored reports whether a .gitignore or .dockerignore at the repository
+// root excludes path (slash-separated, from the root). It knows the forms
+// those files use here: a name matching at any depth (git) or a path from
+// the root, with * and a leading **/, matching a folder's contents too.
+func ignored(t *testing.T, file, path string, git bool) bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(deployDir, "..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := func(pattern, p string) bool {
+		ok, _ := filepath.Match(pattern, p)
+		return ok
+	}
+	out := false
+	for line := range strings.Lines(string(data)) {
+		pattern := strings.TrimSpace(line)
+		if pattern == "" || strings.HasPrefix(pattern, "#") {
+			continue
+		}
+		negate := strings.HasPrefix(pattern, "!")
+		pattern = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(pattern, "!"), "/"), "/")
+		anyDepth := strings.HasPrefix(pattern, "**/")
+		pattern = strings.TrimPrefix(pattern, "**/")
+		if git && !strings.Contains(pattern, "/") {
+			anyDepth = true
+		}
+		parts := strings.Split(path, "/")
+		hit := false
+		for i := range parts { // the path or a folder holding it
+			for j := range parts {
+				if j > 0 && !anyDepth {
+					break
+				}
+				if j <= i && match(pattern, strings.Join(parts[j:i+1], "/")) {
+					hit = true
+				}
+			}
+		}
+		if hit {
+			out = !negate
+		}
+	}
+	return out
+}
+
+// The secrets an admin creates for compose (lore.env with the tokens,
+// db_password.txt) are neither committed nor sent into an image build, nor
+// are local databases; the sources the image needs are.
+func TestDeploySecretsStayOutOfGitAndImages(t *testing.T) {
+	secrets := []string{"deploy/compose/lore.env", "deploy/compose/db_password.txt"}
+	for _, p := range secrets {
+		if !ignored(t, ".gitignore", p, true) {
+			t.Errorf(".gitignore does not ignore %s", p)
+		}
+	}
+	for _, p := range append(secrets, "lore.db", "data/lore.db-wal", ".git", "bin/lore") {
+		if !ignored(t, ".dockerignore", p, false) {
+			t.Errorf(".dockerignore does not keep %s out of the image build", p)
+		}
+	}
+	for _, p := range []string{"go.mod", "go.sum", "cmd/lore/main.go", "store/postgres/migrations/0001_init.sql", "deploy/compose/lore.env.example", "knowledge/handbook/questions.json"} {
+		if ignored(t, ".dockerignore", p, false) {
+			t.Errorf(".dockerignore keeps %s, which the build needs, out of it", p)
+		}
+	}
+}
