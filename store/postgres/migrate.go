@@ -80,7 +80,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if v < latest {
-		return fmt.Errorf("%s: %s schema %q has version %d, this build needs %d: %w (open with Options.Migrate)",
+		return fmt.Errorf("%s: %s schema %q has version %d, this build needs %d: %w",
 			op, s.where, s.schema, v, latest, ErrNeedsMigration)
 	}
 	return nil

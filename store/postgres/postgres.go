@@ -300,7 +300,7 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	switch {
 	case s.opts.Schema != "" && !exists:
-		return fmt.Errorf("%s: %s: schema %q does not exist: %w (open with Options.Migrate to create it)",
+		return fmt.Errorf("%s: %s: schema %q does not exist: %w",
 			op, s.where, s.opts.Schema, ErrNeedsMigration)
 	case schema == nil:
 		return fmt.Errorf("%s: %s: no schema on the search path exists", op, s.where)
