@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/rivo/uniseg"
 
+	"github.com/lorehq/lore/adapters/internal/textcut"
 	"github.com/lorehq/lore/bot"
 )
 
@@ -227,7 +227,7 @@ func cutPoint(s string, room int) int {
 	}
 	// Keep an emoji sequence, a flag or a letter and its accent whole,
 	// unless the first grapheme alone is longer than room.
-	if g := graphemeStart(s, max); g > 0 {
+	if g := textcut.GraphemeStart(s, max); g > 0 {
 		max = g
 	}
 	window := s[:max]
@@ -239,22 +239,6 @@ func cutPoint(s string, room int) int {
 		}
 	}
 	return max
-}
-
-// graphemeStart returns the start of the grapheme of s that holds the byte
-// at, or at itself when a grapheme starts there.
-func graphemeStart(s string, at int) int {
-	start, state := 0, -1
-	rest := s
-	for rest != "" {
-		cluster, r, _, st := uniseg.FirstGraphemeClusterInString(rest, state)
-		end := start + len(cluster)
-		if end > at {
-			return start
-		}
-		start, rest, state = end, r, st
-	}
-	return start
 }
 
 // truncate shortens s to at most n units, ending with an ellipsis when cut.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/rivo/uniseg"
+	"github.com/lorehq/lore/adapters/internal/textcut"
 )
 
 // Escape makes text from documents or people safe to show as Slack mrkdwn:
@@ -144,26 +144,10 @@ func byteOffset(s string, n int) int {
 		}
 		i++
 	}
-	if g := graphemeStart(s, at); g > 0 {
+	if g := textcut.GraphemeStart(s, at); g > 0 {
 		return g
 	}
 	return at
-}
-
-// graphemeStart returns the start of the grapheme of s that holds the byte
-// at, or at itself when a grapheme starts there.
-func graphemeStart(s string, at int) int {
-	start, state := 0, -1
-	rest := s
-	for rest != "" {
-		cluster, r, _, st := uniseg.FirstGraphemeClusterInString(rest, state)
-		end := start + len(cluster)
-		if end > at {
-			return start
-		}
-		start, rest, state = end, r, st
-	}
-	return start
 }
 
 // safeCut moves a cut back before an unfinished &entity; or <link>.
