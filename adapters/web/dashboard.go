@@ -144,9 +144,13 @@ func (d *Dashboard) Handler() http.Handler {
 	return securityHeaders(mux)
 }
 
-// securityHeaders forbid scripts and framing: the pages need neither.
+// securityHeaders forbid scripts and framing, which the pages do not need,
+// and any cached copy: the pages and CSV downloads are private figures,
+// which must not stay in a shared proxy or in the browser's cache (and
+// its back button) after the leader signs out.
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, no-store")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "same-origin")

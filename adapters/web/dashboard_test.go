@@ -207,6 +207,21 @@ func TestDashboardHeadersOnASharedMux(t *testing.T) {
 	}
 }
 
+// Pages and CSV downloads are private figures: no browser, proxy or shared
+// machine keeps a copy after the leader signs out.
+func TestDashboardIsNeverCached(t *testing.T) {
+	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	for _, path := range []string{"/dashboard", "/dashboard?period=30d", "/dashboard/export.csv?table=figures", "/dashboard/export.csv?table=gaps", "/dashboard/audit", "/dashboard?period=1y"} {
+		code, _, h := get(t, c, srv.URL+path)
+		if cc := h.Get("Cache-Control"); !strings.Contains(cc, "no-store") || !strings.Contains(cc, "private") {
+			t.Errorf("GET %s (%d): Cache-Control %q, want private, no-store", path, code, cc)
+		}
+	}
+}
+
 // Behind a proxy that ends TLS, the session cookie is still marked Secure;
 // served over plain HTTP with no such proxy, it cannot be.
 func TestSessionCookieSecureBehindATLSProxy(t *testing.T) {
