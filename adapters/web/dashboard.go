@@ -222,6 +222,9 @@ func (d *Dashboard) parseView(q url.Values) (view, error) {
 		until = t
 	}
 	v.filter = engagement.Filter{Since: until.Add(-length), Until: until}
+	if err := engagement.CheckPeriod(v.filter); err != nil {
+		return v, fmt.Errorf("until %s is too early: the period, and the one before it that figures are compared with, must start in 1970 or later", v.Until)
+	}
 	return v, nil
 }
 

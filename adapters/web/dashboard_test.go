@@ -287,7 +287,10 @@ func TestDashboardBadInput(t *testing.T) {
 	defer srv.Close()
 	c := client(t)
 	signIn(t, c, srv.URL, adminToken)
-	for _, q := range []string{"period=1y", "until=yesterday", "until=" + strings.Repeat("x", 300), "until=%ff", "until=2026-03-09&period=-7d"} {
+	for _, q := range []string{"period=1y", "until=yesterday", "until=" + strings.Repeat("x", 300), "until=%ff", "until=2026-03-09&period=-7d",
+		// Go's zero time, which the store reads as no bound, and other
+		// periods before any engagement was recorded.
+		"until=0001-01-01", "until=0001-01-08", "until=1970-01-03", "period=365d&until=1970-12-31"} {
 		code, body, _ := get(t, c, srv.URL+"/dashboard?"+q)
 		if code != http.StatusBadRequest || !strings.Contains(body, "class=\"notice\"") {
 			t.Errorf("?%s = %d, want 400 with a message", q, code)

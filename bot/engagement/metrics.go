@@ -183,14 +183,35 @@ type periodStats struct {
 	missing []knowledge.Unanswered
 }
 
+// earliestReport is the earliest time a report reads: no engagement was
+// recorded before it, and the store reads a zero bound as no bound at all.
+var earliestReport = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ErrPeriod means a report's period cannot be reported on.
+var ErrPeriod = errors.New("report period")
+
+// CheckPeriod returns an error wrapping ErrPeriod when f's period is empty
+// or reaches before 1970, with the period before it: the store takes a
+// zero time (1 January of year 1) for no bound, so a period ending there
+// would report on everything ever recorded.
+func CheckPeriod(f Filter) error {
+	if !f.Until.After(f.Since) {
+		return fmt.Errorf("%w: until %s is not after since %s", ErrPeriod, f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	}
+	if f.Since.Add(-f.Until.Sub(f.Since)).Before(earliestReport) {
+		return fmt.Errorf("%w: %s to %s, or the period before it, starts before 1970", ErrPeriod, f.Since.Format("2006-01-02"), f.Until.Format("2006-01-02"))
+	}
+	return nil
+}
+
 // Compute builds the report of f's period.
 func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, error) {
 	k, err := CheckK(o.K)
 	if err != nil {
 		return Report{}, err
 	}
-	if !f.Until.After(f.Since) {
-		return Report{}, fmt.Errorf("report period: until %s is not after since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	if err := CheckPeriod(f); err != nil {
+		return Report{}, err
 	}
 	if o.ChartDays <= 0 {
 		o.ChartDays = 56

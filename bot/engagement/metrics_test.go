@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"math"
@@ -239,6 +240,28 @@ func TestComputeWithholdsSmallGroups(t *testing.T) {
 	}
 	if got := figure(t, r, engagement.FigQuestions).Value; got != 4 {
 		t.Errorf("questions of team-b = %v, want 4", got)
+	}
+}
+
+// The store reads Go's zero time as no bound: a period ending on 1
+// January of year 1 (or whose period before does) would count every event
+// ever recorded. Such periods are refused, not reported on.
+func TestComputeRefusesPeriodsBefore1970(t *testing.T) {
+	s := seedWeek(t)
+	zero := time.Time{}
+	for _, f := range []engagement.Filter{
+		{Since: zero.AddDate(0, 0, -7), Until: zero},
+		{Since: zero, Until: zero.AddDate(0, 0, 7)},
+		{Since: time.Date(1969, 12, 25, 0, 0, 0, 0, time.UTC), Until: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Since: weekEnd, Until: weekEnd},
+	} {
+		r, err := engagement.Compute(t.Context(), s, f, engagement.Options{})
+		if !errors.Is(err, engagement.ErrPeriod) {
+			t.Errorf("%v to %v: err %v, withheld %v, %d figures; want ErrPeriod", f.Since, f.Until, err, r.Withheld, len(r.Figures))
+		}
+	}
+	if err := engagement.CheckPeriod(engagement.Filter{Since: weekStart, Until: weekEnd}); err != nil {
+		t.Errorf("the seeded week: %v", err)
 	}
 }
 

@@ -138,8 +138,11 @@ func (a *app) leaderDigests(cmd *cobra.Command, file, name, period, until, forma
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		r, err := engagement.Compute(cmd.Context(), svc.store, engagement.Filter{Since: end.Add(-d), Until: end},
-			engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
+		f := engagement.Filter{Since: end.Add(-d), Until: end}
+		if err := engagement.CheckPeriod(f); err != nil {
+			return usageErrorf("%v", err)
+		}
+		r, err := engagement.Compute(cmd.Context(), svc.store, f, engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
 		if err != nil {
 			return err
 		}

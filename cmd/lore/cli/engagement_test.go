@@ -254,6 +254,11 @@ func TestEngagementBadInput(t *testing.T) {
 		{"digest", "--format", "gif"},
 		{"digest", "--period", "0d"},
 		{"digest", "--period", "soon"},
+		// The store reads 0001-01-01, Go's zero time, as no bound: such a
+		// period would report on everything ever recorded.
+		{"export", "csv", "--until", "0001-01-01"},
+		{"export", "csv", "--until", "0001-01-08"},
+		{"digest", "--until", "1970-01-05"},
 		{"forget"},
 		{"retention", "--keep", "-3d"},
 	} {

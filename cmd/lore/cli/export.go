@@ -145,6 +145,14 @@ func (a *app) report(cmd *cobra.Command, period, until string) (engagement.Repor
 			return engagement.Report{}, err
 		}
 	}
+	f := reportFilter(end, d)
+	if until != "" {
+		// Not reportFilter's default: 0001-01-01 is Go's zero time.
+		f = engagement.Filter{Since: end.Add(-d), Until: end}
+	}
+	if err := engagement.CheckPeriod(f); err != nil {
+		return engagement.Report{}, usageErrorf("%v", err)
+	}
 	k, err := a.privacyK()
 	if err != nil {
 		return engagement.Report{}, err
@@ -154,6 +162,5 @@ func (a *app) report(cmd *cobra.Command, period, until string) (engagement.Repor
 		return engagement.Report{}, err
 	}
 	defer svc.Close()
-	f := reportFilter(end, d)
 	return engagement.Compute(cmd.Context(), svc.store, f, engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})
 }
