@@ -373,7 +373,11 @@ func Stored(st Statement, user string) (store.Statement, error) {
 	return s, nil
 }
 
-// isoDuration formats d as an ISO 8601 duration, as xAPI requires.
+// isoDuration formats d as an ISO 8601 duration in seconds, to the 0.01 s
+// precision xAPI asks for (PT1234.57S): in plain digits whatever its size,
+// since an LRS refuses exponent notation, and never negative.
 func isoDuration(d time.Duration) string {
-	return fmt.Sprintf("PT%.3gS", d.Seconds())
+	cs := (max(d, 0) + 5*time.Millisecond) / (10 * time.Millisecond)
+	s := fmt.Sprintf("%d.%02d", cs/100, cs%100)
+	return "PT" + strings.TrimSuffix(strings.TrimRight(s, "0"), ".") + "S"
 }

@@ -84,6 +84,24 @@ func TestStatementPerKind(t *testing.T) {
 	}
 }
 
+// xAPI durations are ISO 8601 (PT1234.5S), to 0.01 s: never in exponent
+// notation, which an LRS refuses, whatever the latency.
+func TestAnswerDurationIsISO8601(t *testing.T) {
+	m := newMapper(t)
+	for ms, want := range map[int64]string{
+		0: "PT0S", 7: "PT0.01S", 1500: "PT1.5S", 12345: "PT12.35S", 999_999: "PT1000S",
+		1_234_567: "PT1234.57S", 86_400_000: "PT86400S", -40: "PT0S",
+	} {
+		st, err := m.Statement(store.Event{ID: "a-1", Time: at, Kind: store.EventAnswer, Platform: "slack", User: "u", LatencyMS: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Result == nil || st.Result.Duration != want {
+			t.Errorf("latency %d ms: duration %+v, want %s", ms, st.Result, want)
+		}
+	}
+}
+
 func TestAnswerStatement(t *testing.T) {
 	m := newMapper(t)
 	m.TrackOf = func(e store.Event) string { return "onboarding" }
