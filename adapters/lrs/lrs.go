@@ -8,7 +8,10 @@
 // exponential backoff (honouring Retry-After); a 413 splits the batch in
 // two. Statement ids make forwarding idempotent: a 409 for a batch splits
 // it, and a 409 for a single statement means the LRS already holds it,
-// which is success.
+// which is success. A 400 splits a batch too, down to the statement the
+// LRS finds malformed, which is set aside (logged, kept in the store) so
+// that it does not hold back the others for good. Redirects are not
+// followed: an LRS answers where it is configured.
 package lrs
 
 import (
@@ -113,6 +116,12 @@ func New(cfg Config, outbox Outbox) (*Forwarder, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 30 * time.Second}
 	}
+	// A redirect is not an LRS's answer: followed, a POST becomes a GET
+	// of the target (a sign-in page, say) whose 200 would pass for
+	// delivery. It is taken as the status it is, and refused.
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -133,11 +142,37 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// maxBlindRefusals is how many statements in a row the LRS may refuse as
+// malformed, before it has accepted any in a Flush, until the Flush stops:
+// an LRS that refuses everything (a proxy dropping the version header, say)
+// is at fault, not the statements, which must then stay in the outbox.
+const maxBlindRefusals = 5
+
+// flushRun is what one Flush has seen of the LRS.
+type flushRun struct {
+	accepted int
+	refused  []refusal // not yet set aside
+}
+
+// refusal is a single statement the LRS refused as malformed.
+type refusal struct {
+	id     string
+	status int
+	reason string
+}
+
 // Flush forwards every statement of the outbox, oldest first, and returns
 // how many the LRS accepted. It stops at the first batch that cannot be
 // delivered now, leaving it and the rest in the outbox.
+//
+// A statement the LRS refuses as malformed (400 or 422 for it alone) is
+// set aside once the LRS has accepted another in the same Flush: it leaves
+// the outbox, with an error in the log naming it and the LRS's reason, and
+// stays in the store (lore export statements). Until the LRS accepts one,
+// refused statements stay in the outbox and Flush returns ErrRejected.
 func (f *Forwarder) Flush(ctx context.Context) (int, error) {
 	sent := 0
+	run := &flushRun{}
 	for {
 		batch, err := f.outbox.PendingStatements(ctx, f.cfg.BatchSize)
 		if err != nil {
@@ -146,18 +181,30 @@ func (f *Forwarder) Flush(ctx context.Context) (int, error) {
 		if len(batch) == 0 {
 			return sent, nil
 		}
-		n, err := f.deliver(ctx, batch)
+		n, err := f.deliver(ctx, run, batch)
 		sent += n
 		if err != nil {
 			return sent, err
 		}
+		if len(run.refused) > 0 {
+			// Nothing was accepted to show that the LRS takes
+			// statements at all.
+			r := run.refused[0]
+			return sent, fmt.Errorf("%w: HTTP %d for statement %s (%s), and the LRS has accepted none so far", ErrRejected, r.status, r.id, r.reason)
+		}
 	}
 }
 
-// deliver sends batch, splitting it on 413 and 409, and marks what the LRS
-// accepted as forwarded.
-func (f *Forwarder) deliver(ctx context.Context, batch []store.Statement) (int, error) {
-	status, err := f.post(ctx, batch)
+// statementRefused reports whether status refuses the statements
+// themselves, rather than the request or the credentials.
+func statementRefused(status int) bool {
+	return status == http.StatusBadRequest || status == http.StatusUnprocessableEntity
+}
+
+// deliver sends batch, splitting it on 413, 409 and refusals, and marks
+// what the LRS accepted as forwarded.
+func (f *Forwarder) deliver(ctx context.Context, run *flushRun, batch []store.Statement) (int, error) {
+	status, reason, err := f.post(ctx, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -172,24 +219,52 @@ func (f *Forwarder) deliver(ctx context.Context, batch []store.Statement) (int, 
 		if err := f.outbox.MarkForwarded(ctx, ids); err != nil {
 			return 0, fmt.Errorf("mark forwarded: %w", err)
 		}
-		return len(batch), nil
-	case (status == http.StatusRequestEntityTooLarge || status == http.StatusConflict) && len(batch) > 1:
+		run.accepted += len(batch)
+		return len(batch), f.setAside(ctx, run)
+	case (status == http.StatusRequestEntityTooLarge || status == http.StatusConflict || statementRefused(status)) && len(batch) > 1:
 		half := len(batch) / 2
-		n, err := f.deliver(ctx, batch[:half])
+		n, err := f.deliver(ctx, run, batch[:half])
 		if err != nil {
 			return n, err
 		}
-		m, err := f.deliver(ctx, batch[half:])
+		m, err := f.deliver(ctx, run, batch[half:])
 		return n + m, err
 	case status == http.StatusRequestEntityTooLarge:
 		return 0, fmt.Errorf("%w: statement %s alone is larger than the LRS accepts (413)", ErrRejected, batch[0].ID)
+	case statementRefused(status):
+		run.refused = append(run.refused, refusal{id: batch[0].ID, status: status, reason: reason})
+		if run.accepted == 0 && len(run.refused) >= maxBlindRefusals {
+			return 0, fmt.Errorf("%w: HTTP %d for each of the first %d statements (the first %s: %s)", ErrRejected, status, len(run.refused), run.refused[0].id, run.refused[0].reason)
+		}
+		return 0, f.setAside(ctx, run)
 	}
 	return 0, fmt.Errorf("%w: HTTP %d for a batch of %d statements starting with %s", ErrRejected, status, len(batch), batch[0].ID)
 }
 
+// setAside takes the refused statements out of the outbox once the LRS has
+// shown that it accepts others.
+func (f *Forwarder) setAside(ctx context.Context, run *flushRun) error {
+	if run.accepted == 0 || len(run.refused) == 0 {
+		return nil
+	}
+	ids := make([]string, len(run.refused))
+	for i, r := range run.refused {
+		ids[i] = r.id
+	}
+	if err := f.outbox.MarkForwarded(ctx, ids); err != nil {
+		return fmt.Errorf("set refused statements aside: %w", err)
+	}
+	for _, r := range run.refused {
+		f.cfg.Logger.ErrorContext(ctx, "LRS refused a statement; it is not forwarded, and is kept in the store",
+			"statement", r.id, "status", r.status, "reason", r.reason)
+	}
+	run.refused = run.refused[:0]
+	return nil
+}
+
 // post sends one request, retrying 429, 5xx and network failures, and
-// returns the final status.
-func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, error) {
+// returns the final status with the start of the LRS's answer, for errors.
+func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, string, error) {
 	var body bytes.Buffer
 	body.WriteByte('[')
 	for i, s := range batch {
@@ -204,7 +279,7 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, err
 	for attempt := 1; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, bytes.NewReader(body.Bytes()))
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Experience-API-Version", Version)
@@ -214,10 +289,10 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, err
 		resp, err := f.cfg.Client.Do(req)
 		retryAfter := time.Duration(0)
 		if err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
-				return resp.StatusCode, nil
+				return resp.StatusCode, excerpt(answer), nil
 			}
 			last = fmt.Sprintf("HTTP %d", resp.StatusCode)
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
@@ -225,23 +300,32 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, err
 			}
 		} else {
 			if ctx.Err() != nil {
-				return 0, ctx.Err()
+				return 0, "", ctx.Err()
 			}
 			// The URL error names the endpoint, never the credentials,
 			// which travel in a header.
 			last = err.Error()
 		}
 		if attempt >= f.cfg.MaxAttempts {
-			return 0, fmt.Errorf("%w: %s after %d attempts", ErrRetryLater, last, attempt)
+			return 0, "", fmt.Errorf("%w: %s after %d attempts", ErrRetryLater, last, attempt)
 		}
 		d := max(retryAfter, wait/2+rand.N(wait/2+1))
 		d = min(d, f.cfg.MaxBackoff)
 		f.cfg.Logger.WarnContext(ctx, "LRS refused statements; retrying", "status", last, "attempt", attempt, "wait", d)
 		if err := f.cfg.Sleep(ctx, d); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		wait = min(wait*2, f.cfg.MaxBackoff)
 	}
+}
+
+// excerpt is the start of an LRS's answer on one line, for a log.
+func excerpt(b []byte) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b[:min(len(b), 300)]), "?")), " ")
+	if len(b) > 300 {
+		s += "…"
+	}
+	return s
 }
 
 // Run flushes the outbox every interval until ctx ends, for a process

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -240,6 +241,71 @@ func TestBothSidesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.wantAllDelivered(t)
+}
+
+// A statement the LRS refuses as malformed (400) does not hold back the
+// others for good: the batch is split down to it, the others are
+// forwarded, and it leaves the outbox with an error in the log. It stays in
+// the store, for lore export statements.
+func TestOneMalformedStatementDoesNotBlockTheOutbox(t *testing.T) {
+	b := setup(t, 150)
+	bad := b.ids[3]
+	b.lrs.Refuse(bad)
+	n, err := b.forwarder(t, nil).Flush(t.Context())
+	if err != nil || n != 149 {
+		t.Fatalf("Flush = %d, %v; want the 149 others forwarded", n, err)
+	}
+	want := slices.DeleteFunc(slices.Clone(b.ids), func(id string) bool { return id == bad })
+	if got := b.lrs.IDs(); !slices.Equal(got, want) {
+		t.Errorf("LRS holds %d statements, want the 149 others in order", len(got))
+	}
+	if n := b.pending(t); n != 0 {
+		t.Errorf("%d statements left in the outbox", n)
+	}
+	if _, posted := b.lrs.Counts(); posted != 149 {
+		t.Errorf("LRS received %d statements, want each of the others once", posted)
+	}
+	if logs := b.logs.String(); !strings.Contains(logs, bad) || !strings.Contains(logs, "not valid") {
+		t.Errorf("the log does not name the refused statement and the LRS's reason:\n%s", logs)
+	}
+	if all, err := b.st.Statements(t.Context(), store.StatementFilter{Limit: 1000}); err != nil || len(all) != 150 {
+		t.Errorf("the store holds %d statements (%v), want all 150", len(all), err)
+	}
+}
+
+// When the LRS refuses everything with 400 (a proxy that drops the version
+// header, say), nothing is dropped: the fault is not the statements'.
+func TestAnLRSRefusingEverythingKeepsTheOutbox(t *testing.T) {
+	b := setup(t, 150)
+	b.lrs.Refuse(b.ids...)
+	n, err := b.forwarder(t, nil).Flush(t.Context())
+	if !errors.Is(err, lrs.ErrRejected) || n != 0 {
+		t.Fatalf("Flush = %d, %v; want ErrRejected", n, err)
+	}
+	if n := b.pending(t); n != 150 {
+		t.Errorf("%d statements in the outbox, want all 150 kept", n)
+	}
+	if req, _ := b.lrs.Counts(); req > 20 {
+		t.Errorf("%d requests to find that the LRS refuses everything", req)
+	}
+}
+
+// An LRS that redirects (to a sign-in page, say) has not stored anything,
+// even if the page it redirects to answers 200.
+func TestARedirectIsNotDelivery(t *testing.T) {
+	b := setup(t, 5)
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>sign in</html>")) }))
+	defer login.Close()
+	proxy := httptest.NewServer(http.RedirectHandler(login.URL+"/login", http.StatusFound))
+	defer proxy.Close()
+	f := b.forwarder(t, nil, func(c *lrs.Config) { c.Endpoint = proxy.URL + "/xapi" })
+	n, err := f.Flush(t.Context())
+	if !errors.Is(err, lrs.ErrRejected) || n != 0 || !strings.Contains(err.Error(), "302") {
+		t.Fatalf("Flush = %d, %v; want ErrRejected naming the redirect", n, err)
+	}
+	if n := b.pending(t); n != 5 {
+		t.Errorf("%d statements in the outbox, want all 5 kept", n)
+	}
 }
 
 func TestRejectedWithoutLeakingThePassword(t *testing.T) {

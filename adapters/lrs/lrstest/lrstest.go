@@ -27,8 +27,9 @@ type LRS struct {
 	statements map[string]json.RawMessage
 	order      []string
 	voided     map[string]bool
-	failures   []int // statuses to answer with, in turn, before working
-	okFirst    int   // requests to serve normally before the failures
+	refused    map[string]bool // ids answered with 400, as malformed
+	failures   []int           // statuses to answer with, in turn, before working
+	okFirst    int             // requests to serve normally before the failures
 	requests   int
 	posted     int // statements received, counting repeats
 
@@ -89,6 +90,19 @@ func (l *LRS) FailAfter(ok int, statuses ...int) {
 	defer l.mu.Unlock()
 	l.okFirst = ok
 	l.failures = append(l.failures, statuses...)
+}
+
+// Refuse makes the LRS answer 400 to any request that carries one of ids,
+// as it does for a statement it finds malformed.
+func (l *LRS) Refuse(ids ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refused == nil {
+		l.refused = map[string]bool{}
+	}
+	for _, id := range ids {
+		l.refused[id] = true
+	}
 }
 
 // Put stores a statement as if another system had sent it.
@@ -176,6 +190,10 @@ func (l *LRS) serve(w http.ResponseWriter, r *http.Request) {
 	for i, raw := range raws {
 		if err := json.Unmarshal(raw, &parsed[i]); err != nil || parsed[i].ID == "" || parsed[i].Verb.ID == "" {
 			http.Error(w, "statement without id or verb", http.StatusBadRequest)
+			return
+		}
+		if l.refused[parsed[i].ID] {
+			http.Error(w, "statement "+parsed[i].ID+" is not valid", http.StatusBadRequest)
 			return
 		}
 		if old, ok := l.statements[parsed[i].ID]; ok && !bytes.Equal(old, raw) {
