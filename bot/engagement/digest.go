@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lorehq/lore/bot"
 )
@@ -158,45 +159,11 @@ func (d Digest) Reply() bot.Reply {
 // PNG draws the chart of the digest: active learners and questions per day
 // over its days (eight weeks), as a PNG of 900×400 pixels.
 func (d Digest) PNG() ([]byte, error) {
-	p := plot.New()
-	p.Title.Text = "Active learners and questions per day"
-	p.X.Label.Text = "day"
-	p.X.Tick.Marker = plot.TimeTicks{Format: "2 Jan"}
-	p.Y.Min = 0
-	p.Legend.Top = true
-	active := make(plotter.XYs, len(d.Daily))
-	questions := make(plotter.XYs, len(d.Daily))
-	for i, day := range d.Daily {
-		x := float64(day.Day.Unix())
-		active[i] = plotter.XY{X: x, Y: float64(day.Active)}
-		questions[i] = plotter.XY{X: x, Y: float64(day.Questions)}
+	c, err := d.chart()
+	if err != nil {
+		return nil, err
 	}
-	for _, s := range []struct {
-		name string
-		xys  plotter.XYs
-		c    color.RGBA
-	}{
-		{"active learners", active, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}},
-		{"questions", questions, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}},
-	} {
-		if len(s.xys) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(s.xys)
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", s.name, err)
-		}
-		l.Color = s.c
-		l.Width = vg.Points(2)
-		p.Add(l)
-		p.Legend.Add(s.name, l)
-	}
-	if len(d.Daily) == 0 {
-		p.X.Min, p.X.Max = float64(d.Until.Add(-56*24*time.Hour).Unix()), float64(d.Until.Unix())
-		p.Y.Max = 1
-	}
-	p.Add(plotter.NewGrid())
-	w, err := p.WriterTo(9*vg.Inch, 4*vg.Inch, "png")
+	w, err := c.WriterTo(9*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return nil, fmt.Errorf("chart: %w", err)
 	}
@@ -205,6 +172,154 @@ func (d Digest) PNG() ([]byte, error) {
 		return nil, fmt.Errorf("chart: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// withheldColor shades the days whose figures are withheld.
+var withheldColor = color.RGBA{R: 0xdd, G: 0xdd, B: 0xdd, A: 0xff}
+
+// chartPlot is the plot PNG draws, with what it holds.
+type chartPlot struct {
+	*plot.Plot
+	lines  []*plotter.Line
+	points []*plotter.Scatter
+	shades []*plotter.Polygon
+	legend []string
+}
+
+// chart is the plot PNG draws. Each day is a point, so that a single day
+// shows; the lines break at days withheld for having fewer than k people,
+// which are shaded and named in the legend rather than drawn as zero.
+func (d Digest) chart() (*chartPlot, error) {
+	p := plot.New()
+	c := &chartPlot{Plot: p}
+	p.Title.Text = "Active learners and questions per day"
+	p.X.Label.Text = "day (UTC)"
+	p.Y.Label.Text = "people or questions per day"
+	p.X.Tick.Marker = plot.TimeTicks{Format: "2 Jan"}
+	p.Y.Tick.Marker = countTicks{}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	const day = 24 * 60 * 60.0
+	// At least 0 to 4, so that small counts get whole-number ticks.
+	top, activity, withheld := 4.0, false, false
+	for _, dp := range d.Daily {
+		withheld = withheld || dp.Withheld
+		if !dp.Withheld {
+			top = math.Max(top, float64(max(dp.Active, dp.Questions)))
+			activity = activity || dp.Active > 0 || dp.Questions > 0
+		}
+	}
+	if !activity && !withheld {
+		p.Title.Text += ": no activity in these weeks"
+	}
+	// Room above the highest point for the legend.
+	p.Y.Min, p.Y.Max = 0, top*1.25
+	if len(d.Daily) == 0 {
+		p.X.Min, p.X.Max = float64(d.Until.Add(-56*24*time.Hour).Unix()), float64(d.Until.Unix())
+	} else {
+		p.X.Min, p.X.Max = float64(d.Daily[0].Day.Unix())-day/2, float64(d.Daily[len(d.Daily)-1].Day.Unix())+day/2
+	}
+	p.Add(plotter.NewGrid())
+	var shade *plotter.Polygon
+	for _, run := range runs(d.Daily, true) {
+		x0, x1 := float64(run[0].Day.Unix())-day/2, float64(run[len(run)-1].Day.Unix())+day/2
+		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: p.Y.Max}, {X: x0, Y: p.Y.Max}})
+		if err != nil {
+			return nil, fmt.Errorf("chart: %w", err)
+		}
+		poly.Color, poly.LineStyle.Width = withheldColor, 0
+		p.Add(poly)
+		shade = poly
+		c.shades = append(c.shades, poly)
+	}
+	for _, s := range []struct {
+		name string
+		val  func(DayPoint) int
+		c    color.RGBA
+	}{
+		{"active learners", func(dp DayPoint) int { return dp.Active }, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}},
+		{"questions", func(dp DayPoint) int { return dp.Questions }, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}},
+	} {
+		var legend plot.Thumbnailer
+		// One line per run of days that are not withheld.
+		for _, run := range runs(d.Daily, false) {
+			xys := make(plotter.XYs, len(run))
+			for i, dp := range run {
+				xys[i] = plotter.XY{X: float64(dp.Day.Unix()), Y: float64(s.val(dp))}
+			}
+			l, pts, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				return nil, fmt.Errorf("chart %s: %w", s.name, err)
+			}
+			l.Color, l.Width = s.c, vg.Points(2)
+			pts.Color, pts.Shape, pts.Radius = s.c, draw.CircleGlyph{}, vg.Points(2.5)
+			p.Add(l, pts)
+			c.lines, c.points = append(c.lines, l), append(c.points, pts)
+			legend = l
+		}
+		if legend != nil {
+			p.Legend.Add(s.name, legend)
+			c.legend = append(c.legend, s.name)
+		}
+	}
+	if shade != nil {
+		const name = "withheld: too few people that day"
+		p.Legend.Add(name, shade)
+		c.legend = append(c.legend, name)
+	}
+	return c, nil
+}
+
+// runs splits days into runs of consecutive days that are withheld, or
+// that are not.
+func runs(days []DayPoint, withheld bool) [][]DayPoint {
+	var out [][]DayPoint
+	start := -1
+	for i, dp := range days {
+		switch {
+		case dp.Withheld == withheld && start < 0:
+			start = i
+		case dp.Withheld != withheld && start >= 0:
+			out, start = append(out, days[start:i]), -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, days[start:])
+	}
+	return out
+}
+
+// countTicks marks a count axis with whole numbers written in full, with
+// thousands separators (1,250,000), rather than in exponent notation.
+type countTicks struct{}
+
+func (countTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	out := ticks[:0]
+	for _, t := range ticks {
+		if t.Label != "" {
+			if t.Value != math.Trunc(t.Value) {
+				continue // no half a person
+			}
+			t.Label = thousands(int64(t.Value))
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// thousands writes n with a comma between groups of three digits.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 // Message is a digest ready to send: the reply and its chart.
