@@ -294,7 +294,7 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := pageData{
-		Session: sess, View: v, Report: rep, Chart: chartSVG(rep.Daily),
+		Session: sess, View: v, Report: rep, Chart: chartSVG(rep.Daily, rep.K),
 		Periods: []string{"7d", "30d", "90d", "365d"}, Curator: sess.Role.Allows(RoleCurator), Admin: sess.Role.Allows(RoleAdmin),
 		Query: r.URL.RawQuery, Tables: d.tablesFor(sess.Role),
 	}
@@ -420,28 +420,43 @@ func (d *Dashboard) renderBody(w http.ResponseWriter, name string, data any) {
 }
 
 // chartSVG draws active learners and questions per day as an inline SVG
-// line chart, with a title per point for the exact figures.
-func chartSVG(days []engagement.DayPoint) template.HTML {
-	const w, h, pad = 720.0, 240.0, 32.0
+// line chart, with a title per point for the exact figures. A day of
+// fewer than k people is withheld: shaded, with the lines broken there,
+// rather than drawn as a zero that never happened.
+func chartSVG(days []engagement.DayPoint, k int) template.HTML {
+	const w, h, pad, left = 720.0, 240.0, 32.0, 64.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg id="activity-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Active learners and questions per day">`, w, h)
 	if len(days) == 0 {
 		b.WriteString(`<text x="20" y="40">No activity in this period.</text></svg>`)
 		return template.HTML(b.String())
 	}
-	top := 1.0
+	top := 0
 	for _, d := range days {
-		top = math.Max(top, float64(max(d.Active, d.Questions)))
+		if !d.Withheld {
+			top = max(top, d.Active, d.Questions)
+		}
 	}
+	step := (w - left - pad) / float64(max(len(days)-1, 1))
 	x := func(i int) float64 {
 		if len(days) == 1 {
-			return w / 2
+			return (left + w - pad) / 2
 		}
-		return pad + float64(i)*(w-2*pad)/float64(len(days)-1)
+		return left + float64(i)*step
 	}
-	y := func(v int) float64 { return h - pad - float64(v)*(h-2*pad)/top }
-	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, pad, h-pad, w-pad, h-pad)
-	fmt.Fprintf(&b, `<text x="2" y="%.0f" font-size="11">%.0f</text><text x="2" y="%.0f" font-size="11">0</text>`, pad, top, h-pad)
+	y := func(v int) float64 { return h - pad - float64(v)*(h-2*pad)/float64(max(top, 1)) }
+	for i, d := range days {
+		if d.Withheld {
+			x0 := math.Max(x(i)-step/2, left)
+			x1 := math.Min(x(i)+step/2, w-pad)
+			fmt.Fprintf(&b, `<rect class="withheld" x="%.1f" y="%.0f" width="%.1f" height="%.0f" fill="#e8e8e8"><title>%s: fewer than %d people, withheld</title></rect>`,
+				x0, pad, math.Max(x1-x0, 2), h-2*pad, d.Day.Format("2 Jan"), k)
+		}
+	}
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, left, h-pad, w-pad, h-pad)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text><text x="%.0f" y="%.0f" font-size="11" text-anchor="end">0</text>`,
+		left-6, pad+4, engagement.Thousands(int64(max(top, 1))), left-6, h-pad)
+	fmt.Fprintf(&b, `<text x="12" y="%.0f" font-size="11" text-anchor="middle" transform="rotate(-90 12 %.0f)">people, questions</text>`, h/2, h/2)
 	for _, s := range []struct {
 		name, color string
 		val         func(engagement.DayPoint) int
@@ -449,17 +464,30 @@ func chartSVG(days []engagement.DayPoint) template.HTML {
 		{"active learners", "#1f77b4", func(d engagement.DayPoint) int { return d.Active }},
 		{"questions", "#ff7f0e", func(d engagement.DayPoint) int { return d.Questions }},
 	} {
+		// One line for each run of days that are shown.
 		var pts []string
+		flush := func() {
+			if len(pts) > 1 {
+				fmt.Fprintf(&b, `<polyline class="series" data-series="%s" fill="none" stroke="%s" stroke-width="2" points="%s"/>`, s.name, s.color, strings.Join(pts, " "))
+			}
+			pts = pts[:0]
+		}
 		for i, d := range days {
+			if d.Withheld {
+				flush()
+				continue
+			}
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(s.val(d))))
 		}
-		fmt.Fprintf(&b, `<polyline class="series" data-series="%s" fill="none" stroke="%s" stroke-width="2" points="%s"/>`, s.name, s.color, strings.Join(pts, " "))
+		flush()
 		for i, d := range days {
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"><title>%s: %d %s</title></circle>`,
-				x(i), y(s.val(d)), s.color, d.Day.Format("2 Jan"), s.val(d), s.name)
+			if !d.Withheld {
+				fmt.Fprintf(&b, `<circle data-series="%s" cx="%.1f" cy="%.1f" r="2.5" fill="%s"><title>%s: %d %s</title></circle>`,
+					s.name, x(i), y(s.val(d)), s.color, d.Day.Format("2 Jan"), s.val(d), s.name)
+			}
 		}
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11">%s</text>`, pad, h-8, days[0].Day.Format("2 Jan"))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11">%s</text>`, left, h-8, days[0].Day.Format("2 Jan"))
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text>`, w-pad, h-8, days[len(days)-1].Day.Format("2 Jan"))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

@@ -301,15 +301,15 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 			if t.Value != math.Trunc(t.Value) {
 				continue // no half a person
 			}
-			t.Label = thousands(int64(t.Value))
+			t.Label = Thousands(int64(t.Value))
 		}
 		out = append(out, t)
 	}
 	return out
 }
 
-// thousands writes n with a comma between groups of three digits.
-func thousands(n int64) string {
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int64) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
