@@ -326,3 +326,45 @@ func TestPathWithURICharacters(t *testing.T) {
 		t.Errorf("stats on reopen = %+v, %v", st, err)
 	}
 }
+
+// A database file deleted, or replaced by another, while a store has it
+// open makes writes and pings fail as unavailable instead of landing in a
+// file no one will see again; the file that was there is left alone.
+func TestDeletedOrReplacedFileIsUnavailable(t *testing.T) {
+	for _, replace := range []bool{false, true} {
+		name := "deleted"
+		if replace {
+			name = "replaced"
+		}
+		t.Run(name, func(t *testing.T) {
+			path := tempDB(t)
+			s := openTest(t, path, Options{})
+			doc, chunks := storetest.Doc("a", 2, 8)
+			storetest.MustReplace(t, s, doc, chunks)
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+					t.Fatal(err)
+				}
+			}
+			if replace {
+				// A backup put back in place: another file at the path.
+				if err := os.WriteFile(path, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Ping(t.Context()); !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("ping: %v, want ErrUnavailable", err)
+			}
+			doc, chunks = storetest.Doc("b", 2, 8)
+			if err := s.ReplaceDocument(t.Context(), doc, chunks); !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), path) {
+				t.Errorf("replace document: %v, want ErrUnavailable naming %s", err, path)
+			}
+			if err := s.RecordEvent(t.Context(), store.Event{ID: "e", Kind: store.EventQuestion}); !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("record event: %v, want ErrUnavailable", err)
+			}
+			if info, err := os.Stat(path); replace && (err != nil || info.Size() != 0) {
+				t.Errorf("the file put in place was written to: %v, %v", info, err)
+			}
+		})
+	}
+}

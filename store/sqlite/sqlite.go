@@ -122,6 +122,10 @@ type Store struct {
 	wdb *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
 	rdb *sql.DB // several query_only connections
 
+	// file is the database file as opened: a write or a ping that finds
+	// another file, or none, at path fails (see checkFile).
+	file os.FileInfo
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -200,6 +204,11 @@ func (s *Store) open(ctx context.Context) error {
 		if err := s.checkSchemaReadOnly(ctx); err != nil {
 			return err
 		}
+	}
+	// The file exists now: a read-write open has created it, a read-only
+	// one has read its schema.
+	if s.file, err = os.Stat(s.path); err != nil {
+		return fmt.Errorf("%s %s: %w: %w", op, s.path, store.ErrUnavailable, err)
 	}
 
 	dim, err := readDimension(ctx, s.rdb)
@@ -335,6 +344,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
+	if err := s.checkFile(op); err != nil {
+		return err
+	}
 	// A real read of the file, not SELECT 1, which SQLite answers without
 	// touching it.
 	var n int
@@ -379,13 +391,32 @@ func (s *Store) usable(op string) error {
 	return nil
 }
 
-// writable is usable plus a refusal on read-only stores.
+// writable is usable plus a refusal on read-only stores and on a file
+// deleted or replaced since Open.
 func (s *Store) writable(op string) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
 	if s.opts.ReadOnly {
 		return fmt.Errorf("%s: %s: %w", op, s.path, ErrReadOnly)
+	}
+	return s.checkFile(op)
+}
+
+// checkFile fails with store.ErrUnavailable when the file at the store's
+// path is no longer the one its connections have open. In WAL mode SQLite
+// goes on reading and writing a deleted file through the descriptors it
+// holds, so without this check every write after a deletion would succeed
+// and be lost when the process ends, and a file restored from a backup
+// would never be seen. It costs one stat per write.
+func (s *Store) checkFile(op string) error {
+	info, err := os.Stat(s.path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: database %s: %w: %w (was it deleted? restore it and restart Lore)", op, s.path, store.ErrUnavailable, err)
+	case !os.SameFile(info, s.file):
+		return fmt.Errorf("%s: database %s: %w: the file was replaced since Lore opened it; restart Lore to use the new file",
+			op, s.path, store.ErrUnavailable)
 	}
 	return nil
 }
