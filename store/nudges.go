@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -274,7 +275,10 @@ func FromUnixMS(ms int64) time.Time {
 // together: a learner the backend cannot key records by, or an answer and
 // a card state of different learners.
 func (r Rules) CheckQuizReview(q QuizReview) error {
-	if err := r.CheckLearner(q.Answer.Learner); err != nil {
+	if err := r.CheckAnswer(q.Answer); err != nil {
+		return err
+	}
+	if err := r.CheckCardState(q.State); err != nil {
 		return err
 	}
 	if q.State.Learner != q.Answer.Learner {
@@ -289,4 +293,101 @@ func (r Rules) CheckLearner(l Learner) error {
 		return Invalid("a learner needs a platform and a user id")
 	}
 	return r.CheckTexts("learner", []string{l.Platform, l.Workspace, l.User})
+}
+
+// CheckTrack refuses a track version that cannot be stored: one without an
+// id or a hash, or whose texts the backend cannot keep. Content is opaque
+// bytes, kept as they are.
+func (r Rules) CheckTrack(t TrackVersion) error {
+	if t.TrackID == "" || t.Hash == "" {
+		return Invalid("a track needs an id and a hash")
+	}
+	return r.CheckTexts("track", []string{t.TrackID, t.Hash, t.Title})
+}
+
+// CheckEnrolment refuses an enrolment that cannot be stored.
+func (r Rules) CheckEnrolment(e Enrolment) error {
+	if err := r.CheckLearner(e.Learner); err != nil {
+		return err
+	}
+	if err := r.CheckTexts("enrolment", []string{e.TrackID, e.Status, e.Source, e.Channel}); err != nil {
+		return err
+	}
+	return r.CheckTexts("seen cards", e.Seen)
+}
+
+// CheckPreferences refuses preferences that cannot be stored.
+func (r Rules) CheckPreferences(p Preferences) error {
+	if err := r.CheckLearner(p.Learner); err != nil {
+		return err
+	}
+	return r.CheckTexts("preferences", []string{p.TimeZone, p.StopReason})
+}
+
+// CheckCardState refuses a card state that cannot be stored.
+func (r Rules) CheckCardState(c CardState) error {
+	if err := r.CheckLearner(c.Learner); err != nil {
+		return err
+	}
+	return r.CheckTexts("card state", []string{c.TrackID, c.CardID})
+}
+
+// CheckDeliveryCards refuses cards of a delivery that cannot be stored.
+func (r Rules) CheckDeliveryCards(cards []DeliveryCard) error {
+	for i, c := range cards {
+		if err := r.CheckTexts(fmt.Sprintf("card %d", i), []string{c.TrackID, c.CardID, c.Fingerprint}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckDelivery refuses a delivery, and the claim of an attempt to send
+// it, that cannot be stored.
+func (r Rules) CheckDelivery(d Delivery, c DeliveryClaim) error {
+	if d.ID == "" || c.Token == "" {
+		return Invalid("a delivery claim needs an id and a token")
+	}
+	if err := r.CheckLearner(d.Learner); err != nil {
+		return err
+	}
+	if err := r.CheckTexts("delivery", []string{d.ID, d.Status, d.Thread, c.Token}); err != nil {
+		return err
+	}
+	return r.CheckDeliveryCards(d.Cards)
+}
+
+// CheckDeliveryDone refuses the outcome of a delivery that cannot be
+// stored, before any of it is written.
+func (r Rules) CheckDeliveryDone(d DeliveryDone) error {
+	if err := r.CheckTexts("delivery", []string{d.ID, d.Claim, d.Status, d.Thread}); err != nil {
+		return err
+	}
+	if err := r.CheckDeliveryCards(d.Cards); err != nil {
+		return err
+	}
+	for _, e := range d.Enrolments {
+		if err := r.CheckEnrolment(e); err != nil {
+			return err
+		}
+	}
+	for _, c := range d.States {
+		if err := r.CheckCardState(c); err != nil {
+			return err
+		}
+	}
+	for _, e := range d.Events {
+		if err := r.ValidateEvent(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckAnswer refuses an answer that cannot be stored.
+func (r Rules) CheckAnswer(a Answer) error {
+	if err := r.CheckLearner(a.Learner); err != nil {
+		return err
+	}
+	return r.CheckTexts("answer", []string{a.DeliveryID, a.CardID, a.Choice})
 }

@@ -22,8 +22,8 @@ func (s *Store) PublishTrack(ctx context.Context, t store.TrackVersion) (store.T
 	if err := s.usable(op); err != nil {
 		return t, false, err
 	}
-	if t.TrackID == "" || t.Hash == "" {
-		return t, false, fmt.Errorf("%s: %w", op, store.Invalid("a track needs an id and a hash"))
+	if err := rules.CheckTrack(t); err != nil {
+		return t, false, fmt.Errorf("%s: %w", op, err)
 	}
 	if t.LoadedAt.IsZero() {
 		t.LoadedAt = s.opts.Clock()
@@ -61,6 +61,9 @@ func (s *Store) ApproveTrack(ctx context.Context, trackID string) error {
 	op := fmt.Sprintf("approve track %q", trackID)
 	if err := s.usable(op); err != nil {
 		return err
+	}
+	if rules.CheckText("track id", trackID) != nil {
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound) // no track has such an id
 	}
 	res, err := s.pool.Exec(ctx, `UPDATE track_versions SET draft = false WHERE track_id = $1
 		AND version = (SELECT max(version) FROM track_versions WHERE track_id = $2)`, trackID, trackID)
@@ -152,7 +155,7 @@ func (s *Store) SaveEnrolment(ctx context.Context, e store.Enrolment) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(e.Learner); err != nil {
+	if err := rules.CheckEnrolment(e); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return s.failIf(op, saveEnrolment(ctx, s.pool, e))
@@ -206,7 +209,7 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 	if err := s.usable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(p.Learner); err != nil {
+	if err := rules.CheckPreferences(p); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO nudge_preferences
@@ -295,7 +298,7 @@ func (s *Store) SaveCardState(ctx context.Context, c store.CardState) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(c.Learner); err != nil {
+	if err := rules.CheckCardState(c); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return s.failIf(op, saveCardState(ctx, s.pool, c))
@@ -345,10 +348,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
-	if d.ID == "" || c.Token == "" {
-		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery claim needs an id and a token"))
-	}
-	if err := rules.CheckLearner(d.Learner); err != nil {
+	if err := rules.CheckDelivery(d, c); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	cards, err := json.Marshal(d.Cards)
@@ -402,6 +402,9 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
 	if err := s.usable(op); err != nil {
 		return err
 	}
+	if rules.CheckTexts("delivery", []string{id, token}) != nil {
+		return nil // no delivery has such an id or claim
+	}
 	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = $1 AND claim = $2 AND status = $3`,
 		id, token, store.DeliverySending)
 	return s.failIf(op, err)
@@ -412,6 +415,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	op := fmt.Sprintf("complete delivery %q", d.ID)
 	if err := s.usable(op); err != nil {
 		return err
+	}
+	if err := rules.CheckDeliveryDone(d); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	var cards *string // NULL keeps the claimed cards
 	if d.Cards != nil {
@@ -510,7 +516,7 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) 
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
-	if err := rules.CheckLearner(a.Learner); err != nil {
+	if err := rules.CheckAnswer(a); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	if a.At.IsZero() {

@@ -21,8 +21,8 @@ func (s *Store) PublishTrack(ctx context.Context, t store.TrackVersion) (store.T
 	if err := s.writable(op); err != nil {
 		return t, false, err
 	}
-	if t.TrackID == "" || t.Hash == "" {
-		return t, false, fmt.Errorf("%s: %w", op, store.Invalid("a track needs an id and a hash"))
+	if err := rules.CheckTrack(t); err != nil {
+		return t, false, fmt.Errorf("%s: %w", op, err)
 	}
 	if t.LoadedAt.IsZero() {
 		t.LoadedAt = s.opts.Clock()
@@ -60,6 +60,9 @@ func (s *Store) ApproveTrack(ctx context.Context, trackID string) error {
 	op := fmt.Sprintf("approve track %q", trackID)
 	if err := s.writable(op); err != nil {
 		return err
+	}
+	if rules.CheckText("track id", trackID) != nil {
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound) // no track has such an id
 	}
 	res, err := s.wdb.ExecContext(ctx, `UPDATE track_versions SET draft = 0 WHERE track_id = ?
 		AND version = (SELECT max(version) FROM track_versions WHERE track_id = ?)`, trackID, trackID)
@@ -209,7 +212,7 @@ func (s *Store) SaveEnrolment(ctx context.Context, e store.Enrolment) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(e.Learner); err != nil {
+	if err := rules.CheckEnrolment(e); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return s.failIf(op, saveEnrolment(ctx, stmtExec{s: s}, e))
@@ -263,7 +266,7 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(p.Learner); err != nil {
+	if err := rules.CheckPreferences(p); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	_, err := s.wdb.ExecContext(ctx, `INSERT INTO nudge_preferences
@@ -340,7 +343,7 @@ func (s *Store) SaveCardState(ctx context.Context, c store.CardState) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	if err := rules.CheckLearner(c.Learner); err != nil {
+	if err := rules.CheckCardState(c); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return s.failIf(op, saveCardState(ctx, stmtExec{s: s}, c))
@@ -404,10 +407,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
-	if d.ID == "" || c.Token == "" {
-		return false, fmt.Errorf("%s: %w", op, store.Invalid("a delivery claim needs an id and a token"))
-	}
-	if err := rules.CheckLearner(d.Learner); err != nil {
+	if err := rules.CheckDelivery(d, c); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	cards, err := json.Marshal(d.Cards)
@@ -456,6 +456,9 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
+	if rules.CheckTexts("delivery", []string{id, token}) != nil {
+		return nil // no delivery has such an id or claim
+	}
 	_, err := s.wdb.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = ? AND claim = ? AND status = ?`,
 		id, token, store.DeliverySending)
 	return s.failIf(op, err)
@@ -466,6 +469,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 	op := fmt.Sprintf("complete delivery %q", d.ID)
 	if err := s.writable(op); err != nil {
 		return err
+	}
+	if err := rules.CheckDeliveryDone(d); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	var cards any // NULL keeps the claimed cards
 	if d.Cards != nil {
@@ -566,7 +572,7 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) 
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
-	if err := rules.CheckLearner(a.Learner); err != nil {
+	if err := rules.CheckAnswer(a); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	if a.At.IsZero() {

@@ -23,6 +23,7 @@ var nudgeCases = []testCase{
 	{"AnswerOnce", testAnswerOnce},
 	{"ClaimCancelledForPausedLearner", testClaimPaused},
 	{"InvalidLearner", testInvalidLearner},
+	{"TextNoBackendKeeps", testNudgeTextNoBackendKeeps},
 }
 
 func nudgesOf(t *testing.T, s store.Store) store.Nudges {
@@ -399,6 +400,70 @@ func testInvalidLearner(t *testing.T, s store.Store) {
 	_, err = n.ClaimDelivery(ctx, store.Delivery{Learner: ann}, claimAt("a", base))
 	if !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("delivery without id: %v", err)
+	}
+}
+
+// Text that is not valid UTF-8 is refused as invalid input by every
+// nudges write, in every backend, and nothing of the write is kept (SQLite
+// kept it, PostgreSQL failed on it with its own error); a NUL byte is kept
+// or refused as invalid input, as the backend's rules say.
+func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	if _, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d1", Learner: ann, Slot: base}, claimAt("a", base)); err != nil {
+		t.Fatal(err)
+	}
+	writes := func(bad string) map[string]error {
+		return map[string]error{
+			"track title": func() error {
+				_, _, err := n.PublishTrack(ctx, store.TrackVersion{TrackID: "t", Hash: "h", Title: bad, Content: []byte("x\x00\xff")})
+				return err
+			}(),
+			"enrolment channel": n.SaveEnrolment(ctx, store.Enrolment{Learner: ann, TrackID: "t", Status: store.EnrolmentActive, Channel: bad, JoinedAt: base}),
+			"enrolment seen":    n.SaveEnrolment(ctx, store.Enrolment{Learner: ann, TrackID: "t", Status: store.EnrolmentActive, Seen: []string{bad}, JoinedAt: base}),
+			"time zone":         n.SavePreferences(ctx, store.Preferences{Learner: ann, TimeZone: bad, Weekdays: 62, DailyCap: 1}),
+			"card id":           n.SaveCardState(ctx, store.CardState{Learner: ann, TrackID: "t", CardID: bad}),
+			"delivery thread": func() error {
+				_, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d2", Learner: ann, Slot: base, Thread: bad}, claimAt("a", base))
+				return err
+			}(),
+			"delivered enrolment": n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base,
+				Enrolments: []store.Enrolment{{Learner: ann, TrackID: bad, Status: store.EnrolmentActive, JoinedAt: base}}}),
+			"answer choice": func() error {
+				_, err := n.RecordAnswer(ctx, store.Answer{DeliveryID: "d1", CardID: "c", Learner: ann, Choice: bad, At: base})
+				return err
+			}(),
+		}
+	}
+	for name, err := range writes("a\xffb") {
+		if !errors.Is(err, store.ErrInvalidInput) {
+			t.Errorf("%s not valid UTF-8: %v, want ErrInvalidInput", name, err)
+		}
+	}
+	if tracks, err := n.Tracks(ctx); err != nil || len(tracks) != 0 {
+		t.Errorf("tracks = %+v, %v; want none", tracks, err)
+	}
+	if es, err := n.Enrolments(ctx, store.EnrolmentFilter{}); err != nil || len(es) != 0 {
+		t.Errorf("enrolments = %+v, %v; want none", es, err)
+	}
+	if d, err := n.Delivery(ctx, "d1"); err != nil || d.Status != store.DeliverySending {
+		t.Errorf("delivery whose completion was refused = %+v, %v; want it still being sent", d, err)
+	}
+	if _, err := n.Delivery(ctx, "d2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("delivery whose claim was refused: %v, want ErrNotFound", err)
+	}
+	if as, err := n.Answers(ctx, "d1"); err != nil || len(as) != 0 {
+		t.Errorf("answers = %+v, %v; want none", as, err)
+	}
+	if err := n.ApproveTrack(ctx, "a\xffb"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("approve a track id no track has: %v, want ErrNotFound", err)
+	}
+	if err := n.ReleaseDelivery(ctx, "a\xffb", "a"); err != nil {
+		t.Errorf("release a delivery id no delivery has: %v", err)
+	}
+	for name, err := range writes("a\x00b") {
+		if err != nil && !errors.Is(err, store.ErrInvalidInput) {
+			t.Errorf("%s with a NUL byte: %v, want it kept or ErrInvalidInput", name, err)
+		}
 	}
 }
 
