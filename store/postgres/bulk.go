@@ -164,6 +164,13 @@ func (l *BulkLoad) flush(ctx context.Context) error {
 	if len(l.pending) == 0 {
 		return nil
 	}
+	// The load's lock lives as long as its connection: were that lost
+	// (a network failure, pg_terminate_backend) while the others still
+	// worked, PostgreSQL would have released the lock, and another load
+	// could drop and build the vector index under this one.
+	if _, err := l.conn.Exec(ctx, "SELECT 1"); err != nil {
+		return s.fail(op, fmt.Errorf("the load's lock was lost with its connection: %w", err))
+	}
 	if !l.deferred && int64(l.written) >= max(int64(s.opts.BulkDeferAt), l.before/10) {
 		if err := s.dropVectorIndex(ctx); err != nil {
 			return s.fail(op, err)

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -127,5 +128,46 @@ func TestBulkLoadLexicalIndex(t *testing.T) {
 	hits, err := s.SearchLexical(t.Context(), store.LexicalQuery{Scope: store.Everything, Terms: []string{"d0000"}}, 10)
 	if err != nil || len(hits) != 2 {
 		t.Errorf("search for the document written twice = %v, %v; want its 2 newest chunks", hits, err)
+	}
+}
+
+// A load whose locking connection is killed, while the pool's others still
+// work, stops at its next transaction instead of writing on without the
+// lock that keeps other loads out.
+func TestBulkLoadStopsWhenItsLockIsLost(t *testing.T) {
+	s := openTest(t, Options{})
+	load, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, load, 0, 250) // one transaction committed
+	pid := load.(*BulkLoad).conn.Conn().PgConn().PID()
+	var ended bool
+	if err := s.pool.QueryRow(t.Context(), "SELECT pg_terminate_backend($1)", pid).Scan(&ended); err != nil || !ended {
+		t.Fatalf("terminate the load's connection: %v, %v", ended, err)
+	}
+	err = nil
+	for i := 250; i < 500 && err == nil; i++ {
+		doc, chunks := storetest.Doc(fmt.Sprintf("d%04d", i), 5, 8)
+		err = load.ReplaceDocument(t.Context(), doc, chunks)
+	}
+	// As every caller does, the load is finished even after a failure:
+	// that returns its connection.
+	err = errors.Join(err, load.Finish(t.Context()))
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("after losing its lock the load went on: %v, want store.ErrUnavailable", err)
+	}
+	var n int
+	if err := s.pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&n); err != nil || n != 200 {
+		t.Errorf("%d documents stored (%v), want the 200 of the transaction committed before the lock was lost", n, err)
+	}
+	// The lock is free: the next load runs.
+	next, err := s.BeginBulkLoad(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkDocs(t, next, 250, 260)
+	if err := next.Finish(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
