@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/store"
@@ -96,16 +98,32 @@ const condensePrompt = `You rewrite a follow-up question from a conversation as 
 // Defaults of the model answer path.
 const (
 	defaultContextTokens = 3000
-	// bytesPerToken estimates tokens from text length: about four bytes
-	// per token for English in the tokenisers of OpenAI-style models. The
-	// budget is an estimate, so it keeps a margin below the model's limit.
-	bytesPerToken     = 4
-	maxHistory        = 4
-	maxHistoryBytes   = 500
-	modelPassageCount = 5
+	maxHistory           = 4
+	maxHistoryBytes      = 500
+	modelPassageCount    = 5
 )
 
-func estimateTokens(s string) int { return (len(s) + bytesPerToken - 1) / bytesPerToken }
+// estimateTokens estimates the tokens a model's tokeniser makes of s, on
+// the high side so that a budget stays below the model's limit. In the
+// tokenisers of OpenAI-style models English runs about four characters a
+// token; a Chinese, Japanese or Korean character, or an emoji, is about
+// one token or more; other letters beyond ASCII (accented Latin,
+// Cyrillic, Greek, Arabic) about two a token. Counting bytes instead, at
+// four a token, would take 1,000 Chinese characters for 750 tokens.
+func estimateTokens(s string) int {
+	var ascii, wide, other int
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			ascii++
+		case r >= 0x1F000 || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
+			wide++
+		default:
+			other++
+		}
+	}
+	return (ascii+3)/4 + wide + (other+1)/2
+}
 
 // tagLike matches text in documents and questions that would read as a
 // tag of the prompt's structure, so that a document cannot close its
@@ -138,7 +156,7 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 		text := neutralise(strings.TrimSpace(dropMarkers(p.Text)))
 		room := budget - used - estimateTokens(head+tail)
 		if estimateTokens(text) > room {
-			text = leadingSentences(text, room*bytesPerToken)
+			text = leadingSentences(text, room)
 			if text == "" {
 				continue // not even its first sentence fits; a later, shorter passage may
 			}
@@ -157,22 +175,21 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 }
 
 // leadingSentences returns the longest run of text's first whole
-// sentences that fits in maxBytes, or "" when not even the first fits.
-func leadingSentences(text string, maxBytes int) string {
+// sentences estimated to fit in maxTokens, or "" when not even the first
+// fits.
+func leadingSentences(text string, maxTokens int) string {
 	var out strings.Builder
 	for _, s := range analyze.Sentences(text) {
 		s = strings.TrimSpace(s)
-		extra := len(s)
+		next := s
 		if out.Len() > 0 {
-			extra++
+			next = out.String() + " " + s
 		}
-		if out.Len()+extra > maxBytes {
+		if estimateTokens(next) > maxTokens {
 			break
 		}
-		if out.Len() > 0 {
-			out.WriteByte(' ')
-		}
-		out.WriteString(s)
+		out.Reset()
+		out.WriteString(next)
 	}
 	return out.String()
 }

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/lorehq/lore/store"
 )
@@ -77,5 +78,51 @@ func TestNeutraliseKeepsDocumentsInsideTheirPassage(t *testing.T) {
 	}
 	if neutralise("a < b and c > d") != "a < b and c > d" {
 		t.Error("neutralise changed ordinary text")
+	}
+}
+
+// Chinese, Japanese or Korean text is about a token a character, three
+// bytes each: a budget counted in bytes would let a prompt run a third
+// over the model's context.
+func TestPromptBudgetCountsCJKCharacters(t *testing.T) {
+	sentence := "员工每年享有二十七天带薪年假，另加公共假期。" // 22 characters
+	long := strings.Repeat(sentence, 60)
+	passages := []Passage{{ChunkView: store.ChunkView{Chunk: store.Chunk{Text: long}, Title: "年假"}}}
+	budget := 600
+	sources, msgs := prompt("我有多少天年假？", passages, budget)
+	if len(sources) != 1 {
+		t.Fatalf("%d passages included, want the passage trimmed to fit", len(sources))
+	}
+	han := 0
+	for _, m := range msgs {
+		for _, r := range m.Content {
+			if unicode.Is(unicode.Han, r) {
+				han++
+			}
+		}
+	}
+	if han > budget {
+		t.Errorf("the prompt holds %d Chinese characters, over a budget of %d tokens", han, budget)
+	}
+	if han < budget/3 {
+		t.Errorf("the prompt holds only %d Chinese characters of a %d-token budget: trimmed too far", han, budget)
+	}
+}
+
+func TestEstimateTokens(t *testing.T) {
+	for _, c := range []struct {
+		s        string
+		min, max int
+	}{
+		{"", 0, 0},
+		{"four", 1, 1},
+		{strings.Repeat("word ", 100), 120, 130}, // 500 ASCII characters
+		{strings.Repeat("年", 100), 100, 100},
+		{strings.Repeat("é", 100), 50, 50},
+		{"🙂🙂", 2, 2},
+	} {
+		if got := estimateTokens(c.s); got < c.min || got > c.max {
+			t.Errorf("estimateTokens(%.20q) = %d, want %d to %d", c.s, got, c.min, c.max)
+		}
 	}
 }

@@ -69,6 +69,16 @@ func TestSentences(t *testing.T) {
 	}
 }
 
+// Chinese and Japanese sentences end at a full-width stop with no space
+// after it; a closing quote stays with its sentence.
+func TestSentencesFullWidth(t *testing.T) {
+	got := Sentences("员工每年享有二十七天年假。病假另计！「可以延期吗？」可以。Mixed text. End")
+	want := []string{"员工每年享有二十七天年假。", "病假另计！", "「可以延期吗？」", "可以。", "Mixed text.", "End"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sentences:\n got %q\nwant %q", got, want)
+	}
+}
+
 func TestSentencesKeepEveryWord(t *testing.T) {
 	text := strings.Repeat("Alpha beta. gamma delta! Epsilon (zeta) eta? ", 20)
 	got := strings.Join(Sentences(text), " ")

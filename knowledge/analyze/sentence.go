@@ -8,7 +8,8 @@ import (
 
 // Sentences splits text into sentences. A sentence ends at '.', '!' or '?'
 // followed by white space and an upper-case letter, digit or opening
-// punctuation, or at a blank line or a list item. Common abbreviations
+// punctuation, at a full-width '。', '！' or '？' (Chinese, Japanese), or at
+// a blank line or a list item. Common abbreviations
 // ("e.g.", "Dr.") and decimals do not end a sentence. The sentences are
 // trimmed and returned in order; joined with spaces they hold every word of
 // text.
@@ -68,6 +69,22 @@ func splitBlock(block string) []string {
 	start := 0
 	for i := 0; i < len(block); i++ {
 		c := block[i]
+		if c >= utf8.RuneSelf {
+			// Chinese and Japanese end a sentence with a full-width stop,
+			// and no space follows it.
+			if n := fullWidthEnd(block[i:]); n > 0 {
+				end := i + n
+				for end < len(block) && strings.ContainsRune("」』）”’", firstRune(block[end:])) {
+					end += len(string(firstRune(block[end:])))
+				}
+				if s := strings.TrimSpace(block[start:end]); s != "" {
+					out = append(out, s)
+				}
+				start = end
+				i = end - 1
+			}
+			continue
+		}
 		if c != '.' && c != '!' && c != '?' {
 			continue
 		}
@@ -109,6 +126,22 @@ func splitBlock(block string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// fullWidthEnd returns the length of the full-width full stop,
+// exclamation or question mark s starts with, or 0.
+func fullWidthEnd(s string) int {
+	for _, mark := range []string{"。", "！", "？"} {
+		if strings.HasPrefix(s, mark) {
+			return len(mark)
+		}
+	}
+	return 0
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // isAbbreviation reports whether the text before a full stop ends with a
