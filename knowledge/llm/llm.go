@@ -124,6 +124,24 @@ func apiRoot(base string) string {
 	return strings.TrimRight(base, "/")
 }
 
+// azureRoot is the resource endpoint of an Azure OpenAI URL, as the
+// client builds its requests on it, and the API version the URL names.
+// The address Azure's portal shows for a deployment
+// (https://NAME.openai.azure.com/openai/deployments/D/chat/completions?api-version=V)
+// is what people paste; used as the root, its path would be doubled.
+func azureRoot(base string) (root, version string) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(base, "/"), ""
+	}
+	version = u.Query().Get("api-version")
+	if i := strings.Index(u.Path, "/openai"); i >= 0 && (len(u.Path) == i+len("/openai") || u.Path[i+len("/openai")] == '/') {
+		u.Path = u.Path[:i]
+	}
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = strings.TrimRight(u.Path, "/"), "", "", ""
+	return u.String(), version
+}
+
 // redactURL drops any user information from a URL before it is shown.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
@@ -199,6 +217,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	var oc openai.ClientConfig
 	if cfg.Azure {
+		var version string
+		cfg.BaseURL, version = azureRoot(cfg.BaseURL)
+		if cfg.APIVersion == "" {
+			cfg.APIVersion = version
+		}
 		oc = openai.DefaultAzureConfig(cfg.APIKey.reveal(), cfg.BaseURL)
 		// Model names are deployment names, used as written: go-openai
 		// would otherwise drop the dots of a name with "3.5" in it.

@@ -415,6 +415,42 @@ func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
 	}
 }
 
+// TestAzureDeploymentAddressAsBaseURL: the address Azure's portal shows
+// for a deployment, pasted as the base URL, is cut to its resource
+// endpoint, and its API version is used unless one is set.
+func TestAzureDeploymentAddressAsBaseURL(t *testing.T) {
+	var mu sync.Mutex
+	var got []*http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
+	}))
+	defer srv.Close()
+	for _, c := range []struct{ base, version, want string }{
+		{srv.URL + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", "", "2024-10-21"},
+		{srv.URL + "/openai/", "2025-01-01-preview", "2025-01-01-preview"},
+		{srv.URL + "/", "", "2024-06-01"},
+	} {
+		client, err := New(Config{BaseURL: c.base, APIKey: testKey, Azure: true, APIVersion: c.version, ChatModel: "gpt-4o", MaxRetries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, _ := NewChat(client)
+		if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil); err != nil {
+			t.Fatalf("%s: %v", c.base, err)
+		}
+		mu.Lock()
+		r := got[len(got)-1]
+		mu.Unlock()
+		if r.URL.Path != "/openai/deployments/gpt-4o/chat/completions" || r.URL.Query().Get("api-version") != c.want {
+			t.Errorf("base %s: requested %s, want the deployment's path once with api-version %s", c.base, r.URL, c.want)
+		}
+	}
+}
+
 // TestRetryAfterPastTheDeadlineGivesUpAtOnce: a wait that would end after
 // the caller's deadline (a person waiting for an answer) is not waited
 // for: the request fails at once, with what the server said.
