@@ -34,6 +34,18 @@ type Action struct {
 	Value     string // what the button carries, for example an answer id
 }
 
+// InWorkspace reports whether a press carrying the workspace pressed (an
+// Action's Workspace) may act on a record of workspace: the same one, or
+// none at all. A button in a Discord direct message (a nudge, a request
+// for help, a reply sent there because it was private) carries no server,
+// while what it acts on belongs to the server where it began; Discord's
+// user ids are the same in every server, so the person pressing is still
+// known, and whoever handles the press must check that they are the
+// person the record names.
+func InWorkspace(pressed, workspace string) bool {
+	return pressed == "" || pressed == workspace
+}
+
 // Button ids that Lore puts on its replies and understands in an Action.
 const (
 	ActionHelpful    = "feedback_up"

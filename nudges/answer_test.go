@@ -181,3 +181,39 @@ func TestAnswerCountsOnlyWithItsReview(t *testing.T) {
 		t.Errorf("quiz_answered events = %d, want 1", n)
 	}
 }
+
+// A quiz pressed in a direct message that names no workspace (Discord's,
+// for a learner enrolled in a server) is the learner's own answer;
+// someone else's press, or one from another workspace, is refused.
+func TestQuizPressedWithoutWorkspace(t *testing.T) {
+	f := setup(t)
+	tue, _ := quizTwice(t, f)
+	var button bot.Button
+	for _, b := range tue.Buttons {
+		if strings.HasSuffix(b.Value, "|report-phish|1") {
+			button = b
+		}
+	}
+	press := func(workspace, user string) string {
+		r, ok := f.svc.HandleAction(t.Context(), bot.Action{Platform: "slack", Workspace: workspace, User: user, ID: ActionQuizAnswer, Value: button.Value})
+		if !ok {
+			t.Fatal("press not handled")
+		}
+		return r.Text
+	}
+	if r := press("", "bob"); !strings.Contains(r, "someone else") {
+		t.Errorf("bob's press = %q", r)
+	}
+	if r := press("T2", "ann"); !strings.Contains(r, "someone else") {
+		t.Errorf("ann's press from another workspace = %q", r)
+	}
+	if r := press("", "ann"); !strings.Contains(r, "Right") {
+		t.Fatalf("ann's press without a workspace = %q", r)
+	}
+	if s := reportPhish(t, f); s.Reps != 1 {
+		t.Errorf("report-phish = %+v, want ann's review", s)
+	}
+	if r := press("T1", "ann"); !strings.Contains(r, "already answered") {
+		t.Errorf("second press = %q", r)
+	}
+}

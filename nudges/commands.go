@@ -502,9 +502,12 @@ func (s *Service) answer(ctx context.Context, l store.Learner, deliveryID string
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	if d.Learner != l {
+	if d.Learner.Platform != l.Platform || d.Learner.User != l.User || !bot.InWorkspace(l.Workspace, d.Learner.Workspace) {
 		return bot.Reply{}, userError("That quiz was sent to someone else, so I can't take your answer to it.")
 	}
+	// A press in a Discord direct message names no server: the answer is
+	// the learner's the nudge was sent to.
+	l = d.Learner
 	i := slices.IndexFunc(d.Cards, sent)
 	if i < 0 {
 		return bot.Reply{}, userError("That quiz isn't part of this nudge; nothing was recorded.")

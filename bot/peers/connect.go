@@ -437,7 +437,7 @@ func answered(status string) bot.Reply {
 func (s *Service) loadRequest(ctx context.Context, a bot.Action) (store.PeerRequest, bot.Reply, bool) {
 	req, err := s.store.Request(ctx, a.Value)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && (req.Platform != a.Platform || req.Workspace != a.Workspace)):
+	case errors.Is(err, store.ErrNotFound) || (err == nil && (req.Platform != a.Platform || !bot.InWorkspace(a.Workspace, req.Workspace))):
 		return req, bot.Reply{Text: "I can't find that request any more; it may have been deleted.", Private: true}, false
 	case err != nil:
 		return req, s.storeTrouble(ctx, "loading a request", err), false

@@ -43,7 +43,7 @@ func (s *Service) profileCommand(ctx context.Context, msg bot.Message, args stri
 		}
 		return bot.Reply{
 			Text:    "This removes your profile, your requests for help, your place in past pairing rounds and your peer history. It cannot be undone.",
-			Buttons: []bot.Button{{ID: ActionDeleteProfile, Label: "Delete my profile", Value: msg.User}},
+			Buttons: []bot.Button{{ID: ActionDeleteProfile, Label: "Delete my profile", Value: msg.Workspace + "/" + msg.User}},
 			Private: true,
 		}
 	}
@@ -231,11 +231,20 @@ func (s *Service) showProfile(ctx context.Context, who store.PersonKey) bot.Repl
 	return bot.Reply{Text: b.String(), Private: true}
 }
 
+// deleteProfile confirms "profile delete". The button names the
+// workspace and the person, WORKSPACE/USER (older ones only the person),
+// since it may be pressed where the workspace is not known: in Discord a
+// private reply to a message in a server goes by direct message, where a
+// press carries no server.
 func (s *Service) deleteProfile(ctx context.Context, a bot.Action) bot.Reply {
-	if a.Value != a.User {
+	workspace, user, ok := strings.Cut(a.Value, "/")
+	if !ok {
+		workspace, user = a.Workspace, a.Value
+	}
+	if user == "" || user != a.User || !bot.InWorkspace(a.Workspace, workspace) {
 		return bot.Reply{Text: "That button deletes someone else's profile, so I did nothing.", Private: true}
 	}
-	return s.deletePerson(ctx, store.PersonKey{Platform: a.Platform, Workspace: a.Workspace, User: a.User})
+	return s.deletePerson(ctx, store.PersonKey{Platform: a.Platform, Workspace: workspace, User: a.User})
 }
 
 func (s *Service) deletePerson(ctx context.Context, who store.PersonKey) bot.Reply {

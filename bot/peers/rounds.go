@@ -569,7 +569,7 @@ func (s *Service) CheckIn(ctx context.Context, roundID string) error {
 // recordMet records a check-in answer as an EventMet.
 func (s *Service) recordMet(ctx context.Context, a bot.Action, value int) bot.Reply {
 	r, err := s.store.Round(ctx, a.Value)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (r.Platform != a.Platform || r.Workspace != a.Workspace)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (r.Platform != a.Platform || !bot.InWorkspace(a.Workspace, r.Workspace))) {
 		return bot.Reply{Text: "I can't find that round any more.", Private: true}
 	}
 	if err != nil {

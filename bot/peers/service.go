@@ -53,7 +53,7 @@ const (
 	ActionDecline       = "peers_decline"        // the expert declines; value: request id
 	ActionMetYes        = "peers_met_yes"        // check-in answer; value: round id
 	ActionMetNo         = "peers_met_no"         // check-in answer; value: round id
-	ActionDeleteProfile = "peers_delete_profile" // confirms profile delete; value: user id
+	ActionDeleteProfile = "peers_delete_profile" // confirms profile delete; value: workspace/user id
 )
 
 // Defaults of Config.

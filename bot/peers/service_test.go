@@ -532,3 +532,54 @@ func TestProfileHistoryShowsAndDeleteForgets(t *testing.T) {
 		t.Errorf("history after delete:\n%s", h)
 	}
 }
+
+// pressIn presses b as user in workspace ("" as in a Discord direct
+// message, which names no server).
+func (f *fixture) pressIn(t *testing.T, workspace, user string, b bot.Button) bot.Reply {
+	t.Helper()
+	r, ok := f.svc.Action(t.Context(), bot.Action{Platform: "slack", Workspace: workspace, Channel: "D1", User: user, ID: b.ID, Value: b.Value})
+	if !ok {
+		t.Fatalf("button %s not handled", b.ID)
+	}
+	return r
+}
+
+// A press in a direct message that names no workspace (Discord's) acts on
+// the presser's own request, round or profile of the workspace where it
+// began; someone else's, or another workspace's when the press names one,
+// stays refused.
+func TestPressesWithoutWorkspace(t *testing.T) {
+	f := setup(t, fakeRoster{"C1": {"ana", "ben"}})
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ben"}, Name: "Ben", CanHelp: []string{"vpn"}, Available: true})
+	r := f.say(t, "ana", "connect vpn")
+	if len(r.Buttons) != 1 {
+		t.Fatalf("connect = %+v", r)
+	}
+	contains(t, "ask from a DM", f.pressIn(t, "", "ana", r.Buttons[0]).Text, "I've asked")
+	accept := f.msgr.take()[0].reply.Buttons[0]
+	contains(t, "someone else's accept", f.pressIn(t, "", "cy", accept).Text, "someone else")
+	contains(t, "accept in another workspace", f.pressIn(t, "T2", "ben", accept).Text, "can't find")
+	contains(t, "accept from a DM", f.pressIn(t, "", "ben", accept).Text, "started a conversation")
+	if sends := f.msgr.take(); len(sends) != 1 || len(sends[0].users) != 2 {
+		t.Fatalf("introductions = %+v", sends)
+	}
+
+	sends := f.startRound(t)
+	if len(sends) != 1 {
+		t.Fatalf("check-ins = %+v", sends)
+	}
+	f.pressIn(t, "", "ana", sends[0].reply.Buttons[0])
+	contains(t, "someone else's check-in", f.pressIn(t, "", "cy", sends[0].reply.Buttons[0]).Text, "weren't in a group")
+	if met, _ := f.st.Events(t.Context(), store.EventFilter{Kind: store.EventMet}); len(met) != 1 || met[0].User != "ana" || met[0].Workspace != "T1" {
+		t.Errorf("met events = %+v, want ana's in T1", met)
+	}
+
+	del := f.say(t, "ben", "profile delete").Buttons[0]
+	contains(t, "someone else's delete", f.pressIn(t, "", "ana", del).Text, "someone else")
+	contains(t, "delete from another workspace", f.pressIn(t, "T2", "ben", del).Text, "someone else")
+	f.profile(t, "ben")
+	contains(t, "delete from a DM", f.pressIn(t, "", "ben", del).Text, "deleted")
+	if _, err := f.st.Profile(t.Context(), store.PersonKey{Platform: "slack", Workspace: "T1", User: "ben"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ben's profile after a delete pressed in a DM: %v", err)
+	}
+}
