@@ -173,6 +173,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interacti
 			a.log.WarnContext(ctx, "deferring a button press failed", "err", err)
 			return
 		}
+		req.action.Channel, req.action.Thread = a.place(ctx, ix.GuildID, ix.ChannelID)
 		reply := a.core.HandleAction(ctx, req.action)
 		a.complete(ctx, ix, received, false, reply)
 		return
@@ -181,6 +182,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interacti
 		a.log.WarnContext(ctx, "deferring a command failed", "err", err)
 		return
 	}
+	req.msg.Channel, req.msg.Thread = a.place(ctx, ix.GuildID, ix.ChannelID)
 	st := startStreamer(ctx, a.cfg.StreamInterval, a.log, func(ctx context.Context, text string) error {
 		if a.expired(received) {
 			return nil
@@ -191,6 +193,27 @@ func (a *Adapter) handleInteraction(ctx context.Context, ix *discordgo.Interacti
 	reply := a.core.HandleMessageStream(ctx, req.msg, st.update)
 	st.stop()
 	a.complete(ctx, ix, received, true, reply)
+}
+
+// place is where an interaction used in channel happened, as the core
+// knows places from messages: a thread is its parent channel with the
+// thread as Thread, so that a button under an answer in Lore's thread, or
+// /lore in that thread, refers to the answers and questions recorded
+// there. It may ask Discord about the channel, so it runs after the
+// deferral; when that fails the channel is taken as it is.
+func (a *Adapter) place(ctx context.Context, guild, channel string) (string, string) {
+	if guild == "" || channel == "" {
+		return channel, ""
+	}
+	info, err := a.channels.lookup(ctx, channel)
+	if err != nil {
+		a.log.WarnContext(ctx, "looking up an interaction's channel failed", "channel", channel, "err", a.apiError("look up channel", err))
+		return channel, ""
+	}
+	if info.thread && info.parent != "" {
+		return info.parent, channel
+	}
+	return channel, ""
 }
 
 // expired reports whether an interaction received at t can no longer be
