@@ -295,7 +295,7 @@ func TestHTTPShareScopeByConversation(t *testing.T) {
 		direct  bool
 	}{{"D0HUMANS", false}, {"DU1", true}, {"C1", false}} {
 		press(h, c.channel)
-		h.fake.waitCalls("hooks/response", i+1)
+		h.fake.waitCalls("hooks/response", 2*(i+1)) // the shared answer, then the private one removed
 		msgs := core.messages()
 		if len(msgs) != i+1 {
 			t.Fatalf("%d messages reached the core, want %d", len(msgs), i+1)
@@ -323,5 +323,43 @@ func TestHTTPShareScopeByConversation(t *testing.T) {
 	resp = h.fake.waitCalls("hooks/response", 2)[1]
 	if text := fmt.Sprint(resp.JSON["blocks"]); resp.JSON["response_type"] != "ephemeral" || strings.Contains(text, actionShare) {
 		t.Errorf("/lore ask where Lore may not answer: %v %s", resp.JSON["response_type"], text)
+	}
+}
+
+// Share pressed twice on one private answer (a double click, or two
+// devices) posts the answer for the channel once; the private answer is
+// removed once shared, and the second press is told it was.
+func TestHTTPShareTwicePostsOnce(t *testing.T) {
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, nil)
+	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U1","team_id":"T1"},"channel":{"id":"C1"},
+		"container":{"type":"message","is_ephemeral":true,"channel_id":"C1","message_ts":"1700000000.000100"},
+		"response_url":%q,"actions":[{"action_id":%q,"value":"how do I book leave?"}]}`, h.fake.responseURL(), actionShare)
+	body := []byte(url.Values{"payload": {payload}}.Encode())
+	for range 2 {
+		if w := serve(h.a.Handler(), signed(t, "/slack/interactivity", "application/x-www-form-urlencoded", body, httpNow)); w.Code != 200 {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	_ = h.a.Wait(t.Context())
+	if n := len(core.messages()); n != 1 {
+		t.Errorf("the core answered %d times, want once", n)
+	}
+	var shared, deleted, told int
+	for _, c := range h.fake.callsOf("hooks/response") {
+		switch {
+		case c.JSON["response_type"] == "in_channel":
+			shared++
+		case c.JSON["delete_original"] == true:
+			deleted++
+		case strings.Contains(fmt.Sprint(c.JSON["blocks"]), "shared this answer already"):
+			told++
+			if c.JSON["response_type"] != "ephemeral" {
+				t.Errorf("the note to the second press is %v, want ephemeral", c.JSON["response_type"])
+			}
+		}
+	}
+	if shared != 1 || deleted != 1 || told != 1 {
+		t.Errorf("responses: %d shared, %d private answers removed, %d notes; want 1 each: %+v", shared, deleted, told, h.fake.callsOf("hooks/response"))
 	}
 }

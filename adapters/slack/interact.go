@@ -4,6 +4,9 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/lorehq/lore/bot"
 )
@@ -70,6 +73,18 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 		return
 	}
 	msg.Collections = settings.Collections
+	if ts := in.Container.MessageTS; ts != "" {
+		// One private answer is shared once, however often its button is
+		// pressed before it is gone: a double click, two devices.
+		first, err := a.deps.Claims.Claim(ctx, "slack:share:"+msg.Workspace+":"+msg.Channel+":"+ts+":"+msg.User, shareTTL)
+		switch {
+		case err != nil:
+			a.log.WarnContext(ctx, "claiming a share failed; sharing anyway", "user", in.User.ID, "err", err)
+		case !first:
+			a.replyToPress(ctx, in, bot.Reply{Text: "I've shared this answer already.", Private: true})
+			return
+		}
+	}
 	reply := a.core.HandleMessage(ctx, msg)
 	opts := renderOptions{}
 	if userIDPattern.MatchString(in.User.ID) {
@@ -78,8 +93,19 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 	msgs := render(bot.Reply{Text: reply.Text, Citations: reply.Citations, Buttons: reply.Buttons, Grounded: reply.Grounded}, opts)
 	if err := a.respond(ctx, in.ResponseURL, msgs, true, false); err != nil {
 		a.log.WarnContext(ctx, "sharing an answer failed", "user", in.User.ID, "err", err)
+		return
+	}
+	// The shared answer replaces the private one, and its Share button.
+	if err := a.call(ctx, "response_url", func(ctx context.Context) error {
+		return slack.PostWebhookCustomHTTPContext(ctx, in.ResponseURL, a.cfg.HTTPClient, &slack.WebhookMessage{DeleteOriginal: true})
+	}); err != nil {
+		a.log.WarnContext(ctx, "removing a shared private answer failed", "user", in.User.ID, "err", err)
 	}
 }
+
+// shareTTL is how long a private answer is remembered as shared: as long
+// as its response_url, which the share posts through, may be used.
+const shareTTL = 30 * time.Minute
 
 // userIDPattern is a Slack user id, safe to put in a <@…> mention.
 var userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{1,30}$`)
