@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -444,6 +445,8 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	joined, completed := map[string]bool{}, map[string]bool{}
 	intros, met := map[string]bool{}, map[string]bool{}
 	var questions, answered, unanswered, up, votes int
+	lastVote := map[[4]string]store.Event{}
+	var anonVotes []store.Event
 	weekStart := until.Add(-7 * 24 * time.Hour)
 	// Events come oldest first, so an answer is indexed before the
 	// feedback on it.
@@ -503,13 +506,13 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				}
 			}
 		case store.EventFeedback:
-			votes++
-			if e.Value > 0 {
-				up++
+			// Each person's last vote on an answer counts once, as in
+			// ranking: a button pressed twice is one vote. Votes kept
+			// without a person (opted out) count each.
+			if e.User == "" {
+				anonVotes = append(anonVotes, e)
 			} else {
-				for _, id := range answers[e.Ref] {
-					p.unhelp[id]++
-				}
+				lastVote[[4]string{e.Platform, e.Workspace, e.User, e.Ref}] = e
 			}
 		case KindNudgeDelivered:
 			delivered[pair(e)] = true
@@ -545,6 +548,16 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	})
 	if err != nil {
 		return periodStats{}, err
+	}
+	for _, e := range append(slices.Collect(maps.Values(lastVote)), anonVotes...) {
+		votes++
+		if e.Value > 0 {
+			up++
+			continue
+		}
+		for _, id := range answers[e.Ref] {
+			p.unhelp[id]++
+		}
 	}
 	// The newest unanswered questions are the gaps clustered.
 	slices.Reverse(p.missing)

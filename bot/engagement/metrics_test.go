@@ -414,3 +414,36 @@ func TestDigesterSendsAtLocalMorning(t *testing.T) {
 		t.Errorf("bad time zone: %v", err)
 	}
 }
+
+// A rating button pressed again (a double click, the other button, a
+// second device) is one vote, the person's last, as ranking counts it:
+// g0's 👍 pressed twice more and g3's 👎 then 👍 leave four votes, all
+// 👍, and no 👎 on the leave document.
+func TestComputeCountsEachPersonsLastVote(t *testing.T) {
+	s := seedWeek(t)
+	sd := &seeder{t: t, s: s, n: 1000}
+	answers, err := s.Events(t.Context(), store.EventFilter{Kind: store.EventFeedback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := map[string]string{}
+	for _, e := range answers {
+		ref[e.User] = e.Ref
+	}
+	last := weekStart.Add(6*24*time.Hour + 12*time.Hour)
+	sd.add(store.Event{Time: last, Kind: store.EventFeedback, User: "g0", Value: 1, Ref: ref["g0"]})
+	sd.add(store.Event{Time: last, Kind: store.EventFeedback, User: "g0", Value: 1, Ref: ref["g0"]})
+	sd.add(store.Event{Time: last.Add(time.Minute), Kind: store.EventFeedback, User: "g3", Value: 1, Ref: ref["g3"]})
+	r, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := figure(t, r, engagement.FigHelpfulness).Value; !near(got, 1) {
+		t.Errorf("helpfulness = %v, want 1: four people's last votes, all 👍", got)
+	}
+	for _, d := range r.MostUsed {
+		if d.ID == "leave" && d.Unhelpful != 0 {
+			t.Errorf("leave has %d 👎, want none: g3 changed their vote", d.Unhelpful)
+		}
+	}
+}
