@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +40,56 @@ const (
 	ExitFailure  = 1 // the command could not do its work
 	ExitUsage    = 2 // bad arguments, flags or input
 	ExitNoAnswer = 3 // lore ask: no confident answer
+	// ExitInterrupted is the status of a command stopped by Ctrl-C
+	// (SIGINT); SIGTERM gives 143. Both are 128 plus the signal's number,
+	// as shells report a process the signal ended.
+	ExitInterrupted = 130
 )
+
+// StopSignal is the cause of a context that NotifyContext cancelled.
+type StopSignal struct{ Signal os.Signal }
+
+func (s *StopSignal) Error() string { return "stopped by " + signalName(s.Signal) }
+
+// code is the exit status of a command the signal stopped.
+func (s *StopSignal) code() int {
+	if n, ok := s.Signal.(syscall.Signal); ok && n > 0 {
+		return 128 + int(n)
+	}
+	return ExitInterrupted
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "Ctrl-C (SIGINT)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// NotifyContext returns a context that SIGINT or SIGTERM cancels with a
+// *StopSignal cause, which Run turns into the signal's exit status. stop
+// stops relaying the signals.
+func NotifyContext(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(&StopSignal{Signal: sig})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(context.Canceled)
+	}
+}
 
 // Stdio are the streams a command reads and writes.
 type Stdio struct {
@@ -72,6 +123,9 @@ type app struct {
 	metrics *web.Metrics
 	// pdf reads PDFs; see pdfReader.
 	pdf ingest.PDFReader
+	// stopNote, set by a long command, says what it had done and how to
+	// finish when a stop signal ends it early.
+	stopNote func() string
 }
 
 // pdfReader is what reads PDFs: a child process of this executable
@@ -108,6 +162,9 @@ func RunWithEnv(ctx context.Context, args []string, stdio Stdio, getenv func(str
 	if err == nil {
 		return ExitOK
 	}
+	if code, ok := a.stopped(ctx, err); ok {
+		return code
+	}
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err == nil {
 		return ee.code
@@ -120,6 +177,30 @@ func RunWithEnv(ctx context.Context, args []string, stdio Stdio, getenv func(str
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// stopped reports a command that a stop signal (or its caller's
+// cancellation) ended before it finished: it says so, with what the
+// command had done, and returns the exit status of the signal. Errors of
+// usage, found before any work, are left as they are.
+func (a *app) stopped(ctx context.Context, err error) (int, bool) {
+	var ee *exitError
+	if ctx.Err() == nil || (errors.As(err, &ee) && ee.code == ExitUsage) || isUsageError(err) {
+		return 0, false
+	}
+	code, why := ExitInterrupted, "stopped"
+	var sig *StopSignal
+	if errors.As(context.Cause(ctx), &sig) {
+		code, why = sig.code(), sig.Error()
+	}
+	msg := why + " before it finished"
+	if a.stopNote != nil {
+		if note := a.stopNote(); note != "" {
+			msg += ": " + note
+		}
+	}
+	fmt.Fprintf(a.io.Err, "lore: %s.\n", msg)
+	return code, true
 }
 
 // isUsageError recognises cobra's own argument and flag errors, which it

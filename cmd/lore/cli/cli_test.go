@@ -366,10 +366,10 @@ func TestCancelledContextStops(t *testing.T) {
 	cancel()
 	var out, errOut bytes.Buffer
 	code := cli.Run(ctx, []string{"ingest", dir, db.flag()}, cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut})
-	if code == cli.ExitOK {
-		t.Fatalf("ingest with a cancelled context succeeded:\n%s", out.String())
+	if code != cli.ExitInterrupted {
+		t.Fatalf("ingest with a cancelled context: exit status %d, want %d:\n%s", code, cli.ExitInterrupted, out.String())
 	}
-	if !strings.Contains(errOut.String(), "context canceled") {
+	if !strings.Contains(errOut.String(), "lore: stopped before it finished") {
 		t.Errorf("stderr does not say the run was cancelled:\n%s", errOut.String())
 	}
 }

@@ -131,6 +131,12 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // evalStore opens --db when given, otherwise a fresh store in a temporary
 // directory that cleanup removes.
 func (a *app) evalStore(ctx context.Context) (*services, func(), error) {
+	a.stopNote = func() string {
+		if a.dbURL != "" {
+			return "nothing was measured; what it loaded into --db is kept"
+		}
+		return "nothing was measured, and its temporary store is removed"
+	}
 	if a.dbURL != "" {
 		svc, err := a.open(ctx)
 		if err != nil {

@@ -47,6 +47,10 @@ are pseudonymous accounts; no user id leaves the database.`,
 					return usageErrorf("--until %s is not after --since %s: the period is empty", until, since)
 				}
 			}
+			written := 0
+			a.stopNote = func() string {
+				return fmt.Sprintf("the output is incomplete: it holds the first %d statements. Export again", written)
+			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -56,12 +60,14 @@ are pseudonymous accounts; no user id leaves the database.`,
 			for {
 				page, err := svc.store.Statements(cmd.Context(), f)
 				if err != nil {
+					_ = w.Flush() // whole lines, which the note counts
 					return err
 				}
 				for _, s := range page {
 					w.Write(s.JSON)
 					w.WriteByte('\n')
 				}
+				written += len(page)
 				if len(page) < f.Limit {
 					break
 				}

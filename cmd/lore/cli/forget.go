@@ -122,6 +122,9 @@ period.`,
 			if err != nil {
 				return err
 			}
+			a.stopNote = func() string {
+				return "no event was folded or deleted (retention works in one transaction). Run it again"
+			}
 			svc, err := a.open(cmd.Context())
 			if err != nil {
 				return err

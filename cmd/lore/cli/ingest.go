@@ -63,6 +63,14 @@ while the first is pending is queued once.`,
 				return pathError(err)
 			}
 			if err != nil {
+				a.stopNote = func() string {
+					note := fmt.Sprintf("%d added, %d updated, %d unchanged and %d skipped before the stop, each document stored whole; the rest was not read",
+						sum.Added, sum.Updated, sum.Unchanged, sum.Skipped)
+					if prune {
+						note += " and nothing was pruned"
+					}
+					return note + ". Run the same command again to finish"
+				}
 				return err
 			}
 			for _, w := range sum.Warnings {

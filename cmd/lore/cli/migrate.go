@@ -17,6 +17,9 @@ migrated whenever they are opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.migrate = true
+			a.stopNote = func() string {
+				return "each migration is applied whole or not at all, and the schema is left at the last one applied. Run 'lore migrate' again to finish"
+			}
 			st, err := a.openStore(cmd.Context(), a.databaseURL())
 			if err != nil {
 				return err

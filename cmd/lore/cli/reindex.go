@@ -54,6 +54,10 @@ serve' (which also queue it themselves at start when the model changed).`,
 			sum, err := svc.knowledge.Reindex(cmd.Context(), "", progress)
 			progress.finish()
 			if err != nil {
+				a.stopNote = func() string {
+					return fmt.Sprintf("%d of %d chunks embedded again and kept; answers still use the old vectors. Run 'lore reindex' again to continue where it stopped",
+						progress.n, max(progress.total, progress.n))
+				}
 				return err
 			}
 			if sum.UpToDate {
@@ -78,7 +82,8 @@ type reindexProgress struct {
 	w   io.Writer
 	tty bool
 	bar *progressbar.ProgressBar
-	n   int
+	// n is the chunks embedded so far, of total.
+	n, total int
 }
 
 func newReindexProgress(w io.Writer) *reindexProgress {
@@ -90,6 +95,7 @@ func newReindexProgress(w io.Writer) *reindexProgress {
 }
 
 func (p *reindexProgress) Total(chunks int) {
+	p.total = chunks
 	if !p.tty {
 		return
 	}

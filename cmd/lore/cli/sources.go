@@ -345,6 +345,10 @@ LORE_FETCH_ALLOW.`,
 				return usageErrorf("no source named %q; 'lore sources' lists them", args[0])
 			}
 			if err != nil {
+				a.stopNote = func() string {
+					return fmt.Sprintf("%d added, %d updated, %d unchanged before the stop, and kept; nothing was removed and the source's last sync is unchanged. Run 'lore sources sync %s' again to finish",
+						res.Added, res.Updated, res.Unchanged, args[0])
+				}
 				return err
 			}
 			for _, w := range res.Warnings {
