@@ -207,3 +207,29 @@ func TestLockedNewDatabaseFailsClearly(t *testing.T) {
 		t.Errorf("ingest took %s to give up, want at most %s", r.elapsed, lockedWithin)
 	}
 }
+
+// A database named by a folder, a file in a folder that does not exist,
+// or a PostgreSQL URL that does not parse is bad input, exit 2, with a
+// message that says which and echoes no password; SQLite's own words
+// ("disk I/O error") do not.
+func TestBadDatabaseLocationsAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		url, want string
+	}{
+		{"sqlite:" + dir, "is a folder, not a SQLite file: name a file in it, such as sqlite:" + filepath.Join(dir, "lore.db")},
+		{"sqlite:" + filepath.Join(dir, "no", "such", "lore.db"), "the folder " + filepath.Join(dir, "no", "such") + " does not exist"},
+		{"postgres://lore:pa%zzs3cret@db.internal/lore", "cannot parse the database URL"},
+		{"postgres://lore:s3cret@db.internal:port/lore", "cannot parse the database URL"},
+	} {
+		r := run(t, "gaps", "--db", c.url)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, c.want) || strings.Contains(r.err, "s3cret") || strings.Count(r.err, "\n") != 1 {
+			t.Errorf("--db %s: stderr does not say %q in one line, without the password:\n%s", c.url, c.want, r.err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the folder holds %d entries after the runs", len(entries))
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -379,6 +381,11 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 		if errors.Is(err, postgres.ErrNeedsMigration) {
 			return nil, fmt.Errorf("%w\nRun 'lore migrate' (or pass --migrate) to bring the schema up to date.", err)
 		}
+		if errors.Is(err, store.ErrInvalidInput) {
+			// A URL that does not parse, as one that is not a database
+			// URL at all, is bad input.
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -395,6 +402,16 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 	if !ok {
 		// The value is not echoed: a mistyped URL may carry a password.
 		return nil, usageErrorf("unrecognised database URL: use sqlite:PATH, a path ending in .db, or postgres://...")
+	}
+	// SQLite words a folder, or a file in a folder that does not exist,
+	// as "disk I/O error" or "unable to open database file".
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, usageErrorf("database %s is a folder, not a SQLite file: name a file in it, such as sqlite:%s", path, filepath.Join(path, "lore.db"))
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, usageErrorf("database %s: the folder %s does not exist", path, dir)
+		}
 	}
 	// Writes by other processes (a concurrent ingest) reach searches within
 	// searchFreshness; this process's own writes at once.
