@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/bot"
@@ -267,7 +268,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 	root.PersistentFlags().BoolVar(&a.migrate, "migrate", false, "apply pending PostgreSQL migrations at start (SQLite files are always migrated)")
 	root.PersistentFlags().StringVar(&a.dbURL, "db", "", "database: a SQLite file (sqlite:PATH) or a PostgreSQL URL; default $LORE_DATABASE_URL or lore.db")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%w%s\nRun '%s --help' for usage.", err, suggestFlag(cmd, err), cmd.CommandPath())}
 	})
 	root.AddCommand(
 		a.ingestCommand(),
@@ -323,6 +324,12 @@ func explainArgs(cmd *cobra.Command) {
 			return err
 		}
 		form := "Usage: " + c.UseLine()
+		if c.HasAvailableSubCommands() && len(args) > 0 {
+			c.SuggestionsMinimumDistance = 2 // as cobra's own for lore's commands
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				err = fmt.Errorf("%w\n\nDid you mean this?\n\t%s\n", err, strings.Join(s, "\n\t"))
+			}
+		}
 		if c.HasAvailableSubCommands() {
 			var names []string
 			for _, sub := range c.Commands() {
@@ -334,6 +341,58 @@ func explainArgs(cmd *cobra.Command) {
 		}
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\n%s\nRun '%s --help' for more.", err, form, c.CommandPath())}
 	}
+}
+
+// suggestFlag names the flags of cmd close to an unknown one ("Did you
+// mean --collection?"), as cobra does for commands but not for flags; it
+// is "" for other errors or when none is close.
+func suggestFlag(cmd *cobra.Command, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	maxTypos := 2
+	if len(name) < 5 {
+		maxTypos = 1 // two edits turn --jsn into --as
+	}
+	var close []string
+	seen := map[string]bool{}
+	visit := func(f *pflag.Flag) {
+		if f.Hidden || seen[f.Name] {
+			return
+		}
+		seen[f.Name] = true
+		if editDistance(strings.ToLower(name), f.Name) <= maxTypos || (len(name) >= 2 && strings.HasPrefix(f.Name, strings.ToLower(name))) {
+			close = append(close, "--"+f.Name)
+		}
+	}
+	cmd.LocalFlags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	if len(close) == 0 {
+		return ""
+	}
+	return "\nDid you mean " + strings.Join(close, " or ") + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // requireSubcommands makes every command that only groups others (export,

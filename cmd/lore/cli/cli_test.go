@@ -373,3 +373,29 @@ func TestCancelledContextStops(t *testing.T) {
 		t.Errorf("stderr does not say the run was cancelled:\n%s", errOut.String())
 	}
 }
+
+// A mistyped flag or subcommand is a usage error that suggests the close
+// ones, at every level of the command tree; nothing close, no suggestion.
+func TestMistypedFlagsAndSubcommandsSuggest(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	for _, c := range []struct {
+		args []string
+		want string // "" for no suggestion
+	}{
+		{[]string{"ingest", "--colection", "x", "."}, "Did you mean --collection?"},
+		{[]string{"ask", "--jsn", "hi"}, "Did you mean --json?"},
+		{[]string{"gaps", "--dbb", "x"}, "Did you mean --db?"},
+		{[]string{"sources", "add", "x", "y", "--kin", "url"}, "Did you mean --kind?"},
+		{[]string{"gaps", "--zzzzzz"}, ""},
+		{[]string{"sources", "synk", "x"}, "Did you mean this?\n\tsync\n"},
+		{[]string{"tracks", "lst"}, "Did you mean this?\n\tlist\n"},
+		{[]string{"export", "bogus"}, ""},
+	} {
+		r := run(t, append([]string{db.flag()}, c.args...)...)
+		r.wantCode(t, cli.ExitUsage)
+		if c.want == "" && strings.Contains(r.err, "Did you mean") || !strings.Contains(r.err, c.want) {
+			t.Errorf("lore %s: stderr does not suggest %q:\n%s", strings.Join(c.args, " "), c.want, r.err)
+		}
+	}
+}
