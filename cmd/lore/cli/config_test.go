@@ -235,3 +235,19 @@ func TestConfigShowMasksPasswordsInURLs(t *testing.T) {
 		t.Fatalf("config show does not show the database URL with its password masked:\n%s", r.out)
 	}
 }
+
+// --db overrides the database of the environment and the file for one
+// command, and config show says so: it shows the database that command
+// line uses, masked, not the one --db overrides.
+func TestConfigShowNamesTheDatabaseOfDB(t *testing.T) {
+	r := runEnv(t, map[string]string{"LORE_DATABASE_URL": "sqlite:from-env.db"},
+		"config", "show", "--db", "postgres://lore:s3cret@db.internal/lore")
+	r.wantCode(t, cli.ExitOK)
+	line := regexp.MustCompile(`(?m)^LORE_DATABASE_URL\s+(\S+)\s+(.+)$`).FindStringSubmatch(r.out)
+	if line == nil || line[1] != "postgres://lore:********@db.internal/lore" || line[2] != "--db" {
+		t.Errorf("config show --db shows the database as %q:\n%s", line, r.out)
+	}
+	if strings.Contains(r.out, "s3cret") {
+		t.Errorf("config show printed the password:\n%s", r.out)
+	}
+}

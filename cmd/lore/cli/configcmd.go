@@ -64,6 +64,9 @@ func (a *app) configCommand() *cobra.Command {
 			fmt.Fprintln(w, "SETTING\tVALUE\tFROM")
 			for _, s := range settings {
 				v, src := a.config.lookup(s.Name)
+				if s.Name == "LORE_DATABASE_URL" && a.dbURL != "" {
+					v, src = a.dbURL, "--db" // what this command line would use
+				}
 				switch {
 				case s.Secret && v != "":
 					v = "******** (set)"
