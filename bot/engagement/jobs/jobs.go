@@ -56,7 +56,14 @@ func (w *ForwardWorker) Work(ctx context.Context, _ *river.Job[ForwardArgs]) err
 // DigestArgs is the hourly job that queues the weekly digests due. It only
 // plans, so it stays in the default queue, which every replica works; the
 // sends it queues go to the chat queue.
-type DigestArgs struct{}
+type DigestArgs struct {
+	// At is when the job was scheduled for, by the clock of the replica
+	// that queued it: the job queues the digests due in the hour that
+	// contains At, however late it runs (a default queue busy with long
+	// ingests, a retry) and whatever the clock of the replica working it.
+	// Zero (a job queued by an earlier version) means the time it runs.
+	At time.Time `json:"at,omitzero"`
+}
 
 // Kind names the job in the queue.
 func (DigestArgs) Kind() string { return "engagement_digest" }
@@ -103,13 +110,13 @@ type DigestWorker struct {
 	Logger   *slog.Logger
 }
 
-// Work queues the digests due in the current hour.
-func (w *DigestWorker) Work(ctx context.Context, _ *river.Job[DigestArgs]) error {
-	now := time.Now
-	if w.Clock != nil {
-		now = w.Clock
+// Work queues the digests due in the hour the job was scheduled for.
+func (w *DigestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) error {
+	at := job.Args.At
+	if at.IsZero() {
+		at = clock(w.Clock)()
 	}
-	due, dueErr := w.Digester.Due(now())
+	due, dueErr := w.Digester.Due(at)
 	if dueErr != nil {
 		// A leader with a bad time zone must not hold up the others.
 		logger(w.Logger).ErrorContext(ctx, "some digests cannot be scheduled", "err", dueErr)
@@ -133,7 +140,7 @@ func (w *DigestWorker) Work(ctx context.Context, _ *river.Job[DigestArgs]) error
 			queued++
 		}
 	}
-	logger(w.Logger).InfoContext(ctx, "digests due", "due", len(due), "queued", queued)
+	logger(w.Logger).InfoContext(ctx, "digests due", "hour", at.UTC().Truncate(time.Hour), "due", len(due), "queued", queued)
 	return nil
 }
 
@@ -225,6 +232,14 @@ func (w *RetentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs])
 	return nil
 }
 
+// clock is c, or time.Now when c is nil.
+func clock(c func() time.Time) func() time.Time {
+	if c == nil {
+		return time.Now
+	}
+	return c
+}
+
 func logger(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.Default()
@@ -271,9 +286,10 @@ func Register(workers *river.Workers, cfg Config) ([]*river.PeriodicJob, error) 
 		if err := river.AddWorkerSafely(workers, &DigestSendWorker{Digester: cfg.Digester}); err != nil {
 			return nil, err
 		}
+		now := clock(cfg.Clock)
 		periodic = append(periodic, river.NewPeriodicJob(HourlySchedule{},
 			func() (river.JobArgs, *river.InsertOpts) {
-				return DigestArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+				return DigestArgs{At: now().UTC()}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
 			}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if cfg.Retention != nil {

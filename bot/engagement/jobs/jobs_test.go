@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lorehq/lore/bot/engagement"
 	"github.com/lorehq/lore/bot/engagement/jobs"
@@ -202,5 +204,58 @@ func TestDigestSendForgetsRemovedLeader(t *testing.T) {
 	err := w.Work(t.Context(), &river.Job[jobs.DigestSendArgs]{Args: jobs.DigestSendArgs{Leader: "gone", Until: time.Now()}})
 	if err == nil || !errors.Is(err, engagement.ErrUnknownLeader) {
 		t.Errorf("Work = %v, want a cancelled job for an unknown leader", err)
+	}
+}
+
+type recordingInserter struct{ params []river.InsertManyParams }
+
+func (r *recordingInserter) InsertMany(_ context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	r.params = append(r.params, params...)
+	res := make([]*rivertype.JobInsertResult, len(params))
+	for i := range res {
+		res[i] = &rivertype.JobInsertResult{}
+	}
+	return res, nil
+}
+
+// The hourly job queues the digests of the hour it was scheduled for, not
+// of the hour its worker's clock shows: a job run late (the default queue
+// busy with long ingests, a retry) or on a replica whose clock is behind
+// still queues its leaders' digests. A job queued by an earlier version,
+// without a time, uses the worker's clock.
+func TestDigestJobQueuesTheHourItWasScheduledFor(t *testing.T) {
+	scheduled := time.Date(2026, 3, 9, 9, 1, 0, 0, time.UTC) // a Monday
+	digester := &engagement.Digester{Leaders: []engagement.Leader{
+		{Name: "ana", Hour: 9, To: engagement.Destination{Platform: "slack", User: "UANA"}},
+		{Name: "ben", Hour: 10, To: engagement.Destination{Platform: "slack", User: "UBEN"}},
+	}}
+	for _, tc := range []struct {
+		name  string
+		args  string
+		clock time.Time
+		want  string
+	}{
+		{"run late", `{"at":"2026-03-09T09:01:00Z"}`, scheduled.Add(59*time.Minute + 30*time.Second), "ana"},
+		{"worker clock behind", `{"at":"2026-03-09T09:01:00Z"}`, scheduled.Add(-2 * time.Minute), "ana"},
+		{"queued by an earlier version", `{}`, scheduled.Add(time.Hour), "ben"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var args jobs.DigestArgs
+			if err := json.Unmarshal([]byte(tc.args), &args); err != nil {
+				t.Fatal(err)
+			}
+			in := &recordingInserter{}
+			w := &jobs.DigestWorker{Digester: digester, Queue: in, Clock: func() time.Time { return tc.clock }}
+			if err := w.Work(t.Context(), &river.Job[jobs.DigestArgs]{Args: args}); err != nil {
+				t.Fatal(err)
+			}
+			if len(in.params) != 1 {
+				t.Fatalf("queued %d digests, want 1 (%s's)", len(in.params), tc.want)
+			}
+			send := in.params[0].Args.(jobs.DigestSendArgs)
+			if send.Leader != tc.want || !send.Until.Equal(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("queued %+v, want %s's digest of the week until 9 March", send, tc.want)
+			}
+		})
 	}
 }
