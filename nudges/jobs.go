@@ -10,7 +10,15 @@ import (
 )
 
 // PlanArgs is the periodic job that plans the nudges of the coming window.
-type PlanArgs struct{}
+type PlanArgs struct {
+	// From is when the job was scheduled for, by the clock of the replica
+	// that queued it, and the start of the window it plans: a job run late
+	// (a default queue busy with long ingests) or on a replica whose clock
+	// is ahead still plans the slots since then, which are delivered late
+	// or recorded as missed rather than never planned. Zero (a job queued
+	// by an earlier version) means the time it runs.
+	From time.Time `json:"from,omitzero"`
+}
 
 // Kind implements river.JobArgs.
 func (PlanArgs) Kind() string { return "nudge_plan" }
@@ -24,8 +32,8 @@ const (
 	DefaultPlanAhead = 30 * time.Minute
 )
 
-// PlanWorker works PlanArgs jobs: it plans [now, now+Ahead) and enqueues a
-// Deliver job per nudge, scheduled at its slot.
+// PlanWorker works PlanArgs jobs: it plans [From, From+Ahead) and enqueues
+// a Deliver job per nudge, scheduled at its slot.
 type PlanWorker struct {
 	river.WorkerDefaults[PlanArgs]
 	Service *Service
@@ -35,8 +43,8 @@ type PlanWorker struct {
 	Ahead time.Duration // default DefaultPlanAhead
 }
 
-// Work implements river.Worker.
-func (w *PlanWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
+// Work implements river.Worker: it plans [From, From+Ahead).
+func (w *PlanWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) error {
 	if w.Queue == nil {
 		return errors.New("plan nudges: no queue to insert deliveries into")
 	}
@@ -44,8 +52,11 @@ func (w *PlanWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
 	if ahead <= 0 {
 		ahead = DefaultPlanAhead
 	}
-	now := w.Service.now()
-	planned, err := w.Service.Plan(ctx, now, now.Add(ahead))
+	from := job.Args.From
+	if from.IsZero() {
+		from = w.Service.now()
+	}
+	planned, err := w.Service.Plan(ctx, from, from.Add(ahead))
 	if err != nil {
 		return err
 	}
@@ -53,7 +64,7 @@ func (w *PlanWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
 	if err != nil {
 		return err
 	}
-	w.Service.log.InfoContext(ctx, "nudges planned", "window", ahead, "planned", len(planned), "queued", n)
+	w.Service.log.InfoContext(ctx, "nudges planned", "from", from, "window", ahead, "planned", len(planned), "queued", n)
 	return nil
 }
 
@@ -78,6 +89,6 @@ func PeriodicJobs(every time.Duration) ([]*river.PeriodicJob, error) {
 	}
 	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: every}}
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return PlanArgs{}, opts },
+		func() (river.JobArgs, *river.InsertOpts) { return PlanArgs{From: time.Now().UTC()}, opts },
 		&river.PeriodicJobOpts{ID: "nudge_plan", RunOnStart: true})}, nil
 }

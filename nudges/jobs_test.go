@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lorehq/lore/store/queue"
 )
@@ -93,7 +94,7 @@ func TestForgottenLearnerIsNotNudged(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := &PlanWorker{Service: f.svc, Queue: client, Ahead: time.Hour}
-	if err := plan.Work(t.Context(), nil); err != nil {
+	if err := plan.Work(t.Context(), &river.Job[PlanArgs]{}); err != nil {
 		t.Fatal(err)
 	}
 	queued := func() map[string]int {
@@ -152,5 +153,60 @@ func TestPeriodicJobsRefuseTinyInterval(t *testing.T) {
 	jobs, err := PeriodicJobs(0)
 	if err != nil || len(jobs) != 1 {
 		t.Errorf("default = %v, %v", jobs, err)
+	}
+}
+
+type recordingInserter struct{ args []DeliverArgs }
+
+func (r *recordingInserter) InsertMany(_ context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	res := make([]*rivertype.JobInsertResult, len(params))
+	for i, p := range params {
+		r.args = append(r.args, p.Args.(DeliverArgs))
+		res[i] = &rivertype.JobInsertResult{}
+	}
+	return res, nil
+}
+
+// A planner job run late (the default queue busy with long ingests) plans
+// the window it was scheduled for: the slots since then are queued, to be
+// sent late or recorded as missed, not skipped. A job queued by an earlier
+// version, without a time, plans from the worker's clock.
+func TestPlanJobPlansTheWindowItWasScheduledFor(t *testing.T) {
+	f := setup(t)
+	f.cmd(t, "ann", "learn join security-basics")
+	tue := time.Date(2026, 3, 3, 0, 0, 0, 0, paris)
+	planned, err := f.svc.Plan(t.Context(), tue, tue.Add(24*time.Hour))
+	if err != nil || len(planned) != 1 {
+		t.Fatalf("Plan = %d deliveries, %v; want ann's", len(planned), err)
+	}
+	slot := planned[0].Slot
+	scheduled := slot.Add(-5 * time.Minute)
+	f.clock.Set(slot.Add(25 * time.Minute)) // the job runs 30 minutes late
+
+	for _, tc := range []struct {
+		name string
+		args string
+		want int
+	}{
+		{"run late", `{"from":"` + scheduled.UTC().Format(time.RFC3339) + `"}`, 1},
+		{"queued by an earlier version", `{}`, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var args PlanArgs
+			if err := json.Unmarshal([]byte(tc.args), &args); err != nil {
+				t.Fatal(err)
+			}
+			in := &recordingInserter{}
+			w := &PlanWorker{Service: f.svc, Queue: in, Ahead: 30 * time.Minute}
+			if err := w.Work(t.Context(), &river.Job[PlanArgs]{Args: args}); err != nil {
+				t.Fatal(err)
+			}
+			if len(in.args) != tc.want {
+				t.Fatalf("queued %d deliveries, want %d", len(in.args), tc.want)
+			}
+			if tc.want > 0 && (in.args[0].User != "ann" || !in.args[0].Slot.Equal(slot)) {
+				t.Errorf("queued %+v, want ann's slot %v", in.args[0], slot)
+			}
+		})
 	}
 }
