@@ -2,12 +2,14 @@ package peers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/queue"
 )
 
@@ -61,9 +63,17 @@ type TickWorker struct {
 // Timeout implements river.Worker.
 func (w *TickWorker) Timeout(*river.Job[TickArgs]) time.Duration { return tickTimeout }
 
-// Work implements river.Worker.
+// tickLockedRetry is how long a tick waits while another one runs.
+const tickLockedRetry = time.Minute
+
+// Work implements river.Worker. While another tick runs, the job is
+// snoozed, which uses no attempt, and runs once that one is done.
 func (w *TickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error {
-	return w.Service.Tick(ctx)
+	err := w.Service.Tick(ctx)
+	if errors.Is(err, store.ErrLocked) {
+		return river.JobSnooze(tickLockedRetry)
+	}
+	return err
 }
 
 // TickInsertOpts are the insert options of the periodic tick: the chat

@@ -592,11 +592,33 @@ func (s *Service) recordMet(ctx context.Context, a bot.Action, value int) bot.Re
 	return bot.Reply{Text: "Thanks. There's still time: a short call counts.", Private: true}
 }
 
+// tickLock is the store lock a tick holds while it runs, and tickLease
+// its lease: longer than a tick may run (the job's timeout), so that it
+// outlives the tick that holds it, and lets a dead replica's lock go soon
+// after.
+const (
+	tickLock  = "peers-tick"
+	tickLease = tickTimeout + time.Minute
+)
+
 // Tick does the scheduled work of every enabled channel: it makes the
 // current period's round when there is none, sends the introductions that
 // are due and, halfway through, the check-in. Everything it does is
-// idempotent, so a periodic job can call it on any replica.
+// idempotent, so a periodic job can call it on any replica. Two ticks do
+// not run at once (a retry of one period's tick and the next period's, on
+// two replicas), since both would send the introductions neither has
+// marked sent yet: while another tick runs, Tick returns an error
+// wrapping store.ErrLocked.
 func (s *Service) Tick(ctx context.Context) error {
+	if s.locks != nil {
+		// An owner of its own, so that a second tick in this process is
+		// refused too rather than renewing the first one's lease.
+		release, err := s.locks.TryLock(ctx, tickLock, "tick-"+s.newID(), tickLease)
+		if err != nil {
+			return fmt.Errorf("pairing tick: %w", err)
+		}
+		defer func() { _ = release(context.WithoutCancel(ctx)) }()
+	}
 	configs, err := s.store.RoundConfigs(ctx)
 	if err != nil {
 		return err

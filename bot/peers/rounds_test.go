@@ -1,15 +1,22 @@
 package peers_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/store"
+	"github.com/lorehq/lore/store/sqlite"
 )
 
 func weekly(channel string) store.RoundConfig {
@@ -486,5 +493,78 @@ func TestBiweeklyTicksAtTheTurnOf2027(t *testing.T) {
 	}
 	if want := []string{"2027-01-11", "2026-12-28", "2026-12-14"}; !slices.Equal(made, want) {
 		t.Errorf("rounds started %v, want %v", made, want)
+	}
+}
+
+// blockingMessenger holds its first send until released, and records every
+// send.
+type blockingMessenger struct {
+	fakeMessenger
+	calls            atomic.Int32
+	entered, release chan struct{}
+}
+
+func (m *blockingMessenger) SendDirect(ctx context.Context, platform, workspace string, users []string, r bot.Reply) error {
+	if m.calls.Add(1) == 1 {
+		close(m.entered)
+		<-m.release
+	}
+	return m.fakeMessenger.SendDirect(ctx, platform, workspace, users, r)
+}
+
+// Two ticks at once (one period's tick retried on one replica while the
+// next period's runs on another) introduce each group once: the second
+// is refused while the first runs, and the worker snoozes its job.
+func TestOverlappingTicksIntroduceEachGroupOnce(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.PutRoundConfig(t.Context(), weekly("C1")); err != nil {
+		t.Fatal(err)
+	}
+	msgr := &blockingMessenger{entered: make(chan struct{}), release: make(chan struct{})}
+	now := func() time.Time { return start.Add(2 * time.Hour) } // introductions due
+	svc, err := peers.New(peers.Config{Store: st, Events: st, Messenger: msgr,
+		Roster: fakeRoster{"C1": {"ana", "ben", "cy", "dee"}}, Clock: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- svc.Tick(context.Background()) }()
+	select {
+	case <-msgr.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first tick sent nothing")
+	}
+	second := svc.Tick(t.Context())
+	close(msgr.release)
+	if err := <-first; err != nil {
+		t.Fatalf("first tick: %v", err)
+	}
+	if !errors.Is(second, store.ErrLocked) {
+		t.Errorf("second tick = %v, want it refused while the first runs", second)
+	}
+	if sends := msgr.take(); len(sends) != 2 {
+		t.Errorf("introductions = %d, want one per group (2)", len(sends))
+	}
+	// The job of a tick refused so is snoozed, without using an attempt.
+	release, err := st.TryLock(t.Context(), "peers-tick", "another-replica", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snooze *river.JobSnoozeError
+	if err := (&peers.TickWorker{Service: svc}).Work(t.Context(), &river.Job[peers.TickArgs]{}); !errors.As(err, &snooze) {
+		t.Errorf("tick job while another runs = %v, want snoozed", err)
+	}
+	if err := release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&peers.TickWorker{Service: svc}).Work(t.Context(), &river.Job[peers.TickArgs]{}); err != nil {
+		t.Fatalf("a tick after the first: %v", err)
+	}
+	if sends := msgr.take(); len(sends) != 0 {
+		t.Errorf("a later tick sent %d introductions again", len(sends))
 	}
 }

@@ -104,6 +104,7 @@ type Service struct {
 	skills      *Skills
 	weeklyCap   int
 	collections CollectionSettings
+	locks       store.Locks
 	admins      AdminChecker
 	audit       AuditLog
 	log         *slog.Logger
@@ -125,6 +126,8 @@ func New(cfg Config) (*Service, error) {
 	if s.collections == nil {
 		s.collections, _ = cfg.Store.(CollectionSettings)
 	}
+	// Both stores keep locks, which keep two ticks from running at once.
+	s.locks, _ = cfg.Store.(store.Locks)
 	s.admins = cfg.AdminCheck
 	s.audit = cfg.Audit
 	if s.admins == nil {
