@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +72,51 @@ type testWriter struct{ tb testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// Environment of a replica run as a process of its own (runReplica).
+const (
+	replicaEnv       = "LORE_QUEUE_TEST_REPLICA"
+	replicaSchemaEnv = "LORE_QUEUE_TEST_SCHEMA"
+	replicaDoneEnv   = "LORE_QUEUE_TEST_DONE"
+)
+
+// TestMain lets this test binary run as a replica of its own, which a
+// test can kill outright.
+func TestMain(m *testing.M) {
+	if name := os.Getenv(replicaEnv); name != "" {
+		os.Exit(runReplica(name))
+	}
+	os.Exit(m.Run())
+}
+
+// runReplica works markArgs jobs until the process is killed, saying
+// "started" on its standard output once it works.
+func runReplica(name string) int {
+	ctx := context.Background()
+	u := withParams(os.Getenv(storetest.PostgresURLEnv), map[string]string{"pool_max_conns": "16", "application_name": "lore-queue-" + name})
+	pool, err := pgxpool.New(ctx, u)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &markWorker{pool: pool, replica: name, done: os.Getenv(replicaDoneEnv), failed: new(atomic.Int64)})
+	c, err := queue.New(pool, queue.Config{
+		Workers: workers, Schema: os.Getenv(replicaSchemaEnv), ID: name,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 50 * time.Millisecond,
+	})
+	if err == nil {
+		err = c.Start(ctx)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("started")
+	select {}
 }
 
 func TestMigrateIsRepeatable(t *testing.T) {
@@ -137,8 +185,12 @@ func (w *markWorker) Work(ctx context.Context, job *river.Job[markArgs]) (err er
 	return tx.Commit(ctx)
 }
 
-// Three replicas share ten thousand jobs; one of them is stopped hard half
-// way, and every job must still be done exactly once.
+// Three replicas share ten thousand jobs; one of them, a process of its
+// own, is killed (SIGKILL) half way, and every job must still be done
+// exactly once: the jobs it was running stay "running" until another
+// replica's rescuer takes them as stuck and they are worked again. A job's
+// effect and its completion commit in one transaction, which the killed
+// process's connection never commits.
 func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 	const (
 		jobs     = 10_000
@@ -149,6 +201,8 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 	done := pgx.Identifier{schema, "done"}.Sanitize()
 	riverJob := pgx.Identifier{schema, "river_job"}.Sanitize()
 
+	// Replica 0 runs in another process, which the test kills; 1 and 2
+	// run here.
 	pools := make([]*pgxpool.Pool, replicas)
 	for i := range pools {
 		pools[i] = openPool(t, fmt.Sprintf("lore-queue-replica-%d", i), 16)
@@ -177,19 +231,23 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The replicas here take a job running for over 2 s as stuck (River's
+	// rescuer looks every 30 s, on the elected leader).
 	clients := make([]*river.Client[pgx.Tx], replicas)
 	var failed atomic.Int64 // runs that ended without committing
-	for i, pool := range pools {
+	for i := 1; i < replicas; i++ {
 		name := fmt.Sprintf("replica-%d", i)
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &markWorker{pool: pool, replica: name, done: done, failed: &failed})
-		c, err := queue.New(pool, queue.Config{
-			Workers:           workers,
-			Logger:            testLogger(t),
-			Schema:            schema,
-			ID:                name,
-			FetchCooldown:     20 * time.Millisecond,
-			FetchPollInterval: 50 * time.Millisecond,
+		river.AddWorker(workers, &markWorker{pool: pools[i], replica: name, done: done, failed: &failed})
+		c, err := queue.New(pools[i], queue.Config{
+			Workers:              workers,
+			Logger:               testLogger(t),
+			Schema:               schema,
+			ID:                   name,
+			FetchCooldown:        20 * time.Millisecond,
+			FetchPollInterval:    50 * time.Millisecond,
+			JobTimeout:           time.Second,
+			RescueStuckJobsAfter: 2 * time.Second,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -202,32 +260,43 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 	for i := range params {
 		params[i] = river.InsertManyParams{Args: markArgs{Seq: i + 1}}
 	}
-	if _, err := clients[0].InsertMany(t.Context(), params); err != nil {
+	if _, err := clients[1].InsertMany(t.Context(), params); err != nil {
 		t.Fatalf("insert %d jobs: %v", jobs, err)
 	}
 	t.Logf("inserted %d jobs in %v", jobs, time.Since(start).Round(time.Millisecond))
+
+	killed := exec.Command(os.Args[0], "-test.run=^$")
+	killed.Env = append(os.Environ(), replicaEnv+"=replica-0", replicaSchemaEnv+"="+schema, replicaDoneEnv+"="+done)
+	killed.Stderr = testWriter{t}
+	out, err := killed.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := killed.Start(); err != nil {
+		t.Fatalf("start replica 0: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = killed.Process.Kill()
+		_ = killed.Wait()
+	})
+	line := make([]byte, len("started\n"))
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "started\n" {
+		t.Fatalf("replica 0 did not start: %q, %v", line, err)
+	}
 
 	// Clients run on their own context: t.Context is cancelled before
 	// cleanups run, which would turn the graceful stop below into a hard one.
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
 	start = time.Now()
-	for i, c := range clients {
+	for i := 1; i < replicas; i++ {
+		c := clients[i]
 		if err := c.Start(runCtx); err != nil {
 			t.Fatalf("start replica %d: %v", i, err)
 		}
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if i == 0 {
-				// Already stopping: wait until it has let go of its pool.
-				select {
-				case <-c.Stopped():
-				case <-ctx.Done():
-					t.Errorf("replica 0 did not stop")
-				}
-				return
-			}
 			if err := c.Stop(ctx); err != nil {
 				t.Errorf("stop replica %d: %v", i, err)
 			}
@@ -241,7 +310,7 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	waitFor := func(want int) {
 		for {
 			n := countDone()
@@ -256,15 +325,19 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 	}
 
 	waitFor(jobs / 2)
-	// A hard stop that does not wait: replica 0's running jobs are
-	// cancelled mid-transaction and must be worked again by the others.
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := clients[0].StopAndCancel(cancelled); !errors.Is(err, context.Canceled) {
-		t.Logf("stop replica 0: %v", err)
+	if err := killed.Process.Kill(); err != nil {
+		t.Fatalf("kill replica 0: %v", err)
 	}
+	_ = killed.Wait()
 	killedAt := countDone()
-	t.Logf("replica 0 stopped hard after %v with %d jobs done", time.Since(start).Round(time.Millisecond), killedAt)
+	// What it was running when it died stays "running" under its name.
+	var orphans int
+	if err := admin.QueryRow(t.Context(), "SELECT count(*) FROM "+riverJob+
+		" WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = 'replica-0'").Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replica 0 killed after %v with %d jobs done; %d jobs left running under its name",
+		time.Since(start).Round(time.Millisecond), killedAt, orphans)
 
 	waitFor(jobs)
 	t.Logf("all %d jobs done after %v", jobs, time.Since(start).Round(time.Millisecond))
@@ -311,7 +384,17 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("jobs per replica: %s; %d runs interrupted without committing", strings.Join(counts, ", "), failed.Load())
-	if len(counts) < 2 {
-		t.Errorf("jobs were worked by %d replica(s), want them shared", len(counts))
+	if len(counts) < replicas {
+		t.Errorf("jobs were worked by %d replica(s), want all %d to share them", len(counts), replicas)
+	}
+	// The jobs left running by the dead replica were rescued and done by
+	// another one.
+	var rescued int
+	if err := admin.QueryRow(t.Context(), "SELECT count(*) FROM "+riverJob+" j JOIN "+done+
+		" d ON d.job_id = j.id WHERE 'replica-0' = ANY (j.attempted_by) AND d.worker <> 'replica-0'").Scan(&rescued); err != nil {
+		t.Fatal(err)
+	}
+	if rescued < orphans {
+		t.Errorf("%d of the %d jobs replica 0 left running were done by another replica", rescued, orphans)
 	}
 }
