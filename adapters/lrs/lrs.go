@@ -24,10 +24,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lorehq/lore/knowledge/fetch"
 	"github.com/lorehq/lore/store"
 )
 
@@ -295,9 +295,7 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, str
 				return resp.StatusCode, excerpt(answer), nil
 			}
 			last = fmt.Sprintf("HTTP %d", resp.StatusCode)
-			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-				retryAfter = time.Duration(s) * time.Second
-			}
+			retryAfter = fetch.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		} else {
 			if ctx.Err() != nil {
 				return 0, "", ctx.Err()

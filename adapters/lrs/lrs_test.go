@@ -137,6 +137,21 @@ func TestFlushDeliversInBatches(t *testing.T) {
 	}
 }
 
+// Retry-After may be an HTTP date rather than seconds (RFC 9110).
+func TestRetryAfterAsADate(t *testing.T) {
+	b := setup(t, 3)
+	b.lrs.RetryAfter = time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
+	b.lrs.FailNext(http.StatusTooManyRequests)
+	if n, err := b.forwarder(t, nil).Flush(t.Context()); err != nil || n != 3 {
+		t.Fatalf("Flush = %d, %v", n, err)
+	}
+	// HTTP dates are to the second: the wait is 2 to 3 s, far above the
+	// backoff's 10 ms.
+	if len(b.sleeps) != 1 || b.sleeps[0] < time.Second || b.sleeps[0] > 3*time.Second {
+		t.Errorf("waits = %v, want one of 2 to 3 s, as the date asked", b.sleeps)
+	}
+}
+
 func TestRetriesOn429And5xx(t *testing.T) {
 	b := setup(t, 10)
 	b.lrs.FailNext(http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway)

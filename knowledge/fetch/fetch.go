@@ -430,3 +430,19 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
+
+// RetryAfter reads a Retry-After header's value, delay-seconds or an HTTP
+// date, as the wait it asks for at now; 0 when absent or unreadable.
+func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -23,11 +23,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/lorehq/lore/knowledge/fetch"
 )
 
 // Secret is a credential. Every way of printing it prints "[redacted]".
@@ -281,7 +282,7 @@ func (d hintingDoer) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		h.after = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		h.after = fetch.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		resp.Body = &doneWatcher{ReadCloser: resp.Body, hint: h}
@@ -326,22 +327,6 @@ func isDone(line []byte) bool {
 func streamDone(ctx context.Context) bool {
 	h, ok := ctx.Value(hintKey{}).(*retryHint)
 	return ok && h.done
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
-// unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // retry runs attempt with the per-request timeout until it succeeds, fails

@@ -9,6 +9,7 @@ package lrstest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -22,6 +23,8 @@ type LRS struct {
 	// MaxBatch is the most statements one request may carry before the
 	// LRS answers 413; 0: no limit.
 	MaxBatch int
+	// RetryAfter is the Retry-After header of a 429; default "1".
+	RetryAfter string
 
 	mu         sync.Mutex
 	statements map[string]json.RawMessage
@@ -172,7 +175,7 @@ func (l *LRS) serve(w http.ResponseWriter, r *http.Request) {
 		status := l.failures[0]
 		l.failures = l.failures[1:]
 		if status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", cmp.Or(l.RetryAfter, "1"))
 		}
 		http.Error(w, http.StatusText(status), status)
 		return
