@@ -234,7 +234,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 			used[c.source] = n
 			p := sources[c.source]
 			ans.Citations = append(ans.Citations, Citation{
-				N: n, DocID: p.DocID, Title: p.Title, Heading: p.Heading, Source: p.Source,
+				N: n, DocID: p.DocID, Title: p.Title, Heading: citedHeading(p.Title, p.Heading), Source: p.Source,
 				Score: p.Score, Snippet: truncate(p.Text, snippetChars),
 			})
 		}
@@ -250,6 +250,22 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 	}
 	ans.Text = b.String()
 	return ans
+}
+
+// citedHeading is the heading path a citation shows after the title:
+// without its first heading when that is the title itself, as in a
+// document of several level-1 headings titled by the first.
+func citedHeading(title, heading string) string {
+	if title == "" {
+		return heading
+	}
+	if heading == title {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(heading, title+" > "); ok {
+		return rest
+	}
+	return heading
 }
 
 // truncate cuts s to at most n bytes at a word boundary, with an ellipsis.

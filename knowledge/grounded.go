@@ -325,7 +325,7 @@ func (s *Service) generate(ctx context.Context, req AskRequest, query string, pa
 	for i, k := range cited {
 		p := sources[k]
 		ans.Citations = append(ans.Citations, Citation{
-			N: i + 1, DocID: p.DocID, Title: p.Title, Heading: p.Heading, Source: p.Source,
+			N: i + 1, DocID: p.DocID, Title: p.Title, Heading: citedHeading(p.Title, p.Heading), Source: p.Source,
 			Score: p.Score, Snippet: truncate(p.Text, snippetChars),
 		})
 	}
