@@ -210,9 +210,10 @@ func (r *mdRenderer) inlineTo(b *strings.Builder, n ast.Node) {
 			b.WriteString(linkText(label.String(), string(c.Destination)))
 		case *ast.AutoLink:
 			b.Write(c.Label(r.src))
-		case *ast.Image, *ast.RawHTML:
-			// Images cannot be shown in a chat message and raw HTML is
-			// markup, not text.
+		case *ast.Image, *ast.RawHTML, *east.FootnoteLink, *east.FootnoteBacklink:
+			// Images cannot be shown in a chat message, raw HTML is
+			// markup, not text, and a footnote's number and back link
+			// point at nothing in a quoted sentence.
 		case *east.TaskCheckBox:
 			if c.IsChecked {
 				b.WriteString("[x] ")

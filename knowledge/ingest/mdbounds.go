@@ -4,6 +4,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
@@ -43,7 +44,8 @@ const maxInlineWork = 1 << 18
 const inlineMarks = "[]<`*_~"
 
 // markdownParser reads CommonMark with the GitHub extensions curated
-// handbooks commonly use (tables, task lists, strikethrough, bare links),
+// handbooks commonly use (tables, task lists, strikethrough, bare links,
+// footnotes),
 // within the bounds above. Goldmark parsers are safe for concurrent use.
 var markdownParser = newMarkdownParser()
 
@@ -61,9 +63,14 @@ func newMarkdownParser() parser.Parser {
 			util.Prioritized(parser.NewFencedCodeBlockParser(), 700),
 			util.Prioritized(shallow{parser.NewBlockquoteParser()}, 800),
 			util.Prioritized(parser.NewHTMLBlockParser(), 900),
+			util.Prioritized(shallow{extension.NewFootnoteBlockParser()}, 999),
 			util.Prioritized(parser.NewParagraphParser(), 1000),
 		),
 		parser.WithInlineParsers(parser.DefaultInlineParsers()...),
+		// Footnotes: a reference ("[^1]") is markup, not text, and the
+		// notes are gathered at the end of the document.
+		parser.WithInlineParsers(util.Prioritized(extension.NewFootnoteParser(), 101)),
+		parser.WithASTTransformers(util.Prioritized(extension.NewFootnoteASTTransformer(), 999)),
 		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
 		// Transformers run from the highest priority down: rows are
 		// checked before the table extension (200) splits a paragraph
@@ -85,7 +92,7 @@ func (s shallow) Open(parent ast.Node, reader text.Reader, pc parser.Context) (a
 	depth := 0
 	for n := parent; n != nil; n = n.Parent() {
 		switch n.Kind() {
-		case ast.KindBlockquote, ast.KindList:
+		case ast.KindBlockquote, ast.KindList, east.KindFootnote:
 			depth++
 		}
 	}

@@ -206,6 +206,8 @@ func TestParseMarkdownText(t *testing.T) {
 		{"indented code", "Text:\n\n    x := 1\n      y := 2", "Text:\n\nx := 1\n  y := 2"},
 		{"HTML block keeps its text", "<div class=\"note\">\n<p>Bring <b>ID</b>.</p>\n</div>", "Bring ID."},
 		{"thematic break", "Above.\n\n***\n\nBelow.", "Above.\n\nBelow."},
+		{"footnotes", "Submit receipts within 30 days.[^1] Claims over 500 need sign-off.[^note]\n\n[^1]: Older receipts are refused.\n[^note]: By your manager.\n\nMore text.",
+			"Submit receipts within 30 days. Claims over 500 need sign-off.\n\nMore text.\n\nOlder receipts are refused.\n\nBy your manager."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
