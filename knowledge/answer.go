@@ -162,15 +162,16 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 
 	qterms := termSet(analyze.ContentTerms(question))
 	type candidate struct {
-		text   string
+		quote  quote
+		text   string // as quoted
 		source int
 		order  int
 		score  float64
 	}
 	var cands []candidate
 	for si, p := range sources {
-		for i, sent := range analyze.Sentences(p.Text) {
-			terms := analyze.ContentTerms(sent)
+		for i, q := range quotes(p.Text) {
+			terms := analyze.ContentTerms(q.text())
 			if len(terms) == 0 {
 				continue
 			}
@@ -193,7 +194,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 			score := float64(covered)/float64(max(1, len(qterms))) +
 				0.1*float64(hit)/float64(len(terms)) -
 				0.02*float64(i) - 0.05*float64(si)
-			cands = append(cands, candidate{text: sent, source: si, order: i, score: score})
+			cands = append(cands, candidate{quote: q, source: si, order: i, score: score})
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
@@ -208,12 +209,11 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 		if len(chosen) > 0 && c.score < minSentenceShare*chosen[0].score {
 			break
 		}
-		if length+len(c.text) > maxAnswerChars {
-			if length > 0 {
-				continue
-			}
-			// The best sentence alone is too long: quote its start.
-			c.text = truncate(c.text, maxAnswerChars)
+		// The best sentence alone may be too long: then its start, or
+		// a list's lead-in with the items there is room for, is quoted.
+		c.text = c.quote.fit(maxAnswerChars-length, qterms, len(chosen) == 0)
+		if c.text == "" {
+			continue
 		}
 		chosen = append(chosen, c)
 		length += len(c.text)
@@ -239,7 +239,12 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 			})
 		}
 		if i > 0 {
-			b.WriteString(" ")
+			// A list or table is a paragraph of its own lines.
+			if c.quote.group() || chosen[i-1].quote.group() {
+				b.WriteString("\n\n")
+			} else {
+				b.WriteString(" ")
+			}
 		}
 		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(dropMarkers(c.text)), n)
 	}

@@ -1,6 +1,8 @@
 package knowledge_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lorehq/lore/knowledge"
@@ -50,5 +52,101 @@ Quokka offboarding ends with returning the quokka badge to reception.
 		if c.Title != "Quokka Onboarding" || c.Heading != tt.heading {
 			t.Errorf("%q cites %q › %q, want %q › %q", tt.question, c.Title, c.Heading, "Quokka Onboarding", tt.heading)
 		}
+	}
+}
+
+// A sentence that introduces a list or a table ("follow these steps:")
+// says nothing without it: it is quoted with the list's items or the
+// table's rows, one a line, and the citation follows the last of them.
+func TestAnswerQuotesListWithItsLeadIn(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"flights.md": `# Zebrafish travel
+
+## Booking flights
+
+To book a zebrafish flight, follow these steps:
+
+1. Open the [booking portal](https://travel.example.com/book) and sign in.
+2. Choose **economy** unless the flight is longer than 6.5 hours.
+   - Premium economy is allowed for flights over 6.5 hours.
+3. Submit the request for approval.
+
+## Per diem rates
+
+The per diem rates of zebrafish trips are listed below:
+
+| City | Rate |
+|------|------|
+| London | 85.50 GBP |
+| Paris | 90 EUR |
+
+## Emergency numbers
+
+- Zebrafish security answers on 555-0100 day and night.
+- First aid answers on 555-0199.
+`}
+	tests := []struct{ question, want string }{
+		{"how do I book a zebrafish flight?", "To book a zebrafish flight, follow these steps:\n" +
+			"1. Open the booking portal (https://travel.example.com/book) and sign in.\n" +
+			"2. Choose economy unless the flight is longer than 6.5 hours.\n" +
+			"  - Premium economy is allowed for flights over 6.5 hours.\n" +
+			"3. Submit the request for approval. [1]"},
+		{"what are the per diem rates of zebrafish trips?", "The per diem rates of zebrafish trips are listed below:\n" +
+			"City | Rate\nLondon | 85.50 GBP\nParis | 90 EUR [1]"},
+		// An item quoted on its own is a sentence, without its marker.
+		{"when does zebrafish security answer?", "Zebrafish security answers on 555-0100 day and night. [1]"},
+	}
+	for _, tt := range tests {
+		ans := askFrom(t, files, tt.question)
+		if !strings.Contains(ans.Text, tt.want) {
+			t.Errorf("%q is answered\n%s\nwant it to quote\n%s", tt.question, ans.Text, tt.want)
+		}
+	}
+}
+
+// A table without a sentence before it is quoted row by row under its
+// header, not as one run-on line of cells.
+func TestAnswerQuotesTableRowsOnLines(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"ladder.md": `# Career ladder
+
+## Individual contributor levels
+
+| Level | Engineering title |
+|---|---|
+| L3 | Senior Engineer |
+| L4 | Staff Engineer |
+| L5 | Principal Engineer |
+`}
+	ans := askFrom(t, files, "what level is a staff engineer?")
+	want := "Level | Engineering title\nL3 | Senior Engineer\nL4 | Staff Engineer\nL5 | Principal Engineer [1]"
+	if ans.Text != want {
+		t.Errorf("answer\n%s\nwant\n%s", ans.Text, want)
+	}
+}
+
+// A list too long for a chat answer (over 700 characters or 12 items)
+// keeps its lead-in and the items that answer the question, in their
+// order, and shows where items are left out.
+func TestAnswerShortensLongListKeepingMatchingItems(t *testing.T) {
+	t.Parallel()
+	var list strings.Builder
+	list.WriteString("# Holidays\n\nThe office observes these public holidays every year:\n\n")
+	for i := range 36 {
+		fmt.Fprintf(&list, "- Regional day number %d\n", i+1)
+	}
+	list.WriteString("- Christmas Day (25 December)\n- The last regional day of the calendar\n")
+	ans := askFrom(t, map[string]string{"holidays.md": list.String()}, "does the office observe Christmas as a public holiday?")
+	body := answerBody(ans.Text)
+	if len(body) > 700+len("…") {
+		t.Errorf("answer is %d bytes, want at most about 700:\n%s", len(body), ans.Text)
+	}
+	for _, want := range []string{"The office observes these public holidays every year:\n- ", "\n…\n- Christmas Day (25 December)\n… [1]"} {
+		if !strings.Contains(ans.Text, want) {
+			t.Errorf("answer\n%s\ndoes not contain %q", ans.Text, want)
+		}
+	}
+	if n := strings.Count(ans.Text, "\n- "); n > 12 {
+		t.Errorf("answer quotes %d items, want at most 12:\n%s", n, ans.Text)
 	}
 }

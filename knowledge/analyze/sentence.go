@@ -154,3 +154,8 @@ func isAbbreviation(before string) bool {
 	}
 	return abbreviations[word]
 }
+
+// IsListItem reports whether a line, without its indentation, is an item
+// of a list as documents are stored: "- text", "* text", "+ text", "1. text"
+// or "1) text".
+func IsListItem(line string) bool { return isListItem(line) }
