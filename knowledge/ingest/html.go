@@ -181,6 +181,9 @@ func (e *htmlExtractor) walk(n *html.Node) {
 		e.items = e.items[:len(e.items)-1]
 		e.pending = ""
 	case atom.A:
+		if isNoteRef(n) {
+			return
+		}
 		start := e.buf.Len()
 		e.children(n)
 		if start > e.buf.Len() {
@@ -200,6 +203,25 @@ func (e *htmlExtractor) walk(n *html.Node) {
 		}
 		e.children(n)
 	}
+}
+
+// isNoteRef reports whether a link is a footnote's number or its way
+// back ("<a href="#fn1">1</a>", "[2]", "↩"), which would stick to the
+// sentence quoted ("per month1") or point at nothing in it.
+func isNoteRef(a *html.Node) bool {
+	if !strings.HasPrefix(strings.TrimSpace(attr(a, "href")), "#") {
+		return false
+	}
+	mark := strings.Trim(collapseSpace(nodeText(a, false)), "[]() ")
+	if mark == "" || len(mark) > 8 {
+		return false
+	}
+	for _, r := range mark {
+		if !unicode.IsDigit(r) && !strings.ContainsRune("*†‡§↩↑^\ufe0e\ufe0f", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *htmlExtractor) children(n *html.Node) {

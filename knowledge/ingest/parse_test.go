@@ -387,6 +387,15 @@ func TestParseHTML(t *testing.T) {
 			title: "Page",
 			want:  []Piece{{"", "See the FAQ and now."}},
 		},
+		{
+			name: "footnote numbers and back links",
+			file: "page.html",
+			src: "<p>Passes cost 20 a month<sup><a href=\"#fn1\">1</a></sup>. Wiki style<sup><a href=\"#cite_note-2\">[2]</a></sup> too" +
+				"<a href=\"#fn3\" class=\"footnote-ref\"><sup>3</sup></a>. Area in m<sup>2</sup>; see <a href=\"#rules\">the rules</a> or <a href=\"https://e.example/1\">1</a>.</p>" +
+				"<ol><li id=\"fn1\"><p>Prices exclude VAT. <a href=\"#fnref1\" class=\"footnote-back\">↩︎</a></p></li></ol>",
+			title: "Page",
+			want:  []Piece{{"", "Passes cost 20 a month. Wiki style too. Area in m2; see the rules or 1 (https://e.example/1).\n\n1. Prices exclude VAT."}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
