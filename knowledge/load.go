@@ -154,7 +154,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest, progress Progre
 		}
 		seen[source] = true
 		defer progress.Done(f.Path)
-		hash := contentHash(f.Data)
+		hash := ingest.ContentHash(f.Data)
 		prev, exists := known[source]
 		if exists && prev.ContentHash == hash {
 			sum.Unchanged++
@@ -499,11 +499,6 @@ func DocumentID(collection, source string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func contentHash(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
-
 // sourceName is a file's identity and how it is cited: its absolute path
 // with forward slashes. Absolute, so that the same file ingested from two
 // working directories is one document, and so that pruning one folder can
@@ -555,7 +550,7 @@ func (s *Service) IngestFS(ctx context.Context, fsys fs.FS, collection, prefix s
 		doc := store.Document{
 			ID: DocumentID(collection, source), Collection: collection, Source: source,
 			Title: parsed.Title, Tags: parsed.Tags, Owner: parsed.Owner,
-			ContentHash: contentHash(data), UpdatedAt: s.now(),
+			ContentHash: ingest.ContentHash(data), UpdatedAt: s.now(),
 		}
 		if doc.ReviewBy, err = ingest.ParseReviewBy(parsed.ReviewBy); err != nil {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: %v; stored without a review date", path, err))

@@ -2,6 +2,8 @@ package knowledge_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -231,6 +233,44 @@ func TestIngestIsIncremental(t *testing.T) {
 	}
 	if texts := searchTexts(t, svc, "okapi"); !anyContains(texts, "okapi") {
 		t.Errorf("the new version of the changed document is not found: %q", texts)
+	}
+}
+
+// A document read by an older parser version is read again by the next
+// ingest, although its file has not changed; then it is unchanged again.
+func TestIngestRereadsWhatAnOlderParserRead(t *testing.T) {
+	t.Parallel()
+	svc, _ := newService(t, knowledge.Options{})
+	dir := t.TempDir()
+	writeFiles(t, dir, ingestCorpus)
+	req := knowledge.IngestRequest{Paths: []string{dir}}
+	ingestDir(t, svc, req)
+
+	// leave.md as an older build stored it: its hash the bare SHA-256 of
+	// the file, as before parser versions.
+	file := filepath.Join(dir, "leave.md")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ingest.Parse(file, data, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	source := slashPath(file)
+	old := store.Document{ID: knowledge.DocumentID(knowledge.DefaultCollection, source), Collection: knowledge.DefaultCollection,
+		Source: source, Title: parsed.Title, ContentHash: hex.EncodeToString(sum[:]), UpdatedAt: time.Now()}
+	if _, err := svc.AddDocument(t.Context(), old, parsed.Chunks); err != nil {
+		t.Fatal(err)
+	}
+
+	again := ingestDir(t, svc, req)
+	if again.Updated != 1 || again.Unchanged != 2 {
+		t.Errorf("ingest after an upgrade: %+v, want the document of the older parser read again (1 updated, 2 unchanged)", again)
+	}
+	if third := ingestDir(t, svc, req); third.Unchanged != 3 {
+		t.Errorf("the ingest after that: %+v, want 3 unchanged", third)
 	}
 }
 

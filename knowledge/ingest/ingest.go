@@ -10,10 +10,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,6 +38,28 @@ var (
 	// allows (see Options.PDF).
 	ErrTooSlow = errors.New("took too long to read")
 )
+
+// ParserVersion names how this build reads documents. It goes up whenever
+// a change to parsing changes what a document holds (its chunks, title or
+// headings), so that the first ingest or sync after an upgrade reads every
+// file and page again, once, instead of keeping what an older parser read
+// until the file changes.
+const ParserVersion = 2
+
+// ContentHash identifies what a file held and the parser version that
+// read it: "p2:" and the hex SHA-256 of data. Ingest and source syncs skip
+// a document whose stored hash equals the new one.
+func ContentHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hashPrefix + hex.EncodeToString(sum[:])
+}
+
+// CurrentHash reports whether hash is a ContentHash of this parser
+// version; one from an older version means the document must be read
+// again, even where a web server would answer that it has not changed.
+func CurrentHash(hash string) bool { return strings.HasPrefix(hash, hashPrefix) }
+
+var hashPrefix = "p" + strconv.Itoa(ParserVersion) + ":"
 
 // PDFReader reads a PDF's text layer as ParsePDF does, giving up when ctx
 // ends.

@@ -109,7 +109,7 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 			r.pageFailed(page, err)
 			continue
 		}
-		d := document{location: page, hash: hashOf(resp.Body), parsed: parsed}
+		d := document{location: page, hash: ingest.ContentHash(resp.Body), parsed: parsed}
 		if r.unchanged(d.location, d.hash, fetch.Validators{}) {
 			continue
 		}

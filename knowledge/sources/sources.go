@@ -17,8 +17,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -512,10 +510,10 @@ func (r *syncRun) unchanged(location, hash string, v fetch.Validators) bool {
 }
 
 // current reports whether the document of a page is in the index as the
-// page's last sync stored it.
+// page's last sync stored it, read by this parser version.
 func (r *syncRun) current(p store.SourcePage) bool {
 	hash, ok := r.indexed[p.DocID]
-	return ok && hash == p.ContentHash
+	return ok && hash == p.ContentHash && ingest.CurrentHash(hash)
 }
 
 // notModified keeps the previous version after a 304 answer.
@@ -639,11 +637,6 @@ func (r *syncRun) pace(ctx context.Context) error {
 	}
 }
 
-func hashOf(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
-
 func clip(s string) string {
 	if len(s) <= maxErrorText {
 		return s
@@ -668,7 +661,7 @@ func (r *syncRun) syncFiles(ctx context.Context) error {
 			return err
 		}
 		location := filepath.ToSlash(mustAbs(f.Path))
-		hash := hashOf(f.Data)
+		hash := ingest.ContentHash(f.Data)
 		if r.unchanged(location, hash, fetch.Validators{}) {
 			return nil
 		}

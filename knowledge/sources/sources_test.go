@@ -15,6 +15,7 @@ import (
 
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/sqlite"
 )
@@ -232,6 +233,53 @@ func TestSitemapSyncAddsUpdatesRemoves(t *testing.T) {
 	}
 	if hits := e.search(t, "WireGuard VPN client"); len(hits) > 0 && strings.Contains(hits[0], "/vpn") {
 		t.Errorf("the removed page is still found: %v", hits)
+	}
+}
+
+// A page read by an older parser version is fetched and read again, even
+// though its server would answer 304 to a conditional request.
+func TestSyncRereadsWhatAnOlderParserRead(t *testing.T) {
+	s := newSite(t)
+	body := article("Alpha", "Alpha page about onboarding laptops.")
+	s.set("/a", page{body: body, etag: `"a1"`})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "one", Kind: store.SourceURL, Location: s.url("/a")})
+	e.mustSync(t, "one")
+
+	// The state an older build left: the page's and the document's hash
+	// are the bare SHA-256, as before parser versions.
+	const olderHash = "3f0a8e0d0f6c1d7b9a1c2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f70819"
+	ctx := t.Context()
+	pages, err := e.st.SourcePages(ctx, "one")
+	if err != nil || len(pages) != 1 {
+		t.Fatalf("pages %+v, %v", pages, err)
+	}
+	pages[0].ContentHash = olderHash
+	src, err := e.st.Source(ctx, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.RecordSync(ctx, "one", store.SyncRecord{Status: src.Status, ReplacePages: true, Pages: pages}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := e.st.Document(ctx, pages[0].DocID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ingest.ParseWebPage(s.url("/a"), []byte(body), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.ContentHash = olderHash
+	if _, err := e.svc.AddDocument(ctx, doc, parsed.Chunks); err != nil {
+		t.Fatal(err)
+	}
+
+	if res := e.mustSync(t, "one"); res.Updated != 1 {
+		t.Errorf("sync after an upgrade: %+v, want the page read again (1 updated)", res)
+	}
+	if res := e.mustSync(t, "one"); res.Unchanged != 1 {
+		t.Errorf("the sync after that: %+v, want the page unchanged (answered 304)", res)
 	}
 }
 

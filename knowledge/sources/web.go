@@ -62,7 +62,7 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 	if err != nil {
 		return document{}, false, err
 	}
-	return document{location: location, hash: hashOf(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
+	return document{location: location, hash: ingest.ContentHash(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
 }
 
 // ReadURL fetches one page or file through c, with the fetch rules of a
@@ -305,7 +305,7 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 			r.pageFailed(item.Source, fmt.Errorf("%s: entry without text", item.Source))
 			continue
 		}
-		hash := hashOf([]byte(renderParsed(item.Parsed)))
+		hash := ingest.ContentHash([]byte(renderParsed(item.Parsed)))
 		if r.unchanged(item.Source, hash, fetch.Validators{}) {
 			continue
 		}
