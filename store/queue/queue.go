@@ -1,7 +1,8 @@
 // Package queue runs Lore's background jobs on River
-// (github.com/riverqueue/river), a job queue kept in PostgreSQL, so that
-// every Lore replica pointed at one database shares one queue: a job
-// inserted by any replica is worked by exactly one of them.
+// (github.com/riverqueue/river), a job queue kept in PostgreSQL (New) or
+// in the store's SQLite file (NewSQLite), so that every Lore replica
+// pointed at one database shares one queue: a job inserted by any replica
+// is worked by exactly one of them.
 //
 // # How replicas share work
 //
@@ -37,12 +38,14 @@
 //
 // # Schema
 //
-// Migrate applies River's own migrations (rivermigrate) to a schema,
-// creating the schema when it is missing. It is safe to call repeatedly and
-// from several replicas at once: an advisory lock keyed on the schema makes
-// them apply each migration once. River's tables (river_job, river_leader,
-// river_queue, river_migration, ...) may share Lore's schema or have one of
-// their own; Config.Schema must name the schema that Migrate was given.
+// Migrate applies River's own migrations (rivermigrate) to a PostgreSQL
+// schema, creating the schema when it is missing (MigrateSQLite does the
+// same for a SQLite file, which has no schemas). It is safe to call
+// repeatedly and from several replicas at once: an advisory lock keyed on
+// the schema makes them apply each migration once. River's tables
+// (river_job, river_leader, river_queue, river_migration, ...) may share
+// Lore's schema or have one of their own; Config.Schema must name the
+// schema that Migrate was given.
 //
 // # Periodic jobs
 //
