@@ -5,16 +5,17 @@
 //
 // # Flow
 //
-// A Planner, run periodically as a River job, finds the learners whose next
-// delivery slot (their local delivery time on a working day, outside quiet
-// periods, snoozes and pauses) falls in the coming window, picks the cards
-// due for each (the next new card of every track whose cadence allows one,
-// then reviews, at most the learner's daily cap), and inserts one Deliver
-// job per learner and slot. River keeps those jobs unique per learner and
-// slot, and the Deliverer claims the delivery in the store, one attempt at
-// a time, before sending, so with any number of replicas each nudge is
-// sent once (at least once if an attempt dies between sending and
-// recording it). Once claimed, the Deliverer checks the cards again
+// The planner (PlanWorker), run periodically as a River job, finds the
+// learners whose next delivery slot (their local delivery time on a
+// working day, outside quiet periods, snoozes and pauses) falls in the
+// coming window, picks the cards due for each (the next new card of every
+// track whose cadence allows one, then reviews, at most the learner's
+// daily cap), and inserts one DeliverArgs job per learner and slot. River
+// keeps those jobs unique per learner and slot, and the deliverer
+// (DeliverWorker, Service.Deliver) claims the delivery in the store, one
+// attempt at a time, before sending, so with any number of replicas each
+// nudge is sent once (at least once if an attempt dies between sending
+// and recording it). Once claimed, the deliverer checks the cards again
 // (tracks left, cards fetched or reviews answered since the plan) and
 // skips a nudge more than MaxLate after its slot. It renders the cards as
 // a bot.Reply (quiz options as buttons) and hands it to a Sender, which
@@ -72,7 +73,7 @@ type Store interface {
 // Config wires a Service. Store is required.
 type Config struct {
 	Store Store
-	// Sender delivers nudges; required by the Deliverer only.
+	// Sender delivers nudges; required by Service.Deliver only.
 	Sender    Sender
 	TimeZones TimeZones
 	// DefaultTimeZone is used for learners whose zone is unknown.

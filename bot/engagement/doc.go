@@ -18,7 +18,7 @@
 // Compute derives the figures of a period (active learners, questions,
 // answer rate, helpfulness, topics, content gaps, document use, nudges,
 // quizzes, tracks, introductions) and their change from the previous
-// period. Every breakdown goes through Suppress, which hides groups of
+// period. Every breakdown goes through suppress, which hides groups of
 // fewer than K people, including a small group that could be recovered by
 // subtracting the others from a total. The figures need K people among
 // the period's raw events, the comparison K in the previous period's, a

@@ -1,8 +1,9 @@
 // Package bench measures nudge delivery end to end: it plans one virtual
 // day of nudges for many learners spread over 20 time zones and delivers
 // them through the real path (River jobs on the chosen database, unique per
-// learner and slot, the Deliverer, a Sender) into an in-process fake sender
-// that counts duplicates and misses and times each nudge against its slot.
+// learner and slot, nudges.DeliverWorker, a Sender) into an in-process fake
+// sender that counts duplicates and misses and times each nudge against its
+// slot.
 //
 // The day is virtual: the service's clock jumps from one zone's delivery
 // slot to the next, and each slot's jobs are enqueued when the clock
