@@ -24,7 +24,7 @@ import (
 	"github.com/lorehq/lore/store/sqlite"
 )
 
-// Test tokens; secretsNeverLogged checks none of them reaches a log.
+// Test tokens; TestSecretsNeverLogged checks none of them reaches a log.
 const (
 	testBotToken = "xoxb-test-bot-token-0123456789"
 	testAppToken = "xapp-test-app-token-0123456789"

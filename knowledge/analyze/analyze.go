@@ -244,10 +244,11 @@ much many am is are was were has have had there here any some about also just li
 	return m
 }()
 
-// stemCache memoises stems: the stemmer dominates analysis time and the
-// vocabulary of a knowledge base is small compared to its word count. It
-// stops growing at maxCachedStems words, so that a stream of odd tokens
-// from chat (pasted logs, identifiers) cannot grow the heap without bound.
+// The stem cache (stemShards) memoises stems: the stemmer dominates
+// analysis time and the vocabulary of a knowledge base is small compared
+// to its word count. It stops growing at maxCachedStems words, so that a
+// stream of odd tokens from chat (pasted logs, identifiers) cannot grow
+// the heap without bound.
 //
 // It is sharded maps under read-write locks rather than a sync.Map: a
 // lookup is a hit nearly always, and sync.Map's hit, through an interface
