@@ -1,5 +1,6 @@
 // Package web is Lore's HTTP edge: the liveness and readiness probes that
-// orchestrators poll, and the pages served to people's browsers.
+// orchestrators poll, the metrics Prometheus scrapes, and the pages served
+// to people's browsers (the leaders' dashboard and its sign-in).
 package web
 
 import (

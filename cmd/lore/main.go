@@ -1,5 +1,7 @@
-// Command lore is Lore's command-line interface: ingest content, ask
-// questions, chat in a terminal, evaluate and benchmark retrieval.
+// Command lore is Lore's command-line interface: serve the chat adapters
+// and background jobs (lore serve), ingest and curate content, ask
+// questions, chat in a terminal, evaluate and benchmark retrieval. The
+// commands live in cmd/lore/cli; main only sets up the process.
 package main
 
 import (
