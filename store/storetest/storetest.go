@@ -8,7 +8,8 @@
 // so that Lore behaves the same whichever database an operator picks. A
 // change of behaviour is made here first and then in every backend.
 //
-// RunClock adds the cases that need to set the store's clock. The suite
+// RunClock adds the cases that need to set the store's clock, and
+// RunEmbeddings those that need two handles on one database. The suite
 // uses vectors of dimension 8, so open must return stores whose dimension
 // is fixed by the first vector written.
 //
