@@ -1,7 +1,9 @@
 // Package jobs runs the knowledge base's background work as River jobs:
-// loading a source now (IngestArgs), and re-syncing configured sources on a
-// schedule (PeriodicSync), so that any replica can do the work and exactly
-// one does each piece of it.
+// loading a source now (IngestArgs), re-syncing the sources lore serve is
+// given on a schedule (PeriodicSync), syncing registered sources when
+// their schedule is due (ScheduleSourceSyncsArgs, SyncSourceArgs), and
+// embedding every chunk again (ReindexArgs), so that any replica can do
+// the work and exactly one does each piece of it.
 //
 // An ingest job is unique among jobs not yet finished, by its arguments:
 // asking twice for the same load while the first is queued or running
