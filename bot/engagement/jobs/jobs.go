@@ -1,7 +1,8 @@
 // Package jobs runs the engagement work of `lore serve` as River jobs:
 // forwarding statements to the LRS, the hourly check for leaders' weekly
 // digests, and retention. Each is a periodic job, so that replicas sharing
-// a database run it once per period between them.
+// a database run it once per period between them; the hourly check queues
+// one DigestSendArgs job per leader due, unique by leader and week.
 package jobs
 
 import (
