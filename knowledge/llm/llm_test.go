@@ -374,21 +374,32 @@ func TestBaseURLWithoutV1(t *testing.T) {
 	}
 }
 
+// azureServer answers every chat request "OK"; last returns the latest
+// request it had.
+func azureServer(t *testing.T) (srv *httptest.Server, last func() *http.Request) {
+	var mu sync.Mutex
+	var got *http.Request
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() *http.Request {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
 // TestAzureDeploymentNamesAreUsedAsGiven: with Azure, model names are
 // deployment names, sent as they are written (go-openai's default would
 // drop the dot of a "3.5" name) with the API version and the key as
 // api-key.
 func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
-	var mu sync.Mutex
-	var got []*http.Request
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
-	}))
-	defer srv.Close()
+	srv, last := azureServer(t)
 	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Azure: true, ChatModel: "chat-gpt-3.5-turbo.prod", MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -397,7 +408,7 @@ func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
 	if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r := got[0]
+	r := last()
 	if r.URL.Path != "/openai/deployments/chat-gpt-3.5-turbo.prod/chat/completions" || r.URL.Query().Get("api-version") != "2024-06-01" || r.Header.Get("api-key") != testKey {
 		t.Errorf("requested %s with api-key %q", r.URL, r.Header.Get("api-key"))
 	}
@@ -407,16 +418,7 @@ func TestAzureDeploymentNamesAreUsedAsGiven(t *testing.T) {
 // for a deployment, pasted as the base URL, is cut to its resource
 // endpoint, and its API version is used unless one is set.
 func TestAzureDeploymentAddressAsBaseURL(t *testing.T) {
-	var mu sync.Mutex
-	var got []*http.Request
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"OK"}}]}`)
-	}))
-	defer srv.Close()
+	srv, last := azureServer(t)
 	for _, c := range []struct{ base, version, want string }{
 		{srv.URL + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", "", "2024-10-21"},
 		{srv.URL + "/openai/", "2025-01-01-preview", "2025-01-01-preview"},
@@ -430,9 +432,7 @@ func TestAzureDeploymentAddressAsBaseURL(t *testing.T) {
 		if _, err := ch.Complete(context.Background(), []knowledge.ChatMessage{{Role: "user", Content: "hi"}}, nil); err != nil {
 			t.Fatalf("%s: %v", c.base, err)
 		}
-		mu.Lock()
-		r := got[len(got)-1]
-		mu.Unlock()
+		r := last()
 		if r.URL.Path != "/openai/deployments/gpt-4o/chat/completions" || r.URL.Query().Get("api-version") != c.want {
 			t.Errorf("base %s: requested %s, want the deployment's path once with api-version %s", c.base, r.URL, c.want)
 		}
