@@ -355,12 +355,7 @@ func TestStoreFailureIsRetriedAndKeepsWhatWasStored(t *testing.T) {
 // A source removed while a sync of it runs, by a removal that did not wait
 // for the sync lock, takes the documents that sync stored with it.
 func TestSourceRemovedDuringItsSync(t *testing.T) {
-	s := newSite(t)
-	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
-	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
-	s.sitemap("/a", "/b")
-	e := newEnv(t, "127.0.0.1")
-	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	_, e := twoPageSitemap(t)
 	e.syncer.Index = &hookIndexer{next: e.svc, hook: func(ctx context.Context) {
 		if err := e.st.RemoveSource(ctx, "site"); err != nil {
 			t.Error(err)
@@ -378,12 +373,7 @@ func TestSourceRemovedDuringItsSync(t *testing.T) {
 // Removing a source waits for its sync: while one runs, Remove is refused
 // and changes nothing.
 func TestRemoveIsRefusedWhileTheSourceSyncs(t *testing.T) {
-	s := newSite(t)
-	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
-	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
-	s.sitemap("/a", "/b")
-	e := newEnv(t, "127.0.0.1")
-	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	_, e := twoPageSitemap(t)
 	var removeErr error
 	e.syncer.Index = &hookIndexer{next: e.svc, hook: func(ctx context.Context) {
 		_, _, removeErr = e.syncer.Remove(ctx, "site")
@@ -530,12 +520,7 @@ func (s *stealingStore) TryLock(ctx context.Context, name, owner string, ttl tim
 // A sync whose lock is taken over stops writing instead of running on
 // beside the new holder.
 func TestSyncStopsWhenItsLeaseIsLost(t *testing.T) {
-	s := newSite(t)
-	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
-	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
-	s.sitemap("/a", "/b")
-	e := newEnv(t, "127.0.0.1")
-	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	_, e := twoPageSitemap(t)
 	e.syncer.Store = &stealingStore{Store: e.st}
 	e.syncer.lease = 30 * time.Millisecond
 	e.syncer.Index = &hookIndexer{next: e.svc, hook: func(ctx context.Context) {

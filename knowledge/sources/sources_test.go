@@ -192,6 +192,19 @@ func (e *env) search(t *testing.T, q string) []string {
 	return out
 }
 
+// twoPageSitemap is a site of two pages, /a and /b, on its sitemap, and
+// the source "site" that syncs it (not yet synced).
+func twoPageSitemap(t *testing.T) (*site, *env) {
+	t.Helper()
+	s := newSite(t)
+	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
+	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
+	s.sitemap("/a", "/b")
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	return s, e
+}
+
 func TestSitemapSyncAddsUpdatesRemoves(t *testing.T) {
 	s := newSite(t)
 	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /private\n"})
@@ -284,12 +297,7 @@ func TestSyncRereadsWhatAnOlderParserRead(t *testing.T) {
 }
 
 func TestSitemapPageGoneOrFailing(t *testing.T) {
-	s := newSite(t)
-	s.set("/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
-	s.set("/b", page{body: article("Beta", "Beta page about expense claims.")})
-	s.sitemap("/a", "/b")
-	e := newEnv(t, "127.0.0.1")
-	e.add(t, store.Source{Name: "site", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml")})
+	s, e := twoPageSitemap(t)
 	e.mustSync(t, "site")
 
 	// /a now fails with 500 (kept, reported); /b answers 404 (removed).
