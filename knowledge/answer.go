@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,15 @@ const (
 	// minSentenceShare is how well, relative to the best sentence, a
 	// further sentence must support the question to join the answer.
 	minSentenceShare = 0.6
+	// headingCredit is how much a question word in a sentence's title or
+	// heading, rather than the sentence itself, counts towards covering
+	// the question.
+	headingCredit = 0.5
+	// answerKindBonus is what stating the kind of fact the question asks
+	// for (a number for "how many", a time for "when") adds to a
+	// sentence's score: about one question word's worth, so that it
+	// settles between sentences that match the question about as well.
+	answerKindBonus = 0.25
 )
 
 // GapNotedText is the clause of the no-answer texts that tells the asker
@@ -161,43 +171,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 	}
 
 	qterms := termSet(analyze.ContentTerms(question))
-	type candidate struct {
-		quote  quote
-		text   string // as quoted
-		source int
-		order  int
-		score  float64
-	}
-	var cands []candidate
-	for si, p := range sources {
-		for i, q := range quotes(p.Text) {
-			terms := analyze.ContentTerms(q.text())
-			if len(terms) == 0 {
-				continue
-			}
-			hit := 0
-			for _, t := range terms {
-				if _, ok := qterms[t]; ok {
-					hit++
-				}
-			}
-			covered := 0
-			seen := termSet(terms)
-			for t := range qterms {
-				if _, ok := seen[t]; ok {
-					covered++
-				}
-			}
-			// Prefer sentences that cover the question, then earlier
-			// sentences of better passages: documents put the key fact
-			// first more often than not.
-			score := float64(covered)/float64(max(1, len(qterms))) +
-				0.1*float64(hit)/float64(len(terms)) -
-				0.02*float64(i) - 0.05*float64(si)
-			cands = append(cands, candidate{quote: q, source: si, order: i, score: score})
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	cands := rankQuotes(question, qterms, sources)
 	var chosen []candidate
 	length := 0
 	for _, c := range cands {
@@ -255,6 +229,93 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 	}
 	ans.Text = b.String()
 	return ans
+}
+
+// candidate is a quote of a source an answer may use, with how well it
+// answers the question.
+type candidate struct {
+	quote  quote
+	text   string // as quoted
+	source int    // index of its passage among the sources
+	order  int    // position in its passage
+	terms  map[string]struct{}
+	kinds  answerKind
+	score  float64
+}
+
+// rankQuotes splits the sources into quotes and orders them by how well
+// each answers the question, best first.
+func rankQuotes(question string, qterms map[string]struct{}, sources []Passage) []candidate {
+	var cands []candidate
+	// context holds each source's title and heading terms: a sentence
+	// under "Telling us you are ill" is about being ill though it never
+	// says so.
+	context := make([]map[string]struct{}, len(sources))
+	for si, p := range sources {
+		context[si] = termSet(analyze.ContentTerms(p.Title + "\n" + p.Heading))
+		for i, q := range quotes(p.Text) {
+			terms := analyze.ContentTerms(q.text())
+			if len(terms) == 0 {
+				continue
+			}
+			cands = append(cands, candidate{quote: q, source: si, order: i, terms: termSet(terms), kinds: suppliedKinds(q.text())})
+		}
+	}
+	weights := questionTermWeights(qterms, len(cands), func(t string) int {
+		n := 0
+		for _, c := range cands {
+			if _, ok := c.terms[t]; ok {
+				n++
+			}
+		}
+		return n
+	})
+	var total float64
+	for _, w := range weights {
+		total += w
+	}
+	wants := expectedKinds(question)
+	for ci := range cands {
+		c := &cands[ci]
+		var covered float64
+		hit := 0
+		for t := range c.terms {
+			if _, ok := qterms[t]; ok {
+				hit++
+			}
+		}
+		for t, w := range weights {
+			if _, ok := c.terms[t]; ok {
+				covered += w
+			} else if _, ok := context[c.source][t]; ok {
+				covered += headingCredit * w
+			}
+		}
+		// Prefer sentences that cover the question, above all its rarer
+		// words, and state the kind of fact it asks for; then earlier
+		// sentences of better passages: documents put the key fact first
+		// more often than not.
+		c.score = covered/max(total, 1e-9) + 0.1*float64(hit)/float64(len(c.terms)) -
+			0.02*float64(c.order) - 0.05*float64(c.source)
+		if wants != 0 && c.kinds&wants != 0 {
+			c.score += answerKindBonus
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	return cands
+}
+
+// questionTermWeights weighs each question term by its rarity among the
+// n candidate sentences (df returns how many contain it), as BM25 weighs
+// terms among documents: a sentence that shares "baby" with the question
+// says more than one that shares "leave", which every sentence of a leave
+// policy does. Terms no sentence contains weigh as the rarest.
+func questionTermWeights(qterms map[string]struct{}, n int, df func(string) int) map[string]float64 {
+	weights := make(map[string]float64, len(qterms))
+	for t := range qterms {
+		weights[t] = math.Log(1 + float64(n+1)/float64(df(t)+1))
+	}
+	return weights
 }
 
 // citedHeading is the heading path a citation shows after the title:

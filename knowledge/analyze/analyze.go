@@ -238,7 +238,8 @@ var questionFiller = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`how what when where who whom why which whose do does did doing done i me my mine we us our
 you your yours can could would should shall may might must will get got need want please tell know
-much many am is are was were has have had there here any some about also just like one`) {
+much many am is are was were has have had there here any some about also just like one
+whats whos wheres whens hows whys im ive youre youve weve theyre`) {
 		m[w] = true
 	}
 	return m
