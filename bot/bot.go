@@ -170,7 +170,8 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // HandleMessage routes a message: a command when its first word names one,
-// otherwise a question.
+// a request for a colleague when it asks "who knows TOPIC?" and peers are
+// on, otherwise a question.
 func (b *Bot) HandleMessage(ctx context.Context, msg Message) Reply {
 	return b.handle(ctx, msg, nil)
 }
@@ -238,6 +239,11 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 		return b.feedbackText(ctx, msg, strings.TrimSpace(rest))
 	case "+1", "👍", "-1", "👎":
 		return b.feedbackText(ctx, msg, cmd)
+	}
+	if b.peers != nil {
+		if topic, ok := whoKnowsTopic(text); ok {
+			return b.peers.Command(ctx, msg, "connect", topic)
+		}
 	}
 	return b.ask(ctx, msg, stream)
 }
@@ -534,7 +540,7 @@ When I don't know, I say so and note the question for the content team.`)}
 
 const learningHelp = "\n\nLearning:\n- `learn` lists the learning tracks; `learn join TRACK` follows one (its cards come to your direct messages) and `learn leave TRACK` stops it.\n- `nudge` sends your next card now; `answer 2` answers the last quiz, `reflect TEXT` the last reflection.\n- `nudges` shows when cards come; `nudges time 08:45`, `nudges timezone Europe/Paris`, `nudges quiet 2026-12-21 2027-01-04`, `nudges pause` and the like change it."
 
-const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC` finds colleagues who know TOPIC and asks one of them for you."
+const peersHelp = "\n\nPeople:\n- `profile` shows what you can help with and want to learn; `profile help` lists how to change it.\n- `connect TOPIC`, or just *who knows TOPIC?*, finds colleagues who know TOPIC and asks one of them for you."
 
 const curationHelp = "\n\nGrowing the knowledge base:\n- `suggest URL` or `suggest TEXT` proposes content; a curator reviews it before anyone is answered from it.\n- *Save to knowledge* on a colleague's answer in a thread (the message's menu) saves the question and answer as a draft.\n- Curators: `sources` lists the sources, `sources set NAME every 1h` (or `review 180d`, `approval on`) changes one, `add URL [COLLECTION]` adds one, `gaps` shows unanswered questions, `approve` lists drafts and `approve DOC` publishes one."
 

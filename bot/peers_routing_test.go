@@ -114,3 +114,45 @@ func TestNoAnswerOffersAPerson(t *testing.T) {
 		t.Errorf("a confident answer offered a person: %q", r.Text)
 	}
 }
+
+func TestWhoKnowsRoutesToConnect(t *testing.T) {
+	p := &fakePeers{}
+	f := setupWithPeers(t, p)
+	for _, text := range []string{
+		"who knows Kubernetes?",
+		"Who else knows about GDPR",
+		"who can help me with quarterly pricing?",
+		"who's an expert on Terraform modules?",
+		"anyone who knows Rust?",
+	} {
+		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
+	}
+	want := []string{"connect|Kubernetes", "connect|GDPR", "connect|quarterly pricing", "connect|Terraform modules", "connect|Rust"}
+	if strings.Join(p.commands, ";") != strings.Join(want, ";") {
+		t.Errorf("routed %q, want %q", p.commands, want)
+	}
+	// Questions in their own right, and mentions of knowing in passing,
+	// stay questions for the knowledge base.
+	for _, text := range []string{
+		"who knows how to reset the VPN?",
+		"who knows",
+		"how do I know who knows what?",
+		"who is my manager?",
+	} {
+		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
+	}
+	if len(p.commands) != len(want) {
+		t.Errorf("questions routed to peers: %q", p.commands[len(want):])
+	}
+	if q := f.knowledge.questions(); len(q) != 4 {
+		t.Errorf("questions reaching knowledge = %q, want the 4 that are questions", q)
+	}
+}
+
+func TestWithoutPeersWhoKnowsIsAQuestion(t *testing.T) {
+	f := setup(t)
+	f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "who knows Kubernetes?"))
+	if q := f.knowledge.questions(); len(q) != 1 || q[0] != "who knows Kubernetes?" {
+		t.Errorf("questions = %q", q)
+	}
+}
