@@ -170,8 +170,37 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 		sources = append(sources, p)
 	}
 
+	// Retrieval ranks one passage per document first, so the section
+	// holding the fact ("What you get", under a page's introduction) may
+	// come lower: a further passage of a source's document that covers the
+	// question as well competes with it, and the one holding the better
+	// sentence is quoted, so that a document is still cited once.
+	quoted := append([]Passage(nil), sources...)
+	rank := make([]int, len(sources)) // quoted index -> its document's source index
+	for i := range sources {
+		rank[i] = i
+	}
+	for _, p := range passages {
+		for si, src := range sources {
+			if p.DocID == src.DocID && p.ID != src.ID && p.Coverage >= src.Coverage {
+				quoted = append(quoted, p)
+				rank = append(rank, si)
+			}
+		}
+	}
+
 	qterms := termSet(analyze.ContentTerms(question))
-	cands := rankQuotes(question, qterms, sources)
+	cands := rankQuotes(question, qterms, quoted, rank)
+	chosenPassage := map[int]int{} // rank -> quoted index of its best quote
+	kept := cands[:0]
+	for _, c := range cands {
+		if q, ok := chosenPassage[c.rank]; ok && q != c.source {
+			continue
+		}
+		chosenPassage[c.rank] = c.source
+		kept = append(kept, c)
+	}
+	cands = kept
 	var chosen []candidate
 	length := 0
 	for _, c := range cands {
@@ -194,19 +223,22 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 	}
 	// Read in document order: by source, then position in the passage.
 	sort.SliceStable(chosen, func(i, j int) bool {
+		if chosen[i].rank != chosen[j].rank {
+			return chosen[i].rank < chosen[j].rank
+		}
 		if chosen[i].source != chosen[j].source {
 			return chosen[i].source < chosen[j].source
 		}
 		return chosen[i].order < chosen[j].order
 	})
-	used := map[int]int{} // source index -> citation number
+	used := map[int]int{} // quoted index -> citation number
 	var b strings.Builder
 	for i, c := range chosen {
 		n, ok := used[c.source]
 		if !ok {
 			n = len(used) + 1
 			used[c.source] = n
-			p := sources[c.source]
+			p := quoted[c.source]
 			ans.Citations = append(ans.Citations, Citation{
 				N: n, DocID: p.DocID, Title: p.Title, Heading: citedHeading(p.Title, p.Heading), Source: p.Source,
 				Score: p.Score, Snippet: truncate(p.Text, snippetChars),
@@ -236,29 +268,31 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 type candidate struct {
 	quote  quote
 	text   string // as quoted
-	source int    // index of its passage among the sources
+	source int    // index of its passage among those quoted
+	rank   int    // index of its document among the sources
 	order  int    // position in its passage
 	terms  map[string]struct{}
 	kinds  answerKind
 	score  float64
 }
 
-// rankQuotes splits the sources into quotes and orders them by how well
-// each answers the question, best first.
-func rankQuotes(question string, qterms map[string]struct{}, sources []Passage) []candidate {
+// rankQuotes splits passages into quotes and orders them by how well each
+// answers the question, best first; rank[i] is the place of passages[i]'s
+// document among the answer's sources, the better the earlier.
+func rankQuotes(question string, qterms map[string]struct{}, passages []Passage, rank []int) []candidate {
 	var cands []candidate
 	// context holds each source's title and heading terms: a sentence
 	// under "Telling us you are ill" is about being ill though it never
 	// says so.
-	context := make([]map[string]struct{}, len(sources))
-	for si, p := range sources {
+	context := make([]map[string]struct{}, len(passages))
+	for si, p := range passages {
 		context[si] = termSet(analyze.ContentTerms(p.Title + "\n" + p.Heading))
 		for i, q := range quotes(p.Text) {
 			terms := analyze.ContentTerms(q.text())
 			if len(terms) == 0 {
 				continue
 			}
-			cands = append(cands, candidate{quote: q, source: si, order: i, terms: termSet(terms), kinds: suppliedKinds(q.text())})
+			cands = append(cands, candidate{quote: q, source: si, rank: rank[si], order: i, terms: termSet(terms), kinds: suppliedKinds(q.text())})
 		}
 	}
 	weights := questionTermWeights(qterms, len(cands), func(t string) int {
@@ -296,7 +330,7 @@ func rankQuotes(question string, qterms map[string]struct{}, sources []Passage) 
 		// sentences of better passages: documents put the key fact first
 		// more often than not.
 		c.score = covered/max(total, 1e-9) + 0.1*float64(hit)/float64(len(c.terms)) -
-			0.02*float64(c.order) - 0.05*float64(c.source)
+			0.02*float64(c.order) - 0.05*float64(c.rank)
 		if wants != 0 && c.kinds&wants != 0 {
 			c.score += answerKindBonus
 		}

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lorehq/lore/knowledge/analyze"
@@ -12,10 +13,12 @@ import (
 func bestQuote(t *testing.T, question string, sections ...[2]string) string {
 	t.Helper()
 	var sources []Passage
-	for _, s := range sections {
+	var rank []int
+	for i, s := range sections {
 		sources = append(sources, Passage{ChunkView: store.ChunkView{Title: "Policy", Chunk: store.Chunk{Heading: s[0], Text: s[1]}}})
+		rank = append(rank, i)
 	}
-	cands := rankQuotes(question, termSet(analyze.ContentTerms(question)), sources)
+	cands := rankQuotes(question, termSet(analyze.ContentTerms(question)), sources, rank)
 	if len(cands) == 0 {
 		t.Fatalf("no quote ranked for %q", question)
 	}
@@ -93,5 +96,37 @@ func TestSuppliedKinds(t *testing.T) {
 		if got := suppliedKinds(s); got != want {
 			t.Errorf("suppliedKinds(%q) = %b, want %b", s, got, want)
 		}
+	}
+}
+
+// Retrieval ranks a document's introduction first and the section with
+// the fact lower; the answer quotes the section, citing the document once.
+func TestComposeQuotesTheDocumentsSectionWithTheFact(t *testing.T) {
+	passage := func(id int64, doc, heading, text string, score, coverage float64) Passage {
+		return Passage{
+			ChunkView: store.ChunkView{Title: "Parental Leave", Source: doc + ".md", Chunk: store.Chunk{ID: id, DocID: doc, Heading: heading, Text: text}},
+			Score:     score, Coverage: coverage,
+		}
+	}
+	passages := []Passage{
+		passage(1, "parental", "", "Every parent gets the same parental leave, however they become a parent.", 1.0, 0.8),
+		passage(2, "annual", "Carrying over", "Annual leave days carry over to March.", 0.9, 0.5),
+		passage(3, "parental", "What you get", "Every new parent can take 16 weeks of parental leave at full pay.", 0.5, 0.8),
+		// As relevant by score, but covering the question less: retrieval
+		// saw less of it there, so it does not compete.
+		passage(4, "parental", "Returning", "Parental leave ends with 4 weeks at 80% of your hours.", 0.45, 0.4),
+	}
+	ans := compose("how long is parental leave for a parent?", passages, 0.9, 0.38)
+	if !strings.Contains(ans.Text, "16 weeks") || strings.Contains(ans.Text, "however they become") || strings.Contains(ans.Text, "80%") {
+		t.Errorf("answer %q, want the section with the fact quoted instead of the introduction", ans.Text)
+	}
+	var parental []Citation
+	for _, c := range ans.Citations {
+		if c.DocID == "parental" {
+			parental = append(parental, c)
+		}
+	}
+	if len(parental) != 1 || parental[0].Heading != "What you get" {
+		t.Errorf("citations of the parental leave page %+v, want one, of the section quoted", parental)
 	}
 }

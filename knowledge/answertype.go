@@ -76,6 +76,9 @@ func suppliedKinds(sentence string) answerKind {
 	if strings.ContainsAny(sentence, "0123456789") {
 		k |= wantsQuantity | wantsTime
 	}
+	if frequency.MatchString(sentence) {
+		k |= wantsQuantity
+	}
 	if clockTime.MatchString(sentence) {
 		k |= wantsClock
 	}
@@ -123,12 +126,16 @@ func namesSomething(sentence string) bool {
 
 var numberWords = wordSet(`one two three four five six seven eight nine ten eleven twelve
 fifteen twenty thirty forty fifty hundred thousand million half quarter once twice
-daily weekly fortnightly monthly yearly annually every per percent`)
+daily weekly fortnightly monthly yearly annually percent`)
 
 var timeWords = wordSet(`monday tuesday wednesday thursday friday saturday sunday
 january february march april june july august september october november december
 tomorrow weekend weekday
 daily weekly fortnightly monthly yearly annually`)
+
+// frequency matches a rate without digits ("every week", "each other
+// month"); "every" alone ("every parent") states no quantity.
+var frequency = regexp.MustCompile(`(?i)\b(?:every|each|per)\s+(?:other\s+|second\s+|third\s+|working\s+|calendar\s+)?(?:day|week|month|year|quarter|fortnight|hour|minute|morning|evening)s?\b`)
 
 var clockWords = wordSet(`morning afternoon evening noon midday midnight am pm`)
 
