@@ -187,8 +187,9 @@ func TestConcurrentMigrations(t *testing.T) {
 	// 0011 one (activity_days), 0012 none (event threads), 0013 none
 	// (enrolment channels), 0014 one (review notices), 0015 two (audit
 	// log, role grants), 0016 none (review leases), 0017 none (chunk
-	// compression), 0018 one (rollup people), 0019 none (delivery claims)
-	// and 0020 none (when experts were asked).
+	// compression), 0018 one (rollup people), 0019 none (delivery claims),
+	// 0020 none (when experts were asked) and 0021 none (learners'
+	// workspaces).
 	if want := 32; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}
