@@ -22,13 +22,19 @@ var _ bot.Learning = (*Service)(nil)
 // HandleCommand implements bot.Learning: the chat commands learn, nudge,
 // nudges, answer and reflect. ok is false for any other command.
 func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args string) (bot.Reply, bool) {
-	l := store.Learner{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
+	cmd = strings.ToLower(cmd)
+	switch cmd {
+	case "learn", "nudge", "nudges", "answer", "reflect":
+	default:
+		return bot.Reply{}, false
+	}
+	l, note, err := s.learnerOf(ctx, msg)
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
 	args = strings.TrimSpace(args)
-	var (
-		r   bot.Reply
-		err error
-	)
-	switch strings.ToLower(cmd) {
+	var r bot.Reply
+	switch cmd {
 	case "learn":
 		r, err = s.learn(ctx, l, args)
 	case "nudge":
@@ -39,11 +45,12 @@ func (s *Service) HandleCommand(ctx context.Context, msg bot.Message, cmd, args 
 		r, err = s.answerText(ctx, l, args)
 	case "reflect":
 		r, err = s.reflect(ctx, l, args)
-	default:
-		return bot.Reply{}, false
 	}
 	if err != nil {
-		return s.failure(ctx, err), true
+		r = s.failure(ctx, err)
+	}
+	if note != "" {
+		r.Text += "\n\n" + note
 	}
 	r.Private = true
 	return r, true
@@ -677,7 +684,15 @@ func (s *Service) HandleThreadReply(ctx context.Context, msg bot.Message) (bot.R
 	if !msg.Direct || msg.Thread == "" {
 		return bot.Reply{}, false
 	}
-	l := store.Learner{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
+	l, _, err := s.learnerOf(ctx, msg)
+	var unsure userError
+	if errors.As(err, &unsure) {
+		// The thread is no nudge's in any of the person's workspaces.
+		return bot.Reply{}, false
+	}
+	if err != nil {
+		return s.failure(ctx, err), true
+	}
 	d, err := s.st.DeliveryInThread(ctx, l, msg.Thread)
 	if errors.Is(err, store.ErrNotFound) {
 		return bot.Reply{}, false
