@@ -104,6 +104,11 @@ func NewDashboard(ctx context.Context, cfg DashboardConfig) (*Dashboard, error) 
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.Options.Clock == nil {
+		// The period the dashboard parses and the one Compute checks
+		// end on the same day.
+		cfg.Options.Clock = cfg.Clock
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -164,6 +169,7 @@ var templateFiles embed.FS
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"value":        engagement.FormatValue,
 	"gapsWithheld": engagement.WithheldGaps,
+	"daysLeftOut":  engagement.DaysLeftOut,
 	"change":       engagement.FormatChange,
 	"pct":          func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"day":          func(t time.Time) string { return t.Format("2 Jan 2006") },
@@ -213,16 +219,23 @@ func (d *Dashboard) parseView(q url.Values) (view, error) {
 	if len(v.Until) > maxFilterLen || !utf8.ValidString(v.Until) || strings.ContainsRune(v.Until, 0) {
 		return v, fmt.Errorf("a filter is too long or not valid text")
 	}
-	until := store.Day(d.cfg.Clock()).Add(24 * time.Hour)
+	// Reports add up whole UTC days that are over: the default view ends
+	// with yesterday, and today is shown once it is over.
+	now := d.cfg.Clock()
+	today := store.Day(now)
+	until := today
 	if v.Until != "" {
 		t, err := time.Parse("2006-01-02", v.Until)
 		if err != nil {
 			return v, fmt.Errorf("until must be a date such as 2026-03-09")
 		}
+		if t.After(today) {
+			return v, fmt.Errorf("until can be today, %s, at the latest: the figures cover days that are over (UTC), up to the day before until", today.Format("2006-01-02"))
+		}
 		until = t
 	}
 	v.filter = engagement.Filter{Since: until.Add(-length), Until: until}
-	if err := engagement.CheckPeriod(v.filter); err != nil {
+	if err := engagement.CheckPeriod(v.filter, now); err != nil {
 		return v, fmt.Errorf("until %s is too early: the period, and the one before it that figures are compared with, must start in 1970 or later", v.Until)
 	}
 	return v, nil

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"html"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -371,5 +374,98 @@ func TestDashboardRolledUpPeriod(t *testing.T) {
 	// 5 March: 12 people in #general and 2 in #tiny, 14 questions.
 	if !strings.Contains(page, "<title>5 Mar: 14 active learners</title>") || !strings.Contains(page, "<title>5 Mar: 14 questions</title>") {
 		t.Errorf("the chart lacks the folded day of 14 people:\n%s", page)
+	}
+}
+
+// csvColumn reads a CSV download into a map from its first column to the
+// column named col.
+func csvColumn(t *testing.T, body, col string) map[string]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("CSV %q: %v", body, err)
+	}
+	i := slices.Index(rows[0], col)
+	if i < 0 {
+		t.Fatalf("CSV has no column %s:\n%s", col, body)
+	}
+	out := map[string]string{}
+	for _, row := range rows[1:] {
+		out[row[0]] = row[i]
+	}
+	return out
+}
+
+// A leader downloads the 7 days to 10 March and the 7 days to 9 March.
+// They differ by 10 March, when one person alone asked 3 questions, and
+// by 3 March, whose questions the chart shows: until=11 minus until=10
+// plus 3 March would be that person's questions. 10 March counts in no
+// figure, so the sum gives nothing.
+func TestDashboardPeriodsDoNotSubtractToADayOfOnePerson(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "lore.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	n := 0
+	rec := func(e store.Event) {
+		n++
+		e.ID, e.Platform, e.Channel = fmt.Sprintf("e%d", n), "slack", "general"
+		if err := s.RecordEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := 2; d <= 9; d++ {
+		for i := range 6 {
+			rec(store.Event{Time: time.Date(2026, 3, d, 9+i, 0, 0, 0, time.UTC), Kind: store.EventQuestion, User: fmt.Sprintf("U%d", i)})
+		}
+	}
+	for h := range 3 {
+		rec(store.Event{Time: time.Date(2026, 3, 10, 9+h, 0, 0, 0, time.UTC), Kind: store.EventQuestion, User: "solo"})
+	}
+	srv := httptest.NewServer(newDashboard(t, s).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	download := func(q string) string {
+		t.Helper()
+		code, body, _ := get(t, c, srv.URL+"/dashboard/export.csv?"+q)
+		if code != http.StatusOK {
+			t.Fatalf("GET export.csv?%s = %d\n%s", q, code, body)
+		}
+		return body
+	}
+	questions := func(q string) int {
+		t.Helper()
+		v, err := strconv.Atoi(csvColumn(t, download("table=figures&"+q), "value")["questions"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	to11, to10 := questions("period=7d&until=2026-03-11"), questions("period=7d&until=2026-03-10")
+	march3, err := strconv.Atoi(csvColumn(t, download("table=daily&period=7d&until=2026-03-10"), "questions")["2026-03-03"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if derived := to11 - to10 + march3; to11 != 36 || derived != 0 {
+		t.Errorf("questions: %d to 10 March, %d to 9 March, %d on 3 March; 10 March derived as %d, want 36 and nothing derived", to11, to10, march3, derived)
+	}
+	if day := csvColumn(t, download("table=daily&period=7d&until=2026-03-11"), "questions")["2026-03-10"]; day != "" {
+		t.Errorf("10 March on the chart: %q questions, want it withheld", day)
+	}
+
+	// The default view ends with yesterday, and says a day is left out.
+	code, page, _ := get(t, c, srv.URL+"/dashboard")
+	if code != http.StatusOK || !strings.Contains(page, "4 Mar 2026 to 10 Mar 2026") ||
+		!strings.Contains(page, `id="days-left-out">1 day with fewer than 5 people is left out of these figures`) {
+		t.Errorf("GET /dashboard = %d, want 4 to 10 March with a day left out:\n%s", code, page)
+	}
+	// Today is reported once it is over: until tomorrow would count today
+	// so far, which read again an hour later gives that hour.
+	for _, path := range []string{"/dashboard?until=2026-03-12", "/dashboard/export.csv?table=figures&until=2026-03-12"} {
+		if code, body, _ := get(t, c, srv.URL+path); code != http.StatusBadRequest || !strings.Contains(body, "today, 2026-03-11, at the latest") {
+			t.Errorf("GET %s = %d, want 400 saying why:\n%s", path, code, body)
+		}
 	}
 }

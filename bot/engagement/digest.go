@@ -22,8 +22,12 @@ import (
 type Digest struct {
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
+	K        int       `json:"k"`
 	Withheld bool      `json:"withheld,omitempty"`
-	Headline []Figure  `json:"headline"`
+	// WithheldDays counts the week's days of fewer than K people, which
+	// no figure counts (Report.WithheldDays).
+	WithheldDays int      `json:"withheld_days,omitempty"`
+	Headline     []Figure `json:"headline"`
 	// Gaps are the top three gaps that at least k people asked;
 	// GapsWithheld counts the gaps of fewer people, which are not quoted.
 	Gaps         []Gap      `json:"content_gaps"`
@@ -37,7 +41,7 @@ var headlineKeys = []string{FigActiveLearners, FigQuestions, FigAnswerRate, FigH
 
 // BuildDigest condenses a report.
 func BuildDigest(r Report) Digest {
-	d := Digest{Since: r.Since, Until: r.Until, Withheld: r.Withheld, Daily: r.Daily, GapsWithheld: r.GapsWithheld}
+	d := Digest{Since: r.Since, Until: r.Until, K: r.K, Withheld: r.Withheld, WithheldDays: r.WithheldDays, Daily: r.Daily, GapsWithheld: r.GapsWithheld}
 	for _, k := range headlineKeys {
 		if f, ok := r.Figure(k); ok {
 			d.Headline = append(d.Headline, f)
@@ -88,11 +92,14 @@ func (d Digest) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Lore weekly digest* (%s to %s)\n\n", d.Since.Format("2 Jan"), d.Until.Add(-time.Second).Format("2 Jan 2006"))
 	if d.Withheld {
-		b.WriteString("Too few people used Lore in this period to report on without identifying them.\n")
+		b.WriteString(d.WithheldText() + "\n")
 		return b.String()
 	}
 	for _, f := range d.Headline {
 		fmt.Fprintf(&b, "- %s: *%s* (%s)\n", f.Label, FormatValue(f), FormatChange(f))
+	}
+	if note := d.Note(); note != "" {
+		fmt.Fprintf(&b, "\n_%s_\n", note)
 	}
 	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
 		b.WriteString("\n*Top content gaps*\n")
@@ -114,6 +121,33 @@ func (d Digest) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// WithheldText says why a withheld digest has no figures.
+func (d Digest) WithheldText() string {
+	const text = "Too few people used Lore in this period to report on without identifying them"
+	if d.K == 0 {
+		return text + "."
+	}
+	return fmt.Sprintf("%s: no day had %d people or more.", text, d.K)
+}
+
+// Note says what the figures leave out, or "" when nothing: the days of
+// fewer than K people.
+func (d Digest) Note() string {
+	if d.WithheldDays == 0 {
+		return ""
+	}
+	return DaysLeftOut(d.WithheldDays, d.K) + " (shaded on the chart)."
+}
+
+// DaysLeftOut says how many days of a period had fewer than k people, and
+// so count in none of its figures.
+func DaysLeftOut(n, k int) string {
+	if n == 1 {
+		return fmt.Sprintf("1 day with fewer than %d people is left out of these figures", k)
+	}
+	return fmt.Sprintf("%d days with fewer than %d people are left out of these figures", n, k)
 }
 
 // WithheldGaps says how many gaps too few people asked to be quoted.

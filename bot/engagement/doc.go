@@ -18,12 +18,14 @@
 // Compute derives the figures of a period (active learners, questions,
 // answer rate, helpfulness, topics, content gaps, document use, nudges,
 // quizzes, tracks, introductions) and their change from the previous
-// period. Every breakdown goes through suppress, which hides groups of
-// fewer than K people, including a small group that could be recovered by
-// subtracting the others from a total. The figures need K people among
-// the period's raw events, the comparison K in the previous period's, a
-// quoted content gap K different askers, and a day of the chart K
-// people.
+// period. A period is whole UTC days that are over (CheckPeriod), and each
+// day is a cell: its events count only when K people were active on it,
+// so that two overlapping periods, subtracted, give whole days of K
+// people or more, never one person's. Each day's breakdowns go through
+// suppress, which hides groups of fewer than K people that day, including
+// a small group that could be recovered by subtracting the others from a
+// total. A quoted content gap needs K different askers, and a day of the
+// chart K people.
 //
 // # Digests
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -21,8 +22,9 @@ type Source interface {
 	AllDocuments(ctx context.Context) ([]store.Document, error)
 }
 
-// Filter selects what a report covers. Until is exclusive; the previous
-// period is the one of the same length just before Since.
+// Filter selects what a report covers: whole UTC days, from midnight to
+// midnight (CheckPeriod). Until is exclusive; the previous period is the
+// one of the same length just before Since.
 //
 // Platform, Channel, Team, Track and Collection narrow a report, and the
 // threshold then applies to the narrowed selection alone: two narrowed
@@ -59,6 +61,9 @@ type Options struct {
 	// MaxGapQuestions bounds the unanswered questions clustered into gaps,
 	// newest first, so that a year of them stays fast. Default 5000.
 	MaxGapQuestions int
+	// Clock says what time it is, so that a report covers only days that
+	// are over; default time.Now.
+	Clock func() time.Time
 }
 
 // Figure is one metric of a period with its previous value. Ratios are
@@ -72,7 +77,7 @@ type Figure struct {
 	Delta    float64  `json:"delta"`
 	Change   *float64 `json:"change,omitempty"`
 	Ratio    bool     `json:"ratio,omitempty"`
-	// PreviousWithheld is set when the previous period had fewer than K
+	// PreviousWithheld is set when no day of the previous period had K
 	// people: Previous, Delta and Change are then zero and mean nothing,
 	// since the previous value (or the value minus the change) would be
 	// those few people's figure.
@@ -108,14 +113,20 @@ type Report struct {
 	Until  time.Time `json:"until"`
 	Filter Filter    `json:"filter"`
 	K      int       `json:"k"`
-	// Withheld is set when the period's events name fewer than K people:
-	// figures, breakdowns, topics, gaps and documents are then left out.
-	// Daily may still hold the chart, when a day of the period that
-	// retention has folded had K people or more (each day is checked on
-	// its own).
+	// Withheld is set when no day of the period had K people in its raw
+	// events: figures, breakdowns, topics, gaps and documents are then
+	// left out. Daily may still hold the chart, when a day of the period
+	// that retention has folded had K people or more (each day is checked
+	// on its own).
 	Withheld bool `json:"withheld,omitempty"`
-	// PreviousWithheld is set when the previous period's events name
-	// fewer than K people: no figure has a previous value or a change.
+	// WithheldDays counts the days of the period with activity from fewer
+	// than K people: their events count in no figure, breakdown, topic,
+	// gap or document, so that no figure can be subtracted from another
+	// to give such a day's (see periodOf).
+	WithheldDays int `json:"withheld_days,omitempty"`
+	// PreviousWithheld is set when no day of the previous period had K
+	// people in its raw events: no figure has a previous value or a
+	// change.
 	PreviousWithheld bool     `json:"previous_withheld,omitempty"`
 	Figures          []Figure `json:"figures"`
 	Topics           []Topic  `json:"top_topics"`
@@ -173,15 +184,16 @@ const (
 
 // periodStats are the figures of one period.
 type periodStats struct {
-	values  map[string]float64
-	people  int
-	byPlat  map[string]*groupAcc
-	byChan  map[string]*groupAcc
-	byTeam  map[string]*groupAcc
-	cites   map[string]int
-	unhelp  map[string]int
-	topics  map[string]int
-	missing []knowledge.Unanswered
+	values       map[string]float64
+	people       int
+	withheldDays int
+	byPlat       map[string]*groupAcc
+	byChan       map[string]*groupAcc
+	byTeam       map[string]*groupAcc
+	cites        map[string]int
+	unhelp       map[string]int
+	topics       map[string]int
+	missing      []knowledge.Unanswered
 }
 
 // earliestReport is the earliest time a report reads: no engagement was
@@ -191,13 +203,28 @@ var earliestReport = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 // ErrPeriod means a report's period cannot be reported on.
 var ErrPeriod = errors.New("report period")
 
-// CheckPeriod returns an error wrapping ErrPeriod when f's period is empty
-// or reaches before 1970, with the period before it: the store takes a
-// zero time (1 January of year 1) for no bound, so a period ending there
-// would report on everything ever recorded.
-func CheckPeriod(f Filter) error {
+// CheckPeriod returns an error wrapping ErrPeriod when f's period cannot
+// be reported on at now:
+//   - it is empty;
+//   - it does not start and end at midnight UTC: a report adds up whole
+//     days, each shown only when k people were active on it, so that two
+//     overlapping periods differ by whole days, never by the hours of one
+//     person;
+//   - it ends after the start of now's day: a day is reported once it is
+//     over, since today read at 10:00 and at 11:00 would differ by what
+//     happened in between;
+//   - it reaches before 1970, with the period before it: the store takes
+//     a zero time (1 January of year 1) for no bound, so a period ending
+//     there would report on everything ever recorded.
+func CheckPeriod(f Filter, now time.Time) error {
 	if !f.Until.After(f.Since) {
 		return fmt.Errorf("%w: until %s is not after since %s", ErrPeriod, f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	}
+	if !f.Since.Equal(store.Day(f.Since)) || !f.Until.Equal(store.Day(f.Until)) {
+		return fmt.Errorf("%w: %s to %s: a report covers whole days, from midnight to midnight UTC", ErrPeriod, f.Since.UTC().Format(time.RFC3339), f.Until.UTC().Format(time.RFC3339))
+	}
+	if today := store.Day(now); f.Until.After(today) {
+		return fmt.Errorf("%w: the period ends %s, after today (%s, UTC) began: a day is reported once it is over", ErrPeriod, f.Until.UTC().Format("2006-01-02"), today.Format("2006-01-02"))
 	}
 	if f.Since.Add(-f.Until.Sub(f.Since)).Before(earliestReport) {
 		return fmt.Errorf("%w: %s to %s, or the period before it, starts before 1970", ErrPeriod, f.Since.Format("2006-01-02"), f.Until.Format("2006-01-02"))
@@ -211,7 +238,11 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	if err != nil {
 		return Report{}, err
 	}
-	if err := CheckPeriod(f); err != nil {
+	now := time.Now
+	if o.Clock != nil {
+		now = o.Clock
+	}
+	if err := CheckPeriod(f, now()); err != nil {
 		return Report{}, err
 	}
 	if o.ChartDays <= 0 {
@@ -242,8 +273,8 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		curErr, prevErr, dailyErr error
 		wg                        sync.WaitGroup
 	)
-	wg.Go(func() { cur, curErr = periodOf(ctx, src, f, f.Since, f.Until, docByID, o) })
-	wg.Go(func() { prev, prevErr = periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o) })
+	wg.Go(func() { cur, curErr = periodOf(ctx, src, f, f.Since, f.Until, docByID, o, k) })
+	wg.Go(func() { prev, prevErr = periodOf(ctx, src, f, f.Since.Add(-length), f.Since, docByID, o, k) })
 	wg.Go(func() {
 		daily, dailyErr = src.DailyActivity(ctx, store.ActivityFilter{
 			Since: f.Until.Add(-time.Duration(o.ChartDays) * 24 * time.Hour), Until: f.Until, Platform: f.Platform, Channel: f.Channel,
@@ -253,7 +284,7 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	if err := errors.Join(curErr, prevErr, dailyErr); err != nil {
 		return Report{}, err
 	}
-	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k}
+	r := Report{Since: f.Since, Until: f.Until, Filter: f, K: k, WithheldDays: cur.withheldDays}
 	// Days folded into rollups by retention have no raw events left, but
 	// their daily counts say how many distinct people each day had, and a
 	// period had at least as many people as its busiest day: a bound that
@@ -297,8 +328,9 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		}
 		r.Daily = append(r.Daily, p)
 	}
-	// Every other figure comes from the period's raw events: they must
-	// name k people, whatever the rollups say.
+	// Every other figure comes from the raw events of the period's days
+	// that had k people each, whatever the rollups say: none had, and
+	// there is nothing to show.
 	if cur.people < k {
 		r.Withheld = true
 		return r, nil
@@ -321,10 +353,10 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 		}
 		r.Figures = append(r.Figures, fig)
 	}
-	r.ByPlatform = suppress(values(cur.byPlat), k)
-	r.ByChannel = suppress(values(cur.byChan), k)
+	r.ByPlatform = breakdown(cur.byPlat)
+	r.ByChannel = breakdown(cur.byChan)
 	if o.TeamOf != nil {
-		r.ByTeam = suppress(values(cur.byTeam), k)
+		r.ByTeam = breakdown(cur.byTeam)
 	}
 	for name, n := range cur.topics {
 		r.Topics = append(r.Topics, Topic{Name: name, Questions: n})
@@ -388,14 +420,6 @@ func Compute(ctx context.Context, src Source, f Filter, o Options) (Report, erro
 	return r, nil
 }
 
-func values(m map[string]*groupAcc) []*groupAcc {
-	out := make([]*groupAcc, 0, len(m))
-	for _, g := range m {
-		out = append(out, g)
-	}
-	return out
-}
-
 var figureSpecs = []struct {
 	key, label string
 	ratio      bool
@@ -425,15 +449,21 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// periodOf reads the events of [since, until) and counts them.
-func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time, docs map[string]store.Document, o Options) (periodStats, error) {
+// periodOf reads the events of [since, until) and counts those of its
+// days that had k people or more (under f), each such day its own cell:
+// the events of a day of fewer people count in nothing, and a breakdown
+// shows a group on a day only where it had k people that day (suppress),
+// the rest of the day going to "Other". Every sum shown is so a sum of
+// days that passed k, and two periods that overlap differ by whole days
+// that passed it: 1 to 15 March minus 1 to 14 March is 15 March as its
+// chart point shows it, or nothing when that day was withheld.
+func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time, docs map[string]store.Document, o Options, k int) (periodStats, error) {
 	p := periodStats{
 		values: map[string]float64{}, byPlat: map[string]*groupAcc{}, byChan: map[string]*groupAcc{}, byTeam: map[string]*groupAcc{},
 		cites: map[string]int{}, unhelp: map[string]int{}, topics: map[string]int{},
 	}
 	people := map[string]struct{}{}
 	weekly := map[string]struct{}{}
-	daily := map[int64]map[string]struct{}{}
 	answers := map[string][]string{} // answer id -> cited documents
 	type attempt struct {
 		first, last   bool
@@ -444,35 +474,17 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	delivered, opened, answeredN := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	joined, completed := map[string]bool{}, map[string]bool{}
 	intros, met := map[string]bool{}, map[string]bool{}
-	var questions, answered, unanswered, up, votes int
+	var questions, answered, unanswered, up, votes, dailySum int
 	lastVote := map[[4]string]store.Event{}
 	var anonVotes []store.Event
 	weekStart := until.Add(-7 * 24 * time.Hour)
-	// Events come oldest first, so an answer is indexed before the
-	// feedback on it.
-	err := eachEvent(ctx, src, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel}, func(e store.Event) error {
-		if e.Kind == store.EventAnswer {
-			answers[e.ID] = e.DocIDs
-		}
-		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
-			return nil
-		}
-		if f.Track != "" && (o.TrackOf == nil || o.TrackOf(e) != f.Track) {
-			return nil
-		}
-		if f.Collection != "" && !citesCollection(e, answers, docs, f.Collection) {
-			return nil
-		}
+	var dayPlat, dayChan, dayTeam map[string]*groupAcc
+	count := func(e store.Event) {
 		if e.User != "" {
 			people[e.User] = struct{}{}
 			if !e.Time.Before(weekStart) {
 				weekly[e.User] = struct{}{}
 			}
-			d := e.Time.UTC().Unix() / 86400
-			if daily[d] == nil {
-				daily[d] = map[string]struct{}{}
-			}
-			daily[d][e.User] = struct{}{}
 		}
 		acc := func(m map[string]*groupAcc, name string) {
 			g := m[name]
@@ -482,10 +494,10 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 			}
 			g.add(e)
 		}
-		acc(p.byPlat, e.Platform)
-		acc(p.byChan, e.Channel)
+		acc(dayPlat, e.Platform)
+		acc(dayChan, e.Channel)
 		if o.TeamOf != nil {
-			acc(p.byTeam, o.TeamOf(e.User))
+			acc(dayTeam, o.TeamOf(e.User))
 		}
 		switch e.Kind {
 		case store.EventQuestion:
@@ -544,11 +556,71 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 				met[e.Ref] = true
 			}
 		}
+	}
+	// A day's events wait until the day is over in the stream, since only
+	// then is it known whether k people were active on it. Events come
+	// oldest first, so one day is held at a time.
+	var (
+		day       []store.Event
+		dayNum    int64 = math.MinInt64
+		dayPeople       = map[string]struct{}{}
+	)
+	endDay := func() {
+		if len(day) == 0 {
+			return
+		}
+		defer func() {
+			day = day[:0]
+			clear(dayPeople)
+		}()
+		// Questions of people who opted out are counted without a
+		// person: a day of theirs alone was the work of an unknown few.
+		if len(dayPeople) < k {
+			p.withheldDays++
+			return
+		}
+		dailySum += len(dayPeople)
+		dayPlat, dayChan, dayTeam = map[string]*groupAcc{}, map[string]*groupAcc{}, map[string]*groupAcc{}
+		for _, e := range day {
+			count(e)
+		}
+		addGroups(p.byPlat, suppressGroups(slices.Collect(maps.Values(dayPlat)), k))
+		addGroups(p.byChan, suppressGroups(slices.Collect(maps.Values(dayChan)), k))
+		addGroups(p.byTeam, suppressGroups(slices.Collect(maps.Values(dayTeam)), k))
+	}
+	// Events come oldest first, so an answer is indexed before the
+	// feedback on it.
+	err := eachEvent(ctx, src, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel}, func(e store.Event) error {
+		if e.Kind == store.EventAnswer {
+			answers[e.ID] = e.DocIDs
+		}
+		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
+			return nil
+		}
+		if f.Track != "" && (o.TrackOf == nil || o.TrackOf(e) != f.Track) {
+			return nil
+		}
+		if f.Collection != "" && !citesCollection(e, answers, docs, f.Collection) {
+			return nil
+		}
+		d := e.Time.UTC().Unix() / 86400
+		if d != dayNum {
+			if d < dayNum {
+				return fmt.Errorf("engagement events out of order: %s came after a later day", e.Time.UTC().Format(time.RFC3339))
+			}
+			endDay()
+			dayNum = d
+		}
+		day = append(day, e)
+		if e.User != "" {
+			dayPeople[e.User] = struct{}{}
+		}
 		return nil
 	})
 	if err != nil {
 		return periodStats{}, err
 	}
+	endDay()
 	for _, e := range append(slices.Collect(maps.Values(lastVote)), anonVotes...) {
 		votes++
 		if e.Value > 0 {
@@ -571,11 +643,9 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 			lastOK++
 		}
 	}
-	dailySum := 0
-	for _, d := range daily {
-		dailySum += len(d)
-	}
-	days := max(1, int(until.Sub(since).Hours()/24))
+	// The daily average is over the days counted: a withheld day is not
+	// a day without anyone, and days without any activity count as zero.
+	days := max(1, int(until.Sub(since).Hours()/24)-p.withheldDays)
 	v := p.values
 	p.people = len(people)
 	v[FigActiveLearners] = float64(len(people))

@@ -48,11 +48,12 @@ func (sd *seeder) add(e store.Event) string {
 	return e.ID
 }
 
-// seedWeek records a known week: 8 people in #general each ask one
-// question (6 answered from the leave document, 2 not), 2 people in #tiny
-// ask one each (answered from expenses); 3 👍 and 1 👎 on leave answers;
-// nudges, quizzes, tracks and introductions with known outcomes. The week
-// before, 5 people asked 5 questions, 4 answered.
+// seedWeek records a known week on two days, each of more than 5 people,
+// since a day of fewer counts in no figure: 8 people in #general each ask
+// one question (6 answered from the leave document, 2 not), 2 people in
+// #tiny ask one each (answered from expenses); 3 👍 and 1 👎 on leave
+// answers; nudges, quizzes, tracks and introductions with known outcomes.
+// The week before, 5 people asked 5 questions on one day, 4 answered.
 func seedWeek(t *testing.T) *sqlite.Store {
 	t.Helper()
 	s := openStore(t)
@@ -69,14 +70,16 @@ func seedWeek(t *testing.T) *sqlite.Store {
 	day := func(d int, h int) time.Time {
 		return weekStart.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
 	}
+	// Monday: g0, g2, g4 and g6 ask; g0 to g3 join a track (6 people).
+	// Tuesday: g1, g3, g5, g7, t0 and t1 ask; g0 to g3 get nudges (8).
 	var leaveAnswers []string
 	for i := range 8 {
 		u := fmt.Sprintf("g%d", i)
-		sd.add(store.Event{Time: day(i%7, 9), Kind: store.EventQuestion, User: u, Question: "q"})
+		sd.add(store.Event{Time: day(i%2, 9), Kind: store.EventQuestion, User: u, Question: "q"})
 		if i < 6 {
-			leaveAnswers = append(leaveAnswers, sd.add(store.Event{Time: day(i%7, 10), Kind: store.EventAnswer, User: u, Confident: true, DocIDs: []string{"leave"}}))
+			leaveAnswers = append(leaveAnswers, sd.add(store.Event{Time: day(i%2, 10), Kind: store.EventAnswer, User: u, Confident: true, DocIDs: []string{"leave"}}))
 		} else {
-			sd.add(store.Event{Time: day(i%7, 10), Kind: store.EventAnswer, User: u, Question: "how do I book a parking space?"})
+			sd.add(store.Event{Time: day(i%2, 10), Kind: store.EventAnswer, User: u, Question: "how do I book a parking space?"})
 		}
 	}
 	for i := range 2 {
@@ -85,28 +88,28 @@ func seedWeek(t *testing.T) *sqlite.Store {
 		sd.add(store.Event{Time: day(1, 10), Kind: store.EventAnswer, User: u, Channel: "C-tiny", Confident: true, DocIDs: []string{"expenses"}})
 	}
 	for i, v := range []int{1, 1, 1, -1} {
-		sd.add(store.Event{Time: day(6, 11), Kind: store.EventFeedback, User: fmt.Sprintf("g%d", i), Value: v, Ref: leaveAnswers[i]})
+		sd.add(store.Event{Time: day(1, 11), Kind: store.EventFeedback, User: fmt.Sprintf("g%d", i), Value: v, Ref: leaveAnswers[i]})
 	}
 	// Nudges: 4 delivered, 3 opened, 2 answered. Quiz: g0 wrong then
 	// right, g1 right first time: first-attempt accuracy 1/2, latest 2/2.
 	for i := range 4 {
 		u := fmt.Sprintf("g%d", i)
-		sd.add(store.Event{Time: day(2, 8), Kind: store.EventNudgeDelivered, User: u, Ref: "card-1"})
+		sd.add(store.Event{Time: day(1, 8), Kind: store.EventNudgeDelivered, User: u, Ref: "card-1"})
 		if i < 3 {
-			sd.add(store.Event{Time: day(2, 9), Kind: store.EventNudgeOpened, User: u, Ref: "card-1"})
+			sd.add(store.Event{Time: day(1, 9), Kind: store.EventNudgeOpened, User: u, Ref: "card-1"})
 		}
 	}
-	sd.add(store.Event{Time: day(2, 10), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: -1})
-	sd.add(store.Event{Time: day(3, 10), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: 1})
-	sd.add(store.Event{Time: day(2, 10), Kind: store.EventQuizAnswered, User: "g1", Ref: "card-1", Value: 1})
+	sd.add(store.Event{Time: day(1, 10), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: -1})
+	sd.add(store.Event{Time: day(1, 14), Kind: store.EventQuizAnswered, User: "g0", Ref: "card-1", Value: 1})
+	sd.add(store.Event{Time: day(1, 10), Kind: store.EventQuizAnswered, User: "g1", Ref: "card-1", Value: 1})
 	// Tracks: 4 joined, 1 completed. Intros: 2 made, 1 met.
 	for i := range 4 {
 		sd.add(store.Event{Time: day(0, 12), Kind: engagement.KindTrackJoined, User: fmt.Sprintf("g%d", i), Ref: "onboarding"})
 	}
-	sd.add(store.Event{Time: day(5, 12), Kind: engagement.KindTrackCompleted, User: "g0", Ref: "onboarding"})
+	sd.add(store.Event{Time: day(0, 18), Kind: engagement.KindTrackCompleted, User: "g0", Ref: "onboarding"})
 	sd.add(store.Event{Time: day(1, 12), Kind: store.EventIntroMade, User: "g0", Ref: "intro-1"})
 	sd.add(store.Event{Time: day(1, 12), Kind: store.EventIntroMade, User: "g2", Ref: "intro-2"})
-	sd.add(store.Event{Time: day(4, 12), Kind: store.EventMet, User: "g0", Ref: "intro-1", Value: 1})
+	sd.add(store.Event{Time: day(1, 16), Kind: store.EventMet, User: "g0", Ref: "intro-1", Value: 1})
 	// The previous week.
 	for i := range 5 {
 		u := fmt.Sprintf("g%d", i)
@@ -129,6 +132,12 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestComputeKnownWeek(t *testing.T) {
 	s := seedWeek(t)
+	// Thursday, one person alone: a day that counts in no figure.
+	sd := &seeder{t: t, s: s, n: 1000}
+	for h := range 3 {
+		sd.add(store.Event{Time: weekStart.Add(3*24*time.Hour + time.Duration(9+h)*time.Hour), Kind: store.EventQuestion, User: "solo", Channel: "C-solo"})
+	}
+	sd.add(store.Event{Time: weekStart.Add(3*24*time.Hour + 13*time.Hour), Kind: store.EventAnswer, User: "solo", Channel: "C-solo", Confident: true, DocIDs: []string{"leave"}})
 	owners := 0
 	r, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{
 		SuggestOwner: func(_ context.Context, q string) string { owners++; return "facilities" },
@@ -193,8 +202,8 @@ func TestComputeKnownWeek(t *testing.T) {
 			t.Errorf("day %v shows %d people", d.Day, d.Active)
 		}
 	}
-	if withheld == 0 {
-		t.Error("no day withheld, though most seeded days have fewer than 5 people")
+	if withheld != 1 || !r.Daily[55-3].Withheld || r.WithheldDays != 1 {
+		t.Errorf("%d days withheld on the chart, %d left out of the figures; want Thursday's, of one person, in both", withheld, r.WithheldDays)
 	}
 	if len(r.ToReview) != 2 || r.ToReview[0].ID != "leave" {
 		t.Errorf("to review = %+v, want leave (a 👎) first", r.ToReview)
@@ -233,13 +242,21 @@ func TestComputeWithholdsSmallGroups(t *testing.T) {
 	if _, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{K: 2}); err == nil {
 		t.Error("k=2 accepted")
 	}
-	// A team filter narrows every figure.
-	r, err = engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd, Team: "team-b"}, engagement.Options{K: 3, TeamOf: team})
+	// A team filter narrows every figure, and the threshold holds for
+	// each day of the team: team-b has 2 people a day.
+	r, err = engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd, Team: "team-a"}, engagement.Options{K: 3, TeamOf: team})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := figure(t, r, engagement.FigQuestions).Value; got != 4 {
-		t.Errorf("questions of team-b = %v, want 4", got)
+		t.Errorf("questions of team-a = %v, want 4", got)
+	}
+	r, err = engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd, Team: "team-b"}, engagement.Options{K: 3, TeamOf: team})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Withheld || len(r.Figures) != 0 || r.WithheldDays != 2 {
+		t.Errorf("team-b, 2 people a day: withheld %v, %d figures, %d days left out", r.Withheld, len(r.Figures), r.WithheldDays)
 	}
 }
 
@@ -260,7 +277,7 @@ func TestComputeRefusesPeriodsBefore1970(t *testing.T) {
 			t.Errorf("%v to %v: err %v, withheld %v, %d figures; want ErrPeriod", f.Since, f.Until, err, r.Withheld, len(r.Figures))
 		}
 	}
-	if err := engagement.CheckPeriod(engagement.Filter{Since: weekStart, Until: weekEnd}); err != nil {
+	if err := engagement.CheckPeriod(engagement.Filter{Since: weekStart, Until: weekEnd}, weekEnd); err != nil {
 		t.Errorf("the seeded week: %v", err)
 	}
 }
@@ -430,7 +447,7 @@ func TestComputeCountsEachPersonsLastVote(t *testing.T) {
 	for _, e := range answers {
 		ref[e.User] = e.Ref
 	}
-	last := weekStart.Add(6*24*time.Hour + 12*time.Hour)
+	last := weekStart.Add(24*time.Hour + 12*time.Hour)
 	sd.add(store.Event{Time: last, Kind: store.EventFeedback, User: "g0", Value: 1, Ref: ref["g0"]})
 	sd.add(store.Event{Time: last, Kind: store.EventFeedback, User: "g0", Value: 1, Ref: ref["g0"]})
 	sd.add(store.Event{Time: last.Add(time.Minute), Kind: store.EventFeedback, User: "g3", Value: 1, Ref: ref["g3"]})

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -48,6 +49,16 @@ type groupAcc struct {
 	answered  int
 }
 
+// merge adds o's people and counts to g.
+func (g *groupAcc) merge(o *groupAcc) {
+	if g.people == nil {
+		g.people = map[string]struct{}{}
+	}
+	maps.Copy(g.people, o.people)
+	g.questions += o.questions
+	g.answered += o.answered
+}
+
 func (g *groupAcc) add(e store.Event) {
 	if g.people == nil {
 		g.people = map[string]struct{}{}
@@ -65,13 +76,19 @@ func (g *groupAcc) add(e store.Event) {
 	}
 }
 
-// suppress applies the k threshold to a breakdown: groups of fewer than k
-// people are merged into OtherGroup, and if that merged group is itself
-// smaller than k, the smallest visible groups join it until it is not, so
-// that no small group can be recovered by subtracting the visible groups
-// from a total. When even all groups together are fewer than k people, the
-// breakdown is hidden (nil).
+// suppress applies the k threshold to a breakdown (see suppressGroups).
 func suppress(groups []*groupAcc, k int) []Group {
+	return rows(suppressGroups(groups, k))
+}
+
+// suppressGroups applies the k threshold to the groups of one cell (a
+// day): groups of fewer than k people are merged into OtherGroup, and if
+// that merged group is itself smaller than k, the smallest visible groups
+// join it until it is not, so that no small group can be recovered by
+// subtracting the visible groups from a total. When even all groups
+// together are fewer than k people, nothing is shown (nil). The visible
+// groups come largest first, then OtherGroup.
+func suppressGroups(groups []*groupAcc, k int) []*groupAcc {
 	slices.SortFunc(groups, func(a, b *groupAcc) int {
 		return cmp.Or(cmp.Compare(len(b.people), len(a.people)), cmp.Compare(a.name, b.name))
 	})
@@ -85,18 +102,11 @@ func suppress(groups []*groupAcc, k int) []Group {
 	}
 	if len(small) > 0 {
 		other := &groupAcc{name: OtherGroup, people: map[string]struct{}{}}
-		merge := func(g *groupAcc) {
-			for p := range g.people {
-				other.people[p] = struct{}{}
-			}
-			other.questions += g.questions
-			other.answered += g.answered
-		}
 		for _, g := range small {
-			merge(g)
+			other.merge(g)
 		}
 		for len(other.people) < k && len(visible) > 0 {
-			merge(visible[len(visible)-1])
+			other.merge(visible[len(visible)-1])
 			visible = visible[:len(visible)-1]
 		}
 		if len(other.people) < k {
@@ -104,8 +114,48 @@ func suppress(groups []*groupAcc, k int) []Group {
 		}
 		visible = append(visible, other)
 	}
-	out := make([]Group, len(visible))
-	for i, g := range visible {
+	return visible
+}
+
+// addGroups adds one day's suppressed groups to a period's, by name: a
+// group's row over a period is the sum of the days it was shown on, and
+// "Other" the sum of the days' "Other", each of k people or more.
+func addGroups(period map[string]*groupAcc, day []*groupAcc) {
+	for _, g := range day {
+		acc := period[g.name]
+		if acc == nil {
+			acc = &groupAcc{name: g.name, people: map[string]struct{}{}}
+			period[g.name] = acc
+		}
+		acc.merge(g)
+	}
+}
+
+// breakdown lists a period's groups, added up from its days by addGroups,
+// largest first and OtherGroup last.
+func breakdown(period map[string]*groupAcc) []Group {
+	var groups []*groupAcc
+	other := period[OtherGroup]
+	for name, g := range period {
+		if name != OtherGroup {
+			groups = append(groups, g)
+		}
+	}
+	slices.SortFunc(groups, func(a, b *groupAcc) int {
+		return cmp.Or(cmp.Compare(len(b.people), len(a.people)), cmp.Compare(a.name, b.name))
+	})
+	if other != nil {
+		groups = append(groups, other)
+	}
+	return rows(groups)
+}
+
+func rows(groups []*groupAcc) []Group {
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]Group, len(groups))
+	for i, g := range groups {
 		out[i] = Group{Name: g.name, People: len(g.people), Questions: g.questions, Answered: g.answered}
 	}
 	return out

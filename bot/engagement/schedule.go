@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/lorehq/lore/store"
 )
 
 // Leader is someone who receives the weekly digest, where and when they
@@ -23,7 +25,12 @@ type Leader struct {
 }
 
 // Due reports whether the leader's digest is due in the hour that
-// contains now, and the local midnight that ends the week it covers.
+// contains now, and the end of the week it covers: the UTC midnight that
+// begins the day in which the leader's hour begins. A report adds up whole
+// UTC days that are over (CheckPeriod), so the week is the seven UTC days
+// before that one, the same for leaders whose digests go out on the same
+// UTC day, rather than seven days from a local midnight that another
+// leader's week, an hour apart, could be subtracted from.
 func (l Leader) Due(now time.Time) (bool, time.Time, error) {
 	loc := time.UTC
 	if l.TimeZone != "" {
@@ -41,8 +48,8 @@ func (l Leader) Due(now time.Time) (bool, time.Time, error) {
 		day = *l.Weekday
 	}
 	local := now.In(loc)
-	end := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	return local.Weekday() == day && local.Hour() == hour, end, nil
+	due := time.Date(local.Year(), local.Month(), local.Day(), hour, 0, 0, 0, loc)
+	return local.Weekday() == day && local.Hour() == hour, store.Day(due), nil
 }
 
 // Digester sends the weekly digests. Run it once an hour (a periodic job):
@@ -55,7 +62,7 @@ type Digester struct {
 	Log     *slog.Logger // default slog.Default()
 }
 
-// DueDigest is one leader's digest due now: who, and the local midnight
+// DueDigest is one leader's digest due now: who, and the UTC midnight
 // that ends the week it covers. It is what a per-leader job carries, so
 // that each (leader, week) is queued once however many replicas look.
 type DueDigest struct {
@@ -86,13 +93,16 @@ func (d *Digester) Due(now time.Time) ([]DueDigest, error) {
 var ErrUnknownLeader = errors.New("no such leader")
 
 // Send builds the digest of the week that ends at until and sends it to
-// the leader named leader.
+// the leader named leader. A week ends at a UTC midnight; an until within
+// a day (a local midnight, as jobs queued by earlier versions carry) ends
+// the week at the start of that UTC day.
 func (d *Digester) Send(ctx context.Context, leader string, until time.Time) error {
 	i := slices.IndexFunc(d.Leaders, func(l Leader) bool { return l.Name == leader })
 	if i < 0 {
 		return fmt.Errorf("digest for %q: %w", leader, ErrUnknownLeader)
 	}
 	l := d.Leaders[i]
+	until = store.Day(until)
 	m, err := BuildMessage(ctx, d.Source, Filter{Since: until.AddDate(0, 0, -7), Until: until}, d.Options)
 	if err != nil {
 		return fmt.Errorf("digest for %s: %w", l.Name, err)

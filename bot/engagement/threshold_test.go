@@ -94,7 +94,7 @@ func TestGapsNeedKAskers(t *testing.T) {
 		sd.add(store.Event{Time: weekAt(1, 9+i), Kind: store.EventAnswer, User: u, Question: q})
 	}
 	for i := range 6 {
-		sd.add(store.Event{Time: weekAt(2, 10+i), Kind: store.EventAnswer, User: "solo", Question: "is Dana Smith on a performance improvement plan?"})
+		sd.add(store.Event{Time: weekAt(1, 15+i), Kind: store.EventAnswer, User: "solo", Question: "is Dana Smith on a performance improvement plan?"})
 	}
 	var asked []string
 	r, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{

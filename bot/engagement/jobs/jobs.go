@@ -166,7 +166,7 @@ func (HourlySchedule) Next(t time.Time) time.Time {
 // hour a digest is due in), so replicas that both see it due queue it once.
 type DigestSendArgs struct {
 	Leader string    `json:"leader" river:"unique"`
-	Until  time.Time `json:"until" river:"unique"` // the local midnight that ends the week
+	Until  time.Time `json:"until" river:"unique"` // the UTC midnight that ends the week (Leader.Due)
 }
 
 // Kind names the job in the queue.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorehq/lore/bot/engagement"
+	"github.com/lorehq/lore/store"
 )
 
 // ownerSuggester names, for a content gap, the owner of the document that
@@ -36,8 +37,13 @@ lore-digest-DATE.png) and prints its path.
 
 --leaders FILE (a JSON or YAML list, as LORE_LEADERS_FILE: [{"name",
 "time_zone", "hour", "weekday", "to": {...}}]) prints the digest each leader
-receives, for the week that ends at the start of their local day (or of
---until), one after another; --leader NAME picks one.`,
+receives on their local day (today, or the day of --until there), one after
+another; --leader NAME picks one.
+
+Reports cover whole UTC days that are over: --until is a date (the period
+ends at its midnight, UTC, and today's midnight at the latest), and
+--period a number of days. A leader's digest covers the seven UTC days
+before the one in which their hour begins.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
@@ -90,8 +96,8 @@ receives, for the week that ends at the start of their local day (or of
 			return a.writeChart(d, chart)
 		},
 	}
-	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
-	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
+	cmd.Flags().StringVar(&period, "period", "7d", "length of the period in whole days (7d, 4w)")
+	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive: a date, today at the latest (default: today, UTC)")
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or png")
 	cmd.Flags().StringVar(&out, "out", "", "with --format png: the file to write")
 	cmd.Flags().StringVar(&chart, "chart", "", "with --format text: where to write the chart")
@@ -138,8 +144,13 @@ func (a *app) leaderDigests(cmd *cobra.Command, file, name, period, until, forma
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
+		// A leader whose hour today is still to come, on a later UTC day,
+		// has not had that week's digest: the days reported are over.
+		if today := store.Day(time.Now()); end.After(today) && until == "" {
+			end = today
+		}
 		f := engagement.Filter{Since: end.Add(-d), Until: end}
-		if err := engagement.CheckPeriod(f); err != nil {
+		if err := engagement.CheckPeriod(f, time.Now()); err != nil {
 			return usageErrorf("%v", err)
 		}
 		r, err := engagement.Compute(cmd.Context(), svc.store, f, engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)})

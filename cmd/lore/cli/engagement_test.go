@@ -225,7 +225,7 @@ func TestExportCSVSaysWhatIsWithheld(t *testing.T) {
 		onlyHead bool
 	}{
 		// The week before the seeded one has nobody.
-		{[]string{"--until", "2026-03-02", "--table", "figures"}, "fewer than 5 people used Lore from 23 Feb 2026 to 1 Mar 2026, too few to report on without identifying them", true},
+		{[]string{"--until", "2026-03-02", "--table", "figures"}, "no day from 23 Feb 2026 to 1 Mar 2026 had 5 people or more using Lore, too few to report on without identifying them", true},
 		{[]string{"--until", "2026-03-02", "--table", "breakdown"}, "the table is withheld", true},
 		{[]string{"--until", "2026-03-09", "--table", "figures"}, "previous, delta and relative_change are left empty", false},
 		// Two people asked the unanswered question.
@@ -243,6 +243,25 @@ func TestExportCSVSaysWhatIsWithheld(t *testing.T) {
 	if r := db.run(t, "export", "csv", "--until", "2026-03-09", "--table", "daily"); r.err != "" {
 		t.Errorf("a table with nothing withheld has a note:\n%s", r.err)
 	}
+
+	// One person alone on 4 March: the day counts in no table, and each
+	// says so.
+	st := db.open(t)
+	if err := st.RecordEvent(t.Context(), store.Event{ID: "solo", Time: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC), Kind: store.EventQuestion,
+		Platform: "slack", Channel: "C1", User: "solo"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, table := range []string{"figures", "daily", "breakdown"} {
+		r := db.run(t, "export", "csv", "--until", "2026-03-09", "--table", table)
+		r.wantCode(t, 0)
+		if !strings.Contains(r.err, "note: 1 day with fewer than 5 people is left out of these figures") {
+			t.Errorf("export csv --table %s: stderr does not say a day is left out:\n%s", table, r.err)
+		}
+		if table == "figures" && !strings.Contains(r.out, "questions,Questions asked,8,") {
+			t.Errorf("figures count the day of one person:\n%s", r.out)
+		}
+	}
 }
 
 func TestEngagementBadInput(t *testing.T) {
@@ -254,6 +273,11 @@ func TestEngagementBadInput(t *testing.T) {
 		{"digest", "--format", "gif"},
 		{"digest", "--period", "0d"},
 		{"digest", "--period", "soon"},
+		// Reports add up whole UTC days that are over.
+		{"export", "csv", "--until", "2026-03-09T12:00:00Z"},
+		{"export", "csv", "--until", "2026-03-09", "--period", "36h"},
+		{"export", "csv", "--until", time.Now().AddDate(0, 0, 2).Format("2006-01-02")},
+		{"digest", "--until", time.Now().AddDate(0, 0, 2).Format("2006-01-02")},
 		// The store reads 0001-01-01, Go's zero time, as no bound: such a
 		// period would report on everything ever recorded.
 		{"export", "csv", "--until", "0001-01-01"},
@@ -412,16 +436,19 @@ func TestDigestPerLeader(t *testing.T) {
 	leaders := filepath.Join(t.TempDir(), "leaders.json")
 	writeFile(t, leaders, []byte(`[{"name":"Ana","time_zone":"Europe/Paris","to":{"platform":"slack","user":"U1"}},
 		{"name":"Ben","time_zone":"Pacific/Auckland","to":{"platform":"discord","channel":"leads"}}]`))
-	// At 2026-03-09T12:00Z it is already 10 March in Auckland: Ben's week
-	// (3 to 9 March) holds the 8th, Ana's (2 to 8 March) too.
+	// At 2026-03-09T12:00Z it is 10 March in Auckland, whose 08:00 is
+	// 19:00 on the 9th, UTC; in Paris 08:00 on the 9th is 07:00 UTC. Both
+	// weeks are the seven UTC days before the 9th, which hold the 8th.
 	r := db.run(t, "digest", "--leaders", leaders, "--until", "2026-03-09T12:00:00Z", "--format", "json")
 	r.wantCode(t, 0)
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"leader":"Ana"`) || !strings.Contains(lines[1], `"leader":"Ben"`) {
 		t.Fatalf("per-leader digests:\n%s", r.out)
 	}
-	if !strings.Contains(lines[1], `"until":"2026-03-10T00:00:00+13:00"`) {
-		t.Errorf("Ben's week does not end at his local midnight:\n%s", lines[1])
+	for _, line := range lines {
+		if !strings.Contains(line, `"since":"2026-03-02T00:00:00Z","until":"2026-03-09T00:00:00Z"`) || !strings.Contains(line, `"key":"active_learners","label":"Active learners","value":8`) {
+			t.Errorf("a leader's week is not 2 to 8 March, UTC, with its 8 people:\n%s", line)
+		}
 	}
 	r = db.run(t, "digest", "--leaders", leaders, "--leader", "Ana", "--until", "2026-03-09T12:00:00Z")
 	r.wantCode(t, 0)

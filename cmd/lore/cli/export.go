@@ -86,14 +86,18 @@ func (a *app) exportCSVCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "csv",
 		Short: "Write an engagement table as CSV, for spreadsheets",
-		Long: `Write one table of the engagement report of a period as CSV: figures
+		Long: `Write one table of the engagement report of a period of whole UTC days
+as CSV: figures
 (each metric with its previous value and change, left empty when the
 period before had fewer people than the privacy threshold), daily (active
 learners and questions per day), documents (citations and 👎 per
 document), gaps (unanswered questions, clustered; only gaps that at least
 as many people as the threshold asked) or breakdown (by platform and
 channel, groups under the privacy threshold merged). Aggregates only, over
-everyone: 'lore gaps' lists every unanswered question for curators.`,
+everyone: 'lore gaps' lists every unanswered question for curators. A day
+with fewer people than the privacy threshold counts in no table (its daily
+row is empty), and days are reported once they are over: --until is a date,
+today at the latest.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, ok := engagement.CSVTables[table]; !ok {
@@ -112,8 +116,8 @@ everyone: 'lore gaps' lists every unanswered question for curators.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&period, "period", "7d", "length of the period (7d, 4w, 24h)")
-	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive (default: today, UTC)")
+	cmd.Flags().StringVar(&period, "period", "7d", "length of the period in whole days (7d, 4w)")
+	cmd.Flags().StringVar(&until, "until", "", "end of the period, exclusive: a date, today at the latest (default: today, UTC)")
 	cmd.Flags().StringVar(&table, "table", "figures", "table to write: "+quoteList(engagement.CSVTableNames()))
 	return cmd
 }
@@ -125,11 +129,16 @@ func csvNotes(table string, r engagement.Report) []string {
 	var notes []string
 	switch {
 	case r.Withheld && table == "daily":
-		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore from %s: days with fewer than %d are left empty", r.K, period, r.K))
+		notes = append(notes, fmt.Sprintf("no day from %s had %d people or more using Lore: days with fewer than %d are left empty", period, r.K, r.K))
 	case r.Withheld:
-		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore from %s, too few to report on without identifying them: the table is withheld (LORE_PRIVACY_K)", r.K, period))
+		notes = append(notes, fmt.Sprintf("no day from %s had %d people or more using Lore, too few to report on without identifying them: the table is withheld (LORE_PRIVACY_K)", period, r.K))
+	case r.WithheldDays > 0:
+		notes = append(notes, engagement.DaysLeftOut(r.WithheldDays, r.K)+" (their rows of the daily table are empty), so that no period can be subtracted from another to give one of them")
+	}
+	switch {
+	case r.Withheld:
 	case table == "figures" && r.PreviousWithheld:
-		notes = append(notes, fmt.Sprintf("fewer than %d people used Lore in the period before, so previous, delta and relative_change are left empty", r.K))
+		notes = append(notes, fmt.Sprintf("no day of the period before had %d people or more using Lore, so previous, delta and relative_change are left empty", r.K))
 	case table == "gaps" && r.GapsWithheld > 0:
 		notes = append(notes, "left out: "+engagement.WithheldGaps(r.GapsWithheld))
 	}
@@ -156,7 +165,7 @@ func (a *app) report(cmd *cobra.Command, period, until string) (engagement.Repor
 		// Not reportFilter's default: 0001-01-01 is Go's zero time.
 		f = engagement.Filter{Since: end.Add(-d), Until: end}
 	}
-	if err := engagement.CheckPeriod(f); err != nil {
+	if err := engagement.CheckPeriod(f, time.Now()); err != nil {
 		return engagement.Report{}, usageErrorf("%v", err)
 	}
 	k, err := a.privacyK()
