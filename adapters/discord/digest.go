@@ -79,7 +79,7 @@ func digestMessage(m engagement.Message) *discordgo.MessageSend {
 	}
 	send := &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{embed}, AllowedMentions: noMentions()}
 	if d.Withheld {
-		embed.Description = "Too few people used Lore in this period to report on without identifying them."
+		embed.Description = d.WithheldText()
 		return send
 	}
 	for _, f := range d.Headline {
@@ -91,7 +91,14 @@ func digestMessage(m engagement.Message) *discordgo.MessageSend {
 		})
 	}
 	var b strings.Builder
+	if note := d.Note(); note != "" {
+		// Lore's own words: nothing to escape.
+		fmt.Fprintf(&b, "*%s*", note)
+	}
 	if len(d.Gaps) > 0 || d.GapsWithheld > 0 {
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
 		b.WriteString("**Top content gaps**")
 		for _, g := range d.Gaps {
 			fmt.Fprintf(&b, "\n- “%s”, asked %s", escapeMarkdown(truncate(escapeLine(g.Question), 200)), engagement.Times(g.Count))

@@ -78,6 +78,7 @@ func testDigestMessage() engagement.Message {
 	change := -0.1
 	d := engagement.Digest{
 		Since: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),
+		K: 5, WithheldDays: 2,
 		Headline: []engagement.Figure{
 			{Key: engagement.FigQuestions, Label: "Questions asked", Value: 90, Previous: 100, Change: &change},
 			{Key: engagement.FigHelpfulness, Label: "Helpfulness", Value: 0.7, Ratio: true, Delta: -0.02},
@@ -154,7 +155,8 @@ func TestSendDigestAttachesChartToEmbed(t *testing.T) {
 			t.Errorf("description carries %q: %s", bad, desc)
 		}
 	}
-	for _, good := range []string{"**Top content gaps**", `\*VPN\*`, "asked 5 times", "cited 3 times, 2 👎", "Parking: cited 1 time, 0 👎"} {
+	for _, good := range []string{"**Top content gaps**", `\*VPN\*`, "asked 5 times", "cited 3 times, 2 👎", "Parking: cited 1 time, 0 👎",
+		"*2 days with fewer than 5 people are left out of these figures (shaded on the chart).*"} {
 		if !strings.Contains(desc, good) {
 			t.Errorf("description lacks %q: %s", good, desc)
 		}

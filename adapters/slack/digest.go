@@ -162,7 +162,7 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 		Escape(fmt.Sprintf("%s to %s", d.Since.Format("Mon 2 Jan"), d.Until.Add(-time.Second).Format("Mon 2 Jan 2006"))), false, true))
 	blocks := []slack.Block{header, period}
 	if d.Withheld {
-		return append(blocks, section("digest_withheld", "Too few people used Lore in this period to report on without identifying them."))
+		return append(blocks, section("digest_withheld", Escape(d.WithheldText())))
 	}
 	fields := make([]*slack.TextBlockObject, 0, len(d.Headline))
 	for _, f := range d.Headline {
@@ -171,6 +171,9 @@ func digestBlocks(d engagement.Digest, chartFile string) []slack.Block {
 	}
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("digest_figures")))
+	}
+	if note := d.Note(); note != "" {
+		blocks = append(blocks, slack.NewContextBlock("digest_days_left_out", slack.NewTextBlockObject(slack.MarkdownType, Escape(note), false, true)))
 	}
 	if chartFile != "" {
 		blocks = append(blocks, slack.NewImageBlockSlackFile(&slack.SlackFileObject{ID: chartFile}, chartAlt, "digest_chart",

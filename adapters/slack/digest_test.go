@@ -128,6 +128,7 @@ func testDigest() engagement.Message {
 	change := 0.25
 	d := engagement.Digest{
 		Since: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),
+		K: 5, WithheldDays: 2,
 		Headline: []engagement.Figure{
 			{Key: engagement.FigActiveLearners, Label: "Active learners", Value: 40, Previous: 32, Change: &change},
 			{Key: engagement.FigAnswerRate, Label: "Answer rate", Value: 0.8, Ratio: true, Delta: 0.05},
@@ -194,7 +195,8 @@ func TestSendDigestToDirectMessageUploadsChart(t *testing.T) {
 			t.Errorf("blocks carry unescaped %q: %s", bad, raw)
 		}
 	}
-	for _, good := range []string{"&lt;!channel&gt;", "Active learners", "40 (+25%)", "80% (+5 pts)", "asked 7 times", "cited 12 times, 4 👎", "Parking: cited 1 time, 0 👎"} {
+	for _, good := range []string{"&lt;!channel&gt;", "Active learners", "40 (+25%)", "80% (+5 pts)", "asked 7 times", "cited 12 times, 4 👎", "Parking: cited 1 time, 0 👎",
+		"2 days with fewer than 5 people are left out of these figures (shaded on the chart)."} {
 		if !strings.Contains(raw, good) {
 			t.Errorf("blocks lack %q: %s", good, raw)
 		}
