@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Helpers for backends, so that they word errors and order results alike
@@ -12,6 +13,25 @@ import (
 // wrong.
 func Invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// quotedIDBytes is how much of an id QuoteID shows: more than any real id
+// needs to be recognised.
+const quotedIDBytes = 64
+
+// QuoteID quotes an id for an error message, as %q does, cut after
+// quotedIDBytes bytes (between whole characters) with "…" after the quote:
+// an id refused as overlong may be kilobytes long, and the message that
+// refuses it must still be read at a glance.
+func QuoteID(id string) string {
+	if len(id) <= quotedIDBytes {
+		return fmt.Sprintf("%q", id)
+	}
+	cut := quotedIDBytes
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q…", id[:cut])
 }
 
 // LockHeld returns the error of a TryLock refused because holder has the

@@ -106,7 +106,7 @@ func (s *Store) BeginBulkLoad(ctx context.Context) (store.BulkLoad, error) {
 // index for Finish to build.
 func (l *BulkLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
 	s := l.s
-	op := fmt.Sprintf("replace document %q", doc.ID)
+	op := fmt.Sprintf("replace document %s", store.QuoteID(doc.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}

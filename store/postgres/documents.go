@@ -111,7 +111,7 @@ func (s *Store) writeTx(ctx context.Context, w *written, queue func(b *pgx.Batch
 // dimension; the first vector ever written fixes it and creates the HNSW
 // index.
 func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
-	op := fmt.Sprintf("replace document %q", doc.ID)
+	op := fmt.Sprintf("replace document %s", store.QuoteID(doc.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
 // DocumentRefs lists the documents of one collection, ordered by id byte
 // by byte (as SQLite orders them), whatever the database's collation.
 func (s *Store) DocumentRefs(ctx context.Context, collection string) ([]store.DocumentRef, error) {
-	op := fmt.Sprintf("list documents of collection %q", collection)
+	op := fmt.Sprintf("list documents of collection %s", store.QuoteID(collection))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func (s *Store) DocumentRefs(ctx context.Context, collection string) ([]store.Do
 // Document returns one document by id, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Document(ctx context.Context, id string) (store.Document, error) {
-	op := fmt.Sprintf("load document %q", id)
+	op := fmt.Sprintf("load document %s", store.QuoteID(id))
 	if err := s.usable(op); err != nil {
 		return store.Document{}, err
 	}

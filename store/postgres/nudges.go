@@ -18,7 +18,7 @@ var ms, fromMS = store.UnixMS, store.FromUnixMS
 
 // PublishTrack stores t as a new version unless its content is unchanged.
 func (s *Store) PublishTrack(ctx context.Context, t store.TrackVersion) (store.TrackVersion, bool, error) {
-	op := fmt.Sprintf("publish track %q", t.TrackID)
+	op := fmt.Sprintf("publish track %s", store.QuoteID(t.TrackID))
 	if err := s.usable(op); err != nil {
 		return t, false, err
 	}
@@ -58,7 +58,7 @@ func (s *Store) PublishTrack(ctx context.Context, t store.TrackVersion) (store.T
 
 // ApproveTrack clears Draft on the latest version.
 func (s *Store) ApproveTrack(ctx context.Context, trackID string) error {
-	op := fmt.Sprintf("approve track %q", trackID)
+	op := fmt.Sprintf("approve track %s", store.QuoteID(trackID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func scanTrack(sc interface{ Scan(...any) error }) (store.TrackVersion, error) {
 
 // TrackVersion returns one version of a track, the latest for version 0.
 func (s *Store) TrackVersion(ctx context.Context, trackID string, version int) (store.TrackVersion, error) {
-	op := fmt.Sprintf("load track %q", trackID)
+	op := fmt.Sprintf("load track %s", store.QuoteID(trackID))
 	if err := s.usable(op); err != nil {
 		return store.TrackVersion{}, err
 	}
@@ -151,7 +151,7 @@ func saveEnrolment(ctx context.Context, db execer, e store.Enrolment) error {
 
 // SaveEnrolment creates or replaces an enrolment.
 func (s *Store) SaveEnrolment(ctx context.Context, e store.Enrolment) error {
-	op := fmt.Sprintf("save enrolment in %q", e.TrackID)
+	op := fmt.Sprintf("save enrolment in %s", store.QuoteID(e.TrackID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 // ClaimDelivery records d as being sent by the attempt c, unless it was
 // sent already or another attempt holds it.
 func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (bool, error) {
-	op := fmt.Sprintf("claim delivery %q", d.ID)
+	op := fmt.Sprintf("claim delivery %s", store.QuoteID(d.ID))
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
@@ -398,7 +398,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 // ReleaseDelivery ends the lease of the attempt token on a delivery still
 // being sent.
 func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
-	op := fmt.Sprintf("release delivery %q", id)
+	op := fmt.Sprintf("release delivery %s", store.QuoteID(id))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -412,7 +412,7 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
 
 // CompleteDelivery records a delivery's outcome and progress at once.
 func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) error {
-	op := fmt.Sprintf("complete delivery %q", d.ID)
+	op := fmt.Sprintf("complete delivery %s", store.QuoteID(d.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -475,7 +475,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (store.Delivery, error) {
 
 // Delivery returns one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
-	op := fmt.Sprintf("load delivery %q", id)
+	op := fmt.Sprintf("load delivery %s", store.QuoteID(id))
 	if err := s.usable(op); err != nil {
 		return store.Delivery{}, err
 	}
@@ -547,7 +547,7 @@ func (s *Store) LearnerWorkspaces(ctx context.Context, platform, user string) ([
 
 // RecordAnswer keeps the first answer to a card of a delivery.
 func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) {
-	op := fmt.Sprintf("record answer to %q", a.DeliveryID)
+	op := fmt.Sprintf("record answer to %s", store.QuoteID(a.DeliveryID))
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
@@ -570,7 +570,7 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) 
 // RecordQuizAnswer records a first quiz answer and its review at once.
 func (s *Store) RecordQuizAnswer(ctx context.Context, r store.QuizReview) (bool, error) {
 	a, c := r.Answer, r.State
-	op := fmt.Sprintf("record quiz answer to %q", a.DeliveryID)
+	op := fmt.Sprintf("record quiz answer to %s", store.QuoteID(a.DeliveryID))
 	if err := s.usable(op); err != nil {
 		return false, err
 	}

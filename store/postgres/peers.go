@@ -18,7 +18,7 @@ var _ store.Peers = (*Store)(nil)
 // PutProfile creates or replaces a profile. A zero UpdatedAt is stamped
 // with the store's clock.
 func (s *Store) PutProfile(ctx context.Context, p store.Profile) error {
-	op := fmt.Sprintf("put profile %q", p.User)
+	op := fmt.Sprintf("put profile %s", store.QuoteID(p.User))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Store) Profiles(ctx context.Context, platform, workspace string) ([]sto
 
 // DeletePerson removes everything peers keeps about a person.
 func (s *Store) DeletePerson(ctx context.Context, who store.PersonKey) error {
-	op := fmt.Sprintf("delete person %q", who.User)
+	op := fmt.Sprintf("delete person %s", store.QuoteID(who.User))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func forgetInRounds(ctx context.Context, tx pgx.Tx, user, where string, args ...
 
 // PutRequest creates or replaces a request.
 func (s *Store) PutRequest(ctx context.Context, r store.PeerRequest) error {
-	op := fmt.Sprintf("put request %q", r.ID)
+	op := fmt.Sprintf("put request %s", store.QuoteID(r.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func askedAt(r store.PeerRequest) any {
 
 // SwapRequest replaces a request whose status is from.
 func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from string) (bool, error) {
-	op := fmt.Sprintf("swap request %q", r.ID)
+	op := fmt.Sprintf("swap request %s", store.QuoteID(r.ID))
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
@@ -210,7 +210,7 @@ func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from strin
 
 // ReplaceEvent records e, replacing the same person's earlier answer.
 func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
-	op := fmt.Sprintf("replace event %q", e.ID)
+	op := fmt.Sprintf("replace event %s", store.QuoteID(e.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (s *Store) Requests(ctx context.Context, f store.RequestFilter) ([]store.Pe
 
 // PutRoundConfig creates or replaces a channel's schedule.
 func (s *Store) PutRoundConfig(ctx context.Context, c store.RoundConfig) error {
-	op := fmt.Sprintf("put round config for %q", c.Channel)
+	op := fmt.Sprintf("put round config for %s", store.QuoteID(c.Channel))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (s *Store) RoundConfigs(ctx context.Context) ([]store.RoundConfig, error) {
 
 // CreateRound stores a new round unless one with its id exists.
 func (s *Store) CreateRound(ctx context.Context, r store.Round) (bool, error) {
-	op := fmt.Sprintf("create round %q", r.ID)
+	op := fmt.Sprintf("create round %s", store.QuoteID(r.ID))
 	if err := s.usable(op); err != nil {
 		return false, err
 	}
@@ -323,7 +323,7 @@ func (s *Store) CreateRound(ctx context.Context, r store.Round) (bool, error) {
 
 // UpdateRound replaces a stored round.
 func (s *Store) UpdateRound(ctx context.Context, r store.Round) error {
-	op := fmt.Sprintf("update round %q", r.ID)
+	op := fmt.Sprintf("update round %s", store.QuoteID(r.ID))
 	if err := s.usable(op); err != nil {
 		return err
 	}

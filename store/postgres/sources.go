@@ -19,7 +19,7 @@ const sourceColumns = `name, kind, location, collection, owner, audience, every_
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
-	op := fmt.Sprintf("add source %q", src.Name)
+	op := fmt.Sprintf("add source %s", store.QuoteID(src.Name))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 
 // Source returns one source by name.
 func (s *Store) Source(ctx context.Context, name string) (store.Source, error) {
-	op := fmt.Sprintf("load source %q", name)
+	op := fmt.Sprintf("load source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return store.Source{}, err
 	}
@@ -122,7 +122,7 @@ func nullTime(t time.Time) *time.Time {
 
 // RemoveSource forgets a source and, by cascade, its pages.
 func (s *Store) RemoveSource(ctx context.Context, name string) error {
-	op := fmt.Sprintf("remove source %q", name)
+	op := fmt.Sprintf("remove source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (s *Store) RemoveSource(ctx context.Context, name string) error {
 // RecordSync stores a sync's status and, when asked, its pages, in one
 // transaction.
 func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecord) error {
-	op := fmt.Sprintf("record sync of source %q", name)
+	op := fmt.Sprintf("record sync of source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecor
 
 // SourcePages lists the pages a source has indexed, by location.
 func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePage, error) {
-	op := fmt.Sprintf("list pages of source %q", name)
+	op := fmt.Sprintf("list pages of source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 // ListedByOthers returns those of ids that a source other than name
 // lists among its pages, ordered.
 func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) ([]string, error) {
-	op := fmt.Sprintf("find pages of source %q listed by others", name)
+	op := fmt.Sprintf("find pages of source %s listed by others", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) (
 // UpdateSource changes a source's settings in one transaction, the row
 // locked from read to write so that two updates never interleave.
 func (s *Store) UpdateSource(ctx context.Context, name string, u store.SourceUpdate) (before, after store.Source, err error) {
-	op := fmt.Sprintf("update source %q", name)
+	op := fmt.Sprintf("update source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return store.Source{}, store.Source{}, err
 	}

@@ -12,7 +12,7 @@ import (
 
 // RecordAudit appends an entry to the audit log.
 func (s *Store) RecordAudit(ctx context.Context, e store.AuditEntry) error {
-	op := fmt.Sprintf("record audit entry %q", e.Action)
+	op := fmt.Sprintf("record audit entry %s", store.QuoteID(e.Action))
 	if err := s.writable(op); err != nil {
 		return err
 	}

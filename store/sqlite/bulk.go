@@ -23,7 +23,7 @@ type plainLoad struct {
 
 func (l *plainLoad) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
 	if l.finished {
-		return fmt.Errorf("replace document %q: the bulk load has finished", doc.ID)
+		return fmt.Errorf("replace document %s: the bulk load has finished", store.QuoteID(doc.ID))
 	}
 	return l.s.ReplaceDocument(ctx, doc, chunks)
 }

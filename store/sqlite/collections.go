@@ -12,7 +12,7 @@ import (
 
 // SetCollection creates or replaces the settings of a collection.
 func (s *Store) SetCollection(ctx context.Context, c store.Collection) error {
-	op := fmt.Sprintf("set collection %q", c.Name)
+	op := fmt.Sprintf("set collection %s", store.QuoteID(c.Name))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Store) Drafts(ctx context.Context) ([]store.Document, error) {
 // process's and every other's) follow the chunks table by id and would
 // not see a change of status alone.
 func (s *Store) PublishDocument(ctx context.Context, id string) error {
-	op := fmt.Sprintf("publish document %q", id)
+	op := fmt.Sprintf("publish document %s", store.QuoteID(id))
 	if err := s.writable(op); err != nil {
 		return err
 	}

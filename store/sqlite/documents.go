@@ -20,7 +20,7 @@ import (
 // another document is refused). Every chunk needs a vector of the store's
 // dimension; the first vector ever written fixes it.
 func (s *Store) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) error {
-	op := fmt.Sprintf("replace document %q", doc.ID)
+	op := fmt.Sprintf("replace document %s", store.QuoteID(doc.ID))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (s *Store) DeleteDocuments(ctx context.Context, ids []string) error {
 
 // DocumentRefs lists the documents of one collection, ordered by id.
 func (s *Store) DocumentRefs(ctx context.Context, collection string) ([]store.DocumentRef, error) {
-	op := fmt.Sprintf("list documents of collection %q", collection)
+	op := fmt.Sprintf("list documents of collection %s", store.QuoteID(collection))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *Store) DocumentRefs(ctx context.Context, collection string) ([]store.Do
 // Document returns one document by id, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Document(ctx context.Context, id string) (store.Document, error) {
-	op := fmt.Sprintf("load document %q", id)
+	op := fmt.Sprintf("load document %s", store.QuoteID(id))
 	if err := s.usable(op); err != nil {
 		return store.Document{}, err
 	}

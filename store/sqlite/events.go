@@ -14,7 +14,7 @@ import (
 // retried delivery does not count twice. A zero Time is stamped with the
 // store's clock.
 func (s *Store) RecordEvent(ctx context.Context, e store.Event) error {
-	op := fmt.Sprintf("record event %q", e.ID)
+	op := fmt.Sprintf("record event %s", store.QuoteID(e.ID))
 	if err := s.writable(op); err != nil {
 		return err
 	}

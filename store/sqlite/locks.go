@@ -20,7 +20,7 @@ import (
 // owner and expiry), so a holder that outlived its ttl cannot release a
 // lease someone else has since taken. Releasing twice is harmless.
 func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (func(context.Context) error, error) {
-	op := fmt.Sprintf("take lock %q", name)
+	op := fmt.Sprintf("take lock %s", store.QuoteID(name))
 	if err := s.writable(op); err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 	}
 
 	release := func(ctx context.Context) error {
-		op := fmt.Sprintf("release lock %q", name)
+		op := fmt.Sprintf("release lock %s", store.QuoteID(name))
 		if err := s.usable(op); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 
 // BreakLock removes the named lease if holder still has it.
 func (s *Store) BreakLock(ctx context.Context, name, holder string) error {
-	op := fmt.Sprintf("break lock %q", name)
+	op := fmt.Sprintf("break lock %s", store.QuoteID(name))
 	if err := s.writable(op); err != nil {
 		return err
 	}

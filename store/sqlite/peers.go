@@ -18,7 +18,7 @@ var _ store.Peers = (*Store)(nil)
 // PutProfile creates or replaces a profile. A zero UpdatedAt is stamped
 // with the store's clock.
 func (s *Store) PutProfile(ctx context.Context, p store.Profile) error {
-	op := fmt.Sprintf("put profile %q", p.User)
+	op := fmt.Sprintf("put profile %s", store.QuoteID(p.User))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *Store) PutProfile(ctx context.Context, p store.Profile) error {
 
 // Profile returns one profile.
 func (s *Store) Profile(ctx context.Context, who store.PersonKey) (store.Profile, error) {
-	op := fmt.Sprintf("load profile %q", who.User)
+	op := fmt.Sprintf("load profile %s", store.QuoteID(who.User))
 	if err := s.usable(op); err != nil {
 		return store.Profile{}, err
 	}
@@ -99,7 +99,7 @@ func queryJSON[T any](ctx context.Context, s *Store, op, q string, args ...any) 
 
 // DeletePerson removes everything peers keeps about a person.
 func (s *Store) DeletePerson(ctx context.Context, who store.PersonKey) error {
-	op := fmt.Sprintf("delete person %q", who.User)
+	op := fmt.Sprintf("delete person %s", store.QuoteID(who.User))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func forgetInRounds(ctx context.Context, tx *sql.Tx, user, where string, args ..
 
 // PutRequest creates or replaces a request.
 func (s *Store) PutRequest(ctx context.Context, r store.PeerRequest) error {
-	op := fmt.Sprintf("put request %q", r.ID)
+	op := fmt.Sprintf("put request %s", store.QuoteID(r.ID))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func askedAt(r store.PeerRequest) any {
 
 // SwapRequest replaces a request whose status is from.
 func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from string) (bool, error) {
-	op := fmt.Sprintf("swap request %q", r.ID)
+	op := fmt.Sprintf("swap request %s", store.QuoteID(r.ID))
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
@@ -218,7 +218,7 @@ func (s *Store) SwapRequest(ctx context.Context, r store.PeerRequest, from strin
 
 // ReplaceEvent records e, replacing the same person's earlier answer.
 func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
-	op := fmt.Sprintf("replace event %q", e.ID)
+	op := fmt.Sprintf("replace event %s", store.QuoteID(e.ID))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (s *Store) ReplaceEvent(ctx context.Context, e store.Event) error {
 
 // Request returns one request.
 func (s *Store) Request(ctx context.Context, id string) (store.PeerRequest, error) {
-	op := fmt.Sprintf("load request %q", id)
+	op := fmt.Sprintf("load request %s", store.QuoteID(id))
 	got, err := queryJSON[store.PeerRequest](ctx, s, op, `SELECT data FROM peer_requests WHERE id = ?`, id)
 	if err != nil {
 		return store.PeerRequest{}, err
@@ -292,7 +292,7 @@ func (s *Store) Requests(ctx context.Context, f store.RequestFilter) ([]store.Pe
 
 // PutRoundConfig creates or replaces a channel's schedule.
 func (s *Store) PutRoundConfig(ctx context.Context, c store.RoundConfig) error {
-	op := fmt.Sprintf("put round config for %q", c.Channel)
+	op := fmt.Sprintf("put round config for %s", store.QuoteID(c.Channel))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (s *Store) RoundConfigs(ctx context.Context) ([]store.RoundConfig, error) {
 
 // CreateRound stores a new round unless one with its id exists.
 func (s *Store) CreateRound(ctx context.Context, r store.Round) (bool, error) {
-	op := fmt.Sprintf("create round %q", r.ID)
+	op := fmt.Sprintf("create round %s", store.QuoteID(r.ID))
 	if err := s.writable(op); err != nil {
 		return false, err
 	}
@@ -340,7 +340,7 @@ func (s *Store) CreateRound(ctx context.Context, r store.Round) (bool, error) {
 
 // UpdateRound replaces a stored round.
 func (s *Store) UpdateRound(ctx context.Context, r store.Round) error {
-	op := fmt.Sprintf("update round %q", r.ID)
+	op := fmt.Sprintf("update round %s", store.QuoteID(r.ID))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func (s *Store) Rounds(ctx context.Context, platform, workspace, channel string,
 
 // Round returns one round.
 func (s *Store) Round(ctx context.Context, id string) (store.Round, error) {
-	op := fmt.Sprintf("load round %q", id)
+	op := fmt.Sprintf("load round %s", store.QuoteID(id))
 	got, err := queryJSON[store.Round](ctx, s, op, `SELECT data FROM peer_rounds WHERE id = ?`, id)
 	if err != nil {
 		return store.Round{}, err

@@ -18,7 +18,7 @@ const sourceColumns = `name, kind, location, collection, owner, audience, every_
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
-	op := fmt.Sprintf("add source %q", src.Name)
+	op := fmt.Sprintf("add source %s", store.QuoteID(src.Name))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 
 // Source returns one source by name.
 func (s *Store) Source(ctx context.Context, name string) (store.Source, error) {
-	op := fmt.Sprintf("load source %q", name)
+	op := fmt.Sprintf("load source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return store.Source{}, err
 	}
@@ -120,7 +120,7 @@ func timeOrZero(ms int64) time.Time {
 
 // RemoveSource forgets a source and, by cascade, its pages.
 func (s *Store) RemoveSource(ctx context.Context, name string) error {
-	op := fmt.Sprintf("remove source %q", name)
+	op := fmt.Sprintf("remove source %s", store.QuoteID(name))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Store) RemoveSource(ctx context.Context, name string) error {
 // RecordSync stores a sync's status and, when asked, its pages, in one
 // transaction.
 func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecord) error {
-	op := fmt.Sprintf("record sync of source %q", name)
+	op := fmt.Sprintf("record sync of source %s", store.QuoteID(name))
 	if err := s.writable(op); err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecor
 
 // SourcePages lists the pages a source has indexed, by location.
 func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePage, error) {
-	op := fmt.Sprintf("list pages of source %q", name)
+	op := fmt.Sprintf("list pages of source %s", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *Store) SourcePages(ctx context.Context, name string) ([]store.SourcePag
 // ListedByOthers returns those of ids that a source other than name
 // lists among its pages, ordered.
 func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) ([]string, error) {
-	op := fmt.Sprintf("find pages of source %q listed by others", name)
+	op := fmt.Sprintf("find pages of source %s listed by others", store.QuoteID(name))
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (s *Store) ListedByOthers(ctx context.Context, name string, ids []string) (
 // is read, changed and checked on the write connection, so two updates
 // never interleave.
 func (s *Store) UpdateSource(ctx context.Context, name string, u store.SourceUpdate) (before, after store.Source, err error) {
-	op := fmt.Sprintf("update source %q", name)
+	op := fmt.Sprintf("update source %s", store.QuoteID(name))
 	if err := s.writable(op); err != nil {
 		return store.Source{}, store.Source{}, err
 	}
