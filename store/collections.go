@@ -104,7 +104,10 @@ func ValidateCollection(c Collection) error {
 	if c.Name == "" {
 		errs = append(errs, Invalid("collection name is empty"))
 	}
-	for _, f := range []struct{ name, v string }{{"collection name", c.Name}, {"audience", c.Audience}} {
+	if len(c.Name) > MaxID {
+		errs = append(errs, tooLong("collection name", len(c.Name), MaxID))
+	}
+	for _, f := range []field{{"collection name", c.Name}, {"audience", c.Audience}} {
 		switch {
 		case len(f.v) > maxSourceField:
 			errs = append(errs, Invalid("%s is over %d bytes", f.name, maxSourceField))

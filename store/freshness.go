@@ -71,7 +71,7 @@ type Reviews interface {
 // ValidateReviewNotices refuses notices no backend may keep.
 func (r Rules) ValidateReviewNotices(notices []ReviewNotice) error {
 	for _, n := range notices {
-		if err := r.CheckText("document id", n.DocID); err != nil {
+		if err := r.CheckID("document id", n.DocID); err != nil {
 			return err
 		}
 		if n.DocID == "" || (n.Reason != ReviewDue && n.Reason != ReviewDownvoted) || n.SentAt.IsZero() {

@@ -307,7 +307,7 @@ func (r Rules) CheckLearner(l Learner) error {
 	if l.User == "" || l.Platform == "" {
 		return Invalid("a learner needs a platform and a user id")
 	}
-	return r.CheckTexts("learner", []string{l.Platform, l.Workspace, l.User})
+	return r.checkIDFields(field{"learner platform", l.Platform}, field{"learner workspace", l.Workspace}, field{"learner user", l.User})
 }
 
 // CheckTrack refuses a track version that cannot be stored: one without an
@@ -317,7 +317,10 @@ func (r Rules) CheckTrack(t TrackVersion) error {
 	if t.TrackID == "" || t.Hash == "" {
 		return Invalid("a track needs an id and a hash")
 	}
-	return r.CheckTexts("track", []string{t.TrackID, t.Hash, t.Title})
+	if err := r.CheckID("track id", t.TrackID); err != nil {
+		return err
+	}
+	return r.CheckTexts("track", []string{t.Hash, t.Title})
 }
 
 // CheckEnrolment refuses an enrolment that cannot be stored.
@@ -325,10 +328,13 @@ func (r Rules) CheckEnrolment(e Enrolment) error {
 	if err := r.CheckLearner(e.Learner); err != nil {
 		return err
 	}
-	if err := r.CheckTexts("enrolment", []string{e.TrackID, e.Status, e.Source, e.Channel}); err != nil {
+	if err := r.checkIDFields(field{"enrolment track id", e.TrackID}, field{"enrolment status", e.Status}, field{"enrolment channel", e.Channel}); err != nil {
 		return err
 	}
-	return r.CheckTexts("seen cards", e.Seen)
+	if err := r.CheckText("enrolment source", e.Source); err != nil {
+		return err
+	}
+	return r.CheckIDs("seen cards", e.Seen)
 }
 
 // CheckPreferences refuses preferences that cannot be stored.
@@ -344,13 +350,17 @@ func (r Rules) CheckCardState(c CardState) error {
 	if err := r.CheckLearner(c.Learner); err != nil {
 		return err
 	}
-	return r.CheckTexts("card state", []string{c.TrackID, c.CardID})
+	return r.checkIDFields(field{"card state track id", c.TrackID}, field{"card state card id", c.CardID})
 }
 
 // CheckDeliveryCards refuses cards of a delivery that cannot be stored.
 func (r Rules) CheckDeliveryCards(cards []DeliveryCard) error {
 	for i, c := range cards {
-		if err := r.CheckTexts(fmt.Sprintf("card %d", i), []string{c.TrackID, c.CardID, c.Fingerprint}); err != nil {
+		what := fmt.Sprintf("card %d", i)
+		if err := r.checkIDFields(field{what + " track id", c.TrackID}, field{what + " card id", c.CardID}); err != nil {
+			return err
+		}
+		if err := r.CheckText(what+" fingerprint", c.Fingerprint); err != nil {
 			return err
 		}
 	}
@@ -366,7 +376,7 @@ func (r Rules) CheckDelivery(d Delivery, c DeliveryClaim) error {
 	if err := r.CheckLearner(d.Learner); err != nil {
 		return err
 	}
-	if err := r.CheckTexts("delivery", []string{d.ID, d.Status, d.Thread, c.Token}); err != nil {
+	if err := r.checkIDFields(field{"delivery id", d.ID}, field{"delivery status", d.Status}, field{"delivery thread", d.Thread}, field{"delivery claim", c.Token}); err != nil {
 		return err
 	}
 	return r.CheckDeliveryCards(d.Cards)
@@ -375,7 +385,7 @@ func (r Rules) CheckDelivery(d Delivery, c DeliveryClaim) error {
 // CheckDeliveryDone refuses the outcome of a delivery that cannot be
 // stored, before any of it is written.
 func (r Rules) CheckDeliveryDone(d DeliveryDone) error {
-	if err := r.CheckTexts("delivery", []string{d.ID, d.Claim, d.Status, d.Thread}); err != nil {
+	if err := r.checkIDFields(field{"delivery id", d.ID}, field{"delivery claim", d.Claim}, field{"delivery status", d.Status}, field{"delivery thread", d.Thread}); err != nil {
 		return err
 	}
 	if err := r.CheckDeliveryCards(d.Cards); err != nil {
@@ -404,5 +414,8 @@ func (r Rules) CheckAnswer(a Answer) error {
 	if err := r.CheckLearner(a.Learner); err != nil {
 		return err
 	}
-	return r.CheckTexts("answer", []string{a.DeliveryID, a.CardID, a.Choice})
+	if err := r.checkIDFields(field{"answer delivery id", a.DeliveryID}, field{"answer card id", a.CardID}); err != nil {
+		return err
+	}
+	return r.CheckText("answer choice", a.Choice)
 }

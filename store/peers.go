@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -175,14 +176,16 @@ type Peers interface {
 	DocumentsOwnedBy(ctx context.Context, owners []string) ([]Document, error)
 }
 
-// ValidateProfile refuses a profile with no user or with text a backend
-// cannot keep.
+// ValidateProfile refuses a profile with no user, with an overlong id or
+// with text a backend cannot keep.
 func (r Rules) ValidateProfile(p Profile) error {
 	if p.User == "" {
 		return Invalid("profile has no user")
 	}
+	if err := r.checkIDFields(field{"profile platform", p.Platform}, field{"profile workspace", p.Workspace}, field{"profile user", p.User}); err != nil {
+		return err
+	}
 	for _, f := range []struct{ name, v string }{
-		{"platform", p.Platform}, {"workspace", p.Workspace}, {"user", p.User},
 		{"name", p.Name}, {"team", p.Team}, {"time zone", p.TimeZone},
 	} {
 		if err := r.CheckText(f.name, f.v); err != nil {
@@ -200,26 +203,46 @@ func (r Rules) ValidateProfile(p Profile) error {
 	return nil
 }
 
-// ValidateRequest refuses a request without id, asker or expert, or with
-// text a backend cannot keep.
+// ValidateRequest refuses a request without id, asker or expert, with an
+// overlong id, or with text a backend cannot keep.
 func (r Rules) ValidateRequest(q PeerRequest) error {
 	if q.ID == "" || q.Asker == "" || q.Expert == "" {
 		return Invalid("request needs an id, an asker and an expert")
 	}
-	return r.CheckTexts("request", []string{q.ID, q.Platform, q.Workspace, q.Asker, q.Expert, q.Topic, q.Status})
+	if err := r.checkIDFields(field{"request id", q.ID}, field{"request platform", q.Platform}, field{"request workspace", q.Workspace},
+		field{"request asker", q.Asker}, field{"request expert", q.Expert}, field{"request status", q.Status}); err != nil {
+		return err
+	}
+	return r.CheckText("request topic", q.Topic)
 }
 
-// ValidateRound refuses a round without id or with text a backend cannot
-// keep.
+// MaxRoundID bounds a round id, which joins a channel's platform,
+// workspace and channel ids and a period (bot/peers.RoundID).
+const MaxRoundID = 4 * MaxID
+
+// ValidateRound refuses a round without id, with an overlong id or with
+// text a backend cannot keep.
 func (r Rules) ValidateRound(x Round) error {
 	if x.ID == "" {
 		return Invalid("round has no id")
 	}
-	if err := r.CheckTexts("round", append([]string{x.ID, x.Platform, x.Workspace, x.Channel}, x.Unplaced...)); err != nil {
+	if len(x.ID) > MaxRoundID {
+		return tooLong("round id", len(x.ID), MaxRoundID)
+	}
+	if err := r.CheckText("round id", x.ID); err != nil {
+		return err
+	}
+	if err := r.checkIDFields(field{"round platform", x.Platform}, field{"round workspace", x.Workspace}, field{"round channel", x.Channel}); err != nil {
+		return err
+	}
+	if err := r.CheckIDs("unplaced", x.Unplaced); err != nil {
 		return err
 	}
 	for i, g := range x.Groups {
-		if err := r.CheckTexts("group", append([]string{g.Reason, g.Starter}, g.Members...)); err != nil {
+		if err := r.CheckIDs(fmt.Sprintf("group %d members", i), g.Members); err != nil {
+			return err
+		}
+		if err := r.CheckTexts("group", []string{g.Reason, g.Starter}); err != nil {
 			return Invalid("group %d: %v", i, err)
 		}
 	}
@@ -242,7 +265,7 @@ func (r Rules) ValidateRoundConfig(c RoundConfig) error {
 	if c.AvoidRounds < 0 {
 		return Invalid("rounds to avoid %d is negative", c.AvoidRounds)
 	}
-	return r.CheckTexts("round config", []string{c.Platform, c.Workspace, c.Channel})
+	return r.checkIDFields(field{"round platform", c.Platform}, field{"round workspace", c.Workspace}, field{"round channel", c.Channel})
 }
 
 // ForgetInRound removes user from a round's groups and unplaced list and

@@ -33,10 +33,14 @@ type People interface {
 // about 30 bytes.
 const MaxTimeZone = 64
 
-// ValidatePerson refuses a record without a platform or user, with text the
-// rules refuse, or with an overlong time zone name.
+// ValidatePerson refuses a record without a platform or user, with an
+// overlong id, with text the rules refuse, or with an overlong time zone
+// name.
 func (r Rules) ValidatePerson(p Person) error {
 	if err := r.ValidatePersonKey(p.Platform, p.Workspace, p.User); err != nil {
+		return err
+	}
+	if err := r.checkIDFields(field{"person platform", p.Platform}, field{"person workspace", p.Workspace}, field{"person user", p.User}); err != nil {
 		return err
 	}
 	if len(p.TimeZone) > MaxTimeZone {
@@ -45,7 +49,8 @@ func (r Rules) ValidatePerson(p Person) error {
 	return r.CheckText("time zone", p.TimeZone)
 }
 
-// ValidatePersonKey refuses a key no person can have.
+// ValidatePersonKey refuses a key no person can have. It leaves ids of
+// any length to reads, which find nothing under one too long to store.
 func (r Rules) ValidatePersonKey(platform, workspace, user string) error {
 	switch {
 	case platform == "":

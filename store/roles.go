@@ -46,9 +46,6 @@ type RoleGrants interface {
 	RoleGrants(ctx context.Context, f RoleGrantFilter) ([]RoleGrant, error)
 }
 
-// maxRoleField bounds the parts of a grant: platform ids are short.
-const maxRoleField = 200
-
 // ValidateRoleGrant refuses a grant without platform, user or role, or
 // with text over its limit, not UTF-8 or holding control characters. The
 // error wraps ErrInvalidInput.
@@ -64,8 +61,8 @@ func ValidateRoleGrant(g RoleGrant) error {
 		v    string
 		max  int
 	}{
-		{"platform", g.Platform, maxRoleField}, {"workspace", g.Workspace, maxRoleField}, {"user", g.User, maxRoleField},
-		{"role", g.Role, maxRoleField}, {"granted by", g.GrantedBy, maxAuditActor},
+		{"platform", g.Platform, MaxID}, {"workspace", g.Workspace, MaxID}, {"user", g.User, MaxID},
+		{"role", g.Role, MaxID}, {"granted by", g.GrantedBy, maxAuditActor},
 	} {
 		if err := checkField("role grant "+f.name, f.v, f.max); err != nil {
 			errs = append(errs, err)
@@ -74,8 +71,11 @@ func ValidateRoleGrant(g RoleGrant) error {
 	return errors.Join(errs...)
 }
 
-// ValidateRoleGrantFilter refuses text no grant can hold.
+// ValidateRoleGrantFilter refuses text no grant can hold: not UTF-8, or
+// holding control characters. An id longer than any grant's finds
+// nothing, as any read does: the roles of a person whose id is too long
+// to store are those of the configuration.
 func ValidateRoleGrantFilter(f RoleGrantFilter) error {
-	return errors.Join(checkField("platform", f.Platform, maxRoleField), checkField("workspace", f.Workspace, maxRoleField),
-		checkField("user", f.User, maxRoleField))
+	anyLength := func(name, v string) error { return checkField(name, v, len(v)) }
+	return errors.Join(anyLength("platform", f.Platform), anyLength("workspace", f.Workspace), anyLength("user", f.User))
 }

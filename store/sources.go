@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -197,9 +198,14 @@ func ValidateSource(src Source) error {
 	if strings.TrimSpace(src.Collection) == "" {
 		errs = append(errs, Invalid("source collection is empty"))
 	}
-	for _, f := range []struct{ name, v string }{
-		{"location", src.Location}, {"collection", src.Collection}, {"owner", src.Owner}, {"audience", src.Audience},
-	} {
+	// The collection and owner become every document's, where they are
+	// identifiers.
+	for _, f := range []field{{"collection", src.Collection}, {"owner", src.Owner}} {
+		if len(f.v) > MaxID {
+			errs = append(errs, tooLong("source "+f.name, len(f.v), MaxID))
+		}
+	}
+	for _, f := range []field{{"location", src.Location}, {"collection", src.Collection}, {"owner", src.Owner}, {"audience", src.Audience}} {
 		if err := checkSourceText(f.name, f.v); err != nil {
 			errs = append(errs, err)
 		}
@@ -226,6 +232,9 @@ func ValidateSyncRecord(rec SyncRecord) error {
 		}
 		if p.DocID == "" {
 			return Invalid("page %q has no document id", p.Location)
+		}
+		if len(p.DocID) > MaxID {
+			return tooLong(fmt.Sprintf("document id of page %q", p.Location), len(p.DocID), MaxID)
 		}
 	}
 	return nil

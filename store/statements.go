@@ -173,12 +173,23 @@ func (r Rules) ValidateStatement(s Statement) error {
 	if len(s.JSON) == 0 {
 		return Invalid("statement %s has no JSON", s.ID)
 	}
-	for _, f := range []struct{ name, v string }{{"statement id", s.ID}, {"user", s.User}, {"voids", s.Voids}, {"statement", string(s.JSON)}} {
-		if err := r.CheckText(f.name, f.v); err != nil {
-			return err
-		}
+	if err := r.checkIDFields(field{"statement id", s.ID}, field{"statement user", s.User}, field{"voids", s.Voids}); err != nil {
+		return err
 	}
-	return nil
+	return r.CheckText("statement", string(s.JSON))
+}
+
+// ValidateOptOut refuses the arguments of Engagement.SetOptOut: an empty
+// user, text the rules refuse and, for an opt-out, which is stored, an
+// overlong user; opting back in deletes, and takes any id.
+func (r Rules) ValidateOptOut(user string, optOut bool) error {
+	switch {
+	case user == "":
+		return Invalid("user is empty")
+	case optOut:
+		return r.CheckID("user", user)
+	}
+	return r.CheckText("user", user)
 }
 
 // Day returns the UTC midnight that starts t's day.

@@ -26,6 +26,57 @@ type Rules struct {
 	NoNUL bool
 }
 
+// MaxID is the longest identifier a backend keeps, in bytes: the ids of
+// people, workspaces, channels, threads, documents, events, tracks, cards
+// and deliveries, and the names and kinds that key records. Slack and
+// Discord ids are 9 to 20 characters and an email address is at most 254
+// bytes, so every real id fits. PostgreSQL's btree indexes take rows of
+// at most 2704 bytes; at this limit the widest key Lore indexes, the five
+// ids of a card state, stays well under it, so that a longer id is refused
+// by every backend alike, naming the field, rather than by one database's
+// index.
+const MaxID = 256
+
+// CheckID is CheckText for an identifier, which also may not be longer
+// than MaxID bytes. Writes check it; reads and deletes take any id, and
+// one no record can have finds nothing, so that records kept before the
+// limit stay readable and removable.
+func (r Rules) CheckID(field, v string) error {
+	if len(v) > MaxID {
+		return tooLong(field, len(v), MaxID)
+	}
+	return r.CheckText(field, v)
+}
+
+// CheckIDs applies CheckID to each of vs, naming them field[i].
+func (r Rules) CheckIDs(field string, vs []string) error {
+	for i, v := range vs {
+		if err := r.CheckID(fmt.Sprintf("%s[%d]", field, i), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// field is a value and the name an error gives it.
+type field struct{ name, v string }
+
+// checkIDFields applies CheckID to each field.
+func (r Rules) checkIDFields(fs ...field) error {
+	for _, f := range fs {
+		if err := r.CheckID(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tooLong refuses an identifier of n bytes; the id itself is not quoted,
+// being kilobytes long.
+func tooLong(field string, n, limit int) error {
+	return Invalid("%s is %d bytes, longer than the %d bytes an identifier may have", field, n, limit)
+}
+
 // CheckText refuses text that is not valid UTF-8 (a database may keep the
 // bytes, but JSON encoding, analysis and every chat platform would mangle
 // or refuse them later) and, with NoNUL, text holding a NUL byte. field
@@ -61,12 +112,14 @@ func (r Rules) ValidateDocument(doc Document, chunks []Chunk) (dim int, err erro
 	if err := ValidateStatus(doc.Status); err != nil {
 		return 0, err
 	}
+	// The owner names a person or team, and is indexed with the id and
+	// the collection.
+	if err := r.checkIDFields(field{"document id", doc.ID}, field{"collection", doc.Collection}, field{"owner", doc.Owner}); err != nil {
+		return 0, err
+	}
 	for _, f := range []struct{ name, v string }{
-		{"document id", doc.ID},
-		{"collection", doc.Collection},
 		{"source", doc.Source},
 		{"title", doc.Title},
-		{"owner", doc.Owner},
 		{"content hash", doc.ContentHash},
 	} {
 		if err := r.CheckText(f.name, f.v); err != nil {
@@ -139,8 +192,9 @@ func (r Rules) termRule() string {
 	return "holds white space or is not UTF-8"
 }
 
-// ValidateEvent refuses an event without an id or kind, or with text the
-// rules refuse.
+// ValidateEvent refuses an event without an id or kind, with an overlong
+// identifier, or with text the rules refuse. Ref is text: it may hold a
+// round id, which joins several identifiers.
 func (r Rules) ValidateEvent(e Event) error {
 	if e.ID == "" {
 		return Invalid("event id is empty")
@@ -148,15 +202,17 @@ func (r Rules) ValidateEvent(e Event) error {
 	if e.Kind == "" {
 		return Invalid("event kind is empty")
 	}
-	for _, f := range []struct{ name, v string }{
-		{"id", e.ID}, {"kind", e.Kind}, {"platform", e.Platform}, {"workspace", e.Workspace},
-		{"channel", e.Channel}, {"thread", e.Thread}, {"user", e.User}, {"question", e.Question}, {"ref", e.Ref},
-	} {
+	if err := r.checkIDFields(field{"event id", e.ID}, field{"event kind", e.Kind}, field{"event platform", e.Platform},
+		field{"event workspace", e.Workspace}, field{"event channel", e.Channel}, field{"event thread", e.Thread},
+		field{"event user", e.User}); err != nil {
+		return err
+	}
+	for _, f := range []field{{"question", e.Question}, {"ref", e.Ref}} {
 		if err := r.CheckText(f.name, f.v); err != nil {
 			return err
 		}
 	}
-	return r.CheckTexts("document ids", e.DocIDs)
+	return r.CheckIDs("document ids", e.DocIDs)
 }
 
 // ValidateLock refuses the arguments of Locks.TryLock that no lease can
@@ -171,7 +227,7 @@ func (r Rules) ValidateLock(name, owner string, ttl time.Duration) error {
 	case ttl <= 0:
 		return Invalid("lease ttl %s is not positive", ttl)
 	}
-	return errors.Join(r.CheckText("lock name", name), r.CheckText("lock owner", owner))
+	return errors.Join(r.CheckID("lock name", name), r.CheckID("lock owner", owner))
 }
 
 // CheckVector refuses missing and non-finite vectors: every chunk needs

@@ -103,3 +103,21 @@ func TestValidateArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckID(t *testing.T) {
+	var r store.Rules
+	if err := r.CheckID("person user", strings.Repeat("u", store.MaxID)); err != nil {
+		t.Errorf("id at the limit: %v", err)
+	}
+	err := r.CheckID("person user", strings.Repeat("u", 5000))
+	want := "invalid input: person user is 5000 bytes, longer than the 256 bytes an identifier may have"
+	if !errors.Is(err, store.ErrInvalidInput) || err == nil || err.Error() != want {
+		t.Errorf("overlong id: %v, want %q wrapping ErrInvalidInput", err, want)
+	}
+	if err := r.CheckID("person user", "U\xff"); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("id that is not UTF-8: %v, want ErrInvalidInput", err)
+	}
+	if err := r.CheckIDs("seen cards", []string{"c1", strings.Repeat("c", store.MaxID+1)}); err == nil || !strings.Contains(err.Error(), "seen cards[1] is 257 bytes") {
+		t.Errorf("overlong id in a list: %v, want it named by its index", err)
+	}
+}

@@ -175,10 +175,7 @@ func (s *Store) SetOptOut(ctx context.Context, user string, optOut bool) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	if user == "" {
-		return fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
-	}
-	if err := rules.CheckText("user", user); err != nil {
+	if err := rules.ValidateOptOut(user, optOut); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	var err error
