@@ -362,6 +362,10 @@ func lineOf(text, key string) int {
 	return 1
 }
 
+// maxCardID bounds a card id as idRE bounds a track id: learners' progress
+// is kept by card id, so it must be an id every store keeps.
+const maxCardID = 64
+
 func parseCard(line int, kind, title string, body []string, fail func(int, string, ...any)) (Card, bool) {
 	c := Card{Kind: kind}
 	if m := anchorRE.FindStringSubmatchIndex(title); m != nil {
@@ -378,6 +382,10 @@ func parseCard(line int, kind, title string, body []string, fail func(int, strin
 	}
 	if c.ID == "" {
 		fail(line, "card %q needs an id: add {#some-id} to the heading", title)
+		return c, false
+	}
+	if len(c.ID) > maxCardID {
+		fail(line, "card id %.20q… is %d characters; at most %d", c.ID, len(c.ID), maxCardID)
 		return c, false
 	}
 	ok := true

@@ -128,6 +128,7 @@ func TestParseBadFiles(t *testing.T) {
 		"binary":          "\x00\x01\x02---",
 		"empty tip":       "---\ntitle: a\n---\n## tip: a\n",
 		"bad track id":    "---\nid: Bad Id\ntitle: a\n---\n## tip: a\nb\n",
+		"long card id":    "---\ntitle: a\n---\n## tip: a {#" + strings.Repeat("c", 65) + "}\nb\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Parse("f.md", []byte(src)); err == nil || !strings.HasPrefix(err.Error(), "f.md") {
