@@ -21,6 +21,27 @@ func chatHome(t *testing.T) string {
 	return home
 }
 
+// A person whose id is too long for any store to keep (here 1,000 bytes)
+// is still answered: their role lookup finds no grant rather than failing,
+// and only the recording of the question is refused, with a warning that
+// names the limit.
+func TestChatAnswersAPersonWithAnOverlongID(t *testing.T) {
+	chatHome(t)
+	db := newDB(t)
+	user := strings.Repeat("u", 1000)
+	r := runWithInput(t, strings.NewReader("how many days of annual leave do I get?\nexit\n"), "chat", "--user", user, db.flag())
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "27 days") || strings.Contains(r.out, "Something went wrong") {
+		t.Errorf("the question was not answered:\n%.2000s", r.out)
+	}
+	if !strings.Contains(r.err, "event user is 1000 bytes, longer than the 256 bytes an identifier may have") {
+		t.Errorf("stderr does not say why the question was not recorded:\n%.2000s", r.err)
+	}
+	if got := db.events(t, store.EventQuestion); len(got) != 0 {
+		t.Errorf("recorded %d questions of an id no store keeps", len(got))
+	}
+}
+
 func TestChatLoadsHandbookOnceAndRecordsFeedback(t *testing.T) {
 	home := chatHome(t)
 	db := newDB(t)

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,48 @@ func TestTracksEnrolNamesAMissingOrDraftTrack(t *testing.T) {
 		if !strings.Contains(r.err, c.want) || strings.Contains(r.err, "open to you") || strings.Contains(r.err, "Type `learn`") {
 			t.Errorf("enrol in %s: stderr does not say %q in the command line's words:\n%s", c.track, c.want, r.err)
 		}
+	}
+}
+
+// A user id of kilobytes given to 'lore tracks enrol' is refused with the
+// same short message on SQLite and PostgreSQL (whose index would otherwise
+// fail on it), exit 2, nothing enrolled; 'lore forget' with it finds
+// nothing to forget.
+func TestTracksEnrolRefusesAnOverlongUserOnEveryDatabase(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 5))
+	long := make([]byte, 5000)
+	for i := range long {
+		// Random letters: PostgreSQL compresses index entries, and
+		// kilobytes of one letter would fit its index.
+		long[i] = byte('a' + rng.IntN(26))
+	}
+	for name, db := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return newDB(t).flag() },
+		"postgres": func(t *testing.T) string { return "--db=" + postgresURL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := db(t)
+			run(t, "migrate", db).wantCode(t, cli.ExitOK)
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "expenses.md"), []byte(goodTrack))
+			run(t, "tracks", "load", dir, db).wantCode(t, cli.ExitOK)
+			r := run(t, "tracks", "enrol", "expenses", string(long), "--workspace", "T1", db)
+			r.wantCode(t, cli.ExitUsage)
+			want := "learner user is 5000 bytes, longer than the 256 bytes an identifier may have"
+			if !strings.Contains(r.err, want) || len(r.err) > 300 {
+				t.Errorf("stderr is not a short message saying %q:\n%.500s", want, r.err)
+			}
+			r = run(t, "tracks", "enrol", "expenses", "U1", "--workspace", "T1", db)
+			if r.wantCode(t, cli.ExitOK); !strings.Contains(r.out, "1 enrolled in expenses (0 already were)") {
+				t.Errorf("enrol after the refusal:\n%s", r.out)
+			}
+			r = run(t, "forget", string(long), db)
+			if r.wantCode(t, cli.ExitOK); !strings.Contains(r.out, "0 events deleted") {
+				t.Errorf("forget of an overlong id:\n%.300s", r.out)
+			}
+		})
 	}
 }
 
