@@ -73,9 +73,12 @@ func signalName(sig os.Signal) string {
 }
 
 // NotifyContext returns a context that SIGINT or SIGTERM cancels with a
-// *StopSignal cause, which Run turns into the signal's exit status. stop
-// stops relaying the signals.
-func NotifyContext(parent context.Context) (ctx context.Context, stop func()) {
+// *StopSignal cause, which Run turns into the signal's exit status. A
+// second signal while the command is stopping says so in one line on
+// stderr and exits the process at once with that signal's status: the
+// way out of a clean stop that takes too long, such as lore serve waiting
+// for its jobs in flight. stop stops relaying the signals.
+func NotifyContext(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -84,6 +87,14 @@ func NotifyContext(parent context.Context) (ctx context.Context, stop func()) {
 		select {
 		case sig := <-sigs:
 			cancel(&StopSignal{Signal: sig})
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			again := &StopSignal{Signal: sig}
+			fmt.Fprintf(stderr, "lore: %s during the stop: forced to exit without finishing it.\n", signalName(sig))
+			os.Exit(again.code())
 		case <-done:
 		}
 	}()

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		os.Exit(pdfproc.Main())
 	}
 	if os.Getenv("LORE_TEST_AS_CLI") != "" {
-		ctx, stop := cli.NotifyContext(context.Background()) // as main does
+		ctx, stop := cli.NotifyContext(context.Background(), os.Stderr) // as main does
 		code := cli.Run(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 		stop()
 		os.Exit(code)

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -121,5 +124,87 @@ func TestSignalledCommandsSayWhatWasDone(t *testing.T) {
 		if !strings.HasPrefix(errOut.String(), "lore: stopped by SIGTERM before it finished: ") || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("lore %s after SIGTERM: stderr does not say %q:\n%s", strings.Join(c.args, " "), c.want, errOut.String())
 		}
+	}
+}
+
+// A second Ctrl-C or SIGTERM while lore serve waits for a job in flight
+// to finish (a page that never arrives, here) exits at once with the
+// second signal's status, saying in one line that the stop was forced.
+func TestSecondSignalForcesTheExit(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		first, second syscall.Signal
+		code          int
+		name          string
+	}{
+		{syscall.SIGINT, syscall.SIGINT, cli.ExitInterrupted, "Ctrl-C (SIGINT)"},
+		{syscall.SIGTERM, syscall.SIGTERM, 143, "SIGTERM"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fetching, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/robots.txt") {
+					http.NotFound(w, r)
+					return
+				}
+				once.Do(func() { close(fetching) })
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+			}))
+			defer upstream.Close()
+			defer close(release) // before Close, which waits for the handlers
+			db := newDB(t)
+			db.run(t, "sources", "add", "slow", upstream.URL+"/page", "--kind", "url", "--every", "1h").wantCode(t, cli.ExitOK)
+			cmd := exec.Command(os.Args[0], "serve", "--listen=127.0.0.1:0", db.flag())
+			cmd.Env = append(os.Environ(), "LORE_TEST_AS_CLI=1", "LORE_FETCH_ALLOW=127.0.0.1")
+			var errOut syncBuffer
+			cmd.Stderr = &errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			defer func() { _ = cmd.Process.Kill() }()
+			select {
+			case <-fetching:
+			case err := <-exited:
+				t.Fatalf("lore serve ended (%v) before its sync job fetched the page:\n%s", err, errOut.String())
+			case <-time.After(30 * time.Second):
+				t.Fatalf("lore serve's sync job did not fetch the page within 30 s:\n%s", errOut.String())
+			}
+			if err := cmd.Process.Signal(c.first); err != nil {
+				t.Fatal(err)
+			}
+			// The job in flight holds the stop for up to 30 s.
+			select {
+			case err := <-exited:
+				t.Fatalf("lore serve ended (%v) at once on the first %v; the test needs a stop that waits:\n%s", err, c.first, errOut.String())
+			case <-time.After(time.Second):
+			}
+			if err := cmd.Process.Signal(c.second); err != nil {
+				t.Fatal(err)
+			}
+			sent := time.Now()
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("lore serve was still running 10 s after a second %v:\n%s", c.second, errOut.String())
+			}
+			if took := time.Since(sent); took > 2*time.Second {
+				t.Errorf("lore serve took %v to exit after the second %v", took, c.second)
+			}
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != c.code {
+				t.Errorf("after a second %v: %v, want exit status %d\nstderr:\n%s", c.second, err, c.code, errOut.String())
+			}
+			want := "lore: " + c.name + " during the stop: forced to exit without finishing it.\n"
+			if n := strings.Count(errOut.String(), want); n != 1 {
+				t.Errorf("stderr says %q %d times, want once:\n%s", want, n, errOut.String())
+			}
+		})
 	}
 }
