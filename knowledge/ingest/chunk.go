@@ -18,8 +18,8 @@ const (
 	// kindLine is a list item or table row: one line each, so a list
 	// stays a list, cut at sentences.
 	kindLine
-	// kindCode is preformatted text: set apart by a blank line, cut at
-	// line ends so its layout survives.
+	// kindCode is preformatted text: set apart by a blank line, fenced
+	// (see CodeBlocks), cut at line ends so its layout survives.
 	kindCode
 )
 
@@ -31,6 +31,9 @@ type block struct {
 	// newGroup marks the first line of a list or table, which is set
 	// apart from a list or table just before it.
 	newGroup bool
+	// indent is a code block's indentation, which its fences take too;
+	// the text of a code block is the code as written.
+	indent string
 }
 
 // section is the text under one heading.
@@ -86,15 +89,26 @@ func (o *outline) startGroup() {
 func (o *outline) add(kind blockKind, text string) {
 	// Leading spaces stay: they are the indentation of nested list
 	// items and code.
-	text = strings.TrimRight(strings.TrimLeft(text, "\n"), " \t\n")
-	if strings.TrimSpace(text) == "" {
+	o.addBlock(block{kind: kind, text: text})
+}
+
+// addCode appends a code block, each of its lines indented by indent;
+// a blank one is dropped.
+func (o *outline) addCode(indent, code string) {
+	o.addBlock(block{kind: kindCode, text: code, indent: indent})
+}
+
+func (o *outline) addBlock(b block) {
+	b.text = strings.TrimRight(strings.TrimLeft(b.text, "\n"), " \t\n")
+	if strings.TrimSpace(b.text) == "" {
 		return
 	}
 	if len(o.sections) == 0 {
 		o.sections = append(o.sections, section{})
 	}
 	s := &o.sections[len(o.sections)-1]
-	s.blocks = append(s.blocks, block{kind: kind, text: text, newGroup: o.groupStart})
+	b.newGroup = o.groupStart
+	s.blocks = append(s.blocks, b)
 	o.groupStart = false
 }
 
@@ -104,6 +118,22 @@ type unit struct {
 	text string
 	sep  string
 	n    int // length in characters
+	// part is set on the lines of a code block too long for one chunk:
+	// the lines of it a chunk holds are fenced there as a part.
+	part *codeFence
+}
+
+// cost is what u adds to a chunk after prev (nil when u starts the
+// chunk): its separator, its text, and fences when it starts a part.
+func (u *unit) cost(prev *unit) int {
+	n := u.n
+	if prev != nil {
+		n += len(u.sep)
+	}
+	if u.part != nil && (prev == nil || prev.part != u.part) {
+		n += u.part.overhead()
+	}
+	return n
 }
 
 // chunkSections cuts every non-empty section into Pieces of at most
@@ -125,8 +155,9 @@ func chunkSections(sections []section, opts Options) []Piece {
 }
 
 // sectionUnits turns blocks into units no longer than limit. A block that
-// fits is one unit; a longer one is cut at sentences (or lines, for code),
-// then at words, then, for a single word over the limit, at characters.
+// fits is one unit; a longer one is cut at sentences (code at lines, into
+// parts fenced on their own), then at words, then, for a single word over
+// the limit, at characters.
 func sectionUnits(blocks []block, limit int) []unit {
 	var units []unit
 	for i, b := range blocks {
@@ -136,14 +167,17 @@ func sectionUnits(blocks []block, limit int) []unit {
 		} else if b.kind == kindLine && blocks[i-1].kind == kindLine && !b.newGroup {
 			sep = "\n"
 		}
+		if b.kind == kindCode {
+			code := codeUnits(b.text, b.indent, limit)
+			code[0].sep = sep
+			units = append(units, code...)
+			continue
+		}
 		inner := " "
 		var parts []string
 		switch {
 		case utf8.RuneCountInString(b.text) <= limit:
 			parts = []string{b.text}
-		case b.kind == kindCode:
-			inner = "\n"
-			parts = splitCode(b.text, limit)
 		default:
 			parts = splitProse(b.text, limit)
 		}
@@ -248,15 +282,14 @@ func cutRunes(s string, limit int) []string {
 func packUnits(units []unit, opts Options) []string {
 	// starts[i] is the index of the first unit of chunk i.
 	starts := []int{0}
-	size := units[0].n
+	size := units[0].cost(nil)
 	for i := 1; i < len(units); i++ {
-		u := units[i]
-		if size+len(u.sep)+u.n > opts.MaxChunkChars {
-			starts = append(starts, i)
-			size = u.n
+		if add := units[i].cost(&units[i-1]); size+add <= opts.MaxChunkChars {
+			size += add
 			continue
 		}
-		size += len(u.sep) + u.n
+		starts = append(starts, i)
+		size = units[i].cost(nil)
 	}
 
 	if k := len(starts); k >= 2 {
@@ -290,22 +323,36 @@ func packUnits(units []unit, opts Options) []string {
 // joinedLen is the length in characters of joinUnits(units).
 func joinedLen(units []unit) int {
 	n := 0
-	for i, u := range units {
+	for i := range units {
+		var prev *unit
 		if i > 0 {
-			n += len(u.sep)
+			prev = &units[i-1]
 		}
-		n += u.n
+		n += units[i].cost(prev)
 	}
 	return n
 }
 
+// joinUnits joins units into a chunk's text, fencing each run of lines of
+// a long code block as a part.
 func joinUnits(units []unit) string {
 	var b strings.Builder
 	for i, u := range units {
+		var prev *unit
 		if i > 0 {
+			prev = &units[i-1]
+			if prev.part != nil && prev.part != u.part {
+				b.WriteString("\n" + prev.part.close)
+			}
 			b.WriteString(u.sep)
 		}
+		if u.part != nil && (prev == nil || prev.part != u.part) {
+			b.WriteString(u.part.open + "\n")
+		}
 		b.WriteString(u.text)
+	}
+	if last := units[len(units)-1]; last.part != nil {
+		b.WriteString("\n" + last.part.close)
 	}
 	return b.String()
 }

@@ -56,8 +56,33 @@ func TestChunkSections(t *testing.T) {
 			want:     []Piece{{"", "- a\n- b\n\nAfter.\n\nx | y\n\n- new list"}},
 		},
 		{
-			name:     "long code splits at line ends and keeps indentation",
-			opts:     Options{MaxChunkChars: 20, MinChunkChars: 1},
+			name:     "code that fits is fenced whole, after its lead-in",
+			opts:     Options{},
+			sections: []section{{blocks: []block{para("Run:"), code("make test")}}},
+			want:     []Piece{{"", "Run:\n\n```\nmake test\n```"}},
+		},
+		{
+			name: "long code splits at line ends into fenced parts, keeping indentation and its lead-in's company",
+			opts: Options{MaxChunkChars: 30, MinChunkChars: 1},
+			// Fenced whole the code would take 34 characters.
+			sections: []section{{blocks: []block{para("Run:"), code("func f() {\n    return 1\n}")}}},
+			want:     []Piece{{"", "Run:\n\n```…\nfunc f() {\n```"}, {"", "```…\n    return 1\n}\n```"}},
+		},
+		{
+			name:     "a part keeps the blank lines within it and starts with none",
+			opts:     Options{MaxChunkChars: 24, MinChunkChars: 1},
+			sections: []section{{blocks: []block{code("a = 1\n\nb = 2\n\n\nc = 3333333")}}},
+			want:     []Piece{{"", "```…\na = 1\n\nb = 2\n```"}, {"", "```…\nc = 3333333\n```"}},
+		},
+		{
+			name:     "code of a list item is fenced at its indentation",
+			opts:     Options{},
+			sections: []section{{blocks: []block{line("- Run:"), {kind: kindCode, text: "make\n\ntest", indent: "  "}}}},
+			want:     []Piece{{"", "- Run:\n\n  ```\n  make\n\n  test\n  ```"}},
+		},
+		{
+			name:     "a limit too small for fences cuts code at lines, unfenced",
+			opts:     Options{MaxChunkChars: 14, MinChunkChars: 1},
 			sections: []section{{blocks: []block{code("func f() {\n    return 1\n}")}}},
 			want:     []Piece{{"", "func f() {"}, {"", "    return 1\n}"}},
 		},

@@ -135,7 +135,7 @@ func (e *htmlExtractor) walk(n *html.Node) {
 		e.lineBreak()
 	case atom.Pre:
 		e.flush()
-		e.out.add(kindCode, e.indent()+strings.ReplaceAll(nodeText(n, true), "\n", "\n"+e.indent()))
+		e.out.addCode(e.indent(), nodeText(n, true))
 	case atom.Tr:
 		e.flush()
 		var cells []string

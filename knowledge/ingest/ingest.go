@@ -44,10 +44,10 @@ var (
 // headings), so that the first ingest or sync after an upgrade reads every
 // file and page again, once, instead of keeping what an older parser read
 // until the file changes.
-const ParserVersion = 2
+const ParserVersion = 3
 
 // ContentHash identifies what a file held and the parser version that
-// read it: "p2:" and the hex SHA-256 of data. Ingest and source syncs skip
+// read it: "p3:" and the hex SHA-256 of data. Ingest and source syncs skip
 // a document whose stored hash equals the new one.
 func ContentHash(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -118,7 +118,8 @@ type Piece struct {
 	// H1 is its title and is left out; text before the first heading has
 	// an empty Heading.
 	Heading string
-	// Text is the chunk's readable text, without the heading line.
+	// Text is the chunk's readable text, without the heading line. Code
+	// stands between Markdown fence lines (see CodeBlocks).
 	Text string
 }
 

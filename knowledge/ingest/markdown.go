@@ -94,7 +94,7 @@ func (r *mdRenderer) block(n ast.Node, indent string) {
 			r.listItem(item, indent, inner, marker)
 		}
 	case *ast.FencedCodeBlock, *ast.CodeBlock:
-		r.out.add(kindCode, indentLines(r.lines(n), indent))
+		r.out.addCode(indent, r.lines(n))
 	case *ast.HTMLBlock:
 		if n.HTMLBlockType == ast.HTMLBlockType2 {
 			return
@@ -106,6 +106,10 @@ func (r *mdRenderer) block(n ast.Node, indent string) {
 		for _, b := range htmlFragmentBlocks(raw) {
 			if b.newGroup {
 				r.out.startGroup()
+			}
+			if b.kind == kindCode {
+				r.out.addCode(indent+b.indent, b.text)
+				continue
 			}
 			r.out.add(b.kind, indentLines(b.text, indent))
 		}

@@ -40,7 +40,7 @@ func TestParseFixtures(t *testing.T) {
 						"  - choose Parental leave\n" +
 						"  - attach the certificate\n" +
 						"3. Wait for confirmation.\n\n" +
-						"# not a heading\nhr-cli request --type parental\n\n" +
+						"```\n# not a heading\nhr-cli request --type parental\n```\n\n" +
 						"Weeks | Pay\n1-16 | Full pay"},
 				},
 			},
@@ -53,7 +53,7 @@ func TestParseFixtures(t *testing.T) {
 				Chunks: []Piece{
 					{Heading: "", Text: "The VPN lets you reach internal systems from home — it is required for the HR portal."},
 					{Heading: "Installing the client", Text: "1. Download the client from the IT portal (https://it.example.com/vpn).\n2. Sign in with your Acme account."},
-					{Heading: "Installing the client > On Linux", Text: "sudo apt install acme-vpn\nacme-vpn connect"},
+					{Heading: "Installing the client > On Linux", Text: "```\nsudo apt install acme-vpn\nacme-vpn connect\n```"},
 					{Heading: "Troubleshooting", Text: "If the connection drops, restart the client.\nStill stuck? Email the IT desk (it@example.com)."},
 				},
 			},
@@ -134,11 +134,11 @@ func TestParseMarkdownOutline(t *testing.T) {
 			want:  []Piece{{"", "Before any heading."}, {"Who", "Everyone."}},
 		},
 		{
-			name:  "hash lines in fenced code are not headings",
+			name:  "fenced code keeps its fences, and its hash lines are not headings",
 			file:  "code.md",
 			src:   "# Title\n\n## Setup\n\n```\n# not a heading\nrun it\n```\n\n~~~\n## nor this\n~~~\n",
 			title: "Title",
-			want:  []Piece{{"Setup", "# not a heading\nrun it\n\n## nor this"}},
+			want:  []Piece{{"Setup", "```\n# not a heading\nrun it\n```\n\n```\n## nor this\n```"}},
 		},
 		{
 			name:  "skipped levels and empty sections",
@@ -203,7 +203,9 @@ func TestParseMarkdownText(t *testing.T) {
 		{"task list", "- [x] done\n- [ ] open", "- [x] done\n- [ ] open"},
 		{"block quote", "> Quoted *words*.", "Quoted words."},
 		{"table rows", "| A | B |\n|---|---|\n| 1 | 2 |", "A | B\n1 | 2"},
-		{"indented code", "Text:\n\n    x := 1\n      y := 2", "Text:\n\nx := 1\n  y := 2"},
+		{"indented code is fenced", "Text:\n\n    x := 1\n      y := 2", "Text:\n\n```\nx := 1\n  y := 2\n```"},
+		{"code of a list item is indented with it", "- Install it:\n\n  ```sh\n  brew install lore\n\n  lore version\n  ```\n- Done.", "- Install it:\n\n  ```\n  brew install lore\n\n  lore version\n  ```\n\n- Done."},
+		{"a fence outlasts the backticks of the code", "````md\nWrite:\n```\ncode\n```\n````", "````\nWrite:\n```\ncode\n```\n````"},
 		{"HTML block keeps its text", "<div class=\"note\">\n<p>Bring <b>ID</b>.</p>\n</div>", "Bring ID."},
 		{"thematic break", "Above.\n\n***\n\nBelow.", "Above.\n\nBelow."},
 		{"footnotes", "Submit receipts within 30 days.[^1] Claims over 500 need sign-off.[^note]\n\n[^1]: Older receipts are refused.\n[^note]: By your manager.\n\nMore text.",
@@ -374,11 +376,11 @@ func TestParseHTML(t *testing.T) {
 			want:  []Piece{{"", "One\n\nTwo <b>\n\n- a\n  - b\n- c\n  more c\n\nDay | Hours\nMon | 9–5"}},
 		},
 		{
-			name:  "ordered list start and preformatted text",
+			name:  "ordered list start and preformatted text, fenced",
 			file:  "page.html",
 			src:   "<ol start=\"4\"><li>four</li><li>five</li></ol><pre>  keep\n    spacing</pre>",
 			title: "Page",
-			want:  []Piece{{"", "4. four\n5. five\n\n  keep\n    spacing"}},
+			want:  []Piece{{"", "4. four\n5. five\n\n```\n  keep\n    spacing\n```"}},
 		},
 		{
 			name:  "relative links, images and links without text",
