@@ -2,7 +2,6 @@ package knowledge
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -241,7 +240,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 			p := quoted[c.source]
 			ans.Citations = append(ans.Citations, Citation{
 				N: n, DocID: p.DocID, Title: p.Title, Heading: citedHeading(p.Title, p.Heading), Source: p.Source,
-				Score: p.Score, Snippet: truncate(p.Text, snippetChars),
+				Score: p.Score, Snippet: truncate(unfenced(p.Text), snippetChars),
 			})
 		}
 		if i > 0 {
@@ -252,7 +251,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 				b.WriteString(" ")
 			}
 		}
-		fmt.Fprintf(&b, "%s [%d]", strings.TrimSpace(dropMarkers(c.text)), n)
+		b.WriteString(cite(c.text, n))
 	}
 	if len(chosen) == 0 {
 		// No sentence of the sources shares a word with the question:

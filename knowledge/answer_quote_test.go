@@ -150,3 +150,89 @@ func TestAnswerShortensLongListKeepingMatchingItems(t *testing.T) {
 		t.Errorf("answer quotes %d items, want at most 12:\n%s", n, ans.Text)
 	}
 }
+
+// A code block is quoted whole, fenced, after the sentence that says what
+// it is for, with the citation on a line of its own after it: never as
+// sentences glued into prose, never cut where a dot is followed by a
+// capital, and with the brackets of the code kept.
+func TestAnswerQuotesCodeBlockWithItsLeadIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, file, src, question, want string
+	}{
+		{
+			name: "Markdown",
+			file: "pods.md",
+			src: "# Kestrel cluster\n\n## Listing pods\n\n" +
+				"To list the kestrel pods in production, run the following. It needs the prod context [2].\n\n" +
+				"```sh\nkubectl get pods -n kestrel-prod\ngit commit -m \"Fix pods. Update docs\" # hosts[1]\n```\n\n" +
+				"Pods restart on their own.\n",
+			question: "how do I list the kestrel pods in production?",
+			want: "To list the kestrel pods in production, run the following. It needs the prod context.\n" +
+				"```\nkubectl get pods -n kestrel-prod\ngit commit -m \"Fix pods. Update docs\" # hosts[1]\n```\n[1]",
+		},
+		{
+			name: "HTML pre",
+			file: "vpn.html",
+			src: "<title>Kestrel VPN</title><h2>Restarting</h2><p>To restart the kestrel VPN client on Linux:</p>" +
+				"<pre><code>sudo systemctl restart kestrel-vpn\nkestrel-vpn status</code></pre><p>It takes a minute.</p>",
+			question: "how do I restart the kestrel VPN client on Linux?",
+			want:     "To restart the kestrel VPN client on Linux:\n```\nsudo systemctl restart kestrel-vpn\nkestrel-vpn status\n```\n[1]",
+		},
+		{
+			name: "code of a list item",
+			file: "setup.md",
+			src: "# Kestrel setup\n\n## Steps\n\nSet up the kestrel CLI as follows:\n\n" +
+				"1. Install the kestrel CLI:\n\n   ```\n   brew install kestrel\n   ```\n\n2. Sign in with your account.\n",
+			question: "how do I set up the kestrel CLI?",
+			want:     "Set up the kestrel CLI as follows:\n1. Install the kestrel CLI:\n  ```\n  brew install kestrel\n  ```\n2. Sign in with your account. [1]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ans := askFrom(t, map[string]string{tt.file: tt.src}, tt.question)
+			if !strings.Contains(ans.Text, tt.want) {
+				t.Errorf("%q is answered\n%s\nwant it to quote\n%s", tt.question, ans.Text, tt.want)
+			}
+			if len(ans.Citations) != 1 || !strings.HasSuffix(ans.Citations[0].Source, tt.file) {
+				t.Errorf("citations %+v, want %s alone", ans.Citations, tt.file)
+			}
+			if snip := ans.Citations[0].Snippet; strings.Contains(snip, "```") {
+				t.Errorf("snippet %q shows the fences", snip)
+			}
+		})
+	}
+}
+
+// Code too long for a chat message is not quoted, in part or in pieces:
+// the answer quotes the sentence before it, and the citation leads to the
+// rest.
+func TestAnswerDoesNotQuoteLongCodeInPieces(t *testing.T) {
+	t.Parallel()
+	script := func(lines int) string {
+		var b strings.Builder
+		for i := range lines {
+			fmt.Fprintf(&b, "kestrel-migrate --ledger shard-%02d --verify. Then Continue\n", i)
+		}
+		return b.String()
+	}
+	for _, tt := range []struct {
+		name, file, src string
+	}{
+		// Too long to quote, short enough for one chunk.
+		{"Markdown", "migrate.md", "# Kestrel ledger\n\n## Migration\n\nThe kestrel ledger migration runs this script.\n\n```\n" + script(14) + "```\n"},
+		{"HTML pre", "migrate.html", "<title>Kestrel ledger</title><h2>Migration</h2><p>The kestrel ledger migration runs this script.</p><pre>" + script(14) + "</pre>"},
+		// Longer than a chunk: its parts are not quoted either.
+		{"Markdown over several chunks", "migrate.md", "# Kestrel ledger\n\n## Migration\n\nThe kestrel ledger migration runs this script.\n\n```\n" + script(60) + "```\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ans := askFrom(t, map[string]string{tt.file: tt.src}, "how does the kestrel ledger migration verify shards?")
+			if strings.Contains(ans.Text, "kestrel-migrate") || strings.Contains(ans.Text, "```") {
+				t.Errorf("answer quotes the code:\n%s", ans.Text)
+			}
+			if !strings.Contains(ans.Text, "The kestrel ledger migration runs this script. [1]") {
+				t.Errorf("answer\n%s\ndoes not quote the sentence before the code", ans.Text)
+			}
+		})
+	}
+}

@@ -153,7 +153,7 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 		n := len(sources) + 1
 		head := fmt.Sprintf("<passage n=\"%d\" title=%q heading=%q>\n", n, neutralise(dropMarkers(p.Title)), neutralise(dropMarkers(p.Heading)))
 		const tail = "\n</passage>\n\n"
-		text := neutralise(strings.TrimSpace(dropMarkers(p.Text)))
+		text := neutralise(strings.TrimSpace(outsideCode(p.Text, dropMarkers)))
 		room := budget - used - estimateTokens(head+tail)
 		if estimateTokens(text) > room {
 			text = leadingSentences(text, room)
@@ -199,11 +199,13 @@ var citationMarker = regexp.MustCompile(`\s?\[\s*\d+(?:\s*,\s*\d+)*\s*\]`)
 
 // mapCitations renumbers the markers of a model's text by first use, keeps
 // only numbers of passages given (1 to n), and removes markers left empty.
-// It returns the text and the passage indexes cited, in citation order.
+// Code blocks are left as written: "[1]" in code is an index, not a
+// citation. It returns the text and the passage indexes cited, in
+// citation order.
 func mapCitations(text string, n int) (string, []int) {
 	number := map[int]int{} // passage index -> citation number
 	var cited []int
-	out := citationMarker.ReplaceAllStringFunc(text, func(m string) string {
+	renumber := func(m string) string {
 		lead := ""
 		if m[0] != '[' {
 			lead, m = m[:1], m[1:]
@@ -226,7 +228,8 @@ func mapCitations(text string, n int) (string, []int) {
 			return ""
 		}
 		return lead + b.String()
-	})
+	}
+	out := outsideCode(text, func(s string) string { return citationMarker.ReplaceAllStringFunc(s, renumber) })
 	return strings.TrimSpace(out), cited
 }
 
@@ -326,7 +329,7 @@ func (s *Service) generate(ctx context.Context, req AskRequest, query string, pa
 		p := sources[k]
 		ans.Citations = append(ans.Citations, Citation{
 			N: i + 1, DocID: p.DocID, Title: p.Title, Heading: citedHeading(p.Title, p.Heading), Source: p.Source,
-			Score: p.Score, Snippet: truncate(p.Text, snippetChars),
+			Score: p.Score, Snippet: truncate(unfenced(p.Text), snippetChars),
 		})
 	}
 	return ans

@@ -19,6 +19,8 @@ func TestMapCitations(t *testing.T) {
 		{"A [4]. B [0]. C [ 2 ].", "A. B. C [1].", 3, []int{1}},
 		{"No citation at all.", "No citation at all.", 3, nil},
 		{"Years [2020] and [12345678901234567890].", "Years and.", 3, nil},
+		// In code, brackets are indexes, not citations.
+		{"Run it [2]:\n```\necho ${hosts[1]} [3]\n```\nDone [1].", "Run it [1]:\n```\necho ${hosts[1]} [3]\n```\nDone [2].", 2, []int{1, 0}},
 	}
 	for _, tc := range cases {
 		got, cited := mapCitations(tc.in, tc.n)
@@ -64,6 +66,17 @@ func TestPromptTrimsToWholeSentencesWithinBudget(t *testing.T) {
 	}
 	if strings.Contains(user, "Never reached") {
 		t.Error("a passage beyond the budget was included")
+	}
+}
+
+// A passage's own bracketed numbers are dropped before a model reads it,
+// except in code, where they are indexes the code needs.
+func TestPromptKeepsBracketsOfCode(t *testing.T) {
+	text := "Print the second host [2]:\n\n```\necho ${hosts[1]}\n```"
+	_, msgs := prompt("How?", []Passage{{ChunkView: store.ChunkView{Chunk: store.Chunk{Text: text}, Title: "Hosts"}}}, 1000)
+	user := msgs[1].Content
+	if !strings.Contains(user, "Print the second host:\n\n```\necho ${hosts[1]}\n```") {
+		t.Errorf("prompt\n%s\ndoes not hold the passage without its marker and with its code whole", user)
 	}
 }
 

@@ -1,33 +1,53 @@
 package knowledge
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/knowledge/ingest"
 )
 
 // maxQuotedItems is the most items or rows of a list or table an answer
-// quotes, so that it stays a chat message and not a page.
-const maxQuotedItems = 12
+// quotes, and maxQuotedCodeLines the most lines of a code block, so that
+// it stays a chat message and not a page.
+const (
+	maxQuotedItems     = 12
+	maxQuotedCodeLines = 15
+	// maxCodeLeadIn is the longest paragraph quoted whole before its
+	// code block, in bytes: under half an answer, leaving room for the
+	// code. The last sentence of a longer one introduces the code alone.
+	maxCodeLeadIn = 300
+)
 
 // quote is what an extractive answer may quote of a passage: one
-// sentence, or a list or table whole with the sentence that introduces it
-// ("Your laptop must:"), since either one alone says little. A table
+// sentence, a list or table whole with the sentence that introduces it
+// ("Your laptop must:"), since either one alone says little, or a code
+// block whole with the sentence before it ("Run the following."). A table
 // without such a sentence is quoted with its header row.
 type quote struct {
 	// head is the sentence, or the lead-in and a table's header row,
 	// which are always quoted; items are the list's items (nested ones
-	// indented) or the table's rows, one a line.
+	// indented, an item's code fenced beneath it) or the table's rows,
+	// one a line.
 	head  []string
 	items []string
+	// code is a code block, fenced, quoted whole after head or not at
+	// all: a piece of code cut at a dot is not a sentence.
+	code string
 }
 
-// group reports whether q is a list or table, quoted on lines of its own.
-func (q quote) group() bool { return len(q.items) > 0 }
+// group reports whether q is a list, table or code block, quoted on lines
+// of its own.
+func (q quote) group() bool { return len(q.items) > 0 || q.code != "" }
 
 // text is all of q.
 func (q quote) text() string {
-	return strings.Join(append(append([]string(nil), q.head...), q.items...), "\n")
+	lines := append(append([]string(nil), q.head...), q.items...)
+	if q.code != "" {
+		lines = append(lines, q.code)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fit returns q as quoted in at most room bytes, or "" when it does not
@@ -37,7 +57,8 @@ func (q quote) text() string {
 // (nothing is quoted yet, so q must be quoted somehow) a sentence, or a
 // lead-in, that does not fit is cut.
 func (q quote) fit(room int, qterms map[string]struct{}, first bool) string {
-	if full := q.text(); len(full) <= room && len(q.items) <= maxQuotedItems {
+	if full := q.text(); len(full) <= room && len(q.items) <= maxQuotedItems &&
+		strings.Count(q.code, "\n") <= maxQuotedCodeLines+1 { // the fences are two lines
 		return full
 	}
 	cut := func() string {
@@ -46,7 +67,9 @@ func (q quote) fit(room int, qterms map[string]struct{}, first bool) string {
 		}
 		return truncate(strings.Join(q.head, " "), room)
 	}
-	if !q.group() {
+	if len(q.items) == 0 {
+		// A sentence, or code too long for a chat message, which is
+		// never quoted in part.
 		return cut()
 	}
 	keep := make([]bool, len(q.items))
@@ -118,49 +141,84 @@ func mentions(s string, qterms map[string]struct{}) bool {
 
 // quotes splits a passage's text into what an answer may quote, in order.
 // The text is as stored: paragraphs separated by blank lines, a list's
-// items on lines of their own ("- ", "1. ", nested ones indented) and a
-// table's rows as cells joined by " | ".
+// items on lines of their own ("- ", "1. ", nested ones indented), a
+// table's rows as cells joined by " | ", and code between fence lines.
 func quotes(text string) []quote {
-	lines := strings.Split(text, "\n")
-	isRow := func(i int) bool {
-		if i < 0 || i >= len(lines) {
-			return false
-		}
-		return strings.Contains(lines[i], " | ") &&
-			(i > 0 && strings.Contains(lines[i-1], " | ") || i+1 < len(lines) && strings.Contains(lines[i+1], " | "))
-	}
 	const (
 		prose = iota
 		item
 		row
+		code
+		codePart // a part of a code block too long for one chunk
 	)
 	type block struct {
 		kind  int
 		lines []string
+		// codes are the code blocks of an item, or the code of a code
+		// block, without fences.
+		codes  []string
+		indent string // of an item's code
 	}
 	var blocks []block
-	cur := -1 // index in blocks of the block a line may continue
-	for i, line := range lines {
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case trimmed == "":
-			cur = -1
-		case isRow(i):
-			blocks = append(blocks, block{row, []string{trimmed}})
-			cur = -1
-		case analyze.IsListItem(trimmed):
-			blocks = append(blocks, block{item, []string{strings.TrimRight(line, " \t")}})
-			cur = len(blocks) - 1
-		case cur >= 0 && !strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "|"):
-			// Lines starting so begin a sentence of their own, as
-			// analyze.Sentences reads them.
-			blocks[cur].lines = append(blocks[cur].lines, strings.TrimRight(line, " \t"))
-		default:
-			blocks = append(blocks, block{prose, []string{trimmed}})
-			cur = len(blocks) - 1
+	addText := func(text string) {
+		lines := strings.Split(text, "\n")
+		isRow := func(i int) bool {
+			if i < 0 || i >= len(lines) {
+				return false
+			}
+			return strings.Contains(lines[i], " | ") &&
+				(i > 0 && strings.Contains(lines[i-1], " | ") || i+1 < len(lines) && strings.Contains(lines[i+1], " | "))
+		}
+		cur := -1 // index in blocks of the block a line may continue
+		for i, line := range lines {
+			trimmed := strings.TrimSpace(line)
+			switch {
+			case trimmed == "":
+				cur = -1
+			case isRow(i):
+				blocks = append(blocks, block{kind: row, lines: []string{trimmed}})
+				cur = -1
+			case analyze.IsListItem(trimmed):
+				blocks = append(blocks, block{kind: item, lines: []string{strings.TrimRight(line, " \t")}})
+				cur = len(blocks) - 1
+			case cur >= 0 && !strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "|"):
+				// Lines starting so begin a sentence of their own, as
+				// analyze.Sentences reads them.
+				blocks[cur].lines = append(blocks[cur].lines, strings.TrimRight(line, " \t"))
+			default:
+				blocks = append(blocks, block{kind: prose, lines: []string{trimmed}})
+				cur = len(blocks) - 1
+			}
 		}
 	}
+	at := 0
+	for _, cb := range ingest.CodeBlocks(text) {
+		addText(text[at:cb.Start])
+		at = cb.End
+		last := len(blocks) - 1
+		switch {
+		case cb.Part:
+			blocks = append(blocks, block{kind: codePart})
+		case strings.TrimSpace(cb.Code) == "":
+		case last >= 0 && blocks[last].kind == item && (blocks[last].indent == "" || blocks[last].indent == cb.Indent):
+			// Code after an item is the item's: "Install it:" and
+			// the command.
+			blocks[last].codes = append(blocks[last].codes, cb.Code)
+			blocks[last].indent = cb.Indent
+		default:
+			blocks = append(blocks, block{kind: code, codes: []string{cb.Code}})
+		}
+	}
+	addText(text[at:])
 
+	// fencedCodes is the code of b fenced, each block at indent.
+	fencedCodes := func(b block, indent string) string {
+		fenced := make([]string, len(b.codes))
+		for i, c := range b.codes {
+			fenced[i] = ingest.FenceCode(c, indent)
+		}
+		return strings.Join(fenced, "\n")
+	}
 	var out []quote
 	sentences := func(s string) []string { return analyze.Sentences(strings.Join(strings.Fields(s), " ")) }
 	for i := 0; i < len(blocks); i++ {
@@ -169,7 +227,21 @@ func quotes(text string) []quote {
 		case prose:
 			sents := sentences(strings.Join(b.lines, " "))
 			next := i + 1
-			if len(sents) > 0 && strings.HasSuffix(sents[len(sents)-1], ":") && next < len(blocks) && blocks[next].kind != prose {
+			if len(sents) > 0 && next < len(blocks) && blocks[next].kind == code {
+				// The paragraph before a code block says what the
+				// code is for, whatever its punctuation.
+				lead := sents[len(sents)-1:]
+				if len(strings.Join(sents, " ")) <= maxCodeLeadIn {
+					lead = sents
+				}
+				for _, s := range sents[:len(sents)-len(lead)] {
+					out = append(out, quote{head: []string{s}})
+				}
+				out = append(out, quote{head: []string{strings.Join(lead, " ")}, code: fencedCodes(blocks[next], "")})
+				i = next
+				continue
+			}
+			if len(sents) > 0 && strings.HasSuffix(sents[len(sents)-1], ":") && next < len(blocks) && (blocks[next].kind == item || blocks[next].kind == row) {
 				for _, s := range sents[:len(sents)-1] {
 					out = append(out, quote{head: []string{s}})
 				}
@@ -180,6 +252,12 @@ func quotes(text string) []quote {
 					next++
 				}
 				for ; next < len(blocks) && blocks[next].kind == kind; next++ {
+					if nb := blocks[next]; len(nb.codes) > 0 {
+						// An item with code is quoted whole or not
+						// at all.
+						q.items = append(q.items, strings.Join(nb.lines, "\n")+"\n"+fencedCodes(nb, nb.indent))
+						continue
+					}
 					q.items = append(q.items, blocks[next].lines...)
 				}
 				if !q.group() {
@@ -204,18 +282,73 @@ func quotes(text string) []quote {
 			out = append(out, q)
 		case item:
 			// An item quoted on its own reads as a sentence, without
-			// its marker.
+			// its marker; its last sentence introduces its code.
+			var heads []string
 			for j, s := range sentences(strings.Join(b.lines, " ")) {
 				if j == 0 {
 					s = strings.TrimSpace(s[itemMarkerLen(s):])
 				}
 				if s != "" {
-					out = append(out, quote{head: []string{s}})
+					heads = append(heads, s)
 				}
 			}
+			for j, s := range heads {
+				q := quote{head: []string{s}}
+				if j == len(heads)-1 && len(b.codes) > 0 {
+					q.code = fencedCodes(b, "")
+				}
+				out = append(out, q)
+			}
+		case code:
+			out = append(out, quote{code: fencedCodes(b, "")})
 		}
 	}
 	return out
+}
+
+// cite returns a quote as the answer shows it, followed by its citation
+// marker: bracketed numbers of the quote's own prose are dropped, so that
+// none points at another source, and a marker after code goes on a line
+// of its own, since a closing fence must stand alone.
+func cite(quoted string, n int) string {
+	quoted = strings.TrimSpace(outsideCode(quoted, dropMarkers))
+	marker := fmt.Sprintf("[%d]", n)
+	if blocks := ingest.CodeBlocks(quoted); len(blocks) > 0 && blocks[len(blocks)-1].End == len(quoted) {
+		return quoted + "\n" + marker
+	}
+	return quoted + " " + marker
+}
+
+// outsideCode applies fn to the parts of text outside its code blocks,
+// leaving the code as written.
+func outsideCode(text string, fn func(string) string) string {
+	blocks := ingest.CodeBlocks(text)
+	if len(blocks) == 0 {
+		return fn(text)
+	}
+	var b strings.Builder
+	at := 0
+	for _, cb := range blocks {
+		b.WriteString(fn(text[at:cb.Start]))
+		b.WriteString(text[cb.Start:cb.End])
+		at = cb.End
+	}
+	b.WriteString(fn(text[at:]))
+	return b.String()
+}
+
+// unfenced is text without the fence lines of its code blocks, for a
+// snippet shown as a line of text.
+func unfenced(text string) string {
+	var b strings.Builder
+	at := 0
+	for _, cb := range ingest.CodeBlocks(text) {
+		b.WriteString(text[at:cb.Start])
+		b.WriteString(cb.Code)
+		at = cb.End
+	}
+	b.WriteString(text[at:])
+	return b.String()
 }
 
 // itemMarkerLen is the length of the list marker s starts with ("- ",
