@@ -197,6 +197,18 @@ func TestParseQuestion(t *testing.T) {
 	}
 }
 
+// A cloze card is made of a document's sentences, never of its code.
+func TestClozeSentencesLeaveCodeOut(t *testing.T) {
+	text := "Every laptop is encrypted with a recovery key held by IT.\n\n" +
+		"```\nfdesetup enable -user admin -outputplist recovery-key.plist. Then Store the recovery key in the vault\n```\n\n" +
+		"Lost laptops are reported to security within one day."
+	got := docSentences(docText{chunks: []store.ChunkView{{Chunk: store.Chunk{Text: text}}}})
+	want := []string{"Every laptop is encrypted with a recovery key held by IT.", "Lost laptops are reported to security within one day."}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("sentences %q, want %q", got, want)
+	}
+}
+
 func TestNearFigures(t *testing.T) {
 	got := nearFigures(answer{text: "2 hours", value: 2})
 	if strings.Join(got, "|") != "1 hour|4 hours|3 hours" {

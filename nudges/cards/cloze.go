@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/knowledge/ingest"
 )
 
 // blank replaces the answer in a cloze sentence.
@@ -80,11 +81,13 @@ func newAnswerPool(corpus []docText) *answerPool {
 	return p
 }
 
-// docSentences are a document's usable sentences in reading order.
+// docSentences are a document's usable sentences in reading order. Code
+// has none: a command with a word blanked out teaches no policy, and its
+// dots are not full stops.
 func docSentences(d docText) []string {
 	var out []string
 	for _, c := range d.chunks {
-		for _, s := range analyze.Sentences(c.Text) {
+		for _, s := range analyze.Sentences(withoutCode(c.Text)) {
 			if s = plain(s); usableSentence(s) {
 				out = append(out, s)
 			}
@@ -359,4 +362,17 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// withoutCode is text with its code blocks left out.
+func withoutCode(text string) string {
+	var b strings.Builder
+	at := 0
+	for _, cb := range ingest.CodeBlocks(text) {
+		b.WriteString(text[at:cb.Start])
+		b.WriteString("\n\n")
+		at = cb.End
+	}
+	b.WriteString(text[at:])
+	return b.String()
 }
