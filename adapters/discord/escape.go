@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/lorehq/lore/adapters/internal/codeblock"
 )
 
 // zwsp is the zero-width space that breaks a mention without changing how
@@ -24,6 +26,31 @@ var maskedLink = regexp.MustCompile(`\[([^\[\]\n]{1,500})\]\(<?([^()<>\s]+)>?\)`
 func unmaskLinks(s string) string {
 	return maskedLink.ReplaceAllString(s, "$1 (<$2>)")
 }
+
+// renderMarkdown prepares a reply's Markdown for Discord: links in prose
+// unmasked, code blocks kept as written (a link or emphasis in code is
+// code), and all of it escaped. Discord's fence is always three
+// backticks and ends at the first three it meets, so a block is fenced
+// so, its language kept when it is a plain name, and the backticks of the
+// code are broken.
+func renderMarkdown(md string) string {
+	var b strings.Builder
+	for _, seg := range codeblock.Split(md) {
+		if !seg.Code {
+			b.WriteString(unmaskLinks(seg.Text))
+			continue
+		}
+		lang := seg.Lang
+		if !codeLang.MatchString(lang) {
+			lang = ""
+		}
+		b.WriteString("```" + lang + "\n" + codeblock.BreakFences(seg.Text) + "\n```")
+	}
+	return escapeText(b.String())
+}
+
+// codeLang is a language name Discord highlights code in ("sh", "c++").
+var codeLang = regexp.MustCompile(`^[A-Za-z0-9_+.#-]{1,32}$`)
 
 // escapeText makes text from documents or users safe to send: it cannot
 // ping @everyone, @here, a role (<@&id>) or a user (<@id>, <@!id>), and it

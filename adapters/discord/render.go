@@ -49,7 +49,7 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // on a further message).
 func render(r bot.Reply) []outMessage {
 	var msgs []outMessage
-	for _, chunk := range splitText(escapeText(unmaskLinks(strings.TrimSpace(r.Text))), maxContent) {
+	for _, chunk := range splitText(renderMarkdown(strings.TrimSpace(r.Text)), maxContent) {
 		msgs = append(msgs, outMessage{Content: chunk})
 	}
 	if len(msgs) > maxMessages {

@@ -51,6 +51,24 @@ func TestRenderEscapesEverythingFromDocuments(t *testing.T) {
 	}
 }
 
+// A code block reaches Discord as code: its links and emphasis as
+// written, mentions still broken, its fence Discord's three backticks
+// with the language kept, and backticks of the code unable to end it.
+func TestRenderCodeBlocks(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{
+			"Run:\n```sh\ncurl [x](https://e.example) # @everyone <@123>\n```\n[1]",
+			"Run:\n```sh\ncurl [x](https://e.example) # @\u200beveryone <@\u200b123>\n```\n[1]",
+		},
+		{"Or [the page](https://e.example).\n````{r}\n```\n````", "Or the page (<https://e.example>).\n```\n``\u200b`\n```"},
+	} {
+		msgs := render(bot.Reply{Text: c.in})
+		if len(msgs) != 1 || msgs[0].Content != c.want {
+			t.Errorf("render(%q) =\n%+v\nwant the content\n%q", c.in, msgs, c.want)
+		}
+	}
+}
+
 // A link's label cannot hide where it goes: Discord shows a masked link
 // as its label alone, so the answer and the cited passage keep the address
 // in view.

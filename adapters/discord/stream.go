@@ -89,5 +89,5 @@ func (s *streamer) loop(ctx context.Context) {
 // in the final reply, and cut with an ellipsis at Discord's limit until
 // the final reply splits it properly.
 func preview(text string) string {
-	return truncate(escapeText(unmaskLinks(text)), maxContent)
+	return truncate(renderMarkdown(text), maxContent)
 }

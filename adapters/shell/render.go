@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lorehq/lore/adapters/internal/codeblock"
 	"github.com/lorehq/lore/bot"
 )
 
@@ -37,13 +38,22 @@ func printReply(w io.Writer, r bot.Reply, color bool) error {
 }
 
 // renderText returns the reply's Markdown as it is, apart from the cleaning
-// every outside text gets, with **bold** shown in bold when color is on.
+// every outside text gets, with **bold** shown in bold when color is on,
+// except in code blocks, where the stars are code ("f(**a, **b)").
 func renderText(md string, color bool) string {
 	text := strings.TrimRight(sanitize(md), " \t\n")
-	if color {
-		text = boldMarkdown.ReplaceAllString(text, ansiBold+"$1"+ansiBoldOff)
+	if !color {
+		return text
 	}
-	return text
+	var b strings.Builder
+	for _, seg := range codeblock.Split(text) {
+		if seg.Code {
+			b.WriteString(seg.Raw)
+			continue
+		}
+		b.WriteString(boldMarkdown.ReplaceAllString(seg.Raw, ansiBold+"$1"+ansiBoldOff))
+	}
+	return b.String()
 }
 
 // boldMarkdown matches **x** within one line. Only the text between the

@@ -56,6 +56,12 @@ func TestPrintReply(t *testing.T) {
 			want:  "\x1b[1mx\x1b[22m\n",
 		},
 		{
+			name:  "color leaves code blocks as written",
+			reply: bot.Reply{Text: "Call it **so**:\n```py\nf(**a, **b)\n```\n[1]"},
+			color: true,
+			want:  "Call it \x1b[1mso\x1b[22m:\n```py\nf(**a, **b)\n```\n[1]\n",
+		},
+		{
 			name:  "text only",
 			reply: bot.Reply{Text: "I don't know."},
 			want:  "I don't know.\n",

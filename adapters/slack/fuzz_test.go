@@ -20,6 +20,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"message","text":"<!channel> <@U0123|ada> <!subteam^S1> \u0000 \ud800"}}`))
 	f.Add([]byte("{\"type\":\"event_callback\",\"event_id\":\"E\",\"event\":{\"type\":\"message\",\"text\":\"&lt;!here&gt; \xff\"}}"))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"message","text":"x\n` + "````" + `\n<!channel> ` + "```" + `\n<@U1>\n` + "```" + `\n<!here>"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, err := parseEnvelope(body)
 		if err != nil {

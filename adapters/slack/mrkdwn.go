@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lorehq/lore/adapters/internal/codeblock"
 	"github.com/lorehq/lore/adapters/internal/textcut"
 )
 
@@ -49,9 +50,35 @@ var (
 // Mrkdwn converts a reply's Markdown to Slack mrkdwn, escaping everything
 // that came from content. Links keep their address in view, "label
 // (<url>)", so a label cannot disguise where a link goes; only http and
-// https addresses become links.
+// https addresses become links. Code blocks stay code blocks, escaped
+// like the rest but otherwise as written (see codeMrkdwn).
 func Mrkdwn(md string) string {
 	md = strings.ToValidUTF8(md, "\uFFFD")
+	var b strings.Builder
+	for _, seg := range codeblock.Split(md) {
+		if seg.Code {
+			b.WriteString(codeMrkdwn(seg.Text))
+		} else {
+			b.WriteString(proseMrkdwn(seg.Text))
+		}
+	}
+	return b.String()
+}
+
+// codeMrkdwn shows code as a Slack code block. It is escaped as any text
+// is, so that no <!channel>, <@U…> or @here can be formed inside it
+// either, but its stars, brackets and hashes are code, not emphasis,
+// links or headings. Slack's fence is always three backticks, without the
+// info string it would show as a line of code, and ends at the first
+// three backticks it meets: those of the code are broken.
+func codeMrkdwn(code string) string {
+	return fence + "\n" + codeblock.BreakFences(Escape(code)) + "\n" + fence
+}
+
+const fence = "```"
+
+// proseMrkdwn converts Markdown prose, outside code blocks.
+func proseMrkdwn(md string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range mdLink.FindAllStringSubmatchIndex(md, -1) {
@@ -103,11 +130,14 @@ const maxMessageText = 12000
 
 // splitText cuts s into pieces of at most limit characters, preferring a
 // paragraph break, then a line break, then a space, and never cutting
-// inside an entity (&amp;) or a <…> link.
+// inside an entity (&amp;) or a <…> link. A code block cut in two is
+// closed at the end of one piece and opened again at the start of the
+// next, so that each piece renders on its own.
 func splitText(s string, limit int) []string {
+	const closing = "\n" + fence
 	var out []string
 	for utf8.RuneCountInString(s) > limit {
-		cut := byteOffset(s, limit)
+		cut := byteOffset(s, limit-len(closing))
 		at := -1
 		for _, sep := range []string{"\n\n", "\n", " "} {
 			if i := strings.LastIndex(s[:cut], sep); i > cut/2 {
@@ -122,8 +152,13 @@ func splitText(s string, limit int) []string {
 		if at <= 0 {
 			at = cut
 		}
-		out = append(out, strings.TrimRight(s[:at], " \n"))
+		piece := strings.TrimRight(s[:at], " \n")
 		s = strings.TrimLeft(s[at:], " \n")
+		if strings.Count(piece, fence)%2 == 1 {
+			piece += closing
+			s = fence + "\n" + s
+		}
+		out = append(out, piece)
 	}
 	if s != "" || len(out) == 0 {
 		out = append(out, s)

@@ -47,6 +47,52 @@ func TestMrkdwn(t *testing.T) {
 	}
 }
 
+// A code block stays a code block: escaped like all content, so that it
+// can form no mention or broadcast, but its stars, brackets and hashes are
+// not turned into emphasis, links or headings; its fence is Slack's three
+// backticks, and backticks of the code cannot end it early.
+func TestMrkdwnCodeBlocks(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{
+			"Run this **now**:\n```sh\nls *.txt *.md # [x](https://e.example)\n```\n[1]",
+			"Run this *now*:\n```\nls *.txt *.md # [x](https://e.example)\n```\n[1]",
+		},
+		{
+			"```\necho <!channel> <@U0123> @here & <https://e.example|x>\n```",
+			"```\necho &lt;!channel&gt; &lt;@U0123&gt; @\u2060here &amp; &lt;https://e.example|x&gt;\n```",
+		},
+		{"````md\nWrite:\n```\nx\n```\n````", "```\nWrite:\n``\u200b`\nx\n``\u200b`\n```"},
+		// A reply still being written: the block is closed for now.
+		{"So:\n```\nmake all", "So:\n```\nmake all\n```"},
+	} {
+		if got := Mrkdwn(c.in); got != c.want {
+			t.Errorf("Mrkdwn(%q) =\n%q\nwant\n%q", c.in, got, c.want)
+		}
+	}
+	checkNoInjection(t, render(bot.Reply{Text: "```\n<!channel> <!here> <!subteam^S1> <@U1> <#C1>\n```"}, renderOptions{}))
+}
+
+// A code block longer than a section is closed at the end of each section
+// and opened again at the start of the next.
+func TestSplitTextKeepsCodeBlocksClosed(t *testing.T) {
+	text := Mrkdwn("Here is the script:\n\n```\n" + strings.Repeat("echo \"hello, world\" && sleep 1\n", 300) + "```")
+	parts := splitText(text, maxSectionText)
+	if len(parts) < 2 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for i, p := range parts {
+		if strings.Count(p, "```")%2 != 0 {
+			t.Errorf("part %d leaves a code block open: …%q", i, p[max(0, len(p)-40):])
+		}
+		if n := utf8.RuneCountInString(p); n > maxSectionText {
+			t.Errorf("part %d has %d characters", i, n)
+		}
+		if i > 0 && !strings.HasPrefix(p, "```\n") {
+			t.Errorf("part %d does not reopen the code block: %q…", i, p[:min(len(p), 40)])
+		}
+	}
+}
+
 // Whatever the content, rendered text never holds a Slack control
 // sequence that content could have formed.
 func checkNoInjection(t *testing.T, msgs []message) {
