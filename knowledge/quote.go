@@ -55,7 +55,8 @@ func (q quote) text() string {
 // it has room for, those with words of the question first, in their
 // order, with "…" on a line where items are left out. When first is set
 // (nothing is quoted yet, so q must be quoted somehow) a sentence, or a
-// lead-in, that does not fit is cut.
+// lead-in, that does not fit is cut. Code that does not fit is left out
+// whole, with its lead-in unless first.
 func (q quote) fit(room int, qterms map[string]struct{}, first bool) string {
 	if full := q.text(); len(full) <= room && len(q.items) <= maxQuotedItems &&
 		strings.Count(q.code, "\n") <= maxQuotedCodeLines+1 { // the fences are two lines
@@ -198,6 +199,8 @@ func quotes(text string) []quote {
 		last := len(blocks) - 1
 		switch {
 		case cb.Part:
+			// Never quoted, but it ends what came before: the
+			// sentence before it introduces no quotable code.
 			blocks = append(blocks, block{kind: codePart})
 		case strings.TrimSpace(cb.Code) == "":
 		case last >= 0 && blocks[last].kind == item && (blocks[last].indent == "" || blocks[last].indent == cb.Indent):
