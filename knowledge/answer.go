@@ -119,7 +119,7 @@ func (s *Service) AskWith(ctx context.Context, req AskRequest) (Answer, error) {
 	// Whether to answer is decided on relevance alone, so that feedback
 	// can re-order the sources but never turn an answer into "I don't
 	// know".
-	ans := compose(query, passages, Confidence(relevance), s.threshold)
+	ans := compose(query, s.synonyms.Load().expand(query), passages, Confidence(relevance), s.threshold)
 	ans.Question, ans.Query, ans.Mode = req.Question, query, ModeExtractive
 	if s.model != nil && len(passages) > 0 {
 		ans = s.generate(mctx, req, query, passages, ans)
@@ -146,7 +146,7 @@ func Confidence(passages []Passage) float64 {
 	return best
 }
 
-func compose(question string, passages []Passage, confidence, threshold float64) Answer {
+func compose(question string, synonyms expansion, passages []Passage, confidence, threshold float64) Answer {
 	ans := Answer{Question: question, Confidence: confidence}
 	if len(passages) == 0 || ans.Confidence < threshold {
 		ans.Text = NoAnswerText
@@ -189,7 +189,7 @@ func compose(question string, passages []Passage, confidence, threshold float64)
 	}
 
 	qterms := termSet(analyze.ContentTerms(question))
-	cands := rankQuotes(question, qterms, quoted, rank)
+	cands := rankQuotes(question, qterms, synonyms, quoted, rank)
 	chosenPassage := map[int]int{} // rank -> quoted index of its best quote
 	kept := cands[:0]
 	for _, c := range cands {
@@ -278,7 +278,7 @@ type candidate struct {
 // rankQuotes splits passages into quotes and orders them by how well each
 // answers the question, best first; rank[i] is the place of passages[i]'s
 // document among the answer's sources, the better the earlier.
-func rankQuotes(question string, qterms map[string]struct{}, passages []Passage, rank []int) []candidate {
+func rankQuotes(question string, qterms map[string]struct{}, synonyms expansion, passages []Passage, rank []int) []candidate {
 	var cands []candidate
 	// context holds each source's title and heading terms: a sentence
 	// under "Telling us you are ill" is about being ill though it never
@@ -294,10 +294,21 @@ func rankQuotes(question string, qterms map[string]struct{}, passages []Passage,
 			cands = append(cands, candidate{quote: q, source: si, rank: rank[si], order: i, terms: termSet(terms), kinds: suppliedKinds(q.text())})
 		}
 	}
+	// holds reports whether a set of terms has the question's term t,
+	// itself or by a synonym.
+	holds := func(set map[string]struct{}, t string) bool {
+		if _, ok := set[t]; ok {
+			return true
+		}
+		return synonyms.covers(t, func(x string) bool {
+			_, ok := set[x]
+			return ok
+		})
+	}
 	weights := questionTermWeights(qterms, len(cands), func(t string) int {
 		n := 0
 		for _, c := range cands {
-			if _, ok := c.terms[t]; ok {
+			if holds(c.terms, t) {
 				n++
 			}
 		}
@@ -318,9 +329,9 @@ func rankQuotes(question string, qterms map[string]struct{}, passages []Passage,
 			}
 		}
 		for t, w := range weights {
-			if _, ok := c.terms[t]; ok {
+			if holds(c.terms, t) {
 				covered += w
-			} else if _, ok := context[c.source][t]; ok {
+			} else if holds(context[c.source], t) {
 				covered += headingCredit * w
 			}
 		}

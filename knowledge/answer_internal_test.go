@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func bestQuote(t *testing.T, question string, sections ...[2]string) string {
 		sources = append(sources, Passage{ChunkView: store.ChunkView{Title: "Policy", Chunk: store.Chunk{Heading: s[0], Text: s[1]}}})
 		rank = append(rank, i)
 	}
-	cands := rankQuotes(question, termSet(analyze.ContentTerms(question)), sources, rank)
+	cands := rankQuotes(question, termSet(analyze.ContentTerms(question)), nil, sources, rank)
 	if len(cands) == 0 {
 		t.Fatalf("no quote ranked for %q", question)
 	}
@@ -116,7 +117,7 @@ func TestComposeQuotesTheDocumentsSectionWithTheFact(t *testing.T) {
 		// saw less of it there, so it does not compete.
 		passage(4, "parental", "Returning", "Parental leave ends with 4 weeks at 80% of your hours.", 0.45, 0.4),
 	}
-	ans := compose("how long is parental leave for a parent?", passages, 0.9, 0.38)
+	ans := compose("how long is parental leave for a parent?", nil, passages, 0.9, 0.38)
 	if !strings.Contains(ans.Text, "16 weeks") || strings.Contains(ans.Text, "however they become") || strings.Contains(ans.Text, "80%") {
 		t.Errorf("answer %q, want the section with the fact quoted instead of the introduction", ans.Text)
 	}
@@ -128,5 +129,27 @@ func TestComposeQuotesTheDocumentsSectionWithTheFact(t *testing.T) {
 	}
 	if len(parental) != 1 || parental[0].Heading != "What you get" {
 		t.Errorf("citations of the parental leave page %+v, want one, of the section quoted", parental)
+	}
+}
+
+func TestSynonymExpansion(t *testing.T) {
+	syn, err := ParseSynonyms(strings.NewReader("GP, doctor\nvacation, holiday => annual leave\npull request, PR\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for question, want := range map[string][]string{
+		"do I need a GP note?":            {"doctor"},
+		"how many vacation days are left": {"annual", "leav", "annual_leav"},
+		"how much annual leave is left":   nil, // one way: the right side widens to nothing
+		"who reviews my pull requests?":   {"pr"},
+		"request a pull":                  nil, // a phrase matches in order
+	} {
+		if got := syn.expand(question).terms(); !slices.Equal(got, want) {
+			t.Errorf("expand(%q) terms = %q, want %q", question, got, want)
+		}
+	}
+	var none *Synonyms
+	if got := none.expand("GP"); got != nil {
+		t.Errorf("nil synonyms expanded to %v", got)
 	}
 }

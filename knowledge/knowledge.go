@@ -12,6 +12,7 @@ package knowledge
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -70,6 +71,9 @@ type Options struct {
 	// PDF reads the PDFs Load ingests; nil reads them in this process
 	// (see ingest.Options.PDF).
 	PDF ingest.PDFReader
+	// Synonyms widen questions with the knowledge base's own words for
+	// what they ask about; nil adds none.
+	Synonyms *Synonyms
 }
 
 // Service is the knowledge capability.
@@ -94,7 +98,12 @@ type Service struct {
 
 	feedback feedbackRanker
 	pdf      ingest.PDFReader
+	synonyms atomic.Pointer[Synonyms]
 }
+
+// UseSynonyms replaces the synonyms that widen questions (nil: none), as
+// when the demo loads the sample handbook with its own.
+func (s *Service) UseSynonyms(syn *Synonyms) { s.synonyms.Store(syn) }
 
 // New returns a Service over st.
 func New(st Store, opts Options) *Service {
@@ -115,6 +124,7 @@ func New(st Store, opts Options) *Service {
 		contextTokens: opts.ContextTokens,
 		pdf:           opts.PDF,
 	}
+	s.synonyms.Store(opts.Synonyms)
 	s.spaces, _ = st.(store.Embeddings)
 	s.feedback.source, _ = st.(store.Feedback)
 	s.feedback.refresh = opts.FeedbackRefresh

@@ -83,6 +83,8 @@ func (s *Service) search(ctx context.Context, query string, k int, scope store.S
 		return nil, nil, nil
 	}
 	terms := analyze.QueryTerms(query)
+	synonyms := s.synonyms.Load().expand(query)
+	terms = append(terms, synonyms.terms()...)
 	depth := max(k*candidatesPerResult, minCandidates)
 	// The two lists are independent: the lexical one is searched in this
 	// process while the question is embedded (perhaps by a remote model)
@@ -134,7 +136,7 @@ func (s *Service) search(ctx context.Context, query string, k int, scope store.S
 		passages = append(passages, Passage{
 			ChunkView:  v,
 			Score:      scores[v.ID],
-			Coverage:   coverage(weights, v),
+			Coverage:   coverage(weights, synonyms, v),
 			Similarity: cosine(qvec, v.Vector),
 		})
 	}
@@ -316,12 +318,18 @@ func (s *Service) termWeights(ctx context.Context, terms []string) (map[string]f
 	return w, nil
 }
 
-func coverage(weights map[string]float64, v store.ChunkView) float64 {
+// coverage is the share of the question's term weights that the passage
+// holds, itself or by a synonym.
+func coverage(weights map[string]float64, synonyms expansion, v store.ChunkView) float64 {
 	var total, have float64
 	present := termSet(v.Terms)
+	has := func(t string) bool {
+		_, ok := present[t]
+		return ok
+	}
 	for t, w := range weights {
 		total += w
-		if _, ok := present[t]; ok {
+		if has(t) || synonyms.covers(t, has) {
 			have += w
 		}
 	}

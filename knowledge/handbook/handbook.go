@@ -24,6 +24,13 @@ var Docs embed.FS
 //go:embed questions.json unanswerable.json
 var meta embed.FS
 
+// Synonyms is the handbook's synonym file (see knowledge.ParseSynonyms):
+// the words people ask with for what the handbook calls otherwise, as a
+// curator would write them from its content gaps.
+//
+//go:embed synonyms.txt
+var Synonyms string
+
 // Question is an example question about the handbook.
 type Question struct {
 	// Question is phrased the way an employee would type it in chat.

@@ -1,16 +1,19 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/lorehq/lore/adapters/shell"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/handbook"
 )
 
@@ -64,6 +67,9 @@ base, the bundled sample handbook is loaded first.`,
 				}
 				fmt.Fprintf(a.io.Err, "Loaded %d documents (%d chunks) in %.1fs.\n", sum.Added, sum.Chunks, sum.Duration.Seconds())
 			}
+			if err := a.useSampleSynonyms(ctx, svc); err != nil {
+				return err
+			}
 			if err := a.loadSampleTracks(ctx, svc, noSample); err != nil {
 				return err
 			}
@@ -74,4 +80,24 @@ base, the bundled sample handbook is loaded first.`,
 	cmd.Flags().StringVar(&channel, "channel", "general", "channel to start in")
 	cmd.Flags().BoolVar(&noSample, "no-sample", false, "do not load the sample handbook into an empty knowledge base")
 	return cmd
+}
+
+// useSampleSynonyms gives the demo the sample handbook's synonyms while
+// the knowledge base holds the handbook and no synonym file is set, so
+// that its paraphrased questions ("a note from my GP") find the
+// handbook's words ("doctor") as a curated deployment's would.
+func (a *app) useSampleSynonyms(ctx context.Context, svc *services) error {
+	if strings.TrimSpace(a.getenv("LORE_SYNONYMS_FILE")) != "" {
+		return nil
+	}
+	docs, err := svc.store.DocumentRefs(ctx, "handbook")
+	if err != nil || len(docs) == 0 {
+		return err
+	}
+	syn, err := knowledge.ParseSynonyms(strings.NewReader(handbook.Synonyms))
+	if err != nil {
+		return fmt.Errorf("the sample handbook's synonyms: %w", err)
+	}
+	svc.knowledge.UseSynonyms(syn)
+	return nil
 }

@@ -575,6 +575,12 @@ func (a *app) wire(st store.Store) (*services, error) {
 		return nil, err
 	}
 	opts.PDF = a.pdfReader()
+	if path := strings.TrimSpace(a.getenv("LORE_SYNONYMS_FILE")); path != "" {
+		if opts.Synonyms, err = readSynonyms(path); err != nil {
+			st.Close()
+			return nil, usageErrorf("LORE_SYNONYMS_FILE: %v", err)
+		}
+	}
 	k := knowledge.New(st, opts)
 	messenger := &lateMessenger{}
 	rosters := &rosterRouter{}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lorehq/lore/adapters/discord"
 	"github.com/lorehq/lore/adapters/slack"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
@@ -57,6 +58,7 @@ var settings = []setting{
 	{Name: "LORE_EMBEDDING_DIMENSIONS", Check: positiveInt, Doc: "Dimension of the embedding model's vectors."},
 	{Name: "LORE_ANSWER_TIMEOUT", Default: "20s", Check: duration, Doc: "Longest wait for the model before the extractive answer is given."},
 	{Name: "LORE_CONTEXT_TOKENS", Default: "3000", Check: atLeast(500), Doc: "Token budget of the passages given to the model."},
+	{Name: "LORE_SYNONYMS_FILE", Check: synonymFile, Doc: "Synonym file (Solr format, one rule a line: `GP, doctor` or `vacation => annual leave`) widening questions with the knowledge base's own words; read at start. See docs/retrieval.md."},
 	{Name: "LORE_SLACK_MODE", Default: "socket", Check: oneOf("socket", "http"), Doc: "Slack connection: Socket Mode (no public URL) or HTTP (Events API on `lore serve`)."},
 	{Name: "LORE_SLACK_APP_TOKEN", Secret: true, Doc: "Slack app-level token (`xapp-...`), for Socket Mode."},
 	{Name: "LORE_SLACK_BOT_TOKEN", Secret: true, Doc: "Slack bot token (`xoxb-...`). Setting it enables the Slack adapter."},
@@ -193,6 +195,21 @@ func collectionSetting(v string) error {
 		return fmt.Errorf("want 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", store.MaxCollectionName)
 	}
 	return nil
+}
+
+func synonymFile(path string) error {
+	_, err := readSynonyms(path)
+	return err
+}
+
+// readSynonyms reads and parses a synonym file.
+func readSynonyms(path string) (*knowledge.Synonyms, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return knowledge.ParseSynonyms(f)
 }
 
 func atLeastADay(v string) error {
