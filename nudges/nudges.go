@@ -68,7 +68,12 @@ type TimeZones interface {
 type Store interface {
 	store.Nudges
 	RecordEvent(ctx context.Context, e store.Event) error
+	// PersonWorkspaces finds where the sender of a Discord direct
+	// message, which names no server, learns (bot.FindHome).
+	PersonWorkspaces(ctx context.Context, platform, user string) ([]store.PersonWorkspace, error)
 }
+
+var _ bot.Places = Store(nil)
 
 // Config wires a Service. Store is required.
 type Config struct {

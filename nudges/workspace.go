@@ -2,8 +2,6 @@ package nudges
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/lorehq/lore/bot"
@@ -11,61 +9,29 @@ import (
 )
 
 // learnerOf is the learner a message speaks for: its platform, workspace
-// and user. A direct message that names no workspace is the exception: a
-// Discord direct message belongs to no server, while the person learns
-// through one, and their enrolments, preferences and nudges are kept
-// under it. Such a message speaks for the person in the workspace where
-// their learning records are:
-//
-//   - the only one they have;
-//   - among several, the one of the nudge the message replies to;
-//   - else the one of the newest nudge sent to them, and note says so,
-//     naming the others' way;
-//   - else none can be chosen, and the error (a userError) names them.
-//
-// A person with no records anywhere stays without a workspace, as before
-// they learned anything.
+// and user. A Discord direct message names no workspace, while the
+// person's enrolments, preferences and nudges are kept under the server
+// where they learn: bot.FindHome finds it, and note (when not empty) ends
+// the reply. When it cannot tell between several, the error (a
+// userError) names them with the tracks followed in each.
 func (s *Service) learnerOf(ctx context.Context, msg bot.Message) (l store.Learner, note string, err error) {
 	l = store.Learner{Platform: msg.Platform, Workspace: msg.Workspace, User: msg.User}
-	if !msg.Direct || msg.Workspace != "" || msg.Platform == "" || msg.User == "" {
-		return l, "", nil
-	}
-	places, err := s.st.LearnerWorkspaces(ctx, msg.Platform, msg.User)
-	if err != nil || len(places) == 0 {
+	home, err := bot.FindHome(ctx, s.st, msg)
+	if err != nil {
 		return l, "", err
 	}
-	if len(places) == 1 {
-		l.Workspace = places[0].Workspace
-		return l, "", nil
+	if len(home.Unsure) > 0 {
+		return l, "", s.whichWorkspace(ctx, l, home.Unsure)
 	}
-	if msg.Thread != "" {
-		for _, p := range places {
-			in := l
-			in.Workspace = p.Workspace
-			_, err := s.st.DeliveryInThread(ctx, in, msg.Thread)
-			if err == nil {
-				return in, "", nil
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return l, "", err
-			}
-		}
-	}
-	// LearnerWorkspaces puts the newest nudge first; a tie is no choice.
-	if newest := places[0]; !newest.LastSent.IsZero() && newest.LastSent.After(places[1].LastSent) {
-		l.Workspace = newest.Workspace
-		return l, fmt.Sprintf("_For %s, where your latest nudge came from. For another server, reply to one of its nudges "+
-			"or send the command from there._", where(newest.Workspace)), nil
-	}
-	return l, "", s.whichWorkspace(ctx, l, places)
+	l.Workspace = home.Workspace
+	return l, home.Note, nil
 }
 
 // whichWorkspace is the reply to a direct message that could be for any of
 // places: each with the tracks followed there, so that the person knows
-// which is which, and how to say.
-func (s *Service) whichWorkspace(ctx context.Context, l store.Learner, places []store.LearnerWorkspace) error {
-	var b strings.Builder
-	b.WriteString("You learn with me in more than one place, and I can't tell which this is for:\n")
+// which is which.
+func (s *Service) whichWorkspace(ctx context.Context, l store.Learner, places []store.PersonWorkspace) error {
+	following := map[string]string{}
 	for _, p := range places {
 		in := l
 		in.Workspace = p.Workspace
@@ -84,21 +50,10 @@ func (s *Service) whichWorkspace(ctx context.Context, l store.Learner, places []
 			}
 			titles = append(titles, "**"+title+"**")
 		}
-		following := "no track followed now"
+		following[p.Workspace] = "no track followed now"
 		if len(titles) > 0 {
-			following = strings.Join(titles, ", ")
+			following[p.Workspace] = strings.Join(titles, ", ")
 		}
-		fmt.Fprintf(&b, "- %s: %s\n", where(p.Workspace), following)
 	}
-	b.WriteString("Reply to a nudge from the one you mean, or send the command from that server: I answer it privately.")
-	return userError(b.String())
-}
-
-// where names a workspace to its learner. Records without one were made
-// in direct messages before the person learned through a server.
-func where(workspace string) string {
-	if workspace == "" {
-		return "our direct messages, outside any server"
-	}
-	return "server `" + strings.ReplaceAll(clip(workspace), "`", "") + "`"
+	return userError(bot.WhichPlace(l.Platform, places, func(workspace string) string { return following[workspace] }))
 }

@@ -60,7 +60,7 @@ func (f *fixture) deliverCard(t *testing.T, l store.Learner, trackID, cardID str
 
 func (f *fixture) workspacesOf(t *testing.T, platform, user string) []string {
 	t.Helper()
-	places, err := f.st.LearnerWorkspaces(t.Context(), platform, user)
+	places, err := f.st.PersonWorkspaces(t.Context(), platform, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +179,46 @@ func TestDiscordDirectMessageInTwoServers(t *testing.T) {
 	}
 	if ws := f.workspacesOf(t, "discord", "111"); !reflect.DeepEqual(ws, []string{"G2", "G1"}) {
 		t.Errorf("the learner's workspaces = %q, want G2 and G1 only", ws)
+	}
+}
+
+// Learning commands find the server as peer and privacy commands do,
+// from all of the person's records: someone who has only a peer profile
+// in one server and asked a question in another follows a track from a
+// direct message in neither, and is told both; once the question no
+// longer names them (an analytics opt-out), in the server of their
+// profile.
+func TestDiscordDirectMessageFindsTheServerOfAnyRecord(t *testing.T) {
+	f := setup(t)
+	b := learningBot(t, f)
+	ctx := t.Context()
+	if err := f.st.PutProfile(ctx, store.Profile{PersonKey: store.PersonKey{Platform: "discord", Workspace: "G1", User: "111"}, UpdatedAt: monday}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.RecordEvent(ctx, store.Event{ID: "q1", Time: monday, Kind: store.EventQuestion, Platform: "discord", Workspace: "G2", User: "111"}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.HandleMessage(ctx, discordDM("111", "learn join security-basics"))
+	for _, want := range []string{"more than one place", "server `G1`: no track followed now", "server `G2`: no track followed now"} {
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("learn join with records in two servers = %q, want %q", r.Text, want)
+		}
+	}
+	if es, err := f.st.Enrolments(ctx, store.EnrolmentFilter{}); err != nil || len(es) != 0 {
+		t.Errorf("enrolments = %+v, %v; an unsure command made one", es, err)
+	}
+	// Opted out of analytics, the question no longer names them.
+	if _, err := f.st.Forget(ctx, "111", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.HandleMessage(ctx, discordDM("111", "learn join security-basics")); !strings.Contains(r.Text, "You're following") {
+		t.Fatalf("learn join = %q", r.Text)
+	}
+	if ws := f.workspacesOf(t, "discord", "111"); !reflect.DeepEqual(ws, []string{"G1"}) {
+		t.Errorf("the learner's workspaces = %q, want G1 alone", ws)
+	}
+	if es, err := f.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &store.Learner{Platform: "discord", Workspace: "G1", User: "111"}}); err != nil || len(es) != 1 {
+		t.Errorf("G1's enrolments = %+v, %v; want security-basics", es, err)
 	}
 }
 

@@ -167,14 +167,6 @@ type DeliveryDone struct {
 	Events     []Event     // engagement to record; ids make them idempotent
 }
 
-// LearnerWorkspace is a workspace in which a person has learning records.
-type LearnerWorkspace struct {
-	Workspace string
-	// LastSent is when the newest nudge sent to them there went out;
-	// zero when none was.
-	LastSent time.Time
-}
-
 // QuizReview is the first answer to a quiz card of a delivery with the
 // review of the card it makes.
 type QuizReview struct {
@@ -249,14 +241,6 @@ type Nudges interface {
 	DeliveryInThread(ctx context.Context, l Learner, thread string) (Delivery, error)
 	// RecentDeliveries returns a learner's sent deliveries, newest first.
 	RecentDeliveries(ctx context.Context, l Learner, limit int) ([]Delivery, error)
-	// LearnerWorkspaces returns the workspaces in which the person user
-	// of platform has an enrolment (left ones too), preferences or a sent
-	// nudge: the workspace of the newest nudge first, then those without
-	// one, by workspace. A direct message on a platform whose direct
-	// messages name no workspace (Discord's) finds the person's records
-	// through it.
-	LearnerWorkspaces(ctx context.Context, platform, user string) ([]LearnerWorkspace, error)
-
 	// RecordAnswer keeps the first answer to a card of a delivery and
 	// returns false for any later one, so a double press counts once.
 	RecordAnswer(ctx context.Context, a Answer) (bool, error)

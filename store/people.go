@@ -18,8 +18,16 @@ type Person struct {
 	UpdatedAt time.Time
 }
 
+// PersonWorkspace is a workspace in which a person has records.
+type PersonWorkspace struct {
+	Workspace string
+	// LastSent is when the newest nudge sent to them there went out;
+	// zero when none was.
+	LastSent time.Time
+}
+
 // People keeps platform facts about people, keyed by platform, workspace
-// and user.
+// and user, and finds where a person has records.
 type People interface {
 	// SavePerson creates or replaces the record of p's key. A zero
 	// UpdatedAt is stamped with the store's clock.
@@ -27,6 +35,21 @@ type People interface {
 	// Person returns the record of one person, or an error wrapping
 	// ErrNotFound.
 	Person(ctx context.Context, platform, workspace, user string) (Person, error)
+	// PersonWorkspaces returns the workspaces of platform in which the
+	// person user has records: an enrolment (left ones too), nudge
+	// preferences or a sent nudge; a peer profile or a request for help
+	// they made or were asked; or an event of theirs. The workspace of
+	// the newest nudge comes first, then the others by workspace. A
+	// direct message on a platform whose direct messages name no
+	// workspace (Discord's) finds, through it, where its sender's records
+	// are.
+	//
+	// Learning records kept without a workspace count as a place of
+	// their own (their nudges are sent by direct message from there);
+	// peer records and events without one do not: a direct message is no
+	// place to find colleagues in, and events of direct messages name
+	// none.
+	PersonWorkspaces(ctx context.Context, platform, user string) ([]PersonWorkspace, error)
 }
 
 // MaxTimeZone bounds a stored time zone name; the longest IANA name is

@@ -510,41 +510,6 @@ func (s *Store) RecentDeliveries(ctx context.Context, l store.Learner, limit int
 	return out, s.failIf(op, rows.Err())
 }
 
-// LearnerWorkspaces implements store.Nudges.
-func (s *Store) LearnerWorkspaces(ctx context.Context, platform, user string) ([]store.LearnerWorkspace, error) {
-	const op = "list a learner's workspaces"
-	if err := s.usable(op); err != nil {
-		return nil, err
-	}
-	if err := rules.CheckLearner(store.Learner{Platform: platform, User: user}); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	// The status is written out, not a parameter, so that the planner
-	// may use the partial index of sent deliveries.
-	rows, err := s.pool.Query(ctx, `SELECT workspace, max(sent) AS last_sent FROM (
-			SELECT workspace, 0 AS sent FROM enrolments WHERE platform = $1 AND user_id = $2
-			UNION ALL SELECT workspace, max(sent_at) FROM deliveries
-				WHERE platform = $1 AND user_id = $2 AND status = 'sent' GROUP BY workspace
-			UNION ALL SELECT workspace, 0 FROM nudge_preferences WHERE platform = $1 AND user_id = $2
-		) AS records GROUP BY workspace ORDER BY last_sent DESC, workspace`,
-		platform, user)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	defer rows.Close()
-	var out []store.LearnerWorkspace
-	for rows.Next() {
-		var w store.LearnerWorkspace
-		var sent int64
-		if err := rows.Scan(&w.Workspace, &sent); err != nil {
-			return nil, s.fail(op, err)
-		}
-		w.LastSent = fromMS(sent)
-		out = append(out, w)
-	}
-	return out, s.failIf(op, rows.Err())
-}
-
 // RecordAnswer keeps the first answer to a card of a delivery.
 func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) (bool, error) {
 	op := fmt.Sprintf("record answer to %s", store.QuoteID(a.DeliveryID))

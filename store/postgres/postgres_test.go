@@ -188,8 +188,8 @@ func TestConcurrentMigrations(t *testing.T) {
 	// (enrolment channels), 0014 one (review notices), 0015 two (audit
 	// log, role grants), 0016 none (review leases), 0017 none (chunk
 	// compression), 0018 one (rollup people), 0019 none (delivery claims),
-	// 0020 none (when experts were asked) and 0021 none (learners'
-	// workspaces).
+	// 0020 none (when experts were asked), 0021 none (learners'
+	// workspaces) and 0022 none (a person's workspaces).
 	if want := 32; tables != want {
 		t.Errorf("schema holds %d tables, want %d", tables, want)
 	}

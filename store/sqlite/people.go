@@ -55,3 +55,45 @@ func (s *Store) Person(ctx context.Context, platform, workspace, user string) (s
 	p.UpdatedAt = time.UnixMilli(updated).UTC()
 	return p, nil
 }
+
+// PersonWorkspaces implements store.People.
+func (s *Store) PersonWorkspaces(ctx context.Context, platform, user string) ([]store.PersonWorkspace, error) {
+	const op = "list a person's workspaces"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if err := rules.CheckLearner(store.Learner{Platform: platform, User: user}); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	// The delivery status is written out, not a parameter, so that the
+	// planner may use the partial index of sent deliveries. The person's
+	// events are found through events_user_time: an index of their own
+	// would slow every event written for a look-up that only a direct
+	// message naming no workspace makes.
+	rows, err := s.rdb.QueryContext(ctx, `SELECT workspace, max(sent) AS last_sent FROM (
+			SELECT workspace, 0 AS sent FROM enrolments WHERE platform = ?1 AND user_id = ?2
+			UNION ALL SELECT workspace, max(sent_at) FROM deliveries
+				WHERE platform = ?1 AND user_id = ?2 AND status = 'sent' GROUP BY workspace
+			UNION ALL SELECT workspace, 0 FROM nudge_preferences WHERE platform = ?1 AND user_id = ?2
+			UNION ALL SELECT workspace, 0 FROM peer_profiles WHERE platform = ?1 AND user_id = ?2 AND workspace <> ''
+			UNION ALL SELECT workspace, 0 FROM peer_requests WHERE platform = ?1 AND asker = ?2 AND workspace <> ''
+			UNION ALL SELECT workspace, 0 FROM peer_requests WHERE platform = ?1 AND expert = ?2 AND workspace <> ''
+			UNION ALL SELECT workspace, 0 FROM events WHERE user_id = ?2 AND platform = ?1 AND workspace <> '' GROUP BY workspace
+		) AS records GROUP BY workspace ORDER BY last_sent DESC, workspace`,
+		platform, user)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []store.PersonWorkspace
+	for rows.Next() {
+		var w store.PersonWorkspace
+		var sent int64
+		if err := rows.Scan(&w.Workspace, &sent); err != nil {
+			return nil, s.fail(op, err)
+		}
+		w.LastSent = fromMS(sent)
+		out = append(out, w)
+	}
+	return out, s.failIf(op, rows.Err())
+}

@@ -20,7 +20,6 @@ var nudgeCases = []testCase{
 	{"DeliveryCardsSent", testDeliveryCardsSent},
 	{"QuizAnswerWithReview", testQuizAnswerWithReview},
 	{"DeliveryInThread", testDeliveryInThread},
-	{"LearnerWorkspaces", testLearnerWorkspaces},
 	{"AnswerOnce", testAnswerOnce},
 	{"ClaimCancelledForPausedLearner", testClaimPaused},
 	{"InvalidLearner", testInvalidLearner},
@@ -522,69 +521,4 @@ func testDeliveryInThread(t *testing.T, s store.Store) {
 			t.Errorf("DeliveryInThread(%s, %q) = %+v, %v; want ErrNotFound", c.l.User, c.thread, d, err)
 		}
 	}
-}
-
-// A person's workspaces are those where they have an enrolment, left or
-// not, preferences or a sent nudge: the newest nudge's first, then the
-// rest by workspace. Another person, the same id on another platform and a
-// nudge only being sent do not count.
-func testLearnerWorkspaces(t *testing.T, s store.Store) {
-	n, ctx := nudgesOf(t, s), t.Context()
-	in := func(workspace string) store.Learner {
-		return store.Learner{Platform: "discord", Workspace: workspace, User: "111"}
-	}
-	for _, e := range []store.Enrolment{
-		{Learner: in("G-enrolled"), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
-		{Learner: in("G-left"), TrackID: "sec", Status: store.EnrolmentLeft, JoinedAt: base},
-		{Learner: in("G-older"), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
-		{Learner: store.Learner{Platform: "discord", Workspace: "G-other", User: "222"}, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
-		{Learner: store.Learner{Platform: "slack", Workspace: "T-slack", User: "111"}, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
-	} {
-		if err := n.SaveEnrolment(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := n.SavePreferences(ctx, store.Preferences{Learner: in("G-prefs"), DeliveryMinute: 570, Weekdays: 0b0111110, DailyCap: 3}); err != nil {
-		t.Fatal(err)
-	}
-	// Two nudges in G-older, the newer one before G-newest's; G-sending's
-	// is still being sent.
-	for _, d := range []struct {
-		id, workspace string
-		sent          time.Time
-	}{
-		{"d-older-1", "G-older", base},
-		{"d-older-2", "G-older", base.Add(time.Hour)},
-		{"d-newest", "G-newest", base.Add(2 * time.Hour)},
-		{"d-sending", "G-sending", time.Time{}},
-	} {
-		if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: d.id, Learner: in(d.workspace), Slot: base}, claimAt("a", base)); err != nil || !ok {
-			t.Fatalf("claim %s = %v, %v", d.id, ok, err)
-		}
-		if d.sent.IsZero() {
-			continue
-		}
-		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: d.id, Claim: "a", Status: store.DeliverySent, At: d.sent}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := n.LearnerWorkspaces(ctx, "discord", "111")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []store.LearnerWorkspace{
-		{Workspace: "G-newest", LastSent: base.Add(2 * time.Hour)},
-		{Workspace: "G-older", LastSent: base.Add(time.Hour)},
-		{Workspace: "G-enrolled"},
-		{Workspace: "G-left"},
-		{Workspace: "G-prefs"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("workspaces = %+v\nwant %+v", got, want)
-	}
-	if got, err := n.LearnerWorkspaces(ctx, "discord", "333"); err != nil || len(got) != 0 {
-		t.Errorf("workspaces of a stranger = %+v, %v; want none", got, err)
-	}
-	_, err = n.LearnerWorkspaces(ctx, "discord", "")
-	wantErrorIs(t, err, store.ErrInvalidInput, "workspaces of no user")
 }
