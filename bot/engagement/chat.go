@@ -52,6 +52,12 @@ type PrivacyCommands struct {
 	Audit interface {
 		RecordAudit(ctx context.Context, e store.AuditEntry) error
 	}
+	// Places finds the workspaces of the person's records on the
+	// platform they speak from, which `privacy` and `forget me` name: a
+	// Discord direct message names no server, and what Lore keeps of the
+	// person is kept under the servers where they use it. Default: Store,
+	// when it finds them (both stores do); without it none is named.
+	Places bot.Places
 }
 
 var _ bot.Privacy = (*PrivacyCommands)(nil)
@@ -77,7 +83,22 @@ func (p *PrivacyCommands) HandleCommand(ctx context.Context, msg bot.Message, cm
 		if msg.User == "" {
 			return bot.Reply{Text: "I can't tell who you are here, so there is nothing of yours to forget.", Private: true}, true
 		}
-		return bot.Reply{Private: true, Text: "This deletes everything I keep about you: your questions, my answers to them, your ratings " +
+		// A forget is never partial: Discord's user ids are the same in
+		// every server, and a person who asks to be forgotten from one
+		// place expects to be forgotten, not to stay findable in another.
+		// So it covers every place, and the confirmation names them all.
+		where, err := p.elsewhere(ctx, msg.Platform, msg.Workspace, msg.User)
+		if err != nil {
+			return p.failed(ctx, err), true
+		}
+		everything := "everything I keep about you"
+		switch {
+		case len(where) == 1:
+			everything += " (in " + bot.PlaceName(msg.Platform, where[0].Workspace) + ", where I know you)"
+		case len(where) > 1:
+			everything += ", in every place where I know you (" + bot.PlaceNames(msg.Platform, where) + ")"
+		}
+		return bot.Reply{Private: true, Text: "This deletes " + everything + ": your questions, my answers to them, your ratings " +
 			"and the rest of your activity; your learning records (those sent to the company's learning record store " +
 			"are withdrawn there); your peer profile, help requests and place in past pairing rounds; your learning tracks, " +
 			"progress, nudge settings, quiz answers and reflections; and your time zone. Pending nudges are cancelled. " +
@@ -104,6 +125,11 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 	if a.User == "" || a.User != a.Value {
 		return bot.Reply{Text: "This button belongs to the person who asked to be forgotten. Say `forget me` to be forgotten yourself.", Private: true}, true
 	}
+	// Named before they are forgotten; the reply must not fail for it.
+	where, err := p.elsewhere(ctx, a.Platform, a.Workspace, a.User)
+	if err != nil {
+		p.log().WarnContext(ctx, "finding where a person to forget has records failed", "err", err)
+	}
 	res, err := Forget(ctx, p.Store, p.voider(), a.User, false, p.now())
 	if err != nil {
 		p.log().ErrorContext(ctx, "forgetting a person from chat failed", "err", err)
@@ -117,8 +143,12 @@ func (p *PrivacyCommands) HandleAction(ctx context.Context, a bot.Action) (bot.R
 	// pseudonym, and the platform alone says where.
 	p.audit(ctx, who, store.AuditPersonForget,
 		fmt.Sprintf("forget me, from %s: %d events deleted, %d statements voided", a.Platform, res.Events, len(res.Statements)))
-	text := fmt.Sprintf("Done: I deleted everything I kept about you: %s of your activity, and your profile, "+
-		"help requests, pairing history, learning tracks, nudge settings and answers, if you had any.", plural(res.Events, "record"))
+	everywhere := ""
+	if len(where) > 0 {
+		everywhere = " in " + bot.PlaceNames(a.Platform, where)
+	}
+	text := fmt.Sprintf("Done: I deleted everything I kept about you%s: %s of your activity, and your profile, "+
+		"help requests, pairing history, learning tracks, nudge settings and answers, if you had any.", everywhere, plural(res.Events, "record"))
 	if len(res.Statements) > 0 {
 		text += fmt.Sprintf(" Your %s will be withdrawn from the learning record store.", plural(len(res.Statements), "learning record"))
 	}
@@ -162,6 +192,13 @@ func (p *PrivacyCommands) show(ctx context.Context, msg bot.Message) bot.Reply {
 	}
 	b.WriteString("\n- If you use them: your peer profile, help requests and place in pairing rounds, and your learning tracks " +
 		"with your progress, quiz answers, reflections and nudge settings.")
+	where, err := p.elsewhere(ctx, msg.Platform, msg.Workspace, msg.User)
+	if err != nil {
+		return p.failed(ctx, err)
+	}
+	if len(where) > 0 {
+		fmt.Fprintf(&b, "\n- All of this, wherever I know you: %s.", bot.PlaceNames(msg.Platform, where))
+	}
 	k, _ := CheckK(p.K)
 	fmt.Fprintf(&b, "\n- Leaders only see figures about groups of at least %d people.", k)
 	if out {
@@ -219,6 +256,30 @@ func (p *PrivacyCommands) optIn(ctx context.Context, msg bot.Message) bot.Reply 
 	p.audit(ctx, aPerson, store.AuditPersonOptIn, "optin analytics, from "+msg.Platform)
 	return bot.Reply{Private: true, Text: "You are back in analytics: from now on your activity counts as yours again " +
 		"(what was anonymised stays anonymous)."}
+}
+
+// elsewhere lists the workspaces of platform where user has records,
+// when any is not the one they speak from (here): a Discord direct
+// message, which names no server, or a person who uses Lore in several.
+// Nil means there is nothing to name beyond here.
+func (p *PrivacyCommands) elsewhere(ctx context.Context, platform, here, user string) ([]store.PersonWorkspace, error) {
+	places := p.Places
+	if places == nil {
+		places, _ = p.Store.(bot.Places)
+	}
+	if places == nil || platform == "" || user == "" {
+		return nil, nil
+	}
+	ws, err := places.PersonWorkspaces(ctx, platform, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ws {
+		if w.Workspace != here {
+			return ws, nil
+		}
+	}
+	return nil, nil
 }
 
 // aPerson names, in the audit log, someone who changed their analytics

@@ -455,7 +455,7 @@ const (
 // AskPerson implements bot.Peers: the question of the answer a.Value
 // names is routed to people who know its topic.
 func (s *Service) AskPerson(ctx context.Context, a bot.Action) bot.Reply {
-	msg := bot.Message{Platform: a.Platform, Workspace: a.Workspace, Channel: a.Channel, User: a.User}
+	msg := bot.Message{Platform: a.Platform, Workspace: a.Workspace, Channel: a.Channel, Thread: a.Thread, User: a.User}
 	events, err := s.events.Events(ctx, store.EventFilter{
 		Kind: store.EventAnswer, Platform: a.Platform, Channel: a.Channel, Since: s.now().Add(-answerLookback), Limit: answerScan,
 	})
@@ -464,14 +464,45 @@ func (s *Service) AskPerson(ctx context.Context, a bot.Action) bot.Reply {
 	}
 	for _, e := range events {
 		if e.ID == a.Value && e.Question != "" {
-			return s.suggest(ctx, msg, cleanTopic(e.Question), "")
+			return s.suggestFor(ctx, msg, e)
 		}
 	}
 	return bot.Reply{Text: "I can't find that answer any more. Type `connect TOPIC` and I'll find someone who knows.", Private: true}
 }
 
+// suggestFor suggests colleagues for the question of the answer event e,
+// pressed as msg. A press in a Discord direct message names no server:
+// the colleagues are those of the answer's server when it was given in
+// one, else of the server where the person is (bot.FindHome), the answer
+// having been given in a direct message too.
+func (s *Service) suggestFor(ctx context.Context, msg bot.Message, e store.Event) bot.Reply {
+	note := ""
+	if msg.Workspace == "" {
+		msg.Workspace = e.Workspace
+	}
+	if msg.Workspace == "" && e.Direct {
+		msg.Direct = true
+		var refusal bot.Reply
+		var ok bool
+		if msg, note, refusal, ok = s.home(ctx, msg); !ok {
+			return refusal
+		}
+	}
+	r := s.suggest(ctx, msg, cleanTopic(e.Question), "")
+	if note != "" {
+		r.Text += "\n\n" + note
+	}
+	return r
+}
+
 // Offer implements bot.Peers.
 func (s *Service) Offer(ctx context.Context, msg bot.Message, question string) string {
+	// Offered only where it is clear whom a press of "Ask a person"
+	// would find colleagues among.
+	msg, _, _, ok := s.home(ctx, msg)
+	if !ok {
+		return ""
+	}
 	cands, err := s.Rank(ctx, person(msg), cleanTopic(question), 1)
 	if err != nil {
 		s.log.WarnContext(ctx, "peers: ranking for an offer failed", "err", err)

@@ -90,9 +90,14 @@ type Config struct {
 	// collections (both stores do); without them no skill is inferred
 	// from documents.
 	Collections CollectionSettings
-	Logger      *slog.Logger     // default slog.Default()
-	Clock       func() time.Time // default time.Now
-	NewID       func() string    // default random UUIDs
+	// Places finds the workspace a Discord direct message, which names
+	// no server, acts in for its sender (bot.FindHome). Default: Store,
+	// when it finds them (both stores do); without it such a message
+	// acts outside any workspace.
+	Places bot.Places
+	Logger *slog.Logger     // default slog.Default()
+	Clock  func() time.Time // default time.Now
+	NewID  func() string    // default random UUIDs
 }
 
 // Service is the peer capability. It implements bot.Peers.
@@ -104,6 +109,7 @@ type Service struct {
 	skills      *Skills
 	weeklyCap   int
 	collections CollectionSettings
+	places      bot.Places
 	locks       store.Locks
 	admins      AdminChecker
 	audit       AuditLog
@@ -125,6 +131,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.collections == nil {
 		s.collections, _ = cfg.Store.(CollectionSettings)
+	}
+	s.places = cfg.Places
+	if s.places == nil {
+		s.places, _ = cfg.Store.(bot.Places)
 	}
 	// Both stores keep locks, which keep two ticks from running at once.
 	s.locks, _ = cfg.Store.(store.Locks)
@@ -157,13 +167,47 @@ func New(cfg Config) (*Service, error) {
 
 // Command implements bot.Peers.
 func (s *Service) Command(ctx context.Context, msg bot.Message, cmd, args string) bot.Reply {
+	var run func(context.Context, bot.Message, string) bot.Reply
 	switch cmd {
 	case "profile":
-		return s.profileCommand(ctx, msg, args)
+		run = s.profileCommand
 	case "connect":
-		return s.connectCommand(ctx, msg, args)
+		run = s.connectCommand
+	default:
+		return bot.Reply{Text: "I don't know that command. Type `help` to see what I can do."}
 	}
-	return bot.Reply{Text: "I don't know that command. Type `help` to see what I can do."}
+	key, _ := splitKey(args)
+	// Help needs no workspace, and pairing rounds belong to the channel
+	// the command is typed in, which a direct message is not.
+	if key == "help" || (cmd == "connect" && (key == "" || key == "rounds")) {
+		return run(ctx, msg, args)
+	}
+	msg, note, refusal, ok := s.home(ctx, msg)
+	if !ok {
+		return refusal
+	}
+	r := run(ctx, msg, args)
+	if note != "" {
+		r.Text += "\n\n" + note
+	}
+	return r
+}
+
+// home is msg in the workspace it acts in for its sender: a Discord
+// direct message names no server, and acts in the one where the person's
+// records are (bot.FindHome); note, when not empty, ends the reply. ok is
+// false when that cannot be told, or the store fails: refusal is then the
+// reply, and nothing may change.
+func (s *Service) home(ctx context.Context, msg bot.Message) (in bot.Message, note string, refusal bot.Reply, ok bool) {
+	home, err := bot.FindHome(ctx, s.places, msg)
+	if err != nil {
+		return msg, "", s.storeTrouble(ctx, "finding the person's workspace", err), false
+	}
+	if len(home.Unsure) > 0 {
+		return msg, "", bot.Reply{Text: bot.WhichPlace(msg.Platform, home.Unsure, nil), Private: true}, false
+	}
+	msg.Workspace = home.Workspace
+	return msg, home.Note, bot.Reply{}, true
 }
 
 // Action implements bot.Peers.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/engagement"
 	"github.com/lorehq/lore/store"
 )
@@ -143,5 +144,6 @@ func (a *app) privacyCommands(st store.Store) (*engagement.PrivacyCommands, erro
 	if err != nil {
 		return nil, err
 	}
-	return &engagement.PrivacyCommands{Store: st, Mapper: m, Voider: v, K: k, Log: a.log, Audit: st}, nil
+	places, _ := st.(bot.Places)
+	return &engagement.PrivacyCommands{Store: st, Mapper: m, Voider: v, K: k, Log: a.log, Audit: st, Places: places}, nil
 }

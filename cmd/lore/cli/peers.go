@@ -47,7 +47,8 @@ func (a *app) peerCapability(st store.Store, events peers.EventLog, m peers.Mess
 	if !ok {
 		return nil, nil
 	}
-	return peers.New(peers.Config{Store: ps, Events: events, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Logger: a.log})
+	places, _ := st.(bot.Places)
+	return peers.New(peers.Config{Store: ps, Events: events, Messenger: m, Roster: r, AdminCheck: admins, Audit: st, Places: places, Logger: a.log})
 }
 
 // chatRouter sends direct messages through the adapter of each message's
