@@ -277,14 +277,25 @@ type candidate struct {
 
 // rankQuotes splits passages into quotes and orders them by how well each
 // answers the question, best first; rank[i] is the place of passages[i]'s
-// document among the answer's sources, the better the earlier.
+// document among the answer's sources, the better the earlier, and a
+// passage after the first of its document is a further section of it.
 func rankQuotes(question string, qterms map[string]struct{}, synonyms expansion, passages []Passage, rank []int) []candidate {
 	var cands []candidate
 	// context holds each source's title and heading terms: a sentence
 	// under "Telling us you are ill" is about being ill though it never
 	// says so.
 	context := make([]map[string]struct{}, len(passages))
+	// place is where a passage's sentences stand among the sources: its
+	// document's rank, or one lower for a further section of it, which
+	// retrieval ranked below the source's own passage.
+	place := make([]int, len(passages))
+	seenRank := map[int]bool{}
 	for si, p := range passages {
+		place[si] = rank[si]
+		if seenRank[rank[si]] {
+			place[si]++
+		}
+		seenRank[rank[si]] = true
 		context[si] = termSet(analyze.ContentTerms(p.Title + "\n" + p.Heading))
 		for i, q := range quotes(p.Text) {
 			terms := analyze.ContentTerms(q.text())
@@ -340,7 +351,7 @@ func rankQuotes(question string, qterms map[string]struct{}, synonyms expansion,
 		// sentences of better passages: documents put the key fact first
 		// more often than not.
 		c.score = covered/max(total, 1e-9) + 0.1*float64(hit)/float64(len(c.terms)) -
-			0.02*float64(c.order) - 0.05*float64(c.rank)
+			0.02*float64(c.order) - 0.05*float64(place[c.source])
 		if wants != 0 && c.kinds&wants != 0 {
 			c.score += answerKindBonus
 		}

@@ -153,3 +153,30 @@ func TestSynonymExpansion(t *testing.T) {
 		t.Errorf("nil synonyms expanded to %v", got)
 	}
 }
+
+// A further section of a source's page that matches the question only as
+// well as the source's own passage does not displace it: retrieval ranked
+// it lower, and a shorter sentence naming the question's word is no
+// better answer ("what is the VPN?" is answered by the page's
+// introduction, not by "Access to Strongroom").
+func TestComposeKeepsTheSourcesPassageOverAnEqualFurtherSection(t *testing.T) {
+	passage := func(id int64, heading, text string, score float64) Passage {
+		return Passage{
+			ChunkView: store.ChunkView{Title: "VPN Access", Source: "vpn.md", Chunk: store.Chunk{ID: id, DocID: "vpn", Heading: heading, Text: text}},
+			Score:     score, Coverage: 1,
+		}
+	}
+	passages := []Passage{
+		passage(1, "", "Most of our tools are cloud services that you reach through Gatehouse from anywhere, without a VPN. "+
+			"A handful of internal systems, however, are only reachable through Tunnelwise, our VPN client.", 1.1),
+		passage(2, "Access to Strongroom", "Strongroom needs an extra approval on top of the VPN. "+
+			"Access is requested per project, as described on the data classification page.", 0.5),
+	}
+	ans := compose("what is the VPN?", nil, passages, 0.9, 0.38)
+	if !strings.Contains(ans.Text, "our VPN client") || strings.Contains(ans.Text, "Strongroom") {
+		t.Errorf("answer %q, want the introduction that retrieval ranked first", ans.Text)
+	}
+	if len(ans.Citations) != 1 || ans.Citations[0].Heading != "" {
+		t.Errorf("citations %+v, want the page's introduction", ans.Citations)
+	}
+}
