@@ -88,11 +88,18 @@ func TestSuppliedKinds(t *testing.T) {
 	for s, want := range map[string]answerKind{
 		"Arrive at 09:30.":                  wantsQuantity | wantsTime | wantsClock,
 		"Meet every week.":                  wantsQuantity,
-		"Claims are due by 31 March.":       wantsQuantity | wantsTime | wantsPlace | wantsPerson,
+		"Claims are due by 31 March.":       wantsQuantity | wantsTime,
 		"Post in #sec-report.":              wantsPlace,
 		"Tell your manager.":                wantsPerson,
 		"It is optional and rarely needed.": 0,
-		"The deadline is Friday afternoon.": wantsTime | wantsClock | wantsPlace | wantsPerson,
+		"The deadline is Friday afternoon.": wantsTime | wantsClock,
+		"Ask Ana in Finance.":               wantsPlace | wantsPerson,
+		// Capitals that start a list item, a table cell or a line, and
+		// "I'm", name nobody.
+		"Your laptop must:\n- Keep encryption on;\n- Lock the screen.":    0,
+		"Label | Sharing\nPublic | Freely\nInternal | Within the company": 0,
+		"Say \"I'm unwell and won't be working today\".":                  0,
+		"- Ask Ana in Finance.": wantsPlace | wantsPerson,
 	} {
 		if got := suppliedKinds(s); got != want {
 			t.Errorf("suppliedKinds(%q) = %b, want %b", s, got, want)

@@ -107,22 +107,47 @@ func suppliedKinds(sentence string) answerKind {
 
 // namesSomething reports whether a sentence has a capitalised word other
 // than its first: a name, a team, a tool or a place ("the People Team",
-// "Studyhall", "Port Alder").
+// "Studyhall", "Port Alder"). A list item, a table cell and a line start
+// as a sentence does, so their first words are not names, nor are "I",
+// "I'm" and the like, or the names of days and months, which are times.
 func namesSomething(sentence string) bool {
-	first := true
-	for _, f := range strings.Fields(sentence) {
-		f = strings.TrimLeft(f, "\"'(*_`[")
-		r, _ := utf8.DecodeRuneInString(f)
-		if !first && unicode.IsUpper(r) && f != "I" {
-			return true
-		}
-		first = false
-		if strings.HasSuffix(f, ".") || strings.HasSuffix(f, ":") {
-			first = true
+	for line := range strings.SplitSeq(sentence, "\n") {
+		line = strings.TrimSpace(line)
+		first := true
+		for _, f := range strings.Fields(line[itemMarkerLen(line):]) {
+			f = strings.TrimLeft(f, "\"'(*_`[")
+			if !strings.ContainsFunc(f, isWordRune) {
+				// A list marker or a table's cell separator.
+				first = true
+				continue
+			}
+			r, _ := utf8.DecodeRuneInString(f)
+			if !first && unicode.IsUpper(r) && !notAName(f) {
+				return true
+			}
+			first = false
+			if strings.HasSuffix(f, ".") || strings.HasSuffix(f, ":") {
+				first = true
+			}
 		}
 	}
 	return false
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// notAName reports whether a capitalised word is "I", a contraction of it
+// or the name of a day or month.
+func notAName(word string) bool {
+	word = strings.TrimRightFunc(word, func(r rune) bool { return !isWordRune(r) })
+	if word == "I" || strings.HasPrefix(word, "I'") || strings.HasPrefix(word, "I’") {
+		return true
+	}
+	return calendarNames[strings.ToLower(word)]
+}
+
+var calendarNames = wordSet(`monday tuesday wednesday thursday friday saturday sunday
+january february march april may june july august september october november december`)
 
 var numberWords = wordSet(`one two three four five six seven eight nine ten eleven twelve
 fifteen twenty thirty forty fifty hundred thousand million half quarter once twice
