@@ -100,6 +100,16 @@ func TestSuppliedKinds(t *testing.T) {
 		"Label | Sharing\nPublic | Freely\nInternal | Within the company": 0,
 		"Say \"I'm unwell and won't be working today\".":                  0,
 		"- Ask Ana in Finance.": wantsPlace | wantsPerson,
+		// The number of a list item and digits within a name state no
+		// quantity or time; a number of its own, however written, does.
+		"To claim:\n1. Photograph the receipt.\n2. Submit it.": 0,
+		"Every sev1 incident needs a postmortem.":              0,
+		"Promotions to l4 are reviewed by a committee.":        0,
+		"Try the edge-3 gateway.":                              0,
+		"Submit it within 30 days.":                            wantsQuantity | wantsTime,
+		"It costs €500 at most.":                               wantsQuantity | wantsTime,
+		"Agree a 30-60-90 plan.":                               wantsQuantity | wantsTime,
+		"1. Submit it within 30 days.":                         wantsQuantity | wantsTime,
 	} {
 		if got := suppliedKinds(s); got != want {
 			t.Errorf("suppliedKinds(%q) = %b, want %b", s, got, want)

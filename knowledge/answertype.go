@@ -73,7 +73,7 @@ func expectedKinds(question string) answerKind {
 // breaks ties between sentences that match the question's words.
 func suppliedKinds(sentence string) answerKind {
 	var k answerKind
-	if strings.ContainsAny(sentence, "0123456789") {
+	if statesANumber(sentence) {
 		k |= wantsQuantity | wantsTime
 	}
 	if frequency.MatchString(sentence) {
@@ -103,6 +103,25 @@ func suppliedKinds(sentence string) answerKind {
 		k |= wantsPlace | wantsPerson
 	}
 	return k
+}
+
+// statesANumber reports whether a sentence has a number of its own: not
+// the number of a list item ("2. Choose a category") or a digit within a
+// name ("SEV1", "L4", "edge-3"), which count nothing.
+func statesANumber(sentence string) bool {
+	for line := range strings.SplitSeq(sentence, "\n") {
+		line = strings.TrimSpace(line)
+		line = line[itemMarkerLen(line):]
+		prev, prev2 := ' ', ' '
+		for _, r := range line {
+			if unicode.IsDigit(r) && !unicode.IsDigit(prev) &&
+				!unicode.IsLetter(prev) && (prev != '-' || !unicode.IsLetter(prev2)) {
+				return true
+			}
+			prev, prev2 = r, prev
+		}
+	}
+	return false
 }
 
 // namesSomething reports whether a sentence has a capitalised word other
