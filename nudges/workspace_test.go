@@ -274,3 +274,22 @@ func indexOfCard(states []store.CardState, cardID string) int {
 	}
 	return -1
 }
+
+// A direct message from an id too long for any store to keep reads as one
+// from a person who learns nowhere yet: the tracks are listed and the
+// settings shown, as in a channel, rather than the command failing on
+// the search for their workspaces.
+func TestDirectMessageFromAnOverlongIDIsAnswered(t *testing.T) {
+	f := setup(t)
+	b := learningBot(t, f)
+	long := strings.Repeat("u", store.MaxID+1)
+	for _, text := range []string{"learn", "nudges"} {
+		r := b.HandleMessage(t.Context(), discordDM(long, text))
+		if strings.Contains(r.Text, "Something went wrong") || r.Text == "" {
+			t.Errorf("%s in a direct message from an overlong id: %q", text, r.Text)
+		}
+	}
+	if r := b.HandleMessage(t.Context(), discordDM(long, "learn")); !strings.Contains(r.Text, "security-basics") {
+		t.Errorf("learn lists no track: %q", r.Text)
+	}
+}

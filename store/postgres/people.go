@@ -61,7 +61,8 @@ func (s *Store) PersonWorkspaces(ctx context.Context, platform, user string) ([]
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if err := rules.CheckLearner(store.Learner{Platform: platform, User: user}); err != nil {
+	// A read: an id too long for any record finds none.
+	if err := rules.ValidatePersonKey(platform, "", user); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	// The delivery status is written out, not a parameter, so that the

@@ -423,7 +423,11 @@ func testOverlongIDReads(t *testing.T, s store.Store) {
 		},
 		"card states":       func() (int, error) { v, err := n.CardStates(ctx, someone, long); return len(v), err },
 		"recent deliveries": func() (int, error) { v, err := n.RecentDeliveries(ctx, someone, 5); return len(v), err },
-		"answers":           func() (int, error) { v, err := n.Answers(ctx, long); return len(v), err },
+		"person workspaces": func() (int, error) {
+			v, err := s.PersonWorkspaces(ctx, "discord", long)
+			return len(v), err
+		},
+		"answers": func() (int, error) { v, err := n.Answers(ctx, long); return len(v), err },
 		"opted out": func() (int, error) {
 			out, err := s.OptedOut(ctx, long)
 			if out {
