@@ -62,6 +62,10 @@ type Peers interface {
 	// Command handles "profile ..." and "connect ..."; cmd is the command
 	// word in lower case, args the text after it.
 	Command(ctx context.Context, msg Message, cmd, args string) Reply
+	// Connect finds colleagues who know topic, as "connect TOPIC" does,
+	// for a request in words ("who knows TOPIC?"): topic is text, never
+	// read as a subcommand such as "rounds".
+	Connect(ctx context.Context, msg Message, topic string) Reply
 	// Action handles the buttons the peer capability put on its replies;
 	// ok is false for a button it does not own.
 	Action(ctx context.Context, a Action) (reply Reply, ok bool)
@@ -242,7 +246,7 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	}
 	if b.peers != nil {
 		if topic, ok := whoKnowsTopic(text); ok {
-			return b.peers.Command(ctx, msg, "connect", topic)
+			return b.peers.Connect(ctx, msg, topic)
 		}
 	}
 	return b.ask(ctx, msg, stream)

@@ -24,6 +24,11 @@ func (p *fakePeers) Command(_ context.Context, msg bot.Message, cmd, args string
 	return bot.Reply{Text: "peers: " + cmd}
 }
 
+func (p *fakePeers) Connect(_ context.Context, msg bot.Message, topic string) bot.Reply {
+	p.commands = append(p.commands, "find|"+topic)
+	return bot.Reply{Text: "peers: find"}
+}
+
 func (p *fakePeers) Action(_ context.Context, a bot.Action) (bot.Reply, bool) {
 	if !strings.HasPrefix(a.ID, "peers_") {
 		return bot.Reply{}, false
@@ -127,7 +132,7 @@ func TestWhoKnowsRoutesToConnect(t *testing.T) {
 	} {
 		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
 	}
-	want := []string{"connect|Kubernetes", "connect|GDPR", "connect|quarterly pricing", "connect|Terraform modules", "connect|Rust"}
+	want := []string{"find|Kubernetes", "find|GDPR", "find|quarterly pricing", "find|Terraform modules", "find|Rust"}
 	if strings.Join(p.commands, ";") != strings.Join(want, ";") {
 		t.Errorf("routed %q, want %q", p.commands, want)
 	}

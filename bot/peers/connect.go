@@ -233,13 +233,23 @@ func cleanTopic(t string) string {
 	return t
 }
 
+const connectUsage = "Usage: `connect TOPIC`, for example `connect kubernetes networking`. I suggest up to three colleagues who know it and ask the one you pick. Admins: `connect rounds help` for pairing rounds."
+
 func (s *Service) connectCommand(ctx context.Context, msg bot.Message, args string) bot.Reply {
 	if key, rest := splitKey(args); key == "rounds" {
 		return s.roundsCommand(ctx, msg, rest)
 	}
 	topic := cleanTopic(args)
 	if topic == "" || strings.EqualFold(topic, "help") {
-		return bot.Reply{Text: "Usage: `connect TOPIC`, for example `connect kubernetes networking`. I suggest up to three colleagues who know it and ask the one you pick. Admins: `connect rounds help` for pairing rounds.", Private: true}
+		return bot.Reply{Text: connectUsage, Private: true}
+	}
+	return s.suggest(ctx, msg, topic, "")
+}
+
+// Connect implements bot.Peers.
+func (s *Service) Connect(ctx context.Context, msg bot.Message, topic string) bot.Reply {
+	if topic = cleanTopic(topic); topic == "" {
+		return bot.Reply{Text: connectUsage, Private: true}
 	}
 	return s.suggest(ctx, msg, topic, "")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/store"
 	"github.com/lorehq/lore/store/sqlite"
 )
@@ -188,4 +189,34 @@ func TestTwoPressesOnAskAskOnce(t *testing.T) {
 		t.Errorf("ben was messaged %d times for one request (replies %q and %q)", len(got), first.Text, second.Text)
 	}
 	contains(t, "replies", first.Text+" | "+second.Text, "I've asked Ben", "I've already asked them")
+}
+
+type noKnowledge struct{}
+
+func (noKnowledge) Ask(_ context.Context, q string) (knowledge.Answer, error) {
+	return knowledge.Answer{Question: q, Text: knowledge.NoAnswerText}, nil
+}
+
+// "who knows TOPIC?" takes TOPIC as a topic, whatever its first word: an
+// admin asking "who can help with rounds on Monday?" is shown colleagues,
+// and no command word in the topic ("rounds", "help") changes a pairing
+// schedule or shows a usage text.
+func TestWhoKnowsTakesItsTopicAsText(t *testing.T) {
+	f := setup(t, nil)
+	b, err := bot.New(bot.Config{Knowledge: noKnowledge{}, Events: f.st, Peers: f.svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.putProfile(t, store.Profile{PersonKey: store.PersonKey{User: "ben"}, Name: "Ben", CanHelp: []string{"funding rounds"}, Available: true})
+	contains(t, "who can help with rounds on Monday?", b.HandleMessage(t.Context(), msg("admin", "who can help with rounds on Monday?")).Text,
+		"These colleagues may help with *rounds on Monday*", "Ben")
+	for _, text := range []string{"who knows rounds off?", "who knows help"} {
+		r := b.HandleMessage(t.Context(), msg("admin", text))
+		if !strings.Contains(r.Text, "These colleagues may help") && !strings.Contains(r.Text, "I don't know anyone available") {
+			t.Errorf("%s = %q, want colleagues who know it, or none", text, r.Text)
+		}
+	}
+	if cs, _ := f.st.RoundConfigs(t.Context()); len(cs) != 0 {
+		t.Errorf("a question changed the pairing schedule: %+v", cs)
+	}
 }
