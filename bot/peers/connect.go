@@ -251,7 +251,15 @@ func (s *Service) Connect(ctx context.Context, msg bot.Message, topic string) bo
 	if topic = cleanTopic(topic); topic == "" {
 		return bot.Reply{Text: connectUsage, Private: true}
 	}
-	return s.suggest(ctx, msg, topic, "")
+	msg, note, refusal, ok := s.home(ctx, msg)
+	if !ok {
+		return refusal
+	}
+	r := s.suggest(ctx, msg, topic, "")
+	if note != "" {
+		r.Text += "\n\n" + note
+	}
+	return r
 }
 
 // suggest ranks people for topic and shows up to three, each with a button
