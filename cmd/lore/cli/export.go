@@ -133,7 +133,7 @@ func csvNotes(table string, r engagement.Report) []string {
 	case r.Withheld:
 		notes = append(notes, fmt.Sprintf("no day from %s had %d people or more using Lore, too few to report on without identifying them: the table is withheld (LORE_PRIVACY_K)", period, r.K))
 	case r.WithheldDays > 0:
-		notes = append(notes, engagement.DaysLeftOut(r.WithheldDays, r.K)+" (their rows of the daily table are empty), so that no period can be subtracted from another to give one of them")
+		notes = append(notes, engagement.DaysLeftOut(r.WithheldDays, r.K)+" (those within the daily table's weeks have empty rows), so that no period can be subtracted from another to give one of them")
 	}
 	switch {
 	case r.Withheld:
