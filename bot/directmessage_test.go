@@ -189,9 +189,13 @@ func TestDiscordDirectMessageActsInThePersonsServer(t *testing.T) {
 func sendNudge(t *testing.T, st *sqlite.Store, guild, user, thread string, sent time.Time) {
 	t.Helper()
 	d := store.Delivery{ID: "d-" + thread, Learner: store.Learner{Platform: "discord", Workspace: guild, User: user}, Slot: sent}
+	// A nudge goes only to someone enrolled in its server.
+	if err := st.SaveEnrolment(t.Context(), store.Enrolment{Learner: d.Learner, TrackID: "tips", Status: store.EnrolmentActive, JoinedAt: sent}); err != nil {
+		t.Fatal(err)
+	}
 	claim := store.DeliveryClaim{Token: "a", At: sent, Until: sent.Add(time.Hour)}
-	if ok, err := st.ClaimDelivery(t.Context(), d, claim); err != nil || !ok {
-		t.Fatalf("claim %s = %v, %v", d.ID, ok, err)
+	if h, err := st.ClaimDelivery(t.Context(), d, claim); err != nil || !h.Held {
+		t.Fatalf("claim %s = %+v, %v", d.ID, h, err)
 	}
 	if err := st.CompleteDelivery(t.Context(), store.DeliveryDone{ID: d.ID, Claim: "a", Status: store.DeliverySent, At: sent, Thread: thread}); err != nil {
 		t.Fatal(err)

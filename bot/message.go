@@ -70,6 +70,11 @@ type Reply struct {
 	// Private asks the adapter to show the reply only to the asker, where
 	// the platform can.
 	Private bool
+	// IdempotencyKey, when set, names the message for a platform that
+	// recognises a repeated send (Discord's enforced message nonce): sent
+	// again with the same key within the platform's window, the reply
+	// makes no second message. Nudges set it to their delivery id.
+	IdempotencyKey string
 }
 
 // Citation names a source an answer relies on. N is the number used in the

@@ -381,8 +381,10 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (reply bot.Re
 	token := claimToken()
 	for attempt := 0; ; attempt++ {
 		id = DeliveryID(l, now)
-		claimed, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards},
+		var hold store.DeliveryHold
+		hold, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards},
 			store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
+		claimed = hold.Held
 		var held *store.LockHeldError
 		if errors.As(err, &held) {
 			claimed, err = false, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 
@@ -93,9 +94,13 @@ const (
 	// deliverTimeout bounds one attempt at a delivery (the worker's
 	// timeout), and deliveryLease the claim the attempt holds: an
 	// attempt still holding a delivery after its lease is presumed dead,
-	// and another may take the delivery over.
-	deliverTimeout = time.Minute
+	// and another may take the delivery over. A forget of the learner
+	// waits for the attempt as long as its timeout allows it to send.
+	deliverTimeout = store.DeliveryAttemptTimeout
 	deliveryLease  = 5 * deliverTimeout
+	// recordTimeout bounds recording a nudge once it is sent, and
+	// releasing a claim, which outlive the attempt's context.
+	recordTimeout = 10 * time.Second
 )
 
 // DeliverWorker works DeliverArgs jobs.
@@ -137,6 +142,13 @@ func claimToken() string {
 // one run after the other or both at once: the claim in the store lets one
 // attempt at a time send (see store.Nudges.ClaimDelivery). A claim held by
 // another live attempt is an error, for River to retry later.
+//
+// A nudge is sent at most once. An attempt that cannot tell whether its
+// message went out (its send's request was cut short, see cutShort, or
+// recording the send failed) leaves the delivery in doubt, as does one
+// that dies holding it. The next attempt sends a nudge in doubt again only where
+// the platform recognises the repeat by its key (a DedupingSender, within
+// its window), and otherwise records it as sent without sending it.
 func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	if s.sender == nil {
 		return errors.New("deliver nudge: no Sender configured")
@@ -146,18 +158,21 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	now := s.now()
 	token := claimToken()
 	// The claim also closes the slot of a learner who paused, stopped or
-	// snoozed after the plan: nothing is sent, now or on a retry.
-	claimed, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: a.Slot, Cards: a.Cards},
+	// snoozed after the plan, and of one forgotten since: nothing is
+	// sent, now or on a retry.
+	hold, err := s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: a.Slot, Cards: a.Cards},
 		store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
-	if err != nil || !claimed {
+	if err != nil || !hold.Held {
 		return err
 	}
-	if err := s.deliverClaimed(ctx, a, id, token, now); err != nil {
+	if err := s.deliverClaimed(ctx, a, id, token, now, hold.InDoubt); err != nil {
+		var doubt *inDoubtError
+		mayHaveSent := errors.As(err, &doubt)
 		// A retry may claim the delivery at once rather than after the
 		// lease, even when this attempt's context has ended.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		defer cancel()
-		if rerr := s.st.ReleaseDelivery(rctx, id, token); rerr != nil {
+		if rerr := s.st.ReleaseDelivery(rctx, id, token, mayHaveSent); rerr != nil {
 			s.log.WarnContext(ctx, "releasing a nudge's claim failed; a retry waits for its lease", "delivery", id, "err", rerr)
 		}
 		return err
@@ -165,14 +180,25 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs) error {
 	return nil
 }
 
-// deliverClaimed sends the delivery id that the attempt token holds.
-func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token string, now time.Time) error {
+// inDoubtError is a failure after which an attempt cannot tell whether its
+// message reached the learner.
+type inDoubtError struct{ err error }
+
+func (e *inDoubtError) Error() string { return e.err.Error() }
+func (e *inDoubtError) Unwrap() error { return e.err }
+
+// deliverClaimed sends the delivery id that the attempt token holds. An
+// earlier attempt may have sent it when inDoubt is not zero.
+func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token string, now, inDoubt time.Time) error {
 	l := a.learner()
 	p, err := s.preferences(ctx, l)
 	if err != nil {
 		return err
 	}
 	loc := s.location(ctx, p)
+	if !inDoubt.IsZero() && !s.resendable(l.Platform, now, inDoubt) {
+		return s.assumeSent(ctx, a, id, token, loc, inDoubt)
+	}
 	if late := now.Sub(a.Slot); late > MaxLate || (late > 0 && !sameLocalDay(now, a.Slot, loc)) {
 		return s.missed(ctx, l, id, token, late)
 	}
@@ -186,14 +212,67 @@ func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token s
 	if len(sent) == 0 {
 		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})
 	}
+	reply.IdempotencyKey = id
 	thread, err := s.sender.SendDirect(ctx, l.Platform, l.Workspace, l.User, reply)
 	if err != nil {
 		if errors.Is(err, ErrRecipientGone) {
 			return s.stopGone(ctx, p, id, token, err)
 		}
-		return fmt.Errorf("deliver nudge %s: %w", id, err)
+		err = fmt.Errorf("deliver nudge %s: %w", id, err)
+		if cutShort(ctx, err) {
+			return &inDoubtError{err}
+		}
+		return err
 	}
-	return s.delivered(ctx, l, id, token, a.Slot, sent, thread)
+	// The message is out: it is recorded even if the attempt's context
+	// ends now (a replica shutting down), since a retry could not tell.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := s.delivered(rctx, l, id, token, a.Slot, sent, thread); err != nil {
+		return &inDoubtError{fmt.Errorf("record sent nudge %s: %w", id, err)}
+	}
+	return nil
+}
+
+// cutShort reports whether a failed send may have reached the platform
+// all the same: its HTTP request was in flight (the error wraps a
+// *url.Error) when the attempt's context ended or the request timed out.
+// A send that failed before its request left (waiting for a rate limit,
+// say) is not in doubt, and a retry sends it.
+func cutShort(ctx context.Context, err error) bool {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return false
+	}
+	return ue.Timeout() || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// resendable reports whether a nudge an earlier attempt claimed at
+// inDoubt, and may have sent, can be sent again now: only where the
+// platform recognises the repeat by its key, within its window.
+func (s *Service) resendable(platform string, now, inDoubt time.Time) bool {
+	d, ok := s.sender.(DedupingSender)
+	return ok && now.Sub(inDoubt) < d.DedupeWindow(platform)
+}
+
+// assumeSent records a nudge an earlier attempt may have sent as sent,
+// without sending it: a missed card is cheaper than a nudge twice. The
+// cards recorded are those still due, as the send would have had them;
+// the message's id is unknown, so a reply in its thread is a question
+// like any other (its quiz buttons still work).
+func (s *Service) assumeSent(ctx context.Context, a DeliverArgs, id, token string, loc *time.Location, inDoubt time.Time) error {
+	l := a.learner()
+	s.log.WarnContext(ctx, "a nudge an earlier attempt may have sent is recorded as sent, not sent again",
+		"platform", l.Platform, "user", l.User, "delivery", id, "claimed", inDoubt)
+	cards, err := s.stillDue(ctx, l, a.Cards, a.Slot, loc)
+	if err != nil {
+		return err
+	}
+	_, sent := s.render(ctx, id, cards)
+	if len(sent) == 0 {
+		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})
+	}
+	return s.delivered(ctx, l, id, token, a.Slot, sent, "")
 }
 
 // sameLocalDay reports whether a and b fall on the same day in loc.
@@ -274,16 +353,16 @@ func (s *Service) stillDue(ctx context.Context, l store.Learner, planned []store
 	return out, nil
 }
 
-// stopGone stops a learner the platform says is no longer there.
+// stopGone stops a learner the platform says is no longer there, with
+// the delivery's outcome, so that nothing is written for a learner
+// forgotten meanwhile.
 func (s *Service) stopGone(ctx context.Context, p store.Preferences, id, token string, cause error) error {
 	p.Stopped, p.StopReason = true, "left the workspace: "+cause.Error()
-	if err := s.st.SavePreferences(ctx, p); err != nil {
+	ev := s.newEvent(p.Learner, store.EventLearnerStopped, id, 0, id)
+	if err := s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryGone, At: s.now(),
+		Preferences: &p, Events: []store.Event{ev}}); err != nil {
 		return err
 	}
-	if err := s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryGone, At: s.now()}); err != nil {
-		return err
-	}
-	s.event(ctx, p.Learner, store.EventLearnerStopped, id, 0, id)
 	s.log.InfoContext(ctx, "learner left the workspace; nudges stopped", "platform", p.Platform, "user", p.User)
 	return nil
 }

@@ -14,8 +14,9 @@
 // keeps those jobs unique per learner and slot, and the deliverer
 // (DeliverWorker, Service.Deliver) claims the delivery in the store, one
 // attempt at a time, before sending, so with any number of replicas each
-// nudge is sent once (at least once if an attempt dies between sending
-// and recording it). Once claimed, the deliverer checks the cards again
+// nudge is sent at most once: a nudge an attempt may have sent without
+// recording it is not sent blindly again (see Service.Deliver). Once
+// claimed, the deliverer checks the cards again
 // (tracks left, cards fetched or reviews answered since the plan) and
 // skips a nudge more than MaxLate after its slot. It renders the cards as
 // a bot.Reply (quiz options as buttons) and hands it to a Sender, which
@@ -47,9 +48,22 @@ import (
 // adapters implement it. It returns the platform's id of the message sent,
 // which a reply in its thread carries as bot.Message.Thread, or "" when
 // the platform has no such id: then reflections are answered with the
-// reflect command only.
+// reflect command only. An error wrapping a *url.Error, returned when the
+// context ended or the request timed out, says the platform may have the
+// message all the same: the nudge is then not sent blindly again.
 type Sender interface {
 	SendDirect(ctx context.Context, platform, workspace, userID string, reply bot.Reply) (thread string, err error)
+}
+
+// DedupingSender is a Sender that can tell, for a platform, how long after
+// a send the platform recognises a repeat of it by bot.Reply's
+// IdempotencyKey and returns the message already sent instead of sending
+// another (Discord's enforced message nonce); 0 when it cannot. A nudge
+// an earlier attempt may have sent is sent again only within that window,
+// and otherwise recorded as sent without sending (see Service.Deliver).
+type DedupingSender interface {
+	Sender
+	DedupeWindow(platform string) time.Duration
 }
 
 // ErrRecipientGone is what a Sender returns (wrapped) when the person has

@@ -151,6 +151,32 @@ type DeliveryClaim struct {
 	Until time.Time
 }
 
+// DeliveryHold is what ClaimDelivery did.
+type DeliveryHold struct {
+	// Held is true when the attempt now holds the delivery and may send
+	// it.
+	Held bool
+	// InDoubt, when not zero, is the time an earlier attempt that may
+	// have sent the delivery claimed it: it held the delivery until its
+	// lease ran out (it died, or could not record what it sent), or it
+	// released it saying its message may have gone out. The platform may
+	// have the message; sending again may send it twice.
+	InDoubt time.Time
+}
+
+// DeliveryAttemptTimeout bounds one attempt at sending a delivery, from
+// its claim to recording the outcome: the attempt's context ends by then
+// (package nudges gives its jobs this timeout), so a Sender that honours
+// its context sends nothing later. A full Engagement.Forget waits up to
+// ForgetWaitForDelivery for an attempt sending to the person to finish.
+const DeliveryAttemptTimeout = time.Minute
+
+// ForgetWaitForDelivery is how long a full Forget waits at most for
+// deliveries to the person being sent (claimed, their lease running) to
+// be recorded or released: an attempt's timeout, and a few seconds for a
+// send cancelled in flight to land.
+const ForgetWaitForDelivery = DeliveryAttemptTimeout + 5*time.Second
+
 // DeliveryDone is what a finished delivery changes, written at once.
 type DeliveryDone struct {
 	ID string
@@ -165,6 +191,9 @@ type DeliveryDone struct {
 	Enrolments []Enrolment // progress to save
 	States     []CardState // card states to save
 	Events     []Event     // engagement to record; ids make them idempotent
+	// Preferences, when not nil, are saved too (a learner found gone is
+	// stopped).
+	Preferences *Preferences
 }
 
 // QuizReview is the first answer to a quiz card of a delivery with the
@@ -217,23 +246,34 @@ type Nudges interface {
 	DueCards(ctx context.Context, until time.Time) ([]CardState, error)
 
 	// ClaimDelivery records d as being sent by the attempt c, and
-	// returns true when c now holds it: d is new, or was being sent by an
-	// attempt that released it or whose lease has ended. It returns false
-	// when d was already sent, cancelled, missed or its learner found
-	// gone, so that a retried or duplicated job does not send it again;
-	// and when the learner is paused, stopped or snoozed past d.Slot, in
-	// which case d is recorded as cancelled. While another attempt's
-	// lease runs, it returns a *LockHeldError (wrapping ErrLocked): two
-	// live attempts never both hold a delivery.
-	ClaimDelivery(ctx context.Context, d Delivery, c DeliveryClaim) (bool, error)
+	// reports Held when c now holds it: d is new, or was being sent by an
+	// attempt that released it or whose lease has ended (see
+	// DeliveryHold.InDoubt). Held is false when d was already sent,
+	// cancelled, missed or its learner found gone, so that a retried or
+	// duplicated job does not send it again; when the learner is paused,
+	// stopped or snoozed past d.Slot, in which case d is recorded as
+	// cancelled; and when the learner has no enrolment in d's workspace
+	// (they were forgotten since d was planned), in which case nothing is
+	// recorded. While another attempt's lease runs, it returns a
+	// *LockHeldError (wrapping ErrLocked): two live attempts never both
+	// hold a delivery.
+	//
+	// The claim and a full Engagement.Forget of the learner exclude each
+	// other: Forget waits for a delivery being sent to them (up to
+	// ForgetWaitForDelivery) and deletes it, so that no claim, completion
+	// or release after Forget writes anything about them.
+	ClaimDelivery(ctx context.Context, d Delivery, c DeliveryClaim) (DeliveryHold, error)
 	// ReleaseDelivery ends the lease of the attempt token on a delivery
 	// still being sent (its send failed), so that a retry may claim it at
-	// once. It does nothing when token does not hold the delivery.
-	ReleaseDelivery(ctx context.Context, id, token string) error
+	// once. mayHaveSent says that the attempt cannot tell whether its
+	// message went out (its send was cut short, or recording it failed):
+	// the next claim is then told the delivery is in doubt. It does
+	// nothing when token does not hold the delivery.
+	ReleaseDelivery(ctx context.Context, id, token string, mayHaveSent bool) error
 	// CompleteDelivery records the outcome of a delivery and the progress
 	// it made, in one transaction. It returns ErrNotFound when d.Claim
-	// does not hold delivery d.ID (never claimed, or taken over by
-	// another attempt).
+	// does not hold delivery d.ID (never claimed, taken over by another
+	// attempt, or its learner forgotten since), and then writes nothing.
 	CompleteDelivery(ctx context.Context, d DeliveryDone) error
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// DeliveryInThread returns the learner's sent delivery whose message
@@ -389,6 +429,9 @@ func (r Rules) CheckDeliveryDone(d DeliveryDone) error {
 		if err := r.ValidateEvent(e); err != nil {
 			return err
 		}
+	}
+	if d.Preferences != nil {
+		return r.CheckPreferences(*d.Preferences)
 	}
 	return nil
 }

@@ -141,7 +141,11 @@ type Engagement interface {
 	// no audit entry, since a grant kept under their id would name the
 	// pseudonym of its role.grant entry. Other people's block lists keep
 	// the id: forgetting a person must not undo someone's block of them.
-	// All in one transaction.
+	// All in one transaction. A full forget first waits, up to
+	// ForgetWaitForDelivery, while a nudge to the person is being sent
+	// (a delivery claimed under a running lease, see
+	// Nudges.ClaimDelivery), so that a nudge does not reach them after
+	// Forget returns; the wait ends early with ctx.
 	Forget(ctx context.Context, user string, keepCounts bool) (ForgetResult, error)
 	// Compact folds the events of the UTC days that start before before
 	// into rollups and deletes them, with the statements of those days

@@ -212,7 +212,11 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 	if err := rules.CheckPreferences(p); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO nudge_preferences
+	return s.failIf(op, savePreferences(ctx, s.pool, p))
+}
+
+func savePreferences(ctx context.Context, db execer, p store.Preferences) error {
+	_, err := db.Exec(ctx, `INSERT INTO nudge_preferences
 		(platform, workspace, user_id, time_zone, delivery_minute, weekdays, daily_cap, quiet_from, quiet_until,
 		 snoozed_until, paused, stopped, stop_reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -222,7 +226,7 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 		paused = excluded.paused, stopped = excluded.stopped, stop_reason = excluded.stop_reason`,
 		p.Platform, p.Workspace, p.User, p.TimeZone, p.DeliveryMinute, p.Weekdays, p.DailyCap,
 		ms(p.QuietFrom), ms(p.QuietUntil), ms(p.SnoozedUntil), p.Paused, p.Stopped, p.StopReason)
-	return s.failIf(op, err)
+	return err
 }
 
 const prefCols = `platform, workspace, user_id, time_zone, delivery_minute, weekdays, daily_cap, quiet_from, quiet_until,
@@ -342,62 +346,94 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 }
 
 // ClaimDelivery records d as being sent by the attempt c, unless it was
-// sent already or another attempt holds it.
-func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (bool, error) {
+// sent already, another attempt holds it or its learner was forgotten.
+func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (store.DeliveryHold, error) {
 	op := fmt.Sprintf("claim delivery %s", store.QuoteID(d.ID))
+	var hold store.DeliveryHold
 	if err := s.usable(op); err != nil {
-		return false, err
+		return hold, err
 	}
 	if err := rules.CheckDelivery(d, c); err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return hold, fmt.Errorf("%s: %w", op, err)
 	}
 	cards, err := json.Marshal(d.Cards)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return hold, fmt.Errorf("%s: %w", op, err)
 	}
 	var status string
+	var doubt int64
 	var held error
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.lockLearner(ctx, tx, d.User); err != nil {
+			return err
+		}
 		// A new delivery is sending, or cancelled when the learner is
 		// paused, stopped or snoozed past its slot; an existing one is
 		// taken over likewise when it is still being sent and its lease
-		// has ended. Any other is left as it is, and no row comes back.
-		err := tx.QueryRow(ctx, `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until)
+		// has ended, in doubt since the claim of the attempt it is taken
+		// from when that attempt neither released nor completed it. Any
+		// other is left as it is, and no row comes back; so is a learner
+		// with no enrolment in the workspace (forgotten since the
+		// delivery was planned), for whom nothing is written.
+		err := tx.QueryRow(ctx, `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until, claimed_at)
 			SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
 				WHERE platform = $2 AND workspace = $3 AND user_id = $4 AND (paused OR stopped OR snoozed_until > $5))
-				THEN $8 ELSE $7 END, $9, $10
-			ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until
+				THEN $8 ELSE $7 END, $9, $10, $11
+			WHERE EXISTS (SELECT 1 FROM enrolments WHERE platform = $2 AND workspace = $3 AND user_id = $4)
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until,
+				claimed_at = excluded.claimed_at,
+				in_doubt = CASE WHEN d.in_doubt = 0 AND d.lease_until > 0 THEN greatest(d.claimed_at, 1) ELSE d.in_doubt END
 			WHERE d.status = $7 AND d.lease_until <= $11
-			RETURNING status`,
+			RETURNING status, in_doubt`,
 			d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled,
-			c.Token, ms(c.Until), ms(c.At)).Scan(&status)
+			c.Token, ms(c.Until), ms(c.At)).Scan(&status, &doubt)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		var holder string
 		var until int64
-		if err := tx.QueryRow(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = $1`, d.ID).
-			Scan(&status, &holder, &until); err != nil {
+		err = tx.QueryRow(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = $1`, d.ID).
+			Scan(&status, &holder, &until)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // a forgotten learner's
+			status = ""
+			return nil
+		case err != nil:
 			return err
 		}
 		if status == store.DeliverySending {
 			held = store.LockHeld("delivery "+d.ID, holder, fromMS(until))
-			status = ""
 		}
+		status, doubt = "", 0
 		return nil
 	})
 	if err != nil {
-		return false, s.fail(op, err)
+		return hold, s.fail(op, err)
 	}
 	if held != nil {
-		return false, fmt.Errorf("%s: %w", op, held)
+		return hold, fmt.Errorf("%s: %w", op, held)
 	}
-	return status == store.DeliverySending, nil
+	hold.Held = status == store.DeliverySending
+	if hold.Held {
+		hold.InDoubt = fromMS(doubt)
+	}
+	return hold, nil
+}
+
+// lockLearner takes, for the rest of tx, the lock that orders a person's
+// delivery claims and completions with a forget of them: with it, a
+// completion either commits before the forget deletes (and so is
+// deleted) or finds its delivery gone, and never writes a card state the
+// forget's earlier statements could not see.
+func (s *Store) lockLearner(ctx context.Context, tx pgx.Tx, user string) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("learner:"+user, s.schema))
+	return err
 }
 
 // ReleaseDelivery ends the lease of the attempt token on a delivery still
-// being sent.
-func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
+// being sent, leaving it in doubt since the attempt's claim when the
+// attempt may have sent it.
+func (s *Store) ReleaseDelivery(ctx context.Context, id, token string, mayHaveSent bool) error {
 	op := fmt.Sprintf("release delivery %s", store.QuoteID(id))
 	if err := s.usable(op); err != nil {
 		return err
@@ -405,8 +441,10 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
 	if rules.CheckTexts("delivery", []string{id, token}) != nil {
 		return nil // no delivery has such an id or claim
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = $1 AND claim = $2 AND status = $3`,
-		id, token, store.DeliverySending)
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_until = 0,
+		in_doubt = CASE WHEN $1 AND in_doubt = 0 THEN greatest(claimed_at, 1) ELSE in_doubt END
+		WHERE id = $2 AND claim = $3 AND status = $4`,
+		mayHaveSent, id, token, store.DeliverySending)
 	return s.failIf(op, err)
 }
 
@@ -429,6 +467,19 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 		*cards = string(b)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var user string
+		err := tx.QueryRow(ctx, `SELECT user_id FROM deliveries WHERE id = $1 AND claim = $2`, d.ID, d.Claim).Scan(&user)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		// Under the learner's lock the update sees whether a forget
+		// deleted the delivery meanwhile.
+		if err := s.lockLearner(ctx, tx, user); err != nil {
+			return err
+		}
 		res, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, sent_at = $2, thread = $3, cards = coalesce($4, cards),
 			lease_until = 0 WHERE id = $5 AND claim = $6`, d.Status, ms(d.At), d.Thread, cards, d.ID, d.Claim)
 		if err != nil {
@@ -451,6 +502,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 			if err := insertEvent(ctx, tx, e); err != nil {
 				return err
 			}
+		}
+		if d.Preferences != nil {
+			return savePreferences(ctx, tx, *d.Preferences)
 		}
 		return nil
 	})

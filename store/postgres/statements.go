@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -204,7 +205,8 @@ func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
 // Forget removes user's statements and deletes or anonymises their events;
 // a full forget also deletes the rest of what Lore keeps about them
 // (forgetPerson) and replaces them in the audit log. All in one
-// transaction.
+// transaction, which a full forget starts again, for up to
+// store.ForgetWaitForDelivery, while a nudge is being sent to the person.
 func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
 	const op = "forget user"
 	var res store.ForgetResult
@@ -217,7 +219,7 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	if err := rules.CheckText("user", user); err != nil {
 		return res, fmt.Errorf("%s: %w", op, err)
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	forget := func(tx pgx.Tx) error {
 		// Every statement is listed for voiding, forwarded or not: one
 		// still in the outbox may be in a batch the forwarder is posting.
 		rows, err := tx.Query(ctx, `SELECT id FROM statements WHERE user_id = $1 ORDER BY seq`, user)
@@ -252,11 +254,34 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 			}
 		}
 		return err
-	})
-	if err != nil {
-		return store.ForgetResult{}, s.fail(op, err)
 	}
-	return res, nil
+	wait := time.Now().Add(store.ForgetWaitForDelivery)
+	for {
+		res = store.ForgetResult{}
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if !keepCounts {
+				// Taken first, so that no delivery to the person is
+				// claimed or recorded between the check and the deletes.
+				if err := s.lockLearner(ctx, tx, user); err != nil {
+					return err
+				}
+				if time.Now().Before(wait) {
+					if err := s.deliveryBeingSent(ctx, tx, user); err != nil {
+						return err
+					}
+				}
+			}
+			return forget(tx)
+		})
+		if errors.Is(err, errDeliveryBeingSent) {
+			err = sleep(ctx, forgetPoll)
+		} else if err == nil {
+			return res, nil
+		}
+		if err != nil {
+			return store.ForgetResult{}, s.fail(op, err)
+		}
+	}
 }
 
 // Compact folds the events of the whole UTC days before before into

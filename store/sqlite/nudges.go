@@ -269,7 +269,11 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 	if err := rules.CheckPreferences(p); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO nudge_preferences
+	return s.failIf(op, savePreferences(ctx, s.wdb, p))
+}
+
+func savePreferences(ctx context.Context, db execer, p store.Preferences) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO nudge_preferences
 		(platform, workspace, user_id, time_zone, delivery_minute, weekdays, daily_cap, quiet_from, quiet_until,
 		 snoozed_until, paused, stopped, stop_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -279,7 +283,7 @@ func (s *Store) SavePreferences(ctx context.Context, p store.Preferences) error 
 		paused = excluded.paused, stopped = excluded.stopped, stop_reason = excluded.stop_reason`,
 		p.Platform, p.Workspace, p.User, p.TimeZone, p.DeliveryMinute, p.Weekdays, p.DailyCap,
 		ms(p.QuietFrom), ms(p.QuietUntil), ms(p.SnoozedUntil), p.Paused, p.Stopped, p.StopReason)
-	return s.failIf(op, err)
+	return err
 }
 
 const prefCols = `platform, workspace, user_id, time_zone, delivery_minute, weekdays, daily_cap, quiet_from, quiet_until,
@@ -387,71 +391,89 @@ func (s *Store) DueCards(ctx context.Context, until time.Time) ([]store.CardStat
 }
 
 // claimSQL inserts a delivery as sending, or as cancelled when the learner
-// is paused, stopped or snoozed past its slot, for the attempt ?9 until ?10,
-// and returns the status the row has. An existing row is taken over
-// likewise when it is still being sent and its lease has ended (?11 is
-// now); any other is left as it is, and no row is returned.
-const claimSQL = `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until)
+// is paused, stopped or snoozed past its slot, for the attempt ?9 from ?11
+// until ?10, and returns the status the row has and since when it is in
+// doubt. An existing row is taken over likewise when it is still being
+// sent and its lease has ended (?11 is now): in doubt since the claim of
+// the attempt it is taken from when that attempt neither released nor
+// completed it. Any other row is left as it is, and no row is returned;
+// so is a learner with no enrolment in the workspace (forgotten since the
+// delivery was planned), for whom nothing is written.
+const claimSQL = `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until, claimed_at)
 	SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
 		WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4 AND (paused OR stopped OR snoozed_until > ?5))
-		THEN ?8 ELSE ?7 END, ?9, ?10
-	WHERE true
-	ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until
+		THEN ?8 ELSE ?7 END, ?9, ?10, ?11
+	WHERE EXISTS (SELECT 1 FROM enrolments WHERE platform = ?2 AND workspace = ?3 AND user_id = ?4)
+	ON CONFLICT (id) DO UPDATE SET status = excluded.status, claim = excluded.claim, lease_until = excluded.lease_until,
+		claimed_at = excluded.claimed_at,
+		in_doubt = CASE WHEN d.in_doubt = 0 AND d.lease_until > 0 THEN max(d.claimed_at, 1) ELSE d.in_doubt END
 	WHERE d.status = ?7 AND d.lease_until <= ?11
-	RETURNING status`
+	RETURNING status, in_doubt`
 
 // ClaimDelivery records d as being sent by the attempt c, unless it was
-// sent already or another attempt holds it.
-func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (bool, error) {
+// sent already, another attempt holds it or its learner was forgotten.
+func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.DeliveryClaim) (store.DeliveryHold, error) {
 	op := fmt.Sprintf("claim delivery %s", store.QuoteID(d.ID))
+	var hold store.DeliveryHold
 	if err := s.writable(op); err != nil {
-		return false, err
+		return hold, err
 	}
 	if err := rules.CheckDelivery(d, c); err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return hold, fmt.Errorf("%s: %w", op, err)
 	}
 	cards, err := json.Marshal(d.Cards)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return hold, fmt.Errorf("%s: %w", op, err)
 	}
 	// Prepared before the transaction takes the write connection.
 	claim, err := s.prepared(ctx, s.wdb, claimSQL)
 	if err != nil {
-		return false, s.fail(op, err)
+		return hold, s.fail(op, err)
 	}
 	var status string
+	var doubt int64
 	var held error
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, claim).QueryRowContext(ctx,
 			d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled,
-			c.Token, ms(c.Until), ms(c.At)).Scan(&status)
+			c.Token, ms(c.Until), ms(c.At)).Scan(&status, &doubt)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		var holder string
 		var until int64
-		if err := tx.QueryRowContext(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = ?`, d.ID).
-			Scan(&status, &holder, &until); err != nil {
+		err = tx.QueryRowContext(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = ?`, d.ID).
+			Scan(&status, &holder, &until)
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // a forgotten learner's
+			status = ""
+			return nil
+		case err != nil:
 			return err
 		}
 		if status == store.DeliverySending {
 			held = store.LockHeld("delivery "+d.ID, holder, fromMS(until))
-			status = ""
 		}
+		status, doubt = "", 0
 		return nil
 	})
 	if err != nil {
-		return false, s.fail(op, err)
+		return hold, s.fail(op, err)
 	}
 	if held != nil {
-		return false, fmt.Errorf("%s: %w", op, held)
+		return hold, fmt.Errorf("%s: %w", op, held)
 	}
-	return status == store.DeliverySending, nil
+	hold.Held = status == store.DeliverySending
+	if hold.Held {
+		hold.InDoubt = fromMS(doubt)
+	}
+	return hold, nil
 }
 
 // ReleaseDelivery ends the lease of the attempt token on a delivery still
-// being sent.
-func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
+// being sent, leaving it in doubt since the attempt's claim when the
+// attempt may have sent it.
+func (s *Store) ReleaseDelivery(ctx context.Context, id, token string, mayHaveSent bool) error {
 	op := fmt.Sprintf("release delivery %s", store.QuoteID(id))
 	if err := s.writable(op); err != nil {
 		return err
@@ -459,8 +481,10 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, token string) error {
 	if rules.CheckTexts("delivery", []string{id, token}) != nil {
 		return nil // no delivery has such an id or claim
 	}
-	_, err := s.wdb.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0 WHERE id = ? AND claim = ? AND status = ?`,
-		id, token, store.DeliverySending)
+	_, err := s.wdb.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0,
+		in_doubt = CASE WHEN ? AND in_doubt = 0 THEN max(claimed_at, 1) ELSE in_doubt END
+		WHERE id = ? AND claim = ? AND status = ?`,
+		mayHaveSent, id, token, store.DeliverySending)
 	return s.failIf(op, err)
 }
 
@@ -507,6 +531,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, d store.DeliveryDone) erro
 			if _, err := x.ExecContext(ctx, eventInsertSQL, eventArgs(e)...); err != nil {
 				return err
 			}
+		}
+		if d.Preferences != nil {
+			return savePreferences(ctx, tx, *d.Preferences)
 		}
 		return nil
 	})

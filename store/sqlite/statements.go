@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -207,7 +208,8 @@ func (s *Store) OptedOut(ctx context.Context, user string) (bool, error) {
 // Forget removes user's statements and deletes or anonymises their events;
 // a full forget also deletes the rest of what Lore keeps about them
 // (forgetPerson) and replaces them in the audit log. All in one
-// transaction.
+// transaction, which a full forget starts again, for up to
+// store.ForgetWaitForDelivery, while a nudge is being sent to the person.
 func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error) {
 	const op = "forget user"
 	var res store.ForgetResult
@@ -217,7 +219,7 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	if user == "" {
 		return res, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	forget := func(tx *sql.Tx) error {
 		// Every statement is listed for voiding, forwarded or not: one
 		// still in the outbox may be in a batch the forwarder is posting.
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM statements WHERE user_id = ? ORDER BY seq`, user)
@@ -264,11 +266,27 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		n, err := r.RowsAffected()
 		res.Events = int(n)
 		return err
-	})
-	if err != nil {
-		return store.ForgetResult{}, s.fail(op, err)
 	}
-	return res, nil
+	wait := time.Now().Add(store.ForgetWaitForDelivery)
+	for {
+		res = store.ForgetResult{}
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if !keepCounts && time.Now().Before(wait) {
+				if err := deliveryBeingSent(ctx, tx, user, s.opts.Clock()); err != nil {
+					return err
+				}
+			}
+			return forget(tx)
+		})
+		if errors.Is(err, errDeliveryBeingSent) {
+			err = sleep(ctx, forgetPoll)
+		} else if err == nil {
+			return res, nil
+		}
+		if err != nil {
+			return store.ForgetResult{}, s.fail(op, err)
+		}
+	}
 }
 
 // Compact folds the events of the whole UTC days before before into

@@ -17,6 +17,8 @@ var forgetCases = []testCase{
 	{"DeletesPeerData", testForgetPeers},
 	{"ClearsPastRounds", testForgetRounds},
 	{"DeletesNudgeData", testForgetNudges},
+	{"WaitsForNudgeBeingSent", testForgetWaitsForDelivery},
+	{"OutlivedAttemptWritesNothing", testForgetOutlivesAttempt},
 	{"OptOutKeepsTheRest", testOptOutKeepsTheRest},
 }
 
@@ -194,7 +196,7 @@ func seedLearner(t *testing.T, s store.Store, p store.PersonKey, delivery string
 		t.Fatal(err)
 	}
 	d := store.Delivery{ID: delivery, Learner: l, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+	if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 		t.Fatalf("claim %s = %v, %v", delivery, ok, err)
 	}
 	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: delivery, Claim: "a", Status: store.DeliverySent, At: base, Thread: "1.2"}); err != nil {
@@ -223,5 +225,113 @@ func wantLearnerKept(t *testing.T, s store.Store, p store.PersonKey, delivery st
 	}
 	if as, err := n.Answers(ctx, delivery); err != nil || len(as) != 1 {
 		t.Errorf("answers of %s = %+v, %v; want the reflection", p.User, as, err)
+	}
+}
+
+// A full forget does not return while a nudge to the person is being sent
+// (claimed, its lease running): the attempt records its send first, and
+// the forget then deletes that too. After the forget, an attempt whose
+// job was fetched before it cannot claim the person's delivery, and
+// writes nothing.
+func testForgetWaitsForDelivery(t *testing.T, s store.Store) {
+	n, ctx, l := nudgesOf(t, s), t.Context(), learnerOf(slackU1)
+	seedLearner(t, s, slackU1, "d1")
+	now := time.Now()
+	cards := []store.DeliveryCard{{TrackID: "sec", CardID: "q2", Version: 1}}
+	if h, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d-now", Learner: l, Slot: now, Cards: cards},
+		store.DeliveryClaim{Token: "live", At: now, Until: now.Add(deliveryLease)}); err != nil || !h.Held {
+		t.Fatalf("claim = %+v, %v", h, err)
+	}
+	// An analytics opt-out deletes no delivery and does not wait.
+	optOut := make(chan error, 1)
+	go func() { _, err := s.Forget(ctx, "U1", true); optOut <- err }()
+	select {
+	case err := <-optOut:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an analytics opt-out waited for a nudge being sent")
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.Forget(ctx, "U1", false); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("forget returned (%v) while a nudge to the person was being sent", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	ev := store.Event{ID: "ev-d-now", Time: now, Kind: store.EventNudgeDelivered, Platform: l.Platform, Workspace: l.Workspace, User: l.User, Value: 1, Ref: "d-now"}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d-now", Claim: "live", Status: store.DeliverySent, At: now,
+		States: []store.CardState{{Learner: l, TrackID: "sec", CardID: "q2", Due: now.Add(24 * time.Hour), SeenAt: now}},
+		Events: []store.Event{ev}}); err != nil {
+		t.Fatalf("recording the send the forget waits for: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("forget still waiting after the nudge was recorded")
+	}
+	wantNothingOf(t, s, l, "d-now")
+
+	// A job fetched before the forget claims the person's next nudge.
+	later := store.Delivery{ID: "d-later", Learner: l, Slot: now.Add(time.Hour), Cards: cards}
+	if h, err := n.ClaimDelivery(ctx, later, store.DeliveryClaim{Token: "late", At: now, Until: now.Add(deliveryLease)}); err != nil || h.Held {
+		t.Errorf("claim after the forget = %+v, %v; want it refused", h, err)
+	}
+	wantNothingOf(t, s, l, "d-later")
+}
+
+// An attempt whose lease ended before the forget (presumed dead) is not
+// waited for, and if it lives on, what it records is refused: no
+// delivery, card state, preferences or event of the person comes back.
+func testForgetOutlivesAttempt(t *testing.T, s store.Store) {
+	n, ctx, l := nudgesOf(t, s), t.Context(), learnerOf(slackU1)
+	seedLearner(t, s, slackU1, "d1")
+	now := time.Now()
+	if h, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d-slow", Learner: l, Slot: now},
+		store.DeliveryClaim{Token: "slow", At: now.Add(-2 * deliveryLease), Until: now.Add(-deliveryLease)}); err != nil || !h.Held {
+		t.Fatalf("claim = %+v, %v", h, err)
+	}
+	start := time.Now()
+	mustForget(t, s, "U1", false)
+	if waited := time.Since(start); waited > store.ForgetWaitForDelivery/2 {
+		t.Errorf("forget waited %v for an attempt whose lease had ended", waited)
+	}
+	p := store.Preferences{Learner: l, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, Stopped: true, StopReason: "left"}
+	err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d-slow", Claim: "slow", Status: store.DeliveryGone, At: now, Preferences: &p,
+		States: []store.CardState{{Learner: l, TrackID: "sec", CardID: "q2", SeenAt: now}},
+		Events: []store.Event{{ID: "ev-slow", Time: now, Kind: store.EventLearnerStopped, Platform: l.Platform, Workspace: l.Workspace, User: l.User}}})
+	wantErrorIs(t, err, store.ErrNotFound, "completion of a forgotten person's delivery")
+	if err := n.ReleaseDelivery(ctx, "d-slow", "slow", true); err != nil {
+		t.Errorf("release after the forget: %v", err)
+	}
+	wantNothingOf(t, s, l, "d-slow")
+	if _, err := n.Preferences(ctx, l); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("preferences after the forget: %v; want ErrNotFound", err)
+	}
+}
+
+// wantNothingOf checks that no delivery, card state, enrolment or event
+// of l is stored, delivery id included.
+func wantNothingOf(t *testing.T, s store.Store, l store.Learner, delivery string) {
+	t.Helper()
+	n, ctx := nudgesOf(t, s), t.Context()
+	if _, err := n.Delivery(ctx, delivery); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("delivery %s after the forget: %v; want ErrNotFound", delivery, err)
+	}
+	if ds, err := n.RecentDeliveries(ctx, l, 10); err != nil || len(ds) != 0 {
+		t.Errorf("deliveries after the forget = %+v, %v", ds, err)
+	}
+	if cs, err := n.CardStates(ctx, l, "sec"); err != nil || len(cs) != 0 {
+		t.Errorf("card states after the forget = %+v, %v", cs, err)
+	}
+	if es, err := n.Enrolments(ctx, store.EnrolmentFilter{Learner: &l}); err != nil || len(es) != 0 {
+		t.Errorf("enrolments after the forget = %+v, %v", es, err)
+	}
+	if es := mustEvents(t, s, store.EventFilter{User: l.User}); len(es) != 0 {
+		t.Errorf("events after the forget: %+v", es)
 	}
 }

@@ -128,13 +128,16 @@ func idWrites() []idWrite {
 			return nudgesOf(t, s).SaveCardState(t.Context(), c)
 		}
 	}
-	// claim claims the delivery key, with what f sets.
+	// claim claims the delivery key, with what f sets, for a learner
+	// enrolled first.
 	claim := func(key string, f func(d *store.Delivery, c *store.DeliveryClaim, id string)) func(t *testing.T, s store.Store, id string) error {
 		return func(t *testing.T, s store.Store, id string) error {
 			d := store.Delivery{ID: key, Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "c1", Version: 1}}}
 			c := claimAt("a", base)
 			f(&d, &c, id)
-			_, err := nudgesOf(t, s).ClaimDelivery(t.Context(), d, c)
+			n := nudgesOf(t, s)
+			_ = n.SaveEnrolment(t.Context(), store.Enrolment{Learner: d.Learner, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base})
+			_, err := n.ClaimDelivery(t.Context(), d, c)
 			return err
 		}
 	}
@@ -142,6 +145,7 @@ func idWrites() []idWrite {
 	complete := func(key string, f func(d *store.DeliveryDone, id string)) func(t *testing.T, s store.Store, id string) error {
 		return func(t *testing.T, s store.Store, id string) error {
 			n := nudgesOf(t, s)
+			enrol(t, n, ann)
 			_, _ = n.ClaimDelivery(t.Context(), store.Delivery{ID: key, Learner: ann, Slot: base}, claimAt("a", base))
 			d := store.DeliveryDone{ID: key, Claim: "a", Status: store.DeliverySent, At: base}
 			f(&d, id)
@@ -446,7 +450,7 @@ func testOverlongIDReads(t *testing.T, s store.Store) {
 		"delete person":    ps.DeletePerson(ctx, store.PersonKey{Platform: "slack", Workspace: "T1", User: long}),
 		"opt back in":      s.SetOptOut(ctx, long, false),
 		"mark forwarded":   s.MarkForwarded(ctx, []string{long}),
-		"release delivery": n.ReleaseDelivery(ctx, long, long),
+		"release delivery": n.ReleaseDelivery(ctx, long, long, false),
 		"break lock":       s.BreakLock(ctx, long, long),
 		"forget": func() error {
 			_, err := s.Forget(ctx, long, false)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -17,6 +18,8 @@ var nudgeCases = []testCase{
 	{"CardStates", testCardStates},
 	{"DeliveryOnce", testDeliveryOnce},
 	{"DeliveryClaimExclusive", testDeliveryClaimExclusive},
+	{"DeliveryInDoubt", testDeliveryInDoubt},
+	{"ClaimRefusedWithoutEnrolment", testClaimWithoutEnrolment},
 	{"DeliveryCardsSent", testDeliveryCardsSent},
 	{"QuizAnswerWithReview", testQuizAnswerWithReview},
 	{"DeliveryInThread", testDeliveryInThread},
@@ -43,6 +46,23 @@ const deliveryLease = 5 * time.Minute
 // claimAt is the claim of the attempt token made at t.
 func claimAt(token string, t time.Time) store.DeliveryClaim {
 	return store.DeliveryClaim{Token: token, At: t, Until: t.Add(deliveryLease)}
+}
+
+// claim claims d for the attempt c and says whether c holds it.
+func claim(ctx context.Context, n store.Nudges, d store.Delivery, c store.DeliveryClaim) (bool, error) {
+	h, err := n.ClaimDelivery(ctx, d, c)
+	return h.Held, err
+}
+
+// enrol enrols learners in the track "sec": a delivery is claimed only
+// for a learner with an enrolment in its workspace.
+func enrol(t *testing.T, n store.Nudges, learners ...store.Learner) {
+	t.Helper()
+	for _, l := range learners {
+		if err := n.SaveEnrolment(t.Context(), store.Enrolment{Learner: l, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func testTrackVersions(t *testing.T, s store.Store) {
@@ -178,17 +198,18 @@ func testCardStates(t *testing.T, s store.Store) {
 
 func testDeliveryOnce(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
 	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 2, Fingerprint: "ab"}}}
-	ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base))
+	ok, err := claim(ctx, n, d, claimAt("a", base))
 	if err != nil || !ok {
 		t.Fatalf("first claim = %v, %v", ok, err)
 	}
 	// A retry after a failed send, which released its claim, may claim
 	// again; once sent, never.
-	if err := n.ReleaseDelivery(ctx, "d1", "a"); err != nil {
+	if err := n.ReleaseDelivery(ctx, "d1", "a", false); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base)); err != nil || !ok {
+	if ok, err := claim(ctx, n, d, claimAt("b", base)); err != nil || !ok {
 		t.Fatalf("claim of a released delivery = %v, %v", ok, err)
 	}
 	e := store.Enrolment{Learner: ann, TrackID: "sec", Status: store.EnrolmentActive, Seen: []string{"q1"}, LastNewAt: base, JoinedAt: base}
@@ -203,7 +224,7 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	if got := mustEvents(t, s, store.EventFilter{Kind: store.EventNudgeDelivered}); len(got) != 1 || !reflect.DeepEqual(got[0], ev) {
 		t.Errorf("events = %+v, want [%+v]", got, ev)
 	}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
+	if ok, err := claim(ctx, n, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
 		t.Fatalf("claim of a sent delivery = %v, %v; want false", ok, err)
 	}
 	got, err := n.Delivery(ctx, "d1")
@@ -229,13 +250,13 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	// A delivery too late to send is recorded as missed: never claimed
 	// again, and not among the learner's recent deliveries.
 	late := store.Delivery{ID: "d2", Learner: ann, Slot: base.Add(24 * time.Hour)}
-	if ok, err := n.ClaimDelivery(ctx, late, claimAt("a", base.Add(30*time.Hour))); err != nil || !ok {
+	if ok, err := claim(ctx, n, late, claimAt("a", base.Add(30*time.Hour))); err != nil || !ok {
 		t.Fatalf("claim d2 = %v, %v", ok, err)
 	}
 	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d2", Claim: "a", Status: store.DeliveryMissed, At: base.Add(30 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, late, claimAt("b", base.Add(31*time.Hour))); err != nil || ok {
+	if ok, err := claim(ctx, n, late, claimAt("b", base.Add(31*time.Hour))); err != nil || ok {
 		t.Errorf("claim of a missed delivery = %v, %v; want false", ok, err)
 	}
 	if recent, _ := n.RecentDeliveries(ctx, ann, 5); len(recent) != 1 {
@@ -249,11 +270,12 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 // release the delivery.
 func testDeliveryClaimExclusive(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
 	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+	if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 		t.Fatalf("claim by a = %v, %v", ok, err)
 	}
-	ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base.Add(deliveryLease-time.Millisecond)))
+	ok, err := claim(ctx, n, d, claimAt("b", base.Add(deliveryLease-time.Millisecond)))
 	if ok {
 		t.Fatal("b claimed a delivery a holds under a live lease")
 	}
@@ -261,12 +283,12 @@ func testDeliveryClaimExclusive(t *testing.T, s store.Store) {
 	if !errors.As(err, &held) || !errors.Is(err, store.ErrLocked) || held.Holder != "a" || !held.Until.Equal(base.Add(deliveryLease)) {
 		t.Fatalf("claim by b during a's lease: %v; want a *LockHeldError naming a until %v", err, base.Add(deliveryLease))
 	}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("b", base.Add(deliveryLease))); err != nil || !ok {
+	if ok, err := claim(ctx, n, d, claimAt("b", base.Add(deliveryLease))); err != nil || !ok {
 		t.Fatalf("claim by b once a's lease ended = %v, %v", ok, err)
 	}
 	// a wakes up: its release leaves b's lease alone, and it cannot
 	// complete.
-	if err := n.ReleaseDelivery(ctx, "d1", "a"); err != nil {
+	if err := n.ReleaseDelivery(ctx, "d1", "a", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(deliveryLease+time.Minute))); !errors.Is(err, store.ErrLocked) {
@@ -277,19 +299,19 @@ func testDeliveryClaimExclusive(t *testing.T, s store.Store) {
 	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "b", Status: store.DeliverySent, At: base.Add(deliveryLease)}); err != nil {
 		t.Fatalf("completion by b: %v", err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
+	if ok, err := claim(ctx, n, d, claimAt("c", base.Add(time.Hour))); err != nil || ok {
 		t.Errorf("claim of a sent delivery = %v, %v; want false", ok, err)
 	}
 
 	// A delivery taken over after the learner paused is cancelled.
 	d2 := store.Delivery{ID: "d2", Learner: ann, Slot: base.Add(24 * time.Hour)}
-	if ok, err := n.ClaimDelivery(ctx, d2, claimAt("a", base.Add(24*time.Hour))); err != nil || !ok {
+	if ok, err := claim(ctx, n, d2, claimAt("a", base.Add(24*time.Hour))); err != nil || !ok {
 		t.Fatalf("claim d2 = %v, %v", ok, err)
 	}
 	if err := n.SavePreferences(ctx, store.Preferences{Learner: ann, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, Paused: true}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, d2, claimAt("b", base.Add(25*time.Hour))); err != nil || ok {
+	if ok, err := claim(ctx, n, d2, claimAt("b", base.Add(25*time.Hour))); err != nil || ok {
 		t.Errorf("take-over while paused = %v, %v; want false", ok, err)
 	}
 	if got, err := n.Delivery(ctx, "d2"); err != nil || got.Status != store.DeliveryCancelled {
@@ -299,14 +321,99 @@ func testDeliveryClaimExclusive(t *testing.T, s store.Store) {
 	wantErrorIs(t, err, store.ErrInvalidInput, "claim without a token")
 }
 
+// A delivery is in doubt, for the attempt that claims it next, when an
+// earlier attempt may have sent it: it held the delivery until its lease
+// ran out, or released it saying its message may have gone out. It stays
+// in doubt, since the first such attempt's claim, whatever later attempts
+// do; a release after a failed send leaves it as it was.
+func testDeliveryInDoubt(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
+	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
+	hold := func(token string, at time.Time) store.DeliveryHold {
+		t.Helper()
+		h, err := n.ClaimDelivery(ctx, d, claimAt(token, at))
+		if err != nil || !h.Held {
+			t.Fatalf("claim by %s = %+v, %v", token, h, err)
+		}
+		return h
+	}
+	if h := hold("a", base); !h.InDoubt.IsZero() {
+		t.Errorf("a new delivery is in doubt since %v", h.InDoubt)
+	}
+	if err := n.ReleaseDelivery(ctx, "d1", "a", false); err != nil {
+		t.Fatal(err)
+	}
+	bAt := base.Add(time.Minute)
+	if h := hold("b", bAt); !h.InDoubt.IsZero() {
+		t.Errorf("a delivery whose send failed is in doubt since %v", h.InDoubt)
+	}
+	// b dies holding it.
+	if h := hold("c", bAt.Add(deliveryLease)); !h.InDoubt.Equal(bAt) {
+		t.Errorf("taken over from a dead attempt: in doubt since %v, want %v (its claim)", h.InDoubt, bAt)
+	}
+	if err := n.ReleaseDelivery(ctx, "d1", "c", false); err != nil {
+		t.Fatal(err)
+	}
+	if h := hold("d", bAt.Add(2*deliveryLease)); !h.InDoubt.Equal(bAt) {
+		t.Errorf("after a later failed send: in doubt since %v, want still %v", h.InDoubt, bAt)
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "d", Status: store.DeliverySent, At: bAt.Add(2 * deliveryLease)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// An attempt unsure whether its send went out says so.
+	d = store.Delivery{ID: "d2", Learner: ann, Slot: base.Add(24 * time.Hour)}
+	hold("a", base)
+	if err := n.ReleaseDelivery(ctx, "d2", "a", true); err != nil {
+		t.Fatal(err)
+	}
+	if h := hold("b", base.Add(time.Second)); !h.InDoubt.Equal(base) {
+		t.Errorf("released unsure: in doubt since %v, want %v", h.InDoubt, base)
+	}
+	// Only the holder's release counts.
+	d = store.Delivery{ID: "d3", Learner: ann, Slot: base.Add(48 * time.Hour)}
+	hold("a", base)
+	if err := n.ReleaseDelivery(ctx, "d3", "someone", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ReleaseDelivery(ctx, "d3", "a", false); err != nil {
+		t.Fatal(err)
+	}
+	if h := hold("b", base.Add(time.Second)); !h.InDoubt.IsZero() {
+		t.Errorf("a stranger's release put the delivery in doubt since %v", h.InDoubt)
+	}
+}
+
+// A delivery of a learner with no enrolment in its workspace (forgotten
+// since it was planned) is not claimed and nothing of it is written; an
+// enrolment in another workspace does not count.
+func testClaimWithoutEnrolment(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	elsewhere := ann
+	elsewhere.Workspace = "T2"
+	enrol(t, n, elsewhere)
+	if h, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d1", Learner: ann, Slot: base}, claimAt("a", base)); err != nil || h.Held {
+		t.Errorf("claim without an enrolment = %+v, %v; want it refused", h, err)
+	}
+	if d, err := n.Delivery(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("delivery of a learner without an enrolment = %+v, %v; want none", d, err)
+	}
+	enrol(t, n, ann)
+	if ok, err := claim(ctx, n, store.Delivery{ID: "d1", Learner: ann, Slot: base}, claimAt("a", base)); err != nil || !ok {
+		t.Errorf("claim once enrolled = %v, %v", ok, err)
+	}
+}
+
 // A completion may record the cards actually sent, when some claimed were
 // no longer due; without them the claimed cards stay.
 func testDeliveryCardsSent(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
 	cards := []store.DeliveryCard{{TrackID: "sec", CardID: "t1", Version: 1}, {TrackID: "sec", CardID: "q1", Version: 1, Review: true}}
 	for i, id := range []string{"d1", "d2"} {
 		d := store.Delivery{ID: id, Learner: ann, Slot: base.Add(time.Duration(i) * time.Hour), Cards: cards}
-		if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+		if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", id, ok, err)
 		}
 	}
@@ -409,6 +516,7 @@ func testInvalidLearner(t *testing.T, s store.Store) {
 // or refused as invalid input, as the backend's rules say.
 func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
 	if _, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d1", Learner: ann, Slot: base}, claimAt("a", base)); err != nil {
 		t.Fatal(err)
 	}
@@ -442,8 +550,8 @@ func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
 	if tracks, err := n.Tracks(ctx); err != nil || len(tracks) != 0 {
 		t.Errorf("tracks = %+v, %v; want none", tracks, err)
 	}
-	if es, err := n.Enrolments(ctx, store.EnrolmentFilter{}); err != nil || len(es) != 0 {
-		t.Errorf("enrolments = %+v, %v; want none", es, err)
+	if es, err := n.Enrolments(ctx, store.EnrolmentFilter{}); err != nil || len(es) != 1 || es[0].TrackID != "sec" {
+		t.Errorf("enrolments = %+v, %v; want ann's in sec only", es, err)
 	}
 	if d, err := n.Delivery(ctx, "d1"); err != nil || d.Status != store.DeliverySending {
 		t.Errorf("delivery whose completion was refused = %+v, %v; want it still being sent", d, err)
@@ -457,7 +565,7 @@ func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
 	if err := n.ApproveTrack(ctx, "a\xffb"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("approve a track id no track has: %v, want ErrNotFound", err)
 	}
-	if err := n.ReleaseDelivery(ctx, "a\xffb", "a"); err != nil {
+	if err := n.ReleaseDelivery(ctx, "a\xffb", "a", false); err != nil {
 		t.Errorf("release a delivery id no delivery has: %v", err)
 	}
 	for name, err := range writes("a\x00b") {
@@ -469,23 +577,24 @@ func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
 
 func testClaimPaused(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
+	enrol(t, n, ann)
 	p := store.Preferences{Learner: ann, DeliveryMinute: 570, Weekdays: 62, DailyCap: 3, SnoozedUntil: base.Add(time.Hour)}
 	if err := n.SavePreferences(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	early := store.Delivery{ID: "early", Learner: ann, Slot: base}
-	if ok, err := n.ClaimDelivery(ctx, early, claimAt("a", base)); err != nil || ok {
+	if ok, err := claim(ctx, n, early, claimAt("a", base)); err != nil || ok {
 		t.Fatalf("claim inside the snooze = %v, %v; want false", ok, err)
 	}
 	if d, err := n.Delivery(ctx, "early"); err != nil || d.Status != store.DeliveryCancelled {
 		t.Errorf("snoozed delivery = %+v, %v; want it recorded cancelled", d, err)
 	}
-	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}, claimAt("a", base)); err != nil || !ok {
+	if ok, err := claim(ctx, n, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}, claimAt("a", base)); err != nil || !ok {
 		t.Errorf("claim after the snooze = %v, %v", ok, err)
 	}
 	p.Paused = true
 	_ = n.SavePreferences(ctx, p)
-	if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}, claimAt("a", base)); err != nil || ok {
+	if ok, err := claim(ctx, n, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}, claimAt("a", base)); err != nil || ok {
 		t.Errorf("claim while paused = %v, %v; want false", ok, err)
 	}
 }
@@ -495,12 +604,13 @@ func testClaimPaused(t *testing.T, s store.Store) {
 func testDeliveryInThread(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
 	bob := store.Learner{Platform: "slack", Workspace: "T1", User: "U-bob"}
+	enrol(t, n, ann, bob)
 	for _, d := range []store.Delivery{
 		{ID: "d-ann", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
 		{ID: "d-bob", Learner: bob, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
 		{ID: "d-unsent", Learner: ann, Slot: base.Add(time.Hour)},
 	} {
-		if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+		if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", d.ID, ok, err)
 		}
 	}

@@ -113,6 +113,7 @@ func testPersonWorkspaces(t *testing.T, s store.Store) {
 		{Learner: in("G-enrolled"), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
 		{Learner: in("G-left"), TrackID: "sec", Status: store.EnrolmentLeft, JoinedAt: base},
 		{Learner: in("G-older"), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
+		{Learner: in("G-newest"), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
 		{Learner: in(""), TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
 		{Learner: store.Learner{Platform: "discord", Workspace: "G-other", User: "222"}, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
 		{Learner: store.Learner{Platform: "slack", Workspace: "T-slack", User: "111"}, TrackID: "sec", Status: store.EnrolmentActive, JoinedAt: base},
@@ -124,8 +125,8 @@ func testPersonWorkspaces(t *testing.T, s store.Store) {
 	if err := n.SavePreferences(ctx, store.Preferences{Learner: in("G-prefs"), DeliveryMinute: 570, Weekdays: 0b0111110, DailyCap: 3}); err != nil {
 		t.Fatal(err)
 	}
-	// Two nudges in G-older, the newer one before G-newest's; G-sending's
-	// is still being sent.
+	// Two nudges in G-older, the newer one before G-newest's; one in
+	// G-enrolled is still being sent, so G-enrolled has no last nudge.
 	for _, d := range []struct {
 		id, workspace string
 		sent          time.Time
@@ -133,9 +134,9 @@ func testPersonWorkspaces(t *testing.T, s store.Store) {
 		{"d-older-1", "G-older", base},
 		{"d-older-2", "G-older", base.Add(time.Hour)},
 		{"d-newest", "G-newest", base.Add(2 * time.Hour)},
-		{"d-sending", "G-sending", time.Time{}},
+		{"d-sending", "G-enrolled", time.Time{}},
 	} {
-		if ok, err := n.ClaimDelivery(ctx, store.Delivery{ID: d.id, Learner: in(d.workspace), Slot: base}, claimAt("a", base)); err != nil || !ok {
+		if ok, err := claim(ctx, n, store.Delivery{ID: d.id, Learner: in(d.workspace), Slot: base}, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", d.id, ok, err)
 		}
 		if d.sent.IsZero() {

@@ -211,8 +211,9 @@ func testOptedOutEvents(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	n := nudgesOf(t, s)
+	enrol(t, n, ann)
 	d := store.Delivery{ID: "d1", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}}
-	if ok, err := n.ClaimDelivery(ctx, d, claimAt("a", base)); err != nil || !ok {
+	if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 		t.Fatalf("claim = %v, %v", ok, err)
 	}
 	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base,
