@@ -2,9 +2,14 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,17 +55,70 @@ func (a *Adapter) SendDirect(ctx context.Context, userIDs []string, reply bot.Re
 // SendDirectThread sends reply to one person as SendDirect does and
 // returns the id of its first message: a reply to that message (Discord's
 // message reference) reaches the core as a message in that thread, which
-// is how a learner's answer to a nudge finds the nudge. The id is "" when
-// the send was queued for a retry.
+// is how a learner's answer to a nudge finds the nudge.
+//
+// Unlike SendDirect it makes one attempt and returns any failure, so that
+// the caller (a nudge's job, which holds the nudge's claim) decides on a
+// retry: a send queued here could reach a person after they were
+// forgotten. With reply.IdempotencyKey set, each message carries a nonce
+// derived from it, which Discord enforces: sent again within
+// DedupeWindow, the message is not created twice, and Discord returns the
+// one it has, so a retry after a send whose answer was lost sends nothing
+// new.
 func (a *Adapter) SendDirectThread(ctx context.Context, userID string, reply bot.Reply) (string, error) {
 	if !isSnowflake(userID) {
 		return "", fmt.Errorf("discord: send direct: %q is not a Discord user id", userID)
 	}
-	d := &delivery{what: "direct message to " + userID, msgs: render(reply), resolve: a.dmChannel(userID)}
-	if err := a.deliver(ctx, d); err != nil {
+	d := &delivery{what: "direct message to " + userID, msgs: render(reply), resolve: a.dmChannel(userID), key: reply.IdempotencyKey}
+	if err := a.attempt(ctx, d); err != nil {
 		return "", err
 	}
 	return d.firstID, nil
+}
+
+// DedupeWindow is how long after a message Discord recognises a repeat
+// of it by its enforced nonce: "the past few minutes", by its
+// documentation, of which Lore counts on one.
+const DedupeWindow = time.Minute
+
+// nonce is the nonce of message i of a send keyed key: at most 25
+// characters, as Discord allows, and the same on every attempt.
+func nonce(key string, i int) string {
+	h := sha256.Sum256([]byte(key + "\x00" + strconv.Itoa(i)))
+	return hex.EncodeToString(h[:])[:25]
+}
+
+// nonceMessage is a message with the nonce fields discordgo's MessageSend
+// lacks.
+type nonceMessage struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
+}
+
+// sendMessage creates message i of d in its channel, with a nonce when d
+// has a key.
+func (a *Adapter) sendMessage(ctx context.Context, d *delivery, i int) (*discordgo.Message, error) {
+	m := messageSend(d.msgs[i])
+	if d.key == "" {
+		return a.session.ChannelMessageSendComplex(d.channel, m, proactive(ctx)...)
+	}
+	for _, e := range m.Embeds {
+		if e.Type == "" {
+			e.Type = discordgo.EmbedTypeRich
+		}
+	}
+	endpoint := discordgo.EndpointChannelMessages(d.channel)
+	body, err := a.session.RequestWithBucketID(http.MethodPost, endpoint, nonceMessage{MessageSend: m, Nonce: nonce(d.key, i), EnforceNonce: true},
+		endpoint, proactive(ctx)...)
+	if err != nil {
+		return nil, err
+	}
+	var msg discordgo.Message
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return nil, fmt.Errorf("decode the message created: %w", err)
+	}
+	return &msg, nil
 }
 
 // delivery is a proactive send in progress: where it goes and how far it
@@ -70,6 +128,7 @@ type delivery struct {
 	resolve  func(ctx context.Context) (string, error) // finds or makes the channel
 	channel  string
 	msgs     []outMessage
+	key      string // idempotency key: messages carry nonces derived from it
 	sent     int
 	attempts int
 	firstID  string // of the first message, once sent
@@ -136,7 +195,7 @@ func (a *Adapter) attempt(ctx context.Context, d *delivery) error {
 		d.channel = ch
 	}
 	for d.sent < len(d.msgs) {
-		m, err := a.session.ChannelMessageSendComplex(d.channel, messageSend(d.msgs[d.sent]), proactive(ctx)...)
+		m, err := a.sendMessage(ctx, d, d.sent)
 		if err != nil {
 			return a.apiError("send direct message", err)
 		}

@@ -36,3 +36,61 @@ func TestSendDirectThreadAndTheReplyToIt(t *testing.T) {
 		t.Fatalf("core got %+v, want a direct message in thread %s", core.messages, id)
 	}
 }
+
+// A nudge's messages carry a nonce derived from its key, which Discord
+// enforces: a retry after a send whose answer was lost (or whose record
+// failed) makes no second message and gets the first one's id back. A
+// failed send is returned, not queued: the nudge's job retries it, under
+// its claim.
+func TestSendDirectThreadWithAKeySendsOnce(t *testing.T) {
+	f := newFakeDiscord(t)
+	var log testLog
+	a := newTestAdapter(t, testConfig(f, &log), &fakeCore{})
+	keyed := nudge
+	keyed.IdempotencyKey = "n-0123456789abcdef0123"
+	first, err := a.SendDirectThread(t.Context(), "6666", keyed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.SendDirectThread(t.Context(), "6666", keyed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := regexp.MustCompile(`^/api/v9/channels/776666/messages$`)
+	posts := f.recorded(http.MethodPost, sends)
+	if len(posts) != 2 || first == "" || again != first {
+		t.Fatalf("ids %q then %q; want the same message twice; requests: %s", first, again, f.dump())
+	}
+	body := posts[0].json(t)
+	n, _ := body["nonce"].(string)
+	if len(n) == 0 || len(n) > 25 || body["enforce_nonce"] != true || posts[1].json(t)["nonce"] != n {
+		t.Errorf("nonce %q, enforce_nonce %v; want the same nonce of at most 25 characters, enforced, on both sends", n, body["enforce_nonce"])
+	}
+	if body["content"] == nil || body["allowed_mentions"] == nil {
+		t.Errorf("the keyed message lost its fields: %s", posts[0].Body)
+	}
+	other := keyed
+	other.IdempotencyKey = "n-another-nudge"
+	if id, err := a.SendDirectThread(t.Context(), "6666", other); err != nil || id == first {
+		t.Errorf("another key: id %q, %v; want a new message", id, err)
+	}
+	if _, ok := f.recorded(http.MethodPost, sends)[2].json(t)["nonce"]; !ok {
+		t.Error("another key's message has no nonce")
+	}
+	if _, err := a.SendDirectThread(t.Context(), "6666", nudge); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.recorded(http.MethodPost, sends)[3].json(t)["nonce"]; ok {
+		t.Error("a reply without a key was sent with a nonce")
+	}
+
+	f.setFail(func(r recorded) (int, string, bool) {
+		return http.StatusBadGateway, `{"message":"bad gateway","code":0}`, r.Method == http.MethodPost && sends.MatchString(r.Path)
+	})
+	if _, err := a.SendDirectThread(t.Context(), "6666", keyed); err == nil {
+		t.Error("a send Discord failed returned no error")
+	}
+	if n := a.retries.pending(); n != 0 {
+		t.Errorf("%d sends queued for a retry in the background; want the failure left to the caller", n)
+	}
+}

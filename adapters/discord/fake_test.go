@@ -59,6 +59,9 @@ type fakeDiscord struct {
 	// "channel/message"; others are 404.
 	messages map[string]map[string]any
 	fail     func(r recorded) (status int, body string, ok bool)
+	// nonces are the messages created with an enforced nonce, by nonce:
+	// a message sent again with one is not created twice, as on Discord.
+	nonces   map[string]string
 	nextID   int
 	identify []byte
 	seq      int
@@ -146,7 +149,29 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 		m := reMsgThread.FindStringSubmatch(p)
 		writeJSON(w, map[string]any{"id": m[2], "type": 11, "parent_id": m[1], "owner_id": testBot})
 	case reMessages.MatchString(p):
-		writeJSON(w, map[string]any{"id": f.id(), "channel_id": reMessages.FindStringSubmatch(p)[1]})
+		var req struct {
+			Nonce        string `json:"nonce"`
+			EnforceNonce bool   `json:"enforce_nonce"`
+		}
+		json.Unmarshal(body, &req)
+		channel := reMessages.FindStringSubmatch(p)[1]
+		if !req.EnforceNonce || req.Nonce == "" {
+			writeJSON(w, map[string]any{"id": f.id(), "channel_id": channel})
+			return
+		}
+		f.mu.Lock()
+		id, ok := f.nonces[req.Nonce]
+		f.mu.Unlock()
+		if !ok {
+			id = f.id()
+			f.mu.Lock()
+			if f.nonces == nil {
+				f.nonces = map[string]string{}
+			}
+			f.nonces[req.Nonce] = id
+			f.mu.Unlock()
+		}
+		writeJSON(w, map[string]any{"id": id, "channel_id": channel, "nonce": req.Nonce})
 	case reMessage.MatchString(p) && r.Method == http.MethodGet && f.messages != nil:
 		m := reMessage.FindStringSubmatch(p)
 		f.mu.Lock()

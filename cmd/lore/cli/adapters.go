@@ -104,6 +104,7 @@ func (a *app) startAdapters(ctx context.Context, svc *services, mux *http.ServeM
 		health.Add("discord", d.Ready)
 		svc.router.add("discord", d.SendDirect)
 		svc.router.addThreaded("discord", d.SendDirectThread)
+		svc.router.setDedupeWindow("discord", discord.DedupeWindow)
 		svc.rosters.add("discord", d.ChannelMembers)
 		svc.directory.SetPlatform("discord", d)
 		svc.digests.add("discord", d)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
+	"github.com/lorehq/lore/nudges"
 	"github.com/lorehq/lore/store"
 )
 
@@ -59,6 +61,9 @@ type chatRouter struct {
 	// threaded send to one person and return the message's id, where the
 	// platform has one (Slack's ts, Discord's message id).
 	threaded map[string]func(ctx context.Context, userID string, reply bot.Reply) (string, error)
+	// dedupe is how long each platform recognises a repeated threaded
+	// send by its reply's IdempotencyKey; absent: not at all.
+	dedupe map[string]time.Duration
 }
 
 var _ peers.Messenger = (*chatRouter)(nil)
@@ -94,9 +99,29 @@ func (r *chatRouter) SendDirect(ctx context.Context, platform, _ string, users [
 	return send(ctx, users, reply)
 }
 
+// setDedupeWindow records that platform's threaded sends recognise a
+// repeat by the reply's IdempotencyKey for window.
+func (r *chatRouter) setDedupeWindow(platform string, window time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dedupe == nil {
+		r.dedupe = map[string]time.Duration{}
+	}
+	r.dedupe[platform] = window
+}
+
 // nudgeSender delivers nudges through the chat router, one learner at a
 // time.
 type nudgeSender struct{ router *chatRouter }
+
+var _ nudges.DedupingSender = nudgeSender{}
+
+// DedupeWindow implements nudges.DedupingSender.
+func (n nudgeSender) DedupeWindow(platform string) time.Duration {
+	n.router.mu.Lock()
+	defer n.router.mu.Unlock()
+	return n.router.dedupe[platform]
+}
 
 // SendDirect implements nudges.Sender: the message's id comes back where
 // the platform's adapter gives one.
