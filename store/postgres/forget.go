@@ -2,46 +2,25 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lorehq/lore/store"
 )
 
-// errDeliveryBeingSent is what deliveryBeingSent returns when a delivery
-// to the person is claimed under a running lease.
-var errDeliveryBeingSent = errors.New("a nudge is being sent to the person")
-
-// forgetPoll is how often a forget waiting for a nudge being sent looks
-// again.
-const forgetPoll = 50 * time.Millisecond
-
-// deliveryBeingSent returns errDeliveryBeingSent while an attempt holds a
-// delivery to user under a lease running by the store's clock: forgetting
-// them then would let the attempt's message reach them after the forget.
+// deliveryBeingSent returns store.ErrDeliveryBeingSent while an attempt
+// holds a delivery to user under a lease running by the store's clock:
+// forgetting them then would let the attempt's message reach them after
+// the forget.
 // The caller holds the person's lock (lockLearner).
 func (s *Store) deliveryBeingSent(ctx context.Context, tx pgx.Tx, user string) error {
 	var busy bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE user_id = $1 AND status = $2 AND lease_until > $3)`,
 		user, store.DeliverySending, ms(s.opts.Clock())).Scan(&busy)
 	if err == nil && busy {
-		return errDeliveryBeingSent
+		return store.ErrDeliveryBeingSent
 	}
 	return err
-}
-
-// sleep waits d, or less when ctx ends, and returns ctx's error then.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // forgetPerson deletes, on every platform and workspace, what people,

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -255,17 +254,16 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		}
 		return err
 	}
-	wait := time.Now().Add(store.ForgetWaitForDelivery)
-	for {
+	err := store.RetryForget(ctx, func(check bool) error {
 		res = store.ForgetResult{}
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if !keepCounts {
 				// Taken first, so that no delivery to the person is
 				// claimed or recorded between the check and the deletes.
 				if err := s.lockLearner(ctx, tx, user); err != nil {
 					return err
 				}
-				if time.Now().Before(wait) {
+				if check {
 					if err := s.deliveryBeingSent(ctx, tx, user); err != nil {
 						return err
 					}
@@ -273,15 +271,11 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 			}
 			return forget(tx)
 		})
-		if errors.Is(err, errDeliveryBeingSent) {
-			err = sleep(ctx, forgetPoll)
-		} else if err == nil {
-			return res, nil
-		}
-		if err != nil {
-			return store.ForgetResult{}, s.fail(op, err)
-		}
+	})
+	if err != nil {
+		return store.ForgetResult{}, s.fail(op, err)
 	}
+	return res, nil
 }
 
 // Compact folds the events of the whole UTC days before before into

@@ -3,22 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/lorehq/lore/store"
 )
 
-// errDeliveryBeingSent is what deliveryBeingSent returns when a delivery
-// to the person is claimed under a running lease.
-var errDeliveryBeingSent = errors.New("a nudge is being sent to the person")
-
-// forgetPoll is how often a forget waiting for a nudge being sent looks
-// again.
-const forgetPoll = 50 * time.Millisecond
-
-// deliveryBeingSent returns errDeliveryBeingSent while an attempt holds a
-// delivery to user under a lease running at now: forgetting them then
+// deliveryBeingSent returns store.ErrDeliveryBeingSent while an attempt
+// holds a delivery to user under a lease running at now: forgetting them then
 // would let the attempt's message reach them after the forget. Run in the
 // forget's transaction, which holds the write lock every claim and
 // completion needs, so no delivery is claimed or recorded between this
@@ -28,21 +19,9 @@ func deliveryBeingSent(ctx context.Context, tx *sql.Tx, user string, now time.Ti
 	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE user_id = ? AND status = ? AND lease_until > ?`,
 		user, store.DeliverySending, ms(now)).Scan(&n)
 	if err == nil && n > 0 {
-		return errDeliveryBeingSent
+		return store.ErrDeliveryBeingSent
 	}
 	return err
-}
-
-// sleep waits d, or less when ctx ends, and returns ctx's error then.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // forgetPerson deletes, on every platform and workspace, what people,

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -267,26 +266,21 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 		res.Events = int(n)
 		return err
 	}
-	wait := time.Now().Add(store.ForgetWaitForDelivery)
-	for {
+	err := store.RetryForget(ctx, func(check bool) error {
 		res = store.ForgetResult{}
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			if !keepCounts && time.Now().Before(wait) {
+		return s.inTx(ctx, func(tx *sql.Tx) error {
+			if !keepCounts && check {
 				if err := deliveryBeingSent(ctx, tx, user, s.opts.Clock()); err != nil {
 					return err
 				}
 			}
 			return forget(tx)
 		})
-		if errors.Is(err, errDeliveryBeingSent) {
-			err = sleep(ctx, forgetPoll)
-		} else if err == nil {
-			return res, nil
-		}
-		if err != nil {
-			return store.ForgetResult{}, s.fail(op, err)
-		}
+	})
+	if err != nil {
+		return store.ForgetResult{}, s.fail(op, err)
 	}
+	return res, nil
 }
 
 // Compact folds the events of the whole UTC days before before into
