@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lorehq/lore/store"
@@ -243,81 +242,4 @@ func (l *BulkLoad) release() {
 		_ = l.conn.Conn().Close(context.Background())
 	}
 	l.conn.Release()
-}
-
-// dropVectorIndex removes the vector index, under the writer lock so that
-// no write is half way through it.
-func (s *Store) dropVectorIndex(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+hnswIndex)
-		return err
-	})
-}
-
-// ensureVectorIndex builds the vector index when the store holds vectors
-// but no index, with memory enough for the graph of every chunk (bounded
-// by Options.IndexBuildMemoryMB) and the server's parallel workers.
-func (s *Store) ensureVectorIndex(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
-			return err
-		}
-		dim, err := readDimension(ctx, tx)
-		if err != nil || dim == 0 {
-			return err
-		}
-		var exists bool
-		var chunks int64
-		if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL, (SELECT count(*) FROM chunks)",
-			hnswIndex).Scan(&exists, &chunks); err != nil {
-			return err
-		}
-		if exists {
-			return nil
-		}
-		mb := min(max(indexBuildBytes(dim, s.opts.IndexM, chunks)>>20, minIndexBuildMemoryMB), int64(s.opts.IndexBuildMemoryMB))
-		if _, err := tx.Exec(ctx, "SELECT set_config('maintenance_work_mem', $1, true)", fmt.Sprintf("%dMB", mb)); err != nil {
-			return fmt.Errorf("set maintenance_work_mem: %w", err)
-		}
-		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
-			return fmt.Errorf("build vector index: %w", err)
-		}
-		return nil
-	})
-}
-
-// indexedVector is the expression the vector index is built on: the
-// embedding at unit length in half precision. Cosine distance ignores
-// length, so normalising first changes no result and keeps every element
-// within half precision's range; half precision halves the index, which
-// then fits memory twice as far and builds about 1.5 times faster, for the
-// same recall (docs/benchmarks.md). The cast to vector(dim) also refuses
-// rows of another dimension.
-func indexedVector(dim int) string {
-	return fmt.Sprintf("(l2_normalize(embedding::vector(%[1]d))::halfvec(%[1]d))", dim)
-}
-
-// createVectorIndex is the statement that creates the vector index for
-// vectors of dim dimensions. dim is an int, validated by checkDocument
-// before it is ever recorded, and m and efConstruction are validated
-// options, so formatting them in is safe; DDL takes no parameters.
-//
-// The index is partial on the dimension: a reindex to another dimension
-// rebuilds it in the transaction that swaps the vectors, and CREATE INDEX
-// also reads the row versions that transaction replaced, whose vectors of
-// the old dimension would fail the cast.
-func (s *Store) createVectorIndex(dim int) string {
-	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw (%s halfvec_cosine_ops) WITH (m = %d, ef_construction = %d) WHERE vector_dims(embedding) = %d",
-		hnswIndex, indexedVector(dim), s.opts.IndexM, s.opts.IndexEfConstruction, dim)
-}
-
-// indexBuildBytes estimates the memory pgvector needs to build the HNSW
-// graph of n vectors in memory: each element holds its half-precision
-// vector and, at the bottom layer, 2m neighbour entries, plus headers.
-func indexBuildBytes(dim, m int, n int64) int64 {
-	perElement := int64(2*dim) + int64(2*m*16) + 200
-	return n * perElement * 5 / 4
 }

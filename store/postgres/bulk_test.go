@@ -36,8 +36,8 @@ func TestBulkLoadDefersVectorIndex(t *testing.T) {
 	if err := load.Finish(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if defs := hnswIndexes(t, s); len(defs) != 1 {
-		t.Fatalf("vector index after Finish: %v, want one", defs)
+	if defs := hnswIndexes(t, s); len(defs) != defaultIndexPartitions {
+		t.Fatalf("vector index after Finish: %v, want its %d partitions", defs, defaultIndexPartitions)
 	}
 
 	// 50 more chunks into 1,500 are less than a tenth: the index stays.
@@ -49,7 +49,7 @@ func TestBulkLoadDefersVectorIndex(t *testing.T) {
 	if err := small.Finish(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if defs := hnswIndexes(t, s); len(defs) != 1 {
+	if defs := hnswIndexes(t, s); len(defs) != defaultIndexPartitions {
 		t.Fatalf("vector index after a small load: %v, want it kept", defs)
 	}
 
@@ -86,7 +86,7 @@ func TestBulkLoadDefersVectorIndex(t *testing.T) {
 	if err := repair.Finish(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if defs := hnswIndexes(t, s); len(defs) != 1 {
+	if defs := hnswIndexes(t, s); len(defs) != defaultIndexPartitions {
 		t.Fatalf("vector index after the next load: %v, want it rebuilt", defs)
 	}
 }

@@ -15,9 +15,6 @@ import (
 
 const dimensionKey = "vector_dimension"
 
-// hnswIndex is the name of the vector index, created with the first vector.
-const hnswIndex = "chunks_embedding_hnsw"
-
 func readDimension(ctx context.Context, q queryer) (int, error) {
 	var v string
 	err := q.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", dimensionKey).Scan(&v)
@@ -341,7 +338,7 @@ func (s *Store) claimDimension(ctx context.Context, tx pgx.Tx, dim int, withInde
 		if !withIndex {
 			break
 		}
-		if _, err := tx.Exec(ctx, s.createVectorIndex(dim)); err != nil {
+		if err := s.createVectorIndexes(ctx, tx, dim, 0); err != nil {
 			return false, fmt.Errorf("create vector index: %w", err)
 		}
 	case have != dim:

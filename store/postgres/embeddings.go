@@ -209,7 +209,7 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 		}
 		rebuild := have != sp.Dimensions
 		if rebuild {
-			if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+hnswIndex); err != nil {
+			if err := dropVectorIndexes(ctx, tx); err != nil {
 				return fmt.Errorf("drop vector index: %w", err)
 			}
 		}
@@ -227,7 +227,7 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 			}
 		}
 		if rebuild {
-			if _, err := tx.Exec(ctx, s.createVectorIndex(sp.Dimensions)); err != nil {
+			if err := s.createVectorIndexes(ctx, tx, sp.Dimensions, 0); err != nil {
 				return fmt.Errorf("create vector index: %w", err)
 			}
 		}

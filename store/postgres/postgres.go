@@ -27,8 +27,10 @@
 //
 // Vector search is an HNSW index (cosine) over the embeddings at unit
 // length in half precision, created when the first vector fixes the
-// dimension. Searches run with hnsw.ef_search = Options.SearchEf (or 2k,
-// if larger) and return full-precision cosine similarities.
+// dimension, split by chunk id into Options.IndexPartitions graphs that a
+// search walks at once (vectorindex.go). Searches run with hnsw.ef_search
+// = Options.SearchEf (or 2k, if larger) and return full-precision cosine
+// similarities.
 //
 // # Bulk loads
 //
@@ -122,6 +124,11 @@ type Options struct {
 	// Larger values give better recall at a given SearchEf and cost build
 	// time. They apply when the index is (re)built. Defaults 16 and 32.
 	IndexM, IndexEfConstruction int
+	// IndexPartitions is how many HNSW graphs the vectors are split among,
+	// by chunk id; a search walks them all at once, each on a connection
+	// of its own, and merges their results (vectorindex.go). 1 to 8;
+	// applies when the index is (re)built. Default 2.
+	IndexPartitions int
 	// SearchEf is hnsw.ef_search for vector searches of up to SearchEf/2
 	// results (more take twice k): the candidate list of a search, the
 	// knob between recall and latency. Default 200.
@@ -147,6 +154,9 @@ func (o *Options) validate() error {
 	if o.IndexEfConstruction != 0 && (o.IndexEfConstruction < 4 || o.IndexEfConstruction > 1000 ||
 		(o.IndexM != 0 && o.IndexEfConstruction < 2*o.IndexM)) {
 		errs = append(errs, store.Invalid("index ef_construction %d is outside 4..1000 or below twice m", o.IndexEfConstruction))
+	}
+	if o.IndexPartitions != 0 && (o.IndexPartitions < 1 || o.IndexPartitions > maxIndexPartitions) {
+		errs = append(errs, store.Invalid("index partitions %d is outside 1..%d", o.IndexPartitions, maxIndexPartitions))
 	}
 	if o.SearchEf != 0 && (o.SearchEf < 1 || o.SearchEf > maxEfSearch) {
 		errs = append(errs, store.Invalid("search ef %d is outside 1..%d", o.SearchEf, maxEfSearch))
@@ -185,6 +195,9 @@ type Store struct {
 	// dim is the vector dimension recorded in the database, 0 until one
 	// is known; once set it never changes.
 	dim atomic.Int64
+	// parts is the vector index's partition count as last read, at
+	// partsAt (Unix nanoseconds; 0: read it again).
+	parts, partsAt atomic.Int64
 
 	// writeMu keeps this process's chunk writes in order, so that each
 	// finds the lexical index as the previous one left it.
@@ -220,6 +233,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.IndexEfConstruction == 0 {
 		opts.IndexEfConstruction = max(defaultIndexEfConstruction, 2*opts.IndexM)
+	}
+	if opts.IndexPartitions == 0 {
+		opts.IndexPartitions = defaultIndexPartitions
 	}
 	if opts.SearchEf == 0 {
 		opts.SearchEf = defaultSearchEf

@@ -323,7 +323,7 @@ func hnswIndexes(t *testing.T, s *Store) []string {
 	// in parallel drops meanwhile.
 	rows, err := adminPool(t).Query(t.Context(), `SELECT pg_get_indexdef(i.indexrelid)
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		JOIN pg_am am ON am.oid = c.relam WHERE n.nspname = $1 AND am.amname = 'hnsw'`, s.schema)
+		JOIN pg_am am ON am.oid = c.relam WHERE n.nspname = $1 AND am.amname = 'hnsw' ORDER BY c.relname`, s.schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,15 +342,20 @@ func TestHNSWIndexCreatedWithFirstVector(t *testing.T) {
 	doc, chunks := storetest.Doc("a", 2, 8)
 	storetest.MustReplace(t, s, doc, chunks)
 	defs := hnswIndexes(t, s)
-	if len(defs) != 1 || !strings.Contains(defs[0], "vector(8)") || !strings.Contains(defs[0], "halfvec_cosine_ops") ||
-		!strings.Contains(defs[0], "m='16'") || !strings.Contains(defs[0], "ef_construction='32'") {
-		t.Fatalf("vector indexes after the first vector = %v, want one HNSW cosine index on vector(8) in half precision, m 16, ef_construction 32", defs)
+	if len(defs) != defaultIndexPartitions {
+		t.Fatalf("vector indexes after the first vector = %v, want %d partitions", defs, defaultIndexPartitions)
 	}
-	// The index covers the store's dimension only (a reindex to another
-	// one rebuilds it), so the store refuses vectors of another dimension
-	// before they reach the table.
-	if !strings.Contains(defs[0], "WHERE (vector_dims(embedding) = 8)") {
-		t.Errorf("vector index %s is not partial on the dimension", defs[0])
+	for r, def := range defs {
+		if !strings.Contains(def, "vector(8)") || !strings.Contains(def, "halfvec_cosine_ops") ||
+			!strings.Contains(def, "m='16'") || !strings.Contains(def, "ef_construction='32'") {
+			t.Errorf("vector index %s, want an HNSW cosine index on vector(8) in half precision, m 16, ef_construction 32", def)
+		}
+		// The index covers the store's dimension only (a reindex to another
+		// one rebuilds it), so the store refuses vectors of another
+		// dimension before they reach the table; and one partition's ids.
+		if want := fmt.Sprintf("WHERE ((vector_dims(embedding) = 8) AND ((id %% (%d)::bigint) = %d))", defaultIndexPartitions, r); !strings.Contains(def, want) {
+			t.Errorf("vector index %s is not partial on the dimension and partition %d: want %s", def, r, want)
+		}
 	}
 	other, otherChunks := storetest.Doc("b", 1, 3)
 	if err := s.ReplaceDocument(t.Context(), other, otherChunks); !errors.Is(err, store.ErrInvalidInput) {
@@ -431,8 +436,14 @@ func TestConcurrentFirstVectors(t *testing.T) {
 	} else if !errors.Is(errB, store.ErrInvalidInput) {
 		t.Errorf("refused write: %v, want ErrInvalidInput", errB)
 	}
-	if defs := hnswIndexes(t, a); len(defs) != 1 || !strings.Contains(defs[0], want) {
-		t.Errorf("vector indexes = %v, want one on %s", defs, want)
+	defs := hnswIndexes(t, a)
+	if len(defs) != defaultIndexPartitions {
+		t.Errorf("vector indexes = %v, want %d partitions on %s", defs, defaultIndexPartitions, want)
+	}
+	for _, def := range defs {
+		if !strings.Contains(def, want) {
+			t.Errorf("vector index %s, want it on %s", def, want)
+		}
 	}
 }
 

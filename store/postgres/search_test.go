@@ -47,17 +47,27 @@ func clustered(n, dim int, seed uint64) ([][]float32, func() []float32) {
 	return vs, draw
 }
 
-// The HNSW search must find nearly what an exact scan finds.
+// The HNSW search must find nearly what an exact scan finds, with the
+// vectors in one graph or split among several.
 func TestVectorRecall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("inserts 5,000 vectors")
 	}
+	for _, parts := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("%d partitions", parts), func(t *testing.T) {
+			t.Parallel()
+			testVectorRecall(t, parts)
+		})
+	}
+}
+
+func testVectorRecall(t *testing.T, parts int) {
 	const (
 		n, dim, perDoc = 5000, 64, 250
 		queries, k     = 100, 10
 		minRecall      = 0.95
 	)
-	s := openTest(t, Options{})
+	s := openTest(t, Options{IndexPartitions: parts})
 	vs, draw := clustered(n, dim, 1)
 	for d := 0; d*perDoc < n; d++ {
 		chunks := make([]store.Chunk, perDoc)
@@ -119,11 +129,16 @@ func TestVectorRecall(t *testing.T) {
 		}
 	}
 
-	// And it is the index that answered, not a scan.
-	plan := explain(t, s, fmt.Sprintf("SELECT id FROM chunks WHERE vector_dims(embedding) = %[2]d ORDER BY %[1]s <=> l2_normalize($1::vector(%[2]d))::halfvec(%[2]d) LIMIT %[3]d",
-		indexedVector(dim), dim, k), pgvector.NewVector(draw()))
-	if !strings.Contains(plan, hnswIndex) {
-		t.Errorf("vector search plan does not use %s:\n%s", hnswIndex, plan)
+	// And it is each partition's index that answered, not a scan.
+	if defs := hnswIndexes(t, s); len(defs) != parts {
+		t.Errorf("vector indexes %v, want %d", defs, parts)
+	}
+	for r := range parts {
+		plan := explain(t, s, fmt.Sprintf("SELECT c.id FROM chunks c WHERE vector_dims(embedding) = %[2]d%[4]s ORDER BY %[1]s <=> l2_normalize($1::vector(%[2]d))::halfvec(%[2]d) LIMIT %[3]d",
+			indexedVector(dim), dim, k, partitionFilter(parts, r, "c.id")), pgvector.NewVector(draw()))
+		if !strings.Contains(plan, partitionIndex(parts, r)+" ") {
+			t.Errorf("vector search plan does not use %s:\n%s", partitionIndex(parts, r), plan)
+		}
 	}
 }
 

@@ -80,8 +80,8 @@ func TestBenchPostgres(t *testing.T) {
 		Scan(&chunks, &indexes); err != nil {
 		t.Fatal(err)
 	}
-	if chunks != 3000 || indexes != 1 {
-		t.Errorf("after the bench: %d chunks and %d vector indexes, want 3000 and 1", chunks, indexes)
+	if chunks != 3000 || indexes != 2 {
+		t.Errorf("after the bench: %d chunks and %d vector indexes, want 3000 and 2 (LORE_PG_HNSW_PARTITIONS's default)", chunks, indexes)
 	}
 }
 

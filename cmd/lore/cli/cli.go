@@ -446,6 +446,7 @@ func (a *app) openStore(ctx context.Context, url string) (store.Store, error) {
 			IndexBuildMemoryMB:  intSetting("LORE_PG_INDEX_BUILD_MEMORY_MB"),
 			IndexM:              intSetting("LORE_PG_HNSW_M"),
 			IndexEfConstruction: intSetting("LORE_PG_HNSW_EF_CONSTRUCTION"),
+			IndexPartitions:     intSetting("LORE_PG_HNSW_PARTITIONS"),
 			SearchEf:            intSetting("LORE_PG_HNSW_EF_SEARCH"),
 		})
 		if errors.Is(err, postgres.ErrNeedsMigration) {

@@ -72,16 +72,18 @@ func TestConfigErrorsAreListedAtOnce(t *testing.T) {
 // index settings outside pgvector's limits, malformed channel settings.
 func TestConfigCheckValidatesEverySetting(t *testing.T) {
 	r := runEnv(t, map[string]string{
-		"LORE_PSEUDONYM_KEY":     "short-key",
-		"LORE_DASHBOARD_TOKEN":   "short-token",
-		"LORE_PG_HNSW_M":         "200",
-		"LORE_PG_HNSW_EF_SEARCH": "5000",
-		"LORE_DISCORD_SETTINGS":  "{not json",
-		"LORE_SLACK_CHANNELS":    "garbage:::",
+		"LORE_PSEUDONYM_KEY":      "short-key",
+		"LORE_DASHBOARD_TOKEN":    "short-token",
+		"LORE_PG_HNSW_M":          "200",
+		"LORE_PG_HNSW_EF_SEARCH":  "5000",
+		"LORE_PG_HNSW_PARTITIONS": "9",
+		"LORE_DISCORD_SETTINGS":   "{not json",
+		"LORE_SLACK_CHANNELS":     "garbage:::",
 	}, "config", "check")
 	r.wantCode(t, cli.ExitUsage)
 	for _, want := range []string{"LORE_PSEUDONYM_KEY: want at least 16 bytes", "LORE_DASHBOARD_TOKEN: want at least 16 bytes",
 		`LORE_PG_HNSW_M "200": want a whole number from 2 to 100`, `LORE_PG_HNSW_EF_SEARCH "5000"`,
+		`LORE_PG_HNSW_PARTITIONS "9": want a whole number from 1 to 8`,
 		"LORE_DISCORD_SETTINGS", "not valid settings JSON", `"garbage" is not a Slack channel id`} {
 		if !strings.Contains(r.err, want) {
 			t.Errorf("config check output lacks %q:\n%s", want, r.err)

@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -10,8 +12,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	pgvector "github.com/pgvector/pgvector-go"
 	pgxvec "github.com/pgvector/pgvector-go/pgx"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lorehq/lore/cmd/lore/cli"
 	"github.com/lorehq/lore/knowledge/embed"
@@ -28,7 +32,9 @@ import (
 //	  go test ./cmd/lore/cli -run XXX -bench HNSWSettings -benchtime 1x -timeout 1h
 //
 // BUILDS are m:ef_construction pairs; the defaults are small enough to run
-// in a minute.
+// in a minute. LORE_HNSW_PARTS lists partition counts to build each pair
+// with (default 1): P partial indexes over id % P, searched at once on a
+// connection each and merged, as the store does.
 func BenchmarkHNSWSettings(b *testing.B) {
 	env := func(name, def string) string {
 		if v := os.Getenv(name); v != "" {
@@ -52,6 +58,15 @@ func BenchmarkHNSWSettings(b *testing.B) {
 			b.Fatalf("LORE_HNSW_EF: %q is not a number", v)
 		}
 		efs = append(efs, ef)
+	}
+
+	var partitions []int
+	for _, v := range strings.Split(env("LORE_HNSW_PARTS", "1"), ",") {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 {
+			b.Fatalf("LORE_HNSW_PARTS: %q is not a positive number", v)
+		}
+		partitions = append(partitions, p)
 	}
 
 	url := postgresURL(b)
@@ -78,48 +93,133 @@ func BenchmarkHNSWSettings(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, bld := range builds {
-		for _, stmt := range []string{
-			"DROP INDEX IF EXISTS chunks_embedding_hnsw",
-			"SET maintenance_work_mem = '2GB'",
-		} {
-			if _, err := conn.Exec(ctx, stmt); err != nil {
-				b.Fatal(err)
-			}
-		}
-		start := time.Now()
-		if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE INDEX chunks_embedding_hnsw ON chunks
-			USING hnsw ((l2_normalize(embedding::vector(256))::halfvec(256)) halfvec_cosine_ops)
-			WITH (m = %d, ef_construction = %d) WHERE vector_dims(embedding) = 256`, bld[0], bld[1])); err != nil {
+	// The bench built the store's own indexes; each setting below builds
+	// its own.
+	rows, _ := conn.Query(ctx, `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = 'chunks'::regclass AND am.amname = 'hnsw'`)
+	built, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range built {
+		if _, err := conn.Exec(ctx, "DROP INDEX "+pgx.Identifier{name}.Sanitize()); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("m %d, ef_construction %d: build %.1f s", bld[0], bld[1], time.Since(start).Seconds())
-		for _, ef := range efs {
-			if _, err := conn.Exec(ctx, fmt.Sprintf("SET hnsw.ef_search = %d", ef)); err != nil {
-				b.Fatal(err)
-			}
-			var found int
-			latency := make([]time.Duration, 0, len(vectors))
-			for i, v := range vectors {
-				t := time.Now()
-				rows, _ := conn.Query(ctx, `SELECT id FROM chunks WHERE vector_dims(embedding) = 256
-					ORDER BY (l2_normalize(embedding::vector(256))::halfvec(256)) <=> l2_normalize($1::vector(256))::halfvec(256) LIMIT 10`,
-					pgvector.NewVector(v))
-				ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-				if err != nil {
+	}
+	for _, parts := range partitions {
+		for _, bld := range builds {
+			for _, stmt := range []string{
+				"DROP INDEX IF EXISTS chunks_embedding_hnsw",
+				"SET maintenance_work_mem = '2GB'",
+			} {
+				if _, err := conn.Exec(ctx, stmt); err != nil {
 					b.Fatal(err)
 				}
-				latency = append(latency, time.Since(t))
-				for _, id := range ids {
-					if slices.Contains(exact[i], id) {
-						found++
-					}
+			}
+			start := time.Now()
+			for r := range parts {
+				if _, err := conn.Exec(ctx, "DROP INDEX IF EXISTS "+partIndex(parts, r)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE INDEX %s ON chunks
+			USING hnsw ((l2_normalize(embedding::vector(256))::halfvec(256)) halfvec_cosine_ops)
+			WITH (m = %d, ef_construction = %d) WHERE %s`, partIndex(parts, r), bld[0], bld[1], partFilter(parts, r))); err != nil {
+					b.Fatal(err)
 				}
 			}
-			slices.Sort(latency)
-			b.Logf("  ef_search %d: recall@10 %.3f, p50 %.1f ms, p99 %.1f ms", ef,
-				float64(found)/float64(10*len(vectors)),
-				float64(latency[len(latency)/2].Microseconds())/1000, float64(latency[len(latency)*99/100].Microseconds())/1000)
+			fmt.Fprintf(os.Stderr, "%d partitions, m %d, ef_construction %d: build %.1f s\n", parts, bld[0], bld[1], time.Since(start).Seconds())
+			for _, ef := range efs {
+				pool := connectPool(b, url, ef)
+				// Open the pool's connections before timing.
+				searchParts(b, pool, parts, vectors[0])
+				var found int
+				latency := make([]time.Duration, 0, len(vectors))
+				for i, v := range vectors {
+					t := time.Now()
+					ids := searchParts(b, pool, parts, v)
+					latency = append(latency, time.Since(t))
+					for _, id := range ids {
+						if slices.Contains(exact[i], id) {
+							found++
+						}
+					}
+				}
+				pool.Close()
+				slices.Sort(latency)
+				fmt.Fprintf(os.Stderr, "  ef_search %d: recall@10 %.3f, p50 %.1f ms, p99 %.1f ms\n", ef,
+					float64(found)/float64(10*len(vectors)),
+					float64(latency[len(latency)/2].Microseconds())/1000, float64(latency[len(latency)*99/100].Microseconds())/1000)
+			}
+		}
+		for r := range parts {
+			if _, err := conn.Exec(ctx, "DROP INDEX IF EXISTS "+partIndex(parts, r)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
+}
+
+// partIndex names the index of partition r of parts; one partition keeps
+// the store's own index name.
+func partIndex(parts, r int) string {
+	if parts == 1 {
+		return "chunks_embedding_hnsw"
+	}
+	return fmt.Sprintf("chunks_embedding_hnsw_%d_of_%d", r, parts)
+}
+
+func partFilter(parts, r int) string {
+	if parts == 1 {
+		return "vector_dims(embedding) = 256"
+	}
+	return fmt.Sprintf("vector_dims(embedding) = 256 AND id %% %d = %d", parts, r)
+}
+
+func connectPool(b *testing.B, url string, ef int) *pgxpool.Pool {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["hnsw.ef_search"] = strconv.Itoa(ef)
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { return pgxvec.RegisterTypes(ctx, c) }
+	pool, err := pgxpool.NewWithConfig(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pool
+}
+
+// searchParts searches every partition's index at once and merges their
+// nearest ten.
+func searchParts(b *testing.B, pool *pgxpool.Pool, parts int, v []float32) []int64 {
+	type hit struct {
+		id       int64
+		distance float64
+	}
+	results := make([][]hit, parts)
+	var g errgroup.Group
+	for r := range parts {
+		g.Go(func() error {
+			rows, _ := pool.Query(b.Context(), fmt.Sprintf(`SELECT id, (l2_normalize(embedding::vector(256))::halfvec(256)) <=> l2_normalize($1::vector(256))::halfvec(256) FROM chunks WHERE %s
+				ORDER BY (l2_normalize(embedding::vector(256))::halfvec(256)) <=> l2_normalize($1::vector(256))::halfvec(256) LIMIT 10`, partFilter(parts, r)),
+				pgvector.NewVector(v))
+			var err error
+			results[r], err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (hit, error) {
+				var h hit
+				err := row.Scan(&h.id, &h.distance)
+				return h, err
+			})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	all := slices.Concat(results...)
+	slices.SortFunc(all, func(a, c hit) int { return cmp.Compare(a.distance, c.distance) })
+	ids := make([]int64, 0, 10)
+	for _, h := range all[:min(10, len(all))] {
+		ids = append(ids, h.id)
+	}
+	return ids
 }

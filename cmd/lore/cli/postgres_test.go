@@ -87,19 +87,25 @@ func TestPostgresIndexSettings(t *testing.T) {
 		t.Errorf("m 1 (below pgvector's 2): exit %d, %s", r.code, r.err)
 	}
 
-	env := map[string]string{"LORE_PG_HNSW_M": "4", "LORE_PG_HNSW_EF_CONSTRUCTION": "8", "LORE_PG_HNSW_EF_SEARCH": "40"}
+	env := map[string]string{"LORE_PG_HNSW_M": "4", "LORE_PG_HNSW_EF_CONSTRUCTION": "8", "LORE_PG_HNSW_EF_SEARCH": "40", "LORE_PG_HNSW_PARTITIONS": "3"}
 	runEnv(t, env, "bench", "--chunks", "300", "--queries", "5", "--db", url).wantCode(t, cli.ExitOK)
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(t.Context())
-	var def string
-	if err := conn.QueryRow(t.Context(), `SELECT pg_get_indexdef(i.indexrelid) FROM `+hnswIndexesHere).Scan(&def); err != nil {
+	rows, _ := conn.Query(t.Context(), `SELECT pg_get_indexdef(i.indexrelid) FROM `+hnswIndexesHere)
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(def, "m='4'") || !strings.Contains(def, "ef_construction='8'") {
-		t.Errorf("index built as %s, want m 4 and ef_construction 8", def)
+	if len(defs) != 3 {
+		t.Fatalf("vector indexes %v, want 3 partitions", defs)
+	}
+	for _, def := range defs {
+		if !strings.Contains(def, "m='4'") || !strings.Contains(def, "ef_construction='8'") || !strings.Contains(def, "% (3)::bigint)") {
+			t.Errorf("index built as %s, want m 4, ef_construction 8, a third of the chunks", def)
+		}
 	}
 }
 
