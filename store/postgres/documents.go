@@ -15,14 +15,22 @@ import (
 
 const dimensionKey = "vector_dimension"
 
-func readDimension(ctx context.Context, q queryer) (int, error) {
-	var v string
-	err := q.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", dimensionKey).Scan(&v)
+// readMeta reads the meta row key; found is false when there is none.
+func readMeta(ctx context.Context, q queryer, key string) (value string, found bool, err error) {
+	err = q.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", key).Scan(&value)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+		return "", false, nil
 	}
+	return value, err == nil, err
+}
+
+func readDimension(ctx context.Context, q queryer) (int, error) {
+	v, found, err := readMeta(ctx, q, dimensionKey)
 	if err != nil {
 		return 0, fmt.Errorf("read vector dimension: %w", err)
+	}
+	if !found {
+		return 0, nil
 	}
 	return parseDimension(v)
 }

@@ -233,6 +233,9 @@ func (s *Store) CommitStaged(ctx context.Context, sp store.EmbeddingSpace) error
 		}
 		return nil
 	})
+	if err == nil {
+		s.forgetPartitions() // a change of dimension rebuilt the index
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrIncomplete) {
 			return fmt.Errorf("%s: %w", op, err)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,10 +14,12 @@ import (
 // on "id % P = r". A search walks every partition at once, each on a
 // connection of its own, and merges their nearest k. On vectors as hard to
 // index as the offline embedder's, graphs of half the size reach a given
-// recall with a shorter candidate list, and the two walks run on two
-// cores: at 200,000 chunks, two partitions at ef_search 200 found 0.83 to
-// 0.86 of the exact ten against 0.73 to 0.75 for one graph, for about the
-// same build time and latency (docs/benchmarks.md).
+// recall with a shorter candidate list: at 200,000 chunks, two partitions
+// at ef_search 200 found 0.86 of the exact ten against 0.75 to 0.78 for one
+// graph, for the same build time, at the cost of a second walk (query p99
+// 17 ms against 11; docs/benchmarks.md). Each walk reads its own snapshot:
+// a document replaced during a search may show both its old and new chunks
+// there, or neither, as a search just before or after the write would.
 //
 // The partition count is a property of the database, recorded in meta when
 // the indexes are built; searches follow it, whatever their own Options
@@ -35,8 +36,9 @@ const (
 	maxIndexPartitions     = 8
 	// layoutTTL is how long a process trusts the partition count it last
 	// read. A rebuild with another count by another process is seen within
-	// it; until then that process's searches scan instead of using the
-	// index, slower but never wrong.
+	// it; until then that process's searches filter by partitions the
+	// indexes no longer have: a scan where no index applies, or one graph
+	// filtered, slower or with fewer candidates, never a wrong chunk.
 	layoutTTL = 5 * time.Second
 )
 
@@ -104,30 +106,38 @@ func (s *Store) createVectorIndexes(ctx context.Context, tx pgx.Tx, dim int, chu
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, partitionsKey, strconv.Itoa(parts)); err != nil {
 		return fmt.Errorf("record vector index partitions: %w", err)
 	}
-	s.partsAt.Store(0) // read the count again at the next search
 	return nil
 }
 
-// vectorIndexQuery lists the HNSW indexes on the chunks table of the
-// connection's schema, whatever their partitioning.
+// vectorIndexQuery lists Lore's vector indexes on the chunks table of the
+// connection's schema, whatever their partitioning; an operator's own
+// indexes, under other names, are left alone.
 const vectorIndexQuery = `SELECT n.nspname, c.relname
 	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 	JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = c.relam
-	WHERE i.indrelid = 'chunks'::regclass AND am.amname = 'hnsw'`
+	WHERE i.indrelid = 'chunks'::regclass AND am.amname = 'hnsw'
+	AND (c.relname = 'chunks_embedding_hnsw' OR c.relname LIKE 'chunks\_embedding\_hnsw\_%\_of\_%')`
+
+// vectorIndexes returns the schema-qualified names of Lore's vector indexes.
+func vectorIndexes(ctx context.Context, tx pgx.Tx) ([]pgx.Identifier, error) {
+	rows, err := tx.Query(ctx, vectorIndexQuery)
+	if err != nil {
+		return nil, err
+	}
+	var names []pgx.Identifier
+	var schema, name string
+	_, err = pgx.ForEachRow(rows, []any{&schema, &name}, func() error {
+		names = append(names, pgx.Identifier{schema, name})
+		return nil
+	})
+	return names, err
+}
 
 // dropVectorIndexes drops every vector index on chunks; the caller holds
 // the writer lock.
 func dropVectorIndexes(ctx context.Context, tx pgx.Tx) error {
-	rows, err := tx.Query(ctx, vectorIndexQuery)
+	names, err := vectorIndexes(ctx, tx)
 	if err != nil {
-		return err
-	}
-	var names []pgx.Identifier
-	var schema, name string
-	if _, err := pgx.ForEachRow(rows, []any{&schema, &name}, func() error {
-		names = append(names, pgx.Identifier{schema, name})
-		return nil
-	}); err != nil {
 		return err
 	}
 	for _, n := range names {
@@ -150,10 +160,14 @@ func (s *Store) dropVectorIndex(ctx context.Context) error {
 }
 
 // ensureVectorIndex builds the vector index when the store holds vectors
-// but no index, with memory enough for the graph of every chunk (bounded
-// by Options.IndexBuildMemoryMB) and the server's parallel workers.
+// but not every graph of the index recorded (one dropped by hand, or all
+// of them by a bulk load), with memory enough for each graph (bounded by
+// Options.IndexBuildMemoryMB) and the server's parallel workers. What
+// remains of an incomplete index is dropped and the whole built again in
+// this store's partitions.
 func (s *Store) ensureVectorIndex(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	built := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.writeKey); err != nil {
 			return err
 		}
@@ -161,16 +175,44 @@ func (s *Store) ensureVectorIndex(ctx context.Context) error {
 		if err != nil || dim == 0 {
 			return err
 		}
-		var indexes, chunks int64
-		if err := tx.QueryRow(ctx, "SELECT (SELECT count(*) FROM ("+vectorIndexQuery+") i), (SELECT count(*) FROM chunks)").
-			Scan(&indexes, &chunks); err != nil {
+		parts, recorded, err := readPartitions(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if indexes > 0 {
+		names, err := vectorIndexes(ctx, tx)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, n := range names {
+			have[n[len(n)-1]] = true
+		}
+		complete := true
+		for r := range parts {
+			complete = complete && have[partitionIndex(parts, r)]
+		}
+		if complete && !recorded {
+			// An index of one graph from before the count was recorded.
+			_, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING", partitionsKey)
+			return err
+		}
+		if complete {
 			return nil
 		}
+		if err := dropVectorIndexes(ctx, tx); err != nil {
+			return err
+		}
+		var chunks int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM chunks").Scan(&chunks); err != nil {
+			return err
+		}
+		built = true
 		return s.createVectorIndexes(ctx, tx, dim, chunks)
 	})
+	if built && err == nil {
+		s.forgetPartitions()
+	}
+	return err
 }
 
 // indexBuildBytes estimates the memory pgvector needs to build the HNSW
@@ -181,34 +223,40 @@ func indexBuildBytes(dim, m int, n int64) int64 {
 	return n * perElement * 5 / 4
 }
 
-// readPartitions reads how many graphs the vector index has.
-func readPartitions(ctx context.Context, q queryer) (int, error) {
-	var v string
-	err := q.QueryRow(ctx, "SELECT value FROM meta WHERE key = $1", partitionsKey).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 1, nil
-	}
+// readPartitions reads how many graphs the vector index has; recorded is
+// false for a database whose index predates the count (one graph) or that
+// has none yet.
+func readPartitions(ctx context.Context, q queryer) (parts int, recorded bool, err error) {
+	v, found, err := readMeta(ctx, q, partitionsKey)
 	if err != nil {
-		return 0, fmt.Errorf("read vector index partitions: %w", err)
+		return 0, false, fmt.Errorf("read vector index partitions: %w", err)
 	}
-	parts, err := strconv.Atoi(v)
+	if !found {
+		return 1, false, nil
+	}
+	parts, err = strconv.Atoi(v)
 	if err != nil || parts < 1 || parts > maxIndexPartitions {
-		return 0, fmt.Errorf("read vector index partitions: meta holds %q", v)
+		return 0, false, fmt.Errorf("read vector index partitions: meta holds %q", v)
 	}
-	return parts, nil
+	return parts, true, nil
 }
 
 // partitions returns the vector index's partition count, read from the
-// database at most every layoutTTL.
+// database at most every layoutTTL. A count not recorded yet is not
+// trusted for later searches: the first index may be being built.
 func (s *Store) partitions(ctx context.Context) (int, error) {
 	if at := s.partsAt.Load(); at != 0 && time.Since(time.Unix(0, at)) < layoutTTL {
 		return int(s.parts.Load()), nil
 	}
-	parts, err := readPartitions(ctx, s.pool)
-	if err != nil {
-		return 0, err
+	parts, recorded, err := readPartitions(ctx, s.pool)
+	if err != nil || !recorded {
+		return parts, err
 	}
 	s.parts.Store(int64(parts))
 	s.partsAt.Store(time.Now().UnixNano())
 	return parts, nil
 }
+
+// forgetPartitions makes the next search read the partition count again;
+// called once a rebuild in this process has committed.
+func (s *Store) forgetPartitions() { s.partsAt.Store(0) }
