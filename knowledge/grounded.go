@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lorehq/lore/knowledge/analyze"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/store"
 )
 
@@ -176,21 +177,45 @@ func prompt(question string, passages []Passage, budget int) ([]Passage, []ChatM
 
 // leadingSentences returns the longest run of text's first whole
 // sentences estimated to fit in maxTokens, or "" when not even the first
-// fits.
+// fits. A code block counts as one sentence: it is kept whole, on its own
+// lines between its fences, or the run ends before it, since part of a
+// command or a listing would mislead.
 func leadingSentences(text string, maxTokens int) string {
 	var out strings.Builder
-	for _, s := range analyze.Sentences(text) {
-		s = strings.TrimSpace(s)
-		next := s
+	lineBreak := false // the next piece starts on a line of its own
+	add := func(piece string, ownLine bool) bool {
+		next := piece
 		if out.Len() > 0 {
-			next = out.String() + " " + s
+			sep := " "
+			if ownLine || lineBreak {
+				sep = "\n"
+			}
+			next = out.String() + sep + piece
 		}
 		if estimateTokens(next) > maxTokens {
-			break
+			return false
 		}
 		out.Reset()
 		out.WriteString(next)
+		lineBreak = ownLine
+		return true
 	}
+	prose := func(p string) bool {
+		for _, s := range analyze.Sentences(p) {
+			if s = strings.TrimSpace(s); s != "" && !add(s, false) {
+				return false
+			}
+		}
+		return true
+	}
+	at := 0
+	for _, cb := range ingest.CodeBlocks(text) {
+		if !prose(text[at:cb.Start]) || !add(strings.Trim(text[cb.Start:cb.End], "\n"), true) {
+			return out.String()
+		}
+		at = cb.End
+	}
+	prose(text[at:])
 	return out.String()
 }
 

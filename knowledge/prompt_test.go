@@ -69,6 +69,42 @@ func TestPromptTrimsToWholeSentencesWithinBudget(t *testing.T) {
 	}
 }
 
+// A passage trimmed to fit keeps a code block whole, on its own lines
+// between its fences, or ends before it.
+func TestPromptTrimKeepsCodeBlocksWhole(t *testing.T) {
+	code := "```sh\nssh-keygen -t ed25519\nssh-add ~/.ssh/id_ed25519\n```"
+	text := "Create a key first. Then add it to the agent:\n\n" + code + "\n\nUpload the public key. " +
+		strings.Repeat("More prose follows the code and keeps going. ", 40)
+	passage := []Passage{{ChunkView: store.ChunkView{Chunk: store.Chunk{Text: text}, Title: "Keys"}}}
+	passageOf := func(budget int) string {
+		t.Helper()
+		_, msgs := prompt("How?", passage, budget)
+		_, p, _ := strings.Cut(msgs[1].Content, `<passage n="1" title="Keys" heading="">`+"\n")
+		p, _, _ = strings.Cut(p, "\n</passage>")
+		return p
+	}
+	// The budget left for the passage's text is room.
+	budget := func(room int) int {
+		return estimateTokens(systemPrompt) + estimateTokens("How?") + 64 +
+			estimateTokens(`<passage n="1" title="Keys" heading="">`+"\n"+"\n</passage>\n\n") + room
+	}
+	lead := "Create a key first. Then add it to the agent:"
+	want := lead + "\n" + code + "\nUpload the public key."
+	trimmed := passageOf(budget(estimateTokens(want) + 2))
+	if !strings.HasPrefix(trimmed, want) {
+		t.Errorf("trimmed passage\n%s\nwant it to begin\n%s", trimmed, want)
+	}
+	if len(trimmed) >= len(text) {
+		t.Errorf("passage not trimmed: %d of %d bytes", len(trimmed), len(text))
+	}
+	// With room for the prose before the block but not the block, the
+	// passage ends before it.
+	short := passageOf(budget(estimateTokens(lead) + 5))
+	if short != lead {
+		t.Errorf("short passage = %q, want the two sentences before the code", short)
+	}
+}
+
 // A passage's own bracketed numbers are dropped before a model reads it,
 // except in code, where they are indexes the code needs.
 func TestPromptKeepsBracketsOfCode(t *testing.T) {
