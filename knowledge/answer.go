@@ -52,7 +52,8 @@ type Citation struct {
 // training questions whose relevant abstract is in the top three, against
 // OR-ShARC's questions that the SciFact corpus cannot answer; and the
 // bundled handbook's example questions against its unanswerable ones.
-// docs/benchmarks.md records the sweep.
+// docs/benchmarks.md records the sweep, which
+// `go test ./cmd/lore/cli -run XXX -bench ThresholdSweep` prints.
 const DefaultThreshold = 0.38
 
 // Answer composition limits: short enough for a chat message.
