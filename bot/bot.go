@@ -246,6 +246,14 @@ func (b *Bot) handle(ctx context.Context, msg Message, stream StreamFunc) Reply 
 	}
 	if b.peers != nil {
 		if topic, ok := whoKnowsTopic(text); ok {
+			// "Who knows the wifi password?" wants the password more than a
+			// person: when nobody is known for the topic, a confident
+			// answer from the knowledge base is given instead.
+			if b.peers.Offer(ctx, msg, topic) == "" {
+				if r, ok := b.answerIfKnown(ctx, msg); ok {
+					return r
+				}
+			}
 			return b.peers.Connect(ctx, msg, topic)
 		}
 	}
@@ -344,6 +352,27 @@ func (b *Bot) ask(ctx context.Context, msg Message, stream StreamFunc) Reply {
 	if err != nil {
 		return b.askError(ctx, msg, err)
 	}
+	return b.answered(ctx, msg, question, qid, logLocked, ans)
+}
+
+// answerIfKnown answers msg's text as a question only when the knowledge
+// base answers it confidently, and records it then; otherwise it records
+// nothing, so that a request for a colleague leaves no content gap, and
+// reports false.
+func (b *Bot) answerIfKnown(ctx context.Context, msg Message) (Reply, bool) {
+	question := strings.TrimSpace(msg.Text)
+	ans, err := b.answer(ctx, msg, question, b.history(ctx, msg), nil)
+	if err != nil || !ans.Confident {
+		return Reply{}, false
+	}
+	qid := b.newID()
+	logLocked := errors.Is(b.record(ctx, msg, store.Event{ID: qid, Kind: store.EventQuestion, Question: loggable(question)}), store.ErrLocked)
+	return b.answered(ctx, msg, question, qid, logLocked, ans), true
+}
+
+// answered records the answer to the question recorded as qid (unless the
+// event log was locked) and renders it as a reply.
+func (b *Bot) answered(ctx context.Context, msg Message, question, qid string, logLocked bool, ans knowledge.Answer) Reply {
 	aid := b.newID()
 	docIDs := make([]string, 0, len(ans.Citations))
 	for _, c := range ans.Citations {

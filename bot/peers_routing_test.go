@@ -121,7 +121,7 @@ func TestNoAnswerOffersAPerson(t *testing.T) {
 }
 
 func TestWhoKnowsRoutesToConnect(t *testing.T) {
-	p := &fakePeers{}
+	p := &fakePeers{offer: "A colleague may know."}
 	f := setupWithPeers(t, p)
 	for _, text := range []string{
 		"who knows Kubernetes?",
@@ -151,6 +151,38 @@ func TestWhoKnowsRoutesToConnect(t *testing.T) {
 	}
 	if q := f.knowledge.questions(); len(q) != 4 {
 		t.Errorf("questions reaching knowledge = %q, want the 4 that are questions", q)
+	}
+}
+
+// When nobody is known for the topic, a request for a colleague is
+// answered from the knowledge base if it answers confidently ("who knows
+// the wifi password?"); otherwise it goes to the peers capability, and
+// leaves no question, and so no content gap, in the log.
+func TestWhoKnowsWithNobodyKnownTakesAConfidentAnswer(t *testing.T) {
+	p := &fakePeers{}
+	f := setupWithPeers(t, p)
+	r := f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "who knows the wifi password?"))
+	if !r.Grounded || len(r.Citations) == 0 || len(p.commands) != 0 {
+		t.Errorf("reply %+v, peers %q: want the knowledge base's confident answer", r, p.commands)
+	}
+	questions, err := f.events.Events(t.Context(), store.EventFilter{Kind: store.EventQuestion})
+	if err != nil || len(questions) != 1 || questions[0].Question != "who knows the wifi password?" {
+		t.Errorf("questions recorded = %+v, %v; want the one answered", questions, err)
+	}
+	answers, err := f.events.Events(t.Context(), store.EventFilter{Kind: store.EventAnswer})
+	if err != nil || len(answers) != 1 || !answers[0].Confident || answers[0].Ref != questions[0].ID {
+		t.Errorf("answers recorded = %+v, %v; want one confident answer to it", answers, err)
+	}
+
+	f.knowledge.answer = func(q string) (knowledge.Answer, error) {
+		return knowledge.Answer{Question: q, Text: knowledge.NoAnswerText}, nil
+	}
+	r = f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", "who knows Kubernetes?"))
+	if r.Text != "peers: find" || strings.Join(p.commands, ";") != "find|Kubernetes" {
+		t.Errorf("reply %q, peers %q: want the request for a colleague", r.Text, p.commands)
+	}
+	if events, _ := f.events.Events(t.Context(), store.EventFilter{}); len(events) != 2 {
+		t.Errorf("events = %+v, want only the first question and its answer", events)
 	}
 }
 
