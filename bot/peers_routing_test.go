@@ -129,10 +129,17 @@ func TestWhoKnowsRoutesToConnect(t *testing.T) {
 		"who can help me with quarterly pricing?",
 		"who's an expert on Terraform modules?",
 		"anyone who knows Rust?",
+		"Does anyone know Kafka?",
+		"anybody here know anything about SAP payroll?",
+		"is anyone familiar with Figma",
+		"does anyone have experience with contract law?",
+		"who's good at public speaking?",
+		"can someone help me with Excel macros?",
 	} {
 		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
 	}
-	want := []string{"find|Kubernetes", "find|GDPR", "find|quarterly pricing", "find|Terraform modules", "find|Rust"}
+	want := []string{"find|Kubernetes", "find|GDPR", "find|quarterly pricing", "find|Terraform modules", "find|Rust",
+		"find|Kafka", "find|SAP payroll", "find|Figma", "find|contract law", "find|public speaking", "find|Excel macros"}
 	if strings.Join(p.commands, ";") != strings.Join(want, ";") {
 		t.Errorf("routed %q, want %q", p.commands, want)
 	}
@@ -143,14 +150,18 @@ func TestWhoKnowsRoutesToConnect(t *testing.T) {
 		"who knows",
 		"how do I know who knows what?",
 		"who is my manager?",
+		"does anyone know if the office is open on Friday?",
+		"anyone know where the spare keys are?",
+		"does anyone know",
+		"I know Kafka well",
 	} {
 		f.bot.HandleMessage(t.Context(), shellMsg("ana", "general", text))
 	}
 	if len(p.commands) != len(want) {
 		t.Errorf("questions routed to peers: %q", p.commands[len(want):])
 	}
-	if q := f.knowledge.questions(); len(q) != 4 {
-		t.Errorf("questions reaching knowledge = %q, want the 4 that are questions", q)
+	if q := f.knowledge.questions(); len(q) != 8 {
+		t.Errorf("questions reaching knowledge = %q, want the 8 that are questions", q)
 	}
 }
 
