@@ -34,6 +34,11 @@ func TestBenchReportsSpeed(t *testing.T) {
 	if err := json.Unmarshal(obj["recall_at_10"], &recall); err != nil || recall <= 0 || recall > 1 {
 		t.Errorf("recall_at_10 = %s, want a share above 0", obj["recall_at_10"])
 	}
+	// Counting ties can only find more of the exact ten.
+	var byDistance float64
+	if err := json.Unmarshal(obj["recall_at_10_by_distance"], &byDistance); err != nil || byDistance < recall || byDistance > 1 {
+		t.Errorf("recall_at_10_by_distance = %s, want between recall_at_10 (%v) and 1", obj["recall_at_10_by_distance"], recall)
+	}
 	if got := string(obj["corpus"]); got != `"topical"` {
 		t.Errorf("corpus = %s, want \"topical\"", got)
 	}
