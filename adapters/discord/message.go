@@ -35,6 +35,9 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || self == "" || m.Author.ID == self {
 		return
 	}
+	if !typedByPerson(m.Type) {
+		return
+	}
 	direct := m.GuildID == ""
 	a.rememberMember(m.GuildID, m.Author.ID, m.Member)
 	mentioned := mentionsUser(m, self)
@@ -201,6 +204,15 @@ func messageEdit(channel, id string, om outMessage) *discordgo.MessageEdit {
 		e.Components = &om.Components
 	}
 	return e
+}
+
+// typedByPerson reports whether a message of type t is something a person
+// wrote: a plain message or a reply. Discord's system messages carry the
+// person who caused them as author and text that is not a question, such
+// as a thread's new name (renaming Lore's thread, creating a thread in a
+// channel that answers everything) or a message AutoMod blocked.
+func typedByPerson(t discordgo.MessageType) bool {
+	return t == discordgo.MessageTypeDefault || t == discordgo.MessageTypeReply
 }
 
 func mentionsUser(m *discordgo.Message, id string) bool {

@@ -12,6 +12,11 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
+func typed(m *discordgo.Message, t discordgo.MessageType) *discordgo.Message {
+	m.Type = t
+	return m
+}
+
 func guildMessage(id, channel, content string, mentionsLore bool) *discordgo.Message {
 	m := &discordgo.Message{ID: id, ChannelID: channel, GuildID: testGuild, Content: content, Author: &discordgo.User{ID: "6666", Username: "alice"}}
 	if mentionsLore {
@@ -121,6 +126,12 @@ func TestWhichMessagesAreAnswered(t *testing.T) {
 		{"answer-all channel", guildMessage("10", "4445", "vpn?", false), true},
 		{"direct message", &discordgo.Message{ID: "11", ChannelID: "dm1", Content: "vpn?", Author: &discordgo.User{ID: "6666"}}, true},
 		{"redelivered message", guildMessage("7", "4444", "<@3333> vpn?", true), false},
+		// System messages name the person who caused them as author.
+		{"Lore's thread renamed", typed(guildMessage("12", "5556", "VPN on macOS?", false), discordgo.MessageTypeChannelNameChange), false},
+		{"thread created in an answer-all channel", typed(guildMessage("13", "4445", "vpn?", false), discordgo.MessageTypeThreadCreated), false},
+		{"AutoMod alert in an answer-all channel", typed(guildMessage("14", "4445", "vpn?", false), discordgo.MessageType(24)), false},
+		{"message pinned in Lore's thread", typed(guildMessage("15", "5556", "", true), discordgo.MessageTypeChannelPinnedMessage), false},
+		{"reply in Lore's thread", typed(guildMessage("16", "5556", "and on Linux?", false), discordgo.MessageTypeReply), true},
 	} {
 		before := len(core.gotMessages())
 		a.handleMessage(ctx, c.msg)
@@ -137,6 +148,9 @@ func TestWhichMessagesAreAnswered(t *testing.T) {
 	}
 	if dm := got[4]; !dm.Direct || dm.Workspace != "" || dm.Thread != "" {
 		t.Errorf("direct message = %+v", dm)
+	}
+	if r := got[len(got)-1]; r.Text != "and on Linux?" || r.Channel != "4444" || r.Thread != "5556" {
+		t.Errorf("reply in Lore's thread = %+v", r)
 	}
 	// The direct message is answered in place, without a thread.
 	if n := len(f.recorded(http.MethodPost, regexp.MustCompile(`^/api/v9/channels/dm1/messages$`))); n != 1 {
