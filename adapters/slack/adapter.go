@@ -367,6 +367,12 @@ func (a *Adapter) onMessage(ctx context.Context, team string, ev innerEvent, men
 	case !answerableSubtype(ev.Subtype), ev.User == "":
 		return
 	}
+	if ev.Edited != nil {
+		// Slack sends the app_mention again, as a new event, when a
+		// message that mentions Lore is edited (a typo fixed, say): it
+		// was answered when it was posted.
+		return
+	}
 	if ev.Channel == "" || ev.TS == "" {
 		return
 	}

@@ -44,6 +44,12 @@ type innerEvent struct {
 	ChannelType string `json:"channel_type"` // im, channel, group, mpim
 	Tab         string `json:"tab"`          // app_home_opened
 	Team        string `json:"team"`
+	// Edited is set on an app_mention that Slack sends again, under a
+	// new event id, when a message that mentions Lore is edited.
+	Edited *struct {
+		User string `json:"user"`
+		TS   string `json:"ts"`
+	} `json:"edited"`
 	// Joined is team_join's user object, whose id is also in User
 	// (events_join.go).
 	Joined *joinedUser `json:"-"`

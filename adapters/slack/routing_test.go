@@ -286,3 +286,23 @@ func TestPrivateReplyInChannelIsEphemeral(t *testing.T) {
 		t.Errorf("a private reply was posted for everyone (%d posts)", n)
 	}
 }
+
+// TestEditedMentionIsNotAnsweredAgain: editing a message that mentions
+// Lore makes Slack send its app_mention again, under a new event id and
+// with "edited" set (a recorded delivery); the question was answered when
+// it was posted, so the edit gets no second answer.
+func TestEditedMentionIsNotAnsweredAgain(t *testing.T) {
+	core := &fakeCore{}
+	h := newHarness(t, core, nil)
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+	h.deliver(t, readTestdata(t, "app_mention_edited.json"))
+	if n := len(core.messages()); n != 1 {
+		t.Fatalf("core asked %d times, want once: %+v", n, core.messages())
+	}
+	if n := len(h.fake.callsOf("chat.postMessage")); n != 1 {
+		t.Errorf("%d answers posted, want 1", n)
+	}
+	if n := len(h.fake.callsOf("reactions.add")); n != 1 {
+		t.Errorf("%d working reactions, want 1", n)
+	}
+}
