@@ -259,6 +259,18 @@ func (a *Adapter) admit(ctx context.Context, env envelope) (func(), error) {
 	}
 }
 
+// rateLimited reports Slack's app_rate_limited notice: until the hour
+// has passed, Slack drops events of the workspace (mentions and direct
+// messages among them) rather than deliver them.
+func (a *Adapter) rateLimited(ctx context.Context, env envelope) {
+	attrs := []any{"team", env.TeamID}
+	if env.MinuteRateLimited > 0 {
+		attrs = append(attrs, "since", time.Unix(env.MinuteRateLimited, 0).UTC().Format(time.RFC3339))
+	}
+	a.log.ErrorContext(ctx, "Slack is rate limiting this app's events for the workspace (more than 30,000 in an hour): "+
+		"until the hour is over, some mentions and messages will not reach Lore", attrs...)
+}
+
 // eventKey is the claim that names an event's one handling.
 func eventKey(env envelope) string { return "slack:event:" + env.EventID }
 

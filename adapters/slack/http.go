@@ -52,9 +52,14 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if env.Type == "url_verification" {
+	switch env.Type {
+	case envelopeURLVerification:
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": env.Challenge})
+		return
+	case envelopeRateLimited:
+		a.rateLimited(r.Context(), env)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {

@@ -27,7 +27,21 @@ type envelope struct {
 	TeamID    string     `json:"team_id"`
 	EventID   string     `json:"event_id"`
 	Event     innerEvent `json:"event"`
+	// MinuteRateLimited is when Slack began to hold back the workspace's
+	// events (app_rate_limited), in Unix seconds.
+	MinuteRateLimited int64 `json:"minute_rate_limited"`
 }
+
+// Envelope types of the Events API.
+const (
+	envelopeEvent           = "event_callback"
+	envelopeURLVerification = "url_verification"
+	// envelopeRateLimited says that Slack is holding back a workspace's
+	// events (more than 30,000 in an hour). It has no event; it must be
+	// acknowledged all the same, since Slack disables the subscriptions
+	// of an app that fails to answer 200 to more than 5% of deliveries.
+	envelopeRateLimited = "app_rate_limited"
+)
 
 // innerEvent holds the fields Lore reads from the events it handles:
 // app_mention, message (message.im, message.channels, message.groups) and
@@ -73,14 +87,15 @@ func parseEnvelope(body []byte) (envelope, error) {
 		return e, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch e.Type {
-	case "url_verification":
+	case envelopeURLVerification:
 		if e.Challenge == "" {
 			return e, fmt.Errorf("%w: url_verification without a challenge", ErrMalformed)
 		}
-	case "event_callback":
+	case envelopeEvent:
 		if e.EventID == "" || e.Event.Type == "" {
 			return e, fmt.Errorf("%w: event_callback without event_id or event type", ErrMalformed)
 		}
+	case envelopeRateLimited:
 	default:
 		return e, fmt.Errorf("%w: unknown envelope type %q", ErrMalformed, e.Type)
 	}

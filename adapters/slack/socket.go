@@ -79,7 +79,10 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 			a.log.WarnContext(ctx, "event dropped", "err", err)
 			return
 		}
-		if env.Type != "event_callback" {
+		if env.Type != envelopeEvent {
+			if env.Type == envelopeRateLimited {
+				a.rateLimited(ctx, env)
+			}
 			ack()
 			return
 		}
