@@ -199,6 +199,15 @@ func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token s
 	if !inDoubt.IsZero() && !s.resendable(l.Platform, now, inDoubt) {
 		return s.assumeSent(ctx, a, id, token, loc, inDoubt)
 	}
+	// The learner may have changed their delivery time, days, quiet
+	// period or time zone since the plan: a slot that is no longer theirs
+	// sends nothing, and its cards come at the slot that is (planned
+	// anew), rather than twice in one day or on a day they asked off.
+	if slot, ok := NextSlot(p, loc, a.Slot); !ok || !slot.Equal(a.Slot) {
+		s.log.InfoContext(ctx, "a planned nudge's slot is no longer the learner's; not sent",
+			"platform", l.Platform, "user", l.User, "delivery", id, "slot", a.Slot)
+		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})
+	}
 	if late := now.Sub(a.Slot); late > MaxLate || (late > 0 && !sameLocalDay(now, a.Slot, loc)) {
 		return s.missed(ctx, l, id, token, late)
 	}

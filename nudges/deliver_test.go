@@ -303,3 +303,58 @@ func TestConcurrentAttemptsSendOnce(t *testing.T) {
 		})
 	}
 }
+
+// A planned nudge whose slot stopped being the learner's before it was
+// sent (they moved their delivery time, took the day off, set a quiet
+// period or changed time zone) sends nothing; the slot that is theirs now
+// brings its cards, once.
+func TestPlannedNudgeAfterTheLearnerMovedTheirSlot(t *testing.T) {
+	for _, c := range []struct {
+		name, setting string
+		// later is when the cards come instead, zero for not on Tuesday.
+		later time.Time
+	}{
+		{"time moved later", "nudges time 11:00", time.Date(2026, 3, 3, 11, 0, 0, 0, paris)},
+		{"day off", "nudges days mon,wed-fri", time.Time{}},
+		{"quiet period", "nudges quiet 2026-03-03 2026-03-03", time.Time{}},
+		{"time zone", "nudges timezone America/New_York", time.Date(2026, 3, 3, 9, 30, 0, 0, time.FixedZone("EST", -5*3600))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := setup(t)
+			f.cmd(t, "ann", "learn join security-basics")
+			plan := tuesdayPlan(t, f)
+			f.clock.Set(plan.Slot.Add(-10 * time.Minute))
+			f.cmd(t, "ann", c.setting)
+			f.clock.Set(plan.Slot)
+			if err := f.svc.Deliver(t.Context(), plan); err != nil {
+				t.Fatal(err)
+			}
+			if n := f.sender.count("ann"); n != 0 {
+				t.Fatalf("the 09:30 nudge was sent after %q", c.setting)
+			}
+			if got := deliveryStatus(t, f, plan); got != store.DeliveryCancelled {
+				t.Errorf("status = %q, want %q", got, store.DeliveryCancelled)
+			}
+			again, err := f.svc.Plan(t.Context(), plan.Slot, plan.Slot.Add(12*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.later.IsZero() {
+				if len(again) != 0 {
+					t.Errorf("planned %+v on a day ann asked off", again)
+				}
+				return
+			}
+			if len(again) != 1 || !again[0].Slot.Equal(c.later) || again[0].Cards[0].CardID != "report-phish" {
+				t.Fatalf("plan after the change = %+v; want the quiz at %v", again, c.later)
+			}
+			f.clock.Set(again[0].Slot)
+			if err := f.svc.Deliver(t.Context(), again[0]); err != nil {
+				t.Fatal(err)
+			}
+			if n := f.sender.count("ann"); n != 1 {
+				t.Errorf("sent %d nudges at the new slot, want 1", n)
+			}
+		})
+	}
+}

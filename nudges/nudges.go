@@ -16,8 +16,9 @@
 // attempt at a time, before sending, so with any number of replicas each
 // nudge is sent at most once: a nudge an attempt may have sent without
 // recording it is not sent blindly again (see Service.Deliver). Once
-// claimed, the deliverer checks the cards again
-// (tracks left, cards fetched or reviews answered since the plan) and
+// claimed, the deliverer checks that the slot is still the learner's
+// (time, days, quiet period and zone may have changed), checks the cards
+// again (tracks left, cards fetched or reviews answered since the plan) and
 // skips a nudge more than MaxLate after its slot. It renders the cards as
 // a bot.Reply (quiz options as buttons) and hands it to a Sender, which
 // each chat adapter implements; platform errors are retried by River, a

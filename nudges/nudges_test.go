@@ -595,6 +595,7 @@ func TestReflectionAnsweredInTheNudgesThread(t *testing.T) {
 		if !ok {
 			t.Fatalf("no card %s", cardID)
 		}
+		slot = f.slotFrom(t, learner("ann"), slot)
 		f.clock.Set(slot)
 		args := DeliverArgs{Platform: "slack", Workspace: "T1", User: "ann", Slot: slot,
 			Cards: []store.DeliveryCard{{TrackID: "security-basics", CardID: cardID, Version: v.Version, Fingerprint: c.Fingerprint()}}}

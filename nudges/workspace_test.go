@@ -33,7 +33,8 @@ func learningBot(t *testing.T, f *fixture) *bot.Bot {
 }
 
 // deliverCard sends l one card of a track at slot, as a scheduled nudge,
-// and returns the id of the message it went out as.
+// at the learner's first slot from slot, and returns the id of the message
+// it went out as.
 func (f *fixture) deliverCard(t *testing.T, l store.Learner, trackID, cardID string, slot time.Time) string {
 	t.Helper()
 	v, err := f.st.TrackVersion(t.Context(), trackID, 0)
@@ -48,6 +49,7 @@ func (f *fixture) deliverCard(t *testing.T, l store.Learner, trackID, cardID str
 	if !ok {
 		t.Fatalf("no card %s in %s", cardID, trackID)
 	}
+	slot = f.slotFrom(t, l, slot)
 	f.clock.Set(slot)
 	args := DeliverArgs{Platform: l.Platform, Workspace: l.Workspace, User: l.User, Slot: slot,
 		Cards: []store.DeliveryCard{{TrackID: trackID, CardID: cardID, Version: v.Version, Fingerprint: c.Fingerprint()}}}
@@ -148,7 +150,7 @@ func TestDiscordDirectMessageInTwoServers(t *testing.T) {
 	}
 
 	quiz := f.deliverCard(t, g1, "security-basics", "report-phish", monday.Add(24*time.Hour))
-	reflection := f.deliverCard(t, g2, "leave-and-time-off", "planning-rest", monday.Add(25*time.Hour))
+	reflection := f.deliverCard(t, g2, "leave-and-time-off", "planning-rest", monday.Add(48*time.Hour))
 
 	// Unsaid, the newest nudge's server: G2's, which asked no quiz.
 	r := b.HandleMessage(ctx, discordDM("111", "answer 2"))
@@ -292,4 +294,18 @@ func TestDirectMessageFromAnOverlongIDIsAnswered(t *testing.T) {
 	if r := b.HandleMessage(t.Context(), discordDM(long, "learn")); !strings.Contains(r.Text, "security-basics") {
 		t.Errorf("learn lists no track: %q", r.Text)
 	}
+}
+
+// slotFrom is the learner's first delivery slot at or after t.
+func (f *fixture) slotFrom(t *testing.T, l store.Learner, from time.Time) time.Time {
+	t.Helper()
+	p, err := f.svc.preferences(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot, ok := NextSlot(p, f.svc.location(t.Context(), p), from)
+	if !ok {
+		t.Fatalf("%s has no slot after %v", l.User, from)
+	}
+	return slot
 }
