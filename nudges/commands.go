@@ -299,7 +299,7 @@ func (s *Service) join(ctx context.Context, l store.Learner, trackID string) (bo
 	if n == 0 {
 		intro = fmt.Sprintf("You already follow **%s**. ", v.Title)
 	}
-	intro += fmt.Sprintf("Cards come %s at %s on %s (%s).", v.Cadence, clock(p.DeliveryMinute), days(p.Weekdays), s.location(ctx, p))
+	intro += fmt.Sprintf("Cards come %s at %s on %s (%s).", v.Cadence, clock(p.DeliveryMinute), days(p.Weekdays), s.shownLocation(ctx, p))
 	if n == 0 {
 		return bot.Reply{Text: intro}, nil
 	}
@@ -352,7 +352,7 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (reply bot.Re
 		return bot.Reply{}, false, err
 	}
 	now := s.now().Truncate(time.Millisecond) // what the store keeps
-	loc := s.location(ctx, p)
+	loc := s.shownLocation(ctx, p)
 	var due []store.CardState
 	for _, e := range enrolments {
 		states, err := s.st.CardStates(ctx, l, e.TrackID)

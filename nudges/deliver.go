@@ -195,7 +195,10 @@ func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token s
 	if err != nil {
 		return err
 	}
-	loc := s.location(ctx, p)
+	loc, err := s.location(ctx, p)
+	if err != nil {
+		return err
+	}
 	if !inDoubt.IsZero() && !s.resendable(l.Platform, now, inDoubt) {
 		return s.assumeSent(ctx, a, id, token, loc, inDoubt)
 	}

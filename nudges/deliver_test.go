@@ -358,3 +358,61 @@ func TestPlannedNudgeAfterTheLearnerMovedTheirSlot(t *testing.T) {
 		})
 	}
 }
+
+// profileZones is a TimeZones whose lookups can be made to fail.
+type profileZones struct {
+	mu   sync.Mutex
+	zone string
+	err  error
+}
+
+func (z *profileZones) TimeZone(context.Context, string, string, string) (string, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.zone, z.err
+}
+
+func (z *profileZones) fail(err error) { z.mu.Lock(); defer z.mu.Unlock(); z.err = err }
+
+// A learner whose platform profile cannot be read for a moment is neither
+// planned nor sent a nudge by the default zone's clock, which is another
+// hour of their day: the plan leaves them to the next, the delivery is
+// retried, and both go by their own zone once the profile reads again.
+func TestTimeZoneLookupFailure(t *testing.T) {
+	f := setup(t)
+	zones := &profileZones{zone: "Asia/Kathmandu"}
+	svc, err := New(Config{Store: f.st, Sender: f.sender, Clock: f.clock.Now, DefaultTimeZone: paris, TimeZones: zones})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	f.cmd(t, "ann", "learn join security-basics")
+	kathmandu, _ := time.LoadLocation("Asia/Kathmandu")
+	slot := time.Date(2026, 3, 3, 9, 30, 0, 0, kathmandu) // 03:45 UTC
+	from := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
+
+	zones.fail(errors.New("database is restarting"))
+	plan, err := svc.Plan(t.Context(), from, from.Add(24*time.Hour))
+	if err != nil || len(plan) != 0 {
+		t.Fatalf("plan while the profile cannot be read = %+v, %v; want nothing planned", plan, err)
+	}
+	zones.fail(nil)
+	plan, err = svc.Plan(t.Context(), from, from.Add(24*time.Hour))
+	if err != nil || len(plan) != 1 || !plan[0].Slot.Equal(slot) {
+		t.Fatalf("plan = %+v, %v; want ann's nudge at %v", plan, err, slot)
+	}
+
+	f.clock.Set(slot)
+	zones.fail(errors.New("database is restarting"))
+	if err := svc.Deliver(t.Context(), plan[0]); err == nil {
+		t.Fatal("delivered while the learner's time zone could not be read; want an error, for River to retry")
+	}
+	zones.fail(nil)
+	f.clock.Set(slot.Add(time.Minute))
+	if err := svc.Deliver(t.Context(), plan[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.sender.count("ann"); n != 1 {
+		t.Errorf("sent %d nudges, want 1 once the zone reads again", n)
+	}
+}

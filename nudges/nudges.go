@@ -35,6 +35,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -178,21 +179,38 @@ func (s *Service) preferences(ctx context.Context, l store.Learner) (store.Prefe
 }
 
 // location resolves a learner's time zone: their own setting, then their
-// platform profile, then the default.
-func (s *Service) location(ctx context.Context, p store.Preferences) *time.Location {
+// platform profile, then the default. A profile that cannot be read is an
+// error, not the default: planning or sending by the default zone's clock
+// would nudge the learner at another hour of their day.
+func (s *Service) location(ctx context.Context, p store.Preferences) (*time.Location, error) {
 	if p.TimeZone != "" {
 		if loc, err := s.loadLocation(p.TimeZone); err == nil {
-			return loc
+			return loc, nil
 		}
 	}
 	if s.zones != nil {
-		if name, err := s.zones.TimeZone(ctx, p.Platform, p.Workspace, p.User); err == nil && name != "" {
+		name, err := s.zones.TimeZone(ctx, p.Platform, p.Workspace, p.User)
+		if err != nil {
+			return nil, fmt.Errorf("time zone of %s: %w", p.User, err)
+		}
+		if name != "" {
 			if loc, err := s.loadLocation(name); err == nil {
-				return loc
+				return loc, nil
 			}
 		}
 	}
-	return s.defaultLoc
+	return s.defaultLoc, nil
+}
+
+// shownLocation is the learner's time zone for a reply, which says what it
+// assumed: the default when their profile cannot be read.
+func (s *Service) shownLocation(ctx context.Context, p store.Preferences) *time.Location {
+	loc, err := s.location(ctx, p)
+	if err != nil {
+		s.log.WarnContext(ctx, "a learner's time zone cannot be read; the default is assumed", "err", err)
+		return s.defaultLoc
+	}
+	return loc
 }
 
 func (s *Service) loadLocation(name string) (*time.Location, error) {

@@ -125,7 +125,12 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 		if !ok {
 			p = DefaultPreferences(l)
 		}
-		loc := s.location(ctx, p)
+		loc, err := s.location(ctx, p)
+		if err != nil {
+			// A later plan, whose window overlaps this one, tries again.
+			s.log.WarnContext(ctx, "a learner's time zone cannot be read; nothing planned for them", "platform", l.Platform, "user", l.User, "err", err)
+			continue
+		}
 		slot, ok := NextSlot(p, loc, from)
 		if !ok || !slot.Before(to) {
 			continue

@@ -53,7 +53,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 			msg = "No quiet period."
 			break
 		}
-		loc := s.location(ctx, p)
+		loc := s.shownLocation(ctx, p)
 		from, until, err := parseQuiet(rest, loc)
 		if err != nil {
 			return bot.Reply{}, err
@@ -72,7 +72,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 		}
 		p.SnoozedUntil = s.now().Add(d)
 		s.event(ctx, l, store.EventSnoozed, "", int(d/(24*time.Hour)), l.Platform, l.Workspace, l.User, s.now().String())
-		msg = "Snoozed until " + p.SnoozedUntil.In(s.location(ctx, p)).Format("Mon 2 Jan 15:04") + "."
+		msg = "Snoozed until " + p.SnoozedUntil.In(s.shownLocation(ctx, p)).Format("Mon 2 Jan 15:04") + "."
 	case "pause":
 		p.Paused = true
 		msg = "Paused. `nudges resume` brings the nudges back, with your progress."
@@ -85,7 +85,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 	case "timezone", "tz", "zone":
 		if rest == "" || strings.EqualFold(rest, "auto") {
 			p.TimeZone = ""
-			msg = "Using the time zone of your profile (" + s.location(ctx, p).String() + ")."
+			msg = "Using the time zone of your profile (" + s.shownLocation(ctx, p).String() + ")."
 			break
 		}
 		loc, err := time.LoadLocation(rest)
@@ -104,7 +104,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 }
 
 func (s *Service) describe(ctx context.Context, p store.Preferences) string {
-	loc := s.location(ctx, p)
+	loc := s.shownLocation(ctx, p)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Your nudges**: at %s on %s (%s), at most %d cards a day.", clock(p.DeliveryMinute), days(p.Weekdays), loc, p.DailyCap)
 	if !p.QuietUntil.IsZero() {

@@ -303,7 +303,7 @@ func (f *fixture) slotFrom(t *testing.T, l store.Learner, from time.Time) time.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot, ok := NextSlot(p, f.svc.location(t.Context(), p), from)
+	slot, ok := NextSlot(p, f.svc.shownLocation(t.Context(), p), from)
 	if !ok {
 		t.Fatalf("%s has no slot after %v", l.User, from)
 	}
