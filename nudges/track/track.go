@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ const (
 
 // Limits on what a track may hold.
 const (
-	MaxTipLen    = 1200 // bytes of a tip's text: a minute's read
+	MaxTipLen    = 1200 // characters of a tip's text: a minute's read
 	MinOptions   = 2
 	MaxOptions   = 6
 	MaxFileBytes = 1 << 20
@@ -231,11 +232,12 @@ func Parse(name string, src []byte) (Track, error) {
 		fail(0, "file is not valid UTF-8 text")
 		return Track{}, errors.Join(errs...)
 	}
-	text := strings.ReplaceAll(string(src), "\r\n", "\n")
+	// Some editors start a UTF-8 file with a byte order mark.
+	text := strings.TrimPrefix(strings.ReplaceAll(string(src), "\r\n", "\n"), "\ufeff")
 	lines := strings.Split(text, "\n")
 
 	t := Track{}
-	bodyStart := 0
+	bodyStart, idLine := 0, 0
 	if len(lines) > 0 && strings.TrimSpace(lines[0]) == "---" {
 		end := -1
 		for i := 1; i < len(lines); i++ {
@@ -248,7 +250,7 @@ func Parse(name string, src []byte) (Track, error) {
 			fail(1, "front matter is not closed by a --- line")
 			return Track{}, errors.Join(errs...)
 		}
-		parseFrontMatter(&t, strings.Join(lines[1:end], "\n"), fail)
+		idLine = parseFrontMatter(&t, strings.Join(lines[1:end], "\n"), fail)
 		bodyStart = end + 1
 	} else {
 		fail(1, "a track starts with front matter between --- lines (title, description, audience, cadence, tags)")
@@ -257,7 +259,11 @@ func Parse(name string, src []byte) (Track, error) {
 		t.ID = Slug(strings.TrimSuffix(path.Base(name), path.Ext(name)))
 	}
 	if !idRE.MatchString(t.ID) {
-		fail(2, "track id %q: use lower-case letters, digits and dashes", t.ID)
+		if idLine == 0 {
+			fail(0, "track id %q, from the file name: use lower-case letters, digits and dashes, or set id in the front matter", t.ID)
+		} else {
+			fail(idLine, "track id %q: use lower-case letters, digits and dashes", t.ID)
+		}
 	}
 	if t.Title == "" {
 		fail(1, "front matter has no title")
@@ -320,7 +326,14 @@ func Parse(name string, src []byte) (Track, error) {
 	return t, nil
 }
 
-func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) {
+// frontMatterKeys are the keys a track's front matter may have, in the
+// order messages list them.
+var frontMatterKeys = []string{"id", "title", "description", "audience", "cadence", "tags", "draft"}
+
+// parseFrontMatter fills t from the front matter text, which starts on the
+// file's second line, and returns the file line of its id key, 0 when it
+// has none.
+func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) (idLine int) {
 	var fm struct {
 		ID          string   `yaml:"id"`
 		Title       string   `yaml:"title"`
@@ -338,7 +351,22 @@ func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) {
 			line, msg = n, m[2]
 		}
 		fail(line+1, "front matter: %s", msg)
-		return
+		return 0
+	}
+	// An unknown key is most likely a misspelt one, and a misspelt
+	// audience or draft would open the track to everyone.
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(text), &doc) == nil && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		m := doc.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			switch {
+			case k.Value == "id":
+				idLine = k.Line + 1
+			case !slices.Contains(frontMatterKeys, k.Value):
+				fail(k.Line+1, "front matter: unknown key %q; %s", k.Value, knownKeyHint(k.Value))
+			}
+		}
 	}
 	t.ID, t.Title, t.Description, t.Audience, t.Tags, t.Draft = strings.TrimSpace(fm.ID), strings.TrimSpace(fm.Title),
 		strings.TrimSpace(fm.Description), strings.TrimSpace(fm.Audience), fm.Tags, fm.Draft
@@ -350,6 +378,45 @@ func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) {
 		fail(lineOf(text, "cadence")+1, "front matter: %v", err)
 	}
 	t.Cadence = c
+	return idLine
+}
+
+// knownKeyHint names the front matter key closest to an unknown one, or
+// lists them all when none is close.
+func knownKeyHint(key string) string {
+	best, bestD := "", 3
+	for _, k := range frontMatterKeys {
+		if d := editDistance(strings.ToLower(key), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	last := len(frontMatterKeys) - 1
+	return "the keys are " + strings.Join(frontMatterKeys[:last], ", ") + " and " + frontMatterKeys[last]
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // lineOf finds the 1-based line of a front matter key, for messages.
@@ -425,7 +492,7 @@ func parseCard(line int, kind, title string, body []string, fail func(int, strin
 		if c.Text == "" {
 			bad(line, "tip %q has no text", title)
 		}
-		if n := len(c.Text); n > MaxTipLen {
+		if n := utf8.RuneCountInString(c.Text); n > MaxTipLen {
 			bad(line, "tip %q is %d characters; keep a tip to %d or split it", title, n, MaxTipLen)
 		}
 	case KindQuiz:

@@ -194,3 +194,74 @@ func TestParseAudience(t *testing.T) {
 		t.Errorf("error = %v, want the audience's line and the bad entry", err)
 	}
 }
+
+// A misspelt front matter key is an error with its line, not ignored: a
+// track whose "audiance" went unread would be open to everyone, and one
+// whose "drafts: true" went unread would reach learners unapproved.
+func TestParseRefusesUnknownFrontMatterKeys(t *testing.T) {
+	src := `---
+title: Payroll
+audiance: "group:payroll"
+drafts: true
+cadence: weekly
+---
+
+## tip: Payslips {#payslips}
+They come on the 25th.
+`
+	_, err := Parse("payroll.md", []byte(src))
+	if err == nil {
+		t.Fatal("a track with misspelt front matter keys loaded")
+	}
+	for _, want := range []string{
+		`payroll.md:3: front matter: unknown key "audiance"; did you mean "audience"?`,
+		`payroll.md:4: front matter: unknown key "drafts"; did you mean "draft"?`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %q; want a line %q", err, want)
+		}
+	}
+	src = strings.Replace(strings.Replace(src, "audiance", "owner", 1), "drafts: true\n", "", 1)
+	_, err = Parse("payroll.md", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), `payroll.md:3: front matter: unknown key "owner"; the keys are id, title, description, audience, cadence, tags and draft`) {
+		t.Errorf("error = %v; want the unknown key and the known ones", err)
+	}
+}
+
+// A file saved with a byte order mark (as some Windows editors do) is read
+// like any other, rather than said to lack the front matter it has.
+func TestParseFileWithByteOrderMark(t *testing.T) {
+	tr, err := Parse("tracks/security.md", append([]byte("\ufeff"), good...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Title != "Security basics" || len(tr.Cards) != 3 {
+		t.Errorf("track = %+v", tr)
+	}
+}
+
+// A tip's length is counted in characters, as its message says, so that a
+// tip in a script of several bytes a character is held to the same length
+// as one in English.
+func TestTipLengthInCharacters(t *testing.T) {
+	tip := func(text string) string {
+		return "---\ntitle: 安全\n---\n\n## tip: 画面をロック {#lock}\n" + text + "\n"
+	}
+	// 1,000 characters, 3,000 bytes.
+	if _, err := Parse("ja.md", []byte(tip(strings.Repeat("鍵", 1000)))); err != nil {
+		t.Errorf("a tip of 1000 characters: %v", err)
+	}
+	_, err := Parse("ja.md", []byte(tip(strings.Repeat("鍵", 1300))))
+	if err == nil || !strings.Contains(err.Error(), `ja.md:5: tip "画面をロック" is 1300 characters; keep a tip to 1200 or split it`) {
+		t.Errorf("a tip of 1300 characters: %v", err)
+	}
+}
+
+// A bad track id in the front matter is reported on its own line.
+func TestBadTrackIDLine(t *testing.T) {
+	src := "---\ntitle: T\ncadence: daily\nid: Not_An_ID\n---\n\n## tip: A\nB\n"
+	_, err := Parse("t.md", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), `t.md:4: track id "Not_An_ID"`) {
+		t.Errorf("error = %v; want it on line 4", err)
+	}
+}
