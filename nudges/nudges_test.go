@@ -662,3 +662,39 @@ func TestJoinWhilePausedAnnouncesNoCard(t *testing.T) {
 		t.Errorf("join after resuming = %q, want the first card", r.Text)
 	}
 }
+
+// A quiet period is the days the learner named, in their zone, even where
+// the clocks jump from midnight to 01:00 (Santiago on 6 September 2026):
+// it neither starts at 23:00 the evening before nor is shown starting a
+// day early, and its last day is shown as the last one, not the day after.
+func TestQuietPeriodDays(t *testing.T) {
+	f := setup(t)
+	santiago, _ := time.LoadLocation("America/Santiago")
+	f.cmd(t, "ann", "nudges timezone America/Santiago")
+	f.cmd(t, "ann", "nudges days every day")
+	f.cmd(t, "ann", "nudges time 23:30")
+	if r := f.cmd(t, "ann", "nudges quiet 2026-09-06 2026-09-07"); !strings.Contains(r.Text, "from Sun 6 Sep 2026 to Mon 7 Sep 2026 inclusive") {
+		t.Errorf("quiet reply = %q", r.Text)
+	}
+	if r := f.cmd(t, "ann", "nudges"); !strings.Contains(r.Text, "Quiet from 6 Sep 2026 to 7 Sep 2026 inclusive.") {
+		t.Errorf("settings = %q", r.Text)
+	}
+	p, err := f.st.Preferences(t.Context(), learner("ann"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saturday := time.Date(2026, 9, 5, 12, 0, 0, 0, santiago)
+	want := time.Date(2026, 9, 5, 23, 30, 0, 0, santiago)
+	if got, ok := NextSlot(p, santiago, saturday); !ok || !got.Equal(want) {
+		t.Errorf("next slot = %v, %v; want Saturday's at %v, before the quiet Sunday", got, ok, want)
+	}
+	if got, _ := NextSlot(p, santiago, want.Add(time.Minute)); !got.Equal(time.Date(2026, 9, 8, 23, 30, 0, 0, santiago)) {
+		t.Errorf("slot after Saturday's = %v; want Tuesday's", got.In(santiago))
+	}
+
+	f.cmd(t, "ann", "nudges timezone Europe/Paris")
+	f.cmd(t, "ann", "nudges quiet 2026-12-21 2027-01-04")
+	if r := f.cmd(t, "ann", "nudges"); !strings.Contains(r.Text, "Quiet from 21 Dec 2026 to 4 Jan 2027 inclusive.") {
+		t.Errorf("settings = %q", r.Text)
+	}
+}

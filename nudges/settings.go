@@ -59,7 +59,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 			return bot.Reply{}, err
 		}
 		p.QuietFrom, p.QuietUntil = from, until
-		msg = fmt.Sprintf("No nudges from %s to %s inclusive.", from.Format("Mon 2 Jan 2006"), until.Add(-time.Hour).Format("Mon 2 Jan 2006"))
+		msg = fmt.Sprintf("No nudges from %s to %s inclusive.", from.In(loc).Format("Mon 2 Jan 2006"), lastQuietDay(until, loc).Format("Mon 2 Jan 2006"))
 	case "snooze":
 		var d time.Duration
 		switch strings.ToLower(rest) {
@@ -108,7 +108,7 @@ func (s *Service) describe(ctx context.Context, p store.Preferences) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Your nudges**: at %s on %s (%s), at most %d cards a day.", clock(p.DeliveryMinute), days(p.Weekdays), loc, p.DailyCap)
 	if !p.QuietUntil.IsZero() {
-		fmt.Fprintf(&b, "\nQuiet from %s until %s.", p.QuietFrom.In(loc).Format("2 Jan 2006"), p.QuietUntil.In(loc).Format("2 Jan 2006"))
+		fmt.Fprintf(&b, "\nQuiet from %s to %s inclusive.", p.QuietFrom.In(loc).Format("2 Jan 2006"), lastQuietDay(p.QuietUntil, loc).Format("2 Jan 2006"))
 	}
 	if p.SnoozedUntil.After(s.now()) {
 		fmt.Fprintf(&b, "\nSnoozed until %s.", p.SnoozedUntil.In(loc).Format("Mon 2 Jan 15:04"))
@@ -191,17 +191,28 @@ func days(mask int) string {
 	return strings.Join(out, ", ")
 }
 
-// parseQuiet reads "FROM UNTIL" (dates, both included) in the learner's zone.
+// parseQuiet reads "FROM UNTIL" (dates, both included) in the learner's
+// zone: the period runs from the start of the first day to the start of
+// the day after the last, each where the clocks show it (01:00 in a zone
+// whose clocks jump from midnight to 01:00, rather than 23:00 the day
+// before, which time.Date gives west of UTC).
 func parseQuiet(s string, loc *time.Location) (time.Time, time.Time, error) {
 	f := strings.Fields(s)
 	bad := userError("Give the first and last quiet day: `nudges quiet 2026-12-21 2027-01-04`, or `nudges quiet off`.")
 	if len(f) != 2 {
 		return time.Time{}, time.Time{}, bad
 	}
-	from, err1 := time.ParseInLocation("2006-01-02", f[0], loc)
-	last, err2 := time.ParseInLocation("2006-01-02", f[1], loc)
-	if err1 != nil || err2 != nil || last.Before(from) {
+	first, err1 := time.Parse("2006-01-02", f[0])
+	last, err2 := time.Parse("2006-01-02", f[1])
+	if err1 != nil || err2 != nil || last.Before(first) {
 		return time.Time{}, time.Time{}, bad
 	}
-	return from, last.AddDate(0, 0, 1), nil
+	from := wallClock(first.Year(), first.Month(), first.Day(), 0, loc)
+	until := wallClock(last.Year(), last.Month(), last.Day()+1, 0, loc)
+	return from, until, nil
+}
+
+// lastQuietDay is the last day of a quiet period ending at until, in loc.
+func lastQuietDay(until time.Time, loc *time.Location) time.Time {
+	return until.Add(-time.Minute).In(loc)
 }
