@@ -266,12 +266,18 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 		if err := yaml.Unmarshal(data, &tree); err != nil {
 			return nil, fmt.Errorf("config file %s: not valid YAML: %w", path, err)
 		}
-		flatten("LORE", tree, c.file)
+		written := map[string][]string{}
+		flatten("LORE", "", tree, c.file, written)
 		for _, name := range slices.Sorted(maps.Keys(c.file)) {
+			if keys := written[name]; len(keys) > 1 {
+				// Which one would win depends on map order: refuse both.
+				slices.Sort(keys)
+				errs = append(errs, fmt.Errorf("%s: %s are the same setting (%s): keep one", path, strings.Join(keys, " and "), name))
+			}
 			s, ok := lookupSetting(name)
 			switch {
 			case !ok:
-				errs = append(errs, fmt.Errorf("%s: unknown key %s", path, yamlKey(name)))
+				errs = append(errs, fmt.Errorf("%s: unknown key %s%s", path, yamlKey(name), suggestKey(name)))
 			case s.Secret:
 				errs = append(errs, fmt.Errorf("%s: %s is a secret: set %s (or %s_FILE) in the environment instead of writing it in the file", path, yamlKey(name), name, name))
 				delete(c.file, name)
@@ -298,19 +304,49 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
-// flatten turns nested YAML maps into LORE_A_B keys.
-func flatten(prefix string, tree map[string]any, out map[string]string) {
+// flatten turns nested YAML maps into LORE_A_B keys, recording in
+// written the keys as the file spells them (database.url, database_url).
+// A list of values is the comma-separated list the settings take, so that
+// `admins: [slack/U1, discord/2]` means LORE_ADMINS=slack/U1,discord/2.
+func flatten(prefix, path string, tree map[string]any, out map[string]string, written map[string][]string) {
 	for k, v := range tree {
 		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		key := k
+		if path != "" {
+			key = path + "." + k
+		}
 		switch v := v.(type) {
 		case map[string]any:
-			flatten(name, v, out)
+			flatten(name, key, v, out, written)
+			continue
 		case nil:
 			out[name] = ""
+		case []any:
+			items := make([]string, len(v))
+			for i, item := range v {
+				items[i] = fmt.Sprint(item)
+			}
+			out[name] = strings.Join(items, ",")
 		default:
 			out[name] = fmt.Sprint(v)
 		}
+		written[name] = append(written[name], key)
 	}
+}
+
+// suggestKey names the known key closest to an unknown one (" (did you
+// mean chat_model?)"), or is "" when none is close.
+func suggestKey(name string) string {
+	best, bestDist := "", 3
+	for _, s := range settings {
+		if d := editDistance(name, s.Name); d < bestDist {
+			best, bestDist = s.Name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + yamlKey(best) + "?)"
 }
 
 // yamlKey names a setting as the YAML file spells it, for messages.

@@ -68,6 +68,41 @@ func TestConfigErrorsAreListedAtOnce(t *testing.T) {
 	runEnv(t, nil, "--config", filepath.Join(t.TempDir(), "missing.yaml"), "config", "check").wantCode(t, cli.ExitUsage)
 }
 
+// A YAML list is the comma-separated list a setting takes, rather than
+// Go's rendering of it ("[a b]"), which an allow-list would silently
+// misread.
+func TestConfigFileListsAreCommaSeparated(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "lore.yaml")
+	writeFile(t, cfg, []byte("fetch:\n  allow: [wiki.corp.example, 10.20.0.0/16]\nadmins:\n  - slack/U012AB3CD\n  - discord/80351110224678912\n"))
+	r := runEnv(t, nil, "--config", cfg, "config", "show")
+	r.wantCode(t, cli.ExitOK)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`LORE_FETCH_ALLOW\s+wiki\.corp\.example,10\.20\.0\.0/16\s+config file`),
+		regexp.MustCompile(`LORE_ADMINS\s+slack/U012AB3CD,discord/80351110224678912\s+config file`),
+	} {
+		if !want.MatchString(r.out) {
+			t.Errorf("config show lacks %s:\n%s", want, r.out)
+		}
+	}
+	runEnv(t, nil, "--config", cfg, "config", "check").wantCode(t, cli.ExitOK)
+}
+
+// One setting written twice in the file (database_url and database.url)
+// is refused: which value won depended on map order. An unknown key names
+// the known one it is closest to.
+func TestConfigFileKeyWrittenTwiceOrMisspelt(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "lore.yaml")
+	writeFile(t, cfg, []byte("database_url: sqlite:"+filepath.Join(dir, "one.db")+"\ndatabase:\n  url: sqlite:"+filepath.Join(dir, "two.db")+"\nchat_modle: gpt-4o-mini\n"))
+	r := runEnv(t, nil, "--config", cfg, "config", "check")
+	r.wantCode(t, cli.ExitUsage)
+	for _, want := range []string{"database.url and database_url are the same setting (LORE_DATABASE_URL)", "unknown key chat_modle (did you mean chat_model?)"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("config check output lacks %q:\n%s", want, r.err)
+		}
+	}
+}
+
 // config check finds what a command would refuse later: short secrets,
 // index settings outside pgvector's limits, malformed channel settings.
 func TestConfigCheckValidatesEverySetting(t *testing.T) {
