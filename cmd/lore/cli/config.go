@@ -94,7 +94,7 @@ var settings = []setting{
 	{Name: "LORE_LRS_USERNAME", Doc: "Basic auth user for the LRS."},
 	{Name: "LORE_LRS_PASSWORD", Secret: true, Doc: "Basic auth password for the LRS."},
 	{Name: "LORE_LEADERS_FILE", Doc: "JSON or YAML file of the leaders who get the weekly digest in Slack or Discord from `lore serve` (docs/engagement.md); unset sends none."},
-	{Name: "LORE_RETENTION", Check: atLeastADay, Doc: "Keep raw events this long (e.g. 8760h), then fold them into daily counts; unset keeps them."},
+	{Name: "LORE_RETENTION", Check: atLeastADay, Doc: "Keep raw events this long (e.g. 365d, 52w or 8760h), then fold them into daily counts; unset keeps them."},
 	{Name: "LORE_DASHBOARD_TOKEN", Secret: true, Check: atLeastBytes(16), Doc: "Shared admin token for the web dashboard."},
 	{Name: "LORE_SESSION_KEY", Secret: true, Doc: "Key that signs dashboard session cookies; random per process when unset."},
 	{Name: "LORE_OIDC_ISSUER", Doc: "OpenID Connect issuer for dashboard sign-in (https://slack.com for Sign in with Slack)."},
@@ -214,10 +214,17 @@ func readSynonyms(path string) (*knowledge.Synonyms, error) {
 }
 
 func atLeastADay(v string) error {
-	if d, err := time.ParseDuration(v); err != nil || d < 24*time.Hour {
-		return errors.New("want a duration of at least 24h, such as 8760h")
+	_, err := retentionPeriod(v)
+	return err
+}
+
+// retentionPeriod reads LORE_RETENTION in the forms lore retention --keep
+// takes (365d, 52w, 8760h), at least a day.
+func retentionPeriod(v string) (time.Duration, error) {
+	if d, err := parsePeriod(strings.TrimSpace(v)); err == nil && d >= 24*time.Hour {
+		return d, nil
 	}
-	return nil
+	return 0, errors.New("want a period of at least a day, such as 365d, 52w or 8760h")
 }
 
 func duration(v string) error {

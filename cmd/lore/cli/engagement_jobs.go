@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -55,7 +54,7 @@ func (a *app) engagementJobs(svc *services, workers *river.Workers) ([]*river.Pe
 		cfg.Forwarder = f
 	}
 	if keep := a.getenv("LORE_RETENTION"); keep != "" {
-		d, err := time.ParseDuration(keep)
+		d, err := retentionPeriod(keep)
 		if err != nil {
 			return nil, nil, usageErrorf("LORE_RETENTION %q: %v", keep, err)
 		}

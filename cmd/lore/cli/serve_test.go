@@ -416,7 +416,7 @@ func TestServeAnswersSlackEventsOverHTTP(t *testing.T) {
 // the engagement jobs it is configured for.
 func TestServeDashboardAndEngagementJobs(t *testing.T) {
 	db := newDB(t)
-	env := map[string]string{"LORE_DASHBOARD_TOKEN": "a-dashboard-token-for-tests", "LORE_RETENTION": "8760h"}
+	env := map[string]string{"LORE_DASHBOARD_TOKEN": "a-dashboard-token-for-tests", "LORE_RETENTION": "365d"} // as lore retention --keep reads it
 	srv := startServeEnv(t, func(k string) string { return env[k] }, db.flag())
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(srv.base + "/dashboard")
@@ -437,6 +437,9 @@ func TestServeDashboardAndEngagementJobs(t *testing.T) {
 		return strings.Contains(string(b), `lore_jobs{kind="engagement_retention",state="completed"} 1`)
 	})
 	runEnv(t, map[string]string{"LORE_RETENTION": "1h"}, "config", "check").wantCode(t, cli.ExitUsage)
+	for _, keep := range []string{"8760h", "52w", "1d"} {
+		runEnv(t, map[string]string{"LORE_RETENTION": keep}, "config", "check").wantCode(t, cli.ExitOK)
+	}
 
 	// Without a way to sign in, there is no dashboard.
 	plain := startServe(t, newDB(t).flag())
