@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -153,7 +154,9 @@ func (p *ingestProgress) Warn(path string, err error) {
 	if p.bar != nil {
 		_ = p.bar.Clear()
 	}
-	fmt.Fprintf(p.w, "warning: skipped %s: %v\n", path, err)
+	// A parser's error names the file too (for a source's status); the
+	// line already does.
+	fmt.Fprintf(p.w, "warning: skipped %s: %s\n", path, strings.TrimPrefix(err.Error(), path+": "))
 }
 
 func (p *ingestProgress) finish() {

@@ -53,6 +53,10 @@ func TestIngestBadInputEntriesAreSkipped(t *testing.T) {
 			t.Errorf("no warning %q:\n%s", want, r.err)
 		}
 	}
+	// The warning names the file once, though the parser's error names it too.
+	if want := "warning: skipped " + filepath.Join(dir, "loop.pdf") + ": malformed document"; !strings.Contains(r.err, want) {
+		t.Errorf("no warning %q:\n%s", want, r.err)
+	}
 	if !strings.Contains(r.out, "holds 3 documents") {
 		t.Errorf("summary without the totals:\n%s", r.out)
 	}
