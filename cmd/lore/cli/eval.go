@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,9 +44,14 @@ the top-10 search that answers use.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			for _, f := range []string{corpus, queries, qrels} {
-				if _, err := os.Stat(f); err != nil {
-					return usageErrorf("%s: no such file", f)
+			for _, f := range []struct{ flag, path string }{{"corpus", corpus}, {"queries", queries}, {"qrels", qrels}} {
+				switch info, err := os.Stat(f.path); {
+				case errors.Is(err, fs.ErrNotExist):
+					return usageErrorf("--%s %s: no such file", f.flag, f.path)
+				case err != nil:
+					return usageErrorf("--%s %v", f.flag, err)
+				case info.IsDir():
+					return usageErrorf("--%s %s is a folder: name the file in it, such as %s", f.flag, f.path, filepath.Join(f.path, f.flag+evalExt(f.flag)))
 				}
 			}
 			if k <= 0 || k > evalDepth {
@@ -252,4 +258,13 @@ func rankedSources(passages []knowledge.Passage, n int) []string {
 		}
 	}
 	return out
+}
+
+// evalExt is the extension of a BEIR file: the judgements are TSV, the
+// rest JSONL.
+func evalExt(flag string) string {
+	if flag == "qrels" {
+		return ".tsv"
+	}
+	return ".jsonl"
 }

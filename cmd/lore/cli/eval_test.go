@@ -140,6 +140,8 @@ func TestEvalBadInput(t *testing.T) {
 		{"missing corpus", []string{"--corpus", missing, "--queries", b.queries, "--qrels", b.qrels}, missing},
 		{"missing queries", []string{"--corpus", b.corpus, "--queries", missing, "--qrels", b.qrels}, missing},
 		{"missing qrels", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", missing}, missing},
+		{"corpus is a folder", []string{"--corpus", dir, "--queries", b.queries, "--qrels", b.qrels}, "--corpus " + dir + " is a folder: name the file in it, such as " + filepath.Join(dir, "corpus.jsonl")},
+		{"qrels is a folder", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", dir}, "--qrels " + dir + " is a folder"},
 		{"k zero", append(b.flags(), "--k", "0"), "--k must be between 1 and 100"},
 		{"k too large", append(b.flags(), "--k", "101"), "--k must be between 1 and 100"},
 		{"k not a number", append(b.flags(), "--k", "ten"), "invalid argument"},
