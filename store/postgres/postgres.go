@@ -122,7 +122,7 @@ type Options struct {
 	// IndexM and IndexEfConstruction are the HNSW graph's parameters:
 	// neighbours per element and the candidate list of each insertion.
 	// Larger values give better recall at a given SearchEf and cost build
-	// time. They apply when the index is (re)built. Defaults 16 and 32.
+	// time. They apply when the index is (re)built. Defaults 10 and 64.
 	IndexM, IndexEfConstruction int
 	// IndexPartitions is how many HNSW graphs the vectors are split among,
 	// by chunk id; a search walks them all at once, each on a connection
@@ -131,7 +131,7 @@ type Options struct {
 	IndexPartitions int
 	// SearchEf is hnsw.ef_search for vector searches of up to SearchEf/2
 	// results (more take twice k): the candidate list of a search, the
-	// knob between recall and latency. Default 200.
+	// knob between recall and latency. Default 600.
 	SearchEf int
 	// Logger receives warnings about statements slower than
 	// SlowStatement, logged with the statement's context (and so its

@@ -58,7 +58,7 @@ func TestVectorPartitionsFollowTheDatabase(t *testing.T) {
 	randomDocs(t, two, 0, 100, dim, r) // 500 chunks, past BulkDeferAt
 	one := openTest(t, Options{Schema: two.schema, BulkDeferAt: 100, IndexPartitions: 1})
 
-	// With 500 chunks and ef_search 200 per partition, every partition's
+	// With 500 chunks and ef_search 600 per partition, every partition's
 	// walk is exhaustive: both stores must return the exact nearest k.
 	queries := make([][]float32, 10)
 	for i := range queries {

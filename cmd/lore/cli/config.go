@@ -43,10 +43,10 @@ type setting struct {
 var settings = []setting{
 	{Name: "LORE_DATABASE_URL", Default: "sqlite:lore.db", Doc: "The database: `sqlite:PATH` (embedded) or `postgres://...` (PostgreSQL with pgvector). `--db` overrides it."},
 	{Name: "LORE_PG_INDEX_BUILD_MEMORY_MB", Default: "1024", Check: positiveInt, Doc: "PostgreSQL: most maintenance_work_mem, in MB, a vector index build asks for (it asks for what the graph needs, about 1.5 KB a chunk)."},
-	{Name: "LORE_PG_HNSW_M", Default: "16", Check: between(2, 100), Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
-	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "32", Check: between(4, 1000), Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
+	{Name: "LORE_PG_HNSW_M", Default: "10", Check: between(2, 100), Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
+	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "64", Check: between(4, 1000), Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_PARTITIONS", Default: "2", Check: between(1, 8), Doc: "PostgreSQL: how many HNSW graphs the vectors are split among, searched at once; applies at the next index build."},
-	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "200", Check: between(1, 1000), Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
+	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "600", Check: between(1, 1000), Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
 	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
 	{Name: "LORE_LOG_FORMAT", Default: "auto", Check: oneOf("auto", "text", "json"), Doc: "Log format: `json` for production, `text` for people; `auto` is text on a terminal and JSON otherwise."},
 	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
