@@ -26,11 +26,12 @@ import (
 // PostgreSQL releases when the holder's connection ends, so a killed
 // loader never blocks the next one.
 
-// Defaults for Options.BulkDeferAt and Options.IndexBuildMemoryMB.
+// Defaults for Options.BulkDeferAt, IndexBuildMemoryMB, IndexM,
+// IndexEfConstruction and SearchEf.
 const (
-	defaultBulkDeferAt         = 2000
-	defaultIndexBuildMemoryMB  = 1024
-	minIndexBuildMemoryMB      = 64
+	defaultBulkDeferAt        = 2000
+	defaultIndexBuildMemoryMB = 1024
+	minIndexBuildMemoryMB     = 64
 	// m 10 with ef_construction 64 builds as fast as m 16 with 32 and
 	// finds more of the true nearest; ef_search 600 trades about 8 ms of
 	// query time at 200,000 chunks for recall@10 from 0.86 to about 0.95
