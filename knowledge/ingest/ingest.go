@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -83,6 +84,11 @@ var formats = map[string]string{
 	".html":     FormatHTML,
 	".htm":      FormatHTML,
 	".pdf":      FormatPDF,
+}
+
+// Extensions lists the file extensions Parse reads, sorted.
+func Extensions() []string {
+	return slices.Sorted(maps.Keys(formats))
 }
 
 // Supported reports whether Parse reads files with the extension of name.

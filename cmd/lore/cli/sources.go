@@ -19,6 +19,7 @@ import (
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/knowledge/fetch"
+	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/knowledge/jobs"
 	"github.com/lorehq/lore/knowledge/sources"
 	"github.com/lorehq/lore/store"
@@ -291,15 +292,25 @@ func resolveSource(src *store.Source) error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(abs); err != nil {
+		info, err := os.Stat(abs)
+		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err // "no such file or directory", "permission denied"
 			}
 			return fmt.Errorf("%s: %w", loc, err)
 		}
+		// A folder may hold files of other types, skipped at each sync; a
+		// single file that can never be read would sync to nothing, "ok".
+		if !info.IsDir() && !ingest.Supported(abs) {
+			return fmt.Errorf("%s: Lore cannot read %q files (it reads %s); a feed, sitemap or web page is added by its URL",
+				loc, filepath.Ext(abs), strings.Join(ingest.Extensions(), ", "))
+		}
 		src.Location = abs
 		return nil
+	}
+	if !isURL {
+		return fmt.Errorf("%s: a %s source is read from the web: give its http or https URL", loc, src.Kind)
 	}
 	u, err := fetch.ParseURL(loc)
 	if err != nil {

@@ -188,6 +188,27 @@ func TestSourcesBadInput(t *testing.T) {
 			}
 		})
 	}
+	// A single file Lore cannot read, and a web source given a path, are
+	// refused with what to do instead rather than syncing to nothing.
+	feed := filepath.Join(t.TempDir(), "news.atom")
+	if err := os.WriteFile(feed, []byte(`<feed xmlns="http://www.w3.org/2005/Atom"><title>News</title></feed>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"add", "news", feed}, `cannot read ".atom" files`},
+		{[]string{"add", "news", feed, "--kind", "feed"}, "give its http or https URL"},
+		{[]string{"add", "news", "example.com/feed.xml"}, "no such file"},
+		{[]string{"add", "news", "example.com/feed.xml", "--kind", "feed"}, "give its http or https URL"},
+	} {
+		r := db.run(t, append([]string{"sources"}, c.args...)...)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, c.want) {
+			t.Errorf("sources %q: stderr %q, want it to say %q", c.args, r.err, c.want)
+		}
+	}
 	r := db.run(t, "sources", "add", "creds", "https://alice:hunter2@example.com/")
 	r.wantCode(t, cli.ExitUsage)
 	if strings.Contains(r.err+r.out, "hunter2") {
