@@ -286,7 +286,6 @@ type pageData struct {
 	Settings map[string]string
 	Curator  bool
 	Admin    bool
-	Query    string
 	Tables   []string
 }
 
@@ -309,7 +308,7 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
 	data := pageData{
 		Session: sess, View: v, Report: rep, Chart: chartSVG(rep.Daily, rep.K),
 		Periods: []string{"7d", "30d", "90d", "365d"}, Curator: sess.Role.Allows(RoleCurator), Admin: sess.Role.Allows(RoleAdmin),
-		Query: r.URL.RawQuery, Tables: d.tablesFor(sess.Role),
+		Tables: d.tablesFor(sess.Role),
 	}
 	if data.Admin {
 		data.Settings = d.cfg.Settings

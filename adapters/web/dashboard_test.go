@@ -469,3 +469,41 @@ func TestDashboardPeriodsDoNotSubtractToADayOfOnePerson(t *testing.T) {
 		}
 	}
 }
+
+// The download links of a page give the tables of the period the page
+// shows, not of the default one.
+func TestDashboardDownloadsFollowTheViewedPeriod(t *testing.T) {
+	srv := httptest.NewServer(newDashboard(t, seed(t)).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	code, page, _ := get(t, c, srv.URL+"/dashboard?period=30d&until=2026-03-10")
+	if code != http.StatusOK {
+		t.Fatalf("GET /dashboard = %d\n%s", code, page)
+	}
+	if got := metric(t, page, "questions"); !strings.HasPrefix(got, "20 ") {
+		t.Fatalf("the page shows %q questions, want the 20 of the 30 days to 9 March", got)
+	}
+	links := regexp.MustCompile(`href="(/dashboard/export\.csv\?[^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(links) != 5 {
+		t.Fatalf("%d download links, want 5:\n%s", len(links), page)
+	}
+	for _, l := range links {
+		u := html.UnescapeString(l[1])
+		code, body, _ := get(t, c, srv.URL+u)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s = %d\n%s", u, code, body)
+		}
+		switch {
+		case strings.Contains(u, "table=figures"):
+			if q := csvColumn(t, body, "value")["questions"]; q != "20" {
+				t.Errorf("%s: %s questions, want the page's 20", u, q)
+			}
+		case strings.Contains(u, "table=daily"):
+			// The chart's eight weeks end with the page's last day, 9 March.
+			if days := csvColumn(t, body, "questions"); len(days) != 56 || days["2026-03-09"] != "0" {
+				t.Errorf("%s: %d days, 9 March %q; want the 56 days to 9 March", u, len(days), days["2026-03-09"])
+			}
+		}
+	}
+}
