@@ -165,6 +165,7 @@ func rows(groups []*groupAcc) []Group {
 type ForgetStore interface {
 	Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error)
 	AddStatements(ctx context.Context, ss []store.Statement) error
+	Statements(ctx context.Context, f store.StatementFilter) ([]store.Statement, error)
 }
 
 // Voider makes the statement that voids a stored one: the Mapper that
@@ -173,6 +174,10 @@ type ForgetStore interface {
 type Voider interface {
 	Void(id string, at time.Time) Statement
 }
+
+// forgetPage is how many statements Forget reads at a time; a variable
+// for tests.
+var forgetPage = 5000
 
 // Forget removes a person's personal data and statements (see
 // store.Engagement.Forget for what a full forget covers). Statements that
@@ -183,26 +188,70 @@ type Voider interface {
 // well (the voiding statement names the voided one by id). With
 // keepCounts (an analytics opt-out) the person's events stay as anonymous
 // counts; otherwise they are deleted.
+//
+// The voiding statements are queued before the store forgets: once the
+// statements are deleted their ids are known nowhere, and a forget whose
+// voiding statements failed to be queued afterwards could never withdraw
+// them, not even when run again. Queued first, a failure leaves
+// everything in place for the next attempt; voiding statements have ids
+// derived from the voided one, so queueing them again changes nothing.
+// The outbox sends in the order statements were stored, so a statement
+// still waiting there reaches the LRS before its voiding statement.
 func Forget(ctx context.Context, st ForgetStore, v Voider, user string, keepCounts bool, now time.Time) (store.ForgetResult, error) {
 	if v == nil {
 		v = &StatementVoider{base: DefaultIRIBase}
+	}
+	voided := map[string]bool{}
+	void := func(ids []string) error {
+		voids := make([]store.Statement, 0, len(ids))
+		for _, id := range ids {
+			if voided[id] {
+				continue
+			}
+			s, err := Stored(v.Void(id, now), "")
+			if err != nil {
+				return err
+			}
+			voids = append(voids, s)
+		}
+		if len(voids) == 0 {
+			return nil
+		}
+		if err := st.AddStatements(ctx, voids); err != nil {
+			return fmt.Errorf("queue voiding statements: %w", err)
+		}
+		for _, id := range ids {
+			voided[id] = true
+		}
+		return nil
+	}
+	if user != "" {
+		f := store.StatementFilter{User: user, Limit: forgetPage}
+		for {
+			page, err := st.Statements(ctx, f)
+			if err != nil {
+				return store.ForgetResult{}, fmt.Errorf("list the statements to void: %w", err)
+			}
+			ids := make([]string, len(page))
+			for i, s := range page {
+				ids[i] = s.ID
+			}
+			if err := void(ids); err != nil {
+				return store.ForgetResult{}, err
+			}
+			if len(page) < f.Limit {
+				break
+			}
+			f.After = page[len(page)-1].ID
+		}
 	}
 	res, err := st.Forget(ctx, user, keepCounts)
 	if err != nil {
 		return res, err
 	}
-	voids := make([]store.Statement, 0, len(res.Statements))
-	for _, id := range res.Statements {
-		s, err := Stored(v.Void(id, now), "")
-		if err != nil {
-			return res, err
-		}
-		voids = append(voids, s)
-	}
-	if len(voids) > 0 {
-		if err := st.AddStatements(ctx, voids); err != nil {
-			return res, fmt.Errorf("queue voiding statements: %w", err)
-		}
+	// Statements stored since they were listed.
+	if err := void(res.Statements); err != nil {
+		return res, err
 	}
 	return res, nil
 }

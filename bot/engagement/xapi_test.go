@@ -291,3 +291,58 @@ func TestForgetWithoutMapperVoids(t *testing.T) {
 		t.Errorf("outbox = %+v, want q1 voided under %s", pending, engagement.DefaultIRIBase)
 	}
 }
+
+// flakyOutbox fails to queue statements while down is set, as a database
+// that drops the connection at the wrong moment does.
+type flakyOutbox struct {
+	*sqlite.Store
+	down bool
+}
+
+func (f *flakyOutbox) AddStatements(ctx context.Context, ss []store.Statement) error {
+	if f.down {
+		return store.ErrUnavailable
+	}
+	return f.Store.AddStatements(ctx, ss)
+}
+
+// A forget whose voiding statements cannot be queued fails without
+// deleting what they would withdraw: run again, it voids every statement.
+// Queued after the statements were deleted, they would be lost for good,
+// since nothing would still know the ids to void.
+func TestForgetThatCannotQueueVoidsCanBeRunAgain(t *testing.T) {
+	s := openStore(t)
+	m := newMapper(t)
+	r := engagement.NewRecorder(s, m, nil)
+	ctx := t.Context()
+	for _, id := range []string{"q1", "q2"} {
+		if err := r.RecordEvent(ctx, store.Event{ID: id, Time: at, Kind: store.EventQuestion, User: "ana", Question: "q"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkForwarded(ctx, []string{engagement.StatementID("q1"), engagement.StatementID("q2")}); err != nil {
+		t.Fatal(err)
+	}
+	flaky := &flakyOutbox{Store: s, down: true}
+	for _, keepCounts := range []bool{true, false} {
+		if _, err := engagement.Forget(ctx, flaky, m, "ana", keepCounts, at.Add(time.Hour)); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("forget (keep counts %v) with the outbox down = %v, want it to fail", keepCounts, err)
+		}
+	}
+	flaky.down = false
+	res, err := engagement.Forget(ctx, flaky, m, "ana", false, at.Add(time.Hour))
+	if err != nil || res.Events != 2 || len(res.Statements) != 2 {
+		t.Fatalf("forget again = %+v, %v; want 2 events and 2 statements removed", res, err)
+	}
+	pending, _ := s.PendingStatements(ctx, 10)
+	var voided []string
+	for _, p := range pending {
+		voided = append(voided, p.Voids)
+	}
+	if want := []string{engagement.StatementID("q1"), engagement.StatementID("q2")}; !slices.Equal(voided, want) {
+		t.Fatalf("outbox voids %q, want q1 and q2 voided", voided)
+	}
+	if left, _ := s.Statements(ctx, store.StatementFilter{User: "ana"}); len(left) != 0 {
+		t.Errorf("statements of the person left: %d", len(left))
+	}
+}
