@@ -5,7 +5,8 @@
 // the next Flush picks up where the last one stopped. Batches go to
 // POST {endpoint}/statements with X-Experience-API-Version 1.0.3 and Basic
 // auth. 429 and 5xx answers and network failures are retried with
-// exponential backoff (honouring Retry-After); a 413 splits the batch in
+// exponential backoff (honouring Retry-After: a longer wait than the
+// backoff's stops forwarding until then); a 413 splits the batch in
 // two. Statement ids make forwarding idempotent: a 409 for a batch splits
 // it, and a 409 for a single statement means the LRS already holds it,
 // which is success. A 400 splits a batch too, down to the statement the
@@ -25,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lorehq/lore/knowledge/fetch"
@@ -72,13 +74,24 @@ type Config struct {
 	Logger *slog.Logger // default slog.Default()
 	// Sleep waits between tries; default a timer that ends with ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock reads the time, for Retry-After; default time.Now.
+	Clock func() time.Time
 }
+
+// maxHold bounds how long a Retry-After keeps the forwarder from posting:
+// a wrong header must not stop forwarding for days.
+const maxHold = time.Hour
 
 // Forwarder drains the outbox to an LRS.
 type Forwarder struct {
 	cfg      Config
 	endpoint string
 	outbox   Outbox
+
+	mu sync.Mutex
+	// notBefore is when the LRS said it takes requests again, when it
+	// asked for a longer wait than MaxBackoff.
+	notBefore time.Time
 }
 
 // Errors a Flush returns, wrapped with detail.
@@ -128,6 +141,9 @@ func New(cfg Config, outbox Outbox) (*Forwarder, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	return &Forwarder{cfg: cfg, endpoint: strings.TrimRight(cfg.Endpoint, "/") + "/statements", outbox: outbox}, nil
 }
 
@@ -170,7 +186,17 @@ type refusal struct {
 // the outbox, with an error in the log naming it and the LRS's reason, and
 // stays in the store (lore export statements). Until the LRS accepts one,
 // refused statements stay in the outbox and Flush returns ErrRejected.
+//
+// An LRS that asks for a longer wait (Retry-After) than MaxBackoff is not
+// asked again before that time, up to an hour: Flush returns ErrRetryLater
+// at once until then.
 func (f *Forwarder) Flush(ctx context.Context) (int, error) {
+	f.mu.Lock()
+	notBefore := f.notBefore
+	f.mu.Unlock()
+	if now := f.cfg.Clock(); now.Before(notBefore) {
+		return 0, fmt.Errorf("%w: the LRS asked for no request before %s", ErrRetryLater, notBefore.UTC().Format(time.RFC3339))
+	}
 	sent := 0
 	run := &flushRun{}
 	for {
@@ -295,7 +321,7 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, str
 				return resp.StatusCode, excerpt(answer), nil
 			}
 			last = fmt.Sprintf("HTTP %d", resp.StatusCode)
-			retryAfter = fetch.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			retryAfter = fetch.RetryAfter(resp.Header.Get("Retry-After"), f.cfg.Clock())
 		} else {
 			if ctx.Err() != nil {
 				return 0, "", ctx.Err()
@@ -304,11 +330,20 @@ func (f *Forwarder) post(ctx context.Context, batch []store.Statement) (int, str
 			// which travel in a header.
 			last = err.Error()
 		}
+		if retryAfter > f.cfg.MaxBackoff {
+			// Asked again sooner, the LRS would refuse again, and count
+			// it against Lore: the statements wait in the outbox.
+			hold := min(retryAfter, maxHold)
+			until := f.cfg.Clock().Add(hold)
+			f.mu.Lock()
+			f.notBefore = until
+			f.mu.Unlock()
+			return 0, "", fmt.Errorf("%w: %s, asking for no request before %s", ErrRetryLater, last, until.UTC().Format(time.RFC3339))
+		}
 		if attempt >= f.cfg.MaxAttempts {
 			return 0, "", fmt.Errorf("%w: %s after %d attempts", ErrRetryLater, last, attempt)
 		}
-		d := max(retryAfter, wait/2+rand.N(wait/2+1))
-		d = min(d, f.cfg.MaxBackoff)
+		d := min(max(retryAfter, wait/2+rand.N(wait/2+1)), f.cfg.MaxBackoff)
 		f.cfg.Logger.WarnContext(ctx, "LRS refused statements; retrying", "status", last, "attempt", attempt, "wait", d)
 		if err := f.cfg.Sleep(ctx, d); err != nil {
 			return 0, "", err

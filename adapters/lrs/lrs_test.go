@@ -152,6 +152,48 @@ func TestRetryAfterAsADate(t *testing.T) {
 	}
 }
 
+// A Retry-After longer than the backoff allows is honoured, not cut
+// short: the forwarder stops, and asks nothing more of the LRS until then,
+// even when the next flush comes sooner.
+func TestLongRetryAfterHoldsForwarding(t *testing.T) {
+	b := setup(t, 3)
+	b.lrs.RetryAfter = "120"
+	b.lrs.FailNext(http.StatusTooManyRequests)
+	clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	f := b.forwarder(t, nil, func(c *lrs.Config) { c.Clock = func() time.Time { return clock } })
+	if n, err := f.Flush(t.Context()); n != 0 || !errors.Is(err, lrs.ErrRetryLater) || !strings.Contains(err.Error(), "2026-03-02T09:02:00Z") {
+		t.Fatalf("Flush = %d, %v; want ErrRetryLater until 09:02", n, err)
+	}
+	if len(b.sleeps) != 0 {
+		t.Errorf("waits = %v, want none shorter than the LRS asked", b.sleeps)
+	}
+	clock = clock.Add(time.Minute)
+	if n, err := f.Flush(t.Context()); n != 0 || !errors.Is(err, lrs.ErrRetryLater) {
+		t.Fatalf("Flush a minute later = %d, %v; want ErrRetryLater", n, err)
+	}
+	if req, _ := b.lrs.Counts(); req != 1 {
+		t.Errorf("%d requests, want only the one refused", req)
+	}
+	clock = clock.Add(time.Minute)
+	if n, err := f.Flush(t.Context()); n != 3 || err != nil {
+		t.Fatalf("Flush two minutes later = %d, %v", n, err)
+	}
+	b.wantAllDelivered(t)
+
+	// A wait of days is held for an hour at most.
+	b = setup(t, 1)
+	b.lrs.RetryAfter = "864000"
+	b.lrs.FailNext(http.StatusTooManyRequests)
+	f = b.forwarder(t, nil, func(c *lrs.Config) { c.Clock = func() time.Time { return clock } })
+	if _, err := f.Flush(t.Context()); !errors.Is(err, lrs.ErrRetryLater) {
+		t.Fatalf("Flush = %v, want ErrRetryLater", err)
+	}
+	clock = clock.Add(time.Hour)
+	if n, err := f.Flush(t.Context()); n != 1 || err != nil {
+		t.Fatalf("Flush an hour later = %d, %v", n, err)
+	}
+}
+
 func TestRetriesOn429And5xx(t *testing.T) {
 	b := setup(t, 10)
 	b.lrs.FailNext(http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway)
