@@ -25,7 +25,7 @@ type auditData struct {
 // who changed roles, sources and collections, and who asked to be
 // forgotten (by pseudonym).
 func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := d.sessions.read(r)
+	sess, ok := d.session(r)
 	if !ok {
 		http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
 		return

@@ -50,7 +50,22 @@ type Session struct {
 	Name    string    `json:"n"`
 	Role    Role      `json:"r"`
 	Expires time.Time `json:"e"`
+	// Via is how they signed in, which the role is read from again at
+	// every request, so that a role taken away or an admin token changed
+	// ends the sessions it gave: with the admin token (Token is its
+	// fingerprint) or OpenID Connect (Email, and whether the provider
+	// verified it).
+	Via      string `json:"v"`
+	Token    string `json:"t,omitempty"`
+	Email    string `json:"m,omitempty"`
+	Verified bool   `json:"ev,omitempty"`
 }
+
+// Ways of signing in (Session.Via).
+const (
+	viaToken = "token"
+	viaOIDC  = "oidc"
+)
 
 const sessionCookie = "lore_session"
 
@@ -62,13 +77,19 @@ type sessions struct {
 	now func() time.Time
 }
 
-func (s sessions) issue(w http.ResponseWriter, r *http.Request, name string, role Role) {
-	body, _ := json.Marshal(Session{Name: name, Role: role, Expires: s.now().Add(s.ttl)})
+func (s sessions) issue(w http.ResponseWriter, r *http.Request, sess Session) {
+	sess.Expires = s.now().Add(s.ttl)
+	body, _ := json.Marshal(sess)
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: payload + "." + s.sign(payload), Path: "/",
 		HttpOnly: true, Secure: overHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds()),
 	})
+}
+
+// tokenPrint identifies an admin token in a session without revealing it.
+func (s sessions) tokenPrint(token string) string {
+	return s.sign("admin token\x00" + token)
 }
 
 func (s sessions) sign(payload string) string {
@@ -158,33 +179,45 @@ func (o *oidcLogin) start(w http.ResponseWriter, r *http.Request) {
 
 var errSignIn = errors.New("sign-in failed")
 
+// roleOf is the role of a signed-in email address: by LORE_OIDC_ROLES
+// when the provider verified the address, otherwise the default role.
+func (o *oidcLogin) roleOf(email string, verified bool) Role {
+	// A role by email needs the provider to vouch for the address: some
+	// providers omit email_verified and let people set their own address,
+	// which would otherwise claim an admin's role.
+	if role, mapped := o.cfg.Roles[strings.ToLower(email)]; mapped && verified {
+		return role
+	}
+	return o.cfg.DefaultRole
+}
+
 // finish checks the callback and returns who signed in, with their role.
-func (o *oidcLogin) finish(r *http.Request) (string, Role, error) {
+func (o *oidcLogin) finish(r *http.Request) (Session, error) {
 	c, err := r.Cookie(stateCookie)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: the sign-in took too long or cookies are off; start again", errSignIn)
+		return Session{}, fmt.Errorf("%w: the sign-in took too long or cookies are off; start again", errSignIn)
 	}
 	state, nonce, _ := strings.Cut(c.Value, ".")
 	if subtle.ConstantTimeCompare([]byte(state), []byte(r.URL.Query().Get("state"))) != 1 {
-		return "", "", fmt.Errorf("%w: state does not match", errSignIn)
+		return Session{}, fmt.Errorf("%w: state does not match", errSignIn)
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
-		return "", "", fmt.Errorf("%w: the provider said %q", errSignIn, e)
+		return Session{}, fmt.Errorf("%w: the provider said %q", errSignIn, e)
 	}
 	tok, err := o.oauth.Exchange(r.Context(), r.URL.Query().Get("code"))
 	if err != nil {
-		return "", "", fmt.Errorf("%w: code exchange: %w", errSignIn, err)
+		return Session{}, fmt.Errorf("%w: code exchange: %w", errSignIn, err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok {
-		return "", "", fmt.Errorf("%w: the provider sent no ID token", errSignIn)
+		return Session{}, fmt.Errorf("%w: the provider sent no ID token", errSignIn)
 	}
 	idt, err := o.verifier.Verify(r.Context(), raw)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: ID token: %w", errSignIn, err)
+		return Session{}, fmt.Errorf("%w: ID token: %w", errSignIn, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return "", "", fmt.Errorf("%w: nonce does not match", errSignIn)
+		return Session{}, fmt.Errorf("%w: nonce does not match", errSignIn)
 	}
 	var claims struct {
 		Email         string `json:"email"`
@@ -192,30 +225,25 @@ func (o *oidcLogin) finish(r *http.Request) (string, Role, error) {
 		Name          string `json:"name"`
 	}
 	if err := idt.Claims(&claims); err != nil {
-		return "", "", fmt.Errorf("%w: claims: %w", errSignIn, err)
+		return Session{}, fmt.Errorf("%w: claims: %w", errSignIn, err)
 	}
 	if claims.Email == "" || (claims.EmailVerified != nil && !*claims.EmailVerified) {
-		return "", "", fmt.Errorf("%w: the provider did not vouch for an email address", errSignIn)
+		return Session{}, fmt.Errorf("%w: the provider did not vouch for an email address", errSignIn)
 	}
-	// A role by email needs the provider to vouch for the address: some
-	// providers omit email_verified and let people set their own address,
-	// which would otherwise claim an admin's role.
 	verified := claims.EmailVerified != nil && *claims.EmailVerified
-	role, mapped := o.cfg.Roles[strings.ToLower(claims.Email)]
-	if !mapped || !verified {
-		role = o.cfg.DefaultRole
-	}
+	role := o.roleOf(claims.Email, verified)
 	if role.rank() == 0 {
+		_, mapped := o.cfg.Roles[strings.ToLower(claims.Email)]
 		if mapped {
-			return "", "", fmt.Errorf("%w: the provider did not say that %s is verified (email_verified), which a role by email needs", errSignIn, claims.Email)
+			return Session{}, fmt.Errorf("%w: the provider did not say that %s is verified (email_verified), which a role by email needs", errSignIn, claims.Email)
 		}
-		return "", "", fmt.Errorf("%w: %s has no role on this dashboard; ask an admin", errSignIn, claims.Email)
+		return Session{}, fmt.Errorf("%w: %s has no role on this dashboard; ask an admin", errSignIn, claims.Email)
 	}
 	name := claims.Name
 	if name == "" {
 		name = claims.Email
 	}
-	return name, role, nil
+	return Session{Name: name, Role: role, Via: viaOIDC, Email: claims.Email, Verified: verified}, nil
 }
 
 // overHTTPS reports whether the browser reached the dashboard over HTTPS:

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/subtle"
 	"embed"
 	"errors"
@@ -290,7 +291,7 @@ type pageData struct {
 }
 
 func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
-	sess, ok := d.sessions.read(r)
+	sess, ok := d.session(r)
 	if !ok {
 		http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
 		return
@@ -327,7 +328,7 @@ func (d *Dashboard) tablesFor(role Role) []string {
 }
 
 func (d *Dashboard) csv(w http.ResponseWriter, r *http.Request) {
-	sess, ok := d.sessions.read(r)
+	sess, ok := d.session(r)
 	if !ok {
 		http.Error(w, "sign in first", http.StatusUnauthorized)
 		return
@@ -369,13 +370,40 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard/login?failed=1", http.StatusSeeOther)
 		return
 	}
-	d.sessions.issue(w, r, "admin", RoleAdmin)
+	d.sessions.issue(w, r, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)})
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
 	clearSession(w)
 	http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+}
+
+// session returns who is signed in to r, with the role the configuration
+// gives them now: a session of an admin token that has changed since, or
+// of an email address that lost its role, is over, and one whose role
+// changed has the new role.
+func (d *Dashboard) session(r *http.Request) (Session, bool) {
+	sess, ok := d.sessions.read(r)
+	if !ok {
+		return Session{}, false
+	}
+	switch sess.Via {
+	case viaToken:
+		if d.cfg.AdminToken == "" || !hmac.Equal([]byte(sess.Token), []byte(d.sessions.tokenPrint(d.cfg.AdminToken))) {
+			return Session{}, false
+		}
+		sess.Role = RoleAdmin
+	case viaOIDC:
+		if d.oidc == nil {
+			return Session{}, false
+		}
+		sess.Role = d.oidc.roleOf(sess.Email, sess.Verified)
+	default:
+		// Signed before sessions said how: sign in again.
+		return Session{}, false
+	}
+	return sess, sess.Role.rank() > 0
 }
 
 func (d *Dashboard) oidcStart(w http.ResponseWriter, r *http.Request) {
@@ -391,13 +419,13 @@ func (d *Dashboard) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	name, role, err := d.oidc.finish(r)
+	sess, err := d.oidc.finish(r)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "OpenID Connect sign-in refused", "err", err)
 		d.errorPage(w, http.StatusForbidden, err.Error())
 		return
 	}
-	d.sessions.issue(w, r, name, role)
+	d.sessions.issue(w, r, sess)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 

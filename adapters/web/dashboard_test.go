@@ -507,3 +507,33 @@ func TestDashboardDownloadsFollowTheViewedPeriod(t *testing.T) {
 		}
 	}
 }
+
+// A session given by the admin token ends when the token changes or is
+// removed: rotating a leaked token must lock out whoever used it, on
+// every replica that shares the session key.
+func TestDashboardSessionEndsWithItsAdminToken(t *testing.T) {
+	s := seed(t)
+	srv := httptest.NewServer(newDashboard(t, s).Handler())
+	defer srv.Close()
+	c := client(t)
+	signIn(t, c, srv.URL, adminToken)
+	u, _ := url.Parse(srv.URL)
+	cookie := c.Jar.Cookies(u)[0]
+	status := func(d *web.Dashboard, path string) int {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(cookie)
+		d.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := status(newDashboard(t, s), "/dashboard/audit"); code != http.StatusOK {
+		t.Fatalf("the same token after a restart: %d, want the session kept", code)
+	}
+	rotated := newDashboard(t, s, func(c *web.DashboardConfig) { c.AdminToken = "a-new-admin-token-4567" })
+	for _, path := range []string{"/dashboard", "/dashboard/audit", "/dashboard/export.csv?table=gaps"} {
+		if code := status(rotated, path); code != http.StatusSeeOther && code != http.StatusUnauthorized {
+			t.Errorf("GET %s with the old token's session: %d, want it refused", path, code)
+		}
+	}
+}

@@ -209,3 +209,45 @@ func TestOIDCRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A signed-in person has the role the configuration gives them now: one
+// taken out of LORE_OIDC_ROLES is signed out at their next request, one
+// moved to another role has that role, without waiting for the session to
+// run out.
+func TestOIDCSessionFollowsTheRoles(t *testing.T) {
+	p := newProvider(t)
+	srv := oidcDashboard(t, p)
+	c := client(t)
+	state, nonce := startSignIn(t, c, srv.URL)
+	p.will("cu@example.com", nonce)
+	if code, body, _ := get(t, c, srv.URL+"/dashboard/oidc/callback?state="+url.QueryEscape(state)+"&code=good-code"); code != http.StatusSeeOther {
+		t.Fatalf("callback = %d\n%s", code, body)
+	}
+	u, _ := url.Parse(srv.URL)
+	cookie := c.Jar.Cookies(u)[0]
+	as := func(roles map[string]web.Role, path string) (int, string) {
+		t.Helper()
+		d := newDashboard(t, seed(t), func(c *web.DashboardConfig) {
+			c.AdminToken = ""
+			c.OIDC = &web.OIDCConfig{Issuer: p.srv.URL, ClientID: "lore-dashboard", ClientSecret: "client-secret",
+				RedirectURL: srv.URL + "/dashboard/oidc/callback", Roles: roles}
+		})
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(cookie)
+		d.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	if code, _ := as(map[string]web.Role{"cu@example.com": web.RoleCurator}, "/dashboard/export.csv?table=gaps"); code != http.StatusOK {
+		t.Fatalf("curator downloading gaps: %d", code)
+	}
+	if code, page := as(map[string]web.Role{"cu@example.com": web.RoleLeader}, "/dashboard"); code != http.StatusOK || !strings.Contains(page, "(leader)") || strings.Contains(page, `id="gaps"`) {
+		t.Errorf("made a leader: %d, want the leader's page\n%s", code, page)
+	}
+	if code, _ := as(map[string]web.Role{"cu@example.com": web.RoleLeader}, "/dashboard/export.csv?table=gaps"); code != http.StatusForbidden {
+		t.Errorf("made a leader, downloading gaps: %d, want 403", code)
+	}
+	if code, _ := as(map[string]web.Role{"lea@example.com": web.RoleLeader}, "/dashboard"); code != http.StatusSeeOther {
+		t.Errorf("taken out of the roles: %d, want a redirect to sign in", code)
+	}
+}
