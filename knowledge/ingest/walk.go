@@ -72,9 +72,13 @@ func CheckPaths(paths []string) error {
 // with what it holds.
 //
 // Symbolic links: a path given to Walk that is a link to a folder is
-// walked as that folder, its files named under the link; links to files
-// are read as the files; links to folders inside a walked folder are
-// reported as skipped and never followed, so a walk cannot loop.
+// walked as that folder, its files named under the link; a path given
+// that is a link to a file is read as the file. Inside a walked folder,
+// links to files are read as the files when the files are inside that
+// folder too; links that lead out of it, and links to folders, are
+// reported as skipped and never followed, so a walk cannot loop, nor can
+// a link planted in a shared folder (docs/key.md -> /run/secrets/api-key)
+// put a file from elsewhere on the machine into answers.
 //
 // Every path is checked (CheckPaths) before any is walked, so a mistyped
 // path fails fast, before any call of fn. An error from fn stops the walk
@@ -125,6 +129,13 @@ func (w walker) root(p string) error {
 			return nil
 		}
 	}
+	// The folder's real location, against which links inside it are
+	// checked.
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		w.skip(Skipped{Path: p, Reason: unreadable(err)})
+		return nil
+	}
 	named := func(path string) string {
 		if dir == p {
 			return path
@@ -168,7 +179,18 @@ func (w walker) root(p string) error {
 				w.skip(Skipped{Path: path, Reason: fmt.Errorf("%w: link to a folder (not followed)", ErrUnsupported)})
 				return nil
 			}
-			return w.file(path, info)
+			target, err := filepath.EvalSymlinks(path)
+			if err != nil {
+				w.skip(Skipped{Path: path, Reason: brokenLink(err)})
+				return nil
+			}
+			if !within(realDir, target) {
+				w.skip(Skipped{Path: path, Reason: fmt.Errorf("%w: link to a file outside the folder (not followed)", ErrUnsupported)})
+				return nil
+			}
+			// Read what was checked, not the link again, which may
+			// have been changed since.
+			return w.fileFrom(path, target, info)
 		}
 		if !Supported(path) {
 			// Checked before Stat so an unsupported entry costs no
@@ -185,8 +207,20 @@ func (w walker) root(p string) error {
 	})
 }
 
+// within reports whether path is dir or lies below it; both are real
+// paths (links resolved).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
 // file reads one regular file, or reports why it was skipped.
 func (w walker) file(path string, info fs.FileInfo) error {
+	return w.fileFrom(path, path, info)
+}
+
+// fileFrom reads the file at from, reported as path.
+func (w walker) fileFrom(path, from string, info fs.FileInfo) error {
 	if !Supported(path) {
 		w.skip(Skipped{Path: path, Reason: unsupported(path)})
 		return nil
@@ -199,7 +233,7 @@ func (w walker) file(path string, info fs.FileInfo) error {
 		w.skip(Skipped{Path: path, Reason: tooLarge(info.Size(), w.opts.MaxFileBytes)})
 		return nil
 	}
-	data, err := readAtMost(path, w.opts.MaxFileBytes)
+	data, err := readAtMost(from, w.opts.MaxFileBytes)
 	if err != nil {
 		w.skip(Skipped{Path: path, Reason: unreadable(err)})
 		return nil

@@ -215,12 +215,12 @@ func TestWalkStopsOnCallbackError(t *testing.T) {
 
 func TestWalkFollowsFileLinksOnly(t *testing.T) {
 	dir := t.TempDir()
-	target := filepath.Join(t.TempDir(), "target")
-	writeFile(t, filepath.Join(target, "inner.md"), []byte("inner"))
-	writeFile(t, filepath.Join(target, "page.md"), []byte("page"))
-	if err := os.Symlink(filepath.Join(target, "page.md"), filepath.Join(dir, "link.md")); err != nil {
+	writeFile(t, filepath.Join(dir, "docs", "page.md"), []byte("page"))
+	if err := os.Symlink(filepath.Join(dir, "docs", "page.md"), filepath.Join(dir, "link.md")); err != nil {
 		t.Skipf("symbolic links unavailable: %v", err)
 	}
+	target := filepath.Join(t.TempDir(), "target")
+	writeFile(t, filepath.Join(target, "inner.md"), []byte("inner"))
 	if err := os.Symlink(target, filepath.Join(dir, "folder.md")); err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +229,71 @@ func TestWalkFollowsFileLinksOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := filepath.ToSlash(filepath.Join(dir, "link.md"))
-	if !reflect.DeepEqual(got.read, []string{link}) || string(got.data[link]) != "page" {
-		t.Errorf("read %q, want only %s with the target's text", got.read, link)
+	page := filepath.ToSlash(filepath.Join(dir, "docs", "page.md"))
+	if !reflect.DeepEqual(got.read, []string{page, link}) || string(got.data[link]) != "page" {
+		t.Errorf("read %q, want %s and %s with the target's text", got.read, page, link)
 	}
 	folder := filepath.ToSlash(filepath.Join(dir, "folder.md"))
 	if !errors.Is(got.reasons[folder], ErrUnsupported) {
 		t.Errorf("link to a folder: reason %v, want ErrUnsupported", got.reasons[folder])
 	}
+}
+
+// A link inside a walked folder to a file elsewhere on the machine put
+// that file into answers: anyone who could write to a synced folder could
+// link docs/key.md to a secret the Lore process can read. Such links are
+// skipped, however they lead out (absolute, relative, or through another
+// link); a file named directly is still read wherever it lives.
+func TestWalkSkipsFileLinksLeavingTheFolder(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.md")
+	writeFile(t, secret, []byte("api key sk-123"))
+	dir := filepath.Join(t.TempDir(), "docs")
+	writeFile(t, filepath.Join(dir, "ok.md"), []byte("fine"))
+	links := map[string]string{
+		"absolute.md":  secret,
+		"relative.md":  filepath.Join("..", "..", filepath.Base(outside), "secret.md"),
+		"hop.md":       "absolute.md", // a link inside to a link leading out
+		"sub/deep.txt": secret,
+	}
+	for name, to := range links {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Skipf("symbolic links unavailable: %v", err)
+		}
+	}
+	for _, root := range []string{dir, linkTo(t, dir)} {
+		got, err := walk(t, []string{root}, WalkOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{filepath.ToSlash(filepath.Join(root, "ok.md"))}; !reflect.DeepEqual(got.read, want) {
+			t.Errorf("walking %s read %q, want only %q", root, got.read, want)
+		}
+		for name := range links {
+			p := filepath.ToSlash(filepath.Join(root, name))
+			if r := got.reasons[p]; !errors.Is(r, ErrUnsupported) || !strings.Contains(r.Error(), "outside the folder") {
+				t.Errorf("%s: reason %v, want a link leading outside the folder", name, r)
+			}
+		}
+	}
+	// Named directly, a link is what the operator asked for.
+	got, err := walk(t, []string{filepath.Join(dir, "absolute.md")}, WalkOptions{})
+	if err != nil || len(got.read) != 1 {
+		t.Errorf("a link named directly: read %q, err %v, want it read", got.read, err)
+	}
+}
+
+// linkTo makes a link to dir in a folder of its own and returns it.
+func linkTo(t *testing.T, dir string) string {
+	t.Helper()
+	link := filepath.Join(t.TempDir(), "via-link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
 }
 
 // A folder given as a link was not walked at all (filepath.WalkDir does
