@@ -354,7 +354,10 @@ type Response struct {
 	NotModified bool
 	// MediaType is the Content-Type without parameters, lower case.
 	MediaType string
-	Body      []byte
+	// Charset is the Content-Type's charset parameter, as sent: the
+	// encoding of a text Body ("" when not given).
+	Charset string
+	Body    []byte
 	// Validators of this response, for the next conditional request.
 	Validators Validators
 }
@@ -390,8 +393,9 @@ func (c *Client) Get(ctx context.Context, rawURL string, prev Validators) (Respo
 			LastModified: resp.Header.Get("Last-Modified"),
 		},
 	}
-	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {
+	if mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {
 		out.MediaType = strings.ToLower(mt)
+		out.Charset = params["charset"]
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:

@@ -62,8 +62,8 @@ func TestGetAllowedLoopbackSendsUserAgent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}
-	if string(resp.Body) != "<p>hello</p>" || resp.MediaType != "text/html" {
-		t.Errorf("got %q (%s)", resp.Body, resp.MediaType)
+	if string(resp.Body) != "<p>hello</p>" || resp.MediaType != "text/html" || resp.Charset != "utf-8" {
+		t.Errorf("got %q (%s, charset %q)", resp.Body, resp.MediaType, resp.Charset)
 	}
 	if ua != UserAgent || !strings.Contains(ua, "Lore") {
 		t.Errorf("User-Agent = %q, want %q", ua, UserAgent)

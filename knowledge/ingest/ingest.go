@@ -45,10 +45,10 @@ var (
 // headings), so that the first ingest or sync after an upgrade reads every
 // file and page again, once, instead of keeping what an older parser read
 // until the file changes.
-const ParserVersion = 3
+const ParserVersion = 4
 
 // ContentHash identifies what a file held and the parser version that
-// read it: "p3:" and the hex SHA-256 of data. Ingest and source syncs skip
+// read it: "p4:" and the hex SHA-256 of data. Ingest and source syncs skip
 // a document whose stored hash equals the new one.
 func ContentHash(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -152,6 +152,11 @@ type Options struct {
 	// child process, which it can stop: a parse that never returns in
 	// this process could only be abandoned, still running.
 	PDF PDFReader
+	// Charset is the character encoding a document was declared in
+	// outside its content: the charset of an HTTP Content-Type. A byte
+	// order mark in the content overrides it. Empty: the content says
+	// (a byte order mark, an HTML <meta> charset), else UTF-8.
+	Charset string
 }
 
 func (o Options) withDefaults() Options {
@@ -171,8 +176,10 @@ func (o Options) withDefaults() Options {
 // Markdown, .txt and .text as plain text, .html and .htm as HTML, .pdf as
 // PDF (ParsePDF). Errors name the file and wrap ErrUnsupported or
 // ErrBinary where those apply.
-// Invalid UTF-8 is replaced with U+FFFD rather than rejected, since a
-// stray byte in a curated file should not hide the rest of it.
+// Text in UTF-16 or another encoding is read as such when it says so (a
+// byte order mark, opts.Charset, an HTML <meta> charset); otherwise it is
+// UTF-8, and invalid UTF-8 is replaced with U+FFFD rather than rejected,
+// since a stray byte in a curated file should not hide the rest of it.
 func Parse(name string, data []byte, opts Options) (Parsed, error) {
 	format := formatOf(name)
 	if format == "" {
@@ -184,6 +191,7 @@ func Parse(name string, data []byte, opts Options) (Parsed, error) {
 		}
 		return ParsePDF(name, data, opts)
 	}
+	data = decodeText(data, opts.Charset, format == FormatHTML)
 	if isBinary(data) {
 		return Parsed{}, fmt.Errorf("%s: %w", name, ErrBinary)
 	}

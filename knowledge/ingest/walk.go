@@ -243,7 +243,8 @@ func (w walker) fileFrom(path, from string, info fs.FileInfo) error {
 		w.skip(Skipped{Path: path, Reason: tooLarge(int64(len(data)), w.opts.MaxFileBytes)})
 		return nil
 	}
-	if isBinary(data) && formatOf(path) != FormatPDF {
+	// A UTF-16 file is text: its byte order mark says so.
+	if formatOf(path) != FormatPDF && isBinary(decodeText(data, "", false)) {
 		w.skip(Skipped{Path: path, Reason: ErrBinary})
 		return nil
 	}

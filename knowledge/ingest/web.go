@@ -16,8 +16,10 @@ import (
 // links left behind), turned into Markdown and then read like a Markdown
 // file, so the page's headings become the chunks' heading paths and its
 // relative links become absolute. A page where readability finds no
-// article is read whole, as Parse reads an HTML file.
+// article is read whole, as Parse reads an HTML file. The page's encoding
+// is opts.Charset (the server's), else what the page declares.
 func ParseWebPage(pageURL string, data []byte, opts Options) (Parsed, error) {
+	data = decodeText(data, opts.Charset, true)
 	if isBinary(data) {
 		return Parsed{}, fmt.Errorf("%s: %w", pageURL, ErrBinary)
 	}

@@ -697,3 +697,26 @@ func TestFilesSourceSkippedFiles(t *testing.T) {
 		t.Errorf("skipped %q", skipped)
 	}
 }
+
+// A page's encoding is the server's Content-Type charset: a Latin-1 page
+// used to be stored with every accented letter replaced by U+FFFD.
+func TestURLSourceReadsTheServersCharset(t *testing.T) {
+	s := newSite(t)
+	s.set("/cafe", page{ctype: "text/html; charset=ISO-8859-1", body: "<html><head><title>Caf\xe9</title></head><body><article><h1>Caf\xe9</h1>" +
+		"<p>Le caf\xe9 est ferm\xe9 le lundi.</p><p>Ce paragraphe est l\xe0 pour que le texte ressemble \xe0 un article entier, assez long pour readability.</p></article></body></html>"})
+	s.set("/notes.txt", page{ctype: "text/plain; charset=utf-16", body: "\xff\xfeN\x00o\x00t\x00e\x00s\x00\n\x00\n\x00\xe9\x00t\x00\xe9\x00\n\x00"})
+	e := newEnv(t, "127.0.0.1")
+	for name, path := range map[string]string{"cafe": "/cafe", "notes": "/notes.txt"} {
+		e.add(t, store.Source{Name: name, Kind: store.SourceURL, Location: s.url(path)})
+		e.mustSync(t, name)
+	}
+	for q, want := range map[string]string{"café fermé lundi": "/cafe", "été": "/notes.txt"} {
+		ps, err := e.svc.Search(t.Context(), q, 1, store.Everything)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != 1 || ps[0].Source != s.url(want) || strings.ContainsRune(ps[0].Text+ps[0].Title, '\uFFFD') {
+			t.Errorf("search %q: %+v, want the decoded text of %s", q, ps, want)
+		}
+	}
+}

@@ -96,15 +96,17 @@ func parseFetched(ctx context.Context, location string, resp fetch.Response, opt
 	return ingest.Interruptible(ctx, func() (ingest.Parsed, error) { return parseResponse(location, ext, resp) })
 }
 
-// parseResponse reads a response that is not a PDF.
+// parseResponse reads a response that is not a PDF, in the encoding the
+// server declared (else the one the content declares, else UTF-8).
 func parseResponse(location, ext string, resp fetch.Response) (ingest.Parsed, error) {
+	opts := ingest.Options{Charset: resp.Charset}
 	switch {
 	case resp.MediaType == "text/markdown" || ext == ".md" || ext == ".markdown":
-		return ingest.Parse(location+"#.md", resp.Body, ingest.Options{})
+		return ingest.Parse(location+"#.md", resp.Body, opts)
 	case resp.MediaType == "text/plain":
-		return ingest.Parse(location+"#.txt", resp.Body, ingest.Options{})
+		return ingest.Parse(location+"#.txt", resp.Body, opts)
 	case resp.MediaType == "text/html", resp.MediaType == "application/xhtml+xml", resp.MediaType == "":
-		return ingest.ParseWebPage(location, resp.Body, ingest.Options{})
+		return ingest.ParseWebPage(location, resp.Body, opts)
 	}
 	return ingest.Parsed{}, fmt.Errorf("%s: %w: %s", location, ingest.ErrUnsupported, resp.MediaType)
 }
