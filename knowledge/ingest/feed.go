@@ -28,8 +28,9 @@ type Feed struct {
 
 // FeedItem is one entry of a feed.
 type FeedItem struct {
-	// Source identifies and cites the entry: its link, else its GUID
-	// when that is a URL, else the feed's URL with the GUID as fragment.
+	// Source identifies and cites the entry: its link (resolved
+	// against the feed's URL), else its GUID when that is a URL, else
+	// the feed's URL with the GUID as fragment.
 	Source    string
 	Published time.Time
 	// Media is the first audio or video enclosure (a podcast episode's
@@ -57,6 +58,9 @@ func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error)
 		return Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, err)
 	}
 	feed = Feed{Title: collapseSpace(cleanText([]byte(f.Title))), Podcast: f.ITunesExt != nil}
+	// Relative links (RSS has no xml:base; Atom's is applied by the
+	// parser) are relative to the feed's own URL.
+	base, _ := url.Parse(feedURL)
 	seen := map[string]bool{}
 	for i, it := range f.Items {
 		if i == maxFeedItems {
@@ -65,7 +69,7 @@ func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error)
 		if it == nil {
 			continue
 		}
-		item := feedItem(feedURL, it, opts)
+		item := feedItem(feedURL, base, it, opts)
 		if item.Source == "" || seen[item.Source] {
 			continue
 		}
@@ -78,23 +82,27 @@ func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error)
 	return feed, nil
 }
 
-func feedItem(feedURL string, it *gofeed.Item, opts Options) FeedItem {
-	item := FeedItem{Source: itemSource(feedURL, it)}
+func feedItem(feedURL string, base *url.URL, it *gofeed.Item, opts Options) FeedItem {
+	item := FeedItem{Source: itemSource(feedURL, base, it)}
 	if it.PublishedParsed != nil {
 		item.Published = it.PublishedParsed.UTC()
 	} else if it.UpdatedParsed != nil {
 		item.Published = it.UpdatedParsed.UTC()
 	}
 	for _, enc := range it.Enclosures {
-		if enc == nil || !isWebURL(enc.URL) {
+		if enc == nil {
+			continue
+		}
+		media := webURL(base, enc.URL)
+		if media == "" {
 			continue
 		}
 		if strings.HasPrefix(enc.Type, "audio/") || strings.HasPrefix(enc.Type, "video/") {
-			item.Media = enc.URL
+			item.Media = media
 			break
 		}
 	}
-	item.Transcripts = transcripts(it.Extensions)
+	item.Transcripts = transcripts(base, it.Extensions)
 
 	notes := it.Content
 	if strings.TrimSpace(notes) == "" {
@@ -149,9 +157,9 @@ func feedItem(feedURL string, it *gofeed.Item, opts Options) FeedItem {
 	return item
 }
 
-func itemSource(feedURL string, it *gofeed.Item) string {
-	if isWebURL(it.Link) {
-		return strings.TrimSpace(it.Link)
+func itemSource(feedURL string, base *url.URL, it *gofeed.Item) string {
+	if link := webURL(base, it.Link); link != "" {
+		return link
 	}
 	guid := strings.TrimSpace(it.GUID)
 	if isWebURL(guid) {
@@ -173,16 +181,41 @@ func itemSource(feedURL string, it *gofeed.Item) string {
 
 // transcripts finds <podcast:transcript url="..."> elements, whatever
 // prefix the feed bound the namespace to.
-func transcripts(exts ext.Extensions) []string {
+func transcripts(base *url.URL, exts ext.Extensions) []string {
 	var out []string
 	for _, prefix := range slices.Sorted(maps.Keys(exts)) {
 		for _, e := range exts[prefix]["transcript"] {
-			if u := e.Attrs["url"]; isWebURL(u) {
+			if u := webURL(base, e.Attrs["url"]); u != "" {
 				out = append(out, u)
 			}
 		}
 	}
 	return out
+}
+
+// webURL resolves a link of a feed against base and returns it when it is
+// an http or https URL, else "". A relative link ("/posts/1") used to be
+// taken for no link at all: the entry lost its address, and entries told
+// apart only by it collapsed into one.
+func webURL(base *url.URL, link string) string {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return ""
+	}
+	if isWebURL(link) {
+		return link // as written: it names the entry's document
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if s := u.String(); isWebURL(s) {
+		return s
+	}
+	return ""
 }
 
 // isWebURL reports whether s is an absolute http or https URL; links of

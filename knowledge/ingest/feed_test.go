@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +106,48 @@ func chunkText(p Parsed) string {
 		b.WriteString(c.Heading + ": " + c.Text + "\n")
 	}
 	return b.String()
+}
+
+// Relative links were taken for no link: an RSS entry lost its address
+// (cited as the feed's URL and its title), and two entries of the same
+// title collapsed into one, the second lost.
+func TestParseFeedResolvesRelativeLinks(t *testing.T) {
+	data := []byte(`<?xml version="1.0"?><rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Team news</title>
+		<item><title>Weekly update</title><link>/blog/week-1</link><description>Week one: the new VPN is live.</description></item>
+		<item><title>Weekly update</title><link>week-2</link><description>Week two: laptops are refreshed.</description>
+			<enclosure url="media/week-2.mp3" type="audio/mpeg"/><podcast:transcript url="/media/week-2.vtt" type="text/vtt"/></item>
+		<item><title>Elsewhere</title><link>https://other.example/post</link><description>An absolute link stays as written.</description></item>
+		<item><title>Script</title><link>javascript:alert(1)</link><guid>g-script</guid><description>Not a web link.</description></item>
+	</channel></rss>`)
+	feed, err := ParseFeed("https://news.example.com/blog/feed.xml", data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range feed.Items {
+		got = append(got, it.Source)
+	}
+	want := []string{
+		"https://news.example.com/blog/week-1",
+		"https://news.example.com/blog/week-2",
+		"https://other.example/post",
+		"https://news.example.com/blog/feed.xml#g-script",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sources %q, want %q", got, want)
+	}
+	w2 := feed.Items[1]
+	if w2.Media != "https://news.example.com/blog/media/week-2.mp3" || !slices.Equal(w2.Transcripts, []string{"https://news.example.com/media/week-2.vtt"}) {
+		t.Errorf("media %q, transcripts %q", w2.Media, w2.Transcripts)
+	}
+	if text := chunkText(feed.Items[0].Parsed); !strings.Contains(text, "Read online: https://news.example.com/blog/week-1") {
+		t.Errorf("first entry's links: %s", text)
+	}
+
+	atom := []byte(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>B</title>
+		<entry><title>One</title><id>tag:b,1</id><link href="posts/one"/><summary>First post.</summary></entry></feed>`)
+	feed, err = ParseFeed("https://b.example/atom.xml", atom, Options{})
+	if err != nil || len(feed.Items) != 1 || feed.Items[0].Source != "https://b.example/posts/one" {
+		t.Errorf("atom: %+v, %v", feed.Items, err)
+	}
 }

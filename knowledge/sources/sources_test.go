@@ -720,3 +720,24 @@ func TestURLSourceReadsTheServersCharset(t *testing.T) {
 		}
 	}
 }
+
+// Entries of an RSS feed with relative links are documents of their own,
+// cited by their page's address; the second of two entries titled alike
+// used to be lost.
+func TestFeedEntriesWithRelativeLinks(t *testing.T) {
+	s := newSite(t)
+	s.set("/news/feed.xml", page{ctype: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
+		<item><title>Weekly update</title><link>/news/week-1</link><description>The new VPN client is live for everyone.</description></item>
+		<item><title>Weekly update</title><link>week-2</link><description>Laptops are refreshed every three years.</description></item>
+	</channel></rss>`})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/news/feed.xml")})
+	if res := e.mustSync(t, "news"); res.Added != 2 || res.Documents != 2 {
+		t.Fatalf("sync %+v, want both entries", res)
+	}
+	for q, want := range map[string]string{"VPN client": "/news/week-1", "laptops refreshed": "/news/week-2"} {
+		if got := e.search(t, q); len(got) == 0 || !strings.HasPrefix(got[0], s.url(want)+" |") {
+			t.Errorf("search %q: %q, want %s first", q, got, s.url(want))
+		}
+	}
+}
