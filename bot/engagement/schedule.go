@@ -31,6 +31,11 @@ type Leader struct {
 // before that one, the same for leaders whose digests go out on the same
 // UTC day, rather than seven days from a local midnight that another
 // leader's week, an hour apart, could be subtracted from.
+//
+// The digest is due for an hour from the first instant at or after the
+// leader's local time: on a clock-change day, an hour the clocks skip is
+// served when they jump past it, and an hour they repeat only the first
+// time, so the hourly check finds each week's digest due exactly once.
 func (l Leader) Due(now time.Time) (bool, time.Time, error) {
 	loc := time.UTC
 	if l.TimeZone != "" {
@@ -48,8 +53,46 @@ func (l Leader) Due(now time.Time) (bool, time.Time, error) {
 		day = *l.Weekday
 	}
 	local := now.In(loc)
-	due := time.Date(local.Year(), local.Month(), local.Day(), hour, 0, 0, 0, loc)
-	return local.Weekday() == day && local.Hour() == hour, store.Day(due), nil
+	// The hour of the day before can still be running after a local
+	// midnight that a clock change moved it past.
+	for back := range 2 {
+		date := time.Date(local.Year(), local.Month(), local.Day()-back, hour, 0, 0, 0, time.UTC)
+		if date.Weekday() != day {
+			continue
+		}
+		at := firstAtOrAfter(date, loc)
+		if !now.Before(at) && now.Before(at.Add(time.Hour)) {
+			return true, store.Day(at), nil
+		}
+	}
+	today := time.Date(local.Year(), local.Month(), local.Day(), hour, 0, 0, 0, time.UTC)
+	return false, store.Day(firstAtOrAfter(today, loc)), nil
+}
+
+// firstAtOrAfter returns the first instant at which the clocks of loc
+// show wall (a wall-clock time given in UTC) or later: wall itself when
+// it occurs once, its first occurrence when clocks go back over it, and
+// the moment they jump past it when they skip it. time.Date leaves the
+// choice between the two offsets of a transition unspecified.
+func firstAtOrAfter(wall time.Time, loc *time.Location) time.Time {
+	// No instant more than 14 hours (the largest offset) before wall, as
+	// UTC, shows wall there; walk the zone's periods from then on, in each
+	// of which the wall clock only moves forward.
+	t := wall.Add(-15 * time.Hour)
+	for range 8 {
+		local := t.In(loc)
+		_, offset := local.Zone()
+		_, end := local.ZoneBounds()
+		at := wall.Add(-time.Duration(offset) * time.Second)
+		if at.Before(t) {
+			at = t
+		}
+		if end.IsZero() || at.Before(end) {
+			return at
+		}
+		t = end
+	}
+	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), 0, 0, 0, loc)
 }
 
 // Digester sends the weekly digests. Run it once an hour (a periodic job):
