@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +69,8 @@ type Dashboard struct {
 	oidc     *oidcLogin
 	log      *slog.Logger
 
+	attempts *attemptLimiter
+
 	mu    sync.Mutex
 	cache map[string]cachedReport
 }
@@ -113,7 +115,8 @@ func NewDashboard(ctx context.Context, cfg DashboardConfig) (*Dashboard, error) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	d := &Dashboard{cfg: cfg, sessions: sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL, now: cfg.Clock}, log: cfg.Logger, cache: map[string]cachedReport{}}
+	d := &Dashboard{cfg: cfg, sessions: sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL, now: cfg.Clock}, log: cfg.Logger, cache: map[string]cachedReport{},
+		attempts: newAttemptLimiter(cfg.Clock)}
 	if cfg.OIDC != nil {
 		o, err := newOIDC(ctx, *cfg.OIDC)
 		if err != nil {
@@ -363,13 +366,29 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
+	// The attempt is counted before the token is looked at, so that a
+	// guesser learns nothing from an attempt over the limit.
+	client := clientKey(r.RemoteAddr)
+	ok, retry, exhausted := d.attempts.take(client)
+	if !ok {
+		secs := max(int(math.Ceil(retry.Seconds())), 1)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		d.renderStatus(w, http.StatusTooManyRequests, "login.html", map[string]any{"Token": d.cfg.AdminToken != "", "OIDC": d.oidc != nil, "Wait": secs})
+		return
+	}
+	if exhausted {
+		d.log.WarnContext(r.Context(), "dashboard sign-in attempts limited", "remote", r.RemoteAddr)
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	token := r.PostFormValue("token")
-	if d.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(d.cfg.AdminToken)) != 1 {
+	// Keyed digests of the same length are compared, so that not even the
+	// token's length shows in the time the comparison takes.
+	if d.cfg.AdminToken == "" || !hmac.Equal([]byte(d.sessions.tokenPrint(token)), []byte(d.sessions.tokenPrint(d.cfg.AdminToken))) {
 		d.log.WarnContext(r.Context(), "dashboard sign-in refused", "remote", r.RemoteAddr)
 		http.Redirect(w, r, "/dashboard/login?failed=1", http.StatusSeeOther)
 		return
 	}
+	d.attempts.give(client)
 	d.sessions.issue(w, r, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)})
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
@@ -445,6 +464,10 @@ func (d *Dashboard) errorPage(w http.ResponseWriter, status int, msg string) {
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
+	d.renderStatus(w, http.StatusOK, name, data)
+}
+
+func (d *Dashboard) renderStatus(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
 		d.log.Error("dashboard template", "template", name, "err", err)
@@ -452,6 +475,7 @@ func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
