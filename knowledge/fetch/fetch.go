@@ -297,9 +297,24 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if c.opts.MaxRedirects < 0 || len(via) > c.opts.MaxRedirects {
 		return fmt.Errorf("%s: %w (limit %d)", via[0].URL.Redacted(), ErrTooManyRedirects, max(c.opts.MaxRedirects, 0))
 	}
+	if check, ok := req.Context().Value(redirectCheckKey{}).(RedirectCheck); ok && check != nil {
+		if err := check(req.Context(), req.URL); err != nil {
+			return err
+		}
+	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	return nil
 }
+
+// RedirectCheck is asked before a redirect is followed, with the URL it
+// leads to; an error stops the fetch with that error. A crawl uses it to
+// stay on its site and to obey robots.txt of where a page leads before
+// anything is fetched there.
+type RedirectCheck func(ctx context.Context, to *url.URL) error
+
+// redirectCheckKey carries a fetch's RedirectCheck to checkRedirect, which
+// the http.Client shares between all fetches.
+type redirectCheckKey struct{}
 
 func normalise(u *url.URL) string {
 	v := *u
@@ -365,6 +380,15 @@ type Response struct {
 // Get fetches rawURL. prev, when not zero, makes the request conditional.
 // A status other than 200 or 304 is a *StatusError.
 func (c *Client) Get(ctx context.Context, rawURL string, prev Validators) (Response, error) {
+	return c.GetChecked(ctx, rawURL, prev, nil)
+}
+
+// GetChecked is Get, asking check (when not nil) before each redirect is
+// followed, on top of the rules of the package.
+func (c *Client) GetChecked(ctx context.Context, rawURL string, prev Validators, check RedirectCheck) (Response, error) {
+	if check != nil {
+		ctx = context.WithValue(ctx, redirectCheckKey{}, check)
+	}
 	u, err := ParseURL(rawURL)
 	if err != nil {
 		return Response{}, err

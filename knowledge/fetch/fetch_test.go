@@ -168,6 +168,46 @@ func TestRedirectToInternalRefused(t *testing.T) {
 	}
 }
 
+// GetChecked asks its check before each redirect hop, and a check that
+// lets every hop through still leaves the address rules in force.
+func TestGetCheckedAsksBeforeEachRedirect(t *testing.T) {
+	secret, secretHits := server(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret") })
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a":
+			http.Redirect(w, r, "/b", http.StatusFound)
+		case "/b":
+			http.Redirect(w, r, "/c", http.StatusFound)
+		case "/inside":
+			http.Redirect(w, r, secret.URL+"/admin", http.StatusFound)
+		default:
+			fmt.Fprint(w, "ok")
+		}
+	})
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	start := fmt.Sprintf("http://public.example:%d", port)
+	c := newClient(t, Options{Resolver: fakeResolver{"public.example": loopback()}, Allow: []string{"public.example"}})
+	var asked []string
+	stop := errors.New("stop here")
+	check := func(_ context.Context, to *url.URL) error {
+		asked = append(asked, to.Path)
+		if to.Path == "/c" {
+			return stop
+		}
+		return nil
+	}
+	if _, err := c.GetChecked(t.Context(), start+"/a", Validators{}, check); !errors.Is(err, stop) {
+		t.Errorf("error %v, want the check's", err)
+	}
+	if strings.Join(asked, " ") != "/b /c" {
+		t.Errorf("check asked about %v, want /b then /c", asked)
+	}
+	_, err := c.GetChecked(t.Context(), start+"/inside", Validators{}, func(context.Context, *url.URL) error { return nil })
+	if !errors.Is(err, ErrBlockedAddress) || secretHits.Load() != 0 {
+		t.Errorf("redirect to loopback with a permissive check: %v (%d requests), want %v", err, secretHits.Load(), ErrBlockedAddress)
+	}
+}
+
 func TestRedirectLoopAndLimit(t *testing.T) {
 	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {

@@ -3,6 +3,7 @@ package sources
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -21,7 +22,9 @@ import (
 // cannot send conditional requests, since an unchanged page's links are
 // still needed; unchanged pages are recognised by their content hash and
 // not re-indexed. A start URL that redirects (to https, or to another host
-// name of the site) scopes the crawl to where it leads.
+// name of the site) scopes the crawl to where it leads; any other page
+// that redirects out of that scope is skipped with a warning, as links
+// out of it are not followed.
 //
 // A page that cannot be read (other than 404 or 410) hides the links it
 // holds, so a crawl with such a page removes no page it did not reach.
@@ -43,6 +46,9 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 	robots := c.NewRobots()
 	queue := []string{start.String()}
 	queued := map[string]bool{start.String(): true}
+	// fetched are the final URLs of the pages read, after redirects: two
+	// links that lead to one page make one document.
+	fetched := map[string]bool{}
 	for i := 0; i < len(queue); i++ {
 		page := queue[i]
 		if err := ctx.Err(); err != nil {
@@ -67,14 +73,24 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 		if err := r.pace(ctx); err != nil {
 			return err
 		}
-		resp, err := c.Get(ctx, page, fetch.Validators{})
+		// The start URL may lead anywhere (the site is where it leads);
+		// any other page may not take the crawl off the site, nor
+		// anywhere robots.txt keeps Lore out of.
+		onSite := func(u *url.URL) bool { return inScope(start, scope, u.String()) }
+		if i == 0 {
+			onSite = nil
+		}
+		resp, err := c.GetChecked(ctx, page, fetch.Validators{}, followOnly(robots, onSite))
 		switch {
 		case err != nil && i == 0:
 			// Without its start page a crawl cannot tell deleted pages
 			// from unreachable ones.
 			return err
-		case fetch.IsGone(err):
+		case fetch.IsGone(err), errors.Is(err, fetch.ErrDisallowed):
 			r.pageGone(page, err)
+			continue
+		case errors.Is(err, errOffSite):
+			r.pageSkipped(page, err)
 			continue
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
@@ -83,17 +99,21 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 			r.partial = true
 			continue
 		}
-		if i == 0 && resp.URL != page {
+		final := finalURL(resp)
+		if i == 0 && final != page {
 			// The site lives where the start URL leads: its links are
 			// on that scheme and host, under that folder.
-			if final, err := fetch.ParseURL(resp.URL); err == nil {
-				final.Fragment = ""
-				start, scope = final, crawlScope(final)
-				queued[final.String()] = true
+			if u, err := fetch.ParseURL(final); err == nil {
+				start, scope = u, crawlScope(u)
 			}
 		}
+		if fetched[final] {
+			r.progress(Event{Location: page, Outcome: "skipped", Err: fmt.Errorf("%s: redirects to %s, already read", page, final)})
+			continue
+		}
+		fetched[final], queued[final] = true, true
 		if isHTML(resp) {
-			for _, link := range pageLinks(resp.URL, resp.Body) {
+			for _, link := range pageLinks(final, resp.Body) {
 				if len(queue) >= max {
 					break
 				}
@@ -104,12 +124,12 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 				queue = append(queue, link)
 			}
 		}
-		parsed, err := parseFetched(ctx, page, resp, ingest.Options{PDF: r.PDF})
+		parsed, err := parseFetched(ctx, final, resp, ingest.Options{PDF: r.PDF})
 		if err != nil {
 			r.pageFailed(page, err)
 			continue
 		}
-		d := document{location: page, hash: ingest.ContentHash(resp.Body), parsed: parsed}
+		d := document{location: page, source: final, hash: ingest.ContentHash(resp.Body), parsed: parsed}
 		if r.unchanged(d.location, d.hash, fetch.Validators{}) {
 			continue
 		}
@@ -118,6 +138,40 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// errOffSite is a redirect that would take a sync off its source's site.
+var errOffSite = errors.New("leads off the source's site; not followed")
+
+// followOnly is the redirect rule of a sync: a redirect is followed only
+// where onSite allows (when given) and robots.txt of where it leads lets
+// Lore in, checked before anything is fetched there. robots.txt that
+// cannot be read stops the fetch with its error.
+func followOnly(robots *fetch.Robots, onSite func(*url.URL) bool) fetch.RedirectCheck {
+	return func(ctx context.Context, to *url.URL) error {
+		if onSite != nil && !onSite(to) {
+			return fmt.Errorf("redirect to %s: %w", to.Redacted(), errOffSite)
+		}
+		allowed, err := robots.Allowed(ctx, to.String())
+		if allowed {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("redirect to %s: %w", to.Redacted(), fetch.ErrDisallowed)
+		}
+		return err
+	}
+}
+
+// finalURL is where a fetch ended, after redirects, without a fragment:
+// how its document is cited.
+func finalURL(resp fetch.Response) string {
+	u, err := url.Parse(resp.URL)
+	if err != nil {
+		return resp.URL
+	}
+	u.Fragment = ""
+	return u.String()
 }
 
 func isHTML(resp fetch.Response) bool {

@@ -541,3 +541,86 @@ func TestSyncStopsWhenItsLeaseIsLost(t *testing.T) {
 		t.Errorf("status recorded after the lock was lost: %+v", st)
 	}
 }
+
+// A crawled page that redirects stays on the site and obeys robots.txt of
+// where it leads, checked before anything is fetched there; the document
+// of a page that redirects within the site cites where it landed, under
+// the id of the link, and one reached twice is stored once.
+func TestCrawlRedirects(t *testing.T) {
+	s, other := newSite(t), newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: Lore\nDisallow: /docs/private\n"})
+	s.set("/docs/", page{body: article("Docs home", `Start. <a href="plain">p</a> <a href="old">o</a> <a href="away">a</a> <a href="hidden">h</a> <a href="alias">x</a> <a href="new">n</a>`)})
+	s.set("/docs/plain", page{body: article("Expenses", "Expenses are filed within thirty days of purchase.")})
+	s.set("/docs/old", page{location: "/docs/new"})
+	s.set("/docs/alias", page{location: "/docs/new"})
+	s.set("/docs/new", page{body: article("Travel", "Book travel through the travel desk two weeks ahead.")})
+	s.set("/docs/away", page{location: other.url("/elsewhere")})
+	s.set("/docs/hidden", page{location: "/docs/private/x"})
+	s.set("/docs/private/x", page{body: article("Secret", "Nothing to see.")})
+	other.set("/elsewhere", page{body: article("Elsewhere", "A page on another host.")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "crawl", Kind: store.SourceSite, Location: s.url("/docs/")})
+	res := e.mustSync(t, "crawl")
+	if res.Added != 3 {
+		t.Errorf("crawl %+v (events %+v), want the start page, plain and the moved page", res, e.events)
+	}
+	if h := other.hits(); len(h) != 0 {
+		t.Errorf("the crawl fetched from another host through a redirect: %v", h)
+	}
+	if n := s.hits()["/docs/private/x"]; n != 0 {
+		t.Errorf("a page robots.txt disallows was fetched %d times through a redirect", n)
+	}
+	if st := e.status(t, "crawl"); !strings.Contains(st.LastError, other.url("/elsewhere")) {
+		t.Errorf("status %q does not warn of the redirect off the site", st.LastError)
+	}
+	cited := func(location string) string {
+		t.Helper()
+		d, err := e.st.Document(t.Context(), knowledge.DocumentID("web", location))
+		if err != nil {
+			t.Fatalf("document of %s: %v", location, err)
+		}
+		return d.Source
+	}
+	if got := cited(s.url("/docs/old")); got != s.url("/docs/new") {
+		t.Errorf("a redirected page is cited as %q, want where it landed", got)
+	}
+	if got := cited(s.url("/docs/plain")); got != s.url("/docs/plain") {
+		t.Errorf("a page that does not redirect is cited as %q", got)
+	}
+	if res := e.mustSync(t, "crawl"); res.Unchanged != 3 || res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("second crawl %+v, want the 3 documents unchanged", res)
+	}
+}
+
+// A URL source that redirects to another host obeys that host's
+// robots.txt, and is cited where it landed under the id of its URL.
+func TestURLSourceRedirectedToAnotherHost(t *testing.T) {
+	s, other := newSite(t), newSite(t)
+	other.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /closed\n"})
+	other.set("/open", page{body: article("Handbook", "The handbook moved to the new host.")})
+	other.set("/closed", page{body: article("Closed", "Not for crawlers.")})
+	s.set("/moved", page{location: other.url("/open")})
+	s.set("/shut", page{location: other.url("/closed")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "moved", Kind: store.SourceURL, Location: s.url("/moved")})
+	if res := e.mustSync(t, "moved"); res.Added != 1 {
+		t.Fatalf("sync %+v, want 1 added", res)
+	}
+	d, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/moved")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Source != other.url("/open") {
+		t.Errorf("cited as %q, want the URL it landed at", d.Source)
+	}
+
+	e.add(t, store.Source{Name: "shut", Kind: store.SourceURL, Location: s.url("/shut"), Collection: "shut"})
+	if _, err := e.sync(t, "shut"); !errors.Is(err, fetch.ErrDisallowed) {
+		t.Errorf("sync of a URL redirecting where robots.txt disallows: %v, want %v", err, fetch.ErrDisallowed)
+	}
+	if n := other.hits()["/closed"]; n != 0 {
+		t.Errorf("the disallowed page was fetched %d times", n)
+	}
+}

@@ -478,7 +478,10 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 
 // document is one document read from a source, ready to store.
 type document struct {
-	location   string // identity and citation: URL or absolute path
+	location string // identity: URL or absolute path, as the source lists it
+	// source is how the document is cited, when not location: the URL a
+	// fetch ended at, after redirects.
+	source     string
 	hash       string // of what it was parsed from
 	validators fetch.Validators
 	parsed     ingest.Parsed
@@ -545,7 +548,7 @@ func (r *syncRun) store(ctx context.Context, d document) error {
 	}
 	now := r.now()
 	doc := store.Document{
-		ID: id, Collection: r.src.Collection, Source: d.location, Title: d.parsed.Title,
+		ID: id, Collection: r.src.Collection, Source: cmp.Or(d.source, d.location), Title: d.parsed.Title,
 		Tags: d.parsed.Tags, Owner: owner, ContentHash: d.hash, UpdatedAt: now,
 	}
 	reviewBy, err := ingest.ParseReviewBy(d.parsed.ReviewBy)
@@ -602,6 +605,14 @@ func (r *syncRun) pageFailed(location string, err error) {
 // disallows): finish removes its document.
 func (r *syncRun) pageGone(location string, err error) {
 	r.gone[r.docID(location)] = true
+	r.progress(Event{Location: location, Outcome: "skipped", Err: err})
+}
+
+// pageSkipped drops a page the sync must not read (it redirects off the
+// source's site), naming it in the status: finish removes its document.
+func (r *syncRun) pageSkipped(location string, err error) {
+	r.gone[r.docID(location)] = true
+	r.warnings = append(r.warnings, err.Error())
 	r.progress(Event{Location: location, Outcome: "skipped", Err: err})
 }
 

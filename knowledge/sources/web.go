@@ -18,12 +18,27 @@ import (
 // syncURL reads one page or file. Unlike a page of a sitemap, the one URL
 // of a source failing in any way (404 included) is a failure of the
 // source: its document is kept until someone removes the source.
+//
+// A curator named the URL, so its own site's robots.txt is not asked; a
+// redirect to another host is followed only as that host's robots.txt
+// allows, since nobody chose that host.
 func (r *syncRun) syncURL(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
 		return err
 	}
-	doc, notModified, err := r.fetchPage(ctx, c, r.src.Location)
+	origin, err := fetch.ParseURL(r.src.Location)
+	if err != nil {
+		return err
+	}
+	elsewhere := followOnly(c.NewRobots(), nil)
+	check := func(ctx context.Context, to *url.URL) error {
+		if fetch.SameSite(origin, to) {
+			return nil
+		}
+		return elsewhere(ctx, to)
+	}
+	doc, notModified, err := r.fetchPage(ctx, c, r.src.Location, check)
 	if err != nil {
 		return err
 	}
@@ -41,8 +56,10 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 }
 
 // fetchPage fetches and parses one page, conditionally when an earlier
-// sync stored its validators.
-func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location string) (document, bool, error) {
+// sync stored its validators, following redirects as check allows. The
+// document keeps location as its identity, so that its id and validators
+// stay the same from sync to sync, and is cited by where the fetch ended.
+func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location string, check fetch.RedirectCheck) (document, bool, error) {
 	var v fetch.Validators
 	if prev, ok := r.prev[r.docID(location)]; ok && r.current(prev) {
 		// A 304 is only worth asking for while the document is there.
@@ -51,18 +68,19 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 	if err := r.pace(ctx); err != nil {
 		return document{}, false, err
 	}
-	resp, err := c.Get(ctx, location, v)
+	resp, err := c.GetChecked(ctx, location, v, check)
 	if err != nil {
 		return document{}, false, err
 	}
 	if resp.NotModified {
 		return document{}, true, nil
 	}
-	parsed, err := parseFetched(ctx, location, resp, ingest.Options{PDF: r.PDF})
+	final := finalURL(resp)
+	parsed, err := parseFetched(ctx, final, resp, ingest.Options{PDF: r.PDF})
 	if err != nil {
 		return document{}, false, err
 	}
-	return document{location: location, hash: ingest.ContentHash(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
+	return document{location: location, source: final, hash: ingest.ContentHash(resp.Body), validators: resp.Validators, parsed: parsed}, false, nil
 }
 
 // ReadURL fetches one page or file through c, with the fetch rules of a
@@ -150,6 +168,14 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 		return err
 	}
 	robots := c.NewRobots()
+	// A listed page may redirect within the sitemap's site, as robots.txt
+	// allows there, but not off it: the sitemap may not list other sites.
+	check := followOnly(robots, func(u *url.URL) bool {
+		return slices.ContainsFunc(w.sites, func(site *url.URL) bool { return fetch.SameSite(site, u) })
+	})
+	// read are the final URLs of the pages stored or kept, after
+	// redirects: two listed URLs that lead to one page make one document.
+	read := map[string]bool{}
 	for _, page := range w.pages {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -166,10 +192,13 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 			}
 			continue
 		}
-		doc, notModified, err := r.fetchPage(ctx, c, page)
+		doc, notModified, err := r.fetchPage(ctx, c, page, check)
 		switch {
-		case fetch.IsGone(err):
+		case fetch.IsGone(err), errors.Is(err, fetch.ErrDisallowed):
 			r.pageGone(page, err)
+			continue
+		case errors.Is(err, errOffSite):
+			r.pageSkipped(page, err)
 			continue
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
@@ -179,7 +208,11 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 		case notModified:
 			r.notModified(page)
 			continue
+		case read[doc.source]:
+			r.progress(Event{Location: page, Outcome: "skipped", Err: fmt.Errorf("%s: redirects to %s, already read", page, doc.source)})
+			continue
 		}
+		read[doc.source] = true
 		if r.unchanged(doc.location, doc.hash, doc.validators) {
 			continue
 		}
