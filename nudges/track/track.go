@@ -69,6 +69,9 @@ type Track struct {
 	// Draft tracks (generated review cards) are stored but reach nobody
 	// until a curator approves them.
 	Draft bool `json:"draft,omitempty"`
+	// File is where LoadFS read the track (a file, or a track folder), for
+	// messages; it is not part of the track's content.
+	File string `json:"-"`
 }
 
 // Card is one step of a track.
@@ -590,6 +593,7 @@ func LoadFS(fsys fs.FS, root string) ([]Track, error) {
 			errs = append(errs, err)
 			continue
 		}
+		t.File = f
 		tracks = append(tracks, t)
 	}
 	dirs := make([]string, 0, len(grouped))
@@ -603,19 +607,52 @@ func LoadFS(fsys fs.FS, root string) ([]Track, error) {
 			errs = append(errs, err)
 			continue
 		}
+		t.File = dir
 		tracks = append(tracks, t)
 	}
 	if len(tracks) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no track files (*.md) found", root))
 	}
-	ids := map[string]bool{}
-	for _, t := range tracks {
-		if ids[t.ID] {
-			errs = append(errs, fmt.Errorf("track id %q is used by two files", t.ID))
-		}
-		ids[t.ID] = true
+	if err := CheckIDs(tracks); err != nil {
+		errs = append(errs, err)
 	}
 	return tracks, errors.Join(errs...)
+}
+
+// DuplicateIDError is a track id that several files of one load use: the
+// later would silently replace the earlier.
+type DuplicateIDError struct {
+	ID    string
+	Files []string // in the order read
+}
+
+func (e *DuplicateIDError) Error() string {
+	files := e.Files
+	last := files[len(files)-1]
+	if len(files) == 2 {
+		return fmt.Sprintf("track id %q is used by both %s and %s", e.ID, files[0], last)
+	}
+	return fmt.Sprintf("track id %q is used by %s and %s", e.ID, strings.Join(files[:len(files)-1], ", "), last)
+}
+
+// CheckIDs reports every track id that more than one of tracks uses, as a
+// *DuplicateIDError naming their files.
+func CheckIDs(tracks []Track) error {
+	files := map[string][]string{}
+	var order []string
+	for _, t := range tracks {
+		if _, ok := files[t.ID]; !ok {
+			order = append(order, t.ID)
+		}
+		files[t.ID] = append(files[t.ID], t.File)
+	}
+	var errs []error
+	for _, id := range order {
+		if len(files[id]) > 1 {
+			errs = append(errs, &DuplicateIDError{ID: id, Files: files[id]})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // parseFolder reads a track kept as a folder: track.md has the front matter

@@ -265,3 +265,20 @@ func TestBadTrackIDLine(t *testing.T) {
 		t.Errorf("error = %v; want it on line 4", err)
 	}
 }
+
+func TestLoadFSNamesTheFilesOfADuplicateID(t *testing.T) {
+	card := "\n## tip: One {#one}\nA tip.\n"
+	fsys := fstest.MapFS{
+		"a.md":          {Data: []byte("---\nid: same\ntitle: A\n---\n" + card)},
+		"b.md":          {Data: []byte("---\nid: same\ntitle: B\n---\n" + card)},
+		"same/track.md": {Data: []byte("---\ntitle: C\n---\n" + card)},
+	}
+	_, err := LoadFS(fsys, ".")
+	var dup *DuplicateIDError
+	if !errors.As(err, &dup) {
+		t.Fatalf("error %v, want a *DuplicateIDError", err)
+	}
+	if want := `track id "same" is used by a.md, b.md and same`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}

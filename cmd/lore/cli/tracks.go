@@ -59,6 +59,7 @@ learners keep their progress, which follows card ids.`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			var all []track.Track
 			var errs []error
+			read := map[string]bool{} // absolute paths, so a file named twice counts once
 			for _, p := range paths {
 				info, err := os.Stat(p)
 				if err != nil {
@@ -73,7 +74,21 @@ learners keep their progress, which follows card ids.`,
 					errs = append(errs, prefixErrors(dir, err))
 					continue
 				}
-				all = append(all, ts...)
+				for _, t := range ts {
+					t.File = filepath.Join(dir, filepath.FromSlash(t.File))
+					if abs, err := filepath.Abs(t.File); err == nil {
+						if read[abs] {
+							continue
+						}
+						read[abs] = true
+					}
+					all = append(all, t)
+				}
+			}
+			// Tracks of different PATHs may share an id, which would
+			// make one replace the other.
+			if err := track.CheckIDs(all); err != nil {
+				errs = append(errs, err)
 			}
 			if len(errs) > 0 {
 				return usageErrorf("nothing loaded:\n%v", errors.Join(errs...))
@@ -103,9 +118,27 @@ learners keep their progress, which follows card ids.`,
 	}
 }
 
-// prefixErrors puts the folder in front of every line of err, so that the
-// file names are the ones the curator typed.
+// prefixErrors puts the folder in front of every line of err, and of
+// every file a duplicate track id names, so that the file names are the
+// ones the curator typed.
 func prefixErrors(dir string, err error) error {
+	if dir == "." {
+		return err
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, prefixErrors(dir, e))
+		}
+		return errors.Join(out...)
+	}
+	if dup, ok := err.(*track.DuplicateIDError); ok {
+		files := make([]string, len(dup.Files))
+		for i, f := range dup.Files {
+			files[i] = filepath.Join(dir, filepath.FromSlash(f))
+		}
+		return &track.DuplicateIDError{ID: dup.ID, Files: files}
+	}
 	lines := strings.Split(err.Error(), "\n")
 	for i, l := range lines {
 		if dir != "." {

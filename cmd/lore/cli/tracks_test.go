@@ -150,6 +150,35 @@ func TestTracksLoadRefusesBadFilesWithLines(t *testing.T) {
 	db.run(t, "tracks", "load", filepath.Join(dir, "missing")).wantCode(t, cli.ExitUsage)
 }
 
+// Two files with one track id, given as separate paths or found in one
+// folder, are refused naming both files and the id; nothing is loaded.
+func TestTracksLoadRefusesOneIDInTwoFiles(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir, other := t.TempDir(), t.TempDir()
+	first, second := filepath.Join(dir, "a.md"), filepath.Join(other, "b.md")
+	writeFile(t, first, []byte(strings.Replace(goodTrack, "title: Expenses", "id: expenses\ntitle: Expenses", 1)))
+	writeFile(t, second, []byte(strings.Replace(goodTrack, "title: Expenses", "id: expenses\ntitle: Expenses again", 1)))
+	r := db.run(t, "tracks", "load", first, second)
+	r.wantCode(t, cli.ExitUsage)
+	if want := `track id "expenses" is used by both ` + first + " and " + second; !strings.Contains(r.err, want) {
+		t.Errorf("separate paths: stderr lacks %q:\n%s", want, r.err)
+	}
+	// The same file named twice is one track, not a clash.
+	db.run(t, "tracks", "load", first, dir).wantCode(t, cli.ExitOK)
+
+	db = newDB(t)
+	writeFile(t, filepath.Join(dir, "b.md"), []byte(strings.Replace(goodTrack, "title: Expenses", "id: expenses\ntitle: Expenses again", 1)))
+	r = db.run(t, "tracks", "load", dir)
+	r.wantCode(t, cli.ExitUsage)
+	if want := `track id "expenses" is used by both ` + first + " and " + filepath.Join(dir, "b.md"); !strings.Contains(r.err, want) {
+		t.Errorf("one folder: stderr lacks %q:\n%s", want, r.err)
+	}
+	if out := db.run(t, "tracks", "list").out; !strings.Contains(out, "No tracks loaded") {
+		t.Errorf("list after a refused load:\n%s", out)
+	}
+}
+
 func TestChatDemoShowsANudge(t *testing.T) { // t.Setenv: not parallel
 	db := newDB(t)
 	t.Setenv("HOME", t.TempDir())
