@@ -37,6 +37,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/audience"
 )
 
@@ -389,7 +390,7 @@ func parseFrontMatter(t *Track, text string, fail func(int, string, ...any)) (id
 func knownKeyHint(key string) string {
 	best, bestD := "", 3
 	for _, k := range frontMatterKeys {
-		if d := editDistance(strings.ToLower(key), k); d < bestD {
+		if d := analyze.EditDistance(strings.ToLower(key), k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -398,28 +399,6 @@ func knownKeyHint(key string) string {
 	}
 	last := len(frontMatterKeys) - 1
 	return "the keys are " + strings.Join(frontMatterKeys[:last], ", ") + " and " + frontMatterKeys[last]
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // lineOf finds the 1-based line of a front matter key, for messages.

@@ -27,6 +27,7 @@ import (
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/peers"
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/knowledge/ingest"
 	"github.com/lorehq/lore/knowledge/ingest/pdfproc"
@@ -373,7 +374,7 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 			return
 		}
 		seen[f.Name] = true
-		if editDistance(strings.ToLower(name), f.Name) <= maxTypos || (len(name) >= 2 && strings.HasPrefix(f.Name, strings.ToLower(name))) {
+		if analyze.EditDistance(strings.ToLower(name), f.Name) <= maxTypos || (len(name) >= 2 && strings.HasPrefix(f.Name, strings.ToLower(name))) {
 			close = append(close, "--"+f.Name)
 		}
 	}
@@ -383,27 +384,6 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 		return ""
 	}
 	return "\nDid you mean " + strings.Join(close, " or ") + "?"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // requireSubcommands makes every command that only groups others (export,

@@ -15,6 +15,7 @@ import (
 	"github.com/lorehq/lore/adapters/discord"
 	"github.com/lorehq/lore/adapters/slack"
 	"github.com/lorehq/lore/knowledge"
+	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/audience"
 	"github.com/lorehq/lore/store"
 )
@@ -346,7 +347,7 @@ func flatten(prefix, path string, tree map[string]any, out map[string]string, wr
 func suggestKey(name string) string {
 	best, bestDist := "", 3
 	for _, s := range settings {
-		if d := editDistance(name, s.Name); d < bestDist {
+		if d := analyze.EditDistance(name, s.Name); d < bestDist {
 			best, bestDist = s.Name, d
 		}
 	}
