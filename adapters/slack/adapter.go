@@ -562,17 +562,26 @@ func (a *Adapter) postEphemeral(ctx context.Context, channel, user, thread strin
 	}
 }
 
+// maxResponseURLUses is how many times Slack lets one response_url be
+// used (within 30 minutes); a further use fails.
+const maxResponseURLUses = 5
+
 // respond answers through a response_url (slash commands and button
-// presses): ephemeral, or in the channel for everyone.
-func (a *Adapter) respond(ctx context.Context, responseURL string, msgs []message, inChannel, replaceOriginal bool) error {
+// presses): ephemeral, or in the channel for everyone. The reply is fitted
+// into the uses the response_url allows: opts.maxMessages, or all of them
+// when it is zero.
+func (a *Adapter) respond(ctx context.Context, responseURL string, r bot.Reply, opts renderOptions, inChannel, replaceOriginal bool) error {
 	if !a.cfg.responseURLAllowed(responseURL) {
 		return fmt.Errorf("%w: response_url is not a Slack address", ErrMalformed)
+	}
+	if opts.maxMessages <= 0 || opts.maxMessages > maxResponseURLUses {
+		opts.maxMessages = maxResponseURLUses
 	}
 	kind := slack.ResponseTypeEphemeral
 	if inChannel {
 		kind = slack.ResponseTypeInChannel
 	}
-	for i, m := range msgs {
+	for i, m := range render(r, opts) {
 		wm := &slack.WebhookMessage{
 			ResponseType: kind, Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks},
 			ReplaceOriginal: replaceOriginal && i == 0,

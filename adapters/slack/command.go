@@ -53,7 +53,7 @@ func (a *Adapter) handleCommand(ctx context.Context, c command) {
 	default:
 		reply = bot.Reply{Text: fmt.Sprintf("I don't know `%s %s`.\n\n%s", c.Command, sub, a.commandHelp(c.Command)), Private: true}
 	}
-	if err := a.respond(ctx, c.ResponseURL, render(reply, opts), !reply.Private, false); err != nil {
+	if err := a.respond(ctx, c.ResponseURL, reply, opts, !reply.Private, false); err != nil {
 		a.log.ErrorContext(ctx, "answering a slash command failed", "user", c.UserID, "err", err)
 	}
 }

@@ -44,15 +44,14 @@ func (a *Adapter) handleInteraction(ctx context.Context, in interaction) {
 // replyToPress shows the core's reply to a press: privately through the
 // response_url when there is one, else as an ephemeral message.
 func (a *Adapter) replyToPress(ctx context.Context, in interaction, reply bot.Reply) {
-	msgs := render(reply, renderOptions{})
 	if in.ResponseURL != "" {
-		if err := a.respond(ctx, in.ResponseURL, msgs, !reply.Private, false); err != nil {
+		if err := a.respond(ctx, in.ResponseURL, reply, renderOptions{}, !reply.Private, false); err != nil {
 			a.log.WarnContext(ctx, "answering a button press failed", "user", in.User.ID, "err", err)
 		}
 		return
 	}
 	if ch := in.channel(); ch != "" {
-		a.postEphemeral(ctx, ch, in.User.ID, in.thread(), msgs)
+		a.postEphemeral(ctx, ch, in.User.ID, in.thread(), render(reply, renderOptions{}))
 	}
 }
 
@@ -86,12 +85,13 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 		}
 	}
 	reply := a.core.HandleMessage(ctx, msg)
-	opts := renderOptions{}
+	// One use of the response_url is kept for removing the private answer.
+	opts := renderOptions{maxMessages: maxResponseURLUses - 1}
 	if userIDPattern.MatchString(in.User.ID) {
 		opts.preface = "<@" + in.User.ID + "> asked: " + Escape(truncate(question, 500))
 	}
-	msgs := render(bot.Reply{Text: reply.Text, Citations: reply.Citations, Buttons: reply.Buttons, Grounded: reply.Grounded}, opts)
-	if err := a.respond(ctx, in.ResponseURL, msgs, true, false); err != nil {
+	shared := bot.Reply{Text: reply.Text, Citations: reply.Citations, Buttons: reply.Buttons, Grounded: reply.Grounded}
+	if err := a.respond(ctx, in.ResponseURL, shared, opts, true, false); err != nil {
 		a.log.WarnContext(ctx, "sharing an answer failed", "user", in.User.ID, "err", err)
 		return
 	}

@@ -151,7 +151,7 @@ func TestFailedRequestDoesNotShowItsAddress(t *testing.T) {
 	h := newHTTPHarness(t, &fakeCore{}, func(c *Config, _ *Deps) {
 		c.ResponseURLPrefixes = append(c.ResponseURLPrefixes, "http://"+addr+"/")
 	})
-	err = h.a.respond(t.Context(), secret, render(bot.Reply{Text: "x"}, renderOptions{}), false, false)
+	err = h.a.respond(t.Context(), secret, bot.Reply{Text: "x"}, renderOptions{}, false, false)
 	if err == nil {
 		t.Fatal("posting to a closed port succeeded")
 	}

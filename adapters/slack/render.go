@@ -35,21 +35,74 @@ type renderOptions struct {
 	question string
 	// preface is trusted mrkdwn shown above the answer, already escaped.
 	preface string
+	// maxMessages, when above zero, is the most messages the reply may
+	// take: the answer text is shortened to fit, with shortenedMarker.
+	maxMessages int
 }
+
+// shortenedMarker ends an answer cut to fit maxMessages.
+const shortenedMarker = "_… (answer shortened)_"
 
 // render turns a reply into one or more messages, each within Block Kit's
 // limits: answer text is split into sections of at most 3,000 characters,
 // and a message holds at most 50 blocks and 12,000 characters of text, so
 // a very long answer continues in further messages. Sources and buttons
-// come last, in the last message.
+// come last, in the last message. With opts.maxMessages, an answer that
+// would need more messages is cut short, its sources and buttons kept.
 func render(r bot.Reply, opts renderOptions) []message {
-	var blocks []slack.Block
-	if opts.preface != "" {
-		blocks = append(blocks, section("lore_preface", truncate(opts.preface, maxSectionText)))
-	}
 	text := Mrkdwn(r.Text)
 	if strings.TrimSpace(text) == "" {
 		text = "_(no text)_"
+	}
+	msgs := layout(text, r, opts)
+	if opts.maxMessages > 0 && len(msgs) > opts.maxMessages {
+		msgs = shorten(text, r, opts)
+	}
+	fallback := truncate(Escape(plain(r.Text)), maxFallback)
+	for i := range msgs {
+		msgs[i].Text = fallback
+		if i > 0 {
+			msgs[i].Text = "(continued)"
+		}
+	}
+	return msgs
+}
+
+// shorten lays out the longest head of text that, with shortenedMarker,
+// fits in opts.maxMessages messages. Should even the sources and buttons
+// alone need more, only the first messages are kept.
+func shorten(text string, r bot.Reply, opts renderOptions) []message {
+	limit := opts.maxMessages
+	cut := func(n int) string {
+		head := strings.TrimRight(text[:safeCut(text, byteOffset(text, n))], " \n")
+		if strings.Count(head, fence)%2 == 1 {
+			head += "\n" + fence
+		}
+		return head + "\n\n" + shortenedMarker
+	}
+	// Nothing longer than the messages could hold can fit.
+	lo, hi := 0, min(utf8.RuneCountInString(text), limit*maxMessageText)
+	best := layout(cut(0), r, opts)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if msgs := layout(cut(mid), r, opts); len(msgs) <= limit {
+			best, lo = msgs, mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if len(best) > limit {
+		best = best[:limit]
+	}
+	return best
+}
+
+// layout places the blocks of a reply whose answer is text (mrkdwn) in
+// messages, leaving their notification text to render.
+func layout(text string, r bot.Reply, opts renderOptions) []message {
+	var blocks []slack.Block
+	if opts.preface != "" {
+		blocks = append(blocks, section("lore_preface", truncate(opts.preface, maxSectionText)))
 	}
 	for i, part := range splitText(text, maxSectionText) {
 		blocks = append(blocks, section(fmt.Sprintf("%s_%d", blockIDAnswerPfx, i), part))
@@ -98,13 +151,6 @@ func render(r bot.Reply, opts renderOptions) []message {
 		}
 		msgs = append(msgs, message{Blocks: blocks[:n]})
 		blocks = blocks[n:]
-	}
-	fallback := truncate(Escape(plain(r.Text)), maxFallback)
-	for i := range msgs {
-		msgs[i].Text = fallback
-		if i > 0 {
-			msgs[i].Text = "(continued)"
-		}
 	}
 	return msgs
 }
