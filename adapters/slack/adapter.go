@@ -440,7 +440,9 @@ func (a *Adapter) threadIsLores(ctx context.Context, team, channel, thread strin
 
 // answer shows that Lore is working, asks the core (streaming the answer
 // into a message when the core streams), and posts the reply in the
-// thread.
+// thread. A channel limited to some collections is not streamed: whether
+// the answer may be shown there is known only from its citations, at the
+// end.
 func (a *Adapter) answer(ctx context.Context, msg bot.Message, sourceTS string, settings ChannelSettings) {
 	ref := slack.NewRefToMessage(msg.Channel, sourceTS)
 	reacted := a.call(ctx, "reactions.add", func(ctx context.Context) error {
@@ -454,9 +456,15 @@ func (a *Adapter) answer(ctx context.Context, msg bot.Message, sourceTS string, 
 		}
 	}()
 
-	st := a.newStreamer(ctx, msg.Channel, msg.Thread)
-	reply := a.core.HandleMessageStream(ctx, msg, st.update)
-	streamTS := st.stop()
+	var reply bot.Reply
+	streamTS := ""
+	if len(settings.Collections) > 0 {
+		reply = a.core.HandleMessage(ctx, msg)
+	} else {
+		st := a.newStreamer(ctx, msg.Channel, msg.Thread)
+		reply = a.core.HandleMessageStream(ctx, msg, st.update)
+		streamTS = st.stop()
+	}
 	reply = a.guardCollections(ctx, reply, settings)
 
 	msgs := render(reply, renderOptions{})

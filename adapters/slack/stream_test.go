@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lorehq/lore/bot"
+	"github.com/lorehq/lore/store"
 )
 
 // A core that streams many partial answers quickly: the message is posted
@@ -66,5 +67,37 @@ func TestNoStreamOnePost(t *testing.T) {
 	h.deliver(t, readTestdata(t, "app_mention.json"))
 	if p, u := len(h.fake.callsOf("chat.postMessage")), len(h.fake.callsOf("chat.update")); p != 1 || u != 0 {
 		t.Errorf("posts/updates = %d/%d, want 1/0", p, u)
+	}
+}
+
+// In a channel limited to some collections, an answer citing another is
+// never shown, not even while it is written: such a channel is not
+// streamed, and only the withheld note is posted.
+func TestNoStreamingInChannelLimitedToCollections(t *testing.T) {
+	const secret = "Secret salary bands are"
+	core := &fakeCore{reply: func(_ bot.Message, stream bot.StreamFunc) bot.Reply {
+		for i := range 5 {
+			stream(fmt.Sprintf("%s %d…", secret, i))
+			time.Sleep(40 * time.Millisecond)
+		}
+		return bot.Reply{Text: secret + " these.", Grounded: true,
+			Citations: []bot.Citation{{N: 1, DocID: "hr-doc", Title: "Salaries"}}}
+	}}
+	h := newHarness(t, core, func(cfg *Config, _ *Deps) {
+		cfg.Channels = map[string]ChannelSettings{"C1": {Collections: []string{"handbook"}}}
+		cfg.StreamInterval = 20 * time.Millisecond
+	})
+	if err := h.store.ReplaceDocument(t.Context(), store.Document{ID: "hr-doc", Collection: "hr", Source: "hr/salaries.md"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.deliver(t, readTestdata(t, "app_mention.json"))
+	shown := append(h.fake.callsOf("chat.postMessage"), h.fake.callsOf("chat.update")...)
+	for _, c := range shown {
+		if strings.Contains(c.Form.Get("blocks")+c.Form.Get("text"), "Secret salary") {
+			t.Fatalf("%s showed the answer from another collection: %s", c.Method, c.Form.Get("blocks"))
+		}
+	}
+	if len(shown) != 1 || !strings.Contains(shown[0].Form.Get("blocks"), "isn't set up to cite") {
+		t.Errorf("want the withheld note posted once, got %+v", shown)
 	}
 }
