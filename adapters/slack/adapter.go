@@ -468,7 +468,10 @@ func (a *Adapter) answer(ctx context.Context, msg bot.Message, sourceTS string, 
 	reply = a.guardCollections(ctx, reply, settings)
 
 	msgs := render(reply, renderOptions{})
-	if reply.Private && !msg.Direct && streamTS == "" {
+	if reply.Private && !msg.Direct {
+		if streamTS != "" {
+			a.unpublish(ctx, msg.Channel, streamTS)
+		}
 		a.postEphemeral(ctx, msg.Channel, msg.User, msg.Thread, msgs)
 		return
 	}
@@ -480,6 +483,30 @@ func (a *Adapter) answer(ctx context.Context, msg bot.Message, sourceTS string, 
 		if _, err := a.deps.Claims.Claim(ctx, threadKey(msg.Workspace, msg.Channel, msg.Thread), a.cfg.ThreadTTL); err != nil {
 			a.log.WarnContext(ctx, "remembering the thread failed; follow-ups will need a mention", "err", err)
 		}
+	}
+}
+
+// privateNote replaces text streamed into a channel for a reply that
+// turned out to be private, when the message cannot be deleted; it says
+// nothing of the reply itself.
+const privateNote = "_This answer is only for the person who asked; I've shown it to them privately._"
+
+// unpublish removes a streamed message from a channel, or failing that
+// replaces its text with privateNote: a private reply must not stay in
+// view of everyone there.
+func (a *Adapter) unpublish(ctx context.Context, channel, ts string) {
+	if a.call(ctx, "chat.delete", func(ctx context.Context) error {
+		_, _, err := a.api.DeleteMessageContext(ctx, channel, ts)
+		return err
+	}) == nil {
+		return
+	}
+	if err := a.call(ctx, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts,
+			slack.MsgOptionText(privateNote, false), slack.MsgOptionBlocks(section(blockIDAnswerPfx+"_0", privateNote)))
+		return err
+	}); err != nil {
+		a.log.ErrorContext(ctx, "removing streamed text of a private reply from the channel failed", "channel", channel, "err", err)
 	}
 }
 

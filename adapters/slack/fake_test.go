@@ -75,6 +75,8 @@ type fakeSlack struct {
 	// private marks channels conversations.info reports as private; an
 	// id starting with "X" makes it fail.
 	private map[string]bool
+	// fail makes a method answer ok:false with the given error.
+	fail map[string]string
 
 	socketOut  chan []byte   // envelopes to send over Socket Mode
 	acks       chan string   // envelope ids acknowledged
@@ -85,7 +87,7 @@ type fakeSlack struct {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{
-		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"}, replies: map[string][]map[string]any{}, private: map[string]bool{},
+		t: t, tz: map[string]string{"U1": "Europe/Berlin", "U2": "America/Chicago"}, replies: map[string][]map[string]any{}, private: map[string]bool{}, fail: map[string]string{},
 		socketOut: make(chan []byte, 16), acks: make(chan string, 16), changed: make(chan struct{}, 1),
 		dropSocket: make(chan struct{}),
 	}
@@ -101,6 +103,13 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 					}
 				}
 				w.Header().Set("Content-Type", "application/json")
+				f.mu.Lock()
+				failure := f.fail[method]
+				f.mu.Unlock()
+				if failure != "" {
+					_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": failure})
+					return
+				}
 				_ = json.NewEncoder(w).Encode(reply(r, call))
 			})
 		}
@@ -121,6 +130,9 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		respond("auth.test", ok(map[string]any{"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "lore"})),
 		respond("chat.postMessage", posted),
 		respond("chat.update", func(_ *http.Request, c apiCall) any {
+			return map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts")}
+		}),
+		respond("chat.delete", func(_ *http.Request, c apiCall) any {
 			return map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts")}
 		}),
 		respond("chat.postEphemeral", func(*http.Request, apiCall) any {

@@ -101,3 +101,52 @@ func TestNoStreamingInChannelLimitedToCollections(t *testing.T) {
 		t.Errorf("want the withheld note posted once, got %+v", shown)
 	}
 }
+
+// A private reply the core hands to the streaming path is never left in
+// the channel: the streamed message is deleted, or, when Slack refuses
+// the deletion, replaced by a note that says nothing of the reply; the
+// reply itself is shown only to the asker.
+func TestStreamedPrivateReplyStaysPrivate(t *testing.T) {
+	for _, deleteFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delete fails %v", deleteFails), func(t *testing.T) {
+			var h *harness
+			core := &fakeCore{reply: func(_ bot.Message, stream bot.StreamFunc) bot.Reply {
+				stream("Your quiz score")
+				h.fake.waitCalls("chat.postMessage", 1)
+				return bot.Reply{Text: "Your quiz score is 3 of 10.", Private: true}
+			}}
+			h = newHarness(t, core, nil)
+			if deleteFails {
+				h.fake.mu.Lock()
+				h.fake.fail["chat.delete"] = "cant_delete_message"
+				h.fake.mu.Unlock()
+			}
+			h.deliver(t, readTestdata(t, "app_mention.json"))
+
+			streamed := h.fake.callsOf("chat.postMessage")
+			if len(streamed) != 1 {
+				t.Fatalf("%d posts, want only the streamed one", len(streamed))
+			}
+			del := h.fake.callsOf("chat.delete")
+			if len(del) != 1 || del[0].Form.Get("ts") != "1700000000.000001" || del[0].Form.Get("channel") != "C1" {
+				t.Fatalf("chat.delete calls %+v, want the streamed message deleted", del)
+			}
+			updates := h.fake.callsOf("chat.update")
+			for _, u := range updates {
+				if strings.Contains(u.Form.Get("blocks")+u.Form.Get("text"), "3 of 10") {
+					t.Fatalf("the private reply was put in the channel: %s", u.Form.Get("blocks"))
+				}
+			}
+			if deleteFails && (len(updates) != 1 || !strings.Contains(updates[0].Form.Get("blocks"), "only for the person who asked")) {
+				t.Errorf("deletion refused: updates %+v, want the streamed text replaced by a note", updates)
+			}
+			if !deleteFails && len(updates) != 0 {
+				t.Errorf("%d updates after the streamed message was deleted", len(updates))
+			}
+			eph := h.fake.callsOf("chat.postEphemeral")
+			if len(eph) != 1 || eph[0].Form.Get("user") != "U1" || !strings.Contains(eph[0].Form.Get("blocks"), "3 of 10") {
+				t.Errorf("ephemeral calls %+v, want the reply shown to the asker", eph)
+			}
+		})
+	}
+}
