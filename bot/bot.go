@@ -31,8 +31,11 @@ type Knowledge interface {
 
 // StreamingKnowledge is a Knowledge that also takes a conversation's
 // history (to condense follow-ups) and streams an answer while it is
-// written. knowledge.Service is one; a Knowledge without it still works,
-// unstreamed and without history.
+// written, within the part of the knowledge base the asker may see.
+// knowledge.Service is one. A Knowledge without it answers from every
+// document, so it answers only askers who may see them all (the operator,
+// or anyone where no audience and no channel limit applies); anyone else
+// is told that answers are not available there.
 type StreamingKnowledge interface {
 	Knowledge
 	AskWith(ctx context.Context, req knowledge.AskRequest) (knowledge.Answer, error)
@@ -323,14 +326,24 @@ func (b *Bot) history(ctx context.Context, msg Message) []string {
 	return h
 }
 
+// errUnscopable: the asker may see only part of the knowledge base, and
+// the knowledge capability can only answer from all of it.
+var errUnscopable = errors.New("the knowledge capability cannot limit an answer to what the asker may see")
+
 func (b *Bot) answer(ctx context.Context, msg Message, question string, history []string, stream StreamFunc) (knowledge.Answer, error) {
-	sk, ok := b.knowledge.(StreamingKnowledge)
-	if !ok {
-		return b.knowledge.Ask(ctx, question)
-	}
 	scope, err := b.scope(ctx, msg)
 	if err != nil {
 		return knowledge.Answer{}, err
+	}
+	sk, ok := b.knowledge.(StreamingKnowledge)
+	if !ok {
+		// Ask searches every document: fine only for someone who may see
+		// them all. Anyone else gets no answer rather than one that might
+		// quote a collection kept from them.
+		if !scope.Unlimited() {
+			return knowledge.Answer{}, errUnscopable
+		}
+		return b.knowledge.Ask(ctx, question)
 	}
 	req := knowledge.AskRequest{Question: question, History: history, Scope: scope}
 	if stream != nil {
@@ -446,6 +459,10 @@ func (b *Bot) askError(ctx context.Context, msg Message, err error) Reply {
 		return Reply{Text: fmt.Sprintf("That question is too long for me (%d bytes). Please ask it in a sentence or two.", len(msg.Text))}
 	case errors.Is(err, knowledge.ErrInvalidText):
 		return Reply{Text: "I couldn't read that message: it isn't valid text. Please type your question again."}
+	case errors.Is(err, errUnscopable):
+		b.log.ErrorContext(ctx, "refused to answer: the knowledge capability does not support scoped asking (bot.StreamingKnowledge), and this asker may not see every collection",
+			"platform", msg.Platform, "workspace", msg.Workspace, "channel", msg.Channel, "direct", msg.Direct)
+		return Reply{Text: "Answers are not available here: I can't limit them to what you may see. Please tell an admin."}
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		b.log.WarnContext(ctx, "answering failed", "err", err)
 		return Reply{Text: "I can't reach the knowledge base right now. Please try again in a minute."}
