@@ -73,6 +73,9 @@ type Adapter struct {
 	channels  *channelCache
 	// memberRoles caches members' roles, for LORE_ROLE_MAP (memberroles.go).
 	memberRoles memberRoles
+	// selfRoles caches Lore's own managed roles, for role mentions
+	// (rolemention.go).
+	selfRoles selfRoles
 
 	work    sync.WaitGroup // handlers in flight
 	retries *retryQueue

@@ -55,6 +55,11 @@ type fakeDiscord struct {
 	requests []recorded
 	channels map[string]map[string]any // GET /channels/{id}
 	guilds   map[string]map[string]any // GET /guilds/{id}
+	// roles and members answer GET /guilds/{id}/roles and GET
+	// /guilds/{id}/members/{user}, keyed "guild" and "guild/user"; others
+	// are 404.
+	roles   map[string][]map[string]any
+	members map[string]map[string]any
 	// messages, when set, answer GET /channels/{id}/messages/{id}, keyed
 	// "channel/message"; others are 404.
 	messages map[string]map[string]any
@@ -115,6 +120,8 @@ var (
 	reChannel    = regexp.MustCompile(`^/api/v9/channels/(\w+)$`)
 	reDMChannels = regexp.MustCompile(`^/api/v9/users/@me/channels$`)
 	reGuild      = regexp.MustCompile(`^/api/v9/guilds/(\d+)$`)
+	reGuildRoles = regexp.MustCompile(`^/api/v9/guilds/(\d+)/roles$`)
+	reGuildMemb  = regexp.MustCompile(`^/api/v9/guilds/(\d+)/members/(\d+)$`)
 )
 
 func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
@@ -211,6 +218,25 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, g)
+	case reGuildRoles.MatchString(p) && r.Method == http.MethodGet:
+		f.mu.Lock()
+		roles, ok := f.roles[reGuildRoles.FindStringSubmatch(p)[1]]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"message":"Unknown Guild","code":10004}`, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, roles)
+	case reGuildMemb.MatchString(p) && r.Method == http.MethodGet:
+		m := reGuildMemb.FindStringSubmatch(p)
+		f.mu.Lock()
+		member, ok := f.members[m[1]+"/"+m[2]]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"message":"Unknown Member","code":10007}`, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, member)
 	default:
 		http.Error(w, `{"message":"404: Not Found","code":0}`, http.StatusNotFound)
 	}

@@ -40,7 +40,10 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	direct := m.GuildID == ""
 	a.rememberMember(m.GuildID, m.Author.ID, m.Member)
-	mentioned := mentionsUser(m, self)
+	// Picking Lore's role instead of Lore when typing @Lore mentions Lore
+	// too.
+	roles := a.mentionedSelfRoles(ctx, m, self)
+	mentioned := mentionsUser(m, self) || len(roles) > 0
 	if !direct && !mentioned && strings.TrimSpace(m.Content) == "" {
 		// Without the Message Content intent an unmentioned message
 		// arrives empty; there is nothing to answer, and no need to look
@@ -76,7 +79,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 	if !direct && !mentioned && !loreThread && !pol.answerAll {
 		return
 	}
-	text := stripMention(m.Content, self)
+	text := stripMention(m.Content, self, roles...)
 	if first, err := a.claims.Claim(ctx, "discord:message:"+m.ID, claimTTL); err != nil {
 		// Answering twice is better than not answering.
 		a.log.WarnContext(ctx, "claiming a message failed; answering anyway", "err", err)
@@ -224,11 +227,14 @@ func mentionsUser(m *discordgo.Message, id string) bool {
 	return false
 }
 
-// stripMention removes the mentions of Lore from text: "<@id> question"
-// asks "question".
-func stripMention(text, self string) string {
+// stripMention removes the mentions of Lore, and of its roles, from text:
+// "<@id> question" and "<@&role> question" ask "question".
+func stripMention(text, self string, roles ...string) string {
 	text = strings.ReplaceAll(text, "<@"+self+">", "")
 	text = strings.ReplaceAll(text, "<@!"+self+">", "")
+	for _, r := range roles {
+		text = strings.ReplaceAll(text, "<@&"+r+">", "")
+	}
 	return strings.TrimSpace(text)
 }
 
