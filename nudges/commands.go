@@ -336,28 +336,112 @@ func (s *Service) leave(ctx context.Context, l store.Learner, trackID string) (b
 // deliverNow builds and records the learner's next nudge at once, and
 // returns it as the reply instead of sending it: for "nudge" and the first
 // card after joining. sent is false when the reply says why no card came.
+//
+// The delivery is claimed in the store like a scheduled one, and a learner
+// has one delivery being sent at a time: while a scheduled nudge to them
+// is being sent, "nudge" says so and sends nothing, and a scheduled nudge
+// claimed after it sees its cards as delivered. The cards are therefore
+// picked again once the claim is held.
 func (s *Service) deliverNow(ctx context.Context, l store.Learner) (reply bot.Reply, sent bool, err error) {
 	p, err := s.preferences(ctx, l)
 	if err != nil {
 		return bot.Reply{}, false, err
 	}
-	all, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	now := s.now().Truncate(time.Millisecond) // what the store keeps
+	loc := s.shownLocation(ctx, p)
+	cards, capped, err := s.cardsNow(ctx, l, "", p, now, loc)
+	if err != nil || len(cards) == 0 {
+		return s.noCardNow(p, capped), false, err
+	}
+	var id string
+	var claimed, busy bool
+	token := claimToken()
+	for attempt := 0; ; attempt++ {
+		id = DeliveryID(l, now)
+		var hold store.DeliveryHold
+		hold, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards},
+			store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
+		claimed = hold.Held
+		if errors.Is(err, store.ErrLocked) {
+			busy, err = true, nil
+			break
+		}
+		if err != nil {
+			return bot.Reply{}, false, err
+		}
+		if claimed || attempt == 2 {
+			break
+		}
+		// A delivery of this very millisecond may exist (the card sent at
+		// once on joining): an on-demand nudge takes the next one. A
+		// learner who paused is refused every time.
+		now = now.Add(time.Millisecond)
+	}
+	if busy {
+		return bot.Reply{Text: "A nudge is being sent to you right now; type `nudge` again in a moment for more."}, false, nil
+	}
+	if !claimed {
+		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, false, nil
+	}
+	reply, sent, err = s.deliverNowClaimed(ctx, l, p, id, token, now, loc)
+	if err != nil {
+		// The reply is not given, so nothing was sent: the claim is
+		// released, or it would hold the learner's scheduled nudges.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if rerr := s.st.ReleaseDelivery(rctx, id, token, false); rerr != nil {
+			s.log.WarnContext(ctx, "releasing an on-demand nudge's claim failed", "delivery", id, "err", rerr)
+		}
+	}
+	return reply, sent, err
+}
+
+// deliverNowClaimed picks the cards of the on-demand nudge id, which token
+// holds, from what the store has now, and records it.
+func (s *Service) deliverNowClaimed(ctx context.Context, l store.Learner, p store.Preferences, id, token string, now time.Time, loc *time.Location) (bot.Reply, bool, error) {
+	cards, capped, err := s.cardsNow(ctx, l, id, p, now, loc)
 	if err != nil {
 		return bot.Reply{}, false, err
+	}
+	reply, sent := s.render(ctx, id, cards)
+	if len(sent) == 0 {
+		err := s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})
+		return s.noCardNow(p, capped), false, err
+	}
+	if err := s.delivered(ctx, l, id, token, now, sent, ""); err != nil {
+		return bot.Reply{}, false, err
+	}
+	return reply, true, nil
+}
+
+// noCardNow says why "nudge" sends nothing.
+func (s *Service) noCardNow(p store.Preferences, capped bool) bot.Reply {
+	if capped {
+		return bot.Reply{Text: fmt.Sprintf("That's all for today: your cap is %d cards a day, and the next come at your next delivery. `nudges cap N` changes it.", dailyCap(p))}
+	}
+	return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}
+}
+
+// cardsNow picks the cards of an on-demand nudge at now: a new card of
+// every track, whatever its cadence, then reviews due today, within what
+// is left of the day's cap once the other deliveries of the day (all but
+// id) are counted. capped is true when the cap left out cards.
+func (s *Service) cardsNow(ctx context.Context, l store.Learner, id string, p store.Preferences, now time.Time, loc *time.Location) (cards []store.DeliveryCard, capped bool, err error) {
+	all, err := s.st.Enrolments(ctx, store.EnrolmentFilter{Learner: &l})
+	if err != nil {
+		return nil, false, err
 	}
 	// A track the learner left sends nothing, reviews included.
 	enrolments := slices.DeleteFunc(all, func(e store.Enrolment) bool { return e.Status == store.EnrolmentLeft })
 	latest := func(ctx context.Context, id string) (Version, error) { return s.tracks.get(ctx, id, 0) }
 	if enrolments, err = s.gate().admitted(ctx, latest, enrolments); err != nil {
-		return bot.Reply{}, false, err
+		return nil, false, err
 	}
-	now := s.now().Truncate(time.Millisecond) // what the store keeps
-	loc := s.shownLocation(ctx, p)
 	var due []store.CardState
 	for _, e := range enrolments {
 		states, err := s.st.CardStates(ctx, l, e.TrackID)
 		if err != nil {
-			return bot.Reply{}, false, err
+			return nil, false, err
 		}
 		for _, c := range states {
 			if !c.Due.IsZero() {
@@ -369,46 +453,10 @@ func (s *Service) deliverNow(ctx context.Context, l store.Learner) (reply bot.Re
 	for i := range enrolments {
 		enrolments[i].LastNewAt = time.Time{}
 	}
-	cards, err := s.pick(ctx, latest, enrolments, due, p, now, loc)
-	if err != nil {
-		return bot.Reply{}, false, err
+	if cards, err = s.pick(ctx, latest, enrolments, due, p, now, loc); err != nil {
+		return nil, false, err
 	}
-	if len(cards) == 0 {
-		return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}, false, nil
-	}
-	var id string
-	var claimed bool
-	token := claimToken()
-	for attempt := 0; ; attempt++ {
-		id = DeliveryID(l, now)
-		var hold store.DeliveryHold
-		hold, err = s.st.ClaimDelivery(ctx, store.Delivery{ID: id, Learner: l, Slot: now, Cards: cards},
-			store.DeliveryClaim{Token: token, At: now, Until: now.Add(deliveryLease)})
-		claimed = hold.Held
-		var held *store.LockHeldError
-		if errors.As(err, &held) {
-			claimed, err = false, nil
-		}
-		if err != nil {
-			return bot.Reply{}, false, err
-		}
-		if claimed || attempt == 2 {
-			break
-		}
-		// A delivery of this very millisecond may exist (the card sent at
-		// once on joining, or another "nudge" being sent): an on-demand
-		// nudge takes the next one. A learner who paused is refused every
-		// time.
-		now = now.Add(time.Millisecond)
-	}
-	if !claimed {
-		return bot.Reply{Text: "Your nudges are paused, stopped or snoozed; `nudges resume` brings them back."}, false, nil
-	}
-	reply, cardsSent := s.render(ctx, id, cards)
-	if err := s.delivered(ctx, l, id, token, now, cardsSent, ""); err != nil {
-		return bot.Reply{}, false, err
-	}
-	return reply, true, nil
+	return s.withinCap(ctx, l, id, p, now, loc, cards)
 }
 
 // answerText grades "answer 1,3 [sure|unsure]" against the newest quiz

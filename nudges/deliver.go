@@ -220,6 +220,16 @@ func (s *Service) deliverClaimed(ctx context.Context, a DeliverArgs, id, token s
 	if err != nil {
 		return err
 	}
+	// The cap is the learner's for the day, whatever else they were sent
+	// that day ("nudge", a slot they moved); what it leaves out stays due.
+	cards, capped, err := s.withinCap(ctx, l, id, p, a.Slot, loc, cards)
+	if err != nil {
+		return err
+	}
+	if capped {
+		s.log.InfoContext(ctx, "a planned nudge is trimmed to the learner's daily cap",
+			"platform", l.Platform, "user", l.User, "delivery", id, "cards", len(cards))
+	}
 	reply, sent := s.render(ctx, id, cards)
 	if len(sent) == 0 {
 		return s.st.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: token, Status: store.DeliveryCancelled, At: s.now()})

@@ -519,8 +519,9 @@ func TestReflectionAndTextAnswers(t *testing.T) {
 	if !strings.Contains(r.Text, "no unanswered reflection") {
 		t.Errorf("reflect with nothing pending = %q", r.Text)
 	}
-	// Fetch every card on demand; the second-factors quiz is
-	// multiple-answer, answered by text.
+	// Fetch every card on demand, within a cap that allows them all; the
+	// second-factors quiz is multiple-answer, answered by text.
+	f.cmd(t, "ann", "nudges cap 10")
 	var got string
 	for range 5 {
 		f.clock.Set(f.clock.Now().Add(time.Minute))

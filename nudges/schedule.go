@@ -158,10 +158,7 @@ func (s *Service) Plan(ctx context.Context, from, to time.Time) ([]DeliverArgs, 
 // overdue first, up to the daily cap. Reviews beyond the cap wait for the
 // next slot rather than piling up after a holiday.
 func (s *Service) pick(ctx context.Context, latest func(context.Context, string) (Version, error), enrolments []store.Enrolment, due []store.CardState, p store.Preferences, slot time.Time, loc *time.Location) ([]store.DeliveryCard, error) {
-	limit := p.DailyCap
-	if limit <= 0 {
-		limit = DefaultDailyCap
-	}
+	limit := dailyCap(p)
 	var cards []store.DeliveryCard
 	active := map[string]Version{}
 	sort.Slice(enrolments, func(i, j int) bool { return enrolments[i].TrackID < enrolments[j].TrackID })
@@ -202,6 +199,50 @@ func (s *Service) pick(ctx context.Context, latest func(context.Context, string)
 		cards = append(cards, store.DeliveryCard{TrackID: v.ID, CardID: card.ID, Version: v.Version, Fingerprint: card.Fingerprint(), Review: true})
 	}
 	return cards, nil
+}
+
+// dailyCap is how many cards a day the learner gets.
+func dailyCap(p store.Preferences) int {
+	if p.DailyCap <= 0 {
+		return DefaultDailyCap
+	}
+	return p.DailyCap
+}
+
+// capScan bounds the deliveries read to count a day's cards: with the cap
+// holding, a day has at most MaxDailyCap sent deliveries (each has a
+// card), and the newest come first.
+const capScan = 4 * MaxDailyCap
+
+// withinCap keeps of cards, in order, what the learner's daily cap leaves
+// for the local day of slot, after the cards of their other sent
+// deliveries (all but id) whose slots fall on that day: a scheduled nudge,
+// "nudge", a slot moved during the day. The day is the learner's
+// calendar day, 23 or 25 hours long when the clocks change. capped is
+// true when cards were left out; they stay due and come at the next slot.
+// Callers hold a claim on id, which keeps the learner's other deliveries
+// from being sent meanwhile.
+func (s *Service) withinCap(ctx context.Context, l store.Learner, id string, p store.Preferences, slot time.Time, loc *time.Location, cards []store.DeliveryCard) (kept []store.DeliveryCard, capped bool, err error) {
+	y, m, d := slot.In(loc).Date()
+	start, end := wallClock(y, m, d, 0, loc), endOfLocalDay(slot, loc)
+	recent, err := s.st.RecentDeliveries(ctx, l, capScan)
+	if err != nil {
+		return nil, false, err
+	}
+	left := dailyCap(p)
+	for _, r := range recent { // newest slot first
+		if r.Slot.Before(start) {
+			break
+		}
+		if r.ID != id && r.Slot.Before(end) {
+			left -= len(r.Cards)
+		}
+	}
+	left = max(left, 0)
+	if len(cards) <= left {
+		return cards, false, nil
+	}
+	return cards[:left], true, nil
 }
 
 // nextCard is the first card of t not yet seen.

@@ -254,9 +254,12 @@ type Nudges interface {
 	// stopped or snoozed past d.Slot, in which case d is recorded as
 	// cancelled; and when the learner has no enrolment in d's workspace
 	// (they were forgotten since d was planned), in which case nothing is
-	// recorded. While another attempt's lease runs, it returns a
-	// *LockHeldError (wrapping ErrLocked): two live attempts never both
-	// hold a delivery.
+	// recorded. While another attempt's lease runs, on d or on any other
+	// delivery to the same learner, it returns a *LockHeldError (wrapping
+	// ErrLocked) and writes nothing: two live attempts never both hold a
+	// delivery, and a learner has one delivery being sent at a time, so
+	// that a nudge sent on demand and a scheduled one cannot both send a
+	// card neither has recorded yet.
 	//
 	// The claim and a full Engagement.Forget of the learner exclude each
 	// other: Forget waits for a delivery being sent to them (up to

@@ -367,6 +367,20 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 		if err := s.lockLearner(ctx, tx, d.User); err != nil {
 			return err
 		}
+		// Another of the learner's deliveries being sent holds them all:
+		// its cards are not recorded yet, so this one could repeat them.
+		var other, holder string
+		var until int64
+		err := tx.QueryRow(ctx, `SELECT id, claim, lease_until FROM deliveries
+			WHERE platform = $1 AND workspace = $2 AND user_id = $3 AND status = $4 AND lease_until > $5 AND id <> $6
+			LIMIT 1`, d.Platform, d.Workspace, d.User, store.DeliverySending, ms(c.At), d.ID).Scan(&other, &holder, &until)
+		switch {
+		case err == nil:
+			held = store.LockHeld("delivery "+other+" to the same learner", holder, fromMS(until))
+			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
 		// A new delivery is sending, or cancelled when the learner is
 		// paused, stopped or snoozed past its slot; an existing one is
 		// taken over likewise when it is still being sent and its lease
@@ -375,7 +389,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 		// other is left as it is, and no row comes back; so is a learner
 		// with no enrolment in the workspace (forgotten since the
 		// delivery was planned), for whom nothing is written.
-		err := tx.QueryRow(ctx, `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until, claimed_at)
+		err = tx.QueryRow(ctx, `INSERT INTO deliveries AS d (id, platform, workspace, user_id, slot, cards, status, claim, lease_until, claimed_at)
 			SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM nudge_preferences
 				WHERE platform = $2 AND workspace = $3 AND user_id = $4 AND (paused OR stopped OR snoozed_until > $5))
 				THEN $8 ELSE $7 END, $9, $10, $11
@@ -390,8 +404,6 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		var holder string
-		var until int64
 		err = tx.QueryRow(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = $1`, d.ID).
 			Scan(&status, &holder, &until)
 		switch {

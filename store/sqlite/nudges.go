@@ -434,14 +434,27 @@ func (s *Store) ClaimDelivery(ctx context.Context, d store.Delivery, c store.Del
 	var doubt int64
 	var held error
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.StmtContext(ctx, claim).QueryRowContext(ctx,
+		// Another of the learner's deliveries being sent holds them all:
+		// its cards are not recorded yet, so this one could repeat them.
+		// The write connection is one, so nothing writes in between.
+		var other, holder string
+		var until int64
+		err := tx.QueryRowContext(ctx, `SELECT id, claim, lease_until FROM deliveries
+			WHERE platform = ? AND workspace = ? AND user_id = ? AND status = ? AND lease_until > ? AND id <> ?
+			LIMIT 1`, d.Platform, d.Workspace, d.User, store.DeliverySending, ms(c.At), d.ID).Scan(&other, &holder, &until)
+		switch {
+		case err == nil:
+			held = store.LockHeld("delivery "+other+" to the same learner", holder, fromMS(until))
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		err = tx.StmtContext(ctx, claim).QueryRowContext(ctx,
 			d.ID, d.Platform, d.Workspace, d.User, ms(d.Slot), string(cards), store.DeliverySending, store.DeliveryCancelled,
 			c.Token, ms(c.Until), ms(c.At)).Scan(&status, &doubt)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		var holder string
-		var until int64
 		err = tx.QueryRowContext(ctx, `SELECT status, claim, lease_until FROM deliveries WHERE id = ?`, d.ID).
 			Scan(&status, &holder, &until)
 		switch {

@@ -129,10 +129,12 @@ func idWrites() []idWrite {
 		}
 	}
 	// claim claims the delivery key, with what f sets, for a learner
-	// enrolled first.
+	// enrolled first; each key has its own learner, since a learner has
+	// one delivery being sent at a time.
 	claim := func(key string, f func(d *store.Delivery, c *store.DeliveryClaim, id string)) func(t *testing.T, s store.Store, id string) error {
 		return func(t *testing.T, s store.Store, id string) error {
-			d := store.Delivery{ID: key, Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "c1", Version: 1}}}
+			l := store.Learner{Platform: ann.Platform, Workspace: ann.Workspace, User: "U-" + key}
+			d := store.Delivery{ID: key, Learner: l, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "c1", Version: 1}}}
 			c := claimAt("a", base)
 			f(&d, &c, id)
 			n := nudgesOf(t, s)
@@ -145,8 +147,9 @@ func idWrites() []idWrite {
 	complete := func(key string, f func(d *store.DeliveryDone, id string)) func(t *testing.T, s store.Store, id string) error {
 		return func(t *testing.T, s store.Store, id string) error {
 			n := nudgesOf(t, s)
-			enrol(t, n, ann)
-			_, _ = n.ClaimDelivery(t.Context(), store.Delivery{ID: key, Learner: ann, Slot: base}, claimAt("a", base))
+			l := store.Learner{Platform: ann.Platform, Workspace: ann.Workspace, User: "U-" + key}
+			enrol(t, n, l)
+			_, _ = n.ClaimDelivery(t.Context(), store.Delivery{ID: key, Learner: l, Slot: base}, claimAt("a", base))
 			d := store.DeliveryDone{ID: key, Claim: "a", Status: store.DeliverySent, At: base}
 			f(&d, id)
 			return n.CompleteDelivery(t.Context(), d)

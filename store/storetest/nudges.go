@@ -18,6 +18,7 @@ var nudgeCases = []testCase{
 	{"CardStates", testCardStates},
 	{"DeliveryOnce", testDeliveryOnce},
 	{"DeliveryClaimExclusive", testDeliveryClaimExclusive},
+	{"DeliveryClaimOnePerLearner", testDeliveryClaimOnePerLearner},
 	{"DeliveryInDoubt", testDeliveryInDoubt},
 	{"ClaimRefusedWithoutEnrolment", testClaimWithoutEnrolment},
 	{"DeliveryCardsSent", testDeliveryCardsSent},
@@ -264,6 +265,54 @@ func testDeliveryOnce(t *testing.T, s store.Store) {
 	}
 }
 
+// A learner has one delivery being sent at a time, whatever its id (a
+// scheduled nudge, an on-demand one): while one is held under a live
+// lease, claiming another of theirs is refused with the holder named, and
+// nothing is written; other learners are not held up. Once the first is
+// recorded, or its lease has ended, the other may be claimed.
+func testDeliveryClaimOnePerLearner(t *testing.T, s store.Store) {
+	n, ctx := nudgesOf(t, s), t.Context()
+	bob := store.Learner{Platform: "slack", Workspace: "T1", User: "U-bob"}
+	annElsewhere := store.Learner{Platform: "slack", Workspace: "T2", User: "U-ann"}
+	enrol(t, n, ann, bob, annElsewhere)
+	card := []store.DeliveryCard{{TrackID: "sec", CardID: "q1", Version: 1}}
+	planned := store.Delivery{ID: "planned", Learner: ann, Slot: base, Cards: card}
+	if ok, err := claim(ctx, n, planned, claimAt("a", base)); err != nil || !ok {
+		t.Fatalf("claim of the planned delivery = %v, %v", ok, err)
+	}
+	now := store.Delivery{ID: "now", Learner: ann, Slot: base.Add(time.Second), Cards: card}
+	ok, err := claim(ctx, n, now, claimAt("b", base.Add(time.Second)))
+	var held *store.LockHeldError
+	if ok || !errors.As(err, &held) || held.Holder != "a" || !held.Until.Equal(base.Add(deliveryLease)) {
+		t.Fatalf("claim of another delivery to ann while one is sent = %v, %v; want a *LockHeldError naming a until %v",
+			ok, err, base.Add(deliveryLease))
+	}
+	if _, err := n.Delivery(ctx, "now"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused delivery was recorded: %v", err)
+	}
+	for _, l := range []store.Learner{bob, annElsewhere} {
+		d := store.Delivery{ID: "now-" + l.Workspace + l.User, Learner: l, Slot: base, Cards: card}
+		if ok, err := claim(ctx, n, d, claimAt("c", base.Add(time.Second))); err != nil || !ok {
+			t.Errorf("claim for %+v while ann's is sent = %v, %v", l, ok, err)
+		}
+	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "planned", Claim: "a", Status: store.DeliverySent, At: base.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := claim(ctx, n, now, claimAt("b", base.Add(2*time.Second))); err != nil || !ok {
+		t.Fatalf("claim once the other was recorded = %v, %v", ok, err)
+	}
+	// An attempt that died holding a delivery holds the others only
+	// until its lease ends.
+	later := store.Delivery{ID: "later", Learner: ann, Slot: base.Add(time.Hour), Cards: card}
+	if ok, err := claim(ctx, n, later, claimAt("d", base.Add(deliveryLease))); !errors.Is(err, store.ErrLocked) || ok {
+		t.Fatalf("claim during b's lease = %v, %v; want ErrLocked", ok, err)
+	}
+	if ok, err := claim(ctx, n, later, claimAt("d", base.Add(2*time.Second+deliveryLease))); err != nil || !ok {
+		t.Errorf("claim once b's lease ended = %v, %v", ok, err)
+	}
+}
+
 // Two live attempts never both hold a delivery: while one's lease runs the
 // other is refused with the holder named; an attempt whose lease has ended
 // is presumed dead and taken over, and can then neither complete nor
@@ -371,6 +420,9 @@ func testDeliveryInDoubt(t *testing.T, s store.Store) {
 	if h := hold("b", base.Add(time.Second)); !h.InDoubt.Equal(base) {
 		t.Errorf("released unsure: in doubt since %v, want %v", h.InDoubt, base)
 	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d2", Claim: "b", Status: store.DeliverySent, At: base.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
 	// Only the holder's release counts.
 	d = store.Delivery{ID: "d3", Learner: ann, Slot: base.Add(48 * time.Hour)}
 	hold("a", base)
@@ -411,17 +463,15 @@ func testDeliveryCardsSent(t *testing.T, s store.Store) {
 	n, ctx := nudgesOf(t, s), t.Context()
 	enrol(t, n, ann)
 	cards := []store.DeliveryCard{{TrackID: "sec", CardID: "t1", Version: 1}, {TrackID: "sec", CardID: "q1", Version: 1, Review: true}}
-	for i, id := range []string{"d1", "d2"} {
+	for i, sent := range [][]store.DeliveryCard{cards[1:], nil} {
+		id := []string{"d1", "d2"}[i]
 		d := store.Delivery{ID: id, Learner: ann, Slot: base.Add(time.Duration(i) * time.Hour), Cards: cards}
 		if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", id, ok, err)
 		}
-	}
-	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base, Cards: cards[1:]}); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d2", Claim: "a", Status: store.DeliverySent, At: base}); err != nil {
-		t.Fatal(err)
+		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: "a", Status: store.DeliverySent, At: base, Cards: sent}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if got, err := n.Delivery(ctx, "d1"); err != nil || !reflect.DeepEqual(got.Cards, cards[1:]) {
 		t.Errorf("d1's cards = %+v, %v; want the one sent", got.Cards, err)
@@ -531,7 +581,9 @@ func testNudgeTextNoBackendKeeps(t *testing.T, s store.Store) {
 			"time zone":         n.SavePreferences(ctx, store.Preferences{Learner: ann, TimeZone: bad, Weekdays: 62, DailyCap: 1}),
 			"card id":           n.SaveCardState(ctx, store.CardState{Learner: ann, TrackID: "t", CardID: bad}),
 			"delivery thread": func() error {
-				_, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d2", Learner: ann, Slot: base, Thread: bad}, claimAt("a", base))
+				// Once d1's lease has ended: a learner has one delivery
+				// being sent at a time.
+				_, err := n.ClaimDelivery(ctx, store.Delivery{ID: "d2", Learner: ann, Slot: base, Thread: bad}, claimAt("a", base.Add(deliveryLease)))
 				return err
 			}(),
 			"delivered enrolment": n.CompleteDelivery(ctx, store.DeliveryDone{ID: "d1", Claim: "a", Status: store.DeliverySent, At: base,
@@ -592,6 +644,9 @@ func testClaimPaused(t *testing.T, s store.Store) {
 	if ok, err := claim(ctx, n, store.Delivery{ID: "late", Learner: ann, Slot: base.Add(2 * time.Hour)}, claimAt("a", base)); err != nil || !ok {
 		t.Errorf("claim after the snooze = %v, %v", ok, err)
 	}
+	if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: "late", Claim: "a", Status: store.DeliverySent, At: base}); err != nil {
+		t.Fatal(err)
+	}
 	p.Paused = true
 	_ = n.SavePreferences(ctx, p)
 	if ok, err := claim(ctx, n, store.Delivery{ID: "paused", Learner: ann, Slot: base.Add(3 * time.Hour)}, claimAt("a", base)); err != nil || ok {
@@ -608,7 +663,6 @@ func testDeliveryInThread(t *testing.T, s store.Store) {
 	for _, d := range []store.Delivery{
 		{ID: "d-ann", Learner: ann, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
 		{ID: "d-bob", Learner: bob, Slot: base, Cards: []store.DeliveryCard{{TrackID: "sec", CardID: "r1", Version: 1}}},
-		{ID: "d-unsent", Learner: ann, Slot: base.Add(time.Hour)},
 	} {
 		if ok, err := claim(ctx, n, d, claimAt("a", base)); err != nil || !ok {
 			t.Fatalf("claim %s = %v, %v", d.ID, ok, err)
@@ -618,6 +672,10 @@ func testDeliveryInThread(t *testing.T, s store.Store) {
 		if err := n.CompleteDelivery(ctx, store.DeliveryDone{ID: id, Claim: "a", Status: store.DeliverySent, At: base, Thread: thread}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	unsent := store.Delivery{ID: "d-unsent", Learner: ann, Slot: base.Add(time.Hour)}
+	if ok, err := claim(ctx, n, unsent, claimAt("a", base)); err != nil || !ok {
+		t.Fatalf("claim d-unsent = %v, %v", ok, err)
 	}
 	got, err := n.DeliveryInThread(ctx, ann, "1700000000.000100")
 	if err != nil || got.ID != "d-ann" || got.Thread != "1700000000.000100" {
