@@ -440,7 +440,8 @@ func TestSourcesSharingAPageKeepItsDocument(t *testing.T) {
 	}
 }
 
-// renewStore reports each renewal of a lock, with the store's time.
+// renewStore reports each renewal of a lock, with the store's time when
+// the renewal began (its lease runs from then).
 type renewStore struct {
 	*sqlite.Store
 	clock   func() time.Time
@@ -449,10 +450,11 @@ type renewStore struct {
 }
 
 func (s *renewStore) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (func(context.Context) error, error) {
+	at := s.clock()
 	release, err := s.Store.TryLock(ctx, name, owner, ttl)
 	if err == nil && s.owners[owner] {
 		select {
-		case s.renewed <- s.clock():
+		case s.renewed <- at:
 		default:
 		}
 	}
@@ -486,10 +488,20 @@ func TestSyncRenewsItsLock(t *testing.T) {
 	var removeErr error
 	hook := func(ctx context.Context) {
 		offset.Store(int64(2 * lease / 3)) // the store's time: the lease is not over yet
-		select {
-		case <-rs.renewed:
-		case <-time.After(10 * time.Second):
-			t.Error("the lock was not renewed")
+		// Wait for a renewal made at that time: one begun before it
+		// leases from the start and ends before the removal below.
+		deadline := time.After(10 * time.Second)
+	wait:
+		for {
+			select {
+			case at := <-rs.renewed:
+				if !at.Before(t0.Add(2 * lease / 3)) {
+					break wait
+				}
+			case <-deadline:
+				t.Error("the lock was not renewed")
+				break wait
+			}
 		}
 		offset.Store(int64(4 * lease / 3)) // past the lease as first taken
 		_, _, removeErr = (&Syncer{Store: st}).Remove(ctx, "site")
