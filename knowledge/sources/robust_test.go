@@ -636,3 +636,93 @@ func TestURLSourceRedirectedToAnotherHost(t *testing.T) {
 		t.Errorf("the disallowed page was fetched %d times", n)
 	}
 }
+
+// A sitemap an index names may redirect within the sitemap's site, as
+// robots.txt allows there, but not to another host: the listing fails
+// and nothing is fetched there, as it would for a page the index listed
+// on another host.
+func TestSitemapIndexChildRedirects(t *testing.T) {
+	s, other := newSite(t), newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: Lore\nDisallow: /private\n"})
+	s.set("/index.xml", sitemapIndex(s, "/moved.xml"))
+	s.set("/moved.xml", page{location: "/maps/a.xml"})
+	s.set("/maps/a.xml", urlset(s, "/a"))
+	s.set("/a", page{body: article("Expenses", "Expenses are filed within thirty days of purchase.")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "map", Kind: store.SourceSitemap, Location: s.url("/index.xml")})
+	if res := e.mustSync(t, "map"); res.Added != 1 {
+		t.Fatalf("sync %+v, want the page of the moved sitemap", res)
+	}
+
+	// Off the site: nothing is fetched there, the sync fails, the
+	// document is kept.
+	other.set("/b.xml", urlset(other, "/b"))
+	other.set("/b", page{body: article("Elsewhere", "A page on another host.")})
+	s.set("/moved.xml", page{location: other.url("/b.xml")})
+	if _, err := e.sync(t, "map"); !errors.Is(err, errOffSite) {
+		t.Errorf("sync of an index whose sitemap redirects to another host: %v, want %v", err, errOffSite)
+	}
+	if h := other.hits(); len(h) != 0 {
+		t.Errorf("a sitemap named by the index was fetched from another host: %v", h)
+	}
+	if e.docs(t) != 1 {
+		t.Errorf("%d documents after the failed sync, want the page kept", e.docs(t))
+	}
+
+	// Within the site, into a path robots.txt disallows.
+	s.set("/moved.xml", page{location: "/private/a.xml"})
+	s.set("/private/a.xml", urlset(s, "/a"))
+	if _, err := e.sync(t, "map"); !errors.Is(err, fetch.ErrDisallowed) {
+		t.Errorf("sync of an index whose sitemap redirects where robots.txt disallows: %v, want %v", err, fetch.ErrDisallowed)
+	}
+	if n := s.hits()["/private/a.xml"]; n != 0 {
+		t.Errorf("a sitemap robots.txt disallows was fetched %d times through a redirect", n)
+	}
+}
+
+// The sitemap and the feed a curator registered redirect as a url source
+// does: anywhere on their own site, and to another host only as its
+// robots.txt allows, asked before anything is fetched there.
+func TestRegisteredSitemapAndFeedRedirectedToAnotherHost(t *testing.T) {
+	s, other := newSite(t), newSite(t)
+	other.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /closed\n"})
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /\n"})
+	rss := `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><item><title>Launch</title><link>` +
+		other.url("/post/1") + `</link><description>The launch moved to Tuesday.</description></item></channel></rss>`
+	other.set("/open/feed.xml", page{ctype: "application/rss+xml", body: rss})
+	other.set("/closed/feed.xml", page{ctype: "application/rss+xml", body: rss})
+	other.set("/closed/sitemap.xml", urlset(other, "/closed/a"))
+	other.set("/closed/a", page{body: article("Closed", "Not for crawlers.")})
+	// On its own site, where robots.txt disallows everything, a redirect
+	// is still the curator's choice.
+	s.set("/feed", page{location: "/feed.xml"})
+	s.set("/feed.xml", page{ctype: "application/rss+xml", body: rss})
+	s.set("/news", page{location: other.url("/open/feed.xml")})
+	s.set("/shut", page{location: other.url("/closed/feed.xml")})
+	s.set("/map.xml", page{location: other.url("/closed/sitemap.xml")})
+
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "feed", Kind: store.SourceFeed, Location: s.url("/feed")})
+	if res := e.mustSync(t, "feed"); res.Added != 1 {
+		t.Errorf("feed redirected on its own site: %+v, want 1 added", res)
+	}
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/news"), Collection: "news"})
+	if res := e.mustSync(t, "news"); res.Added != 1 {
+		t.Errorf("feed redirected where robots.txt allows: %+v, want 1 added", res)
+	}
+	e.add(t, store.Source{Name: "shut", Kind: store.SourceFeed, Location: s.url("/shut"), Collection: "shut"})
+	if _, err := e.sync(t, "shut"); !errors.Is(err, fetch.ErrDisallowed) {
+		t.Errorf("sync of a feed redirecting where robots.txt disallows: %v, want %v", err, fetch.ErrDisallowed)
+	}
+	e.add(t, store.Source{Name: "map", Kind: store.SourceSitemap, Location: s.url("/map.xml"), Collection: "map"})
+	if _, err := e.sync(t, "map"); !errors.Is(err, fetch.ErrDisallowed) {
+		t.Errorf("sync of a sitemap redirecting where robots.txt disallows: %v, want %v", err, fetch.ErrDisallowed)
+	}
+	h := other.hits()
+	for _, p := range []string{"/closed/feed.xml", "/closed/sitemap.xml", "/closed/a"} {
+		if h[p] != 0 {
+			t.Errorf("%s, disallowed, was fetched %d times", p, h[p])
+		}
+	}
+}

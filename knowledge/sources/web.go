@@ -17,26 +17,16 @@ import (
 
 // syncURL reads one page or file. Unlike a page of a sitemap, the one URL
 // of a source failing in any way (404 included) is a failure of the
-// source: its document is kept until someone removes the source.
-//
-// A curator named the URL, so its own site's robots.txt is not asked; a
-// redirect to another host is followed only as that host's robots.txt
-// allows, since nobody chose that host.
+// source: its document is kept until someone removes the source. It
+// redirects as curatorsChoice allows.
 func (r *syncRun) syncURL(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
 		return err
 	}
-	origin, err := fetch.ParseURL(r.src.Location)
+	check, err := curatorsChoice(c.NewRobots(), r.src.Location)
 	if err != nil {
 		return err
-	}
-	elsewhere := followOnly(c.NewRobots(), nil)
-	check := func(ctx context.Context, to *url.URL) error {
-		if fetch.SameSite(origin, to) {
-			return nil
-		}
-		return elsewhere(ctx, to)
 	}
 	doc, notModified, err := r.fetchPage(ctx, c, r.src.Location, check)
 	if err != nil {
@@ -53,6 +43,25 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 		return nil
 	}
 	return r.store(ctx, doc)
+}
+
+// curatorsChoice is the redirect rule of the URL a curator registered (a
+// url source, a feed, the sitemap of a sitemap source): its own site is
+// theirs to choose, so its robots.txt is not asked; a redirect to another
+// host is followed only as that host's robots.txt allows, since nobody
+// chose that host.
+func curatorsChoice(robots *fetch.Robots, location string) (fetch.RedirectCheck, error) {
+	origin, err := fetch.ParseURL(location)
+	if err != nil {
+		return nil, err
+	}
+	elsewhere := followOnly(robots, nil)
+	return func(ctx context.Context, to *url.URL) error {
+		if fetch.SameSite(origin, to) {
+			return nil
+		}
+		return elsewhere(ctx, to)
+	}, nil
 }
 
 // fetchPage fetches and parses one page, conditionally when an earlier
@@ -162,12 +171,12 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 	if max <= 0 {
 		max = DefaultMaxPages
 	}
-	w := &sitemapWalk{sites: []*url.URL{root}, maxPages: max,
+	robots := c.NewRobots()
+	w := &sitemapWalk{sites: []*url.URL{root}, robots: robots, maxPages: max,
 		fetched: map[string]bool{root.String(): true}, listed: map[string]bool{}}
 	if err := r.listSitemap(ctx, c, w, root.String(), 0); err != nil {
 		return err
 	}
-	robots := c.NewRobots()
 	// A listed page may redirect within the sitemap's site, as robots.txt
 	// allows there, but not off it: the sitemap may not list other sites.
 	check := followOnly(robots, func(u *url.URL) bool {
@@ -229,6 +238,7 @@ type sitemapWalk struct {
 	// sites are the sitemap's own site and, when the sitemap's URL
 	// redirects (to https, say), the site it redirects to.
 	sites    []*url.URL
+	robots   *fetch.Robots
 	maxPages int
 	fetched  map[string]bool // sitemaps fetched or about to be
 	listed   map[string]bool // pages
@@ -247,7 +257,21 @@ func (r *syncRun) listSitemap(ctx context.Context, c *fetch.Client, w *sitemapWa
 	if err := r.pace(ctx); err != nil {
 		return err
 	}
-	resp, err := c.Get(ctx, location, fetch.Validators{})
+	// The sitemap a curator registered redirects as a url source does; a
+	// sitemap an index names may redirect only within the sitemap's site,
+	// as its pages may, and where robots.txt allows.
+	var check fetch.RedirectCheck
+	if depth == 0 {
+		var err error
+		if check, err = curatorsChoice(w.robots, location); err != nil {
+			return err
+		}
+	} else {
+		check = followOnly(w.robots, func(u *url.URL) bool {
+			return slices.ContainsFunc(w.sites, func(site *url.URL) bool { return fetch.SameSite(site, u) })
+		})
+	}
+	resp, err := c.GetChecked(ctx, location, fetch.Validators{}, check)
 	if err != nil {
 		return err
 	}
@@ -324,7 +348,11 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.Get(ctx, r.src.Location, fetch.Validators{})
+	check, err := curatorsChoice(c.NewRobots(), r.src.Location)
+	if err != nil {
+		return err
+	}
+	resp, err := c.GetChecked(ctx, r.src.Location, fetch.Validators{}, check)
 	if err != nil {
 		return err
 	}
