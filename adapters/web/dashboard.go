@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -47,6 +48,10 @@ type DashboardConfig struct {
 	// the cache is per process, and a forget may run in another one
 	// (lore forget, another replica), so it is not cleared on forget.
 	CacheTTL time.Duration
+	// TrustedProxies are the reverse proxies in front of the dashboard,
+	// whose X-Forwarded-For names the client; empty trusts none, and the
+	// client is the connection's peer.
+	TrustedProxies TrustedProxies
 	// Settings are shown to admins.
 	Settings map[string]string
 	// Audit, when set, is the audit log admins read at /dashboard/audit.
@@ -368,7 +373,8 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	// The attempt is counted before the token is looked at, so that a
 	// guesser learns nothing from an attempt over the limit.
-	client := clientKey(r.RemoteAddr)
+	addr := clientAddr(r, d.cfg.TrustedProxies)
+	client := clientKey(addr, r.RemoteAddr)
 	ok, retry, exhausted := d.attempts.take(client)
 	if !ok {
 		secs := max(int(math.Ceil(retry.Seconds())), 1)
@@ -377,20 +383,33 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if exhausted {
-		d.log.WarnContext(r.Context(), "dashboard sign-in attempts limited", "remote", r.RemoteAddr)
+		d.log.WarnContext(r.Context(), "dashboard sign-in attempts limited", d.remote(addr, r)...)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	token := r.PostFormValue("token")
 	// Keyed digests of the same length are compared, so that not even the
 	// token's length shows in the time the comparison takes.
 	if d.cfg.AdminToken == "" || !hmac.Equal([]byte(d.sessions.tokenPrint(token)), []byte(d.sessions.tokenPrint(d.cfg.AdminToken))) {
-		d.log.WarnContext(r.Context(), "dashboard sign-in refused", "remote", r.RemoteAddr)
+		d.log.WarnContext(r.Context(), "dashboard sign-in refused", d.remote(addr, r)...)
 		http.Redirect(w, r, "/dashboard/login?failed=1", http.StatusSeeOther)
 		return
 	}
 	d.attempts.give(client)
 	d.sessions.issue(w, r, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)})
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+// remote is the log attributes naming the client that sent r: its
+// address, and the proxy it came through when that is another.
+func (d *Dashboard) remote(addr netip.Addr, r *http.Request) []any {
+	if !addr.IsValid() {
+		return []any{"remote", r.RemoteAddr}
+	}
+	attrs := []any{"remote", addr.String()}
+	if peer, _ := parseHop(r.RemoteAddr); peer != addr {
+		attrs = append(attrs, "proxy", r.RemoteAddr)
+	}
+	return attrs
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {

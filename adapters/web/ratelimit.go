@@ -104,21 +104,14 @@ func (l *attemptLimiter) sweep(now time.Time) {
 	}
 }
 
-// clientKey is the address a request's attempts are counted against: the
-// peer of the connection. Headers such as X-Forwarded-For are not read,
-// since any client can send them; behind a reverse proxy, every client
-// shares the proxy's allowance. An IPv6 client counts by its /64, which
-// one host usually holds whole.
-func clientKey(remoteAddr string) string {
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	if err != nil {
-		a, aerr := netip.ParseAddr(remoteAddr)
-		if aerr != nil {
-			return remoteAddr
-		}
-		ap = netip.AddrPortFrom(a, 0)
+// clientKey is the key a client's attempts are counted against: its
+// address (see clientAddr), an IPv6 client by its /64, which one host
+// usually holds whole. A request whose client address cannot be read (a
+// RemoteAddr no listener writes) counts as RemoteAddr itself.
+func clientKey(a netip.Addr, remoteAddr string) string {
+	if !a.IsValid() {
+		return remoteAddr
 	}
-	a := ap.Addr().Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		return p.String()

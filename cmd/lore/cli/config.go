@@ -14,6 +14,7 @@ import (
 
 	"github.com/lorehq/lore/adapters/discord"
 	"github.com/lorehq/lore/adapters/slack"
+	"github.com/lorehq/lore/adapters/web"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/audience"
@@ -104,6 +105,7 @@ var settings = []setting{
 	{Name: "LORE_OIDC_REDIRECT_URL", Doc: "OpenID Connect redirect URL, ending in /auth/callback."},
 	{Name: "LORE_OIDC_ROLES", Doc: "Dashboard roles by email: email=leader|curator|admin, comma-separated."},
 	{Name: "LORE_OIDC_DEFAULT_ROLE", Doc: "Role of a signed-in person not listed in LORE_OIDC_ROLES; unset refuses them."},
+	{Name: "LORE_TRUSTED_PROXIES", Check: trustedProxies, Doc: "Reverse proxies in front of the dashboard, whose X-Forwarded-For names the client: IP addresses and CIDR prefixes, comma-separated; unset trusts none."},
 }
 
 func lookupSetting(name string) (setting, bool) {
@@ -192,6 +194,11 @@ func discordSettings(v string) error {
 }
 
 // collectionSetting checks a collection name given in the configuration.
+func trustedProxies(v string) error {
+	_, err := web.ParseTrustedProxies(v)
+	return err
+}
+
 func collectionSetting(v string) error {
 	if store.CheckCollectionName(v) != nil {
 		return fmt.Errorf("want 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", store.MaxCollectionName)

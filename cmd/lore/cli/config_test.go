@@ -114,12 +114,14 @@ func TestConfigCheckValidatesEverySetting(t *testing.T) {
 		"LORE_PG_HNSW_PARTITIONS": "9",
 		"LORE_DISCORD_SETTINGS":   "{not json",
 		"LORE_SLACK_CHANNELS":     "garbage:::",
+		"LORE_TRUSTED_PROXIES":    "10.0.0.0/8, proxy.internal",
 	}, "config", "check")
 	r.wantCode(t, cli.ExitUsage)
 	for _, want := range []string{"LORE_PSEUDONYM_KEY: want at least 16 bytes", "LORE_DASHBOARD_TOKEN: want at least 16 bytes",
 		`LORE_PG_HNSW_M "200": want a whole number from 2 to 100`, `LORE_PG_HNSW_EF_SEARCH "5000"`,
 		`LORE_PG_HNSW_PARTITIONS "9": want a whole number from 1 to 8`,
-		"LORE_DISCORD_SETTINGS", "not valid settings JSON", `"garbage" is not a Slack channel id`} {
+		"LORE_DISCORD_SETTINGS", "not valid settings JSON", `"garbage" is not a Slack channel id`,
+		`LORE_TRUSTED_PROXIES "10.0.0.0/8, proxy.internal": "proxy.internal" is not an IP address or CIDR prefix`} {
 		if !strings.Contains(r.err, want) {
 			t.Errorf("config check output lacks %q:\n%s", want, r.err)
 		}

@@ -27,6 +27,7 @@ const (
 	envOIDCRedirect   = "LORE_OIDC_REDIRECT_URL"
 	envOIDCRoles      = "LORE_OIDC_ROLES" // email=role,email=role
 	envOIDCDefault    = "LORE_OIDC_DEFAULT_ROLE"
+	envTrustedProxies = "LORE_TRUSTED_PROXIES" // whose X-Forwarded-For names the client
 )
 
 // dashboard builds the engagement dashboard from the environment, over the
@@ -44,18 +45,25 @@ func (a *app) dashboard(ctx context.Context, svc *services) (*web.Dashboard, err
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
+	// Checked with the rest of the configuration before any command runs.
+	proxies, err := web.ParseTrustedProxies(a.getenv(envTrustedProxies))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", envTrustedProxies, err)
+	}
 	cfg := web.DashboardConfig{
-		Source:     svc.store,
-		Options:    engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)},
-		AdminToken: a.getenv(envDashboardToken),
-		SessionKey: key,
-		Audit:      svc.store,
-		Logger:     a.log,
+		Source:         svc.store,
+		Options:        engagement.Options{K: k, SuggestOwner: ownerSuggester(svc)},
+		AdminToken:     a.getenv(envDashboardToken),
+		SessionKey:     key,
+		Audit:          svc.store,
+		Logger:         a.log,
+		TrustedProxies: proxies,
 		Settings: map[string]string{
 			"privacy threshold (k)": fmt.Sprint(effectiveK),
 			"xAPI IRI base":         a.xapiBase(),
 			"statements recorded":   fmt.Sprint(a.getenv(envPseudonymKey) != ""),
 			"OpenID Connect issuer": valueOr(a.getenv(envOIDCIssuer), "(off)"),
+			"trusted proxies":       valueOr(proxies.String(), "(none)"),
 		},
 	}
 	if issuer := a.getenv(envOIDCIssuer); issuer != "" {
@@ -116,7 +124,9 @@ Sign-in: $LORE_DASHBOARD_TOKEN is a shared admin token; OpenID Connect is
 configured with $LORE_OIDC_ISSUER, $LORE_OIDC_CLIENT_ID,
 $LORE_OIDC_CLIENT_SECRET, $LORE_OIDC_REDIRECT_URL and $LORE_OIDC_ROLES
 (email=leader|curator|admin, comma-separated). $LORE_SESSION_KEY signs
-session cookies (random per process when unset).`,
+session cookies (random per process when unset). Behind a reverse proxy,
+$LORE_TRUSTED_PROXIES (addresses and CIDR prefixes) lets sign-in limits
+and logs see each client by the proxy's X-Forwarded-For.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
