@@ -375,7 +375,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	// guesser learns nothing from an attempt over the limit.
 	addr := clientAddr(r, d.cfg.TrustedProxies)
 	client := clientKey(addr, r.RemoteAddr)
-	ok, retry, exhausted := d.attempts.take(client)
+	a, ok, retry, exhausted := d.attempts.take(client)
 	if !ok {
 		secs := max(int(math.Ceil(retry.Seconds())), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -394,7 +394,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard/login?failed=1", http.StatusSeeOther)
 		return
 	}
-	d.attempts.give(client)
+	d.attempts.give(a)
 	d.sessions.issue(w, r, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)})
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Admin-token sign-in attempts are limited per client address and in all:
@@ -18,77 +20,65 @@ const (
 	signInSweepInterval = time.Minute
 )
 
-// bucket is a token bucket: tokens as of at.
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-// refill adds the tokens earned since b.at, up to burst.
-func (b *bucket) refill(now time.Time, burst int, every time.Duration) {
-	if now.After(b.at) {
-		b.tokens = min(float64(burst), b.tokens+float64(now.Sub(b.at))/float64(every))
-	}
-	b.at = now
-}
-
-// wait is how long until b holds a whole token.
-func (b *bucket) wait(every time.Duration) time.Duration {
-	return time.Duration((1 - b.tokens) * float64(every))
-}
-
 // attemptLimiter limits sign-in attempts per client and in all.
 type attemptLimiter struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	clients map[string]*bucket
-	global  bucket
+	clients map[string]*rate.Limiter
+	global  *rate.Limiter
 	swept   time.Time
 }
 
 func newAttemptLimiter(now func() time.Time) *attemptLimiter {
-	return &attemptLimiter{now: now, clients: map[string]*bucket{}, global: bucket{tokens: signInGlobalBurst, at: now()}}
+	return &attemptLimiter{now: now, clients: map[string]*rate.Limiter{},
+		global: rate.NewLimiter(rate.Every(signInGlobalEvery), signInGlobalBurst)}
+}
+
+// attempt is an attempt take let through: the allowances it spent.
+type attempt struct {
+	client, global *rate.Reservation
+}
+
+// wait is how long until l holds a whole token at now.
+func wait(l *rate.Limiter, now time.Time) time.Duration {
+	return time.Duration((1 - l.TokensAt(now)) * float64(time.Second) / float64(l.Limit()))
 }
 
 // take spends one attempt of client's and one of the global allowance.
 // When either is spent, it returns false and how long until the next
 // attempt may be made. exhausted says that this attempt spent the last of
 // an allowance, for a single log line when the limit starts to bite.
-func (l *attemptLimiter) take(client string) (ok bool, retry time.Duration, exhausted bool) {
+func (l *attemptLimiter) take(client string) (a attempt, ok bool, retry time.Duration, exhausted bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	l.sweep(now)
 	c := l.clients[client]
 	if c == nil {
-		c = &bucket{tokens: signInBurst, at: now}
+		c = rate.NewLimiter(rate.Every(signInEvery), signInBurst)
 	}
-	c.refill(now, signInBurst, signInEvery)
-	l.global.refill(now, signInGlobalBurst, signInGlobalEvery)
-	if c.tokens < 1 {
-		return false, c.wait(signInEvery), false
+	if c.TokensAt(now) < 1 {
+		return attempt{}, false, wait(c, now), false
 	}
-	if l.global.tokens < 1 {
-		return false, l.global.wait(signInGlobalEvery), false
+	if l.global.TokensAt(now) < 1 {
+		return attempt{}, false, wait(l.global, now), false
 	}
-	c.tokens--
-	l.global.tokens--
+	a = attempt{client: c.ReserveN(now, 1), global: l.global.ReserveN(now, 1)}
 	// A client is only remembered once it has made an attempt that the
 	// global allowance let through, so the map stays small under a flood
 	// of addresses.
 	l.clients[client] = c
-	return true, 0, c.tokens < 1 || l.global.tokens < 1
+	return a, true, 0, c.TokensAt(now) < 1 || l.global.TokensAt(now) < 1
 }
 
 // give returns the attempt take spent: a correct token is no guess.
-func (l *attemptLimiter) give(client string) {
+func (l *attemptLimiter) give(a attempt) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if c := l.clients[client]; c != nil {
-		c.tokens = min(signInBurst, c.tokens+1)
-	}
-	l.global.tokens = min(signInGlobalBurst, l.global.tokens+1)
+	now := l.now()
+	a.client.CancelAt(now)
+	a.global.CancelAt(now)
 }
 
 // sweep forgets clients whose allowance has grown back whole.
@@ -98,7 +88,7 @@ func (l *attemptLimiter) sweep(now time.Time) {
 	}
 	l.swept = now
 	for k, c := range l.clients {
-		if c.refill(now, signInBurst, signInEvery); c.tokens >= signInBurst {
+		if c.TokensAt(now) >= signInBurst {
 			delete(l.clients, k)
 		}
 	}
