@@ -32,11 +32,11 @@ const (
 	defaultBulkDeferAt        = 2000
 	defaultIndexBuildMemoryMB = 1024
 	minIndexBuildMemoryMB     = 64
-	// m 10 with ef_construction 64 builds as fast as m 16 with 32 and
-	// finds more of the true nearest; ef_search 600 trades about 8 ms of
-	// query time at 200,000 chunks for recall@10 from 0.86 to about 0.95
-	// (docs/benchmarks.md, "Defaults").
-	defaultIndexM              = 10
+	// m 12 with ef_construction 64 builds in about the time of m 16 with
+	// 32 and finds more of the true nearest; ef_search 600 trades about
+	// 8 ms of query time at 200,000 chunks for recall@10 from 0.86 to
+	// about 0.955 (docs/benchmarks.md, "Defaults").
+	defaultIndexM              = 12
 	defaultIndexEfConstruction = 64
 	defaultSearchEf            = 600
 )

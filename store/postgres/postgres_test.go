@@ -347,8 +347,8 @@ func TestHNSWIndexCreatedWithFirstVector(t *testing.T) {
 	}
 	for r, def := range defs {
 		if !strings.Contains(def, "vector(8)") || !strings.Contains(def, "halfvec_cosine_ops") ||
-			!strings.Contains(def, "m='10'") || !strings.Contains(def, "ef_construction='64'") {
-			t.Errorf("vector index %s, want an HNSW cosine index on vector(8) in half precision, m 10, ef_construction 64", def)
+			!strings.Contains(def, "m='12'") || !strings.Contains(def, "ef_construction='64'") {
+			t.Errorf("vector index %s, want an HNSW cosine index on vector(8) in half precision, m 12, ef_construction 64", def)
 		}
 		// The index covers the store's dimension only (a reindex to another
 		// one rebuilds it), so the store refuses vectors of another

@@ -45,7 +45,7 @@ type setting struct {
 var settings = []setting{
 	{Name: "LORE_DATABASE_URL", Default: "sqlite:lore.db", Doc: "The database: `sqlite:PATH` (embedded) or `postgres://...` (PostgreSQL with pgvector). `--db` overrides it."},
 	{Name: "LORE_PG_INDEX_BUILD_MEMORY_MB", Default: "1024", Check: positiveInt, Doc: "PostgreSQL: most maintenance_work_mem, in MB, a vector index build asks for (it asks for what the graph needs, about 1.5 KB a chunk)."},
-	{Name: "LORE_PG_HNSW_M", Default: "10", Check: between(2, 100), Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
+	{Name: "LORE_PG_HNSW_M", Default: "12", Check: between(2, 100), Doc: "PostgreSQL: neighbours per element of the HNSW graph; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "64", Check: between(4, 1000), Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_PARTITIONS", Default: "2", Check: between(1, 8), Doc: "PostgreSQL: how many HNSW graphs the vectors are split among, searched at once; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "600", Check: between(1, 1000), Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
