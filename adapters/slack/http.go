@@ -11,7 +11,9 @@ import (
 // Handler serves HTTP mode: the Events API at /slack/events, the /lore
 // command at /slack/commands and button presses at /slack/interactivity.
 // Every request must carry a valid signature with a timestamp within five
-// minutes; it is acknowledged at once and worked in the background.
+// minutes; it is acknowledged at once and worked in the background. The
+// one exception is Slack's certificate check of the command URL (see
+// isSSLCheck), which is unsigned and answered with an empty 200.
 func (a *Adapter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /slack/events", a.serveEvents)
@@ -23,6 +25,16 @@ func (a *Adapter) Handler() http.Handler {
 // readVerified reads a request body of bounded size and checks its
 // signature, answering the request itself when either fails.
 func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, ok := readBody(w, r)
+	if !ok || !a.verified(w, r, body) {
+		return nil, false
+	}
+	return body, true
+}
+
+// readBody reads a request body of bounded size, answering the request
+// itself when that fails.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -33,12 +45,18 @@ func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 		}
 		return nil, false
 	}
+	return body, true
+}
+
+// verified checks the signature of body, answering the request with a 401
+// when it does not hold.
+func (a *Adapter) verified(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	if err := a.verifier.Verify(r.Header, body); err != nil {
 		a.log.WarnContext(r.Context(), "request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
-		return nil, false
+		return false
 	}
-	return body, true
+	return true
 }
 
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -100,8 +118,17 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.readVerified(w, r)
+	body, ok := readBody(w, r)
 	if !ok {
+		return
+	}
+	if isSSLCheck(body) {
+		// Slack sends it unsigned, so it is answered before verification;
+		// it carries nothing to act on and nothing is done.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !a.verified(w, r, body) {
 		return
 	}
 	c, err := parseCommandForm(body)

@@ -252,6 +252,71 @@ func TestHTTPSlashCommands(t *testing.T) {
 	}
 }
 
+// Slack checks the certificate of a slash command's Request URL with an
+// unsigned form post of ssl_check=1 and the verification token, and wants
+// a 200.
+func TestHTTPSSLCheck(t *testing.T) {
+	core := &fakeCore{}
+	h := newHTTPHarness(t, core, nil)
+	srv := h.a.Handler()
+	form := "application/x-www-form-urlencoded"
+	unsigned := func(path, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", form)
+		return r
+	}
+	for _, c := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"as Slack sends it", unsigned("/slack/commands", "ssl_check=1&token=xyzz0WbapA4vBCDEFasx0q6G")},
+		{"without a token", unsigned("/slack/commands", "ssl_check=1")},
+		{"signed", signed(t, "/slack/commands", form, []byte("ssl_check=1&token=x"), httpNow)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if w := serve(srv, c.req); w.Code != http.StatusOK || w.Body.Len() != 0 {
+				t.Errorf("status %d body %q, want an empty 200", w.Code, w.Body)
+			}
+		})
+	}
+	// Anything more than the check itself is an ordinary request and must
+	// be signed.
+	smuggled := "ssl_check=1&" + string(commandForm(h.fake, "ask how do I book leave?"))
+	for _, c := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"with a command", unsigned("/slack/commands", smuggled)},
+		{"with a payload", unsigned("/slack/commands", `ssl_check=1&payload={"type":"block_actions"}`)},
+		{"ssl_check=0", unsigned("/slack/commands", "ssl_check=0&token=x")},
+		{"ssl_check=true", unsigned("/slack/commands", "ssl_check=true&token=x")},
+		{"ssl_check twice", unsigned("/slack/commands", "ssl_check=1&ssl_check=1")},
+		{"token twice", unsigned("/slack/commands", "ssl_check=1&token=x&token=y")},
+		{"malformed form", unsigned("/slack/commands", "ssl_check=1&token=%zz")},
+		{"to the events URL", unsigned("/slack/events", "ssl_check=1&token=x")},
+		{"to the interactivity URL", unsigned("/slack/interactivity", "ssl_check=1&token=x")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if w := serve(srv, c.req); w.Code != http.StatusUnauthorized {
+				t.Errorf("status %d (%q), want 401", w.Code, w.Body)
+			}
+		})
+	}
+	_ = h.a.Wait(t.Context())
+	if n := len(core.messages()); n != 0 {
+		t.Errorf("core asked %d times, want 0", n)
+	}
+	if n := len(h.fake.callsOf("hooks/response")); n != 0 {
+		t.Errorf("%d command responses, want none", n)
+	}
+	// A signed command that also says ssl_check=1 is still run.
+	w := serve(srv, signed(t, "/slack/commands", form, []byte(smuggled), httpNow))
+	if w.Code != http.StatusOK {
+		t.Fatalf("signed command with ssl_check: status %d %q", w.Code, w.Body)
+	}
+	h.fake.waitCalls("hooks/response", 1)
+}
+
 func TestHTTPShareInChannel(t *testing.T) {
 	core := &fakeCore{}
 	h := newHTTPHarness(t, core, nil)

@@ -138,6 +138,25 @@ func parseCommandForm(body []byte) (command, error) {
 	return c, c.validate()
 }
 
+// isSSLCheck reports whether body is Slack's check of a slash command's
+// Request URL certificate: a form with ssl_check=1 and, optionally, the
+// app's legacy verification token, which Slack posts without signature
+// headers and answers with a 200. Any other field, a repeated field or
+// another ssl_check value makes it an ordinary request, which must be
+// signed.
+func isSSLCheck(body []byte) bool {
+	v, err := url.ParseQuery(string(body))
+	if err != nil || len(v["ssl_check"]) != 1 || v.Get("ssl_check") != "1" {
+		return false
+	}
+	for k, vs := range v {
+		if k != "ssl_check" && k != "token" || len(vs) != 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // parseCommandJSON reads a slash command as Socket Mode delivers it.
 func parseCommandJSON(payload []byte) (command, error) {
 	var c command
