@@ -77,13 +77,15 @@ type sessions struct {
 	now func() time.Time
 }
 
-func (s sessions) issue(w http.ResponseWriter, r *http.Request, sess Session) {
+// issue sets the session cookie, marked Secure when the browser reached
+// the dashboard over HTTPS (overHTTPS).
+func (s sessions) issue(w http.ResponseWriter, sess Session, secure bool) {
 	sess.Expires = s.now().Add(s.ttl)
 	body, _ := json.Marshal(sess)
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: payload + "." + s.sign(payload), Path: "/",
-		HttpOnly: true, Secure: overHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds()),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds()),
 	})
 }
 
@@ -169,11 +171,12 @@ func randomToken() string {
 }
 
 // start redirects to the provider, with a state (against forged
-// callbacks) and a nonce (against replayed tokens) kept in a cookie.
-func (o *oidcLogin) start(w http.ResponseWriter, r *http.Request) {
+// callbacks) and a nonce (against replayed tokens) kept in a cookie,
+// marked Secure when the browser reached the dashboard over HTTPS.
+func (o *oidcLogin) start(w http.ResponseWriter, r *http.Request, secure bool) {
 	state, nonce := randomToken(), randomToken()
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state + "." + nonce, Path: "/dashboard/oidc",
-		HttpOnly: true, Secure: overHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: 600})
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: 600})
 	http.Redirect(w, r, o.oauth.AuthCodeURL(state, oidc.Nonce(nonce)), http.StatusFound)
 }
 
@@ -247,9 +250,18 @@ func (o *oidcLogin) finish(r *http.Request) (Session, error) {
 }
 
 // overHTTPS reports whether the browser reached the dashboard over HTTPS:
-// directly, or through a proxy that ended TLS and says so. Cookies are then
-// marked Secure; a client that forges the header only withholds its own
-// cookies from plain HTTP.
-func overHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
+// directly, or through a trusted proxy that ended TLS and says so in
+// X-Forwarded-Proto. Like X-Forwarded-For (clientAddr), the header is
+// believed only from a trusted proxy: from any other peer it is whatever
+// the sender chose to write. The second result tells that such a peer
+// claimed HTTPS, which is ignored.
+func overHTTPS(r *http.Request, trusted TrustedProxies) (https, ignored bool) {
+	if r.TLS != nil {
+		return true, false
+	}
+	claimed := strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
+	if peer, ok := parseHop(r.RemoteAddr); ok && trusted.contains(peer) {
+		return claimed, false
+	}
+	return false, claimed
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// TrustedProxies are the reverse proxies whose X-Forwarded-For the
-// dashboard believes: addresses and prefixes.
+// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+// X-Forwarded-Proto the dashboard believes: addresses and prefixes.
 type TrustedProxies []netip.Prefix
 
 // ParseTrustedProxies reads comma-separated addresses and CIDR prefixes

@@ -49,8 +49,10 @@ type DashboardConfig struct {
 	// (lore forget, another replica), so it is not cleared on forget.
 	CacheTTL time.Duration
 	// TrustedProxies are the reverse proxies in front of the dashboard,
-	// whose X-Forwarded-For names the client; empty trusts none, and the
-	// client is the connection's peer.
+	// whose X-Forwarded-For names the client and whose X-Forwarded-Proto
+	// says whether it came over HTTPS; empty trusts none: the client is
+	// the connection's peer, and only a TLS connection to the dashboard
+	// itself counts as HTTPS.
 	TrustedProxies TrustedProxies
 	// Settings are shown to admins.
 	Settings map[string]string
@@ -75,6 +77,9 @@ type Dashboard struct {
 	log      *slog.Logger
 
 	attempts *attemptLimiter
+	// protoIgnored warns, once, of an X-Forwarded-Proto from a peer that
+	// is not a trusted proxy.
+	protoIgnored sync.Once
 
 	mu    sync.Mutex
 	cache map[string]cachedReport
@@ -395,8 +400,22 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.attempts.give(a)
-	d.sessions.issue(w, r, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)})
+	d.sessions.issue(w, Session{Name: "admin", Role: RoleAdmin, Via: viaToken, Token: d.sessions.tokenPrint(d.cfg.AdminToken)}, d.secure(r))
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+// secure reports whether cookies set in answer to r are marked Secure
+// (overHTTPS). A proxy that ends TLS but is not trusted gets cookies that
+// are not, so the first X-Forwarded-Proto: https ignored is logged.
+func (d *Dashboard) secure(r *http.Request) bool {
+	https, ignored := overHTTPS(r, d.cfg.TrustedProxies)
+	if ignored {
+		d.protoIgnored.Do(func() {
+			d.log.WarnContext(r.Context(), "X-Forwarded-Proto ignored: the peer is not a trusted proxy, so cookies are not marked Secure; list the proxy in LORE_TRUSTED_PROXIES",
+				"remote", r.RemoteAddr)
+		})
+	}
+	return https
 }
 
 // remote is the log attributes naming the client that sent r: its
@@ -449,7 +468,7 @@ func (d *Dashboard) oidcStart(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	d.oidc.start(w, r)
+	d.oidc.start(w, r, d.secure(r))
 }
 
 func (d *Dashboard) oidcCallback(w http.ResponseWriter, r *http.Request) {
@@ -463,7 +482,7 @@ func (d *Dashboard) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		d.errorPage(w, http.StatusForbidden, err.Error())
 		return
 	}
-	d.sessions.issue(w, r, sess)
+	d.sessions.issue(w, sess, d.secure(r))
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -225,25 +226,64 @@ func TestDashboardIsNeverCached(t *testing.T) {
 	}
 }
 
-// Behind a proxy that ends TLS, the session cookie is still marked Secure;
-// served over plain HTTP with no such proxy, it cannot be.
+// Behind a trusted proxy that ends TLS and says so in X-Forwarded-Proto,
+// the session cookie is still marked Secure. Like X-Forwarded-For, the
+// header is believed only from a trusted proxy: from any other peer, and
+// from every peer when no proxy is trusted, only a TLS connection to the
+// dashboard itself counts. The first header ignored is logged, once.
 func TestSessionCookieSecureBehindATLSProxy(t *testing.T) {
-	h := newDashboard(t, seed(t)).Handler()
-	for proto, secure := range map[string]bool{"https": true, "": false, "http": false} {
-		req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {adminToken}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if proto != "" {
-			req.Header.Set("X-Forwarded-Proto", proto)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		cookies := rec.Result().Cookies()
-		if len(cookies) == 0 {
-			t.Fatalf("X-Forwarded-Proto %q: no session cookie (%d)", proto, rec.Code)
-		}
-		if cookies[0].Secure != secure {
-			t.Errorf("X-Forwarded-Proto %q: Secure %v, want %v", proto, cookies[0].Secure, secure)
-		}
+	trusted, err := web.ParseTrustedProxies("10.0.0.0/8, 2001:db8::/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	behindProxy := newDashboard(t, seed(t), func(c *web.DashboardConfig) {
+		c.TrustedProxies = trusted
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}).Handler()
+	noProxy := newDashboard(t, seed(t)).Handler()
+	for _, c := range []struct {
+		name   string
+		h      http.Handler
+		remote string
+		proto  string
+		tls    bool
+		secure bool
+	}{
+		{"trusted proxy says https", behindProxy, "10.1.2.3:4567", "https", false, true},
+		{"trusted IPv6 proxy says HTTPS", behindProxy, "[2001:db8::7]:4567", " HTTPS ", false, true},
+		{"trusted proxy says http", behindProxy, "10.1.2.3:4567", "http", false, false},
+		{"trusted proxy says nothing", behindProxy, "10.1.2.3:4567", "", false, false},
+		{"untrusted peer says https", behindProxy, "192.0.2.1:1234", "https", false, false},
+		{"another untrusted peer says https", behindProxy, "[2001:db9::1]:1234", "https", false, false},
+		{"untrusted peer over TLS", behindProxy, "192.0.2.1:1234", "http", true, true},
+		{"no trusted proxies, a proxy says https", noProxy, "10.1.2.3:4567", "https", false, false},
+		{"no trusted proxies, over TLS", noProxy, "10.1.2.3:4567", "", true, true},
+		{"no trusted proxies, plain HTTP", noProxy, "10.1.2.3:4567", "", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {adminToken}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.RemoteAddr = c.remote
+			if c.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", c.proto)
+			}
+			if c.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			c.h.ServeHTTP(rec, req)
+			cookies := rec.Result().Cookies()
+			if len(cookies) == 0 {
+				t.Fatalf("no session cookie (%d)", rec.Code)
+			}
+			if cookies[0].Secure != c.secure {
+				t.Errorf("Secure %v, want %v", cookies[0].Secure, c.secure)
+			}
+		})
+	}
+	if n := strings.Count(logs.String(), "X-Forwarded-Proto ignored"); n != 1 || !strings.Contains(logs.String(), "remote=192.0.2.1:1234") {
+		t.Errorf("%d warnings of an ignored X-Forwarded-Proto, want 1 naming the first peer:\n%s", n, logs.String())
 	}
 }
 

@@ -251,3 +251,33 @@ func TestOIDCSessionFollowsTheRoles(t *testing.T) {
 		t.Errorf("taken out of the roles: %d, want a redirect to sign in", code)
 	}
 }
+
+// The state cookie follows the session cookie's rule: Secure behind a
+// trusted proxy that says https, not when any other peer says it.
+func TestOIDCStateCookieSecureOnlyFromATrustedProxy(t *testing.T) {
+	p := newProvider(t)
+	trusted, err := web.ParseTrustedProxies("10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newDashboard(t, seed(t), func(c *web.DashboardConfig) {
+		c.AdminToken = ""
+		c.TrustedProxies = trusted
+		c.OIDC = &web.OIDCConfig{Issuer: p.srv.URL, ClientID: "lore-dashboard", ClientSecret: "client-secret",
+			RedirectURL: "https://lore.example.com/dashboard/oidc/callback", DefaultRole: web.RoleLeader}
+	}).Handler()
+	for remote, secure := range map[string]bool{"10.1.2.3:4567": true, "192.0.2.1:1234": false} {
+		req := httptest.NewRequest(http.MethodGet, "/dashboard/oidc/login", nil)
+		req.RemoteAddr = remote
+		req.Header.Set("X-Forwarded-Proto", "https")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		cookies := rec.Result().Cookies()
+		if rec.Code != http.StatusFound || len(cookies) == 0 {
+			t.Fatalf("from %s: %d, %d cookies", remote, rec.Code, len(cookies))
+		}
+		if cookies[0].Secure != secure {
+			t.Errorf("from %s: state cookie Secure %v, want %v", remote, cookies[0].Secure, secure)
+		}
+	}
+}

@@ -105,7 +105,7 @@ var settings = []setting{
 	{Name: "LORE_OIDC_REDIRECT_URL", Doc: "OpenID Connect redirect URL, ending in /auth/callback."},
 	{Name: "LORE_OIDC_ROLES", Doc: "Dashboard roles by email: email=leader|curator|admin, comma-separated."},
 	{Name: "LORE_OIDC_DEFAULT_ROLE", Doc: "Role of a signed-in person not listed in LORE_OIDC_ROLES; unset refuses them."},
-	{Name: "LORE_TRUSTED_PROXIES", Check: trustedProxies, Doc: "Reverse proxies in front of the dashboard, whose X-Forwarded-For names the client: IP addresses and CIDR prefixes, comma-separated; unset trusts none."},
+	{Name: "LORE_TRUSTED_PROXIES", Check: trustedProxies, Doc: "Reverse proxies in front of the dashboard, whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https marks cookies Secure: IP addresses and CIDR prefixes, comma-separated; unset trusts none."},
 }
 
 func lookupSetting(name string) (setting, bool) {

@@ -27,7 +27,7 @@ const (
 	envOIDCRedirect   = "LORE_OIDC_REDIRECT_URL"
 	envOIDCRoles      = "LORE_OIDC_ROLES" // email=role,email=role
 	envOIDCDefault    = "LORE_OIDC_DEFAULT_ROLE"
-	envTrustedProxies = "LORE_TRUSTED_PROXIES" // whose X-Forwarded-For names the client
+	envTrustedProxies = "LORE_TRUSTED_PROXIES" // whose X-Forwarded-For and X-Forwarded-Proto are believed
 )
 
 // dashboard builds the engagement dashboard from the environment, over the
