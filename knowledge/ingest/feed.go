@@ -29,9 +29,17 @@ type Feed struct {
 // FeedItem is one entry of a feed.
 type FeedItem struct {
 	// Source identifies and cites the entry: its link (resolved
-	// against the feed's URL), else its GUID when that is a URL, else
-	// the feed's URL with the GUID as fragment.
-	Source    string
+	// against the URL the feed was read from), else its GUID when that
+	// is a URL, else the feed's URL with the GUID (or the title) as
+	// fragment.
+	Source string
+	// Formerly are the identities earlier versions of Lore gave the
+	// entry, where they differ from Source, so that a sync can drop a
+	// document stored under one. Only an entry with a relative link has
+	// any: before such links were read, it was identified as if it had
+	// no link; before they were resolved against the URL the feed was
+	// read from, its link was resolved against the feed's URL.
+	Formerly  []string
 	Published time.Time
 	// Media is the first audio or video enclosure (a podcast episode's
 	// file), and Transcripts the episode's transcript links (Podcasting
@@ -46,7 +54,16 @@ type FeedItem struct {
 
 // ParseFeed reads a feed fetched from feedURL. Content that is not a feed
 // (invalid XML, an HTML page) fails with ErrMalformed.
-func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error) {
+func ParseFeed(feedURL string, data []byte, opts Options) (Feed, error) {
+	return ParseFetchedFeed(feedURL, feedURL, data, opts)
+}
+
+// ParseFetchedFeed reads a feed registered as feedURL whose fetch ended at
+// finalURL, after redirects. Relative links are resolved against
+// finalURL, where the feed was read from, as a feed reader resolves them;
+// an entry without a link is identified by feedURL and its GUID or title,
+// so that its identity does not move when the redirect does.
+func ParseFetchedFeed(feedURL, finalURL string, data []byte, opts Options) (feed Feed, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			feed, err = Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, r)
@@ -60,7 +77,8 @@ func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error)
 	feed = Feed{Title: collapseSpace(cleanText([]byte(f.Title))), Podcast: f.ITunesExt != nil}
 	// Relative links (RSS has no xml:base; Atom's is applied by the
 	// parser) are relative to the feed's own URL.
-	base, _ := url.Parse(feedURL)
+	base, _ := url.Parse(finalURL)
+	registered, _ := url.Parse(feedURL)
 	seen := map[string]bool{}
 	for i, it := range f.Items {
 		if i == maxFeedItems {
@@ -73,6 +91,7 @@ func ParseFeed(feedURL string, data []byte, opts Options) (feed Feed, err error)
 		if item.Source == "" || seen[item.Source] {
 			continue
 		}
+		item.Formerly = formerSources(feedURL, registered, it, item.Source)
 		seen[item.Source] = true
 		if item.Media != "" {
 			feed.Podcast = true
@@ -161,6 +180,13 @@ func itemSource(feedURL string, base *url.URL, it *gofeed.Item) string {
 	if link := webURL(base, it.Link); link != "" {
 		return link
 	}
+	return linklessSource(feedURL, it)
+}
+
+// linklessSource identifies an entry without a usable link: its GUID when
+// that is a URL, else the feed's URL with the GUID (or the title) as
+// fragment.
+func linklessSource(feedURL string, it *gofeed.Item) string {
 	guid := strings.TrimSpace(it.GUID)
 	if isWebURL(guid) {
 		return guid
@@ -177,6 +203,22 @@ func itemSource(feedURL string, base *url.URL, it *gofeed.Item) string {
 	}
 	u.Fragment = cleanText([]byte(guid))
 	return u.String()
+}
+
+// formerSources are the identities an entry with a relative link had
+// before (see FeedItem.Formerly), other than source.
+func formerSources(feedURL string, registered *url.URL, it *gofeed.Item, source string) []string {
+	link := strings.TrimSpace(it.Link)
+	if link == "" || isWebURL(link) || webURL(registered, link) == "" {
+		return nil // an absolute link, or none: always identified so
+	}
+	var out []string
+	for _, s := range []string{webURL(registered, link), linklessSource(feedURL, it)} {
+		if s != "" && s != source && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // transcripts finds <podcast:transcript url="..."> elements, whatever

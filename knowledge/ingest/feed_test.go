@@ -151,3 +151,56 @@ func TestParseFeedResolvesRelativeLinks(t *testing.T) {
 		t.Errorf("atom: %+v, %v", feed.Items, err)
 	}
 }
+
+// A feed read from where its URL redirects resolves its relative links
+// there, as a feed reader does; an entry without a link keeps the
+// registered URL in its identity. An entry with a relative link names the
+// identities it had before, for a sync to drop documents stored under
+// them.
+func TestParseFetchedFeedResolvesLinksWhereTheFeedWasRead(t *testing.T) {
+	data := []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Team news</title>
+		<item><title>Weekly update</title><link>week-1</link><description>Week one: the new VPN is live.</description>
+			<enclosure url="media/week-1.mp3" type="audio/mpeg"/></item>
+		<item><title>Laptops</title><link>/news/laptops</link><guid isPermaLink="false">g-laptops</guid><description>Laptops are refreshed.</description></item>
+		<item><title>Elsewhere</title><link>https://other.example/post</link><description>An absolute link stays as written.</description></item>
+		<item><title>No link</title><guid isPermaLink="false">g-nolink</guid><description>Identified by the GUID.</description></item>
+	</channel></rss>`)
+	const registered, final = "http://example.com/feed", "https://blog.example.com/news/feed.xml"
+	feed, err := ParseFetchedFeed(registered, final, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		source   string
+		formerly []string
+	}
+	want := []entry{
+		{"https://blog.example.com/news/week-1", []string{"http://example.com/week-1", "http://example.com/feed#Weekly%20update"}},
+		{"https://blog.example.com/news/laptops", []string{"http://example.com/news/laptops", "http://example.com/feed#g-laptops"}},
+		{"https://other.example/post", nil},
+		{"http://example.com/feed#g-nolink", nil},
+	}
+	if len(feed.Items) != len(want) {
+		t.Fatalf("%d entries, want %d", len(feed.Items), len(want))
+	}
+	for i, w := range want {
+		it := feed.Items[i]
+		if it.Source != w.source || !slices.Equal(it.Formerly, w.formerly) {
+			t.Errorf("entry %d: %q, formerly %q; want %q, formerly %q", i, it.Source, it.Formerly, w.source, w.formerly)
+		}
+	}
+	if m := feed.Items[0].Media; m != "https://blog.example.com/news/media/week-1.mp3" {
+		t.Errorf("media %q, want it resolved where the feed was read", m)
+	}
+
+	// Not redirected: the link resolved against the feed's URL is the
+	// entry's identity, and only the one before links were read is
+	// former.
+	feed, err = ParseFeed(final, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := feed.Items[0]; it.Source != "https://blog.example.com/news/week-1" || !slices.Equal(it.Formerly, []string{"https://blog.example.com/news/feed.xml#Weekly%20update"}) {
+		t.Errorf("not redirected: %q, formerly %q", it.Source, it.Formerly)
+	}
+}

@@ -302,7 +302,8 @@ type syncRun struct {
 	// stored are the documents this sync wrote.
 	stored map[string]bool
 	// gone are the pages that answered 404 or 410, or that robots.txt
-	// now disallows.
+	// now disallows, and the documents of feed entries stored under an
+	// identity the entry no longer has.
 	gone map[string]bool
 	// partial means some pages that the source may still list were not
 	// reached (a crawl's page that could not be read hides its links):
@@ -434,7 +435,7 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 		if _, kept := r.next[id]; kept {
 			continue
 		}
-		if r.src.Kind == store.SourceFeed || (r.partial && !r.gone[id]) {
+		if (r.src.Kind == store.SourceFeed || r.partial) && !r.gone[id] {
 			// Entries scroll off the end of a feed; they were not
 			// deleted, so their documents stay. A crawl that could not
 			// read a page could not follow its links either: a page not

@@ -192,6 +192,24 @@ func (e *env) search(t *testing.T, q string) []string {
 	return out
 }
 
+// chunks returns the text of a document's chunks.
+func (e *env) chunks(t *testing.T, docID string) []string {
+	t.Helper()
+	ids, err := e.st.ChunkIDs(t.Context(), docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, err := e.st.Chunks(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, v := range views {
+		out = append(out, v.Text)
+	}
+	return out
+}
+
 // twoPageSitemap is a site of two pages, /a and /b, on its sitemap, and
 // the source "site" that syncs it (not yet synced).
 func twoPageSitemap(t *testing.T) (*site, *env) {
@@ -739,5 +757,114 @@ func TestFeedEntriesWithRelativeLinks(t *testing.T) {
 		if got := e.search(t, q); len(got) == 0 || !strings.HasPrefix(got[0], s.url(want)+" |") {
 			t.Errorf("search %q: %q, want %s first", q, got, s.url(want))
 		}
+	}
+}
+
+// A feed whose URL redirects is read where it landed, and so are its
+// entries' relative links, as a feed reader reads them: resolved against
+// the URL it was registered by, they named pages that are not there.
+func TestRedirectedFeedResolvesLinksWhereItLanded(t *testing.T) {
+	s := newSite(t)
+	s.set("/feed", page{location: "/news/feed.xml"})
+	s.set("/news/feed.xml", page{ctype: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
+		<item><title>VPN</title><link>vpn</link><description>The new VPN client is live for everyone.</description>
+			<enclosure url="media/vpn.mp3" type="audio/mpeg"/></item>
+		<item><title>Standup</title><guid isPermaLink="false">standup-1</guid><description>Standups move to ten o'clock.</description></item>
+	</channel></rss>`})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/feed")})
+	if res := e.mustSync(t, "news"); res.Added != 2 {
+		t.Fatalf("sync %+v, want both entries", res)
+	}
+	if got := e.search(t, "VPN client"); len(got) == 0 || !strings.HasPrefix(got[0], s.url("/news/vpn")+" |") {
+		t.Errorf("search: %q, want the entry cited as %s", got, s.url("/news/vpn"))
+	}
+	d, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/news/vpn")))
+	if err != nil {
+		t.Fatalf("the entry is not stored under its link resolved where the feed landed: %v", err)
+	}
+	if !slices.ContainsFunc(e.chunks(t, d.ID), func(c string) bool { return strings.Contains(c, s.url("/news/media/vpn.mp3")) }) {
+		t.Errorf("the episode's audio is not named where the feed landed: %q", e.chunks(t, d.ID))
+	}
+	// An entry without a link keeps the registered URL in its identity.
+	if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/feed")+"#standup-1")); err != nil {
+		t.Errorf("the entry without a link: %v", err)
+	}
+}
+
+// Entries stored under an identity they no longer have (before relative
+// links were read, an entry was identified by the feed's URL and its
+// title; before they were read where the feed landed, by its link
+// resolved against the feed's URL) are replaced, not kept beside the new
+// ones; entries that scrolled off, and an entry whose identity is that of
+// another's former one, stay.
+func TestFeedEntriesStoredUnderAFormerIdentityAreReplaced(t *testing.T) {
+	s := newSite(t)
+	rss := func(items ...string) page {
+		return page{ctype: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>` +
+			strings.Join(items, "") + `</channel></rss>`}
+	}
+	item := func(title, link, text string) string {
+		if link != "" {
+			link = "<link>" + link + "</link>"
+		}
+		return "<item><title>" + title + "</title>" + link + "<description>" + text + "</description></item>"
+	}
+	vpn := "The new VPN client is live for everyone."
+	standup := "Standups move to ten o'clock."
+	// As an earlier version read it: the relative link was taken for no
+	// link, so the entry was the feed's URL with its title as fragment.
+	s.set("/feed", rss(
+		item("Weekly update", "", vpn),
+		item("Standup", "", standup),
+		item("Canteen", s.url("/news/canteen"), "The canteen opens at eight."),
+	))
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/feed")})
+	if res := e.mustSync(t, "news"); res.Added != 3 {
+		t.Fatalf("first sync %+v", res)
+	}
+	// Now read with its relative link. "Standup" is also the title of an
+	// entry with a link; the entry without one is still listed, and its
+	// document is its own. The canteen entry scrolled off.
+	relative := rss(
+		item("Weekly update", "week-1", vpn),
+		item("Standup", "", standup),
+		item("Standup", "standup-2", "Standups are fifteen minutes at most."),
+	)
+	s.set("/feed", relative)
+	res := e.mustSync(t, "news")
+	if res.Added != 2 || res.Removed != 1 || res.Documents != 4 {
+		t.Errorf("second sync %+v, want the two linked entries added, the weekly update's former document removed, 4 documents", res)
+	}
+	for _, source := range []string{s.url("/feed") + "#Standup", s.url("/news/canteen"), s.url("/week-1"), s.url("/standup-2")} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", source)); err != nil {
+			t.Errorf("document of %s: %v", source, err)
+		}
+	}
+	if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/feed")+"#Weekly update")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the weekly update is still stored under its former identity: %v", err)
+	}
+	if got := e.search(t, "VPN client"); len(got) < 2 || !strings.HasPrefix(got[0], s.url("/week-1")+" |") || strings.Contains(got[1], "Weekly") {
+		t.Errorf("search: %q, want the weekly update once", got)
+	}
+
+	// The feed moves: its relative links now lead where it landed.
+	s.set("/news/feed.xml", relative)
+	s.set("/feed", page{location: "/news/feed.xml"})
+	res = e.mustSync(t, "news")
+	if res.Added != 2 || res.Removed != 2 || res.Unchanged != 1 || res.Documents != 4 {
+		t.Errorf("sync after the move %+v, want the linked entries moved, 4 documents", res)
+	}
+	for _, source := range []string{s.url("/news/week-1"), s.url("/news/standup-2"), s.url("/feed") + "#Standup", s.url("/news/canteen")} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", source)); err != nil {
+			t.Errorf("document of %s: %v", source, err)
+		}
+	}
+	if n := e.docs(t); n != 4 {
+		t.Errorf("%d documents, want 4", n)
+	}
+	if st := e.status(t, "news"); st.Documents != 4 {
+		t.Errorf("status %+v", st)
 	}
 }

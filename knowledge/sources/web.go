@@ -342,7 +342,8 @@ func sameSite(sites []*url.URL, raw string) (string, error) {
 	return u.String(), nil
 }
 
-// syncFeed reads a feed: every entry is a document.
+// syncFeed reads a feed: every entry is a document. Relative links of
+// entries are read against where the feed's fetch ended, after redirects.
 func (r *syncRun) syncFeed(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
@@ -356,9 +357,13 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	feed, err := ingest.ParseFeed(r.src.Location, resp.Body, ingest.Options{})
+	feed, err := ingest.ParseFetchedFeed(r.src.Location, finalURL(resp), resp.Body, ingest.Options{})
 	if err != nil {
 		return err
+	}
+	listed := make(map[string]bool, len(feed.Items))
+	for _, item := range feed.Items {
+		listed[r.docID(item.Source)] = true
 	}
 	for _, item := range feed.Items {
 		if err := ctx.Err(); err != nil {
@@ -366,17 +371,31 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 		}
 		if len(item.Parsed.Chunks) == 0 {
 			r.pageFailed(item.Source, fmt.Errorf("%s: entry without text", item.Source))
-			continue
+		} else if hash := ingest.ContentHash([]byte(renderParsed(item.Parsed))); !r.unchanged(item.Source, hash, fetch.Validators{}) {
+			if err := r.store(ctx, document{location: item.Source, hash: hash, parsed: item.Parsed}); err != nil {
+				return err
+			}
 		}
-		hash := ingest.ContentHash([]byte(renderParsed(item.Parsed)))
-		if r.unchanged(item.Source, hash, fetch.Validators{}) {
-			continue
-		}
-		if err := r.store(ctx, document{location: item.Source, hash: hash, parsed: item.Parsed}); err != nil {
-			return err
-		}
+		r.dropFormer(item, listed)
 	}
 	return nil
+}
+
+// dropFormer marks for removal the documents this source stored for an
+// entry under an identity it had before (ingest.FeedItem.Formerly), once
+// the entry has a document under its own: feeds keep the entries they no
+// longer list, so the entry would otherwise be there twice. An identity
+// that an entry of the feed has now (listed) is that entry's, and stays.
+func (r *syncRun) dropFormer(item ingest.FeedItem, listed map[string]bool) {
+	if _, ok := r.next[r.docID(item.Source)]; !ok {
+		return
+	}
+	for _, former := range item.Formerly {
+		id := r.docID(former)
+		if p, ok := r.prev[id]; ok && p.Location == former && !listed[id] {
+			r.gone[id] = true
+		}
+	}
 }
 
 // renderParsed is a stable rendering of an entry, for its content hash.
