@@ -71,9 +71,10 @@ type Indexer interface {
 var _ Indexer = (*knowledge.Service)(nil)
 
 // URLReader fetches and parses one page, under the rules of
-// knowledge/fetch; sources.ReadURL with a fetch.Client is one.
+// knowledge/fetch; sources.ReadURL with a fetch.Client is one. It returns
+// the page and the URL it was read from, after redirects.
 type URLReader interface {
-	ReadURL(ctx context.Context, url string) (ingest.Parsed, error)
+	ReadURL(ctx context.Context, url string) (parsed ingest.Parsed, final string, err error)
 }
 
 // EventLog is the engagement log: suggestions and saves are recorded in

@@ -71,21 +71,26 @@ func (a *auditor) actions() []string {
 	return out
 }
 
-// reader serves suggested URLs from a map, or an error.
+// reader serves suggested URLs from a map, or an error; moved are the
+// URLs that redirect, to where.
 type reader struct {
 	pages map[string]ingest.Parsed
+	moved map[string]string
 	err   error
 }
 
-func (r reader) ReadURL(_ context.Context, url string) (ingest.Parsed, error) {
+func (r reader) ReadURL(_ context.Context, url string) (ingest.Parsed, string, error) {
 	if r.err != nil {
-		return ingest.Parsed{}, r.err
+		return ingest.Parsed{}, "", r.err
+	}
+	if to, ok := r.moved[url]; ok {
+		url = to
 	}
 	p, ok := r.pages[url]
 	if !ok {
-		return ingest.Parsed{}, &fetch.StatusError{URL: url, Code: 404}
+		return ingest.Parsed{}, "", &fetch.StatusError{URL: url, Code: 404}
 	}
-	return p, nil
+	return p, url, nil
 }
 
 type bundle struct {
@@ -442,6 +447,33 @@ func TestSuggestURLFetchesOnce(t *testing.T) {
 	})
 	if got := unreachable.must(t, learner, "suggest https://wiki.corp.example/x"); strings.Contains(got, "10.20.0.7") || !strings.Contains(got, "could not be reached") {
 		t.Errorf("unreachable: %q", got)
+	}
+}
+
+// A suggested page that redirects is cited where it landed, under the id
+// of the address given, so that suggesting that address again finds the
+// draft; one that redirects where robots.txt keeps Lore out is refused
+// with the reason.
+func TestSuggestedPageThatRedirects(t *testing.T) {
+	b := setup(t, func(c *curation.Config) {
+		r := c.Reader.(reader)
+		r.moved = map[string]string{"http://blog.example.com/vpn": "https://blog.example.com/vpn"}
+		c.Reader = r
+	})
+	b.must(t, learner, "suggest http://blog.example.com/vpn")
+	drafts, _ := b.st.Drafts(t.Context())
+	if len(drafts) != 1 || drafts[0].Source != "https://blog.example.com/vpn" || drafts[0].ID != knowledge.DocumentID("suggestions", "http://blog.example.com/vpn") {
+		t.Fatalf("drafts %+v, want the page cited where it landed, under the id of the address given", drafts)
+	}
+	if got := b.must(t, curator, "suggest http://blog.example.com/vpn"); !strings.Contains(got, "already suggested") {
+		t.Errorf("the same address again: %q", got)
+	}
+
+	disallowed := setup(t, func(c *curation.Config) {
+		c.Reader = reader{err: fmt.Errorf("redirect to https://elsewhere.example/x: %w", fetch.ErrDisallowed)}
+	})
+	if got := disallowed.must(t, learner, "suggest https://blog.example.com/x"); !strings.Contains(got, "robots.txt") {
+		t.Errorf("disallowed: %q", got)
 	}
 }
 

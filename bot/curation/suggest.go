@@ -1,6 +1,7 @@
 package curation
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,10 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 	suggester := person(msg.Platform, msg.Workspace, msg.User)
 	doc := store.Document{Collection: s.cfg.SuggestionsCollection, Owner: suggester, Status: store.StatusDraft, UpdatedAt: s.now()}
 	var pieces []ingest.Piece
+	// identity names the document (its id): the URL given, even when the
+	// page is cited where it redirects, so that suggesting the URL again
+	// finds the draft.
+	var identity string
 	if fields := strings.Fields(args); len(fields) == 1 && strings.Contains(fields[0], "://") {
 		u, err := fetch.ParseURL(bareURL(fields[0]))
 		if err != nil {
@@ -48,7 +53,7 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 		if s.cfg.Reader == nil {
 			return bot.Reply{Text: "Suggesting web pages is not set up here. Paste the text instead: `suggest TEXT`.", Private: true}
 		}
-		parsed, err := s.cfg.Reader.ReadURL(ctx, u.String())
+		parsed, final, err := s.cfg.Reader.ReadURL(ctx, u.String())
 		if err != nil {
 			// The reason stays in the log: told to whoever suggests, a
 			// connection error would describe hosts they cannot reach.
@@ -58,7 +63,8 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 		if len(parsed.Chunks) == 0 {
 			return bot.Reply{Text: "I fetched that page but found no text in it to keep.", Private: true}
 		}
-		doc.Source, doc.Title, pieces = u.String(), parsed.Title, parsed.Chunks
+		identity = u.String()
+		doc.Source, doc.Title, pieces = cmp.Or(final, identity), parsed.Title, parsed.Chunks
 		doc.ContentHash = hashOf(renderPieces(pieces))
 	} else {
 		text := strings.TrimSpace(args)
@@ -69,9 +75,10 @@ func (s *Service) suggest(ctx context.Context, msg bot.Message, args string) bot
 		doc.ContentHash = hashOf(text)
 		// The same text suggested twice is one document.
 		doc.Source = "suggestion:" + doc.ContentHash[:16]
+		identity = doc.Source
 		doc.Title, pieces = clip(firstLine(text), 80), parsed.Chunks
 	}
-	doc.ID = knowledge.DocumentID(doc.Collection, doc.Source)
+	doc.ID = knowledge.DocumentID(doc.Collection, identity)
 	if r, exists := s.alreadyThere(ctx, doc.ID, "suggested"); exists {
 		return r
 	}
@@ -254,6 +261,8 @@ func fetchProblem(err error) string {
 		return fmt.Sprintf("I couldn't fetch that page: the site answered HTTP %d.", status.Code)
 	case errors.Is(err, ingest.ErrUnsupported), errors.Is(err, ingest.ErrBinary), errors.Is(err, ingest.ErrMalformed):
 		return "I fetched that address but couldn't read it as a web page, PDF or text file."
+	case errors.Is(err, fetch.ErrDisallowed):
+		return "That address redirects to another host whose robots.txt keeps me out, so I won't fetch it. Paste the text instead: `suggest TEXT`."
 	case errors.Is(err, fetch.ErrTooManyRedirects), errors.Is(err, fetch.ErrRedirectLoop):
 		return "That address redirects too many times (or in a loop) for me to follow."
 	case errors.Is(err, context.DeadlineExceeded):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -725,4 +726,70 @@ func TestRegisteredSitemapAndFeedRedirectedToAnotherHost(t *testing.T) {
 			t.Errorf("%s, disallowed, was fetched %d times", p, h[p])
 		}
 	}
+}
+
+// A page read once (a suggestion in chat) redirects as a url source does:
+// anywhere on its own site, whose robots.txt is not asked since someone
+// chose that page, and to another host only as that host's robots.txt
+// allows, asked before anything is fetched there. It is cited where it
+// landed.
+func TestReadURLRedirects(t *testing.T) {
+	s, other := newSite(t), newSite(t)
+	s.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /\n"})
+	other.set("/robots.txt", page{ctype: "text/plain", body: "User-agent: *\nDisallow: /closed\n"})
+	s.set("/old", page{location: "/new#top"})
+	s.set("/new", page{body: article("Travel", "Book travel through the travel desk two weeks ahead.")})
+	s.set("/moved", page{location: other.url("/open")})
+	s.set("/shut", page{location: other.url("/closed")})
+	other.set("/open", page{body: article("Handbook", "The handbook moved to the new host.")})
+	other.set("/closed", page{body: article("Closed", "Not for crawlers.")})
+	c, err := fetch.New(fetch.Options{Allow: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range map[string]string{s.url("/old"): s.url("/new"), s.url("/moved"): other.url("/open")} {
+		parsed, final, err := ReadURL(t.Context(), c, from, ingest.Options{})
+		if err != nil || final != want || len(parsed.Chunks) == 0 {
+			t.Errorf("ReadURL(%s): %q, %d chunks, %v; want it read at %s", from, final, len(parsed.Chunks), err, want)
+		}
+	}
+	if _, _, err := ReadURL(t.Context(), c, s.url("/shut"), ingest.Options{}); !errors.Is(err, fetch.ErrDisallowed) {
+		t.Errorf("ReadURL of a page redirecting where robots.txt disallows: %v, want %v", err, fetch.ErrDisallowed)
+	}
+	if n := other.hits()["/closed"]; n != 0 {
+		t.Errorf("the disallowed page was fetched %d times", n)
+	}
+}
+
+// The URL a person chose may redirect from http to https on its own host
+// without robots.txt being asked, as on its own site: an upgrade to https
+// is no other host. Another host is asked (here robots.txt cannot be
+// read, since no name resolves, so the redirect is refused).
+func TestChosenURLMayMoveToHTTPS(t *testing.T) {
+	c, err := fetch.New(fetch.Options{Resolver: noResolver{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := curatorsChoice(c.NewRobots(), "http://wiki.example/handbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for to, allowed := range map[string]bool{
+		"https://wiki.example/handbook/": true,
+		"http://WIKI.example/handbook/":  true,
+		"https://wiki.example:8443/x":    false,
+		"https://www.wiki.example/x":     false,
+	} {
+		u, _ := url.Parse(to)
+		if err := check(t.Context(), u); (err == nil) != allowed {
+			t.Errorf("redirect to %s: %v, want allowed %v", to, err, allowed)
+		}
+	}
+}
+
+// noResolver resolves no name.
+type noResolver struct{}
+
+func (noResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }

@@ -46,10 +46,11 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 }
 
 // curatorsChoice is the redirect rule of the URL a curator registered (a
-// url source, a feed, the sitemap of a sitemap source): its own site is
-// theirs to choose, so its robots.txt is not asked; a redirect to another
-// host is followed only as that host's robots.txt allows, since nobody
-// chose that host.
+// url source, a feed, the sitemap of a sitemap source), or a person
+// suggested: its own host is theirs to choose, over http or https alike
+// (an upgrade to https moves nothing), so its robots.txt is not asked; a
+// redirect to another host is followed only as that host's robots.txt
+// allows, since nobody chose that host.
 func curatorsChoice(robots *fetch.Robots, location string) (fetch.RedirectCheck, error) {
 	origin, err := fetch.ParseURL(location)
 	if err != nil {
@@ -57,7 +58,9 @@ func curatorsChoice(robots *fetch.Robots, location string) (fetch.RedirectCheck,
 	}
 	elsewhere := followOnly(robots, nil)
 	return func(ctx context.Context, to *url.URL) error {
-		if fetch.SameSite(origin, to) {
+		// The scheme of every hop is http or https (fetch checks it
+		// first); the host, with its port, is what was chosen.
+		if strings.EqualFold(origin.Host, to.Host) {
 			return nil
 		}
 		return elsewhere(ctx, to)
@@ -96,13 +99,24 @@ func (r *syncRun) fetchPage(ctx context.Context, c *fetch.Client, location strin
 // sync (public addresses only unless allowed, size and time limits), and
 // parses it as a sync would: PDF, Markdown, plain text or a web page. It
 // is for documents read once, such as a suggestion in chat. opts.PDF, when
-// set, reads a PDF.
-func ReadURL(ctx context.Context, c *fetch.Client, rawURL string, opts ingest.Options) (ingest.Parsed, error) {
-	resp, err := c.Get(ctx, rawURL, fetch.Validators{})
+// set, reads a PDF. It redirects as a url source does (curatorsChoice),
+// and returns where the fetch ended, after redirects, without a fragment:
+// how the document is cited.
+func ReadURL(ctx context.Context, c *fetch.Client, rawURL string, opts ingest.Options) (parsed ingest.Parsed, final string, err error) {
+	check, err := curatorsChoice(c.NewRobots(), rawURL)
 	if err != nil {
-		return ingest.Parsed{}, err
+		return ingest.Parsed{}, "", err
 	}
-	return parseFetched(ctx, resp.URL, resp, opts)
+	resp, err := c.GetChecked(ctx, rawURL, fetch.Validators{}, check)
+	if err != nil {
+		return ingest.Parsed{}, "", err
+	}
+	final = finalURL(resp)
+	parsed, err = parseFetched(ctx, final, resp, opts)
+	if err != nil {
+		return ingest.Parsed{}, "", err
+	}
+	return parsed, final, nil
 }
 
 // parseFetched reads a response by its media type, else by the URL's

@@ -74,7 +74,7 @@ type urlReader struct {
 	pdf ingest.PDFReader
 }
 
-func (u urlReader) ReadURL(ctx context.Context, url string) (ingest.Parsed, error) {
+func (u urlReader) ReadURL(ctx context.Context, url string) (ingest.Parsed, string, error) {
 	return sources.ReadURL(ctx, u.c, url, ingest.Options{PDF: u.pdf})
 }
 
