@@ -20,6 +20,7 @@ var forgetCoverage = map[string]string{
 	"activity_days":      "follows events through triggers",
 	"statements":         "deleted, each voided at the LRS",
 	"statement_outbox":   "deleted with the statements",
+	"forwarded_ids":      "deleted, each voided at the LRS (ids of forwarded statements retention deleted)",
 	"analytics_opt_outs": "deleted",
 	"people":             "deleted (the time zone)",
 	"peer_profiles":      "deleted; other people's block lists keep the id, so that a block outlives the forget",

@@ -41,7 +41,9 @@ type ForgetResult struct {
 	// Learning Record Store, and one still in it may be on its way there,
 	// in a batch the forwarder read before Forget ran and posts after.
 	// Nothing tells the two apart, so every one is voided; an LRS accepts
-	// a voiding statement for a statement it never received.
+	// a voiding statement for a statement it never received. The ids
+	// retention kept of forwarded statements it deleted (see Compact)
+	// follow, in id order.
 	Statements []string
 	// Pseudonym replaced the person in the audit log (as the actor of
 	// their changes, and as the target of role changes and forget
@@ -108,6 +110,11 @@ type Engagement interface {
 	// MarkForwarded removes statements from the outbox; unknown ids are
 	// ignored.
 	MarkForwarded(ctx context.Context, ids []string) error
+	// ForwardedIDs returns, in id order and after the id after ("" from
+	// the start), up to limit ids of user's statements that Compact
+	// deleted after they had left the outbox: statements an LRS may hold,
+	// which forgetting user must still void there.
+	ForwardedIDs(ctx context.Context, user, after string, limit int) ([]string, error)
 
 	// SetOptOut records whether user has opted out of analytics. From
 	// then on every event of theirs is written without user, thread and
@@ -117,6 +124,7 @@ type Engagement interface {
 	// OptedOut reports whether user has opted out of analytics.
 	OptedOut(ctx context.Context, user string) (bool, error)
 	// Forget removes user's statements (and their outbox entries) and
+	// the ids Compact kept of their forwarded ones (ForwardedIDs), and
 	// either deletes the person's events or, with keepCounts, keeps them
 	// anonymised: no user, thread or question text. That is all an
 	// analytics opt-out (keepCounts) does. A full forget, on every
@@ -152,7 +160,10 @@ type Engagement interface {
 	// that have been forwarded: whole days, so that no day is split
 	// between raw events and rollups and its distinct people stay known.
 	// The day before falls in goes too (CeilDay), so no raw event
-	// outlives the cut. It returns the number of events deleted.
+	// outlives the cut. Of each deleted statement about a person it keeps
+	// the id and the person (ForwardedIDs), nothing else: an LRS may hold
+	// the statement, and Forget must still void it there. It returns the
+	// number of events deleted.
 	Compact(ctx context.Context, before time.Time) (int, error)
 	// Rollups returns the rollups of days in [since, until), by day.
 	Rollups(ctx context.Context, since, until time.Time) ([]Rollup, error)

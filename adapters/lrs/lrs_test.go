@@ -418,6 +418,60 @@ func TestForgetVoidsAtTheLRS(t *testing.T) {
 	}
 }
 
+// A statement forwarded, then deleted here by retention, stays at the LRS;
+// forgetting its person voids it there all the same.
+func TestForgetVoidsAtTheLRSWhatRetentionRemoved(t *testing.T) {
+	b := setup(t, 0)
+	ctx := t.Context()
+	m, _ := engagement.NewMapper("https://lore.example.com/xapi", []byte("0123456789abcdef"))
+	rec := engagement.NewRecorder(b.st, m, nil)
+	now := time.Now()
+	for _, e := range []store.Event{
+		{ID: "old", Time: now.AddDate(0, 0, -400), Kind: store.EventQuestion, User: "ana"},
+		{ID: "recent", Time: now, Kind: store.EventQuestion, User: "ana"},
+	} {
+		if err := rec.RecordEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := b.forwarder(t, nil)
+	if _, err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.Compact(ctx, now.AddDate(0, 0, -365)); err != nil {
+		t.Fatal(err)
+	}
+	old, recent := engagement.StatementID("old"), engagement.StatementID("recent")
+	kept, err := b.st.Statements(ctx, store.StatementFilter{User: "ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].ID != recent {
+		t.Fatalf("ana's statements after retention = %+v, want the recent one alone", kept)
+	}
+	res, err := engagement.Forget(ctx, b.st, m, "ana", false, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Statements, []string{recent, old}) {
+		t.Errorf("forget voided %v, want %s and %s", res.Statements, recent, old)
+	}
+	if _, err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{old, recent} {
+		if !slices.Contains(b.lrs.IDs(), id) {
+			t.Fatalf("the LRS never received %s", id)
+		}
+		if !b.lrs.Voided(id) {
+			t.Errorf("the LRS keeps statement %s of a forgotten person: no voiding statement reached it", id)
+		}
+	}
+	if ids, err := b.st.ForwardedIDs(ctx, "ana", "", 10); err != nil || len(ids) != 0 {
+		t.Errorf("after the forget Lore still keeps %v, %v for ana", ids, err)
+	}
+}
+
 // forgetAfterRead runs forget once, right after the forwarder has read a
 // batch and before it posts it: a forget that lands during a flush.
 type forgetAfterRead struct {

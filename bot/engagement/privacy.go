@@ -166,6 +166,7 @@ type ForgetStore interface {
 	Forget(ctx context.Context, user string, keepCounts bool) (store.ForgetResult, error)
 	AddStatements(ctx context.Context, ss []store.Statement) error
 	Statements(ctx context.Context, f store.StatementFilter) ([]store.Statement, error)
+	ForwardedIDs(ctx context.Context, user, after string, limit int) ([]string, error)
 }
 
 // Voider makes the statement that voids a stored one: the Mapper that
@@ -183,7 +184,9 @@ var forgetPage = 5000
 // store.Engagement.Forget for what a full forget covers). Statements that
 // an LRS may hold cannot be deleted there, so a voiding statement for
 // each removed statement is queued in the outbox, whether or not it had
-// left the outbox: the forwarder may be posting it while Forget runs. v
+// left the outbox: the forwarder may be posting it while Forget runs; and
+// one for each forwarded statement that retention has deleted since, of
+// which the store kept the id (store.Engagement.ForwardedIDs). v
 // makes them; nil voids under DefaultIRIBase, which an LRS accepts as
 // well (the voiding statement names the voided one by id). With
 // keepCounts (an analytics opt-out) the person's events stay as anonymous
@@ -243,6 +246,19 @@ func Forget(ctx context.Context, st ForgetStore, v Voider, user string, keepCoun
 				break
 			}
 			f.After = page[len(page)-1].ID
+		}
+		for after := ""; ; {
+			ids, err := st.ForwardedIDs(ctx, user, after, forgetPage)
+			if err != nil {
+				return store.ForgetResult{}, fmt.Errorf("list the forwarded statements to void: %w", err)
+			}
+			if err := void(ids); err != nil {
+				return store.ForgetResult{}, err
+			}
+			if len(ids) < forgetPage {
+				break
+			}
+			after = ids[len(ids)-1]
 		}
 	}
 	res, err := st.Forget(ctx, user, keepCounts)

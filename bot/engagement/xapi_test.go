@@ -346,3 +346,33 @@ func TestForgetThatCannotQueueVoidsCanBeRunAgain(t *testing.T) {
 		t.Errorf("statements of the person left: %d", len(left))
 	}
 }
+
+// The same holds for a statement that retention deleted after forwarding
+// it, of which only the id is kept: it is voided before the id goes.
+func TestForgetThatCannotQueueVoidsKeepsForwardedIDs(t *testing.T) {
+	s := openStore(t)
+	m := newMapper(t)
+	ctx := t.Context()
+	if err := engagement.NewRecorder(s, m, nil).RecordEvent(ctx, store.Event{ID: "q1", Time: at, Kind: store.EventQuestion, User: "ana", Question: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	q1 := engagement.StatementID("q1")
+	if err := s.MarkForwarded(ctx, []string{q1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compact(ctx, at.AddDate(0, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	flaky := &flakyOutbox{Store: s, down: true}
+	if _, err := engagement.Forget(ctx, flaky, m, "ana", false, at.AddDate(0, 0, 3)); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("forget with the outbox down = %v, want it to fail", err)
+	}
+	flaky.down = false
+	if _, err := engagement.Forget(ctx, flaky, m, "ana", false, at.AddDate(0, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := s.PendingStatements(ctx, 10)
+	if len(pending) != 1 || pending[0].Voids != q1 {
+		t.Fatalf("outbox = %+v, want q1 voided", pending)
+	}
+}

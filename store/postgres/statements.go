@@ -151,6 +151,32 @@ func (s *Store) MarkForwarded(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// ForwardedIDs returns ids of user's forwarded statements that retention
+// deleted, in id order.
+func (s *Store) ForwardedIDs(ctx context.Context, user, after string, limit int) ([]string, error) {
+	const op = "list forwarded statement ids"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	switch {
+	case user == "":
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	case limit <= 0:
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
+	case rules.CheckText("user", user) != nil || rules.CheckText("after", after) != nil:
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id FROM forwarded_ids WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, user, after, limit)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return ids, nil
+}
+
 // validTexts drops the strings PostgreSQL cannot hold; none can name a
 // stored row.
 func validTexts(ss []string) []string {
@@ -221,18 +247,31 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	forget := func(tx pgx.Tx) error {
 		// Every statement is listed for voiding, forwarded or not: one
 		// still in the outbox may be in a batch the forwarder is posting.
-		rows, err := tx.Query(ctx, `SELECT id FROM statements WHERE user_id = $1 ORDER BY seq`, user)
-		if err != nil {
-			return err
+		// Then those retention deleted after forwarding, but for one
+		// stored again since.
+		for _, q := range []string{
+			`SELECT id FROM statements WHERE user_id = $1 ORDER BY seq`,
+			`SELECT id FROM forwarded_ids f WHERE user_id = $1
+			 AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = f.id) ORDER BY id`,
+		} {
+			rows, err := tx.Query(ctx, q, user)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			res.Statements = append(res.Statements, ids...)
 		}
-		if res.Statements, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = $1)`, user); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM statements WHERE user_id = $1`, user); err != nil {
-			return err
+		for _, q := range []string{
+			`DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = $1)`,
+			`DELETE FROM statements WHERE user_id = $1`,
+			`DELETE FROM forwarded_ids WHERE user_id = $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, user); err != nil {
+				return err
+			}
 		}
 		q := `DELETE FROM events WHERE user_id = $1`
 		if keepCounts {
@@ -323,8 +362,16 @@ func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 			return err
 		}
 		deleted = tag.RowsAffected()
-		_, err = tx.Exec(ctx, `DELETE FROM statements s WHERE s.time < $1
-			AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)`, cut)
+		// An LRS may hold a forwarded statement for good: its id stays,
+		// with its person's, for forgetting them to void it there.
+		// Voiding statements are about no one and need no voiding.
+		_, err = tx.Exec(ctx, `WITH gone AS (
+				DELETE FROM statements s WHERE s.time < $1
+				AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = s.seq)
+				RETURNING id, user_id
+			)
+			INSERT INTO forwarded_ids (id, user_id) SELECT id, user_id FROM gone WHERE user_id <> ''
+			ON CONFLICT (id) DO NOTHING`, cut)
 		return err
 	})
 	if err != nil {

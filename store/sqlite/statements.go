@@ -169,6 +169,44 @@ func (s *Store) MarkForwarded(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// ForwardedIDs returns ids of user's forwarded statements that retention
+// deleted, in id order.
+func (s *Store) ForwardedIDs(ctx context.Context, user, after string, limit int) ([]string, error) {
+	const op = "list forwarded statement ids"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	switch {
+	case user == "":
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
+	case limit <= 0:
+		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id FROM forwarded_ids WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`, user, after, limit)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return ids, nil
+}
+
+// scanIDs reads a column of ids and closes rows.
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // SetOptOut records user's analytics choice.
 func (s *Store) SetOptOut(ctx context.Context, user string, optOut bool) error {
 	const op = "set analytics opt-out"
@@ -221,29 +259,36 @@ func (s *Store) Forget(ctx context.Context, user string, keepCounts bool) (store
 	forget := func(tx *sql.Tx) error {
 		// Every statement is listed for voiding, forwarded or not: one
 		// still in the outbox may be in a batch the forwarder is posting.
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM statements WHERE user_id = ? ORDER BY seq`, user)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		// Then those retention deleted after forwarding, but for one
+		// stored again since.
+		for _, q := range []string{
+			`SELECT id FROM statements WHERE user_id = ? ORDER BY seq`,
+			`SELECT id FROM forwarded_ids f WHERE user_id = ?
+			 AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = f.id) ORDER BY id`,
+		} {
+			rows, err := tx.QueryContext(ctx, q, user)
+			if err != nil {
 				return err
 			}
-			res.Statements = append(res.Statements, id)
+			ids, err := scanIDs(rows)
+			if err != nil {
+				return err
+			}
+			res.Statements = append(res.Statements, ids...)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		for _, q := range []string{
+			`DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = ?)`,
+			`DELETE FROM statements WHERE user_id = ?`,
+			`DELETE FROM forwarded_ids WHERE user_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, user); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM statement_outbox WHERE seq IN (SELECT seq FROM statements WHERE user_id = ?)`, user); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM statements WHERE user_id = ?`, user); err != nil {
-			return err
-		}
-		var r sql.Result
+		var (
+			r   sql.Result
+			err error
+		)
 		if keepCounts {
 			r, err = tx.ExecContext(ctx, `UPDATE events SET user_id = '', thread = '', question = '' WHERE user_id = ?`, user)
 		} else {
@@ -334,6 +379,15 @@ func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 			return err
 		}
 		if deleted, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		// An LRS may hold a forwarded statement for good: its id stays,
+		// with its person's, for forgetting them to void it there.
+		// Voiding statements are about no one and need no voiding.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO forwarded_ids (id, user_id)
+			SELECT id, user_id FROM statements WHERE time < ? AND user_id <> ''
+			AND NOT EXISTS (SELECT 1 FROM statement_outbox o WHERE o.seq = statements.seq)
+			ON CONFLICT (id) DO NOTHING`, cut); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM statements WHERE time < ?

@@ -418,6 +418,10 @@ func testOverlongIDReads(t *testing.T, s store.Store) {
 			v, err := s.Statements(ctx, store.StatementFilter{User: long})
 			return len(v), err
 		},
+		"forwarded ids": func() (int, error) {
+			v, err := s.ForwardedIDs(ctx, long, long, 10)
+			return len(v), err
+		},
 		"role grants": func() (int, error) {
 			v, err := s.RoleGrants(ctx, store.RoleGrantFilter{Platform: "slack", Workspace: "T1", User: long})
 			return len(v), err

@@ -19,6 +19,7 @@ var engagementCases = []testCase{
 	{"ForgetDeletes", testForgetDeletes},
 	{"ForgetKeepsAnonymousCounts", testForgetKeepsCounts},
 	{"CompactRollsUp", testCompact},
+	{"ForgetVoidsWhatRetentionRemoved", testForgetAfterCompact},
 	{"DailyActivity", testDailyActivity},
 	{"DailyActivityFollowsEvents", testDailyActivityFollowsEvents},
 	{"RolledUpDaysCountPeople", testRolledUpDaysCountPeople},
@@ -388,6 +389,78 @@ func testCompact(t *testing.T, s store.Store) {
 	wantDays := []store.DayActivity{day(day1, 3, 2), day(day1.Add(24*time.Hour), 1, 1), day(day1.Add(48*time.Hour), 1, 1)}
 	if !sameDays(days, wantDays) {
 		t.Errorf("daily activity = %+v, want %+v", days, wantDays)
+	}
+}
+
+func mustForwardedIDs(t *testing.T, s store.Store, user, after string, limit int) []string {
+	t.Helper()
+	ids, err := s.ForwardedIDs(t.Context(), user, after, limit)
+	if err != nil {
+		t.Fatalf("forwarded ids of %s: %v", user, err)
+	}
+	return ids
+}
+
+// A statement forwarded to an LRS and then deleted by retention is still
+// listed for voiding when its person is forgotten, from a record of its id
+// and person alone, which the forget deletes.
+func testForgetAfterCompact(t *testing.T, s store.Store) {
+	day1 := base.Truncate(24 * time.Hour)
+	old := day1.Add(time.Hour)
+	void := store.Statement{ID: "void-x", Time: old, Voids: "x", JSON: []byte(`{"id":"void-x"}`)}
+	mustAddStatements(t, s, stmt("ana-2", old, "ana"), stmt("ana-1", old, "ana"), stmt("ana-queued", old, "ana"),
+		stmt("ben-1", old, "ben"), void, stmt("ana-recent", day1.Add(72*time.Hour), "ana"))
+	if err := s.MarkForwarded(t.Context(), []string{"ana-1", "ana-2", "ben-1", "void-x", "ana-recent"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compact(t.Context(), day1.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := statementIDs(mustStatements(t, s, store.StatementFilter{})); !slices.Equal(got, []string{"ana-queued", "ana-recent"}) {
+		t.Fatalf("statements left = %v, want the queued and the recent one", got)
+	}
+	// In id order, paged; a voiding statement is about no one and kept
+	// for no one.
+	if got := mustForwardedIDs(t, s, "ana", "", 10); !slices.Equal(got, []string{"ana-1", "ana-2"}) {
+		t.Errorf("ana's forwarded ids = %v, want ana-1 ana-2", got)
+	}
+	if got := mustForwardedIDs(t, s, "ana", "ana-1", 1); !slices.Equal(got, []string{"ana-2"}) {
+		t.Errorf("ana's forwarded ids after ana-1 = %v, want ana-2", got)
+	}
+	if got := mustForwardedIDs(t, s, "ben", "", 10); !slices.Equal(got, []string{"ben-1"}) {
+		t.Errorf("ben's forwarded ids = %v, want ben-1", got)
+	}
+	_, err := s.ForwardedIDs(t.Context(), "", "", 10)
+	wantErrorIs(t, err, store.ErrInvalidInput, "forwarded ids of no one")
+	_, err = s.ForwardedIDs(t.Context(), "ana", "", 0)
+	wantErrorIs(t, err, store.ErrInvalidInput, "forwarded ids with limit 0")
+
+	// A statement stored again after retention deleted it is listed once.
+	mustAddStatements(t, s, stmt("ana-2", old, "ana"))
+	res, err := s.Forget(t.Context(), "ana", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ana-queued", "ana-recent", "ana-2", "ana-1"}; !slices.Equal(res.Statements, want) {
+		t.Errorf("forget lists %v to void, want %v: the LRS keeps what retention removed here", res.Statements, want)
+	}
+	if got := mustForwardedIDs(t, s, "ana", "", 10); len(got) != 0 {
+		t.Errorf("ana's forwarded ids after the forget = %v, want none", got)
+	}
+	// An analytics opt-out voids them too.
+	res, err = s.Forget(t.Context(), "ben", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Statements, []string{"ben-1"}) {
+		t.Errorf("opt-out lists %v to void, want ben-1", res.Statements)
+	}
+	if got := mustForwardedIDs(t, s, "ben", "", 10); len(got) != 0 {
+		t.Errorf("ben's forwarded ids after opting out = %v, want none", got)
+	}
+	// Voided once, the ids are known nowhere: a second forget lists none.
+	if res := mustForget(t, s, "ana", false); len(res.Statements) != 0 {
+		t.Errorf("a second forget lists %v to void, want none", res.Statements)
 	}
 }
 

@@ -44,7 +44,9 @@ past pairing rounds; their learning-track enrolments, nudge settings, card
 progress, deliveries, quiz answers and reflections; and the jobs queued for
 them, such as planned nudges. Each removed statement gets a voiding
 statement, queued for the forwarder: one the Learning Record Store holds,
-or may be receiving right now, is withdrawn there. They are replaced by a
+or may be receiving right now, is withdrawn there; so does each forwarded
+statement that retention has deleted, whose id Lore kept for this. They
+are replaced by a
 random pseudonym in the audit log and as the owner of documents and
 sources, and the roles granted to them are deleted. Other people's block
 lists keep the id, so that whoever blocked them is still never paired
@@ -113,9 +115,11 @@ func (a *app) retentionCommand() *cobra.Command {
 and channel (and the distinct people of each day), then delete the raw
 events and the forwarded statements of that age. Retention works in whole
 UTC days: the day the cut falls in is folded too, so no raw event is kept
-longer than --keep. Charts and trends keep working from the counts; nothing
-personal is left. Run it daily (or let 'lore serve' run it) to enforce the
-period.`,
+longer than --keep. Charts and trends keep working from the counts. Of a
+forwarded statement about a person only its id and the person's id are
+left, with neither content nor time, so that 'lore forget' can still void
+it at the Learning Record Store, which keeps it. Run it daily (or let
+'lore serve' run it) to enforce the period.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := parsePeriod(keep)
