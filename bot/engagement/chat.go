@@ -188,7 +188,9 @@ func (p *PrivacyCommands) show(ctx context.Context, msg bot.Message) bot.Reply {
 	}
 	b.WriteString(", each with its time, platform and channel.")
 	if p.Mapper != nil {
-		b.WriteString("\n- A learning record (xAPI statement) for each, under a pseudonym: never your user id or email.")
+		b.WriteString("\n- A learning record (xAPI statement) for each, under a pseudonym: never your user id or email. " +
+			"Of the records sent on to a learning record store, I keep their ids, even after the records themselves expire here, " +
+			"so that `forget me` can withdraw them there too.")
 	}
 	b.WriteString("\n- If you use them: your peer profile, help requests and place in pairing rounds, and your learning tracks " +
 		"with your progress, quiz answers, reflections and nudge settings.")

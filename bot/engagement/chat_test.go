@@ -74,7 +74,7 @@ func TestPrivacyShowsWhatIsKept(t *testing.T) {
 	f.record(t, "U1", store.EventAnswer)
 	f.record(t, "U2", store.EventQuestion)
 	r := f.say(t, "U1", "privacy")
-	for _, want := range []string{"2 records", "(1 question with its text, 1 answer, 0 ratings, 0 others)", "pseudonym", "at least 4 people", "peer profile", "reflections", "optout analytics", "forget me"} {
+	for _, want := range []string{"2 records", "(1 question with its text, 1 answer, 0 ratings, 0 others)", "pseudonym", "sent on to a learning record store, I keep their ids", "at least 4 people", "peer profile", "reflections", "optout analytics", "forget me"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("privacy lacks %q:\n%s", want, r.Text)
 		}
