@@ -22,9 +22,14 @@ var maskedLink = regexp.MustCompile(`\[([^\[\]\n]{1,500})\]\(<?([^()<>\s]+)>?\)`
 // unmaskLinks keeps every link's address in view, "label (<target>)", so a
 // label taken from a document or a model's answer ("[the login page](…)")
 // cannot disguise where the link goes; the angle brackets also stop a
-// preview.
+// preview. Discord reads more forms as a masked link than maskedLink
+// matches (a title after the address, a space before it, parentheses in
+// it, brackets in the label), so a zero-width space is put between every
+// "]" and "(" left: no masked link can form, and its address stays in view
+// as text.
 func unmaskLinks(s string) string {
-	return maskedLink.ReplaceAllString(s, "$1 (<$2>)")
+	s = maskedLink.ReplaceAllString(s, "$1 (<$2>)")
+	return strings.ReplaceAll(s, "](", "]"+zwsp+"(")
 }
 
 // renderMarkdown prepares a reply's Markdown for Discord: links in prose
@@ -49,12 +54,16 @@ func renderMarkdown(md string) string {
 	return escapeText(b.String())
 }
 
+// mentionOpen breaks the openings of user, role and channel mentions.
+var mentionOpen = strings.NewReplacer("<@", "<@"+zwsp, "<#", "<#"+zwsp)
+
 // codeLang is a language name Discord highlights code in ("sh", "c++").
 var codeLang = regexp.MustCompile(`^[A-Za-z0-9_+.#-]{1,32}$`)
 
 // escapeText makes text from documents or users safe to send: it cannot
-// ping @everyone, @here, a role (<@&id>) or a user (<@id>, <@!id>), and it
-// is valid UTF-8 without control characters other than new lines and tabs.
+// ping @everyone, @here, a role (<@&id>) or a user (<@id>, <@!id>), nor
+// show a channel link (<#id>) that Lore did not write, and it is valid
+// UTF-8 without control characters other than new lines and tabs.
 // allowed_mentions on every message is the second line of defence; this
 // one also keeps the text from showing as a highlighted mention.
 func escapeText(s string) string {
@@ -69,7 +78,7 @@ func escapeText(s string) string {
 		return r
 	}, s)
 	s = massMention.ReplaceAllString(s, "@"+zwsp+"$1")
-	return strings.ReplaceAll(s, "<@", "<@"+zwsp)
+	return mentionOpen.Replace(s)
 }
 
 // escapeLine is escapeText for text shown on one line, such as a title.

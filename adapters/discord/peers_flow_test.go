@@ -43,8 +43,9 @@ func (s *sentDirect) all() []directSent {
 }
 
 // peersBot is the real core over the handbook with the peer capability,
-// and Bea (7777) available to help with annual leave in the test guild.
-func peersBot(t *testing.T) (*bot.Bot, *sentDirect) {
+// and Bea (7777) available to help with annual leave in the test guild,
+// and the further profiles given.
+func peersBot(t *testing.T, more ...store.Profile) (*bot.Bot, *sentDirect) {
 	t.Helper()
 	_, any := handbookBot(t)
 	st := any.(*sqlite.Store)
@@ -53,11 +54,13 @@ func peersBot(t *testing.T) (*bot.Bot, *sentDirect) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutProfile(t.Context(), store.Profile{
+	for _, p := range append([]store.Profile{{
 		PersonKey: store.PersonKey{Platform: platform, Workspace: testGuild, User: "7777"},
 		Name:      "Bea", CanHelp: []string{"annual leave"}, Available: true,
-	}); err != nil {
-		t.Fatal(err)
+	}}, more...) {
+		if err := st.PutProfile(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b, err := bot.New(bot.Config{Knowledge: knowledge.New(st, knowledge.Options{}), Events: st, Peers: svc})
 	if err != nil {
@@ -152,5 +155,33 @@ func TestAskAPersonFromAnswerThreadToIntroduction(t *testing.T) {
 	}
 	if sent = dm.all(); len(sent) != 2 || len(sent[1].users) != 2 || sent[1].workspace != testGuild {
 		t.Fatalf("direct messages = %+v, want the introduction in the guild", sent)
+	}
+}
+
+// A colleague's name is theirs to write: suggested in a reply, it can
+// neither ping anyone, nor link a channel, nor hide a link behind a label.
+func TestConnectShowsHostileNameAsText(t *testing.T) {
+	f := newFakeDiscord(t)
+	var log testLog
+	core, _ := peersBot(t, store.Profile{
+		PersonKey: store.PersonKey{Platform: platform, Workspace: testGuild, User: "7778"},
+		Name:      "@everyone <#42> [HR team](https://evil.example/hr_(team))", CanHelp: []string{"annual leave"}, Available: true,
+	})
+	a := newTestAdapter(t, testConfig(f, &log), core)
+
+	a.handleMessage(context.Background(), guildMessage("8002", "4444", "<@"+testBot+"> connect annual leave", true))
+	// The suggestion is private: it comes by direct message.
+	sent := f.waitFor(t, 1, http.MethodPost, dmMessages)
+	content, _ := sent[0].json(t)["content"].(string)
+	if !strings.Contains(content, "HR team") {
+		t.Fatalf("the suggestion does not name the colleague: %q", content)
+	}
+	for _, bad := range []string{"](", "<#42", "@everyone"} {
+		if strings.Contains(content, bad) {
+			t.Errorf("the suggestion contains %q: %q", bad, content)
+		}
+	}
+	if !strings.Contains(content, "https://evil.example/hr_(team)") {
+		t.Errorf("the link's address is not in view: %q", content)
 	}
 }

@@ -18,6 +18,7 @@ func TestEscapeText(t *testing.T) {
 		"ping <@123> now":          "ping <@\u200b123> now",
 		"nick <@!123>":             "nick <@\u200b!123>",
 		"role <@&456>":             "role <@\u200b&456>",
+		"go to <#789>":             "go to <#\u200b789>",
 		"mail a@example.com":       "mail a@example.com",
 		"bell\x07 and \x1b[31mred": "bell and [31mred",
 		"bad \xff byte":            "bad \uFFFD byte",
@@ -97,6 +98,41 @@ func TestRenderUnmasksLinks(t *testing.T) {
 	} {
 		if got := unmaskLinks(in); got != want {
 			t.Errorf("unmaskLinks(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Discord reads more than [label](url) as a masked link; none of its
+// forms may reach it from a document, a profile or a model's answer,
+// whether in the answer, while it is written, or in a cited passage.
+func TestRenderLeavesNoMaskedLink(t *testing.T) {
+	hostile := []string{
+		`[Benefits](https://evil.example "Benefits")`,
+		`[Benefits]( https://evil.example)`,
+		`[Bene[f]its](https://evil.example)`,
+		`[Benefits](https://evil.example/a_(b))`,
+		"[Bene\nfits](https://evil.example)",
+		`[Benefits](<https://evil.example> )`,
+		`[click](https://evil.example)`,
+	}
+	for _, h := range hostile {
+		r := bot.Reply{
+			Text:      "Ask Ana, who knows " + h + " [1]",
+			Citations: []bot.Citation{{N: 1, Title: "Perks", Source: "perks.md", Snippet: "See " + h + "."}},
+		}
+		msgs := render(r)
+		if len(msgs) != 1 || len(msgs[0].Embeds) != 1 {
+			t.Fatalf("%q rendered as %d messages", h, len(msgs))
+		}
+		for what, got := range map[string]string{
+			"answer": msgs[0].Content, "source card": msgs[0].Embeds[0].Description, "preview": preview(r.Text),
+		} {
+			if strings.Contains(got, "](") {
+				t.Errorf("the %s of %q still has a masked link: %q", what, h, got)
+			}
+			if !strings.Contains(got, "https://evil.example") {
+				t.Errorf("the %s of %q does not show the address: %q", what, h, got)
+			}
 		}
 	}
 }
