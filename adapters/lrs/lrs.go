@@ -53,6 +53,13 @@ func (Secret) String() string { return "[redacted]" }
 // GoString hides the secret from %#v.
 func (Secret) GoString() string { return "[redacted]" }
 
+// LogValue hides the secret from slog, whose JSON handler would otherwise
+// write the string itself.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalText hides the secret from encoding/json and the like.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
 // Config configures a Forwarder.
 type Config struct {
 	// Endpoint is the LRS's xAPI base URL; statements go to

@@ -3,6 +3,7 @@ package lrs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -375,7 +376,10 @@ func TestRejectedWithoutLeakingThePassword(t *testing.T) {
 	b.lrs.Stop()
 	_, err = b.forwarder(t, nil).Flush(t.Context())
 	cfg := fmt.Sprintf("%v %+v %#v", lrs.Secret(password), lrs.Config{Password: password}, lrs.Config{Password: password})
-	for _, text := range []string{err.Error(), b.logs.String(), cfg} {
+	var jsonLog bytes.Buffer
+	slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("lrs", "password", lrs.Secret(password))
+	marshalled, _ := json.Marshal(struct{ Password lrs.Secret }{password})
+	for _, text := range []string{err.Error(), b.logs.String(), cfg, jsonLog.String(), string(marshalled)} {
 		if strings.Contains(text, password) {
 			t.Errorf("the password leaked: %s", text)
 		}

@@ -89,11 +89,18 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// String describes the configuration without the key.
+// String describes the configuration without the key, nor the user
+// information of a base URL (a proxy's password).
 func (c Config) String() string {
 	return fmt.Sprintf("llm.Config{BaseURL: %q, APIKey: %s, ChatModel: %q, EmbeddingModel: %q, EmbeddingDimensions: %d}",
-		c.BaseURL, redacted, c.ChatModel, c.EmbeddingModel, c.EmbeddingDimensions)
+		redactURL(c.BaseURL), redacted, c.ChatModel, c.EmbeddingModel, c.EmbeddingDimensions)
 }
+
+// GoString is String, so that %#v hides the same.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, so that slog's JSON handler hides the same.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Validate reports every problem of the configuration, in plain words.
 func (c Config) Validate() error {

@@ -226,6 +226,23 @@ func TestKeyNeverLeaks(t *testing.T) {
 	}
 }
 
+// A base URL may carry a proxy's credentials; printed or logged, the
+// configuration shows neither them nor the key.
+func TestConfigHidesBaseURLCredentials(t *testing.T) {
+	cfg := Config{BaseURL: "https://lore:proxy-secret@proxy.example/v1", APIKey: testKey, ChatModel: "m"}
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("models", "config", cfg)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("models", "config", cfg)
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), text.String(), js.String()} {
+		if strings.Contains(s, "proxy-secret") || strings.Contains(s, testKey) {
+			t.Errorf("a credential leaked: %s", s)
+		}
+		if !strings.Contains(s, "proxy.example") {
+			t.Errorf("the endpoint is not shown: %s", s)
+		}
+	}
+}
+
 func TestChatStreams(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Reply = func(r llmtest.ChatRequest) string {
