@@ -123,15 +123,6 @@ func TestClockConformance(t *testing.T) {
 	})
 }
 
-func TestMissingURL(t *testing.T) {
-	// Documents the behaviour without a database: skip locally, fail in
-	// CI. Only meaningful when the variable is unset.
-	if os.Getenv(storetest.PostgresURLEnv) != "" {
-		t.Skip("a database is configured")
-	}
-	testURL(t)
-}
-
 // The embedded migrations must read: store.ReadMigrations refuses a
 // malformed name and versions that do not run 1, 2, 3...
 func TestMigrationsAreNumberedInOrder(t *testing.T) {
