@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"mime"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -128,4 +129,21 @@ func metaCharset(data []byte) string {
 			}
 		}
 	}
+}
+
+// xmlDeclEncoding matches the encoding an XML declaration names.
+var xmlDeclEncoding = regexp.MustCompile(`^(\s*<\?xml\s[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])`)
+
+// decodeXML returns an XML document (a feed) as UTF-8 when a byte order
+// mark or the server's charset says it is in another encoding; the
+// server's charset wins over the XML declaration's (RFC 7303). Once the
+// text is decoded, its declaration is made to say UTF-8, so that the
+// parser does not decode it a second time by the encoding it named.
+// Without either, the parser follows the declaration.
+func decodeXML(data []byte, declared string) []byte {
+	out := decodeText(data, declared, false)
+	if bytes.Equal(out, data) {
+		return data
+	}
+	return xmlDeclEncoding.ReplaceAll(out, []byte("${1}UTF-8${2}"))
 }

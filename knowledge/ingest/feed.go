@@ -70,7 +70,7 @@ func ParseFetchedFeed(feedURL, finalURL string, data []byte, opts Options) (feed
 		}
 	}()
 	opts = opts.withDefaults()
-	f, err := gofeed.NewParser().Parse(bytes.NewReader(data))
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(decodeXML(data, opts.Charset)))
 	if err != nil {
 		return Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, err)
 	}

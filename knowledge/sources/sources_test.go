@@ -868,3 +868,23 @@ func TestFeedEntriesStoredUnderAFormerIdentityAreReplaced(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 }
+
+// A feed whose server names its charset, and whose XML declaration names
+// none, is read in that charset, as its pages are.
+func TestFeedReadInTheServersCharset(t *testing.T) {
+	s := newSite(t)
+	s.set("/feed.xml", page{ctype: "application/rss+xml; charset=iso-8859-1", body: "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title>" +
+		"<item><title>Cr\xe8che</title><link>/news/creche</link><description>La cr\xe8che ouvre \xe0 huit heures.</description></item></channel></rss>"})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/feed.xml")})
+	if res := e.mustSync(t, "news"); res.Added != 1 {
+		t.Fatalf("sync %+v, want the entry", res)
+	}
+	d, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url("/news/creche")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Title != "Crèche" || !slices.ContainsFunc(e.chunks(t, d.ID), func(c string) bool { return strings.Contains(c, "La crèche ouvre à huit heures.") }) {
+		t.Errorf("entry %q: %q", d.Title, e.chunks(t, d.ID))
+	}
+}

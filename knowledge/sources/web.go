@@ -371,7 +371,7 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	feed, err := ingest.ParseFetchedFeed(r.src.Location, finalURL(resp), resp.Body, ingest.Options{})
+	feed, err := ingest.ParseFetchedFeed(r.src.Location, finalURL(resp), resp.Body, ingest.Options{Charset: resp.Charset})
 	if err != nil {
 		return err
 	}
