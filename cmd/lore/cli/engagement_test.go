@@ -349,6 +349,29 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// Retention folds whole days, the one the cut falls in too: a period
+// under a day (1m typed for a month) would fold the questions asked a
+// minute ago. --keep refuses it, as LORE_RETENTION does, folding nothing.
+func TestRetentionRefusesLessThanADay(t *testing.T) {
+	db, _ := ingested(t)
+	db.run(t, "ask", leaveQuestion).wantCode(t, 0)
+	before := db.counts(t).events
+	if before == 0 {
+		t.Fatal("the question recorded no event")
+	}
+	for _, keep := range []string{"1m", "90m", "23h"} {
+		r := db.run(t, "retention", "--keep", keep)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, "at least a day") {
+			t.Errorf("--keep %s: stderr %q does not say the least period", keep, r.err)
+		}
+	}
+	if n := db.counts(t).events; n != before {
+		t.Errorf("%d events left, want the %d recorded", n, before)
+	}
+	db.run(t, "retention", "--keep", "24h").wantCode(t, 0)
+}
+
 var dashboardRE = regexp.MustCompile(`dashboard on (http://[0-9.:]+)/dashboard`)
 
 func TestDashboardCommand(t *testing.T) {

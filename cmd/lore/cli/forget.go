@@ -122,9 +122,12 @@ it at the Learning Record Store, which keeps it. Run it daily (or let
 'lore serve' run it) to enforce the period.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := parsePeriod(keep)
+			// At least a day, as LORE_RETENTION: the cut is rounded up to
+			// midnight, so a shorter period (1m typed for a month) would
+			// fold every event of today too.
+			d, err := retentionPeriod(keep)
 			if err != nil {
-				return err
+				return usageErrorf("--keep %q: %v", keep, err)
 			}
 			a.stopNote = func() string {
 				return "no event was folded or deleted (retention works in one transaction). Run it again"
@@ -143,6 +146,6 @@ it at the Learning Record Store, which keeps it. Run it daily (or let
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&keep, "keep", "365d", "how long raw events are kept (7d, 52w...)")
+	cmd.Flags().StringVar(&keep, "keep", "365d", "how long raw events are kept, at least a day (7d, 52w...)")
 	return cmd
 }
