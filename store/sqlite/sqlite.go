@@ -433,7 +433,16 @@ func (s *Store) fail(op string, err error) error {
 			return fmt.Errorf("%s: %s is %w: %w", op, s.path, ErrCorrupt, err)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return fmt.Errorf("%s: database %s is %w (waited %s): %w", op, s.path, store.ErrLocked, s.opts.BusyTimeout, err)
-		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL:
+		case sqlite3.SQLITE_READONLY:
+			// SQLite's words ("attempt to write a readonly database") name
+			// neither the file nor the folder, whose permission is as
+			// often the cause: WAL mode creates files beside the database.
+			return fmt.Errorf("%s: database %s cannot be written (%w): Lore writes to the file and creates %s-wal and %s-shm beside it, so this user needs write permission on the file and on its folder: %w",
+				op, s.path, store.ErrUnavailable, filepath.Base(s.path), filepath.Base(s.path), err)
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("%s: database %s cannot be opened (%w): check that this user may read and write the file and create files in its folder: %w",
+				op, s.path, store.ErrUnavailable, err)
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL:
 			return fmt.Errorf("%s: database %s: %w: %w", op, s.path, store.ErrUnavailable, err)
 		}
 	}

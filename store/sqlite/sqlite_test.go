@@ -162,6 +162,46 @@ func TestReadPoolRefusesWrites(t *testing.T) {
 	}
 }
 
+// SQLite's "attempt to write a readonly database" and "unable to open
+// database file" name neither the file nor what to check; a database, or
+// a folder, this user may not write is the usual cause. (The tests run as
+// root, whom file permissions do not stop: the read pool's query_only
+// and a file in a folder that does not exist give the same codes.)
+func TestPermissionErrorsSayWhatToCheck(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Options{})
+	_, err := s.rdb.Exec("INSERT INTO meta (key, value) VALUES ('x', 'y')")
+	if err == nil {
+		t.Fatal("write through the read pool succeeded")
+	}
+	err = s.fail("record event", err)
+	if msg := err.Error(); !strings.Contains(msg, "database "+path+" cannot be written") ||
+		!strings.Contains(msg, "lore.db-wal") || !strings.Contains(msg, "write permission on the file and on its folder") {
+		t.Errorf("read-only error %q does not name the file and what to check", msg)
+	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("read-only error %v is not store.ErrUnavailable", err)
+	}
+
+	missing := filepath.Join(t.TempDir(), "gone", "lore.db")
+	db, err := sql.Open("sqlite", "file://"+missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Ping()
+	if err == nil {
+		t.Fatal("opened a file in a folder that does not exist")
+	}
+	err = (&Store{path: missing}).fail("open store", err)
+	if msg := err.Error(); !strings.Contains(msg, "database "+missing+" cannot be opened") || !strings.Contains(msg, "create files in its folder") {
+		t.Errorf("cannot-open error %q does not name the file and what to check", msg)
+	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("cannot-open error %v is not store.ErrUnavailable", err)
+	}
+}
+
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := tempDB(t)
 	s := openTest(t, path, Options{})
