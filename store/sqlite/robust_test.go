@@ -368,3 +368,65 @@ func TestDeletedOrReplacedFileIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// A Lore database cut short (a copy that ran out of space, a half-finished
+// download) is reported as corrupt, and opening it leaves nothing beside
+// it: no -wal or -shm file that was not there before.
+func TestTruncatedDatabaseIsReportedAndLeftAlone(t *testing.T) {
+	path := tempDB(t)
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		doc, chunks := storetest.Doc(fmt.Sprintf("d%d", i), 8, 8)
+		storetest.MustReplace(t, s, doc, chunks)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := whole[:len(whole)/2/4096*4096]
+	for _, ro := range []bool{false, true} {
+		if err := os.WriteFile(path, half, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			_ = os.Remove(path + suffix)
+		}
+		_, err := Open(t.Context(), path, Options{ReadOnly: ro})
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("open (read-only %v) of a truncated database: %v, want ErrCorrupt", ro, err)
+		}
+		after, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(after, half) {
+			t.Errorf("open (read-only %v) of a truncated database modified it", ro)
+		}
+		entries, _ := os.ReadDir(filepath.Dir(path))
+		for _, e := range entries {
+			if e.Name() != "lore.db" {
+				t.Errorf("open (read-only %v) left %s beside the truncated database", ro, e.Name())
+			}
+		}
+	}
+	// WAL files that were there before are another process's: kept.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.WriteFile(path+suffix, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open(t.Context(), path, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("open of a truncated database with WAL files: %v, want ErrCorrupt", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err != nil {
+			t.Errorf("the %s file that was there before: %v", suffix, err)
+		}
+	}
+}

@@ -165,11 +165,37 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		opts.Clock = time.Now
 	}
 	s := &Store{path: path, opts: opts}
+	unused := walUnused(path)
 	if err := s.open(ctx); err != nil {
 		_ = s.Close()
+		if unused && errors.Is(err, ErrCorrupt) {
+			removeEmptyWAL(path)
+		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// walUnused reports that neither WAL file is beside path: no process has
+// the database open in WAL mode.
+func walUnused(path string) bool {
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); !errors.Is(err, os.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+// removeEmptyWAL removes the WAL files that reading a damaged database in
+// WAL mode (a Lore database cut short, say) created beside it, so that a
+// refused file is left as it was found. A WAL holding frames is kept.
+func removeEmptyWAL(path string) {
+	if fi, err := os.Lstat(path + "-wal"); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		return
+	}
+	_ = os.Remove(path + "-wal")
+	_ = os.Remove(path + "-shm")
 }
 
 func (s *Store) open(ctx context.Context) error {
