@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -18,6 +20,7 @@ import (
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/analyze"
 	"github.com/lorehq/lore/knowledge/audience"
+	"github.com/lorehq/lore/knowledge/fetch"
 	"github.com/lorehq/lore/store"
 )
 
@@ -49,7 +52,7 @@ var settings = []setting{
 	{Name: "LORE_PG_HNSW_EF_CONSTRUCTION", Default: "64", Check: between(4, 1000), Doc: "PostgreSQL: candidate list of each HNSW insertion; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_PARTITIONS", Default: "2", Check: between(1, 8), Doc: "PostgreSQL: how many HNSW graphs the vectors are split among, searched at once; applies at the next index build."},
 	{Name: "LORE_PG_HNSW_EF_SEARCH", Default: "600", Check: between(1, 1000), Doc: "PostgreSQL: hnsw.ef_search, the candidate list of a vector search (recall against latency)."},
-	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
+	{Name: "LORE_LISTEN", Default: "127.0.0.1:8080", Check: listenAddress, Doc: "Address of `lore serve`'s HTTP endpoints. `--listen` overrides it."},
 	{Name: "LORE_LOG_FORMAT", Default: "auto", Check: oneOf("auto", "text", "json"), Doc: "Log format: `json` for production, `text` for people; `auto` is text on a terminal and JSON otherwise."},
 	{Name: "LORE_LOG_LEVEL", Default: "info", Check: oneOf("debug", "info", "warn", "error"), Doc: "Lowest level logged by `lore serve` (other commands log warnings and errors only)."},
 	{Name: "LORE_OPENAI_BASE_URL", Doc: "Base URL of an OpenAI-compatible API (OpenAI, Azure OpenAI, Ollama, vLLM). Unset: OpenAI's once a chat or embedding model is set; with no model, nothing is called."},
@@ -86,13 +89,13 @@ var settings = []setting{
 	{Name: "LORE_GROUPS", Check: groupsSetting, Doc: "Groups for collection audiences: GROUP=PERSON|PERSON,... (e.g. hr=slack/U012AB3CD|discord/81384788765712384) (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_COLLECTION", Default: "suggestions", Check: collectionSetting, Doc: "Collection that `suggest` and Save to knowledge put drafts in (docs/governance.md)."},
 	{Name: "LORE_SUGGESTIONS_PER_DAY", Default: "20", Check: atLeast(1), Doc: "Suggestions and saves one person may make in 24 hours."},
-	{Name: "LORE_FETCH_ALLOW", Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from (never `suggest`, which anyone may use); all others that are private, loopback or link-local are refused."},
+	{Name: "LORE_FETCH_ALLOW", Check: fetchAllow, Doc: "Internal hosts, addresses or prefixes (comma-separated) that source syncs may fetch from (never `suggest`, which anyone may use); all others that are private, loopback or link-local are refused."},
 	{Name: "LORE_REVIEWERS", Check: checkReviewers, Doc: "Who gets the review reminders of documents whose owner is no chat person or group: PERSON,... as PLATFORM/[WORKSPACE/]USER (docs/governance.md#freshness); unset, those documents are only listed by `lore review` and logged."},
 	{Name: "LORE_REVIEW_DOWNVOTES", Default: "3", Check: atLeast(1), Doc: "👎 in 7 days on answers citing a document that remind its owner of it, with the questions that went badly."},
 	{Name: "LORE_PSEUDONYM_KEY", Secret: true, Check: atLeastBytes(16), Doc: "Key of the HMAC that turns people's ids into the pseudonyms of xAPI statements; setting it turns statements on (docs/engagement.md)."},
-	{Name: "LORE_XAPI_IRI_BASE", Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
+	{Name: "LORE_XAPI_IRI_BASE", Check: httpURL, Doc: "IRI under which xAPI activity ids are minted, e.g. https://lore.example.com/xapi/."},
 	{Name: "LORE_PRIVACY_K", Default: "5", Check: atLeast(3), Doc: "Smallest group any figure may describe (never below 3)."},
-	{Name: "LORE_LRS_ENDPOINT", Doc: "xAPI base URL of a Learning Record Store; lore serve forwards statements to it every minute when set."},
+	{Name: "LORE_LRS_ENDPOINT", Check: lrsEndpoint, Doc: "xAPI base URL of a Learning Record Store; lore serve forwards statements to it every minute when set."},
 	{Name: "LORE_LRS_USERNAME", Doc: "Basic auth user for the LRS."},
 	{Name: "LORE_LRS_PASSWORD", Secret: true, Doc: "Basic auth password for the LRS."},
 	{Name: "LORE_LEADERS_FILE", Doc: "JSON or YAML file of the leaders who get the weekly digest in Slack or Discord from `lore serve` (docs/engagement.md); unset sends none."},
@@ -206,6 +209,60 @@ func collectionSetting(v string) error {
 	return nil
 }
 
+// listenAddress checks an address to listen on, as net.Listen takes it.
+func listenAddress(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return errors.New("want HOST:PORT, such as 127.0.0.1:8080 (or :8080 for every interface)")
+	}
+	return nil
+}
+
+// checkListenFlag refuses a --listen that is not HOST:PORT; an empty one
+// would have net.Listen take a random port on every interface.
+func checkListenFlag(v string) error {
+	if err := listenAddress(v); err != nil {
+		return usageErrorf("--listen %q: %v", v, err)
+	}
+	return nil
+}
+
+// httpURL checks an absolute http(s) URL, as the xAPI IRI base and the
+// LRS endpoint must be.
+func httpURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an absolute http(s) URL")
+	}
+	return nil
+}
+
+func lrsEndpoint(v string) error {
+	if err := httpURL(v); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(v); u.User != nil {
+		return errors.New("put the credentials in LORE_LRS_USERNAME and LORE_LRS_PASSWORD, not in the URL")
+	}
+	return nil
+}
+
+func fetchAllow(v string) error {
+	_, err := fetch.New(fetch.Options{Allow: fetchAllowList(v)})
+	return err
+}
+
+// fetchAllowList splits LORE_FETCH_ALLOW into its entries.
+func fetchAllowList(v string) []string {
+	var allow []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			allow = append(allow, e)
+		}
+	}
+	return allow
+}
+
 func synonymFile(path string) error {
 	_, err := readSynonyms(path)
 	return err
@@ -306,7 +363,7 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 		}
 		if err := s.Check(v); err != nil {
 			// A secret's value is never echoed; others help the reader.
-			shown := fmt.Sprintf(" %q", v)
+			shown := fmt.Sprintf(" %q", maskURLPassword(v))
 			if s.Secret {
 				shown = ""
 			}

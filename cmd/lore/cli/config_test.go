@@ -131,6 +131,38 @@ func TestConfigCheckValidatesEverySetting(t *testing.T) {
 	}
 }
 
+// The settings that lore serve, lore sources sync and every command that
+// records engagement refuse are refused by config check too, which
+// otherwise called them valid; a password in a URL is not echoed.
+func TestConfigCheckValidatesWhatCommandsRefuse(t *testing.T) {
+	r := runEnv(t, map[string]string{
+		"LORE_XAPI_IRI_BASE": "lore.example.com/xapi",
+		"LORE_LRS_ENDPOINT":  "https://lore:hunter2-secret@lrs.example.com/xapi",
+		"LORE_FETCH_ALLOW":   "wiki.internal, not a host",
+		"LORE_LISTEN":        "8080",
+	}, "config", "check")
+	r.wantCode(t, cli.ExitUsage)
+	for _, want := range []string{
+		`LORE_XAPI_IRI_BASE "lore.example.com/xapi": want an absolute http(s) URL`,
+		`LORE_LRS_ENDPOINT "https://lore:********@lrs.example.com/xapi": put the credentials in LORE_LRS_USERNAME and LORE_LRS_PASSWORD`,
+		`LORE_FETCH_ALLOW "wiki.internal, not a host": fetch allow-list: "not a host" is not`,
+		`LORE_LISTEN "8080": want HOST:PORT`,
+	} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("config check output lacks %q:\n%s", want, r.err)
+		}
+	}
+	if strings.Contains(r.err+r.out, "hunter2-secret") {
+		t.Errorf("config check echoed the LRS password:\n%s", r.err)
+	}
+	runEnv(t, map[string]string{
+		"LORE_XAPI_IRI_BASE": "https://lore.example.com/xapi",
+		"LORE_LRS_ENDPOINT":  "https://lrs.example.com/xapi",
+		"LORE_FETCH_ALLOW":   "wiki.internal, 10.0.0.0/8",
+		"LORE_LISTEN":        ":8080",
+	}, "config", "check").wantCode(t, cli.ExitOK)
+}
+
 func TestSecretsAreMaskedAndReadFromFiles(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "bot-token")

@@ -129,6 +129,9 @@ $LORE_TRUSTED_PROXIES (addresses and CIDR prefixes) lets sign-in limits
 and logs see each client by the proxy's X-Forwarded-For.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkListenFlag(listen); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			svc, err := a.open(ctx)
 			if err != nil {

@@ -63,6 +63,8 @@ that have chat adapters.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("listen") {
 				o.listen = a.getenv("LORE_LISTEN")
+			} else if err := checkListenFlag(o.listen); err != nil {
+				return err
 			}
 			return a.serve(cmd.Context(), o)
 		},

@@ -226,6 +226,19 @@ func TestServeBadFlags(t *testing.T) {
 	db.run(t, "serve", "--listen=256.0.0.1:99999").wantCode(t, cli.ExitUsage)
 }
 
+// An empty --listen (an unset variable in a script) is refused before
+// anything else: net.Listen would take a random port on every interface.
+func TestEmptyListenIsRefused(t *testing.T) {
+	folder := "--db=sqlite:" + t.TempDir() // would be refused next
+	for _, args := range [][]string{{"serve", "--listen="}, {"dashboard", "--listen="}, {"serve", "--listen=8080"}} {
+		r := run(t, append(args, folder)...)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, "--listen") || !strings.Contains(r.err, "want HOST:PORT") {
+			t.Errorf("%v: stderr %q does not refuse --listen", args, r.err)
+		}
+	}
+}
+
 // A replica whose address is taken exits with status 2 before it opens the
 // database, so it works no job and connects no chat adapter.
 func TestServePortInUse(t *testing.T) {

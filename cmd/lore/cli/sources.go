@@ -377,12 +377,7 @@ LORE_FETCH_ALLOW.`,
 // fetchClient builds the fetch client of source syncs, with the allow-list
 // of the configuration and of the command line.
 func (a *app) fetchClient(extra []string) (*fetch.Client, error) {
-	var allow []string
-	for _, v := range strings.Split(a.getenv("LORE_FETCH_ALLOW"), ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			allow = append(allow, v)
-		}
-	}
+	allow := fetchAllowList(a.getenv("LORE_FETCH_ALLOW"))
 	return fetch.New(fetch.Options{Allow: append(allow, extra...)})
 }
 
