@@ -280,7 +280,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 	root.PersistentFlags().BoolVar(&a.migrate, "migrate", false, "apply pending PostgreSQL migrations at start (SQLite files are always migrated)")
 	root.PersistentFlags().StringVar(&a.dbURL, "db", "", "database: a SQLite file (sqlite:PATH) or a PostgreSQL URL; default $LORE_DATABASE_URL or lore.db")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("%w%s\nRun '%s --help' for usage.", err, suggestFlag(cmd, err), cmd.CommandPath())}
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%w%s\nRun '%s --help' for usage.", flagValueError(err), suggestFlag(cmd, err), cmd.CommandPath())}
 	})
 	root.AddCommand(
 		a.ingestCommand(),
@@ -313,6 +313,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		a.auditCommand(),
 	)
 	root.InitDefaultCompletionCmd()
+	strictHelp(root)
 	requireSubcommands(root)
 	explainArgs(root)
 	return root
@@ -355,6 +356,27 @@ func explainArgs(cmd *cobra.Command) {
 	}
 }
 
+// flagValueError words a value that does not parse as the flag's type
+// without Go's parser messages ("strconv.ParseBool: parsing \"maybe\":
+// invalid syntax"); the flags' own value types already speak plainly.
+func flagValueError(err error) error {
+	var iv *pflag.InvalidValueError
+	var num *strconv.NumError
+	if !errors.As(err, &iv) || !errors.As(err, &num) {
+		return err
+	}
+	want := "want a whole number"
+	switch typ := iv.GetFlag().Value.Type(); {
+	case typ == "bool":
+		want = "want true or false"
+	case strings.HasPrefix(typ, "float"):
+		want = "want a number"
+	case errors.Is(num.Err, strconv.ErrRange):
+		want = "the number is out of range"
+	}
+	return fmt.Errorf("invalid argument %q for --%s: %s", iv.GetValue(), iv.GetFlag().Name, want)
+}
+
 // suggestFlag names the flags of cmd close to an unknown one ("Did you
 // mean --collection?"), as cobra does for commands but not for flags; it
 // is "" for other errors or when none is close.
@@ -390,6 +412,31 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 // config, completion, ...) print its help when called alone and refuse an
 // unknown word as a usage error, exit 2; cobra would print the help and
 // succeed.
+// strictHelp makes an unknown topic of the help command a usage error,
+// exit 2, as an unknown command is: cobra printed the root's usage and
+// exited 0. Known topics, and completion, are cobra's.
+func strictHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, help := range root.Commands() {
+		if help.Name() != "help" || help.Run == nil {
+			continue
+		}
+		show := help.Run
+		help.Run = nil
+		help.RunE = func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err == nil && len(rest) > 0 {
+				err = fmt.Errorf("unknown command %q for %q", rest[0], cmd.CommandPath())
+			}
+			if err != nil {
+				return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun 'lore --help' for the commands.", err)}
+			}
+			show(c, args)
+			return nil
+		}
+	}
+}
+
 func requireSubcommands(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		requireSubcommands(sub)

@@ -292,6 +292,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"unknown config subcommand", []string{"config", "bogus"}, `unknown command "bogus" for "lore config"`},
 		{"unknown completion shell", []string{"completion", "bogus"}, `unknown command "bogus" for "lore completion"`},
 		{"unknown sources subcommand", []string{"sources", "bogus"}, "unknown command"},
+		{"unknown help topic", []string{"help", "frobnicate"}, `unknown command "frobnicate" for "lore"`},
+		{"unknown help subtopic", []string{"help", "sources", "bogus"}, `unknown command "bogus" for "lore sources"`},
 		{"negative gaps limit", []string{"gaps", "--limit", "-1"}, "--limit -1"},
 		{"empty export period", []string{"export", "statements", "--since", "2026-02-01", "--until", "2026-01-01"}, "is not after --since"},
 		{"digest --out with text", []string{"digest", "--out", "d.txt"}, "--out is for --format png"},
@@ -319,6 +321,30 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 	if _, err := os.Stat(db.path); err == nil {
 		t.Errorf("a usage error created the database %s", db.path)
+	}
+}
+
+// A flag value that does not parse is refused in plain words, without
+// Go's parser messages.
+func TestFlagValueErrorsSpeakPlainly(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"ask", "--json=maybe", leaveQuestion}, `invalid argument "maybe" for --json: want true or false`},
+		{[]string{"--migrate=maybe", "gaps"}, `invalid argument "maybe" for --migrate: want true or false`},
+		{[]string{"gaps", "--limit", "many"}, `invalid argument "many" for --limit: want a whole number`},
+		{[]string{"audit", "--limit", "99999999999999999999"}, `invalid argument "99999999999999999999" for --limit: the number is out of range`},
+		{[]string{"bench", "nudges", "--rate", "fast"}, `invalid argument "fast" for --rate: want a number`},
+	}
+	for _, c := range cases {
+		r := run(t, append([]string{db.flag()}, c.args...)...)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, c.msg) || strings.Contains(r.err, "strconv") || strings.Contains(r.err, "syntax") {
+			t.Errorf("%v: stderr does not say %q plainly:\n%s", c.args, c.msg, r.err)
+		}
 	}
 }
 
