@@ -63,6 +63,9 @@ Nothing else changes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			user := args[0]
+			if strings.TrimSpace(user) == "" {
+				return usageErrorf("USER is empty: name the person as PLATFORM/[WORKSPACE/]USER (slack/T024BE7LD/U012AB3CD) or by their user id")
+			}
 			if strings.Contains(user, "/") {
 				// The form other commands take: its user id is what
 				// events, profiles and grants are keyed by.

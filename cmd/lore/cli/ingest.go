@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -42,6 +43,9 @@ while the first is pending is queued once.`,
 				if err := store.CheckCollectionName(collection); err != nil {
 					return &exitError{code: ExitUsage, err: err}
 				}
+			}
+			if err := emptyPath(args); err != nil {
+				return err
 			}
 			if err := ingest.CheckPaths(args); err != nil {
 				return pathError(err)
@@ -92,6 +96,15 @@ while the first is pending is queued once.`,
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove documents whose file under PATH no longer exists")
 	cmd.Flags().BoolVar(&queued, "queue", false, "queue the ingest as a background job for a 'lore serve' replica instead of running it here")
 	return cmd
+}
+
+// emptyPath refuses a PATH given as "" (a script's unset variable), which
+// the system reports as ": no such file or directory".
+func emptyPath(paths []string) error {
+	if slices.Contains(paths, "") {
+		return usageErrorf("a PATH is empty: name a file or folder")
+	}
+	return nil
 }
 
 // pathError is the error of a PATH that cannot be ingested: a missing one

@@ -59,11 +59,14 @@ learners keep their progress, which follows card ids.`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			var all []track.Track
 			var errs []error
+			if err := emptyPath(paths); err != nil {
+				return err
+			}
 			read := map[string]bool{} // absolute paths, so a file named twice counts once
 			for _, p := range paths {
 				info, err := os.Stat(p)
 				if err != nil {
-					return usageErrorf("%v", err)
+					return &exitError{code: ExitUsage, err: pathError(err)}
 				}
 				dir, root := p, "."
 				if !info.IsDir() {
