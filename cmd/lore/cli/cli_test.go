@@ -295,6 +295,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"empty ingest path", []string{"ingest", "testdata/corpus", ""}, "a PATH is empty: name a file or folder"},
 		{"empty track path", []string{"tracks", "load", ""}, "a PATH is empty: name a file or folder"},
 		{"empty forget user", []string{"forget", ""}, "USER is empty"},
+		{"unknown source kind", []string{"sources", "add", "wiki", "testdata/corpus", "--kind", "nope"}, `--kind "nope": want one of files, url, sitemap, site, feed`},
+		{"no cards per document", []string{"tracks", "draft", "--collection", "default", "--per-doc", "0"}, "--per-doc 0: want 1 or more"},
 		{"unknown help topic", []string{"help", "frobnicate"}, `unknown command "frobnicate" for "lore"`},
 		{"unknown help subtopic", []string{"help", "sources", "bogus"}, `unknown command "bogus" for "lore sources"`},
 		{"negative gaps limit", []string{"gaps", "--limit", "-1"}, "--limit -1"},

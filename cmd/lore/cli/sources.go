@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -274,6 +275,9 @@ own; owners are reminded when it comes (see 'lore review').`,
 func resolveSource(src *store.Source) error {
 	loc := strings.TrimSpace(src.Location)
 	isURL := strings.Contains(loc, "://")
+	if src.Kind != "" && !slices.Contains(store.SourceKinds, src.Kind) {
+		return fmt.Errorf("--kind %q: want one of %s", src.Kind, strings.Join(store.SourceKinds, ", "))
+	}
 	if src.Kind == "" {
 		lower := strings.ToLower(loc)
 		switch {

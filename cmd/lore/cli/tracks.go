@@ -371,6 +371,10 @@ file, to edit and load again with 'lore tracks load'.`,
 			if o.Collection == "" {
 				return usageErrorf("name the collection to draft from with --collection")
 			}
+			if o.PerDocument < 1 {
+				// cards.Options reads 0 as its default, 2.
+				return usageErrorf("--per-doc %d: want 1 or more", o.PerDocument)
+			}
 			models, err := a.readModelSettings()
 			if err != nil {
 				return err
