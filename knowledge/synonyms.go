@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -49,7 +50,8 @@ func ParseSynonyms(r io.Reader) (*Synonyms, error) {
 	s := &Synonyms{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1024), maxSynonymLine)
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -60,7 +62,9 @@ func ParseSynonyms(r io.Reader) (*Synonyms, error) {
 		}
 		s.rules = append(s.rules, rule)
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("synonyms line %d: longer than %d bytes, which no rule is: is this a synonym file?", n, maxSynonymLine)
+	} else if err != nil {
 		return nil, fmt.Errorf("synonyms: %w", err)
 	}
 	return s, nil

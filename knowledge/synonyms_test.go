@@ -9,15 +9,15 @@ import (
 
 func TestParseSynonymsRefusesMistakesByLine(t *testing.T) {
 	for text, want := range map[string]string{
-		"GP, doctor\n\nsick":                   "line 3: \"sick\" names one word",
-		"# comment\nvacation => ":              "line 2: an empty entry",
-		"a => b => c":                          "more than one =>",
-		"GP, , doctor":                         "an empty entry",
-		"what, how":                            "\"what\" has no word that search uses",
-		"x, " + strings.Repeat("y", 5000) + "": "synonyms",
+		"GP, doctor\n\nsick":      "line 3: \"sick\" names one word",
+		"# comment\nvacation => ": "line 2: an empty entry",
+		"a => b => c":             "more than one =>",
+		"GP, , doctor":            "an empty entry",
+		"what, how":               "\"what\" has no word that search uses",
+		"GP, doctor\nx, " + strings.Repeat("y", 5000): "synonyms line 2: longer than 4096 bytes",
 	} {
 		_, err := knowledge.ParseSynonyms(strings.NewReader(text))
-		if err == nil || !strings.Contains(err.Error(), want) {
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "bufio") {
 			t.Errorf("ParseSynonyms(%.40q) = %v, want an error containing %q", text, err, want)
 		}
 	}

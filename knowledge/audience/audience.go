@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Roles a person may have. Everyone is a learner; the other roles come
@@ -68,17 +69,31 @@ func (r Ref) Matches(platform, workspace, id string) bool {
 	return r.Platform == platform && r.ID == id && (r.Workspace == "" || r.Workspace == workspace)
 }
 
+// clip shortens a value an error quotes: an id pasted by mistake (a
+// whole log line, say) is not echoed in full.
+func clip(s string) string {
+	const most = 64
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // ParseRef parses PLATFORM/ID or PLATFORM/WORKSPACE/ID. Each part is 1 to
 // 100 letters, digits or '.', '_', '-', '#', '@'; the platform is lower
 // case.
 func ParseRef(s string) (Ref, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) < 2 || len(parts) > 3 {
-		return Ref{}, fmt.Errorf("%q: want PLATFORM/ID or PLATFORM/WORKSPACE/ID, such as slack/T024BE7LD/U012AB3CD", s)
+		return Ref{}, fmt.Errorf("%q: want PLATFORM/ID or PLATFORM/WORKSPACE/ID, such as slack/T024BE7LD/U012AB3CD", clip(s))
 	}
 	for i, p := range parts {
 		if !validPart(p) {
-			return Ref{}, fmt.Errorf("%q: part %d (%q) must be 1 to 100 letters, digits or . _ - # @", s, i+1, p)
+			return Ref{}, fmt.Errorf("%q: part %d (%q, %d bytes) must be 1 to 100 letters, digits or . _ - # @", clip(s), i+1, clip(p), len(p))
 		}
 	}
 	if parts[0] != strings.ToLower(parts[0]) {

@@ -50,6 +50,22 @@ func TestParseRefusesBadEntries(t *testing.T) {
 	}
 }
 
+// An id pasted by mistake, kilobytes long, is not echoed in full.
+func TestParseRefClipsWhatItQuotes(t *testing.T) {
+	long := "slack/" + strings.Repeat("U", 5000)
+	_, err := ParseRef(long)
+	if err == nil {
+		t.Fatal("a 5000-byte id was accepted")
+	}
+	if msg := err.Error(); len(msg) > 300 || !strings.Contains(msg, "part 2") || !strings.Contains(msg, "5000 bytes") {
+		t.Errorf("error of %d bytes: %.300s", len(msg), msg)
+	}
+	// Cut between characters, not inside one (which %q would show as \x..).
+	if _, err := ParseRef("x" + strings.Repeat("é", 100)); err == nil || strings.Contains(err.Error(), `\x`) {
+		t.Errorf("error %v cuts a character", err)
+	}
+}
+
 func TestAdmits(t *testing.T) {
 	hr := Reader{Platform: "slack", Workspace: "T1", User: "U1", Channel: "D1", Direct: true,
 		Membership: Membership{Roles: []string{"learner"}, Groups: []string{"hr"}}}
