@@ -260,15 +260,23 @@ configuration or from LORE_ROLE_MAP are changed there.`,
 			}
 			switch {
 			case grant && changed:
-				fmt.Fprintf(a.io.Out, "%s is now a %s.\n", who, role)
+				fmt.Fprintf(a.io.Out, "%s is now %s.\n", who, withArticle(role))
 			case grant:
 				fmt.Fprintf(a.io.Out, "%s already had the role %s; nothing changed.\n", who, role)
 			case changed:
-				fmt.Fprintf(a.io.Out, "%s is no longer a %s by grant.\n", who, role)
+				fmt.Fprintf(a.io.Out, "%s is no longer %s by grant.\n", who, withArticle(role))
 			default:
 				return usageErrorf("%s has no stored grant of %s to revoke; 'lore roles' shows where each role comes from", who, role)
 			}
 			return nil
 		},
 	}
+}
+
+// withArticle is "a curator", "an admin".
+func withArticle(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
 }

@@ -131,3 +131,13 @@ func TestPairingRoundsChangesAreAudited(t *testing.T) {
 		t.Errorf("audit of rounds = %+v", entries)
 	}
 }
+
+func TestRoleGrantSaysAnAdmin(t *testing.T) {
+	db := newDB(t)
+	if r := db.run(t, "roles", "grant", "slack/T1/U1", "admin"); !strings.Contains(r.out, "slack/T1/U1 is now an admin.") {
+		t.Errorf("grant printed %q", r.out)
+	}
+	if r := db.run(t, "roles", "revoke", "slack/T1/U1", "admin"); !strings.Contains(r.out, "slack/T1/U1 is no longer an admin by grant.") {
+		t.Errorf("revoke printed %q", r.out)
+	}
+}
