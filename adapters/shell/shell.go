@@ -43,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/lorehq/lore/bot"
 	"github.com/lorehq/lore/bot/trace"
@@ -472,6 +473,9 @@ func checkName(name string) error {
 	switch {
 	case name == "":
 		return errors.New("name is empty")
+	case !utf8.ValidString(name):
+		// Ids are stored as text; every question would fail.
+		return fmt.Errorf("%q is not valid UTF-8 text", name)
 	case strings.ContainsFunc(name, unicode.IsSpace):
 		return fmt.Errorf("%q contains a space", sanitizeLine(name))
 	case strings.ContainsFunc(name, unicode.IsControl):

@@ -474,6 +474,8 @@ func TestNew(t *testing.T) {
 		{"channel with hash", Config{Handler: h, User: "alice", Channel: "#ops"}, "", "alice@#ops> "},
 		{"no handler", Config{User: "alice"}, "Handler is required", ""},
 		{"user with space", Config{Handler: h, User: "a b"}, "contains a space", ""},
+		{"user not UTF-8", Config{Handler: h, User: "ann\xff"}, `"ann\xff" is not valid UTF-8 text`, ""},
+		{"channel not UTF-8", Config{Handler: h, User: "ann", Channel: "ops\xfe"}, "is not valid UTF-8 text", ""},
 		{"channel dm", Config{Handler: h, User: "alice", Channel: "dm"}, "use /dm", ""},
 		{"all errors at once", Config{User: "a b", Channel: "x\ty"}, "Handler is required\nuser:", ""},
 	}

@@ -295,6 +295,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"empty ingest path", []string{"ingest", "testdata/corpus", ""}, "a PATH is empty: name a file or folder"},
 		{"empty track path", []string{"tracks", "load", ""}, "a PATH is empty: name a file or folder"},
 		{"empty forget user", []string{"forget", ""}, "USER is empty"},
+		{"forget user not UTF-8", []string{"forget", "bob\xff"}, `USER "bob\xff" is not valid UTF-8 text`},
 		{"unknown source kind", []string{"sources", "add", "wiki", "testdata/corpus", "--kind", "nope"}, `--kind "nope": want one of files, url, sitemap, site, feed`},
 		{"no cards per document", []string{"tracks", "draft", "--collection", "default", "--per-doc", "0"}, "--per-doc 0: want 1 or more"},
 		{"unknown help topic", []string{"help", "frobnicate"}, `unknown command "frobnicate" for "lore"`},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -65,6 +66,9 @@ Nothing else changes.`,
 			user := args[0]
 			if strings.TrimSpace(user) == "" {
 				return usageErrorf("USER is empty: name the person as PLATFORM/[WORKSPACE/]USER (slack/T024BE7LD/U012AB3CD) or by their user id")
+			}
+			if !utf8.ValidString(user) {
+				return usageErrorf("USER %q is not valid UTF-8 text", user)
 			}
 			if strings.Contains(user, "/") {
 				// The form other commands take: its user id is what
