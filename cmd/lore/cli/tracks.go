@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,6 +135,11 @@ func prefixErrors(dir string, err error) error {
 			out = append(out, prefixErrors(dir, e))
 		}
 		return errors.Join(out...)
+	}
+	if pe, ok := err.(*fs.PathError); ok {
+		// "open a.md: no such file or directory" (a link to nothing):
+		// the path goes first, the operation is left out.
+		return fmt.Errorf("%s: %w", filepath.Join(dir, filepath.FromSlash(pe.Path)), pe.Err)
 	}
 	if dup, ok := err.(*track.DuplicateIDError); ok {
 		files := make([]string, len(dup.Files))

@@ -136,9 +136,13 @@ func TestTracksLoadRefusesBadFilesWithLines(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "good.md"), []byte(goodTrack))
 	writeFile(t, filepath.Join(dir, "bad.md"), []byte("---\ntitle: Bad\n---\n\n## quiz: Which?\n- [ ] a\n- [ ] b\nExplanation: none\n"))
 	writeFile(t, filepath.Join(dir, "binary.md"), []byte{0, 1, 2, 0xff})
+	if err := os.Symlink(filepath.Join(dir, "gone.md"), filepath.Join(dir, "dangling.md")); err != nil {
+		t.Fatal(err)
+	}
 	r := db.run(t, "tracks", "load", dir)
 	r.wantCode(t, cli.ExitUsage)
-	for _, want := range []string{"nothing loaded", filepath.Join(dir, "bad.md") + ":5: quiz \"Which?\" has no correct option", "binary.md: file is binary"} {
+	for _, want := range []string{"nothing loaded", filepath.Join(dir, "bad.md") + ":5: quiz \"Which?\" has no correct option", "binary.md: file is binary",
+		filepath.Join(dir, "dangling.md") + ": no such file or directory"} {
 		if !strings.Contains(r.err, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.err)
 		}
