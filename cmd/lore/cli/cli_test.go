@@ -308,23 +308,27 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"unknown database scheme", []string{"gaps", "--db", "mysql://localhost/lore"}, "unrecognised database"},
 		{"unrecognised database", []string{"gaps", "--db", "mysql://localhost/lore"}, "unrecognised database"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			args := c.args
-			if !slices.ContainsFunc(args, func(a string) bool { return a == "--db" }) {
-				args = append([]string{db.flag()}, args...)
-			}
-			r := run(t, args...)
-			r.wantCode(t, cli.ExitUsage)
-			if !strings.Contains(r.err, c.msg) {
-				t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
-			}
-			if r.out != "" {
-				t.Errorf("usage error wrote to stdout:\n%s", r.out)
-			}
-		})
-	}
+	// The parallel cases run inside a group, which returns only when they
+	// have all finished, so the check below sees what they left.
+	t.Run("cases", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				args := c.args
+				if !slices.ContainsFunc(args, func(a string) bool { return a == "--db" }) {
+					args = append([]string{db.flag()}, args...)
+				}
+				r := run(t, args...)
+				r.wantCode(t, cli.ExitUsage)
+				if !strings.Contains(r.err, c.msg) {
+					t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
+				}
+				if r.out != "" {
+					t.Errorf("usage error wrote to stdout:\n%s", r.out)
+				}
+			})
+		}
+	})
 	if _, err := os.Stat(db.path); err == nil {
 		t.Errorf("a usage error created the database %s", db.path)
 	}
