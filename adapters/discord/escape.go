@@ -26,9 +26,10 @@ var maskedLink = regexp.MustCompile(`\[([^\[\]\n]{1,500})\]\(<?([^()<>\s]+)>?\)`
 // matches (a title after the address, a space before it, parentheses in
 // it, brackets in the label), so a zero-width space is put between every
 // "]" and "(" left: no masked link can form, and its address stays in view
-// as text.
+// as text. Control characters go first, as escapeText drops them: one
+// between "]" and "(" would otherwise join them after this check.
 func unmaskLinks(s string) string {
-	s = maskedLink.ReplaceAllString(s, "$1 (<$2>)")
+	s = maskedLink.ReplaceAllString(cleanText(s), "$1 (<$2>)")
 	return strings.ReplaceAll(s, "](", "]"+zwsp+"(")
 }
 
@@ -67,8 +68,15 @@ var codeLang = regexp.MustCompile(`^[A-Za-z0-9_+.#-]{1,32}$`)
 // allowed_mentions on every message is the second line of defence; this
 // one also keeps the text from showing as a highlighted mention.
 func escapeText(s string) string {
+	s = massMention.ReplaceAllString(cleanText(s), "@"+zwsp+"$1")
+	return mentionOpen.Replace(s)
+}
+
+// cleanText makes s valid UTF-8 without control characters other than new
+// lines and tabs.
+func cleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
 			return r
 		}
@@ -77,8 +85,6 @@ func escapeText(s string) string {
 		}
 		return r
 	}, s)
-	s = massMention.ReplaceAllString(s, "@"+zwsp+"$1")
-	return mentionOpen.Replace(s)
 }
 
 // escapeLine is escapeText for text shown on one line, such as a title.

@@ -114,6 +114,9 @@ func TestRenderLeavesNoMaskedLink(t *testing.T) {
 		"[Bene\nfits](https://evil.example)",
 		`[Benefits](<https://evil.example> )`,
 		`[click](https://evil.example)`,
+		// Control characters are dropped after the links are unmasked.
+		"[click]\r(https://evil.example)",
+		"[click]\x00(https://evil.example)",
 	}
 	for _, h := range hostile {
 		r := bot.Reply{
