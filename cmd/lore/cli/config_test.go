@@ -322,3 +322,31 @@ func TestConfigShowNamesTheDatabaseOfDB(t *testing.T) {
 		t.Errorf("config show printed the password:\n%s", r.out)
 	}
 }
+
+// A URL that does not parse (a password with a bad escape, a space or a
+// slash in it) still has its password masked, by config check, which
+// quotes the value it refuses, and by config show.
+func TestMalformedURLsKeepTheirPasswordsHidden(t *testing.T) {
+	r := runEnv(t, map[string]string{"LORE_LRS_ENDPOINT": "https://lore:hunter2%zz@lrs.example.com/xapi"}, "config", "check")
+	r.wantCode(t, cli.ExitUsage)
+	if !strings.Contains(r.err, "LORE_LRS_ENDPOINT") {
+		t.Errorf("config check does not name the setting:\n%s", r.err)
+	}
+	if strings.Contains(r.err+r.out, "hunter2") {
+		t.Errorf("config check echoed the LRS password:\n%s", r.err)
+	}
+	for _, db := range []string{
+		"postgres://lore:pass word-1@db.internal/lore",
+		"postgres://lore:pass/word-1@db.internal/lore",
+		"postgres://lore@db.internal/lore?sslmode=require&password=pass%zzword-1",
+	} {
+		r := runEnv(t, map[string]string{"LORE_DATABASE_URL": db}, "config", "show")
+		r.wantCode(t, cli.ExitOK)
+		if strings.Contains(r.out, "word-1") {
+			t.Errorf("config show printed the password of %s:\n%s", db, r.out)
+		}
+		if !strings.Contains(r.out, "db.internal") {
+			t.Errorf("config show hides where the database is:\n%s", r.out)
+		}
+	}
+}

@@ -104,30 +104,53 @@ func (a *app) configCommand() *cobra.Command {
 
 // maskURLPassword hides the password of a URL-valued setting (the database
 // URL, an endpoint with credentials), in its user information or as a
-// password parameter; other values are returned as they are.
+// password parameter; other values are returned as they are. It works on
+// the text as written, not on what url.Parse makes of it: a URL that does
+// not parse (a password with a space, a slash or a bad escape in it) is
+// the one config check quotes when it refuses it.
 func maskURLPassword(v string) string {
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	const mask = "********"
+	i := strings.Index(v, "://")
+	if i < 0 {
 		return v
 	}
-	changed := false
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "********")
-		changed = true
-	}
-	q := u.Query()
-	for k := range q {
-		if strings.EqualFold(k, "password") {
-			q.Set(k, "********")
-			u.RawQuery = q.Encode()
-			changed = true
+	head, rest := v[:i+3], v[i+3:]
+	// The user information ends at the last "@" of the authority; where
+	// the URL does not parse, a "/", "?" or "#" may be the password's, so
+	// at the last "@" of all.
+	authority := rest
+	if u, err := url.Parse(v); err == nil && u.Host != "" {
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			authority = rest[:end]
 		}
 	}
-	if !changed {
-		return v
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		if user, _, hasPassword := strings.Cut(authority[:at], ":"); hasPassword {
+			head += user + ":" + mask
+			rest = rest[at:]
+		}
 	}
-	s, _ := url.PathUnescape(u.String())
-	return s
+	path, query, hasQuery := strings.Cut(rest, "?")
+	if !hasQuery {
+		return head + rest
+	}
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	params := strings.Split(query, "&")
+	for j, p := range params {
+		raw, _, _ := strings.Cut(p, "=")
+		key, err := url.QueryUnescape(raw)
+		if err != nil {
+			key = raw
+		}
+		if strings.EqualFold(key, "password") {
+			params[j] = raw + "=" + mask
+		}
+	}
+	out := head + path + "?" + strings.Join(params, "&")
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out
 }
 
 // serviceLogger is the logger of a long-running lore serve: the format
