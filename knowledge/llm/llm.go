@@ -151,9 +151,22 @@ func azureRoot(base string) (root, version string) {
 }
 
 // redactURL drops any user information from a URL before it is shown.
+// A URL that does not parse (a password with a space, a slash or a bad
+// escape in it) loses all it holds before its last "@".
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil || u.Host == "" {
+		at := strings.LastIndex(s, "@")
+		if at < 0 {
+			return s
+		}
+		start := 0
+		if i := strings.Index(s[:at], "://"); i >= 0 {
+			start = i + len("://")
+		}
+		return s[:start] + redacted + s[at:]
+	}
+	if u.User == nil {
 		return s
 	}
 	u.User = url.User(redacted)

@@ -243,6 +243,31 @@ func TestConfigHidesBaseURLCredentials(t *testing.T) {
 	}
 }
 
+// A base URL that does not parse (a proxy password with a space, a slash
+// or a bad escape in it) is refused by Validate, which quotes it: the
+// password stays hidden there too, as in String.
+func TestMalformedBaseURLHidesItsCredentials(t *testing.T) {
+	for _, base := range []string{
+		"https://lore:proxy secret@proxy.example/v1",
+		"https://lore:proxy/secret@proxy.example/v1",
+		"https://lore:proxy%zzsecret@proxy.example/v1",
+	} {
+		cfg := Config{BaseURL: base, APIKey: testKey, ChatModel: "m"}
+		err := cfg.Validate()
+		if err == nil {
+			t.Fatalf("%s: Validate accepted it", base)
+		}
+		for _, s := range []string{err.Error(), cfg.String()} {
+			if strings.Contains(s, "secret") {
+				t.Errorf("the proxy password leaked: %s", s)
+			}
+			if !strings.Contains(s, "proxy.example") {
+				t.Errorf("the endpoint is not shown: %s", s)
+			}
+		}
+	}
+}
+
 func TestChatStreams(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Reply = func(r llmtest.ChatRequest) string {
