@@ -137,12 +137,19 @@ var xmlDeclEncoding = regexp.MustCompile(`^(\s*<\?xml\s[^>]*?\bencoding\s*=\s*["
 // decodeXML returns an XML document (a feed) as UTF-8 when a byte order
 // mark or the server's charset says it is in another encoding; the
 // server's charset wins over the XML declaration's (RFC 7303). Once the
-// text is decoded, its declaration is made to say UTF-8, so that the
-// parser does not decode it a second time by the encoding it named.
-// Without either, the parser follows the declaration.
+// text is read by either, decoded or found to be UTF-8 already, its
+// declaration is made to say UTF-8, so that the parser does not decode
+// it (again) by the encoding it named. Without either, with a charset
+// unknown here, or with a charset of UTF-8 that the text is not (a server
+// that labels everything so), the parser follows the declaration.
 func decodeXML(data []byte, declared string) []byte {
+	if bomEncoding(data) == nil {
+		if enc, _ := charset.Lookup(strings.TrimSpace(declared)); enc == nil {
+			return data
+		}
+	}
 	out := decodeText(data, declared, false)
-	if bytes.Equal(out, data) {
+	if !utf8.Valid(out) {
 		return data
 	}
 	return xmlDeclEncoding.ReplaceAll(out, []byte("${1}UTF-8${2}"))

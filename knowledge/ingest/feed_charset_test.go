@@ -38,6 +38,11 @@ func TestParseFeedEncodings(t *testing.T) {
 		"server's charset wins over declaration": {latin1(`<?xml version="1.0" encoding="UTF-8"?>` + body), "windows-1252"},
 		"UTF-16 with a byte order mark":          {utf16(`<?xml version="1.0" encoding="UTF-16"?>` + body), ""},
 		"UTF-8 mislabelled by the server":        {[]byte(`<?xml version="1.0" encoding="UTF-8"?>` + body), "iso-8859-1"},
+		// The declaration is the one wrong: the server's charset wins.
+		"UTF-8 mislabelled by the declaration":        {[]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>` + body), "utf-8"},
+		"UTF-8 mislabelled by server and declaration": {[]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>` + body), "iso-8859-1"},
+		// Text that is no UTF-8 is not: the declaration is believed.
+		"Latin-1 mislabelled UTF-8 by the server": {latin1(`<?xml version="1.0" encoding="ISO-8859-1"?>` + body), "utf-8"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
