@@ -408,10 +408,6 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 	return "\nDid you mean " + strings.Join(close, " or ") + "?"
 }
 
-// requireSubcommands makes every command that only groups others (export,
-// config, completion, ...) print its help when called alone and refuse an
-// unknown word as a usage error, exit 2; cobra would print the help and
-// succeed.
 // strictHelp makes an unknown topic of the help command a usage error,
 // exit 2, as an unknown command is: cobra printed the root's usage and
 // exited 0. Known topics, and completion, are cobra's.
@@ -437,6 +433,10 @@ func strictHelp(root *cobra.Command) {
 	}
 }
 
+// requireSubcommands makes every command that only groups others (export,
+// config, completion, ...) print its help when called alone and refuse an
+// unknown word as a usage error, exit 2; cobra would print the help and
+// succeed.
 func requireSubcommands(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		requireSubcommands(sub)
