@@ -52,6 +52,9 @@ var (
 	ErrTooManyRedirects = errors.New("too many redirects")
 	// ErrRedirectLoop means a redirect led back to a URL already visited.
 	ErrRedirectLoop = errors.New("redirect loop")
+	// ErrDowngrade means a redirect led from https to plain http, where
+	// what is read could be changed on the way.
+	ErrDowngrade = errors.New("redirect from https to http is not followed")
 	// ErrTooLarge means the response is over Options.MaxBytes.
 	ErrTooLarge = errors.New("response too large")
 	// ErrStatus means the server answered with a status other than 200
@@ -277,11 +280,17 @@ func (c *Client) permitted(a netip.Addr) bool {
 	return !Blocked(a)
 }
 
-// checkRedirect enforces the scheme, the limit and loop detection on every
-// hop; the address of each hop is checked when it is dialled.
+// checkRedirect enforces the scheme (and no step down from https to
+// http), the limit and loop detection on every hop; the address of each
+// hop is checked when it is dialled.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if err := checkScheme(req.URL); err != nil {
 		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), err)
+	}
+	if len(via) > 0 && strings.EqualFold(via[len(via)-1].URL.Scheme, "https") && strings.EqualFold(req.URL.Scheme, "http") {
+		// A page read in plain text could be altered on the way, and its
+		// text would reach answers as if it came from the https site.
+		return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrDowngrade)
 	}
 	if req.URL.User != nil {
 		// Credentials planted by a redirect would end up in logs and

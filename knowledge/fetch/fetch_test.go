@@ -440,3 +440,37 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A redirect may move a fetch from http to https, never from https back
+// to plain http, where what is read could be altered on the way.
+func TestRedirectNeverStepsDownToHTTP(t *testing.T) {
+	c := newClient(t, Options{})
+	hop := func(raw string) *http.Request {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	for _, tc := range []struct {
+		via  []string
+		to   string
+		want error
+	}{
+		{[]string{"http://wiki.example/a"}, "https://wiki.example/a", nil},
+		{[]string{"https://wiki.example/a"}, "https://docs.example/a", nil},
+		{[]string{"http://wiki.example/a"}, "http://wiki.example/b", nil},
+		{[]string{"https://wiki.example/a"}, "http://wiki.example/a", ErrDowngrade},
+		{[]string{"HTTPS://wiki.example/a"}, "http://docs.example/a", ErrDowngrade},
+		{[]string{"http://wiki.example/a", "https://wiki.example/a"}, "http://wiki.example/b", ErrDowngrade},
+	} {
+		var via []*http.Request
+		for _, v := range tc.via {
+			via = append(via, hop(v))
+		}
+		err := c.checkRedirect(hop(tc.to), via)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%v -> %s: %v, want %v", tc.via, tc.to, err, tc.want)
+		}
+	}
+}
