@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorehq/lore/bot/engagement"
 	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/embed"
 	"github.com/lorehq/lore/knowledge/eval"
@@ -48,6 +50,27 @@ type benchResult struct {
 // equally near: ann-benchmarks' default epsilon.
 const tieDistance = 1e-3
 
+// Ceilings of lore bench's sizes (docs/benchmarks.md has what was
+// measured), so that a mistyped size is refused rather than run until the
+// memory or the patience runs out.
+const (
+	// maxBenchChunks is ten times the largest corpus measured (1,000,000
+	// chunks, which took 2 GB of memory and 4 GB of PostgreSQL).
+	maxBenchChunks = 10_000_000
+	// maxBenchQueries is a hundred times the default that every recorded
+	// figure used; each is a timed search whose latency is kept.
+	maxBenchQueries = 100_000
+)
+
+// overLimit refuses a bench size above its ceiling, naming the flag, the
+// value and the limit.
+func overLimit(flag string, v, limit int) error {
+	if v <= limit {
+		return nil
+	}
+	return usageErrorf("--%s %d is over the limit of %s", flag, v, engagement.Thousands(int64(limit)))
+}
+
 // recallQueries is how many queries the recall measurement uses; each
 // costs one exact scan share of every stored vector.
 const recallQueries = 100
@@ -72,6 +95,9 @@ store's vector search against an exact scan (measured after the rest).`,
 			}
 			if queries <= 0 {
 				return usageErrorf("--queries must be positive")
+			}
+			if err := cmp.Or(overLimit("chunks", chunks, maxBenchChunks), overLimit("queries", queries, maxBenchQueries)); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			svc, cleanup, err := a.evalStore(ctx)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -32,6 +33,20 @@ type insightsResult struct {
 	DashboardViews  int     `json:"dashboard_views"`
 }
 
+// Ceilings of lore bench insights' sizes; docs/benchmarks.md measured 10
+// million events of 20,000 people, each run 50 views.
+const (
+	// maxInsightsEvents is ten times the events measured, whose seeding
+	// took 5 to 12 minutes; far beyond it (about 290 million) the events'
+	// spacing over the year would overflow.
+	maxInsightsEvents = 100_000_000
+	// maxInsightsPeople is fifty times the people measured.
+	maxInsightsPeople = 1_000_000
+	// maxInsightsViews is two hundred times the views measured; each is a
+	// timed request whose latency is kept.
+	maxInsightsViews = 10_000
+)
+
 // benchEnd is the Monday the benchmark's year of events ends on, fixed so
 // that runs compare.
 var benchEnd = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
@@ -53,6 +68,10 @@ does for every visitor.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if events <= 0 || people <= 0 || views <= 0 {
 				return usageErrorf("--events, --people and --views must be positive")
+			}
+			if err := cmp.Or(overLimit("events", events, maxInsightsEvents), overLimit("people", people, maxInsightsPeople),
+				overLimit("views", views, maxInsightsViews)); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			svc, cleanup, err := a.evalStore(ctx)

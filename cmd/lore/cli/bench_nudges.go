@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +29,11 @@ var (
 	_ bench.Queue = (*river.Client[*sql.Tx])(nil)
 )
 
+// maxNudgesLearners bounds lore bench nudges: ten times the 100,000
+// learners measured (docs/benchmarks.md), whose planned nudges and
+// deliveries are all kept in memory to be checked.
+const maxNudgesLearners = 1_000_000
+
 func (a *app) benchNudgesCommand() *cobra.Command {
 	var (
 		learners, workers int
@@ -47,6 +54,13 @@ the fake sender to N nudges a second.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if learners <= 0 || workers <= 0 || rate < 0 {
 				return usageErrorf("--learners and --workers must be positive, --rate not negative")
+			}
+			if math.IsNaN(rate) || math.IsInf(rate, 0) {
+				return usageErrorf("--rate %v is not a number of nudges a second", rate)
+			}
+			// River works at most QueueNumWorkersMax jobs of a queue at once.
+			if err := cmp.Or(overLimit("learners", learners, maxNudgesLearners), overLimit("workers", workers, river.QueueNumWorkersMax)); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			cfg := bench.Config{Learners: learners, Rate: rate, Progress: a.io.Err}

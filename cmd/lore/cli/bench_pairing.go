@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,17 @@ type pairingBenchResult struct {
 	ApproxWeight *float64 `json:"approx_weight,omitempty"`
 }
 
+// Ceilings of lore bench pairing's sizes; docs/benchmarks.md measured
+// 10,000 people over 12 rounds.
+const (
+	// maxPairingPeople is ten times the people measured, whose round
+	// took about a second of CPU.
+	maxPairingPeople = 100_000
+	// maxPairingRounds is about two years of weekly rounds; each is
+	// solved in turn, avoiding the pairs of all earlier ones.
+	maxPairingRounds = 100
+)
+
 // exactPeopleLimit bounds --exact: the exact matching over every pair is
 // cubic in time and quadratic in memory.
 const exactPeopleLimit = 3000
@@ -52,6 +64,9 @@ above 2000 people.`,
 			}
 			if rounds < 1 {
 				return usageErrorf("--rounds must be positive")
+			}
+			if err := cmp.Or(overLimit("people", people, maxPairingPeople), overLimit("rounds", rounds, maxPairingRounds)); err != nil {
+				return err
 			}
 			if exact && people > exactPeopleLimit {
 				return usageErrorf("--exact runs at most %d people (it is cubic in time)", exactPeopleLimit)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,22 @@ type replicaStats struct {
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
 }
 
+// Ceilings of lore bench serve's sizes; docs/benchmarks.md measured 3
+// replicas at 200 events/s for 60 s.
+const (
+	// maxServeRate is five times the rate measured, on a two-core machine
+	// that ran the load, the fake Slack, PostgreSQL and the replicas;
+	// every event sent is remembered until the end.
+	maxServeRate = 1000
+	// maxServeSeconds is an hour: at maxServeRate, 3.6 million events to
+	// remember and check.
+	maxServeSeconds = 3600
+	// maxServeReplicas bounds the lore serve processes started on this
+	// machine, each with its own memory (about 50 MB measured) and pool
+	// of database connections.
+	maxServeReplicas = 16
+)
+
 // benchSigningSecret signs the bench's events; the replicas are told it.
 const benchSigningSecret = "lore-bench-signing-secret"
 
@@ -84,6 +101,10 @@ does, compressed in time: at once, after 5 s and after 15 s.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rate <= 0 || seconds <= 0 || replicas <= 0 {
 				return usageErrorf("--rate, --seconds and --replicas must be positive")
+			}
+			if err := cmp.Or(overLimit("rate", rate, maxServeRate), overLimit("seconds", seconds, maxServeSeconds),
+				overLimit("replicas", replicas, maxServeReplicas)); err != nil {
+				return err
 			}
 			if !validFault(fault) {
 				return usageErrorf("--fault %q: want one of %s", fault, faultList())

@@ -127,3 +127,55 @@ func TestBenchBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Every size of lore bench and its subcommands has a ceiling, refused as
+// a usage error that names the flag, the value and the limit. The --db is
+// a folder, so that a size let through fails at once rather than running
+// for hours.
+func TestBenchSizesHaveCeilings(t *testing.T) {
+	t.Parallel()
+	folder := "--db=sqlite:" + t.TempDir()
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"bench", "--chunks", "99999999999"}, "--chunks 99999999999 is over the limit of 10,000,000"},
+		{[]string{"bench", "--chunks", "10", "--queries", "100001"}, "--queries 100001 is over the limit of 100,000"},
+		{[]string{"bench", "serve", "--replicas", "100000"}, "--replicas 100000 is over the limit of 16"},
+		{[]string{"bench", "serve", "--rate", "1001"}, "--rate 1001 is over the limit of 1,000"},
+		{[]string{"bench", "serve", "--seconds", "3601"}, "--seconds 3601 is over the limit of 3,600"},
+		{[]string{"bench", "insights", "--events", "100000001"}, "--events 100000001 is over the limit of 100,000,000"},
+		{[]string{"bench", "insights", "--people", "1000001"}, "--people 1000001 is over the limit of 1,000,000"},
+		{[]string{"bench", "insights", "--views", "10001"}, "--views 10001 is over the limit of 10,000"},
+		{[]string{"bench", "nudges", "--learners", "1000001"}, "--learners 1000001 is over the limit of 1,000,000"},
+		{[]string{"bench", "nudges", "--workers", "10001"}, "--workers 10001 is over the limit of 10,000"},
+		// --exact refuses more than 3,000 people at once, were the
+		// ceiling missing; two people's rounds take no time.
+		{[]string{"bench", "pairing", "--people", "100001", "--exact"}, "--people 100001 is over the limit of 100,000"},
+		{[]string{"bench", "pairing", "--people", "2", "--rounds", "101"}, "--rounds 101 is over the limit of 100"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
+			t.Parallel()
+			r := run(t, append(c.args, folder)...)
+			r.wantCode(t, cli.ExitUsage)
+			if !strings.Contains(r.err, c.msg) {
+				t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
+			}
+		})
+	}
+}
+
+// --rate of lore bench nudges is a number of nudges a second: NaN and
+// infinity are refused before anything runs, not reported as a JSON error
+// after the run.
+func TestBenchNudgesRateIsFinite(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []string{"NaN", "+Inf"} {
+		r := run(t, "bench", "nudges", "--rate", rate, "--db=sqlite:"+t.TempDir())
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, "--rate "+rate+" is not a number of nudges a second") {
+			t.Errorf("--rate %s: stderr %q", rate, r.err)
+		}
+	}
+}
