@@ -14,8 +14,9 @@ import (
 	"github.com/lorehq/lore/bot"
 )
 
-// platform is bot.Message.Platform for everything from Discord.
-const platform = "discord"
+// Platform is bot.Message.Platform for everything from Discord, and the
+// PLATFORM of references to Discord people and channels.
+const Platform = "discord"
 
 // Core is the bot as the adapter uses it; *bot.Bot satisfies it.
 type Core interface {
@@ -104,7 +105,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
-	a.log = a.log.With("adapter", platform)
+	a.log = a.log.With("adapter", Platform)
 	if a.now == nil {
 		a.now = time.Now
 	}

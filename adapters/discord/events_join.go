@@ -41,7 +41,7 @@ func (a *Adapter) onGuildMemberAdd(_ *discordgo.Session, m *discordgo.GuildMembe
 	if first, err := a.claims.Claim(ctx, "discord:join:"+m.GuildID+":"+m.User.ID+":"+m.JoinedAt.UTC().Format("20060102T150405"), claimTTL); err == nil && !first {
 		return
 	}
-	j := bot.Join{Platform: platform, Workspace: m.GuildID, User: m.User.ID}
+	j := bot.Join{Platform: Platform, Workspace: m.GuildID, User: m.User.ID}
 	if err := a.joins.HandleJoin(ctx, j); err != nil {
 		a.log.WarnContext(ctx, "welcoming a new member failed", "guild", m.GuildID, "user", m.User.ID, "err", err)
 	}

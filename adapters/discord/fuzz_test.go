@@ -48,7 +48,7 @@ func FuzzParseInteraction(f *testing.F) {
 			return
 		}
 		if req.command {
-			if req.msg.User == "" || !utf8.ValidString(req.msg.Text) || req.msg.Platform != platform {
+			if req.msg.User == "" || !utf8.ValidString(req.msg.Text) || req.msg.Platform != Platform {
 				t.Fatalf("bad message from %q: %+v", body, req.msg)
 			}
 			return

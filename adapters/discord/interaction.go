@@ -104,7 +104,7 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 			return request{}, userMessage("I don't know that command. Try `/lore help`.")
 		}
 		return request{command: true, msg: bot.Message{
-			Platform: platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
+			Platform: Platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
 			User: user, Text: text, Direct: direct, Collections: pol.collections,
 		}}, nil
 	case discordgo.InteractionMessageComponent:
@@ -117,7 +117,7 @@ func (a *Adapter) toRequest(ix *discordgo.Interaction) (request, error) {
 			return request{}, userMessage("I don't know that button. It may belong to an older version of this message.")
 		}
 		return request{action: bot.Action{
-			Platform: platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
+			Platform: Platform, Workspace: ix.GuildID, Channel: ix.ChannelID,
 			User: user, ID: id, Value: value,
 		}}, nil
 	}

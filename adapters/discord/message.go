@@ -103,7 +103,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *discordgo.Message) {
 		}
 	}
 	msg := bot.Message{
-		Platform: platform, Workspace: m.GuildID, Channel: channel, Thread: thread,
+		Platform: Platform, Workspace: m.GuildID, Channel: channel, Thread: thread,
 		User: m.Author.ID, Text: text, Direct: direct, Collections: pol.collections,
 	}
 	a.answerInChannel(ctx, target, ref, msg)

@@ -55,7 +55,7 @@ func peersBot(t *testing.T, more ...store.Profile) (*bot.Bot, *sentDirect) {
 		t.Fatal(err)
 	}
 	for _, p := range append([]store.Profile{{
-		PersonKey: store.PersonKey{Platform: platform, Workspace: testGuild, User: "7777"},
+		PersonKey: store.PersonKey{Platform: Platform, Workspace: testGuild, User: "7777"},
 		Name:      "Bea", CanHelp: []string{"annual leave"}, Available: true,
 	}}, more...) {
 		if err := st.PutProfile(t.Context(), p); err != nil {
@@ -164,7 +164,7 @@ func TestConnectShowsHostileNameAsText(t *testing.T) {
 	f := newFakeDiscord(t)
 	var log testLog
 	core, _ := peersBot(t, store.Profile{
-		PersonKey: store.PersonKey{Platform: platform, Workspace: testGuild, User: "7778"},
+		PersonKey: store.PersonKey{Platform: Platform, Workspace: testGuild, User: "7778"},
 		Name:      "@everyone <#42> [HR team](https://evil.example/hr_(team))", CanHelp: []string{"annual leave"}, Available: true,
 	})
 	a := newTestAdapter(t, testConfig(f, &log), core)

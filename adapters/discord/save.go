@@ -45,7 +45,7 @@ func (a *Adapter) saveRequest(ctx context.Context, ix *discordgo.Interaction, re
 		}
 	}
 	out := bot.SaveRequest{
-		Platform: platform, Workspace: ix.GuildID, Channel: channel, Thread: thread, User: req.user,
+		Platform: Platform, Workspace: ix.GuildID, Channel: channel, Thread: thread, User: req.user,
 		Answer: m.Content, AnswerID: m.ID, Permalink: messageLink(ix.GuildID, ix.ChannelID, m.ID),
 	}
 	if ix.GuildID != "" {

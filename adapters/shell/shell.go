@@ -87,8 +87,11 @@ type Config struct {
 	Color bool
 }
 
+// Platform is the bot.Message platform of everyone in the shell, and the
+// PLATFORM of references to them (shell/alice).
+const Platform = "shell"
+
 const (
-	platform = "shell"
 	// dmChannel is the Channel of every direct message: the shell has one
 	// direct conversation with Lore, whoever is speaking.
 	dmChannel      = "dm"
@@ -351,7 +354,7 @@ Start a line with // to send Lore a line that begins with /.`
 func (s *Shell) send(ctx context.Context, text string) {
 	ctx = trace.Ensure(ctx)
 	msg := bot.Message{
-		Platform: platform,
+		Platform: Platform,
 		Channel:  s.messageChannel(),
 		User:     s.user,
 		Text:     text,
@@ -385,7 +388,7 @@ func (s *Shell) press(ctx context.Context, arg string) {
 	}
 	b := buttons[n-1]
 	a := bot.Action{
-		Platform: platform,
+		Platform: Platform,
 		Channel:  s.last.channel,
 		User:     s.user,
 		ID:       b.ID,

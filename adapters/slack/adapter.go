@@ -84,8 +84,9 @@ type Saver interface {
 
 var _ Saver = (*bot.Bot)(nil)
 
-// platform is the bot.Message platform name of this adapter.
-const platform = "slack"
+// Platform is the bot.Message platform name of this adapter, and the
+// PLATFORM of references to Slack people and channels (slack/T1/U1).
+const Platform = "slack"
 
 // workingReaction marks a message Lore is answering.
 const workingReaction = "eyes"
@@ -166,7 +167,7 @@ func New(cfg Config, core Core, deps Deps) (*Adapter, error) {
 		api:        slack.New(cfg.BotToken.Reveal(), opts...),
 		pace:       newPacer(cfg.MaxConcurrent),
 		inFlight:   make(chan struct{}, cfg.MaxInFlight),
-		log:        cfg.Logger.With("adapter", platform),
+		log:        cfg.Logger.With("adapter", Platform),
 		verifier:   Verifier{Secret: cfg.SigningSecret, Now: cfg.Clock},
 		refreshing: map[string]bool{},
 	}
@@ -417,7 +418,7 @@ func (a *Adapter) onMessage(ctx context.Context, team string, ev innerEvent, men
 		thread = ev.TS
 	}
 	msg := bot.Message{
-		Platform: platform, Workspace: team, Channel: ev.Channel, Thread: thread, User: ev.User, Direct: direct,
+		Platform: Platform, Workspace: team, Channel: ev.Channel, Thread: thread, User: ev.User, Direct: direct,
 		Text: unescapeText(stripMention(ev.Text, self.UserID)), Collections: settings.Collections,
 	}
 	if ev.User != "" && ev.BotID == "" {

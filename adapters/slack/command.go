@@ -25,7 +25,7 @@ func (a *Adapter) handleCommand(ctx context.Context, c command) {
 	}
 	sub = strings.ToLower(sub)
 	msg := bot.Message{
-		Platform: platform, Workspace: c.TeamID, Channel: c.ChannelID, User: c.UserID,
+		Platform: Platform, Workspace: c.TeamID, Channel: c.ChannelID, User: c.UserID,
 		Direct: a.ownDM(ctx, c.TeamID, c.ChannelID, c.UserID), Text: rest,
 	}
 	// Retrieval keeps to the channel's collections, as for mentions.

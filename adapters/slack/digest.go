@@ -32,7 +32,7 @@ var digestImageWaits = []time.Duration{time.Second, 2 * time.Second, 4 * time.Se
 // without sharing it anywhere), and an image block shows it by file id.
 // All text from documents and people is escaped.
 func (a *Adapter) SendDigest(ctx context.Context, to engagement.Destination, m engagement.Message) error {
-	if to.Platform != platform {
+	if to.Platform != Platform {
 		return fmt.Errorf("send digest: destination is on %q, not slack", to.Platform)
 	}
 	channel, err := a.digestChannel(ctx, to)

@@ -64,7 +64,7 @@ func (a *Adapter) onJoin(ctx context.Context, team string, ev innerEvent) {
 	if a.deps.Joins == nil || ev.User == "" || !userIDPattern.MatchString(ev.User) {
 		return
 	}
-	j := bot.Join{Platform: platform, Workspace: team, User: ev.User}
+	j := bot.Join{Platform: Platform, Workspace: team, User: ev.User}
 	switch ev.Type {
 	case eventTeamJoin:
 		if u := ev.Joined; u == nil || u.IsBot || u.IsAppUser || u.Deleted {

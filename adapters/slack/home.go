@@ -49,7 +49,7 @@ func (a *Adapter) homeBlocks(ctx context.Context, team, user string) []slack.Blo
 	}
 
 	tz := "not known yet"
-	p, err := a.deps.People.Person(ctx, platform, team, user)
+	p, err := a.deps.People.Person(ctx, Platform, team, user)
 	switch {
 	case err == nil && p.TimeZone != "":
 		tz = "`" + Escape(p.TimeZone) + "`"

@@ -33,7 +33,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, in interaction) {
 			a.share(ctx, in, strings.TrimSpace(act.Value))
 		default:
 			reply := a.core.HandleAction(ctx, bot.Action{
-				Platform: platform, Workspace: team, Channel: channel, Thread: thread, User: in.User.ID,
+				Platform: Platform, Workspace: team, Channel: channel, Thread: thread, User: in.User.ID,
 				ID: act.ActionID, Value: act.Value,
 			})
 			a.replyToPress(ctx, in, reply)
@@ -63,7 +63,7 @@ func (a *Adapter) share(ctx context.Context, in interaction, question string) {
 		return
 	}
 	msg := bot.Message{
-		Platform: platform, Workspace: in.team(), Channel: in.channel(), User: in.User.ID,
+		Platform: Platform, Workspace: in.team(), Channel: in.channel(), User: in.User.ID,
 		Direct: a.ownDM(ctx, in.team(), in.channel(), in.User.ID), Text: "ask " + question,
 	}
 	settings, allowed := a.cfg.channel(msg.Channel, msg.Direct)

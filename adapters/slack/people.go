@@ -40,7 +40,7 @@ func (a *Adapter) refreshPerson(ctx context.Context, team, user string, force bo
 
 func (a *Adapter) savePerson(ctx context.Context, team, user string, force bool) error {
 	if !force {
-		p, err := a.deps.People.Person(ctx, platform, team, user)
+		p, err := a.deps.People.Person(ctx, Platform, team, user)
 		switch {
 		case err == nil && a.cfg.Clock().Sub(p.UpdatedAt) < personMaxAge:
 			return nil
@@ -53,7 +53,7 @@ func (a *Adapter) savePerson(ctx context.Context, team, user string, force bool)
 		return err
 	}
 	return a.deps.People.SavePerson(ctx, store.Person{
-		Platform: platform, Workspace: team, User: user, TimeZone: tz, UpdatedAt: a.cfg.Clock(),
+		Platform: Platform, Workspace: team, User: user, TimeZone: tz, UpdatedAt: a.cfg.Clock(),
 	})
 }
 

@@ -38,7 +38,7 @@ func (a *Adapter) handleShortcut(ctx context.Context, in interaction) {
 	self := a.identity()
 	m := in.Message
 	req := bot.SaveRequest{
-		Platform: platform, Workspace: in.team(), Channel: in.channel(), Thread: m.ThreadTS, User: in.User.ID,
+		Platform: Platform, Workspace: in.team(), Channel: in.channel(), Thread: m.ThreadTS, User: in.User.ID,
 		Answer: plainText(m.Text), AnswerAuthor: m.User, AnswerID: m.TS,
 		AnswerByLore: (m.User != "" && m.User == self.UserID) || (m.BotID != "" && m.BotID == self.BotID),
 	}

@@ -139,6 +139,9 @@ func (a *app) askAs(person, channel, question string) (bot.Message, error) {
 		return bot.Message{}, usageErrorf("--channel needs --as PERSON: whose question is it?")
 	}
 	who, err := audience.ParseRef(person)
+	if err == nil {
+		err = checkPlatform(who)
+	}
 	if err != nil {
 		return bot.Message{}, usageErrorf("--as: %v", err)
 	}
@@ -147,6 +150,9 @@ func (a *app) askAs(person, channel, question string) (bot.Message, error) {
 		return msg, nil
 	}
 	where, err := audience.ParseRef(channel)
+	if err == nil {
+		err = checkPlatform(where)
+	}
 	if err != nil {
 		return bot.Message{}, usageErrorf("--channel: %v", err)
 	}

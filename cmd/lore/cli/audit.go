@@ -236,6 +236,11 @@ configuration or from LORE_ROLE_MAP are changed there.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			who, err := audience.ParseRef(args[0])
+			if err == nil && grant {
+				// A revocation may name any platform: it removes what
+				// was stored, whatever that was.
+				err = checkPlatform(who)
+			}
 			if err != nil {
 				return usageErrorf("person %v", err)
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -123,6 +124,11 @@ each group's shared morning, no repeat of the last 6 rounds.`,
 			parts := strings.Split(args[0], "/")
 			if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 				return usageErrorf("%q: name the channel as PLATFORM/WORKSPACE/CHANNEL, such as slack/T0123ABCD/C0456EFGH", args[0])
+			}
+			// Rounds list the channel's members through its platform's
+			// adapter. Turning off stays possible whatever is stored.
+			if on && !slices.Contains(rosterPlatforms, parts[0]) {
+				return usageErrorf("%q: pairing rounds run on %s, not %q", args[0], orList(rosterPlatforms), parts[0])
 			}
 			c := store.RoundConfig{Platform: parts[0], Workspace: parts[1], Channel: parts[2],
 				Frequency: peers.DefaultFrequency, GroupSize: peers.DefaultGroupSize, IntroHour: peers.DefaultIntroHour, AvoidRounds: peers.DefaultAvoidRounds}

@@ -50,6 +50,11 @@ its number; by default nothing is imported when any line is bad
 (--skip-invalid imports the good ones).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if platform != "" {
+				if err := knownPlatform(platform); err != nil {
+					return usageErrorf("--platform: %v", err)
+				}
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)

@@ -230,6 +230,9 @@ people enrolled through that channel.`,
 			if len(args) == 1 && channel == "" {
 				return usageErrorf("name the people to enrol, or a channel with --channel")
 			}
+			if err := knownPlatform(platform); err != nil {
+				return usageErrorf("--platform: %v", err)
+			}
 			svc, err := a.openNudges(cmd.Context())
 			if err != nil {
 				return err
