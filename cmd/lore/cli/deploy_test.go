@@ -201,6 +201,27 @@ func TestProbe(t *testing.T) {
 	run(t, "probe", "::not a url").wantCode(t, cli.ExitUsage)
 }
 
+// A URL no server could answer is a usage error, as a malformed one is:
+// empty (a script's unset variable), without http:// or https://, or
+// without a host.
+func TestProbeRefusesURLsWithoutAServer(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ url, msg string }{
+		{"", "the URL is empty"},
+		{" ", "the URL is empty"},
+		{"127.0.0.1:8080/readyz", `"127.0.0.1:8080/readyz" is not an http:// or https:// URL`},
+		{"localhost/readyz", `"localhost/readyz" is not an http:// or https:// URL`},
+		{"ftp://127.0.0.1/readyz", `"ftp://127.0.0.1/readyz" is not an http:// or https:// URL`},
+		{"http:///readyz", `"http:///readyz" is not an http:// or https:// URL with a host`},
+		{"http://[::1", `"http://[::1" is not an http:// or https:// URL`},
+	} {
+		r := run(t, "probe", c.url)
+		if r.code != cli.ExitUsage || !strings.Contains(r.err, c.msg) {
+			t.Errorf("probe %q: exit %d, stderr %q; want exit 2 saying %q", c.url, r.code, r.err, c.msg)
+		}
+	}
+}
+
 // Every setting of compose's lore.env.example, uncommented as an admin
 // fills it in, makes a configuration lore serve accepts: enabling an
 // adapter there brings the settings it needs.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +23,9 @@ Container images built from deploy/docker have no shell or curl; their health
 checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkProbeURL(args[0]); err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), probeTimeout)
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
@@ -39,4 +44,18 @@ checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
 			return nil
 		},
 	}
+}
+
+// checkProbeURL refuses, as a usage error, a URL that no server could
+// answer: empty (a script's unset variable), without http:// or https://,
+// or without a host.
+func checkProbeURL(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return usageErrorf("probe: the URL is empty: name one, such as http://127.0.0.1:8080/readyz")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("probe: %q is not an http:// or https:// URL with a host, such as http://127.0.0.1:8080/readyz", raw)
+	}
+	return nil
 }
