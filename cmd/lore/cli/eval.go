@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,10 +47,10 @@ the top-10 search that answers use.
 			ctx := cmd.Context()
 			for _, f := range []struct{ flag, path string }{{"corpus", corpus}, {"queries", queries}, {"qrels", qrels}} {
 				switch info, err := os.Stat(f.path); {
-				case errors.Is(err, fs.ErrNotExist):
-					return usageErrorf("--%s %s: no such file", f.flag, f.path)
+				case strings.TrimSpace(f.path) == "":
+					return usageErrorf("--%s is empty: name a file, such as %s", f.flag, f.flag+evalExt(f.flag))
 				case err != nil:
-					return usageErrorf("--%s %v", f.flag, err)
+					return evalFileError(f.flag, err)
 				case info.IsDir():
 					return usageErrorf("--%s %s is a folder: name the file in it, such as %s", f.flag, f.path, filepath.Join(f.path, f.flag+evalExt(f.flag)))
 				}
@@ -59,11 +60,11 @@ the top-10 search that answers use.
 			}
 			qs, err := eval.LoadQueries(queries)
 			if err != nil {
-				return usageErrorf("%v", err)
+				return evalFileError("queries", err)
 			}
 			judged, err := eval.LoadQrels(qrels)
 			if err != nil {
-				return usageErrorf("%v", err)
+				return evalFileError("qrels", err)
 			}
 			if err := checkJudged(qs, judged, queries, qrels); err != nil {
 				return err
@@ -76,7 +77,7 @@ the top-10 search that answers use.
 			if err := loadCorpus(ctx, svc.knowledge, corpus, a.io.Err); err != nil {
 				var bad *badCorpusError
 				if errors.As(err, &bad) {
-					return usageErrorf("%v", bad.err)
+					return evalFileError("corpus", bad.err)
 				}
 				return err
 			}
@@ -258,6 +259,24 @@ func rankedSources(passages []knowledge.Passage, n int) []string {
 		}
 	}
 	return out
+}
+
+// evalFileError is the usage error of a file given to lore eval's flag:
+// one that cannot be opened says so in plain words, naming the flag, not
+// in the system's ("stat q.jsonl: not a directory"); others (a malformed
+// line) already name the file.
+func evalFileError(flag string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		// ENOTDIR: a folder of the path is a file, so the file is not there.
+		if errors.As(err, &pe) {
+			return usageErrorf("--%s %s: no such file", flag, pe.Path)
+		}
+	case errors.As(err, &pe):
+		return usageErrorf("--%s %s: %v", flag, pe.Path, pe.Err) // "permission denied"
+	}
+	return usageErrorf("%v", err)
 }
 
 // evalExt is the extension of a BEIR file: the judgements are TSV, the

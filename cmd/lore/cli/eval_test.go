@@ -132,14 +132,22 @@ func TestEvalBadInput(t *testing.T) {
 	writeFile(t, twoQueries, []byte("{\"_id\": \"q1\", \"text\": \"plants and sunlight\"}\n{\"_id\": \"q2\", \"text\": \"volcanoes\"}\n"))
 	blank := filepath.Join(dir, "blank.jsonl")
 	writeFile(t, blank, []byte("{\"_id\": \"q1\", \"text\": \"plants\"}\n{\"_id\": \"q2\", \"text\": \"  \"}\n"))
+	underFile := filepath.Join(b.queries, "queries.jsonl") // a file's "folder"
+	loop := filepath.Join(t.TempDir(), "loop.jsonl")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
 		msg  string
 	}{
-		{"missing corpus", []string{"--corpus", missing, "--queries", b.queries, "--qrels", b.qrels}, missing},
-		{"missing queries", []string{"--corpus", b.corpus, "--queries", missing, "--qrels", b.qrels}, missing},
-		{"missing qrels", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", missing}, missing},
+		{"missing corpus", []string{"--corpus", missing, "--queries", b.queries, "--qrels", b.qrels}, "--corpus " + missing + ": no such file"},
+		{"missing queries", []string{"--corpus", b.corpus, "--queries", missing, "--qrels", b.qrels}, "--queries " + missing + ": no such file"},
+		{"missing qrels", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", missing}, "--qrels " + missing + ": no such file"},
+		{"queries under a file", []string{"--corpus", b.corpus, "--queries", underFile, "--qrels", b.qrels}, "--queries " + underFile + ": no such file"},
+		{"empty queries", []string{"--corpus", b.corpus, "--queries", "", "--qrels", b.qrels}, "--queries is empty: name a file, such as queries.jsonl"},
+		{"corpus is a link to itself", []string{"--corpus", loop, "--queries", b.queries, "--qrels", b.qrels}, "--corpus " + loop + ": "},
 		{"corpus is a folder", []string{"--corpus", dir, "--queries", b.queries, "--qrels", b.qrels}, "--corpus " + dir + " is a folder: name the file in it, such as " + filepath.Join(dir, "corpus.jsonl")},
 		{"qrels is a folder", []string{"--corpus", b.corpus, "--queries", b.queries, "--qrels", dir}, "--qrels " + dir + " is a folder"},
 		{"k zero", append(b.flags(), "--k", "0"), "--k must be between 1 and 100"},
@@ -160,6 +168,9 @@ func TestEvalBadInput(t *testing.T) {
 			r.wantCode(t, cli.ExitUsage)
 			if !strings.Contains(r.err, c.msg) {
 				t.Errorf("stderr does not say %q:\n%s", c.msg, r.err)
+			}
+			if strings.Contains(r.err, "stat ") || strings.Contains(r.err, "open ") {
+				t.Errorf("stderr speaks the system's words:\n%s", r.err)
 			}
 			if _, err := os.Stat(db.path); err == nil {
 				t.Errorf("bad input created the database")
