@@ -77,6 +77,12 @@ type SourceStatus struct {
 	// LastError is why the last sync failed, or the pages it could not
 	// read; empty when it went through cleanly.
 	LastError string
+	// Landed is where the fetch of a feed's URL ended, after redirects,
+	// at its last successful sync: what its entries' relative links were
+	// resolved against, so that the next sync can tell their documents
+	// when the feed has moved since. Empty for other kinds, and before
+	// the first such sync.
+	Landed string
 }
 
 // SourcePage is one document a source has put in the index, with what the
@@ -223,6 +229,9 @@ func ValidateSource(src Source) error {
 func ValidateSyncRecord(rec SyncRecord) error {
 	if !utf8.ValidString(rec.Status.LastError) || strings.IndexByte(rec.Status.LastError, 0) >= 0 {
 		return Invalid("sync error text is not valid UTF-8 or holds a NUL byte")
+	}
+	if !utf8.ValidString(rec.Status.Landed) || strings.IndexByte(rec.Status.Landed, 0) >= 0 {
+		return Invalid("the URL the source landed at is not valid UTF-8 or holds a NUL byte")
 	}
 	for _, p := range rec.Pages {
 		for _, v := range []string{p.DocID, p.Location, p.ContentHash, p.ETag, p.LastModified} {

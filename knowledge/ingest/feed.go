@@ -33,12 +33,14 @@ type FeedItem struct {
 	// is a URL, else the feed's URL with the GUID (or the title) as
 	// fragment.
 	Source string
-	// Formerly are the identities earlier versions of Lore gave the
-	// entry, where they differ from Source, so that a sync can drop a
-	// document stored under one. Only an entry with a relative link has
-	// any: before such links were read, it was identified as if it had
-	// no link; before they were resolved against the URL the feed was
-	// read from, its link was resolved against the feed's URL.
+	// Formerly are the identities the entry had before, where they
+	// differ from Source, so that a sync can drop a document stored
+	// under one. Only an entry with a relative link has any: before such
+	// links were read, it was identified as if it had no link; before
+	// they were resolved against the URL the feed was read from, its
+	// link was resolved against the feed's URL; and when the feed has
+	// moved since it was last read, its link was resolved against where
+	// the feed landed then.
 	Formerly  []string
 	Published time.Time
 	// Media is the first audio or video enclosure (a podcast episode's
@@ -55,15 +57,18 @@ type FeedItem struct {
 // ParseFeed reads a feed fetched from feedURL. Content that is not a feed
 // (invalid XML, an HTML page) fails with ErrMalformed.
 func ParseFeed(feedURL string, data []byte, opts Options) (Feed, error) {
-	return ParseFetchedFeed(feedURL, feedURL, data, opts)
+	return ParseFetchedFeed(feedURL, feedURL, "", data, opts)
 }
 
 // ParseFetchedFeed reads a feed registered as feedURL whose fetch ended at
 // finalURL, after redirects. Relative links are resolved against
 // finalURL, where the feed was read from, as a feed reader resolves them;
 // an entry without a link is identified by feedURL and its GUID or title,
-// so that its identity does not move when the redirect does.
-func ParseFetchedFeed(feedURL, finalURL string, data []byte, opts Options) (feed Feed, err error) {
+// so that its identity does not move when the redirect does. landedBefore,
+// when not empty, is where the feed was read from the last time: an
+// entry's link resolved against it is among the entry's former
+// identities when the feed has moved since.
+func ParseFetchedFeed(feedURL, finalURL, landedBefore string, data []byte, opts Options) (feed Feed, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			feed, err = Feed{}, fmt.Errorf("%s: %w: %v", feedURL, ErrMalformed, r)
@@ -79,6 +84,10 @@ func ParseFetchedFeed(feedURL, finalURL string, data []byte, opts Options) (feed
 	// parser) are relative to the feed's own URL.
 	base, _ := url.Parse(finalURL)
 	registered, _ := url.Parse(feedURL)
+	var before *url.URL
+	if landedBefore != "" {
+		before, _ = url.Parse(landedBefore)
+	}
 	seen := map[string]bool{}
 	for i, it := range f.Items {
 		if i == maxFeedItems {
@@ -91,7 +100,7 @@ func ParseFetchedFeed(feedURL, finalURL string, data []byte, opts Options) (feed
 		if item.Source == "" || seen[item.Source] {
 			continue
 		}
-		item.Formerly = formerSources(feedURL, registered, it, item.Source)
+		item.Formerly = formerSources(feedURL, registered, before, it, item.Source)
 		seen[item.Source] = true
 		if item.Media != "" {
 			feed.Podcast = true
@@ -206,14 +215,21 @@ func linklessSource(feedURL string, it *gofeed.Item) string {
 }
 
 // formerSources are the identities an entry with a relative link had
-// before (see FeedItem.Formerly), other than source.
-func formerSources(feedURL string, registered *url.URL, it *gofeed.Item, source string) []string {
+// before (see FeedItem.Formerly), other than source: its link resolved
+// against the feed's registered URL, its identity without a link, and,
+// when before is not nil, its link resolved against where the feed landed
+// the last time it was read.
+func formerSources(feedURL string, registered, before *url.URL, it *gofeed.Item, source string) []string {
 	link := strings.TrimSpace(it.Link)
 	if link == "" || isWebURL(link) || webURL(registered, link) == "" {
 		return nil // an absolute link, or none: always identified so
 	}
+	candidates := []string{webURL(registered, link), linklessSource(feedURL, it)}
+	if before != nil {
+		candidates = append(candidates, webURL(before, link))
+	}
 	var out []string
-	for _, s := range []string{webURL(registered, link), linklessSource(feedURL, it)} {
+	for _, s := range candidates {
 		if s != "" && s != source && !slices.Contains(out, s) {
 			out = append(out, s)
 		}

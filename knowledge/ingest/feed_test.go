@@ -166,7 +166,7 @@ func TestParseFetchedFeedResolvesLinksWhereTheFeedWasRead(t *testing.T) {
 		<item><title>No link</title><guid isPermaLink="false">g-nolink</guid><description>Identified by the GUID.</description></item>
 	</channel></rss>`)
 	const registered, final = "http://example.com/feed", "https://blog.example.com/news/feed.xml"
-	feed, err := ParseFetchedFeed(registered, final, data, Options{})
+	feed, err := ParseFetchedFeed(registered, final, "", data, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +202,25 @@ func TestParseFetchedFeedResolvesLinksWhereTheFeedWasRead(t *testing.T) {
 	}
 	if it := feed.Items[0]; it.Source != "https://blog.example.com/news/week-1" || !slices.Equal(it.Formerly, []string{"https://blog.example.com/news/feed.xml#Weekly%20update"}) {
 		t.Errorf("not redirected: %q, formerly %q", it.Source, it.Formerly)
+	}
+
+	// Moved again: the link resolved where the feed landed before is
+	// former too, unless it is where the feed landed now.
+	const moved = "https://www.example.com/blog/rss"
+	for before, want := range map[string][]string{
+		final: {"http://example.com/week-1", "http://example.com/feed#Weekly%20update", "https://blog.example.com/news/week-1"},
+		moved: {"http://example.com/week-1", "http://example.com/feed#Weekly%20update"},
+		"":    {"http://example.com/week-1", "http://example.com/feed#Weekly%20update"},
+	} {
+		feed, err = ParseFetchedFeed(registered, moved, before, data, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it := feed.Items[0]; it.Source != "https://www.example.com/blog/week-1" || !slices.Equal(it.Formerly, want) {
+			t.Errorf("moved from %q: %q, formerly %q; want formerly %q", before, it.Source, it.Formerly, want)
+		}
+		if it := feed.Items[2]; len(it.Formerly) != 0 {
+			t.Errorf("moved from %q: the absolute link has former identities %q", before, it.Formerly)
+		}
 	}
 }

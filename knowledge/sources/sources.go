@@ -309,6 +309,9 @@ type syncRun struct {
 	// reached (a crawl's page that could not be read hides its links):
 	// the pages not listed this time are kept rather than removed.
 	partial bool
+	// landed is where the fetch of a feed's URL ended, after redirects,
+	// recorded on its status when the sync succeeds.
+	landed string
 	// fetches counts the requests made, for pacing them.
 	fetches  int
 	warnings []string
@@ -459,7 +462,7 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 	}
 	r.res.Documents = len(pages)
 	now := r.now()
-	st := store.SourceStatus{Documents: r.res.Documents, Chunks: r.res.Chunks, LastSync: now, LastSuccess: now}
+	st := store.SourceStatus{Documents: r.res.Documents, Chunks: r.res.Chunks, LastSync: now, LastSuccess: now, Landed: r.landed}
 	var problems []string
 	if len(r.warnings) > 0 {
 		problems = append(problems, fmt.Sprintf("%d of the source's documents could not be read: %s",

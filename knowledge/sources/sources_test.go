@@ -869,6 +869,69 @@ func TestFeedEntriesStoredUnderAFormerIdentityAreReplaced(t *testing.T) {
 	}
 }
 
+// A feed that already redirected and moves again has its entries' links
+// resolved where it lands now: the documents stored under them resolved
+// where it landed at the last successful sync are replaced, so that each
+// entry is there once, even when a sync failed in between. Entries that
+// scrolled off stay.
+func TestRedirectedFeedThatMovesAgainKeepsEachEntryOnce(t *testing.T) {
+	s := newSite(t)
+	rss := func(items ...string) page {
+		return page{ctype: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>` +
+			strings.Join(items, "") + `</channel></rss>`}
+	}
+	item := func(title, link, text string) string {
+		return "<item><title>" + title + "</title><link>" + link + "</link><description>" + text + "</description></item>"
+	}
+	vpn := item("Weekly update", "week-1", "The new VPN client is live for everyone.")
+	laptops := item("Laptops", "laptops", "Laptops are refreshed every three years.")
+	canteen := item("Canteen", "canteen", "The canteen opens at eight.")
+	s.set("/feed", page{location: "/a/feed.xml"})
+	s.set("/a/feed.xml", rss(vpn, laptops, canteen))
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "news", Kind: store.SourceFeed, Location: s.url("/feed")})
+	if res := e.mustSync(t, "news"); res.Added != 3 {
+		t.Fatalf("first sync %+v", res)
+	}
+	if st := e.status(t, "news"); st.Landed != s.url("/a/feed.xml") {
+		t.Errorf("landed at %q, want %s", st.Landed, s.url("/a/feed.xml"))
+	}
+
+	// The feed moves, and its new address fails at first: where it
+	// landed before is kept.
+	s.set("/feed", page{location: "/b/feed.xml"})
+	s.set("/b/feed.xml", page{status: http.StatusServiceUnavailable, body: "down"})
+	if _, err := e.sync(t, "news"); !errors.Is(err, ErrSourceFailed) {
+		t.Fatalf("sync of a failing feed: %v", err)
+	}
+	if st := e.status(t, "news"); st.Landed != s.url("/a/feed.xml") {
+		t.Errorf("after a failed sync, landed at %q, want %s", st.Landed, s.url("/a/feed.xml"))
+	}
+
+	// The canteen entry scrolled off meanwhile.
+	s.set("/b/feed.xml", rss(vpn, laptops))
+	res := e.mustSync(t, "news")
+	if res.Added != 2 || res.Removed != 2 || res.Documents != 3 {
+		t.Errorf("sync after the move %+v, want the two entries moved, 3 documents", res)
+	}
+	for _, path := range []string{"/b/week-1", "/b/laptops", "/a/canteen"} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url(path))); err != nil {
+			t.Errorf("document of %s: %v", path, err)
+		}
+	}
+	for _, path := range []string{"/a/week-1", "/a/laptops"} {
+		if _, err := e.st.Document(t.Context(), knowledge.DocumentID("web", s.url(path))); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the entry is still stored under %s: %v", path, err)
+		}
+	}
+	if n := e.docs(t); n != 3 {
+		t.Errorf("%d documents, want 3", n)
+	}
+	if st := e.status(t, "news"); st.Documents != 3 || st.Landed != s.url("/b/feed.xml") {
+		t.Errorf("status %+v, want 3 documents, landed at %s", st, s.url("/b/feed.xml"))
+	}
+}
+
 // A feed whose server names its charset, and whose XML declaration names
 // none, is read in that charset, as its pages are.
 func TestFeedReadInTheServersCharset(t *testing.T) {

@@ -357,7 +357,9 @@ func sameSite(sites []*url.URL, raw string) (string, error) {
 }
 
 // syncFeed reads a feed: every entry is a document. Relative links of
-// entries are read against where the feed's fetch ended, after redirects.
+// entries are read against where the feed's fetch ended, after redirects;
+// where it ended at the last successful sync, when the feed has moved
+// since, names the entries' former identities (see dropFormer).
 func (r *syncRun) syncFeed(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
@@ -371,7 +373,8 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	feed, err := ingest.ParseFetchedFeed(r.src.Location, finalURL(resp), resp.Body, ingest.Options{Charset: resp.Charset})
+	r.landed = finalURL(resp)
+	feed, err := ingest.ParseFetchedFeed(r.src.Location, r.landed, r.src.Status.Landed, resp.Body, ingest.Options{Charset: resp.Charset})
 	if err != nil {
 		return err
 	}

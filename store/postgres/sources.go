@@ -15,7 +15,7 @@ import (
 var _ store.Sources = (*Store)(nil)
 
 const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
-	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms`
+	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms, landed`
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
@@ -31,9 +31,10 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 	}
 	st := src.Status
 	tag, err := s.pool.Exec(ctx, `INSERT INTO sources (`+sourceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (name) DO NOTHING`,
 		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
-		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds())
+		millis(src.CreatedAt), st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds(),
+		st.Landed)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -96,7 +97,7 @@ func scanSource(r pgx.Row) (store.Source, error) {
 		last, lastSucc *time.Time
 	)
 	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
-		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS)
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS, &src.Status.Landed)
 	if err != nil {
 		return store.Source{}, err
 	}
@@ -155,8 +156,8 @@ func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecor
 	st := rec.Status
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE sources SET documents = $1, chunks = $2, last_sync = $3,
-			last_success = $4, last_error = $5 WHERE name = $6`,
-			st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, name)
+			last_success = $4, last_error = $5, landed = $6 WHERE name = $7`,
+			st.Documents, st.Chunks, nullTime(st.LastSync), nullTime(st.LastSuccess), st.LastError, st.Landed, name)
 		if err != nil {
 			return err
 		}

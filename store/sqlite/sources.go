@@ -14,7 +14,7 @@ import (
 var _ store.Sources = (*Store)(nil)
 
 const sourceColumns = `name, kind, location, collection, owner, audience, every_ms, created_at,
-	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms`
+	documents, chunks, last_sync, last_success, last_error, approval, review_every_ms, landed`
 
 // AddSource registers src; CreatedAt defaults to the store's clock.
 func (s *Store) AddSource(ctx context.Context, src store.Source) error {
@@ -30,9 +30,10 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) error {
 	}
 	st := src.Status
 	res, err := s.wdb.ExecContext(ctx, `INSERT INTO sources (`+sourceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
 		src.Name, src.Kind, src.Location, src.Collection, src.Owner, src.Audience, src.Every.Milliseconds(),
-		src.CreatedAt.UnixMilli(), st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds())
+		src.CreatedAt.UnixMilli(), st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, src.Approval, src.ReviewEvery.Milliseconds(),
+		st.Landed)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -92,7 +93,7 @@ func scanSource(r rowScanner) (store.Source, error) {
 		reviewMS                         int64
 	)
 	err := r.Scan(&src.Name, &src.Kind, &src.Location, &src.Collection, &src.Owner, &src.Audience, &everyMS, &created,
-		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS)
+		&src.Status.Documents, &src.Status.Chunks, &last, &lastSucc, &src.Status.LastError, &src.Approval, &reviewMS, &src.Status.Landed)
 	if err != nil {
 		return store.Source{}, err
 	}
@@ -147,8 +148,8 @@ func (s *Store) RecordSync(ctx context.Context, name string, rec store.SyncRecor
 	st := rec.Status
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sources SET documents = ?, chunks = ?, last_sync = ?,
-			last_success = ?, last_error = ? WHERE name = ?`,
-			st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, name)
+			last_success = ?, last_error = ?, landed = ? WHERE name = ?`,
+			st.Documents, st.Chunks, msOrZero(st.LastSync), msOrZero(st.LastSuccess), st.LastError, st.Landed, name)
 		if err != nil {
 			return err
 		}

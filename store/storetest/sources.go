@@ -45,6 +45,7 @@ func testSourceAddList(t *testing.T, s store.Store) {
 	a := sampleSource("a.feed_1")
 	a.Kind, a.Location, a.Every, a.Owner, a.Audience = store.SourceFeed, "https://podcast.example.com/feed.xml", 0, "", ""
 	a.Approval = true
+	a.Status.Landed = "https://podcast.example.com/en/feed.xml"
 	b.ReviewEvery = 180 * 24 * time.Hour
 	mustAddSource(t, s, b)
 	mustAddSource(t, s, a)
@@ -132,7 +133,8 @@ func testSourceSyncPages(t *testing.T, s store.Store) {
 	mustAddSource(t, s, sampleSource("other"))
 	at := time.Date(2025, 3, 2, 10, 0, 0, 456e6, time.UTC)
 	first := store.SyncRecord{
-		Status:       store.SourceStatus{Documents: 2, Chunks: 7, LastSync: at, LastSuccess: at},
+		Status: store.SourceStatus{Documents: 2, Chunks: 7, LastSync: at, LastSuccess: at,
+			Landed: "https://handbook.example.com/en/sitemap.xml"},
 		ReplacePages: true,
 		Pages:        []store.SourcePage{page("d2", "https://x/b", 3), page("d1", "https://x/a", 4)},
 	}
@@ -160,6 +162,9 @@ func testSourceSyncPages(t *testing.T, s store.Store) {
 	if err := s.RecordSync(t.Context(), "site", second); err != nil {
 		t.Fatalf("second record: %v", err)
 	}
+	if got, _ := s.Source(t.Context(), "site"); got.Status != second.Status {
+		t.Fatalf("status after second sync = %+v, want %+v", got.Status, second.Status)
+	}
 	if got := mustPages(t, s, "site"); !reflect.DeepEqual(got, second.Pages) {
 		t.Fatalf("pages after second sync = %+v, want %+v", got, second.Pages)
 	}
@@ -173,14 +178,15 @@ func testSourceSyncPages(t *testing.T, s store.Store) {
 func testSourceFailedSync(t *testing.T, s store.Store) {
 	mustAddSource(t, s, sampleSource("site"))
 	ok := time.Date(2025, 3, 2, 10, 0, 0, 0, time.UTC)
+	landed := "https://x/en/sitemap.xml"
 	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{
-		Status:       store.SourceStatus{Documents: 1, Chunks: 4, LastSync: ok, LastSuccess: ok},
+		Status:       store.SourceStatus{Documents: 1, Chunks: 4, LastSync: ok, LastSuccess: ok, Landed: landed},
 		ReplacePages: true, Pages: []store.SourcePage{page("d1", "https://x/a", 4)},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	failed := store.SourceStatus{Documents: 1, Chunks: 4, LastSync: ok.Add(time.Hour), LastSuccess: ok,
-		LastError: "fetch https://x/sitemap.xml: unexpected HTTP status 503"}
+		LastError: "fetch https://x/sitemap.xml: unexpected HTTP status 503", Landed: landed}
 	if err := s.RecordSync(t.Context(), "site", store.SyncRecord{Status: failed}); err != nil {
 		t.Fatalf("record failure: %v", err)
 	}
@@ -193,6 +199,11 @@ func testSourceFailedSync(t *testing.T, s store.Store) {
 	}
 	wantErrorIs(t, s.RecordSync(t.Context(), "site", store.SyncRecord{Status: store.SourceStatus{LastError: "bad \x00"}}),
 		store.ErrInvalidInput, "NUL in error")
+	wantErrorIs(t, s.RecordSync(t.Context(), "site", store.SyncRecord{Status: store.SourceStatus{Landed: "https://x/\xff"}}),
+		store.ErrInvalidInput, "bad UTF-8 in the URL landed at")
+	if got, _ := s.Source(t.Context(), "site"); got.Status != failed {
+		t.Errorf("a refused record changed the status: %+v, want %+v", got.Status, failed)
+	}
 }
 
 func testSourceRemove(t *testing.T, s store.Store) {
