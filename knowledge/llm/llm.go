@@ -152,25 +152,33 @@ func azureRoot(base string) (root, version string) {
 
 // redactURL drops any user information from a URL before it is shown.
 // A URL that does not parse (a password with a space, a slash or a bad
-// escape in it) loses all it holds before its last "@".
+// escape in it) loses all it holds before its last "@". One that parses
+// without user information may still hold a password that url.Parse read
+// as the host and a fragment or query (lore:#pw@proxy parses as host
+// "lore:"): it loses all before the last "@" ahead of its path.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		at := strings.LastIndex(s, "@")
-		if at < 0 {
-			return s
+	end := len(s)
+	if err == nil && u.Host != "" {
+		if u.User != nil {
+			u.User = url.User(redacted)
+			return u.String()
 		}
-		start := 0
-		if i := strings.Index(s[:at], "://"); i >= 0 {
-			start = i + len("://")
+		if i := strings.Index(s, "//"); i >= 0 {
+			if j := strings.IndexByte(s[i+len("//"):], '/'); j >= 0 {
+				end = i + len("//") + j
+			}
 		}
-		return s[:start] + redacted + s[at:]
 	}
-	if u.User == nil {
+	at := strings.LastIndex(s[:end], "@")
+	if at < 0 {
 		return s
 	}
-	u.User = url.User(redacted)
-	return u.String()
+	start := 0
+	if i := strings.Index(s[:at], "://"); i >= 0 {
+		start = i + len("://")
+	}
+	return s[:start] + redacted + s[at:]
 }
 
 // Failure classes. Errors returned by this package wrap one of them.

@@ -501,3 +501,29 @@ func TestRetryAfterPastTheDeadlineGivesUpAtOnce(t *testing.T) {
 		t.Errorf("err = %v after waits %v; want a wait of 30s", err, *waits)
 	}
 }
+
+// A proxy password that begins with "#" or "?" (or digits and then one of
+// them) makes a base URL that parses, with "lore:" as its host and the
+// password in its fragment or query; it is hidden all the same.
+func TestBaseURLPasswordReadAsAFragmentIsHidden(t *testing.T) {
+	for _, base := range []string{
+		"https://lore:#proxy-secret@proxy.example/v1",
+		"https://lore:?proxy-secret@proxy.example/v1",
+		"https://lore:12#proxy-secret@proxy.example/v1",
+	} {
+		cfg := Config{BaseURL: base, APIKey: testKey, ChatModel: "m"}
+		s := cfg.String()
+		if strings.Contains(s, "proxy-secret") {
+			t.Errorf("the proxy password leaked: %s", s)
+		}
+		if !strings.Contains(s, "@proxy.example/v1") {
+			t.Errorf("the endpoint is not shown: %s", s)
+		}
+	}
+	// An "@" after the path's first "/" ends no password.
+	for _, base := range []string{"https://proxy.example/v1?team=a@b", "https://proxy.example:8443/@org/v1"} {
+		if got := redactURL(base); got != base {
+			t.Errorf("redactURL(%q) = %q", base, got)
+		}
+	}
+}

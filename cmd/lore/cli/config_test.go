@@ -350,3 +350,32 @@ func TestMalformedURLsKeepTheirPasswordsHidden(t *testing.T) {
 		}
 	}
 }
+
+// A password that begins with "#" or "?", or with digits and then one of
+// them, makes a URL that parses: url.Parse reads "lore:" or "lore:12" as
+// the host and the rest as a fragment or a query. PostgreSQL (libpq, pgx)
+// reads it as the password, up to the "@" before the path, and so does
+// config show, which masks it.
+func TestPasswordsReadAsAFragmentOrQueryStayHidden(t *testing.T) {
+	for _, db := range []string{
+		"postgres://lore:#word-1@db.internal/lore",
+		"postgres://lore:?word-1@db.internal/lore",
+		"postgres://lore:12#word-1@db.internal/lore",
+		"postgres://lore:12?word-1@db.internal:5432/lore?sslmode=require",
+	} {
+		r := runEnv(t, map[string]string{"LORE_DATABASE_URL": db}, "config", "show")
+		r.wantCode(t, cli.ExitOK)
+		if strings.Contains(r.out, "word-1") {
+			t.Errorf("config show printed the password of %s:\n%s", db, r.out)
+		}
+		if !strings.Contains(r.out, "@db.internal") {
+			t.Errorf("config show hides where the database is:\n%s", r.out)
+		}
+	}
+	// An "@" in the query of a URL without a path is no password's end
+	// when no ":" comes before it.
+	r := runEnv(t, map[string]string{"LORE_DATABASE_URL": "postgres://db.internal?application_name=lore@hr"}, "config", "show")
+	if !strings.Contains(r.out, "postgres://db.internal?application_name=lore@hr ") {
+		t.Errorf("config show changed a URL without a password:\n%s", r.out)
+	}
+}

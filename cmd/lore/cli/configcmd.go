@@ -117,10 +117,17 @@ func maskURLPassword(v string) string {
 	head, rest := v[:i+3], v[i+3:]
 	// The user information ends at the last "@" of the authority; where
 	// the URL does not parse, a "/", "?" or "#" may be the password's, so
-	// at the last "@" of all.
+	// at the last "@" of all. Where url.Parse found none, a "?" or "#"
+	// before the path may still be the password's (lore:#pw@host parses
+	// as host "lore:" and a fragment), as PostgreSQL reads it: the user
+	// information then ends at the last "@" before the first "/".
 	authority := rest
 	if u, err := url.Parse(v); err == nil && u.Host != "" {
-		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		ends := "/?#"
+		if u.User == nil {
+			ends = "/"
+		}
+		if end := strings.IndexAny(rest, ends); end >= 0 {
 			authority = rest[:end]
 		}
 	}
