@@ -263,6 +263,9 @@ func (c *Client) dialContext(d *net.Dialer) func(ctx context.Context, network, a
 			return nil, lastErr
 		}
 		if len(refused) > 0 {
+			if _, err := netip.ParseAddr(host); err == nil {
+				return nil, fmt.Errorf("%s: %w", host, ErrBlockedAddress)
+			}
 			return nil, fmt.Errorf("%s resolves to %s: %w", host, strings.Join(refused, ", "), ErrBlockedAddress)
 		}
 		return nil, fmt.Errorf("resolve %s: no addresses", host)
@@ -304,7 +307,8 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		}
 	}
 	if c.opts.MaxRedirects < 0 || len(via) > c.opts.MaxRedirects {
-		return fmt.Errorf("%s: %w (limit %d)", via[0].URL.Redacted(), ErrTooManyRedirects, max(c.opts.MaxRedirects, 0))
+		// The fetch's error names the URL fetched (via[0]).
+		return fmt.Errorf("%w (limit %d)", ErrTooManyRedirects, max(c.opts.MaxRedirects, 0))
 	}
 	if check, ok := req.Context().Value(redirectCheckKey{}).(RedirectCheck); ok && check != nil {
 		if err := check(req.Context(), req.URL); err != nil {
@@ -416,7 +420,7 @@ func (c *Client) GetChecked(ctx context.Context, rawURL string, prev Validators,
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Response{}, fmt.Errorf("fetch %s: %w", u.Redacted(), unwrapURLError(err))
+		return Response{}, fmt.Errorf("fetch %s: %w", u.Redacted(), Explain(err))
 	}
 	defer resp.Body.Close()
 	out := Response{
@@ -449,23 +453,13 @@ func (c *Client) GetChecked(ctx context.Context, rawURL string, prev Validators,
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxBytes+1))
 	if err != nil {
-		return Response{}, fmt.Errorf("read %s: %w", out.URL, unwrapURLError(err))
+		return Response{}, fmt.Errorf("read %s: %w", out.URL, Explain(err))
 	}
 	if int64(len(body)) > c.opts.MaxBytes {
 		return Response{}, fmt.Errorf("%s: %w: over the limit of %d bytes", out.URL, ErrTooLarge, c.opts.MaxBytes)
 	}
 	out.Body = body
 	return out, nil
-}
-
-// unwrapURLError drops the *url.Error layer, whose message repeats the
-// method and URL, keeping its cause (and so errors.Is on our sentinels).
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // RetryAfter reads a Retry-After header's value, delay-seconds or an HTTP

@@ -2,15 +2,21 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -474,3 +480,95 @@ func TestRedirectNeverStepsDownToHTTP(t *testing.T) {
 		}
 	}
 }
+
+// A fetch that gets no answer says why in plain words, naming the URL and
+// the cause without Go's dial, lookup or x509 wording, and still wraps the
+// cause for errors.Is and errors.As.
+func TestFailuresInPlainWords(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(tlsSrv.Close)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	hangUp, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	})
+	c := newClient(t, Options{Allow: []string{"127.0.0.1", "nowhere.example"}, Resolver: fakeResolver{}})
+	cases := []struct {
+		name, url, want string
+		is              func(error) bool
+	}{
+		{"connection refused", "http://127.0.0.1:1/", "fetch http://127.0.0.1:1/: connection refused by 127.0.0.1:1: no server is listening there",
+			func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }},
+		{"name not found", "http://nowhere.example/", "fetch http://nowhere.example/: host name nowhere.example not found (DNS)",
+			func(err error) bool { var dns *net.DNSError; return errors.As(err, &dns) && dns.IsNotFound }},
+		{"certificate not trusted", tlsSrv.URL, "fetch " + tlsSrv.URL + ": TLS certificate not trusted: signed by an unknown authority",
+			func(err error) bool { var ua x509.UnknownAuthorityError; return errors.As(err, &ua) }},
+		{"closed without an answer", hangUp.URL, "fetch " + hangUp.URL + ": the server closed the connection without a complete answer",
+			func(err error) bool { return errors.Is(err, io.EOF) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Get(t.Context(), tc.url, Validators{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to say %q", err, tc.want)
+			}
+			for _, goWords := range []string{"dial tcp", "lookup ", "x509:", "Get \"", "EOF"} {
+				if strings.Contains(err.Error(), goWords) {
+					t.Errorf("error %q speaks Go's words (%q)", err, goWords)
+				}
+			}
+			if !tc.is(err) {
+				t.Errorf("error %v lost its cause", err)
+			}
+		})
+	}
+}
+
+// Explain rewords what net/http returns, dropping the method and URL of
+// its *url.Error, which the caller names; this package's own errors and
+// ones it has no words for keep their messages.
+func TestExplain(t *testing.T) {
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	expired := &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}
+	wrongHost := &tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "wiki.example.com"}}
+	blocked := fmt.Errorf("10.0.0.1: %w", ErrBlockedAddress)
+	other := &url.Error{Op: "Get", URL: "https://x/", Err: errors.New("http: server gave HTTP response to HTTPS client")}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{refused, "connection refused by 127.0.0.1:1: no server is listening there"},
+		{&url.Error{Op: "Get", URL: "http://x/", Err: context.DeadlineExceeded}, "timed out: no answer in time"},
+		{&net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 80}, Err: &timeoutError{}}, "timed out connecting to 192.0.2.1:80"},
+		{&net.DNSError{Name: "x.example", Err: "i/o timeout", IsTimeout: true}, "host name x.example could not be looked up in time (DNS)"},
+		{&net.DNSError{Name: "x.example", Err: "server misbehaving"}, "host name x.example could not be looked up (DNS: server misbehaving)"},
+		{expired, "TLS certificate expired or not yet valid"},
+		{wrongHost, "TLS certificate not valid for wiki.example.com"},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), "connection reset before the answer was complete"},
+		{blocked, "10.0.0.1: address is internal or reserved and not on the allow-list"},
+		{&url.Error{Op: "Get", URL: "http://x/", Err: fmt.Errorf("%w (limit 10)", ErrTooManyRedirects)}, "too many redirects (limit 10)"},
+		{other, "http: server gave HTTP response to HTTPS client"},
+	} {
+		got := Explain(tc.err)
+		if got.Error() != tc.want {
+			t.Errorf("Explain(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+		if !errors.Is(got, tc.err) {
+			t.Errorf("Explain(%v) does not wrap it", tc.err)
+		}
+	}
+	if !errors.Is(Explain(blocked), ErrBlockedAddress) {
+		t.Error("Explain lost ErrBlockedAddress")
+	}
+	if Explain(nil) != nil {
+		t.Error("Explain(nil) is not nil")
+	}
+}
+
+// timeoutError is a net.Error that timed out, as a dialler's.
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "i/o timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -426,6 +427,20 @@ func TestURLSourceBadPages(t *testing.T) {
 		if st := e.status(t, name); !strings.Contains(st.LastError, want) {
 			t.Errorf("%s: status error %q, want it to mention %q", path, st.LastError, want)
 		}
+	}
+}
+
+// A source whose server cannot be reached says why in plain words in its
+// status, which curators read in lore sources and in chat.
+func TestUnreachableSourceStatusInPlainWords(t *testing.T) {
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "gone", Kind: store.SourceURL, Location: "http://127.0.0.1:1/handbook"})
+	if _, err := e.sync(t, "gone"); !errors.Is(err, ErrSourceFailed) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("sync error %v, want %v caused by a refused connection", err, ErrSourceFailed)
+	}
+	st := e.status(t, "gone")
+	if want := "fetch http://127.0.0.1:1/handbook: connection refused by 127.0.0.1:1: no server is listening there"; st.LastError != want {
+		t.Errorf("status error %q, want %q", st.LastError, want)
 	}
 }
 

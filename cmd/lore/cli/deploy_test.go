@@ -3,6 +3,10 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -199,6 +203,39 @@ func TestProbe(t *testing.T) {
 	run(t, "probe", srv.base+"/nothing-here").wantCode(t, cli.ExitFailure)
 	run(t, "probe", "http://127.0.0.1:1/readyz").wantCode(t, cli.ExitFailure)
 	run(t, "probe", "::not a url").wantCode(t, cli.ExitUsage)
+}
+
+// A URL that gets no answer fails (exit 1) saying why in plain words,
+// naming the URL without its password, never Go's "Get ...: dial tcp".
+func TestProbeSaysWhyThereIsNoAnswer(t *testing.T) {
+	t.Parallel()
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(ok.Close)
+	for _, c := range []struct{ url, msg string }{
+		{"http://127.0.0.1:1/readyz", "probe: http://127.0.0.1:1/readyz: connection refused by 127.0.0.1:1: no server is listening there"},
+		{"http://ana:secret@127.0.0.1:1/readyz", "probe: http://ana:xxxxx@127.0.0.1:1/readyz: connection refused"},
+		{tlsSrv.URL + "/readyz", "probe: " + tlsSrv.URL + "/readyz: TLS certificate not trusted"},
+	} {
+		r := run(t, "probe", c.url)
+		if r.code != cli.ExitFailure || !strings.Contains(r.err, c.msg) {
+			t.Errorf("probe %q: exit %d, stderr %q; want exit 1 saying %q", c.url, r.code, r.err, c.msg)
+		}
+		for _, goWords := range []string{"Get \"", "dial tcp", "x509:", "secret"} {
+			if strings.Contains(r.err, goWords) {
+				t.Errorf("probe %q: stderr %q says %q", c.url, r.err, goWords)
+			}
+		}
+	}
+	withPassword := strings.Replace(ok.URL, "http://", "http://ana:secret@", 1) + "/readyz"
+	r := run(t, "probe", withPassword)
+	r.wantCode(t, cli.ExitOK)
+	if strings.Contains(r.out, "secret") || !strings.Contains(r.out, "ana:xxxxx@") {
+		t.Errorf("probe printed %q, want the URL without its password", r.out)
+	}
 }
 
 // A URL no server could answer is a usage error, as a malformed one is:

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lorehq/lore/knowledge/fetch"
 )
 
 // probeTimeout bounds lore probe, below the usual orchestrator timeout.
@@ -23,7 +25,8 @@ Container images built from deploy/docker have no shell or curl; their health
 checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkProbeURL(args[0]); err != nil {
+			u, err := checkProbeURL(args[0])
+			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), probeTimeout)
@@ -34,10 +37,10 @@ checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
-				return fmt.Errorf("probe: %w", err)
+				return fmt.Errorf("probe: %s: %w", u.Redacted(), fetch.Explain(err))
 			}
 			resp.Body.Close()
-			fmt.Fprintf(a.io.Out, "%s: %s\n", args[0], resp.Status)
+			fmt.Fprintf(a.io.Out, "%s: %s\n", u.Redacted(), resp.Status)
 			if resp.StatusCode/100 != 2 {
 				return &exitError{code: ExitFailure}
 			}
@@ -46,16 +49,16 @@ checks run 'lore probe http://127.0.0.1:8080/readyz'.`,
 	}
 }
 
-// checkProbeURL refuses, as a usage error, a URL that no server could
-// answer: empty (a script's unset variable), without http:// or https://,
-// or without a host.
-func checkProbeURL(raw string) error {
+// checkProbeURL parses the URL, refusing as a usage error one that no
+// server could answer: empty (a script's unset variable), without http://
+// or https://, or without a host.
+func checkProbeURL(raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
-		return usageErrorf("probe: the URL is empty: name one, such as http://127.0.0.1:8080/readyz")
+		return nil, usageErrorf("probe: the URL is empty: name one, such as http://127.0.0.1:8080/readyz")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf("probe: %q is not an http:// or https:// URL with a host, such as http://127.0.0.1:8080/readyz", raw)
+		return nil, usageErrorf("probe: %q is not an http:// or https:// URL with a host, such as http://127.0.0.1:8080/readyz", raw)
 	}
-	return nil
+	return u, nil
 }
