@@ -105,7 +105,7 @@ the fake sender to N nudges a second.`,
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--cpuprofile %w", writeFileError(err))
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()

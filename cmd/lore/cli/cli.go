@@ -272,7 +272,7 @@ Start with 'lore chat' to talk to it about the bundled sample handbook.`,
 		}
 		f, err := os.Create(cpuProfile)
 		if err != nil {
-			return err
+			return fmt.Errorf("--cpuprofile %w", writeFileError(err))
 		}
 		cobra.OnFinalize(func() { pprof.StopCPUProfile(); f.Close() })
 		return pprof.StartCPUProfile(f)
@@ -606,7 +606,7 @@ func (a *app) wire(st store.Store) (*services, error) {
 	if path := strings.TrimSpace(a.getenv("LORE_SYNONYMS_FILE")); path != "" {
 		if opts.Synonyms, err = readSynonyms(path); err != nil {
 			st.Close()
-			return nil, usageErrorf("LORE_SYNONYMS_FILE: %v", err)
+			return nil, usageErrorf("LORE_SYNONYMS_FILE: %w", fileError(err))
 		}
 	}
 	k := knowledge.New(st, opts)

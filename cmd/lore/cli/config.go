@@ -265,7 +265,7 @@ func fetchAllowList(v string) []string {
 
 func synonymFile(path string) error {
 	_, err := readSynonyms(path)
-	return err
+	return fileReason(err) // the setting's message names the file
 }
 
 // readSynonyms reads and parses a synonym file.
@@ -332,7 +332,7 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("config file: %w", err)
+			return nil, fmt.Errorf("config file %w", fileError(err))
 		}
 		var tree map[string]any
 		if err := yaml.Unmarshal(data, &tree); err != nil {
@@ -468,7 +468,7 @@ func (c *config) secretFileErrors() error {
 			continue
 		}
 		if _, err := os.ReadFile(p); err != nil {
-			errs = append(errs, fmt.Errorf("%s_FILE: cannot read the secret: %w", s.Name, err))
+			errs = append(errs, fmt.Errorf("%s_FILE: cannot read the secret: %w", s.Name, fileError(err)))
 		}
 	}
 	return errors.Join(errs...)

@@ -180,7 +180,7 @@ func (a *app) writeChart(d engagement.Digest, path string) error {
 		return err
 	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		return fmt.Errorf("write chart: %w", err)
+		return fmt.Errorf("write chart %w", writeFileError(err))
 	}
 	_, err = fmt.Fprintln(a.io.Out, path)
 	return err

@@ -80,7 +80,7 @@ const envLeadersFile = "LORE_LEADERS_FILE"
 func loadLeaders(file string) ([]engagement.Leader, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, usageErrorf("leaders file: %v", err)
+		return nil, usageErrorf("leaders file %w", fileError(err))
 	}
 	var leaders []engagement.Leader
 	// YAML is a superset of JSON: one parser reads both.

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -267,16 +266,10 @@ func rankedSources(passages []knowledge.Passage, n int) []string {
 // line) already name the file.
 func evalFileError(flag string, err error) error {
 	var pe *fs.PathError
-	switch {
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-		// ENOTDIR: a folder of the path is a file, so the file is not there.
-		if errors.As(err, &pe) {
-			return usageErrorf("--%s %s: no such file", flag, pe.Path)
-		}
-	case errors.As(err, &pe):
-		return usageErrorf("--%s %s: %v", flag, pe.Path, pe.Err) // "permission denied"
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("--%s %w", flag, fileError(err))
 	}
-	return usageErrorf("%v", err)
+	return &exitError{code: ExitUsage, err: err}
 }
 
 // evalExt is the extension of a BEIR file: the judgements are TSV, the

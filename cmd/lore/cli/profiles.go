@@ -57,10 +57,14 @@ its number; by default nothing is imported when any line is bad
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
-				return usageErrorf("%v", err)
+				return &exitError{code: ExitUsage, err: fileError(err)}
 			}
 			defer f.Close()
-			if fi, err := f.Stat(); err == nil && fi.Size() > maxImportFile {
+			switch fi, err := f.Stat(); {
+			case err != nil: // reading it will say why
+			case fi.IsDir():
+				return usageErrorf("%s is a folder: name the CSV file in it", args[0])
+			case fi.Size() > maxImportFile:
 				return usageErrorf("%s is %d MiB; the limit is %d MiB", args[0], fi.Size()>>20, maxImportFile>>20)
 			}
 			skills := peers.NewSkills(peers.DefaultSynonyms)

@@ -119,7 +119,17 @@ func TestProfilesImportUnusableFiles(t *testing.T) {
 			t.Errorf("%s: stderr %q lacks %q", name, r.err, tc.want)
 		}
 	}
-	db.run(t, "profiles", "import", filepath.Join(t.TempDir(), "missing.csv")).wantCode(t, cli.ExitUsage)
+	// A file that cannot be opened is named in plain words, not the
+	// system's ("open x: no such file or directory").
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.csv")
+	for path, want := range map[string]string{missing: missing + ": no such file", dir: dir + " is a folder: name the CSV file in it"} {
+		r := db.run(t, "profiles", "import", path)
+		r.wantCode(t, cli.ExitUsage)
+		if !strings.Contains(r.err, want) || strings.Contains(r.err, "open ") {
+			t.Errorf("import %s: stderr %q, want it to say %q", path, r.err, want)
+		}
+	}
 	db.run(t, "profiles", "import").wantCode(t, cli.ExitUsage)
 	r := db.run(t, "profiles", "import", writeCSV(t, "user\nU1\n"), "--platform", "slack", "--dry-run")
 	r.wantCode(t, cli.ExitOK)

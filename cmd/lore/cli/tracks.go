@@ -409,7 +409,7 @@ file, to edit and load again with 'lore tracks load'.`,
 			}
 			if out != "" {
 				if err := os.WriteFile(out, res.Markdown, 0o644); err != nil {
-					return err
+					return fmt.Errorf("--out %w", writeFileError(err))
 				}
 			}
 			fmt.Fprintf(a.io.Out, "Drafted %d cards from %d documents", len(res.Track.Cards), res.Documents)
