@@ -8,6 +8,8 @@
 // an H1 equal to the title. Questions returns example questions with the
 // documents that answer them and phrases the answer must contain, and
 // Unanswerable returns questions the handbook deliberately does not answer.
+// OffTopic returns more such questions, near the handbook's topics, held out
+// from calibrating the no-answer threshold.
 package handbook
 
 import (
@@ -21,7 +23,7 @@ import (
 //go:embed docs/*.md
 var Docs embed.FS
 
-//go:embed questions.json unanswerable.json
+//go:embed questions.json unanswerable.json offtopic.json
 var meta embed.FS
 
 // Synonyms is the handbook's synonym file (see knowledge.ParseSynonyms):
@@ -68,4 +70,17 @@ func load(name string, v any) error {
 		return fmt.Errorf("handbook: parse %s: %w", name, err)
 	}
 	return nil
+}
+
+// OffTopic returns questions employees might ask that the handbook does not
+// answer, though they share its words ("company car", "building badge",
+// "Christmas party"). Unlike Unanswerable, they take no part in calibrating
+// the no-answer threshold, so that they measure how often Lore answers
+// near-topic questions it should not.
+func OffTopic() ([]string, error) {
+	var qs []string
+	if err := load("offtopic.json", &qs); err != nil {
+		return nil, err
+	}
+	return qs, nil
 }

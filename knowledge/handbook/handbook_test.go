@@ -278,3 +278,30 @@ func TestUnanswerable(t *testing.T) {
 		}
 	}
 }
+
+func TestOffTopic(t *testing.T) {
+	qs, err := OffTopic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) < 40 {
+		t.Errorf("got %d off-topic questions, want at least 40", len(qs))
+	}
+	calibration, err := Unanswerable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, q := range calibration {
+		seen[q] = true
+	}
+	for _, q := range qs {
+		switch {
+		case strings.TrimSpace(q) == "":
+			t.Error("empty off-topic question")
+		case seen[q]:
+			t.Errorf("%q is twice among the unanswerable and off-topic questions", q)
+		}
+		seen[q] = true
+	}
+}

@@ -27,6 +27,10 @@ import (
 //   - The handbook: positives are its example questions, negatives its
 //     unanswerable ones.
 //
+// A third set takes no part in the mean J: the handbook's held-out
+// off-topic questions (handbook.OffTopic), of which it counts those each
+// threshold would answer, and lists those the default threshold answers.
+//
 // It needs ../shared/testdata/retrieval (LORE_RETRIEVAL_DATA overrides):
 //
 //	go test ./cmd/lore/cli -run XXX -bench ThresholdSweep -benchtime 1x
@@ -39,7 +43,8 @@ func BenchmarkThresholdSweep(b *testing.B) {
 		b.Fatalf("retrieval data: %v (set LORE_RETRIEVAL_DATA)", err)
 	}
 	ctx := b.Context()
-	var sciPos, sciNeg, hbPos, hbNeg []float64
+	var sciPos, sciNeg, hbPos, hbNeg, offTopic []float64
+	var offTopicQuestions, offTopicSources []string
 	for b.Loop() {
 		sci := thresholdService(b)
 		if err := loadCorpus(ctx, sci, filepath.Join(data, "scifact/corpus.jsonl"), io.Discard); err != nil {
@@ -90,25 +95,56 @@ func BenchmarkThresholdSweep(b *testing.B) {
 			_, conf := thresholdConfidence(b, hb, q)
 			hbNeg = append(hbNeg, conf)
 		}
+		held, err := handbook.OffTopic()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, q := range held {
+			passages, conf := thresholdConfidence(b, hb, q)
+			offTopic = append(offTopic, conf)
+			offTopicQuestions = append(offTopicQuestions, q)
+			offTopicSources = append(offTopicSources, confidentSource(passages))
+		}
 	}
-	above := func(cs []float64, t float64) float64 {
+	count := func(cs []float64, t float64) int {
 		n := 0
 		for _, c := range cs {
 			if c >= t {
 				n++
 			}
 		}
-		return float64(n) / float64(len(cs))
+		return n
 	}
-	fmt.Fprintf(os.Stderr, "SciFact: %d positives, %d negatives; handbook: %d and %d\n", len(sciPos), len(sciNeg), len(hbPos), len(hbNeg))
-	fmt.Fprintln(os.Stderr, "| threshold | SciFact TPR | SciFact TNR | handbook TPR | handbook TNR | mean J |")
-	fmt.Fprintln(os.Stderr, "|---:|---:|---:|---:|---:|---:|")
+	above := func(cs []float64, t float64) float64 {
+		return float64(count(cs, t)) / float64(len(cs))
+	}
+	fmt.Fprintf(os.Stderr, "SciFact: %d positives, %d negatives; handbook: %d and %d; off-topic (held out): %d\n", len(sciPos), len(sciNeg), len(hbPos), len(hbNeg), len(offTopic))
+	fmt.Fprintln(os.Stderr, "| threshold | SciFact TPR | SciFact TNR | handbook TPR | handbook TNR | mean J | off-topic answered |")
+	fmt.Fprintln(os.Stderr, "|---:|---:|---:|---:|---:|---:|---:|")
 	for t := 30; t <= 50; t++ {
 		th := float64(t) / 100
 		sTPR, sTNR := above(sciPos, th), 1-above(sciNeg, th)
 		hTPR, hTNR := above(hbPos, th), 1-above(hbNeg, th)
-		fmt.Fprintf(os.Stderr, "| %.2f | %.3f | %.3f | %.3f | %.3f | %.2f |\n", th, sTPR, sTNR, hTPR, hTNR, (sTPR+sTNR-1+hTPR+hTNR-1)/2)
+		fmt.Fprintf(os.Stderr, "| %.2f | %.3f | %.3f | %.3f | %.3f | %.2f | %d |\n", th, sTPR, sTNR, hTPR, hTNR, (sTPR+sTNR-1+hTPR+hTNR-1)/2, count(offTopic, th))
 	}
+	fmt.Fprintf(os.Stderr, "\nOff-topic questions answered at %.2f:\n", knowledge.DefaultThreshold)
+	for i, q := range offTopicQuestions {
+		if offTopic[i] >= knowledge.DefaultThreshold {
+			fmt.Fprintf(os.Stderr, "- %.2f %s (%s)\n", offTopic[i], q, offTopicSources[i])
+		}
+	}
+}
+
+// confidentSource is the file name of the passage, among the three the
+// confidence considers, that gives it.
+func confidentSource(passages []knowledge.Passage) string {
+	best, src := -1.0, ""
+	for _, p := range passages[:min(3, len(passages))] {
+		if c := knowledge.Confidence([]knowledge.Passage{p}); c > best {
+			best, src = c, filepath.Base(p.Source)
+		}
+	}
+	return src
 }
 
 // thresholdService is a knowledge service with the default settings over
