@@ -48,7 +48,7 @@ func TestDailyCapHoldsForTheLocalDayAcrossDeliveries(t *testing.T) {
 		t.Fatalf("nudge just after midnight = %q; want the next card", r.Text)
 	}
 	f.clock.Set(time.Date(2026, 10, 25, 0, 20, 0, 0, paris))
-	if r := f.cmd(t, "ann", "nudge"); !strings.Contains(r.Text, "your cap is 1 cards a day") {
+	if r := f.cmd(t, "ann", "nudge"); !strings.Contains(r.Text, "your cap is 1 card a day") {
 		t.Errorf("second nudge of the day = %q; want the cap reached", r.Text)
 	}
 	// The nudge planned for Sunday's slot sends nothing: the day's card

@@ -147,7 +147,7 @@ func (s *Service) listTracks(ctx context.Context, l store.Learner) (bot.Reply, e
 			continue
 		}
 		n++
-		fmt.Fprintf(&b, "- `%s` **%s** (%d cards, %s)", t.ID, t.Title, len(t.Cards), t.Cadence)
+		fmt.Fprintf(&b, "- `%s` **%s** (%s, %s)", t.ID, t.Title, cardCount(len(t.Cards)), t.Cadence)
 		if e, ok := status[t.ID]; ok && e.Status != store.EnrolmentLeft {
 			fmt.Fprintf(&b, " · %s, %d/%d seen", e.Status, len(e.Seen), len(t.Cards))
 		}
@@ -417,7 +417,7 @@ func (s *Service) deliverNowClaimed(ctx context.Context, l store.Learner, p stor
 // noCardNow says why "nudge" sends nothing.
 func (s *Service) noCardNow(p store.Preferences, capped bool) bot.Reply {
 	if capped {
-		return bot.Reply{Text: fmt.Sprintf("That's all for today: your cap is %d cards a day, and the next come at your next delivery. `nudges cap N` changes it.", dailyCap(p))}
+		return bot.Reply{Text: fmt.Sprintf("That's all for today: your cap is %s a day, and the next come at your next delivery. `nudges cap N` changes it.", cardCount(dailyCap(p)))}
 	}
 	return bot.Reply{Text: "Nothing to learn right now: you have no new cards and no reviews due. `learn` lists tracks to join."}
 }

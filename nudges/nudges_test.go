@@ -249,6 +249,22 @@ func TestJoinDeliversFirstCardAndPlanFollowsCadence(t *testing.T) {
 	}
 }
 
+// A track of one card is listed as such.
+func TestLearnListsOneCardInTheSingular(t *testing.T) {
+	f := setup(t)
+	tr, err := track.Parse("office.md", []byte("---\ntitle: Office life\ncadence: weekly\n---\n\n## tip: Coffee {#coffee}\nThe machine is descaled on Fridays.\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Publish(t.Context(), []track.Track{tr}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.cmd(t, "ann", "learn")
+	if !strings.Contains(r.Text, "**Office life** (1 card, weekly)") || !strings.Contains(r.Text, "(4 cards, every 2 days)") {
+		t.Errorf("list = %q", r.Text)
+	}
+}
+
 func TestDeliverOnceAndAnswerOnce(t *testing.T) {
 	f := setup(t)
 	f.cmd(t, "ann", "learn join security-basics")
@@ -486,6 +502,9 @@ func TestSettingsCommands(t *testing.T) {
 		{"nudges days mon,wed,fri", "Monday, Wednesday, Friday"},
 		{"nudges days someday", "mon-fri"},
 		{"nudges cap 0", "from 1 to 10"},
+		{"nudges cap 1", "At most 1 card a day from now on."},
+		{"nudges", "at most 1 card a day."},
+		{"nudges cap 2", "At most 2 cards a day from now on."},
 		{"nudges timezone Mars/Olympus", "I don't know the time zone"},
 		{"nudges timezone Asia/Tokyo", "Asia/Tokyo"},
 		{"nudges quiet 2026-12-21 2027-01-04", "to Mon 4 Jan 2027"},

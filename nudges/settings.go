@@ -46,7 +46,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 			return bot.Reply{}, userError(fmt.Sprintf("The cap is a number of cards a day, from 1 to %d: `nudges cap 2`.", MaxDailyCap))
 		}
 		p.DailyCap = n
-		msg = fmt.Sprintf("At most %d cards a day from now on.", n)
+		msg = fmt.Sprintf("At most %s a day from now on.", cardCount(n))
 	case "quiet":
 		if strings.EqualFold(rest, "off") {
 			p.QuietFrom, p.QuietUntil = time.Time{}, time.Time{}
@@ -106,7 +106,7 @@ func (s *Service) settings(ctx context.Context, l store.Learner, args string) (b
 func (s *Service) describe(ctx context.Context, p store.Preferences) string {
 	loc := s.shownLocation(ctx, p)
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Your nudges**: at %s on %s (%s), at most %d cards a day.", clock(p.DeliveryMinute), days(p.Weekdays), loc, p.DailyCap)
+	fmt.Fprintf(&b, "**Your nudges**: at %s on %s (%s), at most %s a day.", clock(p.DeliveryMinute), days(p.Weekdays), loc, cardCount(p.DailyCap))
 	if !p.QuietUntil.IsZero() {
 		fmt.Fprintf(&b, "\nQuiet from %s to %s inclusive.", p.QuietFrom.In(loc).Format("2 Jan 2006"), lastQuietDay(p.QuietUntil, loc).Format("2 Jan 2006"))
 	}
@@ -134,6 +134,14 @@ func parseClock(s string) (int, error) {
 }
 
 func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+// cardCount writes n cards: "1 card", "3 cards".
+func cardCount(n int) string {
+	if n == 1 {
+		return "1 card"
+	}
+	return fmt.Sprintf("%d cards", n)
+}
 
 var dayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 

@@ -259,8 +259,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if o.workersOnly {
 		role, connected = "job workers only (queue: default)", "chat adapters are off"
 	}
-	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d folder(s) re-synced every %s; up to %d jobs of each queue at once\n",
-		role, ln.Addr(), connected, len(sources), o.syncEvery, o.maxWorkers)
+	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d %s re-synced every %s; up to %d jobs of each queue at once\n",
+		role, ln.Addr(), connected, len(sources), plural(len(sources), "folder", "folders"), o.syncEvery, o.maxWorkers)
 
 	select {
 	case <-ctx.Done():

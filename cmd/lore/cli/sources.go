@@ -369,8 +369,9 @@ LORE_FETCH_ALLOW.`,
 			for _, w := range res.Warnings {
 				fmt.Fprintf(a.io.Err, "warning: %s\n", w)
 			}
-			fmt.Fprintf(a.io.Out, "Synced %q: %d added, %d updated, %d unchanged, %d removed, %d failed; it holds %d documents, %d chunks (%.1fs).\n",
-				args[0], res.Added, res.Updated, res.Unchanged, res.Removed, res.Failed, res.Documents, res.Chunks, res.Duration.Seconds())
+			fmt.Fprintf(a.io.Out, "Synced %q: %d added, %d updated, %d unchanged, %d removed, %d failed; it holds %d %s, %d %s (%.1fs).\n",
+				args[0], res.Added, res.Updated, res.Unchanged, res.Removed, res.Failed,
+				res.Documents, plural(res.Documents, "document", "documents"), res.Chunks, plural(res.Chunks, "chunk", "chunks"), res.Duration.Seconds())
 			return nil
 		},
 	}
@@ -411,12 +412,13 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 			case err != nil:
 				return err
 			}
-			detail := fmt.Sprintf("%d documents removed", removed)
+			docs := plural(removed, "document", "documents")
+			detail := fmt.Sprintf("%d %s removed", removed, docs)
 			if kept > 0 {
-				fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents; %d more stay, listed by other sources too.\n", args[0], removed, kept)
+				fmt.Fprintf(a.io.Out, "Removed source %q and its %d %s; %d more %s, listed by other sources too.\n", args[0], removed, docs, kept, plural(kept, "stays", "stay"))
 				detail += fmt.Sprintf(", %d kept for other sources", kept)
 			} else {
-				fmt.Fprintf(a.io.Out, "Removed source %q and its %d documents.\n", args[0], removed)
+				fmt.Fprintf(a.io.Out, "Removed source %q and its %d %s.\n", args[0], removed, docs)
 			}
 			return a.recordAudit(ctx, svc.store, store.AuditSourceRemove, args[0], detail)
 		},

@@ -152,7 +152,7 @@ func TestSourcesRemoveWaitsForSyncAndKeepsSharedPages(t *testing.T) {
 
 	r = db.run(t, "sources", "remove", "intranet")
 	r.wantCode(t, cli.ExitOK)
-	if !strings.Contains(r.out, "its 1 documents; 1 more stay") {
+	if !strings.Contains(r.out, "its 1 document; 1 more stays") {
 		t.Errorf("remove: %q", r.out)
 	}
 	r = db.run(t, "ask", "--json", "where do staff park?")
@@ -249,5 +249,25 @@ func TestServeSyncEveryReadsDays(t *testing.T) {
 	r.wantCode(t, cli.ExitUsage)
 	if !strings.Contains(r.err, "--sync-every") {
 		t.Errorf("stderr does not name the flag: %q", r.err)
+	}
+}
+
+// A source of one document says so in the singular when synced and
+// removed.
+func TestSourcesSayOneDocument(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "parking.md"), []byte("# Parking\n\nThe car park closes at 21:00.\n"))
+	db.run(t, "sources", "add", "notes", dir).wantCode(t, cli.ExitOK)
+	r := db.run(t, "sources", "sync", "notes")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "it holds 1 document, 1 chunk (") {
+		t.Errorf("sync of one document:\n%s", r.out)
+	}
+	r = db.run(t, "sources", "remove", "notes")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, `Removed source "notes" and its 1 document.`) {
+		t.Errorf("removal of one document:\n%s", r.out)
 	}
 }

@@ -115,7 +115,7 @@ learners keep their progress, which follows card ids.`,
 				if r.Track.Draft {
 					draft = ", draft: approve with 'lore tracks approve " + r.Track.ID + "'"
 				}
-				fmt.Fprintf(a.io.Out, "%-24s v%d %s (%d cards%s)\n", r.Track.ID, r.Version, state, len(r.Track.Cards), draft)
+				fmt.Fprintf(a.io.Out, "%-24s v%d %s (%d %s%s)\n", r.Track.ID, r.Version, state, len(r.Track.Cards), plural(len(r.Track.Cards), "card", "cards"), draft)
 			}
 			return nil
 		},
@@ -184,7 +184,7 @@ func (a *app) tracksListCommand() *cobra.Command {
 				if aud := strings.TrimSpace(t.Audience); aud != "" && aud != "everyone" {
 					draft += " [audience: " + aud + "]"
 				}
-				fmt.Fprintf(a.io.Out, "%-24s v%-3d %-14s %2d cards  %s%s\n", t.ID, t.Version, t.Cadence, len(t.Cards), t.Title, draft)
+				fmt.Fprintf(a.io.Out, "%-24s v%-3d %-14s %2d %-5s  %s%s\n", t.ID, t.Version, t.Cadence, len(t.Cards), plural(len(t.Cards), "card", "cards"), t.Title, draft)
 			}
 			return nil
 		},
@@ -412,7 +412,7 @@ file, to edit and load again with 'lore tracks load'.`,
 					return fmt.Errorf("--out %w", writeFileError(err))
 				}
 			}
-			fmt.Fprintf(a.io.Out, "Drafted %d cards from %d documents", len(res.Track.Cards), res.Documents)
+			fmt.Fprintf(a.io.Out, "Drafted %d %s from %d %s", len(res.Track.Cards), plural(len(res.Track.Cards), "card", "cards"), res.Documents, plural(res.Documents, "document", "documents"))
 			if o.Model != nil {
 				fmt.Fprintf(a.io.Out, " (%d written by the model, %d cloze where its question was unusable)", res.ByModel, len(res.Track.Cards)-res.ByModel)
 			}

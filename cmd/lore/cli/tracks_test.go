@@ -328,3 +328,29 @@ func TestTracksAudiences(t *testing.T) {
 		t.Errorf("the drafted track does not carry the collection's audience:\n%s", r.out)
 	}
 }
+
+// A track of one card says so in the singular when loaded and listed.
+func TestTracksLoadAndListOneCard(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "office.md"), []byte("---\ntitle: Office life\ncadence: weekly\n---\n\n## tip: Coffee {#coffee}\nThe machine is descaled on Fridays.\n"))
+	r := db.run(t, "tracks", "load", dir)
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "v1 loaded (1 card)") {
+		t.Errorf("load output:\n%s", r.out)
+	}
+	r = db.run(t, "tracks", "list")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, " 1 card   Office life") {
+		t.Errorf("list:\n%s", r.out)
+	}
+	docs := t.TempDir()
+	writeFile(t, filepath.Join(docs, "expenses.md"), []byte("# Expenses\n\nSubmit expenses within 30 days through the Ledgerly app.\n"))
+	db.run(t, "ingest", docs).wantCode(t, cli.ExitOK)
+	r = db.run(t, "tracks", "draft", "--collection", "default", "--per-doc", "1", "--no-load")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "Drafted 1 card from 1 document") {
+		t.Errorf("draft:\n%s", r.out)
+	}
+}
