@@ -643,7 +643,7 @@ func TestSourcesSetChangesASourceInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.must(t, curator, "sources set handbook every 1h approval on")
-	for _, want := range []string{"every 24h0m0s → 1h0m0s", "approval false → true", "re-synced every 1h0m0s"} {
+	for _, want := range []string{"every day → hour", "approval false → true", "re-synced every hour"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("reply %q lacks %q", got, want)
 		}
@@ -669,8 +669,8 @@ func TestSourcesSetChangesASourceInPlace(t *testing.T) {
 	entries := slices.Clone(b.audit.entries)
 	b.audit.mu.Unlock()
 	wantEntries := []auditEntry{
-		{"slack/T1/" + curator, store.AuditSourceUpdate, "handbook", "every 24h0m0s → 1h0m0s, approval false → true"},
-		{"slack/T1/" + admin, store.AuditSourceUpdate, "handbook", "every 1h0m0s → manual, review every - → 182d"},
+		{"slack/T1/" + curator, store.AuditSourceUpdate, "handbook", "every day → hour, approval false → true"},
+		{"slack/T1/" + admin, store.AuditSourceUpdate, "handbook", "every hour → manual, review every - → 182d"},
 	}
 	if !slices.Equal(entries, wantEntries) {
 		t.Errorf("audit %+v, want %+v", entries, wantEntries)

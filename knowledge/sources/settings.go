@@ -8,7 +8,7 @@ import (
 )
 
 // Changes lists the settings that differ between two versions of a
-// source, each as "SETTING OLD → NEW" ("every 24h0m0s → 1h0m0s"): what
+// source, each as "SETTING OLD → NEW" ("every day → hour"): what
 // 'lore sources set' and the chat's "sources set" print and record in the
 // audit log, worded the same whichever made the change.
 func Changes(before, after store.Source) []string {
@@ -26,10 +26,25 @@ func Changes(before, after store.Source) []string {
 	return out
 }
 
-// Every writes a re-sync schedule: "manual" for none, else a Go duration.
+// Every writes a re-sync schedule as it reads after "every": "manual" for
+// none, else whole days ("day", "7 days"), else whole hours ("hour",
+// "6 hours"), else whole minutes ("30 minutes", "90 minutes"), else a Go
+// duration ("1m30s"). It is exact: no value is rounded to another.
 func Every(d time.Duration) string {
 	if d <= 0 {
 		return "manual"
+	}
+	for _, u := range []struct {
+		size      time.Duration
+		one, many string
+	}{{24 * time.Hour, "day", "days"}, {time.Hour, "hour", "hours"}, {time.Minute, "minute", "minutes"}} {
+		switch n := d / u.size; {
+		case d%u.size != 0:
+		case n == 1:
+			return u.one
+		default:
+			return fmt.Sprintf("%d %s", n, u.many)
+		}
 	}
 	return d.String()
 }

@@ -46,7 +46,7 @@ func TestRolesAndAudit(t *testing.T) {
 
 	r = lore("audit")
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"TIME", "source.remove", "source.add", "https://wiki.example.com/page", "collection.set", "audience group:hr",
+	for _, want := range []string{"TIME", "source.remove", "source.add", "https://wiki.example.com/page into collection handbook, every day,", "collection.set", "audience group:hr",
 		"role.grant", "role.revoke", "discord/G1/42", "cli:"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("lore audit lacks %q:\n%s", want, r.out)

@@ -150,7 +150,7 @@ func TestEveryCommandFindsPostgresThroughTheEnvironment(t *testing.T) {
 		{[]string{"reindex"}, cli.ExitOK, "Up to date"},
 		{[]string{"doctor"}, cli.ExitOK, "database: reachable"},
 		{[]string{"sources", "add", "wiki", wiki, "--collection", "wiki"}, cli.ExitOK, `Added source "wiki"`},
-		{[]string{"sources", "set", "wiki", "--every", "2h"}, cli.ExitOK, "2h0m0s"},
+		{[]string{"sources", "set", "wiki", "--every", "2h"}, cli.ExitOK, "every day → 2 hours"},
 		{[]string{"sources", "sync", "wiki"}, cli.ExitOK, "1 added"},
 		{[]string{"sources"}, cli.ExitOK, "wiki"},
 		{[]string{"collections", "set", "reviewed", "--approval"}, cli.ExitOK, "drafts"},

@@ -260,7 +260,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		role, connected = "job workers only (queue: default)", "chat adapters are off"
 	}
 	fmt.Fprintf(a.io.Err, "lore: serving %s on http://%s (/healthz, /readyz, /metrics); %s; %d %s re-synced every %s; up to %d jobs of each queue at once\n",
-		role, ln.Addr(), connected, len(sources), plural(len(sources), "folder", "folders"), o.syncEvery, o.maxWorkers)
+		role, ln.Addr(), connected, len(sources), plural(len(sources), "folder", "folders"), every(o.syncEvery), o.maxWorkers)
 
 	select {
 	case <-ctx.Done():

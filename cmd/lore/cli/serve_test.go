@@ -209,11 +209,11 @@ func TestServeWorksQueuedIngestOnSQLite(t *testing.T) {
 // The start line counts the --sync folders, not every periodic job.
 func TestServeStartLineCountsSyncFolders(t *testing.T) {
 	srv := startServe(t, newDB(t).flag())
-	if !strings.Contains(srv.stderr.String(), "; 0 folders re-synced every 1h0m0s;") {
+	if !strings.Contains(srv.stderr.String(), "; 0 folders re-synced every hour;") {
 		t.Errorf("serve without --sync:\n%s", srv.stderr)
 	}
 	srv = startServe(t, newDB(t).flag(), "--sync", t.TempDir(), "--sync-every=30m")
-	if !strings.Contains(srv.stderr.String(), "; 1 folder re-synced every 30m0s;") {
+	if !strings.Contains(srv.stderr.String(), "; 1 folder re-synced every 30 minutes;") {
 		t.Errorf("serve with one --sync:\n%s", srv.stderr)
 	}
 }

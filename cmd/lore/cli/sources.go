@@ -118,7 +118,7 @@ func (a *app) printSourcesJSON(list []store.Source) error {
 	}
 	out := make([]source, 0, len(list))
 	for _, s := range list {
-		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, s.Approval, every(s.Every), reviewInterval(s.ReviewEvery),
+		out = append(out, source{s.Name, s.Kind, s.Location, s.Collection, s.Owner, s.Audience, s.Approval, everyJSON(s.Every), reviewInterval(s.ReviewEvery),
 			status{s.Status.Documents, s.Status.Chunks, opt(s.Status.LastSync), opt(s.Status.LastSuccess), s.Status.LastError}})
 	}
 	enc := json.NewEncoder(a.io.Out)
@@ -133,7 +133,18 @@ func orDash(s string) string {
 	return s
 }
 
+// every is a re-sync schedule as it reads after "every": "day",
+// "6 hours", "manual".
 func every(d time.Duration) string { return sources.Every(d) }
+
+// everyJSON is the schedule in --json output, for programs to parse:
+// "manual" or a Go duration ("24h0m0s").
+func everyJSON(d time.Duration) string {
+	if d <= 0 {
+		return "manual"
+	}
+	return d.String()
+}
 
 // reviewEvery is the REVIEW column: the source's review interval in days.
 func reviewEvery(d time.Duration) string { return sources.ReviewEvery(d) }

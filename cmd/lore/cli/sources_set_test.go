@@ -26,7 +26,7 @@ func TestSourcesSet(t *testing.T) {
 
 	r := db.run(t, "sources", "set", "handbook", "--every", "1h", "--owner", "it-ops")
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"every 24h0m0s → 1h0m0s", "owner people-ops → it-ops", "every 1h0m0s", `collection "hr"`} {
+	for _, want := range []string{"every day → hour", "owner people-ops → it-ops", "'lore serve' every hour;", `collection "hr"`} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("lore sources set output lacks %q:\n%s", want, r.out)
 		}
@@ -75,9 +75,9 @@ func TestSourcesSet(t *testing.T) {
 		t.Fatalf("lore audit --json: %v\n%s", err, r.out)
 	}
 	want := []string{
-		"every 1h0m0s → manual, review every 90d → -",
+		"every hour → manual, review every 90d → -",
 		"review every - → 90d, approval false → true, audience - → group:hr",
-		"every 24h0m0s → 1h0m0s, owner people-ops → it-ops",
+		"every day → hour, owner people-ops → it-ops",
 	}
 	if len(entries) != len(want) {
 		t.Fatalf("source.update entries = %+v, want %d", entries, len(want))

@@ -54,7 +54,11 @@ func TestSourcesLifecycle(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(docs, "handbook.pdf"), pdf)
 
-	db.run(t, "sources", "add", "intranet", srv.URL+"/sitemap.xml", "--owner", "people-ops", "--audience", "everyone").wantCode(t, cli.ExitOK)
+	r = db.run(t, "sources", "add", "intranet", srv.URL+"/sitemap.xml", "--owner", "people-ops", "--audience", "everyone")
+	r.wantCode(t, cli.ExitOK)
+	if !strings.Contains(r.out, "re-synced by 'lore serve' every day.") {
+		t.Errorf("add does not say the schedule as people write it: %q", r.out)
+	}
 	r = db.run(t, "sources", "add", "pdfs", docs, "--collection", "handbook", "--every", "0", "--review-every", "26w")
 	r.wantCode(t, cli.ExitOK)
 	if !strings.Contains(r.out, "due for review 182d after each change") {
@@ -81,7 +85,7 @@ func TestSourcesLifecycle(t *testing.T) {
 
 	r = db.run(t, "sources")
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"intranet", "sitemap", "people-ops", "24h0m0s", "pdfs", "files", "manual", "ok", "REVIEW", "182d"} {
+	for _, want := range []string{"intranet", "sitemap", "people-ops", "  day  ", "pdfs", "files", "manual", "ok", "REVIEW", "182d"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("table lacks %q:\n%s", want, r.out)
 		}
@@ -102,11 +106,12 @@ func TestSourcesLifecycle(t *testing.T) {
 	r = db.run(t, "sources", "--json")
 	var list []struct {
 		Name        string
+		Every       string `json:"every"`
 		ReviewEvery string `json:"review_every"`
 		Status      struct{ Documents int }
 	}
 	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 || list[0].Name != "intranet" || list[0].Status.Documents != 2 ||
-		list[0].ReviewEvery != "" || list[1].ReviewEvery != "182d" {
+		list[0].Every != "24h0m0s" || list[1].Every != "manual" || list[0].ReviewEvery != "" || list[1].ReviewEvery != "182d" {
 		t.Errorf("JSON list (%v):\n%s", err, r.out)
 	}
 
