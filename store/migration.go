@@ -21,6 +21,17 @@ type Migration struct {
 // Migrations are a backend's migrations in version order, at least one.
 type Migrations []Migration
 
+// Migrated is what bringing a schema up to date did, for telling an
+// operator.
+type Migrated struct {
+	// Applied are the versions of the migrations this process applied,
+	// in order; none when the schema was current (or another process,
+	// migrating at the same time, applied them).
+	Applied []int
+	// Version is the schema version afterwards.
+	Version int
+}
+
 // Latest is the schema version the migrations bring a database to.
 func (ms Migrations) Latest() int { return ms[len(ms)-1].Version }
 

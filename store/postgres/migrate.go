@@ -91,28 +91,30 @@ func (s *Store) checkSchema(ctx context.Context) error {
 // from several processes at once: they queue on an advisory lock held for
 // the migration's transaction, and each re-reads the version under it, so
 // every migration is applied exactly once. All pending migrations apply in
-// one transaction, so a failure leaves the schema as it was.
+// one transaction, so a failure leaves the schema as it was. It returns
+// the migrations it applied and the version it left.
 //
 // It runs on a connection of its own, outside the pool, because the pool's
 // connections need the vector type, which a first migration may be the one
 // to make available.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) (store.Migrated, error) {
 	const op = "migrate store"
 	if err := s.usable(op); err != nil {
-		return err
+		return store.Migrated{}, err
 	}
 	ms, err := migrations()
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return store.Migrated{}, fmt.Errorf("%s: %w", op, err)
 	}
 	latest := ms.Latest()
 
 	conn, err := pgx.ConnectConfig(ctx, s.cfg.ConnConfig.Copy())
 	if err != nil {
-		return s.fail(op, err)
+		return store.Migrated{}, s.fail(op, err)
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 
+	var done store.Migrated
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		schema := s.opts.Schema
 		if schema == "" {
@@ -151,6 +153,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		done.Version = v
 		if err := s.checkVersion(schema, v, foreign, latest); err != nil || v == latest {
 			return err
 		}
@@ -171,16 +174,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 				m.Version, s.opts.Clock()); err != nil {
 				return fmt.Errorf("record %s: %w", m.Name, err)
 			}
+			done.Applied = append(done.Applied, m.Version)
+			done.Version = m.Version
 		}
 		return nil
 	})
 	if err != nil {
 		if errors.Is(err, ErrSchemaTooNew) || errors.Is(err, ErrForeignSchema) || errors.Is(err, ErrNoVectorExtension) {
-			return fmt.Errorf("%s: %w", op, err)
+			return store.Migrated{}, fmt.Errorf("%s: %w", op, err)
 		}
-		return s.fail(op, err)
+		return store.Migrated{}, s.fail(op, err)
 	}
-	return nil
+	return done, nil
 }
 
 // ensureVector makes sure the vector type resolves on the search path. A

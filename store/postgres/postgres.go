@@ -191,6 +191,7 @@ type Store struct {
 
 	schema   string // current_schema() of the pool's connections
 	writeKey int64  // advisory lock serialising chunk writers
+	migrated store.Migrated
 
 	// dim is the vector dimension recorded in the database, 0 until one
 	// is known; once set it never changes.
@@ -300,9 +301,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 func (s *Store) open(ctx context.Context) error {
 	const op = "open store"
 	if s.opts.Migrate {
-		if err := s.Migrate(ctx); err != nil {
+		m, err := s.Migrate(ctx)
+		if err != nil {
 			return err
 		}
+		s.migrated = m
 	}
 	var (
 		schema *string
@@ -477,6 +480,10 @@ func isUnavailable(err error) bool {
 // Pool is the store's connection pool, for components that share the
 // database, such as the job queue (store/queue).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Migrated is what Open did to the schema with Options.Migrate set; the
+// zero Migrated without it.
+func (s *Store) Migrated() store.Migrated { return s.migrated }
 
 // Schema is the schema Lore's tables live in (the connections' current
 // schema), for components that keep their tables beside them.

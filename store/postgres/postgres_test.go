@@ -150,12 +150,26 @@ func TestConcurrentMigrations(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	applied := map[int]int{}
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("replica %d: %v", i, err)
 			continue
 		}
 		defer stores[i].Close()
+		m := stores[i].Migrated()
+		if m.Version != latest {
+			t.Errorf("replica %d left version %d, want %d", i, m.Version, latest)
+		}
+		for _, v := range m.Applied {
+			applied[v]++
+		}
+	}
+	// Each migration is reported by the one replica that applied it.
+	for v := 1; v <= latest; v++ {
+		if applied[v] != 1 {
+			t.Errorf("migration %d reported applied by %d replicas, want 1", v, applied[v])
+		}
 	}
 	var rows, maxVersion, tables int
 	err = adminPool(t).QueryRow(t.Context(), fmt.Sprintf(`SELECT count(*), max(version),
@@ -522,7 +536,7 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	errs := map[string]error{
 		"replace": s.ReplaceDocument(ctx, doc, chunks),
 		"ping":    s.Ping(ctx),
-		"migrate": s.Migrate(ctx),
+		"migrate": func() error { _, err := s.Migrate(ctx); return err }(),
 		"events":  func() error { _, err := s.Events(ctx, store.EventFilter{}); return err }(),
 		"lexical": func() error {
 			_, err := s.SearchLexical(ctx, store.LexicalQuery{Scope: store.Everything, Terms: []string{"a"}}, 1)

@@ -53,27 +53,30 @@ func schemaVersion(ctx context.Context, q queryer) (version int, foreign bool, e
 // migrate applies the migrations the database lacks, each in its own
 // immediate transaction that re-reads the version first, so that two
 // processes opening a new file at once apply each migration exactly once.
-func (s *Store) migrate(ctx context.Context) error {
+// It returns the migrations it applied and the version it left.
+func (s *Store) migrate(ctx context.Context) (store.Migrated, error) {
 	const op = "open store"
 	ms, err := migrations()
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", op, s.path, err)
+		return store.Migrated{}, fmt.Errorf("%s %s: %w", op, s.path, err)
 	}
 	latest := ms.Latest()
 
 	// The common case, a current schema, costs one read and no write lock.
 	v, foreign, err := schemaVersion(ctx, s.wdb)
 	if err != nil {
-		return s.fail(op, err)
+		return store.Migrated{}, s.fail(op, err)
 	}
 	if err := s.checkVersion(v, foreign, latest); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return store.Migrated{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if v == latest {
-		return nil
+		return store.Migrated{Version: v}, nil
 	}
 
+	var done store.Migrated
 	for _, m := range ms {
+		applied := false
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			v, foreign, err := schemaVersion(ctx, tx)
 			if err != nil {
@@ -82,6 +85,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := s.checkVersion(v, foreign, latest); err != nil || v >= m.Version {
 				return err
 			}
+			applied = true
 			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 				version    INTEGER PRIMARY KEY,
 				applied_at INTEGER NOT NULL -- unix ms
@@ -96,10 +100,14 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return s.fail(op, err)
+			return store.Migrated{}, s.fail(op, err)
+		}
+		if applied {
+			done.Applied = append(done.Applied, m.Version)
 		}
 	}
-	return nil
+	done.Version = latest
+	return done, nil
 }
 
 // checkVersion refuses databases this build must not write to.

@@ -122,6 +122,8 @@ type Store struct {
 	wdb *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
 	rdb *sql.DB // several query_only connections
 
+	migrated store.Migrated // what Open's migration did
+
 	// file is the database file as opened: a write or a ping that finds
 	// another file, or none, at path fails (see checkFile).
 	file os.FileInfo
@@ -176,6 +178,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// Migrated is what Open did to the database's schema: the zero Migrated
+// for a read-only store.
+func (s *Store) Migrated() store.Migrated { return s.migrated }
+
 // walUnused reports that neither WAL file is beside path: no process has
 // the database open in WAL mode.
 func walUnused(path string) bool {
@@ -215,7 +221,7 @@ func (s *Store) open(ctx context.Context) error {
 		s.wdb.SetMaxOpenConns(1)
 		s.wdb.SetMaxIdleConns(1)
 		s.wdb.SetConnMaxLifetime(0)
-		if err := s.migrate(ctx); err != nil {
+		if s.migrated, err = s.migrate(ctx); err != nil {
 			return err
 		}
 	}

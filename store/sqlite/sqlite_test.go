@@ -109,10 +109,16 @@ func TestOpenMigratesOnce(t *testing.T) {
 	path := tempDB(t)
 	s := openTest(t, path, Options{})
 	latest, _ := latestVersion()
+	if m := s.Migrated(); len(m.Applied) != latest || m.Applied[0] != 1 || m.Applied[latest-1] != latest || m.Version != latest {
+		t.Errorf("first open migrated %+v, want 1 to %d applied", m, latest)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openTest(t, path, Options{})
+	if m := s.Migrated(); len(m.Applied) != 0 || m.Version != latest {
+		t.Errorf("second open migrated %+v, want none applied at version %d", m, latest)
+	}
 	var n, v int
 	if err := s.rdb.QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &v); err != nil {
 		t.Fatal(err)
