@@ -34,8 +34,8 @@ func (s *Service) sources(ctx context.Context) bot.Reply {
 			lines = append(lines, fmt.Sprintf("… and %d more: `lore sources` lists them all.", len(list)-maxListed))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("- `%s` · %s · collection %s · every %s · %d %s · last sync %s · %s",
-			display(src.Name, 64), src.Kind, display(src.Collection, 64), sources.Every(src.Every), src.Status.Documents,
+		lines = append(lines, fmt.Sprintf("- `%s` · %s · collection %s · %s · %d %s · last sync %s · %s",
+			display(src.Name, 64), src.Kind, display(src.Collection, 64), sources.Schedule(src.Every), src.Status.Documents,
 			plural(src.Status.Documents, "document", "documents"), when(src.Status.LastSync), state(src.Status)))
 	}
 	return bot.Reply{Text: strings.Join(lines, "\n")}

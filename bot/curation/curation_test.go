@@ -675,7 +675,7 @@ func TestSourcesSetChangesASourceInPlace(t *testing.T) {
 	if !slices.Equal(entries, wantEntries) {
 		t.Errorf("audit %+v, want %+v", entries, wantEntries)
 	}
-	if got := b.must(t, curator, "sources"); !strings.Contains(got, "every manual") {
+	if got := b.must(t, curator, "sources"); !strings.Contains(got, "· manual sync ·") || strings.Contains(got, "every manual") {
 		t.Errorf("sources lacks the schedule: %q", got)
 	}
 }

@@ -49,6 +49,15 @@ func Every(d time.Duration) string {
 	return d.String()
 }
 
+// Schedule writes a sync schedule as a phrase for a sentence or a list:
+// "every 6 hours", or "manual sync" for a source synced only on demand.
+func Schedule(d time.Duration) string {
+	if d <= 0 {
+		return "manual sync"
+	}
+	return "every " + Every(d)
+}
+
 // ReviewEvery writes a review interval: "-" for none, whole days as "180d",
 // else a Go duration.
 func ReviewEvery(d time.Duration) string {

@@ -48,3 +48,17 @@ func TestEveryReadsAsSpoken(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleReadsInASentence(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                  "manual sync",
+		-time.Hour:         "manual sync",
+		time.Hour:          "every hour",
+		6 * time.Hour:      "every 6 hours",
+		7 * 24 * time.Hour: "every 7 days",
+	} {
+		if got := sources.Schedule(d); got != want {
+			t.Errorf("Schedule(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -260,7 +260,7 @@ own; owners are reminded when it comes (see 'lore review').`,
 			}
 			fmt.Fprintf(a.io.Out, "Added source %q (%s %s) into collection %q, %s. Run 'lore sources sync %s' to load it now.\n",
 				src.Name, src.Kind, src.Location, src.Collection, schedule, src.Name)
-			detail := fmt.Sprintf("%s %s into collection %s, every %s, approval %t", src.Kind, src.Location, src.Collection, every(src.Every), src.Approval)
+			detail := fmt.Sprintf("%s %s into collection %s, %s, approval %t", src.Kind, src.Location, src.Collection, sources.Schedule(src.Every), src.Approval)
 			if err := a.recordAudit(cmd.Context(), svc.store, store.AuditSourceAdd, src.Name, detail); err != nil {
 				return err
 			}
