@@ -56,3 +56,33 @@ Explanation: Claims are due within thirty days.
 		t.Errorf("%d quiz_answered events, want 1", n)
 	}
 }
+
+// A quiz's card lists its options numbered; each button names its option
+// by its text alone, so that an adapter numbering buttons (the terminal's
+// "[1]") does not number them twice, and a long option still fits.
+func TestQuizButtonsNameTheirOption(t *testing.T) {
+	f := setup(t)
+	long := strings.Repeat("very ", 20) + "long option"
+	src := "---\nid: rota\ntitle: Rota\naudience: everyone\ncadence: daily\n---\n\n" +
+		"## quiz: When is the rota published?\n\n- [x] Every Monday\n- [ ] Every Friday\n- [ ] " + long + "\n\nExplanation: It comes out on Mondays.\n"
+	tr, err := track.Parse("rota.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Publish(t.Context(), []track.Track{tr}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.cmd(t, "ann", "learn join rota")
+	if !strings.Contains(r.Text, "1. Every Monday\n2. Every Friday\n") {
+		t.Errorf("card text does not list the options numbered: %q", r.Text)
+	}
+	want := []string{"Every Monday", "Every Friday", string([]rune(long)[:69]) + "…"}
+	if len(r.Buttons) != len(want) {
+		t.Fatalf("quiz buttons = %+v", r.Buttons)
+	}
+	for i, b := range r.Buttons {
+		if b.Label != want[i] {
+			t.Errorf("button %d labelled %q, want %q", i, b.Label, want[i])
+		}
+	}
+}

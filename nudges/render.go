@@ -96,7 +96,7 @@ func (s *Service) render(ctx context.Context, id string, planned []store.Deliver
 				if len(value) > maxButtonValue {
 					value = strings.Join([]string{id, cardKey(sc.TrackID, c.ID), strconv.Itoa(i)}, "|")
 				}
-				reply.Buttons = append(reply.Buttons, bot.Button{ID: ActionQuizAnswer, Label: buttonLabel(i, o.Text), Value: value})
+				reply.Buttons = append(reply.Buttons, bot.Button{ID: ActionQuizAnswer, Label: buttonLabel(o.Text), Value: value})
 			}
 		case track.KindReflection:
 			fmt.Fprintf(&b, "🤔 **%s**\n", c.Title)
@@ -112,9 +112,12 @@ func (s *Service) render(ctx context.Context, id string, planned []store.Deliver
 	return reply, sent
 }
 
-// buttonLabel fits an option on a button (Slack allows 75 characters).
-func buttonLabel(i int, text string) string {
-	label := fmt.Sprintf("%d. %s", i+1, text)
+// buttonLabel fits an option on a button (Slack allows 75 characters). The
+// label is the option's text alone: the card's text numbers the options
+// already, and an adapter that numbers buttons itself (the terminal's
+// "[N]" for /press N) would otherwise number them twice.
+func buttonLabel(text string) string {
+	label := text
 	if r := []rune(label); len(r) > 70 {
 		label = string(r[:69]) + "…"
 	}

@@ -332,7 +332,7 @@ func TestCutsKeepGraphemesWhole(t *testing.T) {
 func TestRenderMoreThan25Buttons(t *testing.T) {
 	var bs []bot.Button
 	for i := range 32 {
-		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("%d. option", i%6+1), Value: fmt.Sprintf("n-1|~%d|%d", i/6, i%6)})
+		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("Option %d", i%6+1), Value: fmt.Sprintf("n-1|~%d|%d", i/6, i%6)})
 	}
 	msgs := render(bot.Reply{Text: "Five quizzes", Buttons: bs})
 	seen := map[string]bool{}

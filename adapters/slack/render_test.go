@@ -220,7 +220,7 @@ func TestControlCharactersDropped(t *testing.T) {
 func TestRenderManyButtonsSharingAnID(t *testing.T) {
 	var bs []bot.Button
 	for i := range 30 {
-		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("%d. option", i+1), Value: fmt.Sprintf("n-1|t|c|%d", i)})
+		bs = append(bs, bot.Button{ID: "quiz_answer", Label: fmt.Sprintf("Option %d", i+1), Value: fmt.Sprintf("n-1|t|c|%d", i)})
 	}
 	bs = append(bs, bot.Button{ID: bot.ActionHelpful, Label: "👍 Helpful", Value: "a"})
 	msgs := render(bot.Reply{Text: "Pick one", Buttons: bs}, renderOptions{share: true, question: "q"})

@@ -188,10 +188,16 @@ func TestChatDemoShowsANudge(t *testing.T) { // t.Setenv: not parallel
 	t.Setenv("HOME", t.TempDir())
 	r := runWithInput(t, strings.NewReader("learn join security-basics\nnudge\n/press 2\n"), "chat", "--user", "ann", db.flag())
 	r.wantCode(t, cli.ExitOK)
-	for _, want := range []string{"Report, don't worry", "Where do you report a suspicious email?", "(/press N)", "Right."} {
+	for _, want := range []string{"Report, don't worry", "Where do you report a suspicious email?", "(/press N)", "Right.",
+		"2. Press the Report Phish button in your mail client\n", "[2] Press the Report Phish button in your mail client  [3]"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, r.out)
 		}
+	}
+	// The card numbers the options and the terminal numbers the buttons;
+	// a button is not numbered twice.
+	if strings.Contains(r.out, "[1] 1.") {
+		t.Errorf("chat output numbers a button twice:\n%s", r.out)
 	}
 	if n := len(db.events(t, "quiz_answered")); n != 1 {
 		t.Errorf("%d quiz_answered events, want 1", n)
