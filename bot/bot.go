@@ -524,6 +524,9 @@ func (b *Bot) feedbackText(ctx context.Context, msg Message, arg string) Reply {
 	if len(last) == 0 {
 		return Reply{Text: "There is no answer of mine here to rate yet. Ask me something first."}
 	}
+	if !last[0].Confident {
+		return b.gapFeedback(ctx, msg, last[0].ID, value)
+	}
 	return b.feedback(ctx, msg, last[0].ID, value)
 }
 
@@ -536,6 +539,18 @@ func (b *Bot) feedback(ctx context.Context, msg Message, answerID string, value 
 		return Reply{Text: "Thanks, glad it helped.", Private: true}
 	}
 	return Reply{Text: "Thanks for telling me. The content team will see that this answer missed.", Private: true}
+}
+
+// gapFeedback answers a rating of a reply that had no confident answer: the
+// question is a content gap already, so a 👎 says the gap matters, not that
+// an answer missed. The rating is kept as feedback on that reply, which
+// the helpfulness of answers leaves out (bot/engagement).
+func (b *Bot) gapFeedback(ctx context.Context, msg Message, answerID string, value int) Reply {
+	b.record(ctx, msg, store.Event{ID: b.newID(), Kind: store.EventFeedback, Value: value, Ref: answerID})
+	if value > 0 {
+		return Reply{Text: "Thanks. I had no answer from the knowledge base for that one, so the question stays on the content team's list of unanswered questions.", Private: true}
+	}
+	return Reply{Text: "Thanks, I've noted that this question needs an answer. It is on the content team's list of unanswered questions (`gaps`).", Private: true}
 }
 
 // record logs an engagement event; a failure is logged, never shown to the

@@ -512,6 +512,37 @@ func TestFeedbackWithoutAnAnswer(t *testing.T) {
 	}
 }
 
+// A rating of a reply that had no answer is about the gap, not about an
+// answer that missed: "-1" says the question needs an answer, "+1" is not
+// taken as an answer that helped. Both are kept as feedback on that reply.
+func TestFeedbackOnANoAnswerReply(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	f.knowledge.answer = func(q string) (knowledge.Answer, error) { return noAnswer(q), nil }
+	f.bot.HandleMessage(ctx, shellMsg("alice", "#general", "Where do I park my bike?"))
+	gap := f.ofKind(t, store.EventAnswer)[0]
+	for _, tt := range []struct {
+		text, want string
+		value      int
+	}{
+		{"-1", "this question needs an answer", -1},
+		{"+1", "no answer from the knowledge base", +1},
+	} {
+		t.Run(tt.text, func(t *testing.T) {
+			before := len(f.all(t))
+			reply := f.bot.HandleMessage(ctx, shellMsg("alice", "#general", tt.text))
+			added := f.all(t)[before:]
+			if len(added) != 1 || added[0].Kind != store.EventFeedback || added[0].Value != tt.value || added[0].Ref != gap.ID {
+				t.Fatalf("recorded %+v, want one feedback event %d on the no-answer reply %q", added, tt.value, gap.ID)
+			}
+			if !strings.Contains(reply.Text, tt.want) || strings.Contains(reply.Text, "missed") || strings.Contains(reply.Text, "glad it helped") || !reply.Private {
+				t.Errorf("reply %+v, want a private reply saying %q", reply, tt.want)
+			}
+		})
+	}
+}
+
 func TestHandleAction(t *testing.T) {
 	t.Parallel()
 	const answerID = "answer-event-77"

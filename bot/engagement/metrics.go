@@ -465,6 +465,9 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	people := map[string]struct{}{}
 	weekly := map[string]struct{}{}
 	answers := map[string][]string{} // answer id -> cited documents
+	// Replies without a confident answer: a vote on one says whether the
+	// gap matters, not whether an answer helped.
+	gapReplies := map[string]bool{}
 	type attempt struct {
 		first, last   bool
 		firstT, lastT time.Time
@@ -593,6 +596,9 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	err := eachEvent(ctx, src, store.EventFilter{Since: since, Until: until, Platform: f.Platform, Channel: f.Channel}, func(e store.Event) error {
 		if e.Kind == store.EventAnswer {
 			answers[e.ID] = e.DocIDs
+			if !e.Confident {
+				gapReplies[e.ID] = true
+			}
 		}
 		if f.Team != "" && (o.TeamOf == nil || o.TeamOf(e.User) != f.Team) {
 			return nil
@@ -622,6 +628,9 @@ func periodOf(ctx context.Context, src Source, f Filter, since, until time.Time,
 	}
 	endDay()
 	for _, e := range append(slices.Collect(maps.Values(lastVote)), anonVotes...) {
+		if gapReplies[e.Ref] {
+			continue
+		}
 		votes++
 		if e.Value > 0 {
 			up++

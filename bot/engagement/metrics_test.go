@@ -464,3 +464,26 @@ func TestComputeCountsEachPersonsLastVote(t *testing.T) {
 		}
 	}
 }
+
+// A vote on a reply without a confident answer ("-1" after "I couldn't
+// find an answer") says the gap matters; it does not count in the
+// helpfulness of the answers given.
+func TestComputeLeavesVotesOnGapsOutOfHelpfulness(t *testing.T) {
+	s := seedWeek(t)
+	sd := &seeder{t: t, s: s, n: 1000}
+	notConfident := false
+	gaps, err := s.Events(t.Context(), store.EventFilter{Kind: store.EventAnswer, Confident: &notConfident, Since: weekStart})
+	if err != nil || len(gaps) != 2 {
+		t.Fatalf("unanswered = %+v, %v; want g6's and g7's", gaps, err)
+	}
+	for i, g := range gaps {
+		sd.add(store.Event{Time: g.Time.Add(time.Minute), Kind: store.EventFeedback, User: g.User, Value: []int{-1, 1}[i], Ref: g.ID})
+	}
+	r, err := engagement.Compute(t.Context(), s, engagement.Filter{Since: weekStart, Until: weekEnd}, engagement.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := figure(t, r, engagement.FigHelpfulness).Value; !near(got, 0.75) {
+		t.Errorf("helpfulness = %v, want 0.75: the votes on the two gaps left out", got)
+	}
+}
