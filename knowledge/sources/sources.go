@@ -684,8 +684,15 @@ func (r *syncRun) syncFiles(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ingest.ErrNoText):
+			r.noText(location, err)
+			return nil
+		case err != nil:
 			r.pageFailed(location, err)
+			return nil
+		case len(parsed.Chunks) == 0:
+			r.noText(location, fmt.Errorf("%s: %w", location, knowledge.ErrEmpty))
 			return nil
 		}
 		return r.store(ctx, document{location: location, hash: hash, parsed: parsed})
@@ -719,6 +726,17 @@ func (r *syncRun) skippedFile(sk ingest.Skipped) {
 		}
 	}
 	r.progress(Event{Location: sk.Path, Outcome: "skipped", Err: sk.Reason})
+}
+
+// noText reports a file without text to answer from (an empty file, a
+// PDF without a text layer) as skipped, as 'lore ingest' skips it: the
+// source is not failing for it. Its previous version, if any, is kept, as
+// a skipped file's is.
+func (r *syncRun) noText(location string, err error) {
+	if prev, ok := r.prev[r.docID(location)]; ok {
+		r.next[prev.DocID] = prev
+	}
+	r.progress(Event{Location: location, Outcome: "skipped", Err: err})
 }
 
 func mustAbs(p string) string {

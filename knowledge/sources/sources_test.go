@@ -515,15 +515,14 @@ func TestFilesSource(t *testing.T) {
 	}
 	write("leave.md", "# Leave\n\nEmployees get 27 days of annual leave.\n")
 	write("travel.pdf", string(pdfBytes(t)))
-	write("scan.pdf", string(scanPDF(t)))
 	e := newEnv(t)
 	e.add(t, store.Source{Name: "handbook", Kind: store.SourceFiles, Location: dir, Collection: "handbook"})
 	res := e.mustSync(t, "handbook")
-	if res.Added != 2 || res.Failed != 1 {
-		t.Fatalf("sync %+v, want 2 added and the scan reported", res)
+	if res.Added != 2 || res.Failed != 0 {
+		t.Fatalf("sync %+v, want 2 added", res)
 	}
-	if st := e.status(t, "handbook"); !strings.Contains(st.LastError, "no text layer") {
-		t.Errorf("status error %q does not report the scanned PDF", st.LastError)
+	if st := e.status(t, "handbook"); st.LastError != "" {
+		t.Errorf("status error %q", st.LastError)
 	}
 	// The same ids as lore ingest gives the files.
 	abs, _ := filepath.Abs(filepath.Join(dir, "leave.md"))
@@ -542,6 +541,62 @@ func TestFilesSource(t *testing.T) {
 	}
 	if _, err := e.sync(t, "handbook"); !errors.Is(err, ErrSourceFailed) || e.docs(t) != 1 {
 		t.Fatalf("a missing folder: %v, %d documents left", err, e.docs(t))
+	}
+}
+
+// A file without text to answer from (an empty Markdown file, a scanned
+// PDF) is skipped with its reason, as 'lore ingest' skips it, and the
+// source is not marked as failing; a file that cannot be read still is.
+func TestFilesSourceSkipsFilesWithoutText(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("leave.md", []byte("# Leave\n\nEmployees get 27 days of annual leave.\n"))
+	write("empty.md", nil)
+	write("scan.pdf", scanPDF(t))
+	e := newEnv(t)
+	e.add(t, store.Source{Name: "handbook", Kind: store.SourceFiles, Location: dir, Collection: "handbook"})
+	skipped := map[string]string{}
+	sync := func() Result {
+		t.Helper()
+		clear(skipped)
+		res, err := e.syncer.Sync(t.Context(), "handbook", func(ev Event) {
+			if ev.Outcome == "skipped" && ev.Err != nil {
+				skipped[filepath.Base(ev.Location)] = ev.Err.Error()
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := sync()
+	if res.Added != 1 || res.Failed != 0 || res.Documents != 1 {
+		t.Fatalf("sync %+v, want leave.md added and nothing failed", res)
+	}
+	if !strings.HasSuffix(skipped["empty.md"], ": no text") || !strings.Contains(skipped["scan.pdf"], "no text layer") {
+		t.Errorf("skipped %q, want empty.md and scan.pdf with their reasons", skipped)
+	}
+	if st := e.status(t, "handbook"); st.LastError != "" {
+		t.Errorf("status error %q for files without text", st.LastError)
+	}
+
+	// A file emptied keeps its previous version, as a skipped file does.
+	write("leave.md", nil)
+	if res := sync(); res.Failed != 0 || res.Removed != 0 || res.Documents != 1 {
+		t.Errorf("sync after emptying leave.md %+v, want its document kept", res)
+	}
+
+	// A broken PDF is not a file without text: it fails.
+	write("broken.pdf", []byte("%PDF-1.4\nnot a PDF at all\n"))
+	if res := sync(); res.Failed != 1 {
+		t.Errorf("sync with a broken PDF %+v, want it failed", res)
+	}
+	if st := e.status(t, "handbook"); !strings.Contains(st.LastError, "broken.pdf") {
+		t.Errorf("status error %q does not report the broken PDF", st.LastError)
 	}
 }
 

@@ -101,7 +101,8 @@ func TestIngestBadInputLinkToAFolder(t *testing.T) {
 }
 
 // Each line of a sync names the file once, then what went wrong with it.
-func TestSourcesSyncNamesAFailedFileOnce(t *testing.T) {
+// An empty file is skipped, as 'lore ingest' skips it, not a failure.
+func TestSourcesSyncNamesASkippedFileOnce(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	dir := t.TempDir()
@@ -111,8 +112,11 @@ func TestSourcesSyncNamesAFailedFileOnce(t *testing.T) {
 	r := db.run(t, "sources", "sync", "notes")
 	r.wantCode(t, cli.ExitOK)
 	empty := filepath.Join(dir, "empty.md")
-	if !strings.Contains(r.err, empty+": no readable text\n") || strings.Contains(r.err, empty+": "+empty) {
+	if !strings.Contains(r.err, "skipped   "+empty+": no text\n") || strings.Contains(r.err, empty+": "+empty) {
 		t.Errorf("sync output does not name the empty file once:\n%s", r.err)
+	}
+	if !strings.Contains(r.out, "0 failed") {
+		t.Errorf("the empty file counted as failed:\n%s", r.out)
 	}
 }
 
