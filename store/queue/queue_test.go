@@ -83,6 +83,10 @@ const (
 
 // TestMain lets this test binary run as a replica of its own, which a
 // test can kill outright.
+// killedAppPrefix names the connections of the replica process a test
+// kills, so that the test can wait until the server has closed them.
+const killedAppPrefix = "lore-queue-killed-"
+
 func TestMain(m *testing.M) {
 	if name := os.Getenv(replicaEnv); name != "" {
 		os.Exit(runReplica(name))
@@ -94,7 +98,7 @@ func TestMain(m *testing.M) {
 // "started" on its standard output once it works.
 func runReplica(name string) int {
 	ctx := context.Background()
-	u := withParams(os.Getenv(storetest.PostgresURLEnv), map[string]string{"pool_max_conns": "16", "application_name": "lore-queue-" + name})
+	u := withParams(os.Getenv(storetest.PostgresURLEnv), map[string]string{"pool_max_conns": "16", "application_name": killedAppPrefix + name})
 	pool, err := pgxpool.New(ctx, u)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -329,6 +333,23 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		t.Fatalf("kill replica 0: %v", err)
 	}
 	_ = killed.Wait()
+	// A COMMIT the replica sent just before it died may still be running
+	// on the server; until its connections are gone, a job it completed
+	// could be read as left running.
+	for {
+		var open int
+		if err := admin.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+			killedAppPrefix+"replica-0").Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed replica's %d connections are still open", open)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	killedAt := countDone()
 	// What it was running when it died stays "running" under its name.
 	var orphans int
