@@ -333,6 +333,7 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		t.Fatalf("kill replica 0: %v", err)
 	}
 	_ = killed.Wait()
+	diedAt := time.Now()
 	// A COMMIT the replica sent just before it died may still be running
 	// on the server; until its connections are gone, a job it completed
 	// could be read as left running.
@@ -350,6 +351,7 @@ func TestThreeReplicasShareJobsExactlyOnce(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	t.Logf("its connections closed %v after it died", time.Since(diedAt).Round(time.Millisecond))
 	killedAt := countDone()
 	// What it was running when it died stays "running" under its name.
 	var orphans int
