@@ -125,7 +125,11 @@ func (r *syncRun) syncSite(ctx context.Context) error {
 			}
 		}
 		parsed, err := parseFetched(ctx, final, resp, ingest.Options{PDF: r.PDF})
-		if err != nil {
+		switch {
+		case errors.Is(err, ingest.ErrNoText):
+			r.noText(page, err)
+			continue
+		case err != nil:
 			r.pageFailed(page, err)
 			continue
 		}

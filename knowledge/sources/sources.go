@@ -318,6 +318,8 @@ type syncRun struct {
 	// notes are problems of documents that were stored all the same,
 	// such as a review date that is not a date.
 	notes []string
+	// empty is the page of a url source skipped for having no text.
+	empty []string
 	res   Result
 }
 
@@ -471,6 +473,9 @@ func (r *syncRun) finish(ctx context.Context, start time.Time) (Result, error) {
 	if len(r.notes) > 0 {
 		problems = append(problems, fmt.Sprintf("%d stored with a problem: %s", len(r.notes), strings.Join(r.notes, "; ")))
 	}
+	if len(r.empty) > 0 {
+		problems = append(problems, "skipped, no text to answer from: "+strings.Join(r.empty, "; "))
+	}
 	st.LastError = clip(strings.Join(problems, "; "))
 	r.res.Warnings = r.notes
 	if err := r.record(ctx, store.SyncRecord{Status: st, ReplacePages: true, Pages: pages}); err != nil {
@@ -537,8 +542,8 @@ func (r *syncRun) notModified(location string) {
 func (r *syncRun) store(ctx context.Context, d document) error {
 	if len(d.parsed.Chunks) == 0 {
 		// Stored, it would be a document nothing can be answered from;
-		// reported, a curator can see why the page is missing.
-		r.pageFailed(d.location, fmt.Errorf("%s: no readable text", d.location))
+		// skipped with its reason, a curator can see why it is missing.
+		r.noText(d.location, fmt.Errorf("%s: %w", d.location, knowledge.ErrEmpty))
 		return nil
 	}
 	id := r.docID(d.location)
@@ -728,13 +733,18 @@ func (r *syncRun) skippedFile(sk ingest.Skipped) {
 	r.progress(Event{Location: sk.Path, Outcome: "skipped", Err: sk.Reason})
 }
 
-// noText reports a file without text to answer from (an empty file, a
-// PDF without a text layer) as skipped, as 'lore ingest' skips it: the
-// source is not failing for it. Its previous version, if any, is kept, as
-// a skipped file's is.
+// noText reports a document without text to answer from (an empty file
+// or page, a PDF without a text layer, a feed entry without text) as
+// skipped, as 'lore ingest' skips such a file: the source is not failing
+// for it. Its previous version, if any, is kept, as a skipped file's is.
+// A url source is that one page: its status warns that the page has no
+// text, or lore sources would show a source that answers nothing as ok.
 func (r *syncRun) noText(location string, err error) {
 	if prev, ok := r.prev[r.docID(location)]; ok {
 		r.next[prev.DocID] = prev
+	}
+	if r.src.Kind == store.SourceURL {
+		r.empty = append(r.empty, err.Error())
 	}
 	r.progress(Event{Location: location, Outcome: "skipped", Err: err})
 }

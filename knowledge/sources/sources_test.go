@@ -408,15 +408,12 @@ func TestURLSourceBadPages(t *testing.T) {
 	s := newSite(t)
 	s.set("/loop", page{location: "/loop2"})
 	s.set("/loop2", page{location: "/loop"})
-	s.set("/scan.pdf", page{ctype: "application/pdf", body: string(scanPDF(t))})
 	s.set("/broken.pdf", page{ctype: "application/pdf", body: "%PDF-1.7\nthis is not really a PDF"})
 	s.set("/huge", page{body: strings.Repeat("<p>big</p>", 20<<10)})
 	s.set("/binary", page{ctype: "application/octet-stream", body: "\x00\x01\x02"})
-	s.set("/empty", page{body: "<html><head><title>Nothing</title></head><body><script>app()</script></body></html>"})
 	e := newEnv(t, "127.0.0.1")
 	for path, want := range map[string]string{
-		"/loop": "redirect loop", "/scan.pdf": "no text layer", "/broken.pdf": "malformed",
-		"/huge": "too large", "/binary": "unsupported", "/empty": "no readable text",
+		"/loop": "redirect loop", "/broken.pdf": "malformed", "/huge": "too large", "/binary": "unsupported",
 	} {
 		name := strings.Trim(strings.ReplaceAll(path, ".", "-"), "/")
 		e.add(t, store.Source{Name: name, Kind: store.SourceURL, Location: s.url(path)})
@@ -426,6 +423,86 @@ func TestURLSourceBadPages(t *testing.T) {
 		}
 		if st := e.status(t, name); !strings.Contains(st.LastError, want) {
 			t.Errorf("%s: status error %q, want it to mention %q", path, st.LastError, want)
+		}
+	}
+}
+
+// emptyPage is a web page without text to answer from.
+const emptyPage = "<html><head><title>Nothing</title></head><body><script>app()</script></body></html>"
+
+// The page of a url source without text to answer from (a page its
+// scripts fill, a scanned PDF) is skipped, not a failure of the source:
+// the sync succeeds and keeps the page's previous version, and since the
+// source is that page alone its status warns of it.
+func TestURLSourcePageWithoutText(t *testing.T) {
+	s := newSite(t)
+	s.set("/policy", page{body: article("Policy", "Expenses are claimed within 30 days.")})
+	s.set("/scan.pdf", page{ctype: "application/pdf", body: string(scanPDF(t))})
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "policy", Kind: store.SourceURL, Location: s.url("/policy")})
+	e.add(t, store.Source{Name: "scan", Kind: store.SourceURL, Location: s.url("/scan.pdf")})
+	e.mustSync(t, "policy")
+
+	s.set("/policy", page{body: emptyPage})
+	for name, want := range map[string]string{"policy": ": no text", "scan": "no text layer"} {
+		res, err := e.sync(t, name)
+		if err != nil || res.Failed != 0 {
+			t.Errorf("%s: sync %+v, %v, want the page skipped", name, res, err)
+		}
+		if len(e.events) != 1 || e.events[0].Outcome != "skipped" || !strings.Contains(fmt.Sprint(e.events[0].Err), want) {
+			t.Errorf("%s: events %+v, want the page skipped for %q", name, e.events, want)
+		}
+		if st := e.status(t, name); !strings.HasPrefix(st.LastError, "skipped, no text to answer from: ") || !strings.Contains(st.LastError, want) ||
+			!st.LastSuccess.Equal(st.LastSync) {
+			t.Errorf("%s: status %+v, want a successful sync warning of the page", name, st)
+		}
+	}
+	if st := e.status(t, "policy"); st.Documents != 1 {
+		t.Errorf("status %+v, want the page's previous version kept", st)
+	}
+}
+
+// A page of a sitemap or a crawl without text to answer from is skipped
+// with its reason, as a file without text is: its previous version is kept
+// and the source is not marked as failing.
+func TestWebPagesWithoutTextAreSkipped(t *testing.T) {
+	s := newSite(t)
+	s.set("/docs/", page{body: article("Docs", `Start here. <a href="a">A</a> <a href="scan.pdf">scan</a>`)})
+	s.set("/docs/a", page{body: article("Alpha", "Alpha page about onboarding laptops.")})
+	s.set("/docs/scan.pdf", page{ctype: "application/pdf", body: string(scanPDF(t))})
+	s.sitemap("/docs/a", "/docs/scan.pdf")
+	e := newEnv(t, "127.0.0.1")
+	e.add(t, store.Source{Name: "map", Kind: store.SourceSitemap, Location: s.url("/sitemap.xml"), Collection: "map"})
+	e.add(t, store.Source{Name: "crawl", Kind: store.SourceSite, Location: s.url("/docs/"), Collection: "crawl"})
+	for _, name := range []string{"map", "crawl"} {
+		e.mustSync(t, name)
+	}
+
+	s.set("/docs/a", page{body: emptyPage})
+	for name, tc := range map[string]struct {
+		docs    int // a, and the start page of the crawl; never the scan
+		skipped map[string]string
+	}{
+		"map":   {1, map[string]string{"/docs/a": ": no text", "/docs/scan.pdf": "no text layer"}},
+		"crawl": {2, map[string]string{"/docs/a": ": no text", "/docs/scan.pdf": "no text layer"}},
+	} {
+		res, err := e.sync(t, name)
+		if err != nil || res.Failed != 0 || res.Documents != tc.docs {
+			t.Errorf("%s: sync %+v, %v, want nothing failed and the documents kept", name, res, err)
+		}
+		skipped := map[string]string{}
+		for _, ev := range e.events {
+			if ev.Outcome == "skipped" {
+				skipped[strings.TrimPrefix(ev.Location, s.url(""))] = fmt.Sprint(ev.Err)
+			}
+		}
+		for path, reason := range tc.skipped {
+			if !strings.Contains(skipped[path], reason) {
+				t.Errorf("%s: skipped %q, want %s skipped for %q", name, skipped, path, reason)
+			}
+		}
+		if st := e.status(t, name); st.LastError != "" {
+			t.Errorf("%s: status error %q for pages without text", name, st.LastError)
 		}
 	}
 }

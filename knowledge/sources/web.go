@@ -11,14 +11,17 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lorehq/lore/knowledge"
 	"github.com/lorehq/lore/knowledge/fetch"
 	"github.com/lorehq/lore/knowledge/ingest"
 )
 
 // syncURL reads one page or file. Unlike a page of a sitemap, the one URL
 // of a source failing in any way (404 included) is a failure of the
-// source: its document is kept until someone removes the source. It
-// redirects as curatorsChoice allows.
+// source: its document is kept until someone removes the source. A page
+// without text to answer from is not a failure but is skipped, as any
+// source skips one; since the source is that page alone, its status
+// warns of it (see noText). It redirects as curatorsChoice allows.
 func (r *syncRun) syncURL(ctx context.Context) error {
 	c, err := r.client()
 	if err != nil {
@@ -29,15 +32,15 @@ func (r *syncRun) syncURL(ctx context.Context) error {
 		return err
 	}
 	doc, notModified, err := r.fetchPage(ctx, c, r.src.Location, check)
-	if err != nil {
+	switch {
+	case errors.Is(err, ingest.ErrNoText):
+		r.noText(r.src.Location, err)
+		return nil
+	case err != nil:
 		return err
-	}
-	if notModified {
+	case notModified:
 		r.notModified(r.src.Location)
 		return nil
-	}
-	if len(doc.parsed.Chunks) == 0 {
-		return fmt.Errorf("%s: no readable text", doc.location)
 	}
 	if r.unchanged(doc.location, doc.hash, doc.validators) {
 		return nil
@@ -223,6 +226,9 @@ func (r *syncRun) syncSitemap(ctx context.Context) error {
 		case errors.Is(err, errOffSite):
 			r.pageSkipped(page, err)
 			continue
+		case errors.Is(err, ingest.ErrNoText):
+			r.noText(page, err)
+			continue
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
@@ -387,7 +393,7 @@ func (r *syncRun) syncFeed(ctx context.Context) error {
 			return err
 		}
 		if len(item.Parsed.Chunks) == 0 {
-			r.pageFailed(item.Source, fmt.Errorf("%s: entry without text", item.Source))
+			r.noText(item.Source, fmt.Errorf("%s: %w", item.Source, knowledge.ErrEmpty))
 		} else if hash := ingest.ContentHash([]byte(renderParsed(item.Parsed))); !r.unchanged(item.Source, hash, fetch.Validators{}) {
 			if err := r.store(ctx, document{location: item.Source, hash: hash, parsed: item.Parsed}); err != nil {
 				return err
