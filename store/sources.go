@@ -40,6 +40,46 @@ const MinSourceInterval = time.Minute
 // reminders are daily, so a shorter one would only nag.
 const MinReviewInterval = 24 * time.Hour
 
+// Every writes a period as it reads after "every": "manual" for none,
+// else whole days ("day", "7 days"), else whole hours ("hour", "6 hours"),
+// else whole minutes ("30 minutes", "90 minutes"), else a Go duration
+// ("1m30s"). It is exact: no value is rounded to another.
+func Every(d time.Duration) string {
+	if d <= 0 {
+		return "manual"
+	}
+	for _, u := range []struct {
+		size      time.Duration
+		one, many string
+	}{{24 * time.Hour, "day", "days"}, {time.Hour, "hour", "hours"}, {time.Minute, "minute", "minutes"}} {
+		switch n := d / u.size; {
+		case d%u.size != 0:
+		case n == 1:
+			return u.one
+		default:
+			return fmt.Sprintf("%d %s", n, u.many)
+		}
+	}
+	return d.String()
+}
+
+// Period writes a period as it reads after "at least": "a day", "an
+// hour", "7 days", "90 minutes", "30s", as Every does but with an article
+// for one unit; a period that is not positive is a Go duration ("-1h0m0s").
+func Period(d time.Duration) string {
+	if d <= 0 {
+		return d.String()
+	}
+	switch s := Every(d); s {
+	case "hour":
+		return "an " + s
+	case "day", "minute":
+		return "a " + s
+	default:
+		return s
+	}
+}
+
 // Source is a registered origin of documents that Lore keeps in sync.
 type Source struct {
 	// Name identifies the source in commands: letters, digits, '-', '_'
@@ -217,10 +257,10 @@ func ValidateSource(src Source) error {
 		}
 	}
 	if src.Every < 0 || (src.Every > 0 && src.Every < MinSourceInterval) {
-		errs = append(errs, Invalid("source schedule %s must be 0 (only when asked) or at least %s", src.Every, MinSourceInterval))
+		errs = append(errs, Invalid("source schedule %s must be 0 (only when asked) or at least %s", Period(src.Every), Period(MinSourceInterval)))
 	}
 	if src.ReviewEvery < 0 || (src.ReviewEvery > 0 && src.ReviewEvery < MinReviewInterval) {
-		errs = append(errs, Invalid("source review interval %s must be 0 (none) or at least %s", src.ReviewEvery, MinReviewInterval))
+		errs = append(errs, Invalid("source review interval %s must be 0 (none) or at least %s", Period(src.ReviewEvery), Period(MinReviewInterval)))
 	}
 	return errors.Join(errs...)
 }

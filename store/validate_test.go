@@ -121,3 +121,35 @@ func TestCheckID(t *testing.T) {
 		t.Errorf("overlong id in a list: %v, want it named by its index", err)
 	}
 }
+
+// The limits of a source's schedule and review interval read as people
+// say them, as lore sources shows a schedule, not as Go durations.
+func TestValidateSourceWordsItsLimits(t *testing.T) {
+	src := store.Source{Name: "hb", Kind: store.SourceURL, Location: "https://example.com/", Collection: "default"}
+	for _, tc := range []struct {
+		every, review time.Duration
+		want          string
+	}{
+		{every: 30 * time.Second, want: "source schedule 30s must be 0 (only when asked) or at least a minute"},
+		{review: 2 * time.Hour, want: "source review interval 2 hours must be 0 (none) or at least a day"},
+		{review: time.Hour, want: "source review interval an hour must be 0 (none) or at least a day"},
+		{every: -time.Hour, want: "source schedule -1h0m0s must be 0 (only when asked) or at least a minute"},
+	} {
+		src.Every, src.ReviewEvery = tc.every, tc.review
+		err := store.ValidateSource(src)
+		if !errors.Is(err, store.ErrInvalidInput) || !strings.HasSuffix(err.Error(), ": "+tc.want) {
+			t.Errorf("every %s, review %s: error %v, want %q", tc.every, tc.review, err, tc.want)
+		}
+	}
+}
+
+func TestPeriodReadsAfterAtLeast(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Minute: "a minute", time.Hour: "an hour", 24 * time.Hour: "a day",
+		7 * 24 * time.Hour: "7 days", 90 * time.Minute: "90 minutes", 90 * time.Second: "1m30s",
+	} {
+		if got := store.Period(d); got != want {
+			t.Errorf("Period(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -29,25 +29,9 @@ func Changes(before, after store.Source) []string {
 // Every writes a re-sync schedule as it reads after "every": "manual" for
 // none, else whole days ("day", "7 days"), else whole hours ("hour",
 // "6 hours"), else whole minutes ("30 minutes", "90 minutes"), else a Go
-// duration ("1m30s"). It is exact: no value is rounded to another.
-func Every(d time.Duration) string {
-	if d <= 0 {
-		return "manual"
-	}
-	for _, u := range []struct {
-		size      time.Duration
-		one, many string
-	}{{24 * time.Hour, "day", "days"}, {time.Hour, "hour", "hours"}, {time.Minute, "minute", "minutes"}} {
-		switch n := d / u.size; {
-		case d%u.size != 0:
-		case n == 1:
-			return u.one
-		default:
-			return fmt.Sprintf("%d %s", n, u.many)
-		}
-	}
-	return d.String()
-}
+// duration ("1m30s"). It is exact: no value is rounded to another. It is
+// store.Every, which words the limits of a schedule alike.
+func Every(d time.Duration) string { return store.Every(d) }
 
 // Schedule writes a sync schedule as a phrase for a sentence or a list:
 // "every 6 hours", or "manual sync" for a source synced only on demand.

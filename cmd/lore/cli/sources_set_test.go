@@ -108,10 +108,10 @@ func TestSourcesSetBadInput(t *testing.T) {
 	}{
 		"nothing to set":   {[]string{"site"}, "nothing to set"},
 		"unknown source":   {[]string{"nope", "--owner", "x"}, "no source named"},
-		"short schedule":   {[]string{"site", "--every", "30s"}, "at least 1m0s"},
+		"short schedule":   {[]string{"site", "--every", "30s"}, "at least a minute"},
 		"bad schedule":     {[]string{"site", "--every", "often"}, "--every"},
 		"negative":         {[]string{"site", "--every", "-1h"}, "--every"},
-		"short review":     {[]string{"site", "--review-every", "2h"}, "at least 24h0m0s"},
+		"short review":     {[]string{"site", "--review-every", "2h"}, "at least a day"},
 		"bad audience":     {[]string{"site", "--audience", "team:x"}, ""},
 		"kind is fixed":    {[]string{"site", "--kind", "url"}, "remove it"},
 		"collection fixed": {[]string{"site", "--collection", "other"}, "remove it"},
