@@ -215,6 +215,18 @@ func (r Rules) ValidateEvent(e Event) error {
 	return r.CheckIDs("document ids", e.DocIDs)
 }
 
+// ValidateForwardedIDs refuses the arguments of Statements.ForwardedIDs
+// that can list nothing: an empty user or a limit that is not positive.
+func ValidateForwardedIDs(user string, limit int) error {
+	switch {
+	case user == "":
+		return Invalid("user is empty")
+	case limit <= 0:
+		return Invalid("limit %d is not positive", limit)
+	}
+	return nil
+}
+
 // ValidateLock refuses the arguments of Locks.TryLock that no lease can
 // have: an empty name or owner, a ttl that is not positive, or text the
 // rules refuse.

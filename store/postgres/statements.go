@@ -158,12 +158,11 @@ func (s *Store) ForwardedIDs(ctx context.Context, user, after string, limit int)
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	switch {
-	case user == "":
-		return nil, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
-	case limit <= 0:
-		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
-	case rules.CheckText("user", user) != nil || rules.CheckText("after", after) != nil:
+	if err := store.ValidateForwardedIDs(user, limit); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if rules.CheckText("user", user) != nil || rules.CheckText("after", after) != nil {
+		// Text PostgreSQL cannot hold was never stored.
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id FROM forwarded_ids WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, user, after, limit)

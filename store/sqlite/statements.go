@@ -176,11 +176,8 @@ func (s *Store) ForwardedIDs(ctx context.Context, user, after string, limit int)
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	switch {
-	case user == "":
-		return nil, fmt.Errorf("%s: %w", op, store.Invalid("user is empty"))
-	case limit <= 0:
-		return nil, fmt.Errorf("%s: %w", op, store.Invalid("limit %d is not positive", limit))
+	if err := store.ValidateForwardedIDs(user, limit); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id FROM forwarded_ids WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`, user, after, limit)
 	if err != nil {
